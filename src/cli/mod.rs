@@ -1,0 +1,166 @@
+//! Command-line interface: argument parsing, logging set-up, dispatch, output and exit codes.
+//!
+//! Exit codes are a contract (documented in the README): see [`Exit`].
+
+mod versions;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ColorChoice, Parser, Subcommand};
+
+/// Exit codes, documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub enum Exit {
+    /// Success, nothing at or above the failure threshold.
+    Ok = 0,
+    /// An error: bad input, I/O failure, an invalid inventory.
+    Error = 1,
+    /// Bad command-line usage (clap's own code).
+    Usage = 2,
+    /// Findings at or above `--fail-on`, or a `caution` verdict.
+    Findings = 3,
+    /// A `block` verdict from `check-update`.
+    Block = 4,
+    /// `sync`: some feeds failed; the others landed.
+    PartialSync = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Track vendor firmware advisories against your storage estate and rate each by its blast radius
+/// in your deployment.
+#[derive(Debug, Parser)]
+#[command(name = "firmwatch", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// Directory of the advisory store (created on first use).
+    #[arg(
+        long,
+        global = true,
+        env = "FIRMWATCH_STORE",
+        default_value = ".firmwatch/store",
+        value_name = "DIR"
+    )]
+    pub store: PathBuf,
+    /// Directory of feed definitions (`*.toml`, one feed a file).
+    #[arg(
+        long,
+        global = true,
+        env = "FIRMWATCH_FEEDS",
+        default_value = "feeds",
+        value_name = "DIR"
+    )]
+    pub feeds: PathBuf,
+    /// Inventory file or directory of `*.toml` / `*.json` files.
+    #[arg(
+        long,
+        global = true,
+        env = "FIRMWATCH_INVENTORY",
+        default_value = "inventory",
+        value_name = "PATH"
+    )]
+    pub inventory: PathBuf,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour.
+    #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, compare and range-check firmware versions the way matching does.
+    #[command(subcommand)]
+    Versions(versions::VersionsCmd),
+}
+
+fn init_logging(g: &Global) {
+    let level = if g.quiet {
+        "error"
+    } else {
+        match g.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FIRMWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("firmwatch={level}")));
+    let ansi = match g.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .try_init();
+}
+
+/// Parse arguments, run, map the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    init_logging(&cli.global);
+    let mut out = io::stdout().lock();
+    let result = match &cli.command {
+        Command::Versions(cmd) => versions::run(cmd, &mut out),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(e) => {
+            // A closed pipe (`firmwatch … | head`) is not an error.
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            }) {
+                return Exit::Ok.into();
+            }
+            let _ = out.flush();
+            eprintln!("error: {e:#}");
+            Exit::Error.into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

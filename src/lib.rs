@@ -1,0 +1,20 @@
+//! firmwatch: tracks vendor firmware and bug advisories against the storage estate an operator runs,
+//! rates each match by its blast radius in that deployment, tells the owners, and checks planned
+//! firmware updates before rollout.
+//!
+//! Data flows one way (see `README.md` and the module docs):
+//! feeds → `collect` → `store`; inventory files → `inventory`; store + inventory → `matcher` →
+//! `blast` → `report` / `notify`; a planned update → `check`.
+//!
+//! The pure modules (`version`, `model`, `inventory`'s domain types, `classify`, `matcher`, `blast`,
+//! `check`, `report`) do no I/O. The library never prints and never exits: the `firmwatch` binary
+//! owns the terminal and the exit code.
+
+#![cfg_attr(
+    not(test),
+    warn(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)
+)]
+
+pub mod inventory;
+pub mod model;
+pub mod version;

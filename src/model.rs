@@ -1,0 +1,451 @@
+//! The advisory model: what every feed is normalized into, and what matching and rating read.
+//!
+//! An [`Advisory`] is a set of **statements** about products ([`AffectedProduct`]: this vendor's
+//! product, these models, this component kind, these versions, in this status) plus what the bug
+//! **does** ([`Effect`]) and what **sets it off** ([`Trigger`]). Effects and triggers come from the
+//! source where it states them (the native format, CSAF threats, CVSS) and from `classify`; they are
+//! what the blast-radius rating reasons about, so they are closed enums, not strings.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::version::{Scheme, VersRange};
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                let t = s.trim();
+                if t.is_empty() {
+                    return Err(IdError { what: $what, raw: s.to_string(), why: "is empty" });
+                }
+                if t.len() > 256 {
+                    return Err(IdError { what: $what, raw: s.chars().take(40).collect(), why: "is longer than 256 characters" });
+                }
+                if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(IdError { what: $what, raw: s.to_string(), why: "contains whitespace" });
+                }
+                Ok($name(t.to_string()))
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// An identifier that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} `{raw}`: {why}")]
+pub struct IdError {
+    pub what: &'static str,
+    pub raw: String,
+    pub why: &'static str,
+}
+
+string_id!(
+    /// An advisory id as its publisher writes it: `CVE-2023-43074`, `ICSA-24-235-03`, `FW-NTAP-2020-0007`.
+    AdvisoryId,
+    "advisory id"
+);
+string_id!(
+    /// The id of a feed definition (`feeds/<id>.toml`).
+    FeedId,
+    "feed id"
+);
+
+impl AdvisoryId {
+    /// `true` for CVE ids (`CVE-YYYY-NNNN…`).
+    pub fn is_cve(&self) -> bool {
+        let s = self.0.as_bytes();
+        s.len() >= 13 && s[..4].eq_ignore_ascii_case(b"CVE-")
+    }
+}
+
+/// The kind of part a firmware runs on. `System` is the array's own OS (ONTAP, Unity OE …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ComponentKind {
+    System,
+    Controller,
+    Enclosure,
+    Drive,
+    Hba,
+    Bmc,
+    Psu,
+    Switch,
+    Other,
+}
+
+impl ComponentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentKind::System => "system",
+            ComponentKind::Controller => "controller",
+            ComponentKind::Enclosure => "enclosure",
+            ComponentKind::Drive => "drive",
+            ComponentKind::Hba => "hba",
+            ComponentKind::Bmc => "bmc",
+            ComponentKind::Psu => "psu",
+            ComponentKind::Switch => "switch",
+            ComponentKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for ComponentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a product statement says about the listed versions (CSAF `product_status` groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    Affected,
+    NotAffected,
+    Fixed,
+    UnderInvestigation,
+}
+
+/// Which versions a statement covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum VersionSpec {
+    /// A canonical vers range (including exact lists `vers:opaque/HPD5|HPD6`).
+    Range(VersRange),
+    /// One exact version string, compared under the product's scheme.
+    Exact(String),
+    /// Every version of the product (CSAF `vers:all/*`, a product named without version).
+    All,
+    /// Text that could not be turned into a range ("All versions <= V2.5.0 and FS <= 9"): matching it
+    /// is always `Unknown`, and the text is shown for manual review.
+    Unparsed(String),
+}
+
+/// One statement: these versions of this product (on these models) have this status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedProduct {
+    /// Vendor as named by the source (matched case-insensitively after normalization).
+    pub vendor: String,
+    /// Product or product family (`Unity`, `ONTAP 9`, `MSA 2050`, `PM1643a`).
+    pub product: String,
+    /// Hardware model numbers the statement is limited to (firmware installed on hardware);
+    /// empty means every model of the product. A trailing `*` is a prefix pattern.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    /// The kind of part whose firmware this is; `None` when the source does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentKind>,
+    /// The scheme the versions are written in, when the source or feed says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<Scheme>,
+    pub status: ProductStatus,
+    pub versions: VersionSpec,
+    /// Versions the vendor names as fixing this product, verbatim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_in: Vec<String>,
+    /// CPE or purl identifiers carried by the source, verbatim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<String>,
+}
+
+/// What a bug does when it fires, ordered from least to most harmful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// Management plane only (GUI, API, BMC web UI); data path unaffected.
+    ManagementPlane,
+    /// A security weakness; its CVSS says which of C/I/A it threatens.
+    Security,
+    /// Latency or throughput degradation.
+    Performance,
+    /// The component (controller, drive, HBA) crashes, panics, reboots or fails.
+    ComponentCrash,
+    /// Failover / takeover / giveback does not happen or fails: redundancy is defeated.
+    FailoverFailure,
+    /// Data unavailable: system outage, LUNs offline.
+    DataUnavailable,
+    /// Data loss or corruption.
+    DataLoss,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::ManagementPlane => "management-plane",
+            Effect::Security => "security",
+            Effect::Performance => "performance",
+            Effect::ComponentCrash => "component-crash",
+            Effect::FailoverFailure => "failover-failure",
+            Effect::DataUnavailable => "data-unavailable",
+            Effect::DataLoss => "data-loss",
+        }
+    }
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What sets a bug off. A bug with no trigger is assumed to be able to fire at any time under
+/// normal operation (or on a hardware fault, for a failover-path bug).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Trigger {
+    /// A configuration setting has this value (`inline-compression = true`).
+    Setting { name: String, value: bool },
+    /// The system runs degraded (one controller or path already down).
+    DegradedMode,
+    /// A hardware fault elsewhere (the failover-path case: the bug fires when failover is needed).
+    HardwareFault,
+    /// Power-on hours reach a threshold (SSD firmware failing at 32,768 h).
+    PowerOnHours { hours: u64 },
+    /// Uptime reaches a threshold in days (controller firmware rebooting after N days).
+    UptimeDays { days: u64 },
+    /// A workload pattern (small random writes, a specific protocol operation).
+    Workload { pattern: String },
+    /// A planned action such as a controller update, takeover or giveback.
+    PlannedAction { action: String },
+}
+
+/// A CVSS score as given by the source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cvss {
+    /// `3.0`, `3.1`, `4.0`, `2.0`.
+    pub version: String,
+    pub vector: String,
+    pub base_score: f64,
+}
+
+impl Cvss {
+    /// The availability impact letter of the vector (`H`, `L`, `N`), if present.
+    pub fn availability(&self) -> Option<char> {
+        self.metric("A")
+    }
+
+    /// One metric of the vector (`AV`, `C`, `I`, `A`, `VA` …).
+    pub fn metric(&self, name: &str) -> Option<char> {
+        self.vector.split('/').find_map(|part| {
+            let (k, v) = part.split_once(':')?;
+            (k == name).then(|| v.chars().next()).flatten()
+        })
+    }
+}
+
+/// A remediation kind (CSAF categories plus the native format's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemediationKind {
+    VendorFix,
+    Workaround,
+    Mitigation,
+    NoFixPlanned,
+    NoneAvailable,
+}
+
+/// What the vendor says to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remediation {
+    pub kind: RemediationKind,
+    /// The fixed version for a vendor fix, when the source states one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub details: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// The document format an advisory came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    Csaf,
+    Osv,
+    Cve5,
+    Nvd,
+    Rss,
+    Html,
+    Native,
+}
+
+/// Where an advisory was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub feed: FeedId,
+    pub format: SourceFormat,
+    /// URL or path of the document.
+    pub location: String,
+    /// SHA-256 of the document bytes, hex.
+    pub sha256: String,
+}
+
+/// A normalized advisory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    pub id: AdvisoryId,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<AdvisoryId>,
+    pub vendor: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<DateTime<Utc>>,
+    /// Set when the publisher withdrew or rejected the advisory; it then matches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<DateTime<Utc>>,
+    pub affected: Vec<AffectedProduct>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediations: Vec<Remediation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<Effect>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<Cvss>,
+    /// The vendor's own severity label, verbatim ("Critical", "rare case" …). An input, not the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_severity: Option<String>,
+    /// Traffic Light Protocol label of the source document (`WHITE`, `CLEAR`, `GREEN`, `AMBER` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlp: Option<String>,
+    pub source: Source,
+}
+
+/// Lower-case, collapse non-alphanumerics to single spaces: the key products and vendors are
+/// matched and indexed by (`Dell EMC` → `dell emc`, `ONTAP-9` → `ontap 9`).
+pub fn normalize_name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+/// The canonical vendor key: normalized name with corporate suffixes and known aliases folded
+/// (`Dell EMC`, `Dell Technologies` → `dell`; `Hewlett Packard Enterprise` → `hpe`).
+pub fn vendor_key(s: &str) -> String {
+    let n = normalize_name(s);
+    const ALIASES: &[(&str, &str)] = &[
+        ("dell emc", "dell"),
+        ("dell technologies", "dell"),
+        ("emc", "dell"),
+        ("hewlett packard enterprise", "hpe"),
+        ("hewlett packard", "hpe"),
+        ("hp enterprise", "hpe"),
+        ("netapp inc", "netapp"),
+        ("purestorage", "pure storage"),
+        ("pure", "pure storage"),
+        ("ibm corporation", "ibm"),
+        ("hitachi vantara", "hitachi"),
+        ("broadcom inc", "broadcom"),
+        ("lsi", "broadcom"),
+        ("avago", "broadcom"),
+        ("seagate technology", "seagate"),
+        ("samsung electronics", "samsung"),
+    ];
+    let trimmed = n
+        .trim_end_matches(" inc")
+        .trim_end_matches(" corporation")
+        .trim_end_matches(" co ltd")
+        .trim_end_matches(" ltd")
+        .trim_end_matches(" llc")
+        .to_string();
+    for (from, to) in ALIASES {
+        if trimmed == *from {
+            return (*to).to_string();
+        }
+    }
+    trimmed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_and_reject() {
+        let id: AdvisoryId = " CVE-2023-43074 ".parse().unwrap();
+        assert_eq!(id.as_str(), "CVE-2023-43074");
+        assert!(id.is_cve());
+        assert!("".parse::<AdvisoryId>().is_err());
+        assert!("a b".parse::<FeedId>().is_err());
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"CVE-2023-43074\"");
+        assert!(serde_json::from_str::<AdvisoryId>("\"\"").is_err());
+    }
+
+    #[test]
+    fn vendors_fold() {
+        assert_eq!(vendor_key("Dell EMC"), "dell");
+        assert_eq!(vendor_key("Hewlett Packard Enterprise"), "hpe");
+        assert_eq!(vendor_key("NetApp, Inc."), "netapp");
+        assert_eq!(normalize_name("ONTAP-9"), "ontap 9");
+    }
+
+    #[test]
+    fn cvss_metrics() {
+        let c = Cvss {
+            version: "3.1".into(),
+            vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H".into(),
+            base_score: 7.5,
+        };
+        assert_eq!(c.availability(), Some('H'));
+        assert_eq!(c.metric("C"), Some('N'));
+    }
+
+    #[test]
+    fn effects_order_by_harm() {
+        assert!(Effect::DataLoss > Effect::DataUnavailable);
+        assert!(Effect::FailoverFailure > Effect::ComponentCrash);
+        assert!(Effect::Performance > Effect::Security);
+    }
+}

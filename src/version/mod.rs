@@ -1,0 +1,26 @@
+//! Firmware version semantics.
+//!
+//! Storage firmware strings are not semver. `9.8P3` (ONTAP) is a patch *after* `9.8`, `24.21.0-0148`
+//! (MegaRAID) carries a build number that semver would read as a pre-release, `GL225P002-02` (HPE MSA)
+//! is only comparable with other `GL…` builds, and drive firmware such as `SD19`/`SD1A` has no order
+//! at all that a program may assume. Generic comparators get every one of these wrong *silently*
+//! (see `reference/versions.md` §1.2), and a silent wrong order is exactly a false "not affected".
+//!
+//! So this module follows three rules:
+//! 1. Every version is parsed under an explicit [`Scheme`] with a strict grammar. Anything outside the
+//!    grammar is an error at parse time, never a best guess.
+//! 2. Comparison is [`FwVersion::compare`] returning [`Cmp`], which has an `Incomparable` case (other
+//!    scheme, other family, unordered tokens). There is deliberately no `Ord` on [`FwVersion`].
+//! 3. Range containment ([`VersRange::contains`]) answers [`Containment::Affected`],
+//!    [`Containment::NotAffected`] or [`Containment::Unknown`] with a reason. `NotAffected` needs
+//!    positive evidence: a range that is decidable for this version.
+//!
+//! Ranges are kept as `vers:` strings (package-url vers spec): the standard types `semver`, `intdot`,
+//! `all`, `none`, plus one type per firmware scheme (`vers:ontap/…`, `vers:hitachi/…`, …), which the
+//! spec allows.
+
+mod range;
+mod scheme;
+
+pub use range::{Comparator, Constraint, Containment, VersRange};
+pub use scheme::{scheme_for, Cmp, FwVersion, Scheme, VersionError};

@@ -1,0 +1,493 @@
+//! `vers:` version ranges: strict canonical parsing, canonical printing, and three-valued containment.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::scheme::{Cmp, FwVersion, Scheme, VersionError};
+
+/// A vers comparator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Comparator {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparator::Eq => "",
+            Comparator::Ne => "!=",
+            Comparator::Lt => "<",
+            Comparator::Le => "<=",
+            Comparator::Gt => ">",
+            Comparator::Ge => ">=",
+        }
+    }
+
+    fn split(s: &str) -> (Comparator, &str) {
+        for (prefix, c) in [
+            ("!=", Comparator::Ne),
+            ("<=", Comparator::Le),
+            (">=", Comparator::Ge),
+            ("<", Comparator::Lt),
+            (">", Comparator::Gt),
+            ("=", Comparator::Eq),
+        ] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                return (c, rest);
+            }
+        }
+        (Comparator::Eq, s)
+    }
+}
+
+/// One constraint of a range. `version` is `None` for vers types this crate cannot order
+/// (`generic`, ecosystems other than semver): containment is then `Unknown`, never a guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub comparator: Comparator,
+    pub raw: String,
+    pub version: Option<FwVersion>,
+}
+
+/// The answer to "is this version in this range?".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+pub enum Containment {
+    Affected,
+    NotAffected,
+    /// Not decidable; the reason is shown to the user.
+    Unknown(String),
+}
+
+/// A parsed `vers:` range in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersRange {
+    /// The vers type as written (`intdot`, `ontap`, `npm`, `all` …).
+    kind: String,
+    /// The firmware scheme of the type, when it is one of ours.
+    scheme: Option<Scheme>,
+    /// `*`: every version (or, for `vers:none/*`, none).
+    star: bool,
+    constraints: Vec<Constraint>,
+}
+
+fn range_err(raw: &str, why: impl Into<String>) -> VersionError {
+    VersionError::InvalidRange {
+        raw: raw.to_string(),
+        why: why.into(),
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '>' | '<' | '=' | '!' | '*' | '|' | '%' | ':' | '/' => {
+                out.push_str(&format!("%{:02X}", c as u32));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+impl VersRange {
+    /// Parse a canonical vers string. Non-canonical input is an error (the spec forbids fixing it up).
+    pub fn parse(raw: &str) -> Result<VersRange, VersionError> {
+        if raw.chars().any(|c| c.is_ascii_whitespace()) {
+            return Err(range_err(raw, "whitespace is not permitted"));
+        }
+        let rest = raw
+            .strip_prefix("vers:")
+            .ok_or_else(|| range_err(raw, "must start with `vers:`"))?;
+        let (kind, constraints) = rest
+            .split_once('/')
+            .ok_or_else(|| range_err(raw, "missing `/` after the versioning scheme"))?;
+        if kind.is_empty()
+            || !kind.starts_with(|c: char| c.is_ascii_lowercase())
+            || !kind
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-+".contains(c))
+        {
+            return Err(range_err(
+                raw,
+                format!("invalid versioning scheme `{kind}`"),
+            ));
+        }
+        if constraints.is_empty() {
+            return Err(range_err(raw, "no constraints"));
+        }
+        let scheme = Scheme::from_str(kind).ok();
+        if constraints == "*" {
+            return Ok(VersRange {
+                kind: kind.to_string(),
+                scheme,
+                star: true,
+                constraints: Vec::new(),
+            });
+        }
+        if kind == "all" || kind == "none" {
+            return Err(range_err(raw, format!("vers:{kind} only permits `*`")));
+        }
+        let mut out = Vec::new();
+        for part in constraints.split('|') {
+            if part.is_empty() {
+                return Err(range_err(
+                    raw,
+                    "empty constraint (leading, trailing or double pipe)",
+                ));
+            }
+            let (comparator, version) = Comparator::split(part);
+            if version.is_empty() {
+                return Err(range_err(
+                    raw,
+                    format!("constraint `{part}` has no version"),
+                ));
+            }
+            if version.contains('*') {
+                return Err(range_err(raw, "`*` is only allowed alone"));
+            }
+            let decoded = percent_decode(version)
+                .ok_or_else(|| range_err(raw, format!("bad percent-encoding in `{version}`")))?;
+            let parsed = match scheme {
+                Some(s) => {
+                    Some(FwVersion::parse(s, &decoded).map_err(|e| range_err(raw, e.to_string()))?)
+                }
+                None if kind == "npm" => Some(
+                    FwVersion::parse(Scheme::Semver, &decoded)
+                        .map_err(|e| range_err(raw, e.to_string()))?,
+                ),
+                None => None,
+            };
+            out.push(Constraint {
+                comparator,
+                raw: decoded,
+                version: parsed,
+            });
+        }
+        let range = VersRange {
+            kind: kind.to_string(),
+            scheme: if kind == "npm" {
+                Some(Scheme::Semver)
+            } else {
+                scheme
+            },
+            star: false,
+            constraints: out,
+        };
+        range.check_canonical(raw)?;
+        Ok(range)
+    }
+
+    /// Build a canonical range from constraints (sorted, de-duplicated by the caller's scheme order).
+    /// Fails when two bounds are incomparable or the comparators do not alternate.
+    pub fn from_constraints(
+        scheme: Scheme,
+        mut constraints: Vec<(Comparator, FwVersion)>,
+    ) -> Result<VersRange, VersionError> {
+        let mut err = None;
+        constraints.sort_by(|a, b| match a.1.compare(&b.1) {
+            Cmp::Less => std::cmp::Ordering::Less,
+            Cmp::Greater => std::cmp::Ordering::Greater,
+            Cmp::Equal => std::cmp::Ordering::Equal,
+            Cmp::Incomparable(why) => {
+                err.get_or_insert(why);
+                std::cmp::Ordering::Equal
+            }
+        });
+        if let Some(why) = err {
+            return Err(range_err("<built range>", why));
+        }
+        let range = VersRange {
+            kind: scheme.as_str().to_string(),
+            scheme: Some(scheme),
+            star: false,
+            constraints: constraints
+                .into_iter()
+                .map(|(comparator, v)| Constraint {
+                    comparator,
+                    raw: v.raw().to_string(),
+                    version: Some(v),
+                })
+                .collect(),
+        };
+        range.check_canonical(&range.to_string())?;
+        Ok(range)
+    }
+
+    /// `vers:<scheme>/*`: every version.
+    pub fn all(scheme: Scheme) -> VersRange {
+        VersRange {
+            kind: scheme.as_str().to_string(),
+            scheme: Some(scheme),
+            star: true,
+            constraints: Vec::new(),
+        }
+    }
+
+    /// The vers type as written.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The firmware scheme, when the type is one this crate can order.
+    pub fn scheme(&self) -> Option<Scheme> {
+        self.scheme
+    }
+
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+
+    pub fn is_star(&self) -> bool {
+        self.star
+    }
+
+    fn check_canonical(&self, raw: &str) -> Result<(), VersionError> {
+        // Versions unique and sorted (only checkable where we can order them).
+        for pair in self.constraints.windows(2) {
+            if pair[0].raw == pair[1].raw {
+                return Err(range_err(
+                    raw,
+                    format!("version `{}` appears twice", pair[0].raw),
+                ));
+            }
+            if let (Some(a), Some(b)) = (&pair[0].version, &pair[1].version) {
+                match a.compare(b) {
+                    Cmp::Less => {}
+                    Cmp::Equal => {
+                        return Err(range_err(
+                            raw,
+                            format!("version `{}` appears twice", a.raw()),
+                        ))
+                    }
+                    Cmp::Greater => {
+                        return Err(range_err(raw, "constraints are not sorted by version"))
+                    }
+                    // Opaque tokens have no order; a list of `=`/`!=` of them is still valid.
+                    Cmp::Incomparable(_) => {}
+                }
+            }
+        }
+        // After dropping = and !=, comparators alternate lower / upper bounds.
+        let mut prev_lower: Option<bool> = None;
+        for c in &self.constraints {
+            let lower = match c.comparator {
+                Comparator::Gt | Comparator::Ge => true,
+                Comparator::Lt | Comparator::Le => false,
+                Comparator::Eq | Comparator::Ne => continue,
+            };
+            if prev_lower == Some(lower) {
+                return Err(range_err(
+                    raw,
+                    "comparators must alternate between lower (>, >=) and upper (<, <=) bounds",
+                ));
+            }
+            prev_lower = Some(lower);
+        }
+        Ok(())
+    }
+
+    /// Is `v` in this range? `Unknown` when the scheme differs, a bound is incomparable with `v`,
+    /// or the vers type has no defined order here.
+    pub fn contains(&self, v: &FwVersion) -> Containment {
+        if self.star {
+            return if self.kind == "none" {
+                Containment::NotAffected
+            } else {
+                Containment::Affected
+            };
+        }
+        match self.scheme {
+            Some(s) if s == v.scheme() => {}
+            Some(s) => {
+                return Containment::Unknown(format!(
+                    "range is {s}, installed version `{}` is {}",
+                    v.raw(),
+                    v.scheme()
+                ))
+            }
+            None => {
+                return Containment::Unknown(format!(
+                    "vers type `{}` has no defined order for firmware",
+                    self.kind
+                ))
+            }
+        }
+        // Compare once against every bound.
+        let mut below_upper_first = None;
+        let mut state = Containment::NotAffected;
+        let mut last_lower: Option<bool> = None; // Some(true) when v is above the last lower bound seen
+        for c in &self.constraints {
+            let Some(bound) = &c.version else {
+                return Containment::Unknown(format!("bound `{}` could not be parsed", c.raw));
+            };
+            let cmp = v.compare(bound);
+            if let Cmp::Incomparable(why) = &cmp {
+                // An explicit `=`/`!=` list decides by equality: incomparable means "not this one".
+                if matches!(c.comparator, Comparator::Eq | Comparator::Ne) {
+                    continue;
+                }
+                return Containment::Unknown(why.clone());
+            }
+            match (c.comparator, &cmp) {
+                (Comparator::Eq | Comparator::Le | Comparator::Ge, Cmp::Equal) => {
+                    return Containment::Affected
+                }
+                (Comparator::Ne, Cmp::Equal) => return Containment::NotAffected,
+                (Comparator::Eq | Comparator::Ne, _) => {}
+                (Comparator::Gt | Comparator::Ge, _) => {
+                    last_lower = Some(cmp == Cmp::Greater);
+                }
+                (Comparator::Lt | Comparator::Le, _) => {
+                    let below = cmp == Cmp::Less;
+                    match last_lower {
+                        // An upper bound with no lower bound before it: open below.
+                        None => {
+                            below_upper_first.get_or_insert(below);
+                            if below {
+                                state = Containment::Affected;
+                            }
+                        }
+                        Some(above) => {
+                            if above && below {
+                                state = Containment::Affected;
+                            }
+                        }
+                    }
+                    last_lower = None;
+                }
+            }
+        }
+        // A trailing lower bound with no upper bound: open above.
+        if last_lower == Some(true) {
+            state = Containment::Affected;
+        }
+        state
+    }
+}
+
+impl fmt::Display for VersRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "vers:{}/", self.kind)?;
+        if self.star {
+            return f.write_str("*");
+        }
+        for (i, c) in self.constraints.iter().enumerate() {
+            if i > 0 {
+                f.write_str("|")?;
+            }
+            write!(f, "{}{}", c.comparator.as_str(), percent_encode(&c.raw))?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for VersRange {
+    type Err = VersionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        VersRange::parse(s)
+    }
+}
+
+impl Serialize for VersRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for VersRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        VersRange::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(range: &str, s: Scheme, v: &str) -> Containment {
+        VersRange::parse(range)
+            .unwrap()
+            .contains(&FwVersion::parse(s, v).unwrap())
+    }
+
+    #[test]
+    fn ontap_range() {
+        let r = "vers:ontap/>=9.8|<9.8P16";
+        assert_eq!(c(r, Scheme::Ontap, "9.8P3"), Containment::Affected);
+        assert_eq!(c(r, Scheme::Ontap, "9.8P16"), Containment::NotAffected);
+        assert_eq!(c(r, Scheme::Ontap, "9.7P12"), Containment::NotAffected);
+        assert!(matches!(
+            c(r, Scheme::Ontap, "9.8P3X1"),
+            Containment::Unknown(_)
+        ));
+        assert!(matches!(
+            c(r, Scheme::Intdot, "9.8"),
+            Containment::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn single_upper_bound() {
+        assert_eq!(
+            c(
+                "vers:intdot/<5.3.0.0.5.120",
+                Scheme::Intdot,
+                "5.1.2.0.5.007"
+            ),
+            Containment::Affected
+        );
+        assert_eq!(
+            c(
+                "vers:intdot/<5.3.0.0.5.120",
+                Scheme::Intdot,
+                "5.3.0.0.5.120"
+            ),
+            Containment::NotAffected
+        );
+    }
+
+    #[test]
+    fn opaque_lists() {
+        let r = "vers:opaque/HPD5|HPD6|HPD7";
+        assert_eq!(c(r, Scheme::Opaque, "HPD7"), Containment::Affected);
+        // An opaque id not in the list: NotAffected would be a guess only if the list were not
+        // exhaustive; equality lists are explicit, so this is evidence.
+        assert_eq!(c(r, Scheme::Opaque, "HPD8"), Containment::NotAffected);
+    }
+
+    #[test]
+    fn canonical_round_trip_and_errors() {
+        let r = VersRange::parse("vers:intdot/>=1.2|!=1.1|<2.0").unwrap_err();
+        assert!(r.to_string().contains("sorted"), "{r}");
+        assert!(VersRange::parse("vers:intdot/>=1.2| <2.0").is_err());
+        let ok = "vers:ontap/>=9.8|<9.8P16|>=9.9.1|<9.9.1P9";
+        assert_eq!(VersRange::parse(ok).unwrap().to_string(), ok);
+    }
+}
