@@ -22,6 +22,7 @@
 mod loose;
 mod range;
 mod scheme;
+mod vendor;
 
 pub use loose::parse_loose;
 pub use range::{Comparator, Constraint, Containment, VersRange};
