@@ -278,6 +278,12 @@ fn intdot_range_does_not_swallow_ontap_patch() {
 fn fixed_by_newer_base_or_patch_works_through_a_range() {
     // "Fixed in 3.3.1.652, or on 3.3.1.648 with P126 installed."
     let range = parse_loose("<3.3.1.648+P126", ThreePar).unwrap();
+    // A vers type must start with a letter, hence `threepar`.
+    assert_eq!(range.to_string(), "vers:threepar/<3.3.1.648+P126");
+    assert_eq!(
+        firmwatch::version::VersRange::parse("vers:threepar/<3.3.1.648+P126").unwrap(),
+        range
+    );
     let c = |raw: &str| range.contains(&FwVersion::parse(ThreePar, raw).unwrap());
     assert_eq!(c("3.3.1.648 (MU5)"), Containment::Affected);
     assert_eq!(c("3.3.1.648 (MU5)+P126,P132"), Containment::NotAffected);

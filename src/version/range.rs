@@ -259,7 +259,7 @@ impl VersRange {
             return Err(range_err("<built range>", why));
         }
         let range = VersRange {
-            kind: scheme.as_str().to_string(),
+            kind: scheme.vers_type().to_string(),
             scheme: Some(scheme),
             star: false,
             constraints: constraints
@@ -278,7 +278,7 @@ impl VersRange {
     /// `vers:<scheme>/*`: every version.
     pub fn all(scheme: Scheme) -> VersRange {
         VersRange {
-            kind: scheme.as_str().to_string(),
+            kind: scheme.vers_type().to_string(),
             scheme: Some(scheme),
             star: true,
             constraints: Vec::new(),

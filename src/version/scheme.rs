@@ -64,6 +64,17 @@ impl Scheme {
     }
 }
 
+impl Scheme {
+    /// The `vers:` type of the scheme. Equal to [`Scheme::as_str`] except for 3PAR: a vers type
+    /// must start with a letter, so 3PAR ranges are written `vers:threepar/…`.
+    pub fn vers_type(self) -> &'static str {
+        match self {
+            Scheme::ThreePar => "threepar",
+            other => other.as_str(),
+        }
+    }
+}
+
 impl fmt::Display for Scheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
@@ -75,7 +86,7 @@ impl FromStr for Scheme {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Scheme::ALL
             .into_iter()
-            .find(|scheme| scheme.as_str() == s)
+            .find(|scheme| scheme.as_str() == s || scheme.vers_type() == s)
             .ok_or_else(|| VersionError::UnknownScheme(s.to_string()))
     }
 }
