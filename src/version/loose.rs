@@ -23,7 +23,9 @@
 //! - `X and earlier` / `X or earlier` (also `older`, `lower`, `below`, `prior`) (`<= X`);
 //! - `X and later` / `X or later` (also `newer`, `higher`, `above`) (`>= X`);
 //! - `from X through Y`, `X through Y`, `from X to Y`, `X to Y` (both ends inclusive);
-//! - `X` alone (exactly `X`); `All versions` alone (`vers:<scheme>/*`).
+//! - `X` alone (exactly `X`); `All versions` or `*` alone (`vers:<scheme>/*`).
+//!
+//! Placeholders (`unspecified`, `n/a`, `all`, …) are never read as a version, even under `opaque`.
 //!
 //! A leading `V`/`v` on a version is stripped only when the scheme rejects the version with it.
 
@@ -58,6 +60,9 @@ pub fn parse_loose(text: &str, scheme: Scheme) -> Result<VersRange, VersionError
 /// Everything after an optional `vers:all/`.
 fn parse_body(text: &str, t: &str, scheme: Scheme) -> Result<VersRange, VersionError> {
     let (body, all_prefix) = strip_lead_words(t);
+    if body == "*" && !all_prefix {
+        return Ok(VersRange::all(scheme));
+    }
     if body.is_empty() {
         return if all_prefix {
             Ok(VersRange::all(scheme))
@@ -242,6 +247,29 @@ fn version(text: &str, token: &str, scheme: Scheme) -> Result<FwVersion, Version
     let token = token.trim();
     if token.is_empty() {
         return Err(err(text, "missing version"));
+    }
+    // Placeholders that an opaque scheme would otherwise accept as a firmware id, turning
+    // "unspecified" into an exact match that no installed version ever equals.
+    const PLACEHOLDERS: [&str; 13] = [
+        "unspecified",
+        "unknown",
+        "n/a",
+        "na",
+        "none",
+        "all",
+        "any",
+        "-",
+        "*",
+        "various",
+        "multiple",
+        "tbd",
+        "latest",
+    ];
+    if PLACEHOLDERS.iter().any(|p| token.eq_ignore_ascii_case(p)) {
+        return Err(err(
+            text,
+            format!("`{token}` is a placeholder, not a version"),
+        ));
     }
     match FwVersion::parse(scheme, token) {
         Ok(v) => Ok(v),
@@ -452,6 +480,15 @@ mod tests {
         assert!(bad("from 6.0 through 5.0", I).contains("not a range"));
         bad(">=9.8P1X1 <9.9", O);
         bad(">=2.0 <=2.0", I);
+    }
+
+    #[test]
+    fn placeholders_are_not_versions() {
+        for text in ["unspecified", "N/A", "<= unknown", "prior to latest", "all"] {
+            bad(text, Scheme::Opaque);
+            bad(text, I);
+        }
+        assert_eq!(ok("*", I), "vers:intdot/*");
     }
 
     #[test]
