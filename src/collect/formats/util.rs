@@ -139,11 +139,9 @@ pub fn spec_from_text(text: &str, scheme: Scheme) -> VersionSpec {
     }
 }
 
-/// Lenient range parsing: `version::parse_loose` (branch `wip/version`, not merged yet — until it is,
-/// range text that is not canonical vers stays unparsed).
+/// Lenient range parsing (vls, CISA's `vers:all/<X`, prose) through `version::parse_loose`.
 fn loose(text: &str, scheme: Scheme) -> Option<VersRange> {
-    let _ = (text, scheme);
-    None
+    crate::version::parse_loose(text, scheme).ok()
 }
 
 /// An explicit list of versions → one exact version, or a `vers:` range of `=` constraints
@@ -283,4 +281,29 @@ mod tests {
         assert!(parse_date("2026-01-15").is_some());
         assert!(parse_date("soon").is_none());
     }
+}
+
+/// A title for formats that have none (NVD, OSV without summary): the description's first sentence,
+/// cut at a word boundary near 120 characters, else the id.
+pub(crate) fn title_from(description: &str, id: &str) -> String {
+    let d = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    if d.is_empty() {
+        return id.to_string();
+    }
+    let sentence = d.split(". ").next().unwrap_or(&d);
+    if sentence.chars().count() <= 120 {
+        return sentence.trim_end_matches('.').to_string();
+    }
+    let mut out = String::new();
+    for w in sentence.split(' ') {
+        if out.chars().count() + w.chars().count() + 1 > 117 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.push('…');
+    out
 }
