@@ -728,7 +728,10 @@ pub(crate) fn version_in_text(text: &str) -> Option<String> {
         let v_prefixed = t.len() > 1
             && t.starts_with(['V', 'v'])
             && t[1..].starts_with(|c: char| c.is_ascii_digit());
-        if has_digit && (dotted || v_prefixed) {
+        let wildcard = t
+            .split('.')
+            .any(|seg| seg.eq_ignore_ascii_case("x") || seg == "*");
+        if has_digit && (dotted || v_prefixed) && !wildcard {
             found.insert(t.to_string());
         }
     }
@@ -1097,6 +1100,7 @@ mod tests {
             None
         );
         assert_eq!(version_in_text("Restrict network access."), None);
+        assert_eq!(version_in_text("Upgrade to V4.x"), None);
     }
 
     #[test]

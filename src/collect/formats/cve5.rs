@@ -7,8 +7,9 @@
 //! wildcard upper bound (`5.15.*`, `log4j-core*`) or any bound that does not parse keeps the entry
 //! `Unparsed` with its text. A single `version` that is free text ("Versions prior to
 //! 5.3.0.0.5.120", ">= 1.7.0, < 1.18.4") goes through `version::parse_loose`. `versionType` is
-//! ignored: real records declare `semver` for `1.1.0-10053` (formats.md §8 quirk 7), so the scheme
-//! is chosen per product like everywhere else. The `lessThan` of an affected range and the `at` of a
+//! not trusted for ordering: real records declare `semver` for `1.1.0-10053` (formats.md §8 quirk
+//! 7), so the scheme is chosen per product like everywhere else; only `versionType: git` is
+//! honoured, as "these are commit hashes" (kept `Unparsed`, excluded from the scheme choice). The `lessThan` of an affected range and the `at` of a
 //! change to `unaffected` are recorded as `fixed_in` (the CVE convention for "fixed in").
 //!
 //! `defaultStatus` is the answer for versions no entry covers, and is mapped so that the matcher's
@@ -102,6 +103,7 @@ struct RawProduct {
 struct RawVersion {
     version: String,
     status: String,
+    version_type: Option<String>,
     less_than: Option<String>,
     less_than_or_equal: Option<String>,
     changes: Vec<RawChange>,
@@ -143,6 +145,13 @@ fn status_of(s: &str) -> ProductStatus {
     }
 }
 
+/// `versionType: git` is the one declared type that is trusted: it says the strings are commits.
+fn is_git(e: &RawVersion) -> bool {
+    e.version_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("git"))
+}
+
 fn no_lower(v: &str) -> bool {
     matches!(v.trim(), "0" | "*" | "")
 }
@@ -177,6 +186,14 @@ fn entry_statements(
     scheme: Scheme,
 ) -> Vec<(VersionSpec, ProductStatus, Vec<String>)> {
     let status = status_of(&e.status);
+    if is_git(e) {
+        // Commit hashes: deciding them needs the repository graph.
+        let mut text = format!("git commit {}", e.version.trim());
+        if let Some(u) = e.less_than.as_ref().or(e.less_than_or_equal.as_ref()) {
+            text.push_str(&format!(" up to {}", u.trim()));
+        }
+        return vec![(VersionSpec::Unparsed(text), status, Vec::new())];
+    }
     let upper = match (&e.less_than, &e.less_than_or_equal) {
         (Some(u), _) => Some((Comparator::Lt, u.trim())),
         (None, Some(u)) => Some((Comparator::Le, u.trim())),
@@ -294,7 +311,7 @@ pub(super) fn parse(
             .trim()
             .to_string();
         let mut strings: Vec<&str> = Vec::new();
-        for e in &p.versions {
+        for e in p.versions.iter().filter(|e| !is_git(e)) {
             let candidates = [
                 Some(e.version.as_str()),
                 e.less_than.as_deref(),
@@ -302,7 +319,7 @@ pub(super) fn parse(
             ];
             for s in candidates.into_iter().flatten() {
                 let s = s.trim();
-                if no_lower(s) || unknown_word(s) {
+                if no_lower(s) || unknown_word(s) || s.contains('*') {
                     continue;
                 }
                 if s.contains(char::is_whitespace) {
@@ -442,6 +459,7 @@ mod tests {
             status: "affected".into(),
             less_than: lt.map(String::from),
             less_than_or_equal: None,
+            version_type: None,
             changes: changes
                 .iter()
                 .map(|(at, status)| RawChange {

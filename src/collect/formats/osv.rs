@@ -192,7 +192,11 @@ pub(super) fn parse(
                 },
                 _ => VersionSpec::Unparsed(describe(r)),
             };
-            affected.push(statement(scheme, spec, fixed_in));
+            let st = statement(scheme, spec, fixed_in);
+            // Alpine:v3.3, Alpine:v3.4 … give identical statements once the release is dropped.
+            if !affected.contains(&st) {
+                affected.push(st);
+            }
         }
         if !a.versions.is_empty() {
             let refs: Vec<&str> = a.versions.iter().map(String::as_str).collect();

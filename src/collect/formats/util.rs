@@ -108,9 +108,13 @@ pub(crate) fn versions_in_text(text: &str) -> Vec<&str> {
         .strip_prefix("vers:")
         .and_then(|r| r.split_once('/').map(|(_, c)| c))
         .unwrap_or(t);
-    t.split(['|', ' ', ','])
+    t.split(['|', ' ', ',', '(', ')'])
         .map(|p| p.trim_start_matches(['<', '>', '=', '!']).trim())
-        .filter(|p| !p.is_empty() && *p != "*")
+        .filter(|p| {
+            // Version-looking tokens only: words of prose ("All versions prior to") are skipped.
+            let rest = p.strip_prefix(['V', 'v']).unwrap_or(p);
+            rest.starts_with(|c: char| c.is_ascii_digit())
+        })
         .collect()
 }
 
@@ -134,6 +138,7 @@ pub fn spec_from_text(text: &str, scheme: Scheme) -> VersionSpec {
         }
     }
     match loose(t, scheme) {
+        Some(r) if r.is_star() && r.kind() != "none" => VersionSpec::All,
         Some(r) => VersionSpec::Range(r),
         None => VersionSpec::Unparsed(t.to_string()),
     }
@@ -204,7 +209,10 @@ pub(crate) fn range_from_bounds(
     scheme: Scheme,
     bounds: &[(Comparator, &str)],
 ) -> Option<VersRange> {
-    if bounds.is_empty() {
+    // Opaque tokens have no order: `<HPD8` under opaque would be a guess, so it is not a range.
+    if bounds.is_empty()
+        || (scheme == Scheme::Opaque && bounds.iter().any(|(c, _)| *c != Comparator::Eq))
+    {
         return None;
     }
     let parsed = bounds
