@@ -901,13 +901,19 @@ pub(super) fn parse(
         let Some(p) = tree.products.get(pid) else {
             continue;
         };
-        let scheme = scheme_of(p);
+        let mut scheme = scheme_of(p);
         let versions = match &p.version {
             Ver::None => VersionSpec::All,
             Ver::Version(v) if wildcard_version(v) => VersionSpec::Unparsed(v.clone()),
             Ver::Version(v) => VersionSpec::Exact(normalize_version(scheme, v)),
             Ver::Range(r) => spec_from_text(r, scheme),
         };
+        // A vers string names its scheme; the statement must agree with its own range.
+        if let VersionSpec::Range(r) = &versions {
+            if let Some(s) = r.scheme() {
+                scheme = s;
+            }
+        }
         let mut models = p.models.clone();
         models.extend(p.on.iter().cloned());
         let fixed_in = if status == ProductStatus::Affected {
