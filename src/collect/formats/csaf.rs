@@ -21,6 +21,10 @@
 //!   recommended version also lands in `fixed_in` of the same product's affected statements; a
 //!   `vendor_fix` remediation adds the version named in its text ("Update to V7.0.3 or later") when
 //!   exactly one version-like token is there.
+//! * **Several vulnerabilities, one advisory.** A product id that is affected by one vulnerability
+//!   and fixed / not affected for another keeps only its most severe status (Affected >
+//!   UnderInvestigation > Fixed / NotAffected), so a per-vulnerability "fixed" never hides another
+//!   vulnerability's "affected".
 //! * **Versions.** Scheme per product via [`choose_scheme`]; ranges through [`spec_from_text`]; a
 //!   `product_version` with an `x`/`*` wildcard segment stays `Unparsed`.
 //!
@@ -894,6 +898,21 @@ pub(super) fn parse(
         }
         recommended.extend(s.recommended.iter().map(String::as_str));
     }
+
+    // One advisory carries every vulnerability of the document, so a product that is affected by
+    // one vulnerability and fixed for another is affected: per product id only the most severe
+    // status survives (Affected > UnderInvestigation > Fixed / NotAffected).
+    let rank = |s: ProductStatus| match s {
+        ProductStatus::Affected => 3,
+        ProductStatus::UnderInvestigation => 2,
+        ProductStatus::Fixed | ProductStatus::NotAffected => 1,
+    };
+    let mut worst: HashMap<&str, u8> = HashMap::new();
+    for (pid, status) in &statements {
+        let r = worst.entry(pid).or_insert(0);
+        *r = (*r).max(rank(*status));
+    }
+    statements.retain(|(pid, status)| worst.get(pid).is_some_and(|r| *r == rank(*status)));
 
     let mut affected: Vec<AffectedProduct> = Vec::new();
     for (pid, status) in statements {

@@ -129,6 +129,15 @@ pub fn spec_from_text(text: &str, scheme: Scheme) -> VersionSpec {
     if t == "*" || t == "vers:all/*" {
         return VersionSpec::All;
     }
+    if let Some(rest) = t.strip_prefix("vers:generic/") {
+        // `generic` has no comparison defined by the vers spec; under the product's own ordered
+        // scheme the same constraints become decidable. Opaque keeps it generic (unknown).
+        if scheme != Scheme::Opaque {
+            if let Ok(r) = VersRange::parse(&format!("vers:{}/{rest}", scheme.as_str())) {
+                return VersionSpec::Range(r);
+            }
+        }
+    }
     if t.starts_with("vers:") {
         if let Ok(r) = VersRange::parse(t) {
             if r.is_star() && r.kind() != "none" {
