@@ -2,7 +2,8 @@
 //!
 //! Vendor/product come from `package.ecosystem` (the part before the first `:`, so
 //! `Red Hat:rhel_aus:8.6::appstream` → `Red Hat`) and `package.name`, unless the feed sets a default
-//! vendor. Each `ranges[]` entry becomes one statement: `SEMVER`/`ECOSYSTEM` events turn into a
+//! vendor; an entry without a package (GIT-only records) is named after its repository (vendor
+//! `git`, product = last path segment, the URL as identifier). Each `ranges[]` entry becomes one statement: `SEMVER`/`ECOSYSTEM` events turn into a
 //! canonical range (`introduced` → `>=`, `fixed` → `<`, `last_affected` → `<=`, `limit` → `<`;
 //! `introduced: "0"` is no lower bound), `fixed` versions go to `fixed_in`; `GIT` ranges (commit
 //! hashes) stay `Unparsed` because deciding them needs the repository graph. A `versions[]` list is
@@ -156,17 +157,34 @@ pub(super) fn parse(
     let mut affected = Vec::new();
     let mut first_ecosystem = None;
     for a in &raw.affected {
-        let Some(pkg) = &a.package else {
-            continue; // OSV allows affected entries without a package (none in practice)
+        // Without a package (GIT-only records) the repository names the product.
+        let repo = a.ranges.iter().find_map(|r| r.repo.as_deref());
+        let (ecosystem, product, identifiers) = match (&a.package, repo) {
+            (Some(pkg), _) => (
+                pkg.ecosystem
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+                pkg.name.trim().to_string(),
+                pkg.purl.iter().cloned().collect::<Vec<_>>(),
+            ),
+            (None, Some(repo)) => (
+                "git".to_string(),
+                repo.trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(repo)
+                    .to_string(),
+                vec![repo.to_string()],
+            ),
+            (None, None) => continue,
         };
-        let ecosystem = pkg.ecosystem.split(':').next().unwrap_or("").trim();
-        first_ecosystem.get_or_insert_with(|| ecosystem.to_string());
-        let vendor = ctx
-            .default_vendor
-            .map(str::to_string)
-            .unwrap_or_else(|| ecosystem.to_string());
-        let product = pkg.name.trim().to_string();
-        let identifiers: Vec<String> = pkg.purl.iter().cloned().collect();
+        if a.package.is_some() {
+            first_ecosystem.get_or_insert_with(|| ecosystem.clone());
+        }
+        let vendor = ctx.default_vendor.map(str::to_string).unwrap_or(ecosystem);
         let statement =
             |scheme: Scheme, versions: VersionSpec, fixed_in: Vec<String>| AffectedProduct {
                 vendor: vendor.clone(),
