@@ -187,7 +187,7 @@ fn statement(
     }
     let scheme = choose_scheme(ctx.default_scheme, &vendor, &product, &version_strings);
     let describe = || {
-        let mut t = format!("{}", m.criteria);
+        let mut t = m.criteria.clone();
         for (c, v) in &bounds {
             t.push_str(&format!(" {}{}", c.as_str(), v));
         }

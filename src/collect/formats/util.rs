@@ -232,6 +232,31 @@ pub(crate) fn range_from_bounds(
     VersRange::from_constraints(scheme, parsed).ok()
 }
 
+/// A title for formats that have none (NVD, OSV without summary): the description's first sentence,
+/// cut at a word boundary near 120 characters, else the id.
+pub(crate) fn title_from(description: &str, id: &str) -> String {
+    let d = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    if d.is_empty() {
+        return id.to_string();
+    }
+    let sentence = d.split(". ").next().unwrap_or(&d);
+    if sentence.chars().count() <= 120 {
+        return sentence.trim_end_matches('.').to_string();
+    }
+    let mut out = String::new();
+    for w in sentence.split(' ') {
+        if out.chars().count() + w.chars().count() + 1 > 117 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.push('…');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,35 +317,22 @@ mod tests {
     }
 
     #[test]
+    fn titles_from_descriptions() {
+        assert_eq!(title_from("", "CVE-1"), "CVE-1");
+        assert_eq!(
+            title_from("A short bug. More text.", "CVE-1"),
+            "A short bug"
+        );
+        let long = "word ".repeat(60);
+        let t = title_from(&long, "CVE-1");
+        assert!(t.ends_with('…') && t.chars().count() <= 120, "{t}");
+    }
+
+    #[test]
     fn dates() {
         assert!(parse_date("2024-08-22T06:00:00.000000Z").is_some());
         assert!(parse_date("2023-09-12T15:15:24.327").is_some());
         assert!(parse_date("2026-01-15").is_some());
         assert!(parse_date("soon").is_none());
     }
-}
-
-/// A title for formats that have none (NVD, OSV without summary): the description's first sentence,
-/// cut at a word boundary near 120 characters, else the id.
-pub(crate) fn title_from(description: &str, id: &str) -> String {
-    let d = description.split_whitespace().collect::<Vec<_>>().join(" ");
-    if d.is_empty() {
-        return id.to_string();
-    }
-    let sentence = d.split(". ").next().unwrap_or(&d);
-    if sentence.chars().count() <= 120 {
-        return sentence.trim_end_matches('.').to_string();
-    }
-    let mut out = String::new();
-    for w in sentence.split(' ') {
-        if out.chars().count() + w.chars().count() + 1 > 117 {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
-    out.push('…');
-    out
 }
