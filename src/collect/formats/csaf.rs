@@ -935,8 +935,13 @@ pub(super) fn parse(
         }
         let mut models = p.models.clone();
         models.extend(p.on.iter().cloned());
+        // Fixed versions are written as the product's scheme reads them (`V7.0.3` → `7.0.3` under
+        // intdot), so that they compare with installed versions.
         let fixed_in = if status == ProductStatus::Affected {
-            fix_for.get(pid).cloned().unwrap_or_default()
+            fix_for
+                .get(pid)
+                .map(|v| v.iter().map(|f| normalize_version(scheme, f)).collect())
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -960,9 +965,10 @@ pub(super) fn parse(
         let Some(p) = tree.products.get(pid) else {
             continue;
         };
-        let Ver::Version(v) = &p.version else {
+        let Ver::Version(raw) = &p.version else {
             continue;
         };
+        let v = &normalize_version(scheme_of(p), raw);
         let (vk, pk) = (normalize_name(&vendor_of(p)), normalize_name(&p.product));
         for st in affected.iter_mut().filter(|s| {
             s.status == ProductStatus::Affected
