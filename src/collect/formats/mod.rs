@@ -142,12 +142,6 @@ pub enum FormatError {
         path: String,
         limit: usize,
     },
-    #[error("{location}: format `{format}` is not supported here: {why}")]
-    Unsupported {
-        location: String,
-        format: DocFormat,
-        why: String,
-    },
 }
 
 impl FormatError {
@@ -159,8 +153,7 @@ impl FormatError {
             | FormatError::Toml { location, .. }
             | FormatError::Invalid { location, .. }
             | FormatError::CsafRule { location, .. }
-            | FormatError::TooDeep { location, .. }
-            | FormatError::Unsupported { location, .. } => location,
+            | FormatError::TooDeep { location, .. } => location,
         }
     }
 }
