@@ -68,3 +68,34 @@ fn seeds_are_valid_documents() {
         assert!(!advs.is_empty() && !advs[0].affected.is_empty(), "{format}");
     }
 }
+
+/// Deep nesting is refused by the JSON/TOML readers' recursion limits instead of overflowing the
+/// stack (OSV keeps `database_specific` as a free JSON value, the likeliest place for it).
+#[test]
+fn deep_nesting_is_an_error() {
+    let deep = format!(
+        r#"{{"id":"OSV-1","modified":"2024-01-01T00:00:00Z","database_specific":{}{}}}"#,
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    for f in [
+        DocFormat::Osv,
+        DocFormat::Csaf,
+        DocFormat::Cve5,
+        DocFormat::Nvd,
+        DocFormat::Native,
+    ] {
+        run(f, deep.as_bytes());
+    }
+    let toml = format!("a = {}{}", "[".repeat(50_000), "]".repeat(50_000));
+    run(DocFormat::Native, toml.as_bytes());
+    let feed: FeedId = "deep".parse().unwrap();
+    let ctx = DocContext {
+        feed: &feed,
+        location: "deep",
+        default_vendor: None,
+        default_scheme: None,
+    };
+    let err = parse_document(DocFormat::Osv, deep.as_bytes(), &ctx).unwrap_err();
+    assert!(err.to_string().contains("recursion limit"), "{err}");
+}
