@@ -277,7 +277,8 @@ pub struct CsafWarning {
     pub message: String,
 }
 
-/// Run the checks [`parse`] runs and return the warnings; rejection is an `Err` as in `parse`.
+/// Run the checks CSAF parsing runs and return the warnings; a rejection is the same `Err` that
+/// [`parse_document`](super::parse_document) returns.
 pub fn validate(bytes: &[u8], location: &str) -> Result<Vec<CsafWarning>, FormatError> {
     let raw: RawCsaf = parse_json(bytes, location)?;
     let tree = resolve(&raw, location)?;
