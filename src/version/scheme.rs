@@ -357,16 +357,19 @@ impl fmt::Display for FwVersion {
 
 /// Compare number lists where missing trailing parts count as zero (`9.8 == 9.8.0`).
 pub(crate) fn cmp_nums(a: &[u32], b: &[u32]) -> Ordering {
-    let n = a.len().max(b.len());
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        match x.cmp(&y) {
-            Ordering::Equal => {}
-            o => return o,
-        }
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        Ordering::Equal => {}
+        o => return o,
     }
-    Ordering::Equal
+    // The longer list is greater only if a remaining part is non-zero.
+    if a[n..].iter().any(|&x| x != 0) {
+        Ordering::Greater
+    } else if b[n..].iter().any(|&x| x != 0) {
+        Ordering::Less
+    } else {
+        Ordering::Equal
+    }
 }
 
 /// `1.02.003` → `[1, 2, 3]`; `None` on anything but digits and single separators.
