@@ -15,6 +15,7 @@
     warn(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)
 )]
 
+pub mod collect;
 pub mod inventory;
 pub mod model;
 pub mod version;
