@@ -17,7 +17,13 @@ use serde::{Deserialize, Serialize};
 use crate::model::ComponentKind;
 use crate::version::FwVersion;
 
+pub use diag::{Code, Diagnostic, Report};
 pub use ids::{ComponentRef, DomainId, GroupId, OwnerId, ServiceId, SiteId, SystemId};
+pub use load::{load_path, load_sources, LoadError};
+
+pub mod diag;
+mod load;
+pub mod raw;
 
 mod ids {
     use std::fmt;
