@@ -323,7 +323,11 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.diagnostics.len();
-        write!(f, "{n} problem{} in the inventory", if n == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{n} problem{} in the inventory",
+            if n == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -415,7 +419,8 @@ mod tests {
 
     #[test]
     fn paths_resolve_to_value_spans_in_toml() {
-        let text = "[[systems]]\nid = \"a\"\n[[systems.components]]\nid = \"c\"\nfirmware = \"x y\"\n";
+        let text =
+            "[[systems]]\nid = \"a\"\n[[systems.components]]\nid = \"c\"\nfirmware = \"x y\"\n";
         let doc = toml_edit::ImDocument::parse(text).unwrap();
         let p = DocPath::default()
             .key("systems")

@@ -102,12 +102,18 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
     load_files(files)
 }
 
-fn load_files(files: Vec<SourceFile>) -> Result<Inventory, LoadError> {
+fn load_files(mut files: Vec<SourceFile>) -> Result<Inventory, LoadError> {
     let mut diags = Vec::new();
     let mut docs = Vec::with_capacity(files.len());
-    for (i, f) in files.iter().enumerate() {
+    for (i, f) in files.iter_mut().enumerate() {
         if let Some(doc) = parse_file(i, f, &mut diags) {
             docs.push((i, doc));
+            // Semantic problems in JSON are shown by path, never by span, so a parsed JSON file's
+            // text is not needed again; dropping it keeps a generated million-component estate
+            // well under the memory budget.
+            if f.format == Format::Json {
+                f.text = String::new();
+            }
         }
     }
     let inv = Checker::default().run(docs, &mut diags);
@@ -126,7 +132,7 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
     let (message, span) = match f.format {
         Format::Toml => match toml::from_str::<RawDoc>(&f.text) {
             Ok(doc) => return Some(doc),
-            Err(e) => (e.message().trim().to_string(), e.span()),
+            Err(e) => (e.message().trim().replace('\n', ": "), e.span()),
         },
         Format::Json => match serde_json::from_str::<RawDoc>(&f.text) {
             Ok(doc) => return Some(doc),
@@ -226,8 +232,14 @@ impl Checker {
             for (i, dom) in doc.domains.into_iter().enumerate() {
                 let p = root("domains", i);
                 let members = self.refs(file, &p.key("members"), &dom.members, d);
-                if let Some(id) = define(&mut self.domain_defs, &p, file, &dom.id, "failure domain", d)
-                {
+                if let Some(id) = define(
+                    &mut self.domain_defs,
+                    &p,
+                    file,
+                    &dom.id,
+                    "failure domain",
+                    d,
+                ) {
                     self.inv.domains.insert(
                         id.clone(),
                         FailureDomain {
@@ -353,55 +365,81 @@ impl Checker {
 
     fn system(&mut self, file: usize, i: usize, s: RawSystem, d: &mut Vec<Diagnostic>) {
         let p = root("systems", i);
-        let owner = self.known(file, &p.key("owner"), &s.owner, "owner", |c, id| {
-            c.inv.owners.contains_key(id)
-        }, d);
+        let owner = self.known(
+            file,
+            &p.key("owner"),
+            &s.owner,
+            "owner",
+            |c, id| c.inv.owners.contains_key(id),
+            d,
+        );
         let site = s.site.as_ref().and_then(|site| {
-            self.known(file, &p.key("site"), site, "site", |c, id| {
-                c.inv.sites.contains_key(id)
-            }, d)
+            self.known(
+                file,
+                &p.key("site"),
+                site,
+                "site",
+                |c, id| c.inv.sites.contains_key(id),
+                d,
+            )
         });
         let scheme = resolve_scheme(
             file,
-            &p,
+            &|| p.clone(),
             s.scheme.as_deref(),
             || scheme_for(&s.vendor, &s.model),
             d,
         );
-        let sys_fw = parse_firmware(file, &p, scheme, &s.firmware, &s.vendor, &s.model, d);
-        let mut components: Vec<Component> = Vec::with_capacity(s.components.len());
+        let sys_fw = parse_firmware(
+            file,
+            &|| p.clone(),
+            scheme,
+            &s.firmware,
+            &s.vendor,
+            &s.model,
+            d,
+        );
+        // Paths are built only when a problem is reported: this loop runs a million times.
+        let cpath = |j: usize| p.key("components").index(j);
+        let mut skip = vec![false; s.components.len()];
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(s.components.len());
         for (j, c) in s.components.iter().enumerate() {
-            let cp = p.key("components").index(j);
-            let idp = Place::at(file, cp.key("id"));
+            let idp = || Place::at(file, cpath(j).key("id"));
             if c.id.is_empty() || c.id.contains('/') || c.id.chars().any(char::is_whitespace) {
                 d.push(
                     Diagnostic::new(
                         Code::InvalidValue,
-                        idp,
+                        idp(),
                         format!("component id `{}` is not usable in a reference", c.id),
                     )
                     .label("must be non-empty, without `/` or spaces"),
                 );
-                continue;
-            }
-            if let Some(first) = seen.get(c.id.as_str()) {
+                skip[j] = true;
+            } else if let Some(first) = seen.insert(&c.id, j) {
+                seen.insert(&c.id, first);
                 d.push(
                     Diagnostic::new(
                         Code::DuplicateId,
-                        idp,
+                        idp(),
                         format!("component id `{}` appears twice in system `{}`", c.id, s.id),
                     )
                     .label("second definition")
                     .also(
-                        Place::at(file, p.key("components").index(*first).key("id")),
+                        Place::at(file, cpath(first).key("id")),
                         "first defined here",
                     ),
                 );
+                skip[j] = true;
+            }
+        }
+        drop(seen);
+        let mut components: Vec<Component> = Vec::with_capacity(s.components.len());
+        for (j, c) in s.components.into_iter().enumerate() {
+            if skip[j] {
                 continue;
             }
-            seen.insert(&c.id, j);
-            let vendor = c.vendor.clone().unwrap_or_else(|| s.vendor.clone());
+            let cp = || cpath(j);
+            let vendor = c.vendor.unwrap_or_else(|| s.vendor.clone());
             let scheme = resolve_scheme(
                 file,
                 &cp,
@@ -421,14 +459,15 @@ impl Checker {
                 d.push(
                     Diagnostic::new(
                         Code::InvalidValue,
-                        Place::at(file, cp.key("count")),
+                        Place::at(file, cp().key("count")),
                         "a component count must be at least 1",
                     )
                     .label("zero"),
                 );
             }
             let power_on_hours = c.power_on_hours.as_ref().and_then(|h| {
-                let read_on = date(file, &cp.key("power_on_hours").key("read_on"), &h.read_on, d)?;
+                let at = || cp().key("power_on_hours").key("read_on");
+                let read_on = date(file, &at, &h.read_on, d)?;
                 Some(PowerOnHours {
                     hours: h.hours,
                     read_on,
@@ -437,22 +476,21 @@ impl Checker {
             let in_service = c
                 .in_service
                 .as_ref()
-                .and_then(|r| date(file, &cp.key("in_service"), r, d));
+                .and_then(|r| date(file, &|| cp().key("in_service"), r, d));
             let Some(fw) = fw.or_else(placeholder) else {
                 continue;
             };
             components.push(Component {
-                id: c.id.clone(),
+                id: c.id,
                 kind: c.kind,
                 vendor,
-                model: c.model.clone(),
+                model: c.model,
                 firmware: fw,
                 count,
                 power_on_hours,
                 in_service,
             });
         }
-        drop(seen);
         let Some(id) = define(&mut self.system_defs, &p, file, &s.id, "system", d) else {
             return;
         };
@@ -514,7 +552,14 @@ impl Checker {
         raw: &str,
         d: &mut Vec<Diagnostic>,
     ) -> Option<SystemId> {
-        self.known(file, at, raw, "system", |c, id| c.inv.systems.contains_key(id), d)
+        self.known(
+            file,
+            at,
+            raw,
+            "system",
+            |c, id| c.inv.systems.contains_key(id),
+            d,
+        )
     }
 
     /// `system` or `system/component` references; unknown ones are reported and dropped.
@@ -527,12 +572,12 @@ impl Checker {
     ) -> Vec<ComponentRef> {
         let mut out = Vec::with_capacity(raws.len());
         for (k, raw) in raws.iter().enumerate() {
-            let place = Place::at(file, at.index(k));
+            let place = || Place::at(file, at.index(k));
             let r = match ComponentRef::from_str(raw) {
                 Ok(r) => r,
                 Err(e) => {
                     d.push(
-                        Diagnostic::new(Code::InvalidValue, place, e.to_string())
+                        Diagnostic::new(Code::InvalidValue, place(), e.to_string())
                             .label("expected `system` or `system/component`"),
                     );
                     continue;
@@ -542,7 +587,7 @@ impl Checker {
                 d.push(
                     Diagnostic::new(
                         Code::UnknownReference,
-                        place,
+                        place(),
                         format!("unknown system `{}`", r.system),
                     )
                     .label("no system with this id in any inventory file"),
@@ -553,7 +598,7 @@ impl Checker {
                 if sys.component(comp).is_none() {
                     let mut diag = Diagnostic::new(
                         Code::UnknownReference,
-                        place,
+                        place(),
                         format!("system `{}` has no component `{comp}`", r.system),
                     )
                     .label("unknown component");
@@ -616,9 +661,10 @@ impl Checker {
                 };
                 let mut size: u64 = 0;
                 for (k, m) in members.iter().enumerate() {
-                    let comp = m.component.as_deref().and_then(|c| {
-                        self.inv.systems.get(&m.system).and_then(|s| s.component(c))
-                    });
+                    let comp = m
+                        .component
+                        .as_deref()
+                        .and_then(|c| self.inv.systems.get(&m.system).and_then(|s| s.component(c)));
                     match comp {
                         Some(c) if c.kind == ComponentKind::Drive => size += u64::from(c.count),
                         _ => {
@@ -695,11 +741,22 @@ impl Checker {
         }
     }
 
-    fn service(&mut self, file: usize, i: usize, s: super::raw::RawService, d: &mut Vec<Diagnostic>) {
+    fn service(
+        &mut self,
+        file: usize,
+        i: usize,
+        s: super::raw::RawService,
+        d: &mut Vec<Diagnostic>,
+    ) {
         let p = root("services", i);
-        let owner = self.known(file, &p.key("owner"), &s.owner, "owner", |c, id| {
-            c.inv.owners.contains_key(id)
-        }, d);
+        let owner = self.known(
+            file,
+            &p.key("owner"),
+            &s.owner,
+            "owner",
+            |c, id| c.inv.owners.contains_key(id),
+            d,
+        );
         let depends_on = self.refs(file, &p.key("depends_on"), &s.depends_on, d);
         let Some(id) = define(&mut self.service_defs, &p, file, &s.id, "service", d) else {
             return;
@@ -740,7 +797,7 @@ fn parse_id<K: FromStr<Err = crate::model::IdError>>(
 
 fn resolve_scheme(
     file: usize,
-    item: &DocPath,
+    item: &dyn Fn() -> DocPath,
     over: Option<&str>,
     default: impl FnOnce() -> Option<Scheme>,
     d: &mut Vec<Diagnostic>,
@@ -753,7 +810,7 @@ fn resolve_scheme(
                 d.push(
                     Diagnostic::new(
                         Code::UnknownScheme,
-                        Place::at(file, item.key("scheme")),
+                        Place::at(file, item().key("scheme")),
                         format!("unknown version scheme `{raw}`"),
                     )
                     .label("not a version scheme")
@@ -768,7 +825,7 @@ fn resolve_scheme(
 
 fn parse_firmware(
     file: usize,
-    item: &DocPath,
+    item: &dyn Fn() -> DocPath,
     scheme: Option<Scheme>,
     raw: &str,
     vendor: &str,
@@ -782,7 +839,7 @@ fn parse_firmware(
             d.push(
                 Diagnostic::new(
                     Code::BadFirmware,
-                    Place::at(file, item.key("firmware")),
+                    Place::at(file, item().key("firmware")),
                     format!("firmware `{raw}` does not parse as `{scheme}`"),
                 )
                 .label(e.to_string())
@@ -803,14 +860,19 @@ fn placeholder() -> Option<Firmware> {
         .map(|version| Firmware { version })
 }
 
-fn date(file: usize, at: &DocPath, raw: &RawDate, d: &mut Vec<Diagnostic>) -> Option<NaiveDate> {
-    match NaiveDate::parse_from_str(&raw.0, "%Y-%m-%d") {
-        Ok(date) => Some(date),
-        Err(_) => {
+fn date(
+    file: usize,
+    at: &dyn Fn() -> DocPath,
+    raw: &RawDate,
+    d: &mut Vec<Diagnostic>,
+) -> Option<NaiveDate> {
+    match parse_date(&raw.0) {
+        Some(date) => Some(date),
+        None => {
             d.push(
                 Diagnostic::new(
                     Code::InvalidValue,
-                    Place::at(file, at.clone()),
+                    Place::at(file, at()),
                     format!("`{}` is not a date", raw.0),
                 )
                 .label("expected YYYY-MM-DD"),
@@ -820,3 +882,19 @@ fn date(file: usize, at: &DocPath, raw: &RawDate, d: &mut Vec<Diagnostic>) -> Op
     }
 }
 
+/// `YYYY-MM-DD` exactly (chrono's format-string parser is slow for a million drives).
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+}
