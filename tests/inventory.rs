@@ -522,3 +522,48 @@ fn cli_check_exit_codes() {
     assert!(stderr.contains("error[unknown-reference]"), "{stderr}");
     assert!(stderr.contains("b-bad.toml:10:6"), "{stderr}");
 }
+
+#[test]
+fn readme_example_is_valid() {
+    let readme = std::fs::read_to_string(manifest().join("README.md")).unwrap();
+    let section = readme.split("## Inventory files").nth(1).unwrap();
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let inv = load_ok(&[("README.toml", block)]);
+    assert_eq!(inv.systems.len(), 2);
+    assert_eq!(inv.groups.len(), 2);
+}
+
+#[test]
+fn large_systems_resolve_references_and_catch_duplicate_components() {
+    // More than 16 components: lookups go through the sorted index.
+    let mut text = String::from(
+        "[[systems]]\nid = \"big\"\nvendor = \"NetApp\"\nmodel = \"FAS8300\"\nowner = \"ops\"\nfirmware = \"9.12.1P2\"\n",
+    );
+    for k in (0..20).rev() {
+        text.push_str(&format!(
+            "[[systems.components]]\nid = \"shelf-{k}\"\nkind = \"enclosure\"\nmodel = \"DS224C\"\nfirmware = \"02{k:02}\"\nscheme = \"intdot\"\n"
+        ));
+    }
+    let ok = format!(
+        "{text}[[domains]]\nid = \"s\"\nkind = \"enclosure\"\nmembers = [\"big/shelf-0\", \"big/shelf-19\", \"big/shelf-7\"]\n"
+    );
+    let inv = load_ok(&[("owners.toml", OWNERS), ("big.toml", &ok)]);
+    assert_eq!(inv.domains.values().next().unwrap().members.len(), 3);
+
+    let missing = format!(
+        "{text}[[domains]]\nid = \"s\"\nkind = \"enclosure\"\nmembers = [\"big/shelf-20\"]\n"
+    );
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &missing)]);
+    assert_eq!(codes(&r), vec!["unknown-reference"]);
+
+    let dup = text.replacen("id = \"shelf-3\"", "id = \"shelf-11\"", 1);
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &dup)]);
+    assert_eq!(codes(&r), vec!["duplicate-id"]);
+    assert!(r
+        .render_plain()
+        .contains("component id `shelf-11` appears twice"));
+}

@@ -194,7 +194,24 @@ struct Checker {
     group_defs: Defs<GroupId>,
     domain_defs: Defs<DomainId>,
     service_defs: Defs<ServiceId>,
+    /// Per large system: component positions sorted by id, for reference lookups.
+    index: HashMap<SystemId, Vec<u32>>,
     inv: Inventory,
+}
+
+/// Systems with at most this many components are searched linearly.
+const SCAN_LIMIT: usize = 16;
+
+/// Find a component of `sys` by id, through its sorted index when it has one.
+fn find<'a>(sys: &'a System, index: Option<&Vec<u32>>, id: &str) -> Option<&'a Component> {
+    let Some(order) = index else {
+        return sys.component(id);
+    };
+    let at = |k: u32| sys.components.get(k as usize);
+    let k = order
+        .binary_search_by(|&k| at(k).map_or("", |c| c.id.as_str()).cmp(id))
+        .ok()?;
+    at(*order.get(k)?)
 }
 
 fn root(section: &str, i: usize) -> DocPath {
@@ -401,27 +418,26 @@ impl Checker {
         );
         // Paths are built only when a problem is reported: this loop runs a million times.
         let cpath = |j: usize| p.key("components").index(j);
-        let mut skip = vec![false; s.components.len()];
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(s.components.len());
-        for (j, c) in s.components.iter().enumerate() {
-            let idp = || Place::at(file, cpath(j).key("id"));
-            if c.id.is_empty() || c.id.contains('/') || c.id.chars().any(char::is_whitespace) {
-                d.push(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        idp(),
-                        format!("component id `{}` is not usable in a reference", c.id),
-                    )
-                    .label("must be non-empty, without `/` or spaces"),
-                );
-                skip[j] = true;
-            } else if let Some(first) = seen.insert(&c.id, j) {
-                seen.insert(&c.id, first);
+        // Duplicate ids: sort positions by id (ties by position) and compare neighbours. The
+        // same order is kept as the system's lookup index for references (binary search).
+        let n = s.components.len();
+        let mut skip = vec![false; n];
+        let mut order: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let id = |k: u32| s.components.get(k as usize).map_or("", |c| c.id.as_str());
+            id(a).cmp(id(b)).then(a.cmp(&b))
+        });
+        for w in order.windows(2) {
+            let (first, second) = (w[0] as usize, w[1] as usize);
+            let (Some(a), Some(b)) = (s.components.get(first), s.components.get(second)) else {
+                continue;
+            };
+            if a.id == b.id {
                 d.push(
                     Diagnostic::new(
                         Code::DuplicateId,
-                        idp(),
-                        format!("component id `{}` appears twice in system `{}`", c.id, s.id),
+                        Place::at(file, cpath(second).key("id")),
+                        format!("component id `{}` appears twice in system `{}`", b.id, s.id),
                     )
                     .label("second definition")
                     .also(
@@ -429,10 +445,22 @@ impl Checker {
                         "first defined here",
                     ),
                 );
+                skip[second] = true;
+            }
+        }
+        for (j, c) in s.components.iter().enumerate() {
+            if c.id.is_empty() || c.id.contains('/') || c.id.chars().any(char::is_whitespace) {
+                d.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        Place::at(file, cpath(j).key("id")),
+                        format!("component id `{}` is not usable in a reference", c.id),
+                    )
+                    .label("must be non-empty, without `/` or spaces"),
+                );
                 skip[j] = true;
             }
         }
-        drop(seen);
         let mut components: Vec<Component> = Vec::with_capacity(s.components.len());
         for (j, c) in s.components.into_iter().enumerate() {
             if skip[j] {
@@ -494,6 +522,10 @@ impl Checker {
         let Some(id) = define(&mut self.system_defs, &p, file, &s.id, "system", d) else {
             return;
         };
+        // The index is valid only if no component was left out (always so on a clean load).
+        if components.len() > SCAN_LIMIT && components.len() == n {
+            self.index.insert(id.clone(), order);
+        }
         let (Some(owner), Some(firmware)) = (owner, sys_fw.or_else(placeholder)) else {
             return;
         };
@@ -595,7 +627,7 @@ impl Checker {
                 continue;
             };
             if let Some(comp) = &r.component {
-                if sys.component(comp).is_none() {
+                if find(sys, self.index.get(&r.system), comp).is_none() {
                     let mut diag = Diagnostic::new(
                         Code::UnknownReference,
                         place(),
@@ -621,7 +653,13 @@ impl Checker {
         let mut ok = members.len() == g.members.len();
         let mut seen = HashSet::new();
         for (k, m) in members.iter().enumerate() {
-            if !seen.insert(m) {
+            // Groups are small: a linear check avoids hashing a million members.
+            let dup = if members.len() <= SCAN_LIMIT {
+                members[..k].contains(m)
+            } else {
+                !seen.insert(m)
+            };
+            if dup {
                 d.push(
                     Diagnostic::new(
                         Code::BadGroupMember,
@@ -661,10 +699,10 @@ impl Checker {
                 };
                 let mut size: u64 = 0;
                 for (k, m) in members.iter().enumerate() {
-                    let comp = m
-                        .component
-                        .as_deref()
-                        .and_then(|c| self.inv.systems.get(&m.system).and_then(|s| s.component(c)));
+                    let comp = m.component.as_deref().and_then(|c| {
+                        let sys = self.inv.systems.get(&m.system)?;
+                        find(sys, self.index.get(&m.system), c)
+                    });
                     match comp {
                         Some(c) if c.kind == ComponentKind::Drive => size += u64::from(c.count),
                         _ => {
@@ -897,4 +935,44 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     };
     let year = i32::try_from(num(0..4)?).ok()?;
     NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict_iso() {
+        assert_eq!(
+            parse_date("2026-10-01"),
+            NaiveDate::from_ymd_opt(2026, 10, 1)
+        );
+        for bad in [
+            "2026-13-01",
+            "2026-02-30",
+            "2026-1-01",
+            "01.10.2026",
+            "2026-10-0x",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn placeholder_exists() {
+        assert!(placeholder().is_some());
+    }
+
+    #[test]
+    fn nothing_partial_on_one_error() {
+        let good = "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n";
+        let bad = "[[sites]]\nid = \"bad id\"\n";
+        match load_sources(&[("good.toml", good), ("bad.toml", bad)]) {
+            Err(LoadError::Invalid(r)) => {
+                assert_eq!(r.diagnostics.len(), 1);
+                assert_eq!(r.diagnostics[0].code, Code::InvalidValue);
+            }
+            other => panic!("expected diagnostics, got {other:?}"),
+        }
+    }
 }
