@@ -684,8 +684,15 @@ impl Checker {
                 );
             }
         }
-        let kind = match g.kind {
-            RawGroupKind::RaidGroup => {
+        let simple = match g.kind {
+            RawGroupKind::ControllerPair => Some(GroupKind::ControllerPair),
+            RawGroupKind::Multipath => Some(GroupKind::Multipath),
+            RawGroupKind::ReplicaPair => Some(GroupKind::ReplicaPair),
+            RawGroupKind::PowerSupplies => Some(GroupKind::PowerSupplies),
+            RawGroupKind::RaidGroup => None,
+        };
+        let kind = match simple {
+            None => {
                 let Some(tolerance) = g.tolerance else {
                     d.push(
                         Diagnostic::new(
@@ -735,7 +742,7 @@ impl Checker {
                 }
                 GroupKind::RaidGroup { tolerance }
             }
-            other => {
+            Some(kind) => {
                 if g.tolerance.is_some() {
                     d.push(
                         Diagnostic::new(
@@ -756,14 +763,7 @@ impl Checker {
                         .label("a single member protects nothing"),
                     );
                 }
-                match other {
-                    RawGroupKind::ControllerPair => GroupKind::ControllerPair,
-                    RawGroupKind::Multipath => GroupKind::Multipath,
-                    RawGroupKind::ReplicaPair => GroupKind::ReplicaPair,
-                    RawGroupKind::PowerSupplies | RawGroupKind::RaidGroup => {
-                        GroupKind::PowerSupplies
-                    }
-                }
+                kind
             }
         };
         if let Some(id) = define(&mut self.group_defs, &p, file, &g.id, "group", d) {
