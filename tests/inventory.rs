@@ -567,3 +567,37 @@ fn large_systems_resolve_references_and_catch_duplicate_components() {
         .render_plain()
         .contains("component id `shelf-11` appears twice"));
 }
+
+#[test]
+fn cli_show_lists_contents_and_dependants() {
+    let bin = env!("CARGO_BIN_EXE_firmwatch");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .arg("--inventory")
+            .arg(manifest().join("inventory"))
+            .args(["--color", "never", "inventory", "show"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let all = run(&[]);
+    assert_eq!(all.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&all.stdout);
+    assert!(table.contains("iaas-unity-backup"), "{table}");
+
+    let one = run(&["hosting-fas"]);
+    assert_eq!(one.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&one.stdout);
+    for want in [
+        "shelf-1",
+        "0230 (intdot)",
+        "hosted-mailboxes (high, 166803 users) via hosting-fas/shelf-1",
+        "Holds backups of: mail-unity (backup)",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+
+    let missing = run(&["no-such-array"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no system `no-such-array`"));
+}
