@@ -601,3 +601,20 @@ fn cli_show_lists_contents_and_dependants() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no system `no-such-array`"));
 }
+
+#[test]
+fn credentials_in_webhook_urls_are_rejected() {
+    for url in [
+        "https://bot:hunter2@chat.example.net/hook",
+        "https://chat.example.net/hook?access_token=abc",
+    ] {
+        let text = format!("[[owners]]\nid = \"chat\"\nwebhook = {{ url = \"{url}\" }}\n");
+        let r = report(&[("owners.toml", text.as_str())]);
+        assert_eq!(codes(&r), vec!["secret-inline"], "{url}");
+    }
+    // A plain URL with a secret named by environment variable is fine.
+    load_ok(&[(
+        "owners.toml",
+        "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/hook?channel=ops\", secret_env = \"HOOK_TOKEN\" }\n",
+    )]);
+}

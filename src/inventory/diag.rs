@@ -44,7 +44,8 @@ pub enum Code {
     BackupToItself,
     /// An owner with neither an email address nor a webhook: nobody would be told.
     OwnerWithoutChannel,
-    /// A webhook secret that is not an environment variable *name* (probably the secret itself).
+    /// A webhook secret that is not an environment variable *name* (probably the secret itself), or
+    /// a credential inside the webhook URL.
     SecretInline,
     /// A value of the right type but not acceptable: a malformed id, date, email or URL, a count
     /// of zero.

@@ -320,7 +320,26 @@ impl Checker {
         if let Some(w) = o.webhook {
             let wp = p.key("webhook");
             match url::Url::parse(&w.url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                    // A password or token in the URL is a secret written into the file.
+                    let secret_query = u.query_pairs().any(|(k, _)| {
+                        let k = k.to_ascii_lowercase();
+                        ["token", "secret", "password", "key", "sig"]
+                            .iter()
+                            .any(|w| k.contains(w))
+                    });
+                    if u.password().is_some() || secret_query {
+                        d.push(
+                            Diagnostic::new(
+                                Code::SecretInline,
+                                Place::at(file, wp.key("url")),
+                                "the webhook URL carries a credential",
+                            )
+                            .label("password or token in the URL")
+                            .note("keep the URL free of credentials and put the token in the environment variable named by `secret_env`"),
+                        );
+                    }
+                }
                 _ => d.push(
                     Diagnostic::new(
                         Code::InvalidValue,
