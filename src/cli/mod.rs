@@ -2,6 +2,7 @@
 //!
 //! Exit codes are a contract (documented in the README): see [`Exit`].
 
+mod inventory;
 mod versions;
 
 use std::io::{self, Write};
@@ -91,6 +92,9 @@ pub enum Command {
     /// Parse, compare and range-check firmware versions the way matching does.
     #[command(subcommand)]
     Versions(versions::VersionsCmd),
+    /// Validate the inventory files and show what they describe.
+    #[command(subcommand)]
+    Inventory(inventory::InventoryCmd),
 }
 
 fn init_logging(g: &Global) {
@@ -137,6 +141,7 @@ pub fn main() -> ExitCode {
     let mut out = io::stdout().lock();
     let result = match &cli.command {
         Command::Versions(cmd) => versions::run(cmd, &mut out),
+        Command::Inventory(cmd) => inventory::run(cmd, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),

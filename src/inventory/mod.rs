@@ -5,6 +5,11 @@
 //! under its scheme, every load is within `0..=1`. They are built only by the loader (files →
 //! raw types → diagnostics → [`Inventory`]), so the rest of the program never re-checks them.
 //!
+//! The loader lives beside them: [`raw`] is the file schema (shared by TOML and JSON), `load`
+//! checks it and builds an [`Inventory`] ([`load_path`], [`load_sources`]), and [`diag`] holds the
+//! diagnostics with stable codes and renders them as `file:line:col` with the offending text
+//! underlined. A load with any problem returns all of them and no inventory.
+//!
 //! Identifiers: systems, owners, sites, services, groups and domains have ids unique in the whole
 //! inventory. A component is addressed as `system/component` ([`ComponentRef`]); a bare `system` in
 //! a reference list means the system itself.
@@ -17,7 +22,13 @@ use serde::{Deserialize, Serialize};
 use crate::model::ComponentKind;
 use crate::version::FwVersion;
 
+pub use diag::{Code, Diagnostic, Report};
 pub use ids::{ComponentRef, DomainId, GroupId, OwnerId, ServiceId, SiteId, SystemId};
+pub use load::{load_path, load_sources, LoadError};
+
+pub mod diag;
+mod load;
+pub mod raw;
 
 mod ids {
     use std::fmt;

@@ -1,0 +1,997 @@
+//! Loading: inventory files → raw documents → every check → a validated [`Inventory`], or a
+//! [`Report`] with every problem and nothing loaded.
+//!
+//! All files of an inventory form one namespace: they are parsed separately, then merged, so a
+//! service in `services.toml` may depend on a system in `site-tokyo.toml`. Checks run in dependency
+//! order (owners and sites, then systems with their components, then the groups, domains, services
+//! and backups that point at them), and keep going after a problem so one run shows them all. A
+//! system whose firmware does not parse is still registered (with a placeholder version that never
+//! leaves this module) so that references to it do not produce follow-on noise.
+//!
+//! Firmware schemes: a system uses its `scheme` override, else `version::scheme_for(vendor, model)`,
+//! else `opaque` (equality only). A component the same with its own vendor and model, except that
+//! drives are `opaque` unless overridden (drive firmware ids such as `HPD8` have no order).
+//!
+//! The only I/O is [`load_path`] reading the files; [`load_sources`] is pure.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use super::diag::{offset_of, Code, Diagnostic, DocPath, Format, Place, Report, SourceFile};
+use super::raw::{RawDate, RawDoc, RawGroupKind, RawSystem};
+use super::{
+    Backup, BackupKind, Component, ComponentRef, DomainId, FailureDomain, Firmware, GroupId,
+    GroupKind, Inventory, Owner, OwnerId, PowerOnHours, RedundancyGroup, Service, ServiceId, Site,
+    SiteId, System, SystemId, Webhook, WebhookFormat,
+};
+use crate::model::ComponentKind;
+use crate::version::{scheme_for, FwVersion, Scheme};
+
+/// Why an inventory did not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read inventory `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("no inventory files (*.toml, *.json) in `{}`", .0.display())]
+    NoFiles(PathBuf),
+    /// The files were read but have problems; the report renders them.
+    #[error("{0}")]
+    Invalid(Box<Report>),
+}
+
+/// Load a file, or every `*.toml` / `*.json` file of a directory (not recursive, sorted by name).
+pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| LoadError::Io { path, source }
+    };
+    let meta = fs::metadata(path).map_err(io_err(path))?;
+    let mut paths = Vec::new();
+    if meta.is_dir() {
+        for entry in fs::read_dir(path).map_err(io_err(path))? {
+            let p = entry.map_err(io_err(path))?.path();
+            let ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            if matches!(ext.as_deref(), Some("toml" | "json")) && p.is_file() {
+                paths.push(p);
+            }
+        }
+        paths.sort();
+        if paths.is_empty() {
+            return Err(LoadError::NoFiles(path.to_path_buf()));
+        }
+    } else {
+        paths.push(path.to_path_buf());
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    for p in paths {
+        let text = fs::read_to_string(&p).map_err(io_err(&p))?;
+        let name = p.display().to_string();
+        files.push(SourceFile {
+            format: Format::of(&name),
+            name,
+            text,
+        });
+    }
+    load_files(files)
+}
+
+/// Load from in-memory `(file name, text)` pairs; the name's extension picks TOML or JSON.
+pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
+    sources: &[(N, T)],
+) -> Result<Inventory, LoadError> {
+    let files = sources
+        .iter()
+        .map(|(n, t)| SourceFile {
+            name: n.as_ref().to_string(),
+            text: t.as_ref().to_string(),
+            format: Format::of(n.as_ref()),
+        })
+        .collect();
+    load_files(files)
+}
+
+fn load_files(mut files: Vec<SourceFile>) -> Result<Inventory, LoadError> {
+    let mut diags = Vec::new();
+    let mut docs = Vec::with_capacity(files.len());
+    for (i, f) in files.iter_mut().enumerate() {
+        if let Some(doc) = parse_file(i, f, &mut diags) {
+            docs.push((i, doc));
+            // Semantic problems in JSON are shown by path, never by span, so a parsed JSON file's
+            // text is not needed again; dropping it keeps a generated million-component estate
+            // well under the memory budget.
+            if f.format == Format::Json {
+                f.text = String::new();
+            }
+        }
+    }
+    let inv = Checker::default().run(docs, &mut diags);
+    if diags.is_empty() {
+        return Ok(inv);
+    }
+    let mut report = Report {
+        files,
+        diagnostics: diags,
+    };
+    report.resolve();
+    Err(LoadError::Invalid(Box::new(report)))
+}
+
+fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<RawDoc> {
+    let (message, span) = match f.format {
+        Format::Toml => match toml::from_str::<RawDoc>(&f.text) {
+            Ok(doc) => return Some(doc),
+            Err(e) => (e.message().trim().replace('\n', ": "), e.span()),
+        },
+        Format::Json => match serde_json::from_str::<RawDoc>(&f.text) {
+            Ok(doc) => return Some(doc),
+            Err(e) => {
+                let at = offset_of(&f.text, e.line(), e.column());
+                let end = (at + 1).min(f.text.len());
+                // serde_json appends " at line L column C"; the label shows that already.
+                let msg = e.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                (msg, Some(at..end))
+            }
+        },
+    };
+    let mut place = Place::at(file, DocPath::default());
+    place.path = None;
+    place.span = span;
+    diags.push(Diagnostic::new(Code::ParseError, place, message).label("here"));
+    None
+}
+
+/// Where an item was first defined, for duplicate-id messages.
+type Defs<K> = HashMap<K, Place>;
+
+/// Parse an id and record its definition; a duplicate is reported against the first.
+fn define<K>(
+    defs: &mut Defs<K>,
+    item: &DocPath,
+    file: usize,
+    raw: &str,
+    what: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Option<K>
+where
+    K: FromStr<Err = crate::model::IdError> + std::hash::Hash + Eq + Clone + std::fmt::Display,
+{
+    let place = Place::at(file, item.key("id"));
+    let id = parse_id::<K>(raw, &place, d)?;
+    if let Some(first) = defs.get(&id) {
+        d.push(
+            Diagnostic::new(
+                Code::DuplicateId,
+                place,
+                format!("{what} id `{id}` is defined twice"),
+            )
+            .label("second definition")
+            .also(first.clone(), "first defined here"),
+        );
+        return None;
+    }
+    defs.insert(id.clone(), place);
+    Some(id)
+}
+
+#[derive(Default)]
+struct Checker {
+    owner_defs: Defs<OwnerId>,
+    site_defs: Defs<SiteId>,
+    system_defs: Defs<SystemId>,
+    group_defs: Defs<GroupId>,
+    domain_defs: Defs<DomainId>,
+    service_defs: Defs<ServiceId>,
+    /// Per large system: component positions sorted by id, for reference lookups.
+    index: HashMap<SystemId, Vec<u32>>,
+    inv: Inventory,
+}
+
+/// Systems with at most this many components are searched linearly.
+const SCAN_LIMIT: usize = 16;
+
+/// Find a component of `sys` by id, through its sorted index when it has one.
+fn find<'a>(sys: &'a System, index: Option<&Vec<u32>>, id: &str) -> Option<&'a Component> {
+    let Some(order) = index else {
+        return sys.component(id);
+    };
+    let at = |k: u32| sys.components.get(k as usize);
+    let k = order
+        .binary_search_by(|&k| at(k).map_or("", |c| c.id.as_str()).cmp(id))
+        .ok()?;
+    at(*order.get(k)?)
+}
+
+fn root(section: &str, i: usize) -> DocPath {
+    DocPath::default().key(section).index(i)
+}
+
+impl Checker {
+    fn run(mut self, docs: Vec<(usize, RawDoc)>, d: &mut Vec<Diagnostic>) -> Inventory {
+        // Owners and sites of every file first: systems and services anywhere may name them.
+        let mut rest = Vec::with_capacity(docs.len());
+        for (file, mut doc) in docs {
+            for (i, o) in std::mem::take(&mut doc.owners).into_iter().enumerate() {
+                self.owner(file, i, o, d);
+            }
+            for (i, s) in std::mem::take(&mut doc.sites).into_iter().enumerate() {
+                let p = root("sites", i);
+                if let Some(id) = define(&mut self.site_defs, &p, file, &s.id, "site", d) {
+                    let name = s.name.unwrap_or_else(|| id.to_string());
+                    self.inv.sites.insert(id.clone(), Site { id, name });
+                }
+            }
+            rest.push((file, doc));
+        }
+        let mut later = Vec::with_capacity(rest.len());
+        for (file, mut doc) in rest {
+            for (i, s) in std::mem::take(&mut doc.systems).into_iter().enumerate() {
+                self.system(file, i, s, d);
+            }
+            later.push((file, doc));
+        }
+        for (file, doc) in later {
+            for (i, g) in doc.groups.into_iter().enumerate() {
+                self.group(file, i, g, d);
+            }
+            for (i, dom) in doc.domains.into_iter().enumerate() {
+                let p = root("domains", i);
+                let members = self.refs(file, &p.key("members"), &dom.members, d);
+                if let Some(id) = define(
+                    &mut self.domain_defs,
+                    &p,
+                    file,
+                    &dom.id,
+                    "failure domain",
+                    d,
+                ) {
+                    self.inv.domains.insert(
+                        id.clone(),
+                        FailureDomain {
+                            id,
+                            kind: dom.kind,
+                            members,
+                        },
+                    );
+                }
+            }
+            for (i, s) in doc.services.into_iter().enumerate() {
+                self.service(file, i, s, d);
+            }
+            for (i, b) in doc.backups.into_iter().enumerate() {
+                let p = root("backups", i);
+                let of = self.system_ref(file, &p.key("of"), &b.of, d);
+                let to = self.system_ref(file, &p.key("to"), &b.to, d);
+                if let (Some(of), Some(to)) = (of, to) {
+                    if of == to {
+                        d.push(
+                            Diagnostic::new(
+                                Code::BackupToItself,
+                                Place::at(file, p.key("to")),
+                                format!("`{of}` is backed up to itself"),
+                            )
+                            .label("the same system as `of`")
+                            .note("a copy on the failing system is no recovery path; name the system that holds the copy"),
+                        );
+                        continue;
+                    }
+                    self.inv.backups.push(Backup {
+                        of,
+                        to,
+                        kind: b.kind.unwrap_or(BackupKind::Backup),
+                    });
+                }
+            }
+        }
+        self.inv
+    }
+
+    fn owner(&mut self, file: usize, i: usize, o: super::raw::RawOwner, d: &mut Vec<Diagnostic>) {
+        let p = root("owners", i);
+        if let Some(email) = &o.email {
+            let ok = email
+                .split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.ends_with('.'))
+                && !email.chars().any(char::is_whitespace);
+            if !ok {
+                d.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        Place::at(file, p.key("email")),
+                        format!("`{email}` is not an email address"),
+                    )
+                    .label("expected name@domain"),
+                );
+            }
+        }
+        let mut webhook = None;
+        if let Some(w) = o.webhook {
+            let wp = p.key("webhook");
+            match url::Url::parse(&w.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                    // A password or token in the URL is a secret written into the file.
+                    let secret_query = u.query_pairs().any(|(k, _)| {
+                        let k = k.to_ascii_lowercase();
+                        ["token", "secret", "password", "key", "sig"]
+                            .iter()
+                            .any(|w| k.contains(w))
+                    });
+                    if u.password().is_some() || secret_query {
+                        d.push(
+                            Diagnostic::new(
+                                Code::SecretInline,
+                                Place::at(file, wp.key("url")),
+                                "the webhook URL carries a credential",
+                            )
+                            .label("password or token in the URL")
+                            .note("keep the URL free of credentials and put the token in the environment variable named by `secret_env`"),
+                        );
+                    }
+                }
+                _ => d.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        Place::at(file, wp.key("url")),
+                        format!("`{}` is not an http(s) URL", w.url),
+                    )
+                    .label("expected https://…"),
+                ),
+            }
+            if let Some(env) = &w.secret_env {
+                let mut chars = env.chars();
+                let ok = chars
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !ok {
+                    d.push(
+                        Diagnostic::new(
+                            Code::SecretInline,
+                            Place::at(file, wp.key("secret_env")),
+                            "`secret_env` must name an environment variable, not hold the secret",
+                        )
+                        .label("not an environment variable name")
+                        .note("write e.g. `secret_env = \"FIRMWATCH_HOOK_TOKEN\"` and export the token in that variable"),
+                    );
+                }
+            }
+            webhook = Some(Webhook {
+                url: w.url,
+                format: w.format.unwrap_or(WebhookFormat::Generic),
+                secret_env: w.secret_env,
+            });
+        }
+        let Some(id) = define(&mut self.owner_defs, &p, file, &o.id, "owner", d) else {
+            return;
+        };
+        if o.email.is_none() && webhook.is_none() {
+            d.push(
+                Diagnostic::new(
+                    Code::OwnerWithoutChannel,
+                    Place::at(file, p.key("id")),
+                    format!("owner `{id}` has no channel: nobody would be told"),
+                )
+                .label("no `email` and no `webhook`")
+                .note("add `email = \"…\"` or a `webhook = { url = \"…\" }`"),
+            );
+        }
+        let name = o.name.unwrap_or_else(|| id.to_string());
+        self.inv.owners.insert(
+            id.clone(),
+            Owner {
+                id,
+                name,
+                email: o.email,
+                webhook,
+            },
+        );
+    }
+
+    fn system(&mut self, file: usize, i: usize, s: RawSystem, d: &mut Vec<Diagnostic>) {
+        let p = root("systems", i);
+        let owner = self.known(
+            file,
+            &p.key("owner"),
+            &s.owner,
+            "owner",
+            |c, id| c.inv.owners.contains_key(id),
+            d,
+        );
+        let site = s.site.as_ref().and_then(|site| {
+            self.known(
+                file,
+                &p.key("site"),
+                site,
+                "site",
+                |c, id| c.inv.sites.contains_key(id),
+                d,
+            )
+        });
+        let scheme = resolve_scheme(
+            file,
+            &|| p.clone(),
+            s.scheme.as_deref(),
+            || scheme_for(&s.vendor, &s.model),
+            d,
+        );
+        let sys_fw = parse_firmware(
+            file,
+            &|| p.clone(),
+            scheme,
+            &s.firmware,
+            &s.vendor,
+            &s.model,
+            d,
+        );
+        // Paths are built only when a problem is reported: this loop runs a million times.
+        let cpath = |j: usize| p.key("components").index(j);
+        // Duplicate ids: sort positions by id (ties by position) and compare neighbours. The
+        // same order is kept as the system's lookup index for references (binary search).
+        let n = s.components.len();
+        let mut skip = vec![false; n];
+        let mut order: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let id = |k: u32| s.components.get(k as usize).map_or("", |c| c.id.as_str());
+            id(a).cmp(id(b)).then(a.cmp(&b))
+        });
+        for w in order.windows(2) {
+            let (first, second) = (w[0] as usize, w[1] as usize);
+            let (Some(a), Some(b)) = (s.components.get(first), s.components.get(second)) else {
+                continue;
+            };
+            if a.id == b.id {
+                d.push(
+                    Diagnostic::new(
+                        Code::DuplicateId,
+                        Place::at(file, cpath(second).key("id")),
+                        format!("component id `{}` appears twice in system `{}`", b.id, s.id),
+                    )
+                    .label("second definition")
+                    .also(
+                        Place::at(file, cpath(first).key("id")),
+                        "first defined here",
+                    ),
+                );
+                skip[second] = true;
+            }
+        }
+        for (j, c) in s.components.iter().enumerate() {
+            if c.id.is_empty() || c.id.contains('/') || c.id.chars().any(char::is_whitespace) {
+                d.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        Place::at(file, cpath(j).key("id")),
+                        format!("component id `{}` is not usable in a reference", c.id),
+                    )
+                    .label("must be non-empty, without `/` or spaces"),
+                );
+                skip[j] = true;
+            }
+        }
+        let mut components: Vec<Component> = Vec::with_capacity(s.components.len());
+        for (j, c) in s.components.into_iter().enumerate() {
+            if skip[j] {
+                continue;
+            }
+            let cp = || cpath(j);
+            let vendor = c.vendor.unwrap_or_else(|| s.vendor.clone());
+            let scheme = resolve_scheme(
+                file,
+                &cp,
+                c.scheme.as_deref(),
+                || {
+                    if c.kind == ComponentKind::Drive {
+                        Some(Scheme::Opaque)
+                    } else {
+                        scheme_for(&vendor, &c.model)
+                    }
+                },
+                d,
+            );
+            let fw = parse_firmware(file, &cp, scheme, &c.firmware, &vendor, &c.model, d);
+            let count = c.count.unwrap_or(1);
+            if count == 0 {
+                d.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        Place::at(file, cp().key("count")),
+                        "a component count must be at least 1",
+                    )
+                    .label("zero"),
+                );
+            }
+            let power_on_hours = c.power_on_hours.as_ref().and_then(|h| {
+                let at = || cp().key("power_on_hours").key("read_on");
+                let read_on = date(file, &at, &h.read_on, d)?;
+                Some(PowerOnHours {
+                    hours: h.hours,
+                    read_on,
+                })
+            });
+            let in_service = c
+                .in_service
+                .as_ref()
+                .and_then(|r| date(file, &|| cp().key("in_service"), r, d));
+            let Some(fw) = fw.or_else(placeholder) else {
+                continue;
+            };
+            components.push(Component {
+                id: c.id,
+                kind: c.kind,
+                vendor,
+                model: c.model,
+                firmware: fw,
+                count,
+                power_on_hours,
+                in_service,
+            });
+        }
+        let Some(id) = define(&mut self.system_defs, &p, file, &s.id, "system", d) else {
+            return;
+        };
+        // The index is valid only if no component was left out (always so on a clean load).
+        if components.len() > SCAN_LIMIT && components.len() == n {
+            self.index.insert(id.clone(), order);
+        }
+        let (Some(owner), Some(firmware)) = (owner, sys_fw.or_else(placeholder)) else {
+            return;
+        };
+        let name = s.name.unwrap_or_else(|| id.to_string());
+        self.inv.systems.insert(
+            id.clone(),
+            System {
+                id,
+                name,
+                vendor: s.vendor,
+                model: s.model,
+                site,
+                owner,
+                firmware,
+                components,
+                settings: s.settings,
+                tenants: s.tenants,
+            },
+        );
+    }
+
+    /// An id that must already be defined (owners and sites).
+    fn known<K>(
+        &self,
+        file: usize,
+        at: &DocPath,
+        raw: &str,
+        what: &str,
+        exists: impl Fn(&Checker, &K) -> bool,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<K>
+    where
+        K: FromStr<Err = crate::model::IdError>,
+    {
+        let place = Place::at(file, at.clone());
+        let id = parse_id::<K>(raw, &place, d)?;
+        if exists(self, &id) {
+            Some(id)
+        } else {
+            d.push(
+                Diagnostic::new(
+                    Code::UnknownReference,
+                    place,
+                    format!("unknown {what} `{raw}`"),
+                )
+                .label(format!("no {what} with this id in any inventory file")),
+            );
+            None
+        }
+    }
+
+    fn system_ref(
+        &self,
+        file: usize,
+        at: &DocPath,
+        raw: &str,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<SystemId> {
+        self.known(
+            file,
+            at,
+            raw,
+            "system",
+            |c, id| c.inv.systems.contains_key(id),
+            d,
+        )
+    }
+
+    /// `system` or `system/component` references; unknown ones are reported and dropped.
+    fn refs(
+        &self,
+        file: usize,
+        at: &DocPath,
+        raws: &[String],
+        d: &mut Vec<Diagnostic>,
+    ) -> Vec<ComponentRef> {
+        let mut out = Vec::with_capacity(raws.len());
+        for (k, raw) in raws.iter().enumerate() {
+            let place = || Place::at(file, at.index(k));
+            let r = match ComponentRef::from_str(raw) {
+                Ok(r) => r,
+                Err(e) => {
+                    d.push(
+                        Diagnostic::new(Code::InvalidValue, place(), e.to_string())
+                            .label("expected `system` or `system/component`"),
+                    );
+                    continue;
+                }
+            };
+            let Some(sys) = self.inv.systems.get(&r.system) else {
+                d.push(
+                    Diagnostic::new(
+                        Code::UnknownReference,
+                        place(),
+                        format!("unknown system `{}`", r.system),
+                    )
+                    .label("no system with this id in any inventory file"),
+                );
+                continue;
+            };
+            if let Some(comp) = &r.component {
+                if find(sys, self.index.get(&r.system), comp).is_none() {
+                    let mut diag = Diagnostic::new(
+                        Code::UnknownReference,
+                        place(),
+                        format!("system `{}` has no component `{comp}`", r.system),
+                    )
+                    .label("unknown component");
+                    if (1..=12).contains(&sys.components.len()) {
+                        let ids: Vec<&str> = sys.components.iter().map(|c| c.id.as_str()).collect();
+                        diag = diag.note(format!("its components: {}", ids.join(", ")));
+                    }
+                    d.push(diag);
+                    continue;
+                }
+            }
+            out.push(r);
+        }
+        out
+    }
+
+    fn group(&mut self, file: usize, i: usize, g: super::raw::RawGroup, d: &mut Vec<Diagnostic>) {
+        let p = root("groups", i);
+        let members = self.refs(file, &p.key("members"), &g.members, d);
+        let mut ok = members.len() == g.members.len();
+        let mut seen = HashSet::new();
+        for (k, m) in members.iter().enumerate() {
+            // Groups are small: a linear check avoids hashing a million members.
+            let dup = if members.len() <= SCAN_LIMIT {
+                members[..k].contains(m)
+            } else {
+                !seen.insert(m)
+            };
+            if dup {
+                d.push(
+                    Diagnostic::new(
+                        Code::BadGroupMember,
+                        Place::at(file, p.key("members").index(k)),
+                        format!("`{m}` is listed twice in group `{}`", g.id),
+                    )
+                    .label("duplicate member"),
+                );
+                ok = false;
+            }
+        }
+        if let Some(load) = g.load {
+            if !(0.0..=1.0).contains(&load) {
+                d.push(
+                    Diagnostic::new(
+                        Code::LoadOutOfRange,
+                        Place::at(file, p.key("load")),
+                        format!("load {load} is outside 0..=1"),
+                    )
+                    .label("a fraction of one member's capacity")
+                    .note("write 60 % as `load = 0.6`"),
+                );
+            }
+        }
+        let simple = match g.kind {
+            RawGroupKind::ControllerPair => Some(GroupKind::ControllerPair),
+            RawGroupKind::Multipath => Some(GroupKind::Multipath),
+            RawGroupKind::ReplicaPair => Some(GroupKind::ReplicaPair),
+            RawGroupKind::PowerSupplies => Some(GroupKind::PowerSupplies),
+            RawGroupKind::RaidGroup => None,
+        };
+        let kind = match simple {
+            None => {
+                let Some(tolerance) = g.tolerance else {
+                    d.push(
+                        Diagnostic::new(
+                            Code::RaidToleranceMisplaced,
+                            Place::at(file, p.key("kind")),
+                            format!("RAID group `{}` has no `tolerance`", g.id),
+                        )
+                        .label("say how many drives may fail (RAID 5: 1, RAID 6: 2)"),
+                    );
+                    return;
+                };
+                let mut size: u64 = 0;
+                for (k, m) in members.iter().enumerate() {
+                    let comp = m.component.as_deref().and_then(|c| {
+                        let sys = self.inv.systems.get(&m.system)?;
+                        find(sys, self.index.get(&m.system), c)
+                    });
+                    match comp {
+                        Some(c) if c.kind == ComponentKind::Drive => size += u64::from(c.count),
+                        _ => {
+                            d.push(
+                                Diagnostic::new(
+                                    Code::BadGroupMember,
+                                    Place::at(file, p.key("members").index(k)),
+                                    format!("RAID group member `{m}` is not a drive set"),
+                                )
+                                .label("expected `system/drive-component`"),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                if ok && u64::from(tolerance) >= size {
+                    d.push(
+                        Diagnostic::new(
+                            Code::RaidToleranceTooLarge,
+                            Place::at(file, p.key("tolerance")),
+                            format!(
+                                "RAID group `{}` tolerates {tolerance} failures but has {size} drive{}",
+                                g.id,
+                                if size == 1 { "" } else { "s" }
+                            ),
+                        )
+                        .label(format!("at most {}", size.saturating_sub(1)))
+                        .note("the drive count is the sum of the members' `count`s"),
+                    );
+                }
+                GroupKind::RaidGroup { tolerance }
+            }
+            Some(kind) => {
+                if g.tolerance.is_some() {
+                    d.push(
+                        Diagnostic::new(
+                            Code::RaidToleranceMisplaced,
+                            Place::at(file, p.key("tolerance")),
+                            "`tolerance` applies to RAID groups only",
+                        )
+                        .label("remove, or use kind = \"raid-group\""),
+                    );
+                }
+                if ok && members.len() < 2 {
+                    d.push(
+                        Diagnostic::new(
+                            Code::BadGroupMember,
+                            Place::at(file, p.key("members")),
+                            format!("group `{}` needs at least two members", g.id),
+                        )
+                        .label("a single member protects nothing"),
+                    );
+                }
+                kind
+            }
+        };
+        if let Some(id) = define(&mut self.group_defs, &p, file, &g.id, "group", d) {
+            self.inv.groups.insert(
+                id.clone(),
+                RedundancyGroup {
+                    id,
+                    kind,
+                    members,
+                    load: g.load,
+                },
+            );
+        }
+    }
+
+    fn service(
+        &mut self,
+        file: usize,
+        i: usize,
+        s: super::raw::RawService,
+        d: &mut Vec<Diagnostic>,
+    ) {
+        let p = root("services", i);
+        let owner = self.known(
+            file,
+            &p.key("owner"),
+            &s.owner,
+            "owner",
+            |c, id| c.inv.owners.contains_key(id),
+            d,
+        );
+        let depends_on = self.refs(file, &p.key("depends_on"), &s.depends_on, d);
+        let Some(id) = define(&mut self.service_defs, &p, file, &s.id, "service", d) else {
+            return;
+        };
+        let Some(owner) = owner else { return };
+        let name = s.name.unwrap_or_else(|| id.to_string());
+        self.inv.services.insert(
+            id.clone(),
+            Service {
+                id,
+                name,
+                owner,
+                users: s.users,
+                tenants: s.tenants,
+                criticality: s.criticality,
+                depends_on,
+            },
+        );
+    }
+}
+
+fn parse_id<K: FromStr<Err = crate::model::IdError>>(
+    raw: &str,
+    place: &Place,
+    d: &mut Vec<Diagnostic>,
+) -> Option<K> {
+    match raw.parse::<K>() {
+        Ok(id) => Some(id),
+        Err(e) => {
+            d.push(
+                Diagnostic::new(Code::InvalidValue, place.clone(), e.to_string())
+                    .label("letters, digits, `-`, `_` and `.` only"),
+            );
+            None
+        }
+    }
+}
+
+fn resolve_scheme(
+    file: usize,
+    item: &dyn Fn() -> DocPath,
+    over: Option<&str>,
+    default: impl FnOnce() -> Option<Scheme>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Scheme> {
+    match over {
+        Some(raw) => match raw.parse::<Scheme>() {
+            Ok(s) => Some(s),
+            Err(_) => {
+                let names: Vec<&str> = Scheme::ALL.iter().map(|s| s.as_str()).collect();
+                d.push(
+                    Diagnostic::new(
+                        Code::UnknownScheme,
+                        Place::at(file, item().key("scheme")),
+                        format!("unknown version scheme `{raw}`"),
+                    )
+                    .label("not a version scheme")
+                    .note(format!("known schemes: {}", names.join(", "))),
+                );
+                None
+            }
+        },
+        None => Some(default().unwrap_or(Scheme::Opaque)),
+    }
+}
+
+fn parse_firmware(
+    file: usize,
+    item: &dyn Fn() -> DocPath,
+    scheme: Option<Scheme>,
+    raw: &str,
+    vendor: &str,
+    model: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Firmware> {
+    let scheme = scheme?;
+    match FwVersion::parse(scheme, raw) {
+        Ok(version) => Some(Firmware { version }),
+        Err(e) => {
+            d.push(
+                Diagnostic::new(
+                    Code::BadFirmware,
+                    Place::at(file, item().key("firmware")),
+                    format!("firmware `{raw}` does not parse as `{scheme}`"),
+                )
+                .label(e.to_string())
+                .note(format!(
+                    "`{vendor} {model}` uses scheme `{scheme}`; set `scheme = \"…\"` on the item if that is wrong"
+                )),
+            );
+            None
+        }
+    }
+}
+
+/// A stand-in version for an item whose firmware did not parse. Only ever placed in an inventory
+/// that is thrown away (the load has diagnostics), so references to the item still resolve.
+fn placeholder() -> Option<Firmware> {
+    FwVersion::parse(Scheme::Opaque, "invalid")
+        .ok()
+        .map(|version| Firmware { version })
+}
+
+fn date(
+    file: usize,
+    at: &dyn Fn() -> DocPath,
+    raw: &RawDate,
+    d: &mut Vec<Diagnostic>,
+) -> Option<NaiveDate> {
+    match parse_date(&raw.0) {
+        Some(date) => Some(date),
+        None => {
+            d.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    Place::at(file, at()),
+                    format!("`{}` is not a date", raw.0),
+                )
+                .label("expected YYYY-MM-DD"),
+            );
+            None
+        }
+    }
+}
+
+/// `YYYY-MM-DD` exactly (chrono's format-string parser is slow for a million drives).
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict_iso() {
+        assert_eq!(
+            parse_date("2026-10-01"),
+            NaiveDate::from_ymd_opt(2026, 10, 1)
+        );
+        for bad in [
+            "2026-13-01",
+            "2026-02-30",
+            "2026-1-01",
+            "01.10.2026",
+            "2026-10-0x",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn placeholder_exists() {
+        assert!(placeholder().is_some());
+    }
+
+    #[test]
+    fn nothing_partial_on_one_error() {
+        let good = "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n";
+        let bad = "[[sites]]\nid = \"bad id\"\n";
+        match load_sources(&[("good.toml", good), ("bad.toml", bad)]) {
+            Err(LoadError::Invalid(r)) => {
+                assert_eq!(r.diagnostics.len(), 1);
+                assert_eq!(r.diagnostics[0].code, Code::InvalidValue);
+            }
+            other => panic!("expected diagnostics, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,620 @@
+//! Inventory loading: the example estate, every diagnostic (rendered text snapshots), references
+//! across files and formats, all-or-nothing loading, and a 10,000-entry generated estate.
+
+#[path = "../benches/support/inventory_gen.rs"]
+mod inventory_gen;
+
+use std::path::{Path, PathBuf};
+
+use firmwatch::inventory::{
+    load_path, load_sources, BackupKind, Code, GroupKind, Inventory, LoadError, Report,
+};
+use firmwatch::model::ComponentKind;
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    manifest().join("tests/fixtures/inventory").join(name)
+}
+
+/// A minimal valid base most cases add to.
+const OWNERS: &str = r#"
+[[owners]]
+id = "ops"
+email = "ops@example.net"
+"#;
+
+fn report(sources: &[(&str, &str)]) -> Report {
+    match load_sources(sources) {
+        Ok(inv) => panic!("expected problems, loaded {} systems", inv.systems.len()),
+        Err(LoadError::Invalid(r)) => *r,
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
+
+fn codes(r: &Report) -> Vec<&'static str> {
+    r.diagnostics.iter().map(|d| d.code.as_str()).collect()
+}
+
+/// Load `text` after the owners file and snapshot the rendered diagnostics; check the one code.
+fn check_one(name: &str, text: &str, code: Code) {
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", text)]);
+    assert_eq!(codes(&r), vec![code.as_str()], "{}", r.render_plain());
+    insta::assert_snapshot!(name, r.render_plain());
+}
+
+fn load_ok(sources: &[(&str, &str)]) -> Inventory {
+    match load_sources(sources) {
+        Ok(inv) => inv,
+        Err(LoadError::Invalid(r)) => panic!("{}", r.render_plain()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+const UNITY: &str = r#"
+[[systems]]
+id = "arr"
+vendor = "Dell EMC"
+model = "Unity 480F"
+owner = "ops"
+firmware = "5.1.2.0.5.007"
+
+[[systems.components]]
+id = "spa"
+kind = "controller"
+model = "Unity 480F"
+firmware = "5.1.2.0.5.007"
+
+[[systems.components]]
+id = "spb"
+kind = "controller"
+model = "Unity 480F"
+firmware = "5.1.2.0.5.007"
+
+[[systems.components]]
+id = "ssd"
+kind = "drive"
+model = "VO1920JFDGV"
+firmware = "HPD7"
+count = 8
+"#;
+
+fn with_unity(extra: &str) -> String {
+    format!("{UNITY}\n{extra}")
+}
+
+#[test]
+fn example_estate_is_valid_and_models_the_incidents() {
+    let inv = load_path(&manifest().join("inventory")).unwrap_or_else(|e| match e {
+        LoadError::Invalid(r) => panic!("{}", r.render_plain()),
+        e => panic!("{e}"),
+    });
+    // Values that the bundled native advisories pair with (see the README's example estate).
+    let sys = |id: &str| {
+        inv.systems
+            .get(&id.parse().unwrap())
+            .unwrap_or_else(|| panic!("no system {id}"))
+    };
+    let aff = sys("carrier-aff");
+    assert_eq!(
+        (aff.vendor.as_str(), aff.firmware.raw()),
+        ("NetApp", "9.8P3")
+    );
+    let dns = inv.services_of(&aff.id).map(|s| s.users).max().unwrap_or(0);
+    assert_eq!(dns, 2_200_000);
+
+    let mail = sys("mail-unity");
+    assert_eq!(
+        mail.settings.get("async-replication-compression"),
+        Some(&true)
+    );
+    let sps = inv
+        .groups
+        .values()
+        .find(|g| g.members.iter().any(|m| m.system == mail.id))
+        .unwrap();
+    assert_eq!((sps.kind, sps.load), (GroupKind::ControllerPair, Some(0.6)));
+
+    let iaas = sys("iaas-unity");
+    assert!(iaas.tenants.len() >= 70);
+    let backup = inv.backups_of(&iaas.id).next().unwrap();
+    let shared: Vec<_> = inv
+        .domains
+        .values()
+        .filter(|d| {
+            d.members.iter().any(|m| m.system == iaas.id)
+                && d.members.iter().any(|m| m.system == backup.to)
+        })
+        .collect();
+    assert!(
+        !shared.is_empty(),
+        "the IaaS backup must share a failure domain"
+    );
+
+    let fas = sys("hosting-fas");
+    let shelf1 = fas.component("shelf-1").unwrap();
+    assert_eq!(
+        (shelf1.kind, shelf1.firmware.raw()),
+        (ComponentKind::Enclosure, "0230")
+    );
+    assert!(inv.services.values().any(|s| s.users == 166_803
+        && s.depends_on
+            .iter()
+            .any(|d| d.to_string() == "hosting-fas/shelf-1")));
+
+    let db = sys("subscriber-db-1");
+    let ssd = db.component("ssd-data").unwrap();
+    assert_eq!(
+        (ssd.model.as_str(), ssd.firmware.raw(), ssd.count),
+        ("VO1920JFDGV", "HPD7", 8)
+    );
+    assert_eq!(ssd.power_on_hours.unwrap().hours, 31_500);
+
+    let vpn = sys("vpn-gw-1");
+    let psus = vpn
+        .components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::Psu)
+        .count();
+    assert_eq!(psus, 1);
+    let breaker = inv
+        .domains
+        .values()
+        .find(|d| d.members.iter().any(|m| m.system == vpn.id))
+        .unwrap();
+    assert!(breaker.members.len() >= 3);
+    assert!(inv.backups.iter().any(|b| b.kind == BackupKind::Replica));
+}
+
+#[test]
+fn references_work_across_files_and_formats() {
+    let inv = match load_path(&fixture("cross-file")) {
+        Ok(inv) => inv,
+        Err(LoadError::Invalid(r)) => panic!("{}", r.render_plain()),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(inv.systems.len(), 2);
+    // The JSON file's group points at components defined in a TOML file, the TOML systems at
+    // owners and sites defined in a third.
+    let g = &inv.groups[&"arr-ctl".parse().unwrap()];
+    assert_eq!(g.members.len(), 2);
+    let dr = &inv.systems[&"arr-dr".parse().unwrap()];
+    let nvme = dr.component("nvme").unwrap();
+    assert_eq!(nvme.count, 24);
+    assert_eq!(
+        nvme.power_on_hours.unwrap().read_on.to_string(),
+        "2026-09-30"
+    );
+    assert_eq!(inv.component_count(), 26);
+    assert_eq!(inv.backups.len(), 1);
+}
+
+#[test]
+fn a_broken_file_loads_nothing() {
+    let err = load_path(&fixture("broken")).unwrap_err();
+    let LoadError::Invalid(r) = err else {
+        panic!("expected diagnostics")
+    };
+    assert_eq!(codes(&r), vec!["unknown-reference"]);
+    insta::assert_snapshot!("broken_dir", normalize(&r.render_plain()));
+}
+
+/// Fixture paths are absolute; keep snapshots independent of the checkout location.
+fn normalize(s: &str) -> String {
+    s.replace(&manifest().display().to_string(), "<crate>")
+}
+
+#[test]
+fn diagnostic_unknown_reference() {
+    check_one(
+        "unknown_reference",
+        &with_unity(
+            r#"
+[[groups]]
+id = "sps"
+kind = "controller-pair"
+members = ["arr/spa", "arr/spc"]
+"#,
+        ),
+        Code::UnknownReference,
+    );
+}
+
+#[test]
+fn diagnostic_duplicate_id() {
+    let r = report(&[
+        ("owners.toml", OWNERS),
+        ("a.toml", UNITY),
+        ("b.toml", UNITY),
+    ]);
+    assert_eq!(codes(&r), vec!["duplicate-id"]);
+    insta::assert_snapshot!("duplicate_id", r.render_plain());
+}
+
+#[test]
+fn diagnostic_bad_firmware() {
+    check_one(
+        "bad_firmware",
+        &UNITY.replacen(
+            "firmware = \"5.1.2.0.5.007\"",
+            "firmware = \"5.1.2 SP1\"",
+            1,
+        ),
+        Code::BadFirmware,
+    );
+}
+
+#[test]
+fn diagnostic_load_out_of_range() {
+    check_one(
+        "load_out_of_range",
+        &with_unity(
+            r#"
+[[groups]]
+id = "sps"
+kind = "controller-pair"
+members = ["arr/spa", "arr/spb"]
+load = 60
+"#,
+        ),
+        Code::LoadOutOfRange,
+    );
+}
+
+#[test]
+fn diagnostic_raid_tolerance_too_large() {
+    check_one(
+        "raid_tolerance_too_large",
+        &with_unity(
+            r#"
+[[groups]]
+id = "rg"
+kind = "raid-group"
+tolerance = 8
+members = ["arr/ssd"]
+"#,
+        ),
+        Code::RaidToleranceTooLarge,
+    );
+}
+
+#[test]
+fn diagnostic_backup_to_itself() {
+    check_one(
+        "backup_to_itself",
+        &with_unity("[[backups]]\nof = \"arr\"\nto = \"arr\"\n"),
+        Code::BackupToItself,
+    );
+}
+
+#[test]
+fn diagnostic_owner_without_channel() {
+    check_one(
+        "owner_without_channel",
+        "[[owners]]\nid = \"nobody\"\nname = \"Nobody in particular\"\n",
+        Code::OwnerWithoutChannel,
+    );
+}
+
+#[test]
+fn diagnostic_parse_error_unknown_field() {
+    check_one(
+        "parse_error_unknown_field",
+        &UNITY.replacen("owner = \"ops\"", "owner = \"ops\"\nfirmwre = \"5.1\"", 1),
+        Code::ParseError,
+    );
+}
+
+#[test]
+fn diagnostic_parse_error_syntax() {
+    check_one(
+        "parse_error_syntax",
+        "[[systems]\nid = \"arr\"\n",
+        Code::ParseError,
+    );
+}
+
+#[test]
+fn diagnostic_unknown_scheme() {
+    check_one(
+        "unknown_scheme",
+        &UNITY.replacen("owner = \"ops\"", "owner = \"ops\"\nscheme = \"unity\"", 1),
+        Code::UnknownScheme,
+    );
+}
+
+#[test]
+fn diagnostic_raid_tolerance_misplaced() {
+    check_one(
+        "raid_tolerance_misplaced",
+        &with_unity(
+            r#"
+[[groups]]
+id = "sps"
+kind = "controller-pair"
+tolerance = 1
+members = ["arr/spa", "arr/spb"]
+"#,
+        ),
+        Code::RaidToleranceMisplaced,
+    );
+}
+
+#[test]
+fn diagnostic_bad_group_member() {
+    check_one(
+        "bad_group_member",
+        &with_unity(
+            r#"
+[[groups]]
+id = "rg"
+kind = "raid-group"
+tolerance = 1
+members = ["arr/ssd", "arr/spa"]
+"#,
+        ),
+        Code::BadGroupMember,
+    );
+}
+
+#[test]
+fn diagnostic_secret_inline() {
+    check_one(
+        "secret_inline",
+        "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/h\", secret_env = \"xoxb-1234-abcd\" }\n",
+        Code::SecretInline,
+    );
+}
+
+#[test]
+fn diagnostic_invalid_value() {
+    check_one(
+        "invalid_value",
+        &UNITY.replacen(
+            "count = 8",
+            "count = 8\npower_on_hours = { hours = 31500, read_on = \"2026-13-01\" }",
+            1,
+        ),
+        Code::InvalidValue,
+    );
+}
+
+#[test]
+fn every_code_has_a_snapshot_test() {
+    // The diagnostic tests above cover these codes; a new code needs a new test.
+    let covered = [
+        Code::ParseError,
+        Code::DuplicateId,
+        Code::UnknownReference,
+        Code::BadFirmware,
+        Code::UnknownScheme,
+        Code::LoadOutOfRange,
+        Code::RaidToleranceTooLarge,
+        Code::RaidToleranceMisplaced,
+        Code::BadGroupMember,
+        Code::BackupToItself,
+        Code::OwnerWithoutChannel,
+        Code::SecretInline,
+        Code::InvalidValue,
+    ];
+    assert_eq!(covered.len(), Code::ALL.len());
+    for c in Code::ALL {
+        assert!(covered.contains(&c), "{c} has no test");
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let text = with_unity(
+        r#"
+[[groups]]
+id = "sps"
+kind = "controller-pair"
+members = ["arr/spa", "ghost/spb"]
+load = 1.2
+
+[[backups]]
+of = "arr"
+to = "arr"
+"#,
+    )
+    .replacen("firmware = \"HPD7\"", "firmware = \"HP D7\"", 1);
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", &text)]);
+    let mut got = codes(&r);
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        vec![
+            "backup-to-itself",
+            "bad-firmware",
+            "load-out-of-range",
+            "unknown-reference"
+        ]
+    );
+    // Sorted by position in the file.
+    let starts: Vec<_> = r
+        .diagnostics
+        .iter()
+        .map(|d| d.primary.span.clone().unwrap().start)
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn json_semantic_errors_name_the_path() {
+    let json = r#"{"systems": [{"id": "arr", "vendor": "NetApp", "model": "AFF A400", "owner": "ops",
+      "firmware": "9.8P3", "components": [
+        {"id": "ctl-a", "kind": "controller", "model": "AFF A400", "firmware": "9.8P3"},
+        {"id": "ctl-b", "kind": "controller", "model": "AFF A400", "firmware": "nine-eight"}]}]}"#;
+    let r = report(&[("owners.toml", OWNERS), ("cmdb.json", json)]);
+    assert_eq!(codes(&r), vec!["bad-firmware"]);
+    insta::assert_snapshot!("json_path", r.render_plain());
+}
+
+#[test]
+fn json_syntax_errors_have_line_and_column() {
+    let r = report(&[("cmdb.json", "{\"owners\": [\n  {\"id\": \"ops\",, }\n]}")]);
+    assert_eq!(codes(&r), vec!["parse-error"]);
+    insta::assert_snapshot!("json_syntax", r.render_plain());
+}
+
+#[test]
+fn defaults_and_schemes() {
+    let inv = load_ok(&[("owners.toml", OWNERS), ("estate.toml", UNITY)]);
+    let arr = &inv.systems[&"arr".parse().unwrap()];
+    // Unity → intdot; drives opaque unless overridden; vendor inherited; name defaults to id.
+    assert_eq!(arr.firmware.version.scheme().as_str(), "intdot");
+    let ssd = arr.component("ssd").unwrap();
+    assert_eq!(ssd.firmware.version.scheme().as_str(), "opaque");
+    assert_eq!(ssd.vendor, "Dell EMC");
+    assert_eq!(arr.name, "arr");
+    assert_eq!(arr.component("spa").unwrap().count, 1);
+}
+
+#[test]
+fn missing_directory_and_empty_directory_are_errors() {
+    assert!(matches!(
+        load_path(Path::new("/nonexistent/inventory")),
+        Err(LoadError::Io { .. })
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(load_path(dir.path()), Err(LoadError::NoFiles(_))));
+}
+
+#[test]
+fn generated_estate_of_10000_entries_loads() {
+    let shape = inventory_gen::Shape {
+        systems: 40,
+        entries_per_system: 250,
+    };
+    let text = inventory_gen::generate(&shape);
+    let inv = load_ok(&[("gen.json", text.as_str())]);
+    let entries: usize = inv.systems.values().map(|s| s.components.len()).sum();
+    assert_eq!(entries, shape.entries());
+    assert_eq!(inv.systems.len(), 40);
+    assert_eq!(inv.services.len(), 40);
+    assert_eq!(inv.backups.len(), 40);
+    // One controller pair plus one RAID group per 12 of the 240 drives, per system.
+    assert_eq!(inv.groups.len(), 40 * (1 + 240 / 12));
+}
+
+#[test]
+fn cli_check_exit_codes() {
+    let bin = env!("CARGO_BIN_EXE_firmwatch");
+    let ok = std::process::Command::new(bin)
+        .args(["--color", "never", "inventory", "check"])
+        .arg(manifest().join("inventory"))
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(stdout.contains("valid: 11 systems"), "{stdout}");
+
+    let bad = std::process::Command::new(bin)
+        .args(["--color", "never", "inventory", "check"])
+        .arg(fixture("broken"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("error[unknown-reference]"), "{stderr}");
+    assert!(stderr.contains("b-bad.toml:10:6"), "{stderr}");
+}
+
+#[test]
+fn readme_example_is_valid() {
+    let readme = std::fs::read_to_string(manifest().join("README.md")).unwrap();
+    let section = readme.split("## Inventory files").nth(1).unwrap();
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let inv = load_ok(&[("README.toml", block)]);
+    assert_eq!(inv.systems.len(), 2);
+    assert_eq!(inv.groups.len(), 2);
+}
+
+#[test]
+fn large_systems_resolve_references_and_catch_duplicate_components() {
+    // More than 16 components: lookups go through the sorted index.
+    let mut text = String::from(
+        "[[systems]]\nid = \"big\"\nvendor = \"NetApp\"\nmodel = \"FAS8300\"\nowner = \"ops\"\nfirmware = \"9.12.1P2\"\n",
+    );
+    for k in (0..20).rev() {
+        text.push_str(&format!(
+            "[[systems.components]]\nid = \"shelf-{k}\"\nkind = \"enclosure\"\nmodel = \"DS224C\"\nfirmware = \"02{k:02}\"\nscheme = \"intdot\"\n"
+        ));
+    }
+    let ok = format!(
+        "{text}[[domains]]\nid = \"s\"\nkind = \"enclosure\"\nmembers = [\"big/shelf-0\", \"big/shelf-19\", \"big/shelf-7\"]\n"
+    );
+    let inv = load_ok(&[("owners.toml", OWNERS), ("big.toml", &ok)]);
+    assert_eq!(inv.domains.values().next().unwrap().members.len(), 3);
+
+    let missing = format!(
+        "{text}[[domains]]\nid = \"s\"\nkind = \"enclosure\"\nmembers = [\"big/shelf-20\"]\n"
+    );
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &missing)]);
+    assert_eq!(codes(&r), vec!["unknown-reference"]);
+
+    let dup = text.replacen("id = \"shelf-3\"", "id = \"shelf-11\"", 1);
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &dup)]);
+    assert_eq!(codes(&r), vec!["duplicate-id"]);
+    assert!(r
+        .render_plain()
+        .contains("component id `shelf-11` appears twice"));
+}
+
+#[test]
+fn cli_show_lists_contents_and_dependants() {
+    let bin = env!("CARGO_BIN_EXE_firmwatch");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .arg("--inventory")
+            .arg(manifest().join("inventory"))
+            .args(["--color", "never", "inventory", "show"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let all = run(&[]);
+    assert_eq!(all.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&all.stdout);
+    assert!(table.contains("iaas-unity-backup"), "{table}");
+
+    let one = run(&["hosting-fas"]);
+    assert_eq!(one.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&one.stdout);
+    for want in [
+        "shelf-1",
+        "0230 (intdot)",
+        "hosted-mailboxes (high, 166803 users) via hosting-fas/shelf-1",
+        "Holds backups of: mail-unity (backup)",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+
+    let missing = run(&["no-such-array"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no system `no-such-array`"));
+}
+
+#[test]
+fn credentials_in_webhook_urls_are_rejected() {
+    for url in [
+        "https://bot:hunter2@chat.example.net/hook",
+        "https://chat.example.net/hook?access_token=abc",
+    ] {
+        let text = format!("[[owners]]\nid = \"chat\"\nwebhook = {{ url = \"{url}\" }}\n");
+        let r = report(&[("owners.toml", text.as_str())]);
+        assert_eq!(codes(&r), vec!["secret-inline"], "{url}");
+    }
+    // A plain URL with a secret named by environment variable is fine.
+    load_ok(&[(
+        "owners.toml",
+        "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/hook?channel=ops\", secret_env = \"HOOK_TOKEN\" }\n",
+    )]);
+}
