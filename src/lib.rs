@@ -15,6 +15,9 @@
     warn(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)
 )]
 
+pub mod blast;
+pub mod classify;
 pub mod inventory;
+pub mod matcher;
 pub mod model;
 pub mod version;
