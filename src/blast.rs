@@ -552,7 +552,7 @@ fn rate(
     }
 
     // The worst reading decides; the others add their reasons.
-    readings.sort_by(|a, b| b.consequence.cmp(&a.consequence));
+    readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
     let top = readings.remove(0);
     let mut reasons = vec![evidence.to_string()];
     reasons.extend(top.reasons.iter().cloned());

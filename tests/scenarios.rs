@@ -71,6 +71,7 @@ impl Estate {
             .unwrap()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn component(
         mut self,
         system: &str,
