@@ -20,4 +20,5 @@ pub mod classify;
 pub mod inventory;
 pub mod matcher;
 pub mod model;
+pub mod report;
 pub mod version;

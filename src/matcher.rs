@@ -9,7 +9,8 @@
 //!   model and the product names the subject's firmware (firmware installed on hardware, CSAF
 //!   `installed_on`, NVD `AND` configurations), or — with no model numbers — the statement's product
 //!   names the subject (its model, or for a system also the name of its OS: "ONTAP" for an AFF A400,
-//!   "Unity OE" for a Unity 480F; the table is [`OS_NAMES`]).
+//!   "Unity OE" for a Unity 480F; the table is [`OS_NAMES`]). Controllers run their system's OS, so
+//!   a controller also answers to its host system's model and OS names.
 //!
 //! Product names match when one's words appear, in order, inside the other's ("Unity" in "Unity
 //! 480F"; "ONTAP" in "ONTAP 9").
@@ -220,12 +221,25 @@ struct SubjectNames {
     model_norm: String,
     host_norm: String,
     names: Vec<Vec<String>>,
+    /// For controllers: the host system's model and OS names, used only by statements that name
+    /// the controller kind (otherwise a system-wide statement would count the system twice).
+    host_names: Vec<Vec<String>>,
 }
 
 fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
     let mut names = vec![words(&key.model)];
-    if key.kind == ComponentKind::System {
-        let model_words = words(&key.model);
+    let mut host_names = Vec::new();
+    // Controllers run their system's OS: they also answer to the host's model and OS names.
+    let (os_model, target) = match key.kind {
+        ComponentKind::System => (Some(&key.model), &mut names),
+        ComponentKind::Controller => {
+            host_names.push(words(&key.host_model));
+            (Some(&key.host_model), &mut host_names)
+        }
+        _ => (None, &mut names),
+    };
+    if let Some(os_model) = os_model {
+        let model_words = words(os_model);
         let vk = vendor_key(system_vendor);
         for (vendor, model_hints, os) in OS_NAMES {
             if *vendor == vk
@@ -233,7 +247,7 @@ fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
                     .iter()
                     .any(|w| model_hints.iter().any(|h| w == h || w.starts_with(h)))
             {
-                names.extend(os.iter().map(|n| words(n)));
+                target.extend(os.iter().map(|n| words(n)));
             }
         }
     }
@@ -241,6 +255,7 @@ fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
         model_norm: normalize_model(&key.model),
         host_norm: normalize_model(&key.host_model),
         names,
+        host_names,
     }
 }
 
@@ -255,8 +270,13 @@ fn statement_applies(
             return false;
         }
     }
+    let host = if st.component == Some(ComponentKind::Controller) {
+        &n.host_names[..]
+    } else {
+        &[]
+    };
     let product_matches = || {
-        n.names.iter().any(|name| {
+        n.names.iter().chain(host).any(|name| {
             contains_words(name, &stmt.product_words) || contains_words(&stmt.product_words, name)
         })
     };
