@@ -16,6 +16,7 @@
 )]
 
 pub mod blast;
+pub mod check;
 pub mod classify;
 pub mod inventory;
 pub mod matcher;
