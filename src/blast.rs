@@ -279,6 +279,55 @@ pub struct Context<'a> {
     pub exposures: &'a [Exposure],
     pub today: NaiveDate,
     exposed: HashMap<usize, HashSet<&'a ComponentRef>>,
+    topo: Topology<'a>,
+}
+
+/// The inventory's relations indexed by system, so rating a finding never scans the whole estate.
+struct Topology<'a> {
+    groups: HashMap<&'a SystemId, Vec<&'a RedundancyGroup>>,
+    services: HashMap<&'a SystemId, Vec<&'a crate::inventory::Service>>,
+    domains: HashMap<&'a SystemId, Vec<&'a crate::inventory::FailureDomain>>,
+    backups: HashMap<&'a SystemId, Vec<&'a crate::inventory::Backup>>,
+}
+
+impl<'a> Topology<'a> {
+    fn new(inv: &'a Inventory) -> Topology<'a> {
+        fn push<'a, T>(m: &mut HashMap<&'a SystemId, Vec<&'a T>>, k: &'a SystemId, v: &'a T) {
+            let e = m.entry(k).or_default();
+            if !e.iter().any(|x| std::ptr::eq(*x, v)) {
+                e.push(v);
+            }
+        }
+        let mut t = Topology {
+            groups: HashMap::new(),
+            services: HashMap::new(),
+            domains: HashMap::new(),
+            backups: HashMap::new(),
+        };
+        for g in inv.groups.values() {
+            for m in &g.members {
+                push(&mut t.groups, &m.system, g);
+            }
+        }
+        for s in inv.services.values() {
+            for d in &s.depends_on {
+                push(&mut t.services, &d.system, s);
+            }
+        }
+        for d in inv.domains.values() {
+            for m in &d.members {
+                push(&mut t.domains, &m.system, d);
+            }
+        }
+        for b in &inv.backups {
+            push(&mut t.backups, &b.of, b);
+        }
+        t
+    }
+
+    fn groups(&self, s: &SystemId) -> &[&'a RedundancyGroup] {
+        self.groups.get(s).map_or(&[], Vec::as_slice)
+    }
 }
 
 impl<'a> Context<'a> {
@@ -298,6 +347,7 @@ impl<'a> Context<'a> {
             exposures,
             today,
             exposed,
+            topo: Topology::new(inventory),
         }
     }
 
@@ -470,9 +520,11 @@ fn names(refs: &[&ComponentRef]) -> String {
 
 /// Redundancy groups relevant to an exposed subject: groups it is in; for a system-level exposure,
 /// controller groups with members in that system.
-fn groups_for<'a>(inv: &'a Inventory, e: &Exposure) -> Vec<&'a RedundancyGroup> {
-    inv.groups
-        .values()
+fn groups_for<'a>(ctx: &Context<'a>, e: &Exposure) -> Vec<&'a RedundancyGroup> {
+    ctx.topo
+        .groups(&e.subject.system)
+        .iter()
+        .copied()
         .filter(|g| {
             g.members.iter().any(|m| {
                 m == &e.subject
@@ -493,7 +545,6 @@ fn rate(
     evidence: &str,
 ) -> Rating {
     let adv = &ctx.advisories[adv_idx];
-    let inv = ctx.inventory;
     let mut readings: Vec<Reading> = Vec::new();
     let base_urgency = trigger_urgency(adv);
 
@@ -563,7 +614,7 @@ fn rate(
             }
         }
     }
-    let reach = reach(inv, system, top.scope.as_deref());
+    let reach = reach(ctx, system, top.scope.as_deref());
     let mut score = top.consequence.base_score();
     if reach.users > 0 {
         let add = ((reach.users as f64).log10() * 3.0).min(20.0);
@@ -669,7 +720,7 @@ fn failover(ctx: &Context<'_>, exps: &[&Exposure], base: Urgency) -> Reading {
         base
     };
     for e in exps {
-        for g in groups_for(ctx.inventory, e) {
+        for g in groups_for(ctx, e) {
             if matches!(
                 g.kind,
                 GroupKind::ControllerPair | GroupKind::Multipath | GroupKind::ReplicaPair
@@ -712,7 +763,7 @@ fn crash(
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for e in exps {
-        let groups = groups_for(ctx.inventory, e);
+        let groups = groups_for(ctx, e);
         let groups: Vec<_> = groups
             .into_iter()
             .filter(|g| !matches!(g.kind, GroupKind::RaidGroup { .. }))
@@ -894,13 +945,17 @@ fn backup_verdict(
     system: &System,
 ) -> (Consequence, Vec<String>) {
     let inv = ctx.inventory;
-    let me = ComponentRef {
-        system: system.id.clone(),
-        component: None,
+    let domains_of = |sys: &SystemId| -> Vec<&crate::inventory::FailureDomain> {
+        ctx.topo.domains.get(sys).cloned().unwrap_or_default()
     };
-    let my_domains: HashSet<_> = inv.domains_of(&me).map(|d| &d.id).collect();
+    let my_domains: HashSet<_> = domains_of(&system.id).into_iter().map(|d| &d.id).collect();
     let mut reasons = Vec::new();
-    let backups: Vec<_> = inv.backups_of(&system.id).collect();
+    let backups: Vec<_> = ctx
+        .topo
+        .backups
+        .get(&system.id)
+        .cloned()
+        .unwrap_or_default();
     if backups.is_empty() {
         reasons.push(format!("no backup or replica of {} is recorded", system.id));
         return (Consequence::DataLossNoBackup, reasons);
@@ -1008,7 +1063,7 @@ fn time_bomb(
         else {
             continue;
         };
-        let raid = inv.groups.values().find(|g| {
+        let raid = ctx.topo.groups(&system.id).iter().copied().find(|g| {
             matches!(g.kind, GroupKind::RaidGroup { .. }) && g.members.contains(&e.subject)
         });
         match raid {
@@ -1122,9 +1177,14 @@ fn time_bomb(
 }
 
 /// Services, users and tenants that depend on `system` (limited to `scope` components if given).
-pub fn reach(inv: &Inventory, system: &System, scope: Option<&[ComponentRef]>) -> Reach {
+fn reach(ctx: &Context<'_>, system: &System, scope: Option<&[ComponentRef]>) -> Reach {
     let mut r = Reach::default();
-    for s in inv.services.values() {
+    for s in ctx
+        .topo
+        .services
+        .get(&system.id)
+        .map_or(&[][..], Vec::as_slice)
+    {
         let hit = s.depends_on.iter().any(|d| {
             d.system == system.id
                 && match (scope, &d.component) {
