@@ -22,4 +22,5 @@ pub mod inventory;
 pub mod matcher;
 pub mod model;
 pub mod report;
+pub mod synth;
 pub mod version;
