@@ -426,7 +426,7 @@ fn finding(
     let evidence = exps
         .iter()
         .find(|e| e.state == state)
-        .map(|e| e.evidence.clone())
+        .map(|e| e.evidence.to_string())
         .unwrap_or_default();
     let rating = rate(ctx, adv_idx, system, exps, state, &evidence);
     let suppressed = match overrides.suppression_for(adv, system.id.as_str(), ctx.today) {
@@ -468,7 +468,7 @@ fn finding(
                 subject: e.subject.clone(),
                 kind: e.kind,
                 count: e.count,
-                firmware: e.firmware.clone(),
+                firmware: e.firmware.to_string(),
             })
             .collect(),
         part_count: exps.iter().map(|e| u64::from(e.count)).sum(),

@@ -294,7 +294,30 @@ pub struct Suppression {
     pub system: Option<String>,
     pub reason: String,
     pub author: String,
+    #[serde(deserialize_with = "toml_date")]
     pub expires: NaiveDate,
+}
+
+/// A TOML local date (`2026-12-31`) or a string holding one.
+fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Toml(dt) => match (dt.date, dt.time) {
+            (Some(date), None) => date.to_string(),
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "expected a date such as 2026-12-31",
+                ))
+            }
+        },
+        Raw::Text(t) => t,
+    };
+    text.parse().map_err(serde::de::Error::custom)
 }
 
 /// The operator file `feeds/annotations.toml`.

@@ -33,6 +33,7 @@
 //! thousand product comparisons, and each subject then only pays for version checks.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -98,8 +99,9 @@ pub enum MatchState {
     Unknown,
 }
 
-/// One advisory hitting one subject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One advisory hitting one subject. Strings are shared (`Arc`): a bug on 400,000 drives of one
+/// model is one decision, not 400,000 copies of its text.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Exposure {
     /// Index of the advisory in the slice given to [`match_inventory`].
     pub advisory: usize,
@@ -107,12 +109,21 @@ pub struct Exposure {
     pub kind: ComponentKind,
     /// How many identical parts the subject stands for (drive sets).
     pub count: u32,
-    pub firmware: String,
+    pub firmware: Arc<str>,
     pub state: MatchState,
     /// Why: the range that contains the version, or why it could not be decided.
-    pub evidence: String,
+    pub evidence: Arc<str>,
     /// Versions the vendor names as fixing it.
-    pub fixed_in: Vec<String>,
+    pub fixed_in: Arc<[String]>,
+}
+
+/// A memoized decision for (subject shape, advisory, firmware string).
+#[derive(Clone)]
+struct Decision {
+    state: MatchState,
+    evidence: Arc<str>,
+    firmware: Arc<str>,
+    fixed_in: Arc<[String]>,
 }
 
 /// A statement pre-normalized for fast matching.
@@ -476,7 +487,10 @@ fn on_off(v: bool) -> &'static str {
 
 /// Match every subject of the inventory against the indexed advisories.
 pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Vec<Exposure> {
-    let mut memo: HashMap<SubjectKey, Vec<(u32, u32)>> = HashMap::new();
+    let mut memo: HashMap<SubjectKey, (u32, Vec<(u32, u32)>)> = HashMap::new();
+    // (subject shape, advisory) → firmware string → decision. Settings-triggered advisories are
+    // decided per system (their settings differ) and not memoized.
+    let mut decisions: HashMap<(u32, u32), HashMap<Box<str>, Option<Decision>>> = HashMap::new();
     let mut out = Vec::new();
     let mut per_adv: Vec<(u32, Vec<&AffectedProduct>)> = Vec::new();
     for system in inv.systems.values() {
@@ -490,9 +504,10 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
         }));
         for subject in subjects {
             let key = subject.key();
-            let candidates = memo.entry(key.clone()).or_insert_with(|| {
+            let next_id = memo.len() as u32;
+            let (key_id, candidates) = memo.entry(key.clone()).or_insert_with(|| {
                 let names = subject_names(&key, &system.vendor);
-                index
+                let c = index
                     .by_vendor
                     .get(&key.vendor)
                     .map(|stmts| {
@@ -506,7 +521,8 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
                             .map(|s| (s.advisory, s.index))
                             .collect()
                     })
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                (next_id, c)
             });
             if candidates.is_empty() {
                 continue;
@@ -523,27 +539,53 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
             let fw = subject.firmware();
             for (a, stmts) in &per_adv {
                 let adv = &advisories[*a as usize];
-                let (state, evidence) = match decide(adv, stmts, fw, system) {
-                    Verdict::NotAffected => continue,
-                    Verdict::Affected(e) => (MatchState::Confirmed, e),
-                    Verdict::Unknown(e) => (MatchState::Unknown, e),
+                let decide_now = || -> Option<Decision> {
+                    let (state, evidence) = match decide(adv, stmts, fw, system) {
+                        Verdict::NotAffected => return None,
+                        Verdict::Affected(e) => (MatchState::Confirmed, e),
+                        Verdict::Unknown(e) => (MatchState::Unknown, e),
+                    };
+                    let mut fixed_in: Vec<String> = stmts
+                        .iter()
+                        .flat_map(|s| s.fixed_in.iter().cloned())
+                        .chain(adv.remediations.iter().filter_map(|r| r.version.clone()))
+                        .collect();
+                    fixed_in.sort();
+                    fixed_in.dedup();
+                    Some(Decision {
+                        state,
+                        evidence: evidence.into(),
+                        firmware: fw.raw().into(),
+                        fixed_in: fixed_in.into(),
+                    })
                 };
-                let mut fixed_in: Vec<String> = stmts
+                let has_setting = adv
+                    .triggers
                     .iter()
-                    .flat_map(|s| s.fixed_in.iter().cloned())
-                    .chain(adv.remediations.iter().filter_map(|r| r.version.clone()))
-                    .collect();
-                fixed_in.sort();
-                fixed_in.dedup();
+                    .any(|t| matches!(t, Trigger::Setting { .. }));
+                let decision = if has_setting {
+                    decide_now()
+                } else {
+                    let per_fw = decisions.entry((*key_id, *a)).or_default();
+                    match per_fw.get(fw.raw()) {
+                        Some(d) => d.clone(),
+                        None => {
+                            let d = decide_now();
+                            per_fw.insert(fw.raw().into(), d.clone());
+                            d
+                        }
+                    }
+                };
+                let Some(d) = decision else { continue };
                 out.push(Exposure {
                     advisory: *a as usize,
                     subject: subject.reference(),
                     kind: subject.component.map_or(ComponentKind::System, |c| c.kind),
                     count: subject.component.map_or(1, |c| c.count),
-                    firmware: fw.raw().to_string(),
-                    state,
-                    evidence,
-                    fixed_in,
+                    firmware: d.firmware,
+                    state: d.state,
+                    evidence: d.evidence,
+                    fixed_in: d.fixed_in,
                 });
             }
         }

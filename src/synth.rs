@@ -322,7 +322,9 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
         let storage = rng.chance(4);
         let deployed = storage && rng.chance(8);
         let (vendor, product, models, component, versions, effects, triggers) = if deployed {
-            match rng.below(3) {
+            // Drive-firmware bugs are rare (a few per drive model, ever); system bugs are common.
+            let kind = if rng.chance(3) { 1 } else { 2 * rng.below(2) };
+            match kind {
                 0 => {
                     let fam = rng.pick(FAMILIES);
                     let hi = rng.pick(fam.versions);
