@@ -44,6 +44,7 @@ fn main() {
         t.elapsed()
     );
 
+    println!("peak RSS after generation {:.0} MiB", peak_rss_mib());
     let start = Instant::now();
     let index = Index::build(&advisories);
     let t_index = start.elapsed();

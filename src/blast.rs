@@ -32,7 +32,9 @@
 //! score is a line in `reasons`, so an operator can argue with the rating. An *unknown* match keeps its
 //! consequence but is scored lower and says why it is unknown.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 
 use chrono::{Duration, NaiveDate};
@@ -285,6 +287,8 @@ pub struct Context<'a> {
 /// The inventory's relations indexed by system, so rating a finding never scans the whole estate.
 struct Topology<'a> {
     groups: HashMap<&'a SystemId, Vec<&'a RedundancyGroup>>,
+    by_member: HashMap<&'a ComponentRef, Vec<&'a RedundancyGroup>>,
+    components: HashMap<(&'a str, &'a str), &'a crate::inventory::Component>,
     services: HashMap<&'a SystemId, Vec<&'a crate::inventory::Service>>,
     domains: HashMap<&'a SystemId, Vec<&'a crate::inventory::FailureDomain>>,
     backups: HashMap<&'a SystemId, Vec<&'a crate::inventory::Backup>>,
@@ -299,14 +303,22 @@ impl<'a> Topology<'a> {
             }
         }
         let mut t = Topology {
-            groups: HashMap::new(),
-            services: HashMap::new(),
-            domains: HashMap::new(),
-            backups: HashMap::new(),
+            groups: HashMap::default(),
+            by_member: HashMap::default(),
+            components: HashMap::default(),
+            services: HashMap::default(),
+            domains: HashMap::default(),
+            backups: HashMap::default(),
         };
+        for sys in inv.systems.values() {
+            for c in &sys.components {
+                t.components.insert((sys.id.as_str(), c.id.as_str()), c);
+            }
+        }
         for g in inv.groups.values() {
             for m in &g.members {
                 push(&mut t.groups, &m.system, g);
+                t.by_member.entry(m).or_default().push(g);
             }
         }
         for s in inv.services.values() {
@@ -325,6 +337,11 @@ impl<'a> Topology<'a> {
         t
     }
 
+    fn component(&self, r: &ComponentRef) -> Option<&'a crate::inventory::Component> {
+        let c = r.component.as_deref()?;
+        self.components.get(&(r.system.as_str(), c)).copied()
+    }
+
     fn groups(&self, s: &SystemId) -> &[&'a RedundancyGroup] {
         self.groups.get(s).map_or(&[], Vec::as_slice)
     }
@@ -337,7 +354,7 @@ impl<'a> Context<'a> {
         exposures: &'a [Exposure],
         today: NaiveDate,
     ) -> Context<'a> {
-        let mut exposed: HashMap<usize, HashSet<&ComponentRef>> = HashMap::new();
+        let mut exposed: HashMap<usize, HashSet<&ComponentRef>> = HashMap::default();
         for e in exposures {
             exposed.entry(e.advisory).or_default().insert(&e.subject);
         }
@@ -369,11 +386,9 @@ impl<'a> Context<'a> {
         }
         match &member.component {
             None => true,
-            Some(c) => self
-                .inventory
-                .systems
-                .get(&member.system)
-                .and_then(|s| s.component(c))
+            Some(_) => self
+                .topo
+                .component(member)
                 .is_some_and(|c| c.kind == ComponentKind::Controller),
         }
     }
@@ -521,19 +536,22 @@ fn names(refs: &[&ComponentRef]) -> String {
 /// Redundancy groups relevant to an exposed subject: groups it is in; for a system-level exposure,
 /// controller groups with members in that system.
 fn groups_for<'a>(ctx: &Context<'a>, e: &Exposure) -> Vec<&'a RedundancyGroup> {
-    ctx.topo
-        .groups(&e.subject.system)
-        .iter()
-        .copied()
-        .filter(|g| {
-            g.members.iter().any(|m| {
-                m == &e.subject
-                    || (e.subject.component.is_none()
-                        && m.system == e.subject.system
-                        && matches!(g.kind, GroupKind::ControllerPair | GroupKind::Multipath))
-            })
-        })
-        .collect()
+    let mut out: Vec<&RedundancyGroup> = ctx
+        .topo
+        .by_member
+        .get(&e.subject)
+        .cloned()
+        .unwrap_or_default();
+    if e.subject.component.is_none() {
+        for g in ctx.topo.groups(&e.subject.system) {
+            if matches!(g.kind, GroupKind::ControllerPair | GroupKind::Multipath)
+                && !out.iter().any(|x| std::ptr::eq(*x, *g))
+            {
+                out.push(g);
+            }
+        }
+    }
+    out
 }
 
 fn rate(
@@ -761,7 +779,7 @@ fn crash(
         .iter()
         .any(|t| matches!(t, Trigger::UptimeDays { .. }));
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for e in exps {
         let groups = groups_for(ctx, e);
         let groups: Vec<_> = groups
@@ -1045,7 +1063,6 @@ fn time_bomb(
     exps: &[&Exposure],
 ) -> Vec<Reading> {
     let adv = &ctx.advisories[adv_idx];
-    let inv = ctx.inventory;
     let Some(hours) = adv.triggers.iter().find_map(|t| match t {
         Trigger::PowerOnHours { hours } => Some(*hours),
         _ => None,
@@ -1053,19 +1070,18 @@ fn time_bomb(
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut seen_groups = HashSet::new();
+    let mut seen_groups = HashSet::default();
     for e in exps {
-        let Some(comp) = e
-            .subject
-            .component
-            .as_deref()
-            .and_then(|c| system.component(c))
-        else {
-            continue;
-        };
-        let raid = ctx.topo.groups(&system.id).iter().copied().find(|g| {
-            matches!(g.kind, GroupKind::RaidGroup { .. }) && g.members.contains(&e.subject)
-        });
+        let raid = ctx
+            .topo
+            .by_member
+            .get(&e.subject)
+            .into_iter()
+            .flatten()
+            .copied()
+            .find(|g| {
+                matches!(g.kind, GroupKind::RaidGroup { .. }) && g.members.contains(&e.subject)
+            });
         match raid {
             Some(g) => {
                 if !seen_groups.insert(&g.id) {
@@ -1079,11 +1095,7 @@ fn time_bomb(
                 let mut undated = Vec::new();
                 let mut group_size = 0u32;
                 for m in &g.members {
-                    let Some(c) = inv
-                        .systems
-                        .get(&m.system)
-                        .and_then(|s| m.component.as_deref().and_then(|id| s.component(id)))
-                    else {
+                    let Some(c) = ctx.topo.component(m) else {
                         continue;
                     };
                     group_size += c.count;
@@ -1152,6 +1164,9 @@ fn time_bomb(
                 }
             }
             None => {
+                let Some(comp) = ctx.topo.component(&e.subject) else {
+                    continue;
+                };
                 let date = threshold_date(comp, hours);
                 let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, system);
                 let urgency = match date {

@@ -32,7 +32,7 @@
 //! model, host model, kind), so a million components with a few thousand distinct models cost a few
 //! thousand product comparisons, and each subject then only pays for version checks.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -187,7 +187,7 @@ pub struct Index {
 impl Index {
     /// Index every statement of every advisory that is not withdrawn.
     pub fn build(advisories: &[Advisory]) -> Index {
-        let mut by_vendor: HashMap<String, Vec<Stmt>> = HashMap::new();
+        let mut by_vendor: HashMap<String, Vec<Stmt>> = HashMap::default();
         for (ai, adv) in advisories.iter().enumerate() {
             if adv.withdrawn.is_some() {
                 continue;
@@ -487,10 +487,11 @@ fn on_off(v: bool) -> &'static str {
 
 /// Match every subject of the inventory against the indexed advisories.
 pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Vec<Exposure> {
-    let mut memo: HashMap<SubjectKey, (u32, Vec<(u32, u32)>)> = HashMap::new();
+    let mut memo: HashMap<SubjectKey, (u32, Vec<(u32, u32)>)> = HashMap::default();
     // (subject shape, advisory) → firmware string → decision. Settings-triggered advisories are
     // decided per system (their settings differ) and not memoized.
-    let mut decisions: HashMap<(u32, u32), HashMap<Box<str>, Option<Decision>>> = HashMap::new();
+    let mut decisions: HashMap<(u32, u32), HashMap<Box<str>, Option<Decision>>> =
+        HashMap::default();
     let mut out = Vec::new();
     let mut per_adv: Vec<(u32, Vec<&AffectedProduct>)> = Vec::new();
     for system in inv.systems.values() {
@@ -616,7 +617,7 @@ pub fn dedup_advisories(mut advisories: Vec<Advisory>) -> Vec<Advisory> {
 
 /// Exposures of one system, for callers that rate system by system.
 pub fn by_system(exposures: &[Exposure]) -> HashMap<&SystemId, Vec<&Exposure>> {
-    let mut m: HashMap<&SystemId, Vec<&Exposure>> = HashMap::new();
+    let mut m: HashMap<&SystemId, Vec<&Exposure>> = HashMap::default();
     for e in exposures {
         m.entry(&e.subject.system).or_default().push(e);
     }

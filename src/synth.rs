@@ -114,6 +114,68 @@ pub const DRIVES: &[(&str, &str, &[&str])] = &[
     ("Western Digital", "WUSTR6440ASS204", &["C8C0", "C990"]),
 ];
 
+/// Variants (capacities, endurance classes) per catalogue drive: 5 × 8 = 40 drive models in an
+/// estate, a realistic spread for a million drives.
+pub const DRIVE_VARIANTS: u64 = 8;
+
+fn drive_model(base: &str, variant: u64) -> &'static str {
+    // Leak-free static names: a fixed table of base × variant.
+    const NAMES: [[&str; 8]; 5] = [
+        [
+            "VO1920JFDGV",
+            "VO0480JFDGT",
+            "VO0960JFDGU",
+            "VO3840JFDHA",
+            "MO0400JFFCF",
+            "MO0800JFFCH",
+            "MO1600JFFCK",
+            "MO3200JFFCL",
+        ],
+        [
+            "MO1600JVYPR",
+            "EK0800JVYPN",
+            "EO1600JVYPP",
+            "MK0800JVYPQ",
+            "EK0400JVYPM",
+            "EO0800JVYPL",
+            "MK1600JVYPS",
+            "MO3200JVYPT",
+        ],
+        [
+            "ST4000NM0035",
+            "ST2000NM0055",
+            "ST6000NM0115",
+            "ST8000NM0055",
+            "ST10000NM0016",
+            "ST12000NM0007",
+            "ST14000NM0018",
+            "ST16000NM001G",
+        ],
+        [
+            "MZILT3T8HBLS",
+            "MZILT1T9HBJR",
+            "MZILT7T6HALA",
+            "MZILT960HBHQ",
+            "MZILT800HBHQ",
+            "MZILT15THALA",
+            "MZILT30THALA",
+            "MZILT400HBHQ",
+        ],
+        [
+            "WUSTR6440ASS204",
+            "WUSTR6480ASS204",
+            "WUSTR1519ASS200",
+            "WUSTR1538ASS200",
+            "WUSTM3240ASS204",
+            "WUSTM3280ASS204",
+            "WUSTR6420ASS204",
+            "WUSTR6410ASS204",
+        ],
+    ];
+    let row = DRIVES.iter().position(|(_, m, _)| *m == base).unwrap_or(0);
+    NAMES[row][variant as usize % 8]
+}
+
 /// Build an estate with about `components` component entries.
 pub fn estate(seed: u64, components: usize) -> Inventory {
     let mut rng = Rng::new(seed);
@@ -181,7 +243,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                     (
                         ComponentKind::Drive,
                         *dv,
-                        *dm,
+                        drive_model(dm, rng.below(DRIVE_VARIANTS)),
                         Scheme::Opaque,
                         *rng.pick(fws),
                     )
@@ -352,7 +414,9 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
                     (
                         dv.to_string(),
                         "SAS SSD".to_string(),
-                        vec![dm.to_string()],
+                        (0..3)
+                            .map(|_| drive_model(dm, rng.below(DRIVE_VARIANTS)).to_string())
+                            .collect(),
                         Some(ComponentKind::Drive),
                         VersionSpec::Range(
                             VersRange::parse(&format!("vers:opaque/{list}")).expect("range"),
