@@ -15,7 +15,13 @@
     warn(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)
 )]
 
+pub mod blast;
+pub mod check;
+pub mod classify;
 pub mod collect;
 pub mod inventory;
+pub mod matcher;
 pub mod model;
+pub mod report;
+pub mod synth;
 pub mod version;

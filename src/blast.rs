@@ -1,0 +1,1220 @@
+//! Blast radius: what a matched bug does **in this deployment**.
+//!
+//! Vendors rate a bug without knowing your topology; firmwatch rates it by walking the inventory and
+//! answering, in plain words, *if this bug fires here, what stops, who is hit, can we recover, and
+//! when can it fire?* Every rule below comes from a real outage (see `incidents.md`):
+//!
+//! - **Failover-path bug** (Docomo 2020): a redundant pair whose takeover is broken is a single point
+//!   of failure. One hardware fault on either member is an outage of everything behind the pair, so
+//!   the consequence is *service outage*, urgency *needs a fault*. The vendor's "rare case" label does
+//!   not lower it.
+//! - **Crash bug on members of a group** (CTY 2017): when one member crashes its load moves to the
+//!   survivors: survivor load = group load / survivors. Above 100 % of one member's capacity that is
+//!   an outage, not a slowdown (60 % + 60 % = 120 %). At or below 100 % it is *redundancy lost*.
+//!   When every member runs the affected firmware the pair cannot protect against this bug (reason
+//!   "common mode"), and when the trigger is time-based (uptime) the members fail *together*: outage.
+//! - **Time-triggered bug** (HPE SSDs at 32,768 / 40,000 power-on hours): each drive set's date of
+//!   reaching the threshold is computed from its last reading (or in-service date, assuming 24/7).
+//!   When more drives of one RAID group reach it within [`WINDOW_DAYS`] than the group tolerates, the
+//!   consequence is data loss on that date.
+//! - **Data loss** (Jip-Base 2019, First Server 2012): recoverable only from a backup or replica that
+//!   is on another system, shares no failure domain with the source, and is not itself exposed to the
+//!   same advisory. Otherwise the loss is *without an independent backup*, the worst consequence.
+//! - **Data unavailable**: an outage of the exposed scope: the whole system, or for an enclosure only
+//!   the services placed on it (Canon 2020).
+//! - **Settings**: the matcher only confirms a setting-triggered bug where the setting is on; the
+//!   reason says so.
+//! - **Reach**: services, users and tenants that depend on the system (for an enclosure: on that
+//!   enclosure); a shared system counts every tenant.
+//!
+//! The **score** (0–100) is a base per consequence plus reach (users on a log scale, tenants,
+//! criticality) plus urgency; the **severity** class follows from the score. Every term that moved the
+//! score is a line in `reasons`, so an operator can argue with the rating. An *unknown* match keeps its
+//! consequence but is scored lower and says why it is unknown.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::fmt;
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::classify::{Overrides, SuppressionState};
+use crate::inventory::{
+    ComponentRef, GroupKind, Inventory, RedundancyGroup, ServiceId, System, SystemId,
+};
+use crate::matcher::{Exposure, MatchState};
+use crate::model::{Advisory, ComponentKind, Effect, Trigger};
+
+/// Drives reaching a power-on-hours threshold within this many days count as failing together
+/// (a rebuild of a large SSD group takes days; replacements must be ordered and fitted).
+pub const WINDOW_DAYS: i64 = 30;
+
+/// What happens if the bug fires here, ordered from least to most harmful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Consequence {
+    Informational,
+    Performance,
+    Security,
+    RedundancyLost,
+    ServiceOutage,
+    DataLossWithBackup,
+    DataLossNoBackup,
+}
+
+impl Consequence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consequence::Informational => "informational",
+            Consequence::Performance => "performance",
+            Consequence::Security => "security",
+            Consequence::RedundancyLost => "redundancy-lost",
+            Consequence::ServiceOutage => "service-outage",
+            Consequence::DataLossWithBackup => "data-loss-with-backup",
+            Consequence::DataLossNoBackup => "data-loss-no-backup",
+        }
+    }
+
+    fn base_score(self) -> f64 {
+        match self {
+            Consequence::Informational => 5.0,
+            Consequence::Performance => 20.0,
+            Consequence::Security => 15.0,
+            Consequence::RedundancyLost => 40.0,
+            Consequence::ServiceOutage => 60.0,
+            Consequence::DataLossWithBackup => 65.0,
+            Consequence::DataLossNoBackup => 80.0,
+        }
+    }
+}
+
+impl fmt::Display for Consequence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When the bug can fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "date", rename_all = "kebab-case")]
+pub enum Urgency {
+    /// Already past its trigger (a threshold date has passed) or firing now.
+    Triggering,
+    /// Fires on this date (time-triggered).
+    ByDate(NaiveDate),
+    /// Can fire at any time in normal operation (no trigger, or its condition is present).
+    Anytime,
+    /// Needs a hardware fault elsewhere (failover-path bugs).
+    NeedsFault,
+    /// Needs a condition the inventory cannot confirm (a workload, degraded mode, unknown date).
+    NeedsCondition,
+}
+
+impl fmt::Display for Urgency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Urgency::Triggering => f.write_str("triggering"),
+            Urgency::ByDate(d) => write!(f, "fires {d}"),
+            Urgency::Anytime => f.write_str("anytime"),
+            Urgency::NeedsFault => f.write_str("needs a fault"),
+            Urgency::NeedsCondition => f.write_str("needs a condition"),
+        }
+    }
+}
+
+/// Severity class derived from the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn from_score(score: u8) -> Severity {
+        match score {
+            80.. => Severity::Critical,
+            60..=79 => Severity::High,
+            40..=59 => Severity::Medium,
+            20..=39 => Severity::Low,
+            _ => Severity::Info,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Severity, String> {
+        [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| format!("unknown severity `{s}` (info, low, medium, high, critical)"))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Stable codes of finding kinds, used in JSON, notifications and suppressions.
+pub const CODES: &[&str] = &[
+    "failover-spof",
+    "survivor-overload",
+    "common-mode-outage",
+    "redundancy-lost",
+    "service-outage",
+    "raid-time-bomb",
+    "time-bomb",
+    "data-loss-no-backup",
+    "data-loss-with-backup",
+    "data-unavailable",
+    "performance",
+    "security",
+    "management-plane",
+    "unclassified",
+];
+
+/// Who is hit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reach {
+    pub services: Vec<ServiceId>,
+    pub users: u64,
+    pub tenants: BTreeSet<String>,
+    pub max_criticality: Option<crate::inventory::Criticality>,
+}
+
+/// The rating of one finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rating {
+    /// Stable code of the deciding rule (see [`CODES`]).
+    pub code: String,
+    pub consequence: Consequence,
+    pub urgency: Urgency,
+    pub reach: Reach,
+    pub score: u8,
+    pub severity: Severity,
+    /// One line per fact that produced the rating.
+    pub reasons: Vec<String>,
+}
+
+/// One exposed part within a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub subject: ComponentRef,
+    pub kind: ComponentKind,
+    pub count: u32,
+    pub firmware: String,
+}
+
+/// Whether a finding is hidden by an operator suppression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Suppressed {
+    No,
+    Yes {
+        reason: String,
+        author: String,
+        expires: NaiveDate,
+    },
+    Expired {
+        reason: String,
+        author: String,
+        expired: NaiveDate,
+    },
+}
+
+/// One advisory on one system, rated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `ADVISORY@system`, stable across runs.
+    pub id: String,
+    pub advisory: String,
+    pub aliases: Vec<String>,
+    pub title: String,
+    pub vendor: String,
+    pub vendor_severity: Option<String>,
+    pub cvss: Option<f64>,
+    pub effects: Vec<Effect>,
+    pub system: SystemId,
+    pub system_name: String,
+    pub owner: String,
+    pub state: MatchState,
+    /// Why it matched, or why it could not be decided.
+    pub evidence: String,
+    pub parts: Vec<Part>,
+    /// How many parts in all (a drive set of 8 counts 8).
+    pub part_count: u64,
+    pub fixed_in: Vec<String>,
+    pub rating: Rating,
+    pub suppressed: Suppressed,
+    pub source: String,
+    pub references: Vec<String>,
+}
+
+/// Everything the rating reads.
+pub struct Context<'a> {
+    pub inventory: &'a Inventory,
+    pub advisories: &'a [Advisory],
+    pub exposures: &'a [Exposure],
+    pub today: NaiveDate,
+    exposed: HashMap<usize, HashSet<&'a ComponentRef>>,
+    topo: Topology<'a>,
+}
+
+/// The inventory's relations indexed by system, so rating a finding never scans the whole estate.
+struct Topology<'a> {
+    groups: HashMap<&'a SystemId, Vec<&'a RedundancyGroup>>,
+    by_member: HashMap<&'a ComponentRef, Vec<&'a RedundancyGroup>>,
+    components: HashMap<(&'a str, &'a str), &'a crate::inventory::Component>,
+    services: HashMap<&'a SystemId, Vec<&'a crate::inventory::Service>>,
+    domains: HashMap<&'a SystemId, Vec<&'a crate::inventory::FailureDomain>>,
+    backups: HashMap<&'a SystemId, Vec<&'a crate::inventory::Backup>>,
+}
+
+impl<'a> Topology<'a> {
+    fn new(inv: &'a Inventory) -> Topology<'a> {
+        fn push<'a, T>(m: &mut HashMap<&'a SystemId, Vec<&'a T>>, k: &'a SystemId, v: &'a T) {
+            let e = m.entry(k).or_default();
+            if !e.iter().any(|x| std::ptr::eq(*x, v)) {
+                e.push(v);
+            }
+        }
+        let mut t = Topology {
+            groups: HashMap::default(),
+            by_member: HashMap::default(),
+            components: HashMap::default(),
+            services: HashMap::default(),
+            domains: HashMap::default(),
+            backups: HashMap::default(),
+        };
+        for sys in inv.systems.values() {
+            for c in &sys.components {
+                t.components.insert((sys.id.as_str(), c.id.as_str()), c);
+            }
+        }
+        for g in inv.groups.values() {
+            for m in &g.members {
+                push(&mut t.groups, &m.system, g);
+                t.by_member.entry(m).or_default().push(g);
+            }
+        }
+        for s in inv.services.values() {
+            for d in &s.depends_on {
+                push(&mut t.services, &d.system, s);
+            }
+        }
+        for d in inv.domains.values() {
+            for m in &d.members {
+                push(&mut t.domains, &m.system, d);
+            }
+        }
+        for b in &inv.backups {
+            push(&mut t.backups, &b.of, b);
+        }
+        t
+    }
+
+    fn component(&self, r: &ComponentRef) -> Option<&'a crate::inventory::Component> {
+        let c = r.component.as_deref()?;
+        self.components.get(&(r.system.as_str(), c)).copied()
+    }
+
+    fn groups(&self, s: &SystemId) -> &[&'a RedundancyGroup] {
+        self.groups.get(s).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        inventory: &'a Inventory,
+        advisories: &'a [Advisory],
+        exposures: &'a [Exposure],
+        today: NaiveDate,
+    ) -> Context<'a> {
+        let mut exposed: HashMap<usize, HashSet<&ComponentRef>> = HashMap::default();
+        for e in exposures {
+            exposed.entry(e.advisory).or_default().insert(&e.subject);
+        }
+        Context {
+            inventory,
+            advisories,
+            exposures,
+            today,
+            exposed,
+            topo: Topology::new(inventory),
+        }
+    }
+
+    /// Is `member` exposed to advisory `adv`? Controllers run their system's OS, so a system-level
+    /// exposure covers its controllers too.
+    fn member_exposed(&self, adv: usize, member: &ComponentRef) -> bool {
+        let Some(set) = self.exposed.get(&adv) else {
+            return false;
+        };
+        if set.contains(member) {
+            return true;
+        }
+        let whole = ComponentRef {
+            system: member.system.clone(),
+            component: None,
+        };
+        if !set.contains(&whole) {
+            return false;
+        }
+        match &member.component {
+            None => true,
+            Some(_) => self
+                .topo
+                .component(member)
+                .is_some_and(|c| c.kind == ComponentKind::Controller),
+        }
+    }
+
+    fn system_exposed(&self, adv: usize, system: &SystemId) -> bool {
+        self.exposed
+            .get(&adv)
+            .is_some_and(|set| set.iter().any(|r| &r.system == system))
+    }
+}
+
+/// Rate every exposure, grouped into findings per (advisory, system), sorted by score.
+pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
+    let mut groups: BTreeMap<(usize, &SystemId), Vec<&Exposure>> = BTreeMap::new();
+    for e in ctx.exposures {
+        groups
+            .entry((e.advisory, &e.subject.system))
+            .or_default()
+            .push(e);
+    }
+    let mut findings: Vec<Finding> = groups
+        .into_iter()
+        .filter_map(|((adv, system), exps)| {
+            let sys = ctx.inventory.systems.get(system)?;
+            Some(finding(ctx, overrides, adv, sys, &exps))
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        b.rating
+            .score
+            .cmp(&a.rating.score)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    findings
+}
+
+fn finding(
+    ctx: &Context<'_>,
+    overrides: &Overrides,
+    adv_idx: usize,
+    system: &System,
+    exps: &[&Exposure],
+) -> Finding {
+    let adv = &ctx.advisories[adv_idx];
+    let state = if exps.iter().all(|e| e.state == MatchState::Confirmed) {
+        MatchState::Confirmed
+    } else {
+        MatchState::Unknown
+    };
+    let evidence = exps
+        .iter()
+        .find(|e| e.state == state)
+        .map(|e| e.evidence.to_string())
+        .unwrap_or_default();
+    let rating = rate(ctx, adv_idx, system, exps, state, &evidence);
+    let suppressed = match overrides.suppression_for(adv, system.id.as_str(), ctx.today) {
+        SuppressionState::None => Suppressed::No,
+        SuppressionState::Active(s) => Suppressed::Yes {
+            reason: s.reason.clone(),
+            author: s.author.clone(),
+            expires: s.expires,
+        },
+        SuppressionState::Expired(s) => Suppressed::Expired {
+            reason: s.reason.clone(),
+            author: s.author.clone(),
+            expired: s.expires,
+        },
+    };
+    let mut fixed_in: Vec<String> = exps
+        .iter()
+        .flat_map(|e| e.fixed_in.iter().cloned())
+        .collect();
+    fixed_in.sort();
+    fixed_in.dedup();
+    Finding {
+        id: format!("{}@{}", adv.id, system.id),
+        advisory: adv.id.to_string(),
+        aliases: adv.aliases.iter().map(ToString::to_string).collect(),
+        title: adv.title.clone(),
+        vendor: adv.vendor.clone(),
+        vendor_severity: adv.vendor_severity.clone(),
+        cvss: adv.cvss.as_ref().map(|c| c.base_score),
+        effects: adv.effects.clone(),
+        system: system.id.clone(),
+        system_name: system.name.clone(),
+        owner: system.owner.to_string(),
+        state,
+        evidence,
+        parts: exps
+            .iter()
+            .map(|e| Part {
+                subject: e.subject.clone(),
+                kind: e.kind,
+                count: e.count,
+                firmware: e.firmware.to_string(),
+            })
+            .collect(),
+        part_count: exps.iter().map(|e| u64::from(e.count)).sum(),
+        fixed_in,
+        rating,
+        suppressed,
+        source: adv.source.location.clone(),
+        references: adv.references.clone(),
+    }
+}
+
+/// One candidate reading of the consequence; the worst one decides.
+struct Reading {
+    code: &'static str,
+    consequence: Consequence,
+    urgency: Urgency,
+    reasons: Vec<String>,
+    /// Limit reach to services placed on these components (an enclosure); `None` = whole system.
+    scope: Option<Vec<ComponentRef>>,
+}
+
+impl Reading {
+    fn new(code: &'static str, consequence: Consequence, urgency: Urgency, reason: String) -> Self {
+        Reading {
+            code,
+            consequence,
+            urgency,
+            reasons: vec![reason],
+            scope: None,
+        }
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0} %", x * 100.0)
+}
+
+fn names(refs: &[&ComponentRef]) -> String {
+    let v: Vec<String> = refs
+        .iter()
+        .map(|r| r.component.clone().unwrap_or_else(|| r.system.to_string()))
+        .collect();
+    match v.len() {
+        0 => String::new(),
+        1 => v[0].clone(),
+        _ => format!("{} and {}", v[..v.len() - 1].join(", "), v[v.len() - 1]),
+    }
+}
+
+/// Redundancy groups relevant to an exposed subject: groups it is in; for a system-level exposure,
+/// controller groups with members in that system.
+fn groups_for<'a>(ctx: &Context<'a>, e: &Exposure) -> Vec<&'a RedundancyGroup> {
+    let mut out: Vec<&RedundancyGroup> = ctx
+        .topo
+        .by_member
+        .get(&e.subject)
+        .cloned()
+        .unwrap_or_default();
+    if e.subject.component.is_none() {
+        for g in ctx.topo.groups(&e.subject.system) {
+            if matches!(g.kind, GroupKind::ControllerPair | GroupKind::Multipath)
+                && !out.iter().any(|x| std::ptr::eq(*x, *g))
+            {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
+fn rate(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    system: &System,
+    exps: &[&Exposure],
+    state: MatchState,
+    evidence: &str,
+) -> Rating {
+    let adv = &ctx.advisories[adv_idx];
+    let mut readings: Vec<Reading> = Vec::new();
+    let base_urgency = trigger_urgency(adv);
+
+    for &effect in &adv.effects {
+        match effect {
+            Effect::FailoverFailure => readings.push(failover(ctx, exps, base_urgency)),
+            Effect::ComponentCrash => {
+                readings.extend(crash(ctx, adv_idx, system, exps, base_urgency))
+            }
+            Effect::DataUnavailable => readings.push(unavailable(system, exps, base_urgency)),
+            Effect::DataLoss => {
+                // Time-triggered drive failures are handled with their dates below.
+                if !has_time_trigger(adv) {
+                    readings.push(data_loss(ctx, adv_idx, system, base_urgency, "data-loss"));
+                }
+            }
+            Effect::Performance => readings.push(Reading::new(
+                "performance",
+                Consequence::Performance,
+                base_urgency,
+                "the bug degrades performance (latency or throughput)".to_string(),
+            )),
+            Effect::Security => {
+                let text = match &adv.cvss {
+                    Some(c) => format!(
+                        "security weakness, CVSS {} {} ({})",
+                        c.version, c.base_score, c.vector
+                    ),
+                    None => "security weakness (no CVSS given)".to_string(),
+                };
+                readings.push(Reading::new(
+                    "security",
+                    Consequence::Security,
+                    Urgency::NeedsCondition,
+                    text,
+                ));
+            }
+            Effect::ManagementPlane => readings.push(Reading::new(
+                "management-plane",
+                Consequence::Informational,
+                base_urgency,
+                "management plane only: the data path is not affected".to_string(),
+            )),
+        }
+    }
+    if has_time_trigger(adv) {
+        readings.extend(time_bomb(ctx, adv_idx, system, exps));
+    }
+    if readings.is_empty() {
+        readings.push(Reading::new(
+            "unclassified",
+            Consequence::RedundancyLost,
+            Urgency::NeedsCondition,
+            "the advisory does not say what the bug does: rated as a possible loss of redundancy until annotated".to_string(),
+        ));
+    }
+
+    // The worst reading decides; the others add their reasons.
+    readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
+    let top = readings.remove(0);
+    let mut reasons = vec![evidence.to_string()];
+    reasons.extend(top.reasons.iter().cloned());
+    for r in &readings {
+        for line in &r.reasons {
+            if !reasons.contains(line) {
+                reasons.push(line.clone());
+            }
+        }
+    }
+    let reach = reach(ctx, system, top.scope.as_deref());
+    let mut score = top.consequence.base_score();
+    if reach.users > 0 {
+        let add = ((reach.users as f64).log10() * 3.0).min(20.0);
+        score += add;
+    }
+    if reach.tenants.len() > 1 {
+        score += (2.0 * (reach.tenants.len() as f64).log2()).min(10.0);
+    }
+    match reach.max_criticality {
+        Some(crate::inventory::Criticality::Critical) => score += 5.0,
+        Some(crate::inventory::Criticality::High) => score += 3.0,
+        _ => {}
+    }
+    if !reach.services.is_empty() || !reach.tenants.is_empty() {
+        reasons.push(format!(
+            "reaches {} service{}, {} users, {} tenant{}",
+            reach.services.len(),
+            if reach.services.len() == 1 { "" } else { "s" },
+            thousands(reach.users),
+            reach.tenants.len(),
+            if reach.tenants.len() == 1 { "" } else { "s" },
+        ));
+    }
+    score += match top.urgency {
+        Urgency::Triggering => 10.0,
+        Urgency::ByDate(d) => {
+            let days = (d - ctx.today).num_days();
+            if days <= 90 {
+                8.0
+            } else if days <= 365 {
+                4.0
+            } else {
+                0.0
+            }
+        }
+        Urgency::Anytime => 2.0,
+        Urgency::NeedsFault => -3.0,
+        Urgency::NeedsCondition => -5.0,
+    };
+    if let Some(vs) = &adv.vendor_severity {
+        reasons.push(format!(
+            "vendor's own rating: \"{vs}\" (an input, not the answer)"
+        ));
+    }
+    if state == MatchState::Unknown {
+        score *= 0.7;
+        reasons.push("UNKNOWN: the match could not be decided — review it; rated as if it applied, scaled down".to_string());
+    }
+    let score = score.clamp(0.0, 100.0).round() as u8;
+    Rating {
+        code: top.code.to_string(),
+        consequence: top.consequence,
+        urgency: top.urgency,
+        reach,
+        score,
+        severity: Severity::from_score(score),
+        reasons,
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn has_time_trigger(adv: &Advisory) -> bool {
+    adv.triggers
+        .iter()
+        .any(|t| matches!(t, Trigger::PowerOnHours { .. }))
+}
+
+/// Urgency implied by the advisory's non-time triggers.
+fn trigger_urgency(adv: &Advisory) -> Urgency {
+    let mut u = Urgency::Anytime;
+    for t in &adv.triggers {
+        match t {
+            Trigger::HardwareFault => u = Urgency::NeedsFault,
+            Trigger::DegradedMode | Trigger::Workload { .. } | Trigger::UptimeDays { .. } => {
+                if u == Urgency::Anytime {
+                    u = Urgency::NeedsCondition
+                }
+            }
+            // The matcher confirmed the setting is on: the condition is present.
+            Trigger::Setting { .. }
+            | Trigger::PowerOnHours { .. }
+            | Trigger::PlannedAction { .. } => {}
+        }
+    }
+    u
+}
+
+fn failover(ctx: &Context<'_>, exps: &[&Exposure], base: Urgency) -> Reading {
+    let urgency = if base == Urgency::Anytime {
+        Urgency::NeedsFault
+    } else {
+        base
+    };
+    for e in exps {
+        for g in groups_for(ctx, e) {
+            if matches!(
+                g.kind,
+                GroupKind::ControllerPair | GroupKind::Multipath | GroupKind::ReplicaPair
+            ) {
+                let members: Vec<&ComponentRef> = g.members.iter().collect();
+                return Reading::new(
+                    "failover-spof",
+                    Consequence::ServiceOutage,
+                    urgency,
+                    format!(
+                        "failover between {} ({}) is broken by this bug: one hardware fault on either member stops {} — the pair is a single point of failure",
+                        names(&members),
+                        g.id,
+                        e.subject.system
+                    ),
+                );
+            }
+        }
+    }
+    Reading::new(
+        "redundancy-lost",
+        Consequence::RedundancyLost,
+        urgency,
+        "failover is broken, but no controller pair or multipath group is recorded for the exposed parts".to_string(),
+    )
+}
+
+fn crash(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    system: &System,
+    exps: &[&Exposure],
+    base: Urgency,
+) -> Vec<Reading> {
+    let adv = &ctx.advisories[adv_idx];
+    let simultaneous = adv
+        .triggers
+        .iter()
+        .any(|t| matches!(t, Trigger::UptimeDays { .. }));
+    let mut out = Vec::new();
+    let mut seen = HashSet::default();
+    for e in exps {
+        let groups = groups_for(ctx, e);
+        let groups: Vec<_> = groups
+            .into_iter()
+            .filter(|g| !matches!(g.kind, GroupKind::RaidGroup { .. }))
+            .collect();
+        if groups.is_empty() {
+            if has_time_trigger(adv) && e.kind == ComponentKind::Drive {
+                continue; // dated by time_bomb
+            }
+            out.push(match e.kind {
+                ComponentKind::System
+                | ComponentKind::Controller
+                | ComponentKind::Hba
+                | ComponentKind::Enclosure => Reading::new(
+                    "service-outage",
+                    Consequence::ServiceOutage,
+                    base,
+                    format!(
+                        "{} crashes and nothing recorded takes over: {} stops",
+                        e.subject, system.id
+                    ),
+                ),
+                ComponentKind::Drive => Reading::new(
+                    "redundancy-lost",
+                    Consequence::RedundancyLost,
+                    base,
+                    format!(
+                        "drives {} can fail; no RAID group is recorded for them",
+                        e.subject
+                    ),
+                ),
+                _ => Reading::new(
+                    "redundancy-lost",
+                    Consequence::RedundancyLost,
+                    base,
+                    format!("{} ({}) can crash", e.subject, e.kind),
+                ),
+            });
+            continue;
+        }
+        for g in groups {
+            if !seen.insert(&g.id) {
+                continue;
+            }
+            let members: Vec<&ComponentRef> = g.members.iter().collect();
+            let exposed: Vec<&ComponentRef> = members
+                .iter()
+                .copied()
+                .filter(|m| ctx.member_exposed(adv_idx, m))
+                .collect();
+            let n = members.len();
+            let all = exposed.len() == n;
+            let mut reasons = Vec::new();
+            if all && n > 1 {
+                reasons.push(format!(
+                    "{} {} run {} (common mode): the survivor can crash the same way",
+                    names(&members),
+                    if n == 2 { "both" } else { "all" },
+                    e.firmware
+                ));
+            }
+            if all && simultaneous {
+                reasons.insert(0, format!("the trigger is time-based and {} started together: they fail at the same time", names(&members)));
+                out.push(Reading {
+                    code: "common-mode-outage",
+                    consequence: Consequence::ServiceOutage,
+                    urgency: base,
+                    reasons,
+                    scope: None,
+                });
+                continue;
+            }
+            let survivors = n.saturating_sub(1);
+            if survivors == 0 {
+                reasons.insert(
+                    0,
+                    format!(
+                        "{} is the only member of {}: its crash is an outage",
+                        names(&members),
+                        g.id
+                    ),
+                );
+                out.push(Reading {
+                    code: "service-outage",
+                    consequence: Consequence::ServiceOutage,
+                    urgency: base,
+                    reasons,
+                    scope: None,
+                });
+                continue;
+            }
+            match g.load {
+                Some(load) => {
+                    let survivor = load * n as f64 / survivors as f64;
+                    let crashed = exposed.first().copied().unwrap_or(members[0]);
+                    let others: Vec<&ComponentRef> =
+                        members.iter().copied().filter(|m| *m != crashed).collect();
+                    let line = format!(
+                        "if {} crashes, {} would carry {} of {} capacity ({} each in normal operation)",
+                        names(&[crashed]),
+                        names(&others),
+                        pct(survivor),
+                        if others.len() == 1 { "its" } else { "their" },
+                        pct(load)
+                    );
+                    if survivor > 1.0 {
+                        reasons.insert(
+                            0,
+                            format!("{line}: over 100 % is an outage, not a slowdown"),
+                        );
+                        out.push(Reading {
+                            code: "survivor-overload",
+                            consequence: Consequence::ServiceOutage,
+                            urgency: base,
+                            reasons,
+                            scope: None,
+                        });
+                    } else {
+                        reasons.insert(0, format!("{line}: degraded but running"));
+                        out.push(Reading {
+                            code: "redundancy-lost",
+                            consequence: Consequence::RedundancyLost,
+                            urgency: base,
+                            reasons,
+                            scope: None,
+                        });
+                    }
+                }
+                None => {
+                    reasons.insert(0, format!("a crash leaves {} degraded; the load per member is not recorded, so whether the survivors can carry it is unknown", g.id));
+                    out.push(Reading {
+                        code: "redundancy-lost",
+                        consequence: Consequence::RedundancyLost,
+                        urgency: base,
+                        reasons,
+                        scope: None,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn unavailable(system: &System, exps: &[&Exposure], base: Urgency) -> Reading {
+    let enclosure_scope: Vec<ComponentRef> = exps
+        .iter()
+        .filter(|e| e.kind == ComponentKind::Enclosure)
+        .map(|e| e.subject.clone())
+        .collect();
+    if !enclosure_scope.is_empty() && exps.iter().all(|e| e.kind == ComponentKind::Enclosure) {
+        let refs: Vec<&ComponentRef> = enclosure_scope.iter().collect();
+        let mut r = Reading::new(
+            "data-unavailable",
+            Consequence::ServiceOutage,
+            base,
+            format!(
+                "data on {} becomes unavailable: what is placed there stops",
+                names(&refs)
+            ),
+        );
+        r.scope = Some(enclosure_scope);
+        return r;
+    }
+    Reading::new(
+        "data-unavailable",
+        Consequence::ServiceOutage,
+        base,
+        format!(
+            "data on {} becomes unavailable (LUNs offline / outage)",
+            system.id
+        ),
+    )
+}
+
+/// Is there an independent, unexposed backup of `system`? Returns the consequence and reasons.
+fn backup_verdict(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    system: &System,
+) -> (Consequence, Vec<String>) {
+    let inv = ctx.inventory;
+    let domains_of = |sys: &SystemId| -> Vec<&crate::inventory::FailureDomain> {
+        ctx.topo.domains.get(sys).cloned().unwrap_or_default()
+    };
+    let my_domains: HashSet<_> = domains_of(&system.id).into_iter().map(|d| &d.id).collect();
+    let mut reasons = Vec::new();
+    let backups: Vec<_> = ctx
+        .topo
+        .backups
+        .get(&system.id)
+        .cloned()
+        .unwrap_or_default();
+    if backups.is_empty() {
+        reasons.push(format!("no backup or replica of {} is recorded", system.id));
+        return (Consequence::DataLossNoBackup, reasons);
+    }
+    for b in backups {
+        let kind = match b.kind {
+            crate::inventory::BackupKind::Backup => "backup",
+            crate::inventory::BackupKind::Replica => "replica",
+        };
+        if b.to == system.id {
+            reasons.push(format!("the {kind} of {} is on the same system", system.id));
+            continue;
+        }
+        let target = ComponentRef {
+            system: b.to.clone(),
+            component: None,
+        };
+        let shared: Vec<String> = inv
+            .domains_of(&target)
+            .filter(|d| my_domains.contains(&d.id))
+            .map(|d| d.id.to_string())
+            .collect();
+        if !shared.is_empty() {
+            reasons.push(format!(
+                "{kind} target {} shares failure domain {} with {}",
+                b.to,
+                shared.join(", "),
+                system.id
+            ));
+            continue;
+        }
+        if ctx.system_exposed(adv_idx, &b.to) {
+            reasons.push(format!(
+                "{kind} target {} is exposed to the same advisory",
+                b.to
+            ));
+            continue;
+        }
+        return (
+            Consequence::DataLossWithBackup,
+            vec![format!("recoverable from {kind} on {} (another system and failure domain, not exposed to this advisory)", b.to)],
+        );
+    }
+    (Consequence::DataLossNoBackup, reasons)
+}
+
+fn data_loss(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    system: &System,
+    base: Urgency,
+    what: &str,
+) -> Reading {
+    let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, system);
+    let code = if consequence == Consequence::DataLossNoBackup {
+        "data-loss-no-backup"
+    } else {
+        "data-loss-with-backup"
+    };
+    reasons.insert(
+        0,
+        format!("the bug can lose or corrupt data on {} ({what})", system.id),
+    );
+    Reading {
+        code,
+        consequence,
+        urgency: base,
+        reasons,
+        scope: None,
+    }
+}
+
+/// The date a drive set reaches `hours` power-on hours, assuming 24/7 operation.
+pub fn threshold_date(c: &crate::inventory::Component, hours: u64) -> Option<NaiveDate> {
+    if let Some(poh) = c.power_on_hours {
+        let remaining = hours as i64 - poh.hours as i64;
+        return poh.read_on.checked_add_signed(Duration::hours(remaining));
+    }
+    c.in_service
+        .and_then(|d| d.checked_add_signed(Duration::hours(hours as i64)))
+}
+
+fn time_bomb(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    system: &System,
+    exps: &[&Exposure],
+) -> Vec<Reading> {
+    let adv = &ctx.advisories[adv_idx];
+    let Some(hours) = adv.triggers.iter().find_map(|t| match t {
+        Trigger::PowerOnHours { hours } => Some(*hours),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut seen_groups = HashSet::default();
+    for e in exps {
+        let raid = ctx
+            .topo
+            .by_member
+            .get(&e.subject)
+            .into_iter()
+            .flatten()
+            .copied()
+            .find(|g| {
+                matches!(g.kind, GroupKind::RaidGroup { .. }) && g.members.contains(&e.subject)
+            });
+        match raid {
+            Some(g) => {
+                if !seen_groups.insert(&g.id) {
+                    continue;
+                }
+                let GroupKind::RaidGroup { tolerance } = g.kind else {
+                    continue;
+                };
+                // Every exposed drive set of the group with its date.
+                let mut dated: Vec<(NaiveDate, u32, String)> = Vec::new();
+                let mut undated = Vec::new();
+                let mut group_size = 0u32;
+                for m in &g.members {
+                    let Some(c) = ctx.topo.component(m) else {
+                        continue;
+                    };
+                    group_size += c.count;
+                    if !ctx.member_exposed(adv_idx, m) {
+                        continue;
+                    }
+                    match threshold_date(c, hours) {
+                        Some(d) => dated.push((d, c.count, m.to_string())),
+                        None => undated.push(m.to_string()),
+                    }
+                }
+                dated.sort();
+                // The largest number of drives reaching the threshold within WINDOW_DAYS.
+                let mut worst = (0u32, None::<NaiveDate>);
+                for (i, (start, _, _)) in dated.iter().enumerate() {
+                    let n: u32 = dated[i..]
+                        .iter()
+                        .take_while(|(d, _, _)| (*d - *start).num_days() <= WINDOW_DAYS)
+                        .map(|(_, c, _)| c)
+                        .sum();
+                    if n > worst.0 {
+                        worst = (n, Some(*start));
+                    }
+                }
+                let mut reasons = Vec::new();
+                if let Some(first) = worst.1 {
+                    let when = match first.cmp(&ctx.today) {
+                        std::cmp::Ordering::Less => {
+                            format!("reached it on {first} (past: check these drives now)")
+                        }
+                        std::cmp::Ordering::Equal => format!("reach it today ({first})"),
+                        std::cmp::Ordering::Greater => format!("reach it on {first}"),
+                    };
+                    reasons.push(format!(
+                        "{} drives of {} ({}) {} — {} power-on hours, the bug's threshold; the RAID group tolerates {} of {}",
+                        worst.0, g.id, e.firmware, when, thousands(hours), tolerance, group_size
+                    ));
+                }
+                if !undated.is_empty() {
+                    reasons.push(format!("power-on hours and in-service date not recorded for {}: cannot date their failure", undated.join(", ")));
+                }
+                let urgency = match worst.1 {
+                    Some(d) if d <= ctx.today => Urgency::Triggering,
+                    Some(d) => Urgency::ByDate(d),
+                    None => Urgency::NeedsCondition,
+                };
+                if worst.0 > tolerance || (!undated.is_empty() && worst.1.is_none()) {
+                    let (consequence, more) = backup_verdict(ctx, adv_idx, system);
+                    reasons.extend(more);
+                    out.push(Reading {
+                        code: "raid-time-bomb",
+                        consequence,
+                        urgency,
+                        reasons,
+                        scope: None,
+                    });
+                } else {
+                    reasons.push("fewer drives fail together than the group tolerates: redundancy is lost, data survives if rebuilds finish".to_string());
+                    out.push(Reading {
+                        code: "time-bomb",
+                        consequence: Consequence::RedundancyLost,
+                        urgency,
+                        reasons,
+                        scope: None,
+                    });
+                }
+            }
+            None => {
+                let Some(comp) = ctx.topo.component(&e.subject) else {
+                    continue;
+                };
+                let date = threshold_date(comp, hours);
+                let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, system);
+                let urgency = match date {
+                    Some(d) if d <= ctx.today => Urgency::Triggering,
+                    Some(d) => Urgency::ByDate(d),
+                    None => Urgency::NeedsCondition,
+                };
+                reasons.insert(0, match date {
+                    Some(d) => format!("{} × {} ({}) reach {} power-on hours on {d} and fail; no RAID group is recorded for them", comp.count, e.subject, e.firmware, thousands(hours)),
+                    None => format!("{} fails at {} power-on hours; hours and in-service date are not recorded", e.subject, thousands(hours)),
+                });
+                out.push(Reading {
+                    code: "time-bomb",
+                    consequence,
+                    urgency,
+                    reasons,
+                    scope: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Services, users and tenants that depend on `system` (limited to `scope` components if given).
+fn reach(ctx: &Context<'_>, system: &System, scope: Option<&[ComponentRef]>) -> Reach {
+    let mut r = Reach::default();
+    for s in ctx
+        .topo
+        .services
+        .get(&system.id)
+        .map_or(&[][..], Vec::as_slice)
+    {
+        let hit = s.depends_on.iter().any(|d| {
+            d.system == system.id
+                && match (scope, &d.component) {
+                    (None, _) => true,
+                    (Some(_), None) => true,
+                    (Some(sc), Some(_)) => sc.contains(d),
+                }
+        });
+        if hit {
+            r.services.push(s.id.clone());
+            r.users += s.users;
+            r.tenants.extend(s.tenants.iter().cloned());
+            r.max_criticality = r.max_criticality.max(Some(s.criticality));
+        }
+    }
+    r.tenants.extend(system.tenants.iter().cloned());
+    r
+}

@@ -1,0 +1,625 @@
+//! Which advisories hit which parts of the inventory: confirmed, or unknown with the reason.
+//!
+//! A *subject* is anything with its own firmware: a system (its OS) or one of its components. An
+//! advisory statement ([`AffectedProduct`]) applies to a subject when
+//! - the vendors agree after folding ([`vendor_key`]),
+//! - the component kind agrees (when the statement names one),
+//! - and either a **model number** of the statement matches the subject's own model (drive model
+//!   numbers are more specific than any product name), or a model number matches the *host* system's
+//!   model and the product names the subject's firmware (firmware installed on hardware, CSAF
+//!   `installed_on`, NVD `AND` configurations), or — with no model numbers — the statement's product
+//!   names the subject (its model, or for a system also the name of its OS: "ONTAP" for an AFF A400,
+//!   "Unity OE" for a Unity 480F; the table is [`OS_NAMES`]). Controllers run their system's OS, so
+//!   a controller also answers to its host system's model and OS names.
+//!
+//! Product names match when one's words appear, in order, inside the other's ("Unity" in "Unity
+//! 480F"; "ONTAP" in "ONTAP 9").
+//!
+//! Versions are then decided with the subject's scheme. Statements say Affected, NotAffected, Fixed
+//! or UnderInvestigation; the combination is:
+//! 1. a NotAffected or Fixed statement containing the version is evidence of *not affected*;
+//! 2. otherwise an Affected statement containing it *confirms* the exposure;
+//! 3. otherwise any undecidable statement (unparsable text, incomparable versions, another scheme,
+//!    "under investigation") makes it **unknown**;
+//! 4. otherwise, if the advisory has Affected statements for the subject and the version is outside
+//!    all of them, that is evidence of *not affected*; if it only lists fixed versions and ours is not
+//!    among them, that is **unknown** — never a silent "not affected".
+//!
+//! A bug that needs a setting is confirmed only when the inventory records the setting at the
+//! triggering value; not affected when recorded otherwise; unknown when not recorded.
+//!
+//! Speed: statements are indexed by vendor; candidate lists are memoized per distinct (vendor,
+//! model, host model, kind), so a million components with a few thousand distinct models cost a few
+//! thousand product comparisons, and each subject then only pays for version checks.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::{Component, ComponentRef, Inventory, System, SystemId};
+use crate::model::{
+    normalize_name, vendor_key, Advisory, AffectedProduct, ComponentKind, ProductStatus, Trigger,
+    VersionSpec,
+};
+use crate::version::{Cmp, Comparator, Containment, FwVersion, VersRange};
+
+/// Names under which a system's own OS appears in advisories, by vendor key and a word of the model.
+pub const OS_NAMES: &[(&str, &[&str], &[&str])] = &[
+    ("netapp", &["aff", "fas", "asa"], &["ontap", "data ontap"]),
+    (
+        "netapp",
+        &[
+            "e2800", "e5700", "ef600", "ef300", "e4000", "eseries", "e-series",
+        ],
+        &["santricity", "santricity os"],
+    ),
+    (
+        "dell",
+        &["unity"],
+        &["unity", "unity oe", "unity operating environment"],
+    ),
+    (
+        "dell",
+        &["powerstore"],
+        &["powerstore", "powerstoreos", "powerstore os"],
+    ),
+    (
+        "dell",
+        &["powermax", "vmax"],
+        &["powermaxos", "powermax os", "powermax"],
+    ),
+    (
+        "dell",
+        &["powervault", "me4", "me5"],
+        &["powervault me4", "powervault me5", "me4", "me5"],
+    ),
+    ("dell", &["poweredge"], &["bios"]),
+    (
+        "ibm",
+        &["flashsystem", "svc", "storwize"],
+        &["spectrum virtualize", "storage virtualize"],
+    ),
+    ("hpe", &["3par", "primera"], &["3par os", "hpe 3par os"]),
+    ("hpe", &["msa"], &["msa"]),
+    ("hpe", &["nimble", "alletra"], &["nimbleos", "nimble os"]),
+    (
+        "pure storage",
+        &["flasharray", "fa"],
+        &["purity", "purity fa", "flasharray"],
+    ),
+    ("hitachi", &["vsp"], &["svos", "vsp"]),
+];
+
+/// Whether an exposure is established or could not be decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchState {
+    Confirmed,
+    Unknown,
+}
+
+/// One advisory hitting one subject. Strings are shared (`Arc`): a bug on 400,000 drives of one
+/// model is one decision, not 400,000 copies of its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exposure {
+    /// Index of the advisory in the slice given to [`match_inventory`].
+    pub advisory: usize,
+    pub subject: ComponentRef,
+    pub kind: ComponentKind,
+    /// How many identical parts the subject stands for (drive sets).
+    pub count: u32,
+    pub firmware: Arc<str>,
+    pub state: MatchState,
+    /// Why: the range that contains the version, or why it could not be decided.
+    pub evidence: Arc<str>,
+    /// Versions the vendor names as fixing it.
+    pub fixed_in: Arc<[String]>,
+}
+
+/// A memoized decision for (subject shape, advisory, firmware string).
+#[derive(Clone)]
+struct Decision {
+    state: MatchState,
+    evidence: Arc<str>,
+    firmware: Arc<str>,
+    fixed_in: Arc<[String]>,
+}
+
+/// A statement pre-normalized for fast matching.
+struct Stmt {
+    advisory: u32,
+    index: u32,
+    product_words: Vec<String>,
+    models: Vec<ModelPattern>,
+}
+
+enum ModelPattern {
+    Exact(String),
+    Prefix(String),
+}
+
+impl ModelPattern {
+    fn new(raw: &str) -> ModelPattern {
+        let n = normalize_model(raw);
+        match raw.trim().strip_suffix('*') {
+            Some(p) => ModelPattern::Prefix(normalize_model(p)),
+            None => ModelPattern::Exact(n),
+        }
+    }
+
+    fn matches(&self, model: &str) -> bool {
+        match self {
+            ModelPattern::Exact(m) => !m.is_empty() && m == model,
+            ModelPattern::Prefix(p) => !p.is_empty() && model.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// Model numbers compare without case, spaces or punctuation (`VO1920 JFDGV` = `vo1920jfdgv`).
+fn normalize_model(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn words(s: &str) -> Vec<String> {
+    normalize_name(s)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `needle`'s words appear contiguously in `hay`.
+fn contains_words(hay: &[String], needle: &[String]) -> bool {
+    !needle.is_empty()
+        && needle.len() <= hay.len()
+        && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Statements indexed by vendor key.
+pub struct Index {
+    by_vendor: HashMap<String, Vec<Stmt>>,
+}
+
+impl Index {
+    /// Index every statement of every advisory that is not withdrawn.
+    pub fn build(advisories: &[Advisory]) -> Index {
+        let mut by_vendor: HashMap<String, Vec<Stmt>> = HashMap::default();
+        for (ai, adv) in advisories.iter().enumerate() {
+            if adv.withdrawn.is_some() {
+                continue;
+            }
+            for (si, st) in adv.affected.iter().enumerate() {
+                let vendor = if st.vendor.trim().is_empty() {
+                    &adv.vendor
+                } else {
+                    &st.vendor
+                };
+                by_vendor.entry(vendor_key(vendor)).or_default().push(Stmt {
+                    advisory: ai as u32,
+                    index: si as u32,
+                    product_words: words(&st.product),
+                    models: st.models.iter().map(|m| ModelPattern::new(m)).collect(),
+                });
+            }
+        }
+        Index { by_vendor }
+    }
+
+    /// Number of indexed statements.
+    pub fn len(&self) -> usize {
+        self.by_vendor.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a subject looks like to product matching.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SubjectKey {
+    vendor: String,
+    kind: ComponentKind,
+    model: String,
+    host_model: String,
+}
+
+struct SubjectNames {
+    model_norm: String,
+    host_norm: String,
+    names: Vec<Vec<String>>,
+    /// For controllers: the host system's model and OS names, used only by statements that name
+    /// the controller kind (otherwise a system-wide statement would count the system twice).
+    host_names: Vec<Vec<String>>,
+}
+
+fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
+    let mut names = vec![words(&key.model)];
+    let mut host_names = Vec::new();
+    // Controllers run their system's OS: they also answer to the host's model and OS names.
+    let (os_model, target) = match key.kind {
+        ComponentKind::System => (Some(&key.model), &mut names),
+        ComponentKind::Controller => {
+            host_names.push(words(&key.host_model));
+            (Some(&key.host_model), &mut host_names)
+        }
+        _ => (None, &mut names),
+    };
+    if let Some(os_model) = os_model {
+        let model_words = words(os_model);
+        let vk = vendor_key(system_vendor);
+        for (vendor, model_hints, os) in OS_NAMES {
+            if *vendor == vk
+                && model_words
+                    .iter()
+                    .any(|w| model_hints.iter().any(|h| w == h || w.starts_with(h)))
+            {
+                target.extend(os.iter().map(|n| words(n)));
+            }
+        }
+    }
+    SubjectNames {
+        model_norm: normalize_model(&key.model),
+        host_norm: normalize_model(&key.host_model),
+        names,
+        host_names,
+    }
+}
+
+fn statement_applies(
+    stmt: &Stmt,
+    st: &AffectedProduct,
+    key: &SubjectKey,
+    n: &SubjectNames,
+) -> bool {
+    if let Some(kind) = st.component {
+        if kind != key.kind {
+            return false;
+        }
+    }
+    let host = if st.component == Some(ComponentKind::Controller) {
+        &n.host_names[..]
+    } else {
+        &[]
+    };
+    let product_matches = || {
+        n.names.iter().chain(host).any(|name| {
+            contains_words(name, &stmt.product_words) || contains_words(&stmt.product_words, name)
+        })
+    };
+    if stmt.models.is_empty() {
+        return product_matches();
+    }
+    if stmt.models.iter().any(|m| m.matches(&n.model_norm)) {
+        return true;
+    }
+    key.kind != ComponentKind::System
+        && stmt.models.iter().any(|m| m.matches(&n.host_norm))
+        && product_matches()
+}
+
+/// Decide one version spec for one installed version.
+pub fn spec_contains(spec: &VersionSpec, fw: &FwVersion) -> Containment {
+    match spec {
+        VersionSpec::All => Containment::Affected,
+        VersionSpec::Unparsed(text) => Containment::Unknown(format!(
+            "the advisory states versions only as text: \"{}\"",
+            text.trim()
+        )),
+        VersionSpec::Exact(raw) => match FwVersion::parse(fw.scheme(), raw) {
+            Ok(v) => match fw.compare(&v) {
+                Cmp::Equal => Containment::Affected,
+                Cmp::Less | Cmp::Greater => Containment::NotAffected,
+                // An exact version of an unordered scheme: equality decides.
+                Cmp::Incomparable(_) if v.scheme() == fw.scheme() && v.family() == fw.family() => {
+                    Containment::NotAffected
+                }
+                Cmp::Incomparable(why) => Containment::Unknown(why),
+            },
+            Err(e) => Containment::Unknown(format!("advisory version not comparable: {e}")),
+        },
+        VersionSpec::Range(range) => {
+            if range.scheme() == Some(fw.scheme()) || range.is_star() {
+                return range.contains(fw);
+            }
+            // The source wrote the range in another (often guessed) scheme: re-read its bounds
+            // under the installed version's scheme; if that fails the match is undecidable.
+            match reparse(range, fw) {
+                Some(r) => r.contains(fw),
+                None => Containment::Unknown(format!(
+                    "range {range} cannot be read as {} versions like `{}`",
+                    fw.scheme(),
+                    fw.raw()
+                )),
+            }
+        }
+    }
+}
+
+fn reparse(range: &VersRange, fw: &FwVersion) -> Option<VersRange> {
+    let constraints = range
+        .constraints()
+        .iter()
+        .map(|c| {
+            FwVersion::parse(fw.scheme(), &c.raw)
+                .ok()
+                .map(|v| (c.comparator, v))
+        })
+        .collect::<Option<Vec<(Comparator, FwVersion)>>>()?;
+    VersRange::from_constraints(fw.scheme(), constraints).ok()
+}
+
+/// A subject: a system's OS or one of its components.
+#[derive(Clone, Copy)]
+struct Subject<'a> {
+    system: &'a System,
+    component: Option<&'a Component>,
+}
+
+impl Subject<'_> {
+    fn key(&self) -> SubjectKey {
+        match self.component {
+            None => SubjectKey {
+                vendor: vendor_key(&self.system.vendor),
+                kind: ComponentKind::System,
+                model: self.system.model.clone(),
+                host_model: String::new(),
+            },
+            Some(c) => SubjectKey {
+                vendor: vendor_key(&c.vendor),
+                kind: c.kind,
+                model: c.model.clone(),
+                host_model: self.system.model.clone(),
+            },
+        }
+    }
+
+    fn firmware(&self) -> &FwVersion {
+        match self.component {
+            None => &self.system.firmware.version,
+            Some(c) => &c.firmware.version,
+        }
+    }
+
+    fn reference(&self) -> ComponentRef {
+        ComponentRef {
+            system: self.system.id.clone(),
+            component: self.component.map(|c| c.id.clone()),
+        }
+    }
+}
+
+/// The verdict of one advisory for one subject.
+enum Verdict {
+    Affected(String),
+    NotAffected,
+    Unknown(String),
+}
+
+fn describe(st: &AffectedProduct) -> String {
+    match &st.versions {
+        VersionSpec::Range(r) => r.to_string(),
+        VersionSpec::Exact(v) => v.clone(),
+        VersionSpec::All => "all versions".to_string(),
+        VersionSpec::Unparsed(t) => format!("\"{}\"", t.trim()),
+    }
+}
+
+fn decide(adv: &Advisory, stmts: &[&AffectedProduct], fw: &FwVersion, system: &System) -> Verdict {
+    let mut affected = None;
+    let mut unknown = None;
+    let mut has_affected_stmt = false;
+    for st in stmts {
+        let c = spec_contains(&st.versions, fw);
+        match (st.status, c) {
+            (ProductStatus::NotAffected | ProductStatus::Fixed, Containment::Affected) => {
+                return Verdict::NotAffected;
+            }
+            (ProductStatus::Affected, Containment::Affected) => {
+                has_affected_stmt = true;
+                affected.get_or_insert_with(|| format!("{} is in {}", fw.raw(), describe(st)));
+            }
+            (ProductStatus::UnderInvestigation, Containment::Affected) => {
+                unknown.get_or_insert_with(|| {
+                    "the vendor lists this product as under investigation".to_string()
+                });
+            }
+            (ProductStatus::Affected, Containment::NotAffected) => has_affected_stmt = true,
+            (ProductStatus::Affected, Containment::Unknown(why)) => {
+                has_affected_stmt = true;
+                unknown.get_or_insert(why);
+            }
+            (_, Containment::Unknown(why)) => {
+                unknown.get_or_insert(why);
+            }
+            (_, Containment::NotAffected) => {}
+        }
+    }
+    if let Some(evidence) = affected {
+        return settings_gate(adv, system, evidence);
+    }
+    if let Some(why) = unknown {
+        return Verdict::Unknown(why);
+    }
+    if has_affected_stmt {
+        Verdict::NotAffected
+    } else {
+        Verdict::Unknown(format!(
+            "the advisory lists only fixed or unaffected versions for this product; {} is not among them",
+            fw.raw()
+        ))
+    }
+}
+
+/// A bug that needs a setting is exposed only where the setting is on; unknown where unrecorded.
+fn settings_gate(adv: &Advisory, system: &System, evidence: String) -> Verdict {
+    let mut evidence = evidence;
+    for t in &adv.triggers {
+        if let Trigger::Setting { name, value } = t {
+            match system.settings.get(name) {
+                Some(v) if v == value => {
+                    evidence.push_str(&format!("; setting `{name}` is {}", on_off(*v)));
+                }
+                Some(_) => return Verdict::NotAffected,
+                None => {
+                    return Verdict::Unknown(format!(
+                        "{evidence}, but it only fires with setting `{name}` {} and the inventory does not record that setting",
+                        on_off(*value)
+                    ))
+                }
+            }
+        }
+    }
+    Verdict::Affected(evidence)
+}
+
+fn on_off(v: bool) -> &'static str {
+    if v {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// Match every subject of the inventory against the indexed advisories.
+pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Vec<Exposure> {
+    let mut memo: HashMap<SubjectKey, (u32, Vec<(u32, u32)>)> = HashMap::default();
+    // (subject shape, advisory) → firmware string → decision. Settings-triggered advisories are
+    // decided per system (their settings differ) and not memoized.
+    let mut decisions: HashMap<(u32, u32), HashMap<Box<str>, Option<Decision>>> =
+        HashMap::default();
+    let mut out = Vec::new();
+    let mut per_adv: Vec<(u32, Vec<&AffectedProduct>)> = Vec::new();
+    for system in inv.systems.values() {
+        let subjects = std::iter::once(Subject {
+            system,
+            component: None,
+        })
+        .chain(system.components.iter().map(move |c| Subject {
+            system,
+            component: Some(c),
+        }));
+        for subject in subjects {
+            let key = subject.key();
+            let next_id = memo.len() as u32;
+            let (key_id, candidates) = memo.entry(key.clone()).or_insert_with(|| {
+                let names = subject_names(&key, &system.vendor);
+                let c = index
+                    .by_vendor
+                    .get(&key.vendor)
+                    .map(|stmts| {
+                        stmts
+                            .iter()
+                            .filter(|s| {
+                                let st =
+                                    &advisories[s.advisory as usize].affected[s.index as usize];
+                                statement_applies(s, st, &key, &names)
+                            })
+                            .map(|s| (s.advisory, s.index))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (next_id, c)
+            });
+            if candidates.is_empty() {
+                continue;
+            }
+            // Group the candidate statements by advisory (they are in advisory order).
+            per_adv.clear();
+            for &(a, s) in candidates.iter() {
+                let st = &advisories[a as usize].affected[s as usize];
+                match per_adv.last_mut() {
+                    Some((last, v)) if *last == a => v.push(st),
+                    _ => per_adv.push((a, vec![st])),
+                }
+            }
+            let fw = subject.firmware();
+            for (a, stmts) in &per_adv {
+                let adv = &advisories[*a as usize];
+                let decide_now = || -> Option<Decision> {
+                    let (state, evidence) = match decide(adv, stmts, fw, system) {
+                        Verdict::NotAffected => return None,
+                        Verdict::Affected(e) => (MatchState::Confirmed, e),
+                        Verdict::Unknown(e) => (MatchState::Unknown, e),
+                    };
+                    let mut fixed_in: Vec<String> = stmts
+                        .iter()
+                        .flat_map(|s| s.fixed_in.iter().cloned())
+                        .chain(adv.remediations.iter().filter_map(|r| r.version.clone()))
+                        .collect();
+                    fixed_in.sort();
+                    fixed_in.dedup();
+                    Some(Decision {
+                        state,
+                        evidence: evidence.into(),
+                        firmware: fw.raw().into(),
+                        fixed_in: fixed_in.into(),
+                    })
+                };
+                let has_setting = adv
+                    .triggers
+                    .iter()
+                    .any(|t| matches!(t, Trigger::Setting { .. }));
+                let decision = if has_setting {
+                    decide_now()
+                } else {
+                    let per_fw = decisions.entry((*key_id, *a)).or_default();
+                    match per_fw.get(fw.raw()) {
+                        Some(d) => d.clone(),
+                        None => {
+                            let d = decide_now();
+                            per_fw.insert(fw.raw().into(), d.clone());
+                            d
+                        }
+                    }
+                };
+                let Some(d) = decision else { continue };
+                out.push(Exposure {
+                    advisory: *a as usize,
+                    subject: subject.reference(),
+                    kind: subject.component.map_or(ComponentKind::System, |c| c.kind),
+                    count: subject.component.map_or(1, |c| c.count),
+                    firmware: d.firmware,
+                    state: d.state,
+                    evidence: d.evidence,
+                    fixed_in: d.fixed_in,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Keep one advisory per id: the same CVE can arrive from NVD, CVE 5 and a vendor CSAF feed. The
+/// richer source wins (native, then CSAF, CVE 5, NVD, OSV, scraped), then the most recently modified.
+pub fn dedup_advisories(mut advisories: Vec<Advisory>) -> Vec<Advisory> {
+    use crate::model::SourceFormat::*;
+    let rank = |a: &Advisory| match a.source.format {
+        Native => 0,
+        Csaf => 1,
+        Cve5 => 2,
+        Nvd => 3,
+        Osv => 4,
+        Rss | Html => 5,
+    };
+    advisories.sort_by(|a, b| {
+        a.id.cmp(&b.id)
+            .then(rank(a).cmp(&rank(b)))
+            .then(b.modified.cmp(&a.modified))
+    });
+    advisories.dedup_by(|later, first| later.id == first.id);
+    advisories
+}
+
+/// Exposures of one system, for callers that rate system by system.
+pub fn by_system(exposures: &[Exposure]) -> HashMap<&SystemId, Vec<&Exposure>> {
+    let mut m: HashMap<&SystemId, Vec<&Exposure>> = HashMap::default();
+    for e in exposures {
+        m.entry(&e.subject.system).or_default().push(e);
+    }
+    m
+}

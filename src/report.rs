@@ -1,0 +1,549 @@
+//! The exposure report and its renderers: table (people), JSON (tools), CSV, Markdown, HTML.
+//!
+//! The JSON form is the serialized [`Report`] itself, with `schema_version` and a deterministic
+//! order (findings by score, then id). The table is meant for a 100-column terminal: one row per
+//! finding (an advisory on a system, with a part count, never one row per drive), the deciding reason
+//! under the title. HTML is one self-contained page; every advisory-derived string is escaped.
+//! Renderers are pure: they return strings.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
+use serde::{Deserialize, Serialize};
+
+use crate::blast::{Finding, Severity, Suppressed};
+use crate::matcher::MatchState;
+
+/// Version of the JSON report layout. Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What the inventory held.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InventorySummary {
+    pub systems: usize,
+    pub components: u64,
+    pub services: usize,
+    pub owners: usize,
+}
+
+/// Freshness of one feed's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedStatus {
+    pub feed: String,
+    pub last_success: Option<DateTime<Utc>>,
+    /// Whole days since the last successful sync.
+    pub age_days: Option<i64>,
+    /// Older than the allowed data age (or never synced).
+    pub stale: bool,
+    pub last_error: Option<String>,
+}
+
+/// The exposure report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub generated_at: DateTime<Utc>,
+    /// The date time-triggered bugs are measured from.
+    pub today: NaiveDate,
+    pub inventory: InventorySummary,
+    pub advisories: usize,
+    pub feeds: Vec<FeedStatus>,
+    /// Things the reader must know (stale feeds, failed syncs, expired suppressions).
+    pub warnings: Vec<String>,
+    /// Findings by severity (shown ones only).
+    pub counts: BTreeMap<Severity, usize>,
+    pub unknown: usize,
+    pub findings: Vec<Finding>,
+    /// Findings hidden by an active suppression, kept for audit.
+    pub suppressed: Vec<Finding>,
+}
+
+impl Report {
+    /// Build a report: split suppressed findings off, count, and add a warning per expired
+    /// suppression and per stale or failing feed.
+    pub fn new(
+        generated_at: DateTime<Utc>,
+        today: NaiveDate,
+        inventory: InventorySummary,
+        advisories: usize,
+        feeds: Vec<FeedStatus>,
+        all: Vec<Finding>,
+    ) -> Report {
+        let mut warnings = Vec::new();
+        for f in &feeds {
+            match (&f.last_success, f.age_days) {
+                (None, _) => warnings.push(format!(
+                    "feed {} has never synced successfully: its advisories are missing",
+                    f.feed
+                )),
+                (Some(_), Some(age)) if f.stale => {
+                    warnings.push(format!("data for feed {} is {age} days old", f.feed))
+                }
+                _ => {}
+            }
+            if let Some(e) = &f.last_error {
+                warnings.push(format!("feed {}: last sync failed: {e}", f.feed));
+            }
+        }
+        let (mut findings, mut suppressed) = (Vec::new(), Vec::new());
+        for f in all {
+            match &f.suppressed {
+                Suppressed::Yes { .. } => suppressed.push(f),
+                Suppressed::Expired {
+                    author, expired, ..
+                } => {
+                    warnings.push(format!(
+                        "suppression of {} by {author} expired on {expired}: shown again",
+                        f.id
+                    ));
+                    findings.push(f);
+                }
+                Suppressed::No => findings.push(f),
+            }
+        }
+        let mut counts = BTreeMap::new();
+        for f in &findings {
+            *counts.entry(f.rating.severity).or_insert(0) += 1;
+        }
+        let unknown = findings
+            .iter()
+            .filter(|f| f.state == MatchState::Unknown)
+            .count();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            generated_at,
+            today,
+            inventory,
+            advisories,
+            feeds,
+            warnings,
+            counts,
+            unknown,
+            findings,
+            suppressed,
+        }
+    }
+
+    /// Keep only findings matching the predicate (filters such as `--owner`), recounting.
+    pub fn retain(&mut self, keep: impl Fn(&Finding) -> bool) {
+        self.findings.retain(&keep);
+        self.suppressed.retain(&keep);
+        self.counts.clear();
+        for f in &self.findings {
+            *self.counts.entry(f.rating.severity).or_insert(0) += 1;
+        }
+        self.unknown = self
+            .findings
+            .iter()
+            .filter(|f| f.state == MatchState::Unknown)
+            .count();
+    }
+
+    /// The highest severity among shown findings.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.rating.severity).max()
+    }
+}
+
+fn parts_label(f: &Finding) -> String {
+    let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
+    for p in &f.parts {
+        *kinds.entry(p.kind.as_str()).or_insert(0) += u64::from(p.count);
+    }
+    kinds
+        .iter()
+        .map(|(k, n)| {
+            if *n == 1 {
+                (*k).to_string()
+            } else {
+                format!("{n} × {k}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn state_label(f: &Finding) -> &'static str {
+    match f.state {
+        MatchState::Confirmed => "",
+        MatchState::Unknown => " (UNKNOWN)",
+    }
+}
+
+/// The deciding reason (the first reason is the match evidence).
+fn top_reason(f: &Finding) -> &str {
+    f.rating
+        .reasons
+        .get(1)
+        .or(f.rating.reasons.first())
+        .map_or("", String::as_str)
+}
+
+fn summary_line(r: &Report) -> String {
+    let counts: Vec<String> = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ]
+    .iter()
+    .filter_map(|s| r.counts.get(s).map(|n| format!("{n} {s}")))
+    .collect();
+    format!(
+        "{} finding{} ({}), {} unknown, {} suppressed — {} systems, {} components, {} advisories",
+        r.findings.len(),
+        if r.findings.len() == 1 { "" } else { "s" },
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        },
+        r.unknown,
+        r.suppressed.len(),
+        r.inventory.systems,
+        r.inventory.components,
+        r.advisories
+    )
+}
+
+/// A table for a terminal of `width` columns.
+pub fn render_table(r: &Report, width: u16) -> String {
+    let mut out = String::new();
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    if !r.findings.is_empty() {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width)
+            .set_header(vec!["severity", "finding", "parts", "why"])
+            .set_constraints(vec![
+                ColumnConstraint::UpperBoundary(Width::Fixed(10)),
+                ColumnConstraint::UpperBoundary(Width::Fixed(28)),
+                ColumnConstraint::UpperBoundary(Width::Fixed(14)),
+            ]);
+        for f in &r.findings {
+            t.add_row(vec![
+                format!(
+                    "{}\n{}{}",
+                    f.rating.severity,
+                    f.rating.score,
+                    state_label(f)
+                ),
+                format!("{}\n{}\n{}", f.advisory, f.system, f.title),
+                parts_label(f),
+                format!(
+                    "{} · {}\n{}",
+                    f.rating.consequence,
+                    f.rating.urgency,
+                    top_reason(f)
+                ),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    let _ = writeln!(out, "{}", summary_line(r));
+    out
+}
+
+/// The full reasoning of one finding.
+pub fn render_explain(f: &Finding) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} — {}", f.id, f.title);
+    let _ = writeln!(
+        o,
+        "  advisory:    {}{}",
+        f.advisory,
+        if f.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (aliases: {})", f.aliases.join(", "))
+        }
+    );
+    let _ = writeln!(o, "  vendor:      {}", f.vendor);
+    let _ = writeln!(
+        o,
+        "  system:      {} ({}), owner {}",
+        f.system, f.system_name, f.owner
+    );
+    let _ = writeln!(
+        o,
+        "  match:       {}{}",
+        if f.state == MatchState::Confirmed {
+            "confirmed"
+        } else {
+            "UNKNOWN"
+        },
+        if f.evidence.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", f.evidence)
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  effects:     {}",
+        f.effects
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        o,
+        "  rating:      {} (score {}), {} · {} [{}]",
+        f.rating.severity, f.rating.score, f.rating.consequence, f.rating.urgency, f.rating.code
+    );
+    if let Some(vs) = &f.vendor_severity {
+        let _ = writeln!(o, "  vendor says: {vs}");
+    }
+    if let Some(c) = f.cvss {
+        let _ = writeln!(o, "  cvss:        {c}");
+    }
+    let _ = writeln!(o, "  parts:");
+    for p in &f.parts {
+        let _ = writeln!(
+            o,
+            "    - {} ({}, ×{}) on {}",
+            p.subject, p.kind, p.count, p.firmware
+        );
+    }
+    let _ = writeln!(o, "  why:");
+    for r in &f.rating.reasons {
+        let _ = writeln!(o, "    - {r}");
+    }
+    let reach = &f.rating.reach;
+    let _ = writeln!(
+        o,
+        "  reach:       {} users; services: {}; tenants: {}",
+        reach.users,
+        if reach.services.is_empty() {
+            "none recorded".to_string()
+        } else {
+            reach
+                .services
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        reach.tenants.len()
+    );
+    let _ = writeln!(
+        o,
+        "  fixed in:    {}",
+        if f.fixed_in.is_empty() {
+            "no fixed version stated".to_string()
+        } else {
+            f.fixed_in.join(", ")
+        }
+    );
+    match &f.suppressed {
+        Suppressed::No => {}
+        Suppressed::Yes {
+            reason,
+            author,
+            expires,
+        } => {
+            let _ = writeln!(o, "  suppressed:  by {author} until {expires}: {reason}");
+        }
+        Suppressed::Expired {
+            reason,
+            author,
+            expired,
+        } => {
+            let _ = writeln!(
+                o,
+                "  suppression EXPIRED on {expired} (by {author}: {reason})"
+            );
+        }
+    }
+    let _ = writeln!(o, "  source:      {}", f.source);
+    for r in &f.references {
+        let _ = writeln!(o, "  reference:   {r}");
+    }
+    o
+}
+
+/// The report as JSON (the serialized [`Report`]).
+pub fn render_json(r: &Report) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(r)
+}
+
+/// One CSV row per finding.
+pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "severity",
+        "score",
+        "state",
+        "advisory",
+        "system",
+        "owner",
+        "parts",
+        "consequence",
+        "urgency",
+        "code",
+        "users",
+        "tenants",
+        "fixed_in",
+        "reason",
+        "title",
+    ])?;
+    for f in &r.findings {
+        w.write_record([
+            f.id.as_str(),
+            f.rating.severity.as_str(),
+            &f.rating.score.to_string(),
+            if f.state == MatchState::Confirmed {
+                "confirmed"
+            } else {
+                "unknown"
+            },
+            &f.advisory,
+            f.system.as_str(),
+            &f.owner,
+            &parts_label(f),
+            f.rating.consequence.as_str(),
+            &f.rating.urgency.to_string(),
+            &f.rating.code,
+            &f.rating.reach.users.to_string(),
+            &f.rating.reach.tenants.len().to_string(),
+            &f.fixed_in.join(" "),
+            top_reason(f),
+            &f.title,
+        ])?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Markdown: a summary table and a section per finding.
+pub fn render_markdown(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# firmwatch exposure report ({})\n", r.today);
+    let _ = writeln!(o, "{}\n", summary_line(r));
+    for w in &r.warnings {
+        let _ = writeln!(o, "> **warning:** {}", md_escape(w));
+    }
+    if !r.warnings.is_empty() {
+        o.push('\n');
+    }
+    if r.findings.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "| severity | score | advisory | system | parts | consequence | why |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    for f in &r.findings {
+        let _ = writeln!(
+            o,
+            "| {}{} | {} | {} | {} | {} | {} | {} |",
+            f.rating.severity,
+            state_label(f),
+            f.rating.score,
+            md_escape(&f.advisory),
+            f.system,
+            md_escape(&parts_label(f)),
+            f.rating.consequence,
+            md_escape(top_reason(f))
+        );
+    }
+    for f in &r.findings {
+        let _ = writeln!(o, "\n## {} — {}\n", md_escape(&f.id), md_escape(&f.title));
+        for reason in &f.rating.reasons {
+            let _ = writeln!(o, "- {}", md_escape(reason));
+        }
+        if !f.fixed_in.is_empty() {
+            let _ = writeln!(o, "- fixed in: {}", md_escape(&f.fixed_in.join(", ")));
+        }
+    }
+    o
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// One self-contained HTML page (inline CSS, no scripts, everything escaped).
+pub fn render_html(r: &Report) -> String {
+    let e = html_escape;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>firmwatch exposure {}</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}.critical{{background:#f8d7da}}.high{{background:#fde2c8}}.medium{{background:#fff3cd}}.warn{{color:#8a4b00}}</style></head><body>\n",
+        e(&r.today.to_string())
+    );
+    let _ = writeln!(
+        o,
+        "<h1>firmwatch exposure report</h1>\n<p>{}</p>",
+        e(&summary_line(r))
+    );
+    for w in &r.warnings {
+        let _ = writeln!(o, "<p class=\"warn\">warning: {}</p>", e(w));
+    }
+    let _ = writeln!(o, "<table><tr><th>severity</th><th>score</th><th>advisory</th><th>system</th><th>parts</th><th>consequence</th><th>reasons</th></tr>");
+    for f in &r.findings {
+        let reasons: String = f
+            .rating
+            .reasons
+            .iter()
+            .map(|x| format!("<li>{}</li>", e(x)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "<tr class=\"{}\"><td>{}{}</td><td>{}</td><td>{}<br>{}</td><td>{}</td><td>{}</td><td>{} · {}</td><td><ul>{}</ul></td></tr>",
+            f.rating.severity,
+            f.rating.severity,
+            e(state_label(f)),
+            f.rating.score,
+            e(&f.advisory),
+            e(&f.title),
+            e(f.system.as_str()),
+            e(&parts_label(f)),
+            f.rating.consequence,
+            e(&f.rating.urgency.to_string()),
+            reasons
+        );
+    }
+    let _ = writeln!(o, "</table>\n</body></html>");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_that_matters() {
+        assert_eq!(
+            html_escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+    }
+}

@@ -1,0 +1,367 @@
+//! `check-update` scenarios: each rollout hazard of the incidents, and a clean canary-first plan.
+
+mod common;
+
+use common::estate::*;
+use firmwatch::check::{check, parse_plan, CheckReport, Verdict};
+use firmwatch::classify::Overrides;
+use firmwatch::inventory::{Criticality, GroupKind};
+use firmwatch::model::{Advisory, ComponentKind, Effect, Trigger};
+use firmwatch::version::Scheme;
+
+fn pair_estate(load: f64) -> Estate {
+    Estate::new()
+        .system(
+            "arr-1",
+            "Dell EMC",
+            "Unity 480F",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+        )
+        .component(
+            "arr-1",
+            "spa",
+            ComponentKind::Controller,
+            "Dell EMC",
+            "SP",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+            1,
+        )
+        .component(
+            "arr-1",
+            "spb",
+            ComponentKind::Controller,
+            "Dell EMC",
+            "SP",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+            1,
+        )
+        .group(
+            "arr-1-sp",
+            GroupKind::ControllerPair,
+            &["arr-1/spa", "arr-1/spb"],
+            Some(load),
+        )
+        .system(
+            "arr-2",
+            "Dell EMC",
+            "Unity 480F",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+        )
+        .component(
+            "arr-2",
+            "spa",
+            ComponentKind::Controller,
+            "Dell EMC",
+            "SP",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+            1,
+        )
+        .component(
+            "arr-2",
+            "spb",
+            ComponentKind::Controller,
+            "Dell EMC",
+            "SP",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+            1,
+        )
+        .group(
+            "arr-2-sp",
+            GroupKind::ControllerPair,
+            &["arr-2/spa", "arr-2/spb"],
+            Some(0.3),
+        )
+        .system(
+            "arr-bk",
+            "Dell EMC",
+            "Unity 380",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+        )
+        .backup("arr-1", "arr-bk")
+        .service("mail", 50_000, &[], Criticality::High, &["arr-1"])
+}
+
+fn fixed_by_009(id: &str, effect: Effect) -> Advisory {
+    let mut a = advisory(
+        id,
+        "Dell",
+        "Unity",
+        None,
+        "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
+        &[effect],
+        &[],
+    );
+    a.affected[0].fixed_in = vec!["5.1.2.0.5.009".into()];
+    a
+}
+
+fn run_plan(e: &Estate, advisories: &[Advisory], plan: &str) -> CheckReport {
+    let plan = parse_plan(plan, &e.0).unwrap_or_else(|d| panic!("{d:?}"));
+    check(&e.0, advisories, &Overrides::default(), &plan, today())
+}
+
+fn decided(r: &CheckReport) -> String {
+    r.decided_by.join("\n")
+}
+
+#[test]
+fn both_controllers_in_one_step_block() {
+    let r = run_plan(
+        &pair_estate(0.3),
+        &[],
+        r#"
+[[step]]
+name = "all at once"
+update = ["arr-2/spa", "arr-2/spb"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    assert_eq!(r.verdict, Verdict::Block, "{}", decided(&r));
+    assert!(r.hazards.iter().any(|h| h.code == "group-in-one-step"));
+}
+
+#[test]
+fn primary_and_backup_in_one_step_block() {
+    let r = run_plan(
+        &pair_estate(0.3),
+        &[],
+        r#"
+[[step]]
+name = "primary and backup"
+update = ["arr-1", "arr-bk"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    assert_eq!(r.verdict, Verdict::Block);
+    let h = r
+        .hazards
+        .iter()
+        .find(|h| h.code == "backup-with-primary")
+        .expect("hazard");
+    assert!(h.reason.contains("backup must lag behind"), "{}", h.reason);
+}
+
+#[test]
+fn primary_and_backup_in_one_window_block() {
+    let r = run_plan(
+        &pair_estate(0.3),
+        &[],
+        r#"
+[[step]]
+name = "primary"
+window = "sat-night"
+update = ["arr-1"]
+to = "5.1.2.0.5.009"
+
+[[step]]
+name = "backup"
+window = "sat-night"
+update = ["arr-bk"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    assert_eq!(r.verdict, Verdict::Block, "{}", decided(&r));
+    assert!(r
+        .hazards
+        .iter()
+        .any(|h| h.code == "backup-with-primary" && h.reason.contains("sat-night")));
+}
+
+#[test]
+fn rolling_update_with_survivor_at_120_percent_blocks_with_the_figure() {
+    let r = run_plan(
+        &pair_estate(0.6),
+        &[],
+        r#"
+[[step]]
+name = "rolling"
+update = ["arr-1"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    assert_eq!(r.verdict, Verdict::Block);
+    let h = r
+        .hazards
+        .iter()
+        .find(|h| h.code == "survivor-overload")
+        .expect("hazard");
+    assert!(h.reason.contains("120 %"), "{}", h.reason);
+}
+
+#[test]
+fn failover_bug_in_the_running_version_is_exercised_by_the_update() {
+    let bug = advisory(
+        "FWN-1",
+        "Dell",
+        "Unity",
+        None,
+        "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
+        &[Effect::FailoverFailure],
+        &[Trigger::HardwareFault],
+    );
+    let r = run_plan(
+        &pair_estate(0.3),
+        &[bug],
+        r#"
+[[step]]
+name = "canary"
+update = ["arr-2"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    assert_eq!(r.verdict, Verdict::Block);
+    let h = r
+        .hazards
+        .iter()
+        .find(|h| h.code == "failover-bug-exercised")
+        .expect("hazard");
+    assert!(
+        h.reason.contains("the update itself triggers failover"),
+        "{}",
+        h.reason
+    );
+    // ... and the move does fix it.
+    assert_eq!(r.systems[0].fixed.len(), 1);
+}
+
+#[test]
+fn target_that_fixes_two_but_introduces_a_du_bug_is_not_go() {
+    let advisories = vec![
+        fixed_by_009("FWN-A", Effect::Performance),
+        fixed_by_009("FWN-B", Effect::ComponentCrash),
+        {
+            let mut a = advisory(
+                "FWN-C",
+                "Dell",
+                "Unity",
+                None,
+                "vers:intdot/>=5.1.2.0.5.009|<5.1.3",
+                &[Effect::DataUnavailable],
+                &[],
+            );
+            a.title = "LUNs go offline after snapshot expiry".into();
+            a
+        },
+    ];
+    let r = run_plan(
+        &pair_estate(0.3),
+        &advisories,
+        r#"
+[[step]]
+name = "canary"
+update = ["arr-1"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    let d = &r.systems[0];
+    let mut fixed: Vec<&str> = d.fixed.iter().map(|f| f.advisory.as_str()).collect();
+    fixed.sort();
+    assert_eq!(fixed, vec!["FWN-A", "FWN-B"]);
+    assert_eq!(d.introduced.len(), 1);
+    assert_eq!(d.introduced[0].advisory, "FWN-C");
+    assert_ne!(r.verdict, Verdict::Go, "{}", decided(&r));
+    assert!(decided(&r).contains("introduces FWN-C"), "{}", decided(&r));
+}
+
+#[test]
+fn clean_canary_first_plan_is_go() {
+    let advisories = vec![fixed_by_009("FWN-A", Effect::Performance)];
+    let r = run_plan(
+        &pair_estate(0.3),
+        &advisories,
+        r#"
+[[step]]
+name = "canary"
+date = 2026-12-01
+update = ["arr-2"]
+to = "5.1.2.0.5.009"
+
+[[step]]
+name = "production"
+date = 2026-12-08
+update = ["arr-1"]
+to = "5.1.2.0.5.009"
+
+[[step]]
+name = "backup, a week later"
+date = 2026-12-15
+update = ["arr-bk"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    assert_eq!(r.verdict, Verdict::Go, "{}", decided(&r));
+    assert!(r.hazards.is_empty(), "{:?}", r.hazards);
+}
+
+#[test]
+fn no_canary_and_downgrade_are_cautions() {
+    let r = run_plan(
+        &pair_estate(0.3),
+        &[],
+        r#"
+[[step]]
+name = "both arrays"
+update = ["arr-1", "arr-2"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    assert!(
+        r.hazards.iter().any(|h| h.code == "no-canary"),
+        "{:?}",
+        r.hazards
+    );
+    assert_eq!(r.verdict, Verdict::Caution, "{}", decided(&r));
+    let r = run_plan(
+        &pair_estate(0.3),
+        &[],
+        "[[step]]\nname = \"back\"\nupdate = [\"arr-2\"]\nto = \"5.1.2.0.5.001\"\n",
+    );
+    assert!(r.hazards.iter().any(|h| h.code == "downgrade"));
+}
+
+#[test]
+fn plan_diagnostics_point_at_the_text() {
+    let e = pair_estate(0.3);
+    let text = "[[step]]\nname = \"x\"\nupdate = [\"arr-9\", \"arr-1/spc\"]\nto = \"5.1.x\"\n";
+    let d = parse_plan(text, &e.0).unwrap_err();
+    let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec!["unknown-reference", "unknown-reference"]);
+    let span = d[0].span.clone().unwrap();
+    assert_eq!(&text[span], "\"arr-9\"");
+    let d = parse_plan(
+        "[[step]]\nname = \"x\"\nupdate = [\"arr-1\"]\nto = \"5.1.x\"\n",
+        &e.0,
+    )
+    .unwrap_err();
+    assert_eq!(d[0].code, "bad-firmware");
+    let d = parse_plan(
+        "[[step]]\nname = \"x\"\nupdate = [\"arr-1\"]\nto = \"5.1\"\nextra = 1\n",
+        &e.0,
+    )
+    .unwrap_err();
+    assert_eq!(d[0].code, "parse-error");
+    assert!(d[0].message.contains("extra"), "{}", d[0].message);
+}
+
+#[test]
+fn json_output_snapshot() {
+    let advisories = vec![fixed_by_009("FWN-A", Effect::Performance)];
+    let r = run_plan(
+        &pair_estate(0.6),
+        &advisories,
+        r#"
+[[step]]
+name = "rolling"
+update = ["arr-1"]
+to = "5.1.2.0.5.009"
+"#,
+    );
+    insta::assert_json_snapshot!(r);
+}

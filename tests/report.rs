@@ -1,0 +1,170 @@
+//! Report renderers: the table fits 100 columns, JSON carries the schema version and every field,
+//! HTML and Markdown escape advisory-derived text.
+
+mod common;
+
+use common::estate::*;
+use firmwatch::blast::Severity;
+use firmwatch::inventory::{Criticality, GroupKind};
+use firmwatch::model::{ComponentKind, Effect, Trigger};
+use firmwatch::report::{self, InventorySummary, Report};
+use firmwatch::version::Scheme;
+
+fn sample(title: &str) -> Report {
+    let e = Estate::new()
+        .system(
+            "arr-1",
+            "Dell EMC",
+            "Unity 480F",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+        )
+        .component(
+            "arr-1",
+            "spa",
+            ComponentKind::Controller,
+            "Dell EMC",
+            "SP",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+            1,
+        )
+        .component(
+            "arr-1",
+            "spb",
+            ComponentKind::Controller,
+            "Dell EMC",
+            "SP",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+            1,
+        )
+        .group(
+            "arr-1-sp",
+            GroupKind::ControllerPair,
+            &["arr-1/spa", "arr-1/spb"],
+            Some(0.6),
+        )
+        .service("mail", 50_511, &["t1", "t2"], Criticality::High, &["arr-1"]);
+    let mut a = advisory(
+        "FWN-2",
+        "Dell",
+        "Unity",
+        Some(ComponentKind::Controller),
+        "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
+        &[Effect::ComponentCrash],
+        &[],
+    );
+    a.title = title.to_string();
+    let mut b = advisory(
+        "FWN-9",
+        "Dell",
+        "Unity",
+        None,
+        "vers:intdot/<6.0",
+        &[Effect::Performance],
+        &[Trigger::Workload {
+            pattern: "small random writes".into(),
+        }],
+    );
+    b.title = "Latency spikes".into();
+    let findings = run(&e, &[a, b]);
+    Report::new(
+        "2026-11-22T00:00:00Z".parse().unwrap(),
+        today(),
+        InventorySummary {
+            systems: 1,
+            components: 2,
+            services: 1,
+            owners: 1,
+        },
+        2,
+        vec![],
+        findings,
+    )
+}
+
+#[test]
+fn table_fits_100_columns_and_has_one_line_per_finding() {
+    let r = sample("Storage processor panics under replication load");
+    let t = report::render_table(&r, 100);
+    for line in t.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "line too wide ({}): {line}",
+            line.chars().count()
+        );
+    }
+    assert!(t.contains("FWN-2"));
+    assert!(t.contains("spb would carry 120"), "{t}");
+    assert!(t.contains("2 findings"), "{t}");
+}
+
+#[test]
+fn json_carries_schema_version_and_fields() {
+    let r = sample("x");
+    let v: serde_json::Value = serde_json::from_str(&report::render_json(&r).unwrap()).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    let f = &v["findings"][0];
+    for key in [
+        "id",
+        "advisory",
+        "system",
+        "owner",
+        "state",
+        "evidence",
+        "parts",
+        "part_count",
+        "fixed_in",
+        "rating",
+        "suppressed",
+        "source",
+    ] {
+        assert!(f.get(key).is_some(), "missing {key}: {f}");
+    }
+    assert_eq!(f["rating"]["code"], "survivor-overload");
+    assert_eq!(f["rating"]["severity"], "critical");
+    // The report round-trips through its own type.
+    let back: Report = serde_json::from_value(v).unwrap();
+    assert_eq!(back, r);
+}
+
+#[test]
+fn hostile_titles_are_escaped() {
+    let evil = "<script>alert('pwn')</script> | <img src=x onerror=alert(1)>";
+    let r = sample(evil);
+    let html = report::render_html(&r);
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(html.contains("&lt;script&gt;"));
+    let md = report::render_markdown(&r);
+    assert!(
+        md.contains("\\|"),
+        "pipes in titles must not break the table: {md}"
+    );
+    let csv = report::render_csv(&r).unwrap();
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let titles: Vec<String> = rd.records().map(|r| r.unwrap()[15].to_string()).collect();
+    assert!(
+        titles.contains(&evil.to_string()),
+        "CSV keeps the text intact, quoted"
+    );
+}
+
+#[test]
+fn retain_recounts() {
+    let mut r = sample("x");
+    assert_eq!(r.findings.len(), 2);
+    r.retain(|f| f.rating.severity >= Severity::High);
+    assert_eq!(r.findings.len(), 1);
+    assert_eq!(r.counts.values().sum::<usize>(), 1);
+    assert_eq!(r.max_severity(), Some(Severity::Critical));
+}
+
+#[test]
+fn explain_names_the_facts() {
+    let r = sample("x");
+    let text = report::render_explain(&r.findings[0]);
+    assert!(text.contains("spb would carry 120 %"), "{text}");
+    assert!(text.contains("arr-1/spa"), "{text}");
+}
