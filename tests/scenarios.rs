@@ -627,7 +627,7 @@ fn range_in_another_scheme_is_reread_or_unknown() {
         "NetApp",
         "ONTAP",
         None,
-        "vers:intdot/<9.8.0.5",
+        "vers:intdot/<9.8.0.5.1",
         &[Effect::FailoverFailure],
         &[],
     );
