@@ -15,6 +15,8 @@
     warn(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)
 )]
 
+pub mod collect;
 pub mod inventory;
 pub mod model;
+pub mod store;
 pub mod version;
