@@ -1,2 +1,3 @@
 //! placeholder
 pub mod feed;
+pub mod http;
