@@ -1,3 +1,4 @@
 //! placeholder
 pub mod feed;
+pub mod formats;
 pub mod http;

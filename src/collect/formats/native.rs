@@ -1,0 +1,506 @@
+//! firmwatch's native advisory format: vendor bug notes that are not CVEs, written by hand.
+//!
+//! A file (TOML, or the same schema as JSON — chosen by the first non-blank byte being `{`) holds one
+//! or more `[[advisory]]` tables. Unlike the CVE-style formats, a native advisory states what the
+//! bug **does** (`effects`, the kebab-case [`Effect`] names) and what **sets it off** (`triggers`),
+//! because those are exactly what a vendor bug note says in prose and what the blast rating needs.
+//!
+//! The format is ours, so it is strict: `deny_unknown_fields` everywhere, `versions` must be a
+//! canonical `vers:` string, `*`, one exact version or an explicit list, and every version must parse
+//! under the statement's scheme. Syntax and field errors carry line and column (toml / serde_json
+//! put them in the message); errors found after deserialization name the key path
+//! (`advisory[1].affected[0].versions`). The README section "Advisory formats" is the reference.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::util::{choose_scheme, invalid, parse_date, spec_from_list};
+use super::{DocContext, FormatError};
+use crate::model::{
+    Advisory, AdvisoryId, AffectedProduct, ComponentKind, Cvss, Effect, ProductStatus, Remediation,
+    RemediationKind, Source, Trigger, VersionSpec,
+};
+use crate::version::{FwVersion, Scheme, VersRange};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    advisory: Vec<RawAdvisory>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdvisory {
+    id: AdvisoryId,
+    #[serde(default)]
+    aliases: Vec<AdvisoryId>,
+    vendor: String,
+    title: String,
+    #[serde(default)]
+    summary: String,
+    published: Option<Date>,
+    modified: Option<Date>,
+    withdrawn: Option<Date>,
+    vendor_severity: Option<String>,
+    tlp: Option<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    effects: Vec<Effect>,
+    #[serde(default)]
+    triggers: Vec<TriggerText>,
+    cvss: Option<RawCvss>,
+    affected: Vec<RawAffected>,
+    #[serde(default)]
+    remediations: Vec<RawRemediation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCvss {
+    version: String,
+    vector: String,
+    base_score: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAffected {
+    /// Defaults to the advisory's vendor.
+    vendor: Option<String>,
+    product: String,
+    #[serde(default)]
+    models: Vec<String>,
+    component: Option<ComponentKind>,
+    scheme: Option<Scheme>,
+    #[serde(default = "default_status")]
+    status: ProductStatus,
+    versions: RawVersions,
+    #[serde(default)]
+    fixed_in: Vec<String>,
+    #[serde(default)]
+    identifiers: Vec<String>,
+}
+
+fn default_status() -> ProductStatus {
+    ProductStatus::Affected
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawVersions {
+    One(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRemediation {
+    kind: RemediationKind,
+    version: Option<String>,
+    details: String,
+    url: Option<String>,
+}
+
+/// A date field: RFC 3339 or `YYYY-MM-DD`, written as a string.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+struct Date(chrono::DateTime<chrono::Utc>);
+
+impl TryFrom<String> for Date {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        parse_date(&s)
+            .map(Date)
+            .ok_or_else(|| format!("`{s}` is not a date (use RFC 3339 or YYYY-MM-DD)"))
+    }
+}
+
+/// A trigger written as text: `hardware-fault`, `degraded-mode`, `setting NAME=true|false`,
+/// `power-on-hours N`, `uptime-days N`, `workload TEXT`, `planned-action TEXT`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+struct TriggerText(Trigger);
+
+impl TryFrom<String> for TriggerText {
+    type Error = TriggerError;
+    fn try_from(s: String) -> Result<Self, TriggerError> {
+        parse_trigger(&s).map(TriggerText)
+    }
+}
+
+#[derive(Debug)]
+struct TriggerError(String);
+
+impl fmt::Display for TriggerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parse one trigger string (see [`TriggerText`]).
+fn parse_trigger(s: &str) -> Result<Trigger, TriggerError> {
+    let t = s.trim();
+    let (word, rest) = match t.split_once(char::is_whitespace) {
+        Some((w, r)) => (w, r.trim()),
+        None => (t, ""),
+    };
+    let err = |why: &str| {
+        TriggerError(format!(
+            "invalid trigger `{s}`: {why} (expected hardware-fault, degraded-mode, setting NAME=true|false, \
+             power-on-hours N, uptime-days N, workload TEXT, planned-action TEXT)"
+        ))
+    };
+    let number = |rest: &str| -> Result<u64, TriggerError> {
+        rest.replace(['_', ','], "")
+            .parse::<u64>()
+            .map_err(|_| err("expected a whole number"))
+    };
+    match word {
+        "hardware-fault" if rest.is_empty() => Ok(Trigger::HardwareFault),
+        "degraded-mode" if rest.is_empty() => Ok(Trigger::DegradedMode),
+        "power-on-hours" => Ok(Trigger::PowerOnHours {
+            hours: number(rest)?,
+        }),
+        "uptime-days" => Ok(Trigger::UptimeDays {
+            days: number(rest)?,
+        }),
+        "workload" if !rest.is_empty() => Ok(Trigger::Workload {
+            pattern: rest.to_string(),
+        }),
+        "planned-action" if !rest.is_empty() => Ok(Trigger::PlannedAction {
+            action: rest.to_string(),
+        }),
+        "setting" => {
+            let (name, value) = match rest.split_once('=') {
+                Some((n, v)) => (n.trim(), v.trim()),
+                None => (rest, "true"),
+            };
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(err("a setting name is one word"));
+            }
+            let value = match value {
+                "true" => true,
+                "false" => false,
+                _ => return Err(err("a setting value is true or false")),
+            };
+            Ok(Trigger::Setting {
+                name: name.to_string(),
+                value,
+            })
+        }
+        _ => Err(err("unknown trigger")),
+    }
+}
+
+pub(super) fn parse(
+    bytes: &[u8],
+    ctx: &DocContext<'_>,
+    source: Source,
+) -> Result<Vec<Advisory>, FormatError> {
+    let location = ctx.location;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| invalid(location, "$", format!("not UTF-8: {e}")))?;
+    let raw: RawFile = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| FormatError::Json {
+            location: location.to_string(),
+            message: e.to_string(),
+        })?
+    } else {
+        toml::from_str(text).map_err(|e| FormatError::Toml {
+            location: location.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?
+    };
+    if raw.advisory.is_empty() {
+        return Err(invalid(location, "advisory", "no [[advisory]] tables"));
+    }
+    let mut out = Vec::with_capacity(raw.advisory.len());
+    for (i, adv) in raw.advisory.into_iter().enumerate() {
+        let path = format!("advisory[{i}]");
+        if out.iter().any(|a: &Advisory| a.id == adv.id) {
+            return Err(invalid(
+                location,
+                path,
+                format!("duplicate id `{}`", adv.id),
+            ));
+        }
+        out.push(convert(adv, ctx, &path, source.clone())?);
+    }
+    Ok(out)
+}
+
+fn convert(
+    raw: RawAdvisory,
+    ctx: &DocContext<'_>,
+    path: &str,
+    source: Source,
+) -> Result<Advisory, FormatError> {
+    let location = ctx.location;
+    if raw.affected.is_empty() {
+        return Err(invalid(
+            location,
+            format!("{path}.affected"),
+            "an advisory needs at least one [[advisory.affected]] statement",
+        ));
+    }
+    let mut affected = Vec::with_capacity(raw.affected.len());
+    for (j, a) in raw.affected.into_iter().enumerate() {
+        let apath = format!("{path}.affected[{j}]");
+        let vendor = a.vendor.unwrap_or_else(|| raw.vendor.clone());
+        let (scheme, versions) = versions_spec(&a.versions, a.scheme, &vendor, &a.product, ctx)
+            .map_err(|why| invalid(location, format!("{apath}.versions"), why))?;
+        for f in &a.fixed_in {
+            FwVersion::parse(scheme, f)
+                .map_err(|e| invalid(location, format!("{apath}.fixed_in"), e.to_string()))?;
+        }
+        affected.push(AffectedProduct {
+            vendor,
+            product: a.product,
+            models: a.models,
+            component: a.component,
+            scheme: Some(scheme),
+            status: a.status,
+            versions,
+            fixed_in: a.fixed_in,
+            identifiers: a.identifiers,
+        });
+    }
+    let cvss = raw.cvss.map(|c| Cvss {
+        version: c.version,
+        vector: c.vector,
+        base_score: c.base_score,
+    });
+    let remediations = raw
+        .remediations
+        .into_iter()
+        .map(|r| Remediation {
+            kind: r.kind,
+            version: r.version,
+            details: r.details,
+            url: r.url,
+        })
+        .collect();
+    Ok(Advisory {
+        id: raw.id,
+        aliases: raw.aliases,
+        vendor: raw.vendor,
+        title: raw.title,
+        summary: raw.summary.trim().to_string(),
+        published: raw.published.map(|d| d.0),
+        modified: raw.modified.map(|d| d.0),
+        withdrawn: raw.withdrawn.map(|d| d.0),
+        affected,
+        remediations,
+        references: raw.references,
+        effects: raw.effects,
+        triggers: raw.triggers.into_iter().map(|t| t.0).collect(),
+        cvss,
+        vendor_severity: raw.vendor_severity,
+        tlp: raw.tlp,
+        source,
+    })
+}
+
+/// The statement's scheme and versions. An explicit `scheme` wins; else the scheme of a `vers:`
+/// string; else [`choose_scheme`]. Strict: every version must parse under that scheme.
+fn versions_spec(
+    raw: &RawVersions,
+    scheme: Option<Scheme>,
+    vendor: &str,
+    product: &str,
+    ctx: &DocContext<'_>,
+) -> Result<(Scheme, VersionSpec), String> {
+    match raw {
+        RawVersions::One(s) if s.trim() == "*" => {
+            let scheme =
+                scheme.unwrap_or_else(|| choose_scheme(ctx.default_scheme, vendor, product, &[]));
+            Ok((scheme, VersionSpec::All))
+        }
+        RawVersions::One(s) if s.trim_start().starts_with("vers:") => {
+            let range = VersRange::parse(s.trim()).map_err(|e| e.to_string())?;
+            let scheme = match (scheme, range.scheme()) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err(format!(
+                        "range is vers:{b} but the statement says scheme {a}"
+                    ))
+                }
+                (Some(a), _) => a,
+                (None, Some(b)) => b,
+                (None, None) => {
+                    return Err(format!(
+                        "vers type `{}` is not a firmware scheme firmwatch can order",
+                        range.kind()
+                    ))
+                }
+            };
+            Ok((scheme, VersionSpec::Range(range)))
+        }
+        RawVersions::One(s) => {
+            let scheme =
+                scheme.unwrap_or_else(|| choose_scheme(ctx.default_scheme, vendor, product, &[s]));
+            FwVersion::parse(scheme, s.trim()).map_err(|e| e.to_string())?;
+            Ok((scheme, VersionSpec::Exact(s.trim().to_string())))
+        }
+        RawVersions::List(list) => {
+            if list.is_empty() {
+                return Err("empty version list".into());
+            }
+            let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+            let scheme =
+                scheme.unwrap_or_else(|| choose_scheme(ctx.default_scheme, vendor, product, &refs));
+            for v in list {
+                FwVersion::parse(scheme, v.trim()).map_err(|e| e.to_string())?;
+            }
+            match spec_from_list(list, scheme) {
+                VersionSpec::Unparsed(_) => Err(format!(
+                    "the list {list:?} does not form a {scheme} range (duplicates?)"
+                )),
+                spec => Ok((scheme, spec)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeedId;
+
+    fn parse_str(text: &str) -> Result<Vec<Advisory>, FormatError> {
+        let feed: FeedId = "native".parse().unwrap();
+        let ctx = DocContext {
+            feed: &feed,
+            location: "test.toml",
+            default_vendor: None,
+            default_scheme: None,
+        };
+        let source = Source {
+            feed: feed.clone(),
+            format: crate::model::SourceFormat::Native,
+            location: "test.toml".into(),
+            sha256: String::new(),
+        };
+        parse(text.as_bytes(), &ctx, source)
+    }
+
+    #[test]
+    fn triggers_parse() {
+        assert_eq!(
+            parse_trigger("hardware-fault").unwrap(),
+            Trigger::HardwareFault
+        );
+        assert_eq!(
+            parse_trigger("power-on-hours 32_768").unwrap(),
+            Trigger::PowerOnHours { hours: 32768 }
+        );
+        assert_eq!(
+            parse_trigger("setting inline-compression = false").unwrap(),
+            Trigger::Setting {
+                name: "inline-compression".into(),
+                value: false
+            }
+        );
+        assert_eq!(
+            parse_trigger("workload small random writes").unwrap(),
+            Trigger::Workload {
+                pattern: "small random writes".into()
+            }
+        );
+        for bad in [
+            "",
+            "sometimes",
+            "uptime-days many",
+            "setting a b=true",
+            "setting x=maybe",
+            "hardware-fault now",
+        ] {
+            assert!(parse_trigger(bad).is_err(), "{bad}");
+        }
+    }
+
+    const MINIMAL: &str = r#"
+[[advisory]]
+id = "FWN-1"
+vendor = "Dell"
+title = "t"
+published = "2026-01-02"
+effects = ["component-crash"]
+triggers = ["uptime-days 248"]
+
+[[advisory.affected]]
+product = "Unity"
+versions = "vers:intdot/>=5.1.0|<5.1.2"
+fixed_in = ["5.1.2"]
+"#;
+
+    #[test]
+    fn minimal_file() {
+        let advs = parse_str(MINIMAL).unwrap();
+        assert_eq!(advs.len(), 1);
+        let a = &advs[0];
+        assert_eq!(a.affected[0].vendor, "Dell");
+        assert_eq!(a.affected[0].scheme, Some(Scheme::Intdot));
+        assert_eq!(a.affected[0].status, ProductStatus::Affected);
+        assert_eq!(a.triggers, vec![Trigger::UptimeDays { days: 248 }]);
+        assert!(a.published.is_some());
+    }
+
+    #[test]
+    fn errors_carry_line_and_path() {
+        let unknown = MINIMAL.replace("title = \"t\"", "title = \"t\"\ncolour = \"red\"");
+        let e = parse_str(&unknown).unwrap_err().to_string();
+        assert!(e.contains("line 6") && e.contains("colour"), "{e}");
+
+        let bad_trigger = MINIMAL.replace("uptime-days 248", "uptime-days soon");
+        let e = parse_str(&bad_trigger).unwrap_err().to_string();
+        assert!(e.contains("line 8") && e.contains("whole number"), "{e}");
+
+        let bad_effect = MINIMAL.replace("component-crash", "meltdown");
+        let e = parse_str(&bad_effect).unwrap_err().to_string();
+        assert!(e.contains("meltdown"), "{e}");
+
+        let bad_range = MINIMAL.replace(">=5.1.0|<5.1.2", "<5.1.2|>=5.1.0");
+        let e = parse_str(&bad_range).unwrap_err().to_string();
+        assert!(e.contains("advisory[0].affected[0].versions"), "{e}");
+
+        let wrong_scheme = MINIMAL.replace(
+            "product = \"Unity\"",
+            "product = \"Unity\"\nscheme = \"ontap\"",
+        );
+        let e = parse_str(&wrong_scheme).unwrap_err().to_string();
+        assert!(e.contains("scheme ontap"), "{e}");
+
+        let bad_fix = MINIMAL.replace("[\"5.1.2\"]", "[\"5.1.x\"]");
+        let e = parse_str(&bad_fix).unwrap_err().to_string();
+        assert!(e.contains("fixed_in"), "{e}");
+    }
+
+    #[test]
+    fn json_form_is_the_same_schema() {
+        let json = r#"{"advisory": [{"id": "FWN-J", "vendor": "HPE", "title": "t",
+            "affected": [{"product": "SAS SSD", "component": "drive", "scheme": "opaque",
+                          "versions": ["HPD1", "HPD2"], "fixed_in": ["HPD3"]}]}]}"#;
+        let advs = parse_str(json).unwrap();
+        match &advs[0].affected[0].versions {
+            VersionSpec::Range(r) => assert_eq!(r.to_string(), "vers:opaque/HPD1|HPD2"),
+            other => panic!("{other:?}"),
+        }
+        let e = parse_str(r#"{"advisory": [{"id": "x", "vendor": "v", "title": "t", "affected": [], "extra": 1}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("extra") && e.contains("column"), "{e}");
+    }
+
+    #[test]
+    fn empty_and_duplicate_files_are_errors() {
+        assert!(parse_str("").is_err());
+        let twice = format!(
+            "{MINIMAL}\n{}",
+            MINIMAL.replace("[[advisory.affected]]", "[[advisory.affected]]")
+        );
+        let e = parse_str(&twice).unwrap_err().to_string();
+        assert!(e.contains("duplicate id"), "{e}");
+    }
+}
