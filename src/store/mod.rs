@@ -121,6 +121,9 @@ pub struct DocState {
     /// The advisories this document produced.
     #[serde(default)]
     pub advisories: Vec<AdvisoryId>,
+    /// The listing (ROLIE feed, `changes.csv`, `index.txt` URL) that named it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
 }
 
 /// Per-feed sync state: checkpoint, validators, last error.

@@ -167,6 +167,7 @@ fn newer_schema_is_refused_and_state_round_trips() {
                 sha256: "ab".into(),
                 updated: None,
                 advisories: vec!["A-1".parse().unwrap()],
+                listing: None,
             },
         );
         store.save_feed_state(&feed("f1"), &st).unwrap();
