@@ -2,6 +2,7 @@
 //!
 //! Exit codes are a contract (documented in the README): see [`Exit`].
 
+mod sync;
 mod versions;
 
 use std::io::{self, Write};
@@ -91,6 +92,8 @@ pub enum Command {
     /// Parse, compare and range-check firmware versions the way matching does.
     #[command(subcommand)]
     Versions(versions::VersionsCmd),
+    /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
+    Sync(sync::SyncArgs),
 }
 
 fn init_logging(g: &Global) {
@@ -137,6 +140,7 @@ pub fn main() -> ExitCode {
     let mut out = io::stdout().lock();
     let result = match &cli.command {
         Command::Versions(cmd) => versions::run(cmd, &mut out),
+        Command::Sync(args) => sync::run(args, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),
