@@ -21,7 +21,7 @@ use super::{Exit, Global};
 pub struct SyncArgs {
     /// Only this feed (repeatable); default: every enabled feed.
     #[arg(long = "feed", value_name = "ID")]
-    pub feeds: Vec<FeedId>,
+    pub only: Vec<FeedId>,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -111,14 +111,14 @@ fn table(report: &SyncReport) -> comfy_table::Table {
 pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
     let feeds = collect::load_feeds(&global.feeds)
         .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
-    for id in &args.feeds {
+    for id in &args.only {
         if !feeds.iter().any(|f| &f.id == id) {
             bail!("no feed `{id}` in {}", global.feeds.display());
         }
     }
     let store = SledStore::open(&global.store)?;
     let opts = SyncOptions {
-        only: args.feeds.clone(),
+        only: args.only.clone(),
         force: args.force,
         concurrency: args.jobs.max(1),
         progress: std::io::stderr().is_terminal().then(progress),
