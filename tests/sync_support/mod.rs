@@ -1,0 +1,191 @@
+//! A small scriptable HTTP/1.1 server on 127.0.0.1 for the sync tests: serves files or scripted
+//! replies per path, answers `If-None-Match` with 304, logs every request path, and can misbehave
+//! (slow body, truncated body, redirects, 5xx/429 sequences).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with an ETag (sha256 of the body); 304 when `If-None-Match` matches.
+    Ok(Vec<u8>),
+    /// Any status with extra headers and a body.
+    Status(u16, Vec<(String, String)>, Vec<u8>),
+    /// 200 announcing `declared` bytes, sending `body`, then closing.
+    Truncated { declared: usize, body: Vec<u8> },
+    /// 200, then one byte every 100 ms, forever.
+    Slow,
+    /// 200 with `n` bytes of `x` and no Content-Length (chunked).
+    Huge(usize),
+}
+
+#[derive(Default)]
+struct State {
+    /// Replies per path; the last one repeats.
+    routes: HashMap<String, Vec<Reply>>,
+    hits: HashMap<String, usize>,
+    log: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pub base: String,
+    state: Arc<Mutex<State>>,
+}
+
+fn etag(body: &[u8]) -> String {
+    format!("\"{}\"", &hex::encode(Sha256::digest(body))[..16])
+}
+
+impl Server {
+    /// Start on a random loopback port (needs a tokio runtime).
+    pub async fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let st = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else { return };
+                let st = st.clone();
+                tokio::spawn(async move {
+                    let _ = handle(sock, st).await;
+                });
+            }
+        });
+        Server { base, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn set(&self, path: &str, replies: Vec<Reply>) {
+        self.state.lock().unwrap().routes.insert(path.to_string(), replies);
+        self.state.lock().unwrap().hits.remove(path);
+    }
+
+    pub fn set_ok(&self, path: &str, body: impl Into<Vec<u8>>) {
+        self.set(path, vec![Reply::Ok(body.into())]);
+    }
+
+    /// Serve every file under `dir` at `prefix/<relative path>`, after `edit(text)`.
+    pub fn serve_dir(&self, prefix: &str, dir: &Path, edit: &dyn Fn(Vec<u8>) -> Vec<u8>) {
+        fn walk(d: &Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out)
+                } else {
+                    out.push(p)
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(dir, &mut files);
+        for f in files {
+            let rel = f.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            self.set_ok(&format!("{prefix}/{rel}"), edit(std::fs::read(&f).unwrap()));
+        }
+    }
+
+    /// Paths requested so far (in order).
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.state.lock().unwrap().log.clear();
+    }
+}
+
+async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = sock.read(&mut tmp).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_string();
+    let mut lines = head.lines();
+    let path = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("/")
+        .to_string();
+    let inm = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("if-none-match"))
+        .map(|(_, v)| v.trim().to_string());
+    let reply = {
+        let mut s = st.lock().unwrap();
+        s.log.push(path.clone());
+        let hit = *s.hits.get(&path).unwrap_or(&0);
+        s.hits.insert(path.clone(), hit + 1);
+        s.routes
+            .get(&path)
+            .map(|r| r[hit.min(r.len() - 1)].clone())
+    };
+    let write = |status: u16, headers: &[(String, String)], body: &[u8]| {
+        let mut out = format!("HTTP/1.1 {status} X\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+        for (k, v) in headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str("\r\n");
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(body);
+        bytes
+    };
+    match reply {
+        None => sock.write_all(&write(404, &[], b"not found")).await?,
+        Some(Reply::Ok(body)) => {
+            let tag = etag(&body);
+            if inm.as_deref() == Some(tag.as_str()) {
+                sock.write_all(&write(304, &[("etag".into(), tag)], b"")).await?
+            } else {
+                sock.write_all(&write(200, &[("etag".into(), tag)], &body)).await?
+            }
+        }
+        Some(Reply::Status(code, headers, body)) => {
+            sock.write_all(&write(code, &headers, &body)).await?
+        }
+        Some(Reply::Truncated { declared, body }) => {
+            let h = format!("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: {declared}\r\n\r\n");
+            sock.write_all(h.as_bytes()).await?;
+            sock.write_all(&body).await?;
+            sock.shutdown().await?;
+        }
+        Some(Reply::Slow) => {
+            sock.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await?;
+            loop {
+                sock.write_all(b"1\r\nx\r\n").await?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Some(Reply::Huge(n)) => {
+            sock.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await?;
+            let chunk = vec![b'x'; 8192];
+            let mut sent = 0;
+            while sent < n {
+                sock.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await?;
+                sock.write_all(&chunk).await?;
+                sock.write_all(b"\r\n").await?;
+                sent += chunk.len();
+            }
+            sock.write_all(b"0\r\n\r\n").await?;
+        }
+    }
+    Ok(())
+}
