@@ -26,6 +26,7 @@ use std::str::FromStr;
 use crate::model::{Advisory, FeedId, Source, SourceFormat};
 use crate::version::Scheme;
 
+pub use csaf::{validate as validate_csaf, CsafWarning};
 pub use util::{choose_scheme, spec_from_list, spec_from_text};
 
 /// Documents larger than this are rejected before parsing (16 MiB). The largest real CSAF document
