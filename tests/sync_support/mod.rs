@@ -32,6 +32,8 @@ struct State {
     routes: HashMap<String, Vec<Reply>>,
     hits: HashMap<String, usize>,
     log: Vec<String>,
+    /// Paths answered 304.
+    not_modified: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -76,8 +78,8 @@ impl Server {
         self.set(path, vec![Reply::Ok(body.into())]);
     }
 
-    /// Serve every file under `dir` at `prefix/<relative path>`, after `edit(text)`.
-    pub fn serve_dir(&self, prefix: &str, dir: &Path, edit: &dyn Fn(Vec<u8>) -> Vec<u8>) {
+    /// Serve every file under `dir` at `prefix/<relative path>`, after `edit(relative path, bytes)`.
+    pub fn serve_dir(&self, prefix: &str, dir: &Path, edit: &dyn Fn(&str, Vec<u8>) -> Vec<u8>) {
         fn walk(d: &Path, out: &mut Vec<std::path::PathBuf>) {
             for e in std::fs::read_dir(d).unwrap() {
                 let p = e.unwrap().path();
@@ -92,7 +94,7 @@ impl Server {
         walk(dir, &mut files);
         for f in files {
             let rel = f.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
-            self.set_ok(&format!("{prefix}/{rel}"), edit(std::fs::read(&f).unwrap()));
+            self.set_ok(&format!("{prefix}/{rel}"), edit(&rel, std::fs::read(&f).unwrap()));
         }
     }
 
@@ -101,8 +103,15 @@ impl Server {
         self.state.lock().unwrap().log.clone()
     }
 
+    /// Paths answered with 304 Not Modified so far.
+    pub fn not_modified(&self) -> Vec<String> {
+        self.state.lock().unwrap().not_modified.clone()
+    }
+
     pub fn clear_log(&self) {
-        self.state.lock().unwrap().log.clear();
+        let mut s = self.state.lock().unwrap();
+        s.log.clear();
+        s.not_modified.clear();
     }
 }
 
@@ -151,6 +160,7 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
         Some(Reply::Ok(body)) => {
             let tag = etag(&body);
             if inm.as_deref() == Some(tag.as_str()) {
+                st.lock().unwrap().not_modified.push(path.clone());
                 sock.write_all(&write(304, &[("etag".into(), tag)], b"")).await?
             } else {
                 sock.write_all(&write(200, &[("etag".into(), tag)], &body)).await?
@@ -188,4 +198,46 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
         }
     }
     Ok(())
+}
+
+/// `<hex sha512>  <name>` as providers write it.
+pub fn sha512_file(bytes: &[u8], name: &str) -> Vec<u8> {
+    format!("{}  {name}\n", hex::encode(sha2::Sha512::digest(bytes))).into_bytes()
+}
+
+/// Change a CSAF document's title (a content change that keeps it valid).
+pub fn retitle(doc: &[u8], title: &str) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(doc).unwrap();
+    v["document"]["title"] = serde_json::Value::String(title.to_string());
+    serde_json::to_vec_pretty(&v).unwrap()
+}
+
+/// Write feed files into a temp dir and load them.
+pub fn feeds(defs: &[(&str, String)]) -> (tempfile::TempDir, Vec<firmwatch::collect::FeedDef>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in defs {
+        std::fs::write(dir.path().join(format!("{name}.toml")), text).unwrap();
+    }
+    let loaded = firmwatch::collect::load_feeds(dir.path()).unwrap();
+    (dir, loaded)
+}
+
+/// Fast HTTP settings so hostile cases finish in about a second.
+pub fn fast_options() -> firmwatch::collect::SyncOptions {
+    let mut o = firmwatch::collect::SyncOptions::default();
+    o.concurrency = 16;
+    o.http.total_timeout = Duration::from_millis(1500);
+    o.http.connect_timeout = Duration::from_millis(500);
+    o.http.retries = 2;
+    o.http.backoff = Duration::from_millis(20);
+    o.http.max_retry_wait = Duration::from_secs(2);
+    o.http.max_body = 1024 * 1024;
+    o
+}
+
+pub fn report_of<'a>(
+    r: &'a firmwatch::collect::SyncReport,
+    id: &str,
+) -> &'a firmwatch::collect::FeedReport {
+    r.feeds.iter().find(|f| f.feed.as_str() == id).unwrap()
 }
