@@ -34,6 +34,8 @@ struct State {
     log: Vec<String>,
     /// Paths answered 304.
     not_modified: Vec<String>,
+    /// Wait before every reply.
+    delay: Duration,
 }
 
 #[derive(Clone)]
@@ -103,6 +105,11 @@ impl Server {
         self.state.lock().unwrap().log.clone()
     }
 
+    /// Delay every reply (to make a sync take a while).
+    pub fn set_delay(&self, d: Duration) {
+        self.state.lock().unwrap().delay = d;
+    }
+
     /// Paths answered with 304 Not Modified so far.
     pub fn not_modified(&self) -> Vec<String> {
         self.state.lock().unwrap().not_modified.clone()
@@ -136,6 +143,10 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
         .filter_map(|l| l.split_once(':'))
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("if-none-match"))
         .map(|(_, v)| v.trim().to_string());
+    let delay = st.lock().unwrap().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let reply = {
         let mut s = st.lock().unwrap();
         s.log.push(path.clone());
