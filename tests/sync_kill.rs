@@ -32,8 +32,14 @@ fn publish(server: &Server, template: &[u8], rev: usize) {
         let doc = revision(template, i, rev);
         let name = format!("k{i:03}.json");
         server.set_ok(&format!("/kill/white/2024/{name}"), doc.clone());
-        server.set_ok(&format!("/kill/white/2024/{name}.sha512"), sha512_file(&doc, &name));
-        csv.push_str(&format!("\"2024/{name}\",\"2024-01-{:02}T00:00:00Z\"\n", rev + 1));
+        server.set_ok(
+            &format!("/kill/white/2024/{name}.sha512"),
+            sha512_file(&doc, &name),
+        );
+        csv.push_str(&format!(
+            "\"2024/{name}\",\"2024-01-{:02}T00:00:00Z\"\n",
+            rev + 1
+        ));
     }
     server.set_ok("/kill/white/changes.csv", csv);
 }
@@ -54,7 +60,8 @@ fn check_consistent(store: &SledStore) {
     for (id, a) in &all {
         let i: usize = id.trim_start_matches("KILL-").parse().unwrap();
         assert!(
-            a.title == format!("document {i} revision 0") || a.title == format!("document {i} revision 1"),
+            a.title == format!("document {i} revision 0")
+                || a.title == format!("document {i} revision 1"),
             "{id}: unexpected title {:?}",
             a.title
         );
@@ -67,7 +74,10 @@ fn check_consistent(store: &SledStore) {
         for k in keys.iter().filter(|k| !k.is_empty()) {
             pairs += 1;
             let hits = store.advisories_for_vendor(k).unwrap();
-            assert!(hits.iter().any(|h| &h.id == &a.id), "{id} missing from index {k}");
+            assert!(
+                hits.iter().any(|h| h.id == a.id),
+                "{id} missing from index {k}"
+            );
         }
     }
     assert_eq!(store.index_len(), pairs, "index entries without advisory");
@@ -105,7 +115,10 @@ async fn kill_nine_at_random_moments() {
     let feeds = tempfile::tempdir().unwrap();
     std::fs::write(
         feeds.path().join("kill.toml"),
-        format!("kind = \"csaf-provider\"\nurl = \"{}\"\n", server.url("/kill/provider-metadata.json")),
+        format!(
+            "kind = \"csaf-provider\"\nurl = \"{}\"\n",
+            server.url("/kill/provider-metadata.json")
+        ),
     )
     .unwrap();
     let store_dir = tempfile::tempdir().unwrap();
@@ -113,7 +126,9 @@ async fn kill_nine_at_random_moments() {
     // How long an uninterrupted run takes, to spread the kills over it.
     publish(&server, &template, 0);
     let t0 = Instant::now();
-    let status = run_sync(feeds.path(), &store_dir.path().join("timing")).wait().unwrap();
+    let status = run_sync(feeds.path(), &store_dir.path().join("timing"))
+        .wait()
+        .unwrap();
     assert!(status.success());
     let span = t0.elapsed().as_millis() as u64;
     eprintln!("uninterrupted sync: {span} ms");
@@ -123,7 +138,9 @@ async fn kill_nine_at_random_moments() {
     let mut killed_mid_run = 0;
     for trial in 0..TRIALS {
         publish(&server, &template, trial % 2);
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let at = Duration::from_millis((seed >> 33) % (span + span / 5 + 1));
         let mut child = run_sync(feeds.path(), &store_path);
         tokio::time::sleep(at).await;
@@ -135,13 +152,22 @@ async fn kill_nine_at_random_moments() {
         let store = SledStore::open(&store_path).expect("store reopens after kill -9");
         check_consistent(&store);
     }
-    assert!(killed_mid_run >= TRIALS / 3, "only {killed_mid_run} kills landed mid-run");
+    assert!(
+        killed_mid_run >= TRIALS / 3,
+        "only {killed_mid_run} kills landed mid-run"
+    );
 
     // Converge: one uninterrupted sync vs a fresh store synced once.
     publish(&server, &template, 1);
-    assert!(run_sync(feeds.path(), &store_path).wait().unwrap().success());
+    assert!(run_sync(feeds.path(), &store_path)
+        .wait()
+        .unwrap()
+        .success());
     let fresh_path = store_dir.path().join("fresh");
-    assert!(run_sync(feeds.path(), &fresh_path).wait().unwrap().success());
+    assert!(run_sync(feeds.path(), &fresh_path)
+        .wait()
+        .unwrap()
+        .success());
     let got = content(&SledStore::open(&store_path).unwrap());
     let want = content(&SledStore::open(&fresh_path).unwrap());
     assert_eq!(got.len(), DOCS);

@@ -37,9 +37,16 @@ async fn bundled_feeds_sync_offline_then_all_unchanged() {
     let r2 = collect::sync(&store, &feeds, &opts).await;
     for f in &r2.feeds {
         assert_eq!(f.status, FeedStatus::Ok, "{f:?}");
-        assert_eq!((f.new, f.updated, f.withdrawn, f.documents_fetched), (0, 0, 0, 0), "{f:?}");
+        assert_eq!(
+            (f.new, f.updated, f.withdrawn, f.documents_fetched),
+            (0, 0, 0, 0),
+            "{f:?}"
+        );
     }
-    assert_eq!(r2.feeds.iter().map(|f| f.unchanged).sum::<usize>(), total_new);
+    assert_eq!(
+        r2.feeds.iter().map(|f| f.unchanged).sum::<usize>(),
+        total_new
+    );
 }
 
 #[tokio::test]
@@ -69,7 +76,11 @@ async fn local_dir_changes_and_removals() {
     let opts = SyncOptions::default();
     let r1 = collect::sync(&store, &feeds, &opts).await;
     let f = &r1.feeds[0];
-    assert_eq!((f.status.clone(), f.documents_fetched), (FeedStatus::Ok, 2), "{f:?}");
+    assert_eq!(
+        (f.status.clone(), f.documents_fetched),
+        (FeedStatus::Ok, 2),
+        "{f:?}"
+    );
     let n = f.new;
     assert!(n >= 2);
 
@@ -93,15 +104,28 @@ async fn local_dir_changes_and_removals() {
     assert!(f.updated >= 1, "{f:?}");
     assert_eq!(f.withdrawn, removed_ids.len(), "{f:?}");
     for id in &removed_ids {
-        let adv = store.advisory(&"local".parse().unwrap(), id).unwrap().unwrap();
-        assert!(adv.withdrawn.is_some(), "{id} kept but not marked withdrawn");
+        let adv = store
+            .advisory(&"local".parse().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert!(
+            adv.withdrawn.is_some(),
+            "{id} kept but not marked withdrawn"
+        );
     }
     let all = store.all_advisories().unwrap();
     assert!(all.iter().any(|a| a.title.starts_with("EDITED ")));
-    assert_eq!(all.len(), n, "withdrawn advisories stay in the store, marked");
+    assert_eq!(
+        all.len(),
+        n,
+        "withdrawn advisories stay in the store, marked"
+    );
 
     // --force re-reads everything and finds it unchanged.
-    let forced = SyncOptions { force: true, ..SyncOptions::default() };
+    let forced = SyncOptions {
+        force: true,
+        ..SyncOptions::default()
+    };
     let r3 = collect::sync(&store, &feeds, &forced).await;
     assert_eq!(r3.feeds[0].documents_fetched, 1);
     assert_eq!(r3.feeds[0].updated, 0);

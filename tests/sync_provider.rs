@@ -8,7 +8,8 @@ use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
 use sync_support::{feeds, report_of, retitle, sha512_file, Server};
 
-const CISA_RAW: &str = "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/IT/white/";
+const CISA_RAW: &str =
+    "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/IT/white/";
 
 fn provider_feed(url: &str) -> String {
     format!("kind = \"csaf-provider\"\nurl = \"{url}\"\n")
@@ -22,13 +23,20 @@ fn is_document(path: &str) -> bool {
 /// a provider-metadata.json (the corpus tree has none) for ROLIE and one for the directory.
 fn serve_cisa(server: &Server, corpus: &std::path::Path) {
     let base = server.url("/cisa-it/white/");
-    server.serve_dir("/cisa-it", &corpus.join("csaf/provider/cisa-it"), &|rel, b| {
-        if rel.ends_with("feed-tlp-white.json") {
-            String::from_utf8(b).unwrap().replace(CISA_RAW, &base).into_bytes()
-        } else {
-            b // documents and hash files are served byte for byte
-        }
-    });
+    server.serve_dir(
+        "/cisa-it",
+        &corpus.join("csaf/provider/cisa-it"),
+        &|rel, b| {
+            if rel.ends_with("feed-tlp-white.json") {
+                String::from_utf8(b)
+                    .unwrap()
+                    .replace(CISA_RAW, &base)
+                    .into_bytes()
+            } else {
+                b // documents and hash files are served byte for byte
+            }
+        },
+    );
     let rolie = serde_json::json!({
         "canonical_url": server.url("/cisa-it/rolie-metadata.json"),
         "metadata_version": "2.0", "role": "csaf_provider", "last_updated": "2024-10-24T00:00:00Z",
@@ -51,7 +59,10 @@ async fn cisa_it_rolie_first_second_and_changed() {
     let corpus = corpus_or_skip!();
     let server = Server::start().await;
     serve_cisa(&server, &corpus);
-    let (_d, defs) = feeds(&[("cisa-it", provider_feed(&server.url("/cisa-it/rolie-metadata.json")))]);
+    let (_d, defs) = feeds(&[(
+        "cisa-it",
+        provider_feed(&server.url("/cisa-it/rolie-metadata.json")),
+    )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
     let opts = sync_support::fast_options();
@@ -66,19 +77,42 @@ async fn cisa_it_rolie_first_second_and_changed() {
     let ids: Vec<&str> = all.iter().map(|a| a.id.as_str()).collect();
     assert!(ids.contains(&"VA-24-201-01"), "{ids:?}");
     // Every document's .sha512 was fetched (ref: "hash", quirk 20) and checked.
-    assert_eq!(server.requests().iter().filter(|p| p.ends_with(".sha512")).count(), 4);
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|p| p.ends_with(".sha512"))
+            .count(),
+        4
+    );
 
     server.clear_log();
     let r2 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r2, "cisa-it");
-    assert_eq!((f.status.clone(), f.new, f.updated, f.unchanged), (FeedStatus::Ok, 0, 0, 4), "{f:?}");
-    let docs: Vec<String> = server.requests().into_iter().filter(|p| is_document(p)).collect();
+    assert_eq!(
+        (f.status.clone(), f.new, f.updated, f.unchanged),
+        (FeedStatus::Ok, 0, 0, 4),
+        "{f:?}"
+    );
+    let docs: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|p| is_document(p))
+        .collect();
     assert!(docs.is_empty(), "second sync requested documents: {docs:?}");
-    assert_eq!(server.requests().len(), 2, "metadata + feed only: {:?}", server.requests());
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "metadata + feed only: {:?}",
+        server.requests()
+    );
 
     // Change one document, its hash file and its ROLIE `updated`.
     let doc_path = corpus.join("csaf/provider/cisa-it/white/2024/va-24-201-01.json");
-    let changed = retitle(&std::fs::read(&doc_path).unwrap(), "Retitled by the provider");
+    let changed = retitle(
+        &std::fs::read(&doc_path).unwrap(),
+        "Retitled by the provider",
+    );
     server.set_ok("/cisa-it/white/2024/va-24-201-01.json", changed.clone());
     server.set_ok(
         "/cisa-it/white/2024/va-24-201-01.json.sha512",
@@ -95,22 +129,43 @@ async fn cisa_it_rolie_first_second_and_changed() {
             e["updated"] = "2024-11-01T00:00:00Z".into();
         }
     }
-    server.set_ok("/cisa-it/white/cisa-csaf-it-feed-tlp-white.json", feed.to_string());
+    server.set_ok(
+        "/cisa-it/white/cisa-csaf-it-feed-tlp-white.json",
+        feed.to_string(),
+    );
     server.clear_log();
     let r3 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r3, "cisa-it");
-    assert_eq!((f.status.clone(), f.new, f.updated, f.unchanged), (FeedStatus::Ok, 0, 1, 3), "{f:?}");
+    assert_eq!(
+        (f.status.clone(), f.new, f.updated, f.unchanged),
+        (FeedStatus::Ok, 0, 1, 3),
+        "{f:?}"
+    );
     // Only the changed document is downloaded. The listing changed, so the entry at the checkpoint
     // (within the overlap window) is revalidated too, and answered 304 without a body.
-    let docs: Vec<String> = server.requests().into_iter().filter(|p| is_document(p)).collect();
-    let downloaded: Vec<&String> = docs.iter().filter(|p| !server.not_modified().contains(p)).collect();
-    assert_eq!(downloaded, vec!["/cisa-it/white/2024/va-24-201-01.json"], "{docs:?}");
+    let docs: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|p| is_document(p))
+        .collect();
+    let downloaded: Vec<&String> = docs
+        .iter()
+        .filter(|p| !server.not_modified().contains(p))
+        .collect();
+    assert_eq!(
+        downloaded,
+        vec!["/cisa-it/white/2024/va-24-201-01.json"],
+        "{docs:?}"
+    );
     assert_eq!(
         server.not_modified(),
         vec!["/cisa-it/white/2024/va-24-254-02.json".to_string()]
     );
     let a = store
-        .advisory(&"cisa-it".parse().unwrap(), &"VA-24-201-01".parse().unwrap())
+        .advisory(
+            &"cisa-it".parse().unwrap(),
+            &"VA-24-201-01".parse().unwrap(),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(a.title, "Retitled by the provider");
@@ -121,32 +176,55 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
     let corpus = corpus_or_skip!();
     let server = Server::start().await;
     serve_cisa(&server, &corpus);
-    let (_d, defs) = feeds(&[("cisa-dir", provider_feed(&server.url("/cisa-it/dir-metadata.json")))]);
+    let (_d, defs) = feeds(&[(
+        "cisa-dir",
+        provider_feed(&server.url("/cisa-it/dir-metadata.json")),
+    )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
     let opts = sync_support::fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-dir");
     assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 4), "{f:?}");
-    assert!(server.requests().contains(&"/cisa-it/white/changes.csv".to_string()));
+    assert!(server
+        .requests()
+        .contains(&"/cisa-it/white/changes.csv".to_string()));
     // The checkpoint is the newest changes.csv time even though the file is not sorted (quirk 21).
-    let st = store.feed_state(&"cisa-dir".parse().unwrap()).unwrap().unwrap();
-    assert_eq!(st.checkpoint.unwrap().to_rfc3339(), "2024-10-03T16:03:00+00:00");
+    let st = store
+        .feed_state(&"cisa-dir".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        st.checkpoint.unwrap().to_rfc3339(),
+        "2024-10-03T16:03:00+00:00"
+    );
     server.clear_log();
     let r2 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r2, "cisa-dir").unchanged, 4);
-    let docs: Vec<String> = server.requests().into_iter().filter(|p| is_document(p)).collect();
+    let docs: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|p| is_document(p))
+        .collect();
     assert!(docs.is_empty(), "{docs:?}");
 
     // A document removed from changes.csv is marked withdrawn, not silently kept.
-    let csv = std::fs::read_to_string(corpus.join("csaf/provider/cisa-it/white/changes.csv")).unwrap();
-    let kept: String = csv.lines().filter(|l| !l.contains("va-24-262-01")).map(|l| format!("{l}\n")).collect();
+    let csv =
+        std::fs::read_to_string(corpus.join("csaf/provider/cisa-it/white/changes.csv")).unwrap();
+    let kept: String = csv
+        .lines()
+        .filter(|l| !l.contains("va-24-262-01"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     server.set_ok("/cisa-it/white/changes.csv", kept);
     let r3 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r3, "cisa-dir");
     assert_eq!((f.withdrawn, f.unchanged), (1, 3), "{f:?}");
     let a = store
-        .advisory(&"cisa-dir".parse().unwrap(), &"VA-24-262-01".parse().unwrap())
+        .advisory(
+            &"cisa-dir".parse().unwrap(),
+            &"VA-24-262-01".parse().unwrap(),
+        )
         .unwrap()
         .unwrap();
     assert!(a.withdrawn.is_some());
@@ -171,17 +249,27 @@ async fn gocsaf_rolie_and_directory_providers() {
         ("/gocsaf-dir", "gocsaf-simple-directory-provider"),
     ] {
         let base = server.url(prefix);
-        server.serve_dir(prefix, &corpus.join("csaf/provider").join(dir), &|rel, b| {
-            if rel == "provider-metadata.json" || rel.ends_with("feed.json") {
-                gocsaf(b, &base)
-            } else {
-                b
-            }
-        });
+        server.serve_dir(
+            prefix,
+            &corpus.join("csaf/provider").join(dir),
+            &|rel, b| {
+                if rel == "provider-metadata.json" || rel.ends_with("feed.json") {
+                    gocsaf(b, &base)
+                } else {
+                    b
+                }
+            },
+        );
     }
     let (_d, defs) = feeds(&[
-        ("go-rolie", provider_feed(&server.url("/gocsaf-rolie/provider-metadata.json"))),
-        ("go-dir", provider_feed(&server.url("/gocsaf-dir/provider-metadata.json"))),
+        (
+            "go-rolie",
+            provider_feed(&server.url("/gocsaf-rolie/provider-metadata.json")),
+        ),
+        (
+            "go-dir",
+            provider_feed(&server.url("/gocsaf-dir/provider-metadata.json")),
+        ),
     ]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
@@ -193,7 +281,10 @@ async fn gocsaf_rolie_and_directory_providers() {
     }
     let reqs = server.requests();
     // The entry's self link wins over the broken content.src (quirk 23).
-    assert!(reqs.contains(&"/gocsaf-rolie/white/avendor-advisory-0004.json".to_string()), "{reqs:?}");
+    assert!(
+        reqs.contains(&"/gocsaf-rolie/white/avendor-advisory-0004.json".to_string()),
+        "{reqs:?}"
+    );
     assert!(!reqs.contains(&"/gocsaf-rolie/avendor-advisory-0004.json".to_string()));
     // The file missing from index.txt / changes.csv is not fetched.
     assert!(!reqs.iter().any(|p| p.contains("not-listed")), "{reqs:?}");
@@ -202,6 +293,10 @@ async fn gocsaf_rolie_and_directory_providers() {
     for id in ["go-rolie", "go-dir"] {
         assert_eq!(report_of(&r2, id).unchanged, 1);
     }
-    let docs: Vec<String> = server.requests().into_iter().filter(|p| is_document(p)).collect();
+    let docs: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|p| is_document(p))
+        .collect();
     assert!(docs.is_empty(), "{docs:?}");
 }

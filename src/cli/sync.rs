@@ -76,7 +76,15 @@ fn table(report: &SyncReport) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     t.set_header(vec![
-        "feed", "kind", "status", "new", "updated", "unchanged", "withdrawn", "data age", "reason",
+        "feed",
+        "kind",
+        "status",
+        "new",
+        "updated",
+        "unchanged",
+        "withdrawn",
+        "data age",
+        "reason",
     ]);
     for f in &report.feeds {
         let status = match f.status {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::feed::FeedKind;
 use super::http::{sha256_hex, Fetched};
-use super::provider::{parse_index, resolve_entry, verify_hash_text};
+use super::provider::{parse_index, resolve_entry, verify_hash_text, ListingEntry};
 use super::sync::{CollectCtx, Collected, Doc, FeedError};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FeedError + '_ {
@@ -63,7 +63,7 @@ fn rel(root: &Path, p: &Path) -> String {
 }
 
 /// The documents of a local CSAF folder per its `changes.csv` / `index.txt`, if it has one.
-fn csaf_listing(root: &Path) -> Result<Option<Vec<(String, Option<chrono::DateTime<chrono::Utc>>)>>, FeedError> {
+fn csaf_listing(root: &Path) -> Result<Option<Vec<ListingEntry>>, FeedError> {
     let root_name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
     for name in ["changes.csv", "index.txt"] {
         let p = root.join(name);
@@ -85,7 +85,11 @@ fn csaf_listing(root: &Path) -> Result<Option<Vec<(String, Option<chrono::DateTi
 }
 
 /// Collect a local folder.
-pub fn collect_local(ctx: &CollectCtx<'_>, root: &Path, kind: FeedKind) -> Result<Collected, FeedError> {
+pub fn collect_local(
+    ctx: &CollectCtx<'_>,
+    root: &Path,
+    kind: FeedKind,
+) -> Result<Collected, FeedError> {
     if !root.is_dir() {
         return Err(FeedError::Io {
             path: root.to_path_buf(),
@@ -97,7 +101,7 @@ pub fn collect_local(ctx: &CollectCtx<'_>, root: &Path, kind: FeedKind) -> Resul
     } else {
         None
     };
-    let files: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = match listing {
+    let files: Vec<ListingEntry> = match listing {
         Some(l) => l,
         None => {
             let mut paths = Vec::new();

@@ -209,22 +209,23 @@ pub fn parse_schedule(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(n * secs))
 }
 
-type Problem = (String, Option<Range<usize>>);
+/// One validation problem: message and byte span in the file (if known).
+pub type Problem = (String, Option<Range<usize>>);
 
 /// Validate one feed file's text. `dir` resolves relative paths. Pure apart from nothing: no I/O.
-pub fn parse_feed(
-    text: &str,
-    file: &Path,
-    dir: &Path,
-) -> Result<FeedDef, Vec<(String, Option<Range<usize>>)>> {
-    let raw: RawFeed = toml::from_str(text).map_err(|e| vec![(e.message().to_string(), e.span())])?;
+pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Problem>> {
+    let raw: RawFeed =
+        toml::from_str(text).map_err(|e| vec![(e.message().to_string(), e.span())])?;
     let mut problems: Vec<Problem> = Vec::new();
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let id = match &raw.id {
-        Some(id) => id.get_ref().parse::<FeedId>().map_err(|e| (e.to_string(), Some(id.span()))),
+        Some(id) => id
+            .get_ref()
+            .parse::<FeedId>()
+            .map_err(|e| (e.to_string(), Some(id.span()))),
         None => stem
             .parse::<FeedId>()
             .map_err(|e| (format!("no `id` and the file name is not one: {e}"), None)),
@@ -246,7 +247,10 @@ pub fn parse_feed(
             Ok(url) if matches!(url.scheme(), "http" | "https") => Some(FeedLocation::Url(url)),
             Ok(url) => {
                 problems.push((
-                    format!("only http and https URLs are fetched, not `{}:`", url.scheme()),
+                    format!(
+                        "only http and https URLs are fetched, not `{}:`",
+                        url.scheme()
+                    ),
                     Some(u.span()),
                 ));
                 None
@@ -265,7 +269,10 @@ pub fn parse_feed(
             }))
         }
         (Some(_), Some(p)) => {
-            problems.push(("give either `url` or `path`, not both".into(), Some(p.span())));
+            problems.push((
+                "give either `url` or `path`, not both".into(),
+                Some(p.span()),
+            ));
             None
         }
         (None, None) => {
@@ -291,13 +298,16 @@ pub fn parse_feed(
             Duration::from_secs(6 * 3600)
         }),
     };
-    let scheme = raw.scheme.as_ref().and_then(|s| match s.get_ref().parse::<Scheme>() {
-        Ok(sc) => Some(sc),
-        Err(e) => {
-            problems.push((format!("unknown version scheme: {e}"), Some(s.span())));
-            None
-        }
-    });
+    let scheme = raw
+        .scheme
+        .as_ref()
+        .and_then(|s| match s.get_ref().parse::<Scheme>() {
+            Ok(sc) => Some(sc),
+            Err(e) => {
+                problems.push((format!("unknown version scheme: {e}"), Some(s.span())));
+                None
+            }
+        });
     if kind == Some(FeedKind::Html) && raw.html.is_none() {
         problems.push((
             "an `html` feed needs an `[html]` table of CSS selectors".into(),
@@ -305,7 +315,14 @@ pub fn parse_feed(
         ));
     }
     if let Some(h) = &raw.html {
-        for (name, sel) in [("title", Some(&h.title)), ("id", Some(&h.id)), ("item", h.item.as_ref()), ("date", h.date.as_ref()), ("products", h.products.as_ref()), ("versions", h.versions.as_ref())] {
+        for (name, sel) in [
+            ("title", Some(&h.title)),
+            ("id", Some(&h.id)),
+            ("item", h.item.as_ref()),
+            ("date", h.date.as_ref()),
+            ("products", h.products.as_ref()),
+            ("versions", h.versions.as_ref()),
+        ] {
             if let Some(sel) = sel {
                 if let Err(e) = scraper::Selector::parse(sel) {
                     problems.push((format!("invalid CSS selector in html.{name}: {e}"), None));
@@ -370,11 +387,15 @@ pub fn load_feeds(dir: &Path) -> Result<Vec<FeedDef>, FeedDefError> {
         match parse_feed(&text, &path, dir) {
             Ok(def) => {
                 if let Some(prev) = feeds.iter().find(|f| f.id == def.id) {
-                    diags.push(Diagnostic::error().with_message(format!(
-                        "feed id `{}` is defined twice (also in {})",
-                        def.id,
-                        prev.file.display()
-                    )).with_labels(vec![Label::primary(fid, 0..0)]));
+                    diags.push(
+                        Diagnostic::error()
+                            .with_message(format!(
+                                "feed id `{}` is defined twice (also in {})",
+                                def.id,
+                                prev.file.display()
+                            ))
+                            .with_labels(vec![Label::primary(fid, 0..0)]),
+                    );
                 } else {
                     feeds.push(def);
                 }
@@ -421,7 +442,10 @@ mod tests {
     fn minimal_local_feed_resolves_against_dir() {
         let f = parse("kind = \"native-dir\"\npath = \"native\"\n").unwrap();
         assert_eq!(f.id.as_str(), "x");
-        assert_eq!(f.location, FeedLocation::Path(PathBuf::from("/f/feeds/native")));
+        assert_eq!(
+            f.location,
+            FeedLocation::Path(PathBuf::from("/f/feeds/native"))
+        );
         assert_eq!(f.schedule, Duration::from_secs(6 * 3600));
         assert!(f.enabled);
     }
@@ -453,7 +477,10 @@ mod tests {
     #[test]
     fn unknown_field_is_rejected() {
         let problems = parse("kind = \"nvd\"\nurl = \"https://x/\"\nrate = 5\n").unwrap_err();
-        assert!(problems[0].0.contains("unknown field `rate`"), "{problems:?}");
+        assert!(
+            problems[0].0.contains("unknown field `rate`"),
+            "{problems:?}"
+        );
         assert!(problems[0].1.is_some());
     }
 
@@ -482,11 +509,21 @@ mod tests {
     #[test]
     fn load_reports_every_file_and_duplicates() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.toml"), "id = \"same\"\nkind = \"native-dir\"\npath = \"n\"\n").unwrap();
-        std::fs::write(dir.path().join("b.toml"), "id = \"same\"\nkind = \"native-dir\"\npath = \"n\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("a.toml"),
+            "id = \"same\"\nkind = \"native-dir\"\npath = \"n\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b.toml"),
+            "id = \"same\"\nkind = \"native-dir\"\npath = \"n\"\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("c.toml"), "kind = \"rss\"\npath = \"n\"\n").unwrap();
         let err = load_feeds(dir.path()).unwrap_err();
-        let FeedDefError::Invalid { count, rendered } = err else { panic!() };
+        let FeedDefError::Invalid { count, rendered } = err else {
+            panic!()
+        };
         assert_eq!(count, 2, "{rendered}");
         assert!(rendered.contains("defined twice"), "{rendered}");
         assert!(rendered.contains("c.toml:2:8"), "{rendered}");

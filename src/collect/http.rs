@@ -133,7 +133,12 @@ pub fn parse_retry_after(v: &str, now: DateTime<Utc>) -> Option<Duration> {
 
 /// The wait before retry number `attempt` (0-based): `Retry-After` if given, else exponential
 /// backoff; never more than `cap`.
-pub fn retry_delay(attempt: u32, asked: Option<Duration>, base: Duration, cap: Duration) -> Duration {
+pub fn retry_delay(
+    attempt: u32,
+    asked: Option<Duration>,
+    base: Duration,
+    cap: Duration,
+) -> Duration {
     let backoff = base.saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX));
     asked.unwrap_or(backoff).min(cap)
 }
@@ -203,7 +208,8 @@ impl HttpClient {
             url: url.to_string(),
             kind,
         };
-        let parsed = url::Url::parse(url).map_err(|e| err(HttpErrorKind::Transport(e.to_string())))?;
+        let parsed =
+            url::Url::parse(url).map_err(|e| err(HttpErrorKind::Transport(e.to_string())))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(err(HttpErrorKind::Scheme));
         }
@@ -237,7 +243,12 @@ impl HttpClient {
             if attempt >= self.config.retries {
                 return Err(err(last_err));
             }
-            let wait = retry_delay(attempt, asked, self.config.backoff, self.config.max_retry_wait);
+            let wait = retry_delay(
+                attempt,
+                asked,
+                self.config.backoff,
+                self.config.max_retry_wait,
+            );
             tracing::debug!(url, attempt, ?wait, "retrying after {last_err}");
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -309,7 +320,10 @@ mod tests {
             h,
             vec![
                 ("if-none-match", "\"abc\"".to_string()),
-                ("if-modified-since", "Tue, 21 Apr 2020 16:00:00 GMT".to_string())
+                (
+                    "if-modified-since",
+                    "Tue, 21 Apr 2020 16:00:00 GMT".to_string()
+                )
             ]
         );
         assert!(conditional_headers(Some(&Validators::default())).is_empty());
@@ -337,13 +351,19 @@ mod tests {
             parse_retry_after("Tue, 21 Apr 2020 16:00:30 GMT", now),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(parse_retry_after("Tue, 21 Apr 2020 15:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Tue, 21 Apr 2020 15:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         let base = Duration::from_millis(100);
         let cap = Duration::from_secs(1);
         assert_eq!(retry_delay(0, None, base, cap), base);
         assert_eq!(retry_delay(2, None, base, cap), Duration::from_millis(400));
         assert_eq!(retry_delay(9, None, base, cap), cap);
-        assert_eq!(retry_delay(0, Some(Duration::from_secs(3600)), base, cap), cap);
+        assert_eq!(
+            retry_delay(0, Some(Duration::from_secs(3600)), base, cap),
+            cap
+        );
     }
 }

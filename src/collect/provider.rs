@@ -25,8 +25,11 @@ use url::Url;
 use super::http::{sha256_hex, Fetched, HttpErrorKind};
 use super::sync::{CollectCtx, Collected, Doc, FeedError};
 
+/// One listing entry: a path (or URL) and its listed timestamp, if any.
+pub type ListingEntry = (String, Option<DateTime<Utc>>);
+
 /// Parse a `changes.csv` (`name` ends in `.csv`) or `index.txt` into (entry, timestamp) pairs.
-pub fn parse_index(name: &str, text: &str) -> Result<Vec<(String, Option<DateTime<Utc>>)>, String> {
+pub fn parse_index(name: &str, text: &str) -> Result<Vec<ListingEntry>, String> {
     let mut out = Vec::new();
     if name.ends_with(".csv") {
         let mut rdr = csv::ReaderBuilder::new()
@@ -204,7 +207,8 @@ async fn fetch_document(
         }
     }
     if !verified {
-        out.warnings.push(format!("{url}: no hash file, integrity not checked"));
+        out.warnings
+            .push(format!("{url}: no hash file, integrity not checked"));
     }
     out.changed.push(Doc {
         location: url,
@@ -243,7 +247,7 @@ async fn collect_directory_into(
     let base = dir_url(dir);
     let dir_name = base
         .path_segments()
-        .and_then(|s| s.filter(|x| !x.is_empty()).next_back())
+        .and_then(|mut s| s.rfind(|x| !x.is_empty()))
         .unwrap_or("")
         .to_string();
     let mut listing = None;
@@ -282,8 +286,14 @@ async fn collect_directory_into(
             continue;
         }
         let hashes = vec![
-            join(&url, &format!("{}.sha512", url.path().rsplit('/').next().unwrap_or("")))?,
-            join(&url, &format!("{}.sha256", url.path().rsplit('/').next().unwrap_or("")))?,
+            join(
+                &url,
+                &format!("{}.sha512", url.path().rsplit('/').next().unwrap_or("")),
+            )?,
+            join(
+                &url,
+                &format!("{}.sha256", url.path().rsplit('/').next().unwrap_or("")),
+            )?,
         ];
         let w = Wanted {
             url,
@@ -297,7 +307,9 @@ async fn collect_directory_into(
 }
 
 fn link_rel(l: &Value) -> Option<&str> {
-    l.get("rel").or_else(|| l.get("ref")).and_then(Value::as_str)
+    l.get("rel")
+        .or_else(|| l.get("ref"))
+        .and_then(Value::as_str)
 }
 
 fn parse_time(v: Option<&Value>) -> Option<DateTime<Utc>> {
@@ -370,7 +382,10 @@ async fn collect_rolie(
 }
 
 /// A provider from its `provider-metadata.json`.
-pub async fn collect_provider(ctx: &CollectCtx<'_>, meta_url: &Url) -> Result<Collected, FeedError> {
+pub async fn collect_provider(
+    ctx: &CollectCtx<'_>,
+    meta_url: &Url,
+) -> Result<Collected, FeedError> {
     let mut out = Collected::default();
     let url = meta_url.to_string();
     let bytes = match ctx.http.get(&url, None).await? {
@@ -393,7 +408,10 @@ pub async fn collect_provider(ctx: &CollectCtx<'_>, meta_url: &Url) -> Result<Co
         if let Some(feeds) = d.pointer("/rolie/feeds").and_then(Value::as_array) {
             for f in feeds {
                 if let Some(u) = f.get("url").and_then(Value::as_str) {
-                    let tlp = f.get("tlp_label").and_then(Value::as_str).map(str::to_string);
+                    let tlp = f
+                        .get("tlp_label")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
                     rolie.push((join(meta_url, u)?, tlp));
                 }
             }
@@ -428,7 +446,11 @@ mod tests {
 
     #[test]
     fn changes_csv_quoted_and_unquoted() {
-        let q = parse_index("changes.csv", "\"a/b.json\",\"2020-01-01T00:00:00+00:00\"\n").unwrap();
+        let q = parse_index(
+            "changes.csv",
+            "\"a/b.json\",\"2020-01-01T00:00:00+00:00\"\n",
+        )
+        .unwrap();
         assert_eq!(q[0].0, "a/b.json");
         assert!(q[0].1.is_some());
         let u = parse_index(
@@ -439,15 +461,24 @@ mod tests {
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].1.unwrap().to_rfc3339(), "2024-10-03T16:03:00+00:00");
         let i = parse_index("index.txt", "a.json\n# c\n\n b.json \n").unwrap();
-        assert_eq!(i.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["a.json", "b.json"]);
+        assert_eq!(
+            i.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["a.json", "b.json"]
+        );
     }
 
     #[test]
     fn entries_relative_to_repo_root_are_cut_at_the_directory() {
-        assert_eq!(resolve_entry("white", "csaf_files/IT/white/2024/x.json"), "2024/x.json");
+        assert_eq!(
+            resolve_entry("white", "csaf_files/IT/white/2024/x.json"),
+            "2024/x.json"
+        );
         assert_eq!(resolve_entry("white", "2024/x.json"), "2024/x.json");
         assert_eq!(resolve_entry("white", "./x.json"), "x.json");
-        assert_eq!(resolve_entry("white", "https://h/white/x.json"), "https://h/white/x.json");
+        assert_eq!(
+            resolve_entry("white", "https://h/white/x.json"),
+            "https://h/white/x.json"
+        );
     }
 
     #[test]
@@ -458,7 +489,10 @@ mod tests {
         verify_hash_text("u", &format!("{h256}  x.json\n"), body).unwrap();
         verify_hash_text("u", &h512.to_uppercase(), body).unwrap();
         let err = verify_hash_text("http://h/x.json", &h256, b"other").unwrap_err();
-        assert!(err.to_string().contains("http://h/x.json: sha256 mismatch"), "{err}");
+        assert!(
+            err.to_string().contains("http://h/x.json: sha256 mismatch"),
+            "{err}"
+        );
         assert!(verify_hash_text("u", "zz", body).is_err());
     }
 }

@@ -352,7 +352,8 @@ async fn run_feed<S: Store>(
             failed.last_error_at = Some(now);
             let mut r = failed_report(feed, Some(&state), msg);
             if let Err(e) = store.save_feed_state(&feed.id, &failed) {
-                r.warnings.push(format!("could not record the failure: {}", chain(&e)));
+                r.warnings
+                    .push(format!("could not record the failure: {}", chain(&e)));
             }
             r
         }
@@ -461,10 +462,7 @@ fn commit<S: Store>(
         .values()
         .flat_map(|d| d.advisories.iter())
         .collect();
-    let withdrawn: Vec<AdvisoryId> = before
-        .difference(&still)
-        .map(|id| (*id).clone())
-        .collect();
+    let withdrawn: Vec<AdvisoryId> = before.difference(&still).map(|id| (*id).clone()).collect();
     let list: Vec<Advisory> = advisories.into_values().collect();
     let put = store.put_advisories(&feed.id, &list)?;
     report.new += put.new;

@@ -57,7 +57,10 @@ fn put_counts_new_updated_unchanged_by_content() {
     let b2 = advisory("f1", "A-2", &["NetApp"], "two, revised");
     let s = store.put_advisories(&f, &[a.clone(), b2.clone()]).unwrap();
     assert_eq!((s.new, s.updated, s.unchanged), (0, 1, 1));
-    assert_eq!(store.advisory(&f, &b.id).unwrap().unwrap().title, "two, revised");
+    assert_eq!(
+        store.advisory(&f, &b.id).unwrap().unwrap().title,
+        "two, revised"
+    );
     assert_eq!(store.all_advisories().unwrap().len(), 2);
 }
 
@@ -90,7 +93,7 @@ fn withdrawn_is_marked_not_removed() {
     let store = SledStore::open(dir.path()).unwrap();
     let f = feed("f1");
     let a = advisory("f1", "A-1", &["Dell"], "one");
-    store.put_advisories(&f, &[a.clone()]).unwrap();
+    store.put_advisories(&f, std::slice::from_ref(&a)).unwrap();
     let when = Utc::now();
     store
         .mark_withdrawn(&f, &[a.id.clone(), "NOT-THERE".parse().unwrap()], when)
@@ -101,9 +104,16 @@ fn withdrawn_is_marked_not_removed() {
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
     // A second mark keeps the first date.
     store
-        .mark_withdrawn(&f, &[a.id.clone()], when + chrono::Duration::days(1))
+        .mark_withdrawn(
+            &f,
+            std::slice::from_ref(&a.id),
+            when + chrono::Duration::days(1),
+        )
         .unwrap();
-    assert_eq!(store.advisory(&f, &a.id).unwrap().unwrap().withdrawn, Some(when));
+    assert_eq!(
+        store.advisory(&f, &a.id).unwrap().unwrap().withdrawn,
+        Some(when)
+    );
 }
 
 #[test]
@@ -159,8 +169,10 @@ fn newer_schema_is_refused_and_state_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = SledStore::open(dir.path()).unwrap();
-        let mut st = FeedState::default();
-        st.checkpoint = Some(Utc::now());
+        let mut st = FeedState {
+            checkpoint: Some(Utc::now()),
+            ..FeedState::default()
+        };
         st.documents.insert(
             "a.json".into(),
             DocState {
@@ -177,7 +189,9 @@ fn newer_schema_is_refused_and_state_round_trips() {
     {
         let store = SledStore::open(dir.path()).unwrap();
         assert!(store.feed_state(&feed("f1")).unwrap().is_some());
-        store.set_schema_version_for_tests(SCHEMA_VERSION + 1).unwrap();
+        store
+            .set_schema_version_for_tests(SCHEMA_VERSION + 1)
+            .unwrap();
     }
     let err = SledStore::open(dir.path()).unwrap_err();
     assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));

@@ -57,7 +57,9 @@ impl Server {
         let st = state.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let st = st.clone();
                 tokio::spawn(async move {
                     let _ = handle(sock, st).await;
@@ -72,7 +74,11 @@ impl Server {
     }
 
     pub fn set(&self, path: &str, replies: Vec<Reply>) {
-        self.state.lock().unwrap().routes.insert(path.to_string(), replies);
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), replies);
         self.state.lock().unwrap().hits.remove(path);
     }
 
@@ -95,8 +101,15 @@ impl Server {
         let mut files = Vec::new();
         walk(dir, &mut files);
         for f in files {
-            let rel = f.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
-            self.set_ok(&format!("{prefix}/{rel}"), edit(&rel, std::fs::read(&f).unwrap()));
+            let rel = f
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            self.set_ok(
+                &format!("{prefix}/{rel}"),
+                edit(&rel, std::fs::read(&f).unwrap()),
+            );
         }
     }
 
@@ -152,12 +165,13 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
         s.log.push(path.clone());
         let hit = *s.hits.get(&path).unwrap_or(&0);
         s.hits.insert(path.clone(), hit + 1);
-        s.routes
-            .get(&path)
-            .map(|r| r[hit.min(r.len() - 1)].clone())
+        s.routes.get(&path).map(|r| r[hit.min(r.len() - 1)].clone())
     };
     let write = |status: u16, headers: &[(String, String)], body: &[u8]| {
-        let mut out = format!("HTTP/1.1 {status} X\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+        let mut out = format!(
+            "HTTP/1.1 {status} X\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
         for (k, v) in headers {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -172,35 +186,44 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
             let tag = etag(&body);
             if inm.as_deref() == Some(tag.as_str()) {
                 st.lock().unwrap().not_modified.push(path.clone());
-                sock.write_all(&write(304, &[("etag".into(), tag)], b"")).await?
+                sock.write_all(&write(304, &[("etag".into(), tag)], b""))
+                    .await?
             } else {
-                sock.write_all(&write(200, &[("etag".into(), tag)], &body)).await?
+                sock.write_all(&write(200, &[("etag".into(), tag)], &body))
+                    .await?
             }
         }
         Some(Reply::Status(code, headers, body)) => {
             sock.write_all(&write(code, &headers, &body)).await?
         }
         Some(Reply::Truncated { declared, body }) => {
-            let h = format!("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: {declared}\r\n\r\n");
+            let h = format!(
+                "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: {declared}\r\n\r\n"
+            );
             sock.write_all(h.as_bytes()).await?;
             sock.write_all(&body).await?;
             sock.shutdown().await?;
         }
         Some(Reply::Slow) => {
-            sock.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n")
-                .await?;
+            sock.write_all(
+                b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n",
+            )
+            .await?;
             loop {
                 sock.write_all(b"1\r\nx\r\n").await?;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
         Some(Reply::Huge(n)) => {
-            sock.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n")
-                .await?;
+            sock.write_all(
+                b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n",
+            )
+            .await?;
             let chunk = vec![b'x'; 8192];
             let mut sent = 0;
             while sent < n {
-                sock.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await?;
+                sock.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                    .await?;
                 sock.write_all(&chunk).await?;
                 sock.write_all(b"\r\n").await?;
                 sent += chunk.len();
@@ -235,8 +258,10 @@ pub fn feeds(defs: &[(&str, String)]) -> (tempfile::TempDir, Vec<firmwatch::coll
 
 /// Fast HTTP settings so hostile cases finish in about a second.
 pub fn fast_options() -> firmwatch::collect::SyncOptions {
-    let mut o = firmwatch::collect::SyncOptions::default();
-    o.concurrency = 16;
+    let mut o = firmwatch::collect::SyncOptions {
+        concurrency: 16,
+        ..Default::default()
+    };
     o.http.total_timeout = Duration::from_millis(1500);
     o.http.connect_timeout = Duration::from_millis(500);
     o.http.retries = 2;
