@@ -61,6 +61,7 @@ async fn hostile_servers_fail_their_feed_only() {
         "hash-mismatch",
         "invalid-json",
         "truncated",
+        "gzip-bomb",
         "healthy",
     ];
     for c in cases {
@@ -149,6 +150,13 @@ async fn hostile_servers_fail_their_feed_only() {
             body: changed[..100].to_vec(),
         }],
     );
+    // 64 KiB on the wire, 8 MiB once decoded: the cap applies to the decoded body.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &vec![b' '; 8 * 1024 * 1024]).unwrap();
+    let gz = gz.finish().unwrap();
+    assert!(gz.len() < 64 * 1024);
+    let enc = vec![("content-encoding".to_string(), "gzip".to_string())];
+    server.set(&doc("gzip-bomb"), vec![Reply::Status(200, enc, gz)]);
     server.set_ok(&doc("healthy"), changed.clone());
     server.set_ok(&hash("healthy"), ok_hash.clone());
 
@@ -168,6 +176,7 @@ async fn hostile_servers_fail_their_feed_only() {
         ("hash-mismatch", "sha512 mismatch"),
         ("invalid-json", "not valid JSON"),
         ("truncated", "truncated"),
+        ("gzip-bomb", "body larger than"),
     ];
     for (case, what) in expect_fail {
         let f = report_of(&r2, case);

@@ -8,7 +8,7 @@
 //! | `meta` | `schema_version` | `u32` big-endian: the store layout version ([`SCHEMA_VERSION`]) |
 //! | `advisories` | `feed/advisory-id` | [`Advisory`] |
 //! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
-//! | `feeds` | `feed` | [`FeedState`] |
+//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] (bulk: checkpoint, validators, documents) / its last success and error |
 //! | `findings` | reserved for the notifier (findings already seen, by stable finding key) | |
 //! | `outbox` | reserved for the notifier (notifications waiting to be sent) | |
 //!
@@ -149,6 +149,17 @@ pub struct FeedState {
     /// Number of advisories the feed held after its last successful sync.
     #[serde(default)]
     pub advisory_count: usize,
+}
+
+/// The frequently rewritten part of a [`FeedState`], stored apart from the bulky part.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct FeedSeen {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_success: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_error_at: Option<DateTime<Utc>>,
 }
 
 /// The persistence interface used by sync, the matcher and the notifier.
@@ -321,6 +332,11 @@ impl SledStore {
         self.flush()
     }
 
+    /// Bytes the store occupies on disk (sled's own count).
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(io("size on disk"))
+    }
+
     /// Number of keys in the vendor index (tests and diagnostics).
     pub fn index_len(&self) -> usize {
         self.index.len()
@@ -438,16 +454,49 @@ impl Store for SledStore {
 
     fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
         let key = feed.as_str();
-        match self.feeds.get(key.as_bytes()).map_err(io(key))? {
-            Some(v) => decode(key, &v).map(Some),
-            None => Ok(None),
+        let Some(v) = self.feeds.get(key.as_bytes()).map_err(io(key))? else {
+            return Ok(None);
+        };
+        let mut state: FeedState = decode(key, &v)?;
+        let seen_key = format!("{key}\0seen");
+        if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            let seen: FeedSeen = decode(&seen_key, &v)?;
+            state.last_success = seen.last_success;
+            state.last_error = seen.last_error;
+            state.last_error_at = seen.last_error_at;
         }
+        Ok(Some(state))
     }
 
+    /// The bulky part (checkpoint, validators, documents) is rewritten only when it changed; the
+    /// small `seen` record (last success / error) on every call. An unchanged re-sync therefore
+    /// appends ~100 bytes to sled's log instead of the whole document map.
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError> {
         let key = feed.as_str();
+        let seen_key = format!("{key}\0seen");
+        let bulk = FeedState {
+            last_success: None,
+            last_error: None,
+            last_error_at: None,
+            ..state.clone()
+        };
+        let bulk = encode(key, &bulk)?;
+        let seen = encode(
+            &seen_key,
+            &FeedSeen {
+                last_success: state.last_success,
+                last_error: state.last_error.clone(),
+                last_error_at: state.last_error_at,
+            },
+        )?;
+        let mut batch = sled::Batch::default();
+        let current = self.feeds.get(key.as_bytes()).map_err(io(key))?;
+        if current.as_deref() != Some(bulk.as_slice()) {
+            batch.insert(key.as_bytes(), bulk);
+        }
+        batch.insert(seen_key.as_bytes(), seen);
         self.feeds
-            .insert(key.as_bytes(), encode(key, state)?)
+            .apply_batch(batch)
             .map_err(io(format!("state of feed {feed}")))?;
         self.flush()
     }
