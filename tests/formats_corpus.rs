@@ -37,7 +37,7 @@ fn not_an_advisory(path: &Path, bytes: &[u8]) -> Option<&'static str> {
     {
         return Some("signature / hash");
     }
-    if name != "trailing-garbage-data" && !name.ends_with(".json") {
+    if !name.ends_with(".json") {
         return Some("not JSON");
     }
     // gocsaf's test providers are Go templates (`{{.URL}}`), not documents, until rendered.

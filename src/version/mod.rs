@@ -19,8 +19,11 @@
 //! `all`, `none`, plus one type per firmware scheme (`vers:ontap/…`, `vers:hitachi/…`, …), which the
 //! spec allows.
 
+mod loose;
 mod range;
 mod scheme;
+mod vendor;
 
+pub use loose::parse_loose;
 pub use range::{Comparator, Constraint, Containment, VersRange};
 pub use scheme::{scheme_for, Cmp, FwVersion, Scheme, VersionError};

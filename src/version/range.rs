@@ -92,6 +92,13 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            // Canonical percent-encoding uses two upper-case hex digits.
+            if !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+            {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -106,13 +113,35 @@ fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '>' | '<' | '=' | '!' | '*' | '|' | '%' | ':' | '/' => {
+            // The characters that would be read as vers syntax, plus space (3PAR `3.3.1 (MU5)`).
+            '>' | '<' | '=' | '!' | '*' | '|' | '%' | ' ' => {
                 out.push_str(&format!("%{:02X}", c as u32));
             }
             _ => out.push(c),
         }
     }
     out
+}
+
+/// The vers `datetime` type: RFC 3339 with upper-case `T`/`Z` and unencoded colons. Only the
+/// canonical form is checked here; datetime ranges are never ordered by this crate.
+fn check_datetime(raw: &str, encoded: &str, decoded: &str) -> Result<(), VersionError> {
+    if encoded.contains('%') {
+        return Err(range_err(
+            raw,
+            "datetime versions must not be percent-encoded",
+        ));
+    }
+    if decoded.contains(['t', 'z']) {
+        return Err(range_err(raw, "datetime must use upper-case `T` and `Z`"));
+    }
+    if chrono::DateTime::parse_from_rfc3339(decoded).is_err() {
+        return Err(range_err(
+            raw,
+            format!("`{decoded}` is not an RFC 3339 timestamp"),
+        ));
+    }
+    Ok(())
 }
 
 impl VersRange {
@@ -171,16 +200,23 @@ impl VersRange {
             if version.contains('*') {
                 return Err(range_err(raw, "`*` is only allowed alone"));
             }
-            let decoded = percent_decode(version)
-                .ok_or_else(|| range_err(raw, format!("bad percent-encoding in `{version}`")))?;
+            let decoded = percent_decode(version).ok_or_else(|| {
+                range_err(
+                    raw,
+                    format!("invalid or non-canonical percent-encoding in `{version}`"),
+                )
+            })?;
+            if kind == "datetime" {
+                check_datetime(raw, version, &decoded)?;
+            }
             let parsed = match scheme {
+                // Our firmware types: the version must be valid under the scheme.
                 Some(s) => {
                     Some(FwVersion::parse(s, &decoded).map_err(|e| range_err(raw, e.to_string()))?)
                 }
-                None if kind == "npm" => Some(
-                    FwVersion::parse(Scheme::Semver, &decoded)
-                        .map_err(|e| range_err(raw, e.to_string()))?,
-                ),
+                // npm versions are semver; one that is not stays unordered (containment Unknown),
+                // since npm's own loose forms are not ours to validate.
+                None if kind == "npm" => FwVersion::parse(Scheme::Semver, &decoded).ok(),
                 None => None,
             };
             out.push(Constraint {
@@ -223,7 +259,7 @@ impl VersRange {
             return Err(range_err("<built range>", why));
         }
         let range = VersRange {
-            kind: scheme.as_str().to_string(),
+            kind: scheme.vers_type().to_string(),
             scheme: Some(scheme),
             star: false,
             constraints: constraints
@@ -242,7 +278,7 @@ impl VersRange {
     /// `vers:<scheme>/*`: every version.
     pub fn all(scheme: Scheme) -> VersRange {
         VersRange {
-            kind: scheme.as_str().to_string(),
+            kind: scheme.vers_type().to_string(),
             scheme: Some(scheme),
             star: true,
             constraints: Vec::new(),

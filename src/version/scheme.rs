@@ -7,6 +7,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::vendor;
+
 /// A firmware versioning scheme. Each has a strict grammar; see the module docs of [`crate::version`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -62,9 +64,20 @@ impl Scheme {
     }
 }
 
+impl Scheme {
+    /// The `vers:` type of the scheme. Equal to [`Scheme::as_str`] except for 3PAR: a vers type
+    /// must start with a letter, so 3PAR ranges are written `vers:threepar/…`.
+    pub fn vers_type(self) -> &'static str {
+        match self {
+            Scheme::ThreePar => "threepar",
+            other => other.as_str(),
+        }
+    }
+}
+
 impl fmt::Display for Scheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -73,7 +86,7 @@ impl FromStr for Scheme {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Scheme::ALL
             .into_iter()
-            .find(|scheme| scheme.as_str() == s)
+            .find(|scheme| scheme.as_str() == s || scheme.vers_type() == s)
             .ok_or_else(|| VersionError::UnknownScheme(s.to_string()))
     }
 }
@@ -117,7 +130,7 @@ pub enum Cmp {
 }
 
 impl Cmp {
-    fn from_ordering(o: Ordering) -> Cmp {
+    pub(crate) fn from_ordering(o: Ordering) -> Cmp {
         match o {
             Ordering::Less => Cmp::Less,
             Ordering::Equal => Cmp::Equal,
@@ -138,6 +151,9 @@ impl Cmp {
 /// Numbers of a dotted version; six inline slots cover every real scheme without allocating.
 pub(crate) type Nums = SmallVec<[u32; 6]>;
 
+/// Installed 3PAR patch numbers, sorted and unique.
+pub(crate) type Patches = SmallVec<[u32; 8]>;
+
 /// Release level after the numbers, ordered `Rc < Ga < Patch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Level {
@@ -147,13 +163,32 @@ pub(crate) enum Level {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Parsed {
+pub(crate) enum Parsed {
     Semver(semver::Version),
     /// Numbers plus a release level; `unordered` marks builds (ONTAP `X3`) that only equal themselves.
+    /// Used by intdot, ontap, hitachi and megaraid.
     Dotted {
         nums: Nums,
         level: Level,
         unordered: bool,
+    },
+    /// E-Series: numbers, an optional `Rn` re-release, a `Pn` patch (0 when absent).
+    Eseries {
+        nums: Nums,
+        rel: Option<u32>,
+        patch: u32,
+    },
+    /// Dot Hill `GL225P002-02`: train 225, letter `P`, build 2, variant 2 (the prefix is the family).
+    DotHill {
+        train: u32,
+        letter: u8,
+        build: u32,
+        variant: Option<u32>,
+    },
+    /// 3PAR: base build plus the set of installed patches (sorted, unique).
+    ThreePar {
+        base: Nums,
+        patches: Patches,
     },
     Opaque,
 }
@@ -198,16 +233,31 @@ impl FwVersion {
             ),
             Scheme::Ontap => (None, parse_ontap(raw).ok_or_else(|| invalid("expected an ONTAP release such as 9.8, 9.8P3, 9.12.1P2, 9.10.1RC1 or 9.9.1P9X3"))?),
             Scheme::Opaque => {
-                if raw.chars().any(char::is_whitespace) {
-                    return Err(invalid("opaque firmware ids contain no whitespace"));
+                if raw.len() > 64 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(invalid(
+                        "opaque firmware ids are at most 64 printable ASCII characters, no whitespace",
+                    ));
                 }
                 (None, Parsed::Opaque)
             }
-            Scheme::Eseries
-            | Scheme::DotHill
-            | Scheme::Hitachi
-            | Scheme::ThreePar
-            | Scheme::MegaRaid => return Err(invalid("scheme not implemented yet")),
+            Scheme::Eseries => vendor::parse_eseries(raw).ok_or_else(|| {
+                invalid("expected an E-Series release such as 08.74.02.00, 11.50.3R1P4, 11.90.R4, 12.00GA or 08.74.02.00.005-LEN")
+            })?,
+            Scheme::DotHill => vendor::parse_dothill(raw).ok_or_else(|| {
+                invalid("expected a Dot Hill build PP###R###[-NN] such as GL225P002-02")
+            })?,
+            Scheme::Hitachi => vendor::parse_hitachi(raw).ok_or_else(|| {
+                invalid("expected Hitachi microcode FF-MM-mm[-bb][/ss] such as 88-08-02-60/00")
+            })?,
+            Scheme::ThreePar => (
+                None,
+                vendor::parse_threepar(raw).ok_or_else(|| {
+                    invalid("expected a 3PAR base build with optional (MUn) and +P<n>,P<n> patches, such as 3.3.1.648 (MU5)+P126,P132")
+                })?,
+            ),
+            Scheme::MegaRaid => vendor::parse_megaraid(raw).ok_or_else(|| {
+                invalid("expected MegaRAID numbers over `.` and `-` such as 24.21.0-0014, optionally after `FW Package Build =`, `FW Version =` or `NVDATA`")
+            })?,
         };
         Ok(FwVersion {
             scheme,
@@ -247,7 +297,8 @@ impl FwVersion {
             ));
         }
         match (&self.parsed, &other.parsed) {
-            (Parsed::Semver(a), Parsed::Semver(b)) => Cmp::from_ordering(a.cmp(b)),
+            // SemVer 2.0 §10: build metadata does not take part in precedence.
+            (Parsed::Semver(a), Parsed::Semver(b)) => Cmp::from_ordering(a.cmp_precedence(b)),
             (
                 Parsed::Dotted {
                     nums: a,
@@ -271,6 +322,18 @@ impl FwVersion {
                     };
                 }
                 Cmp::from_ordering(cmp_nums(a, b).then(la.cmp(lb)))
+            }
+            (Parsed::Eseries { .. }, Parsed::Eseries { .. })
+            | (Parsed::DotHill { .. }, Parsed::DotHill { .. })
+            | (Parsed::ThreePar { .. }, Parsed::ThreePar { .. }) => {
+                match vendor::compare(&self.parsed, &other.parsed) {
+                    Some(o) => Cmp::from_ordering(o),
+                    None => Cmp::Incomparable(vendor::why_incomparable(
+                        self.scheme,
+                        &self.raw,
+                        &other.raw,
+                    )),
+                }
             }
             (Parsed::Opaque, Parsed::Opaque) => {
                 if self.raw == other.raw {
@@ -320,7 +383,7 @@ pub(crate) fn parse_nums(s: &str, sep: char) -> Option<Nums> {
 }
 
 /// Split a leading run of ASCII digits from `s`.
-fn take_digits(s: &str) -> (&str, &str) {
+pub(crate) fn take_digits(s: &str) -> (&str, &str) {
     let end = s
         .bytes()
         .position(|b| !b.is_ascii_digit())
@@ -335,7 +398,8 @@ fn parse_ontap(raw: &str) -> Option<Parsed> {
         .unwrap_or(raw.len());
     let (numbers, mut rest) = raw.split_at(num_end);
     let nums = parse_nums(numbers, '.')?;
-    if !(2..=3).contains(&nums.len()) {
+    // 2–3 parts for clustered ONTAP (`9.8`, `9.12.1`); 7-mode releases have four (`7.3.5.1P5`).
+    if !(2..=4).contains(&nums.len()) {
         return None;
     }
     let mut level = Level::Ga;
@@ -351,7 +415,8 @@ fn parse_ontap(raw: &str) -> Option<Parsed> {
     let unordered = if rest.is_empty() {
         false
     } else {
-        let tag = rest.strip_prefix('X').or_else(|| rest.strip_prefix('D'))?;
+        // `Xn` engineering builds, `Dn` debug builds and 7-mode `Rn` releases: no published order.
+        let tag = rest.strip_prefix(['X', 'D', 'R'])?;
         if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
@@ -370,45 +435,86 @@ fn parse_ontap(raw: &str) -> Option<Parsed> {
 pub fn scheme_for(vendor: &str, product: &str) -> Option<Scheme> {
     let vendor = vendor.to_ascii_lowercase();
     let product = product.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| product.contains(w));
+    // Whole words of the product name, so that `ilo` does not match `silo` nor `ef` `default`.
+    let words: Vec<&str> = product
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let word = |ws: &[&str]| words.iter().any(|w| ws.contains(w));
+    // A word that starts with `prefix` followed by a digit: `me4024`, `ef600`, `e2800`.
+    let model = |prefix: &str| {
+        words.iter().any(|w| {
+            w.strip_prefix(prefix)
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })
+    };
+    let vendor_is = |vs: &[&str]| vs.iter().any(|v| vendor.contains(v));
+    let hpe = vendor_is(&["hpe", "hewlett"]);
+
+    // Drive firmware first: an HPE or Dell branded SSD still carries an opaque drive code.
+    if word(&["ssd", "hdd", "drive", "drives", "disk", "nvme"])
+        || vendor_is(&[
+            "samsung",
+            "western digital",
+            "wdc",
+            "hgst",
+            "toshiba",
+            "kioxia",
+            "micron",
+            "solidigm",
+        ])
+    {
+        return Some(Scheme::Opaque);
+    }
     if vendor.contains("netapp") {
-        if has(&["e-series", "eseries", "santricity", "ef"]) {
+        if word(&["e-series", "eseries", "santricity"])
+            || (word(&["e"]) && word(&["series"]))
+            || model("ef")
+            || model("e")
+        {
             return Some(Scheme::Eseries);
         }
-        if has(&["ontap", "aff", "fas"]) {
+        if word(&["ontap", "aff", "fas", "asa", "cdot"]) || model("aff") || model("fas") {
             return Some(Scheme::Ontap);
         }
+        return None;
     }
-    if vendor.contains("hitachi") && has(&["vsp", "microcode", "g350", "g370", "g700", "g900"]) {
-        return Some(Scheme::Hitachi);
+    if vendor.contains("hitachi") {
+        if word(&["vsp", "microcode"]) || model("vsp") || model("g") || model("f") {
+            return Some(Scheme::Hitachi);
+        }
+        return None;
     }
-    if (vendor.contains("hpe") || vendor.contains("hewlett")) && has(&["3par", "primera"]) {
+    if hpe && (word(&["3par", "primera"]) || (word(&["alletra"]) && model("9"))) {
         return Some(Scheme::ThreePar);
     }
-    if has(&[
-        "msa",
-        "powervault me",
-        "me4",
-        "me5",
-        "ds2200",
-        "ds4200",
-        "ds6200",
-    ]) {
+    // Seagate / Dot Hill controller firmware, sold as HPE MSA, Dell PowerVault ME4/ME5, Lenovo DS.
+    if (hpe && word(&["msa"]))
+        || (vendor.contains("dell") && (model("me4") || model("me5") || word(&["me4", "me5"])))
+        || (vendor.contains("lenovo") && model("ds"))
+        || vendor_is(&["dot hill", "dothill", "seagate"])
+    {
         return Some(Scheme::DotHill);
     }
-    if has(&["megaraid", "perc", "9500", "9400", "9600"]) && vendor.contains("broadcom") {
+    // MegaRAID firmware, also inside Dell PERC and Lenovo/IBM ServeRAID controllers.
+    if (vendor_is(&["broadcom", "lsi", "avago"])
+        && (word(&["megaraid", "hba", "raid"]) || model("9")))
+        || (vendor.contains("dell") && word(&["perc"]))
+    {
         return Some(Scheme::MegaRaid);
     }
     if vendor.contains("pure") {
         return Some(Scheme::Semver);
     }
-    if has(&[
+    if word(&[
         "unity",
         "powerstore",
         "powermax",
-        "spectrum virtualize",
-        "storage virtualize",
+        "vmax",
+        "spectrum",
+        "storwize",
         "flashsystem",
+        "svc",
         "idrac",
         "ilo",
         "nimble",
@@ -416,7 +522,12 @@ pub fn scheme_for(vendor: &str, product: &str) -> Option<Scheme> {
         "vnx",
         "isilon",
         "powerscale",
-    ]) {
+    ]) || model("ilo")
+        || model("idrac")
+        || model("ds8")
+        || product.contains("storage virtualize")
+        || product.contains("san volume controller")
+    {
         return Some(Scheme::Intdot);
     }
     None
@@ -468,5 +579,101 @@ mod tests {
             v(Scheme::Intdot, "9.8").compare(&v(Scheme::Ontap, "9.8")),
             Cmp::Incomparable(_)
         ));
+    }
+
+    #[test]
+    fn scheme_for_every_catalogue_family() {
+        let cases = [
+            ("NetApp", "AFF A400 ONTAP", Some(Scheme::Ontap)),
+            ("NetApp", "FAS8300", Some(Scheme::Ontap)),
+            ("NetApp", "E-Series E2800 SANtricity", Some(Scheme::Eseries)),
+            ("NetApp", "EF600", Some(Scheme::Eseries)),
+            ("NetApp", "StorageGRID", None),
+            ("Dell", "Unity XT 480", Some(Scheme::Intdot)),
+            ("Dell", "PowerMax 8000", Some(Scheme::Intdot)),
+            ("Dell", "PowerStore 1000T", Some(Scheme::Intdot)),
+            ("Dell", "PowerVault ME4024", Some(Scheme::DotHill)),
+            ("HPE", "MSA 2050 SAN", Some(Scheme::DotHill)),
+            ("Lenovo", "ThinkSystem DS2200", Some(Scheme::DotHill)),
+            ("HPE", "3PAR StoreServ 8400", Some(Scheme::ThreePar)),
+            ("HPE", "Primera 630", Some(Scheme::ThreePar)),
+            ("HPE", "Alletra 9060", Some(Scheme::ThreePar)),
+            ("HPE", "Nimble Storage AF40", Some(Scheme::Intdot)),
+            ("HPE", "Alletra 6010", Some(Scheme::Intdot)),
+            (
+                "Pure Storage",
+                "FlashArray//X70 Purity//FA",
+                Some(Scheme::Semver),
+            ),
+            ("IBM", "FlashSystem 7300", Some(Scheme::Intdot)),
+            ("IBM", "Spectrum Virtualize", Some(Scheme::Intdot)),
+            ("IBM", "DS8910F", Some(Scheme::Intdot)),
+            ("Hitachi", "VSP G350", Some(Scheme::Hitachi)),
+            ("Hitachi Vantara", "VSP 5600", Some(Scheme::Hitachi)),
+            ("Broadcom", "MegaRAID 9560-16i", Some(Scheme::MegaRaid)),
+            ("Broadcom", "HBA 9500-16i", Some(Scheme::MegaRaid)),
+            ("Dell", "PERC H755", Some(Scheme::MegaRaid)),
+            ("Seagate", "Exos X16 HDD", Some(Scheme::Opaque)),
+            ("HPE", "3.84TB SAS SSD", Some(Scheme::Opaque)),
+            ("Samsung", "PM1733", Some(Scheme::Opaque)),
+            ("WDC", "Ultrastar DC HC550", Some(Scheme::Opaque)),
+            ("Dell", "iDRAC9", Some(Scheme::Intdot)),
+            ("HPE", "iLO 5", Some(Scheme::Intdot)),
+            ("HPE", "ProLiant DL380 silo", None),
+            ("Acme", "Widget", None),
+        ];
+        for (vendor, product, want) in cases {
+            assert_eq!(scheme_for(vendor, product), want, "{vendor} / {product}");
+        }
+    }
+
+    #[test]
+    fn ontap_grammar_matches_the_catalogue() {
+        for ok in [
+            "9.8P2",
+            "9.13.1P9",
+            "9.9.1P9X3",
+            "9.10.1X12",
+            "7.3.5.1P5",
+            "7.1.2.1R1",
+            "7.2RC1",
+            "8.0.2RC1",
+            "9.8P16D1",
+        ] {
+            assert!(FwVersion::parse(Scheme::Ontap, ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "9",
+            "9.8P",
+            "9.8RC",
+            "9.8p3",
+            "9.8P3Y1",
+            "9.8 P3",
+            "9.8.1.2.3",
+            "9.8X",
+        ] {
+            assert!(FwVersion::parse(Scheme::Ontap, bad).is_err(), "{bad}");
+        }
+        let o = |r| v(Scheme::Ontap, r);
+        assert_eq!(o("7.2RC1").compare(&o("7.2")), Cmp::Less);
+        assert!(matches!(
+            o("7.1.2.1R1").compare(&o("7.1.2.1")),
+            Cmp::Incomparable(_)
+        ));
+    }
+
+    #[test]
+    fn semver_ignores_build_metadata() {
+        let s = |r| v(Scheme::Semver, r);
+        assert_eq!(s("1.0.0+a").compare(&s("1.0.0+b")), Cmp::Equal);
+        assert_eq!(s("1.0.0-rc.1").compare(&s("1.0.0")), Cmp::Less);
+        assert!(FwVersion::parse(Scheme::Semver, "9.8P3").is_err());
+    }
+
+    #[test]
+    fn opaque_grammar() {
+        assert!(FwVersion::parse(Scheme::Opaque, "GXA7602Q").is_ok());
+        assert!(FwVersion::parse(Scheme::Opaque, "SD 19").is_err());
+        assert!(FwVersion::parse(Scheme::Opaque, "SDé9").is_err());
     }
 }

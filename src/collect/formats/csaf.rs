@@ -21,6 +21,10 @@
 //!   recommended version also lands in `fixed_in` of the same product's affected statements; a
 //!   `vendor_fix` remediation adds the version named in its text ("Update to V7.0.3 or later") when
 //!   exactly one version-like token is there.
+//! * **Several vulnerabilities, one advisory.** A product id that is affected by one vulnerability
+//!   and fixed / not affected for another keeps only its most severe status (Affected >
+//!   UnderInvestigation > Fixed / NotAffected), so a per-vulnerability "fixed" never hides another
+//!   vulnerability's "affected".
 //! * **Versions.** Scheme per product via [`choose_scheme`]; ranges through [`spec_from_text`]; a
 //!   `product_version` with an `x`/`*` wildcard segment stays `Unparsed`.
 //!
@@ -728,7 +732,10 @@ pub(crate) fn version_in_text(text: &str) -> Option<String> {
         let v_prefixed = t.len() > 1
             && t.starts_with(['V', 'v'])
             && t[1..].starts_with(|c: char| c.is_ascii_digit());
-        if has_digit && (dotted || v_prefixed) {
+        let wildcard = t
+            .split('.')
+            .any(|seg| seg.eq_ignore_ascii_case("x") || seg == "*");
+        if has_digit && (dotted || v_prefixed) && !wildcard {
             found.insert(t.to_string());
         }
     }
@@ -892,19 +899,40 @@ pub(super) fn parse(
         recommended.extend(s.recommended.iter().map(String::as_str));
     }
 
+    // One advisory carries every vulnerability of the document, so a product that is affected by
+    // one vulnerability and fixed for another is affected: per product id only the most severe
+    // status survives (Affected > UnderInvestigation > Fixed / NotAffected).
+    let rank = |s: ProductStatus| match s {
+        ProductStatus::Affected => 3,
+        ProductStatus::UnderInvestigation => 2,
+        ProductStatus::Fixed | ProductStatus::NotAffected => 1,
+    };
+    let mut worst: HashMap<&str, u8> = HashMap::new();
+    for (pid, status) in &statements {
+        let r = worst.entry(pid).or_insert(0);
+        *r = (*r).max(rank(*status));
+    }
+    statements.retain(|(pid, status)| worst.get(pid).is_some_and(|r| *r == rank(*status)));
+
     let mut affected: Vec<AffectedProduct> = Vec::new();
     for (pid, status) in statements {
         // Every id was checked by `resolve` (6.1.1); `get` only avoids an index panic.
         let Some(p) = tree.products.get(pid) else {
             continue;
         };
-        let scheme = scheme_of(p);
+        let mut scheme = scheme_of(p);
         let versions = match &p.version {
             Ver::None => VersionSpec::All,
             Ver::Version(v) if wildcard_version(v) => VersionSpec::Unparsed(v.clone()),
             Ver::Version(v) => VersionSpec::Exact(normalize_version(scheme, v)),
             Ver::Range(r) => spec_from_text(r, scheme),
         };
+        // A vers string names its scheme; the statement must agree with its own range.
+        if let VersionSpec::Range(r) = &versions {
+            if let Some(s) = r.scheme() {
+                scheme = s;
+            }
+        }
         let mut models = p.models.clone();
         models.extend(p.on.iter().cloned());
         let fixed_in = if status == ProductStatus::Affected {
@@ -1097,6 +1125,7 @@ mod tests {
             None
         );
         assert_eq!(version_in_text("Restrict network access."), None);
+        assert_eq!(version_in_text("Upgrade to V4.x"), None);
     }
 
     #[test]

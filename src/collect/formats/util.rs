@@ -108,9 +108,13 @@ pub(crate) fn versions_in_text(text: &str) -> Vec<&str> {
         .strip_prefix("vers:")
         .and_then(|r| r.split_once('/').map(|(_, c)| c))
         .unwrap_or(t);
-    t.split(['|', ' ', ','])
+    t.split(['|', ' ', ',', '(', ')'])
         .map(|p| p.trim_start_matches(['<', '>', '=', '!']).trim())
-        .filter(|p| !p.is_empty() && *p != "*")
+        .filter(|p| {
+            // Version-looking tokens only: words of prose ("All versions prior to") are skipped.
+            let rest = p.strip_prefix(['V', 'v']).unwrap_or(p);
+            rest.starts_with(|c: char| c.is_ascii_digit())
+        })
         .collect()
 }
 
@@ -125,6 +129,15 @@ pub fn spec_from_text(text: &str, scheme: Scheme) -> VersionSpec {
     if t == "*" || t == "vers:all/*" {
         return VersionSpec::All;
     }
+    if let Some(rest) = t.strip_prefix("vers:generic/") {
+        // `generic` has no comparison defined by the vers spec; under the product's own ordered
+        // scheme the same constraints become decidable. Opaque keeps it generic (unknown).
+        if scheme != Scheme::Opaque {
+            if let Ok(r) = VersRange::parse(&format!("vers:{}/{rest}", scheme.as_str())) {
+                return VersionSpec::Range(r);
+            }
+        }
+    }
     if t.starts_with("vers:") {
         if let Ok(r) = VersRange::parse(t) {
             if r.is_star() && r.kind() != "none" {
@@ -134,16 +147,15 @@ pub fn spec_from_text(text: &str, scheme: Scheme) -> VersionSpec {
         }
     }
     match loose(t, scheme) {
+        Some(r) if r.is_star() && r.kind() != "none" => VersionSpec::All,
         Some(r) => VersionSpec::Range(r),
         None => VersionSpec::Unparsed(t.to_string()),
     }
 }
 
-/// Lenient range parsing: `version::parse_loose` (branch `wip/version`, not merged yet — until it is,
-/// range text that is not canonical vers stays unparsed).
+/// Lenient range parsing (vls, CISA's `vers:all/<X`, prose) through `version::parse_loose`.
 fn loose(text: &str, scheme: Scheme) -> Option<VersRange> {
-    let _ = (text, scheme);
-    None
+    crate::version::parse_loose(text, scheme).ok()
 }
 
 /// An explicit list of versions → one exact version, or a `vers:` range of `=` constraints
@@ -206,7 +218,10 @@ pub(crate) fn range_from_bounds(
     scheme: Scheme,
     bounds: &[(Comparator, &str)],
 ) -> Option<VersRange> {
-    if bounds.is_empty() {
+    // Opaque tokens have no order: `<HPD8` under opaque would be a guess, so it is not a range.
+    if bounds.is_empty()
+        || (scheme == Scheme::Opaque && bounds.iter().any(|(c, _)| *c != Comparator::Eq))
+    {
         return None;
     }
     let parsed = bounds
@@ -215,6 +230,31 @@ pub(crate) fn range_from_bounds(
         .collect::<Result<Vec<_>, _>>()
         .ok()?;
     VersRange::from_constraints(scheme, parsed).ok()
+}
+
+/// A title for formats that have none (NVD, OSV without summary): the description's first sentence,
+/// cut at a word boundary near 120 characters, else the id.
+pub(crate) fn title_from(description: &str, id: &str) -> String {
+    let d = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    if d.is_empty() {
+        return id.to_string();
+    }
+    let sentence = d.split(". ").next().unwrap_or(&d);
+    if sentence.chars().count() <= 120 {
+        return sentence.trim_end_matches('.').to_string();
+    }
+    let mut out = String::new();
+    for w in sentence.split(' ') {
+        if out.chars().count() + w.chars().count() + 1 > 117 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.push('…');
+    out
 }
 
 #[cfg(test)]
@@ -274,6 +314,18 @@ mod tests {
             ),
             VersionSpec::Unparsed("All versions <= V2.5.0 and Function State (FS) <= 9".into())
         );
+    }
+
+    #[test]
+    fn titles_from_descriptions() {
+        assert_eq!(title_from("", "CVE-1"), "CVE-1");
+        assert_eq!(
+            title_from("A short bug. More text.", "CVE-1"),
+            "A short bug"
+        );
+        let long = "word ".repeat(60);
+        let t = title_from(&long, "CVE-1");
+        assert!(t.ends_with('…') && t.chars().count() <= 120, "{t}");
     }
 
     #[test]

@@ -1,0 +1,325 @@
+//! CSAF parser against real documents (CISA, OASIS examples and test cases) and the bundled
+//! `feeds/csaf/` directory.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use firmwatch::collect::formats::{
+    parse_document, validate_csaf, DocContext, DocFormat, FormatError,
+};
+use firmwatch::model::{Advisory, AffectedProduct, FeedId, ProductStatus, VersionSpec};
+use firmwatch::version::{Containment, FwVersion, Scheme};
+
+fn parse_bytes(bytes: &[u8], location: &str) -> Result<Advisory, FormatError> {
+    let feed: FeedId = "csaf".parse().unwrap();
+    let ctx = DocContext {
+        feed: &feed,
+        location,
+        default_vendor: None,
+        default_scheme: None,
+    };
+    parse_document(DocFormat::Csaf, bytes, &ctx).map(|mut v| {
+        assert_eq!(v.len(), 1);
+        v.remove(0)
+    })
+}
+
+fn parse(path: &Path) -> Result<Advisory, FormatError> {
+    parse_bytes(&std::fs::read(path).unwrap(), &path.display().to_string())
+}
+
+fn range_text(st: &AffectedProduct) -> String {
+    match &st.versions {
+        VersionSpec::Range(r) => r.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn bundled(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("feeds/csaf")
+        .join(rel)
+}
+
+#[test]
+fn mobotix_relationships_resolve_to_firmware_on_camera() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("csaf/cisa/icsa-24-235-03.json")).unwrap();
+    assert_eq!(a.id.as_str(), "ICSA-24-235-03");
+    assert_eq!(a.vendor, "Mobotix");
+    assert_eq!(a.tlp.as_deref(), Some("WHITE"));
+    assert_eq!(a.vendor_severity.as_deref(), Some("High"));
+    assert_eq!(a.cvss.as_ref().map(|c| c.base_score), Some(8.8));
+    assert!(a.aliases.iter().any(|x| x.as_str() == "CVE-2023-34873"));
+    assert!(a.effects.is_empty() && a.triggers.is_empty());
+    // 1283 relationship ids collapse into per-version statements carrying the camera models.
+    assert!(a.affected.len() < 100, "{}", a.affected.len());
+
+    let find = |status: ProductStatus, version: &str| {
+        a.affected
+            .iter()
+            .find(|s| s.status == status && s.versions == VersionSpec::Exact(version.into()))
+            .unwrap_or_else(|| panic!("no {status:?} statement for {version}"))
+    };
+    let affected = find(ProductStatus::Affected, "MX-V4.1.4.11");
+    assert_eq!(affected.product, "P3 Firmware");
+    assert!(affected.models.iter().any(|m| m == "D24M"));
+    assert_eq!(affected.scheme, Some(Scheme::Opaque));
+    // vendor_fix "Update P3 cameras to firmware version MX-V4.7.2.18 or later" and the
+    // `recommended` products both land in fixed_in.
+    assert!(affected.fixed_in.iter().any(|v| v == "MX-V4.7.2.18"));
+    assert!(affected.fixed_in.iter().any(|v| v == "MX-V4.7.3.11-r6"));
+
+    let not_affected = find(ProductStatus::NotAffected, "MX-V4.0.1.15");
+    assert!(not_affected.models.iter().any(|m| m == "D24M"));
+    let fixed = find(ProductStatus::Fixed, "MX-V4.7.2.18");
+    assert!(fixed.models.iter().any(|m| m == "M24M"));
+    // The recommended version is a Fixed statement too.
+    find(ProductStatus::Fixed, "MX-V4.7.3.11-r6");
+    // Mx6 firmware runs on other cameras than P3 firmware.
+    let mx6 = a
+        .affected
+        .iter()
+        .find(|s| s.product == "Mx6 Firmware" && s.status == ProductStatus::Affected)
+        .unwrap();
+    assert!(mx6.models.iter().any(|m| m == "D16"));
+    assert!(!mx6.models.iter().any(|m| m == "D24M"));
+}
+
+#[test]
+fn cisa_invalid_vers_all_becomes_a_range_with_models() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("csaf/cisa/icsa-18-079-02.json")).unwrap();
+    let st = a
+        .affected
+        .iter()
+        .find(|s| s.models.iter().any(|m| m == "6ES7414-3EM07-0AB0"))
+        .unwrap();
+    assert_eq!(range_text(st), "vers:intdot/<7.0.3");
+    assert_eq!(st.status, ProductStatus::Affected);
+    assert_eq!(st.fixed_in, ["V7.0.3"]);
+    let v = FwVersion::parse(Scheme::Intdot, "7.0.2").unwrap();
+    match &st.versions {
+        VersionSpec::Range(r) => assert_eq!(r.contains(&v), Containment::Affected),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn spaces_around_pipes_and_vers_in_product_version() {
+    let corpus = corpus_or_skip!();
+    let path = corpus.join("csaf/cisa/icsa-17-117-01b.json");
+    let a = parse(&path).unwrap();
+    let ur: Vec<&AffectedProduct> = a
+        .affected
+        .iter()
+        .filter(|s| s.product == "Universal Relay firmware")
+        .collect();
+    assert!(ur
+        .iter()
+        .any(|s| range_text(s) == "vers:intdot/>=6.02|<=6.05"));
+    // The prose variant in the same product stays for manual review.
+    assert!(ur
+        .iter()
+        .any(|s| matches!(&s.versions, VersionSpec::Unparsed(t) if t.contains("excluding"))));
+    // `product_version: "vers:all/*"` (forbidden by 6.1.31) is read as every version, with a warning.
+    assert!(a.affected.iter().any(|s| s.versions == VersionSpec::All));
+    let warnings = validate_csaf(&std::fs::read(&path).unwrap(), "ge").unwrap();
+    assert!(warnings.iter().any(|w| w.rule == "6.1.31"), "{warnings:?}");
+}
+
+#[test]
+fn function_state_text_stays_unparsed() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("csaf/cisa/icsa-19-318-02.json")).unwrap();
+    assert!(a.affected.iter().any(|s| s.versions
+        == VersionSpec::Unparsed("All versions <= V2.5.0 and Function State (FS) <= 9".into())));
+}
+
+#[test]
+fn oasis_testcases_fail_and_pass_as_indexed() {
+    let corpus = corpus_or_skip!();
+    let dir = corpus.join("csaf/oasis/testcases");
+    let cases = [
+        (
+            "2.0/oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json",
+            Some("6.1.1"),
+        ),
+        (
+            "2.0/oasis_csaf_tc-csaf_2_0-2021-6-1-06-01.json",
+            Some("6.1.6"),
+        ),
+        (
+            "2.0/oasis_csaf_tc-csaf_2_0-2021-6-1-31-01.json",
+            Some("6.1.31"),
+        ),
+        (
+            "2.1/oasis_csaf_tc-csaf_2_1-2024-6-1-50-01.json",
+            Some("6.1.50"),
+        ),
+        ("2.0/oasis_csaf_tc-csaf_2_0-2021-6-1-01-11.json", None),
+        ("2.0/oasis_csaf_tc-csaf_2_0-2021-6-1-31-11.json", None),
+        ("2.0/oasis_csaf_tc-csaf_2_0-2021-6-2-18-11.json", None),
+        ("2.1/oasis_csaf_tc-csaf_2_1-2024-6-1-50-11.json", None),
+    ];
+    for (file, rule) in cases {
+        let result = parse(&dir.join(file));
+        match (rule, result) {
+            (
+                Some(rule),
+                Err(FormatError::CsafRule {
+                    rule: got, message, ..
+                }),
+            ) => {
+                assert_eq!(got, rule, "{file}: {message}")
+            }
+            (Some(rule), other) => panic!("{file}: expected rule {rule}, got {other:?}"),
+            (None, Ok(_)) => {}
+            (None, Err(e)) => panic!("{file}: {e}"),
+        }
+    }
+    // Optional / recommended tests only warn: the document is accepted, the warning names the rule.
+    for (file, rule) in [
+        ("2.0/oasis_csaf_tc-csaf_2_0-2021-6-2-18-01.json", "6.2.18"),
+        ("2.1/oasis_csaf_tc-csaf_2_1-2024-6-2-49-01.json", "6.2.49"),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let warnings = validate_csaf(&bytes, file).unwrap();
+        assert!(
+            warnings.iter().any(|w| w.rule == rule),
+            "{file}: {warnings:?}"
+        );
+        parse_bytes(&bytes, file).unwrap();
+    }
+    let ok = std::fs::read(dir.join("2.0/oasis_csaf_tc-csaf_2_0-2021-6-2-18-11.json")).unwrap();
+    assert!(validate_csaf(&ok, "ok").unwrap().is_empty());
+}
+
+#[test]
+fn trailing_garbage_is_rejected() {
+    let corpus = corpus_or_skip!();
+    let dir = corpus.join("csaf/provider/gocsaf-csaf-documents");
+    let err = parse(&dir.join("trailing-garbage-data/avendor-advisory-0004.json")).unwrap_err();
+    assert!(matches!(err, FormatError::Json { .. }), "{err}");
+    assert!(err.to_string().contains("trailing characters"), "{err}");
+    parse(&dir.join("valid/avendor-advisory-0004.json")).unwrap();
+}
+
+#[test]
+fn csaf_21_documents() {
+    let corpus = corpus_or_skip!();
+    let dir = corpus.join("csaf/oasis/2.1");
+    let paths = parse(&dir.join("oasis_csaf_tc-csaf_2_1-2024-d-14.json")).unwrap();
+    assert_eq!(paths.tlp.as_deref(), Some("CLEAR"));
+    // product_paths: "Product A 1.0.0 installed on Product B 2023/2024" → Product A with models.
+    let st = &paths.affected[0];
+    assert_eq!(st.product, "Product A");
+    assert_eq!(st.versions, VersionSpec::Exact("1.0.0".into()));
+    assert!(!st.models.is_empty());
+
+    let vex = parse(&dir.join("2022-evd-uc-08-001.json")).unwrap();
+    assert_eq!(vex.cvss.as_ref().map(|c| c.version.as_str()), Some("3.1"));
+    // vers:generic becomes decidable under the product's own scheme.
+    assert!(vex
+        .affected
+        .iter()
+        .any(|s| range_text(s) == "vers:intdot/>=2.9|<=4.1"));
+    // JKL 5.1 is fixed for one vulnerability but affected by the other: it stays affected.
+    let jkl51: Vec<_> = vex
+        .affected
+        .iter()
+        .filter(|s| s.product == "JKL" && s.versions == VersionSpec::Exact("5.1".into()))
+        .collect();
+    assert_eq!(jkl51.len(), 1);
+    assert_eq!(jkl51[0].status, ProductStatus::Affected);
+    parse(&dir.join("bsi-2022-0001.json")).unwrap();
+}
+
+#[test]
+fn hostile_inputs_are_errors_not_panics() {
+    assert!(matches!(
+        parse_bytes(b"\x00\xff garbage", "garbage"),
+        Err(FormatError::Json { .. })
+    ));
+    assert!(matches!(
+        parse_bytes(b"{}", "empty"),
+        Err(FormatError::Invalid { .. })
+    ));
+    // Branches nested deeper than the cap.
+    let mut branch =
+        r#"{"category":"product_version","name":"1.0","product":{"name":"x","product_id":"P"}}"#
+            .to_string();
+    for _ in 0..40 {
+        branch = format!(r#"{{"category":"product_family","name":"f","branches":[{branch}]}}"#);
+    }
+    let doc = format!(
+        r#"{{"document":{{"csaf_version":"2.0","title":"t","publisher":{{"category":"vendor","name":"v"}},"tracking":{{"id":"X-1"}}}},"product_tree":{{"branches":[{branch}]}}}}"#
+    );
+    let err = parse_bytes(doc.as_bytes(), "deep").unwrap_err();
+    assert!(matches!(err, FormatError::TooDeep { .. }), "{err}");
+    assert!(err.to_string().contains("deep"), "{err}");
+}
+
+#[test]
+fn bundled_idrac_advisory_targets_poweredge_r650() {
+    let bytes = std::fs::read(bundled("2026/fwc-2026-0007.json")).unwrap();
+    let a = parse_bytes(&bytes, "feeds/csaf/2026/fwc-2026-0007.json").unwrap();
+    assert_eq!(a.id.as_str(), "FWC-2026-0007");
+    assert_eq!(a.vendor, "Dell");
+    let cvss = a.cvss.as_ref().unwrap();
+    assert_eq!(cvss.vector, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H");
+    let st = a
+        .affected
+        .iter()
+        .find(|s| s.status == ProductStatus::Affected)
+        .unwrap();
+    assert_eq!(st.product, "iDRAC9");
+    assert_eq!(st.models, ["PowerEdge R650"]);
+    assert_eq!(st.scheme, Some(Scheme::Intdot));
+    assert_eq!(st.fixed_in, ["6.10.30.00"]);
+    let installed = FwVersion::parse(Scheme::Intdot, "6.00.30.00").unwrap();
+    match &st.versions {
+        VersionSpec::Range(r) => assert_eq!(r.contains(&installed), Containment::Affected),
+        other => panic!("{other:?}"),
+    }
+    insta::assert_json_snapshot!(a);
+}
+
+#[test]
+fn bundled_csaf_directory_is_consistent() {
+    let root = bundled("");
+    let index = std::fs::read_to_string(root.join("index.txt")).unwrap();
+    let listed: Vec<&str> = index.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(listed.len() >= 2);
+    let changes = std::fs::read_to_string(root.join("changes.csv")).unwrap();
+    let mut last_date = String::from("9999");
+    for line in changes.lines() {
+        let fields: Vec<&str> = line.split(',').map(|f| f.trim_matches('"')).collect();
+        assert_eq!(fields.len(), 2, "{line}");
+        assert!(listed.contains(&fields[0]), "{line}");
+        assert!(
+            fields[1] <= last_date.as_str(),
+            "changes.csv must be newest first"
+        );
+        last_date = fields[1].to_string();
+    }
+    for rel in listed {
+        let path = root.join(rel);
+        let bytes = std::fs::read(&path).unwrap();
+        let a = parse(&path).unwrap();
+        // CSAF §5.1 file name rule: lowercase tracking id + .json, in the year folder.
+        let expected = format!("{}.json", a.id.as_str().to_lowercase());
+        assert!(rel.ends_with(&expected), "{rel} vs {expected}");
+        let year = a.published.unwrap().format("%Y").to_string();
+        assert!(rel.starts_with(&year), "{rel} not in {year}/");
+        assert!(validate_csaf(&bytes, rel).unwrap().is_empty(), "{rel}");
+        // The .sha256 file names the document's digest.
+        let sha = std::fs::read_to_string(format!("{}.sha256", path.display())).unwrap();
+        assert_eq!(
+            sha.split_whitespace().next(),
+            Some(a.source.sha256.as_str()),
+            "{rel}"
+        );
+    }
+}

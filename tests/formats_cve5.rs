@@ -1,0 +1,178 @@
+//! CVE JSON 5 parser against real records.
+
+mod common;
+
+use std::path::Path;
+
+use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
+use firmwatch::model::{Advisory, AffectedProduct, FeedId, ProductStatus, VersionSpec};
+use firmwatch::version::{Containment, FwVersion, Scheme};
+
+fn parse(path: &Path) -> Advisory {
+    let feed: FeedId = "cve".parse().unwrap();
+    let location = path.display().to_string();
+    let ctx = DocContext {
+        feed: &feed,
+        location: &location,
+        default_vendor: None,
+        default_scheme: None,
+    };
+    let mut v = parse_document(DocFormat::Cve5, &std::fs::read(path).unwrap(), &ctx).unwrap();
+    assert_eq!(v.len(), 1);
+    v.remove(0)
+}
+
+fn contains(st: &AffectedProduct, version: &str) -> Containment {
+    let v = FwVersion::parse(st.scheme.unwrap(), version).unwrap();
+    match &st.versions {
+        VersionSpec::Range(r) => r.contains(&v),
+        VersionSpec::All => Containment::Affected,
+        other => panic!("not a range: {other:?}"),
+    }
+}
+
+#[test]
+fn unity_prose_becomes_a_range() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("cve5/CVE-2023-43074.json"));
+    assert_eq!(a.id.as_str(), "CVE-2023-43074");
+    assert_eq!(a.vendor, "Dell");
+    assert_eq!(a.cvss.as_ref().map(|c| c.base_score), Some(5.2));
+    // defaultStatus "unaffected": only the affected entry is a statement.
+    assert_eq!(a.affected.len(), 1);
+    let st = &a.affected[0];
+    assert_eq!(st.product, "Unity");
+    assert_eq!(st.scheme, Some(Scheme::Intdot));
+    match &st.versions {
+        VersionSpec::Range(r) => assert_eq!(r.to_string(), "vers:intdot/<5.3.0.0.5.120"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(contains(st, "5.2.0.0.5.173"), Containment::Affected);
+    assert_eq!(contains(st, "5.3.0.0.5.120"), Containment::NotAffected);
+}
+
+#[test]
+fn ontap_enumerated_patch_versions() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("cve5/CVE-2023-27317.json"));
+    let exact: Vec<&str> = a
+        .affected
+        .iter()
+        .filter_map(|s| match &s.versions {
+            VersionSpec::Exact(v) if s.status == ProductStatus::Affected => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(exact, ["9.12.1P8", "9.13.1P4", "9.13.1P5"]);
+    assert!(a
+        .affected
+        .iter()
+        .all(|s| s.scheme == Some(Scheme::Ontap) && s.product == "ONTAP 9"));
+}
+
+#[test]
+fn default_status_affected_adds_an_all_statement() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("cve5/CVE-2024-10443.json"));
+    // Literal reading: every version of BeePhotos / Synology Photos is affected (formats.md quirk 10).
+    for product in ["BeePhotos", "Synology Photos"] {
+        assert!(a.affected.iter().any(|s| s.product == product
+            && s.status == ProductStatus::Affected
+            && s.versions == VersionSpec::All));
+    }
+    // The ADP container's own affected[] (synology:photo_station) is ignored.
+    assert!(a
+        .affected
+        .iter()
+        .all(|s| !s.product.contains("photo_station")));
+    // `1.1.0-10053` is not SemVer despite versionType: no ordered range is claimed.
+    assert!(a
+        .affected
+        .iter()
+        .all(|s| !matches!(&s.versions, VersionSpec::Range(r) if r.kind() == "semver")));
+}
+
+#[test]
+fn missing_default_status_is_unknown_not_unaffected() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("cve5/CVE-2023-4344.json"));
+    assert!(a
+        .affected
+        .iter()
+        .any(|s| s.status == ProductStatus::Affected
+            && s.versions == VersionSpec::Exact("51.12.0-2779".into())));
+    // Versions other than the listed one are undecidable, so a statement keeps them unknown.
+    assert!(a.affected.iter().any(|s| s.status == ProductStatus::Affected
+        && matches!(&s.versions, VersionSpec::Unparsed(t) if t.contains("defaultStatus unknown"))));
+}
+
+#[test]
+fn zero_lower_bound_and_less_than_as_fixed() {
+    let corpus = corpus_or_skip!();
+    let path = corpus.join("cve5/CVE-2023-22815.json");
+    // The built-in table files Western Digital under drive vendors (opaque), so without a feed
+    // default the range stays unparsed; a feed that says `scheme = "intdot"` makes it decidable.
+    let a = parse(&path);
+    assert!(
+        matches!(&a.affected[0].versions, VersionSpec::Unparsed(t) if t == "version 0 lessThan 5.26.300")
+    );
+    let feed: FeedId = "wd".parse().unwrap();
+    let ctx = DocContext {
+        feed: &feed,
+        location: "wd",
+        default_vendor: None,
+        default_scheme: Some(Scheme::Intdot),
+    };
+    let a = parse_document(DocFormat::Cve5, &std::fs::read(&path).unwrap(), &ctx)
+        .unwrap()
+        .remove(0);
+    let st = a
+        .affected
+        .iter()
+        .find(|s| matches!(s.versions, VersionSpec::Range(_)))
+        .unwrap();
+    assert_eq!(st.fixed_in, ["5.26.300"]);
+    assert_eq!(contains(st, "5.25.132"), Containment::Affected);
+    assert_eq!(contains(st, "5.26.300"), Containment::NotAffected);
+}
+
+#[test]
+fn git_and_train_wildcards_stay_unparsed() {
+    let corpus = corpus_or_skip!();
+    let a = parse(&corpus.join("cve5/CVE-2025-21631.json"));
+    assert!(a
+        .affected
+        .iter()
+        .any(|s| matches!(&s.versions, VersionSpec::Unparsed(t) if t.starts_with("git commit"))));
+    assert!(a
+        .affected
+        .iter()
+        .any(|s| s.status == ProductStatus::NotAffected
+            && matches!(&s.versions, VersionSpec::Unparsed(t) if t.contains("5.15.*"))));
+    let log4j = parse(&corpus.join("cve5/CVE-2021-44228.json"));
+    assert!(log4j
+        .affected
+        .iter()
+        .any(|s| matches!(&s.versions, VersionSpec::Unparsed(t) if t.contains("log4j-core*"))));
+}
+
+#[test]
+fn rejected_records_are_withdrawn() {
+    let json = br#"{"dataType":"CVE_RECORD","dataVersion":"5.1",
+        "cveMetadata":{"cveId":"CVE-2099-0001","state":"REJECTED","dateUpdated":"2099-01-02T00:00:00Z"},
+        "containers":{"cna":{"rejectedReasons":[{"lang":"en","value":"Duplicate of CVE-2099-0002."}]}}}"#;
+    let feed: FeedId = "cve".parse().unwrap();
+    let ctx = DocContext {
+        feed: &feed,
+        location: "inline",
+        default_vendor: Some("Dell"),
+        default_scheme: None,
+    };
+    let a = parse_document(DocFormat::Cve5, json, &ctx)
+        .unwrap()
+        .remove(0);
+    assert!(a.withdrawn.is_some());
+    assert!(a.affected.is_empty());
+    assert_eq!(a.summary, "Duplicate of CVE-2099-0002.");
+    assert_eq!(a.vendor, "Dell");
+}

@@ -1,0 +1,85 @@
+//! NVD CVE API 2.0 responses.
+
+mod common;
+
+use std::path::Path;
+
+use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
+use firmwatch::model::{Advisory, FeedId, VersionSpec};
+
+fn parse(path: &Path) -> Vec<Advisory> {
+    let feed: FeedId = "nvd".parse().unwrap();
+    let location = path.display().to_string();
+    let ctx = DocContext {
+        feed: &feed,
+        location: &location,
+        default_vendor: None,
+        default_scheme: None,
+    };
+    parse_document(DocFormat::Nvd, &std::fs::read(path).unwrap(), &ctx).unwrap()
+}
+
+fn range(v: &VersionSpec) -> String {
+    match v {
+        VersionSpec::Range(r) => r.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn firmware_on_hardware_and_configs() {
+    let corpus = corpus_or_skip!();
+    let esp = parse(&corpus.join("nvd/CVE-2020-13595.json")).remove(0);
+    assert_eq!(
+        esp.affected.len(),
+        1,
+        "the h: node is not a statement of its own"
+    );
+    let st = &esp.affected[0];
+    assert_eq!(
+        (st.vendor.as_str(), st.product.as_str()),
+        ("espressif", "esp-idf")
+    );
+    assert_eq!(st.models, ["esp32"]);
+    assert_eq!(range(&st.versions), "vers:intdot/>=4.0.0|<=4.2");
+    assert_eq!(esp.cvss.as_ref().map(|c| c.version.as_str()), Some("3.1"));
+
+    let nio = parse(&corpus.join("nvd/CVE-2023-24256.json")).remove(0);
+    let st = &nio.affected[0];
+    assert_eq!((st.vendor.as_str(), st.product.as_str()), ("nio", "aspen"));
+    assert_eq!(st.models, ["ec6"]);
+    assert_eq!(range(&st.versions), "vers:intdot/<3.3.0");
+    assert_eq!(st.fixed_in, ["3.3.0"]);
+}
+
+#[test]
+fn counters_are_not_trusted() {
+    let corpus = corpus_or_skip!();
+    let advs = parse(&corpus.join("nvd/multi-cve-response.json"));
+    assert_eq!(advs.len(), 13);
+    let ids: std::collections::BTreeSet<&str> = advs.iter().map(|a| a.id.as_str()).collect();
+    assert!(ids.contains("CVE-2023-22466"));
+    assert!(advs
+        .iter()
+        .all(|a| a.source.format == firmwatch::model::SourceFormat::Nvd));
+}
+
+#[test]
+fn rejected_items_are_withdrawn_and_non_responses_fail() {
+    let json =
+        br#"{"resultsPerPage":5,"totalResults":99,"vulnerabilities":[{"cve":{"id":"CVE-2099-0003",
+        "vulnStatus":"Rejected","lastModified":"2099-02-03T04:05:06.007",
+        "descriptions":[{"lang":"en","value":"Rejected reason: not a vulnerability."}]}}]}"#;
+    let feed: FeedId = "nvd".parse().unwrap();
+    let ctx = DocContext {
+        feed: &feed,
+        location: "inline",
+        default_vendor: None,
+        default_scheme: None,
+    };
+    let advs = parse_document(DocFormat::Nvd, json, &ctx).unwrap();
+    assert_eq!(advs.len(), 1);
+    assert!(advs[0].withdrawn.is_some());
+    let err = parse_document(DocFormat::Nvd, br#"{"feed": {}}"#, &ctx).unwrap_err();
+    assert!(err.to_string().contains("vulnerabilities"), "{err}");
+}
