@@ -142,6 +142,7 @@ pub fn collect_local(
             tlp: None,
             validators: None,
             listing: None,
+            per_advisory: false,
         });
     }
     Ok(out)
@@ -195,6 +196,7 @@ pub async fn collect_served(ctx: &CollectCtx<'_>, base: &url::Url) -> Result<Col
                     tlp: None,
                     validators: Some(validators),
                     listing: Some(index_url.clone()),
+                    per_advisory: false,
                 });
             }
         }

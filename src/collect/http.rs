@@ -204,6 +204,16 @@ impl HttpClient {
 
     /// GET `url`, conditionally when validators are given, retrying as configured.
     pub async fn get(&self, url: &str, saved: Option<&Validators>) -> Result<Fetched, HttpError> {
+        self.get_with(url, saved, &[]).await
+    }
+
+    /// [`HttpClient::get`] with extra request headers (an API key).
+    pub async fn get_with(
+        &self,
+        url: &str,
+        saved: Option<&Validators>,
+        extra: &[(&str, &str)],
+    ) -> Result<Fetched, HttpError> {
         let err = |kind| HttpError {
             url: url.to_string(),
             kind,
@@ -218,6 +228,9 @@ impl HttpClient {
             let mut req = self.client.get(parsed.clone());
             for (h, v) in conditional_headers(saved) {
                 req = req.header(h, v);
+            }
+            for (h, v) in extra {
+                req = req.header(*h, *v);
             }
             let result = self.once(req).await;
             let (asked, last_err) = match result {

@@ -217,6 +217,7 @@ async fn fetch_document(
         tlp: tlp.map(str::to_string),
         validators: Some(validators),
         listing: Some(listing.to_string()),
+        per_advisory: false,
     });
     Ok(())
 }

@@ -53,6 +53,10 @@ pub struct SyncOptions {
     /// Listing entries this close to the checkpoint are revalidated when the listing changed.
     pub overlap: chrono::Duration,
     pub progress: Option<ProgressFn>,
+    /// Pause between NVD API requests (rate limit).
+    pub nvd_delay: std::time::Duration,
+    /// NVD API key, sent as the `apiKey` header (allows a shorter `nvd_delay`).
+    pub nvd_api_key: Option<String>,
 }
 
 impl Default for SyncOptions {
@@ -65,6 +69,8 @@ impl Default for SyncOptions {
             http: HttpConfig::default(),
             overlap: chrono::Duration::days(1),
             progress: None,
+            nvd_delay: std::time::Duration::from_secs(6),
+            nvd_api_key: None,
         }
     }
 }
@@ -174,6 +180,8 @@ pub struct Doc {
     /// Validators to save for the document URL.
     pub validators: Option<Validators>,
     pub listing: Option<String>,
+    /// Keep one document record per advisory instead of one per location (NVD pages).
+    pub per_advisory: bool,
 }
 
 /// What a collector found.
@@ -380,6 +388,7 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
         (FeedLocation::Url(url), FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NativeDir) => {
             super::dir::collect_served(ctx, url).await
         }
+        (FeedLocation::Url(url), FeedKind::Nvd) => super::nvd::collect_nvd(ctx, url).await,
         (FeedLocation::Url(_), kind) => Err(FeedError::Unsupported(kind)),
     }
 }
@@ -420,6 +429,21 @@ fn commit<S: Store>(
         if let Some(v) = &doc.validators {
             next.validators.insert(doc.location.clone(), v.clone());
         }
+        if doc.per_advisory {
+            for id in ids {
+                let a = &advisories[&id];
+                parsed_docs.push((
+                    id.to_string(),
+                    DocState {
+                        sha256: sha256_hex(&serde_json::to_vec(a).unwrap_or_default()),
+                        updated: a.modified,
+                        advisories: vec![id.clone()],
+                        listing: None,
+                    },
+                ));
+            }
+            continue;
+        }
         parsed_docs.push((
             doc.location.clone(),
             DocState {
@@ -431,17 +455,18 @@ fn commit<S: Store>(
         ));
     }
     // Documents no longer named by the source.
+    let fresh: BTreeSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
     let gone: Vec<String> = prev
         .documents
         .keys()
-        .filter(|k| !collected.listed.contains(*k))
+        .filter(|k| !collected.listed.contains(*k) && !fresh.contains(k.as_str()))
         .cloned()
         .collect();
     for k in &gone {
         next.documents.remove(k);
         next.validators.remove(k);
     }
-    let changed: BTreeSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
+    let changed = fresh;
     report.unchanged += next
         .documents
         .iter()

@@ -26,8 +26,13 @@ pub enum Reply {
     Huge(usize),
 }
 
+/// A reply computed from the request's query string.
+pub type Handler = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
+
 #[derive(Default)]
 struct State {
+    /// Dynamic routes by path (without query), used when no exact route matches.
+    handlers: HashMap<String, Handler>,
     /// Replies per path; the last one repeats.
     routes: HashMap<String, Vec<Reply>>,
     hits: HashMap<String, usize>,
@@ -80,6 +85,15 @@ impl Server {
             .routes
             .insert(path.to_string(), replies);
         self.state.lock().unwrap().hits.remove(path);
+    }
+
+    /// Answer every request to `path` (any query) with `f(query)`.
+    pub fn set_fn(&self, path: &str, f: Handler) {
+        self.state
+            .lock()
+            .unwrap()
+            .handlers
+            .insert(path.to_string(), f);
     }
 
     pub fn set_ok(&self, path: &str, body: impl Into<Vec<u8>>) {
@@ -165,7 +179,11 @@ async fn handle(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<(
         s.log.push(path.clone());
         let hit = *s.hits.get(&path).unwrap_or(&0);
         s.hits.insert(path.clone(), hit + 1);
-        s.routes.get(&path).map(|r| r[hit.min(r.len() - 1)].clone())
+        let (bare, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
+        match s.routes.get(&path) {
+            Some(r) => Some(r[hit.min(r.len() - 1)].clone()),
+            None => s.handlers.get(bare).map(|h| h(query)),
+        }
     };
     let write = |status: u16, headers: &[(String, String)], body: &[u8]| {
         let mut out = format!(
