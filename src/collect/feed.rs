@@ -308,9 +308,9 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
                 None
             }
         });
-    if kind == Some(FeedKind::Html) && raw.html.is_none() {
+    if matches!(kind, Some(FeedKind::Html | FeedKind::Rss | FeedKind::Atom)) && raw.html.is_none() {
         problems.push((
-            "an `html` feed needs an `[html]` table of CSS selectors".into(),
+            "an `html`, `rss` or `atom` feed needs an `[html]` table of CSS selectors for its pages".into(),
             Some(raw.kind.span()),
         ));
     }
@@ -519,7 +519,7 @@ mod tests {
             "id = \"same\"\nkind = \"native-dir\"\npath = \"n\"\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("c.toml"), "kind = \"rss\"\npath = \"n\"\n").unwrap();
+        std::fs::write(dir.path().join("c.toml"), "kind = \"nvd\"\npath = \"n\"\n").unwrap();
         let err = load_feeds(dir.path()).unwrap_err();
         let FeedDefError::Invalid { count, rendered } = err else {
             panic!()

@@ -14,6 +14,7 @@
 pub mod dir;
 pub mod feed;
 pub mod formats;
+pub mod html;
 pub mod http;
 pub mod nvd;
 pub mod provider;

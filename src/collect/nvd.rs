@@ -144,9 +144,9 @@ mod tests {
     #[test]
     fn windows_are_at_most_120_days_and_contiguous() {
         let w = windows(t("2024-01-01T00:00:00Z"), t("2024-12-31T00:00:00Z"));
-        assert_eq!(w.len(), 3);
+        assert_eq!(w.len(), 4); // 120 + 120 + 120 + 5 days
         assert_eq!(w[0].0, t("2024-01-01T00:00:00Z"));
-        assert_eq!(w[2].1, t("2024-12-31T00:00:00Z"));
+        assert_eq!(w[3].1, t("2024-12-31T00:00:00Z"));
         for pair in w.windows(2) {
             assert_eq!(pair[0].1, pair[1].0);
         }

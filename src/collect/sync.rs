@@ -389,7 +389,10 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
             super::dir::collect_served(ctx, url).await
         }
         (FeedLocation::Url(url), FeedKind::Nvd) => super::nvd::collect_nvd(ctx, url).await,
-        (FeedLocation::Url(_), kind) => Err(FeedError::Unsupported(kind)),
+        (FeedLocation::Url(url), FeedKind::Html) => super::html::collect_html(ctx, url).await,
+        (FeedLocation::Url(url), FeedKind::Rss | FeedKind::Atom) => {
+            super::html::collect_syndication(ctx, url).await
+        }
     }
 }
 
@@ -401,7 +404,7 @@ fn commit<S: Store>(
     collected: Collected,
     now: DateTime<Utc>,
 ) -> Result<FeedReport, FeedError> {
-    let format = doc_format(feed.kind).ok_or(FeedError::Unsupported(feed.kind))?;
+    let format = doc_format(feed.kind);
     let mut report = empty_report(feed, FeedStatus::Ok, Some(prev));
     report.warnings = collected.warnings;
     report.documents_fetched = collected.changed.len();
@@ -419,7 +422,11 @@ fn commit<S: Store>(
         };
         let sha = sha256_hex(&doc.bytes);
         let mut ids = Vec::new();
-        for mut a in parse_document(format, &doc.bytes, &ctx)? {
+        let parsed = match format {
+            Some(format) => parse_document(format, &doc.bytes, &ctx)?,
+            None => super::html::parse_page(feed, &doc.location, &doc.bytes)?,
+        };
+        for mut a in parsed {
             if a.tlp.is_none() {
                 a.tlp.clone_from(&doc.tlp);
             }
