@@ -63,6 +63,34 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.and_utc())
 }
 
+/// The version part of a phrase such as "ACME OS versions prior to 5.3.0.0.5.120": from the first
+/// range keyword, else from the first word with a digit. The caller keeps the whole text when the
+/// cut phrase still does not read as a range.
+pub fn version_phrase(text: &str) -> &str {
+    const KEYWORDS: [&str; 8] = [
+        "prior to",
+        "before",
+        "earlier than",
+        "up to",
+        "all versions",
+        "<",
+        ">",
+        "=",
+    ];
+    let lower = text.to_ascii_lowercase();
+    if let Some(i) = KEYWORDS.iter().filter_map(|k| lower.find(k)).min() {
+        return text[i..].trim();
+    }
+    let mut pos = 0;
+    for word in text.split_inclusive(char::is_whitespace) {
+        if word.chars().any(|c| c.is_ascii_digit()) {
+            return text[pos..].trim();
+        }
+        pos += word.len();
+    }
+    text.trim()
+}
+
 /// Extract every advisory element of a page.
 pub fn extract(page: &str, s: &HtmlSelectors) -> Result<Vec<Extracted>, String> {
     let doc = Html::parse_document(page);
@@ -131,7 +159,10 @@ pub fn to_advisories(
             } else {
                 e.versions
                     .iter()
-                    .map(|v| spec_from_text(v, scheme))
+                    .map(|v| match spec_from_text(version_phrase(v), scheme) {
+                        VersionSpec::Unparsed(_) => VersionSpec::Unparsed(v.clone()),
+                        spec => spec,
+                    })
                     .collect()
             };
             for versions in specs {
@@ -301,6 +332,19 @@ mod tests {
             products: Some(".p li".into()),
             versions: Some(".v".into()),
         }
+    }
+
+    #[test]
+    fn version_phrases_are_cut_at_the_range() {
+        assert_eq!(
+            version_phrase("ACME OS versions prior to 5.3.0.0.5.120"),
+            "prior to 5.3.0.0.5.120"
+        );
+        assert_eq!(
+            version_phrase("Firmware 9.8 through 9.8P3"),
+            "9.8 through 9.8P3"
+        );
+        assert_eq!(version_phrase("no numbers here"), "no numbers here");
     }
 
     #[test]

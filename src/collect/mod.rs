@@ -3,13 +3,12 @@
 //!
 //! Design. A feed is a file in `feeds/` ([`feed`]); `sync` ([`sync::sync`]) runs each selected feed's
 //! collector — a local or served directory ([`dir`]), a CSAF provider ([`provider`]), the NVD API
-//! ([`nvd`]) — through one
+//! ([`nvd`]), scraped pages and RSS/Atom listings ([`html`]) — through one
 //! HTTP client with timeouts, size caps, bounded redirects, retries and conditional GET ([`http`]).
 //! Collectors only fetch and decide *what changed*; the pure parsers in [`formats`] turn bytes into
 //! advisories; the sync writes a feed's advisories in one store transaction, flushes, and only then
 //! moves the feed's checkpoint. A failing feed keeps its previous data and checkpoint and does not
-//! stop the others. RSS/Atom and HTML feeds are defined but have no collector yet: they fail with a
-//! clear "no collector yet" error rather than being skipped silently.
+//! stop the others.
 
 pub mod dir;
 pub mod feed;

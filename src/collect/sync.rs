@@ -110,8 +110,6 @@ pub enum FeedError {
     },
     #[error("{url}: {reason}")]
     Listing { url: String, reason: String },
-    #[error("feed kind `{0}` has no collector yet")]
-    Unsupported(FeedKind),
 }
 
 /// How one feed's sync ended.
