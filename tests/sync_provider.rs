@@ -300,3 +300,66 @@ async fn gocsaf_rolie_and_directory_providers() {
         .collect();
     assert!(docs.is_empty(), "{docs:?}");
 }
+
+/// The OASIS provider-metadata and ROLIE feed examples, with their example.com / psirt.domain.tld
+/// hosts pointed at the server. The feed's one entry (`2020-ESA-001.json`) has no document in the
+/// spec, so a real OASIS example document (`csaf/oasis/2.0/bsi-2022-0001.json`) is served under
+/// that name with a `.sha512` computed here.
+#[tokio::test]
+async fn oasis_example_provider() {
+    let corpus = corpus_or_skip!();
+    let server = Server::start().await;
+    let ex = corpus.join("csaf/provider/oasis-examples/2.0");
+    let rewrite = |p: &str| {
+        std::fs::read_to_string(ex.join(p))
+            .unwrap()
+            .replace(
+                "https://www.example.com/.well-known/csaf/",
+                &server.url("/oasis/"),
+            )
+            .replace(
+                "https://psirt.domain.tld/advisories/csaf/",
+                &server.url("/oasis/"),
+            )
+    };
+    server.set_ok(
+        "/oasis/provider-metadata.json",
+        rewrite("provider-metadata/example-01-provider-metadata.json"),
+    );
+    server.set_ok(
+        "/oasis/feed-tlp-white.json",
+        rewrite("ROLIE/example-01-feed-tlp-white.json"),
+    );
+    let doc = std::fs::read(corpus.join("csaf/oasis/2.0/bsi-2022-0001.json")).unwrap();
+    server.set_ok("/oasis/2020/2020-ESA-001.json", doc.clone());
+    server.set_ok(
+        "/oasis/2020/2020-ESA-001.json.sha512",
+        sha512_file(&doc, "2020-ESA-001.json"),
+    );
+    let (_d, defs) = feeds(&[(
+        "oasis",
+        provider_feed(&server.url("/oasis/provider-metadata.json")),
+    )]);
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(store_dir.path()).unwrap();
+    let opts = sync_support::fast_options();
+    let r1 = collect::sync(&store, &defs, &opts).await;
+    let f = report_of(&r1, "oasis");
+    assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 1), "{f:?}");
+    let a = &store.all_advisories().unwrap()[0];
+    assert_eq!(
+        a.tlp.as_deref().map(str::to_ascii_uppercase).as_deref(),
+        Some("WHITE")
+    );
+    assert!(server
+        .requests()
+        .contains(&"/oasis/2020/2020-ESA-001.json.sha512".to_string()));
+    server.clear_log();
+    let r2 = collect::sync(&store, &defs, &opts).await;
+    assert_eq!(report_of(&r2, "oasis").unchanged, 1);
+    assert!(
+        !server.requests().iter().any(|p| p.contains("ESA")),
+        "{:?}",
+        server.requests()
+    );
+}
