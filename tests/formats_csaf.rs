@@ -98,7 +98,7 @@ fn cisa_invalid_vers_all_becomes_a_range_with_models() {
         .unwrap();
     assert_eq!(range_text(st), "vers:intdot/<7.0.3");
     assert_eq!(st.status, ProductStatus::Affected);
-    assert_eq!(st.fixed_in, ["V7.0.3"]);
+    assert_eq!(st.fixed_in, ["7.0.3"]);
     let v = FwVersion::parse(Scheme::Intdot, "7.0.2").unwrap();
     match &st.versions {
         VersionSpec::Range(r) => assert_eq!(r.contains(&v), Containment::Affected),

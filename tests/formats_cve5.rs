@@ -137,18 +137,24 @@ fn zero_lower_bound_and_less_than_as_fixed() {
 }
 
 #[test]
-fn git_and_train_wildcards_stay_unparsed() {
+fn git_stays_unparsed_and_series_wildcards_become_ranges() {
     let corpus = corpus_or_skip!();
     let a = parse(&corpus.join("cve5/CVE-2025-21631.json"));
     assert!(a
         .affected
         .iter()
         .any(|s| matches!(&s.versions, VersionSpec::Unparsed(t) if t.starts_with("git commit"))));
-    assert!(a
+    // `version 5.15.177, lessThanOrEqual 5.15.*, unaffected`: the rest of the 5.15 series.
+    let stable = a
         .affected
         .iter()
-        .any(|s| s.status == ProductStatus::NotAffected
-            && matches!(&s.versions, VersionSpec::Unparsed(t) if t.contains("5.15.*"))));
+        .find(|s| {
+            s.status == ProductStatus::NotAffected
+                && matches!(&s.versions, VersionSpec::Range(r) if r.to_string() == "vers:intdot/>=5.15.177|<5.16")
+        })
+        .expect("5.15 series statement");
+    assert_eq!(contains(stable, "5.15.180"), Containment::Affected);
+    assert_eq!(contains(stable, "5.16.1"), Containment::NotAffected);
     let log4j = parse(&corpus.join("cve5/CVE-2021-44228.json"));
     assert!(log4j
         .affected

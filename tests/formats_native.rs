@@ -116,3 +116,33 @@ fn six_bundled_advisories_match_the_estate_pairing() {
 fn bundled_advisories_snapshot() {
     insta::assert_json_snapshot!(bundled());
 }
+
+/// The full example in the README's "The native format" section parses as documented.
+#[test]
+fn readme_example_parses() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("### The native format")
+        .nth(1)
+        .expect("README has a native format section");
+    let toml = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("the section has a toml example");
+    let feed: FeedId = "readme".parse().unwrap();
+    let ctx = DocContext {
+        feed: &feed,
+        location: "README.md",
+        default_vendor: None,
+        default_scheme: None,
+    };
+    let advs = parse_document(DocFormat::Native, toml.as_bytes(), &ctx).unwrap();
+    assert_eq!(advs[0].id.as_str(), "FWN-2026-0002");
+    assert_eq!(
+        advs[0].affected[0].component,
+        Some(ComponentKind::Controller)
+    );
+    assert_eq!(advs[0].remediations.len(), 1);
+}

@@ -6,7 +6,8 @@
 //!   reason names the operands in call order, so only the variant is compared);
 //! - transitivity of `<=` (with `Less` winning over `Equal`);
 //! - parse → `raw()` → parse is the identity;
-//! - canonical `VersRange` → `Display` → parse is the identity.
+//! - canonical `VersRange` → `Display` → parse is the identity;
+//! - containment agrees with the plain interval definition.
 
 use firmwatch::version::{Cmp, Comparator, FwVersion, Scheme, VersRange};
 use proptest::prelude::*;
@@ -238,5 +239,51 @@ proptest! {
             prop_assert_eq!(&back, &range);
             prop_assert_eq!(back.to_string(), text);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Containment agrees with the plain definition of an interval list, for every totally ordered
+    /// scheme value space used above: `v` is in `>=a|<b|>=c` iff `a <= v < b` or `v >= c`.
+    #[test]
+    fn containment_matches_interval_definition(
+        (s, a, b, c, v) in prop::sample::select(vec![Scheme::Intdot, Scheme::Ontap, Scheme::Semver, Scheme::MegaRaid])
+            .prop_flat_map(|s| (Just(s), version(s), version(s), version(s), version(s)))
+    ) {
+        use std::cmp::Ordering;
+        let mut bounds: Vec<FwVersion> = [a, b, c].iter().map(|r| parse(s, r)).collect();
+        let ord = |x: &FwVersion, y: &FwVersion| match x.compare(y) {
+            Cmp::Less => Some(Ordering::Less),
+            Cmp::Equal => Some(Ordering::Equal),
+            Cmp::Greater => Some(Ordering::Greater),
+            Cmp::Incomparable(_) => None,
+        };
+        let v = parse(s, &v);
+        // Only totally ordered, distinct bounds (ONTAP X builds and MegaRAID axes are skipped).
+        prop_assume!(bounds.iter().all(|x| ord(x, &v).is_some()));
+        prop_assume!(bounds.iter().all(|x| bounds.iter().all(|y| ord(x, y).is_some())));
+        bounds.sort_by(|x, y| ord(x, y).unwrap_or(Ordering::Equal));
+        prop_assume!(bounds.windows(2).all(|w| ord(&w[0], &w[1]) == Some(Ordering::Less)));
+        let [lo, hi, again] = [&bounds[0], &bounds[1], &bounds[2]];
+        let want = (ord(&v, lo) != Some(Ordering::Less) && ord(&v, hi) == Some(Ordering::Less))
+            || ord(&v, again) != Some(Ordering::Less);
+        let range = VersRange::from_constraints(
+            s,
+            vec![
+                (Comparator::Ge, lo.clone()),
+                (Comparator::Lt, hi.clone()),
+                (Comparator::Ge, again.clone()),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let got = range.contains(&v);
+        let expected = if want {
+            firmwatch::version::Containment::Affected
+        } else {
+            firmwatch::version::Containment::NotAffected
+        };
+        prop_assert_eq!(got, expected, "{} in {}", v, range);
     }
 }

@@ -14,7 +14,9 @@
 //! an exact version is accepted for them.
 //!
 //! Accepted forms (case-insensitive words, surrounding whitespace ignored):
-//! - `vers:…` canonical strings (delegated to [`VersRange::parse`]); `vers:all/<vls>` is read as vls;
+//! - `vers:…` canonical strings (delegated to [`VersRange::parse`], returned with their own type
+//!   even when it is not `scheme`: containment then answers Unknown for a version of another
+//!   scheme); `vers:all/<vls>` is not valid vers and is read as vls under `scheme`;
 //! - vls: one or more `OP VERSION` with `OP` in `< <= > >= = != ==`, separated by `|`, `, ` or
 //!   nothing (`>=A <B`), optionally after `All versions` / `All BIOS versions`;
 //! - `prior to X`, `before X`, `earlier than X` (`< X`); `up to X` (`<= X`);

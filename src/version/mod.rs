@@ -17,7 +17,13 @@
 //!
 //! Ranges are kept as `vers:` strings (package-url vers spec): the standard types `semver`, `intdot`,
 //! `all`, `none`, plus one type per firmware scheme (`vers:ontap/…`, `vers:hitachi/…`, …), which the
-//! spec allows.
+//! spec allows. A vers type must start with a letter, so 3PAR ranges are `vers:threepar/…`
+//! ([`Scheme::vers_type`]). The vendor grammars (E-Series, Dot Hill, Hitachi, 3PAR, MegaRAID) live in
+//! `vendor.rs`; where a vendor publishes no order between two forms they are incomparable.
+//!
+//! Advisories rarely carry canonical vers: [`parse_loose`] reads the vls and prose forms found in real
+//! documents (`All versions < V4.33`, `prior to 5.3.0.0.5.120`, `9.8 through 9.8P3`) into a canonical
+//! range, and rejects any text with a part it does not understand, so the caller keeps it unparsed.
 
 mod loose;
 mod range;

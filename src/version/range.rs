@@ -1,5 +1,6 @@
 //! `vers:` version ranges: strict canonical parsing, canonical printing, and three-valued containment.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
@@ -374,56 +375,69 @@ impl VersRange {
                 ))
             }
         }
-        // Compare once against every bound.
-        let mut below_upper_first = None;
-        let mut state = Containment::NotAffected;
-        let mut last_lower: Option<bool> = None; // Some(true) when v is above the last lower bound seen
+        // The vers containment algorithm, one pass, no allocation unless the answer is Unknown:
+        // equality with an `=`/`<=`/`>=` bound is in, with a `!=` bound is out; otherwise `v` is
+        // in when it lies below a leading upper bound, between a lower and the next upper bound,
+        // or above a trailing lower bound.
+        let mut any_ne = false;
+        let mut prev: Option<(Comparator, Ordering)> = None;
+        let mut any_range = false;
         for c in &self.constraints {
             let Some(bound) = &c.version else {
                 return Containment::Unknown(format!("bound `{}` could not be parsed", c.raw));
             };
-            let cmp = v.compare(bound);
-            if let Cmp::Incomparable(why) = &cmp {
+            let order = v.order(bound);
+            match c.comparator {
                 // An explicit `=`/`!=` list decides by equality: incomparable means "not this one".
-                if matches!(c.comparator, Comparator::Eq | Comparator::Ne) {
+                Comparator::Eq | Comparator::Ne => {
+                    if order == Some(Ordering::Equal) {
+                        return if c.comparator == Comparator::Eq {
+                            Containment::Affected
+                        } else {
+                            Containment::NotAffected
+                        };
+                    }
+                    any_ne |= c.comparator == Comparator::Ne;
                     continue;
                 }
-                return Containment::Unknown(why.clone());
+                _ => {}
             }
-            match (c.comparator, &cmp) {
-                (Comparator::Eq | Comparator::Le | Comparator::Ge, Cmp::Equal) => {
-                    return Containment::Affected
-                }
-                (Comparator::Ne, Cmp::Equal) => return Containment::NotAffected,
-                (Comparator::Eq | Comparator::Ne, _) => {}
-                (Comparator::Gt | Comparator::Ge, _) => {
-                    last_lower = Some(cmp == Cmp::Greater);
-                }
-                (Comparator::Lt | Comparator::Le, _) => {
-                    let below = cmp == Cmp::Less;
-                    match last_lower {
-                        // An upper bound with no lower bound before it: open below.
-                        None => {
-                            below_upper_first.get_or_insert(below);
-                            if below {
-                                state = Containment::Affected;
-                            }
-                        }
-                        Some(above) => {
-                            if above && below {
-                                state = Containment::Affected;
-                            }
+            let Some(order) = order else {
+                return match v.compare(bound) {
+                    Cmp::Incomparable(why) => Containment::Unknown(why),
+                    _ => Containment::Unknown(format!("`{}` / `{}`", v.raw(), c.raw)),
+                };
+            };
+            let upper = matches!(c.comparator, Comparator::Lt | Comparator::Le);
+            if order == Ordering::Equal && matches!(c.comparator, Comparator::Le | Comparator::Ge) {
+                return Containment::Affected;
+            }
+            if upper && order == Ordering::Less {
+                match prev {
+                    // An upper bound with no lower bound before it: open below.
+                    None => return Containment::Affected,
+                    Some((pc, po)) => {
+                        if matches!(pc, Comparator::Gt | Comparator::Ge) && po == Ordering::Greater
+                        {
+                            return Containment::Affected;
                         }
                     }
-                    last_lower = None;
                 }
             }
+            prev = Some((c.comparator, order));
+            any_range = true;
         }
         // A trailing lower bound with no upper bound: open above.
-        if last_lower == Some(true) {
-            state = Containment::Affected;
+        if let Some((pc, Ordering::Greater)) = prev {
+            if matches!(pc, Comparator::Gt | Comparator::Ge) {
+                return Containment::Affected;
+            }
         }
-        state
+        if !any_range && any_ne {
+            // Only `!=` (and unmatched `=`) constraints: every other version is in.
+            return Containment::Affected;
+        }
+        Containment::NotAffected
     }
 }
 
@@ -525,5 +539,24 @@ mod tests {
         assert!(VersRange::parse("vers:intdot/>=1.2| <2.0").is_err());
         let ok = "vers:ontap/>=9.8|<9.8P16|>=9.9.1|<9.9.1P9";
         assert_eq!(VersRange::parse(ok).unwrap().to_string(), ok);
+    }
+
+    #[test]
+    fn not_equal_and_multiple_intervals() {
+        let r = "vers:intdot/!=1.5";
+        assert_eq!(c(r, Scheme::Intdot, "2.0"), Containment::Affected);
+        assert_eq!(c(r, Scheme::Intdot, "1.5"), Containment::NotAffected);
+        let r = "vers:intdot/>=1.0|!=1.5|<2.0|>=3.0";
+        assert_eq!(c(r, Scheme::Intdot, "1.2"), Containment::Affected);
+        assert_eq!(c(r, Scheme::Intdot, "1.5"), Containment::NotAffected);
+        assert_eq!(c(r, Scheme::Intdot, "2.5"), Containment::NotAffected);
+        assert_eq!(c(r, Scheme::Intdot, "3.0"), Containment::Affected);
+        assert_eq!(c(r, Scheme::Intdot, "9.0"), Containment::Affected);
+        assert_eq!(c(r, Scheme::Intdot, "0.9"), Containment::NotAffected);
+        let r = "vers:intdot/<=1.0|>2.0|<3.0";
+        assert_eq!(c(r, Scheme::Intdot, "1.0"), Containment::Affected);
+        assert_eq!(c(r, Scheme::Intdot, "2.0"), Containment::NotAffected);
+        assert_eq!(c(r, Scheme::Intdot, "2.5"), Containment::Affected);
+        assert_eq!(c(r, Scheme::Intdot, "3.0"), Containment::NotAffected);
     }
 }

@@ -284,21 +284,21 @@ impl FwVersion {
 
     /// Compare two versions. Different schemes or families are [`Cmp::Incomparable`].
     pub fn compare(&self, other: &FwVersion) -> Cmp {
-        if self.scheme != other.scheme {
-            return Cmp::Incomparable(format!(
-                "`{}` is {} and `{}` is {}",
-                self.raw, self.scheme, other.raw, other.scheme
-            ));
+        match self.order(other) {
+            Some(o) => Cmp::from_ordering(o),
+            None => Cmp::Incomparable(self.why_incomparable(other)),
         }
-        if self.family != other.family {
-            return Cmp::Incomparable(format!(
-                "`{}` and `{}` belong to different product lines",
-                self.raw, other.raw
-            ));
+    }
+
+    /// The order of two versions, `None` when incomparable. This is the allocation-free hot path
+    /// of [`FwVersion::compare`] and range containment; the reason is built only when needed.
+    pub(crate) fn order(&self, other: &FwVersion) -> Option<Ordering> {
+        if self.scheme != other.scheme || self.family != other.family {
+            return None;
         }
         match (&self.parsed, &other.parsed) {
             // SemVer 2.0 §10: build metadata does not take part in precedence.
-            (Parsed::Semver(a), Parsed::Semver(b)) => Cmp::from_ordering(a.cmp_precedence(b)),
+            (Parsed::Semver(a), Parsed::Semver(b)) => Some(a.cmp_precedence(b)),
             (
                 Parsed::Dotted {
                     nums: a,
@@ -312,40 +312,39 @@ impl FwVersion {
                 },
             ) => {
                 if *ua || *ub {
-                    return if self.raw == other.raw {
-                        Cmp::Equal
-                    } else {
-                        Cmp::Incomparable(format!(
-                            "`{}` / `{}`: engineering builds have no published order",
-                            self.raw, other.raw
-                        ))
-                    };
+                    return (self.raw == other.raw).then_some(Ordering::Equal);
                 }
-                Cmp::from_ordering(cmp_nums(a, b).then(la.cmp(lb)))
+                Some(cmp_nums(a, b).then(la.cmp(lb)))
             }
-            (Parsed::Eseries { .. }, Parsed::Eseries { .. })
-            | (Parsed::DotHill { .. }, Parsed::DotHill { .. })
-            | (Parsed::ThreePar { .. }, Parsed::ThreePar { .. }) => {
-                match vendor::compare(&self.parsed, &other.parsed) {
-                    Some(o) => Cmp::from_ordering(o),
-                    None => Cmp::Incomparable(vendor::why_incomparable(
-                        self.scheme,
-                        &self.raw,
-                        &other.raw,
-                    )),
-                }
-            }
-            (Parsed::Opaque, Parsed::Opaque) => {
-                if self.raw == other.raw {
-                    Cmp::Equal
-                } else {
-                    Cmp::Incomparable(format!(
-                        "`{}` / `{}`: opaque firmware ids have no order",
-                        self.raw, other.raw
-                    ))
-                }
-            }
-            _ => Cmp::Incomparable("different internal forms".to_string()),
+            (Parsed::Opaque, Parsed::Opaque) => (self.raw == other.raw).then_some(Ordering::Equal),
+            (a, b) => vendor::compare(a, b),
+        }
+    }
+
+    /// Why [`FwVersion::order`] answered `None`.
+    fn why_incomparable(&self, other: &FwVersion) -> String {
+        if self.scheme != other.scheme {
+            return format!(
+                "`{}` is {} and `{}` is {}",
+                self.raw, self.scheme, other.raw, other.scheme
+            );
+        }
+        if self.family != other.family {
+            return format!(
+                "`{}` and `{}` belong to different product lines",
+                self.raw, other.raw
+            );
+        }
+        match (&self.parsed, &other.parsed) {
+            (Parsed::Dotted { .. }, Parsed::Dotted { .. }) => format!(
+                "`{}` / `{}`: engineering builds have no published order",
+                self.raw, other.raw
+            ),
+            (Parsed::Opaque, Parsed::Opaque) => format!(
+                "`{}` / `{}`: opaque firmware ids have no order",
+                self.raw, other.raw
+            ),
+            _ => vendor::why_incomparable(self.scheme, &self.raw, &other.raw),
         }
     }
 }
@@ -358,16 +357,19 @@ impl fmt::Display for FwVersion {
 
 /// Compare number lists where missing trailing parts count as zero (`9.8 == 9.8.0`).
 pub(crate) fn cmp_nums(a: &[u32], b: &[u32]) -> Ordering {
-    let n = a.len().max(b.len());
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        match x.cmp(&y) {
-            Ordering::Equal => {}
-            o => return o,
-        }
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        Ordering::Equal => {}
+        o => return o,
     }
-    Ordering::Equal
+    // The longer list is greater only if a remaining part is non-zero.
+    if a[n..].iter().any(|&x| x != 0) {
+        Ordering::Greater
+    } else if b[n..].iter().any(|&x| x != 0) {
+        Ordering::Less
+    } else {
+        Ordering::Equal
+    }
 }
 
 /// `1.02.003` → `[1, 2, 3]`; `None` on anything but digits and single separators.

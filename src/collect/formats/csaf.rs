@@ -277,7 +277,8 @@ pub struct CsafWarning {
     pub message: String,
 }
 
-/// Run the checks [`parse`] runs and return the warnings; rejection is an `Err` as in `parse`.
+/// Run the checks CSAF parsing runs and return the warnings; a rejection is the same `Err` that
+/// [`parse_document`](super::parse_document) returns.
 pub fn validate(bytes: &[u8], location: &str) -> Result<Vec<CsafWarning>, FormatError> {
     let raw: RawCsaf = parse_json(bytes, location)?;
     let tree = resolve(&raw, location)?;
@@ -935,8 +936,13 @@ pub(super) fn parse(
         }
         let mut models = p.models.clone();
         models.extend(p.on.iter().cloned());
+        // Fixed versions are written as the product's scheme reads them (`V7.0.3` → `7.0.3` under
+        // intdot), so that they compare with installed versions.
         let fixed_in = if status == ProductStatus::Affected {
-            fix_for.get(pid).cloned().unwrap_or_default()
+            fix_for
+                .get(pid)
+                .map(|v| v.iter().map(|f| normalize_version(scheme, f)).collect())
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -960,9 +966,10 @@ pub(super) fn parse(
         let Some(p) = tree.products.get(pid) else {
             continue;
         };
-        let Ver::Version(v) = &p.version else {
+        let Ver::Version(raw) = &p.version else {
             continue;
         };
+        let v = &normalize_version(scheme_of(p), raw);
         let (vk, pk) = (normalize_name(&vendor_of(p)), normalize_name(&p.product));
         for st in affected.iter_mut().filter(|s| {
             s.status == ProductStatus::Affected

@@ -2,15 +2,17 @@
 //!
 //! Each CNA `affected[]` product yields statements, one per `versions[]` entry (and per segment of
 //! its `changes[]`): status `affected` → Affected, `unaffected` → NotAffected, `unknown` →
-//! UnderInvestigation. A range entry is `version ≤ v < lessThan` (or `≤ lessThanOrEqual`); `"0"` and
-//! `"*"` as `version` mean no lower bound, `"*"` as the upper bound means unbounded; a train
-//! wildcard upper bound (`5.15.*`, `log4j-core*`) or any bound that does not parse keeps the entry
-//! `Unparsed` with its text. A single `version` that is free text ("Versions prior to
-//! 5.3.0.0.5.120", ">= 1.7.0, < 1.18.4") goes through `version::parse_loose`. `versionType` is
-//! not trusted for ordering: real records declare `semver` for `1.1.0-10053` (formats.md §8 quirk
-//! 7), so the scheme is chosen per product like everywhere else; only `versionType: git` is
-//! honoured, as "these are commit hashes" (kept `Unparsed`, excluded from the scheme choice). The `lessThan` of an affected range and the `at` of a
-//! change to `unaffected` are recorded as `fixed_in` (the CVE convention for "fixed in").
+//! UnderInvestigation. A range entry is `version ≤ v < lessThan` (or `≤ lessThanOrEqual`); `"0"`
+//! and `"*"` as `version` mean no lower bound, `"*"` as the upper bound means unbounded, and
+//! `lessThanOrEqual: "5.15.*"` means the whole 5.15 series (`< 5.16`); any other wildcard bound
+//! (`lessThan: "2.*"`, `log4j-core*`) or a bound that does not parse keeps the entry `Unparsed`
+//! with its text. A single `version` that is free text ("Versions prior to 5.3.0.0.5.120",
+//! ">= 1.7.0, < 1.18.4") goes through `version::parse_loose`. `versionType` is not trusted for
+//! ordering: real records declare `semver` for `1.1.0-10053` (formats.md §8 quirk 7), so the
+//! scheme is chosen per product like everywhere else; only `versionType: git` is honoured, as
+//! "these are commit hashes" (kept `Unparsed`, excluded from the scheme choice). The `lessThan` of
+//! an affected range and the `at` of a change to `unaffected` are recorded as `fixed_in` (the CVE
+//! convention for "fixed in").
 //!
 //! `defaultStatus` is the answer for versions no entry covers, and is mapped so that the matcher's
 //! rules give the CVE meaning: `affected` adds an Affected/All statement after the entries (an
@@ -180,6 +182,27 @@ fn english(texts: &[RawText]) -> Vec<String> {
         .collect()
 }
 
+/// `<= A.B.*` → the exclusive bound `A.(B+1)`; `None` for anything else.
+fn series_upper(cmp: Comparator, upper: &str) -> Option<String> {
+    if cmp != Comparator::Le {
+        return None;
+    }
+    let prefix = upper.strip_suffix(".*")?;
+    let mut parts: Vec<u64> = prefix
+        .split('.')
+        .map(|p| p.parse::<u64>().ok())
+        .collect::<Option<_>>()?;
+    let last = parts.last_mut()?;
+    *last = last.checked_add(1)?;
+    Some(
+        parts
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join("."),
+    )
+}
+
 /// One entry of `versions[]` → (spec, status, fixed_in) segments.
 fn entry_statements(
     e: &RawVersion,
@@ -223,9 +246,18 @@ fn entry_statements(
         },
         upper
     );
+    // `lessThanOrEqual: "5.15.*"` is the whole 5.15 series: `< 5.16`. Any other wildcard bound
+    // (`lessThan: "2.*"`, `log4j-core*`) has no agreed reading and stays unparsed.
+    let series_end = series_upper(upper_cmp, upper).unwrap_or_default();
+    let (upper_cmp, upper) = if series_end.is_empty() {
+        (upper_cmp, upper)
+    } else {
+        (Comparator::Lt, series_end.as_str())
+    };
     if unknown_word(&e.version) || unknown_word(upper) || (upper != "*" && upper.contains('*')) {
         return vec![(VersionSpec::Unparsed(text), status, Vec::new())];
     }
+    let is_series = !series_end.is_empty();
     // Segment boundaries: lower, each change's `at`, upper.
     let mut out = Vec::new();
     let mut start: Option<&str> = (!no_lower(&e.version)).then(|| e.version.trim());
@@ -255,7 +287,9 @@ fn entry_statements(
                 }
             };
             let fixed_in = match hi {
-                Some((Comparator::Lt, v)) if st == ProductStatus::Affected => vec![v.to_string()],
+                Some((Comparator::Lt, v)) if st == ProductStatus::Affected && !is_series => {
+                    vec![v.to_string()]
+                }
                 _ => Vec::new(),
             };
             (spec, st, fixed_in)
@@ -498,7 +532,16 @@ mod tests {
         assert_eq!(out[1].1, ProductStatus::NotAffected);
 
         let out = entry_statements(&entry("5.15", Some("5.15.*"), &[]), Scheme::Intdot);
-        assert!(matches!(out[0].0, VersionSpec::Unparsed(_)));
+        assert!(
+            matches!(out[0].0, VersionSpec::Unparsed(_)),
+            "lessThan 5.15.* has no reading"
+        );
+        let mut le = entry("5.15.177", None, &[]);
+        le.less_than_or_equal = Some("5.15.*".into());
+        let out = entry_statements(&le, Scheme::Intdot);
+        assert_eq!(spec_text(&out[0].0), "vers:intdot/>=5.15.177|<5.16");
+        assert!(out[0].2.is_empty(), "a series end is not a fixed version");
+        assert_eq!(series_upper(Comparator::Le, "6.x"), None);
         let out = entry_statements(&entry("unspecified", Some("1.0"), &[]), Scheme::Intdot);
         assert!(matches!(out[0].0, VersionSpec::Unparsed(_)));
         let out = entry_statements(&entry("*", None, &[]), Scheme::Intdot);

@@ -7,11 +7,15 @@
 //! (feed id, location, feed-level vendor/scheme defaults).
 //!
 //! The parsers share three rules. **Nothing is guessed**: version text that cannot be turned into a
-//! canonical range stays [`VersionSpec::Unparsed`], so matching reports it as unknown instead of
+//! canonical range stays [`VersionSpec::Unparsed`](crate::model::VersionSpec::Unparsed), so matching reports it as unknown instead of
 //! "not affected". **Nothing panics**: every input, however malformed, ends in an `Ok` or a
 //! [`FormatError`] naming the location and the line / JSON path. **No I/O**: the collectors fetch,
 //! these functions only read bytes. Effects and triggers stay empty for CVE-style formats (the
 //! `classify` module derives them later); only the native format states them.
+//!
+//! Each format's mapping decisions are documented at the top of its module (`csaf`, `osv`, `cve5`,
+//! `nvd`, `native`); [`validate_csaf`] exposes the CSAF checks on their own, including the
+//! warnings (optional / recommended tests) that do not reject a document.
 
 mod csaf;
 mod cve5;
@@ -142,12 +146,6 @@ pub enum FormatError {
         path: String,
         limit: usize,
     },
-    #[error("{location}: format `{format}` is not supported here: {why}")]
-    Unsupported {
-        location: String,
-        format: DocFormat,
-        why: String,
-    },
 }
 
 impl FormatError {
@@ -159,8 +157,7 @@ impl FormatError {
             | FormatError::Toml { location, .. }
             | FormatError::Invalid { location, .. }
             | FormatError::CsafRule { location, .. }
-            | FormatError::TooDeep { location, .. }
-            | FormatError::Unsupported { location, .. } => location,
+            | FormatError::TooDeep { location, .. } => location,
         }
     }
 }

@@ -87,11 +87,38 @@ fn default_status() -> ProductStatus {
     ProductStatus::Affected
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum RawVersions {
     One(String),
     List(Vec<String>),
+}
+
+/// Hand-written so that a wrong type says what is expected (an untagged enum would only say
+/// "data did not match any variant").
+impl<'de> Deserialize<'de> for RawVersions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawVersions;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a vers range, \"*\", one version string, or a list of version strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawVersions, E> {
+                Ok(RawVersions::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawVersions, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<String>()? {
+                    out.push(v);
+                }
+                Ok(RawVersions::List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -471,6 +498,13 @@ fixed_in = ["5.1.2"]
         );
         let e = parse_str(&wrong_scheme).unwrap_err().to_string();
         assert!(e.contains("scheme ontap"), "{e}");
+
+        let bad_type = MINIMAL.replace("versions = \"vers:intdot/>=5.1.0|<5.1.2\"", "versions = 5");
+        let e = parse_str(&bad_type).unwrap_err().to_string();
+        assert!(
+            e.contains("line 12") && e.contains("list of version strings"),
+            "{e}"
+        );
 
         let bad_fix = MINIMAL.replace("[\"5.1.2\"]", "[\"5.1.x\"]");
         let e = parse_str(&bad_fix).unwrap_err().to_string();
