@@ -363,3 +363,57 @@ async fn oasis_example_provider() {
         server.requests()
     );
 }
+
+/// OpenPGP: with the provider's key configured, the gocsaf document's real `.asc` verifies; a
+/// signature made by another key fails the feed (naming the URL) and keeps the store as it was.
+#[tokio::test]
+async fn openpgp_signatures_checked_when_a_key_is_configured() {
+    let corpus = corpus_or_skip!();
+    let server = Server::start().await;
+    let tree = corpus.join("csaf/provider/gocsaf-simple-rolie-provider");
+    for prefix in ["/signed", "/badsig"] {
+        let base = server.url(prefix);
+        server.serve_dir(prefix, &tree, &|rel, b| {
+            if rel == "provider-metadata.json" || rel.ends_with("feed.json") {
+                gocsaf(b, &base)
+            } else {
+                b
+            }
+        });
+    }
+    // A real detached signature, but by CISA's key over another document.
+    let foreign =
+        std::fs::read(corpus.join("csaf/provider/cisa-it/white/2024/va-24-201-01.json.asc"))
+            .unwrap();
+    server.set_ok("/badsig/white/avendor-advisory-0004.json.asc", foreign);
+    let key = tree.join("openpgp/pubkey.asc");
+    let def = |prefix: &str| {
+        format!(
+            "kind = \"csaf-provider\"\nurl = \"{}\"\nkey_file = \"{}\"\n",
+            server.url(&format!("{prefix}/provider-metadata.json")),
+            key.display()
+        )
+    };
+    let (_d, defs) = feeds(&[("signed", def("/signed")), ("badsig", def("/badsig"))]);
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(store_dir.path()).unwrap();
+    let r = collect::sync(&store, &defs, &sync_support::fast_options()).await;
+    let ok = report_of(&r, "signed");
+    assert_eq!((ok.status.clone(), ok.new), (FeedStatus::Ok, 1), "{ok:?}");
+    assert!(server
+        .requests()
+        .contains(&"/signed/white/avendor-advisory-0004.json.asc".to_string()));
+    let bad = report_of(&r, "badsig");
+    assert_eq!(bad.status, FeedStatus::Failed);
+    let err = bad.error.clone().unwrap();
+    assert!(err.contains("OpenPGP signature check failed"), "{err}");
+    assert!(
+        err.contains(&server.url("/badsig/white/avendor-advisory-0004.json")),
+        "{err}"
+    );
+    assert!(store
+        .all_advisories()
+        .unwrap()
+        .iter()
+        .all(|a| a.source.feed.as_str() == "signed"));
+}

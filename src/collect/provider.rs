@@ -14,10 +14,13 @@
 //! requested at all. When a listing changed, a document is fetched if it is new, its listed
 //! timestamp changed, or the timestamp lies within the overlap window of the checkpoint; each such
 //! fetch is conditional. A document's `.sha512` / `.sha256` is checked before it is parsed; a
-//! mismatch fails the feed. OpenPGP `.asc` signatures are **not verified yet**: a feed with a
-//! `key_file` gets a warning in its report saying so.
+//! mismatch fails the feed. When the feed names a `key_file` (the operator's trust decision; keys
+//! listed in the provider metadata are not trusted by themselves), every document's detached `.asc`
+//! signature (ROLIE `signature` link, else `<document>.asc`) must verify with that key or one of its
+//! subkeys (rPGP, verification only); a missing or bad signature fails the feed.
 
 use chrono::{DateTime, Utc};
+use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
 use url::Url;
@@ -162,8 +165,38 @@ fn should_fetch(ctx: &CollectCtx<'_>, url: &str, updated: Option<DateTime<Utc>>)
     }
 }
 
+/// Read an armored OpenPGP public key (the feed's `key_file`).
+pub fn load_key(path: &std::path::Path) -> Result<SignedPublicKey, FeedError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FeedError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (key, _) = SignedPublicKey::from_string(&text).map_err(|e| FeedError::Signature {
+        url: path.display().to_string(),
+        reason: format!("not an armored OpenPGP public key: {e}"),
+    })?;
+    Ok(key)
+}
+
+/// Verify an armored detached signature over `data` with the key or one of its subkeys.
+pub fn verify_signature(key: &SignedPublicKey, armored: &str, data: &[u8]) -> Result<(), String> {
+    let (sig, _) = DetachedSignature::from_string(armored)
+        .map_err(|e| format!("not an armored OpenPGP signature: {e}"))?;
+    if sig.verify(key, data).is_ok() {
+        return Ok(());
+    }
+    for sub in &key.public_subkeys {
+        if sig.verify(sub, data).is_ok() {
+            return Ok(());
+        }
+    }
+    Err("signature does not verify with the configured key".into())
+}
+
 struct Wanted {
     url: Url,
+    /// Detached signature (checked when the feed has a key).
+    signature: Option<Url>,
     updated: Option<DateTime<Utc>>,
     /// Hash files to try in order; `probe` = they are guesses (a 404 moves on).
     hashes: Vec<Url>,
@@ -209,6 +242,25 @@ async fn fetch_document(
     if !verified {
         out.warnings
             .push(format!("{url}: no hash file, integrity not checked"));
+    }
+    if let Some(key) = ctx.key {
+        let sig_url = match &w.signature {
+            Some(s) => s.clone(),
+            None => join(
+                &w.url,
+                &format!("{}.asc", w.url.path().rsplit('/').next().unwrap_or("")),
+            )?,
+        };
+        let sig = match ctx.http.get(sig_url.as_str(), None).await? {
+            Fetched::Body { bytes, .. } => bytes,
+            Fetched::NotModified => Vec::new(),
+        };
+        verify_signature(key, &String::from_utf8_lossy(&sig), &bytes).map_err(|reason| {
+            FeedError::Signature {
+                url: url.clone(),
+                reason,
+            }
+        })?;
     }
     out.changed.push(Doc {
         location: url,
@@ -298,6 +350,7 @@ async fn collect_directory_into(
         ];
         let w = Wanted {
             url,
+            signature: None,
             updated,
             hashes,
             probe: true,
@@ -371,8 +424,13 @@ async fn collect_rolie(
             .into_iter()
             .map(|h| join(feed_url, h))
             .collect::<Result<Vec<_>, _>>()?;
+        let signature = href("signature")
+            .first()
+            .map(|s| join(feed_url, s))
+            .transpose()?;
         let w = Wanted {
             url,
+            signature,
             updated,
             hashes,
             probe: false,
@@ -420,12 +478,6 @@ pub async fn collect_provider(
         if let Some(u) = d.get("directory_url").and_then(Value::as_str) {
             dirs.push(join(meta_url, u)?);
         }
-    }
-    if ctx.feed.key_file.is_some() {
-        out.warnings.push(
-            "OpenPGP signatures are not verified yet (key_file is ignored); hashes were checked"
-                .into(),
-        );
     }
     if !rolie.is_empty() {
         for (u, tlp) in &rolie {

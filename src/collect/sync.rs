@@ -110,6 +110,8 @@ pub enum FeedError {
     },
     #[error("{url}: {reason}")]
     Listing { url: String, reason: String },
+    #[error("{url}: OpenPGP signature check failed: {reason}")]
+    Signature { url: String, reason: String },
 }
 
 /// How one feed's sync ended.
@@ -203,6 +205,8 @@ pub struct CollectCtx<'a> {
     pub state: &'a FeedState,
     pub http: &'a HttpClient,
     pub opts: &'a SyncOptions,
+    /// The feed's OpenPGP key, when it names a `key_file`.
+    pub key: Option<&'a pgp::composed::SignedPublicKey>,
 }
 
 impl CollectCtx<'_> {
@@ -337,11 +341,29 @@ async fn run_feed<S: Store>(
             feed: feed.id.clone(),
         });
     }
+    let key = match &feed.key_file {
+        Some(path) => match super::provider::load_key(path) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                let mut r = failed_report(feed, Some(&state), chain(&e));
+                if let Some(p) = &opts.progress {
+                    p(ProgressEvent::Finished {
+                        feed: feed.id.clone(),
+                        ok: false,
+                    });
+                }
+                r.warnings.clear();
+                return r;
+            }
+        },
+        None => None,
+    };
     let ctx = CollectCtx {
         feed,
         state: &state,
         http,
         opts,
+        key: key.as_ref(),
     };
     let result = match collect(&ctx).await {
         Ok(collected) => commit(store, feed, &state, collected, now),
