@@ -345,15 +345,13 @@ async fn run_feed<S: Store>(
         Some(path) => match super::provider::load_key(path) {
             Ok(k) => Some(k),
             Err(e) => {
-                let mut r = failed_report(feed, Some(&state), chain(&e));
                 if let Some(p) = &opts.progress {
                     p(ProgressEvent::Finished {
                         feed: feed.id.clone(),
                         ok: false,
                     });
                 }
-                r.warnings.clear();
-                return r;
+                return failed_report(feed, Some(&state), chain(&e));
             }
         },
         None => None,
