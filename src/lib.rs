@@ -22,6 +22,8 @@ pub mod collect;
 pub mod inventory;
 pub mod matcher;
 pub mod model;
+pub mod pipeline;
 pub mod report;
 pub mod synth;
+pub mod store;
 pub mod version;

@@ -72,7 +72,7 @@ pub fn run(cmd: &InventoryCmd, global: &Global, out: &mut impl Write) -> Result<
 }
 
 /// Load; on invalid files print the diagnostics to stderr and return `None`.
-fn load_or_report(path: &Path, color: ColorChoice) -> Result<Option<Inventory>> {
+pub fn load_or_report(path: &Path, color: ColorChoice) -> Result<Option<Inventory>> {
     match load_path(path) {
         Ok(inv) => Ok(Some(inv)),
         Err(LoadError::Invalid(report)) => {

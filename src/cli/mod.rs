@@ -2,7 +2,9 @@
 //!
 //! Exit codes are a contract (documented in the README): see [`Exit`].
 
+mod exposure;
 mod inventory;
+mod sync;
 mod versions;
 
 use std::io::{self, Write};
@@ -95,6 +97,10 @@ pub enum Command {
     /// Validate the inventory files and show what they describe.
     #[command(subcommand)]
     Inventory(inventory::InventoryCmd),
+    /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
+    Sync(sync::SyncArgs),
+    /// What in the inventory is hit by a known bug, how badly in this deployment, and why.
+    Exposure(exposure::ExposureArgs),
 }
 
 fn init_logging(g: &Global) {
@@ -142,6 +148,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Versions(cmd) => versions::run(cmd, &mut out),
         Command::Inventory(cmd) => inventory::run(cmd, &cli.global, &mut out),
+        Command::Sync(args) => sync::run(args, &cli.global, &mut out),
+        Command::Exposure(args) => exposure::run(args, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,0 +1,195 @@
+//! `firmwatch exposure`: what in the inventory is hit by a known bug, how badly here, and why.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::{NaiveDate, Utc};
+use clap::ValueEnum;
+
+use firmwatch::blast::Severity;
+use firmwatch::classify::Overrides;
+use firmwatch::collect::{self, FeedDef, SyncOptions};
+use firmwatch::inventory::Inventory;
+use firmwatch::pipeline;
+use firmwatch::report::{self, Report};
+use firmwatch::store::SledStore;
+
+use super::{Exit, Global};
+
+/// Output formats of `exposure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    Html,
+}
+
+/// Arguments of `firmwatch exposure`.
+#[derive(Debug, clap::Args)]
+pub struct ExposureArgs {
+    /// Do not sync feeds whose data is older than their schedule before listing.
+    #[arg(long)]
+    pub no_sync: bool,
+    /// Only findings of systems owned by, or services owned by, this owner (repeatable).
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Vec<String>,
+    /// Only findings on this system (repeatable).
+    #[arg(long, value_name = "SYSTEM")]
+    pub system: Vec<String>,
+    /// Hide findings below this severity (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Print the full reasoning of one finding (`ADVISORY@system`, or an advisory id).
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
+    /// Exit with code 3 when a shown finding reaches this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Treat feed data older than this many days as stale; with --fail-on, stale data fails the run.
+    #[arg(long, value_name = "DAYS")]
+    pub max_data_age: Option<i64>,
+    /// Operator annotations and suppressions (default: `<feeds>/annotations.toml` if present).
+    #[arg(long, value_name = "FILE")]
+    pub annotations: Option<PathBuf>,
+    /// The date time-triggered bugs are measured from (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<NaiveDate>,
+}
+
+/// Load the inventory, printing its diagnostics on failure.
+pub fn load_inventory(global: &Global) -> Result<Option<Inventory>> {
+    super::inventory::load_or_report(&global.inventory, global.color)
+}
+
+/// Read the annotations file: the explicit one must exist; the default one is optional.
+pub fn load_overrides(explicit: Option<&Path>, feeds_dir: &Path) -> Result<Overrides> {
+    let (path, required) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => (feeds_dir.join(collect::ANNOTATIONS_FILE), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Overrides::parse(&path.display().to_string(), &text)?),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Overrides::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Sync the feeds that are due; failures become warnings (the report shows data age).
+pub fn sync_due(store: &SledStore, feeds: &[FeedDef]) -> Result<Vec<String>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let opts = SyncOptions { only_due: true, ..SyncOptions::default() };
+    let report = rt.block_on(collect::sync(store, feeds, &opts));
+    Ok(report
+        .feeds
+        .iter()
+        .filter_map(|f| f.error.as_ref().map(|e| format!("feed {} could not be synced: {e}", f.feed)))
+        .collect())
+}
+
+pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
+    let Some(inv) = load_inventory(global)? else {
+        return Ok(Exit::Error);
+    };
+    let feeds = collect::load_feeds(&global.feeds)
+        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
+    let store = SledStore::open(&global.store)?;
+    let mut warnings = Vec::new();
+    if !args.no_sync {
+        warnings = sync_due(&store, &feeds)?;
+    }
+    let now = Utc::now();
+    let today = args.today.unwrap_or_else(|| now.date_naive());
+    let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
+    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.max_data_age)?;
+    let mut report = pipeline::exposure_report(&inv, &advisories, &overrides, statuses, now, today);
+    report.warnings.splice(0..0, warnings);
+
+    if !args.system.is_empty() {
+        for s in &args.system {
+            if !inv.systems.keys().any(|k| k.as_str() == s) {
+                bail!("no system `{s}` in the inventory");
+            }
+        }
+        report.retain(|f| args.system.iter().any(|s| s == f.system.as_str()));
+    }
+    if !args.owner.is_empty() {
+        for o in &args.owner {
+            if !inv.owners.keys().any(|k| k.as_str() == o) {
+                bail!("no owner `{o}` in the inventory");
+            }
+        }
+        // An owner sees their systems and the systems their services depend on.
+        report.retain(|f| {
+            args.owner.iter().any(|o| {
+                f.owner == *o
+                    || f.rating.reach.services.iter().any(|s| inv.services.get(s).is_some_and(|s| s.owner.as_str() == o))
+            })
+        });
+    }
+    if let Some(min) = args.min_severity {
+        report.retain(|f| f.rating.severity >= min);
+    }
+
+    if let Some(id) = &args.explain {
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .chain(report.suppressed.iter())
+            .filter(|f| &f.id == id || &f.advisory == id)
+            .collect();
+        if found.is_empty() {
+            bail!("no finding `{id}` (use ADVISORY@system as shown by `exposure`)");
+        }
+        for f in found {
+            writeln!(out, "{}", report::render_explain(f))?;
+        }
+        return Ok(Exit::Ok);
+    }
+
+    render(&report, args.format, out)?;
+    Ok(exit_for(&report, args))
+}
+
+fn render(report: &Report, format: Format, out: &mut impl Write) -> Result<()> {
+    match format {
+        Format::Table => {
+            let width = if std::io::stdout().is_terminal() {
+                terminal_width().unwrap_or(100)
+            } else {
+                100
+            };
+            write!(out, "{}", report::render_table(report, width))?;
+        }
+        Format::Json => writeln!(out, "{}", report::render_json(report)?)?,
+        Format::Csv => write!(out, "{}", report::render_csv(report)?)?,
+        Format::Markdown => write!(out, "{}", report::render_markdown(report))?,
+        Format::Html => write!(out, "{}", report::render_html(report))?,
+    }
+    Ok(())
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+fn exit_for(report: &Report, args: &ExposureArgs) -> Exit {
+    let Some(threshold) = args.fail_on else {
+        return Exit::Ok;
+    };
+    let too_old = args.max_data_age.is_some() && report.feeds.iter().any(|f| f.stale);
+    if report.max_severity().is_some_and(|s| s >= threshold) || too_old {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    }
+}

@@ -1,0 +1,165 @@
+//! `firmwatch sync`: fetch the feeds in `--feeds` into the store at `--store`, then print a summary
+//! per feed (table, or JSON with `--json`). Progress bars go to stderr, only when it is a terminal.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use firmwatch::collect::sync::{ProgressEvent, ProgressFn};
+use firmwatch::collect::{self, FeedStatus, SyncOptions, SyncReport};
+use firmwatch::model::FeedId;
+use firmwatch::store::SledStore;
+
+use super::{Exit, Global};
+
+/// Arguments of `firmwatch sync`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Only this feed (repeatable); default: every enabled feed.
+    #[arg(long = "feed", value_name = "ID")]
+    pub only: Vec<FeedId>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Ignore saved validators and hashes: fetch and parse every document again.
+    #[arg(long)]
+    pub force: bool,
+    /// NVD API key (raises NVD's rate limit; requests are then spaced 0.6 s instead of 6 s).
+    #[arg(
+        long,
+        env = "FIRMWATCH_NVD_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub nvd_api_key: Option<String>,
+    /// Feeds fetched at the same time.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+}
+
+fn progress() -> ProgressFn {
+    let multi = MultiProgress::new();
+    let bars: Mutex<HashMap<FeedId, ProgressBar>> = Mutex::new(HashMap::new());
+    let style = ProgressStyle::with_template("{spinner} {prefix:.bold}: {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    Arc::new(move |ev: ProgressEvent| {
+        let Ok(mut bars) = bars.lock() else { return };
+        match ev {
+            ProgressEvent::Started { feed } => {
+                let pb = multi.add(ProgressBar::new_spinner());
+                pb.set_style(style.clone());
+                pb.set_prefix(feed.to_string());
+                pb.enable_steady_tick(Duration::from_millis(120));
+                bars.insert(feed, pb);
+            }
+            ProgressEvent::Step { feed, message } => {
+                if let Some(pb) = bars.get(&feed) {
+                    pb.set_message(message);
+                }
+            }
+            ProgressEvent::Finished { feed, ok } => {
+                if let Some(pb) = bars.remove(&feed) {
+                    pb.finish_with_message(if ok { "done" } else { "failed" });
+                }
+            }
+        }
+    })
+}
+
+fn age(secs: Option<i64>) -> String {
+    match secs {
+        None => "never synced".into(),
+        Some(s) if s < 60 => "fresh".into(),
+        Some(s) if s < 3600 => format!("{}m", s / 60),
+        Some(s) if s < 86_400 => format!("{}h", s / 3600),
+        Some(s) => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+fn table(report: &SyncReport) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "feed",
+        "kind",
+        "status",
+        "new",
+        "updated",
+        "unchanged",
+        "withdrawn",
+        "data age",
+        "reason",
+    ]);
+    for f in &report.feeds {
+        let status = match f.status {
+            FeedStatus::Ok => "ok",
+            FeedStatus::Failed => "FAILED",
+            FeedStatus::Disabled => "disabled (skipped)",
+            FeedStatus::NotDue => "not due",
+        };
+        let mut reason = f.error.clone().unwrap_or_default();
+        for w in &f.warnings {
+            if !reason.is_empty() {
+                reason.push('\n');
+            }
+            reason.push_str("warning: ");
+            reason.push_str(w);
+        }
+        t.add_row(vec![
+            f.feed.to_string(),
+            f.kind.to_string(),
+            status.to_string(),
+            f.new.to_string(),
+            f.updated.to_string(),
+            f.unchanged.to_string(),
+            f.withdrawn.to_string(),
+            age(f.data_age_secs),
+            reason,
+        ]);
+    }
+    t
+}
+
+pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
+    let feeds = collect::load_feeds(&global.feeds)
+        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    for id in &args.only {
+        if !feeds.iter().any(|f| &f.id == id) {
+            bail!("no feed `{id}` in {}", global.feeds.display());
+        }
+    }
+    let store = SledStore::open(&global.store)?;
+    let opts = SyncOptions {
+        only: args.only.clone(),
+        force: args.force,
+        concurrency: args.jobs.max(1),
+        progress: std::io::stderr().is_terminal().then(progress),
+        nvd_api_key: args.nvd_api_key.clone(),
+        nvd_delay: if args.nvd_api_key.is_some() {
+            Duration::from_millis(600)
+        } else {
+            Duration::from_secs(6)
+        },
+        ..SyncOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = rt.block_on(collect::sync(&store, &feeds, &opts));
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", table(&report))?;
+    }
+    Ok(if report.any_failed() {
+        Exit::PartialSync
+    } else {
+        Exit::Ok
+    })
+}

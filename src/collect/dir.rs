@@ -1,0 +1,205 @@
+//! Directory feeds: `csaf-dir`, `osv-dir`, `cve5-dir`, `native-dir` as a local folder or a served
+//! directory.
+//!
+//! A local folder is read recursively (`.json`, plus `.toml` for native); a file whose SHA-256 equals
+//! the stored one is not parsed again, and a file that vanished makes its advisories withdrawn
+//! ("removed from feed"). A CSAF folder that has a `changes.csv` or `index.txt` is listed through it
+//! (so unlisted files and ROLIE/metadata JSON are not mistaken for advisories), and a `.sha256` /
+//! `.sha512` next to a document is checked. A served directory (`url = …` on a non-CSAF dir kind)
+//! is listed by its `index.txt`, one relative path a line, and each document is revalidated with a
+//! conditional GET, so an unchanged mirror costs one small request per document and no downloads.
+
+use std::path::{Path, PathBuf};
+
+use super::feed::FeedKind;
+use super::http::{sha256_hex, Fetched};
+use super::provider::{parse_index, resolve_entry, verify_hash_text, ListingEntry};
+use super::sync::{CollectCtx, Collected, Doc, FeedError};
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FeedError + '_ {
+    move |source| FeedError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn wanted(kind: FeedKind, path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.starts_with('.') {
+        return false;
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => !matches!(name, "provider-metadata.json" | "service.json"),
+        Some("toml") => kind == FeedKind::NativeDir,
+        _ => false,
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FeedError> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok())
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        let ft = e.file_type().map_err(io(&p))?;
+        if ft.is_dir() {
+            walk(&p, out)?;
+        } else if ft.is_file() {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The documents of a local CSAF folder per its `changes.csv` / `index.txt`, if it has one.
+fn csaf_listing(root: &Path) -> Result<Option<Vec<ListingEntry>>, FeedError> {
+    let root_name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    for name in ["changes.csv", "index.txt"] {
+        let p = root.join(name);
+        if p.is_file() {
+            let text = std::fs::read_to_string(&p).map_err(io(&p))?;
+            let entries = parse_index(name, &text).map_err(|reason| FeedError::Listing {
+                url: p.display().to_string(),
+                reason,
+            })?;
+            return Ok(Some(
+                entries
+                    .into_iter()
+                    .map(|(e, t)| (resolve_entry(root_name, &e), t))
+                    .collect(),
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// Collect a local folder.
+pub fn collect_local(
+    ctx: &CollectCtx<'_>,
+    root: &Path,
+    kind: FeedKind,
+) -> Result<Collected, FeedError> {
+    if !root.is_dir() {
+        return Err(FeedError::Io {
+            path: root.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        });
+    }
+    let listing = if kind == FeedKind::CsafDir {
+        csaf_listing(root)?
+    } else {
+        None
+    };
+    let files: Vec<ListingEntry> = match listing {
+        Some(l) => l,
+        None => {
+            let mut paths = Vec::new();
+            walk(root, &mut paths)?;
+            paths
+                .into_iter()
+                .filter(|p| wanted(kind, p))
+                .map(|p| (rel(root, &p), None))
+                .collect()
+        }
+    };
+    let mut out = Collected::default();
+    for (loc, updated) in files {
+        let path = root.join(&loc);
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        out.listed.insert(loc.clone());
+        if let Some(t) = updated {
+            out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
+        }
+        let sha = sha256_hex(&bytes);
+        if ctx.known_unchanged(&loc, &sha) {
+            continue;
+        }
+        if kind == FeedKind::CsafDir {
+            for ext in ["sha512", "sha256"] {
+                let hp = root.join(format!("{loc}.{ext}"));
+                if hp.is_file() {
+                    let text = std::fs::read_to_string(&hp).map_err(io(&hp))?;
+                    verify_hash_text(&path.display().to_string(), &text, &bytes)?;
+                    break;
+                }
+            }
+        }
+        out.changed.push(Doc {
+            location: loc,
+            bytes,
+            updated,
+            tlp: None,
+            validators: None,
+            listing: None,
+            per_advisory: false,
+        });
+    }
+    Ok(out)
+}
+
+/// Collect a served directory listed by `index.txt`.
+pub async fn collect_served(ctx: &CollectCtx<'_>, base: &url::Url) -> Result<Collected, FeedError> {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    let index_url = base
+        .join("index.txt")
+        .map_err(|e| FeedError::Listing {
+            url: base.to_string(),
+            reason: e.to_string(),
+        })?
+        .to_string();
+    let bytes = match ctx.http.get(&index_url, None).await? {
+        Fetched::Body { bytes, .. } => bytes,
+        Fetched::NotModified => Vec::new(),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let entries = parse_index("index.txt", &text).map_err(|reason| FeedError::Listing {
+        url: index_url.clone(),
+        reason,
+    })?;
+    let mut out = Collected::default();
+    for (entry, _) in entries {
+        let url = base
+            .join(&entry)
+            .map_err(|e| FeedError::Listing {
+                url: index_url.clone(),
+                reason: format!("bad entry `{entry}`: {e}"),
+            })?
+            .to_string();
+        out.listed.insert(url.clone());
+        ctx.step(format!("GET {url}"));
+        match ctx.http.get(&url, ctx.validators(&url)).await? {
+            Fetched::NotModified => {}
+            Fetched::Body { bytes, validators } => {
+                let sha = sha256_hex(&bytes);
+                if ctx.known_unchanged(&url, &sha) {
+                    out.validators.insert(url.clone(), validators);
+                    continue;
+                }
+                out.changed.push(Doc {
+                    location: url.clone(),
+                    bytes,
+                    updated: None,
+                    tlp: None,
+                    validators: Some(validators),
+                    listing: Some(index_url.clone()),
+                    per_advisory: false,
+                });
+            }
+        }
+    }
+    Ok(out)
+}

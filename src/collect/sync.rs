@@ -1,0 +1,538 @@
+//! Sync orchestration: run every selected feed's collector, parse what changed, write it to the
+//! store, and report per feed.
+//!
+//! Each feed runs in three steps. **Collect** (async, the only step with network I/O) asks the
+//! feed's collector for the documents that changed since the saved [`FeedState`] and for the full
+//! list of documents the source currently names. **Parse** runs the pure parsers of
+//! [`super::formats`] over the changed documents. **Commit** writes the advisories in one store
+//! transaction, marks as withdrawn the advisories whose document vanished from the source (or that a
+//! changed document no longer contains), flushes, and only then saves the feed's new state. A failure
+//! in any step leaves the store and the checkpoint as they were (only the error is recorded), and the
+//! other feeds go on: feeds run concurrently up to [`SyncOptions::concurrency`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use super::feed::{FeedDef, FeedKind, FeedLocation};
+use super::formats::{parse_document, DocContext, DocFormat, FormatError};
+use super::http::{sha256_hex, HttpClient, HttpConfig, HttpError};
+use crate::model::{Advisory, AdvisoryId, FeedId};
+use crate::store::{DocState, FeedState, Store, StoreError, Validators};
+
+/// Version of the JSON [`SyncReport`].
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// A progress notification for a front end (the CLI draws bars from these).
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    Started { feed: FeedId },
+    Step { feed: FeedId, message: String },
+    Finished { feed: FeedId, ok: bool },
+}
+
+/// Callback receiving [`ProgressEvent`]s.
+pub type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+/// How a sync runs.
+#[derive(Clone)]
+pub struct SyncOptions {
+    /// Only these feeds (empty: every enabled feed).
+    pub only: Vec<FeedId>,
+    /// Ignore saved validators and hashes: fetch and parse every document again.
+    pub force: bool,
+    /// Skip feeds whose schedule has not elapsed ([`FeedDef::is_due`]).
+    pub only_due: bool,
+    /// Feeds fetched at the same time.
+    pub concurrency: usize,
+    pub http: HttpConfig,
+    /// Listing entries this close to the checkpoint are revalidated when the listing changed.
+    pub overlap: chrono::Duration,
+    pub progress: Option<ProgressFn>,
+    /// Pause between NVD API requests (rate limit).
+    pub nvd_delay: std::time::Duration,
+    /// NVD API key, sent as the `apiKey` header (allows a shorter `nvd_delay`).
+    pub nvd_api_key: Option<String>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            only: Vec::new(),
+            force: false,
+            only_due: false,
+            concurrency: 4,
+            http: HttpConfig::default(),
+            overlap: chrono::Duration::days(1),
+            progress: None,
+            nvd_delay: std::time::Duration::from_secs(6),
+            nvd_api_key: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("only", &self.only)
+            .field("force", &self.force)
+            .field("only_due", &self.only_due)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a feed failed. Every variant names the URL, path or document.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{url}: {algo} mismatch (listed {expected}, got {actual})")]
+    HashMismatch {
+        url: String,
+        algo: &'static str,
+        expected: String,
+        actual: String,
+    },
+    #[error("{url}: {reason}")]
+    Listing { url: String, reason: String },
+    #[error("{url}: OpenPGP signature check failed: {reason}")]
+    Signature { url: String, reason: String },
+}
+
+/// How one feed's sync ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeedStatus {
+    Ok,
+    Failed,
+    Disabled,
+    NotDue,
+}
+
+/// The outcome of one feed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedReport {
+    pub feed: FeedId,
+    pub kind: FeedKind,
+    pub status: FeedStatus,
+    /// Advisories seen for the first time.
+    pub new: usize,
+    /// Advisories whose content changed.
+    pub updated: usize,
+    /// Advisories whose document was unchanged or re-parsed to the same content.
+    pub unchanged: usize,
+    /// Advisories marked withdrawn in this run (document removed from the feed, or dropped by it).
+    pub withdrawn: usize,
+    /// Documents downloaded or read in this run (not counting listings and hash files).
+    pub documents_fetched: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Last complete sync of this feed (this run when it succeeded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<DateTime<Utc>>,
+    /// Seconds since `last_success` — how old the feed's data is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_age_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The outcome of a sync: one report per selected feed, sorted by feed id.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub schema_version: u32,
+    pub started: DateTime<Utc>,
+    pub feeds: Vec<FeedReport>,
+}
+
+impl SyncReport {
+    /// `true` when any feed failed.
+    pub fn any_failed(&self) -> bool {
+        self.feeds.iter().any(|f| f.status == FeedStatus::Failed)
+    }
+}
+
+/// One document a collector delivers for parsing.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// URL, or path relative to the feed root: the key in [`FeedState::documents`].
+    pub location: String,
+    pub bytes: Vec<u8>,
+    /// The listing's timestamp for it.
+    pub updated: Option<DateTime<Utc>>,
+    /// TLP label of the listing it came from (ROLIE feed).
+    pub tlp: Option<String>,
+    /// Validators to save for the document URL.
+    pub validators: Option<Validators>,
+    pub listing: Option<String>,
+    /// Keep one document record per advisory instead of one per location (NVD pages).
+    pub per_advisory: bool,
+}
+
+/// What a collector found.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Documents to parse (new or changed).
+    pub changed: Vec<Doc>,
+    /// Every document the source currently names; previously known documents missing from it are
+    /// withdrawn.
+    pub listed: BTreeSet<String>,
+    /// Newest listing timestamp seen.
+    pub checkpoint: Option<DateTime<Utc>>,
+    /// Validators of listings to save.
+    pub validators: BTreeMap<String, Validators>,
+    pub warnings: Vec<String>,
+}
+
+/// What a collector may read.
+pub struct CollectCtx<'a> {
+    pub feed: &'a FeedDef,
+    pub state: &'a FeedState,
+    pub http: &'a HttpClient,
+    pub opts: &'a SyncOptions,
+    /// The feed's OpenPGP key, when it names a `key_file`.
+    pub key: Option<&'a pgp::composed::SignedPublicKey>,
+}
+
+impl CollectCtx<'_> {
+    /// Saved validators for a URL, unless `--force`.
+    pub fn validators(&self, url: &str) -> Option<&Validators> {
+        if self.opts.force {
+            None
+        } else {
+            self.state.validators.get(url)
+        }
+    }
+
+    /// Whether a document with these bytes is already stored unchanged.
+    pub fn known_unchanged(&self, location: &str, sha256: &str) -> bool {
+        !self.opts.force
+            && self
+                .state
+                .documents
+                .get(location)
+                .is_some_and(|d| d.sha256 == sha256)
+    }
+
+    pub fn step(&self, message: impl Into<String>) {
+        if let Some(p) = &self.opts.progress {
+            p(ProgressEvent::Step {
+                feed: self.feed.id.clone(),
+                message: message.into(),
+            });
+        }
+    }
+}
+
+/// The document format a feed kind carries.
+pub fn doc_format(kind: FeedKind) -> Option<DocFormat> {
+    match kind {
+        FeedKind::CsafProvider | FeedKind::CsafDir => Some(DocFormat::Csaf),
+        FeedKind::OsvDir => Some(DocFormat::Osv),
+        FeedKind::Cve5Dir => Some(DocFormat::Cve5),
+        FeedKind::NativeDir => Some(DocFormat::Native),
+        FeedKind::Nvd => Some(DocFormat::Nvd),
+        FeedKind::Rss | FeedKind::Atom | FeedKind::Html => None,
+    }
+}
+
+/// Sync the selected feeds into `store`. Never fails as a whole: per-feed failures are in the report.
+pub async fn sync<S: Store + Sync>(store: &S, feeds: &[FeedDef], opts: &SyncOptions) -> SyncReport {
+    let started = Utc::now();
+    let http = HttpClient::new(opts.http.clone());
+    let selected: Vec<&FeedDef> = feeds
+        .iter()
+        .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
+        .collect();
+    let mut reports: Vec<FeedReport> = stream::iter(selected)
+        .map(|feed| {
+            let http = &http;
+            async move {
+                match http {
+                    Ok(http) => run_feed(store, feed, http, opts).await,
+                    Err(e) => failed_report(feed, None, e.to_string()),
+                }
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    reports.sort_by(|a, b| a.feed.cmp(&b.feed));
+    SyncReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        started,
+        feeds: reports,
+    }
+}
+
+fn empty_report(feed: &FeedDef, status: FeedStatus, state: Option<&FeedState>) -> FeedReport {
+    let last_success = state.and_then(|s| s.last_success);
+    FeedReport {
+        feed: feed.id.clone(),
+        kind: feed.kind,
+        status,
+        new: 0,
+        updated: 0,
+        unchanged: 0,
+        withdrawn: 0,
+        documents_fetched: 0,
+        error: None,
+        last_success,
+        data_age_secs: last_success.map(|t| (Utc::now() - t).num_seconds()),
+        warnings: Vec::new(),
+    }
+}
+
+fn failed_report(feed: &FeedDef, state: Option<&FeedState>, error: String) -> FeedReport {
+    let mut r = empty_report(feed, FeedStatus::Failed, state);
+    r.error = Some(error);
+    r
+}
+
+/// An error with its whole source chain on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        src = c.source();
+    }
+    s
+}
+
+async fn run_feed<S: Store>(
+    store: &S,
+    feed: &FeedDef,
+    http: &HttpClient,
+    opts: &SyncOptions,
+) -> FeedReport {
+    let state = match store.feed_state(&feed.id) {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return failed_report(feed, None, chain(&e)),
+    };
+    if !feed.enabled {
+        return empty_report(feed, FeedStatus::Disabled, Some(&state));
+    }
+    let now = Utc::now();
+    if opts.only_due && !opts.force && !feed.is_due(&state, now) {
+        return empty_report(feed, FeedStatus::NotDue, Some(&state));
+    }
+    if let Some(p) = &opts.progress {
+        p(ProgressEvent::Started {
+            feed: feed.id.clone(),
+        });
+    }
+    let key = match &feed.key_file {
+        Some(path) => match super::provider::load_key(path) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                if let Some(p) = &opts.progress {
+                    p(ProgressEvent::Finished {
+                        feed: feed.id.clone(),
+                        ok: false,
+                    });
+                }
+                return failed_report(feed, Some(&state), chain(&e));
+            }
+        },
+        None => None,
+    };
+    let ctx = CollectCtx {
+        feed,
+        state: &state,
+        http,
+        opts,
+        key: key.as_ref(),
+    };
+    let result = match collect(&ctx).await {
+        Ok(collected) => commit(store, feed, &state, collected, now),
+        Err(e) => Err(e),
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = chain(&e);
+            tracing::warn!(feed = %feed.id, "sync failed: {msg}");
+            // Keep data and checkpoint; remember only the failure.
+            let mut failed = state.clone();
+            failed.last_error = Some(msg.clone());
+            failed.last_error_at = Some(now);
+            let mut r = failed_report(feed, Some(&state), msg);
+            if let Err(e) = store.save_feed_state(&feed.id, &failed) {
+                r.warnings
+                    .push(format!("could not record the failure: {}", chain(&e)));
+            }
+            r
+        }
+    };
+    if let Some(p) = &opts.progress {
+        p(ProgressEvent::Finished {
+            feed: feed.id.clone(),
+            ok: report.status == FeedStatus::Ok,
+        });
+    }
+    report
+}
+
+async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
+    let feed = ctx.feed;
+    match (&feed.location, feed.kind) {
+        (FeedLocation::Path(root), kind) => super::dir::collect_local(ctx, root, kind),
+        (FeedLocation::Url(url), FeedKind::CsafProvider) => {
+            super::provider::collect_provider(ctx, url).await
+        }
+        (FeedLocation::Url(url), FeedKind::CsafDir) => {
+            super::provider::collect_directory(ctx, url, None).await
+        }
+        (FeedLocation::Url(url), FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NativeDir) => {
+            super::dir::collect_served(ctx, url).await
+        }
+        (FeedLocation::Url(url), FeedKind::Nvd) => super::nvd::collect_nvd(ctx, url).await,
+        (FeedLocation::Url(url), FeedKind::Html) => super::html::collect_html(ctx, url).await,
+        (FeedLocation::Url(url), FeedKind::Rss | FeedKind::Atom) => {
+            super::html::collect_syndication(ctx, url).await
+        }
+    }
+}
+
+/// Parse the changed documents, write, withdraw, flush, save state.
+fn commit<S: Store>(
+    store: &S,
+    feed: &FeedDef,
+    prev: &FeedState,
+    collected: Collected,
+    now: DateTime<Utc>,
+) -> Result<FeedReport, FeedError> {
+    let format = doc_format(feed.kind);
+    let mut report = empty_report(feed, FeedStatus::Ok, Some(prev));
+    report.warnings = collected.warnings;
+    report.documents_fetched = collected.changed.len();
+    let mut next = prev.clone();
+    next.validators.extend(collected.validators);
+    // Parse everything first: one bad document fails the feed before anything is written.
+    let mut advisories: BTreeMap<AdvisoryId, Advisory> = BTreeMap::new();
+    let mut parsed_docs: Vec<(String, DocState)> = Vec::new();
+    for doc in &collected.changed {
+        let ctx = DocContext {
+            feed: &feed.id,
+            location: &doc.location,
+            default_vendor: feed.vendor.as_deref(),
+            default_scheme: feed.scheme,
+        };
+        let sha = sha256_hex(&doc.bytes);
+        let mut ids = Vec::new();
+        let parsed = match format {
+            Some(format) => parse_document(format, &doc.bytes, &ctx)?,
+            None => super::html::parse_page(feed, &doc.location, &doc.bytes)?,
+        };
+        for mut a in parsed {
+            if a.tlp.is_none() {
+                a.tlp.clone_from(&doc.tlp);
+            }
+            ids.push(a.id.clone());
+            advisories.insert(a.id.clone(), a);
+        }
+        if let Some(v) = &doc.validators {
+            next.validators.insert(doc.location.clone(), v.clone());
+        }
+        if doc.per_advisory {
+            for id in ids {
+                let a = &advisories[&id];
+                parsed_docs.push((
+                    id.to_string(),
+                    DocState {
+                        sha256: sha256_hex(&serde_json::to_vec(a).unwrap_or_default()),
+                        updated: a.modified,
+                        advisories: vec![id.clone()],
+                        listing: None,
+                    },
+                ));
+            }
+            continue;
+        }
+        parsed_docs.push((
+            doc.location.clone(),
+            DocState {
+                sha256: sha,
+                updated: doc.updated,
+                advisories: ids,
+                listing: doc.listing.clone(),
+            },
+        ));
+    }
+    // Documents no longer named by the source.
+    let fresh: BTreeSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
+    let gone: Vec<String> = prev
+        .documents
+        .keys()
+        .filter(|k| !collected.listed.contains(*k) && !fresh.contains(k.as_str()))
+        .cloned()
+        .collect();
+    for k in &gone {
+        next.documents.remove(k);
+        next.validators.remove(k);
+    }
+    let changed = fresh;
+    report.unchanged += next
+        .documents
+        .iter()
+        .filter(|(k, _)| !changed.contains(k.as_str()))
+        .map(|(_, d)| d.advisories.len())
+        .sum::<usize>();
+    for (loc, d) in parsed_docs {
+        next.documents.insert(loc, d);
+    }
+    // Withdraw what the feed no longer provides anywhere.
+    let still: BTreeSet<&AdvisoryId> = next
+        .documents
+        .values()
+        .flat_map(|d| d.advisories.iter())
+        .collect();
+    let before: BTreeSet<&AdvisoryId> = prev
+        .documents
+        .values()
+        .flat_map(|d| d.advisories.iter())
+        .collect();
+    let withdrawn: Vec<AdvisoryId> = before.difference(&still).map(|id| (*id).clone()).collect();
+    let list: Vec<Advisory> = advisories.into_values().collect();
+    let put = store.put_advisories(&feed.id, &list)?;
+    report.new += put.new;
+    report.updated += put.updated;
+    report.unchanged += put.unchanged;
+    if !withdrawn.is_empty() {
+        store.mark_withdrawn(&feed.id, &withdrawn, now)?;
+    }
+    report.withdrawn = withdrawn.len();
+    store.flush()?;
+    next.checkpoint = match (prev.checkpoint, collected.checkpoint) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    next.last_success = Some(now);
+    next.last_error = None;
+    next.last_error_at = None;
+    next.advisory_count = still.len();
+    store.save_feed_state(&feed.id, &next)?;
+    report.last_success = Some(now);
+    report.data_age_secs = Some(0);
+    Ok(report)
+}

@@ -1,0 +1,114 @@
+//! The exposure pipeline shared by `exposure`, `check-update`, `notify` and `run`: which advisories
+//! to read for an estate, how they are prepared (deduplicated, classified, annotated), and how feed
+//! freshness is judged. One place, so every command rates the same way.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::blast::{assess, Context, Finding};
+use crate::classify::{classify, Overrides};
+use crate::collect::FeedDef;
+use crate::inventory::Inventory;
+use crate::matcher::{dedup_advisories, match_inventory, Index};
+use crate::model::{vendor_key, Advisory};
+use crate::report::{FeedStatus, InventorySummary, Report};
+use crate::store::{Store, StoreError};
+
+/// Vendor keys of everything in the inventory (systems and components).
+pub fn vendor_keys(inv: &Inventory) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for s in inv.systems.values() {
+        out.insert(vendor_key(&s.vendor));
+        for c in &s.components {
+            out.insert(vendor_key(&c.vendor));
+        }
+    }
+    out
+}
+
+/// Read only the advisories that name a vendor present in the estate (through the store's vendor
+/// index); an advisory about another vendor cannot match anything here.
+pub fn load_advisories(store: &impl Store, inv: &Inventory) -> Result<Vec<Advisory>, StoreError> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for vk in vendor_keys(inv) {
+        for a in store.advisories_for_vendor(&vk)? {
+            if seen.insert((a.source.feed.clone(), a.id.clone())) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deduplicate across feeds, derive effects and triggers, apply operator annotations.
+pub fn prepare(advisories: Vec<Advisory>, overrides: &Overrides) -> Vec<Advisory> {
+    let mut advisories = dedup_advisories(advisories);
+    for a in &mut advisories {
+        let basis = classify(a);
+        overrides.apply(a, basis);
+    }
+    advisories
+}
+
+/// Match and rate prepared advisories against the estate.
+pub fn findings(inv: &Inventory, advisories: &[Advisory], overrides: &Overrides, today: NaiveDate) -> Vec<Finding> {
+    let index = Index::build(advisories);
+    let exposures = match_inventory(inv, advisories, &index);
+    let ctx = Context::new(inv, advisories, &exposures, today);
+    assess(&ctx, overrides)
+}
+
+/// How fresh each feed's data is. A feed is stale when its last success is older than
+/// `max_age_days`, or (without that limit) older than three times its schedule.
+pub fn feed_statuses(
+    store: &impl Store,
+    feeds: &[FeedDef],
+    now: DateTime<Utc>,
+    max_age_days: Option<i64>,
+) -> Result<Vec<FeedStatus>, StoreError> {
+    let mut out = Vec::new();
+    for f in feeds.iter().filter(|f| f.enabled) {
+        let state = store.feed_state(&f.id)?.unwrap_or_default();
+        let age = state.last_success.map(|t| (now - t).num_days());
+        let limit = max_age_days.unwrap_or_else(|| {
+            let sched = chrono::Duration::from_std(f.schedule).unwrap_or_else(|_| chrono::Duration::days(1));
+            (sched * 3).num_days().max(1)
+        });
+        let stale = state.last_success.is_none_or(|t| (now - t).num_days() >= limit);
+        out.push(FeedStatus {
+            feed: f.id.to_string(),
+            last_success: state.last_success,
+            age_days: age,
+            stale,
+            last_error: state.last_error.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Everything `exposure` shows, before filters.
+pub fn exposure_report(
+    inv: &Inventory,
+    advisories: &[Advisory],
+    overrides: &Overrides,
+    feeds: Vec<FeedStatus>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Report {
+    let all = findings(inv, advisories, overrides, today);
+    Report::new(
+        now,
+        today,
+        InventorySummary {
+            systems: inv.systems.len(),
+            components: inv.component_count(),
+            services: inv.services.len(),
+            owners: inv.owners.len(),
+        },
+        advisories.len(),
+        feeds,
+        all,
+    )
+}

@@ -1,0 +1,513 @@
+//! The advisory store: a small synchronous [`Store`] trait and its sled implementation.
+//!
+//! Design. Everything the rest of firmwatch persists goes through [`Store`], so sled is named in
+//! this file only and a different backend (a shared SQL store) can slot in later. The sled layout:
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `schema_version` | `u32` big-endian: the store layout version ([`SCHEMA_VERSION`]) |
+//! | `advisories` | `feed/advisory-id` | [`Advisory`] |
+//! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
+//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] (bulk: checkpoint, validators, documents) / its last success and error |
+//! | `findings` | reserved for the notifier (findings already seen, by stable finding key) | |
+//! | `outbox` | reserved for the notifier (notifications waiting to be sent) | |
+//!
+//! Every value starts with one encoding-version byte ([`VALUE_VERSION`]) followed by serde_json,
+//! so a later encoding can be told apart. Raw documents are never stored in these hot trees.
+//!
+//! Durability (see `reference/versions.md` §3.3): a feed's advisories and their index entries are
+//! written in **one** multi-tree transaction, so a crash leaves either the old or the new version of
+//! a document's advisories, never half of it. The sync flushes after writing advisories and only
+//! then saves the feed's checkpoint, which is flushed too; a crash between the two makes the next
+//! sync redo the work, and the content hash makes that redo report "unchanged".
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
+
+/// Layout version of the store; a store written by a newer firmwatch is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+/// First byte of every stored value: the value encoding (1 = serde_json).
+pub const VALUE_VERSION: u8 = 1;
+/// sled page cache size set explicitly (sled's default is 1 GiB).
+pub const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+/// Name of the tree reserved for the notifier's findings.
+pub const FINDINGS_TREE: &str = "findings";
+/// Name of the tree reserved for the notifier's outbox.
+pub const OUTBOX_TREE: &str = "outbox";
+
+const META_TREE: &str = "meta";
+const ADVISORIES_TREE: &str = "advisories";
+const INDEX_TREE: &str = "index_vendor";
+const FEEDS_TREE: &str = "feeds";
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// A store failure, naming the store path or the key involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open store at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("store at {path} has schema version {found}, this firmwatch understands up to {supported}; upgrade firmwatch or use another --store")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("store at {path} has a malformed schema version record")]
+    BadSchemaRecord { path: PathBuf },
+    #[error("store I/O on {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("stored value for {key} is not readable: {reason}")]
+    Decode { key: String, reason: String },
+    #[error("cannot encode value for {key}: {source}")]
+    Encode {
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Counts of one [`Store::put_advisories`] call, decided by content (encoded bytes) comparison.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutSummary {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl PutSummary {
+    /// Add another summary's counts to this one.
+    pub fn add(&mut self, other: PutSummary) {
+        self.new += other.new;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}
+
+/// Validators kept per URL for conditional GET and change detection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validators {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// SHA-256 of the last body, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// What the store remembers about one document of a feed (a file or a URL).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocState {
+    /// SHA-256 of the document bytes, hex.
+    pub sha256: String,
+    /// The listing's timestamp for this document (ROLIE `updated`, `changes.csv` date), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    /// The advisories this document produced.
+    #[serde(default)]
+    pub advisories: Vec<AdvisoryId>,
+    /// The listing (ROLIE feed, `changes.csv`, `index.txt` URL) that named it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
+}
+
+/// Per-feed sync state: checkpoint, validators, last error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedState {
+    /// When the feed last synced completely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<DateTime<Utc>>,
+    /// Newest listing timestamp seen (ROLIE `updated`, `changes.csv`, OSV `modified`, NVD last-modified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<DateTime<Utc>>,
+    /// Conditional-GET validators by URL (listings and documents).
+    #[serde(default)]
+    pub validators: std::collections::BTreeMap<String, Validators>,
+    /// Documents by location (URL or path relative to the feed root).
+    #[serde(default)]
+    pub documents: std::collections::BTreeMap<String, DocState>,
+    /// Last failure message and when it happened (kept across successes for history; cleared on success).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Number of advisories the feed held after its last successful sync.
+    #[serde(default)]
+    pub advisory_count: usize,
+}
+
+/// The frequently rewritten part of a [`FeedState`], stored apart from the bulky part.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct FeedSeen {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_success: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_error_at: Option<DateTime<Utc>>,
+}
+
+/// The persistence interface used by sync, the matcher and the notifier.
+pub trait Store {
+    /// Write a feed's advisories and their index entries atomically (one transaction per call).
+    fn put_advisories(
+        &self,
+        feed: &FeedId,
+        advisories: &[Advisory],
+    ) -> Result<PutSummary, StoreError>;
+    /// Mark advisories of a feed withdrawn (kept, but matching ignores them). Unknown ids are skipped.
+    fn mark_withdrawn(
+        &self,
+        feed: &FeedId,
+        ids: &[AdvisoryId],
+        when: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    fn advisory(&self, feed: &FeedId, id: &AdvisoryId) -> Result<Option<Advisory>, StoreError>;
+    /// Every stored advisory (all feeds) — used for small estates and tests.
+    fn all_advisories(&self) -> Result<Vec<Advisory>, StoreError>;
+    /// Advisories with at least one statement whose `model::vendor_key(vendor)` equals `vendor_key`.
+    fn advisories_for_vendor(&self, vendor_key: &str) -> Result<Vec<Advisory>, StoreError>;
+    fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError>;
+    /// Saved only after the feed's advisories are written and flushed; flushes itself.
+    fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError>;
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// The sled-backed [`Store`].
+pub struct SledStore {
+    path: PathBuf,
+    db: sled::Db,
+    advisories: sled::Tree,
+    index: sled::Tree,
+    feeds: sled::Tree,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
+    let what = what.into();
+    move |source| StoreError::Io { what, source }
+}
+
+fn advisory_key(feed: &FeedId, id: &AdvisoryId) -> String {
+    format!("{feed}/{id}")
+}
+
+fn index_key(vendor: &str, adv_key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(vendor.len() + 1 + adv_key.len());
+    k.extend_from_slice(vendor.as_bytes());
+    k.push(0);
+    k.extend_from_slice(adv_key.as_bytes());
+    k
+}
+
+/// The vendor keys an advisory is indexed under: its own vendor and every statement's vendor.
+fn vendor_keys(a: &Advisory) -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = a.affected.iter().map(|p| vendor_key(&p.vendor)).collect();
+    if keys.is_empty() {
+        keys.insert(vendor_key(&a.vendor));
+    }
+    keys.retain(|k| !k.is_empty());
+    keys
+}
+
+/// Encode a value: version byte + serde_json.
+pub fn encode<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![VALUE_VERSION];
+    serde_json::to_writer(&mut out, value).map_err(|source| StoreError::Encode {
+        key: key.to_string(),
+        source,
+    })?;
+    Ok(out)
+}
+
+/// Decode a value written by [`encode`].
+pub fn decode<T: for<'de> Deserialize<'de>>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&VALUE_VERSION, rest)) => {
+            serde_json::from_slice(rest).map_err(|e| StoreError::Decode {
+                key: key.to_string(),
+                reason: e.to_string(),
+            })
+        }
+        Some((v, _)) => Err(StoreError::Decode {
+            key: key.to_string(),
+            reason: format!("unknown value encoding version {v}"),
+        }),
+        None => Err(StoreError::Decode {
+            key: key.to_string(),
+            reason: "empty value".into(),
+        }),
+    }
+}
+
+impl SledStore {
+    /// Open (or create) the store at `path`, checking its schema version.
+    pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(CACHE_CAPACITY)
+            .open()
+            .map_err(open_err)?;
+        let meta = db.open_tree(META_TREE).map_err(open_err)?;
+        match meta.get(SCHEMA_KEY).map_err(open_err)? {
+            Some(v) => {
+                let bytes: [u8; 4] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::BadSchemaRecord { path: path.clone() })?;
+                let found = u32::from_be_bytes(bytes);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        path,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+            None => {
+                meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(open_err)?;
+                db.flush().map_err(open_err)?;
+            }
+        }
+        let advisories = db.open_tree(ADVISORIES_TREE).map_err(open_err)?;
+        let index = db.open_tree(INDEX_TREE).map_err(open_err)?;
+        let feeds = db.open_tree(FEEDS_TREE).map_err(open_err)?;
+        // Reserved for the notifier; opened so they exist and are listed in the store.
+        db.open_tree(FINDINGS_TREE).map_err(open_err)?;
+        db.open_tree(OUTBOX_TREE).map_err(open_err)?;
+        Ok(SledStore {
+            path,
+            db,
+            advisories,
+            index,
+            feeds,
+        })
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A named tree of the underlying database, for modules that own one of the reserved trees
+    /// ([`FINDINGS_TREE`], [`OUTBOX_TREE`]). Only for code that knows it is on sled.
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        self.db.open_tree(name).map_err(io(format!("tree {name}")))
+    }
+
+    /// Overwrite the stored schema version (tests of the refusal path).
+    #[doc(hidden)]
+    pub fn set_schema_version_for_tests(&self, v: u32) -> Result<(), StoreError> {
+        let meta = self.tree(META_TREE)?;
+        meta.insert(SCHEMA_KEY, &v.to_be_bytes())
+            .map_err(io("meta"))?;
+        self.flush()
+    }
+
+    /// Bytes the store occupies on disk (sled's own count).
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(io("size on disk"))
+    }
+
+    /// Number of keys in the vendor index (tests and diagnostics).
+    pub fn index_len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn decode_advisory(key: &[u8], v: &[u8]) -> Result<Advisory, StoreError> {
+        decode(&String::from_utf8_lossy(key), v)
+    }
+}
+
+impl Store for SledStore {
+    fn put_advisories(
+        &self,
+        feed: &FeedId,
+        advisories: &[Advisory],
+    ) -> Result<PutSummary, StoreError> {
+        // Encode outside the transaction (the closure may be retried and must stay cheap).
+        let mut items = Vec::with_capacity(advisories.len());
+        for a in advisories {
+            let key = advisory_key(feed, &a.id);
+            let value = encode(&key, a)?;
+            items.push((key, value, vendor_keys(a)));
+        }
+        let result = (&self.advisories, &self.index).transaction(|(adv, idx)| {
+            let mut summary = PutSummary::default();
+            for (key, value, vendors) in &items {
+                let old = adv.get(key.as_bytes())?;
+                match &old {
+                    Some(o) if o.as_ref() == value.as_slice() => {
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    Some(o) => {
+                        summary.updated += 1;
+                        // Drop index entries for vendors the new version no longer names.
+                        if let Ok(prev) = Self::decode_advisory(key.as_bytes(), o) {
+                            for v in vendor_keys(&prev).difference(vendors) {
+                                idx.remove(index_key(v, key))?;
+                            }
+                        }
+                    }
+                    None => summary.new += 1,
+                }
+                adv.insert(key.as_bytes(), value.as_slice())?;
+                for v in vendors {
+                    idx.insert(index_key(v, key), &[] as &[u8])?;
+                }
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(summary)
+        });
+        match result {
+            Ok(s) => Ok(s),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(source)) => Err(StoreError::Io {
+                what: format!("advisories of feed {feed}"),
+                source,
+            }),
+        }
+    }
+
+    fn mark_withdrawn(
+        &self,
+        feed: &FeedId,
+        ids: &[AdvisoryId],
+        when: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for id in ids {
+            let key = advisory_key(feed, id);
+            let Some(v) = self.advisories.get(key.as_bytes()).map_err(io(&key))? else {
+                continue;
+            };
+            let mut a: Advisory = decode(&key, &v)?;
+            if a.withdrawn.is_some() {
+                continue;
+            }
+            a.withdrawn = Some(when);
+            batch.insert(key.as_bytes(), encode(&key, &a)?);
+        }
+        self.advisories
+            .apply_batch(batch)
+            .map_err(io(format!("withdrawals of feed {feed}")))
+    }
+
+    fn advisory(&self, feed: &FeedId, id: &AdvisoryId) -> Result<Option<Advisory>, StoreError> {
+        let key = advisory_key(feed, id);
+        match self.advisories.get(key.as_bytes()).map_err(io(&key))? {
+            Some(v) => decode(&key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn all_advisories(&self) -> Result<Vec<Advisory>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.advisories.iter() {
+            let (k, v) = kv.map_err(io("advisories"))?;
+            out.push(Self::decode_advisory(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    fn advisories_for_vendor(&self, vendor_key: &str) -> Result<Vec<Advisory>, StoreError> {
+        let mut prefix = vendor_key.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.index.scan_prefix(&prefix) {
+            let (k, _) = kv.map_err(io(format!("index of {vendor_key}")))?;
+            let adv_key = &k[prefix.len()..];
+            if let Some(v) = self.advisories.get(adv_key).map_err(io("advisories"))? {
+                out.push(Self::decode_advisory(adv_key, &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        let key = feed.as_str();
+        let Some(v) = self.feeds.get(key.as_bytes()).map_err(io(key))? else {
+            return Ok(None);
+        };
+        let mut state: FeedState = decode(key, &v)?;
+        let seen_key = format!("{key}\0seen");
+        if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            let seen: FeedSeen = decode(&seen_key, &v)?;
+            state.last_success = seen.last_success;
+            state.last_error = seen.last_error;
+            state.last_error_at = seen.last_error_at;
+        }
+        Ok(Some(state))
+    }
+
+    /// The bulky part (checkpoint, validators, documents) is rewritten only when it changed; the
+    /// small `seen` record (last success / error) on every call. An unchanged re-sync therefore
+    /// appends ~100 bytes to sled's log instead of the whole document map.
+    fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError> {
+        let key = feed.as_str();
+        let seen_key = format!("{key}\0seen");
+        let bulk = FeedState {
+            last_success: None,
+            last_error: None,
+            last_error_at: None,
+            ..state.clone()
+        };
+        let bulk = encode(key, &bulk)?;
+        let seen = encode(
+            &seen_key,
+            &FeedSeen {
+                last_success: state.last_success,
+                last_error: state.last_error.clone(),
+                last_error_at: state.last_error_at,
+            },
+        )?;
+        let mut batch = sled::Batch::default();
+        let current = self.feeds.get(key.as_bytes()).map_err(io(key))?;
+        if current.as_deref() != Some(bulk.as_slice()) {
+            batch.insert(key.as_bytes(), bulk);
+        }
+        batch.insert(seen_key.as_bytes(), seen);
+        self.feeds
+            .apply_batch(batch)
+            .map_err(io(format!("state of feed {feed}")))?;
+        self.flush()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(io(format!("flush of {}", self.path.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+use super::*;
+use crate::model::{AffectedProduct, ProductStatus, Source, SourceFormat, VersionSpec};
+
+pub(crate) fn advisory(feed: &str, id: &str, vendors: &[&str], title: &str) -> Advisory {
+    Advisory {
+        id: id.parse().unwrap(),
+        aliases: vec![],
+        vendor: vendors.first().copied().unwrap_or("Acme").to_string(),
+        title: title.to_string(),
+        summary: String::new(),
+        published: None,
+        modified: None,
+        withdrawn: None,
+        affected: vendors
+            .iter()
+            .map(|v| AffectedProduct {
+                vendor: v.to_string(),
+                product: "Array".into(),
+                models: vec![],
+                component: None,
+                scheme: None,
+                status: ProductStatus::Affected,
+                versions: VersionSpec::All,
+                fixed_in: vec![],
+                identifiers: vec![],
+            })
+            .collect(),
+        remediations: vec![],
+        references: vec![],
+        effects: vec![],
+        triggers: vec![],
+        cvss: None,
+        vendor_severity: None,
+        tlp: None,
+        source: Source {
+            feed: feed.parse().unwrap(),
+            format: SourceFormat::Native,
+            location: "test".into(),
+            sha256: String::new(),
+        },
+    }
+}
+
+fn feed(s: &str) -> FeedId {
+    s.parse().unwrap()
+}
+
+#[test]
+fn put_counts_new_updated_unchanged_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let f = feed("f1");
+    let a = advisory("f1", "A-1", &["Dell EMC"], "one");
+    let b = advisory("f1", "A-2", &["NetApp"], "two");
+    let s = store.put_advisories(&f, &[a.clone(), b.clone()]).unwrap();
+    assert_eq!((s.new, s.updated, s.unchanged), (2, 0, 0));
+    let b2 = advisory("f1", "A-2", &["NetApp"], "two, revised");
+    let s = store.put_advisories(&f, &[a.clone(), b2.clone()]).unwrap();
+    assert_eq!((s.new, s.updated, s.unchanged), (0, 1, 1));
+    assert_eq!(
+        store.advisory(&f, &b.id).unwrap().unwrap().title,
+        "two, revised"
+    );
+    assert_eq!(store.all_advisories().unwrap().len(), 2);
+}
+
+#[test]
+fn index_by_vendor_key_follows_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let f = feed("f1");
+    let a = advisory("f1", "A-1", &["Dell EMC", "NetApp Inc"], "one");
+    store.put_advisories(&f, &[a]).unwrap();
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+    assert_eq!(store.advisories_for_vendor("netapp").unwrap().len(), 1);
+    assert!(store.advisories_for_vendor("hpe").unwrap().is_empty());
+    // The same advisory no longer names NetApp: its index entry goes away.
+    let a2 = advisory("f1", "A-1", &["Dell Technologies"], "one");
+    store.put_advisories(&f, &[a2]).unwrap();
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+    assert!(store.advisories_for_vendor("netapp").unwrap().is_empty());
+    assert_eq!(store.index_len(), 1);
+    // The same id in another feed is a different record.
+    store
+        .put_advisories(&feed("f2"), &[advisory("f2", "A-1", &["Dell"], "x")])
+        .unwrap();
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+}
+
+#[test]
+fn withdrawn_is_marked_not_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let f = feed("f1");
+    let a = advisory("f1", "A-1", &["Dell"], "one");
+    store.put_advisories(&f, std::slice::from_ref(&a)).unwrap();
+    let when = Utc::now();
+    store
+        .mark_withdrawn(&f, &[a.id.clone(), "NOT-THERE".parse().unwrap()], when)
+        .unwrap();
+    let got = store.advisory(&f, &a.id).unwrap().unwrap();
+    assert_eq!(got.withdrawn, Some(when));
+    // Still indexed, so the matcher sees it and can say it is withdrawn.
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+    // A second mark keeps the first date.
+    store
+        .mark_withdrawn(
+            &f,
+            std::slice::from_ref(&a.id),
+            when + chrono::Duration::days(1),
+        )
+        .unwrap();
+    assert_eq!(
+        store.advisory(&f, &a.id).unwrap().unwrap().withdrawn,
+        Some(when)
+    );
+}
+
+#[test]
+fn corrupt_record_is_reported_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let f = feed("f1");
+    store
+        .put_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "one")])
+        .unwrap();
+    store
+        .advisories
+        .insert(b"f1/A-9", b"\x07garbage".as_slice())
+        .unwrap();
+    let err = store.all_advisories().unwrap_err();
+    assert!(err.to_string().contains("f1/A-9"), "{err}");
+    assert!(err.to_string().contains("encoding version 7"), "{err}");
+}
+
+#[test]
+fn put_is_one_transaction_across_advisories_and_index() {
+    // Many advisories written in one call become visible together: a concurrent reader sees
+    // either none of them or all of them with their index entries.
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SledStore::open(dir.path()).unwrap());
+    let f = feed("f1");
+    let batch: Vec<Advisory> = (0..300)
+        .map(|i| advisory("f1", &format!("A-{i}"), &["Dell"], "t"))
+        .collect();
+    let reader = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..200 {
+                let n = store.advisories.len();
+                let m = store.index.len();
+                seen.insert((n, m));
+            }
+            seen
+        })
+    };
+    store.put_advisories(&f, &batch).unwrap();
+    let seen = reader.join().unwrap();
+    for (n, m) in &seen {
+        assert!(*n == 0 || *n == 300, "partial advisories visible: {n}");
+        assert!(*m == 0 || *m == 300, "partial index visible: {m}");
+    }
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 300);
+}
+
+#[test]
+fn newer_schema_is_refused_and_state_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        let mut st = FeedState {
+            checkpoint: Some(Utc::now()),
+            ..FeedState::default()
+        };
+        st.documents.insert(
+            "a.json".into(),
+            DocState {
+                sha256: "ab".into(),
+                updated: None,
+                advisories: vec!["A-1".parse().unwrap()],
+                listing: None,
+            },
+        );
+        store.save_feed_state(&feed("f1"), &st).unwrap();
+        assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(st));
+        assert_eq!(store.feed_state(&feed("f2")).unwrap(), None);
+    }
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(store.feed_state(&feed("f1")).unwrap().is_some());
+        store
+            .set_schema_version_for_tests(SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let err = SledStore::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
+    assert!(err.to_string().contains("schema version"), "{err}");
+}
