@@ -193,6 +193,7 @@ pub const CODES: &[&str] = &[
     "data-unavailable",
     "performance",
     "security",
+    "security-dos",
     "management-plane",
     "unclassified",
 ];
@@ -593,12 +594,24 @@ fn rate(
                     ),
                     None => "security weakness (no CVSS given)".to_string(),
                 };
-                readings.push(Reading::new(
-                    "security",
-                    Consequence::Security,
-                    Urgency::NeedsCondition,
-                    text,
-                ));
+                let network_dos = adv.cvss.as_ref().is_some_and(|c| {
+                    c.availability() == Some('H') && matches!(c.metric("AV"), Some('N') | Some('A'))
+                });
+                if network_dos {
+                    readings.push(Reading::new(
+                        "security-dos",
+                        Consequence::ServiceOutage,
+                        Urgency::NeedsCondition,
+                        format!("{text}: an attacker who can reach it can stop {} (availability impact high)", system.id),
+                    ));
+                } else {
+                    readings.push(Reading::new(
+                        "security",
+                        Consequence::Security,
+                        Urgency::NeedsCondition,
+                        text,
+                    ));
+                }
             }
             Effect::ManagementPlane => readings.push(Reading::new(
                 "management-plane",
@@ -737,26 +750,32 @@ fn failover(ctx: &Context<'_>, exps: &[&Exposure], base: Urgency) -> Reading {
     } else {
         base
     };
-    for e in exps {
-        for g in groups_for(ctx, e) {
-            if matches!(
-                g.kind,
-                GroupKind::ControllerPair | GroupKind::Multipath | GroupKind::ReplicaPair
-            ) {
-                let members: Vec<&ComponentRef> = g.members.iter().collect();
-                return Reading::new(
-                    "failover-spof",
-                    Consequence::ServiceOutage,
-                    urgency,
-                    format!(
-                        "failover between {} ({}) is broken by this bug: one hardware fault on either member stops {} — the pair is a single point of failure",
-                        names(&members),
-                        g.id,
-                        e.subject.system
-                    ),
-                );
-            }
-        }
+    // Takeover between controllers (or paths) is what a failover-path bug breaks first; a replica
+    // pair is the fallback only when no controller pair or multipath group is recorded.
+    let rank = |k: &GroupKind| match k {
+        GroupKind::ControllerPair => 0,
+        GroupKind::Multipath => 1,
+        GroupKind::ReplicaPair => 2,
+        _ => 3,
+    };
+    let best = exps
+        .iter()
+        .flat_map(|e| groups_for(ctx, e).into_iter().map(move |g| (e, g)))
+        .filter(|(_, g)| rank(&g.kind) < 3)
+        .min_by_key(|(_, g)| rank(&g.kind));
+    if let Some((e, g)) = best {
+        let members: Vec<&ComponentRef> = g.members.iter().collect();
+        return Reading::new(
+            "failover-spof",
+            Consequence::ServiceOutage,
+            urgency,
+            format!(
+                "failover between {} ({}) is broken by this bug: one hardware fault on either member stops {} — the pair is a single point of failure",
+                names(&members),
+                g.id,
+                e.subject.system
+            ),
+        );
     }
     Reading::new(
         "redundancy-lost",

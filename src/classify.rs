@@ -39,12 +39,10 @@ pub fn classify(adv: &mut Advisory) -> Basis {
     }
     let text = format!("{}\n{}", adv.title, adv.summary).to_lowercase();
     let mut effects = effects_from_text(&text);
-    if let Some(cvss) = &adv.cvss {
+    // The CVSS vector (availability vs confidentiality) is read by the blast rating of the
+    // security effect, where the attack condition can be stated.
+    if adv.cvss.is_some() {
         effects.push(Effect::Security);
-        // A network-reachable availability impact on storage firmware is a possible outage.
-        if cvss.availability() == Some('H') && !effects.contains(&Effect::DataUnavailable) {
-            effects.push(Effect::DataUnavailable);
-        }
     } else if adv.id.is_cve() || adv.aliases.iter().any(AdvisoryId::is_cve) {
         effects.push(Effect::Security);
     }
@@ -478,7 +476,8 @@ mod tests {
         });
         classify(&mut a);
         assert!(a.effects.contains(&Effect::Security));
-        assert!(a.effects.contains(&Effect::DataUnavailable));
+        // Not read as a bug that fires by itself: blast rates it as an attacker-triggered outage.
+        assert!(!a.effects.contains(&Effect::DataUnavailable));
     }
 
     #[test]

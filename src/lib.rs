@@ -24,6 +24,6 @@ pub mod matcher;
 pub mod model;
 pub mod pipeline;
 pub mod report;
-pub mod synth;
 pub mod store;
+pub mod synth;
 pub mod version;

@@ -295,7 +295,10 @@ fn statement_applies(
         return product_matches();
     }
     if stmt.models.iter().any(|m| m.matches(&n.model_norm)) {
-        return true;
+        // A part's own model number (a drive's) is specific enough. A system's model is hardware:
+        // the statement must also name the system's firmware (its OS), or firmware installed on
+        // that hardware (a BMC's) would be read as the system's own.
+        return key.kind != ComponentKind::System || product_matches();
     }
     key.kind != ComponentKind::System
         && stmt.models.iter().any(|m| m.matches(&n.host_norm))

@@ -53,7 +53,12 @@ pub fn prepare(advisories: Vec<Advisory>, overrides: &Overrides) -> Vec<Advisory
 }
 
 /// Match and rate prepared advisories against the estate.
-pub fn findings(inv: &Inventory, advisories: &[Advisory], overrides: &Overrides, today: NaiveDate) -> Vec<Finding> {
+pub fn findings(
+    inv: &Inventory,
+    advisories: &[Advisory],
+    overrides: &Overrides,
+    today: NaiveDate,
+) -> Vec<Finding> {
     let index = Index::build(advisories);
     let exposures = match_inventory(inv, advisories, &index);
     let ctx = Context::new(inv, advisories, &exposures, today);
@@ -73,10 +78,13 @@ pub fn feed_statuses(
         let state = store.feed_state(&f.id)?.unwrap_or_default();
         let age = state.last_success.map(|t| (now - t).num_days());
         let limit = max_age_days.unwrap_or_else(|| {
-            let sched = chrono::Duration::from_std(f.schedule).unwrap_or_else(|_| chrono::Duration::days(1));
+            let sched = chrono::Duration::from_std(f.schedule)
+                .unwrap_or_else(|_| chrono::Duration::days(1));
             (sched * 3).num_days().max(1)
         });
-        let stale = state.last_success.is_none_or(|t| (now - t).num_days() >= limit);
+        let stale = state
+            .last_success
+            .is_none_or(|t| (now - t).num_days() >= limit);
         out.push(FeedStatus {
             feed: f.id.to_string(),
             last_success: state.last_success,

@@ -86,12 +86,19 @@ pub fn sync_due(store: &SledStore, feeds: &[FeedDef]) -> Result<Vec<String>> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let opts = SyncOptions { only_due: true, ..SyncOptions::default() };
+    let opts = SyncOptions {
+        only_due: true,
+        ..SyncOptions::default()
+    };
     let report = rt.block_on(collect::sync(store, feeds, &opts));
     Ok(report
         .feeds
         .iter()
-        .filter_map(|f| f.error.as_ref().map(|e| format!("feed {} could not be synced: {e}", f.feed)))
+        .filter_map(|f| {
+            f.error
+                .as_ref()
+                .map(|e| format!("feed {} could not be synced: {e}", f.feed))
+        })
         .collect())
 }
 
@@ -132,7 +139,11 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         report.retain(|f| {
             args.owner.iter().any(|o| {
                 f.owner == *o
-                    || f.rating.reach.services.iter().any(|s| inv.services.get(s).is_some_and(|s| s.owner.as_str() == o))
+                    || f.rating
+                        .reach
+                        .services
+                        .iter()
+                        .any(|s| inv.services.get(s).is_some_and(|s| s.owner.as_str() == o))
             })
         });
     }
