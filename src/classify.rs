@@ -41,9 +41,7 @@ pub fn classify(adv: &mut Advisory) -> Basis {
     let mut effects = effects_from_text(&text);
     // The CVSS vector (availability vs confidentiality) is read by the blast rating of the
     // security effect, where the attack condition can be stated.
-    if adv.cvss.is_some() {
-        effects.push(Effect::Security);
-    } else if adv.id.is_cve() || adv.aliases.iter().any(AdvisoryId::is_cve) {
+    if adv.cvss.is_some() || adv.id.is_cve() || adv.aliases.iter().any(AdvisoryId::is_cve) {
         effects.push(Effect::Security);
     }
     effects.sort();

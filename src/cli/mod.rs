@@ -2,6 +2,7 @@
 //!
 //! Exit codes are a contract (documented in the README): see [`Exit`].
 
+mod check_update;
 mod exposure;
 mod inventory;
 mod sync;
@@ -101,6 +102,8 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// What in the inventory is hit by a known bug, how badly in this deployment, and why.
     Exposure(exposure::ExposureArgs),
+    /// Check a planned firmware update before rollout: verdict go (0) / caution (3) / block (4).
+    CheckUpdate(check_update::CheckArgs),
 }
 
 fn init_logging(g: &Global) {
@@ -150,6 +153,7 @@ pub fn main() -> ExitCode {
         Command::Inventory(cmd) => inventory::run(cmd, &cli.global, &mut out),
         Command::Sync(args) => sync::run(args, &cli.global, &mut out),
         Command::Exposure(args) => exposure::run(args, &cli.global, &mut out),
+        Command::CheckUpdate(args) => check_update::run(args, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,0 +1,221 @@
+//! `firmwatch check-update`: check a planned firmware update before rollout.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use chrono::{NaiveDate, Utc};
+use clap::ValueEnum;
+
+use firmwatch::blast::Finding;
+use firmwatch::check::{check, parse_plan, resolve_target, CheckReport, Plan, Step, Verdict};
+use firmwatch::collect;
+use firmwatch::pipeline;
+use firmwatch::store::SledStore;
+
+use super::exposure::{load_inventory, load_overrides, sync_due};
+use super::{Exit, Global};
+
+/// Output formats of `check-update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// Arguments of `firmwatch check-update`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["plan", "system"])))]
+pub struct CheckArgs {
+    /// A plan file (TOML, ordered `[[step]]`s).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["system", "component", "to"])]
+    pub plan: Option<PathBuf>,
+    /// Quick form: the system to update (repeatable; each becomes one step, in order).
+    #[arg(long, value_name = "SYSTEM", requires = "to")]
+    pub system: Vec<String>,
+    /// Quick form: update this component of the (single) --system instead of the system's OS.
+    #[arg(long, value_name = "COMPONENT")]
+    pub component: Option<String>,
+    /// Quick form: the target version (one for all, or one per --system).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Do not sync due feeds first.
+    #[arg(long)]
+    pub no_sync: bool,
+    /// Operator annotations and suppressions (default: `<feeds>/annotations.toml` if present).
+    #[arg(long, value_name = "FILE")]
+    pub annotations: Option<PathBuf>,
+    /// The date to check against (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<NaiveDate>,
+}
+
+fn quick_plan(args: &CheckArgs, inv: &firmwatch::inventory::Inventory) -> Result<Plan> {
+    if args.to.len() != 1 && args.to.len() != args.system.len() {
+        bail!("give one --to for all systems, or one --to per --system");
+    }
+    if args.component.is_some() && args.system.len() != 1 {
+        bail!("--component needs exactly one --system");
+    }
+    let mut steps = Vec::new();
+    for (i, sys) in args.system.iter().enumerate() {
+        let to = args.to.get(i).unwrap_or(&args.to[0]);
+        let reference = match &args.component {
+            Some(c) => format!("{sys}/{c}"),
+            None => sys.clone(),
+        };
+        let target = resolve_target(inv, &reference, to)
+            .map_err(|(code, msg)| anyhow::anyhow!("{msg} [{code}]"))?;
+        steps.push(Step {
+            name: format!("step {} ({reference})", i + 1),
+            window: None,
+            date: None,
+            targets: vec![target],
+        });
+    }
+    Ok(Plan { steps })
+}
+
+pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
+    let Some(inv) = load_inventory(global)? else {
+        return Ok(Exit::Error);
+    };
+    let plan = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            match parse_plan(&text, &inv) {
+                Ok(p) => p,
+                Err(diags) => {
+                    emit_plan_diagnostics(path, &text, &diags, global)?;
+                    return Ok(Exit::Error);
+                }
+            }
+        }
+        None => quick_plan(args, &inv)?,
+    };
+    let feeds = collect::load_feeds(&global.feeds)
+        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
+    let store = SledStore::open(&global.store)?;
+    if !args.no_sync {
+        for w in sync_due(&store, &feeds)? {
+            tracing::warn!("{w}");
+        }
+    }
+    let today = args.today.unwrap_or_else(|| Utc::now().date_naive());
+    let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
+    let report = check(&inv, &advisories, &overrides, &plan, today);
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Table => write!(out, "{}", render_text(&report, false))?,
+        Format::Markdown => write!(out, "{}", render_text(&report, true))?,
+    }
+    Ok(match report.verdict {
+        Verdict::Go => Exit::Ok,
+        Verdict::Caution => Exit::Findings,
+        Verdict::Block => Exit::Block,
+    })
+}
+
+fn emit_plan_diagnostics(
+    path: &std::path::Path,
+    text: &str,
+    diags: &[firmwatch::check::PlanDiagnostic],
+    global: &Global,
+) -> Result<()> {
+    use codespan_reporting::diagnostic::{Diagnostic, Label};
+    use codespan_reporting::files::SimpleFile;
+    use codespan_reporting::term::{self, termcolor};
+    let file = SimpleFile::new(path.display().to_string(), text);
+    let choice = match global.color {
+        clap::ColorChoice::Always => termcolor::ColorChoice::Always,
+        _ => termcolor::ColorChoice::Never,
+    };
+    let stderr = termcolor::StandardStream::stderr(choice);
+    let mut lock = stderr.lock();
+    for d in diags {
+        let mut diag = Diagnostic::error()
+            .with_code(d.code)
+            .with_message(&d.message);
+        if let Some(span) = &d.span {
+            diag = diag.with_labels(vec![Label::primary((), span.clone())]);
+        }
+        term::emit(&mut lock, &term::Config::default(), &file, &diag)?;
+    }
+    writeln!(
+        lock,
+        "error: {} problem(s) in {}; nothing was checked",
+        diags.len(),
+        path.display()
+    )?;
+    Ok(())
+}
+
+fn line(f: &Finding) -> String {
+    format!(
+        "{} {} ({} {}): {}",
+        f.advisory,
+        f.title,
+        f.rating.severity,
+        f.rating.score,
+        f.rating.reasons.get(1).map_or("", String::as_str)
+    )
+}
+
+/// The verdict first, then hazards, then the per-system diff. `md` adds Markdown headings.
+fn render_text(r: &CheckReport, md: bool) -> String {
+    let h = |s: &str| {
+        if md {
+            format!("\n## {s}\n\n")
+        } else {
+            format!("\n{s}\n")
+        }
+    };
+    let bullet = if md { "- " } else { "  - " };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}verdict: {}",
+        if md { "# " } else { "" },
+        r.verdict.to_string().to_uppercase()
+    );
+    for d in &r.decided_by {
+        let _ = writeln!(o, "{bullet}{d}");
+    }
+    if !r.hazards.is_empty() {
+        o.push_str(&h("rollout hazards"));
+        for z in &r.hazards {
+            let _ = writeln!(
+                o,
+                "{bullet}[{}] {} (step `{}`): {}",
+                z.level, z.code, z.step, z.reason
+            );
+        }
+    }
+    for d in &r.systems {
+        o.push_str(&h(&format!("system {}", d.system)));
+        for m in &d.moves {
+            let _ = writeln!(o, "{bullet}move: {m}");
+        }
+        for (label, list) in [
+            ("fixed", &d.fixed),
+            ("still open", &d.still_open),
+            ("introduced", &d.introduced),
+            ("unknown", &d.unknown),
+        ] {
+            if list.is_empty() {
+                let _ = writeln!(o, "{bullet}{label}: none");
+            }
+            for f in list {
+                let _ = writeln!(o, "{bullet}{label}: {}", line(f));
+            }
+        }
+    }
+    o
+}
