@@ -193,7 +193,7 @@ fn summary_line(r: &Report) -> String {
     .filter_map(|s| r.counts.get(s).map(|n| format!("{n} {s}")))
     .collect();
     format!(
-        "{} finding{} ({}), {} unknown, {} suppressed — {} systems, {} components, {} advisories",
+        "{} finding{} ({}), {} unknown, {} suppressed\nchecked {} systems, {} components against {} advisories",
         r.findings.len(),
         if r.findings.len() == 1 { "" } else { "s" },
         if counts.is_empty() {

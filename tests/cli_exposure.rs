@@ -1,0 +1,243 @@
+//! End to end: the `firmwatch` binary on the bundled offline feeds and the example estate, as a new
+//! user runs it. Exit codes and JSON fields are a contract.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn firmwatch(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_firmwatch"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run firmwatch")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn exposure_on_a_fresh_store_syncs_the_bundled_feeds_and_rates_the_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = firmwatch(
+        dir.path(),
+        &["exposure", "--format", "json", "--today", "2026-11-22"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["schema_version"], 1);
+    let findings = v["findings"].as_array().unwrap();
+    let code = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .map(|f| f["rating"]["code"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no finding {id}"))
+    };
+    assert_eq!(code("FWN-2026-0001@carrier-aff"), "failover-spof");
+    assert_eq!(code("FWN-2026-0002@mail-unity"), "survivor-overload");
+    assert_eq!(code("FWN-2019-0032768@subscriber-db-1"), "raid-time-bomb");
+    assert_eq!(code("FWN-2026-0003@iaas-unity"), "data-loss-no-backup");
+    assert_eq!(code("FWN-2026-0004@hosting-fas"), "data-unavailable");
+    // Every feed synced and is fresh.
+    assert!(
+        v["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["stale"] == false),
+        "{}",
+        v["feeds"]
+    );
+    // Sorted by score.
+    let scores: Vec<u64> = findings
+        .iter()
+        .map(|f| f["rating"]["score"].as_u64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
+#[test]
+fn fail_on_owner_filter_and_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = firmwatch(
+        dir.path(),
+        &["exposure", "--fail-on", "critical", "--today", "2026-11-22"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "critical findings exist in the example estate"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FWN-2026-0001"), "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
+    }
+
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "exposure",
+            "--no-sync",
+            "--owner",
+            "office-it",
+            "--format",
+            "json",
+            "--today",
+            "2026-11-22",
+        ],
+    );
+    let v = json(&out);
+    let owners: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["owner"].as_str().unwrap())
+        .collect();
+    assert!(!owners.is_empty());
+    assert!(owners.iter().all(|o| *o == "office-it"), "{owners:?}");
+
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "exposure",
+            "--no-sync",
+            "--explain",
+            "FWN-2026-0002@mail-unity",
+            "--today",
+            "2026-11-22",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("120 %") && text.contains("async-replication-compression"),
+        "{text}"
+    );
+
+    let out = firmwatch(
+        dir.path(),
+        &["exposure", "--no-sync", "--explain", "NOPE@x"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = firmwatch(
+        dir.path(),
+        &["exposure", "--no-sync", "--system", "no-such-system"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-system"));
+}
+
+#[test]
+fn check_update_verdicts_gate_a_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "check-update",
+            "--plan",
+            "tests/fixtures/plans/iaas-together.toml",
+            "--today",
+            "2026-11-22",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backup must lag behind"));
+
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "check-update",
+            "--no-sync",
+            "--plan",
+            "tests/fixtures/plans/iaas-staged.toml",
+            "--format",
+            "json",
+            "--today",
+            "2026-11-22",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(&out);
+    assert_eq!(v["verdict"], "go");
+    assert_eq!(v["systems"][0]["fixed"][0]["advisory"], "FWN-2026-0003");
+
+    // The Docomo case: the update's own takeover exercises the running version's failover bug.
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "check-update",
+            "--no-sync",
+            "--system",
+            "carrier-aff",
+            "--to",
+            "9.8P6",
+            "--today",
+            "2026-11-22",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the update itself triggers failover"));
+
+    // A plan naming a system that does not exist: diagnostics, exit 1.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[step]]\nname = \"x\"\nupdate = [\"nope\"]\nto = \"1.0\"\n",
+    )
+    .unwrap();
+    let out = firmwatch(
+        dir.path(),
+        &["check-update", "--no-sync", "--plan", bad.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown-reference") && err.contains("bad.toml:3:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn broken_inventory_is_an_error_not_an_empty_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "--inventory",
+            "tests/fixtures/inventory/broken",
+            "exposure",
+            "--no-sync",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was loaded"));
+}
