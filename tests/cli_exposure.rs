@@ -241,3 +241,89 @@ fn broken_inventory_is_an_error_not_an_empty_report() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was loaded"));
 }
+
+/// The annotations example in the README parses and does what it says.
+#[test]
+fn readme_annotations_example_and_suppressions_end_to_end() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("## Annotations and suppressions")
+        .nth(1)
+        .expect("section");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let o = firmwatch::classify::Overrides::parse("README.md", example).unwrap();
+    assert_eq!(o.annotations.len(), 1);
+    assert_eq!(o.suppressions.len(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let active = dir.path().join("active.toml");
+    std::fs::write(&active, example).unwrap();
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "exposure",
+            "--annotations",
+            active.to_str().unwrap(),
+            "--format",
+            "json",
+            "--today",
+            "2026-11-22",
+        ],
+    );
+    let v = json(&out);
+    let shown: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(!shown.contains(&"FWN-2026-0004@hosting-fas"), "{shown:?}");
+    assert_eq!(v["suppressed"][0]["id"], "FWN-2026-0004@hosting-fas");
+    assert_eq!(v["suppressed"][0]["suppressed"]["author"], "k.sato");
+
+    // After the expiry date the finding is back, with a warning saying so.
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "exposure",
+            "--no-sync",
+            "--annotations",
+            active.to_str().unwrap(),
+            "--format",
+            "json",
+            "--today",
+            "2027-02-01",
+        ],
+    );
+    let v = json(&out);
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["id"] == "FWN-2026-0004@hosting-fas"));
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("expired on 2027-01-31"), "{warnings}");
+
+    // A broken annotations file is an error naming the file and line.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[suppression]]\nadvisory = \"X\"\n").unwrap();
+    let out = firmwatch(
+        dir.path(),
+        &[
+            "exposure",
+            "--no-sync",
+            "--annotations",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml") && err.contains("line 1"), "{err}");
+}
