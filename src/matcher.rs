@@ -226,6 +226,9 @@ struct SubjectKey {
     kind: ComponentKind,
     model: String,
     host_model: String,
+    /// For a system: the distinct models of its components, sorted (firmware installed on the
+    /// system's hardware may be one of them, e.g. a BMC).
+    parts: Vec<String>,
 }
 
 struct SubjectNames {
@@ -235,6 +238,8 @@ struct SubjectNames {
     /// For controllers: the host system's model and OS names, used only by statements that name
     /// the controller kind (otherwise a system-wide statement would count the system twice).
     host_names: Vec<Vec<String>>,
+    /// For systems: the words of their components' models.
+    part_names: Vec<Vec<String>>,
 }
 
 fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
@@ -267,6 +272,7 @@ fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
         host_norm: normalize_model(&key.host_model),
         names,
         host_names,
+        part_names: key.parts.iter().map(|p| words(p)).collect(),
     }
 }
 
@@ -296,9 +302,15 @@ fn statement_applies(
     }
     if stmt.models.iter().any(|m| m.matches(&n.model_norm)) {
         // A part's own model number (a drive's) is specific enough. A system's model is hardware:
-        // the statement must also name the system's firmware (its OS), or firmware installed on
-        // that hardware (a BMC's) would be read as the system's own.
-        return key.kind != ComponentKind::System || product_matches();
+        // the statement is about the system's own firmware unless its product names one of the
+        // system's components (an iDRAC on a PowerEdge) — then that component is the subject.
+        if key.kind != ComponentKind::System || product_matches() {
+            return true;
+        }
+        let names_a_part = n.part_names.iter().any(|p| {
+            contains_words(p, &stmt.product_words) || contains_words(&stmt.product_words, p)
+        });
+        return !names_a_part;
     }
     key.kind != ComponentKind::System
         && stmt.models.iter().any(|m| m.matches(&n.host_norm))
@@ -371,12 +383,24 @@ impl Subject<'_> {
                 kind: ComponentKind::System,
                 model: self.system.model.clone(),
                 host_model: String::new(),
+                parts: {
+                    let mut p: Vec<String> = self
+                        .system
+                        .components
+                        .iter()
+                        .map(|c| c.model.clone())
+                        .collect();
+                    p.sort();
+                    p.dedup();
+                    p
+                },
             },
             Some(c) => SubjectKey {
                 vendor: vendor_key(&c.vendor),
                 kind: c.kind,
                 model: c.model.clone(),
                 host_model: self.system.model.clone(),
+                parts: Vec::new(),
             },
         }
     }
