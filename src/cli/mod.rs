@@ -56,6 +56,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "FIRMWATCH_STORE",
         default_value = ".firmwatch/store",
         value_name = "DIR"
@@ -65,6 +66,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "FIRMWATCH_FEEDS",
         default_value = "feeds",
         value_name = "DIR"
@@ -74,36 +76,49 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "FIRMWATCH_INVENTORY",
         default_value = "inventory",
         value_name = "PATH"
     )]
     pub inventory: PathBuf,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only errors on stderr.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
     /// When to use colour.
-    #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
     pub color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Parse, compare and range-check firmware versions the way matching does.
-    #[command(subcommand)]
-    Versions(versions::VersionsCmd),
-    /// Validate the inventory files and show what they describe.
-    #[command(subcommand)]
-    Inventory(inventory::InventoryCmd),
-    /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
-    Sync(sync::SyncArgs),
     /// What in the inventory is hit by a known bug, how badly in this deployment, and why.
     Exposure(exposure::ExposureArgs),
     /// Check a planned firmware update before rollout: verdict go (0) / caution (3) / block (4).
     CheckUpdate(check_update::CheckArgs),
+    /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
+    Sync(sync::SyncArgs),
+    /// Validate the inventory files and show what they describe.
+    #[command(subcommand)]
+    Inventory(inventory::InventoryCmd),
+    /// Parse, compare and range-check firmware versions the way matching does.
+    #[command(subcommand)]
+    Versions(versions::VersionsCmd),
 }
 
 fn init_logging(g: &Global) {
