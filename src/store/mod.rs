@@ -57,6 +57,8 @@ pub enum StoreError {
         #[source]
         source: sled::Error,
     },
+    #[error("store at {path} is in use by another firmwatch process (sync, exposure or notify); try again when it has finished")]
+    Locked { path: PathBuf },
     #[error("store at {path} has schema version {found}, this firmwatch understands up to {supported}; upgrade firmwatch or use another --store")]
     NewerSchema {
         path: PathBuf,
@@ -274,7 +276,17 @@ impl SledStore {
             .path(&path)
             .cache_capacity(CACHE_CAPACITY)
             .open()
-            .map_err(open_err)?;
+            .map_err(|e| match &e {
+                // sled (pinned =0.34.7) holds an exclusive file lock on the database while it is
+                // open and reports a second open as this I/O error.
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("could not acquire lock") =>
+                {
+                    StoreError::Locked { path: path.clone() }
+                }
+                _ => open_err(e),
+            })?;
         let meta = db.open_tree(META_TREE).map_err(open_err)?;
         match meta.get(SCHEMA_KEY).map_err(open_err)? {
             Some(v) => {

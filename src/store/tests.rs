@@ -197,3 +197,16 @@ fn newer_schema_is_refused_and_state_round_trips() {
     assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
     assert!(err.to_string().contains("schema version"), "{err}");
 }
+
+#[test]
+fn a_second_open_is_refused_clearly_while_the_store_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = SledStore::open(dir.path()).unwrap();
+    let err = SledStore::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("in use by another firmwatch process"),
+        "{err}"
+    );
+}
