@@ -1,0 +1,142 @@
+//! SMTP delivery with lettre: one multipart/alternative mail (text + HTML) per digest, the
+//! idempotency key as `Message-ID`. The server is global configuration ([`SmtpConfig`]); credentials
+//! are read from environment variables whose *names* are configured, never logged.
+
+use std::time::Duration;
+
+use lettre::message::{header, Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use super::plan::Message;
+use super::render;
+use super::DeliveryError;
+
+/// How to talk to the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// Plain SMTP (a local relay or tests).
+    None,
+    /// Plain connection upgraded with STARTTLS (required).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// The global SMTP settings.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    /// Environment variable names holding the user name and password.
+    pub user_env: Option<String>,
+    pub password_env: Option<String>,
+    pub from: String,
+}
+
+impl SmtpConfig {
+    /// Parse `smtp://host[:port]` (the port defaults by TLS mode: 25, 587, 465).
+    pub fn from_url(
+        url: &str,
+        tls: Tls,
+        from: String,
+        user_env: Option<String>,
+        password_env: Option<String>,
+    ) -> Result<SmtpConfig, DeliveryError> {
+        let bad = |why: &str| DeliveryError::Config(format!("SMTP URL `{url}`: {why}"));
+        let u = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(u.scheme(), "smtp" | "smtps") {
+            return Err(bad("expected smtp://host:port"));
+        }
+        if u.password().is_some() {
+            return Err(bad(
+                "credentials in the URL; use --smtp-user-env/--smtp-password-env",
+            ));
+        }
+        let host = u.host_str().ok_or_else(|| bad("no host"))?.to_string();
+        let port = u.port().unwrap_or(match tls {
+            Tls::None => 25,
+            Tls::StartTls => 587,
+            Tls::Tls => 465,
+        });
+        Ok(SmtpConfig {
+            host,
+            port,
+            tls,
+            user_env,
+            password_env,
+            from,
+        })
+    }
+
+    /// Build the transport (reads the credentials' environment variables).
+    pub fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+        let smtp = |e: lettre::transport::smtp::Error| DeliveryError::Smtp {
+            server: format!("{}:{}", self.host, self.port),
+            reason: e.to_string(),
+        };
+        let mut b = match self.tls {
+            Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host),
+            Tls::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host).map_err(smtp)?
+            }
+            Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host).map_err(smtp)?,
+        }
+        .port(self.port)
+        .timeout(Some(Duration::from_secs(30)));
+        let read = |var: &String| {
+            std::env::var(var).map_err(|_| DeliveryError::MissingSecret(var.clone()))
+        };
+        match (&self.user_env, &self.password_env) {
+            (Some(u), Some(p)) => b = b.credentials(Credentials::new(read(u)?, read(p)?)),
+            (None, None) => {}
+            _ => {
+                return Err(DeliveryError::Config(
+                    "set both --smtp-user-env and --smtp-password-env, or neither".into(),
+                ))
+            }
+        }
+        Ok(b.build())
+    }
+}
+
+/// Build the mail for one digest.
+pub fn build(cfg: &SmtpConfig, to: &str, m: &Message) -> Result<lettre::Message, DeliveryError> {
+    let from: Mailbox = cfg
+        .from
+        .parse()
+        .map_err(|e| DeliveryError::Config(format!("--mail-from `{}`: {e}", cfg.from)))?;
+    let to: Mailbox = to
+        .parse()
+        .map_err(|e| DeliveryError::Config(format!("owner address `{to}`: {e}")))?;
+    lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(render::subject(m))
+        .message_id(Some(format!("<{}@firmwatch>", m.key)))
+        .header(header::MIME_VERSION_1_0)
+        .multipart(MultiPart::alternative_plain_html(
+            render::text(m),
+            render::html(m),
+        ))
+        .map_err(|e| DeliveryError::Render(e.to_string()))
+}
+
+/// Send one digest; `Err` when the server did not accept it.
+pub async fn send(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    cfg: &SmtpConfig,
+    to: &str,
+    m: &Message,
+) -> Result<(), DeliveryError> {
+    let mail = build(cfg, to, m)?;
+    transport
+        .send(mail)
+        .await
+        .map(|_| ())
+        .map_err(|e| DeliveryError::Smtp {
+            server: format!("{}:{}", cfg.host, cfg.port),
+            reason: e.to_string(),
+        })
+}
