@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use lettre::message::{header, Mailbox, MultiPart};
+use lettre::message::{header, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -116,10 +116,22 @@ pub fn build(cfg: &SmtpConfig, to: &str, m: &Message) -> Result<lettre::Message,
         .subject(render::subject(m))
         .message_id(Some(format!("<{}@firmwatch>", m.key)))
         .header(header::MIME_VERSION_1_0)
-        .multipart(MultiPart::alternative_plain_html(
-            render::text(m),
-            render::html(m),
-        ))
+        // Quoted-printable keeps both parts readable in raw form whatever the characters.
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(header::ContentType::TEXT_PLAIN)
+                        .header(header::ContentTransferEncoding::QuotedPrintable)
+                        .body(render::text(m)),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(header::ContentType::TEXT_HTML)
+                        .header(header::ContentTransferEncoding::QuotedPrintable)
+                        .body(render::html(m)),
+                ),
+        )
         .map_err(|e| DeliveryError::Render(e.to_string()))
 }
 
