@@ -34,7 +34,12 @@ pub struct SmtpArgs {
     #[arg(long, env = "FIRMWATCH_SMTP_URL", value_name = "URL")]
     pub smtp_url: Option<String>,
     /// Connection security.
-    #[arg(long, value_enum, env = "FIRMWATCH_SMTP_TLS", default_value = "starttls")]
+    #[arg(
+        long,
+        value_enum,
+        env = "FIRMWATCH_SMTP_TLS",
+        default_value = "starttls"
+    )]
     pub smtp_tls: SmtpTls,
     /// Name of the environment variable holding the SMTP user name.
     #[arg(long, value_name = "VAR")]
@@ -177,7 +182,10 @@ pub async fn step(
             .filter(|(_, d)| d.status == Status::Pending)
             .count();
         if pending > 0 {
-            writeln!(out, "\n{pending} earlier delivery(ies) pending in the outbox")?;
+            writeln!(
+                out,
+                "\n{pending} earlier delivery(ies) pending in the outbox"
+            )?;
         }
         return Ok(Exit::Ok);
     }
