@@ -248,3 +248,83 @@ mod tests {
         assert_eq!(backoff(30), Duration::minutes(360));
     }
 }
+
+#[cfg(test)]
+mod store_tests {
+    use super::*;
+    use crate::blast::Severity;
+    use crate::notify::plan::Message;
+
+    fn message(owner: &str) -> Message {
+        Message {
+            owner: owner.into(),
+            owner_name: owner.into(),
+            generation: "g1".into(),
+            key: format!("key-{owner}"),
+            items: vec![],
+        }
+    }
+
+    #[test]
+    fn plan_state_and_deliveries_round_trip_with_backoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let ob = Outbox::open(&store).unwrap();
+        let now = Utc::now();
+        let n = Notified {
+            severity: Severity::High,
+            title: "t".into(),
+            fixed_in: vec!["2".into()],
+            effects: vec![],
+            window: None,
+        };
+        let plan = Plan {
+            messages: vec![message("a")],
+            upserts: vec![(("a".into(), "X@s".into()), n.clone())],
+            removals: vec![],
+        };
+        let d = Delivery {
+            channel: Channel::Webhook,
+            target: "http://127.0.0.1:1/".into(),
+            hook: None,
+            status: Status::Pending,
+            attempts: 0,
+            created: now,
+            next_attempt: now,
+            last_error: None,
+            sent_at: None,
+            message: message("a"),
+        };
+        let key = delivery_key(&d.message, Channel::Webhook);
+        ob.commit(&plan, &[(key.clone(), d)]).unwrap();
+        assert_eq!(
+            ob.state().unwrap()[&("a".to_string(), "X@s".to_string())],
+            n
+        );
+
+        let (k, mut d) = ob.due(now, false).unwrap().remove(0);
+        assert_eq!(k, key);
+        ob.mark_failed(&k, &mut d, "HTTP 500".into(), now).unwrap();
+        assert!(ob.due(now, false).unwrap().is_empty(), "backoff holds it");
+        assert_eq!(ob.due(now + Duration::minutes(2), false).unwrap().len(), 1);
+        let (k, mut d) = ob.due(now, true).unwrap().remove(0);
+        assert_eq!(d.last_error.as_deref(), Some("HTTP 500"));
+        ob.mark_sent(&k, &mut d, now).unwrap();
+        assert!(ob.due(now, true).unwrap().is_empty());
+        assert_eq!(ob.all().unwrap()[0].1.attempts, 2);
+
+        // Removal in a later plan; sent history pruned after `keep`.
+        let plan = Plan {
+            removals: vec![("a".into(), "X@s".into())],
+            ..Plan::default()
+        };
+        ob.commit(&plan, &[]).unwrap();
+        assert!(ob.state().unwrap().is_empty());
+        assert_eq!(
+            ob.prune(now + Duration::days(31), Duration::days(30))
+                .unwrap(),
+            1
+        );
+        assert!(ob.all().unwrap().is_empty());
+    }
+}

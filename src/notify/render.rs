@@ -217,3 +217,66 @@ pub fn slack_json(m: &Message) -> Result<String, serde_json::Error> {
     }))?;
     Ok(json_safe(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blast::Severity;
+
+    fn msg(title: &str) -> Message {
+        Message {
+            owner: "o".into(),
+            owner_name: "Team <b>".into(),
+            generation: "g".into(),
+            key: "k".into(),
+            items: vec![Item {
+                event: EventKind::New,
+                finding: "A@s".into(),
+                advisory: "A".into(),
+                title: title.into(),
+                vendor: "V".into(),
+                severity: Severity::High,
+                previous_severity: None,
+                code: "security".into(),
+                urgency: "anytime".into(),
+                fires_on: None,
+                days_left: None,
+                system: "s".into(),
+                system_name: "S".into(),
+                services: vec![],
+                effects: vec![],
+                fixed_in: vec!["2 & up".into()],
+                reasons: vec![],
+                references: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn untrusted_text_is_escaped_everywhere_but_plain_text() {
+        let m = msg("<script>x</script>");
+        assert!(text(&m).contains("<script>x</script>"));
+        let h = html(&m);
+        assert!(!h.contains("<script") && !h.contains("<b>"), "{h}");
+        assert!(h.contains("&lt;script&gt;x&lt;/script&gt;") && h.contains("2 &amp; up"));
+        for body in [generic_json(&m).unwrap(), slack_json(&m).unwrap()] {
+            assert!(!body.contains('<') && !body.contains('>'), "{body}");
+            let _: serde_json::Value = serde_json::from_str(&body).unwrap();
+        }
+        let g: serde_json::Value = serde_json::from_str(&generic_json(&m).unwrap()).unwrap();
+        assert_eq!(g["items"][0]["title"], "<script>x</script>");
+        assert_eq!(g["schema_version"], WEBHOOK_SCHEMA_VERSION);
+        let s: serde_json::Value = serde_json::from_str(&slack_json(&m).unwrap()).unwrap();
+        assert!(s["blocks"][1]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn subject_has_no_control_characters() {
+        let mut m = msg("t");
+        m.owner_name = "Evil\r\nBcc: x@y".into();
+        assert!(!subject(&m).contains('\n') && !subject(&m).contains('\r'));
+    }
+}
