@@ -3,7 +3,7 @@
 //! Each cycle syncs only the feeds whose own schedule is due, computes findings and runs the
 //! notify step. SIGINT and SIGTERM are caught: the current step finishes (a half-sent outbox is
 //! never abandoned mid-delivery), then the command exits 0. The sleep between cycles is cut short
-//! by a signal.
+//! by a signal. The store is open only while a cycle runs.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -65,7 +65,6 @@ pub fn run(args: &RunArgs, global: &Global, out: &mut impl Write) -> Result<Exit
             tracing::warn!("signal received: finishing the current step, then exiting");
             let _ = tx.send(true);
         });
-        let store = SledStore::open(&global.store)?;
         let mut step_args: NotifyArgs = args.notify.clone();
         step_args.status = false;
         step_args.dry_run = false;
@@ -74,7 +73,13 @@ pub fn run(args: &RunArgs, global: &Global, out: &mut impl Write) -> Result<Exit
             cycle += 1;
             let started = Instant::now();
             tracing::warn!("cycle {cycle}: sync due feeds → exposure → notify");
-            let exit = match notify::step(&step_args, global, &store, out).await {
+            // The store is opened per cycle and closed during the sleep, so `notify --status`
+            // (another process) can read it between cycles.
+            let result = match SledStore::open(&global.store) {
+                Ok(store) => notify::step(&step_args, global, &store, out).await,
+                Err(e) => Err(e.into()),
+            };
+            let exit = match result {
                 Ok(e) => e,
                 Err(e) => {
                     if args.every.is_none() {
