@@ -108,3 +108,48 @@ fn sigterm_mid_delivery_finishes_the_step_then_exits_0() {
     assert!(err.contains("cycle 1 done"), "{err}");
     assert!(!err.contains("cycle 2"), "{err}");
 }
+
+#[test]
+fn between_cycles_the_store_is_readable_and_sigterm_ends_the_sleep() {
+    let hook = webhook_receiver(Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), hook.port);
+    let log = dir.path().join("stderr.log");
+    let mut child = run_cmd(dir.path(), &["--every", "1h"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("cycle 1 done")
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "cycle 1 did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let st = Command::new(env!("CARGO_BIN_EXE_firmwatch"))
+        .arg("--store")
+        .arg(dir.path().join("store"))
+        .args(["notify", "--status"])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(0), "{}", show(&st));
+    assert!(String::from_utf8_lossy(&st.stdout).contains(&format!("0 pending, {OWNERS} delivered")));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        t0.elapsed() < Duration::from_secs(20),
+        "the 1h sleep was not cut short"
+    );
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.contains("stopped after cycle 1"), "{err}");
+    assert_eq!(hook.received().len(), OWNERS);
+}
