@@ -7,6 +7,7 @@ use chrono::Duration;
 use common::estate::*;
 use firmwatch::blast::{Finding, Severity, Suppressed, Urgency};
 use firmwatch::inventory::{Criticality, Owner};
+use firmwatch::matcher::MatchState;
 use firmwatch::model::{ComponentKind, Effect, Trigger};
 use firmwatch::notify::plan::{plan, EventKind, Plan, State};
 use firmwatch::version::Scheme;
@@ -93,6 +94,21 @@ fn routing_gives_each_owner_only_what_is_theirs() {
         .find(|m| m.owner == "storage-team")
         .unwrap();
     assert!(!storage.items[0].reasons.is_empty());
+    assert!(storage.items[0].undecided.is_none());
+    // A match that could not be decided is said so, with the reason.
+    let mut g = f.clone();
+    for x in &mut g {
+        x.state = MatchState::Unknown;
+        x.evidence = "firmware `X` is opaque".into();
+    }
+    let u = plan(&g, &e.0, &State::new(), today(), "g1");
+    assert!(u
+        .messages
+        .iter()
+        .flat_map(|m| &m.items)
+        .all(|i| i.undecided.as_deref() == Some("firmware `X` is opaque")));
+    let text = firmwatch::notify::render::text(&u.messages[0]);
+    assert!(text.contains("Match UNKNOWN"), "{text}");
     // Keys differ per owner and are stable for the same plan.
     let again = plan(&f, &e.0, &State::new(), today(), "g1");
     assert_eq!(p.messages[0].key, again.messages[0].key);

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::blast::{Finding, Severity, Suppressed, Urgency};
 use crate::inventory::{Inventory, OwnerId};
+use crate::matcher::MatchState;
 
 /// Days before a time-triggered bug's date at which it is announced again (closest last).
 pub const WARNING_WINDOWS: [i64; 3] = [90, 30, 7];
@@ -92,6 +93,9 @@ pub struct Item {
     pub days_left: Option<i64>,
     pub system: String,
     pub system_name: String,
+    /// Set when the match could not be decided (unknown, not "not affected"): why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undecided: Option<String>,
     /// Only services this recipient is entitled to see.
     pub services: Vec<String>,
     pub effects: Vec<String>,
@@ -196,6 +200,7 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
         days_left: fires_on.map(|d| (d - today).num_days()),
         system: f.system.to_string(),
         system_name: f.system_name.clone(),
+        undecided: (f.state == MatchState::Unknown).then(|| f.evidence.clone()),
         services,
         effects: effects_of(f),
         fixed_in: f.fixed_in.clone(),
@@ -315,6 +320,7 @@ pub fn plan(
             days_left: None,
             system,
             system_name,
+            undecided: None,
             services: Vec::new(),
             effects: prev.effects.clone(),
             fixed_in: prev.fixed_in.clone(),
@@ -383,6 +389,7 @@ mod tests {
             days_left: None,
             system: String::new(),
             system_name: String::new(),
+            undecided: None,
             services: vec![],
             effects: vec![],
             fixed_in: vec![],

@@ -89,6 +89,9 @@ pub fn text(m: &Message) -> String {
             "  Rating: {} ({}), {}\n",
             i.code, i.severity, i.urgency
         ));
+        if let Some(why) = &i.undecided {
+            o.push_str(&format!("  Match UNKNOWN (could not be decided): {why}\n"));
+        }
         if !i.services.is_empty() {
             o.push_str(&format!("  Your services: {}\n", i.services.join(", ")));
         }
@@ -124,7 +127,17 @@ pub fn html(m: &Message) -> String {
         let rating = if i.event == EventKind::Resolved {
             String::new()
         } else {
-            format!("{} ({}), {}", e(&i.code), i.severity, e(&i.urgency))
+            let unknown = if i.undecided.is_some() {
+                " — match unknown"
+            } else {
+                ""
+            };
+            format!(
+                "{} ({}), {}{unknown}",
+                e(&i.code),
+                i.severity,
+                e(&i.urgency)
+            )
         };
         o.push_str(&format!(
             "<tr><td>{}</td><td><b>{}</b><br>{}</td><td>{} ({})</td><td>{}</td><td>{}</td></tr>",
@@ -204,6 +217,9 @@ pub fn slack_json(m: &Message) -> Result<String, serde_json::Error> {
         }
         if i.event != EventKind::Resolved {
             t.push_str(&format!("\n{} · {}", s(&i.code), s(&i.urgency)));
+            if i.undecided.is_some() {
+                t.push_str(" · match unknown");
+            }
             if !i.fixed_in.is_empty() {
                 t.push_str(&format!(" · fixed in {}", s(&i.fixed_in.join(", "))));
             }
@@ -243,6 +259,7 @@ mod tests {
                 days_left: None,
                 system: "s".into(),
                 system_name: "S".into(),
+                undecided: None,
                 services: vec![],
                 effects: vec![],
                 fixed_in: vec!["2 & up".into()],
