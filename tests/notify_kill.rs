@@ -13,7 +13,7 @@ use firmwatch::notify::{Outbox, Status};
 use firmwatch::store::SledStore;
 use support::*;
 
-const OWNERS: usize = 30;
+const OWNERS: usize = 40;
 const TRIALS: usize = 22;
 
 fn setup(dir: &Path, hook_port: u16) {
@@ -97,7 +97,7 @@ fn kill_9_during_delivery_loses_nothing_and_repeats_only_in_flight() {
     let mut killed = 0;
     for _ in 0..TRIALS {
         let mut child = cmd(dir.path()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(30 + rng.next(400)));
+        std::thread::sleep(Duration::from_millis(30 + rng.next(350)));
         if child.try_wait().unwrap().is_none() {
             killed += 1;
         }
