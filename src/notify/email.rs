@@ -152,3 +152,65 @@ pub async fn send(
             reason: e.to_string(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_url_ports_modes_and_credentials() {
+        let cfg =
+            |url: &str, tls| SmtpConfig::from_url(url, tls, "fw@example.net".into(), None, None);
+        assert_eq!(
+            cfg("smtp://mail.example.net", Tls::StartTls).unwrap().port,
+            587
+        );
+        assert_eq!(cfg("smtp://mail.example.net", Tls::Tls).unwrap().port, 465);
+        assert_eq!(cfg("smtp://mail.example.net", Tls::None).unwrap().port, 25);
+        assert_eq!(cfg("smtp://127.0.0.1:2525", Tls::None).unwrap().port, 2525);
+        assert!(cfg("smtp://u:secret@mail.example.net", Tls::Tls).is_err());
+        assert!(cfg("http://mail.example.net", Tls::Tls).is_err());
+        for tls in [Tls::None, Tls::StartTls, Tls::Tls] {
+            assert!(cfg("smtp://mail.example.net", tls)
+                .unwrap()
+                .transport()
+                .is_ok());
+        }
+        // Credentials come from the named variables; a missing one is an error naming the variable.
+        let mut c = cfg("smtp://mail.example.net", Tls::StartTls).unwrap();
+        c.user_env = Some("FIRMWATCH_TEST_SURELY_UNSET_USER".into());
+        c.password_env = Some("FIRMWATCH_TEST_SURELY_UNSET_PASS".into());
+        let err = c.transport().err().unwrap().to_string();
+        assert!(err.contains("FIRMWATCH_TEST_SURELY_UNSET_USER"), "{err}");
+        c.password_env = None;
+        assert!(c.transport().is_err());
+    }
+
+    #[test]
+    fn message_id_is_the_idempotency_key_and_both_parts_are_present() {
+        let cfg = SmtpConfig::from_url(
+            "smtp://localhost",
+            Tls::None,
+            "fw@example.net".into(),
+            None,
+            None,
+        )
+        .unwrap();
+        let m = Message {
+            owner: "o".into(),
+            owner_name: "O".into(),
+            generation: "g".into(),
+            key: "0123456789abcdef0123456789abcdef".into(),
+            items: vec![],
+        };
+        let raw = String::from_utf8(build(&cfg, "o@example.net", &m).unwrap().formatted()).unwrap();
+        assert!(
+            raw.contains("Message-ID: <0123456789abcdef0123456789abcdef@firmwatch>"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("text/plain") && raw.contains("text/html"),
+            "{raw}"
+        );
+    }
+}

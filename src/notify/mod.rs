@@ -174,7 +174,7 @@ pub async fn deliver(
         .filter(|(_, d)| d.status == Status::Pending)
         .count();
     let mut summary = DeliverySummary {
-        waiting: pending - due.len(),
+        waiting: pending.saturating_sub(due.len()),
         ..DeliverySummary::default()
     };
     if due.is_empty() {
