@@ -22,6 +22,7 @@ pub mod collect;
 pub mod inventory;
 pub mod matcher;
 pub mod model;
+pub mod notify;
 pub mod pipeline;
 pub mod report;
 pub mod store;

@@ -5,6 +5,8 @@
 mod check_update;
 mod exposure;
 mod inventory;
+mod notify;
+mod run;
 mod sync;
 mod versions;
 
@@ -28,7 +30,8 @@ pub enum Exit {
     Findings = 3,
     /// A `block` verdict from `check-update`.
     Block = 4,
-    /// `sync`: some feeds failed; the others landed.
+    /// Partial: `sync` — some feeds failed, the others landed; `notify`/`run` — some delivery
+    /// failed or waits for its backoff and will be retried.
     PartialSync = 5,
 }
 
@@ -111,6 +114,10 @@ pub enum Command {
     Exposure(exposure::ExposureArgs),
     /// Check a planned firmware update before rollout: verdict go (0) / caution (3) / block (4).
     CheckUpdate(check_update::CheckArgs),
+    /// Tell owners about new, worsened and resolved findings (exit 5 if a delivery must be retried).
+    Notify(notify::NotifyArgs),
+    /// Sync due feeds, then notify; once, or every DURATION until SIGINT/SIGTERM.
+    Run(run::RunArgs),
     /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
     Sync(sync::SyncArgs),
     /// Validate the inventory files and show what they describe.
@@ -169,6 +176,8 @@ pub fn main() -> ExitCode {
         Command::Sync(args) => sync::run(args, &cli.global, &mut out),
         Command::Exposure(args) => exposure::run(args, &cli.global, &mut out),
         Command::CheckUpdate(args) => check_update::run(args, &cli.global, &mut out),
+        Command::Notify(args) => notify::run(args, &cli.global, &mut out),
+        Command::Run(args) => run::run(args, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,0 +1,275 @@
+//! `firmwatch notify`: compute findings exactly as `exposure` does, plan the digests, commit them to
+//! the outbox, deliver everything pending, print a summary.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, Utc};
+use clap::ValueEnum;
+
+use firmwatch::collect::{self, FeedDef, SyncOptions};
+use firmwatch::notify::{self, email, outbox, DeliverOptions, Outbox, Status};
+use firmwatch::pipeline;
+use firmwatch::store::SledStore;
+
+use super::exposure::{load_inventory, load_overrides};
+use super::{Exit, Global};
+
+/// TLS mode of the SMTP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmtpTls {
+    /// Plain SMTP (a local relay).
+    None,
+    /// Upgrade with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// SMTP settings shared by `notify` and `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SmtpArgs {
+    /// SMTP server, `smtp://host[:port]` (without it, e-mail deliveries wait in the outbox).
+    #[arg(long, env = "FIRMWATCH_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// Connection security.
+    #[arg(
+        long,
+        value_enum,
+        env = "FIRMWATCH_SMTP_TLS",
+        default_value = "starttls"
+    )]
+    pub smtp_tls: SmtpTls,
+    /// Name of the environment variable holding the SMTP user name.
+    #[arg(long, value_name = "VAR")]
+    pub smtp_user_env: Option<String>,
+    /// Name of the environment variable holding the SMTP password.
+    #[arg(long, value_name = "VAR")]
+    pub smtp_password_env: Option<String>,
+    /// Sender address of the digests.
+    #[arg(
+        long,
+        env = "FIRMWATCH_MAIL_FROM",
+        default_value = "firmwatch <firmwatch@localhost>",
+        value_name = "ADDRESS"
+    )]
+    pub mail_from: String,
+}
+
+impl SmtpArgs {
+    fn config(&self) -> Result<Option<email::SmtpConfig>> {
+        let Some(url) = &self.smtp_url else {
+            return Ok(None);
+        };
+        let tls = match self.smtp_tls {
+            SmtpTls::None => email::Tls::None,
+            SmtpTls::Starttls => email::Tls::StartTls,
+            SmtpTls::Tls => email::Tls::Tls,
+        };
+        Ok(Some(email::SmtpConfig::from_url(
+            url,
+            tls,
+            self.mail_from.clone(),
+            self.smtp_user_env.clone(),
+            self.smtp_password_env.clone(),
+        )?))
+    }
+}
+
+/// Arguments of `firmwatch notify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NotifyArgs {
+    /// Print what would be sent; send nothing and leave the outbox as it is (due feeds still sync).
+    #[arg(long, conflicts_with = "status")]
+    pub dry_run: bool,
+    /// Show the outbox (pending deliveries, their attempts and last error); send nothing.
+    #[arg(long)]
+    pub status: bool,
+    /// Do not sync feeds that are due before planning.
+    #[arg(long)]
+    pub no_sync: bool,
+    /// Retry every pending delivery now, ignoring its backoff.
+    #[arg(long)]
+    pub retry_now: bool,
+    /// Operator annotations and suppressions (default: `<feeds>/annotations.toml` if present).
+    #[arg(long, value_name = "FILE")]
+    pub annotations: Option<PathBuf>,
+    /// The date time-triggered bugs are measured from (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<NaiveDate>,
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+}
+
+pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let store = SledStore::open(&global.store)?;
+    if args.status {
+        return status(&store, out);
+    }
+    rt.block_on(step(args, global, &store, out))
+}
+
+/// Sync due feeds (async; failures are warnings, as in `exposure`).
+pub async fn sync_due(store: &SledStore, feeds: &[FeedDef]) {
+    let opts = SyncOptions {
+        only_due: true,
+        ..SyncOptions::default()
+    };
+    let report = collect::sync(store, feeds, &opts).await;
+    for f in &report.feeds {
+        match &f.error {
+            Some(e) => tracing::warn!("feed {} could not be synced: {e}", f.feed),
+            None => tracing::info!(
+                "feed {}: {:?}, {} new, {} updated",
+                f.feed,
+                f.status,
+                f.new,
+                f.updated
+            ),
+        }
+    }
+}
+
+/// One notify step: (sync) → findings → plan → commit → deliver → summary.
+pub async fn step(
+    args: &NotifyArgs,
+    global: &Global,
+    store: &SledStore,
+    out: &mut impl Write,
+) -> Result<Exit> {
+    let Some(inv) = load_inventory(global)? else {
+        return Ok(Exit::Error);
+    };
+    let feeds = collect::load_feeds(&global.feeds)
+        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
+    let smtp = args.smtp.config()?;
+    if !args.no_sync {
+        sync_due(store, &feeds).await;
+    }
+    let now = Utc::now();
+    let today = args.today.unwrap_or_else(|| now.date_naive());
+    let advisories = pipeline::prepare(pipeline::load_advisories(store, &inv)?, &overrides);
+    let findings = pipeline::findings(&inv, &advisories, &overrides, today);
+
+    if args.dry_run {
+        let (plan, deliveries) = notify::plan_run(store, &findings, &inv, today, now)?;
+        writeln!(
+            out,
+            "dry run: {} digest(s), {} delivery(ies) would be sent; nothing written to the outbox",
+            plan.messages.len(),
+            deliveries.len()
+        )?;
+        for (_, d) in &deliveries {
+            writeln!(
+                out,
+                "\n=== to {} by {} ({}), key {} ===",
+                d.message.owner,
+                d.channel.as_str(),
+                d.target,
+                d.message.key
+            )?;
+            write!(out, "{}", notify::render::text(&d.message))?;
+        }
+        let pending = Outbox::open(store)?
+            .all()?
+            .iter()
+            .filter(|(_, d)| d.status == Status::Pending)
+            .count();
+        if pending > 0 {
+            writeln!(
+                out,
+                "\n{pending} earlier delivery(ies) pending in the outbox"
+            )?;
+        }
+        return Ok(Exit::Ok);
+    }
+
+    let plan = notify::plan_and_commit(store, &findings, &inv, today, now)?;
+    tracing::info!(
+        "planned {} digest(s) from {} finding(s)",
+        plan.messages.len(),
+        findings.len()
+    );
+    let opts = DeliverOptions {
+        smtp,
+        ignore_backoff: args.retry_now,
+    };
+    let summary = notify::deliver(store, &opts, now).await?;
+    let pruned = Outbox::open(store)?.prune(now, chrono::Duration::days(30))?;
+    if pruned > 0 {
+        tracing::info!("pruned {pruned} delivered message(s) older than 30 days");
+    }
+    for o in &summary.outcomes {
+        match &o.error {
+            None => writeln!(
+                out,
+                "sent    {} {} → {} (key {})",
+                o.owner,
+                o.channel.as_str(),
+                o.target,
+                o.key
+            )?,
+            Some(e) => writeln!(
+                out,
+                "FAILED  {} {} → {}: {e} (will retry)",
+                o.owner,
+                o.channel.as_str(),
+                o.target
+            )?,
+        }
+    }
+    writeln!(
+        out,
+        "notify: {} new digest(s); {} delivered, {} failed, {} waiting for backoff",
+        plan.messages.len(),
+        summary.sent(),
+        summary.failed(),
+        summary.waiting
+    )?;
+    Ok(if summary.failed() > 0 || summary.waiting > 0 {
+        Exit::PartialSync
+    } else {
+        Exit::Ok
+    })
+}
+
+fn status(store: &SledStore, out: &mut impl Write) -> Result<Exit> {
+    let all = Outbox::open(store)?.all()?;
+    let pending: Vec<_> = all
+        .iter()
+        .filter(|(_, d)| d.status == Status::Pending)
+        .collect();
+    let sent = all.len() - pending.len();
+    writeln!(
+        out,
+        "outbox: {} pending, {} delivered (kept 30 days)",
+        pending.len(),
+        sent
+    )?;
+    for (k, d) in &pending {
+        writeln!(
+            out,
+            "pending {} → {} attempts={} next={} key={}{}",
+            outbox::display_key(k),
+            d.target,
+            d.attempts,
+            d.next_attempt.format("%Y-%m-%dT%H:%M:%SZ"),
+            d.message.key,
+            d.last_error
+                .as_ref()
+                .map(|e| format!(" last_error: {e}"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(if pending.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::PartialSync
+    })
+}

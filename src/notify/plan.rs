@@ -1,0 +1,413 @@
+//! Routing and dedup, pure: findings + inventory + what each owner was already told → this run's
+//! digests (one per owner) and the new notified state.
+//!
+//! Routing: a finding goes to the owner of the affected system and to the owners of the services
+//! that depend on it. What a recipient sees is cut to what they are entitled to: the system owner
+//! sees the finding with the services that depend on their system; a service owner sees the system
+//! their service depends on, only their own services, and none of the rating's reasons (those name
+//! other teams' services, users and tenants).
+//!
+//! Dedup: the state keeps, per (owner, finding id), what was last sent: severity, fixed versions,
+//! effects, and the warning window of a time-triggered bug. A finding is sent again only when the
+//! severity rose above what was sent, the fixed versions or effects changed, or a dated trigger
+//! entered a closer window ([`WARNING_WINDOWS`]). A state entry whose finding is gone (fixed,
+//! suppressed, inventory changed) is sent once as resolved and dropped.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::blast::{Finding, Severity, Suppressed, Urgency};
+use crate::inventory::{Inventory, OwnerId};
+use crate::matcher::MatchState;
+
+/// Days before a time-triggered bug's date at which it is announced again (closest last).
+pub const WARNING_WINDOWS: [i64; 3] = [90, 30, 7];
+
+/// What the notifier last told one owner about one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notified {
+    pub severity: Severity,
+    /// The advisory title, so a later `resolved` notice can name it.
+    #[serde(default)]
+    pub title: String,
+    pub fixed_in: Vec<String>,
+    pub effects: Vec<String>,
+    /// The warning window (days) last announced for a dated trigger; 0 = the date has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<i64>,
+}
+
+/// The notified state: `(owner, finding id)` → what was sent.
+pub type State = BTreeMap<(String, String), Notified>;
+
+/// Why an item is in a digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// First time this owner hears of it.
+    New,
+    /// Its severity rose above what was sent.
+    Escalated,
+    /// The advisory changed materially: new fixed version or new effect.
+    Changed,
+    /// A dated trigger came within a closer warning window.
+    Warning,
+    /// It is gone: fixed, suppressed or no longer in the inventory.
+    Resolved,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::New => "new",
+            EventKind::Escalated => "escalated",
+            EventKind::Changed => "changed",
+            EventKind::Warning => "warning",
+            EventKind::Resolved => "resolved",
+        }
+    }
+}
+
+/// One finding as one recipient may see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub event: EventKind,
+    /// `ADVISORY@system`.
+    pub finding: String,
+    pub advisory: String,
+    pub title: String,
+    pub vendor: String,
+    /// Current severity (for `resolved`: the last one sent).
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_severity: Option<Severity>,
+    /// Stable code of the deciding rule (empty for `resolved`).
+    pub code: String,
+    pub urgency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fires_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
+    pub system: String,
+    pub system_name: String,
+    /// Set when the match could not be decided (unknown, not "not affected"): why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undecided: Option<String>,
+    /// Only services this recipient is entitled to see.
+    pub services: Vec<String>,
+    pub effects: Vec<String>,
+    pub fixed_in: Vec<String>,
+    /// The rating's reasons; only for the system's own owner.
+    pub reasons: Vec<String>,
+    pub references: Vec<String>,
+}
+
+/// One owner's digest of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub owner: String,
+    pub owner_name: String,
+    /// The plan generation that produced it (one per run).
+    pub generation: String,
+    /// Stable idempotency key, reused on every retry of this message.
+    pub key: String,
+    /// Sorted by event, then severity (highest first), then finding id.
+    pub items: Vec<Item>,
+}
+
+/// The outcome of planning: digests to send and the state to store with them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub messages: Vec<Message>,
+    /// Entries to write (insert or replace).
+    pub upserts: Vec<((String, String), Notified)>,
+    /// Entries to delete.
+    pub removals: Vec<(String, String)>,
+}
+
+/// The idempotency key: sha256 over owner, sorted `finding:event` pairs and the generation, first
+/// 32 hex digits.
+pub fn idempotency_key(owner: &str, items: &[Item], generation: &str) -> String {
+    let mut parts: Vec<String> = items
+        .iter()
+        .map(|i| format!("{}:{}", i.finding, i.event.as_str()))
+        .collect();
+    parts.sort();
+    let mut h = Sha256::new();
+    h.update(owner.as_bytes());
+    h.update([0]);
+    for p in &parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.update(generation.as_bytes());
+    let mut hex = hex::encode(h.finalize());
+    hex.truncate(32);
+    hex
+}
+
+/// The warning window a date falls in: the closest window containing it, 0 once passed, `None`
+/// when further away than the widest window.
+pub fn window_for(fires_on: NaiveDate, today: NaiveDate) -> Option<i64> {
+    let days = (fires_on - today).num_days();
+    if days < 0 {
+        return Some(0);
+    }
+    WARNING_WINDOWS.iter().rev().copied().find(|w| days <= *w)
+}
+
+fn effects_of(f: &Finding) -> Vec<String> {
+    let mut e: Vec<String> = f.effects.iter().map(|e| e.as_str().to_string()).collect();
+    e.sort();
+    e.dedup();
+    e
+}
+
+fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> Item {
+    let system_owner = f.owner == recipient;
+    let services: Vec<String> = f
+        .rating
+        .reach
+        .services
+        .iter()
+        .filter(|s| {
+            system_owner
+                || inv
+                    .services
+                    .get(*s)
+                    .is_some_and(|svc| svc.owner.as_str() == recipient)
+        })
+        .map(|s| s.to_string())
+        .collect();
+    let fires_on = match f.rating.urgency {
+        Urgency::ByDate(d) => Some(d),
+        _ => None,
+    };
+    Item {
+        event: EventKind::New,
+        finding: f.id.clone(),
+        advisory: f.advisory.clone(),
+        title: f.title.clone(),
+        vendor: f.vendor.clone(),
+        severity: f.rating.severity,
+        previous_severity: None,
+        code: f.rating.code.clone(),
+        urgency: f.rating.urgency.to_string(),
+        fires_on,
+        days_left: fires_on.map(|d| (d - today).num_days()),
+        system: f.system.to_string(),
+        system_name: f.system_name.clone(),
+        undecided: (f.state == MatchState::Unknown).then(|| f.evidence.clone()),
+        services,
+        effects: effects_of(f),
+        fixed_in: f.fixed_in.clone(),
+        reasons: if system_owner {
+            f.rating.reasons.clone()
+        } else {
+            Vec::new()
+        },
+        references: f.references.clone(),
+    }
+}
+
+/// Who must hear of a finding: the system's owner and the owners of dependent services.
+pub fn recipients(f: &Finding, inv: &Inventory) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    out.insert(f.owner.clone());
+    for s in &f.rating.reach.services {
+        if let Some(svc) = inv.services.get(s) {
+            out.insert(svc.owner.to_string());
+        }
+    }
+    // Services that depend on the system but are not in the reach still have a stake.
+    for svc in inv.services_of(&f.system) {
+        out.insert(svc.owner.to_string());
+    }
+    out
+}
+
+/// Plan one run. `findings` may include suppressed ones (they count as gone); `state` is what was
+/// sent before; `generation` identifies this run's plan.
+pub fn plan(
+    findings: &[Finding],
+    inv: &Inventory,
+    state: &State,
+    today: NaiveDate,
+    generation: &str,
+) -> Plan {
+    let mut out = Plan::default();
+    let mut per_owner: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    let mut live: BTreeSet<(String, String)> = BTreeSet::new();
+
+    for f in findings
+        .iter()
+        .filter(|f| !matches!(f.suppressed, Suppressed::Yes { .. }))
+    {
+        for owner in recipients(f, inv) {
+            if !inv.owners.keys().any(|o| o.as_str() == owner) {
+                continue;
+            }
+            let key = (owner.clone(), f.id.clone());
+            live.insert(key.clone());
+            let mut item = item_for(f, inv, &owner, today);
+            let window = item.fires_on.and_then(|d| window_for(d, today));
+            let now = Notified {
+                severity: item.severity,
+                title: item.title.clone(),
+                fixed_in: item.fixed_in.clone(),
+                effects: item.effects.clone(),
+                window,
+            };
+            let event = match state.get(&key) {
+                None => Some(EventKind::New),
+                Some(prev) if now.severity > prev.severity => {
+                    item.previous_severity = Some(prev.severity);
+                    Some(EventKind::Escalated)
+                }
+                Some(prev)
+                    if now.fixed_in != prev.fixed_in
+                        || now.effects.iter().any(|e| !prev.effects.contains(e)) =>
+                {
+                    Some(EventKind::Changed)
+                }
+                Some(prev) if window.is_some_and(|w| prev.window.is_none_or(|p| w < p)) => {
+                    Some(EventKind::Warning)
+                }
+                Some(_) => None,
+            };
+            if let Some(event) = event {
+                item.event = event;
+                per_owner.entry(owner).or_default().push(item);
+                out.upserts.push((key, now));
+            }
+        }
+    }
+
+    for (key, prev) in state {
+        if live.contains(key) {
+            continue;
+        }
+        out.removals.push(key.clone());
+        let (owner, finding) = key;
+        // An owner removed from the inventory cannot be told; the entry is only dropped.
+        if !inv.owners.keys().any(|o| o.as_str() == owner) {
+            continue;
+        }
+        let (advisory, system) = finding
+            .rsplit_once('@')
+            .map(|(a, s)| (a.to_string(), s.to_string()))
+            .unwrap_or_else(|| (finding.clone(), String::new()));
+        let system_name = system
+            .parse()
+            .ok()
+            .and_then(|id| inv.systems.get(&id))
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        per_owner.entry(owner.clone()).or_default().push(Item {
+            event: EventKind::Resolved,
+            finding: finding.clone(),
+            advisory,
+            title: prev.title.clone(),
+            vendor: String::new(),
+            severity: prev.severity,
+            previous_severity: None,
+            code: String::new(),
+            urgency: String::new(),
+            fires_on: None,
+            days_left: None,
+            system,
+            system_name,
+            undecided: None,
+            services: Vec::new(),
+            effects: prev.effects.clone(),
+            fixed_in: prev.fixed_in.clone(),
+            reasons: Vec::new(),
+            references: Vec::new(),
+        });
+    }
+
+    for (owner, mut items) in per_owner {
+        items.sort_by(|a, b| {
+            a.event
+                .cmp(&b.event)
+                .then(b.severity.cmp(&a.severity))
+                .then(a.finding.cmp(&b.finding))
+        });
+        let owner_name = owner
+            .parse::<OwnerId>()
+            .ok()
+            .and_then(|id| inv.owners.get(&id))
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| owner.clone());
+        let key = idempotency_key(&owner, &items, generation);
+        out.messages.push(Message {
+            owner,
+            owner_name,
+            generation: generation.to_string(),
+            key,
+            items,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn windows_narrow_towards_the_date() {
+        let today = d("2026-11-22");
+        assert_eq!(window_for(d("2027-06-01"), today), None);
+        assert_eq!(window_for(d("2027-01-20"), today), Some(90));
+        assert_eq!(window_for(d("2026-12-20"), today), Some(30));
+        assert_eq!(window_for(d("2026-11-29"), today), Some(7));
+        assert_eq!(window_for(d("2026-11-22"), today), Some(7));
+        assert_eq!(window_for(d("2026-11-21"), today), Some(0));
+    }
+
+    #[test]
+    fn idempotency_key_ignores_item_order_and_depends_on_generation() {
+        let item = |f: &str, e| Item {
+            event: e,
+            finding: f.into(),
+            advisory: String::new(),
+            title: String::new(),
+            vendor: String::new(),
+            severity: Severity::High,
+            previous_severity: None,
+            code: String::new(),
+            urgency: String::new(),
+            fires_on: None,
+            days_left: None,
+            system: String::new(),
+            system_name: String::new(),
+            undecided: None,
+            services: vec![],
+            effects: vec![],
+            fixed_in: vec![],
+            reasons: vec![],
+            references: vec![],
+        };
+        let a = [
+            item("A@x", EventKind::New),
+            item("B@y", EventKind::Resolved),
+        ];
+        let b = [
+            item("B@y", EventKind::Resolved),
+            item("A@x", EventKind::New),
+        ];
+        let k = idempotency_key("o", &a, "g1");
+        assert_eq!(k.len(), 32);
+        assert_eq!(k, idempotency_key("o", &b, "g1"));
+        assert_ne!(k, idempotency_key("o", &a, "g2"));
+        assert_ne!(k, idempotency_key("p", &a, "g1"));
+    }
+}
