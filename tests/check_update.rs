@@ -11,72 +11,8 @@ use firmwatch::version::Scheme;
 
 fn pair_estate(load: f64) -> Estate {
     Estate::new()
-        .system(
-            "arr-1",
-            "Dell EMC",
-            "Unity 480F",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-        )
-        .component(
-            "arr-1",
-            "spa",
-            ComponentKind::Controller,
-            "Dell EMC",
-            "SP",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-            1,
-        )
-        .component(
-            "arr-1",
-            "spb",
-            ComponentKind::Controller,
-            "Dell EMC",
-            "SP",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-            1,
-        )
-        .group(
-            "arr-1-sp",
-            GroupKind::ControllerPair,
-            &["arr-1/spa", "arr-1/spb"],
-            Some(load),
-        )
-        .system(
-            "arr-2",
-            "Dell EMC",
-            "Unity 480F",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-        )
-        .component(
-            "arr-2",
-            "spa",
-            ComponentKind::Controller,
-            "Dell EMC",
-            "SP",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-            1,
-        )
-        .component(
-            "arr-2",
-            "spb",
-            ComponentKind::Controller,
-            "Dell EMC",
-            "SP",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-            1,
-        )
-        .group(
-            "arr-2-sp",
-            GroupKind::ControllerPair,
-            &["arr-2/spa", "arr-2/spb"],
-            Some(0.3),
-        )
+        .unity_pair("arr-1", "Unity 480F", "5.1.2.0.5.007", load)
+        .unity_pair("arr-2", "Unity 480F", "5.1.2.0.5.007", 0.3)
         .system(
             "arr-bk",
             "Dell EMC",

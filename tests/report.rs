@@ -5,46 +5,13 @@ mod common;
 
 use common::estate::*;
 use firmwatch::blast::Severity;
-use firmwatch::inventory::{Criticality, GroupKind};
+use firmwatch::inventory::Criticality;
 use firmwatch::model::{ComponentKind, Effect, Trigger};
 use firmwatch::report::{self, InventorySummary, Report};
-use firmwatch::version::Scheme;
 
 fn sample(title: &str) -> Report {
     let e = Estate::new()
-        .system(
-            "arr-1",
-            "Dell EMC",
-            "Unity 480F",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-        )
-        .component(
-            "arr-1",
-            "spa",
-            ComponentKind::Controller,
-            "Dell EMC",
-            "SP",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-            1,
-        )
-        .component(
-            "arr-1",
-            "spb",
-            ComponentKind::Controller,
-            "Dell EMC",
-            "SP",
-            Scheme::Intdot,
-            "5.1.2.0.5.007",
-            1,
-        )
-        .group(
-            "arr-1-sp",
-            GroupKind::ControllerPair,
-            &["arr-1/spa", "arr-1/spb"],
-            Some(0.6),
-        )
+        .unity_pair("arr-1", "Unity 480F", "5.1.2.0.5.007", 0.6)
         .service("mail", 50_511, &["t1", "t2"], Criticality::High, &["arr-1"]);
     let mut a = advisory(
         "FWN-2",

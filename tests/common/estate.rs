@@ -96,6 +96,38 @@ impl Estate {
         self
     }
 
+    /// A Unity array `id` with storage processors `spa`/`spb` in controller pair `<id>-sp`.
+    pub fn unity_pair(self, id: &str, model: &str, firmware: &str, load: f64) -> Estate {
+        let sp = |c: &str| format!("{id}/{c}");
+        self.system(id, "Dell EMC", model, Scheme::Intdot, firmware)
+            .component(
+                id,
+                "spa",
+                ComponentKind::Controller,
+                "Dell EMC",
+                "SP",
+                Scheme::Intdot,
+                firmware,
+                1,
+            )
+            .component(
+                id,
+                "spb",
+                ComponentKind::Controller,
+                "Dell EMC",
+                "SP",
+                Scheme::Intdot,
+                firmware,
+                1,
+            )
+            .group(
+                &format!("{id}-sp"),
+                GroupKind::ControllerPair,
+                &[&sp("spa"), &sp("spb")],
+                Some(load),
+            )
+    }
+
     pub fn hours(mut self, system: &str, comp: &str, hours: u64, read_on: &str) -> Estate {
         let c = self
             .sys(system)
