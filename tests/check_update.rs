@@ -5,8 +5,8 @@ mod common;
 use common::estate::*;
 use firmwatch::check::{check, parse_plan, CheckReport, Verdict};
 use firmwatch::classify::Overrides;
-use firmwatch::inventory::{Criticality, GroupKind};
-use firmwatch::model::{Advisory, ComponentKind, Effect, Trigger};
+use firmwatch::inventory::Criticality;
+use firmwatch::model::{Advisory, Effect, Trigger};
 use firmwatch::version::Scheme;
 
 fn pair_estate(load: f64) -> Estate {
