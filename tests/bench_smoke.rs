@@ -39,7 +39,12 @@ fn every_serializer_writes_documents_its_parser_accepts() {
                 .unwrap_or_else(|e| panic!("{format:?} of {}: {e}\n{value:#}", a.id));
             assert_eq!(parsed.len(), 1, "{format:?}");
             assert_eq!(parsed[0].id, a.id, "{format:?}");
-            assert_eq!(parsed[0].affected.len(), a.affected.len(), "{format:?} of {}", a.id);
+            assert_eq!(
+                parsed[0].affected.len(),
+                a.affected.len(),
+                "{format:?} of {}",
+                a.id
+            );
             assert!(parsed[0].title.contains("revision 1"), "{format:?}");
         }
         // The native format carries the effects and triggers the rating needs.
@@ -87,6 +92,9 @@ fn exposure_e2e_harness_runs_the_pipeline_on_generated_files() {
     let m = exposure_run::measure(dir.path());
     assert_eq!(m.components, 5_000);
     // Only advisories naming a vendor in the estate are read; most synthetic ones do not.
-    assert!(m.advisories_read > 0 && m.advisories_read < advisories / 10, "{m:?}");
+    assert!(
+        m.advisories_read > 0 && m.advisories_read < advisories / 10,
+        "{m:?}"
+    );
     assert!(m.findings_count > 0, "{m:?}");
 }

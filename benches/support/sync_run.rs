@@ -44,6 +44,8 @@ pub struct Doc {
     pub advisory: usize,
     pub slot: Slot,
     pub revision: u32,
+    /// The change round that last touched it (0: original).
+    pub round: u32,
 }
 
 pub struct Corpus {
@@ -85,6 +87,7 @@ impl Corpus {
                     advisory: i,
                     slot,
                     revision: 0,
+                    round: 0,
                 }
             })
             .collect();
@@ -102,12 +105,17 @@ impl Corpus {
         serde_json::to_vec(&v).expect("serialize")
     }
 
+    /// Listed time: originals spread over three years (as a real provider's history), a changed
+    /// document gets the time of its change round (an hour apart).
     fn time(&self, d: &Doc) -> String {
-        let base = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").expect("time");
-        (base + chrono::Duration::hours(i64::from(d.revision)))
-            .to_utc()
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
+        let t = if d.round == 0 {
+            let base = chrono::DateTime::parse_from_rfc3339("2023-01-01T00:00:00Z").expect("time");
+            base + chrono::Duration::minutes((d.advisory as i64 * 7) % (3 * 365 * 24 * 60))
+        } else {
+            let base = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").expect("time");
+            base + chrono::Duration::hours(i64::from(d.round))
+        };
+        t.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string()
     }
 
     fn path(&self, d: &Doc) -> String {
@@ -222,7 +230,7 @@ impl Corpus {
     }
 
     /// Give `k` documents (chosen by `rng`, distinct) a new revision and republish them.
-    pub fn change(&mut self, m: &Mirror, rng: &mut Rng, k: usize) {
+    pub fn change(&mut self, m: &Mirror, rng: &mut Rng, k: usize, round: u32) {
         let n = self.docs.len();
         let k = k.min(n);
         let mut chosen = std::collections::HashSet::new();
@@ -231,6 +239,7 @@ impl Corpus {
         }
         for &i in &chosen {
             self.docs[i].revision += 1;
+            self.docs[i].round = round;
         }
         for &i in &chosen {
             self.put_doc(m, &self.docs[i]);
@@ -372,7 +381,7 @@ pub async fn run(
     phases.push(p);
     let mut rng = Rng::new(seed ^ 0xC4A5);
     for round in 1..=rounds {
-        corpus.change(&m, &mut rng, changed);
+        corpus.change(&m, &mut rng, changed, round as u32);
         let (p, _) = phase(
             &format!("incremental round {round}: {changed} changed"),
             &store,
