@@ -410,13 +410,34 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
             .or_default()
             .push(e);
     }
-    let mut findings: Vec<Finding> = groups
-        .into_iter()
-        .filter_map(|((adv, system), exps)| {
-            let sys = ctx.inventory.systems.get(system)?;
-            Some(finding(ctx, overrides, adv, sys, &exps))
+    // Each finding is rated on its own from shared read-only data, so the groups are split over
+    // the available cores; the sort below makes the order independent of the split.
+    let groups: Vec<((usize, &SystemId), Vec<&Exposure>)> = groups.into_iter().collect();
+    let rate_all = |chunk: &[((usize, &SystemId), Vec<&Exposure>)]| -> Vec<Finding> {
+        chunk
+            .iter()
+            .filter_map(|((adv, system), exps)| {
+                let sys = ctx.inventory.systems.get(*system)?;
+                Some(finding(ctx, overrides, *adv, sys, exps))
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut findings: Vec<Finding> = if threads < 2 || groups.len() < 2_000 {
+        rate_all(&groups)
+    } else {
+        let per = groups.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = groups
+                .chunks(per)
+                .map(|chunk| scope.spawn(move || rate_all(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
         })
-        .collect();
+    };
     findings.sort_by(|a, b| {
         b.rating
             .score
