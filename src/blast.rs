@@ -282,6 +282,9 @@ pub struct Context<'a> {
     pub exposures: &'a [Exposure],
     pub today: NaiveDate,
     exposed: HashMap<usize, HashSet<&'a ComponentRef>>,
+    /// The systems with any exposed part, per advisory (answers `system_exposed` without scanning
+    /// every exposed part — a drive advisory can expose a million of them).
+    exposed_systems: HashMap<usize, HashSet<&'a SystemId>>,
     topo: Topology<'a>,
 }
 
@@ -356,8 +359,13 @@ impl<'a> Context<'a> {
         today: NaiveDate,
     ) -> Context<'a> {
         let mut exposed: HashMap<usize, HashSet<&ComponentRef>> = HashMap::default();
+        let mut exposed_systems: HashMap<usize, HashSet<&SystemId>> = HashMap::default();
         for e in exposures {
             exposed.entry(e.advisory).or_default().insert(&e.subject);
+            exposed_systems
+                .entry(e.advisory)
+                .or_default()
+                .insert(&e.subject.system);
         }
         Context {
             inventory,
@@ -365,6 +373,7 @@ impl<'a> Context<'a> {
             exposures,
             today,
             exposed,
+            exposed_systems,
             topo: Topology::new(inventory),
         }
     }
@@ -395,9 +404,9 @@ impl<'a> Context<'a> {
     }
 
     fn system_exposed(&self, adv: usize, system: &SystemId) -> bool {
-        self.exposed
+        self.exposed_systems
             .get(&adv)
-            .is_some_and(|set| set.iter().any(|r| &r.system == system))
+            .is_some_and(|set| set.contains(system))
     }
 }
 
@@ -1002,7 +1011,6 @@ fn backup_verdict(
     adv_idx: usize,
     system: &System,
 ) -> (Consequence, Vec<String>) {
-    let inv = ctx.inventory;
     let domains_of = |sys: &SystemId| -> Vec<&crate::inventory::FailureDomain> {
         ctx.topo.domains.get(sys).cloned().unwrap_or_default()
     };
@@ -1027,12 +1035,20 @@ fn backup_verdict(
             reasons.push(format!("the {kind} of {} is on the same system", system.id));
             continue;
         }
-        let target = ComponentRef {
-            system: b.to.clone(),
-            component: None,
-        };
-        let shared: Vec<String> = inv
-            .domains_of(&target)
+        // The domains that hold the target system as a whole (what `Inventory::domains_of` answers
+        // for a system-level ref), read from the per-system index in inventory order instead of
+        // scanning every domain.
+        let shared: Vec<String> = ctx
+            .topo
+            .domains
+            .get(&b.to)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|d| {
+                d.members
+                    .iter()
+                    .any(|m| m.component.is_none() && m.system == b.to)
+            })
             .filter(|d| my_domains.contains(&d.id))
             .map(|d| d.id.to_string())
             .collect();
