@@ -39,9 +39,9 @@ fn every_serializer_writes_documents_its_parser_accepts() {
                 .unwrap_or_else(|e| panic!("{format:?} of {}: {e}\n{value:#}", a.id));
             assert_eq!(parsed.len(), 1, "{format:?}");
             assert_eq!(parsed[0].id, a.id, "{format:?}");
-            assert_eq!(
-                parsed[0].affected.len(),
-                a.affected.len(),
+            // A list of versions or of models may become one statement each.
+            assert!(
+                parsed[0].affected.len() >= a.affected.len(),
                 "{format:?} of {}",
                 a.id
             );
