@@ -44,6 +44,7 @@ fn child(dir: &Path) {
         m.findings, m.findings_count
     );
     println!("total            {:>9.2?}  (target ≤ 5 s)", m.total);
+    println!("findings digest  {}", m.digest);
     println!(
         "peak RSS         {:>9.0} MiB (target ≤ 1024 MiB)",
         vm_hwm_mib()

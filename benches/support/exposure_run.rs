@@ -53,6 +53,9 @@ pub struct Measured {
     pub components: u64,
     pub advisories_read: usize,
     pub findings_count: usize,
+    /// SHA-256 of the findings as JSON (in their sorted order): equal digests = identical results,
+    /// used to check that a performance change did not change behaviour.
+    pub digest: String,
 }
 
 /// The timed part: what `firmwatch exposure` does before rendering.
@@ -86,5 +89,7 @@ pub fn measure(dir: &Path) -> Measured {
     m.findings = t.elapsed();
     m.findings_count = findings.len();
     m.total = start.elapsed();
+    let json = serde_json::to_vec(&findings).expect("findings serialize");
+    m.digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&json));
     m
 }
