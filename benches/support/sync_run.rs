@@ -7,6 +7,7 @@
 //! - `prov-dir`: a CSAF provider with only a `directory_url`, listed by `changes.csv`, with
 //!   `.sha512` files (the collector probes `.sha512` first, so again 2 requests per document);
 //! - `native`, `osv`, `cve5`: served directories listed by `index.txt`.
+//!
 //! Deployed-storage advisories go to `native` (only that format says what a bug does); the rest is
 //! spread 30 % / 20 % / 15 % / 20 % / 15 % over ROLIE / directory / native / OSV / CVE 5.
 //!
