@@ -285,6 +285,9 @@ pub struct Context<'a> {
     /// The systems with any exposed part, per advisory (answers `system_exposed` without scanning
     /// every exposed part — a drive advisory can expose a million of them).
     exposed_systems: HashMap<usize, HashSet<&'a SystemId>>,
+    /// The systems exposed as a whole (a system-level subject), per advisory, so `member_exposed`
+    /// needs no `ComponentRef` built (and `SystemId` cloned) per call.
+    exposed_whole: HashMap<usize, HashSet<&'a SystemId>>,
     topo: Topology<'a>,
 }
 
@@ -360,12 +363,19 @@ impl<'a> Context<'a> {
     ) -> Context<'a> {
         let mut exposed: HashMap<usize, HashSet<&ComponentRef>> = HashMap::default();
         let mut exposed_systems: HashMap<usize, HashSet<&SystemId>> = HashMap::default();
+        let mut exposed_whole: HashMap<usize, HashSet<&SystemId>> = HashMap::default();
         for e in exposures {
             exposed.entry(e.advisory).or_default().insert(&e.subject);
             exposed_systems
                 .entry(e.advisory)
                 .or_default()
                 .insert(&e.subject.system);
+            if e.subject.component.is_none() {
+                exposed_whole
+                    .entry(e.advisory)
+                    .or_default()
+                    .insert(&e.subject.system);
+            }
         }
         Context {
             inventory,
@@ -374,6 +384,7 @@ impl<'a> Context<'a> {
             today,
             exposed,
             exposed_systems,
+            exposed_whole,
             topo: Topology::new(inventory),
         }
     }
@@ -387,11 +398,11 @@ impl<'a> Context<'a> {
         if set.contains(member) {
             return true;
         }
-        let whole = ComponentRef {
-            system: member.system.clone(),
-            component: None,
-        };
-        if !set.contains(&whole) {
+        if !self
+            .exposed_whole
+            .get(&adv)
+            .is_some_and(|w| w.contains(&member.system))
+        {
             return false;
         }
         match &member.component {
