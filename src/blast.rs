@@ -282,6 +282,12 @@ pub struct Context<'a> {
     pub exposures: &'a [Exposure],
     pub today: NaiveDate,
     exposed: HashMap<usize, HashSet<&'a ComponentRef>>,
+    /// The systems with any exposed part, per advisory (answers `system_exposed` without scanning
+    /// every exposed part — a drive advisory can expose a million of them).
+    exposed_systems: HashMap<usize, HashSet<&'a SystemId>>,
+    /// The systems exposed as a whole (a system-level subject), per advisory, so `member_exposed`
+    /// needs no `ComponentRef` built (and `SystemId` cloned) per call.
+    exposed_whole: HashMap<usize, HashSet<&'a SystemId>>,
     topo: Topology<'a>,
 }
 
@@ -356,8 +362,20 @@ impl<'a> Context<'a> {
         today: NaiveDate,
     ) -> Context<'a> {
         let mut exposed: HashMap<usize, HashSet<&ComponentRef>> = HashMap::default();
+        let mut exposed_systems: HashMap<usize, HashSet<&SystemId>> = HashMap::default();
+        let mut exposed_whole: HashMap<usize, HashSet<&SystemId>> = HashMap::default();
         for e in exposures {
             exposed.entry(e.advisory).or_default().insert(&e.subject);
+            exposed_systems
+                .entry(e.advisory)
+                .or_default()
+                .insert(&e.subject.system);
+            if e.subject.component.is_none() {
+                exposed_whole
+                    .entry(e.advisory)
+                    .or_default()
+                    .insert(&e.subject.system);
+            }
         }
         Context {
             inventory,
@@ -365,6 +383,8 @@ impl<'a> Context<'a> {
             exposures,
             today,
             exposed,
+            exposed_systems,
+            exposed_whole,
             topo: Topology::new(inventory),
         }
     }
@@ -378,11 +398,11 @@ impl<'a> Context<'a> {
         if set.contains(member) {
             return true;
         }
-        let whole = ComponentRef {
-            system: member.system.clone(),
-            component: None,
-        };
-        if !set.contains(&whole) {
+        if !self
+            .exposed_whole
+            .get(&adv)
+            .is_some_and(|w| w.contains(&member.system))
+        {
             return false;
         }
         match &member.component {
@@ -395,9 +415,9 @@ impl<'a> Context<'a> {
     }
 
     fn system_exposed(&self, adv: usize, system: &SystemId) -> bool {
-        self.exposed
+        self.exposed_systems
             .get(&adv)
-            .is_some_and(|set| set.iter().any(|r| &r.system == system))
+            .is_some_and(|set| set.contains(system))
     }
 }
 
@@ -410,13 +430,34 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
             .or_default()
             .push(e);
     }
-    let mut findings: Vec<Finding> = groups
-        .into_iter()
-        .filter_map(|((adv, system), exps)| {
-            let sys = ctx.inventory.systems.get(system)?;
-            Some(finding(ctx, overrides, adv, sys, &exps))
+    // Each finding is rated on its own from shared read-only data, so the groups are split over
+    // the available cores; the sort below makes the order independent of the split.
+    let groups: Vec<((usize, &SystemId), Vec<&Exposure>)> = groups.into_iter().collect();
+    let rate_all = |chunk: &[((usize, &SystemId), Vec<&Exposure>)]| -> Vec<Finding> {
+        chunk
+            .iter()
+            .filter_map(|((adv, system), exps)| {
+                let sys = ctx.inventory.systems.get(*system)?;
+                Some(finding(ctx, overrides, *adv, sys, exps))
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut findings: Vec<Finding> = if threads < 2 || groups.len() < 2_000 {
+        rate_all(&groups)
+    } else {
+        let per = groups.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = groups
+                .chunks(per)
+                .map(|chunk| scope.spawn(move || rate_all(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
         })
-        .collect();
+    };
     findings.sort_by(|a, b| {
         b.rating
             .score
@@ -981,7 +1022,6 @@ fn backup_verdict(
     adv_idx: usize,
     system: &System,
 ) -> (Consequence, Vec<String>) {
-    let inv = ctx.inventory;
     let domains_of = |sys: &SystemId| -> Vec<&crate::inventory::FailureDomain> {
         ctx.topo.domains.get(sys).cloned().unwrap_or_default()
     };
@@ -1006,12 +1046,20 @@ fn backup_verdict(
             reasons.push(format!("the {kind} of {} is on the same system", system.id));
             continue;
         }
-        let target = ComponentRef {
-            system: b.to.clone(),
-            component: None,
-        };
-        let shared: Vec<String> = inv
-            .domains_of(&target)
+        // The domains that hold the target system as a whole (what `Inventory::domains_of` answers
+        // for a system-level ref), read from the per-system index in inventory order instead of
+        // scanning every domain.
+        let shared: Vec<String> = ctx
+            .topo
+            .domains
+            .get(&b.to)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|d| {
+                d.members
+                    .iter()
+                    .any(|m| m.component.is_none() && m.system == b.to)
+            })
             .filter(|d| my_domains.contains(&d.id))
             .map(|d| d.id.to_string())
             .collect();

@@ -1,0 +1,85 @@
+//! Exposure end to end, as `firmwatch exposure` does it: JSON inventory from disk, advisories from
+//! a sled store through the vendor index, prepare, match and rate.
+//!
+//! `cargo bench --bench exposure_e2e` (defaults: 1,000,000 components, 300,000 advisories), or
+//! `cargo bench --bench exposure_e2e -- COMPONENTS ADVISORIES`. The parent writes the files (not
+//! timed); a child process (this binary with `FIRMWATCH_BENCH_E2E=<dir>`) runs only the timed
+//! steps, so the peak RSS printed (VmHWM) is the pipeline's. Targets (issue #8): ≤ 5 s end to end,
+//! ≤ 1 GB.
+
+#[path = "support/exposure_run.rs"]
+mod exposure_run;
+#[path = "support/inventory_gen.rs"]
+mod inventory_gen;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+fn vm_hwm_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn child(dir: &Path) {
+    let m = exposure_run::measure(dir);
+    println!(
+        "load inventory   {:>9.2?}  ({} components)",
+        m.load_inventory, m.components
+    );
+    println!("open store       {:>9.2?}", m.open_store);
+    println!(
+        "load advisories  {:>9.2?}  ({} read through the vendor index)",
+        m.load_advisories, m.advisories_read
+    );
+    println!("prepare          {:>9.2?}", m.prepare);
+    println!(
+        "match + rate     {:>9.2?}  ({} findings)",
+        m.findings, m.findings_count
+    );
+    println!("total            {:>9.2?}  (target ≤ 5 s)", m.total);
+    println!("findings digest  {}", m.digest);
+    println!(
+        "peak RSS         {:>9.0} MiB (target ≤ 1024 MiB)",
+        vm_hwm_mib()
+    );
+}
+
+fn main() {
+    if let Some(dir) = std::env::var_os("FIRMWATCH_BENCH_E2E") {
+        child(Path::new(&dir));
+        return;
+    }
+    let nums: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect();
+    let components = nums.first().copied().unwrap_or(1_000_000);
+    let advisories = nums.get(1).copied().unwrap_or(300_000);
+    // `FIRMWATCH_BENCH_DIR=<dir>` keeps the generated files there (and reuses them when present),
+    // so the measured child can be re-run under a profiler:
+    // `FIRMWATCH_BENCH_E2E=<dir> perf record --call-graph dwarf <bench binary>`.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = std::env::var_os("FIRMWATCH_BENCH_DIR")
+        .map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
+    if dir.join("inventory.json").is_file() {
+        println!("reusing the files in {}", dir.display());
+    } else {
+        std::fs::create_dir_all(&dir).expect("create dir");
+        let t = Instant::now();
+        let (c, a) = exposure_run::prepare_files(&dir, components, advisories);
+        println!("wrote {c} component entries as JSON and {a} advisories into a sled store in {:.2?} (not timed)", t.elapsed());
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let status = Command::new(exe)
+        .env("FIRMWATCH_BENCH_E2E", &dir)
+        .status()
+        .expect("run the child");
+    assert!(status.success(), "measurement failed");
+}

@@ -1,0 +1,95 @@
+//! The end-to-end exposure benchmark's harness, shared by `benches/exposure_e2e.rs` and
+//! `tests/bench_smoke.rs`: the same steps `firmwatch exposure` takes, on a generated estate and
+//! advisory set.
+//!
+//! [`prepare_files`] (not timed) writes the estate as a JSON inventory (`inventory_gen`, Unity
+//! arrays with HPE drives) and puts `advisories` synthetic advisories (`firmwatch::synth`) into a
+//! `SledStore` through `Store::put_advisories`, in batches of 10,000 (one transaction each).
+//! [`measure`] then times `inventory::load_path`, opening the store, `pipeline::load_advisories`
+//! (the vendor index), `pipeline::prepare` and `pipeline::findings` (index, match, rate). The
+//! bench runs [`measure`] in a child process so its peak RSS is the pipeline's alone.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use firmwatch::classify::Overrides;
+use firmwatch::model::FeedId;
+use firmwatch::pipeline;
+use firmwatch::store::{SledStore, Store};
+
+use crate::inventory_gen;
+
+/// Component entries per generated system (as in the `inventory_load` bench).
+pub const PER_SYSTEM: usize = 250;
+
+/// Write `inventory.json` and the store under `dir`. Returns (components, advisories).
+pub fn prepare_files(dir: &Path, components: usize, advisories: usize) -> (usize, usize) {
+    let shape = inventory_gen::Shape {
+        systems: components.div_ceil(PER_SYSTEM).max(1),
+        entries_per_system: PER_SYSTEM,
+    };
+    std::fs::write(dir.join("inventory.json"), inventory_gen::generate(&shape)).expect("write");
+    let store = SledStore::open(dir.join("store")).expect("store");
+    let feed: FeedId = "synthetic".parse().expect("feed id");
+    let all = firmwatch::synth::advisories(42, advisories);
+    for chunk in all.chunks(10_000) {
+        store.put_advisories(&feed, chunk).expect("put");
+    }
+    store.flush().expect("flush");
+    (shape.entries(), all.len())
+}
+
+#[derive(Debug, Default)]
+pub struct Measured {
+    pub load_inventory: Duration,
+    pub open_store: Duration,
+    pub load_advisories: Duration,
+    pub prepare: Duration,
+    pub findings: Duration,
+    pub total: Duration,
+    pub components: u64,
+    pub advisories_read: usize,
+    pub findings_count: usize,
+    /// SHA-256 of the findings as JSON (in their sorted order): equal digests = identical results,
+    /// used to check that a performance change did not change behaviour.
+    pub digest: String,
+}
+
+/// The timed part: what `firmwatch exposure` does before rendering.
+pub fn measure(dir: &Path) -> Measured {
+    let mut m = Measured::default();
+    let start = Instant::now();
+    let t = Instant::now();
+    let inv = match firmwatch::inventory::load_path(&dir.join("inventory.json")) {
+        Ok(inv) => inv,
+        Err(firmwatch::inventory::LoadError::Invalid(report)) => {
+            panic!("generated inventory invalid:\n{}", report.render_plain())
+        }
+        Err(e) => panic!("{e}"),
+    };
+    m.load_inventory = t.elapsed();
+    m.components = inv.component_count();
+    let t = Instant::now();
+    let store = SledStore::open(dir.join("store")).expect("store");
+    m.open_store = t.elapsed();
+    let t = Instant::now();
+    let advisories = pipeline::load_advisories(&store, &inv).expect("load advisories");
+    m.load_advisories = t.elapsed();
+    m.advisories_read = advisories.len();
+    let overrides = Overrides::default();
+    let t = Instant::now();
+    let advisories = pipeline::prepare(advisories, &overrides);
+    m.prepare = t.elapsed();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+    let t = Instant::now();
+    let findings = pipeline::findings(&inv, &advisories, &overrides, today);
+    m.findings = t.elapsed();
+    m.findings_count = findings.len();
+    m.total = start.elapsed();
+    let json = serde_json::to_vec(&findings).expect("findings serialize");
+    m.digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&json));
+    m
+}

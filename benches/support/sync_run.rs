@@ -1,0 +1,402 @@
+//! The sync benchmark's harness, shared by `benches/sync.rs` and `tests/bench_smoke.rs`.
+//!
+//! Generates `docs` synthetic advisories (`firmwatch::synth::advisories`), writes each as one
+//! document into one of five served feeds on a [`Mirror`]:
+//! - `prov-rolie`: a CSAF provider whose `provider-metadata.json` names one ROLIE feed; each entry
+//!   links the document and its `.sha256` (2 requests per new document);
+//! - `prov-dir`: a CSAF provider with only a `directory_url`, listed by `changes.csv`, with
+//!   `.sha512` files (the collector probes `.sha512` first, so again 2 requests per document);
+//! - `native`, `osv`, `cve5`: served directories listed by `index.txt`.
+//!
+//! Deployed-storage advisories go to `native` (only that format says what a bug does); the rest is
+//! spread 30 % / 20 % / 15 % / 20 % / 15 % over ROLIE / directory / native / OSV / CVE 5.
+//!
+//! Then it runs `collect::sync` into a fresh `SledStore` — full sync, re-sync with nothing
+//! changed, and `rounds` incremental rounds that each change `changed` documents (new revision:
+//! title and dates change, listings get the new time) — and reports time, requests and memory.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use firmwatch::collect::{self, FeedDef, SyncOptions, SyncReport};
+use firmwatch::model::Advisory;
+use firmwatch::store::SledStore;
+use firmwatch::synth::{self, Rng};
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::docs;
+use crate::mirror::{Counts, Mirror};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Rolie,
+    Dir,
+    Native,
+    Osv,
+    Cve5,
+}
+
+impl Slot {
+    pub const ALL: [Slot; 5] = [Slot::Rolie, Slot::Dir, Slot::Native, Slot::Osv, Slot::Cve5];
+}
+
+pub struct Doc {
+    pub advisory: usize,
+    pub slot: Slot,
+    pub revision: u32,
+    /// The change round that last touched it (0: original).
+    pub round: u32,
+}
+
+pub struct Corpus {
+    pub advisories: Vec<Advisory>,
+    pub docs: Vec<Doc>,
+}
+
+fn file_name(a: &Advisory, slot: Slot) -> String {
+    let id = a.id.to_string().to_ascii_lowercase();
+    match slot {
+        Slot::Cve5 => format!("{id}.cve.json"),
+        _ => format!("{id}.json"),
+    }
+}
+
+impl Corpus {
+    pub fn generate(seed: u64, n: usize) -> Corpus {
+        let advisories = synth::advisories(seed, n);
+        let mut rng = Rng::new(seed ^ 0x5EED);
+        let docs = advisories
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let deployed_storage = !a.vendor.starts_with("vendor-")
+                    && (!a.effects.is_empty() && a.effects != [firmwatch::model::Effect::Security]
+                        || !a.triggers.is_empty());
+                let slot = if deployed_storage {
+                    Slot::Native
+                } else {
+                    match rng.below(100) {
+                        0..=29 => Slot::Rolie,
+                        30..=49 => Slot::Dir,
+                        50..=64 => Slot::Native,
+                        65..=84 => Slot::Osv,
+                        _ => Slot::Cve5,
+                    }
+                };
+                Doc {
+                    advisory: i,
+                    slot,
+                    revision: 0,
+                    round: 0,
+                }
+            })
+            .collect();
+        Corpus { advisories, docs }
+    }
+
+    fn body(&self, d: &Doc) -> Vec<u8> {
+        let a = &self.advisories[d.advisory];
+        let v = match d.slot {
+            Slot::Rolie | Slot::Dir => docs::csaf(a, d.revision),
+            Slot::Native => docs::native(a, d.revision),
+            Slot::Osv => docs::osv(a, d.revision),
+            Slot::Cve5 => docs::cve5(a, d.revision),
+        };
+        serde_json::to_vec(&v).expect("serialize")
+    }
+
+    /// Listed time: originals spread over three years (as a real provider's history), a changed
+    /// document gets the time of its change round (an hour apart).
+    fn time(&self, d: &Doc) -> String {
+        let t = if d.round == 0 {
+            let base = chrono::DateTime::parse_from_rfc3339("2023-01-01T00:00:00Z").expect("time");
+            base + chrono::Duration::minutes((d.advisory as i64 * 7) % (3 * 365 * 24 * 60))
+        } else {
+            let base = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").expect("time");
+            base + chrono::Duration::hours(i64::from(d.round))
+        };
+        t.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
+
+    fn path(&self, d: &Doc) -> String {
+        let a = &self.advisories[d.advisory];
+        let name = file_name(a, d.slot);
+        match d.slot {
+            Slot::Rolie => format!("/rolie/docs/{name}"),
+            Slot::Dir => format!("/dirprov/white/2026/{name}"),
+            Slot::Native => format!("/native/{name}"),
+            Slot::Osv => format!("/osv/{name}"),
+            Slot::Cve5 => format!("/cve5/{name}"),
+        }
+    }
+
+    /// Publish one document (and its hash file).
+    fn put_doc(&self, m: &Mirror, d: &Doc) {
+        let body = self.body(d);
+        let path = self.path(d);
+        match d.slot {
+            Slot::Rolie => {
+                let h = format!("{}  x.json\n", hex::encode(Sha256::digest(&body)));
+                m.put(&format!("{path}.sha256"), h.into_bytes(), false);
+            }
+            Slot::Dir => {
+                let h = format!("{}  x.json\n", hex::encode(Sha512::digest(&body)));
+                m.put(&format!("{path}.sha512"), h.into_bytes(), false);
+            }
+            _ => {}
+        }
+        m.put(&path, body, true);
+    }
+
+    /// Publish the listings (provider metadata, ROLIE feed, changes.csv, index.txt files).
+    fn put_listings(&self, m: &Mirror) {
+        let base = &m.base;
+        m.put(
+            "/rolie/provider-metadata.json",
+            serde_json::to_vec(&serde_json::json!({
+                "canonical_url": format!("{base}/rolie/provider-metadata.json"),
+                "distributions": [{"rolie": {"feeds": [{"summary": "WHITE advisories", "tlp_label": "WHITE", "url": format!("{base}/rolie/white-feed.json")}]}}],
+                "metadata_version": "2.0",
+                "list_on_CSAF_aggregators": true,
+                "publisher": {"category": "vendor", "name": "Mirror", "namespace": "https://mirror.example"},
+                "role": "csaf_provider"
+            }))
+            .expect("json"),
+            false,
+        );
+        m.put(
+            "/dirprov/provider-metadata.json",
+            serde_json::to_vec(&serde_json::json!({
+                "canonical_url": format!("{base}/dirprov/provider-metadata.json"),
+                "distributions": [{"directory_url": format!("{base}/dirprov/white/")}],
+                "metadata_version": "2.0",
+                "list_on_CSAF_aggregators": true,
+                "publisher": {"category": "vendor", "name": "Mirror", "namespace": "https://mirror.example"},
+                "role": "csaf_provider"
+            }))
+            .expect("json"),
+            false,
+        );
+        let mut entries = Vec::new();
+        let mut changes = String::new();
+        let mut index = [String::new(), String::new(), String::new()];
+        for d in &self.docs {
+            let a = &self.advisories[d.advisory];
+            let name = file_name(a, d.slot);
+            match d.slot {
+                Slot::Rolie => {
+                    let url = format!("{base}{}", self.path(d));
+                    entries.push(serde_json::json!({
+                        "id": a.id.to_string(),
+                        "title": a.id.to_string(),
+                        "updated": self.time(d),
+                        "published": "2026-01-01T00:00:00Z",
+                        "link": [{"rel": "self", "href": url}, {"rel": "hash", "href": format!("{url}.sha256")}],
+                        "format": {"schema": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json", "version": "2.0"},
+                        "content": {"type": "application/json", "src": url}
+                    }));
+                }
+                Slot::Dir => {
+                    changes.push_str(&format!("\"2026/{name}\",\"{}\"\n", self.time(d)));
+                }
+                Slot::Native => index[0].push_str(&format!("{name}\n")),
+                Slot::Osv => index[1].push_str(&format!("{name}\n")),
+                Slot::Cve5 => index[2].push_str(&format!("{name}\n")),
+            }
+        }
+        m.put(
+            "/rolie/white-feed.json",
+            serde_json::to_vec(&serde_json::json!({"feed": {
+                "id": "mirror-white", "title": "Mirror WHITE advisories",
+                "link": [{"rel": "self", "href": format!("{base}/rolie/white-feed.json")}],
+                "category": [{"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}],
+                "updated": "2026-01-01T00:00:00Z",
+                "entry": entries
+            }}))
+            .expect("json"),
+            false,
+        );
+        m.put("/dirprov/white/changes.csv", changes.into_bytes(), false);
+        for (dir, text) in ["native", "osv", "cve5"].iter().zip(index) {
+            m.put(&format!("/{dir}/index.txt"), text.into_bytes(), false);
+        }
+    }
+
+    pub fn publish(&self, m: &Mirror) {
+        for d in &self.docs {
+            self.put_doc(m, d);
+        }
+        self.put_listings(m);
+    }
+
+    /// Give `k` documents (chosen by `rng`, distinct) a new revision and republish them.
+    pub fn change(&mut self, m: &Mirror, rng: &mut Rng, k: usize, round: u32) {
+        let n = self.docs.len();
+        let k = k.min(n);
+        let mut chosen = std::collections::HashSet::new();
+        while chosen.len() < k {
+            chosen.insert(rng.below(n as u64) as usize);
+        }
+        for &i in &chosen {
+            self.docs[i].revision += 1;
+            self.docs[i].round = round;
+        }
+        for &i in &chosen {
+            self.put_doc(m, &self.docs[i]);
+        }
+        self.put_listings(m);
+    }
+
+    pub fn feeds(&self, m: &Mirror, dir: &std::path::Path) -> Vec<FeedDef> {
+        let base = &m.base;
+        [
+            (
+                "prov-rolie",
+                "csaf-provider",
+                format!("{base}/rolie/provider-metadata.json"),
+            ),
+            (
+                "prov-dir",
+                "csaf-provider",
+                format!("{base}/dirprov/provider-metadata.json"),
+            ),
+            ("mirror-native", "native-dir", format!("{base}/native/")),
+            ("mirror-osv", "osv-dir", format!("{base}/osv/")),
+            ("mirror-cve5", "cve5-dir", format!("{base}/cve5/")),
+        ]
+        .into_iter()
+        .map(|(id, kind, url)| {
+            let text = format!("id = \"{id}\"\nkind = \"{kind}\"\nurl = \"{url}\"\n");
+            let file = dir.join(format!("{id}.toml"));
+            collect::feed::parse_feed(&text, &file, dir).expect("feed definition")
+        })
+        .collect()
+    }
+}
+
+/// Peak resident memory of this process (VmHWM), MiB.
+pub fn peak_rss_mib() -> f64 {
+    proc_status_kib("VmHWM:") / 1024.0
+}
+
+/// Current resident memory (VmRSS), MiB.
+pub fn rss_mib() -> f64 {
+    proc_status_kib("VmRSS:") / 1024.0
+}
+
+fn proc_status_kib(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// Reset VmHWM to the current RSS (Linux `clear_refs` value 5), so a phase's peak can be read.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub name: String,
+    pub elapsed: Duration,
+    pub counts: Counts,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub fetched: usize,
+    pub failed: Vec<String>,
+    pub rss_before_mib: f64,
+    pub peak_rss_mib: f64,
+    pub store_bytes: u64,
+}
+
+pub struct Figures {
+    pub docs: usize,
+    pub published_mib: f64,
+    pub generate: Duration,
+    pub phases: Vec<Phase>,
+}
+
+async fn phase(
+    name: &str,
+    store: &SledStore,
+    feeds: &[FeedDef],
+    m: &Mirror,
+) -> (Phase, SyncReport) {
+    let opts = SyncOptions::default();
+    m.reset_counts();
+    let rss_before_mib = rss_mib();
+    reset_peak_rss();
+    let t = Instant::now();
+    let r = collect::sync(store, feeds, &opts).await;
+    let elapsed = t.elapsed();
+    let p = Phase {
+        name: name.to_string(),
+        elapsed,
+        counts: m.counts(),
+        new: r.feeds.iter().map(|f| f.new).sum(),
+        updated: r.feeds.iter().map(|f| f.updated).sum(),
+        unchanged: r.feeds.iter().map(|f| f.unchanged).sum(),
+        fetched: r.feeds.iter().map(|f| f.documents_fetched).sum(),
+        failed: r
+            .feeds
+            .iter()
+            .filter_map(|f| f.error.as_ref().map(|e| format!("{}: {e}", f.feed)))
+            .collect(),
+        rss_before_mib,
+        peak_rss_mib: peak_rss_mib(),
+        store_bytes: store.size_on_disk().unwrap_or(0),
+    };
+    (p, r)
+}
+
+/// Run the whole scenario. `on_phase` sees each phase as it finishes (for live printing).
+pub async fn run(
+    seed: u64,
+    n: usize,
+    changed: usize,
+    rounds: usize,
+    store_dir: &std::path::Path,
+    mut on_phase: impl FnMut(&Phase),
+) -> Figures {
+    let t = Instant::now();
+    let mut corpus = Corpus::generate(seed, n);
+    let m = Mirror::start().await;
+    corpus.publish(&m);
+    let generate = t.elapsed();
+    let published_mib = m.published_bytes() as f64 / (1024.0 * 1024.0);
+    let feeds = corpus.feeds(&m, store_dir);
+    let store = SledStore::open(store_dir.join("store")).expect("open store");
+    let mut phases = Vec::new();
+    let (p, _) = phase("full sync", &store, &feeds, &m).await;
+    on_phase(&p);
+    phases.push(p);
+    let (p, _) = phase("re-sync, nothing changed", &store, &feeds, &m).await;
+    on_phase(&p);
+    phases.push(p);
+    let mut rng = Rng::new(seed ^ 0xC4A5);
+    for round in 1..=rounds {
+        corpus.change(&m, &mut rng, changed, round as u32);
+        let (p, _) = phase(
+            &format!("incremental round {round}: {changed} changed"),
+            &store,
+            &feeds,
+            &m,
+        )
+        .await;
+        on_phase(&p);
+        phases.push(p);
+    }
+    Figures {
+        docs: n,
+        published_mib,
+        generate,
+        phases,
+    }
+}

@@ -1,0 +1,63 @@
+//! Sync through the real HTTP path against a generated mirror on 127.0.0.1.
+//!
+//! `cargo bench --bench sync` (defaults: 200,000 documents, 1,000 changed per round, 10 rounds),
+//! or `cargo bench --bench sync -- DOCS CHANGED ROUNDS`. Prints, per phase: wall time, requests
+//! the mirror answered (200 / 304 / 404, and 200s of documents), advisories new / updated,
+//! resident memory before the phase and its peak (VmHWM reset before each phase; the mirror's own
+//! data lives in this process too, so the peak minus the RSS before is what the sync added), and
+//! the store's size on disk. Targets (issue #8): full sync ≤ 30 s; re-sync with nothing changed
+//! ≤ 2 s with zero document downloads; 1,000 changed ≤ 1 s.
+
+#[path = "support/docs.rs"]
+mod docs;
+#[path = "support/mirror.rs"]
+mod mirror;
+#[path = "support/sync_run.rs"]
+mod sync_run;
+
+fn main() {
+    let nums: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect();
+    let n = nums.first().copied().unwrap_or(200_000);
+    let changed = nums.get(1).copied().unwrap_or(1_000);
+    let rounds = nums.get(2).copied().unwrap_or(10);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("sync bench: {n} documents, {changed} changed per round, {rounds} rounds");
+    let figures = rt.block_on(sync_run::run(42, n, changed, rounds, dir.path(), |p| {
+        println!(
+            "{:<34} {:>9.2?}  req {:>7} (200 {:>7}, 304 {:>7}, 404 {:>5}; documents downloaded {:>7})  new {:>7} upd {:>5}  RSS {:>5.0}→peak {:>5.0} MiB  store {:>6.1} MiB{}",
+            p.name,
+            p.elapsed,
+            p.counts.requests,
+            p.counts.ok,
+            p.counts.not_modified,
+            p.counts.not_found,
+            p.counts.document_downloads,
+            p.new,
+            p.updated,
+            p.rss_before_mib,
+            p.peak_rss_mib,
+            p.store_bytes as f64 / (1024.0 * 1024.0),
+            if p.failed.is_empty() { String::new() } else { format!("  FAILED: {:?}", p.failed) }
+        );
+    }));
+    println!(
+        "generated and published {} documents ({:.0} MiB) in {:.2?} (not timed)",
+        figures.docs, figures.published_mib, figures.generate
+    );
+    if let (Some(first), Some(last)) = (figures.phases.first(), figures.phases.last()) {
+        println!(
+            "store size: {:.1} MiB after the full sync, {:.1} MiB after the last round ({:+.1} %)",
+            first.store_bytes as f64 / 1048576.0,
+            last.store_bytes as f64 / 1048576.0,
+            (last.store_bytes as f64 / first.store_bytes.max(1) as f64 - 1.0) * 100.0
+        );
+    }
+}

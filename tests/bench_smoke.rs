@@ -1,0 +1,100 @@
+//! Smoke tests of the benchmark harnesses at tiny sizes: the generators produce documents the
+//! parsers accept, the mirror serves the real sync path (full, no-change, incremental), and the
+//! end-to-end exposure steps run on generated files. No timing assertions; the benches themselves
+//! are in `benches/` and their figures in BENCHMARKS.md.
+
+#[path = "../benches/support/docs.rs"]
+mod docs;
+#[path = "../benches/support/exposure_run.rs"]
+mod exposure_run;
+#[path = "../benches/support/inventory_gen.rs"]
+mod inventory_gen;
+#[path = "../benches/support/mirror.rs"]
+mod mirror;
+#[path = "../benches/support/sync_run.rs"]
+mod sync_run;
+
+use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
+use firmwatch::model::FeedId;
+
+#[test]
+fn every_serializer_writes_documents_its_parser_accepts() {
+    let feed: FeedId = "smoke".parse().unwrap();
+    let advisories = firmwatch::synth::advisories(3, 400);
+    for a in &advisories {
+        for (format, value) in [
+            (DocFormat::Native, docs::native(a, 1)),
+            (DocFormat::Csaf, docs::csaf(a, 1)),
+            (DocFormat::Osv, docs::osv(a, 1)),
+            (DocFormat::Cve5, docs::cve5(a, 1)),
+        ] {
+            let bytes = serde_json::to_vec(&value).unwrap();
+            let ctx = DocContext {
+                feed: &feed,
+                location: "smoke",
+                default_vendor: None,
+                default_scheme: None,
+            };
+            let parsed = parse_document(format, &bytes, &ctx)
+                .unwrap_or_else(|e| panic!("{format:?} of {}: {e}\n{value:#}", a.id));
+            assert_eq!(parsed.len(), 1, "{format:?}");
+            assert_eq!(parsed[0].id, a.id, "{format:?}");
+            // A list of versions or of models may become one statement each.
+            assert!(
+                parsed[0].affected.len() >= a.affected.len(),
+                "{format:?} of {}",
+                a.id
+            );
+            assert!(parsed[0].title.contains("revision 1"), "{format:?}");
+        }
+        // The native format carries the effects and triggers the rating needs.
+        let bytes = serde_json::to_vec(&docs::native(a, 0)).unwrap();
+        let ctx = DocContext {
+            feed: &feed,
+            location: "smoke",
+            default_vendor: None,
+            default_scheme: None,
+        };
+        let n = parse_document(DocFormat::Native, &bytes, &ctx).unwrap();
+        assert_eq!(n[0].effects, a.effects);
+        assert_eq!(n[0].triggers, a.triggers);
+        assert_eq!(n[0].affected[0].versions, a.affected[0].versions);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_harness_full_unchanged_and_incremental() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = sync_run::run(11, 300, 20, 2, dir.path(), |_| {}).await;
+    assert_eq!(f.phases.len(), 4);
+    let full = &f.phases[0];
+    assert!(full.failed.is_empty(), "{:?}", full.failed);
+    assert_eq!(full.new, 300);
+    assert_eq!(full.counts.document_downloads, 300);
+    let again = &f.phases[1];
+    assert!(again.failed.is_empty(), "{:?}", again.failed);
+    assert_eq!((again.new, again.updated), (0, 0));
+    assert_eq!(again.counts.document_downloads, 0);
+    for round in &f.phases[2..] {
+        assert!(round.failed.is_empty(), "{:?}", round.failed);
+        assert_eq!(round.new, 0);
+        assert_eq!(round.updated, 20, "{round:?}");
+        assert_eq!(round.counts.document_downloads, 20, "{round:?}");
+        assert!(round.store_bytes > 0);
+    }
+}
+
+#[test]
+fn exposure_e2e_harness_runs_the_pipeline_on_generated_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (components, advisories) = exposure_run::prepare_files(dir.path(), 5_000, 20_000);
+    assert_eq!((components, advisories), (5_000, 20_000));
+    let m = exposure_run::measure(dir.path());
+    assert_eq!(m.components, 5_000);
+    // Only advisories naming a vendor in the estate are read; most synthetic ones do not.
+    assert!(
+        m.advisories_read > 0 && m.advisories_read < advisories / 10,
+        "{m:?}"
+    );
+    assert!(m.findings_count > 0, "{m:?}");
+}
