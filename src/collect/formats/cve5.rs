@@ -28,8 +28,8 @@ use serde::Deserialize;
 
 use super::csaf::best_cvss;
 use super::util::{
-    choose_scheme, invalid, normalize_version, parse_date, parse_json, range_from_bounds,
-    spec_from_text, title_from,
+    choose_scheme, english, invalid, normalize_version, parse_date, parse_json, range_from_bounds,
+    spec_from_text, title_from, LangText, UrlRef,
 };
 use super::{DocContext, FormatError};
 use crate::model::{
@@ -67,26 +67,13 @@ struct RawContainers {
 #[serde(default, rename_all = "camelCase")]
 struct RawContainer {
     title: Option<String>,
-    descriptions: Vec<RawText>,
-    rejected_reasons: Vec<RawText>,
+    descriptions: Vec<LangText>,
+    rejected_reasons: Vec<LangText>,
     affected: Vec<RawProduct>,
     metrics: Vec<RawMetric>,
-    references: Vec<RawRef>,
-    solutions: Vec<RawText>,
-    workarounds: Vec<RawText>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct RawText {
-    lang: String,
-    value: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct RawRef {
-    url: String,
+    references: Vec<UrlRef>,
+    solutions: Vec<LangText>,
+    workarounds: Vec<LangText>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,23 +150,6 @@ fn unknown_word(v: &str) -> bool {
         v.trim().to_ascii_lowercase().as_str(),
         "unspecified" | "n/a" | "unknown"
     )
-}
-
-fn english(texts: &[RawText]) -> Vec<String> {
-    let en: Vec<&RawText> = texts
-        .iter()
-        .filter(|t| t.lang.to_ascii_lowercase().starts_with("en"))
-        .collect();
-    let chosen: Vec<&RawText> = if en.is_empty() {
-        texts.iter().collect()
-    } else {
-        en
-    };
-    chosen
-        .into_iter()
-        .map(|t| t.value.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .collect()
 }
 
 /// `<= A.B.*` → the exclusive bound `A.(B+1)`; `None` for anything else.

@@ -16,7 +16,10 @@
 use serde::Deserialize;
 
 use super::csaf::best_cvss;
-use super::util::{choose_scheme, invalid, parse_date, parse_json, range_from_bounds, title_from};
+use super::util::{
+    choose_scheme, english, invalid, parse_date, parse_json, range_from_bounds, title_from,
+    LangText, UrlRef,
+};
 use super::{DocContext, FormatError};
 use crate::model::{
     Advisory, AdvisoryId, AffectedProduct, Cvss, ProductStatus, Source, VersionSpec,
@@ -42,23 +45,10 @@ struct RawCve {
     published: Option<String>,
     last_modified: Option<String>,
     vuln_status: Option<String>,
-    descriptions: Vec<RawText>,
+    descriptions: Vec<LangText>,
     metrics: RawMetrics,
     configurations: Vec<RawConfig>,
-    references: Vec<RawRef>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct RawText {
-    lang: String,
-    value: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct RawRef {
-    url: String,
+    references: Vec<UrlRef>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -268,19 +258,7 @@ fn convert(
             }
         }
     }
-    let descriptions: Vec<&str> = {
-        let en: Vec<&str> = cve
-            .descriptions
-            .iter()
-            .filter(|d| d.lang.starts_with("en"))
-            .map(|d| d.value.trim())
-            .collect();
-        if en.is_empty() {
-            cve.descriptions.iter().map(|d| d.value.trim()).collect()
-        } else {
-            en
-        }
-    };
+    let descriptions = english(&cve.descriptions);
     let summary = descriptions.join("\n\n");
     let m = &cve.metrics;
     let scores = [

@@ -336,3 +336,30 @@ mod tests {
         assert!(parse_date("soon").is_none());
     }
 }
+
+/// A `{lang, value}` text as CVE 5 and NVD carry descriptions.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct LangText {
+    pub(super) lang: String,
+    pub(super) value: String,
+}
+
+/// A `{url}` reference as CVE 5 and NVD carry them.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct UrlRef {
+    pub(super) url: String,
+}
+
+/// The English texts (`en`, `en-US` …), or all of them when none is English; trimmed, empties dropped.
+pub(super) fn english(texts: &[LangText]) -> Vec<String> {
+    let is_en = |t: &&LangText| t.lang.to_ascii_lowercase().starts_with("en");
+    let any_en = texts.iter().any(|t| is_en(&t));
+    texts
+        .iter()
+        .filter(|t| !any_en || is_en(t))
+        .map(|t| t.value.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
