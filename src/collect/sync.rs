@@ -4,9 +4,9 @@
 //! Each feed runs in three steps. **Collect** (async, the only step with network I/O) asks the
 //! feed's collector for the documents that changed since the saved [`FeedState`] and for the full
 //! list of documents the source currently names. **Parse** runs the pure parsers of
-//! [`super::formats`] over the changed documents. **Commit** writes the advisories in one store
-//! transaction, marks as withdrawn the advisories whose document vanished from the source (or that a
-//! changed document no longer contains), flushes, and only then saves the feed's new state. A failure
+//! [`super::formats`] over the changed documents. **Commit** writes, in one store transaction, the
+//! advisories, the withdrawal of those whose document vanished from the source (or that a changed
+//! document no longer contains), and the feed's new state ([`Store::commit_feed`]). A failure
 //! in any step leaves the store and the checkpoint as they were (only the error is recorded), and the
 //! other feeds go on: feeds run concurrently up to [`SyncOptions::concurrency`].
 
@@ -22,7 +22,7 @@ use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document, DocContext, DocFormat, FormatError};
 use super::http::{sha256_hex, HttpClient, HttpConfig, HttpError};
 use crate::model::{Advisory, AdvisoryId, FeedId};
-use crate::store::{DocState, FeedState, Store, StoreError, Validators};
+use crate::store::{DocState, FeedCommit, FeedState, Store, StoreError, Validators};
 
 /// Version of the JSON [`SyncReport`].
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -514,15 +514,7 @@ fn commit<S: Store>(
         .collect();
     let withdrawn: Vec<AdvisoryId> = before.difference(&still).map(|id| (*id).clone()).collect();
     let list: Vec<Advisory> = advisories.into_values().collect();
-    let put = store.put_advisories(&feed.id, &list)?;
-    report.new += put.new;
-    report.updated += put.updated;
-    report.unchanged += put.unchanged;
-    if !withdrawn.is_empty() {
-        store.mark_withdrawn(&feed.id, &withdrawn, now)?;
-    }
     report.withdrawn = withdrawn.len();
-    store.flush()?;
     next.checkpoint = match (prev.checkpoint, collected.checkpoint) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -531,7 +523,16 @@ fn commit<S: Store>(
     next.last_error = None;
     next.last_error_at = None;
     next.advisory_count = still.len();
-    store.save_feed_state(&feed.id, &next)?;
+    let put = store.commit_feed(&FeedCommit {
+        feed: &feed.id,
+        advisories: &list,
+        withdrawn: &withdrawn,
+        when: now,
+        state: &next,
+    })?;
+    report.new += put.new;
+    report.updated += put.updated;
+    report.unchanged += put.unchanged;
     report.last_success = Some(now);
     report.data_age_secs = Some(0);
     Ok(report)

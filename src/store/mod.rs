@@ -15,18 +15,20 @@
 //! Every value starts with one encoding-version byte ([`VALUE_VERSION`]) followed by serde_json,
 //! so a later encoding can be told apart. Raw documents are never stored in these hot trees.
 //!
-//! Durability (see `reference/versions.md` §3.3): a feed's advisories and their index entries are
-//! written in **one** multi-tree transaction, so a crash leaves either the old or the new version of
-//! a document's advisories, never half of it. The sync flushes after writing advisories and only
-//! then saves the feed's checkpoint, which is flushed too; a crash between the two makes the next
-//! sync redo the work, and the content hash makes that redo report "unchanged".
+//! Durability: a feed's sync result — advisories, index entries, withdrawals and the feed's new
+//! state (checkpoint, validators, document hashes) — is written in **one** multi-tree transaction
+//! ([`Store::commit_feed`]) and flushed. A crash leaves either the old state with the old advisories
+//! or the new state with the new ones, never half of either. (An earlier layout flushed the
+//! advisories and then saved the state separately; a kill between the two left validators that
+//! described older content than the store held, so a later sync could skip a document it needed —
+//! `tests/sync_kill.rs` caught it.)
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
 use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
@@ -153,6 +155,17 @@ pub struct FeedState {
     pub advisory_count: usize,
 }
 
+/// Everything one successful sync of a feed writes ([`Store::commit_feed`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FeedCommit<'a> {
+    pub feed: &'a FeedId,
+    pub advisories: &'a [Advisory],
+    /// Advisories of this feed to mark withdrawn at `when` (unknown ids are skipped).
+    pub withdrawn: &'a [AdvisoryId],
+    pub when: DateTime<Utc>,
+    pub state: &'a FeedState,
+}
+
 /// The frequently rewritten part of a [`FeedState`], stored apart from the bulky part.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct FeedSeen {
@@ -185,7 +198,12 @@ pub trait Store {
     /// Advisories with at least one statement whose `model::vendor_key(vendor)` equals `vendor_key`.
     fn advisories_for_vendor(&self, vendor_key: &str) -> Result<Vec<Advisory>, StoreError>;
     fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError>;
-    /// Saved only after the feed's advisories are written and flushed; flushes itself.
+    /// A feed's whole sync result in **one** transaction, then flushed: its advisories and index
+    /// entries, the withdrawals, and its new state. A crash leaves either the old state with the old
+    /// advisories or the new state with the new ones, so the saved validators and timestamps never
+    /// describe content the store does not hold.
+    fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError>;
+    /// Save a feed's state alone (a failed sync records its error this way); flushes itself.
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError>;
     fn flush(&self) -> Result<(), StoreError>;
 }
@@ -262,6 +280,94 @@ pub fn decode<T: for<'de> Deserialize<'de>>(key: &str, bytes: &[u8]) -> Result<T
             reason: "empty value".into(),
         }),
     }
+}
+
+/// Advisories encoded for a write: store key, value bytes, vendor keys.
+type Encoded = Vec<(String, Vec<u8>, BTreeSet<String>)>;
+
+/// Encode outside the transaction (its closure may be retried and must stay cheap).
+fn encode_advisories(feed: &FeedId, advisories: &[Advisory]) -> Result<Encoded, StoreError> {
+    advisories
+        .iter()
+        .map(|a| {
+            let key = advisory_key(feed, &a.id);
+            let value = encode(&key, a)?;
+            Ok((key, value, vendor_keys(a)))
+        })
+        .collect()
+}
+
+type TxError = ConflictableTransactionError<StoreError>;
+
+/// Write advisories and their index entries inside a transaction, counting by content.
+fn write_advisories(
+    adv: &TransactionalTree,
+    idx: &TransactionalTree,
+    items: &Encoded,
+) -> Result<PutSummary, TxError> {
+    let mut summary = PutSummary::default();
+    for (key, value, vendors) in items {
+        let old = adv.get(key.as_bytes())?;
+        match &old {
+            Some(o) if o.as_ref() == value.as_slice() => {
+                summary.unchanged += 1;
+                continue;
+            }
+            Some(o) => {
+                summary.updated += 1;
+                // Drop index entries for vendors the new version no longer names.
+                if let Ok(prev) = SledStore::decode_advisory(key.as_bytes(), o) {
+                    for v in vendor_keys(&prev).difference(vendors) {
+                        idx.remove(index_key(v, key))?;
+                    }
+                }
+            }
+            None => summary.new += 1,
+        }
+        adv.insert(key.as_bytes(), value.as_slice())?;
+        for v in vendors {
+            idx.insert(index_key(v, key), &[] as &[u8])?;
+        }
+    }
+    Ok(summary)
+}
+
+fn tx_result<T>(
+    result: Result<T, TransactionError<StoreError>>,
+    feed: &FeedId,
+) -> Result<T, StoreError> {
+    match result {
+        Ok(s) => Ok(s),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(source)) => Err(StoreError::Io {
+            what: format!("advisories of feed {feed}"),
+            source,
+        }),
+    }
+}
+
+fn seen_key(feed: &FeedId) -> String {
+    format!("{}\0seen", feed.as_str())
+}
+
+/// A feed state split into its bulky part (checkpoint, validators, documents) and its small
+/// `seen` record (last success / error), both encoded.
+fn encode_feed_state(feed: &FeedId, state: &FeedState) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+    let bulk = FeedState {
+        last_success: None,
+        last_error: None,
+        last_error_at: None,
+        ..state.clone()
+    };
+    let seen = FeedSeen {
+        last_success: state.last_success,
+        last_error: state.last_error.clone(),
+        last_error_at: state.last_error_at,
+    };
+    Ok((
+        encode(feed.as_str(), &bulk)?,
+        encode(&seen_key(feed), &seen)?,
+    ))
 }
 
 impl SledStore {
@@ -365,48 +471,48 @@ impl Store for SledStore {
         feed: &FeedId,
         advisories: &[Advisory],
     ) -> Result<PutSummary, StoreError> {
-        // Encode outside the transaction (the closure may be retried and must stay cheap).
-        let mut items = Vec::with_capacity(advisories.len());
-        for a in advisories {
-            let key = advisory_key(feed, &a.id);
-            let value = encode(&key, a)?;
-            items.push((key, value, vendor_keys(a)));
-        }
-        let result = (&self.advisories, &self.index).transaction(|(adv, idx)| {
-            let mut summary = PutSummary::default();
-            for (key, value, vendors) in &items {
-                let old = adv.get(key.as_bytes())?;
-                match &old {
-                    Some(o) if o.as_ref() == value.as_slice() => {
-                        summary.unchanged += 1;
+        let items = encode_advisories(feed, advisories)?;
+        let result = (&self.advisories, &self.index)
+            .transaction(|(adv, idx)| write_advisories(adv, idx, &items));
+        tx_result(result, feed)
+    }
+
+    fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
+        let feed = commit.feed;
+        let items = encode_advisories(feed, commit.advisories)?;
+        let withdrawn: Vec<String> = commit
+            .withdrawn
+            .iter()
+            .map(|id| advisory_key(feed, id))
+            .collect();
+        let (bulk, seen) = encode_feed_state(feed, commit.state)?;
+        let key = feed.as_str();
+        let seen_key = seen_key(feed);
+        let result =
+            (&self.advisories, &self.index, &self.feeds).transaction(|(adv, idx, feeds)| {
+                let summary = write_advisories(adv, idx, &items)?;
+                for k in &withdrawn {
+                    let Some(v) = adv.get(k.as_bytes())? else {
+                        continue;
+                    };
+                    let mut a: Advisory =
+                        decode(k, &v).map_err(ConflictableTransactionError::Abort)?;
+                    if a.withdrawn.is_some() {
                         continue;
                     }
-                    Some(o) => {
-                        summary.updated += 1;
-                        // Drop index entries for vendors the new version no longer names.
-                        if let Ok(prev) = Self::decode_advisory(key.as_bytes(), o) {
-                            for v in vendor_keys(&prev).difference(vendors) {
-                                idx.remove(index_key(v, key))?;
-                            }
-                        }
-                    }
-                    None => summary.new += 1,
+                    a.withdrawn = Some(commit.when);
+                    let value = encode(k, &a).map_err(ConflictableTransactionError::Abort)?;
+                    adv.insert(k.as_bytes(), value)?;
                 }
-                adv.insert(key.as_bytes(), value.as_slice())?;
-                for v in vendors {
-                    idx.insert(index_key(v, key), &[] as &[u8])?;
+                if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
+                    feeds.insert(key.as_bytes(), bulk.as_slice())?;
                 }
-            }
-            Ok::<_, ConflictableTransactionError<StoreError>>(summary)
-        });
-        match result {
-            Ok(s) => Ok(s),
-            Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(source)) => Err(StoreError::Io {
-                what: format!("advisories of feed {feed}"),
-                source,
-            }),
-        }
+                feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+                Ok(summary)
+            });
+        let summary = tx_result(result, feed)?;
+        self.flush()?;
+        Ok(summary)
     }
 
     fn mark_withdrawn(
@@ -470,7 +576,7 @@ impl Store for SledStore {
             return Ok(None);
         };
         let mut state: FeedState = decode(key, &v)?;
-        let seen_key = format!("{key}\0seen");
+        let seen_key = seen_key(feed);
         if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
             let seen: FeedSeen = decode(&seen_key, &v)?;
             state.last_success = seen.last_success;
@@ -485,28 +591,13 @@ impl Store for SledStore {
     /// appends ~100 bytes to sled's log instead of the whole document map.
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError> {
         let key = feed.as_str();
-        let seen_key = format!("{key}\0seen");
-        let bulk = FeedState {
-            last_success: None,
-            last_error: None,
-            last_error_at: None,
-            ..state.clone()
-        };
-        let bulk = encode(key, &bulk)?;
-        let seen = encode(
-            &seen_key,
-            &FeedSeen {
-                last_success: state.last_success,
-                last_error: state.last_error.clone(),
-                last_error_at: state.last_error_at,
-            },
-        )?;
+        let (bulk, seen) = encode_feed_state(feed, state)?;
         let mut batch = sled::Batch::default();
         let current = self.feeds.get(key.as_bytes()).map_err(io(key))?;
         if current.as_deref() != Some(bulk.as_slice()) {
             batch.insert(key.as_bytes(), bulk);
         }
-        batch.insert(seen_key.as_bytes(), seen);
+        batch.insert(seen_key(feed).as_bytes(), seen);
         self.feeds
             .apply_batch(batch)
             .map_err(io(format!("state of feed {feed}")))?;

@@ -210,3 +210,51 @@ fn a_second_open_is_refused_clearly_while_the_store_is_in_use() {
         "{err}"
     );
 }
+
+#[test]
+fn commit_feed_writes_advisories_withdrawals_and_state_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = feed("f1");
+    let a = advisory("f1", "A-1", &["Dell"], "one");
+    let b = advisory("f1", "A-2", &["NetApp"], "two");
+    let when = Utc::now();
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        store.put_advisories(&f, std::slice::from_ref(&b)).unwrap();
+        let mut st = FeedState {
+            checkpoint: Some(when),
+            last_success: Some(when),
+            ..FeedState::default()
+        };
+        st.documents.insert(
+            "a.json".into(),
+            DocState {
+                sha256: "ab".into(),
+                updated: Some(when),
+                advisories: vec![a.id.clone()],
+                listing: None,
+            },
+        );
+        let put = store
+            .commit_feed(&FeedCommit {
+                feed: &f,
+                advisories: std::slice::from_ref(&a),
+                withdrawn: &[b.id.clone(), "NOT-THERE".parse().unwrap()],
+                when,
+                state: &st,
+            })
+            .unwrap();
+        assert_eq!((put.new, put.updated, put.unchanged), (1, 0, 0));
+    }
+    // Reopened: all three parts are there (commit_feed flushes).
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_eq!(store.advisory(&f, &a.id).unwrap().unwrap().title, "one");
+    assert_eq!(
+        store.advisory(&f, &b.id).unwrap().unwrap().withdrawn,
+        Some(when)
+    );
+    let st = store.feed_state(&f).unwrap().unwrap();
+    assert_eq!(st.last_success, Some(when));
+    assert_eq!(st.documents["a.json"].advisories, vec![a.id.clone()]);
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+}
