@@ -6,7 +6,7 @@
 //! under the title. HTML is one self-contained page; every advisory-derived string is escaped.
 //! Renderers are pure: they return strings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -141,6 +141,33 @@ impl Report {
             .count();
     }
 
+    /// Replace each finding by what `view` makes of it, dropping those it returns `None` for
+    /// (`--owner`: an owner's view of each finding), recounting.
+    pub fn retain_map(&mut self, view: impl Fn(&Finding) -> Option<Finding>) {
+        let before: Vec<String> = self
+            .findings
+            .iter()
+            .chain(&self.suppressed)
+            .map(|f| f.id.clone())
+            .collect();
+        self.findings = self.findings.iter().filter_map(&view).collect();
+        self.suppressed = self.suppressed.iter().filter_map(&view).collect();
+        let kept: BTreeSet<&str> = self
+            .findings
+            .iter()
+            .chain(&self.suppressed)
+            .map(|f| f.id.as_str())
+            .collect();
+        // Warnings naming a finding that is no longer shown (an expired suppression) go too.
+        let gone: Vec<&String> = before
+            .iter()
+            .filter(|id| !kept.contains(id.as_str()))
+            .collect();
+        self.warnings
+            .retain(|w| !gone.iter().any(|id| w.contains(id.as_str())));
+        self.retain(|_| true);
+    }
+
     /// The highest severity among shown findings.
     pub fn max_severity(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.rating.severity).max()
@@ -172,13 +199,34 @@ fn state_label(f: &Finding) -> &'static str {
     }
 }
 
-/// The deciding reason (the first reason is the match evidence).
-fn top_reason(f: &Finding) -> &str {
+/// The deciding reason (the first reason is the match evidence). For an unknown match it is why
+/// the match could not be decided: that is what the reader must review.
+pub fn top_reason(f: &Finding) -> String {
+    if f.state == MatchState::Unknown {
+        return format!("UNKNOWN: {}", f.evidence);
+    }
     f.rating
         .reasons
         .get(1)
         .or(f.rating.reasons.first())
-        .map_or("", String::as_str)
+        .map_or(String::new(), String::clone)
+}
+
+/// Text for a terminal: control characters (escape sequences, CR/LF from a hostile title) become
+/// spaces, so advisory text cannot move the cursor, recolour or forge lines.
+pub fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// A CSV cell that a spreadsheet will not run: a cell starting with `=`, `+`, `-`, `@`, tab or CR
+/// is a formula to Excel/LibreOffice (`=cmd|' /C calc'!A0`), so it is prefixed with `'`.
+pub fn csv_cell(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
 }
 
 fn summary_line(r: &Report) -> String {
@@ -213,7 +261,7 @@ fn summary_line(r: &Report) -> String {
 pub fn render_table(r: &Report, width: u16) -> String {
     let mut out = String::new();
     for w in &r.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        let _ = writeln!(out, "warning: {}", plain(w));
     }
     if !r.findings.is_empty() {
         let mut t = Table::new();
@@ -234,13 +282,13 @@ pub fn render_table(r: &Report, width: u16) -> String {
                     f.rating.score,
                     state_label(f)
                 ),
-                format!("{}\n{}\n{}", f.advisory, f.system, f.title),
+                format!("{}\n{}\n{}", plain(&f.advisory), f.system, plain(&f.title)),
                 parts_label(f),
                 format!(
                     "{} · {}\n{}",
                     f.rating.consequence,
                     f.rating.urgency,
-                    top_reason(f)
+                    plain(&top_reason(f))
                 ),
             ]);
         }
@@ -253,18 +301,18 @@ pub fn render_table(r: &Report, width: u16) -> String {
 /// The full reasoning of one finding.
 pub fn render_explain(f: &Finding) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{} — {}", f.id, f.title);
+    let _ = writeln!(o, "{} — {}", plain(&f.id), plain(&f.title));
     let _ = writeln!(
         o,
         "  advisory:    {}{}",
-        f.advisory,
+        plain(&f.advisory),
         if f.aliases.is_empty() {
             String::new()
         } else {
-            format!(" (aliases: {})", f.aliases.join(", "))
+            format!(" (aliases: {})", plain(&f.aliases.join(", ")))
         }
     );
-    let _ = writeln!(o, "  vendor:      {}", f.vendor);
+    let _ = writeln!(o, "  vendor:      {}", plain(&f.vendor));
     let _ = writeln!(
         o,
         "  system:      {} ({}), owner {}",
@@ -281,7 +329,7 @@ pub fn render_explain(f: &Finding) -> String {
         if f.evidence.is_empty() {
             String::new()
         } else {
-            format!(" — {}", f.evidence)
+            format!(" — {}", plain(&f.evidence))
         }
     );
     let _ = writeln!(
@@ -299,7 +347,7 @@ pub fn render_explain(f: &Finding) -> String {
         f.rating.severity, f.rating.score, f.rating.consequence, f.rating.urgency, f.rating.code
     );
     if let Some(vs) = &f.vendor_severity {
-        let _ = writeln!(o, "  vendor says: {vs}");
+        let _ = writeln!(o, "  vendor says: {}", plain(vs));
     }
     if let Some(c) = f.cvss {
         let _ = writeln!(o, "  cvss:        {c}");
@@ -309,12 +357,15 @@ pub fn render_explain(f: &Finding) -> String {
         let _ = writeln!(
             o,
             "    - {} ({}, ×{}) on {}",
-            p.subject, p.kind, p.count, p.firmware
+            p.subject,
+            p.kind,
+            p.count,
+            plain(&p.firmware)
         );
     }
     let _ = writeln!(o, "  why:");
     for r in &f.rating.reasons {
-        let _ = writeln!(o, "    - {r}");
+        let _ = writeln!(o, "    - {}", plain(r));
     }
     let reach = &f.rating.reach;
     let _ = writeln!(
@@ -339,7 +390,7 @@ pub fn render_explain(f: &Finding) -> String {
         if f.fixed_in.is_empty() {
             "no fixed version stated".to_string()
         } else {
-            f.fixed_in.join(", ")
+            plain(&f.fixed_in.join(", "))
         }
     );
     match &f.suppressed {
@@ -349,7 +400,12 @@ pub fn render_explain(f: &Finding) -> String {
             author,
             expires,
         } => {
-            let _ = writeln!(o, "  suppressed:  by {author} until {expires}: {reason}");
+            let _ = writeln!(
+                o,
+                "  suppressed:  by {} until {expires}: {}",
+                plain(author),
+                plain(reason)
+            );
         }
         Suppressed::Expired {
             reason,
@@ -362,9 +418,9 @@ pub fn render_explain(f: &Finding) -> String {
             );
         }
     }
-    let _ = writeln!(o, "  source:      {}", f.source);
+    let _ = writeln!(o, "  source:      {}", plain(&f.source));
     for r in &f.references {
-        let _ = writeln!(o, "  reference:   {r}");
+        let _ = writeln!(o, "  reference:   {}", plain(r));
     }
     o
 }
@@ -396,28 +452,30 @@ pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
         "title",
     ])?;
     for f in &r.findings {
-        w.write_record([
-            f.id.as_str(),
-            f.rating.severity.as_str(),
-            &f.rating.score.to_string(),
+        let cells = [
+            f.id.clone(),
+            f.rating.severity.as_str().to_string(),
+            f.rating.score.to_string(),
             if f.state == MatchState::Confirmed {
                 "confirmed"
             } else {
                 "unknown"
-            },
-            &f.advisory,
-            f.system.as_str(),
-            &f.owner,
-            &parts_label(f),
-            f.rating.consequence.as_str(),
-            &f.rating.urgency.to_string(),
-            &f.rating.code,
-            &f.rating.reach.users.to_string(),
-            &f.rating.reach.tenants.len().to_string(),
-            &f.fixed_in.join(" "),
+            }
+            .to_string(),
+            f.advisory.clone(),
+            f.system.to_string(),
+            f.owner.clone(),
+            parts_label(f),
+            f.rating.consequence.as_str().to_string(),
+            f.rating.urgency.to_string(),
+            f.rating.code.clone(),
+            f.rating.reach.users.to_string(),
+            f.rating.reach.tenants.len().to_string(),
+            f.fixed_in.join(" "),
             top_reason(f),
-            &f.title,
-        ])?;
+            f.title.clone(),
+        ];
+        w.write_record(cells.iter().map(|c| csv_cell(c)))?;
     }
     let bytes = w
         .into_inner()
@@ -425,8 +483,24 @@ pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Markdown text: no table breaks (`|`), no line breaks, no raw HTML (`<script>`), no links or
+/// images (`[x](javascript:…)`), no code spans; control characters become spaces.
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '`' | '*' | '_' | '!' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            c if c.is_control() => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 /// Markdown: a summary table and a section per finding.
@@ -456,10 +530,10 @@ pub fn render_markdown(r: &Report) -> String {
             state_label(f),
             f.rating.score,
             md_escape(&f.advisory),
-            f.system,
+            md_escape(f.system.as_str()),
             md_escape(&parts_label(f)),
             f.rating.consequence,
-            md_escape(top_reason(f))
+            md_escape(&top_reason(f))
         );
     }
     for f in &r.findings {

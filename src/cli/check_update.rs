@@ -158,13 +158,14 @@ fn emit_plan_diagnostics(
 }
 
 fn line(f: &Finding) -> String {
+    let plain = firmwatch::report::plain;
     format!(
         "{} {} ({} {}): {}",
-        f.advisory,
-        f.title,
+        plain(&f.advisory),
+        plain(&f.title),
         f.rating.severity,
         f.rating.score,
-        f.rating.reasons.get(1).map_or("", String::as_str)
+        plain(&firmwatch::report::top_reason(f))
     )
 }
 

@@ -135,17 +135,10 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
                 bail!("no owner `{o}` in the inventory");
             }
         }
-        // An owner sees their systems and the systems their services depend on.
-        report.retain(|f| {
-            args.owner.iter().any(|o| {
-                f.owner == *o
-                    || f.rating
-                        .reach
-                        .services
-                        .iter()
-                        .any(|s| inv.services.get(s).is_some_and(|s| s.owner.as_str() == o))
-            })
-        });
+        // One rule with the notifications: an owner sees the findings on their systems in full,
+        // and those on systems their services depend on cut to what is theirs.
+        let owners: Vec<&str> = args.owner.iter().map(String::as_str).collect();
+        report.retain_map(|f| firmwatch::notify::plan::view_for(f, &inv, &owners));
     }
     if let Some(min) = args.min_severity {
         report.retain(|f| f.rating.severity >= min);

@@ -168,20 +168,17 @@ fn effects_of(f: &Finding) -> Vec<String> {
 
 fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> Item {
     let system_owner = f.owner == recipient;
-    let services: Vec<String> = f
-        .rating
-        .reach
-        .services
-        .iter()
-        .filter(|s| {
-            system_owner
-                || inv
-                    .services
-                    .get(*s)
-                    .is_some_and(|svc| svc.owner.as_str() == recipient)
+    // Not entitled → no services at all (`plan` only calls this for entitled recipients).
+    let services: Vec<String> = view_for(f, inv, &[recipient])
+        .map(|v| {
+            v.rating
+                .reach
+                .services
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
         })
-        .map(|s| s.to_string())
-        .collect();
+        .unwrap_or_default();
     let fires_on = match f.rating.urgency {
         Urgency::ByDate(d) => Some(d),
         _ => None,
@@ -213,7 +210,94 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
     }
 }
 
-/// Who must hear of a finding: the system's owner and the owners of dependent services.
+/// What one owner is entitled to see of a finding. This is the one rule behind both the
+/// notifications and `exposure --owner`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entitlement {
+    /// Neither the system's owner nor the owner of a service depending on it: sees nothing.
+    None,
+    /// The system's owner: sees the whole finding.
+    SystemOwner,
+    /// Owns a service that depends on the system (in the rating's reach, or listed as depending
+    /// on the system): sees the system and the finding, only their own services, no reasons
+    /// beyond the match evidence, and no other team's tenants.
+    ServiceOwner,
+}
+
+/// Decide what `owner` may see of `f`.
+pub fn entitlement(f: &Finding, inv: &Inventory, owner: &str) -> Entitlement {
+    if f.owner == owner {
+        return Entitlement::SystemOwner;
+    }
+    let owns = |svc: &crate::inventory::Service| svc.owner.as_str() == owner;
+    let via_reach = f
+        .rating
+        .reach
+        .services
+        .iter()
+        .any(|s| inv.services.get(s).is_some_and(owns));
+    if via_reach || inv.services_of(&f.system).any(owns) {
+        Entitlement::ServiceOwner
+    } else {
+        Entitlement::None
+    }
+}
+
+/// The finding as the given owners (together) may see it: `None` when none is entitled; the
+/// whole finding when one owns the system; otherwise a copy cut to their services, with the
+/// rating's reasons reduced to the match evidence (the others name other teams' services, users
+/// and tenants) and other teams' tenants removed. Used by notifications and `exposure --owner`.
+pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding> {
+    let ents: Vec<Entitlement> = owners.iter().map(|o| entitlement(f, inv, o)).collect();
+    if ents.contains(&Entitlement::SystemOwner) {
+        return Some(f.clone());
+    }
+    if !ents.contains(&Entitlement::ServiceOwner) {
+        return None;
+    }
+    let mine = |s: &crate::inventory::ServiceId| {
+        inv.services
+            .get(s)
+            .is_some_and(|svc| owners.contains(&svc.owner.as_str()))
+    };
+    let mut v = f.clone();
+    v.rating.reach.services.retain(mine);
+    let own_tenants: BTreeSet<String> = v
+        .rating
+        .reach
+        .services
+        .iter()
+        .filter_map(|s| inv.services.get(s))
+        .flat_map(|svc| svc.tenants.iter().cloned())
+        .collect();
+    v.rating.reach.tenants.retain(|t| own_tenants.contains(t));
+    v.rating.reach.users = v
+        .rating
+        .reach
+        .services
+        .iter()
+        .filter_map(|s| inv.services.get(s))
+        .map(|svc| svc.users)
+        .sum();
+    let evidence = f.rating.reasons.first().cloned().unwrap_or_default();
+    v.rating.reasons = vec![
+        evidence,
+        format!(
+            "system {} is owned by {}; shown because your services depend on it (the full reasoning is for its owner)",
+            f.system, f.owner
+        ),
+    ];
+    if f.state == MatchState::Unknown {
+        v.rating.reasons.push(
+            "UNKNOWN: the match could not be decided — review it; rated as if it applied, scaled down"
+                .to_string(),
+        );
+    }
+    Some(v)
+}
+
+/// Who must hear of a finding: everyone [`entitlement`] lets see it — the system's owner and the
+/// owners of services depending on it.
 pub fn recipients(f: &Finding, inv: &Inventory) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     out.insert(f.owner.clone());
@@ -222,10 +306,10 @@ pub fn recipients(f: &Finding, inv: &Inventory) -> BTreeSet<String> {
             out.insert(svc.owner.to_string());
         }
     }
-    // Services that depend on the system but are not in the reach still have a stake.
     for svc in inv.services_of(&f.system) {
         out.insert(svc.owner.to_string());
     }
+    out.retain(|o| entitlement(f, inv, o) != Entitlement::None);
     out
 }
 

@@ -127,10 +127,9 @@ pub fn html(m: &Message) -> String {
         let rating = if i.event == EventKind::Resolved {
             String::new()
         } else {
-            let unknown = if i.undecided.is_some() {
-                " — match unknown"
-            } else {
-                ""
+            let unknown = match &i.undecided {
+                Some(why) => format!(" — match UNKNOWN (could not be decided): {}", e(why)),
+                None => String::new(),
             };
             format!(
                 "{} ({}), {}{unknown}",
@@ -217,8 +216,8 @@ pub fn slack_json(m: &Message) -> Result<String, serde_json::Error> {
         }
         if i.event != EventKind::Resolved {
             t.push_str(&format!("\n{} · {}", s(&i.code), s(&i.urgency)));
-            if i.undecided.is_some() {
-                t.push_str(" · match unknown");
+            if let Some(why) = &i.undecided {
+                t.push_str(&format!(" · match UNKNOWN: {}", s(why)));
             }
             if !i.fixed_in.is_empty() {
                 t.push_str(&format!(" · fixed in {}", s(&i.fixed_in.join(", "))));
