@@ -40,6 +40,28 @@ pub struct FeedStatus {
     pub last_error: Option<String>,
 }
 
+/// One warning per stale, never-synced or failing feed: the data age every command answering
+/// from feed data shows (`exposure`, `check-update`, `notify`, `run`).
+pub fn feed_warnings(feeds: &[FeedStatus]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for f in feeds {
+        match (&f.last_success, f.age_days) {
+            (None, _) => warnings.push(format!(
+                "feed {} has never synced successfully: its advisories are missing",
+                f.feed
+            )),
+            (Some(_), Some(age)) if f.stale => {
+                warnings.push(format!("data for feed {} is {age} days old", f.feed))
+            }
+            _ => {}
+        }
+        if let Some(e) = &f.last_error {
+            warnings.push(format!("feed {}: last sync failed: {e}", f.feed));
+        }
+    }
+    warnings
+}
+
 /// The exposure report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -71,22 +93,7 @@ impl Report {
         feeds: Vec<FeedStatus>,
         all: Vec<Finding>,
     ) -> Report {
-        let mut warnings = Vec::new();
-        for f in &feeds {
-            match (&f.last_success, f.age_days) {
-                (None, _) => warnings.push(format!(
-                    "feed {} has never synced successfully: its advisories are missing",
-                    f.feed
-                )),
-                (Some(_), Some(age)) if f.stale => {
-                    warnings.push(format!("data for feed {} is {age} days old", f.feed))
-                }
-                _ => {}
-            }
-            if let Some(e) = &f.last_error {
-                warnings.push(format!("feed {}: last sync failed: {e}", f.feed));
-            }
-        }
+        let mut warnings = feed_warnings(&feeds);
         let (mut findings, mut suppressed) = (Vec::new(), Vec::new());
         for f in all {
             match &f.suppressed {

@@ -53,6 +53,18 @@ pub struct CheckArgs {
     /// The date to check against (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub today: Option<NaiveDate>,
+    /// Treat feed data older than this many days as stale: a `go` becomes `caution` (exit 3).
+    #[arg(long, value_name = "DAYS")]
+    pub max_data_age: Option<i64>,
+}
+
+/// The JSON output: the serialized [`CheckReport`] plus the data age of every feed it used.
+#[derive(serde::Serialize)]
+struct CheckOutput<'a> {
+    #[serde(flatten)]
+    report: &'a CheckReport,
+    feeds: &'a [firmwatch::report::FeedStatus],
+    warnings: &'a [String],
 }
 
 fn quick_plan(args: &CheckArgs, inv: &firmwatch::inventory::Inventory) -> Result<Plan> {
@@ -108,13 +120,45 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
             tracing::warn!("{w}");
         }
     }
-    let today = args.today.unwrap_or_else(|| Utc::now().date_naive());
+    let now = Utc::now();
+    let today = args.today.unwrap_or_else(|| now.date_naive());
     let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
-    let report = check(&inv, &advisories, &overrides, &plan, today);
+    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.max_data_age)?;
+    let warnings = firmwatch::report::feed_warnings(&statuses);
+    let mut report = check(&inv, &advisories, &overrides, &plan, today);
+    if args.max_data_age.is_some() && statuses.iter().any(|f| f.stale) {
+        // A check against old advisories cannot say `go`.
+        if report.verdict == Verdict::Go {
+            report.verdict = Verdict::Caution;
+        }
+        report.decided_by.push(format!(
+            "advisory data older than --max-data-age ({} days): {}",
+            args.max_data_age.unwrap_or_default(),
+            stale_feeds(&statuses)
+        ));
+    }
     match args.format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
-        Format::Table => write!(out, "{}", render_text(&report, false))?,
-        Format::Markdown => write!(out, "{}", render_text(&report, true))?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&CheckOutput {
+                report: &report,
+                feeds: &statuses,
+                warnings: &warnings,
+            })?
+        )?,
+        Format::Table | Format::Markdown => {
+            let md = args.format == Format::Markdown;
+            for w in &warnings {
+                writeln!(
+                    out,
+                    "{}warning: {}",
+                    if md { "> " } else { "" },
+                    firmwatch::report::plain(w)
+                )?;
+            }
+            write!(out, "{}", render_text(&report, md))?
+        }
     }
     Ok(match report.verdict {
         Verdict::Go => Exit::Ok,
@@ -155,6 +199,19 @@ fn emit_plan_diagnostics(
         path.display()
     )?;
     Ok(())
+}
+
+/// "feed-a (12 days old), feed-b (never synced)" for the stale feeds.
+pub fn stale_feeds(statuses: &[firmwatch::report::FeedStatus]) -> String {
+    statuses
+        .iter()
+        .filter(|f| f.stale)
+        .map(|f| match f.age_days {
+            Some(d) => format!("{} ({d} days old)", f.feed),
+            None => format!("{} (never synced)", f.feed),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn line(f: &Finding) -> String {

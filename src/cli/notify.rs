@@ -98,6 +98,10 @@ pub struct NotifyArgs {
     /// The date time-triggered bugs are measured from (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub today: Option<NaiveDate>,
+    /// Treat feed data older than this many days as stale: every digest says so, and the run
+    /// exits 3 (after delivering).
+    #[arg(long, value_name = "DAYS")]
+    pub max_data_age: Option<i64>,
     #[command(flatten)]
     pub smtp: SmtpArgs,
 }
@@ -156,9 +160,24 @@ pub async fn step(
     let today = args.today.unwrap_or_else(|| now.date_naive());
     let advisories = pipeline::prepare(pipeline::load_advisories(store, &inv)?, &overrides);
     let findings = pipeline::findings(&inv, &advisories, &overrides, today);
+    let statuses = pipeline::feed_statuses(store, &feeds, now, args.max_data_age)?;
+    for w in firmwatch::report::feed_warnings(&statuses) {
+        tracing::warn!("{w}");
+    }
+    let stale = statuses.iter().any(|f| f.stale);
+    let data_note = stale.then(|| {
+        format!(
+            "the advisory data behind this digest is stale: {}; findings may be missing",
+            super::check_update::stale_feeds(&statuses)
+        )
+    });
+    // With --max-data-age, stale data fails the run (exit 3) — after the digests went out, and
+    // over exit 5, which schedulers may treat as success.
+    let stale_fails = stale && args.max_data_age.is_some();
 
     if args.dry_run {
-        let (plan, deliveries) = notify::plan_run(store, &findings, &inv, today, now)?;
+        let (plan, deliveries) =
+            notify::plan_run(store, &findings, &inv, today, now, data_note.as_deref())?;
         writeln!(
             out,
             "dry run: {} digest(s), {} delivery(ies) would be sent; nothing written to the outbox",
@@ -187,10 +206,14 @@ pub async fn step(
                 "\n{pending} earlier delivery(ies) pending in the outbox"
             )?;
         }
-        return Ok(Exit::Ok);
+        return Ok(if stale_fails {
+            Exit::Findings
+        } else {
+            Exit::Ok
+        });
     }
 
-    let plan = notify::plan_and_commit(store, &findings, &inv, today, now)?;
+    let plan = notify::plan_and_commit(store, &findings, &inv, today, now, data_note.as_deref())?;
     tracing::info!(
         "planned {} digest(s) from {} finding(s)",
         plan.messages.len(),
@@ -232,7 +255,12 @@ pub async fn step(
         summary.failed(),
         summary.waiting
     )?;
-    Ok(if summary.failed() > 0 || summary.waiting > 0 {
+    if let Some(note) = &data_note {
+        writeln!(out, "warning: {note}")?;
+    }
+    Ok(if stale_fails {
+        Exit::Findings
+    } else if summary.failed() > 0 || summary.waiting > 0 {
         Exit::PartialSync
     } else {
         Exit::Ok

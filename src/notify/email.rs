@@ -202,6 +202,7 @@ mod tests {
             generation: "g".into(),
             key: "0123456789abcdef0123456789abcdef".into(),
             items: vec![],
+            data_note: None,
         };
         let raw = String::from_utf8(build(&cfg, "o@example.net", &m).unwrap().formatted()).unwrap();
         assert!(

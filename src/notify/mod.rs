@@ -96,16 +96,21 @@ pub fn deliveries(plan: &Plan, inv: &Inventory, now: DateTime<Utc>) -> Vec<(Stri
     out
 }
 
-/// Plan a run from the stored state, without writing anything.
+/// Plan a run from the stored state, without writing anything. `data_note` (stale advisory data)
+/// goes into every digest.
 pub fn plan_run(
     store: &SledStore,
     findings: &[Finding],
     inv: &Inventory,
     today: NaiveDate,
     now: DateTime<Utc>,
+    data_note: Option<&str>,
 ) -> Result<(Plan, Vec<(String, Delivery)>), StoreError> {
     let state = Outbox::open(store)?.state()?;
-    let plan = plan::plan(findings, inv, &state, today, &generation(now));
+    let mut plan = plan::plan(findings, inv, &state, today, &generation(now));
+    for m in &mut plan.messages {
+        m.data_note = data_note.map(str::to_string);
+    }
     let deliveries = deliveries(&plan, inv, now);
     Ok((plan, deliveries))
 }
@@ -117,8 +122,9 @@ pub fn plan_and_commit(
     inv: &Inventory,
     today: NaiveDate,
     now: DateTime<Utc>,
+    data_note: Option<&str>,
 ) -> Result<Plan, StoreError> {
-    let (plan, deliveries) = plan_run(store, findings, inv, today, now)?;
+    let (plan, deliveries) = plan_run(store, findings, inv, today, now, data_note)?;
     if !plan.upserts.is_empty() || !plan.removals.is_empty() || !deliveries.is_empty() {
         Outbox::open(store)?.commit(&plan, &deliveries)?;
     }

@@ -262,6 +262,7 @@ mod store_tests {
             generation: "g1".into(),
             key: format!("key-{owner}"),
             items: vec![],
+            data_note: None,
         }
     }
 

@@ -116,6 +116,9 @@ pub struct Message {
     pub key: String,
     /// Sorted by event, then severity (highest first), then finding id.
     pub items: Vec<Item>,
+    /// Set when the advisory data behind this digest is stale: which feeds, how old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_note: Option<String>,
 }
 
 /// The outcome of planning: digests to send and the state to store with them.
@@ -433,6 +436,7 @@ pub fn plan(
             generation: generation.to_string(),
             key,
             items,
+            data_note: None,
         });
     }
     out

@@ -70,6 +70,9 @@ pub fn text(m: &Message) -> String {
         m.items.len(),
         m.key
     );
+    if let Some(note) = &m.data_note {
+        o.push_str(&format!("WARNING: {note}\n"));
+    }
     for i in &m.items {
         o.push_str(&format!(
             "\n[{}] {} on {} ({})\n",
@@ -123,6 +126,9 @@ pub fn html(m: &Message) -> String {
         e(&m.owner_name),
         m.items.len()
     );
+    if let Some(note) = &m.data_note {
+        o.push_str(&format!("<p><b>Warning:</b> {}</p>", e(note)));
+    }
     for i in &m.items {
         let rating = if i.event == EventKind::Resolved {
             String::new()
@@ -171,6 +177,8 @@ struct Generic<'a> {
     generation: &'a str,
     owner: &'a str,
     owner_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_note: Option<&'a str>,
     items: &'a [Item],
 }
 
@@ -183,6 +191,7 @@ pub fn generic_json(m: &Message) -> Result<String, serde_json::Error> {
         generation: &m.generation,
         owner: &m.owner,
         owner_name: &m.owner_name,
+        data_note: m.data_note.as_deref(),
         items: &m.items,
     })?;
     Ok(json_safe(body))
@@ -203,6 +212,9 @@ pub fn slack_json(m: &Message) -> Result<String, serde_json::Error> {
         "type": "header",
         "text": {"type": "plain_text", "text": format!("firmwatch: {} item(s) for {}", m.items.len(), m.owner_name)}
     })];
+    if let Some(note) = &m.data_note {
+        blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Warning:* {}", s(note))}}));
+    }
     for i in m.items.iter().take(45) {
         let mut t = format!(
             "*{}* `{}` on {} ({})",
@@ -244,6 +256,7 @@ mod tests {
             owner_name: "Team <i>".into(),
             generation: "g".into(),
             key: "k".into(),
+            data_note: None,
             items: vec![Item {
                 event: EventKind::New,
                 finding: "A@s".into(),
