@@ -179,6 +179,7 @@ pub async fn collect_served(ctx: &CollectCtx<'_>, base: &url::Url) -> Result<Col
                 reason: format!("bad entry `{entry}`: {e}"),
             })?
             .to_string();
+        super::policy::follow(ctx, &url)?;
         out.listed.insert(url.clone());
         ctx.step(format!("GET {url}"));
         match ctx.http.get(&url, ctx.validators(&url)).await? {

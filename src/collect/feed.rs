@@ -15,6 +15,7 @@
 //! scheme = "ontap"             # default version scheme for that vendor
 //! key_file = "keys/x.asc"      # OpenPGP public key for `.asc` checks (csaf-provider)
 //! enabled = true
+//! allow_hosts = ["csaf.vendor.example"]  # other hosts its documents may link to (see `policy`)
 //! [html]                       # CSS selectors for kind = "html"
 //! item = "article"  title = "h1"  id = ".id"  date = "time"  products = ".products li"
 //! ```
@@ -129,6 +130,9 @@ pub struct FeedDef {
     pub key_file: Option<PathBuf>,
     pub html: Option<HtmlSelectors>,
     pub enabled: bool,
+    /// Hosts besides the feed's own that links in its documents may lead to (`host` or
+    /// `*.domain`, lower case); see [`super::policy`].
+    pub allow_hosts: Vec<String>,
     /// The file it was read from.
     pub file: PathBuf,
 }
@@ -166,6 +170,8 @@ struct RawFeed {
     html: Option<HtmlSelectors>,
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default)]
+    allow_hosts: Vec<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -338,6 +344,13 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
             dir.join(p)
         }
     });
+    let mut allow_hosts = Vec::new();
+    for h in &raw.allow_hosts {
+        match super::policy::valid_allow_host(h.get_ref()) {
+            Ok(h) => allow_hosts.push(h),
+            Err(e) => problems.push((e, Some(h.span()))),
+        }
+    }
     let id = match id {
         Ok(id) => Some(id),
         Err(p) => {
@@ -356,6 +369,7 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
             key_file,
             html: raw.html,
             enabled: raw.enabled,
+            allow_hosts,
             file: file.to_path_buf(),
         }),
         _ => Err(problems),

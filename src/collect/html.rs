@@ -284,6 +284,7 @@ pub async fn collect_syndication(
             reason: format!("bad item link `{}`: {e}", link.href),
         })?;
         let page = page.to_string();
+        super::policy::follow(ctx, &page)?;
         let updated = entry.updated.or(entry.published);
         out.listed.insert(page.clone());
         if let Some(t) = updated {

@@ -16,6 +16,7 @@ pub mod formats;
 pub mod html;
 pub mod http;
 pub mod nvd;
+pub mod policy;
 pub mod provider;
 pub mod sync;
 

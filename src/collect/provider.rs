@@ -125,6 +125,7 @@ async fn fetch_listing(
     url: &str,
     out: &mut Collected,
 ) -> Result<Option<Vec<u8>>, FeedError> {
+    super::policy::follow(ctx, url)?;
     match ctx.http.get(url, ctx.validators(url)).await? {
         Fetched::NotModified => Ok(None),
         Fetched::Body { bytes, validators } => {
@@ -211,6 +212,8 @@ async fn fetch_document(
     out: &mut Collected,
 ) -> Result<(), FeedError> {
     let url = w.url.to_string();
+    (std::iter::once(&w.url).chain(&w.hashes).chain(&w.signature))
+        .try_for_each(|u| super::policy::follow(ctx, u.as_str()))?;
     ctx.step(format!("GET {url}"));
     let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)).await? {
         Fetched::NotModified => return Ok(()),

@@ -112,6 +112,8 @@ pub enum FeedError {
     Listing { url: String, reason: String },
     #[error("{url}: OpenPGP signature check failed: {reason}")]
     Signature { url: String, reason: String },
+    #[error(transparent)]
+    Refused(#[from] super::policy::UrlRefused),
 }
 
 /// How one feed's sync ended.
