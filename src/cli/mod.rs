@@ -7,6 +7,7 @@ mod exposure;
 mod inventory;
 mod notify;
 mod run;
+mod store;
 mod sync;
 mod versions;
 
@@ -123,6 +124,9 @@ pub enum Command {
     /// Validate the inventory files and show what they describe.
     #[command(subcommand)]
     Inventory(inventory::InventoryCmd),
+    /// Check the store: every value readable, index and feed states consistent (exit 1 on problems).
+    #[command(subcommand)]
+    Store(store::StoreCmd),
     /// Parse, compare and range-check firmware versions the way matching does.
     #[command(subcommand)]
     Versions(versions::VersionsCmd),
@@ -178,6 +182,7 @@ pub fn main() -> ExitCode {
         Command::CheckUpdate(args) => check_update::run(args, &cli.global, &mut out),
         Command::Notify(args) => notify::run(args, &cli.global, &mut out),
         Command::Run(args) => run::run(args, &cli.global, &mut out),
+        Command::Store(cmd) => store::run(cmd, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),

@@ -84,6 +84,48 @@ pub fn display_key(key: &str) -> String {
     key.replace('\0', "/")
 }
 
+/// How `firmwatch store check` reads the notifier's trees (their layout is this module's).
+pub fn store_checks() -> [crate::store::check::TreeCheck; 2] {
+    fn findings(k: &[u8], v: &[u8]) -> Result<(), String> {
+        let key = String::from_utf8_lossy(k);
+        if key
+            .split_once('\0')
+            .is_none_or(|(o, f)| o.is_empty() || f.is_empty())
+        {
+            return Err("malformed key (expected `owner \\0 finding`)".into());
+        }
+        decode::<Notified>(&display_key(&key), v)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    fn outbox(k: &[u8], v: &[u8]) -> Result<(), String> {
+        let key = String::from_utf8_lossy(k);
+        let parts: Vec<&str> = key.split('\0').collect();
+        let [_, owner, channel] = parts[..] else {
+            return Err("malformed key (expected `generation \\0 owner \\0 channel`)".into());
+        };
+        let d: Delivery = decode(&display_key(&key), v).map_err(|e| e.to_string())?;
+        if d.message.owner != owner || d.channel.as_str() != channel {
+            return Err(format!(
+                "holds a {} delivery for `{}` under another key",
+                d.channel.as_str(),
+                d.message.owner
+            ));
+        }
+        Ok(())
+    }
+    [
+        crate::store::check::TreeCheck {
+            tree: FINDINGS_TREE,
+            check: findings,
+        },
+        crate::store::check::TreeCheck {
+            tree: OUTBOX_TREE,
+            check: outbox,
+        },
+    ]
+}
+
 /// The notifier's persistent side.
 pub struct Outbox<'a> {
     store: &'a SledStore,

@@ -33,6 +33,8 @@ use sled::Transactional;
 
 use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
 
+pub mod check;
+
 /// Layout version of the store; a store written by a newer firmwatch is refused.
 pub const SCHEMA_VERSION: u32 = 1;
 /// First byte of every stored value: the value encoding (1 = serde_json).

@@ -1,0 +1,140 @@
+//! `firmwatch store check` on a real store (bundled feeds synced, the example estate notified so the
+//! notifier's trees hold data): clean → exit 0; then deliberately corrupted in every tree → exit 1
+//! with each problem and its key; a locked store and a newer schema are refused as by every command.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use firmwatch::model::FeedId;
+use firmwatch::store::{DocState, SledStore, Store};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn firmwatch(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_firmwatch"))
+        .arg("--store")
+        .arg(store)
+        .arg("--feeds")
+        .arg(root().join("feeds"))
+        .arg("--inventory")
+        .arg(root().join("inventory"))
+        .args(args)
+        .env_remove("FIRMWATCH_SMTP_URL")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn store_check_finds_every_planted_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    assert_eq!(
+        firmwatch(&store_dir, &["sync", "-q"]).status.code(),
+        Some(0)
+    );
+    // No SMTP server: e-mail digests wait in the outbox (exit 5), so both notifier trees hold data.
+    let n = firmwatch(&store_dir, &["notify", "--no-sync"]);
+    assert_eq!(n.status.code(), Some(5), "{}", text(&n));
+
+    let clean = firmwatch(&store_dir, &["store", "check"]);
+    let out = text(&clean);
+    assert_eq!(clean.status.code(), Some(0), "{out}");
+    assert!(out.contains(": ok ("), "{out}");
+    assert!(
+        !out.contains(", 0 outbox") && !out.contains(", 0 findings"),
+        "{out}"
+    );
+
+    let removed_adv = {
+        let store = SledStore::open(&store_dir).unwrap();
+        let advisories = store.tree("advisories").unwrap();
+        advisories
+            .insert("bundled-native/FWN-BROKEN", &b"\x01{not json"[..])
+            .unwrap();
+        // An index entry for an advisory that is not stored, and one real entry removed.
+        let index = store.tree("index_vendor").unwrap();
+        index
+            .insert(&b"netapp\0bundled-native/FWN-GONE"[..], &[][..])
+            .unwrap();
+        let (removed, _) = index
+            .iter()
+            .map(Result::unwrap)
+            .find(|(k, _)| !k.ends_with(b"FWN-GONE"))
+            .unwrap();
+        index.remove(&removed).unwrap();
+        let removed = String::from_utf8_lossy(&removed).into_owned();
+        let (_, removed_adv) = removed.split_once('\0').unwrap();
+        let removed_adv = removed_adv.to_string();
+        // A feed state remembering a document whose advisory is gone.
+        let feed: FeedId = "bundled-native".parse().unwrap();
+        let mut state = store.feed_state(&feed).unwrap().unwrap();
+        state.documents.insert(
+            "ghost.toml".into(),
+            DocState {
+                sha256: "00".into(),
+                advisories: vec!["FWN-MISSING".parse().unwrap()],
+                ..DocState::default()
+            },
+        );
+        store.save_feed_state(&feed, &state).unwrap();
+        // The notifier's trees: an unreadable delivery and a malformed state key.
+        let outbox = store.tree("outbox").unwrap();
+        outbox
+            .insert(
+                &b"20260101T000000.000000Z\0storage-team\0email"[..],
+                &b"\x01[]"[..],
+            )
+            .unwrap();
+        let findings = store.tree("findings").unwrap();
+        findings
+            .insert(&b"no-separator"[..], &b"\x01{}"[..])
+            .unwrap();
+        store.flush().unwrap();
+        removed_adv
+    };
+    {
+        let bad = firmwatch(&store_dir, &["store", "check"]);
+        let out = text(&bad);
+        assert_eq!(bad.status.code(), Some(1), "{out}");
+        for needle in [
+            "advisories `bundled-native/FWN-BROKEN`: stored value for bundled-native/FWN-BROKEN is not readable",
+            "index_vendor `netapp/bundled-native/FWN-GONE`: names advisory `bundled-native/FWN-GONE`, which is not stored",
+            &format!("advisories `{removed_adv}`: missing from the vendor index"),
+            "feeds `bundled-native`: document `ghost.toml` lists advisory `FWN-MISSING`, which is not stored",
+            "outbox `20260101T000000.000000Z/storage-team/email`: stored value",
+            "findings `no-separator`: malformed key",
+            "6 problem(s)",
+        ] {
+            assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
+        }
+    }
+
+    // Held open by this process: the check fails at once and says why.
+    let store = SledStore::open(&store_dir).unwrap();
+    let locked = firmwatch(&store_dir, &["store", "check"]);
+    assert_eq!(locked.status.code(), Some(1), "{}", text(&locked));
+    assert!(
+        text(&locked).contains("is in use by another firmwatch process"),
+        "{}",
+        text(&locked)
+    );
+    store.set_schema_version_for_tests(99).unwrap();
+    drop(store);
+    let newer = firmwatch(&store_dir, &["store", "check"]);
+    assert_eq!(newer.status.code(), Some(1));
+    assert!(
+        text(&newer).contains("has schema version 99"),
+        "{}",
+        text(&newer)
+    );
+}
