@@ -185,13 +185,11 @@ pub struct Index {
 }
 
 impl Index {
-    /// Index every statement of every advisory that is not withdrawn.
+    /// Index every statement of every advisory (a withdrawn one matches as unknown, see
+    /// [`match_inventory`]).
     pub fn build(advisories: &[Advisory]) -> Index {
         let mut by_vendor: HashMap<String, Vec<Stmt>> = HashMap::default();
         for (ai, adv) in advisories.iter().enumerate() {
-            if adv.withdrawn.is_some() {
-                continue;
-            }
             for (si, st) in adv.affected.iter().enumerate() {
                 let vendor = if st.vendor.trim().is_empty() {
                     &adv.vendor
@@ -298,7 +296,9 @@ fn statement_applies(
         })
     };
     if stmt.models.is_empty() {
-        return product_matches();
+        // A statement naming no product (and no model) cannot be placed: it applies to every part
+        // of the vendor, and `decide` makes it unknown — never silently nothing.
+        return stmt.product_words.is_empty() || product_matches();
     }
     if stmt.models.iter().any(|m| m.matches(&n.model_norm)) {
         // A part's own model number (a drive's) is specific enough. A system's model is hardware:
@@ -441,6 +441,19 @@ fn decide(adv: &Advisory, stmts: &[&AffectedProduct], fw: &FwVersion, system: &S
     let mut unknown = None;
     let mut has_affected_stmt = false;
     for st in stmts {
+        if normalize_name(&st.product).is_empty() && st.models.is_empty() {
+            unknown.get_or_insert_with(|| {
+                format!(
+                    "the advisory names no product of {}, so whether it covers this part cannot be decided",
+                    if st.vendor.trim().is_empty() {
+                        &adv.vendor
+                    } else {
+                        &st.vendor
+                    }
+                )
+            });
+            continue;
+        }
         let c = spec_contains(&st.versions, fw);
         match (st.status, c) {
             (ProductStatus::NotAffected | ProductStatus::Fixed, Containment::Affected) => {
@@ -572,6 +585,18 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
                         Verdict::NotAffected => return None,
                         Verdict::Affected(e) => (MatchState::Confirmed, e),
                         Verdict::Unknown(e) => (MatchState::Unknown, e),
+                    };
+                    // A withdrawn advisory is not evidence of "not affected" (a document that left
+                    // its feed, a retracted note): what still matches is unknown, with why.
+                    let (state, evidence) = match adv.withdrawn {
+                        Some(when) => (
+                            MatchState::Unknown,
+                            format!(
+                                "the advisory was withdrawn by its source on {} ({evidence}); confirm with the vendor, then suppress it",
+                                when.date_naive()
+                            ),
+                        ),
+                        None => (state, evidence),
                     };
                     let mut fixed_in: Vec<String> = stmts
                         .iter()
