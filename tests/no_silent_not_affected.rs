@@ -1,0 +1,382 @@
+//! Every path where a match cannot be decided ends as an **unknown** finding with its reason, and
+//! that reason reaches every output: the exposure table, JSON, CSV, Markdown, HTML and `--explain`,
+//! the check-update report, and the notification each entitled owner gets (text, HTML, generic
+//! webhook JSON, Slack) — the system's owner and the owner of a service depending on it.
+//!
+//! The cases: an installed version that does not parse under the range's scheme (declared opaque),
+//! an advisory range given only as text, a page with no version statement (through the real HTML
+//! parser), a setting the inventory does not record, a statement naming no product, an
+//! incomparable version (ONTAP engineering build), and a withdrawn advisory. A last test shows an
+//! installed version that does not parse under its own scheme stops the run loudly (inventory
+//! error, exit 1) instead of being rated.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::estate::{advisory, today, Estate};
+use firmwatch::blast::Finding;
+use firmwatch::check::{check, resolve_target, Plan, Step};
+use firmwatch::classify::Overrides;
+use firmwatch::inventory::{Criticality, Owner};
+use firmwatch::matcher::MatchState;
+use firmwatch::model::{Advisory, Effect, Trigger, VersionSpec};
+use firmwatch::notify::{plan, render};
+use firmwatch::report::{self, html_escape, Report};
+use firmwatch::version::Scheme;
+
+struct Case {
+    name: &'static str,
+    system: &'static str,
+    advisory: Advisory,
+    /// Part of the reason the reader must see.
+    why: &'static str,
+    /// Where a planned update moves the system (the unknown must survive the move).
+    to: &'static str,
+}
+
+fn html_advisory() -> Advisory {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("page.toml"),
+        "kind = \"html\"\nurl = \"http://127.0.0.1:9/x\"\nvendor = \"Dell EMC\"\n[html]\nitem = \"article\"\ntitle = \"h1\"\nid = \".id\"\nproducts = \".product\"\n",
+    )
+    .unwrap();
+    let feed = firmwatch::collect::load_feeds(dir.path())
+        .unwrap()
+        .remove(0);
+    let page =
+        "<html><body><article><h1>Controller may panic</h1><span class=\"id\">DSA-NOVER</span>\
+                <span class=\"product\">Model-N</span></article></body></html>";
+    let mut advs =
+        firmwatch::collect::html::parse_page(&feed, "http://127.0.0.1:9/x", page.as_bytes())
+            .unwrap();
+    let mut a = advs.remove(0);
+    a.effects = vec![Effect::ComponentCrash];
+    a
+}
+
+fn cases() -> Vec<Case> {
+    let crash = [Effect::ComponentCrash];
+    let adv = |id: &str, vendor: &str, product: &str, range: &str| {
+        advisory(id, vendor, product, None, range, &crash, &[])
+    };
+    let mut text = adv("ADV-TEXT", "Dell EMC", "Model-T", "vers:intdot/<9");
+    text.affected[0].versions = VersionSpec::Unparsed("All versions <= V2.5.0 and FS <= 9".into());
+    let setting = advisory(
+        "ADV-SETTING",
+        "Dell EMC",
+        "Model-S",
+        None,
+        "vers:intdot/<9",
+        &crash,
+        &[Trigger::Setting {
+            name: "dedup".into(),
+            value: true,
+        }],
+    );
+    let mut noproduct = adv("ADV-NOPRODUCT", "Acme", "Model-P", "vers:intdot/<9");
+    noproduct.affected[0].product = "  ".into();
+    let mut withdrawn = adv("ADV-WITHDRAWN", "Dell EMC", "Model-W", "vers:intdot/<9");
+    withdrawn.withdrawn = Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap());
+    vec![
+        Case {
+            name: "installed version not readable in the range's scheme",
+            system: "sys-opaque",
+            advisory: adv(
+                "ADV-OPAQUE",
+                "Dell EMC",
+                "Model-O",
+                "vers:intdot/>=1.0|<2.0",
+            ),
+            why: "cannot be read as opaque versions",
+            to: "XR8-build1",
+        },
+        Case {
+            name: "range given only as text",
+            system: "sys-text",
+            advisory: text,
+            why: "the advisory states versions only as text",
+            to: "5.2.0",
+        },
+        Case {
+            name: "no version data (HTML page)",
+            system: "sys-nover",
+            advisory: html_advisory(),
+            why: "no version statement on the page",
+            to: "5.2.0",
+        },
+        Case {
+            name: "setting not recorded",
+            system: "sys-setting",
+            advisory: setting,
+            why: "the inventory does not record that setting",
+            to: "5.2.0",
+        },
+        Case {
+            name: "no product named",
+            system: "sys-noproduct",
+            advisory: noproduct,
+            why: "the advisory names no product of Acme",
+            to: "5.2.0",
+        },
+        Case {
+            name: "incomparable version",
+            system: "sys-ontap",
+            advisory: adv(
+                "ADV-ONTAP",
+                "NetApp",
+                "AFF A400",
+                "vers:ontap/>=9.8|<9.8P16",
+            ),
+            why: "engineering builds have no published order",
+            to: "9.8X13",
+        },
+        Case {
+            name: "withdrawn advisory",
+            system: "sys-withdrawn",
+            advisory: withdrawn,
+            why: "the advisory was withdrawn by its source on 2026-11-01",
+            to: "5.2.0",
+        },
+    ]
+}
+
+/// Every case system belongs to storage-team; app-team owns a service depending on all of them.
+fn estate() -> Estate {
+    let mut e = Estate::new()
+        .system(
+            "sys-opaque",
+            "Dell EMC",
+            "Model-O",
+            Scheme::Opaque,
+            "XR7-build12",
+        )
+        .system("sys-text", "Dell EMC", "Model-T", Scheme::Intdot, "5.1.0")
+        .system("sys-nover", "Dell EMC", "Model-N", Scheme::Intdot, "5.1.0")
+        .system(
+            "sys-setting",
+            "Dell EMC",
+            "Model-S",
+            Scheme::Intdot,
+            "5.1.0",
+        )
+        .system("sys-noproduct", "Acme", "Model-P", Scheme::Intdot, "5.1.0")
+        .system("sys-ontap", "NetApp", "AFF A400", Scheme::Ontap, "9.8X12")
+        .system(
+            "sys-withdrawn",
+            "Dell EMC",
+            "Model-W",
+            Scheme::Intdot,
+            "5.1.0",
+        )
+        .service(
+            "app",
+            5000,
+            &["tenant-a"],
+            Criticality::High,
+            &[
+                "sys-opaque",
+                "sys-text",
+                "sys-nover",
+                "sys-setting",
+                "sys-noproduct",
+                "sys-ontap",
+                "sys-withdrawn",
+            ],
+        );
+    let owner = Owner {
+        id: "app-team".parse().unwrap(),
+        name: "App team".into(),
+        email: Some("app@example.net".into()),
+        webhook: None,
+    };
+    e.0.owners.insert(owner.id.clone(), owner);
+    e.0.services.get_mut(&"app".parse().unwrap()).unwrap().owner = "app-team".parse().unwrap();
+    e
+}
+
+fn the_finding<'a>(findings: &'a [Finding], c: &Case) -> &'a Finding {
+    let id = format!("{}@{}", c.advisory.id, c.system);
+    let f = findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("{}: no finding {id} — silently dropped", c.name));
+    assert_eq!(f.state, MatchState::Unknown, "{}: {f:?}", c.name);
+    assert!(f.evidence.contains(c.why), "{}: {}", c.name, f.evidence);
+    f
+}
+
+#[test]
+fn every_undecidable_match_is_an_unknown_finding_in_every_output() {
+    let e = estate();
+    let cases = cases();
+    let advisories: Vec<Advisory> = cases.iter().map(|c| c.advisory.clone()).collect();
+    let overrides = Overrides::default();
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap();
+    let report: Report =
+        firmwatch::pipeline::exposure_report(&e.0, &advisories, &overrides, vec![], now, today());
+    assert_eq!(report.unknown, cases.len(), "{:#?}", report.findings);
+
+    let table = report::render_table(&report, 1000);
+    let json: serde_json::Value =
+        serde_json::from_str(&report::render_json(&report).unwrap()).unwrap();
+    let csv = report::render_csv(&report).unwrap();
+    let md = report::render_markdown(&report);
+    let html = report::render_html(&report);
+    assert!(
+        table.contains(&format!("{} unknown", cases.len())),
+        "{table}"
+    );
+
+    for c in &cases {
+        let f = the_finding(&report.findings, c);
+        // Table: the line says UNKNOWN and gives the reason.
+        assert!(table.contains(&f.advisory), "{}: {table}", c.name);
+        let line = table
+            .lines()
+            .find(|l| l.contains(c.why))
+            .unwrap_or_else(|| panic!("{}: reason not in table:\n{table}", c.name));
+        assert!(line.contains("UNKNOWN"), "{}: {line}", c.name);
+        // JSON.
+        let j = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == f.id.as_str())
+            .unwrap();
+        assert_eq!(j["state"], "unknown", "{}", c.name);
+        assert!(
+            j["evidence"].as_str().unwrap().contains(c.why),
+            "{}",
+            c.name
+        );
+        // CSV: the row is marked unknown and carries the reason.
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with(&f.id))
+            .unwrap_or_else(|| panic!("{}: no CSV row", c.name));
+        assert!(
+            row.contains(",unknown,") && row.contains(c.why),
+            "{}: {row}",
+            c.name
+        );
+        // Markdown and HTML.
+        let md_line = md
+            .lines()
+            .find(|l| l.starts_with('|') && l.contains(c.why))
+            .unwrap_or_else(|| panic!("{}: reason not in markdown:\n{md}", c.name));
+        assert!(md_line.contains("UNKNOWN"), "{}: {md_line}", c.name);
+        assert!(html.contains(&html_escape(c.why)), "{}", c.name);
+        assert!(html.contains("(UNKNOWN)"), "{}", c.name);
+        // --explain.
+        let ex = report::render_explain(f);
+        assert!(ex.contains("match:       UNKNOWN"), "{}: {ex}", c.name);
+        assert!(ex.contains(c.why), "{}: {ex}", c.name);
+    }
+
+    // check-update: after a planned move each stays unknown (not "fixed", not dropped).
+    for c in &cases {
+        let target = resolve_target(&e.0, c.system, c.to).unwrap();
+        let p = Plan {
+            steps: vec![Step {
+                name: "move".into(),
+                window: None,
+                date: None,
+                targets: vec![target],
+            }],
+        };
+        let r = check(&e.0, &advisories, &overrides, &p, today());
+        let diff = r
+            .systems
+            .iter()
+            .find(|d| d.system.as_str() == c.system)
+            .unwrap();
+        assert!(
+            diff.unknown.iter().any(|f| f.evidence.contains(c.why)),
+            "{}: {:#?}",
+            c.name,
+            diff
+        );
+        assert!(
+            !diff
+                .fixed
+                .iter()
+                .any(|f| f.advisory == c.advisory.id.as_str()),
+            "{}: an undecidable match is not 'fixed'",
+            c.name
+        );
+        let j = serde_json::to_string(&r).unwrap();
+        assert!(j.contains(c.why), "{}", c.name);
+    }
+
+    // Notifications: the system owner and the service owner both get each unknown, with its reason.
+    let findings: Vec<Finding> = report.findings.clone();
+    let p = plan::plan(&findings, &e.0, &plan::State::new(), today(), "g1");
+    for owner in ["storage-team", "app-team"] {
+        let m = p
+            .messages
+            .iter()
+            .find(|m| m.owner == owner)
+            .unwrap_or_else(|| panic!("no digest for {owner}"));
+        let text = render::text(m);
+        let html = render::html(m);
+        let generic = render::generic_json(m).unwrap();
+        let slack = render::slack_json(m).unwrap();
+        for c in &cases {
+            let item = m
+                .items
+                .iter()
+                .find(|i| i.finding == format!("{}@{}", c.advisory.id, c.system))
+                .unwrap_or_else(|| panic!("{owner}: {} missing from the digest", c.name));
+            assert!(
+                item.undecided.as_deref().is_some_and(|w| w.contains(c.why)),
+                "{owner}: {}",
+                c.name
+            );
+            assert!(text.contains(c.why), "{owner} text: {}", c.name);
+            assert!(
+                html.contains(&html_escape(c.why)),
+                "{owner} html: {}",
+                c.name
+            );
+            assert!(generic.contains(c.why), "{owner} webhook: {}", c.name);
+            assert!(slack.contains(c.why), "{owner} slack: {}", c.name);
+        }
+        assert!(text.contains("Match UNKNOWN"), "{text}");
+    }
+}
+
+#[test]
+fn an_installed_version_that_does_not_parse_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inv.toml");
+    std::fs::write(
+        &inv,
+        "[[owners]]\nid = \"o\"\nname = \"O\"\nemail = \"o@example.net\"\n\n\
+         [[systems]]\nid = \"arr\"\nname = \"Arr\"\nvendor = \"Dell EMC\"\nmodel = \"Unity 480F\"\nowner = \"o\"\nfirmware = \"five point one\"\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["inventory", "check"],
+        vec!["exposure", "--no-sync", "--format", "json"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_firmwatch"))
+            .arg("--inventory")
+            .arg(&inv)
+            .arg("--store")
+            .arg(dir.path().join("store"))
+            .arg("--feeds")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/feeds"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("bad-firmware"), "{args:?}: {err}");
+        assert!(err.contains("five point one"), "{args:?}: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: nothing rated, nothing printed"
+        );
+    }
+}
