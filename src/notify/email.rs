@@ -44,7 +44,12 @@ impl SmtpConfig {
         user_env: Option<String>,
         password_env: Option<String>,
     ) -> Result<SmtpConfig, DeliveryError> {
-        let bad = |why: &str| DeliveryError::Config(format!("SMTP URL `{url}`: {why}"));
+        // Never echo credentials someone put in the URL.
+        let shown = match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+            _ => url.to_string(),
+        };
+        let bad = |why: &str| DeliveryError::Config(format!("SMTP URL `{shown}`: {why}"));
         let u = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
         if !matches!(u.scheme(), "smtp" | "smtps") {
             return Err(bad("expected smtp://host:port"));
