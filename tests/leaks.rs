@@ -274,7 +274,7 @@ fn canary_secrets_never_leak() {
         runs.push((args.join(" "), fw(dir.path(), &a)));
     };
     run(vec!["sync".into(), "-vvv".into()]);
-    let mut no_sync = |url: &str| {
+    let no_sync = |url: &str| {
         let mut a = notify_args(url);
         a.push("--no-sync".into());
         a

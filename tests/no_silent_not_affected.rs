@@ -380,3 +380,128 @@ fn an_installed_version_that_does_not_parse_stops_the_run() {
         );
     }
 }
+
+/// Stale feed data: `--max-data-age 0` makes the data just synced stale, so every command answering
+/// from feed data must show it, and fail where documented (exit 3).
+#[test]
+fn stale_data_is_shown_everywhere_and_can_fail_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir_all(feeds.join("native")).unwrap();
+    std::fs::write(
+        feeds.join("n.toml"),
+        "id = \"n\"\nkind = \"native-dir\"\npath = \"native\"\nschedule = \"1h\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        feeds.join("native/a.toml"),
+        "[[advisory]]\nid = \"STALE-1\"\nvendor = \"NetApp\"\ntitle = \"Takeover can fail\"\nsummary = \"x\"\n\
+         published = \"2026-01-01\"\nmodified = \"2026-01-01\"\neffects = [\"performance\"]\n\
+         triggers = [\"workload heavy small I/O\"]\n\n[[advisory.affected]]\nproduct = \"ONTAP\"\ncomponent = \"system\"\n\
+         scheme = \"ontap\"\nstatus = \"affected\"\nversions = \"vers:ontap/>=9.8|<9.8P6\"\nfixed_in = [\"9.8P6\"]\n",
+    )
+    .unwrap();
+    let inv = dir.path().join("inventory.toml");
+    std::fs::write(
+        &inv,
+        "[[owners]]\nid = \"o\"\nname = \"O\"\nemail = \"o@example.net\"\n\n\
+         [[systems]]\nid = \"arr\"\nname = \"Arr\"\nvendor = \"NetApp\"\nmodel = \"AFF A400\"\nowner = \"o\"\nfirmware = \"9.8P3\"\n",
+    )
+    .unwrap();
+    let fw = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_firmwatch"))
+            .arg("--store")
+            .arg(dir.path().join("store"))
+            .arg("--feeds")
+            .arg(&feeds)
+            .arg("--inventory")
+            .arg(&inv)
+            .args(args)
+            .env_remove("FIRMWATCH_SMTP_URL")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), text)
+    };
+    assert_eq!(fw(&["sync", "-q"]).0, Some(0));
+    let stale = "data for feed n is 0 days old";
+
+    // Fresh without the limit: no warning anywhere.
+    let (code, out) = fw(&["exposure", "--no-sync"]);
+    assert_eq!(code, Some(0));
+    assert!(!out.contains("days old"), "{out}");
+
+    for f in ["table", "json", "csv", "markdown", "html"] {
+        let (code, out) = fw(&[
+            "exposure",
+            "--no-sync",
+            "--max-data-age",
+            "0",
+            "--format",
+            f,
+        ]);
+        assert_eq!(code, Some(0), "{f}: {out}");
+        assert!(out.contains(stale), "{f}: {out}");
+    }
+    let (code, out) = fw(&[
+        "exposure",
+        "--no-sync",
+        "--max-data-age",
+        "0",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(code, Some(3), "stale data fails a gated run: {out}");
+    let (code, _) = fw(&[
+        "exposure",
+        "--no-sync",
+        "--max-data-age",
+        "30",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(code, Some(0), "fresh data passes the same gate");
+
+    // check-update: the move would be `go`; on stale data it is `caution` (exit 3), saying why.
+    let check = [
+        "check-update",
+        "--no-sync",
+        "--system",
+        "arr",
+        "--to",
+        "9.8P6",
+    ];
+    let (code, out) = fw(&check);
+    assert_eq!(code, Some(0), "{out}");
+    let mut stale_check = check.to_vec();
+    stale_check.extend(["--max-data-age", "0"]);
+    let (code, out) = fw(&stale_check);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains(stale) && out.contains("advisory data older than --max-data-age"),
+        "{out}"
+    );
+    stale_check.extend(["--format", "json"]);
+    let (_, out) = fw(&stale_check);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["feeds"][0]["stale"], true, "{j}");
+    assert_eq!(j["verdict"], "caution");
+
+    // notify: each digest says the data is stale; the run exits 3.
+    let (code, out) = fw(&["notify", "--no-sync", "--dry-run", "--max-data-age", "0"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("WARNING: the advisory data behind this digest is stale: n (0 days old)"),
+        "{out}"
+    );
+    let (code, out) = fw(&["run", "--once", "--no-sync", "--max-data-age", "0"]);
+    assert_eq!(code, Some(3), "stale wins over 5 (mail waiting): {out}");
+    assert!(
+        out.contains("warning: the advisory data behind this digest is stale"),
+        "{out}"
+    );
+}

@@ -160,6 +160,12 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         return Ok(Exit::Ok);
     }
 
+    if args.format == Format::Csv {
+        // CSV has no place for them: stale or failing feeds go to stderr.
+        for w in &report.warnings {
+            tracing::warn!("{w}");
+        }
+    }
     render(&report, args.format, out)?;
     Ok(exit_for(&report, args))
 }
