@@ -6,7 +6,8 @@
 //! The cases: an installed version that does not parse under the range's scheme (declared opaque),
 //! an advisory range given only as text, a page with no version statement (through the real HTML
 //! parser), a setting the inventory does not record, a statement naming no product, an
-//! incomparable version (ONTAP engineering build), and a withdrawn advisory. A last test shows an
+//! incomparable version (ONTAP engineering build), an advisory listing only fixed versions (ours not
+//! among them), a product "under investigation", and a withdrawn advisory. A last test shows an
 //! installed version that does not parse under its own scheme stops the run loudly (inventory
 //! error, exit 1) instead of being rated.
 
@@ -19,7 +20,7 @@ use firmwatch::check::{check, resolve_target, Plan, Step};
 use firmwatch::classify::Overrides;
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
-use firmwatch::model::{Advisory, Effect, Trigger, VersionSpec};
+use firmwatch::model::{Advisory, Effect, ProductStatus, Trigger, VersionSpec};
 use firmwatch::notify::{plan, render};
 use firmwatch::report::{self, html_escape, Report};
 use firmwatch::version::Scheme;
@@ -76,6 +77,10 @@ fn cases() -> Vec<Case> {
     );
     let mut noproduct = adv("ADV-NOPRODUCT", "Acme", "Model-P", "vers:intdot/<9");
     noproduct.affected[0].product = "  ".into();
+    let mut fixed_only = adv("ADV-FIXEDONLY", "Dell EMC", "Model-F", "vers:intdot/>=6.0");
+    fixed_only.affected[0].status = ProductStatus::Fixed;
+    let mut invest = adv("ADV-INVEST", "Dell EMC", "Model-I", "vers:intdot/<9");
+    invest.affected[0].status = ProductStatus::UnderInvestigation;
     let mut withdrawn = adv("ADV-WITHDRAWN", "Dell EMC", "Model-W", "vers:intdot/<9");
     withdrawn.withdrawn = Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap());
     vec![
@@ -132,6 +137,20 @@ fn cases() -> Vec<Case> {
             to: "9.8X13",
         },
         Case {
+            name: "only fixed versions listed, ours not among them",
+            system: "sys-fixedonly",
+            advisory: fixed_only,
+            why: "lists only fixed or unaffected versions for this product",
+            to: "5.2.0",
+        },
+        Case {
+            name: "under investigation",
+            system: "sys-invest",
+            advisory: invest,
+            why: "the vendor lists this product as under investigation",
+            to: "5.2.0",
+        },
+        Case {
             name: "withdrawn advisory",
             system: "sys-withdrawn",
             advisory: withdrawn,
@@ -153,6 +172,14 @@ fn estate() -> Estate {
         )
         .system("sys-text", "Dell EMC", "Model-T", Scheme::Intdot, "5.1.0")
         .system("sys-nover", "Dell EMC", "Model-N", Scheme::Intdot, "5.1.0")
+        .system(
+            "sys-fixedonly",
+            "Dell EMC",
+            "Model-F",
+            Scheme::Intdot,
+            "5.1.0",
+        )
+        .system("sys-invest", "Dell EMC", "Model-I", Scheme::Intdot, "5.1.0")
         .system(
             "sys-setting",
             "Dell EMC",
@@ -182,6 +209,8 @@ fn estate() -> Estate {
                 "sys-noproduct",
                 "sys-ontap",
                 "sys-withdrawn",
+                "sys-fixedonly",
+                "sys-invest",
             ],
         );
     let owner = Owner {

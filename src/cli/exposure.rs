@@ -88,6 +88,9 @@ pub fn sync_due(store: &SledStore, feeds: &[FeedDef]) -> Result<Vec<String>> {
         .context("starting the async runtime")?;
     let opts = SyncOptions {
         only_due: true,
+        nvd_api_key: std::env::var(super::sync::NVD_API_KEY_ENV)
+            .ok()
+            .filter(|k| !k.trim().is_empty()),
         ..SyncOptions::default()
     };
     let report = rt.block_on(collect::sync(store, feeds, &opts));

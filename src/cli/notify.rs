@@ -122,6 +122,9 @@ pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<E
 pub async fn sync_due(store: &SledStore, feeds: &[FeedDef]) {
     let opts = SyncOptions {
         only_due: true,
+        nvd_api_key: std::env::var(super::sync::NVD_API_KEY_ENV)
+            .ok()
+            .filter(|k| !k.trim().is_empty()),
         ..SyncOptions::default()
     };
     let report = collect::sync(store, feeds, &opts).await;

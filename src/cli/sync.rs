@@ -28,18 +28,14 @@ pub struct SyncArgs {
     /// Ignore saved validators and hashes: fetch and parse every document again.
     #[arg(long)]
     pub force: bool,
-    /// NVD API key (raises NVD's rate limit; requests are then spaced 0.6 s instead of 6 s).
-    #[arg(
-        long,
-        env = "FIRMWATCH_NVD_API_KEY",
-        hide_env_values = true,
-        value_name = "KEY"
-    )]
-    pub nvd_api_key: Option<String>,
     /// Feeds fetched at the same time.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub jobs: usize,
 }
+
+/// The environment variable holding the NVD API key (raises NVD's rate limit; requests are then
+/// spaced 0.6 s instead of 6 s).
+pub const NVD_API_KEY_ENV: &str = "FIRMWATCH_NVD_API_KEY";
 
 fn progress() -> ProgressFn {
     let multi = MultiProgress::new();
@@ -133,17 +129,21 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
         }
     }
     let store = SledStore::open(&global.store)?;
+    // A credential comes only from the environment (a command-line value shows in `ps`).
+    let nvd_api_key = std::env::var(NVD_API_KEY_ENV)
+        .ok()
+        .filter(|k| !k.trim().is_empty());
     let opts = SyncOptions {
         only: args.only.clone(),
         force: args.force,
         concurrency: args.jobs.max(1),
         progress: std::io::stderr().is_terminal().then(progress),
-        nvd_api_key: args.nvd_api_key.clone(),
-        nvd_delay: if args.nvd_api_key.is_some() {
+        nvd_delay: if nvd_api_key.is_some() {
             Duration::from_millis(600)
         } else {
             Duration::from_secs(6)
         },
+        nvd_api_key,
         ..SyncOptions::default()
     };
     let rt = tokio::runtime::Builder::new_current_thread()
