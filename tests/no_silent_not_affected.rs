@@ -534,3 +534,44 @@ fn stale_data_is_shown_everywhere_and_can_fail_the_run() {
         "{out}"
     );
 }
+
+/// A confirmed match that turns unknown (here: its advisory is withdrawn, and the unknown rating is
+/// lower) is announced again as CHANGED with the reason — a falling severity alone would not be.
+#[test]
+fn a_match_turning_unknown_is_announced() {
+    let e = estate();
+    let a = advisory(
+        "ADV-LATER-WITHDRAWN",
+        "Dell EMC",
+        "Model-W",
+        None,
+        "vers:intdot/<9",
+        &[Effect::ComponentCrash],
+        &[],
+    );
+    let first = common::estate::run(&e, std::slice::from_ref(&a));
+    assert_eq!(first[0].state, MatchState::Confirmed);
+    let p1 = plan::plan(&first, &e.0, &plan::State::new(), today(), "g1");
+    let state: plan::State = p1.upserts.iter().cloned().collect();
+
+    let mut w = a.clone();
+    w.withdrawn = Some(Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap());
+    let second = common::estate::run(&e, &[w]);
+    assert_eq!(second[0].state, MatchState::Unknown);
+    assert!(second[0].rating.severity <= first[0].rating.severity);
+    let p2 = plan::plan(&second, &e.0, &state, today(), "g2");
+    for owner in ["storage-team", "app-team"] {
+        let m = p2.messages.iter().find(|m| m.owner == owner).unwrap();
+        assert_eq!(m.items.len(), 1);
+        assert_eq!(m.items[0].event, plan::EventKind::Changed);
+        assert!(render::text(m).contains("withdrawn by its source on 2026-11-20"));
+    }
+    // Nothing changed since: nothing is sent again.
+    let state2: plan::State = state
+        .into_iter()
+        .chain(p2.upserts.iter().cloned())
+        .collect();
+    assert!(plan::plan(&second, &e.0, &state2, today(), "g3")
+        .messages
+        .is_empty());
+}

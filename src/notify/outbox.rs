@@ -320,6 +320,7 @@ mod store_tests {
             fixed_in: vec!["2".into()],
             effects: vec![],
             window: None,
+            undecided: None,
         };
         let plan = Plan {
             messages: vec![message("a")],

@@ -8,9 +8,9 @@
 //! other teams' services, users and tenants).
 //!
 //! Dedup: the state keeps, per (owner, finding id), what was last sent: severity, fixed versions,
-//! effects, and the warning window of a time-triggered bug. A finding is sent again only when the
-//! severity rose above what was sent, the fixed versions or effects changed, or a dated trigger
-//! entered a closer window ([`WARNING_WINDOWS`]). A state entry whose finding is gone (fixed,
+//! effects, whether the match was undecided, and the warning window of a time-triggered bug. A
+//! finding is sent again only when the severity rose above what was sent, the fixed versions or
+//! effects changed, the match turned unknown or confirmed, or a dated trigger entered a closer window ([`WARNING_WINDOWS`]). A state entry whose finding is gone (fixed,
 //! suppressed, inventory changed) is sent once as resolved and dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +38,10 @@ pub struct Notified {
     /// The warning window (days) last announced for a dated trigger; 0 = the date has passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<i64>,
+    /// Whether the match was undecided (unknown) when sent; `None` in state written before this
+    /// was recorded (then a change is not announced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undecided: Option<bool>,
 }
 
 /// The notified state: `(owner, finding id)` → what was sent.
@@ -347,6 +351,7 @@ pub fn plan(
                 fixed_in: item.fixed_in.clone(),
                 effects: item.effects.clone(),
                 window,
+                undecided: Some(item.undecided.is_some()),
             };
             let event = match state.get(&key) {
                 None => Some(EventKind::New),
@@ -354,9 +359,12 @@ pub fn plan(
                     item.previous_severity = Some(prev.severity);
                     Some(EventKind::Escalated)
                 }
+                // A confirmed match becoming unknown (the advisory was withdrawn, its range turned
+                // into text) or the reverse is news even when the severity fell.
                 Some(prev)
                     if now.fixed_in != prev.fixed_in
-                        || now.effects.iter().any(|e| !prev.effects.contains(e)) =>
+                        || now.effects.iter().any(|e| !prev.effects.contains(e))
+                        || prev.undecided.is_some_and(|u| Some(u) != now.undecided) =>
                 {
                     Some(EventKind::Changed)
                 }
