@@ -474,6 +474,10 @@ fn owners_see_only_their_own_and_hostile_text_stays_inert() {
         .find(|f| f["system"] == "arr-shared")
         .unwrap();
     assert_eq!(shared["rating"]["reach"]["users"], 100, "only A's users");
+    assert_eq!(
+        shared["rating"]["reach"]["max_criticality"], "high",
+        "not the criticality of C's service"
+    );
 
     // Hostile text: inert everywhere.
     let html = exposure(dir.path(), &["--format", "html"]);

@@ -286,6 +286,14 @@ pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding
         .filter_map(|s| inv.services.get(s))
         .map(|svc| svc.users)
         .sum();
+    v.rating.reach.max_criticality = v
+        .rating
+        .reach
+        .services
+        .iter()
+        .filter_map(|s| inv.services.get(s))
+        .map(|svc| svc.criticality)
+        .max();
     let evidence = f.rating.reasons.first().cloned().unwrap_or_default();
     v.rating.reasons = vec![
         evidence,
