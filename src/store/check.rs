@@ -158,10 +158,10 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
     let mut n = 0;
     for kv in feeds.iter() {
         let (k, _) = kv.map_err(io(FEEDS_TREE))?;
-        n += 1;
         if k.contains(&0) {
             continue; // a `seen` record: read with its feed below
         }
+        n += 1;
         let name = String::from_utf8_lossy(&k).into_owned();
         let feed: FeedId = match name.parse() {
             Ok(f) => f,
