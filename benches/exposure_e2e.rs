@@ -16,17 +16,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-fn vm_hwm_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
 fn child(dir: &Path) {
     let m = exposure_run::measure(dir);
     println!(
@@ -45,9 +34,12 @@ fn child(dir: &Path) {
     );
     println!("total            {:>9.2?}  (target ≤ 5 s)", m.total);
     println!("findings digest  {}", m.digest);
+    for (step, mib) in &m.rss_after {
+        println!("RSS after {step:<16} {mib:>6.0} MiB");
+    }
     println!(
         "peak RSS         {:>9.0} MiB (target ≤ 1024 MiB)",
-        vm_hwm_mib()
+        exposure_run::proc_status_mib("VmHWM:")
     );
 }
 

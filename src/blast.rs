@@ -32,10 +32,10 @@
 //! score is a line in `reasons`, so an operator can argue with the rating. An *unknown* match keeps its
 //! consequence but is scored lower and says why it is unknown.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::fmt;
 
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ use crate::classify::{Overrides, SuppressionState};
 use crate::inventory::{
     ComponentRef, GroupKind, Inventory, RedundancyGroup, ServiceId, System, SystemId,
 };
-use crate::matcher::{Exposure, MatchState};
+use crate::matcher::{Decision, Exposure, MatchState, Matches};
 use crate::model::{Advisory, ComponentKind, Effect, Trigger};
 
 /// Drives reaching a power-on-hours threshold within this many days count as failing together
@@ -203,7 +203,8 @@ pub const CODES: &[&str] = &[
 pub struct Reach {
     pub services: Vec<ServiceId>,
     pub users: u64,
-    pub tenants: BTreeSet<String>,
+    /// Sorted, without repeats.
+    pub tenants: Vec<String>,
     pub max_criticality: Option<crate::inventory::Criticality>,
 }
 
@@ -227,7 +228,7 @@ pub struct Part {
     pub subject: ComponentRef,
     pub kind: ComponentKind,
     pub count: u32,
-    pub firmware: String,
+    pub firmware: Arc<str>,
 }
 
 /// Whether a finding is hidden by an operator suppression.
@@ -279,176 +280,255 @@ pub struct Finding {
 pub struct Context<'a> {
     pub inventory: &'a Inventory,
     pub advisories: &'a [Advisory],
-    pub exposures: &'a [Exposure],
+    pub matches: &'a Matches,
     pub today: NaiveDate,
-    exposed: HashMap<usize, HashSet<&'a ComponentRef>>,
-    /// The systems with any exposed part, per advisory (answers `system_exposed` without scanning
-    /// every exposed part — a drive advisory can expose a million of them).
-    exposed_systems: HashMap<usize, HashSet<&'a SystemId>>,
-    /// The systems exposed as a whole (a system-level subject), per advisory, so `member_exposed`
-    /// needs no `ComponentRef` built (and `SystemId` cloned) per call.
-    exposed_whole: HashMap<usize, HashSet<&'a SystemId>>,
     topo: Topology<'a>,
 }
 
-/// The inventory's relations indexed by system, so rating a finding never scans the whole estate.
+/// `(system, component)` positions as the matcher gives them ([`Exposure::SYSTEM`] for the system).
+type Pos = (u32, u32);
+
+/// A redundancy group with its members resolved to positions (same order as `group.members`).
+struct GroupInfo<'a> {
+    group: &'a RedundancyGroup,
+    members: Vec<Pos>,
+}
+
+/// The inventory's relations indexed by position, so rating a finding never scans the estate and
+/// never hashes an id: built once, every member reference resolved once.
 struct Topology<'a> {
-    groups: HashMap<&'a SystemId, Vec<&'a RedundancyGroup>>,
-    by_member: HashMap<&'a ComponentRef, Vec<&'a RedundancyGroup>>,
-    components: HashMap<(&'a str, &'a str), &'a crate::inventory::Component>,
-    services: HashMap<&'a SystemId, Vec<&'a crate::inventory::Service>>,
-    domains: HashMap<&'a SystemId, Vec<&'a crate::inventory::FailureDomain>>,
-    backups: HashMap<&'a SystemId, Vec<&'a crate::inventory::Backup>>,
+    systems: Vec<&'a System>,
+    groups: Vec<GroupInfo<'a>>,
+    /// Per system: its subjects' first index in `member_groups_at` (the system itself, then its
+    /// components), so a subject's number is `subject_base[s] + component + 1` (system: `+ 0`).
+    subject_base: Vec<u32>,
+    /// The groups each subject is a member of, as ranges of `member_groups`.
+    member_groups_at: Vec<u32>,
+    member_groups: Vec<u32>,
+    /// Groups with a member in each system, in inventory order.
+    system_groups: Vec<Vec<u32>>,
+    services: Vec<Vec<&'a crate::inventory::Service>>,
+    domains: Vec<Vec<&'a crate::inventory::FailureDomain>>,
+    /// Backups of each system, with the target's position.
+    backups: Vec<Vec<(&'a crate::inventory::Backup, Option<u32>)>>,
 }
 
 impl<'a> Topology<'a> {
     fn new(inv: &'a Inventory) -> Topology<'a> {
-        fn push<'a, T>(m: &mut HashMap<&'a SystemId, Vec<&'a T>>, k: &'a SystemId, v: &'a T) {
-            let e = m.entry(k).or_default();
-            if !e.iter().any(|x| std::ptr::eq(*x, v)) {
-                e.push(v);
+        fn push<'x, T>(v: &mut Vec<&'x T>, x: &'x T) {
+            if !v.iter().any(|y| std::ptr::eq(*y, x)) {
+                v.push(x);
             }
         }
-        let mut t = Topology {
-            groups: HashMap::default(),
-            by_member: HashMap::default(),
-            components: HashMap::default(),
-            services: HashMap::default(),
-            domains: HashMap::default(),
-            backups: HashMap::default(),
+        let systems: Vec<&System> = inv.systems.values().collect();
+        let n = systems.len();
+        let sys_index: HashMap<&str, u32> = systems
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i as u32))
+            .collect();
+        let mut subject_base = Vec::with_capacity(n + 1);
+        let mut next = 0u32;
+        for s in &systems {
+            subject_base.push(next);
+            next += 1 + s.components.len() as u32;
+        }
+        subject_base.push(next);
+        // Component lookups by id, per system, built only for systems that references name.
+        let mut by_id: HashMap<u32, HashMap<&str, u32>> = HashMap::default();
+        let mut resolve = |r: &ComponentRef| -> Option<Pos> {
+            let s = *sys_index.get(r.system.as_str())?;
+            let Some(c) = r.component.as_deref() else {
+                return Some((s, Exposure::SYSTEM));
+            };
+            let ids = by_id.entry(s).or_insert_with(|| {
+                systems[s as usize]
+                    .components
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (&*c.id, i as u32))
+                    .collect()
+            });
+            Some((s, *ids.get(c)?))
         };
-        for sys in inv.systems.values() {
-            for c in &sys.components {
-                t.components.insert((sys.id.as_str(), c.id.as_str()), c);
-            }
-        }
+        let mut groups = Vec::with_capacity(inv.groups.len());
+        let mut system_groups: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
         for g in inv.groups.values() {
-            for m in &g.members {
-                push(&mut t.groups, &m.system, g);
-                t.by_member.entry(m).or_default().push(g);
+            let gi = groups.len() as u32;
+            let members: Vec<Pos> = g.members.iter().filter_map(&mut resolve).collect();
+            for &(s, c) in &members {
+                let sg = &mut system_groups[s as usize];
+                if sg.last() != Some(&gi) {
+                    sg.push(gi);
+                }
+                let subject = subject_base[s as usize] + c.wrapping_add(1);
+                pairs.push((subject, gi));
+            }
+            groups.push(GroupInfo { group: g, members });
+        }
+        for sg in &mut system_groups {
+            sg.dedup();
+        }
+        // Group order per subject stays inventory order (stable sort by subject).
+        pairs.sort_by_key(|&(subject, _)| subject);
+        let mut member_groups_at = Vec::with_capacity(next as usize + 1);
+        let mut k = 0;
+        for subject in 0..next {
+            member_groups_at.push(k as u32);
+            while k < pairs.len() && pairs[k].0 == subject {
+                k += 1;
             }
         }
-        for s in inv.services.values() {
-            for d in &s.depends_on {
-                push(&mut t.services, &d.system, s);
+        member_groups_at.push(k as u32);
+        let member_groups = pairs.into_iter().map(|(_, g)| g).collect();
+        let mut services = vec![Vec::new(); n];
+        for svc in inv.services.values() {
+            for d in &svc.depends_on {
+                if let Some(&s) = sys_index.get(d.system.as_str()) {
+                    push(&mut services[s as usize], svc);
+                }
             }
         }
-        for d in inv.domains.values() {
-            for m in &d.members {
-                push(&mut t.domains, &m.system, d);
+        let mut domains = vec![Vec::new(); n];
+        for dom in inv.domains.values() {
+            for m in &dom.members {
+                if let Some(&s) = sys_index.get(m.system.as_str()) {
+                    push(&mut domains[s as usize], dom);
+                }
             }
         }
+        let mut backups: Vec<Vec<(&crate::inventory::Backup, Option<u32>)>> = vec![Vec::new(); n];
         for b in &inv.backups {
-            push(&mut t.backups, &b.of, b);
+            if let Some(&s) = sys_index.get(b.of.as_str()) {
+                let list = &mut backups[s as usize];
+                if !list.iter().any(|(x, _)| std::ptr::eq(*x, b)) {
+                    list.push((b, sys_index.get(b.to.as_str()).copied()));
+                }
+            }
         }
-        t
+        Topology {
+            systems,
+            groups,
+            subject_base,
+            member_groups_at,
+            member_groups,
+            system_groups,
+            services,
+            domains,
+            backups,
+        }
     }
 
-    fn component(&self, r: &ComponentRef) -> Option<&'a crate::inventory::Component> {
-        let c = r.component.as_deref()?;
-        self.components.get(&(r.system.as_str(), c)).copied()
+    fn component(&self, (s, c): Pos) -> Option<&'a crate::inventory::Component> {
+        self.systems.get(s as usize)?.components.get(c as usize)
     }
 
-    fn groups(&self, s: &SystemId) -> &[&'a RedundancyGroup] {
-        self.groups.get(s).map_or(&[], Vec::as_slice)
+    /// Groups the subject at `pos` is a member of, in inventory order.
+    fn member_groups(&self, (s, c): Pos) -> impl Iterator<Item = &GroupInfo<'a>> + '_ {
+        let subject = self.subject_base[s as usize] + c.wrapping_add(1);
+        let from = self.member_groups_at[subject as usize] as usize;
+        let to = self.member_groups_at[subject as usize + 1] as usize;
+        self.member_groups[from..to]
+            .iter()
+            .map(|&g| &self.groups[g as usize])
     }
+}
+
+/// An exposure as the rating reads it: the matcher's positions resolved against the inventory.
+struct Exp<'a> {
+    pos: Pos,
+    /// Shared ids (no allocation).
+    subject: ComponentRef,
+    kind: ComponentKind,
+    count: u32,
+    decision: &'a Decision,
 }
 
 impl<'a> Context<'a> {
     pub fn new(
         inventory: &'a Inventory,
         advisories: &'a [Advisory],
-        exposures: &'a [Exposure],
+        matches: &'a Matches,
         today: NaiveDate,
     ) -> Context<'a> {
-        let mut exposed: HashMap<usize, HashSet<&ComponentRef>> = HashMap::default();
-        let mut exposed_systems: HashMap<usize, HashSet<&SystemId>> = HashMap::default();
-        let mut exposed_whole: HashMap<usize, HashSet<&SystemId>> = HashMap::default();
-        for e in exposures {
-            exposed.entry(e.advisory).or_default().insert(&e.subject);
-            exposed_systems
-                .entry(e.advisory)
-                .or_default()
-                .insert(&e.subject.system);
-            if e.subject.component.is_none() {
-                exposed_whole
-                    .entry(e.advisory)
-                    .or_default()
-                    .insert(&e.subject.system);
-            }
-        }
         Context {
             inventory,
             advisories,
-            exposures,
+            matches,
             today,
-            exposed,
-            exposed_systems,
-            exposed_whole,
             topo: Topology::new(inventory),
         }
     }
 
-    /// Is `member` exposed to advisory `adv`? Controllers run their system's OS, so a system-level
-    /// exposure covers its controllers too.
-    fn member_exposed(&self, adv: usize, member: &ComponentRef) -> bool {
-        let Some(set) = self.exposed.get(&adv) else {
-            return false;
-        };
-        if set.contains(member) {
-            return true;
-        }
-        if !self
-            .exposed_whole
-            .get(&adv)
-            .is_some_and(|w| w.contains(&member.system))
-        {
-            return false;
-        }
-        match &member.component {
-            None => true,
-            Some(_) => self
-                .topo
-                .component(member)
-                .is_some_and(|c| c.kind == ComponentKind::Controller),
+    fn exp(&self, e: &Exposure) -> Exp<'a> {
+        let system = self.topo.systems[e.system as usize];
+        let component = self.topo.component((e.system, e.component));
+        Exp {
+            pos: (e.system, e.component),
+            subject: ComponentRef {
+                system: system.id.clone(),
+                component: component.map(|c| c.id.clone()),
+            },
+            kind: component.map_or(ComponentKind::System, |c| c.kind),
+            count: component.map_or(1, |c| c.count),
+            decision: self.matches.decision(e),
         }
     }
 
-    fn system_exposed(&self, adv: usize, system: &SystemId) -> bool {
-        self.exposed_systems
-            .get(&adv)
-            .is_some_and(|set| set.contains(system))
+    /// Is the member at `pos` exposed to advisory `adv`? Controllers run their system's OS, so a
+    /// system-level exposure covers its controllers too.
+    fn member_exposed(&self, adv: usize, (s, c): Pos) -> bool {
+        let adv = adv as u32;
+        if self.matches.is_exposed(adv, s, c) {
+            return true;
+        }
+        if c == Exposure::SYSTEM || !self.matches.is_exposed(adv, s, Exposure::SYSTEM) {
+            return false;
+        }
+        self.topo
+            .component((s, c))
+            .is_some_and(|c| c.kind == ComponentKind::Controller)
+    }
+
+    fn system_exposed(&self, adv: usize, system: u32) -> bool {
+        !self.matches.on_system(adv as u32, system).is_empty()
     }
 }
 
 /// Rate every exposure, grouped into findings per (advisory, system), sorted by score.
 pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
-    let mut groups: BTreeMap<(usize, &SystemId), Vec<&Exposure>> = BTreeMap::new();
-    for e in ctx.exposures {
-        groups
-            .entry((e.advisory, &e.subject.system))
-            .or_default()
-            .push(e);
+    // The exposures are sorted by (advisory, system): each run is one finding.
+    let all = &ctx.matches.exposures;
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut from = 0;
+    for i in 1..=all.len() {
+        if i == all.len()
+            || (all[i].advisory, all[i].system) != (all[from].advisory, all[from].system)
+        {
+            runs.push(from..i);
+            from = i;
+        }
     }
-    // Each finding is rated on its own from shared read-only data, so the groups are split over
+    // Each finding is rated on its own from shared read-only data, so the runs are split over
     // the available cores; the sort below makes the order independent of the split.
-    let groups: Vec<((usize, &SystemId), Vec<&Exposure>)> = groups.into_iter().collect();
-    let rate_all = |chunk: &[((usize, &SystemId), Vec<&Exposure>)]| -> Vec<Finding> {
+    let rate_all = |chunk: &[std::ops::Range<usize>]| -> Vec<Finding> {
         chunk
             .iter()
-            .filter_map(|((adv, system), exps)| {
-                let sys = ctx.inventory.systems.get(*system)?;
-                Some(finding(ctx, overrides, *adv, sys, exps))
+            .map(|run| {
+                let exps: Vec<Exp<'_>> = all[run.clone()].iter().map(|e| ctx.exp(e)).collect();
+                let first = &all[run.start];
+                finding(ctx, overrides, first.advisory as usize, first.system, &exps)
             })
             .collect()
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut findings: Vec<Finding> = if threads < 2 || groups.len() < 2_000 {
-        rate_all(&groups)
+    let mut findings: Vec<Finding> = if threads < 2 || runs.len() < 2_000 {
+        rate_all(&runs)
     } else {
-        let per = groups.len().div_ceil(threads);
+        let per = runs.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = groups
+            let handles: Vec<_> = runs
                 .chunks(per)
                 .map(|chunk| scope.spawn(move || rate_all(chunk)))
                 .collect();
@@ -471,21 +551,25 @@ fn finding(
     ctx: &Context<'_>,
     overrides: &Overrides,
     adv_idx: usize,
-    system: &System,
-    exps: &[&Exposure],
+    sys_idx: u32,
+    exps: &[Exp<'_>],
 ) -> Finding {
     let adv = &ctx.advisories[adv_idx];
-    let state = if exps.iter().all(|e| e.state == MatchState::Confirmed) {
+    let system = ctx.topo.systems[sys_idx as usize];
+    let state = if exps
+        .iter()
+        .all(|e| e.decision.state == MatchState::Confirmed)
+    {
         MatchState::Confirmed
     } else {
         MatchState::Unknown
     };
     let evidence = exps
         .iter()
-        .find(|e| e.state == state)
-        .map(|e| e.evidence.to_string())
+        .find(|e| e.decision.state == state)
+        .map(|e| e.decision.evidence.to_string())
         .unwrap_or_default();
-    let rating = rate(ctx, adv_idx, system, exps, state, &evidence);
+    let rating = rate(ctx, adv_idx, sys_idx, exps, state, &evidence);
     let suppressed = match overrides.suppression_for(adv, system.id.as_str(), ctx.today) {
         SuppressionState::None => Suppressed::No,
         SuppressionState::Active(s) => Suppressed::Yes {
@@ -501,7 +585,7 @@ fn finding(
     };
     let mut fixed_in: Vec<String> = exps
         .iter()
-        .flat_map(|e| e.fixed_in.iter().cloned())
+        .flat_map(|e| e.decision.fixed_in.iter().cloned())
         .collect();
     fixed_in.sort();
     fixed_in.dedup();
@@ -525,7 +609,7 @@ fn finding(
                 subject: e.subject.clone(),
                 kind: e.kind,
                 count: e.count,
-                firmware: e.firmware.to_string(),
+                firmware: e.decision.firmware.clone(),
             })
             .collect(),
         part_count: exps.iter().map(|e| u64::from(e.count)).sum(),
@@ -566,7 +650,7 @@ fn pct(x: f64) -> String {
 fn names(refs: &[&ComponentRef]) -> String {
     let v: Vec<String> = refs
         .iter()
-        .map(|r| r.component.clone().unwrap_or_else(|| r.system.to_string()))
+        .map(|r| r.component.as_deref().unwrap_or(r.system.as_str()).to_string())
         .collect();
     match v.len() {
         0 => String::new(),
@@ -577,17 +661,15 @@ fn names(refs: &[&ComponentRef]) -> String {
 
 /// Redundancy groups relevant to an exposed subject: groups it is in; for a system-level exposure,
 /// controller groups with members in that system.
-fn groups_for<'a>(ctx: &Context<'a>, e: &Exposure) -> Vec<&'a RedundancyGroup> {
-    let mut out: Vec<&RedundancyGroup> = ctx
-        .topo
-        .by_member
-        .get(&e.subject)
-        .cloned()
-        .unwrap_or_default();
-    if e.subject.component.is_none() {
-        for g in ctx.topo.groups(&e.subject.system) {
-            if matches!(g.kind, GroupKind::ControllerPair | GroupKind::Multipath)
-                && !out.iter().any(|x| std::ptr::eq(*x, *g))
+fn groups_for<'c, 'a>(ctx: &'c Context<'a>, e: &Exp<'_>) -> Vec<&'c GroupInfo<'a>> {
+    let mut out: Vec<&GroupInfo<'a>> = ctx.topo.member_groups(e.pos).collect();
+    if e.pos.1 == Exposure::SYSTEM {
+        for &gi in &ctx.topo.system_groups[e.pos.0 as usize] {
+            let g = &ctx.topo.groups[gi as usize];
+            if matches!(
+                g.group.kind,
+                GroupKind::ControllerPair | GroupKind::Multipath
+            ) && !out.iter().any(|x| std::ptr::eq(*x, g))
             {
                 out.push(g);
             }
@@ -599,12 +681,13 @@ fn groups_for<'a>(ctx: &Context<'a>, e: &Exposure) -> Vec<&'a RedundancyGroup> {
 fn rate(
     ctx: &Context<'_>,
     adv_idx: usize,
-    system: &System,
-    exps: &[&Exposure],
+    sys_idx: u32,
+    exps: &[Exp<'_>],
     state: MatchState,
     evidence: &str,
 ) -> Rating {
     let adv = &ctx.advisories[adv_idx];
+    let system = ctx.topo.systems[sys_idx as usize];
     let mut readings: Vec<Reading> = Vec::new();
     let base_urgency = trigger_urgency(adv);
 
@@ -618,7 +701,7 @@ fn rate(
             Effect::DataLoss => {
                 // Time-triggered drive failures are handled with their dates below.
                 if !has_time_trigger(adv) {
-                    readings.push(data_loss(ctx, adv_idx, system, base_urgency, "data-loss"));
+                    readings.push(data_loss(ctx, adv_idx, sys_idx, base_urgency, "data-loss"));
                 }
             }
             Effect::Performance => readings.push(Reading::new(
@@ -663,7 +746,7 @@ fn rate(
         }
     }
     if has_time_trigger(adv) {
-        readings.extend(time_bomb(ctx, adv_idx, system, exps));
+        readings.extend(time_bomb(ctx, adv_idx, sys_idx, exps));
     }
     if readings.is_empty() {
         readings.push(Reading::new(
@@ -686,7 +769,7 @@ fn rate(
             }
         }
     }
-    let reach = reach(ctx, system, top.scope.as_deref());
+    let reach = reach(ctx, sys_idx, top.scope.as_deref());
     let mut score = top.consequence.base_score();
     if reach.users > 0 {
         let add = ((reach.users as f64).log10() * 3.0).min(20.0);
@@ -785,7 +868,7 @@ fn trigger_urgency(adv: &Advisory) -> Urgency {
     u
 }
 
-fn failover(ctx: &Context<'_>, exps: &[&Exposure], base: Urgency) -> Reading {
+fn failover(ctx: &Context<'_>, exps: &[Exp<'_>], base: Urgency) -> Reading {
     let urgency = if base == Urgency::Anytime {
         Urgency::NeedsFault
     } else {
@@ -802,9 +885,10 @@ fn failover(ctx: &Context<'_>, exps: &[&Exposure], base: Urgency) -> Reading {
     let best = exps
         .iter()
         .flat_map(|e| groups_for(ctx, e).into_iter().map(move |g| (e, g)))
-        .filter(|(_, g)| rank(&g.kind) < 3)
-        .min_by_key(|(_, g)| rank(&g.kind));
+        .filter(|(_, g)| rank(&g.group.kind) < 3)
+        .min_by_key(|(_, g)| rank(&g.group.kind));
     if let Some((e, g)) = best {
+        let g = g.group;
         let members: Vec<&ComponentRef> = g.members.iter().collect();
         return Reading::new(
             "failover-spof",
@@ -830,7 +914,7 @@ fn crash(
     ctx: &Context<'_>,
     adv_idx: usize,
     system: &System,
-    exps: &[&Exposure],
+    exps: &[Exp<'_>],
     base: Urgency,
 ) -> Vec<Reading> {
     let adv = &ctx.advisories[adv_idx];
@@ -844,7 +928,7 @@ fn crash(
         let groups = groups_for(ctx, e);
         let groups: Vec<_> = groups
             .into_iter()
-            .filter(|g| !matches!(g.kind, GroupKind::RaidGroup { .. }))
+            .filter(|g| !matches!(g.group.kind, GroupKind::RaidGroup { .. }))
             .collect();
         if groups.is_empty() {
             if has_time_trigger(adv) && e.kind == ComponentKind::Drive {
@@ -881,15 +965,18 @@ fn crash(
             });
             continue;
         }
-        for g in groups {
+        for info in groups {
+            let g = info.group;
             if !seen.insert(&g.id) {
                 continue;
             }
             let members: Vec<&ComponentRef> = g.members.iter().collect();
-            let exposed: Vec<&ComponentRef> = members
+            let exposed: Vec<&ComponentRef> = g
+                .members
                 .iter()
-                .copied()
-                .filter(|m| ctx.member_exposed(adv_idx, m))
+                .zip(&info.members)
+                .filter(|(_, &pos)| ctx.member_exposed(adv_idx, pos))
+                .map(|(m, _)| m)
                 .collect();
             let n = members.len();
             let all = exposed.len() == n;
@@ -899,7 +986,7 @@ fn crash(
                     "{} {} run {} (common mode): the survivor can crash the same way",
                     names(&members),
                     if n == 2 { "both" } else { "all" },
-                    e.firmware
+                    e.decision.firmware
                 ));
             }
             if all && simultaneous {
@@ -985,7 +1072,7 @@ fn crash(
     out
 }
 
-fn unavailable(system: &System, exps: &[&Exposure], base: Urgency) -> Reading {
+fn unavailable(system: &System, exps: &[Exp<'_>], base: Urgency) -> Reading {
     let enclosure_scope: Vec<ComponentRef> = exps
         .iter()
         .filter(|e| e.kind == ComponentKind::Enclosure)
@@ -1017,27 +1104,19 @@ fn unavailable(system: &System, exps: &[&Exposure], base: Urgency) -> Reading {
 }
 
 /// Is there an independent, unexposed backup of `system`? Returns the consequence and reasons.
-fn backup_verdict(
-    ctx: &Context<'_>,
-    adv_idx: usize,
-    system: &System,
-) -> (Consequence, Vec<String>) {
-    let domains_of = |sys: &SystemId| -> Vec<&crate::inventory::FailureDomain> {
-        ctx.topo.domains.get(sys).cloned().unwrap_or_default()
-    };
-    let my_domains: HashSet<_> = domains_of(&system.id).into_iter().map(|d| &d.id).collect();
+fn backup_verdict(ctx: &Context<'_>, adv_idx: usize, sys_idx: u32) -> (Consequence, Vec<String>) {
+    let system = ctx.topo.systems[sys_idx as usize];
+    let my_domains: HashSet<_> = ctx.topo.domains[sys_idx as usize]
+        .iter()
+        .map(|d| &d.id)
+        .collect();
     let mut reasons = Vec::new();
-    let backups: Vec<_> = ctx
-        .topo
-        .backups
-        .get(&system.id)
-        .cloned()
-        .unwrap_or_default();
+    let backups = &ctx.topo.backups[sys_idx as usize];
     if backups.is_empty() {
         reasons.push(format!("no backup or replica of {} is recorded", system.id));
         return (Consequence::DataLossNoBackup, reasons);
     }
-    for b in backups {
+    for &(b, to) in backups {
         let kind = match b.kind {
             crate::inventory::BackupKind::Backup => "backup",
             crate::inventory::BackupKind::Replica => "replica",
@@ -1049,11 +1128,8 @@ fn backup_verdict(
         // The domains that hold the target system as a whole (what `Inventory::domains_of` answers
         // for a system-level ref), read from the per-system index in inventory order instead of
         // scanning every domain.
-        let shared: Vec<String> = ctx
-            .topo
-            .domains
-            .get(&b.to)
-            .map_or(&[][..], Vec::as_slice)
+        let shared: Vec<String> = to
+            .map_or(&[][..], |t| ctx.topo.domains[t as usize].as_slice())
             .iter()
             .filter(|d| {
                 d.members
@@ -1072,7 +1148,7 @@ fn backup_verdict(
             ));
             continue;
         }
-        if ctx.system_exposed(adv_idx, &b.to) {
+        if to.is_some_and(|t| ctx.system_exposed(adv_idx, t)) {
             reasons.push(format!(
                 "{kind} target {} is exposed to the same advisory",
                 b.to
@@ -1090,11 +1166,12 @@ fn backup_verdict(
 fn data_loss(
     ctx: &Context<'_>,
     adv_idx: usize,
-    system: &System,
+    sys_idx: u32,
     base: Urgency,
     what: &str,
 ) -> Reading {
-    let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, system);
+    let system = ctx.topo.systems[sys_idx as usize];
+    let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, sys_idx);
     let code = if consequence == Consequence::DataLossNoBackup {
         "data-loss-no-backup"
     } else {
@@ -1123,12 +1200,7 @@ pub fn threshold_date(c: &crate::inventory::Component, hours: u64) -> Option<Nai
         .and_then(|d| d.checked_add_signed(Duration::hours(hours as i64)))
 }
 
-fn time_bomb(
-    ctx: &Context<'_>,
-    adv_idx: usize,
-    system: &System,
-    exps: &[&Exposure],
-) -> Vec<Reading> {
+fn time_bomb(ctx: &Context<'_>, adv_idx: usize, sys_idx: u32, exps: &[Exp<'_>]) -> Vec<Reading> {
     let adv = &ctx.advisories[adv_idx];
     let Some(hours) = adv.triggers.iter().find_map(|t| match t {
         Trigger::PowerOnHours { hours } => Some(*hours),
@@ -1141,36 +1213,32 @@ fn time_bomb(
     for e in exps {
         let raid = ctx
             .topo
-            .by_member
-            .get(&e.subject)
-            .into_iter()
-            .flatten()
-            .copied()
-            .find(|g| {
-                matches!(g.kind, GroupKind::RaidGroup { .. }) && g.members.contains(&e.subject)
-            });
+            .member_groups(e.pos)
+            .find(|g| matches!(g.group.kind, GroupKind::RaidGroup { .. }));
         match raid {
-            Some(g) => {
+            Some(info) => {
+                let g = info.group;
                 if !seen_groups.insert(&g.id) {
                     continue;
                 }
                 let GroupKind::RaidGroup { tolerance } = g.kind else {
                     continue;
                 };
-                // Every exposed drive set of the group with its date.
-                let mut dated: Vec<(NaiveDate, u32, String)> = Vec::new();
+                // Every exposed drive set of the group with its date (and its place in the group,
+                // which only breaks ties).
+                let mut dated: Vec<(NaiveDate, u32, usize)> = Vec::new();
                 let mut undated = Vec::new();
                 let mut group_size = 0u32;
-                for m in &g.members {
-                    let Some(c) = ctx.topo.component(m) else {
+                for (k, (m, &pos)) in g.members.iter().zip(&info.members).enumerate() {
+                    let Some(c) = ctx.topo.component(pos) else {
                         continue;
                     };
                     group_size += c.count;
-                    if !ctx.member_exposed(adv_idx, m) {
+                    if !ctx.member_exposed(adv_idx, pos) {
                         continue;
                     }
                     match threshold_date(c, hours) {
-                        Some(d) => dated.push((d, c.count, m.to_string())),
+                        Some(d) => dated.push((d, c.count, k)),
                         None => undated.push(m.to_string()),
                     }
                 }
@@ -1198,7 +1266,7 @@ fn time_bomb(
                     };
                     reasons.push(format!(
                         "{} drives of {} ({}) {} — {} power-on hours, the bug's threshold; the RAID group tolerates {} of {}",
-                        worst.0, g.id, e.firmware, when, thousands(hours), tolerance, group_size
+                        worst.0, g.id, e.decision.firmware, when, thousands(hours), tolerance, group_size
                     ));
                 }
                 if !undated.is_empty() {
@@ -1210,7 +1278,7 @@ fn time_bomb(
                     None => Urgency::NeedsCondition,
                 };
                 if worst.0 > tolerance || (!undated.is_empty() && worst.1.is_none()) {
-                    let (consequence, more) = backup_verdict(ctx, adv_idx, system);
+                    let (consequence, more) = backup_verdict(ctx, adv_idx, sys_idx);
                     reasons.extend(more);
                     out.push(Reading {
                         code: "raid-time-bomb",
@@ -1231,18 +1299,18 @@ fn time_bomb(
                 }
             }
             None => {
-                let Some(comp) = ctx.topo.component(&e.subject) else {
+                let Some(comp) = ctx.topo.component(e.pos) else {
                     continue;
                 };
                 let date = threshold_date(comp, hours);
-                let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, system);
+                let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, sys_idx);
                 let urgency = match date {
                     Some(d) if d <= ctx.today => Urgency::Triggering,
                     Some(d) => Urgency::ByDate(d),
                     None => Urgency::NeedsCondition,
                 };
                 reasons.insert(0, match date {
-                    Some(d) => format!("{} × {} ({}) reach {} power-on hours on {d} and fail; no RAID group is recorded for them", comp.count, e.subject, e.firmware, thousands(hours)),
+                    Some(d) => format!("{} × {} ({}) reach {} power-on hours on {d} and fail; no RAID group is recorded for them", comp.count, e.subject, e.decision.firmware, thousands(hours)),
                     None => format!("{} fails at {} power-on hours; hours and in-service date are not recorded", e.subject, thousands(hours)),
                 });
                 out.push(Reading {
@@ -1259,14 +1327,10 @@ fn time_bomb(
 }
 
 /// Services, users and tenants that depend on `system` (limited to `scope` components if given).
-fn reach(ctx: &Context<'_>, system: &System, scope: Option<&[ComponentRef]>) -> Reach {
+fn reach(ctx: &Context<'_>, sys_idx: u32, scope: Option<&[ComponentRef]>) -> Reach {
+    let system = ctx.topo.systems[sys_idx as usize];
     let mut r = Reach::default();
-    for s in ctx
-        .topo
-        .services
-        .get(&system.id)
-        .map_or(&[][..], Vec::as_slice)
-    {
+    for s in &ctx.topo.services[sys_idx as usize] {
         let hit = s.depends_on.iter().any(|d| {
             d.system == system.id
                 && match (scope, &d.component) {
@@ -1283,5 +1347,7 @@ fn reach(ctx: &Context<'_>, system: &System, scope: Option<&[ComponentRef]>) -> 
         }
     }
     r.tenants.extend(system.tenants.iter().cloned());
+    r.tenants.sort_unstable();
+    r.tenants.dedup();
     r
 }

@@ -308,6 +308,7 @@ pub fn apply(inv: &Inventory, plan: &Plan) -> Inventory {
                 None => {
                     let old = sys.firmware.version.raw().to_string();
                     if let Ok(v) = FwVersion::parse(sys.firmware.version.scheme(), &t.to) {
+                        let v = std::sync::Arc::new(v);
                         for c in sys.components.iter_mut() {
                             if c.kind == ComponentKind::Controller
                                 && c.firmware.version.raw() == old
@@ -320,9 +321,9 @@ pub fn apply(inv: &Inventory, plan: &Plan) -> Inventory {
                     }
                 }
                 Some(cid) => {
-                    if let Some(c) = sys.components.iter_mut().find(|c| &c.id == cid) {
+                    if let Some(c) = sys.components.iter_mut().find(|c| c.id == *cid) {
                         if let Ok(v) = FwVersion::parse(c.firmware.version.scheme(), &t.to) {
-                            c.firmware.version = v;
+                            c.firmware.version = v.into();
                         }
                     }
                 }
@@ -625,9 +626,9 @@ fn release_hazards(
         return;
     };
     let (current, vendor) = match &t.subject.component {
-        None => (&sys.firmware.version, &sys.vendor),
+        None => (&sys.firmware.version, sys.vendor.as_str()),
         Some(c) => match sys.component(c) {
-            Some(c) => (&c.firmware.version, &c.vendor),
+            Some(c) => (&c.firmware.version, &*c.vendor),
             None => return,
         },
     };

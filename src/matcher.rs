@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::{Component, ComponentRef, Inventory, System, SystemId};
+use crate::inventory::{Component, Inventory, System};
 use crate::model::{
     normalize_name, vendor_key, Advisory, AffectedProduct, ComponentKind, ProductStatus, Trigger,
     VersionSpec,
@@ -99,31 +99,88 @@ pub enum MatchState {
     Unknown,
 }
 
-/// One advisory hitting one subject. Strings are shared (`Arc`): a bug on 400,000 drives of one
-/// model is one decision, not 400,000 copies of its text.
-#[derive(Debug, Clone, PartialEq)]
+/// One advisory hitting one subject, by position, so a million exposures cost 16 bytes each:
+/// `system` indexes the inventory's systems in their (id) order, `component` the system's
+/// components, or is [`Exposure::SYSTEM`] for the system's own firmware; `decision` indexes
+/// [`Matches::decisions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Exposure {
     /// Index of the advisory in the slice given to [`match_inventory`].
-    pub advisory: usize,
-    pub subject: ComponentRef,
-    pub kind: ComponentKind,
-    /// How many identical parts the subject stands for (drive sets).
-    pub count: u32,
-    pub firmware: Arc<str>,
+    pub advisory: u32,
+    pub system: u32,
+    pub component: u32,
+    pub decision: u32,
+}
+
+impl Exposure {
+    /// `component` of an exposure of the system's own firmware.
+    pub const SYSTEM: u32 = u32::MAX;
+
+    /// The order of [`Matches::exposures`]: by advisory, system, then the system's own firmware
+    /// before its components in inventory order.
+    pub fn order_key(&self) -> (u32, u32, u32) {
+        (self.advisory, self.system, self.component.wrapping_add(1))
+    }
+}
+
+/// What was decided for one advisory on one subject. Shared by every subject of the same shape,
+/// firmware and trigger settings: a bug on 400,000 drives of one model is one decision, not
+/// 400,000 copies of its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
     pub state: MatchState,
     /// Why: the range that contains the version, or why it could not be decided.
     pub evidence: Arc<str>,
+    /// The installed version, verbatim.
+    pub firmware: Arc<str>,
     /// Versions the vendor names as fixing it.
     pub fixed_in: Arc<[String]>,
 }
 
-/// A memoized decision for (subject shape, advisory, firmware string).
-#[derive(Clone)]
-struct Decision {
-    state: MatchState,
-    evidence: Arc<str>,
-    firmware: Arc<str>,
-    fixed_in: Arc<[String]>,
+/// The exposures of an estate, sorted by (advisory, system, component), and the decisions they
+/// point at. Positions refer to the inventory and advisory slice given to [`match_inventory`]; the
+/// result means nothing with any other.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Matches {
+    pub exposures: Vec<Exposure>,
+    pub decisions: Vec<Decision>,
+}
+
+impl Matches {
+    pub fn len(&self) -> usize {
+        self.exposures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exposures.is_empty()
+    }
+
+    pub fn decision(&self, e: &Exposure) -> &Decision {
+        &self.decisions[e.decision as usize]
+    }
+
+    /// The exposures of advisory `adv` on system `sys` (one run of the sorted list).
+    pub fn on_system(&self, adv: u32, sys: u32) -> &[Exposure] {
+        let from = self
+            .exposures
+            .partition_point(|e| (e.advisory, e.system) < (adv, sys));
+        let len = self.exposures[from..]
+            .partition_point(|e| (e.advisory, e.system) == (adv, sys));
+        &self.exposures[from..from + len]
+    }
+
+    /// Is part `comp` of system `sys` (or the system itself, [`Exposure::SYSTEM`]) exposed to `adv`?
+    pub fn is_exposed(&self, adv: u32, sys: u32, comp: u32) -> bool {
+        let probe = Exposure {
+            advisory: adv,
+            system: sys,
+            component: comp,
+            decision: 0,
+        };
+        self.exposures
+            .binary_search_by(|e| e.order_key().cmp(&probe.order_key()))
+            .is_ok()
+    }
 }
 
 /// A statement pre-normalized for fast matching.
@@ -217,16 +274,18 @@ impl Index {
     }
 }
 
-/// What a subject looks like to product matching.
+/// What a subject looks like to product matching, borrowed from the inventory.
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct SubjectKey {
-    vendor: String,
+struct SubjectKey<'a> {
+    vendor: &'a str,
     kind: ComponentKind,
-    model: String,
-    host_model: String,
+    model: &'a str,
+    /// The host system's vendor and model (for components).
+    host_vendor: &'a str,
+    host_model: &'a str,
     /// For a system: the distinct models of its components, sorted (firmware installed on the
     /// system's hardware may be one of them, e.g. a BMC).
-    parts: Vec<String>,
+    parts: Vec<&'a str>,
 }
 
 struct SubjectNames {
@@ -240,21 +299,21 @@ struct SubjectNames {
     part_names: Vec<Vec<String>>,
 }
 
-fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
-    let mut names = vec![words(&key.model)];
+fn subject_names(key: &SubjectKey<'_>) -> SubjectNames {
+    let mut names = vec![words(key.model)];
     let mut host_names = Vec::new();
     // Controllers run their system's OS: they also answer to the host's model and OS names.
     let (os_model, target) = match key.kind {
-        ComponentKind::System => (Some(&key.model), &mut names),
+        ComponentKind::System => (Some(key.model), &mut names),
         ComponentKind::Controller => {
-            host_names.push(words(&key.host_model));
-            (Some(&key.host_model), &mut host_names)
+            host_names.push(words(key.host_model));
+            (Some(key.host_model), &mut host_names)
         }
         _ => (None, &mut names),
     };
     if let Some(os_model) = os_model {
         let model_words = words(os_model);
-        let vk = vendor_key(system_vendor);
+        let vk = vendor_key(key.host_vendor);
         for (vendor, model_hints, os) in OS_NAMES {
             if *vendor == vk
                 && model_words
@@ -266,8 +325,8 @@ fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
         }
     }
     SubjectNames {
-        model_norm: normalize_model(&key.model),
-        host_norm: normalize_model(&key.host_model),
+        model_norm: normalize_model(key.model),
+        host_norm: normalize_model(key.host_model),
         names,
         host_names,
         part_names: key.parts.iter().map(|p| words(p)).collect(),
@@ -277,7 +336,7 @@ fn subject_names(key: &SubjectKey, system_vendor: &str) -> SubjectNames {
 fn statement_applies(
     stmt: &Stmt,
     st: &AffectedProduct,
-    key: &SubjectKey,
+    key: &SubjectKey<'_>,
     n: &SubjectNames,
 ) -> bool {
     if let Some(kind) = st.component {
@@ -375,47 +434,38 @@ struct Subject<'a> {
     component: Option<&'a Component>,
 }
 
-impl Subject<'_> {
-    fn key(&self) -> SubjectKey {
+impl<'a> Subject<'a> {
+    fn key(&self) -> SubjectKey<'a> {
+        let system = self.system;
         match self.component {
             None => SubjectKey {
-                vendor: vendor_key(&self.system.vendor),
+                vendor: &system.vendor,
                 kind: ComponentKind::System,
-                model: self.system.model.clone(),
-                host_model: String::new(),
+                model: &system.model,
+                host_vendor: &system.vendor,
+                host_model: "",
                 parts: {
-                    let mut p: Vec<String> = self
-                        .system
-                        .components
-                        .iter()
-                        .map(|c| c.model.clone())
-                        .collect();
-                    p.sort();
+                    let mut p: Vec<&str> = system.components.iter().map(|c| &*c.model).collect();
+                    p.sort_unstable();
                     p.dedup();
                     p
                 },
             },
             Some(c) => SubjectKey {
-                vendor: vendor_key(&c.vendor),
+                vendor: &c.vendor,
                 kind: c.kind,
-                model: c.model.clone(),
-                host_model: self.system.model.clone(),
+                model: &c.model,
+                host_vendor: &system.vendor,
+                host_model: &system.model,
                 parts: Vec::new(),
             },
         }
     }
 
-    fn firmware(&self) -> &FwVersion {
+    fn firmware(&self) -> &'a FwVersion {
         match self.component {
             None => &self.system.firmware.version,
             Some(c) => &c.firmware.version,
-        }
-    }
-
-    fn reference(&self) -> ComponentRef {
-        ComponentRef {
-            system: self.system.id.clone(),
-            component: self.component.map(|c| c.id.clone()),
         }
     }
 }
@@ -525,39 +575,68 @@ fn on_off(v: bool) -> &'static str {
     }
 }
 
+/// The values a system gives the settings an advisory's triggers name, two bits each (not
+/// recorded / off / on): decisions with the same signature are the same. `None` past 16 settings.
+fn settings_signature(adv: &Advisory, system: &System) -> Option<u32> {
+    let mut sig = 0u32;
+    let mut n = 0;
+    for t in &adv.triggers {
+        if let Trigger::Setting { name, .. } = t {
+            if n == 16 {
+                return None;
+            }
+            let v = match system.settings.get(name) {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            };
+            sig |= v << (2 * n);
+            n += 1;
+        }
+    }
+    Some(sig)
+}
+
 /// Match every subject of the inventory against the indexed advisories.
-pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Vec<Exposure> {
-    let mut memo: HashMap<SubjectKey, (u32, Vec<(u32, u32)>)> = HashMap::default();
-    // (subject shape, advisory) → firmware string → decision. Settings-triggered advisories are
-    // decided per system (their settings differ) and not memoized.
-    let mut decisions: HashMap<(u32, u32), HashMap<Box<str>, Option<Decision>>> =
-        HashMap::default();
-    let mut out = Vec::new();
+pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Matches {
+    let mut memo: HashMap<SubjectKey<'_>, (u32, Vec<(u32, u32)>)> = HashMap::default();
+    // (subject shape, advisory, trigger settings, firmware string) → decision. A decision depends
+    // on nothing else, so a million drives of a few models and versions cost a few decisions.
+    let mut decided: HashMap<(u32, u32, u32, &str), Option<u32>> = HashMap::default();
+    let mut out = Matches::default();
     let mut per_adv: Vec<(u32, Vec<&AffectedProduct>)> = Vec::new();
-    for system in inv.systems.values() {
-        let subjects = std::iter::once(Subject {
-            system,
-            component: None,
-        })
-        .chain(system.components.iter().map(move |c| Subject {
-            system,
-            component: Some(c),
+    for (si, system) in inv.systems.values().enumerate() {
+        let subjects = std::iter::once((
+            Exposure::SYSTEM,
+            Subject {
+                system,
+                component: None,
+            },
+        ))
+        .chain(system.components.iter().enumerate().map(move |(ci, c)| {
+            (
+                ci as u32,
+                Subject {
+                    system,
+                    component: Some(c),
+                },
+            )
         }));
-        for subject in subjects {
+        for (ci, subject) in subjects {
             let key = subject.key();
             let next_id = memo.len() as u32;
-            let (key_id, candidates) = memo.entry(key.clone()).or_insert_with(|| {
-                let names = subject_names(&key, &system.vendor);
+            let (key_id, candidates) = memo.entry(key).or_insert_with_key(|key| {
+                let names = subject_names(key);
                 let c = index
                     .by_vendor
-                    .get(&key.vendor)
+                    .get(&vendor_key(key.vendor))
                     .map(|stmts| {
                         stmts
                             .iter()
                             .filter(|s| {
                                 let st =
                                     &advisories[s.advisory as usize].affected[s.index as usize];
-                                statement_applies(s, st, &key, &names)
+                                statement_applies(s, st, key, &names)
                             })
                             .map(|s| (s.advisory, s.index))
                             .collect()
@@ -580,7 +659,7 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
             let fw = subject.firmware();
             for (a, stmts) in &per_adv {
                 let adv = &advisories[*a as usize];
-                let decide_now = || -> Option<Decision> {
+                let mut decide_now = || -> Option<u32> {
                     let (state, evidence) = match decide(adv, stmts, fw, system) {
                         Verdict::NotAffected => return None,
                         Verdict::Affected(e) => (MatchState::Confirmed, e),
@@ -605,44 +684,33 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
                         .collect();
                     fixed_in.sort();
                     fixed_in.dedup();
-                    Some(Decision {
+                    out.decisions.push(Decision {
                         state,
                         evidence: evidence.into(),
                         firmware: fw.raw().into(),
                         fixed_in: fixed_in.into(),
-                    })
+                    });
+                    Some(out.decisions.len() as u32 - 1)
                 };
-                let has_setting = adv
-                    .triggers
-                    .iter()
-                    .any(|t| matches!(t, Trigger::Setting { .. }));
-                let decision = if has_setting {
-                    decide_now()
-                } else {
-                    let per_fw = decisions.entry((*key_id, *a)).or_default();
-                    match per_fw.get(fw.raw()) {
-                        Some(d) => d.clone(),
-                        None => {
-                            let d = decide_now();
-                            per_fw.insert(fw.raw().into(), d.clone());
-                            d
-                        }
-                    }
+                let decision = match settings_signature(adv, system) {
+                    Some(sig) => *decided
+                        .entry((*key_id, *a, sig, fw.raw()))
+                        .or_insert_with(decide_now),
+                    None => decide_now(),
                 };
-                let Some(d) = decision else { continue };
-                out.push(Exposure {
-                    advisory: *a as usize,
-                    subject: subject.reference(),
-                    kind: subject.component.map_or(ComponentKind::System, |c| c.kind),
-                    count: subject.component.map_or(1, |c| c.count),
-                    firmware: d.firmware,
-                    state: d.state,
-                    evidence: d.evidence,
-                    fixed_in: d.fixed_in,
+                let Some(decision) = decision else { continue };
+                out.exposures.push(Exposure {
+                    advisory: *a,
+                    system: si as u32,
+                    component: ci,
+                    decision,
                 });
             }
         }
     }
+    // Subjects were visited in (system, component) order, so a stable sort by advisory keeps the
+    // rest of the order.
+    out.exposures.sort_by_key(|e| e.advisory);
     out
 }
 
@@ -665,13 +733,4 @@ pub fn dedup_advisories(mut advisories: Vec<Advisory>) -> Vec<Advisory> {
     });
     advisories.dedup_by(|later, first| later.id == first.id);
     advisories
-}
-
-/// Exposures of one system, for callers that rate system by system.
-pub fn by_system(exposures: &[Exposure]) -> HashMap<&SystemId, Vec<&Exposure>> {
-    let mut m: HashMap<&SystemId, Vec<&Exposure>> = HashMap::default();
-    for e in exposures {
-        m.entry(&e.subject.system).or_default().push(e);
-    }
-    m
 }

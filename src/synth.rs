@@ -203,7 +203,9 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
         let id: SystemId = format!("sys-{s:05}").parse().expect("valid id");
         let owner: OwnerId = format!("team-{:02}", s % owners).parse().expect("valid id");
         let fw = |scheme: Scheme, v: &str| Firmware {
-            version: FwVersion::parse(scheme, v).expect("generator versions parse"),
+            version: FwVersion::parse(scheme, v)
+                .expect("generator versions parse")
+                .into(),
         };
         let mut comps = Vec::with_capacity(per_system);
         for c in ["ctl-a", "ctl-b"] {
@@ -211,7 +213,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                 id: c.into(),
                 kind: ComponentKind::Controller,
                 vendor: fam.vendor.into(),
-                model: format!("{model} controller"),
+                model: format!("{model} controller").into(),
                 firmware: fw(fam.scheme, version),
                 count: 1,
                 power_on_hours: None,
@@ -249,7 +251,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                     )
                 }
             };
-            let cid = format!("{}-{i:03}", kind.as_str());
+            let cid: std::sync::Arc<str> = format!("{}-{i:03}", kind.as_str()).into();
             let poh = (kind == ComponentKind::Drive).then(|| PowerOnHours {
                 hours: 20_000 + rng.below(20_000),
                 read_on,

@@ -220,7 +220,7 @@ fn estate() -> Estate {
         webhook: None,
     };
     e.0.owners.insert(owner.id.clone(), owner);
-    e.0.services.get_mut(&"app".parse().unwrap()).unwrap().owner = "app-team".parse().unwrap();
+    e.0.services.get_mut("app").unwrap().owner = "app-team".parse().unwrap();
     e
 }
 

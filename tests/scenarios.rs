@@ -474,7 +474,7 @@ fn ssd_contrast_dates_in_the_future_and_backups() {
         .sys("dl380-db")
         .components
         .iter_mut()
-        .find(|c| c.id == "ssd-a")
+        .find(|c| &*c.id == "ssd-a")
         .unwrap();
     c.power_on_hours = Some(PowerOnHours {
         hours: 30_000,

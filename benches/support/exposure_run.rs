@@ -56,6 +56,33 @@ pub struct Measured {
     /// SHA-256 of the findings as JSON (in their sorted order): equal digests = identical results,
     /// used to check that a performance change did not change behaviour.
     pub digest: String,
+    /// Resident memory (VmRSS, MiB) after each step, to see where the peak comes from.
+    pub rss_after: Vec<(&'static str, f64)>,
+}
+
+/// VmRSS or VmHWM of this process in MiB.
+pub fn proc_status_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// An `io::Write` that feeds a SHA-256.
+struct HashWriter(sha2::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The timed part: what `firmwatch exposure` does before rendering.
@@ -71,6 +98,7 @@ pub fn measure(dir: &Path) -> Measured {
         Err(e) => panic!("{e}"),
     };
     m.load_inventory = t.elapsed();
+    m.rss_after.push(("load inventory", proc_status_mib("VmRSS:")));
     m.components = inv.component_count();
     let t = Instant::now();
     let store = SledStore::open(dir.join("store")).expect("store");
@@ -79,6 +107,7 @@ pub fn measure(dir: &Path) -> Measured {
     let advisories = pipeline::load_advisories(&store, &inv).expect("load advisories");
     m.load_advisories = t.elapsed();
     m.advisories_read = advisories.len();
+    m.rss_after.push(("load advisories", proc_status_mib("VmRSS:")));
     let overrides = Overrides::default();
     let t = Instant::now();
     let advisories = pipeline::prepare(advisories, &overrides);
@@ -88,8 +117,11 @@ pub fn measure(dir: &Path) -> Measured {
     let findings = pipeline::findings(&inv, &advisories, &overrides, today);
     m.findings = t.elapsed();
     m.findings_count = findings.len();
+    m.rss_after.push(("match + rate", proc_status_mib("VmRSS:")));
     m.total = start.elapsed();
-    let json = serde_json::to_vec(&findings).expect("findings serialize");
-    m.digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&json));
+    // Streamed into the hash, so the digest adds no buffer to the peak memory measured after.
+    let mut hasher = HashWriter(<sha2::Sha256 as sha2::Digest>::new());
+    serde_json::to_writer(&mut hasher, &findings).expect("findings serialize");
+    m.digest = hex::encode(sha2::Digest::finalize(hasher.0));
     m
 }

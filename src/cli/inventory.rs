@@ -175,7 +175,7 @@ fn show_system(inv: &Inventory, s: &System, out: &mut impl Write) -> Result<()> 
         ]);
         for c in &s.components {
             t.add_row([
-                c.id.clone(),
+                c.id.to_string(),
                 c.kind.to_string(),
                 format!("{} {}", c.vendor, c.model),
                 format!("{} ({})", c.firmware.raw(), c.firmware.version.scheme()),

@@ -19,6 +19,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use chrono::NaiveDate;
 
@@ -196,6 +199,10 @@ struct Checker {
     service_defs: Defs<ServiceId>,
     /// Per large system: component positions sorted by id, for reference lookups.
     index: HashMap<SystemId, Vec<u32>>,
+    /// One shared copy of each component id, vendor and model text.
+    strings: FxHashSet<Arc<str>>,
+    /// Each distinct (scheme, firmware string) parsed once.
+    versions: FxHashMap<(Scheme, Box<str>), Arc<FwVersion>>,
     inv: Inventory,
 }
 
@@ -209,7 +216,7 @@ fn find<'a>(sys: &'a System, index: Option<&Vec<u32>>, id: &str) -> Option<&'a C
     };
     let at = |k: u32| sys.components.get(k as usize);
     let k = order
-        .binary_search_by(|&k| at(k).map_or("", |c| c.id.as_str()).cmp(id))
+        .binary_search_by(|&k| at(k).map_or("", |c| &*c.id).cmp(id))
         .ok()?;
     at(*order.get(k)?)
 }
@@ -219,6 +226,37 @@ fn root(section: &str, i: usize) -> DocPath {
 }
 
 impl Checker {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.strings.insert(a.clone());
+        a
+    }
+
+    /// Parse a firmware string, or reuse the parse of the same string under the same scheme.
+    #[allow(clippy::too_many_arguments)]
+    fn firmware(
+        &mut self,
+        file: usize,
+        item: &dyn Fn() -> DocPath,
+        scheme: Option<Scheme>,
+        raw: &str,
+        vendor: &str,
+        model: &str,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Firmware> {
+        let scheme = scheme?;
+        if let Some(v) = self.versions.get(&(scheme, Box::from(raw))) {
+            return Some(Firmware { version: v.clone() });
+        }
+        let fw = parse_firmware(file, item, Some(scheme), raw, vendor, model, d)?;
+        self.versions
+            .insert((scheme, Box::from(raw)), fw.version.clone());
+        Some(fw)
+    }
+
     fn run(mut self, docs: Vec<(usize, RawDoc)>, d: &mut Vec<Diagnostic>) -> Inventory {
         // Owners and sites of every file first: systems and services anywhere may name them.
         let mut rest = Vec::with_capacity(docs.len());
@@ -426,7 +464,7 @@ impl Checker {
             || scheme_for(&s.vendor, &s.model),
             d,
         );
-        let sys_fw = parse_firmware(
+        let sys_fw = self.firmware(
             file,
             &|| p.clone(),
             scheme,
@@ -500,7 +538,7 @@ impl Checker {
                 },
                 d,
             );
-            let fw = parse_firmware(file, &cp, scheme, &c.firmware, &vendor, &c.model, d);
+            let fw = self.firmware(file, &cp, scheme, &c.firmware, &vendor, &c.model, d);
             let count = c.count.unwrap_or(1);
             if count == 0 {
                 d.push(
@@ -528,10 +566,10 @@ impl Checker {
                 continue;
             };
             components.push(Component {
-                id: c.id,
+                id: self.intern(&c.id),
                 kind: c.kind,
-                vendor,
-                model: c.model,
+                vendor: self.intern(&vendor),
+                model: self.intern(&c.model),
                 firmware: fw,
                 count,
                 power_on_hours,
@@ -603,6 +641,9 @@ impl Checker {
         raw: &str,
         d: &mut Vec<Diagnostic>,
     ) -> Option<SystemId> {
+        if let Some((id, _)) = self.inv.systems.get_key_value(raw) {
+            return Some(id.clone());
+        }
         self.known(
             file,
             at,
@@ -623,6 +664,12 @@ impl Checker {
     ) -> Vec<ComponentRef> {
         let mut out = Vec::with_capacity(raws.len());
         for (k, raw) in raws.iter().enumerate() {
+            // The usual case, without parsing into new ids: a known system (and component) gets
+            // the defining ids, shared. Anything else takes the path below, which says what is wrong.
+            if let Some(r) = self.resolve(raw) {
+                out.push(r);
+                continue;
+            }
             let place = || Place::at(file, at.index(k));
             let r = match ComponentRef::from_str(raw) {
                 Ok(r) => r,
@@ -654,7 +701,7 @@ impl Checker {
                     )
                     .label("unknown component");
                     if (1..=12).contains(&sys.components.len()) {
-                        let ids: Vec<&str> = sys.components.iter().map(|c| c.id.as_str()).collect();
+                        let ids: Vec<&str> = sys.components.iter().map(|c| &*c.id).collect();
                         diag = diag.note(format!("its components: {}", ids.join(", ")));
                     }
                     d.push(diag);
@@ -664,6 +711,24 @@ impl Checker {
             out.push(r);
         }
         out
+    }
+
+    /// `system` or `system/component` naming a defined item, as a reference sharing its ids.
+    fn resolve(&self, raw: &str) -> Option<ComponentRef> {
+        let (sys, comp) = match raw.split_once('/') {
+            None => (raw, None),
+            Some((_, c)) if c.is_empty() || c.contains('/') => return None,
+            Some((s, c)) => (s, Some(c)),
+        };
+        let (id, system) = self.inv.systems.get_key_value(sys)?;
+        let component = match comp {
+            None => None,
+            Some(c) => Some(find(system, self.index.get(sys), c)?.id.clone()),
+        };
+        Some(ComponentRef {
+            system: id.clone(),
+            component,
+        })
     }
 
     fn group(&mut self, file: usize, i: usize, g: super::raw::RawGroup, d: &mut Vec<Diagnostic>) {
@@ -891,7 +956,7 @@ fn parse_firmware(
 ) -> Option<Firmware> {
     let scheme = scheme?;
     match FwVersion::parse(scheme, raw) {
-        Ok(version) => Some(Firmware { version }),
+        Ok(version) => Some(Firmware::new(version)),
         Err(e) => {
             d.push(
                 Diagnostic::new(
@@ -914,7 +979,7 @@ fn parse_firmware(
 fn placeholder() -> Option<Firmware> {
     FwVersion::parse(Scheme::Opaque, "invalid")
         .ok()
-        .map(|version| Firmware { version })
+        .map(Firmware::new)
 }
 
 fn date(

@@ -15,6 +15,7 @@
 //! a reference list means the system itself.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,7 @@ pub mod raw;
 mod ids {
     use std::fmt;
     use std::str::FromStr;
+    use std::sync::Arc;
 
     use serde::{Deserialize, Serialize};
 
@@ -41,12 +43,21 @@ mod ids {
     macro_rules! inv_id {
         ($(#[$doc:meta])* $name:ident, $what:literal) => {
             $(#[$doc])*
+            ///
+            /// Shared text (`Arc<str>`): the loader hands every reference the defining id, so a
+            /// million group members and findings naming a system hold one copy of its id.
             #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
             #[serde(try_from = "String", into = "String")]
-            pub struct $name(String);
+            pub struct $name(Arc<str>);
 
             impl $name {
                 pub fn as_str(&self) -> &str {
+                    &self.0
+                }
+            }
+
+            impl std::borrow::Borrow<str> for $name {
+                fn borrow(&self) -> &str {
                     &self.0
                 }
             }
@@ -64,7 +75,7 @@ mod ids {
                             why: "may only contain ASCII letters, digits, `-`, `_` and `.`",
                         });
                     }
-                    Ok($name(s.to_string()))
+                    Ok($name(Arc::from(s)))
                 }
             }
 
@@ -77,7 +88,7 @@ mod ids {
 
             impl From<$name> for String {
                 fn from(id: $name) -> String {
-                    id.0
+                    id.0.to_string()
                 }
             }
 
@@ -107,8 +118,8 @@ mod ids {
     #[serde(try_from = "String", into = "String")]
     pub struct ComponentRef {
         pub system: SystemId,
-        /// `None`: the system as a whole.
-        pub component: Option<String>,
+        /// `None`: the system as a whole. Shared with the component's own id (see [`SystemId`]).
+        pub component: Option<Arc<str>>,
     }
 
     impl FromStr for ComponentRef {
@@ -129,7 +140,7 @@ mod ids {
                     }
                     Ok(ComponentRef {
                         system: sys.parse()?,
-                        component: Some(comp.to_string()),
+                        component: Some(Arc::from(comp)),
                     })
                 }
             }
@@ -190,12 +201,20 @@ pub struct Site {
 }
 
 /// A firmware version as deployed: the verbatim string and its parse under the item's scheme.
+/// Shared: the loader parses each distinct (scheme, version) once, and every drive running it
+/// points at that one value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Firmware {
-    pub version: FwVersion,
+    pub version: Arc<FwVersion>,
 }
 
 impl Firmware {
+    pub fn new(version: FwVersion) -> Firmware {
+        Firmware {
+            version: Arc::new(version),
+        }
+    }
+
     pub fn raw(&self) -> &str {
         self.version.raw()
     }
@@ -208,16 +227,17 @@ pub struct PowerOnHours {
     pub read_on: NaiveDate,
 }
 
-/// A part with its own firmware.
+/// A part with its own firmware. Its text fields are shared (`Arc<str>`): an estate of a million
+/// drives has a few dozen distinct vendors, models and ids, and the loader keeps one copy of each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Component {
     /// Unique within its system.
-    pub id: String,
+    pub id: Arc<str>,
     pub kind: ComponentKind,
     /// Defaults to the system's vendor.
-    pub vendor: String,
+    pub vendor: Arc<str>,
     /// Model number (`PM1643a MZILT3T8HBLS-000H9`, `EK0800JVYPN`, `9460-16i`).
-    pub model: String,
+    pub model: Arc<str>,
     pub firmware: Firmware,
     /// How many identical parts this entry stands for (a drive set). At least 1.
     pub count: u32,
@@ -247,7 +267,7 @@ pub struct System {
 
 impl System {
     pub fn component(&self, id: &str) -> Option<&Component> {
-        self.components.iter().find(|c| c.id == id)
+        self.components.iter().find(|c| &*c.id == id)
     }
 }
 

@@ -403,10 +403,9 @@ pub fn plan(
             .rsplit_once('@')
             .map(|(a, s)| (a.to_string(), s.to_string()))
             .unwrap_or_else(|| (finding.clone(), String::new()));
-        let system_name = system
-            .parse()
-            .ok()
-            .and_then(|id| inv.systems.get(&id))
+        let system_name = inv
+            .systems
+            .get(system.as_str())
             .map(|s| s.name.clone())
             .unwrap_or_default();
         per_owner.entry(owner.clone()).or_default().push(Item {

@@ -17,7 +17,7 @@ pub fn today() -> NaiveDate {
 
 pub fn fw(s: Scheme, raw: &str) -> Firmware {
     Firmware {
-        version: FwVersion::parse(s, raw).unwrap(),
+        version: FwVersion::parse(s, raw).unwrap().into(),
     }
 }
 
@@ -133,7 +133,7 @@ impl Estate {
             .sys(system)
             .components
             .iter_mut()
-            .find(|c| c.id == comp)
+            .find(|c| &*c.id == comp)
             .unwrap();
         c.power_on_hours = Some(PowerOnHours {
             hours,
