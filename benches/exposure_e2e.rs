@@ -74,4 +74,44 @@ fn main() {
         .status()
         .expect("run the child");
     assert!(status.success(), "measurement failed");
+    // The real command on the same files, output included: `firmwatch exposure --no-sync` with
+    // JSON and with the table, written to /dev/null.
+    let feeds = dir.join("no-feeds");
+    std::fs::create_dir_all(&feeds).expect("feeds dir");
+    for format in ["json", "table"] {
+        let t = Instant::now();
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(env!("CARGO_BIN_EXE_firmwatch"))
+            .arg("--inventory")
+            .arg(dir.join("inventory.json"))
+            .arg("--store")
+            .arg(dir.join("store"))
+            .arg("--feeds")
+            .arg(&feeds)
+            .args([
+                "exposure",
+                "--no-sync",
+                "--today",
+                "2026-11-22",
+                "--format",
+                format,
+            ])
+            .stdout(std::process::Stdio::null())
+            .output()
+            .expect("run firmwatch under /usr/bin/time");
+        let wall = t.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let peak_kib: f64 = stderr
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(f64::NAN);
+        println!(
+            "firmwatch exposure --format {format:<5} {:>9.2?}  peak RSS {:>6.0} MiB  (exit {})",
+            wall,
+            peak_kib / 1024.0,
+            out.status.code().unwrap_or(-1)
+        );
+    }
 }

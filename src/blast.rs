@@ -51,6 +51,10 @@ use crate::model::{Advisory, ComponentKind, Effect, Trigger};
 /// (a rebuild of a large SSD group takes days; replacements must be ordered and fitted).
 pub const WINDOW_DAYS: i64 = 30;
 
+/// The reason line every finding with an undecided match ends with.
+pub const UNKNOWN_REASON: &str =
+    "UNKNOWN: the match could not be decided — review it; rated as if it applied, scaled down";
+
 /// What happens if the bug fires here, ordered from least to most harmful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -218,8 +222,9 @@ pub struct Rating {
     pub reach: Reach,
     pub score: u8,
     pub severity: Severity,
-    /// One line per fact that produced the rating.
-    pub reasons: Vec<String>,
+    /// One line per fact that produced the rating (shared where findings repeat a line, such as
+    /// the match evidence).
+    pub reasons: Vec<Arc<str>>,
 }
 
 /// One exposed part within a finding.
@@ -253,10 +258,12 @@ pub enum Suppressed {
 pub struct Finding {
     /// `ADVISORY@system`, stable across runs.
     pub id: String,
-    pub advisory: String,
+    // Texts of the advisory and the match are shared by every finding of that advisory
+    // (`Arc<str>`): an estate with 400,000 findings holds each title once.
+    pub advisory: Arc<str>,
     pub aliases: Vec<String>,
-    pub title: String,
-    pub vendor: String,
+    pub title: Arc<str>,
+    pub vendor: Arc<str>,
     pub vendor_severity: Option<String>,
     pub cvss: Option<f64>,
     pub effects: Vec<Effect>,
@@ -265,14 +272,14 @@ pub struct Finding {
     pub owner: String,
     pub state: MatchState,
     /// Why it matched, or why it could not be decided.
-    pub evidence: String,
+    pub evidence: Arc<str>,
     pub parts: Vec<Part>,
     /// How many parts in all (a drive set of 8 counts 8).
     pub part_count: u64,
     pub fixed_in: Vec<String>,
     pub rating: Rating,
     pub suppressed: Suppressed,
-    pub source: String,
+    pub source: Arc<str>,
     pub references: Vec<String>,
 }
 
@@ -283,6 +290,18 @@ pub struct Context<'a> {
     pub matches: &'a Matches,
     pub today: NaiveDate,
     topo: Topology<'a>,
+    /// Shared texts of each advisory with exposures (by advisory index).
+    texts: HashMap<u32, AdvisoryTexts>,
+    /// The reason line every unknown finding ends with.
+    unknown_line: Arc<str>,
+}
+
+/// An advisory's texts as findings carry them, made once per advisory.
+struct AdvisoryTexts {
+    id: Arc<str>,
+    title: Arc<str>,
+    vendor: Arc<str>,
+    source: Arc<str>,
 }
 
 /// `(system, component)` positions as the matcher gives them ([`Exposure::SYSTEM`] for the system).
@@ -452,12 +471,26 @@ impl<'a> Context<'a> {
         matches: &'a Matches,
         today: NaiveDate,
     ) -> Context<'a> {
+        let mut texts = HashMap::default();
+        for e in &matches.exposures {
+            texts.entry(e.advisory).or_insert_with(|| {
+                let a = &advisories[e.advisory as usize];
+                AdvisoryTexts {
+                    id: a.id.to_string().into(),
+                    title: a.title.as_str().into(),
+                    vendor: a.vendor.as_str().into(),
+                    source: a.source.location.as_str().into(),
+                }
+            });
+        }
         Context {
             inventory,
             advisories,
             matches,
             today,
             topo: Topology::new(inventory),
+            texts,
+            unknown_line: Arc::from(UNKNOWN_REASON),
         }
     }
 
@@ -511,33 +544,36 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
         }
     }
     // Each finding is rated on its own from shared read-only data, so the runs are split over
-    // the available cores; the sort below makes the order independent of the split.
-    let rate_all = |chunk: &[std::ops::Range<usize>]| -> Vec<Finding> {
-        chunk
-            .iter()
-            .map(|run| {
-                let exps: Vec<Exp<'_>> = all[run.clone()].iter().map(|e| ctx.exp(e)).collect();
-                let first = &all[run.start];
-                finding(ctx, overrides, first.advisory as usize, first.system, &exps)
-            })
-            .collect()
+    // the available cores, each filling its own part of one vector (no second copy of a few
+    // hundred thousand findings); the sort below makes the order independent of the split.
+    let rate_into = |runs: &[std::ops::Range<usize>], slots: &mut [Option<Finding>]| {
+        for (run, slot) in runs.iter().zip(slots) {
+            let exps: Vec<Exp<'_>> = all[run.clone()].iter().map(|e| ctx.exp(e)).collect();
+            let first = &all[run.start];
+            *slot = Some(finding(
+                ctx,
+                overrides,
+                first.advisory as usize,
+                first.system,
+                &exps,
+            ));
+        }
     };
+    let mut slots: Vec<Option<Finding>> = (0..runs.len()).map(|_| None).collect();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut findings: Vec<Finding> = if threads < 2 || runs.len() < 2_000 {
-        rate_all(&runs)
+    if threads < 2 || runs.len() < 2_000 {
+        rate_into(&runs, &mut slots);
     } else {
         let per = runs.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = runs
-                .chunks(per)
-                .map(|chunk| scope.spawn(move || rate_all(chunk)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    };
+            for (r, sl) in runs.chunks(per).zip(slots.chunks_mut(per)) {
+                scope.spawn(move || rate_into(r, sl));
+            }
+        });
+    }
+    // `filter_map` (unlike `flatten`) collects in place: same size and alignment, no copy.
+    #[allow(clippy::filter_map_identity)]
+    let mut findings: Vec<Finding> = slots.into_iter().filter_map(|f| f).collect();
     findings.sort_by(|a, b| {
         b.rating
             .score
@@ -567,8 +603,7 @@ fn finding(
     let evidence = exps
         .iter()
         .find(|e| e.decision.state == state)
-        .map(|e| e.decision.evidence.to_string())
-        .unwrap_or_default();
+        .map_or_else(|| Arc::from(""), |e| e.decision.evidence.clone());
     let rating = rate(ctx, adv_idx, sys_idx, exps, state, &evidence);
     let suppressed = match overrides.suppression_for(adv, system.id.as_str(), ctx.today) {
         SuppressionState::None => Suppressed::No,
@@ -589,12 +624,13 @@ fn finding(
         .collect();
     fixed_in.sort();
     fixed_in.dedup();
+    let texts = &ctx.texts[&(adv_idx as u32)];
     Finding {
         id: format!("{}@{}", adv.id, system.id),
-        advisory: adv.id.to_string(),
+        advisory: texts.id.clone(),
         aliases: adv.aliases.iter().map(ToString::to_string).collect(),
-        title: adv.title.clone(),
-        vendor: adv.vendor.clone(),
+        title: texts.title.clone(),
+        vendor: texts.vendor.clone(),
         vendor_severity: adv.vendor_severity.clone(),
         cvss: adv.cvss.as_ref().map(|c| c.base_score),
         effects: adv.effects.clone(),
@@ -616,7 +652,7 @@ fn finding(
         fixed_in,
         rating,
         suppressed,
-        source: adv.source.location.clone(),
+        source: texts.source.clone(),
         references: adv.references.clone(),
     }
 }
@@ -650,7 +686,12 @@ fn pct(x: f64) -> String {
 fn names(refs: &[&ComponentRef]) -> String {
     let v: Vec<String> = refs
         .iter()
-        .map(|r| r.component.as_deref().unwrap_or(r.system.as_str()).to_string())
+        .map(|r| {
+            r.component
+                .as_deref()
+                .unwrap_or(r.system.as_str())
+                .to_string()
+        })
         .collect();
     match v.len() {
         0 => String::new(),
@@ -684,7 +725,7 @@ fn rate(
     sys_idx: u32,
     exps: &[Exp<'_>],
     state: MatchState,
-    evidence: &str,
+    evidence: &Arc<str>,
 ) -> Rating {
     let adv = &ctx.advisories[adv_idx];
     let system = ctx.topo.systems[sys_idx as usize];
@@ -759,13 +800,13 @@ fn rate(
 
     // The worst reading decides; the others add their reasons.
     readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
-    let top = readings.remove(0);
-    let mut reasons = vec![evidence.to_string()];
-    reasons.extend(top.reasons.iter().cloned());
-    for r in &readings {
-        for line in &r.reasons {
-            if !reasons.contains(line) {
-                reasons.push(line.clone());
+    let mut top = readings.remove(0);
+    let mut reasons: Vec<Arc<str>> = vec![evidence.clone()];
+    reasons.extend(std::mem::take(&mut top.reasons).into_iter().map(Arc::from));
+    for r in readings {
+        for line in r.reasons {
+            if !reasons.iter().any(|x| **x == *line) {
+                reasons.push(line.into());
             }
         }
     }
@@ -784,14 +825,17 @@ fn rate(
         _ => {}
     }
     if !reach.services.is_empty() || !reach.tenants.is_empty() {
-        reasons.push(format!(
-            "reaches {} service{}, {} users, {} tenant{}",
-            reach.services.len(),
-            if reach.services.len() == 1 { "" } else { "s" },
-            thousands(reach.users),
-            reach.tenants.len(),
-            if reach.tenants.len() == 1 { "" } else { "s" },
-        ));
+        reasons.push(
+            format!(
+                "reaches {} service{}, {} users, {} tenant{}",
+                reach.services.len(),
+                if reach.services.len() == 1 { "" } else { "s" },
+                thousands(reach.users),
+                reach.tenants.len(),
+                if reach.tenants.len() == 1 { "" } else { "s" },
+            )
+            .into(),
+        );
     }
     score += match top.urgency {
         Urgency::Triggering => 10.0,
@@ -810,13 +854,11 @@ fn rate(
         Urgency::NeedsCondition => -5.0,
     };
     if let Some(vs) = &adv.vendor_severity {
-        reasons.push(format!(
-            "vendor's own rating: \"{vs}\" (an input, not the answer)"
-        ));
+        reasons.push(format!("vendor's own rating: \"{vs}\" (an input, not the answer)").into());
     }
     if state == MatchState::Unknown {
         score *= 0.7;
-        reasons.push("UNKNOWN: the match could not be decided — review it; rated as if it applied, scaled down".to_string());
+        reasons.push(ctx.unknown_line.clone());
     }
     let score = score.clamp(0.0, 100.0).round() as u8;
     Rating {

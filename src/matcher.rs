@@ -164,8 +164,7 @@ impl Matches {
         let from = self
             .exposures
             .partition_point(|e| (e.advisory, e.system) < (adv, sys));
-        let len = self.exposures[from..]
-            .partition_point(|e| (e.advisory, e.system) == (adv, sys));
+        let len = self.exposures[from..].partition_point(|e| (e.advisory, e.system) == (adv, sys));
         &self.exposures[from..from + len]
     }
 

@@ -216,7 +216,7 @@ pub fn top_reason(f: &Finding) -> String {
         .reasons
         .get(1)
         .or(f.rating.reasons.first())
-        .map_or(String::new(), String::clone)
+        .map_or(String::new(), |r| r.to_string())
 }
 
 /// Text for a terminal: control characters (escape sequences, CR/LF from a hostile title) become
@@ -264,24 +264,35 @@ fn summary_line(r: &Report) -> String {
     )
 }
 
+/// Findings per table block: a report larger than this is drawn block by block with fixed
+/// column widths (see [`write_table`]).
+const TABLE_BLOCK: usize = 1_000;
+
 /// A table for a terminal of `width` columns.
 pub fn render_table(r: &Report, width: u16) -> String {
-    let mut out = String::new();
-    for w in &r.warnings {
-        let _ = writeln!(out, "warning: {}", plain(w));
+    let mut out = Vec::new();
+    let _ = write_table(r, width, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The table, written to `w`. Up to [`TABLE_BLOCK`] findings are one table whose columns fit their
+/// content; a larger report (an estate with thousands of findings) is drawn in blocks of that many
+/// rows with fixed column widths, joined seamlessly, so neither time nor memory grows with the
+/// square of the row count and the output is never held whole.
+pub fn write_table(r: &Report, width: u16, mut w: impl std::io::Write) -> std::io::Result<()> {
+    for warning in &r.warnings {
+        writeln!(w, "warning: {}", plain(warning))?;
     }
-    if !r.findings.is_empty() {
+    let blocked = r.findings.len() > TABLE_BLOCK;
+    for (i, block) in r.findings.chunks(TABLE_BLOCK).enumerate() {
         let mut t = Table::new();
         t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width)
-            .set_header(vec!["severity", "finding", "parts", "why"])
-            .set_constraints(vec![
-                ColumnConstraint::UpperBoundary(Width::Fixed(10)),
-                ColumnConstraint::UpperBoundary(Width::Fixed(28)),
-                ColumnConstraint::UpperBoundary(Width::Fixed(14)),
-            ]);
-        for f in &r.findings {
+            .set_width(width);
+        if i == 0 {
+            t.set_header(vec!["severity", "finding", "parts", "why"]);
+        }
+        for f in block {
             t.add_row(vec![
                 format!(
                     "{}\n{}{}",
@@ -299,10 +310,31 @@ pub fn render_table(r: &Report, width: u16) -> String {
                 ),
             ]);
         }
-        let _ = writeln!(out, "{t}");
+        // After the rows: a table has no columns to constrain before its header or first row.
+        if blocked {
+            // Every block the same widths: 10, 28, 14 and the rest (each column has one space of
+            // padding on either side).
+            let why = width.saturating_sub(10 + 28 + 14 + 8).max(20);
+            t.set_constraints(
+                [10, 28, 14, why].map(|n| ColumnConstraint::Absolute(Width::Fixed(n))),
+            );
+        } else {
+            t.set_constraints(vec![
+                ColumnConstraint::UpperBoundary(Width::Fixed(10)),
+                ColumnConstraint::UpperBoundary(Width::Fixed(28)),
+                ColumnConstraint::UpperBoundary(Width::Fixed(14)),
+            ]);
+        }
+        let text = t.to_string();
+        // A block's top border is the previous block's bottom border.
+        let text = match i {
+            0 => text.as_str(),
+            _ => text.split_once('\n').map_or("", |(_, rest)| rest),
+        };
+        writeln!(w, "{text}")?;
     }
-    let _ = writeln!(out, "{}", summary_line(r));
-    out
+    writeln!(w, "{}", summary_line(r))?;
+    w.flush()
 }
 
 /// The full reasoning of one finding.
@@ -437,6 +469,16 @@ pub fn render_json(r: &Report) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(r)
 }
 
+/// The report as JSON, streamed to `w` (the same text as [`render_json`] plus a newline), so a
+/// report of a few hundred thousand findings is never held as one string.
+pub fn write_json(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut w, r)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
 /// One CSV row per finding.
 pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -469,7 +511,7 @@ pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
                 "unknown"
             }
             .to_string(),
-            f.advisory.clone(),
+            f.advisory.to_string(),
             f.system.to_string(),
             f.owner.clone(),
             parts_label(f),
@@ -480,7 +522,7 @@ pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
             f.rating.reach.tenants.len().to_string(),
             f.fixed_in.join(" "),
             top_reason(f),
-            f.title.clone(),
+            f.title.to_string(),
         ];
         w.write_record(cells.iter().map(|c| csv_cell(c)))?;
     }

@@ -197,11 +197,11 @@ to = "5.1.2.0.5.009"
 "#,
     );
     let d = &r.systems[0];
-    let mut fixed: Vec<&str> = d.fixed.iter().map(|f| f.advisory.as_str()).collect();
+    let mut fixed: Vec<&str> = d.fixed.iter().map(|f| &*f.advisory).collect();
     fixed.sort();
     assert_eq!(fixed, vec!["FWN-A", "FWN-B"]);
     assert_eq!(d.introduced.len(), 1);
-    assert_eq!(d.introduced[0].advisory, "FWN-C");
+    assert_eq!(&*d.introduced[0].advisory, "FWN-C");
     assert_ne!(r.verdict, Verdict::Go, "{}", decided(&r));
     assert!(decided(&r).contains("introduces FWN-C"), "{}", decided(&r));
 }

@@ -135,3 +135,54 @@ fn explain_names_the_facts() {
     assert!(text.contains("spb would carry 120 %"), "{text}");
     assert!(text.contains("arr-1/spa"), "{text}");
 }
+
+#[test]
+fn a_large_table_is_drawn_in_blocks_that_join_seamlessly() {
+    // 1,200 findings: more than one block. Copies of one finding under distinct ids.
+    let base = sample("Storage processor panics under replication load");
+    let one = base.findings[0].clone();
+    let mut all = Vec::new();
+    for i in 0..1_200 {
+        let mut f = one.clone();
+        f.id = format!("FWN-{i:04}@arr-1");
+        f.advisory = format!("FWN-{i:04}").into();
+        all.push(f);
+    }
+    let r = Report::new(
+        base.generated_at,
+        base.today,
+        base.inventory.clone(),
+        1_200,
+        vec![],
+        all,
+    );
+    let t = report::render_table(&r, 100);
+    assert_eq!(t.matches("severity").count(), 1, "one header");
+    for i in 0..1_200 {
+        assert!(t.contains(&format!("FWN-{i:04}")), "FWN-{i:04} missing");
+    }
+    let lines: Vec<&str> = t.lines().collect();
+    let rules = |l: &str| !l.is_empty() && l.chars().all(|c| c == '─');
+    for pair in lines.windows(2) {
+        assert!(
+            !(rules(pair[0]) && rules(pair[1])),
+            "two rules in a row where blocks join"
+        );
+    }
+    // Every row line and every rule of every block has the same width (fixed columns).
+    let row_width = lines
+        .iter()
+        .find(|l| l.contains("FWN-"))
+        .map(|l| l.chars().count())
+        .unwrap();
+    let rule_width = lines[0].chars().count();
+    assert!(row_width <= 100 && rule_width <= 100);
+    for l in &lines {
+        if l.contains("FWN-") {
+            assert_eq!(l.chars().count(), row_width, "{l}");
+        } else if rules(l) {
+            assert_eq!(l.chars().count(), rule_width, "{l}");
+        }
+    }
+    assert!(t.contains("1200 findings"), "{}", lines[lines.len() - 2]);
+}

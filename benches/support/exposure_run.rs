@@ -98,7 +98,8 @@ pub fn measure(dir: &Path) -> Measured {
         Err(e) => panic!("{e}"),
     };
     m.load_inventory = t.elapsed();
-    m.rss_after.push(("load inventory", proc_status_mib("VmRSS:")));
+    m.rss_after
+        .push(("load inventory", proc_status_mib("VmRSS:")));
     m.components = inv.component_count();
     let t = Instant::now();
     let store = SledStore::open(dir.join("store")).expect("store");
@@ -107,7 +108,8 @@ pub fn measure(dir: &Path) -> Measured {
     let advisories = pipeline::load_advisories(&store, &inv).expect("load advisories");
     m.load_advisories = t.elapsed();
     m.advisories_read = advisories.len();
-    m.rss_after.push(("load advisories", proc_status_mib("VmRSS:")));
+    m.rss_after
+        .push(("load advisories", proc_status_mib("VmRSS:")));
     let overrides = Overrides::default();
     let t = Instant::now();
     let advisories = pipeline::prepare(advisories, &overrides);
@@ -117,7 +119,8 @@ pub fn measure(dir: &Path) -> Measured {
     let findings = pipeline::findings(&inv, &advisories, &overrides, today);
     m.findings = t.elapsed();
     m.findings_count = findings.len();
-    m.rss_after.push(("match + rate", proc_status_mib("VmRSS:")));
+    m.rss_after
+        .push(("match + rate", proc_status_mib("VmRSS:")));
     m.total = start.elapsed();
     // Streamed into the hash, so the digest adds no buffer to the peak memory measured after.
     let mut hasher = HashWriter(<sha2::Sha256 as sha2::Digest>::new());

@@ -152,7 +152,7 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
             .findings
             .iter()
             .chain(report.suppressed.iter())
-            .filter(|f| &f.id == id || &f.advisory == id)
+            .filter(|f| &f.id == id || &*f.advisory == id.as_str())
             .collect();
         if found.is_empty() {
             bail!("no finding `{id}` (use ADVISORY@system as shown by `exposure`)");
@@ -181,9 +181,9 @@ fn render(report: &Report, format: Format, out: &mut impl Write) -> Result<()> {
             } else {
                 100
             };
-            write!(out, "{}", report::render_table(report, width))?;
+            report::write_table(report, width, std::io::BufWriter::new(&mut *out))?;
         }
-        Format::Json => writeln!(out, "{}", report::render_json(report)?)?,
+        Format::Json => report::write_json(report, &mut *out)?,
         Format::Csv => write!(out, "{}", report::render_csv(report)?)?,
         Format::Markdown => write!(out, "{}", report::render_markdown(report))?,
         Format::Html => write!(out, "{}", report::render_html(report))?,

@@ -193,9 +193,9 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
     Item {
         event: EventKind::New,
         finding: f.id.clone(),
-        advisory: f.advisory.clone(),
-        title: f.title.clone(),
-        vendor: f.vendor.clone(),
+        advisory: f.advisory.to_string(),
+        title: f.title.to_string(),
+        vendor: f.vendor.to_string(),
         severity: f.rating.severity,
         previous_severity: None,
         code: f.rating.code.clone(),
@@ -204,12 +204,12 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
         days_left: fires_on.map(|d| (d - today).num_days()),
         system: f.system.to_string(),
         system_name: f.system_name.clone(),
-        undecided: (f.state == MatchState::Unknown).then(|| f.evidence.clone()),
+        undecided: (f.state == MatchState::Unknown).then(|| f.evidence.to_string()),
         services,
         effects: effects_of(f),
         fixed_in: f.fixed_in.clone(),
         reasons: if system_owner {
-            f.rating.reasons.clone()
+            f.rating.reasons.iter().map(|r| r.to_string()).collect()
         } else {
             Vec::new()
         },
@@ -294,19 +294,22 @@ pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding
         .filter_map(|s| inv.services.get(s))
         .map(|svc| svc.criticality)
         .max();
-    let evidence = f.rating.reasons.first().cloned().unwrap_or_default();
+    let evidence = f
+        .rating
+        .reasons
+        .first()
+        .cloned()
+        .unwrap_or_else(|| std::sync::Arc::from(""));
     v.rating.reasons = vec![
         evidence,
         format!(
             "system {} is owned by {}; shown because your services depend on it (the full reasoning is for its owner)",
             f.system, f.owner
-        ),
+        )
+        .into(),
     ];
     if f.state == MatchState::Unknown {
-        v.rating.reasons.push(
-            "UNKNOWN: the match could not be decided — review it; rated as if it applied, scaled down"
-                .to_string(),
-        );
+        v.rating.reasons.push(crate::blast::UNKNOWN_REASON.into());
     }
     Some(v)
 }
