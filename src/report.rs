@@ -94,20 +94,20 @@ impl Report {
         all: Vec<Finding>,
     ) -> Report {
         let mut warnings = feed_warnings(&feeds);
-        let (mut findings, mut suppressed) = (Vec::new(), Vec::new());
-        for f in all {
-            match &f.suppressed {
-                Suppressed::Yes { .. } => suppressed.push(f),
-                Suppressed::Expired {
-                    author, expired, ..
-                } => {
-                    warnings.push(format!(
-                        "suppression of {} by {author} expired on {expired}: shown again",
-                        f.id
-                    ));
-                    findings.push(f);
-                }
-                Suppressed::No => findings.push(f),
+        // In place: a large estate's findings are not copied into a second vector.
+        let mut findings = all;
+        let suppressed: Vec<Finding> = findings
+            .extract_if(.., |f| matches!(f.suppressed, Suppressed::Yes { .. }))
+            .collect();
+        for f in &findings {
+            if let Suppressed::Expired {
+                author, expired, ..
+            } = &f.suppressed
+            {
+                warnings.push(format!(
+                    "suppression of {} by {author} expired on {expired}: shown again",
+                    f.id
+                ));
             }
         }
         let mut counts = BTreeMap::new();
