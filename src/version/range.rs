@@ -201,6 +201,14 @@ impl VersRange {
             if version.contains('*') {
                 return Err(range_err(raw, "`*` is only allowed alone"));
             }
+            // `vers:x/ver/>=1` would otherwise be the version `ver/>=1`: characters of the vers
+            // syntax inside a version must be percent-encoded (as the printer does).
+            if let Some(c) = version.chars().find(|c| matches!(c, '<' | '>' | '=' | '!')) {
+                return Err(range_err(
+                    raw,
+                    format!("`{c}` inside the version `{version}` must be percent-encoded"),
+                ));
+            }
             let decoded = percent_decode(version).ok_or_else(|| {
                 range_err(
                     raw,
