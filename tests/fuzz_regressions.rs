@@ -2,8 +2,10 @@
 //! feeds the minimized input through the same entry point as its target and asserts the correct
 //! answer, so the normal `cargo test` keeps them fixed without libFuzzer.
 
+use firmwatch::collect::formats::{spec_from_list, spec_from_text};
 use firmwatch::inventory::{load_sources, LoadError};
-use firmwatch::version::VersRange;
+use firmwatch::model::VersionSpec;
+use firmwatch::version::{Containment, FwVersion, Scheme, VersRange};
 
 /// fuzz target `vers`: the canonical parser took `ver/>=0.0.0-rc.1` as one version of an unknown
 /// type (and `HPD>=5` as an opaque id), so a range printed differently from what it was read from.
@@ -47,4 +49,53 @@ fn json_syntax_error_at_a_multibyte_character_renders() {
         let rendered = report.render_plain();
         assert!(rendered.contains("inv.json:"), "{rendered}");
     }
+}
+
+/// `vers` target invariant (a version equal to a `!=` bound is never affected): the canonical
+/// check compared only neighbours, so an unordered ONTAP build between two bounds hid that they
+/// were out of order, and `9.8` was affected by a range that excludes it (or that is empty).
+#[test]
+fn vers_bounds_out_of_order_around_an_unordered_build_are_rejected() {
+    for raw in [
+        "vers:ontap/<9.9|9.8X1|!=9.8",
+        "vers:ontap/>=9.8|9.8X1|<9.7",
+        "vers:ontap/<9.9|9.8X1|>=9.0",
+        "vers:ontap/<9.9|9.8X1|9.9",
+    ] {
+        let err = VersRange::parse(raw).unwrap_err().to_string();
+        assert!(
+            err.contains("not sorted") || err.contains("appears twice"),
+            "{raw}: {err}"
+        );
+    }
+    // Sorted ranges with an unordered build in between, and `=` lists in any order, still parse.
+    let r = VersRange::parse("vers:ontap/>=9.8|9.8X1|<9.8P16").unwrap();
+    let v = FwVersion::parse(Scheme::Ontap, "9.8P3").unwrap();
+    assert_eq!(r.contains(&v), Containment::Affected);
+    let x = FwVersion::parse(Scheme::Ontap, "9.8X1").unwrap();
+    assert!(matches!(r.contains(&x), Containment::Unknown(_)));
+    assert!(VersRange::parse("vers:ontap/9.9|9.8X1|9.8").is_ok());
+}
+
+/// Found next to the above: `vers:generic/…` text and unsortable version lists were rewritten to
+/// `vers:3par/…`, which is not a vers type (`vers:threepar/…` is), so 3PAR statements stayed
+/// unparsed (unknown) instead of decidable.
+#[test]
+fn threepar_statements_use_the_threepar_vers_type() {
+    let spec = spec_from_text("vers:generic/>=3.3.1.648|<3.3.1.652", Scheme::ThreePar);
+    let VersionSpec::Range(r) = spec else {
+        panic!("{spec:?}")
+    };
+    assert_eq!(r.to_string(), "vers:threepar/>=3.3.1.648|<3.3.1.652");
+    // Patch sets that do not contain each other have no order: the list keeps the given order.
+    let list = spec_from_list(
+        &["3.3.1.648+P126".to_string(), "3.3.1.648+P132".to_string()],
+        Scheme::ThreePar,
+    );
+    let VersionSpec::Range(r) = list else {
+        panic!("{list:?}")
+    };
+    assert_eq!(r.kind(), "threepar");
+    let v = FwVersion::parse(Scheme::ThreePar, "3.3.1.648+P132").unwrap();
+    assert_eq!(r.contains(&v), Containment::Affected);
 }

@@ -314,6 +314,7 @@ impl VersRange {
 
     fn check_canonical(&self, raw: &str) -> Result<(), VersionError> {
         // Versions unique and sorted (only checkable where we can order them).
+        let mut gap = false;
         for pair in self.constraints.windows(2) {
             if pair[0].raw == pair[1].raw {
                 return Err(range_err(
@@ -334,7 +335,40 @@ impl VersRange {
                         return Err(range_err(raw, "constraints are not sorted by version"))
                     }
                     // Opaque tokens have no order; a list of `=`/`!=` of them is still valid.
-                    Cmp::Incomparable(_) => {}
+                    Cmp::Incomparable(_) => gap = true,
+                }
+            } else {
+                gap = true;
+            }
+        }
+        // Sorted neighbours are sorted throughout only when every neighbour pair is ordered: in
+        // `<9.9|9.8X1|!=9.8` (an unordered ONTAP build in between) `9.9` and `9.8` are out of
+        // order, and containment would read `9.8` as affected. So across a gap every pair that
+        // can be ordered must be in order (quadratic, but only for such mixed ranges). Lists of
+        // `=` / `!=` alone are decided by equality, so their order does not change an answer.
+        let bounded = self.constraints.iter().any(|c| {
+            matches!(
+                c.comparator,
+                Comparator::Lt | Comparator::Le | Comparator::Gt | Comparator::Ge
+            )
+        });
+        if gap && bounded {
+            for (i, a) in self.constraints.iter().enumerate() {
+                let Some(va) = &a.version else { continue };
+                for b in &self.constraints[i + 1..] {
+                    let Some(vb) = &b.version else { continue };
+                    match va.order(vb) {
+                        Some(Ordering::Greater) => {
+                            return Err(range_err(raw, "constraints are not sorted by version"))
+                        }
+                        Some(Ordering::Equal) => {
+                            return Err(range_err(
+                                raw,
+                                format!("version `{}` appears twice", va.raw()),
+                            ))
+                        }
+                        _ => {}
+                    }
                 }
             }
         }

@@ -133,7 +133,7 @@ pub fn spec_from_text(text: &str, scheme: Scheme) -> VersionSpec {
         // `generic` has no comparison defined by the vers spec; under the product's own ordered
         // scheme the same constraints become decidable. Opaque keeps it generic (unknown).
         if scheme != Scheme::Opaque {
-            if let Ok(r) = VersRange::parse(&format!("vers:{}/{rest}", scheme.as_str())) {
+            if let Ok(r) = VersRange::parse(&format!("vers:{}/{rest}", scheme.vers_type())) {
                 return VersionSpec::Range(r);
             }
         }
@@ -196,7 +196,7 @@ fn exact_list_range(scheme: Scheme, versions: &[String]) -> Option<VersRange> {
         return Some(r);
     }
     let body: Vec<String> = unique.iter().map(|v| percent_encode(v)).collect();
-    VersRange::parse(&format!("vers:{}/{}", scheme.as_str(), body.join("|"))).ok()
+    VersRange::parse(&format!("vers:{}/{}", scheme.vers_type(), body.join("|"))).ok()
 }
 
 pub(crate) fn percent_encode(s: &str) -> String {
