@@ -2,12 +2,12 @@
 # Run one fuzz target until it has used CPU_SECONDS of CPU time (default 600), niced, with the
 # limits that turn hangs and unbounded allocations into findings. Writes logs/<target>.log (the
 # libFuzzer output followed by /usr/bin/time -v) and prints one summary line.
-# Usage: fuzz/run.sh TARGET [CPU_SECONDS]   (after `cargo fuzz build -O` and fuzz/seed.sh)
+# Usage: fuzz/run.sh TARGET [CPU_SECONDS]   (after `cargo fuzz build` and fuzz/seed.sh)
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 t="$1"; limit="${2:-600}"
 bin="$here/target/x86_64-unknown-linux-gnu/release/$t"
-[ -x "$bin" ] || { echo "build first: RUSTC_BOOTSTRAP=1 cargo fuzz build -O" >&2; exit 1; }
+[ -x "$bin" ] || { echo "build first: RUSTC_BOOTSTRAP=1 cargo fuzz build" >&2; exit 1; }
 mkdir -p "$here/corpus/$t" "$here/artifacts/$t" "$here/logs"
 log="$here/logs/$t.log"
 dict=(); [ -f "$here/dict/$t.dict" ] && dict=(-dict="$here/dict/$t.dict")
