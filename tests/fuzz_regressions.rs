@@ -5,7 +5,7 @@
 use firmwatch::collect::formats::{spec_from_list, spec_from_text};
 use firmwatch::inventory::{load_sources, LoadError};
 use firmwatch::model::VersionSpec;
-use firmwatch::version::{Containment, FwVersion, Scheme, VersRange};
+use firmwatch::version::{parse_loose, Comparator, Containment, FwVersion, Scheme, VersRange};
 
 /// fuzz target `vers`: the canonical parser took `ver/>=0.0.0-rc.1` as one version of an unknown
 /// type (and `HPD>=5` as an opaque id), so a range printed differently from what it was read from.
@@ -98,4 +98,41 @@ fn threepar_statements_use_the_threepar_vers_type() {
     assert_eq!(r.kind(), "threepar");
     let v = FwVersion::parse(Scheme::ThreePar, "3.3.1.648+P132").unwrap();
     assert_eq!(r.contains(&v), Containment::Affected);
+}
+
+/// fuzz targets `vers` (`NVDATA Version\n3.0` under megaraid) and `versions` (3PAR
+/// `3.3.1 (MU5)\r+P926,P26,P132`): versions may hold whitespace other than a space, which the
+/// printer left unencoded, so the printed range did not parse ("whitespace is not permitted") —
+/// an advisory stored with it could not be read back as the same range.
+#[test]
+fn versions_with_any_whitespace_print_as_parseable_vers() {
+    let r = parse_loose("NVDATA Version\n3.0", Scheme::MegaRaid).unwrap();
+    let printed = r.to_string();
+    assert_eq!(printed, "vers:megaraid/NVDATA%20Version%0A3.0");
+    assert_eq!(VersRange::parse(&printed).unwrap(), r);
+
+    let v = FwVersion::parse(Scheme::ThreePar, "3.3.1 (MU5)\r+P926,P26,P132").unwrap();
+    let r =
+        VersRange::from_constraints(Scheme::ThreePar, vec![(Comparator::Eq, v.clone())]).unwrap();
+    let printed = r.to_string();
+    assert_eq!(printed, "vers:threepar/3.3.1%20(MU5)%0D+P926,P26,P132");
+    let back = VersRange::parse(&printed).unwrap();
+    assert_eq!(back, r);
+    assert_eq!(back.contains(&v), Containment::Affected);
+
+    // Non-ASCII whitespace is encoded byte by byte and decodes back (opaque allows none, so use
+    // an unknown vers type, whose versions are kept verbatim).
+    let r = VersRange::parse("vers:generic/a%C2%A0b").unwrap();
+    assert_eq!(r.constraints()[0].raw, "a\u{a0}b");
+    assert_eq!(r.to_string(), "vers:generic/a%C2%A0b");
+
+    // Unsortable 3PAR lists with the usual `(MUn)` label keep their range too.
+    let list = spec_from_list(
+        &[
+            "3.3.1.648 (MU5)+P126".to_string(),
+            "3.3.1.648 (MU5)+P132".to_string(),
+        ],
+        Scheme::ThreePar,
+    );
+    assert!(matches!(list, VersionSpec::Range(_)), "{list:?}");
 }

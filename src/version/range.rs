@@ -110,15 +110,23 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encode a version for printing: the characters that would be read as vers syntax, and
+/// every whitespace or control character (the parser rejects unencoded whitespace, and versions
+/// such as 3PAR `3.3.1 (MU5)` or a storcli line may hold some), as upper-case `%XX` of each UTF-8
+/// byte. [`VersRange::parse`] decodes it back to the same string.
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            // The characters that would be read as vers syntax, plus space (3PAR `3.3.1 (MU5)`).
-            '>' | '<' | '=' | '!' | '*' | '|' | '%' | ' ' => {
-                out.push_str(&format!("%{:02X}", c as u32));
+        if matches!(c, '>' | '<' | '=' | '!' | '*' | '|' | '%')
+            || c.is_whitespace()
+            || c.is_control()
+        {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
             }
-            _ => out.push(c),
+        } else {
+            out.push(c);
         }
     }
     out

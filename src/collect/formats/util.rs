@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::FormatError;
 use crate::model::VersionSpec;
-use crate::version::{scheme_for, Comparator, FwVersion, Scheme, VersRange};
+use crate::version::{percent_encode, scheme_for, Comparator, FwVersion, Scheme, VersRange};
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -197,19 +197,6 @@ fn exact_list_range(scheme: Scheme, versions: &[String]) -> Option<VersRange> {
     }
     let body: Vec<String> = unique.iter().map(|v| percent_encode(v)).collect();
     VersRange::parse(&format!("vers:{}/{}", scheme.vers_type(), body.join("|"))).ok()
-}
-
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '>' | '<' | '=' | '!' | '*' | '|' | '%' | ':' | '/' => {
-                out.push_str(&format!("%{:02X}", c as u32));
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Build `>=lo|<hi`-style ranges from bounds; `None` when a bound does not parse or the bounds are
