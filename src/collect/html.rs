@@ -254,6 +254,39 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
     Ok(out)
 }
 
+/// One item of an RSS/Atom listing: the page it links to (absolute) and its update time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingItem {
+    pub page: String,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// Read an RSS/Atom listing fetched from `url` (feed-rs): each item's first link, resolved against
+/// `url`, with its `updated` (else `published`) time. Items without a link are skipped; a link that
+/// does not resolve fails the listing. Pure: the caller applies the URL policy and fetches.
+pub fn parse_listing(url: &url::Url, bytes: &[u8]) -> Result<Vec<ListingItem>, FeedError> {
+    let u = url.to_string();
+    let parsed = feed_rs::parser::parse(bytes).map_err(|e| FeedError::Listing {
+        url: u.clone(),
+        reason: format!("not an RSS/Atom feed: {e}"),
+    })?;
+    let mut out = Vec::with_capacity(parsed.entries.len());
+    for entry in parsed.entries {
+        let Some(link) = entry.links.first() else {
+            continue;
+        };
+        let page = url.join(&link.href).map_err(|e| FeedError::Listing {
+            url: u.clone(),
+            reason: format!("bad item link `{}`: {e}", link.href),
+        })?;
+        out.push(ListingItem {
+            page: page.to_string(),
+            updated: entry.updated.or(entry.published),
+        });
+    }
+    Ok(out)
+}
+
 /// An `rss` / `atom` feed: the listing, then each new or updated item's page.
 pub async fn collect_syndication(
     ctx: &CollectCtx<'_>,
@@ -271,21 +304,8 @@ pub async fn collect_syndication(
             bytes
         }
     };
-    let parsed = feed_rs::parser::parse(bytes.as_slice()).map_err(|e| FeedError::Listing {
-        url: u.clone(),
-        reason: format!("not an RSS/Atom feed: {e}"),
-    })?;
-    for entry in parsed.entries {
-        let Some(link) = entry.links.first() else {
-            continue;
-        };
-        let page = url.join(&link.href).map_err(|e| FeedError::Listing {
-            url: u.clone(),
-            reason: format!("bad item link `{}`: {e}", link.href),
-        })?;
-        let page = page.to_string();
+    for ListingItem { page, updated } in parse_listing(url, &bytes)? {
         super::policy::follow(ctx, &page)?;
-        let updated = entry.updated.or(entry.published);
         out.listed.insert(page.clone());
         if let Some(t) = updated {
             out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));

@@ -381,6 +381,22 @@ fn value_step<'a>(v: &'a toml_edit::Value, seg: &Seg) -> Option<Node<'a>> {
 }
 
 /// Byte offset of a 1-based line and column (serde_json's positions), clamped to the text.
+/// The span of the character at byte offset `at` (moved back to a character boundary), for a
+/// caret under a parser's error position: serde_json counts columns in bytes, so its position can
+/// fall inside a multi-byte character. A [`Place::span`] must lie on character boundaries: callers
+/// slice the text with it (`&text[span]` panics otherwise) and the caret must cover the character.
+pub(crate) fn char_span_at(text: &str, at: usize) -> Range<usize> {
+    let mut start = at.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let end = text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    start..end
+}
+
 pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {

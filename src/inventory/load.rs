@@ -25,7 +25,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use chrono::NaiveDate;
 
-use super::diag::{offset_of, Code, Diagnostic, DocPath, Format, Place, Report, SourceFile};
+use super::diag::{
+    char_span_at, offset_of, Code, Diagnostic, DocPath, Format, Place, Report, SourceFile,
+};
 use super::raw::{RawDate, RawDoc, RawGroupKind, RawSystem};
 use super::{
     Backup, BackupKind, Component, ComponentRef, DomainId, FailureDomain, Firmware, GroupId,
@@ -141,11 +143,10 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
             Ok(doc) => return Some(doc),
             Err(e) => {
                 let at = offset_of(&f.text, e.line(), e.column());
-                let end = (at + 1).min(f.text.len());
                 // serde_json appends " at line L column C"; the label shows that already.
                 let msg = e.to_string();
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                (msg, Some(at..end))
+                (msg, Some(char_span_at(&f.text, at)))
             }
         },
     };

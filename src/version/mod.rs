@@ -31,5 +31,6 @@ mod scheme;
 mod vendor;
 
 pub use loose::parse_loose;
+pub(crate) use range::percent_encode;
 pub use range::{Comparator, Constraint, Containment, VersRange};
 pub use scheme::{scheme_for, Cmp, FwVersion, Scheme, VersionError};

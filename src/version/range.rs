@@ -110,15 +110,23 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encode a version for printing: the characters that would be read as vers syntax, and
+/// every whitespace or control character (the parser rejects unencoded whitespace, and versions
+/// such as 3PAR `3.3.1 (MU5)` or a storcli line may hold some), as upper-case `%XX` of each UTF-8
+/// byte. [`VersRange::parse`] decodes it back to the same string.
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            // The characters that would be read as vers syntax, plus space (3PAR `3.3.1 (MU5)`).
-            '>' | '<' | '=' | '!' | '*' | '|' | '%' | ' ' => {
-                out.push_str(&format!("%{:02X}", c as u32));
+        if matches!(c, '>' | '<' | '=' | '!' | '*' | '|' | '%')
+            || c.is_whitespace()
+            || c.is_control()
+        {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
             }
-            _ => out.push(c),
+        } else {
+            out.push(c);
         }
     }
     out
@@ -200,6 +208,14 @@ impl VersRange {
             }
             if version.contains('*') {
                 return Err(range_err(raw, "`*` is only allowed alone"));
+            }
+            // `vers:x/ver/>=1` would otherwise be the version `ver/>=1`: characters of the vers
+            // syntax inside a version must be percent-encoded (as the printer does).
+            if let Some(c) = version.chars().find(|c| matches!(c, '<' | '>' | '=' | '!')) {
+                return Err(range_err(
+                    raw,
+                    format!("`{c}` inside the version `{version}` must be percent-encoded"),
+                ));
             }
             let decoded = percent_decode(version).ok_or_else(|| {
                 range_err(
@@ -306,6 +322,7 @@ impl VersRange {
 
     fn check_canonical(&self, raw: &str) -> Result<(), VersionError> {
         // Versions unique and sorted (only checkable where we can order them).
+        let mut gap = false;
         for pair in self.constraints.windows(2) {
             if pair[0].raw == pair[1].raw {
                 return Err(range_err(
@@ -326,7 +343,40 @@ impl VersRange {
                         return Err(range_err(raw, "constraints are not sorted by version"))
                     }
                     // Opaque tokens have no order; a list of `=`/`!=` of them is still valid.
-                    Cmp::Incomparable(_) => {}
+                    Cmp::Incomparable(_) => gap = true,
+                }
+            } else {
+                gap = true;
+            }
+        }
+        // Sorted neighbours are sorted throughout only when every neighbour pair is ordered: in
+        // `<9.9|9.8X1|!=9.8` (an unordered ONTAP build in between) `9.9` and `9.8` are out of
+        // order, and containment would read `9.8` as affected. So across a gap every pair that
+        // can be ordered must be in order (quadratic, but only for such mixed ranges). Lists of
+        // `=` / `!=` alone are decided by equality, so their order does not change an answer.
+        let bounded = self.constraints.iter().any(|c| {
+            matches!(
+                c.comparator,
+                Comparator::Lt | Comparator::Le | Comparator::Gt | Comparator::Ge
+            )
+        });
+        if gap && bounded {
+            for (i, a) in self.constraints.iter().enumerate() {
+                let Some(va) = &a.version else { continue };
+                for b in &self.constraints[i + 1..] {
+                    let Some(vb) = &b.version else { continue };
+                    match va.order(vb) {
+                        Some(Ordering::Greater) => {
+                            return Err(range_err(raw, "constraints are not sorted by version"))
+                        }
+                        Some(Ordering::Equal) => {
+                            return Err(range_err(
+                                raw,
+                                format!("version `{}` appears twice", va.raw()),
+                            ))
+                        }
+                        _ => {}
+                    }
                 }
             }
         }

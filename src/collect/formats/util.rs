@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::FormatError;
 use crate::model::VersionSpec;
-use crate::version::{scheme_for, Comparator, FwVersion, Scheme, VersRange};
+use crate::version::{percent_encode, scheme_for, Comparator, FwVersion, Scheme, VersRange};
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -133,7 +133,7 @@ pub fn spec_from_text(text: &str, scheme: Scheme) -> VersionSpec {
         // `generic` has no comparison defined by the vers spec; under the product's own ordered
         // scheme the same constraints become decidable. Opaque keeps it generic (unknown).
         if scheme != Scheme::Opaque {
-            if let Ok(r) = VersRange::parse(&format!("vers:{}/{rest}", scheme.as_str())) {
+            if let Ok(r) = VersRange::parse(&format!("vers:{}/{rest}", scheme.vers_type())) {
                 return VersionSpec::Range(r);
             }
         }
@@ -196,20 +196,7 @@ fn exact_list_range(scheme: Scheme, versions: &[String]) -> Option<VersRange> {
         return Some(r);
     }
     let body: Vec<String> = unique.iter().map(|v| percent_encode(v)).collect();
-    VersRange::parse(&format!("vers:{}/{}", scheme.as_str(), body.join("|"))).ok()
-}
-
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '>' | '<' | '=' | '!' | '*' | '|' | '%' | ':' | '/' => {
-                out.push_str(&format!("%{:02X}", c as u32));
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    VersRange::parse(&format!("vers:{}/{}", scheme.vers_type(), body.join("|"))).ok()
 }
 
 /// Build `>=lo|<hi`-style ranges from bounds; `None` when a bound does not parse or the bounds are
