@@ -38,6 +38,10 @@ pub enum ProgressEvent {
 /// Callback receiving [`ProgressEvent`]s.
 pub type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
 
+/// Default of [`SyncOptions::fetch_concurrency`]: enough to hide a round trip per document on a
+/// real network, few enough to stay polite to one vendor's server (browsers open ~6 per host).
+pub const DEFAULT_FETCH_CONCURRENCY: usize = 8;
+
 /// How a sync runs.
 #[derive(Clone)]
 pub struct SyncOptions {
@@ -49,6 +53,10 @@ pub struct SyncOptions {
     pub only_due: bool,
     /// Feeds fetched at the same time.
     pub concurrency: usize,
+    /// Document requests in flight at the same time *within* one feed (each document's hash and
+    /// signature files are fetched after it, inside the same slot). So at most
+    /// `concurrency × fetch_concurrency` requests are open at once.
+    pub fetch_concurrency: usize,
     pub http: HttpConfig,
     /// Listing entries this close to the checkpoint are revalidated when the listing changed.
     pub overlap: chrono::Duration,
@@ -66,6 +74,7 @@ impl Default for SyncOptions {
             force: false,
             only_due: false,
             concurrency: 4,
+            fetch_concurrency: DEFAULT_FETCH_CONCURRENCY,
             http: HttpConfig::default(),
             overlap: chrono::Duration::days(1),
             progress: None,
@@ -82,6 +91,7 @@ impl std::fmt::Debug for SyncOptions {
             .field("force", &self.force)
             .field("only_due", &self.only_due)
             .field("concurrency", &self.concurrency)
+            .field("fetch_concurrency", &self.fetch_concurrency)
             .finish_non_exhaustive()
     }
 }
@@ -196,8 +206,11 @@ pub struct Collected {
     pub listed: BTreeSet<String>,
     /// Newest listing timestamp seen.
     pub checkpoint: Option<DateTime<Utc>>,
-    /// Validators of listings to save.
+    /// Validators of listings (and of documents revalidated unchanged) to save.
     pub validators: BTreeMap<String, Validators>,
+    /// Known documents whose content did not change but whose listed time did (a 304 for an
+    /// entry with a new time): the new time is saved without parsing anything.
+    pub touched: Vec<(String, Option<DateTime<Utc>>)>,
     pub warnings: Vec<String>,
 }
 
@@ -500,6 +513,11 @@ fn commit<S: Store>(
         .filter(|(k, _)| !changed.contains(k.as_str()))
         .map(|(_, d)| d.advisories.len())
         .sum::<usize>();
+    for (loc, updated) in &collected.touched {
+        if let Some(d) = next.documents.get_mut(loc) {
+            d.updated = *updated;
+        }
+    }
     for (loc, d) in parsed_docs {
         next.documents.insert(loc, d);
     }
