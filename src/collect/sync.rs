@@ -549,6 +549,7 @@ fn commit<S: Store>(
         withdrawn: &withdrawn,
         when: now,
         state: &next,
+        previous: Some(prev),
     })?;
     report.new += put.new;
     report.updated += put.updated;

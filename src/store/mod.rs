@@ -8,12 +8,22 @@
 //! | `meta` | `schema_version` | `u32` big-endian: the store layout version ([`SCHEMA_VERSION`]) |
 //! | `advisories` | `feed/advisory-id` | [`Advisory`] |
 //! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
-//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] (bulk: checkpoint, validators, documents) / its last success and error |
+//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] head (checkpoint, advisory count) / its last success and error |
+//! | `feed_docs` | `feed \0 location` | one document's record ([`DocState`]) and the validators kept for that URL |
 //! | `findings` | reserved for the notifier (findings already seen, by stable finding key) | |
 //! | `outbox` | reserved for the notifier (notifications waiting to be sent) | |
 //!
 //! Every value starts with one encoding-version byte ([`VALUE_VERSION`]) followed by serde_json,
 //! so a later encoding can be told apart. Raw documents are never stored in these hot trees.
+//!
+//! Per-document state lives in `feed_docs`, one small record per location, not inside the feed's
+//! head: a sync that changes 1,000 of a feed's 60,000 documents rewrites 1,000 records, not one
+//! value holding all 60,000 (which sled, being log-structured, would append in full on every
+//! such sync — the store grew and shrank by whole copies of it, and encoding and comparing it
+//! dominated an incremental sync). [`Store::feed_state`] still returns the whole [`FeedState`]
+//! (one prefix scan); [`FeedCommit::previous`] tells the store what it replaces, so only the
+//! records that differ are written. Schema 1 stores (everything in the head) are migrated to this
+//! layout in one transaction when opened.
 //!
 //! Durability: a feed's sync result — advisories, index entries, withdrawals and the feed's new
 //! state (checkpoint, validators, document hashes) — is written in **one** multi-tree transaction
@@ -35,8 +45,9 @@ use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
 
 pub mod check;
 
-/// Layout version of the store; a store written by a newer firmwatch is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Layout version of the store; a store written by a newer firmwatch is refused, an older one is
+/// migrated when opened. 2: per-document feed state in its own tree (`feed_docs`).
+pub const SCHEMA_VERSION: u32 = 2;
 /// First byte of every stored value: the value encoding (1 = serde_json).
 pub const VALUE_VERSION: u8 = 1;
 /// sled page cache size set explicitly (sled's default is 1 GiB).
@@ -50,6 +61,7 @@ const META_TREE: &str = "meta";
 const ADVISORIES_TREE: &str = "advisories";
 const INDEX_TREE: &str = "index_vendor";
 const FEEDS_TREE: &str = "feeds";
+const DOCS_TREE: &str = "feed_docs";
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// A store failure, naming the store path or the key involved.
@@ -165,7 +177,13 @@ pub struct FeedCommit<'a> {
     /// Advisories of this feed to mark withdrawn at `when` (unknown ids are skipped).
     pub withdrawn: &'a [AdvisoryId],
     pub when: DateTime<Utc>,
+    /// The feed's whole new state.
     pub state: &'a FeedState,
+    /// The state this commit replaces, exactly as [`Store::feed_state`] returned it before the
+    /// sync (the sync holds the store alone, so nothing else changed it since). Only the
+    /// per-document records in which `state` differs from it are written. `None`: the stored
+    /// state is unknown to the caller, and the store compares against what it holds.
+    pub previous: Option<&'a FeedState>,
 }
 
 /// The frequently rewritten part of a [`FeedState`], stored apart from the bulky part.
@@ -177,6 +195,16 @@ struct FeedSeen {
     last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_error_at: Option<DateTime<Utc>>,
+}
+
+/// One location's record in `feed_docs`: what [`FeedState::documents`] and
+/// [`FeedState::validators`] hold for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct DocEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    doc: Option<DocState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    validators: Option<Validators>,
 }
 
 /// The persistence interface used by sync, the matcher and the notifier.
@@ -217,6 +245,7 @@ pub struct SledStore {
     advisories: sled::Tree,
     index: sled::Tree,
     feeds: sled::Tree,
+    docs: sled::Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -334,6 +363,16 @@ fn write_advisories(
     Ok(summary)
 }
 
+fn write_docs(docs: &TransactionalTree, writes: &DocWrites) -> Result<(), TxError> {
+    for (k, v) in writes {
+        match v {
+            Some(v) => docs.insert(k.as_slice(), v.as_slice())?,
+            None => docs.remove(k.as_slice())?,
+        };
+    }
+    Ok(())
+}
+
 fn tx_result<T>(
     result: Result<T, TransactionError<StoreError>>,
     feed: &FeedId,
@@ -352,14 +391,17 @@ fn seen_key(feed: &FeedId) -> String {
     format!("{}\0seen", feed.as_str())
 }
 
-/// A feed state split into its bulky part (checkpoint, validators, documents) and its small
-/// `seen` record (last success / error), both encoded.
+/// A feed state's head (checkpoint, advisory count; its documents and validators go to
+/// `feed_docs`) and its small `seen` record (last success / error), both encoded.
 fn encode_feed_state(feed: &FeedId, state: &FeedState) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
     let bulk = FeedState {
         last_success: None,
+        checkpoint: state.checkpoint,
+        validators: Default::default(),
+        documents: Default::default(),
         last_error: None,
         last_error_at: None,
-        ..state.clone()
+        advisory_count: state.advisory_count,
     };
     let seen = FeedSeen {
         last_success: state.last_success,
@@ -370,6 +412,134 @@ fn encode_feed_state(feed: &FeedId, state: &FeedState) -> Result<(Vec<u8>, Vec<u
         encode(feed.as_str(), &bulk)?,
         encode(&seen_key(feed), &seen)?,
     ))
+}
+
+/// `feed \0` — the prefix of a feed's records in `feed_docs`.
+fn docs_prefix(feed: &FeedId) -> Vec<u8> {
+    let mut k = feed.as_str().as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn doc_key(feed: &FeedId, location: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.extend_from_slice(location.as_bytes());
+    k
+}
+
+/// Add to `out` every key whose value differs between two maps (present in one only, or unequal),
+/// in one merge walk over both (they are sorted the same way).
+fn differing_keys<'a, V: PartialEq>(
+    a: &'a std::collections::BTreeMap<String, V>,
+    b: &'a std::collections::BTreeMap<String, V>,
+    out: &mut BTreeSet<&'a str>,
+) {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => return,
+            (Some((k, _)), None) => {
+                out.insert(k.as_str());
+                a.next();
+            }
+            (None, Some((k, _))) => {
+                out.insert(k.as_str());
+                b.next();
+            }
+            (Some((ka, va)), Some((kb, vb))) => match ka.cmp(kb) {
+                std::cmp::Ordering::Less => {
+                    out.insert(ka.as_str());
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    out.insert(kb.as_str());
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if va != vb {
+                        out.insert(ka.as_str());
+                    }
+                    a.next();
+                    b.next();
+                }
+            },
+        }
+    }
+}
+
+/// Writes to `feed_docs` (key, `Some(value)` to insert / `None` to remove) that turn `previous`
+/// into `state`. Encoded here, outside any transaction.
+type DocWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+fn doc_writes(
+    feed: &FeedId,
+    previous: &FeedState,
+    state: &FeedState,
+) -> Result<DocWrites, StoreError> {
+    let mut keys = BTreeSet::new();
+    differing_keys(&previous.documents, &state.documents, &mut keys);
+    differing_keys(&previous.validators, &state.validators, &mut keys);
+    keys.into_iter()
+        .map(|loc| {
+            let entry = DocEntry {
+                doc: state.documents.get(loc).cloned(),
+                validators: state.validators.get(loc).cloned(),
+            };
+            let key = doc_key(feed, loc);
+            if entry.doc.is_none() && entry.validators.is_none() {
+                Ok((key, None))
+            } else {
+                Ok((key, Some(encode(loc, &entry)?)))
+            }
+        })
+        .collect()
+}
+
+/// Schema 1 → 2: move every feed's documents and validators out of its head into `feed_docs`,
+/// and set the schema version, in one transaction, then flush. A head that does not decode is left
+/// as it is (`store check` and the next sync of that feed report it).
+fn migrate_v1(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
+    let feeds = db.open_tree(FEEDS_TREE).map_err(io(FEEDS_TREE))?;
+    let docs = db.open_tree(DOCS_TREE).map_err(io(DOCS_TREE))?;
+    let mut heads = Vec::new();
+    let mut entries: DocWrites = Vec::new();
+    for kv in feeds.iter() {
+        let (k, v) = kv.map_err(io(FEEDS_TREE))?;
+        if k.contains(&0) {
+            continue; // a `seen` record
+        }
+        let name = String::from_utf8_lossy(&k).into_owned();
+        let (Ok(feed), Ok(state)) = (name.parse::<FeedId>(), decode::<FeedState>(&name, &v)) else {
+            continue;
+        };
+        let (head, _) = encode_feed_state(&feed, &state)?;
+        entries.extend(doc_writes(&feed, &FeedState::default(), &state)?);
+        heads.push((k, head));
+    }
+    let result = (meta, &feeds, &docs).transaction(|(m, f, d)| {
+        for (k, head) in &heads {
+            f.insert(k, head.as_slice())?;
+        }
+        for (k, v) in &entries {
+            if let Some(v) = v {
+                d.insert(k.as_slice(), v.as_slice())?;
+            }
+        }
+        m.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+        Ok::<_, ConflictableTransactionError<StoreError>>(())
+    });
+    match result {
+        Ok(()) => {}
+        Err(TransactionError::Abort(e)) => return Err(e),
+        Err(TransactionError::Storage(source)) => {
+            return Err(StoreError::Io {
+                what: "migration to schema 2".into(),
+                source,
+            })
+        }
+    }
+    db.flush().map_err(io("flush after migration"))?;
+    Ok(())
 }
 
 impl SledStore {
@@ -410,6 +580,12 @@ impl SledStore {
                         supported: SCHEMA_VERSION,
                     });
                 }
+                if found < SCHEMA_VERSION {
+                    migrate_v1(&db, &meta).map_err(|e| match e {
+                        StoreError::Io { source, .. } => open_err(source),
+                        other => other,
+                    })?;
+                }
             }
             None => {
                 meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
@@ -420,6 +596,7 @@ impl SledStore {
         let advisories = db.open_tree(ADVISORIES_TREE).map_err(open_err)?;
         let index = db.open_tree(INDEX_TREE).map_err(open_err)?;
         let feeds = db.open_tree(FEEDS_TREE).map_err(open_err)?;
+        let docs = db.open_tree(DOCS_TREE).map_err(open_err)?;
         // Reserved for the notifier; opened so they exist and are listed in the store.
         db.open_tree(FINDINGS_TREE).map_err(open_err)?;
         db.open_tree(OUTBOX_TREE).map_err(open_err)?;
@@ -429,6 +606,7 @@ impl SledStore {
             advisories,
             index,
             feeds,
+            docs,
         })
     }
 
@@ -482,6 +660,15 @@ impl Store for SledStore {
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
         let feed = commit.feed;
         let items = encode_advisories(feed, commit.advisories)?;
+        let stored;
+        let previous = match commit.previous {
+            Some(p) => p,
+            None => {
+                stored = self.feed_state(feed)?.unwrap_or_default();
+                &stored
+            }
+        };
+        let doc_writes = doc_writes(feed, previous, commit.state)?;
         let withdrawn: Vec<String> = commit
             .withdrawn
             .iter()
@@ -490,8 +677,8 @@ impl Store for SledStore {
         let (bulk, seen) = encode_feed_state(feed, commit.state)?;
         let key = feed.as_str();
         let seen_key = seen_key(feed);
-        let result =
-            (&self.advisories, &self.index, &self.feeds).transaction(|(adv, idx, feeds)| {
+        let result = (&self.advisories, &self.index, &self.feeds, &self.docs).transaction(
+            |(adv, idx, feeds, docs)| {
                 let summary = write_advisories(adv, idx, &items)?;
                 for k in &withdrawn {
                     let Some(v) = adv.get(k.as_bytes())? else {
@@ -510,8 +697,10 @@ impl Store for SledStore {
                     feeds.insert(key.as_bytes(), bulk.as_slice())?;
                 }
                 feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+                write_docs(docs, &doc_writes)?;
                 Ok(summary)
-            });
+            },
+        );
         let summary = tx_result(result, feed)?;
         self.flush()?;
         Ok(summary)
@@ -578,6 +767,33 @@ impl Store for SledStore {
             return Ok(None);
         };
         let mut state: FeedState = decode(key, &v)?;
+        let prefix = docs_prefix(feed);
+        let mut documents = Vec::new();
+        let mut validators = Vec::new();
+        for kv in self.docs.scan_prefix(&prefix) {
+            let (k, v) = kv.map_err(io(format!("documents of feed {feed}")))?;
+            let loc = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            let entry: DocEntry = decode(&format!("{feed}/{loc}"), &v)?;
+            if let Some(v) = entry.validators {
+                validators.push((loc.clone(), v));
+            }
+            if let Some(d) = entry.doc {
+                documents.push((loc, d));
+            }
+        }
+        // Sorted by key already (sled order is byte order, as is `String`'s), so these build
+        // the maps in bulk. A head still holding documents cannot exist after the migration;
+        // were one there, the records would win.
+        if state.documents.is_empty() {
+            state.documents = documents.into_iter().collect();
+        } else {
+            state.documents.extend(documents);
+        }
+        if state.validators.is_empty() {
+            state.validators = validators.into_iter().collect();
+        } else {
+            state.validators.extend(validators);
+        }
         let seen_key = seen_key(feed);
         if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
             let seen: FeedSeen = decode(&seen_key, &v)?;
@@ -588,21 +804,24 @@ impl Store for SledStore {
         Ok(Some(state))
     }
 
-    /// The bulky part (checkpoint, validators, documents) is rewritten only when it changed; the
-    /// small `seen` record (last success / error) on every call. An unchanged re-sync therefore
-    /// appends ~100 bytes to sled's log instead of the whole document map.
+    /// The head is rewritten only when it changed, and only the per-document records that
+    /// differ from the stored ones (read first); the small `seen` record (last success / error)
+    /// on every call. Recording a failure therefore appends ~100 bytes to sled's log.
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError> {
         let key = feed.as_str();
         let (bulk, seen) = encode_feed_state(feed, state)?;
-        let mut batch = sled::Batch::default();
-        let current = self.feeds.get(key.as_bytes()).map_err(io(key))?;
-        if current.as_deref() != Some(bulk.as_slice()) {
-            batch.insert(key.as_bytes(), bulk);
-        }
-        batch.insert(seen_key(feed).as_bytes(), seen);
-        self.feeds
-            .apply_batch(batch)
-            .map_err(io(format!("state of feed {feed}")))?;
+        let stored = self.feed_state(feed)?.unwrap_or_default();
+        let doc_writes = doc_writes(feed, &stored, state)?;
+        let seen_key = seen_key(feed);
+        let result = (&self.feeds, &self.docs).transaction(|(feeds, docs)| {
+            if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
+                feeds.insert(key.as_bytes(), bulk.as_slice())?;
+            }
+            feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+            write_docs(docs, &doc_writes)?;
+            Ok(())
+        });
+        tx_result(result, feed)?;
         self.flush()
     }
 
