@@ -187,12 +187,8 @@ async fn fetch_listing(
 }
 
 /// An unchanged listing still names every document it named before.
-fn keep_listed(ctx: &CollectCtx<'_>, listing: &str, out: &mut Collected) {
-    for (loc, d) in &ctx.state.documents {
-        if d.listing.as_deref() == Some(listing) {
-            out.listed.insert(loc.clone());
-        }
-    }
+fn keep_listed(listing: &str, out: &mut Collected) {
+    out.kept_listings.insert(listing.to_string());
 }
 
 fn should_fetch(ctx: &CollectCtx<'_>, url: &str, updated: Option<DateTime<Utc>>) -> bool {
@@ -505,7 +501,7 @@ pub(crate) async fn collect_directory_into(
         return Ok(false);
     };
     let Some(body) = body else {
-        keep_listed(ctx, &listing_url, out);
+        keep_listed(&listing_url, out);
         return Ok(true);
     };
     let entries = parse_index(name, &String::from_utf8_lossy(&body)).map_err(|reason| {
@@ -575,7 +571,7 @@ async fn collect_rolie(
 ) -> Result<(), FeedError> {
     let listing = feed_url.to_string();
     let Some(body) = fetch_listing(ctx, &listing, true, out).await? else {
-        keep_listed(ctx, &listing, out);
+        keep_listed(&listing, out);
         return Ok(());
     };
     let bad = |reason: String| FeedError::Listing {

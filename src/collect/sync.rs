@@ -10,7 +10,7 @@
 //! in any step leaves the store and the checkpoint as they were (only the error is recorded), and the
 //! other feeds go on: feeds run concurrently up to [`SyncOptions::concurrency`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -22,7 +22,7 @@ use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document, DocContext, DocFormat, FormatError};
 use super::http::{sha256_hex, HttpClient, HttpConfig, HttpError};
 use crate::model::{Advisory, AdvisoryId, FeedId};
-use crate::store::{DocState, FeedCommit, FeedState, Store, StoreError, Validators};
+use crate::store::{DocState, FeedCommit, FeedState, StateChanges, Store, StoreError, Validators};
 
 /// Version of the JSON [`SyncReport`].
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -201,9 +201,12 @@ pub struct Doc {
 pub struct Collected {
     /// Documents to parse (new or changed).
     pub changed: Vec<Doc>,
-    /// Every document the source currently names; previously known documents missing from it are
-    /// withdrawn.
+    /// Every document the source currently names; previously known documents missing from it
+    /// (and from `kept_listings`) are withdrawn.
     pub listed: BTreeSet<String>,
+    /// Listings found unchanged: every known document they named is still named (so they need
+    /// not be copied into `listed` one by one).
+    pub kept_listings: BTreeSet<String>,
     /// Newest listing timestamp seen.
     pub checkpoint: Option<DateTime<Utc>>,
     /// Validators of listings (and of documents revalidated unchanged) to save.
@@ -441,11 +444,11 @@ fn commit<S: Store>(
     let mut report = empty_report(feed, FeedStatus::Ok, Some(prev));
     report.warnings = collected.warnings;
     report.documents_fetched = collected.changed.len();
-    let mut next = prev.clone();
-    next.validators.extend(collected.validators);
+    let mut changes = StateChanges::default();
     // Parse everything first: one bad document fails the feed before anything is written.
     let mut advisories: BTreeMap<AdvisoryId, Advisory> = BTreeMap::new();
     let mut parsed_docs: Vec<(String, DocState)> = Vec::new();
+    let mut doc_validators: Vec<(String, Validators)> = Vec::new();
     for doc in &collected.changed {
         let ctx = DocContext {
             feed: &feed.id,
@@ -467,7 +470,7 @@ fn commit<S: Store>(
             advisories.insert(a.id.clone(), a);
         }
         if let Some(v) = &doc.validators {
-            next.validators.insert(doc.location.clone(), v.clone());
+            doc_validators.push((doc.location.clone(), v.clone()));
         }
         if doc.per_advisory {
             for id in ids {
@@ -494,62 +497,106 @@ fn commit<S: Store>(
             },
         ));
     }
-    // Documents no longer named by the source.
-    let fresh: BTreeSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
-    let gone: Vec<String> = prev
-        .documents
-        .keys()
-        .filter(|k| !collected.listed.contains(*k) && !fresh.contains(k.as_str()))
+    // One pass over the known documents: re-parsed ones (`fresh`), ones the source no longer
+    // names (`gone`), the rest kept as they are. The advisories of the first two may be withdrawn.
+    let fresh: HashSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
+    let listed = |loc: &str, d: &DocState| {
+        collected.listed.contains(loc)
+            || d.listing
+                .as_ref()
+                .is_some_and(|l| collected.kept_listings.contains(l))
+    };
+    let mut gone: HashSet<&str> = HashSet::new();
+    let mut candidates: HashSet<&AdvisoryId> = HashSet::new();
+    for (loc, d) in &prev.documents {
+        if fresh.contains(loc.as_str()) {
+            candidates.extend(&d.advisories);
+        } else if !listed(loc, d) {
+            gone.insert(loc);
+            candidates.extend(&d.advisories);
+        } else {
+            report.unchanged += d.advisories.len();
+        }
+    }
+    let kept = |loc: &str| !fresh.contains(loc) && !gone.contains(loc);
+    // Withdraw what the feed no longer provides anywhere: a candidate named by no re-parsed
+    // document and no kept one.
+    let mut provided: HashSet<&AdvisoryId> = parsed_docs
+        .iter()
+        .flat_map(|(_, d)| d.advisories.iter())
+        .collect();
+    if candidates.iter().any(|id| !provided.contains(id)) {
+        for (loc, d) in &prev.documents {
+            if kept(loc) {
+                provided.extend(d.advisories.iter().filter(|id| candidates.contains(id)));
+            }
+        }
+    }
+    let mut withdrawn: Vec<AdvisoryId> = candidates
+        .into_iter()
+        .filter(|id| !provided.contains(id))
         .cloned()
         .collect();
-    for k in &gone {
-        next.documents.remove(k);
-        next.validators.remove(k);
+    withdrawn.sort();
+    report.withdrawn = withdrawn.len();
+    // Distinct advisories the feed holds after this commit (counted again only if it changed).
+    let advisory_count = if fresh.is_empty() && gone.is_empty() {
+        prev.advisory_count
+    } else {
+        let mut all: HashSet<&AdvisoryId> = provided;
+        for (loc, d) in &prev.documents {
+            if kept(loc) {
+                all.extend(&d.advisories);
+            }
+        }
+        all.len()
+    };
+    // The state changes, written as records of their own.
+    for loc in &gone {
+        changes.documents.insert(loc.to_string(), None);
+        if prev.validators.contains_key(*loc) {
+            changes.validators.insert(loc.to_string(), None);
+        }
     }
-    let changed = fresh;
-    report.unchanged += next
-        .documents
-        .iter()
-        .filter(|(k, _)| !changed.contains(k.as_str()))
-        .map(|(_, d)| d.advisories.len())
-        .sum::<usize>();
     for (loc, updated) in &collected.touched {
-        if let Some(d) = next.documents.get_mut(loc) {
-            d.updated = *updated;
+        if let Some(d) = prev.documents.get(loc).filter(|_| kept(loc)) {
+            if d.updated != *updated {
+                let mut d = d.clone();
+                d.updated = *updated;
+                changes.documents.insert(loc.clone(), Some(d));
+            }
         }
     }
     for (loc, d) in parsed_docs {
-        next.documents.insert(loc, d);
+        if prev.documents.get(&loc) != Some(&d) {
+            changes.documents.insert(loc, Some(d));
+        }
     }
-    // Withdraw what the feed no longer provides anywhere.
-    let still: BTreeSet<&AdvisoryId> = next
-        .documents
-        .values()
-        .flat_map(|d| d.advisories.iter())
-        .collect();
-    let before: BTreeSet<&AdvisoryId> = prev
-        .documents
-        .values()
-        .flat_map(|d| d.advisories.iter())
-        .collect();
-    let withdrawn: Vec<AdvisoryId> = before.difference(&still).map(|id| (*id).clone()).collect();
+    for (url, v) in collected.validators.into_iter().chain(doc_validators) {
+        if !gone.contains(url.as_str()) && prev.validators.get(&url) != Some(&v) {
+            changes.validators.insert(url, Some(v));
+        }
+    }
     let list: Vec<Advisory> = advisories.into_values().collect();
-    report.withdrawn = withdrawn.len();
-    next.checkpoint = match (prev.checkpoint, collected.checkpoint) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
+    let next = FeedState {
+        last_success: Some(now),
+        checkpoint: match (prev.checkpoint, collected.checkpoint) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        },
+        validators: BTreeMap::new(),
+        documents: BTreeMap::new(),
+        last_error: None,
+        last_error_at: None,
+        advisory_count,
     };
-    next.last_success = Some(now);
-    next.last_error = None;
-    next.last_error_at = None;
-    next.advisory_count = still.len();
     let put = store.commit_feed(&FeedCommit {
         feed: &feed.id,
         advisories: &list,
         withdrawn: &withdrawn,
         when: now,
         state: &next,
-        previous: Some(prev),
+        changes: &changes,
     })?;
     report.new += put.new;
     report.updated += put.updated;

@@ -177,13 +177,48 @@ pub struct FeedCommit<'a> {
     /// Advisories of this feed to mark withdrawn at `when` (unknown ids are skipped).
     pub withdrawn: &'a [AdvisoryId],
     pub when: DateTime<Utc>,
-    /// The feed's whole new state.
+    /// The feed's new head: checkpoint, advisory count, last success / error. Its `documents`
+    /// and `validators` are not read; what changes in them is in `changes`.
     pub state: &'a FeedState,
-    /// The state this commit replaces, exactly as [`Store::feed_state`] returned it before the
-    /// sync (the sync holds the store alone, so nothing else changed it since). Only the
-    /// per-document records in which `state` differs from it are written. `None`: the stored
-    /// state is unknown to the caller, and the store compares against what it holds.
-    pub previous: Option<&'a FeedState>,
+    /// The per-location changes to the stored documents and validators. Locations not named
+    /// keep their records untouched, so a sync that changed k documents writes k records.
+    pub changes: &'a StateChanges,
+}
+
+/// Per-location changes of a feed's [`FeedState::documents`] and [`FeedState::validators`],
+/// relative to what the store holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateChanges {
+    /// The new record of each changed document (`None`: the document is gone).
+    pub documents: std::collections::BTreeMap<String, Option<DocState>>,
+    /// The new validators of each changed URL (`None`: forget them).
+    pub validators: std::collections::BTreeMap<String, Option<Validators>>,
+}
+
+impl StateChanges {
+    /// The changes that turn `from` into `to` (one merge walk over each map).
+    pub fn between(from: &FeedState, to: &FeedState) -> StateChanges {
+        let mut keys = BTreeSet::new();
+        differing_keys(&from.documents, &to.documents, &mut keys);
+        let documents = keys
+            .into_iter()
+            .map(|k| (k.to_string(), to.documents.get(k).cloned()))
+            .collect();
+        let mut keys = BTreeSet::new();
+        differing_keys(&from.validators, &to.validators, &mut keys);
+        let validators = keys
+            .into_iter()
+            .map(|k| (k.to_string(), to.validators.get(k).cloned()))
+            .collect();
+        StateChanges {
+            documents,
+            validators,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty() && self.validators.is_empty()
+    }
 }
 
 /// The frequently rewritten part of a [`FeedState`], stored apart from the bulky part.
@@ -467,30 +502,46 @@ fn differing_keys<'a, V: PartialEq>(
     }
 }
 
-/// Writes to `feed_docs` (key, `Some(value)` to insert / `None` to remove) that turn `previous`
-/// into `state`. Encoded here, outside any transaction.
+/// Writes to `feed_docs` (key, `Some(value)` to insert / `None` to remove).
 type DocWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
-fn doc_writes(
+fn entry_write(
     feed: &FeedId,
-    previous: &FeedState,
-    state: &FeedState,
+    loc: &str,
+    entry: &DocEntry,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), StoreError> {
+    let key = doc_key(feed, loc);
+    if entry.doc.is_none() && entry.validators.is_none() {
+        Ok((key, None))
+    } else {
+        Ok((key, Some(encode(loc, entry)?)))
+    }
+}
+
+/// The `feed_docs` writes that apply `changes`: each named location's stored record is read and
+/// the change merged into it (a document and its URL's validators share one record). Read and
+/// encoded here, outside any transaction (the caller holds the store alone).
+fn store_changes(
+    docs: &sled::Tree,
+    feed: &FeedId,
+    changes: &StateChanges,
 ) -> Result<DocWrites, StoreError> {
-    let mut keys = BTreeSet::new();
-    differing_keys(&previous.documents, &state.documents, &mut keys);
-    differing_keys(&previous.validators, &state.validators, &mut keys);
-    keys.into_iter()
+    let mut locs: BTreeSet<&str> = changes.documents.keys().map(String::as_str).collect();
+    locs.extend(changes.validators.keys().map(String::as_str));
+    locs.into_iter()
         .map(|loc| {
-            let entry = DocEntry {
-                doc: state.documents.get(loc).cloned(),
-                validators: state.validators.get(loc).cloned(),
-            };
             let key = doc_key(feed, loc);
-            if entry.doc.is_none() && entry.validators.is_none() {
-                Ok((key, None))
-            } else {
-                Ok((key, Some(encode(loc, &entry)?)))
+            let mut entry: DocEntry = match docs.get(&key).map_err(io(format!("{feed}/{loc}")))? {
+                Some(v) => decode(&format!("{feed}/{loc}"), &v)?,
+                None => DocEntry::default(),
+            };
+            if let Some(d) = changes.documents.get(loc) {
+                entry.doc.clone_from(d);
             }
+            if let Some(v) = changes.validators.get(loc) {
+                entry.validators.clone_from(v);
+            }
+            entry_write(feed, loc, &entry)
         })
         .collect()
 }
@@ -513,7 +564,11 @@ fn migrate_v1(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
             continue;
         };
         let (head, _) = encode_feed_state(&feed, &state)?;
-        entries.extend(doc_writes(&feed, &FeedState::default(), &state)?);
+        entries.extend(store_changes(
+            &docs,
+            &feed,
+            &StateChanges::between(&FeedState::default(), &state),
+        )?);
         heads.push((k, head));
     }
     let result = (meta, &feeds, &docs).transaction(|(m, f, d)| {
@@ -660,15 +715,7 @@ impl Store for SledStore {
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
         let feed = commit.feed;
         let items = encode_advisories(feed, commit.advisories)?;
-        let stored;
-        let previous = match commit.previous {
-            Some(p) => p,
-            None => {
-                stored = self.feed_state(feed)?.unwrap_or_default();
-                &stored
-            }
-        };
-        let doc_writes = doc_writes(feed, previous, commit.state)?;
+        let doc_writes = store_changes(&self.docs, feed, commit.changes)?;
         let withdrawn: Vec<String> = commit
             .withdrawn
             .iter()
@@ -811,7 +858,7 @@ impl Store for SledStore {
         let key = feed.as_str();
         let (bulk, seen) = encode_feed_state(feed, state)?;
         let stored = self.feed_state(feed)?.unwrap_or_default();
-        let doc_writes = doc_writes(feed, &stored, state)?;
+        let doc_writes = store_changes(&self.docs, feed, &StateChanges::between(&stored, state))?;
         let seen_key = seen_key(feed);
         let result = (&self.feeds, &self.docs).transaction(|(feeds, docs)| {
             if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {

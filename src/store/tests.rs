@@ -242,7 +242,7 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together() {
                 withdrawn: &[b.id.clone(), "NOT-THERE".parse().unwrap()],
                 when,
                 state: &st,
-                previous: None,
+                changes: &StateChanges::between(&FeedState::default(), &st),
             })
             .unwrap();
         assert_eq!((put.new, put.updated, put.unchanged), (1, 0, 0));
@@ -296,7 +296,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     }
     st.validators
         .insert("http://h/changes.csv".into(), validators("\"l1\""));
-    let commit = |state: &FeedState, previous: Option<&FeedState>| {
+    let commit = |state: &FeedState, previous: &FeedState| {
         store
             .commit_feed(&FeedCommit {
                 feed: &f,
@@ -304,11 +304,11 @@ fn per_document_records_are_rewritten_only_when_they_change() {
                 withdrawn: &[],
                 when,
                 state,
-                previous,
+                changes: &StateChanges::between(previous, state),
             })
             .unwrap();
     };
-    commit(&st, None);
+    commit(&st, &FeedState::default());
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&st));
     assert_eq!(store.docs.len(), 101);
     // The head holds no per-document data.
@@ -327,7 +327,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     next.documents
         .insert("http://h/new.json".into(), doc("cc", "A-NEW"));
     let mut events = store.docs.watch_prefix(docs_prefix(&f));
-    commit(&next, Some(&st));
+    commit(&next, &st);
     let mut seen = Vec::new();
     while let Ok(ev) = events.next_timeout(std::time::Duration::from_millis(200)) {
         let key = match ev {
@@ -349,10 +349,10 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&next));
     assert_eq!(store.docs.len(), 101);
 
-    // Without `previous` the store compares against what it holds, with the same result.
+    // `save_feed_state` compares against what the store holds, with the same result.
     let mut again = next.clone();
     again.documents.remove("http://h/new.json");
-    commit(&again, None);
+    store.save_feed_state(&f, &again).unwrap();
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&again));
     // Recording a failure writes no per-document record.
     let mut events = store.docs.watch_prefix(docs_prefix(&f));
