@@ -447,3 +447,180 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
         "{reqs:?}"
     );
 }
+
+/// A store that counts full feed-state reads, to show what an unchanged sync avoids.
+struct Counting {
+    inner: SledStore,
+    full_reads: std::sync::atomic::AtomicUsize,
+}
+
+impl firmwatch::store::Store for Counting {
+    fn put_advisories(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        advisories: &[Advisory],
+    ) -> Result<firmwatch::store::PutSummary, firmwatch::store::StoreError> {
+        self.inner.put_advisories(feed, advisories)
+    }
+    fn mark_withdrawn(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        ids: &[firmwatch::model::AdvisoryId],
+        when: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), firmwatch::store::StoreError> {
+        self.inner.mark_withdrawn(feed, ids, when)
+    }
+    fn advisory(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        id: &firmwatch::model::AdvisoryId,
+    ) -> Result<Option<Advisory>, firmwatch::store::StoreError> {
+        self.inner.advisory(feed, id)
+    }
+    fn all_advisories(&self) -> Result<Vec<Advisory>, firmwatch::store::StoreError> {
+        self.inner.all_advisories()
+    }
+    fn advisories_for_vendor(
+        &self,
+        vendor_key: &str,
+    ) -> Result<Vec<Advisory>, firmwatch::store::StoreError> {
+        self.inner.advisories_for_vendor(vendor_key)
+    }
+    fn feed_state(
+        &self,
+        feed: &firmwatch::model::FeedId,
+    ) -> Result<Option<firmwatch::store::FeedState>, firmwatch::store::StoreError> {
+        self.full_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.feed_state(feed)
+    }
+    fn feed_head(
+        &self,
+        feed: &firmwatch::model::FeedId,
+    ) -> Result<Option<firmwatch::store::FeedState>, firmwatch::store::StoreError> {
+        self.inner.feed_head(feed)
+    }
+    fn commit_feed(
+        &self,
+        commit: &firmwatch::store::FeedCommit<'_>,
+    ) -> Result<firmwatch::store::PutSummary, firmwatch::store::StoreError> {
+        self.inner.commit_feed(commit)
+    }
+    fn save_feed_state(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        state: &firmwatch::store::FeedState,
+    ) -> Result<(), firmwatch::store::StoreError> {
+        self.inner.save_feed_state(feed, state)
+    }
+    fn record_failure(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        error: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), firmwatch::store::StoreError> {
+        self.inner.record_failure(feed, error, at)
+    }
+    fn flush(&self) -> Result<(), firmwatch::store::StoreError> {
+        self.inner.flush()
+    }
+}
+
+/// An unchanged timed listing finishes from the feed's head alone (no per-document record is
+/// read); a changed one reads them; a listing that disappears from a provider's metadata still
+/// has its documents withdrawn (the head's per-listing counts show they are no longer covered).
+#[tokio::test]
+async fn unchanged_listings_need_no_document_records() {
+    let corpus = corpus_or_skip!();
+    let server = Server::start().await;
+    let doc = std::fs::read(corpus.join("osv/GO-2020-0001.json")).unwrap();
+    let mut other: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    other["id"] = "GO-OTHER-1".into();
+    server.set_ok("/a/GO-2020-0001.json", doc.clone());
+    server.set_ok("/a/changes.csv", "GO-2020-0001.json,2024-01-01T00:00:00Z\n");
+    server.set_ok("/b/GO-OTHER-1.json", serde_json::to_vec(&other).unwrap());
+    server.set_ok("/b/changes.csv", "GO-OTHER-1.json,2024-01-01T00:00:00Z\n");
+    let (_d, defs) = feeds(&[("served", dir_feed("osv-dir", &server.url("/a/")))]);
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = Counting {
+        inner: SledStore::open(store_dir.path()).unwrap(),
+        full_reads: Default::default(),
+    };
+    let reads = || store.full_reads.load(std::sync::atomic::Ordering::Relaxed);
+    let opts = sync_support::fast_options();
+    let r1 = collect::sync(&store, &defs, &opts).await;
+    assert_eq!(report_of(&r1, "served").new, 1, "{:?}", r1.feeds);
+    let before = reads();
+    let r2 = collect::sync(&store, &defs, &opts).await;
+    let f = report_of(&r2, "served");
+    assert_eq!(
+        (f.status.clone(), f.unchanged),
+        (FeedStatus::Ok, 1),
+        "{f:?}"
+    );
+    assert_eq!(
+        reads(),
+        before,
+        "an unchanged sync read the document records"
+    );
+    // A changed listing is read entry by entry against the known documents.
+    server.set_ok("/a/changes.csv", "GO-2020-0001.json,2024-02-01T00:00:00Z\n");
+    let r3 = collect::sync(&store, &defs, &opts).await;
+    assert_eq!(report_of(&r3, "served").status, FeedStatus::Ok);
+    assert!(reads() > before);
+
+    // A provider whose metadata drops one of its two directories: the remaining listing is
+    // unchanged, yet the dropped one's document is withdrawn.
+    let meta = |dirs: &[&str]| {
+        serde_json::json!({
+            "canonical_url": server.url("/p/provider-metadata.json"), "metadata_version": "2.0",
+            "role": "csaf_provider", "last_updated": "2024-01-01T00:00:00Z",
+            "publisher": {"category": "vendor", "name": "T", "namespace": "https://example.com"},
+            "distributions": dirs.iter().map(|d| serde_json::json!({"directory_url": server.url(d)})).collect::<Vec<_>>()
+        })
+        .to_string()
+    };
+    let csaf = std::fs::read(
+        corpus.join("csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json"),
+    )
+    .unwrap();
+    let mut second: serde_json::Value = serde_json::from_slice(&csaf).unwrap();
+    second["document"]["tracking"]["id"] = "SECOND-1".into();
+    for (dir, body) in [
+        ("/p/one/", csaf.clone()),
+        ("/p/two/", serde_json::to_vec(&second).unwrap()),
+    ] {
+        server.set_ok(&format!("{dir}doc.json"), body.clone());
+        server.set_ok(
+            &format!("{dir}doc.json.sha512"),
+            sync_support::sha512_file(&body, "doc.json"),
+        );
+        server.set_ok(
+            &format!("{dir}changes.csv"),
+            "doc.json,2024-01-01T00:00:00Z\n",
+        );
+    }
+    server.set_ok("/p/provider-metadata.json", meta(&["/p/one/", "/p/two/"]));
+    let (_d2, defs) = feeds(&[(
+        "prov",
+        format!(
+            "kind = \"csaf-provider\"\nurl = \"{}\"\n",
+            server.url("/p/provider-metadata.json")
+        ),
+    )]);
+    let r = collect::sync(&store, &defs, &opts).await;
+    assert_eq!(report_of(&r, "prov").new, 2, "{:?}", r.feeds);
+    server.set_ok("/p/provider-metadata.json", meta(&["/p/one/"]));
+    let r = collect::sync(&store, &defs, &opts).await;
+    let f = report_of(&r, "prov");
+    assert_eq!(
+        (f.status.clone(), f.withdrawn, f.unchanged),
+        (FeedStatus::Ok, 1, 1),
+        "{f:?}"
+    );
+    let gone = store
+        .advisory(&"prov".parse().unwrap(), &"SECOND-1".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(gone.withdrawn.is_some());
+}

@@ -145,7 +145,7 @@ pub fn collect_local(
             out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
         }
         let sha = sha256_hex(&bytes);
-        if ctx.known_unchanged(&loc, &sha) {
+        if ctx.known_unchanged(&loc, &sha)? {
             continue;
         }
         if kind == FeedKind::CsafDir {

@@ -164,7 +164,11 @@ async fn fetch_listing(
     out: &mut Collected,
 ) -> Result<Option<Vec<u8>>, FeedError> {
     super::policy::follow(ctx, url)?;
-    let saved = if may_skip { ctx.validators(url) } else { None };
+    let saved = if may_skip {
+        ctx.listing_validators(url)
+    } else {
+        None
+    };
     match ctx.http.get(url, saved).await? {
         Fetched::NotModified if may_skip => Ok(None),
         Fetched::NotModified => Err(FeedError::Listing {
@@ -191,19 +195,23 @@ fn keep_listed(listing: &str, out: &mut Collected) {
     out.kept_listings.insert(listing.to_string());
 }
 
-fn should_fetch(ctx: &CollectCtx<'_>, url: &str, updated: Option<DateTime<Utc>>) -> bool {
+fn should_fetch(
+    ctx: &CollectCtx<'_>,
+    url: &str,
+    updated: Option<DateTime<Utc>>,
+) -> Result<bool, FeedError> {
     if ctx.opts.force {
-        return true;
+        return Ok(true);
     }
-    let Some(known) = ctx.state.documents.get(url) else {
-        return true;
+    let Some(known) = ctx.document(url)? else {
+        return Ok(true);
     };
-    match (updated, known.updated, ctx.state.checkpoint) {
+    Ok(match (updated, known.updated, ctx.state.checkpoint) {
         (Some(u), Some(k), _) if u != k => true,
         (Some(u), _, Some(cp)) => u >= cp - ctx.opts.overlap,
         (None, _, _) | (Some(_), None, None) => true,
         (Some(_), Some(_), None) => false,
-    }
+    })
 }
 
 /// Read an armored OpenPGP public key (the feed's `key_file`).
@@ -289,9 +297,9 @@ async fn fetch_document(
 ) -> Result<DocOutcome, FeedError> {
     let url = w.url.to_string();
     ctx.step(format!("GET {url}"));
-    let known = ctx.state.documents.get(&url);
+    let known = ctx.document(&url)?;
     let touched = known.filter(|d| d.updated != w.updated).map(|_| w.updated);
-    let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)).await? {
+    let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)?).await? {
         Fetched::NotModified if known.is_some() => {
             return Ok(DocOutcome::Kept {
                 url,
@@ -313,7 +321,7 @@ async fn fetch_document(
         Fetched::Body { bytes, validators } => (bytes, validators),
     };
     let sha = sha256_hex(&bytes);
-    if touched.is_none() && ctx.known_unchanged(&url, &sha) {
+    if touched.is_none() && ctx.known_unchanged(&url, &sha)? {
         return Ok(DocOutcome::Kept {
             url,
             validators: Some(validators),
@@ -515,7 +523,7 @@ pub(crate) async fn collect_directory_into(
         let url = join_entry(&base, &resolve_entry(&dir_name, &entry))?;
         out.listed.insert(url.to_string());
         bump(out, updated);
-        if !should_fetch(ctx, url.as_str(), updated) {
+        if !should_fetch(ctx, url.as_str(), updated)? {
             continue;
         }
         let hashes = match hash_files {
@@ -607,7 +615,7 @@ async fn collect_rolie(
         let updated = parse_time(entry.get("updated"));
         out.listed.insert(url.to_string());
         bump(out, updated);
-        if !should_fetch(ctx, url.as_str(), updated) {
+        if !should_fetch(ctx, url.as_str(), updated)? {
             continue;
         }
         let mut hashes = href("hash");

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -22,7 +22,9 @@ use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document, DocContext, DocFormat, FormatError};
 use super::http::{sha256_hex, HttpClient, HttpConfig, HttpError};
 use crate::model::{Advisory, AdvisoryId, FeedId};
-use crate::store::{DocState, FeedCommit, FeedState, StateChanges, Store, StoreError, Validators};
+use crate::store::{
+    DocState, FeedCommit, FeedState, ListingCount, StateChanges, Store, StoreError, Validators,
+};
 
 /// Version of the JSON [`SyncReport`].
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -220,16 +222,31 @@ pub struct Collected {
 /// What a collector may read.
 pub struct CollectCtx<'a> {
     pub feed: &'a FeedDef,
+    /// The feed's saved head: checkpoint, counts, last success / error, and the validators of
+    /// URLs that are not documents (listings, pages); `documents` is empty. The whole state is
+    /// [`CollectCtx::full_state`].
     pub state: &'a FeedState,
     pub http: &'a HttpClient,
     pub opts: &'a SyncOptions,
     /// The feed's OpenPGP key, when it names a `key_file`.
     pub key: Option<&'a pgp::composed::SignedPublicKey>,
+    full: &'a OnceLock<FeedState>,
+    load: &'a (dyn Fn() -> Result<FeedState, StoreError> + Sync),
 }
 
 impl CollectCtx<'_> {
-    /// Saved validators for a URL, unless `--force`.
-    pub fn validators(&self, url: &str) -> Option<&Validators> {
+    /// The feed's whole saved state, documents included, read from the store on first use.
+    pub fn full_state(&self) -> Result<&FeedState, FeedError> {
+        if let Some(s) = self.full.get() {
+            return Ok(s);
+        }
+        let s = (self.load)()?;
+        Ok(self.full.get_or_init(|| s))
+    }
+
+    /// Saved validators of a listing or page (not a document), unless `--force`. Never reads the
+    /// per-document records.
+    pub fn listing_validators(&self, url: &str) -> Option<&Validators> {
         if self.opts.force {
             None
         } else {
@@ -237,14 +254,25 @@ impl CollectCtx<'_> {
         }
     }
 
+    /// Saved validators for any URL, unless `--force`.
+    pub fn validators(&self, url: &str) -> Result<Option<&Validators>, FeedError> {
+        if self.opts.force {
+            return Ok(None);
+        }
+        match self.state.validators.get(url) {
+            Some(v) => Ok(Some(v)),
+            None => Ok(self.full_state()?.validators.get(url)),
+        }
+    }
+
+    /// The saved record of a document.
+    pub fn document(&self, location: &str) -> Result<Option<&DocState>, FeedError> {
+        Ok(self.full_state()?.documents.get(location))
+    }
+
     /// Whether a document with these bytes is already stored unchanged.
-    pub fn known_unchanged(&self, location: &str, sha256: &str) -> bool {
-        !self.opts.force
-            && self
-                .state
-                .documents
-                .get(location)
-                .is_some_and(|d| d.sha256 == sha256)
+    pub fn known_unchanged(&self, location: &str, sha256: &str) -> Result<bool, FeedError> {
+        Ok(!self.opts.force && self.document(location)?.is_some_and(|d| d.sha256 == sha256))
     }
 
     pub fn step(&self, message: impl Into<String>) {
@@ -337,13 +365,15 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-async fn run_feed<S: Store>(
+async fn run_feed<S: Store + Sync>(
     store: &S,
     feed: &FeedDef,
     http: &HttpClient,
     opts: &SyncOptions,
 ) -> FeedReport {
-    let state = match store.feed_state(&feed.id) {
+    // The head only; the per-document records are read if and when the collector or the
+    // commit needs them (not at all when every listing is unchanged).
+    let state = match store.feed_head(&feed.id) {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return failed_report(feed, None, chain(&e)),
     };
@@ -374,15 +404,19 @@ async fn run_feed<S: Store>(
         },
         None => None,
     };
+    let full = OnceLock::new();
+    let load = || store.feed_state(&feed.id).map(Option::unwrap_or_default);
     let ctx = CollectCtx {
         feed,
         state: &state,
         http,
         opts,
         key: key.as_ref(),
+        full: &full,
+        load: &load,
     };
     let result = match collect(&ctx).await {
-        Ok(collected) => commit(store, feed, &state, collected, now),
+        Ok(collected) => commit(store, &ctx, collected, now),
         Err(e) => Err(e),
     };
     let report = match result {
@@ -391,11 +425,8 @@ async fn run_feed<S: Store>(
             let msg = chain(&e);
             tracing::warn!(feed = %feed.id, "sync failed: {msg}");
             // Keep data and checkpoint; remember only the failure.
-            let mut failed = state.clone();
-            failed.last_error = Some(msg.clone());
-            failed.last_error_at = Some(now);
-            let mut r = failed_report(feed, Some(&state), msg);
-            if let Err(e) = store.save_feed_state(&feed.id, &failed) {
+            let mut r = failed_report(feed, Some(&state), msg.clone());
+            if let Err(e) = store.record_failure(&feed.id, &msg, now) {
                 r.warnings
                     .push(format!("could not record the failure: {}", chain(&e)));
             }
@@ -435,16 +466,47 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
 /// Parse the changed documents, write, withdraw, flush, save state.
 fn commit<S: Store>(
     store: &S,
-    feed: &FeedDef,
-    prev: &FeedState,
+    ctx: &CollectCtx<'_>,
     collected: Collected,
     now: DateTime<Utc>,
 ) -> Result<FeedReport, FeedError> {
+    let feed = ctx.feed;
+    let head = ctx.state;
     let format = doc_format(feed.kind);
-    let mut report = empty_report(feed, FeedStatus::Ok, Some(prev));
+    let mut report = empty_report(feed, FeedStatus::Ok, Some(head));
     report.warnings = collected.warnings;
     report.documents_fetched = collected.changed.len();
     let mut changes = StateChanges::default();
+    let checkpoint = match (head.checkpoint, collected.checkpoint) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    // Every listing unchanged and nothing else named or fetched: every known document stays as
+    // it is, which the head's per-listing counts prove without reading a document record.
+    if collected.changed.is_empty()
+        && collected.touched.is_empty()
+        && collected.listed.is_empty()
+        && head
+            .listed_by
+            .keys()
+            .all(|l| collected.kept_listings.contains(l))
+    {
+        for (url, v) in collected.validators {
+            if head.validators.get(&url) != Some(&v) {
+                changes.validators.insert(url, Some(v));
+            }
+        }
+        report.unchanged = head.listed_by.values().map(|c| c.advisories).sum();
+        let next = FeedState {
+            last_success: Some(now),
+            checkpoint,
+            advisory_count: head.advisory_count,
+            listed_by: head.listed_by.clone(),
+            ..FeedState::default()
+        };
+        return finish(store, feed, &next, &[], &[], &changes, now, report);
+    }
+    let prev = ctx.full_state()?;
     // Parse everything first: one bad document fails the feed before anything is written.
     let mut advisories: BTreeMap<AdvisoryId, Advisory> = BTreeMap::new();
     let mut parsed_docs: Vec<(String, DocState)> = Vec::new();
@@ -507,6 +569,7 @@ fn commit<S: Store>(
                 .is_some_and(|l| collected.kept_listings.contains(l))
     };
     let mut gone: HashSet<&str> = HashSet::new();
+    let mut listed_by: BTreeMap<String, ListingCount> = BTreeMap::new();
     let mut candidates: HashSet<&AdvisoryId> = HashSet::new();
     for (loc, d) in &prev.documents {
         if fresh.contains(loc.as_str()) {
@@ -516,7 +579,19 @@ fn commit<S: Store>(
             candidates.extend(&d.advisories);
         } else {
             report.unchanged += d.advisories.len();
+            let c = listed_by
+                .entry(d.listing.clone().unwrap_or_default())
+                .or_default();
+            c.documents += 1;
+            c.advisories += d.advisories.len();
         }
+    }
+    for (_, d) in &parsed_docs {
+        let c = listed_by
+            .entry(d.listing.clone().unwrap_or_default())
+            .or_default();
+        c.documents += 1;
+        c.advisories += d.advisories.len();
     }
     let kept = |loc: &str| !fresh.contains(loc) && !gone.contains(loc);
     // Withdraw what the feed no longer provides anywhere: a candidate named by no re-parsed
@@ -580,23 +655,33 @@ fn commit<S: Store>(
     let list: Vec<Advisory> = advisories.into_values().collect();
     let next = FeedState {
         last_success: Some(now),
-        checkpoint: match (prev.checkpoint, collected.checkpoint) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        },
-        validators: BTreeMap::new(),
-        documents: BTreeMap::new(),
-        last_error: None,
-        last_error_at: None,
+        checkpoint,
         advisory_count,
+        listed_by,
+        ..FeedState::default()
     };
+    finish(store, feed, &next, &list, &withdrawn, &changes, now, report)
+}
+
+/// Write one feed's result in one transaction ([`Store::commit_feed`]) and complete its report.
+#[allow(clippy::too_many_arguments)]
+fn finish<S: Store>(
+    store: &S,
+    feed: &FeedDef,
+    next: &FeedState,
+    advisories: &[Advisory],
+    withdrawn: &[AdvisoryId],
+    changes: &StateChanges,
+    now: DateTime<Utc>,
+    mut report: FeedReport,
+) -> Result<FeedReport, FeedError> {
     let put = store.commit_feed(&FeedCommit {
         feed: &feed.id,
-        advisories: &list,
-        withdrawn: &withdrawn,
+        advisories,
+        withdrawn,
         when: now,
-        state: &next,
-        changes: &changes,
+        state: next,
+        changes,
     })?;
     report.new += put.new;
     report.updated += put.updated;

@@ -223,7 +223,19 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
                 ),
             );
         }
-        if let Err(e) = decode::<DocEntry>(&printable(&k), &v) {
+        let decoded = match k.get(split + 1) {
+            Some(b'd') => decode::<DocEntry>(&printable(&k), &v).map(|_| ()),
+            Some(b'v') => decode::<super::Validators>(&printable(&k), &v).map(|_| ()),
+            _ => {
+                r.problem(
+                    DOCS_TREE,
+                    &k,
+                    "malformed key (neither a `d` nor a `v` record)",
+                );
+                continue;
+            }
+        };
+        if let Err(e) = decoded {
             r.problem(DOCS_TREE, &k, e.to_string());
         }
     }

@@ -167,6 +167,34 @@ pub struct FeedState {
     /// Number of advisories the feed held after its last successful sync.
     #[serde(default)]
     pub advisory_count: usize,
+    /// How many documents each listing (URL) named after the last successful sync, and how many
+    /// advisory records they gave; documents without a listing are counted under `""`. Kept in
+    /// the head, so a sync whose listings are all unchanged can finish without reading the
+    /// per-document records ([`Store::feed_head`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub listed_by: std::collections::BTreeMap<String, ListingCount>,
+}
+
+/// Documents of one listing and the advisory records they gave ([`FeedState::listed_by`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingCount {
+    pub documents: usize,
+    pub advisories: usize,
+}
+
+impl FeedState {
+    /// [`FeedState::listed_by`] computed from `documents`.
+    pub fn count_listings(&self) -> std::collections::BTreeMap<String, ListingCount> {
+        let mut out: std::collections::BTreeMap<String, ListingCount> = Default::default();
+        for d in self.documents.values() {
+            let c = out
+                .entry(d.listing.clone().unwrap_or_default())
+                .or_default();
+            c.documents += 1;
+            c.advisories += d.advisories.len();
+        }
+        out
+    }
 }
 
 /// Everything one successful sync of a feed writes ([`Store::commit_feed`]).
@@ -263,13 +291,39 @@ pub trait Store {
     /// Advisories with at least one statement whose `model::vendor_key(vendor)` equals `vendor_key`.
     fn advisories_for_vendor(&self, vendor_key: &str) -> Result<Vec<Advisory>, StoreError>;
     fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError>;
+    /// A feed's state without its per-document records: `documents` is empty and `validators`
+    /// holds only those of URLs that are not documents (listings, pages). Cheap whatever the size
+    /// of the feed; a sync reads the rest ([`Store::feed_state`]) only when it needs it.
+    fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        Ok(self.feed_state(feed)?.map(|mut s| {
+            for k in s.documents.keys() {
+                s.validators.remove(k);
+            }
+            s.documents.clear();
+            s
+        }))
+    }
     /// A feed's whole sync result in **one** transaction, then flushed: its advisories and index
     /// entries, the withdrawals, and its new state. A crash leaves either the old state with the old
     /// advisories or the new state with the new ones, so the saved validators and timestamps never
     /// describe content the store does not hold.
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError>;
-    /// Save a feed's state alone (a failed sync records its error this way); flushes itself.
+    /// Save a feed's whole state alone; flushes itself. [`FeedState::listed_by`] is recomputed
+    /// from `documents` (it must agree with them: a sync trusts it to skip reading documents).
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError>;
+    /// Record that a sync of the feed failed (its data, checkpoint and last success stay as they
+    /// are); flushes itself.
+    fn record_failure(
+        &self,
+        feed: &FeedId,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.feed_state(feed)?.unwrap_or_default();
+        state.last_error = Some(error.to_string());
+        state.last_error_at = Some(at);
+        self.save_feed_state(feed, &state)
+    }
     fn flush(&self) -> Result<(), StoreError>;
 }
 
@@ -437,6 +491,7 @@ fn encode_feed_state(feed: &FeedId, state: &FeedState) -> Result<(Vec<u8>, Vec<u
         last_error: None,
         last_error_at: None,
         advisory_count: state.advisory_count,
+        listed_by: state.listed_by.clone(),
     };
     let seen = FeedSeen {
         last_success: state.last_success,
@@ -456,11 +511,24 @@ fn docs_prefix(feed: &FeedId) -> Vec<u8> {
     k
 }
 
+/// `feed \0 d location`: a document's record (with its URL's validators).
 fn doc_key(feed: &FeedId, location: &str) -> Vec<u8> {
     let mut k = docs_prefix(feed);
+    k.push(DOC_TAG);
     k.extend_from_slice(location.as_bytes());
     k
 }
+
+/// `feed \0 v url`: validators of a URL that is not a document (a listing, a page).
+fn val_key(feed: &FeedId, url: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.push(VAL_TAG);
+    k.extend_from_slice(url.as_bytes());
+    k
+}
+
+const DOC_TAG: u8 = b'd';
+const VAL_TAG: u8 = b'v';
 
 /// Add to `out` every key whose value differs between two maps (present in one only, or unequal),
 /// in one merge walk over both (they are sorted the same way).
@@ -505,22 +573,11 @@ fn differing_keys<'a, V: PartialEq>(
 /// Writes to `feed_docs` (key, `Some(value)` to insert / `None` to remove).
 type DocWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
-fn entry_write(
-    feed: &FeedId,
-    loc: &str,
-    entry: &DocEntry,
-) -> Result<(Vec<u8>, Option<Vec<u8>>), StoreError> {
-    let key = doc_key(feed, loc);
-    if entry.doc.is_none() && entry.validators.is_none() {
-        Ok((key, None))
-    } else {
-        Ok((key, Some(encode(loc, entry)?)))
-    }
-}
-
-/// The `feed_docs` writes that apply `changes`: each named location's stored record is read and
-/// the change merged into it (a document and its URL's validators share one record). Read and
-/// encoded here, outside any transaction (the caller holds the store alone).
+/// The `feed_docs` writes that apply `changes`. A location's final document and validators
+/// decide where they live: with a document, one `d` record holds both; validators alone go to a
+/// `v` record (so [`Store::feed_head`] finds listing validators without reading documents). The
+/// stored records are read and the changes merged in here, outside any transaction (the caller
+/// holds the store alone); unchanged records are not rewritten.
 fn store_changes(
     docs: &sled::Tree,
     feed: &FeedId,
@@ -528,22 +585,39 @@ fn store_changes(
 ) -> Result<DocWrites, StoreError> {
     let mut locs: BTreeSet<&str> = changes.documents.keys().map(String::as_str).collect();
     locs.extend(changes.validators.keys().map(String::as_str));
-    locs.into_iter()
-        .map(|loc| {
-            let key = doc_key(feed, loc);
-            let mut entry: DocEntry = match docs.get(&key).map_err(io(format!("{feed}/{loc}")))? {
-                Some(v) => decode(&format!("{feed}/{loc}"), &v)?,
-                None => DocEntry::default(),
-            };
-            if let Some(d) = changes.documents.get(loc) {
-                entry.doc.clone_from(d);
+    let mut out = Vec::new();
+    for loc in locs {
+        let what = || format!("{feed}/{loc}");
+        let (dk, vk) = (doc_key(feed, loc), val_key(feed, loc));
+        let old_d = docs.get(&dk).map_err(io(what()))?;
+        let old_v = docs.get(&vk).map_err(io(what()))?;
+        let mut entry: DocEntry = match &old_d {
+            Some(v) => decode(&what(), v)?,
+            None => DocEntry::default(),
+        };
+        if entry.validators.is_none() {
+            if let Some(v) = &old_v {
+                entry.validators = Some(decode(&what(), v)?);
             }
-            if let Some(v) = changes.validators.get(loc) {
-                entry.validators.clone_from(v);
+        }
+        if let Some(d) = changes.documents.get(loc) {
+            entry.doc.clone_from(d);
+        }
+        if let Some(v) = changes.validators.get(loc) {
+            entry.validators.clone_from(v);
+        }
+        let (new_d, new_v) = match (&entry.doc, &entry.validators) {
+            (Some(_), _) => (Some(encode(&what(), &entry)?), None),
+            (None, Some(v)) => (None, Some(encode(&what(), v)?)),
+            (None, None) => (None, None),
+        };
+        for (key, old, new) in [(dk, old_d, new_d), (vk, old_v, new_v)] {
+            if old.as_deref() != new.as_deref() {
+                out.push((key, new));
             }
-            entry_write(feed, loc, &entry)
-        })
-        .collect()
+        }
+    }
+    Ok(out)
 }
 
 /// Schema 1 → 2: move every feed's documents and validators out of its head into `feed_docs`,
@@ -563,6 +637,8 @@ fn migrate_v1(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
         let (Ok(feed), Ok(state)) = (name.parse::<FeedId>(), decode::<FeedState>(&name, &v)) else {
             continue;
         };
+        let mut state = state;
+        state.listed_by = state.count_listings();
         let (head, _) = encode_feed_state(&feed, &state)?;
         entries.extend(store_changes(
             &docs,
@@ -695,6 +771,60 @@ impl SledStore {
         self.index.len()
     }
 
+    /// A feed's `d` records (documents, with their validators) when `documents`, and its `v`
+    /// records (validators of URLs that are not documents), each sorted by location.
+    #[allow(clippy::type_complexity)]
+    fn scan_docs(
+        &self,
+        feed: &FeedId,
+        documents: bool,
+    ) -> Result<(Vec<(String, DocState)>, Vec<(String, Validators)>), StoreError> {
+        let mut docs = Vec::new();
+        let mut validators = Vec::new();
+        if documents {
+            let mut prefix = docs_prefix(feed);
+            prefix.push(DOC_TAG);
+            for kv in self.docs.scan_prefix(&prefix) {
+                let (k, v) = kv.map_err(io(format!("documents of feed {feed}")))?;
+                let loc = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                let entry: DocEntry = decode(&format!("{feed}/{loc}"), &v)?;
+                if let Some(v) = entry.validators {
+                    validators.push((loc.clone(), v));
+                }
+                if let Some(d) = entry.doc {
+                    docs.push((loc, d));
+                }
+            }
+        }
+        let mut prefix = docs_prefix(feed);
+        prefix.push(VAL_TAG);
+        let mut listing_validators = Vec::new();
+        for kv in self.docs.scan_prefix(&prefix) {
+            let (k, v) = kv.map_err(io(format!("validators of feed {feed}")))?;
+            let url = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            listing_validators.push((url.clone(), decode(&format!("{feed}/{url}"), &v)?));
+        }
+        if validators.is_empty() {
+            validators = listing_validators;
+        } else {
+            validators.extend(listing_validators);
+            validators.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        Ok((docs, validators))
+    }
+
+    /// Fill in the `seen` record (last success / error).
+    fn read_seen(&self, feed: &FeedId, state: &mut FeedState) -> Result<(), StoreError> {
+        let seen_key = seen_key(feed);
+        if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            let seen: FeedSeen = decode(&seen_key, &v)?;
+            state.last_success = seen.last_success;
+            state.last_error = seen.last_error;
+            state.last_error_at = seen.last_error_at;
+        }
+        Ok(())
+    }
+
     fn decode_advisory(key: &[u8], v: &[u8]) -> Result<Advisory, StoreError> {
         decode(&String::from_utf8_lossy(key), v)
     }
@@ -814,20 +944,7 @@ impl Store for SledStore {
             return Ok(None);
         };
         let mut state: FeedState = decode(key, &v)?;
-        let prefix = docs_prefix(feed);
-        let mut documents = Vec::new();
-        let mut validators = Vec::new();
-        for kv in self.docs.scan_prefix(&prefix) {
-            let (k, v) = kv.map_err(io(format!("documents of feed {feed}")))?;
-            let loc = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            let entry: DocEntry = decode(&format!("{feed}/{loc}"), &v)?;
-            if let Some(v) = entry.validators {
-                validators.push((loc.clone(), v));
-            }
-            if let Some(d) = entry.doc {
-                documents.push((loc, d));
-            }
-        }
+        let (documents, validators) = self.scan_docs(feed, true)?;
         // Sorted by key already (sled order is byte order, as is `String`'s), so these build
         // the maps in bulk. A head still holding documents cannot exist after the migration;
         // were one there, the records would win.
@@ -841,22 +958,38 @@ impl Store for SledStore {
         } else {
             state.validators.extend(validators);
         }
-        let seen_key = seen_key(feed);
-        if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
-            let seen: FeedSeen = decode(&seen_key, &v)?;
-            state.last_success = seen.last_success;
-            state.last_error = seen.last_error;
-            state.last_error_at = seen.last_error_at;
-        }
+        self.read_seen(feed, &mut state)?;
+        Ok(Some(state))
+    }
+
+    fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        let key = feed.as_str();
+        let Some(v) = self.feeds.get(key.as_bytes()).map_err(io(key))? else {
+            return Ok(None);
+        };
+        let mut state: FeedState = decode(key, &v)?;
+        let (_, validators) = self.scan_docs(feed, false)?;
+        state.validators.extend(validators);
+        self.read_seen(feed, &mut state)?;
         Ok(Some(state))
     }
 
     /// The head is rewritten only when it changed, and only the per-document records that
     /// differ from the stored ones (read first); the small `seen` record (last success / error)
-    /// on every call. Recording a failure therefore appends ~100 bytes to sled's log.
+    /// on every call.
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError> {
         let key = feed.as_str();
-        let (bulk, seen) = encode_feed_state(feed, state)?;
+        let head = FeedState {
+            last_success: state.last_success,
+            checkpoint: state.checkpoint,
+            validators: Default::default(),
+            documents: Default::default(),
+            last_error: state.last_error.clone(),
+            last_error_at: state.last_error_at,
+            advisory_count: state.advisory_count,
+            listed_by: state.count_listings(),
+        };
+        let (bulk, seen) = encode_feed_state(feed, &head)?;
         let stored = self.feed_state(feed)?.unwrap_or_default();
         let doc_writes = store_changes(&self.docs, feed, &StateChanges::between(&stored, state))?;
         let seen_key = seen_key(feed);
@@ -869,6 +1002,34 @@ impl Store for SledStore {
             Ok(())
         });
         tx_result(result, feed)?;
+        self.flush()
+    }
+
+    /// Only the small `seen` record is written (and an empty head for a feed that never
+    /// succeeded, so the failure is still found through [`Store::feed_state`]).
+    fn record_failure(
+        &self,
+        feed: &FeedId,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = feed.as_str();
+        let seen_key = seen_key(feed);
+        let mut seen: FeedSeen = match self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            Some(v) => decode(&seen_key, &v)?,
+            None => FeedSeen::default(),
+        };
+        seen.last_error = Some(error.to_string());
+        seen.last_error_at = Some(at);
+        let mut batch = sled::Batch::default();
+        if !self.feeds.contains_key(key.as_bytes()).map_err(io(key))? {
+            let (head, _) = encode_feed_state(feed, &FeedState::default())?;
+            batch.insert(key.as_bytes(), head);
+        }
+        batch.insert(seen_key.as_bytes(), encode(&seen_key, &seen)?);
+        self.feeds
+            .apply_batch(batch)
+            .map_err(io(format!("state of feed {feed}")))?;
         self.flush()
     }
 

@@ -182,6 +182,8 @@ fn newer_schema_is_refused_and_state_round_trips() {
                 listing: None,
             },
         );
+        // `save_feed_state` keeps the per-listing counts true to the documents.
+        st.listed_by = st.count_listings();
         store.save_feed_state(&feed("f1"), &st).unwrap();
         assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(st));
         assert_eq!(store.feed_state(&feed("f2")).unwrap(), None);
@@ -334,7 +336,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
             sled::Event::Insert { key, .. } => key,
             sled::Event::Remove { key } => key,
         };
-        seen.push(String::from_utf8_lossy(&key[3..]).into_owned());
+        seen.push(String::from_utf8_lossy(&key[4..]).into_owned());
     }
     seen.sort();
     assert_eq!(
@@ -352,6 +354,8 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     // `save_feed_state` compares against what the store holds, with the same result.
     let mut again = next.clone();
     again.documents.remove("http://h/new.json");
+    // (`save_feed_state` keeps the per-listing counts true to the documents it is given.)
+    again.listed_by = again.count_listings();
     store.save_feed_state(&f, &again).unwrap();
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&again));
     // Recording a failure writes no per-document record.
@@ -411,8 +415,24 @@ fn a_schema_1_store_is_migrated_when_opened() {
         meta.get(SCHEMA_KEY).unwrap().unwrap().as_ref(),
         SCHEMA_VERSION.to_be_bytes()
     );
-    assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(st.clone()));
+    let mut want = st.clone();
+    want.listed_by = st.count_listings();
+    assert_eq!(
+        want.listed_by["http://h/changes.csv"],
+        ListingCount {
+            documents: 2,
+            advisories: 2
+        }
+    );
+    assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(want));
     assert_eq!(store.docs.len(), 3);
+    // The head alone: no documents, only the validators of URLs that are not documents.
+    let head = store.feed_head(&feed("f1")).unwrap().unwrap();
+    assert!(head.documents.is_empty());
+    assert_eq!(
+        head.validators.keys().collect::<Vec<_>>(),
+        ["http://h/index.txt"]
+    );
     let head: FeedState = decode("f1", &store.feeds.get("f1").unwrap().unwrap()).unwrap();
     assert!(head.documents.is_empty() && head.validators.is_empty());
     assert_eq!((head.checkpoint, head.advisory_count), (st.checkpoint, 2));
