@@ -8,7 +8,17 @@
 //! advisories, the withdrawal of those whose document vanished from the source (or that a changed
 //! document no longer contains), and the feed's new state ([`Store::commit_feed`]). A failure
 //! in any step leaves the store and the checkpoint as they were (only the error is recorded), and the
-//! other feeds go on: feeds run concurrently up to [`SyncOptions::concurrency`].
+//! other feeds go on: feeds run concurrently up to [`SyncOptions::concurrency`], and within a
+//! feed up to [`SyncOptions::fetch_concurrency`] documents are fetched at once (results are put
+//! back in listing order before parsing, so the outcome does not depend on response order).
+//!
+//! State is read in two parts. The feed's head ([`Store::feed_head`]: checkpoint, listing
+//! validators, how many documents each listing named) is read first; its per-document records
+//! ([`CollectCtx::full_state`]) only when a collector needs them — a listing changed, a document is
+//! fetched, a local folder or NVD page set is compared. When every listing is unchanged and nothing
+//! was fetched, the commit proves from the head's counts that every known document is still named
+//! and writes only the head and `seen` record: a no-change sync costs O(listings), not O(documents).
+//! The commit hands the store per-location [`StateChanges`], so k changed documents are k records.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
