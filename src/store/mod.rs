@@ -9,7 +9,7 @@
 //! | `advisories` | `feed/advisory-id` | [`Advisory`] |
 //! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
 //! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] head (checkpoint, advisory count) / its last success and error |
-//! | `feed_docs` | `feed \0 location` | one document's record ([`DocState`]) and the validators kept for that URL |
+//! | `feed_docs` | `feed \0 d location` / `feed \0 v url` | one document's record ([`DocState`] and its URL's validators) / validators of a listing or page |
 //! | `findings` | reserved for the notifier (findings already seen, by stable finding key) | |
 //! | `outbox` | reserved for the notifier (notifications waiting to be sent) | |
 //!
@@ -20,10 +20,12 @@
 //! head: a sync that changes 1,000 of a feed's 60,000 documents rewrites 1,000 records, not one
 //! value holding all 60,000 (which sled, being log-structured, would append in full on every
 //! such sync — the store grew and shrank by whole copies of it, and encoding and comparing it
-//! dominated an incremental sync). [`Store::feed_state`] still returns the whole [`FeedState`]
-//! (one prefix scan); [`FeedCommit::previous`] tells the store what it replaces, so only the
-//! records that differ are written. Schema 1 stores (everything in the head) are migrated to this
-//! layout in one transaction when opened.
+//! dominated an incremental sync). A document's record (`d`) also holds its URL's validators;
+//! validators of URLs that are not documents (listings, pages) have `v` records. [`Store::feed_state`]
+//! still returns the whole [`FeedState`] (one prefix scan); [`Store::feed_head`] returns the head and
+//! the `v` records only, which is all a sync with unchanged listings reads. [`FeedCommit::changes`]
+//! names the locations that changed, so only their records are written. Schema 1 stores
+//! (everything in the head) are migrated to this layout in one transaction when opened.
 //!
 //! Durability: a feed's sync result — advisories, index entries, withdrawals and the feed's new
 //! state (checkpoint, validators, document hashes) — is written in **one** multi-tree transaction
