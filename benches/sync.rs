@@ -1,7 +1,8 @@
 //! Sync through the real HTTP path against a generated mirror on 127.0.0.1.
 //!
 //! `cargo bench --bench sync` (defaults: 200,000 documents, 1,000 changed per round, 10 rounds),
-//! or `cargo bench --bench sync -- DOCS CHANGED ROUNDS`. Prints, per phase: wall time, requests
+//! or `cargo bench --bench sync -- DOCS CHANGED ROUNDS [index-only]` (`index-only`: the served
+//! native / OSV / CVE 5 directories publish only `index.txt`, no per-entry times). Prints, per phase: wall time, requests
 //! the mirror answered (200 / 304 / 404, and 200s of documents), advisories new / updated,
 //! resident memory before the phase and its peak (VmHWM reset before each phase; the mirror's own
 //! data lives in this process too, so the peak minus the RSS before is what the sync added), and
@@ -23,14 +24,25 @@ fn main() {
     let n = nums.first().copied().unwrap_or(200_000);
     let changed = nums.get(1).copied().unwrap_or(1_000);
     let rounds = nums.get(2).copied().unwrap_or(10);
+    let listing = if std::env::args().skip(1).any(|a| a == "index-only") {
+        sync_run::Listing::IndexOnly
+    } else {
+        sync_run::Listing::Timed
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    println!("sync bench: {n} documents, {changed} changed per round, {rounds} rounds");
-    let figures = rt.block_on(sync_run::run(42, n, changed, rounds, dir.path(), |p| {
+    println!(
+        "sync bench: {n} documents, {changed} changed per round, {rounds} rounds; served dirs listed by {}",
+        match listing {
+            sync_run::Listing::Timed => "changes.csv / modified_id.csv (+ index.txt)",
+            sync_run::Listing::IndexOnly => "index.txt only",
+        }
+    );
+    let figures = rt.block_on(sync_run::run(42, n, changed, rounds, listing, dir.path(), |p| {
         println!(
             "{:<34} {:>9.2?}  req {:>7} (200 {:>7}, 304 {:>7}, 404 {:>5}; documents downloaded {:>7})  new {:>7} upd {:>5}  RSS {:>5.0}→peak {:>5.0} MiB  store {:>6.1} MiB{}",
             p.name,

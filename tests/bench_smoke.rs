@@ -64,8 +64,14 @@ fn every_serializer_writes_documents_its_parser_accepts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_harness_full_unchanged_and_incremental() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = sync_run::run(11, 300, 20, 2, dir.path(), |_| {}).await;
+    for listing in [sync_run::Listing::Timed, sync_run::Listing::IndexOnly] {
+        let dir = tempfile::tempdir().unwrap();
+        let f = sync_run::run(11, 300, 20, 2, listing, dir.path(), |_| {}).await;
+        check_sync_phases(&f, listing);
+    }
+}
+
+fn check_sync_phases(f: &sync_run::Figures, listing: sync_run::Listing) {
     assert_eq!(f.phases.len(), 4);
     let full = &f.phases[0];
     assert!(full.failed.is_empty(), "{:?}", full.failed);
@@ -75,6 +81,23 @@ async fn sync_harness_full_unchanged_and_incremental() {
     assert!(again.failed.is_empty(), "{:?}", again.failed);
     assert_eq!((again.new, again.updated), (0, 0));
     assert_eq!(again.counts.document_downloads, 0);
+    match listing {
+        // Only listings: two provider metadata (200), the ROLIE feed, the directory provider's
+        // changes.csv, native and CVE 5 changes.csv, OSV modified_id.csv (304 each), and the
+        // changes.csv the OSV directory is asked for first (404).
+        sync_run::Listing::Timed => assert_eq!(
+            (
+                again.counts.requests,
+                again.counts.ok,
+                again.counts.not_modified,
+                again.counts.not_found
+            ),
+            (8, 2, 5, 1),
+            "{again:?}"
+        ),
+        // index.txt only: every served document is revalidated (304).
+        sync_run::Listing::IndexOnly => assert!(again.counts.not_modified > 50, "{again:?}"),
+    }
     for round in &f.phases[2..] {
         assert!(round.failed.is_empty(), "{:?}", round.failed);
         assert_eq!(round.new, 0);

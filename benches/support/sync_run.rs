@@ -6,7 +6,9 @@
 //!   links the document and its `.sha256` (2 requests per new document);
 //! - `prov-dir`: a CSAF provider with only a `directory_url`, listed by `changes.csv`, with
 //!   `.sha512` files (the collector probes `.sha512` first, so again 2 requests per document);
-//! - `native`, `osv`, `cve5`: served directories listed by `index.txt`.
+//! - `native`, `osv`, `cve5`: served directories with an `index.txt` and, in [`Listing::Timed`]
+//!   (the default), per-entry times: `changes.csv` for native and CVE 5, OSV's `modified_id.csv`
+//!   for OSV (so the OSV feed also pays one 404 per sync for the `changes.csv` tried first).
 //!
 //! Deployed-storage advisories go to `native` (only that format says what a bug does); the rest is
 //! spread 30 % / 20 % / 15 % / 20 % / 15 % over ROLIE / directory / native / OSV / CVE 5.
@@ -52,18 +54,32 @@ pub struct Doc {
 pub struct Corpus {
     pub advisories: Vec<Advisory>,
     pub docs: Vec<Doc>,
+    pub listing: Listing,
 }
 
 fn file_name(a: &Advisory, slot: Slot) -> String {
     let id = a.id.to_string().to_ascii_lowercase();
     match slot {
         Slot::Cve5 => format!("{id}.cve.json"),
+        // As in OSV's export: `<ID>.json`, the id exactly as `modified_id.csv` names it.
+        Slot::Osv => format!("{}.json", a.id),
         _ => format!("{id}.json"),
     }
 }
 
+/// How the served `native` / `osv` / `cve5` directories are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// What a mirror of firmwatch's publishes: `index.txt` plus per-entry times — `changes.csv`
+    /// (`<path>,<time>`, newest first) for native and CVE 5, OSV's own `modified_id.csv`
+    /// (`<time>,<id>`, newest first) for OSV. The collector reads the timed listing.
+    Timed,
+    /// `index.txt` only: every document is revalidated on every sync.
+    IndexOnly,
+}
+
 impl Corpus {
-    pub fn generate(seed: u64, n: usize) -> Corpus {
+    pub fn generate(seed: u64, n: usize, listing: Listing) -> Corpus {
         let advisories = synth::advisories(seed, n);
         let mut rng = Rng::new(seed ^ 0x5EED);
         let docs = advisories
@@ -92,7 +108,11 @@ impl Corpus {
                 }
             })
             .collect();
-        Corpus { advisories, docs }
+        Corpus {
+            advisories,
+            docs,
+            listing,
+        }
     }
 
     fn body(&self, d: &Doc) -> Vec<u8> {
@@ -181,6 +201,8 @@ impl Corpus {
         let mut entries = Vec::new();
         let mut changes = String::new();
         let mut index = [String::new(), String::new(), String::new()];
+        // (time, line) per served directory, sorted newest first below.
+        let mut timed: [Vec<(String, String)>; 3] = Default::default();
         for d in &self.docs {
             let a = &self.advisories[d.advisory];
             let name = file_name(a, d.slot);
@@ -200,9 +222,21 @@ impl Corpus {
                 Slot::Dir => {
                     changes.push_str(&format!("\"2026/{name}\",\"{}\"\n", self.time(d)));
                 }
-                Slot::Native => index[0].push_str(&format!("{name}\n")),
-                Slot::Osv => index[1].push_str(&format!("{name}\n")),
-                Slot::Cve5 => index[2].push_str(&format!("{name}\n")),
+                Slot::Native | Slot::Osv | Slot::Cve5 => {
+                    let k = match d.slot {
+                        Slot::Native => 0,
+                        Slot::Osv => 1,
+                        _ => 2,
+                    };
+                    index[k].push_str(&format!("{name}\n"));
+                    let t = self.time(d);
+                    let line = if d.slot == Slot::Osv {
+                        format!("{t},{}\n", a.id)
+                    } else {
+                        format!("{name},{t}\n")
+                    };
+                    timed[k].push((t, line));
+                }
             }
         }
         m.put(
@@ -220,6 +254,18 @@ impl Corpus {
         m.put("/dirprov/white/changes.csv", changes.into_bytes(), false);
         for (dir, text) in ["native", "osv", "cve5"].iter().zip(index) {
             m.put(&format!("/{dir}/index.txt"), text.into_bytes(), false);
+        }
+        if self.listing == Listing::Timed {
+            for (dir, mut lines) in ["native", "osv", "cve5"].into_iter().zip(timed) {
+                lines.sort_by(|a, b| b.0.cmp(&a.0));
+                let text: String = lines.into_iter().map(|(_, l)| l).collect();
+                let name = if dir == "osv" {
+                    "modified_id.csv"
+                } else {
+                    "changes.csv"
+                };
+                m.put(&format!("/{dir}/{name}"), text.into_bytes(), false);
+            }
         }
     }
 
@@ -330,6 +376,15 @@ async fn phase(
     m: &Mirror,
 ) -> (Phase, SyncReport) {
     let opts = SyncOptions::default();
+    // For profiling: an idle gap before each phase makes the phases easy to tell apart in a
+    // `perf record` timeline (`perf report --time`). Not part of the timed phase.
+    if let Some(ms) = std::env::var("FIRMWATCH_BENCH_GAP_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        eprintln!("phase `{name}` starts after a {ms} ms gap");
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
     m.reset_counts();
     let rss_before_mib = rss_mib();
     reset_peak_rss();
@@ -357,16 +412,18 @@ async fn phase(
 }
 
 /// Run the whole scenario. `on_phase` sees each phase as it finishes (for live printing).
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     seed: u64,
     n: usize,
     changed: usize,
     rounds: usize,
+    listing: Listing,
     store_dir: &std::path::Path,
     mut on_phase: impl FnMut(&Phase),
 ) -> Figures {
     let t = Instant::now();
-    let mut corpus = Corpus::generate(seed, n);
+    let mut corpus = Corpus::generate(seed, n, listing);
     let m = Mirror::start().await;
     corpus.publish(&m);
     let generate = t.elapsed();

@@ -31,6 +31,9 @@ pub struct SyncArgs {
     /// Feeds fetched at the same time.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub jobs: usize,
+    /// Document requests in flight at the same time within one feed.
+    #[arg(long, default_value_t = firmwatch::collect::sync::DEFAULT_FETCH_CONCURRENCY, value_name = "N")]
+    pub fetch_jobs: usize,
 }
 
 /// The environment variable holding the NVD API key (raises NVD's rate limit; requests are then
@@ -137,6 +140,7 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
         only: args.only.clone(),
         force: args.force,
         concurrency: args.jobs.max(1),
+        fetch_concurrency: args.fetch_jobs.max(1),
         progress: std::io::stderr().is_terminal().then(progress),
         nvd_delay: if nvd_api_key.is_some() {
             Duration::from_millis(600)

@@ -5,15 +5,38 @@
 //! the stored one is not parsed again, and a file that vanished makes its advisories withdrawn
 //! ("removed from feed"). A CSAF folder that has a `changes.csv` or `index.txt` is listed through it
 //! (so unlisted files and ROLIE/metadata JSON are not mistaken for advisories), and a `.sha256` /
-//! `.sha512` next to a document is checked. A served directory (`url = …` on a non-CSAF dir kind)
-//! is listed by its `index.txt`, one relative path a line, and each document is revalidated with a
-//! conditional GET, so an unchanged mirror costs one small request per document and no downloads.
+//! `.sha512` next to a document is checked.
+//!
+//! A served directory (`url = …` on a non-CSAF dir kind) is read through the first listing it
+//! serves of:
+//! 1. `changes.csv` — `<path>,<time>` a line (quoted or not, any order), as a CSAF directory
+//!    distribution has it and as a mirror of firmwatch's should publish it;
+//! 2. for `osv-dir` only, OSV's own `modified_id.csv` — `<RFC 3339 modified>,<id>` a line, newest
+//!    first, as the OSV export bucket publishes it per ecosystem; `<id>` names `<id>.json` next to
+//!    it (the top-level file's `<ecosystem>/<id>` works the same way); an optional header line is
+//!    skipped. It is read as the complete listing, like `changes.csv`;
+//! 3. `index.txt` — one relative path a line, no times.
+//!
+//! With per-entry times (1, 2) the directory is incremental exactly like a CSAF provider's
+//! `changes.csv` ([`super::provider`]): an unchanged listing (304, or the same SHA-256) means no
+//! document is requested; a changed one fetches only the entries that are new, whose time moved,
+//! or whose time lies within the overlap window before the checkpoint. Entries missing from the
+//! listing are withdrawn. Without times (3) nothing proves a document unchanged, since a file can
+//! be rewritten in place: every document is revalidated with a conditional GET on every sync (an
+//! unchanged mirror costs one small 304 per document and no downloads). Either way the documents
+//! of a feed are fetched up to [`SyncOptions::fetch_concurrency`] at a time. Served OSV / CVE 5 /
+//! native directories carry no hash files by format, so none are requested.
+//!
+//! [`SyncOptions::fetch_concurrency`]: super::sync::SyncOptions::fetch_concurrency
 
 use std::path::{Path, PathBuf};
 
 use super::feed::FeedKind;
-use super::http::{sha256_hex, Fetched};
-use super::provider::{parse_index, resolve_entry, verify_hash_text, ListingEntry};
+use super::http::sha256_hex;
+use super::provider::{
+    collect_directory_into, parse_index, resolve_entry, verify_hash_text, HashFiles, ListingEntry,
+    Listings,
+};
 use super::sync::{CollectCtx, Collected, Doc, FeedError};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FeedError + '_ {
@@ -122,7 +145,7 @@ pub fn collect_local(
             out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
         }
         let sha = sha256_hex(&bytes);
-        if ctx.known_unchanged(&loc, &sha) {
+        if ctx.known_unchanged(&loc, &sha)? {
             continue;
         }
         if kind == FeedKind::CsafDir {
@@ -148,59 +171,21 @@ pub fn collect_local(
     Ok(out)
 }
 
-/// Collect a served directory listed by `index.txt`.
+/// Collect a served directory: through its `changes.csv` (or, for `osv-dir`, OSV's
+/// `modified_id.csv`) when it serves one, else its `index.txt`.
 pub async fn collect_served(ctx: &CollectCtx<'_>, base: &url::Url) -> Result<Collected, FeedError> {
-    let mut base = base.clone();
-    if !base.path().ends_with('/') {
-        base.set_path(&format!("{}/", base.path()));
-    }
-    let index_url = base
-        .join("index.txt")
-        .map_err(|e| FeedError::Listing {
-            url: base.to_string(),
-            reason: e.to_string(),
-        })?
-        .to_string();
-    let bytes = match ctx.http.get(&index_url, None).await? {
-        Fetched::Body { bytes, .. } => bytes,
-        Fetched::NotModified => Vec::new(),
+    let listings = match ctx.feed.kind {
+        FeedKind::OsvDir => Listings(&["changes.csv", "modified_id.csv", "index.txt"]),
+        _ => Listings(&["changes.csv", "index.txt"]),
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let entries = parse_index("index.txt", &text).map_err(|reason| FeedError::Listing {
-        url: index_url.clone(),
-        reason,
-    })?;
     let mut out = Collected::default();
-    for (entry, _) in entries {
-        let url = base
-            .join(&entry)
-            .map_err(|e| FeedError::Listing {
-                url: index_url.clone(),
-                reason: format!("bad entry `{entry}`: {e}"),
-            })?
-            .to_string();
-        super::policy::follow(ctx, &url)?;
-        out.listed.insert(url.clone());
-        ctx.step(format!("GET {url}"));
-        match ctx.http.get(&url, ctx.validators(&url)).await? {
-            Fetched::NotModified => {}
-            Fetched::Body { bytes, validators } => {
-                let sha = sha256_hex(&bytes);
-                if ctx.known_unchanged(&url, &sha) {
-                    out.validators.insert(url.clone(), validators);
-                    continue;
-                }
-                out.changed.push(Doc {
-                    location: url.clone(),
-                    bytes,
-                    updated: None,
-                    tlp: None,
-                    validators: Some(validators),
-                    listing: Some(index_url.clone()),
-                    per_advisory: false,
-                });
-            }
-        }
+    let found =
+        collect_directory_into(ctx, base, None, listings, HashFiles::None, &mut out).await?;
+    if !found {
+        return Err(FeedError::Listing {
+            url: base.to_string(),
+            reason: format!("none of {} is served", listings.0.join(", ")),
+        });
     }
     Ok(out)
 }

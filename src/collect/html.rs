@@ -236,8 +236,8 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
     let mut out = Collected::default();
     let u = url.to_string();
     out.listed.insert(u.clone());
-    if let Fetched::Body { bytes, validators } = ctx.http.get(&u, ctx.validators(&u)).await? {
-        if !ctx.known_unchanged(&u, &sha256_hex(&bytes)) {
+    if let Fetched::Body { bytes, validators } = ctx.http.get(&u, ctx.validators(&u)?).await? {
+        if !ctx.known_unchanged(&u, &sha256_hex(&bytes))? {
             out.changed.push(Doc {
                 location: u.clone(),
                 bytes,
@@ -293,11 +293,11 @@ pub async fn collect_syndication(
     url: &url::Url,
 ) -> Result<Collected, FeedError> {
     let mut out = Collected {
-        listed: ctx.state.documents.keys().cloned().collect(),
+        listed: ctx.full_state()?.documents.keys().cloned().collect(),
         ..Collected::default()
     };
     let u = url.to_string();
-    let bytes = match ctx.http.get(&u, ctx.validators(&u)).await? {
+    let bytes = match ctx.http.get(&u, ctx.validators(&u)?).await? {
         Fetched::NotModified => return Ok(out),
         Fetched::Body { bytes, validators } => {
             out.validators.insert(u.clone(), validators);
@@ -310,13 +310,13 @@ pub async fn collect_syndication(
         if let Some(t) = updated {
             out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
         }
-        let known = ctx.state.documents.get(&page);
+        let known = ctx.document(&page)?;
         if !ctx.opts.force && known.is_some_and(|d| d.updated == updated && updated.is_some()) {
             continue;
         }
         ctx.step(format!("GET {page}"));
         if let Fetched::Body { bytes, validators } =
-            ctx.http.get(&page, ctx.validators(&page)).await?
+            ctx.http.get(&page, ctx.validators(&page)?).await?
         {
             out.changed.push(Doc {
                 location: page,

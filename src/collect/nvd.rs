@@ -66,7 +66,7 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
     let now = Utc::now();
     let mut out = Collected {
         // No withdrawal by absence: every known CVE stays listed.
-        listed: ctx.state.documents.keys().cloned().collect(),
+        listed: ctx.full_state()?.documents.keys().cloned().collect(),
         ..Collected::default()
     };
     let wins: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> = match ctx.state.checkpoint {

@@ -9,17 +9,30 @@
 //! wins, `content.src` is the fallback. If a provider offers ROLIE feeds they are preferred
 //! (§7.3.1); directory distributions are used otherwise.
 //!
-//! Incremental: each listing (ROLIE feed, `changes.csv`, `index.txt`) is fetched with the saved
-//! ETag / Last-Modified and compared by SHA-256; an unchanged listing means no document is
-//! requested at all. When a listing changed, a document is fetched if it is new, its listed
-//! timestamp changed, or the timestamp lies within the overlap window of the checkpoint; each such
-//! fetch is conditional. A document's `.sha512` / `.sha256` is checked before it is parsed; a
+//! Incremental: a listing with per-entry times (ROLIE feed, `changes.csv`) is fetched with the
+//! saved ETag / Last-Modified and compared by SHA-256; an unchanged listing means no document is
+//! requested at all. When it changed, a document is fetched if it is new, its listed timestamp
+//! changed, or the timestamp lies within the overlap window of the checkpoint; each such fetch is
+//! conditional, and a 304 for an entry whose time moved saves the new time. An `index.txt` has no
+//! times, so it is read in full every time and every entry is revalidated with a conditional GET
+//! (a document can be rewritten in place without the listing changing).
+//!
+//! Concurrency: the documents one listing wants are fetched up to
+//! [`SyncOptions::fetch_concurrency`] at a time (`buffer_unordered`); a document's hash and
+//! signature files follow it in the same slot. Before the first request, every URL any of them may
+//! request is checked against the URL policy ([`super::policy`]), so a hostile listing fails the
+//! feed before anything it names is fetched. Outcomes are put back in listing order before they
+//! are recorded, so the result does not depend on which response arrived first; the first failure
+//! drops the requests still in flight and fails the feed as before. A document's `.sha512` / `.sha256` is checked before it is parsed; a
 //! mismatch fails the feed. When the feed names a `key_file` (the operator's trust decision; keys
 //! listed in the provider metadata are not trusted by themselves), every document's detached `.asc`
 //! signature (ROLIE `signature` link, else `<document>.asc`) must verify with that key or one of its
 //! subkeys (rPGP, verification only); a missing or bad signature fails the feed.
+//!
+//! [`SyncOptions::fetch_concurrency`]: super::sync::SyncOptions::fetch_concurrency
 
 use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
 use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
@@ -31,10 +44,32 @@ use super::sync::{CollectCtx, Collected, Doc, FeedError};
 /// One listing entry: a path (or URL) and its listed timestamp, if any.
 pub type ListingEntry = (String, Option<DateTime<Utc>>);
 
-/// Parse a `changes.csv` (`name` ends in `.csv`) or `index.txt` into (entry, timestamp) pairs.
+/// Parse a listing into (entry, timestamp) pairs: `changes.csv` (`"<path>","<time>"`), OSV's
+/// `modified_id.csv` (`<time>,<id>` → `<id>.json`) or `index.txt` (one path a line, no times).
 pub fn parse_index(name: &str, text: &str) -> Result<Vec<ListingEntry>, String> {
     let mut out = Vec::new();
-    if name.ends_with(".csv") {
+    if name == "modified_id.csv" {
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() {
+                continue;
+            }
+            let Some((time, id)) = l.split_once(',') else {
+                return Err(format!("line {}: expected `<modified>,<id>`", i + 1));
+            };
+            let (time, id) = (time.trim(), id.trim());
+            let Ok(when) = DateTime::parse_from_rfc3339(time) else {
+                if i == 0 {
+                    continue; // a header line (`modified,id`)
+                }
+                return Err(format!("line {}: `{time}` is not an RFC 3339 time", i + 1));
+            };
+            if id.is_empty() {
+                return Err(format!("line {}: no id", i + 1));
+            }
+            out.push((format!("{id}.json"), Some(when.with_timezone(&Utc))));
+        }
+    } else if name.ends_with(".csv") {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -119,17 +154,30 @@ fn dir_url(u: &Url) -> Url {
     u
 }
 
-/// Fetch a listing; `None` when it did not change since the last successful sync.
+/// Fetch a listing; `None` when it did not change since the last successful sync. With
+/// `may_skip = false` (a listing without per-entry times, whose entries must be revalidated even
+/// when it is unchanged) it is fetched unconditionally and its body always returned.
 async fn fetch_listing(
     ctx: &CollectCtx<'_>,
     url: &str,
+    may_skip: bool,
     out: &mut Collected,
 ) -> Result<Option<Vec<u8>>, FeedError> {
     super::policy::follow(ctx, url)?;
-    match ctx.http.get(url, ctx.validators(url)).await? {
-        Fetched::NotModified => Ok(None),
+    let saved = if may_skip {
+        ctx.listing_validators(url)
+    } else {
+        None
+    };
+    match ctx.http.get(url, saved).await? {
+        Fetched::NotModified if may_skip => Ok(None),
+        Fetched::NotModified => Err(FeedError::Listing {
+            url: url.to_string(),
+            reason: "answered 304 Not Modified to an unconditional request".into(),
+        }),
         Fetched::Body { bytes, validators } => {
-            let same = !ctx.opts.force
+            let same = may_skip
+                && !ctx.opts.force
                 && ctx
                     .state
                     .validators
@@ -143,27 +191,27 @@ async fn fetch_listing(
 }
 
 /// An unchanged listing still names every document it named before.
-fn keep_listed(ctx: &CollectCtx<'_>, listing: &str, out: &mut Collected) {
-    for (loc, d) in &ctx.state.documents {
-        if d.listing.as_deref() == Some(listing) {
-            out.listed.insert(loc.clone());
-        }
-    }
+fn keep_listed(listing: &str, out: &mut Collected) {
+    out.kept_listings.insert(listing.to_string());
 }
 
-fn should_fetch(ctx: &CollectCtx<'_>, url: &str, updated: Option<DateTime<Utc>>) -> bool {
+fn should_fetch(
+    ctx: &CollectCtx<'_>,
+    url: &str,
+    updated: Option<DateTime<Utc>>,
+) -> Result<bool, FeedError> {
     if ctx.opts.force {
-        return true;
+        return Ok(true);
     }
-    let Some(known) = ctx.state.documents.get(url) else {
-        return true;
+    let Some(known) = ctx.document(url)? else {
+        return Ok(true);
     };
-    match (updated, known.updated, ctx.state.checkpoint) {
+    Ok(match (updated, known.updated, ctx.state.checkpoint) {
         (Some(u), Some(k), _) if u != k => true,
         (Some(u), _, Some(cp)) => u >= cp - ctx.opts.overlap,
         (None, _, _) | (Some(_), None, None) => true,
         (Some(_), Some(_), None) => false,
-    }
+    })
 }
 
 /// Read an armored OpenPGP public key (the feed's `key_file`).
@@ -194,14 +242,51 @@ pub fn verify_signature(key: &SignedPublicKey, armored: &str, data: &[u8]) -> Re
     Err("signature does not verify with the configured key".into())
 }
 
-struct Wanted {
-    url: Url,
+/// One document to fetch, with everything needed to check it.
+pub(crate) struct Wanted {
+    pub(crate) url: Url,
     /// Detached signature (checked when the feed has a key).
-    signature: Option<Url>,
-    updated: Option<DateTime<Utc>>,
+    pub(crate) signature: Option<Url>,
+    pub(crate) updated: Option<DateTime<Utc>>,
     /// Hash files to try in order; `probe` = they are guesses (a 404 moves on).
-    hashes: Vec<Url>,
-    probe: bool,
+    pub(crate) hashes: Vec<Url>,
+    pub(crate) probe: bool,
+    /// Warn when no hash file was found (CSAF documents should have one; served OSV / CVE 5 /
+    /// native directories have none by format).
+    pub(crate) expect_hash: bool,
+}
+
+impl Wanted {
+    /// Every URL this document's fetch may request: the document, its hash files, its signature.
+    fn urls(&self) -> Result<Vec<Url>, FeedError> {
+        let mut v = vec![self.url.clone()];
+        v.extend(self.hashes.iter().cloned());
+        v.push(self.signature_url()?);
+        Ok(v)
+    }
+
+    fn signature_url(&self) -> Result<Url, FeedError> {
+        match &self.signature {
+            Some(s) => Ok(s.clone()),
+            None => join(
+                &self.url,
+                &format!("{}.asc", self.url.path().rsplit('/').next().unwrap_or("")),
+            ),
+        }
+    }
+}
+
+/// What fetching one listed document found.
+enum DocOutcome {
+    /// Unchanged (304, or the same bytes at the same listed time); the validators to save, and
+    /// the listed time when it moved without the content changing.
+    Kept {
+        url: String,
+        validators: Option<crate::store::Validators>,
+        touched: Option<Option<DateTime<Utc>>>,
+    },
+    /// New or changed content, verified, to be parsed.
+    Changed { doc: Doc, warning: Option<String> },
 }
 
 async fn fetch_document(
@@ -209,25 +294,39 @@ async fn fetch_document(
     w: Wanted,
     tlp: Option<&str>,
     listing: &str,
-    out: &mut Collected,
-) -> Result<(), FeedError> {
+) -> Result<DocOutcome, FeedError> {
     let url = w.url.to_string();
-    (std::iter::once(&w.url).chain(&w.hashes).chain(&w.signature))
-        .try_for_each(|u| super::policy::follow(ctx, u.as_str()))?;
     ctx.step(format!("GET {url}"));
-    let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)).await? {
-        Fetched::NotModified => return Ok(()),
+    let known = ctx.document(&url)?;
+    let touched = known.filter(|d| d.updated != w.updated).map(|_| w.updated);
+    let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)?).await? {
+        Fetched::NotModified if known.is_some() => {
+            return Ok(DocOutcome::Kept {
+                url,
+                validators: None,
+                touched,
+            })
+        }
+        // Validators without a document record (a state written by an older firmwatch): the
+        // body is needed, so ask again unconditionally.
+        Fetched::NotModified => match ctx.http.get(&url, None).await? {
+            Fetched::Body { bytes, validators } => (bytes, validators),
+            Fetched::NotModified => {
+                return Err(FeedError::Listing {
+                    url,
+                    reason: "answered 304 Not Modified to an unconditional request".into(),
+                })
+            }
+        },
         Fetched::Body { bytes, validators } => (bytes, validators),
     };
     let sha = sha256_hex(&bytes);
-    let same_time = ctx
-        .state
-        .documents
-        .get(&url)
-        .is_some_and(|d| d.updated == w.updated);
-    if same_time && ctx.known_unchanged(&url, &sha) {
-        out.validators.insert(url, validators);
-        return Ok(());
+    if touched.is_none() && ctx.known_unchanged(&url, &sha)? {
+        return Ok(DocOutcome::Kept {
+            url,
+            validators: Some(validators),
+            touched: None,
+        });
     }
     let mut verified = false;
     for h in &w.hashes {
@@ -242,18 +341,10 @@ async fn fetch_document(
             Err(e) => return Err(e.into()),
         }
     }
-    if !verified {
-        out.warnings
-            .push(format!("{url}: no hash file, integrity not checked"));
-    }
+    let warning =
+        (!verified && w.expect_hash).then(|| format!("{url}: no hash file, integrity not checked"));
     if let Some(key) = ctx.key {
-        let sig_url = match &w.signature {
-            Some(s) => s.clone(),
-            None => join(
-                &w.url,
-                &format!("{}.asc", w.url.path().rsplit('/').next().unwrap_or("")),
-            )?,
-        };
+        let sig_url = w.signature_url()?;
         let sig = match ctx.http.get(sig_url.as_str(), None).await? {
             Fetched::Body { bytes, .. } => bytes,
             Fetched::NotModified => Vec::new(),
@@ -265,15 +356,70 @@ async fn fetch_document(
             }
         })?;
     }
-    out.changed.push(Doc {
-        location: url,
-        bytes,
-        updated: w.updated,
-        tlp: tlp.map(str::to_string),
-        validators: Some(validators),
-        listing: Some(listing.to_string()),
-        per_advisory: false,
-    });
+    Ok(DocOutcome::Changed {
+        doc: Doc {
+            location: url,
+            bytes,
+            updated: w.updated,
+            tlp: tlp.map(str::to_string),
+            validators: Some(validators),
+            listing: Some(listing.to_string()),
+            per_advisory: false,
+        },
+        warning,
+    })
+}
+
+/// Fetch the wanted documents of one listing, up to [`SyncOptions::fetch_concurrency`] at a time,
+/// and record the outcomes in listing order (so what is parsed and committed does not depend on
+/// which response came first).
+///
+/// Every URL any of them may request is checked against the URL policy first, so a hostile
+/// listing fails the feed before anything it names is fetched. The first failure ends the feed's
+/// collection: requests still in flight are dropped, and nothing of this sync is written.
+///
+/// [`SyncOptions::fetch_concurrency`]: super::sync::SyncOptions::fetch_concurrency
+pub(crate) async fn fetch_all(
+    ctx: &CollectCtx<'_>,
+    wanted: Vec<Wanted>,
+    tlp: Option<&str>,
+    listing: &str,
+    out: &mut Collected,
+) -> Result<(), FeedError> {
+    for w in &wanted {
+        for u in w.urls()? {
+            super::policy::follow(ctx, u.as_str())?;
+        }
+    }
+    let mut results: Vec<(usize, DocOutcome)> = Vec::with_capacity(wanted.len());
+    let mut pending = stream::iter(wanted.into_iter().enumerate())
+        .map(|(i, w)| async move { (i, fetch_document(ctx, w, tlp, listing).await) })
+        .buffer_unordered(ctx.opts.fetch_concurrency.max(1));
+    while let Some((i, r)) = pending.next().await {
+        results.push((i, r?));
+    }
+    drop(pending);
+    results.sort_unstable_by_key(|(i, _)| *i);
+    for (_, r) in results {
+        match r {
+            DocOutcome::Kept {
+                url,
+                validators,
+                touched,
+            } => {
+                if let Some(updated) = touched {
+                    out.touched.push((url.clone(), updated));
+                }
+                if let Some(v) = validators {
+                    out.validators.insert(url, v);
+                }
+            }
+            DocOutcome::Changed { doc, warning } => {
+                out.warnings.extend(warning);
+                out.changed.push(doc);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -290,16 +436,57 @@ pub async fn collect_directory(
     tlp: Option<&str>,
 ) -> Result<Collected, FeedError> {
     let mut out = Collected::default();
-    collect_directory_into(ctx, dir, tlp, &mut out).await?;
+    let found =
+        collect_directory_into(ctx, dir, tlp, Listings::CSAF, HashFiles::Probe, &mut out).await?;
+    if !found {
+        return Err(FeedError::Listing {
+            url: dir_url(dir).to_string(),
+            reason: "neither changes.csv nor index.txt is served".into(),
+        });
+    }
     Ok(out)
 }
 
-async fn collect_directory_into(
+/// The listing files a directory is read through, tried in order (the first one served wins).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Listings(pub(crate) &'static [&'static str]);
+
+impl Listings {
+    /// A CSAF directory distribution (CSAF 2.0 §7.1.13 / §7.1.12).
+    pub(crate) const CSAF: Listings = Listings(&["changes.csv", "index.txt"]);
+}
+
+/// Whether documents come with `.sha512` / `.sha256` files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HashFiles {
+    /// Probe `<doc>.sha512`, then `<doc>.sha256` (a 404 moves on); warn when neither exists.
+    Probe,
+    /// The format has none: request none.
+    None,
+}
+
+/// Whether a listing file carries a time per entry (`changes.csv`, `modified_id.csv`) — only
+/// then may an unchanged listing stand for unchanged documents.
+pub(crate) fn has_times(name: &str) -> bool {
+    name.ends_with(".csv")
+}
+
+/// Read a directory through the first of `listings` it serves. Returns `false` when it serves
+/// none of them (every one answered 404), with nothing collected.
+///
+/// A listing with per-entry times that did not change (304 or the same SHA-256) keeps every
+/// document it named without requesting any; when it changed, an entry is fetched if it is new,
+/// its time moved, or its time lies within the overlap window of the checkpoint. A listing without
+/// times (`index.txt`) is always read in full and every entry is revalidated with a conditional
+/// GET, since a document can change in place without the listing changing.
+pub(crate) async fn collect_directory_into(
     ctx: &CollectCtx<'_>,
     dir: &Url,
     tlp: Option<&str>,
+    listings: Listings,
+    hash_files: HashFiles,
     out: &mut Collected,
-) -> Result<(), FeedError> {
+) -> Result<bool, FeedError> {
     let base = dir_url(dir);
     let dir_name = base
         .path_segments()
@@ -307,9 +494,9 @@ async fn collect_directory_into(
         .unwrap_or("")
         .to_string();
     let mut listing = None;
-    for name in ["changes.csv", "index.txt"] {
+    for &name in listings.0 {
         let url = join(&base, name)?.to_string();
-        match fetch_listing(ctx, &url, out).await {
+        match fetch_listing(ctx, &url, has_times(name), out).await {
             Ok(body) => {
                 listing = Some((name, url, body));
                 break;
@@ -319,14 +506,11 @@ async fn collect_directory_into(
         }
     }
     let Some((name, listing_url, body)) = listing else {
-        return Err(FeedError::Listing {
-            url: base.to_string(),
-            reason: "neither changes.csv nor index.txt is served".into(),
-        });
+        return Ok(false);
     };
     let Some(body) = body else {
-        keep_listed(ctx, &listing_url, out);
-        return Ok(());
+        keep_listed(&listing_url, out);
+        return Ok(true);
     };
     let entries = parse_index(name, &String::from_utf8_lossy(&body)).map_err(|reason| {
         FeedError::Listing {
@@ -334,33 +518,45 @@ async fn collect_directory_into(
             reason,
         }
     })?;
+    let mut wanted = Vec::new();
     for (entry, updated) in entries {
-        let url = join(&base, &resolve_entry(&dir_name, &entry))?;
+        let url = join_entry(&base, &resolve_entry(&dir_name, &entry))?;
         out.listed.insert(url.to_string());
         bump(out, updated);
-        if !should_fetch(ctx, url.as_str(), updated) {
+        if !should_fetch(ctx, url.as_str(), updated)? {
             continue;
         }
-        let hashes = vec![
-            join(
-                &url,
-                &format!("{}.sha512", url.path().rsplit('/').next().unwrap_or("")),
-            )?,
-            join(
-                &url,
-                &format!("{}.sha256", url.path().rsplit('/').next().unwrap_or("")),
-            )?,
-        ];
-        let w = Wanted {
+        let hashes = match hash_files {
+            HashFiles::Probe => {
+                let file = url.path().rsplit('/').next().unwrap_or("").to_string();
+                vec![
+                    join(&url, &format!("{file}.sha512"))?,
+                    join(&url, &format!("{file}.sha256"))?,
+                ]
+            }
+            HashFiles::None => Vec::new(),
+        };
+        wanted.push(Wanted {
             url,
             signature: None,
             updated,
             hashes,
             probe: true,
-        };
-        fetch_document(ctx, w, tlp, &listing_url, out).await?;
+            expect_hash: hash_files == HashFiles::Probe,
+        });
     }
-    Ok(())
+    fetch_all(ctx, wanted, tlp, &listing_url, out).await?;
+    Ok(true)
+}
+
+/// Join a listing entry to its directory. A relative entry is joined as `./entry`, so a first
+/// segment with a colon (OSV's `Debian:11/…`) is a path, not a URL scheme.
+fn join_entry(base: &Url, entry: &str) -> Result<Url, FeedError> {
+    if entry.contains("://") || entry.starts_with('/') {
+        join(base, entry)
+    } else {
+        join(base, &format!("./{entry}"))
+    }
 }
 
 fn link_rel(l: &Value) -> Option<&str> {
@@ -382,8 +578,8 @@ async fn collect_rolie(
     out: &mut Collected,
 ) -> Result<(), FeedError> {
     let listing = feed_url.to_string();
-    let Some(body) = fetch_listing(ctx, &listing, out).await? else {
-        keep_listed(ctx, &listing, out);
+    let Some(body) = fetch_listing(ctx, &listing, true, out).await? else {
+        keep_listed(&listing, out);
         return Ok(());
     };
     let bad = |reason: String| FeedError::Listing {
@@ -396,6 +592,7 @@ async fn collect_rolie(
         .pointer("/feed/entry")
         .and_then(Value::as_array)
         .ok_or_else(|| bad("no feed.entry array".into()))?;
+    let mut wanted = Vec::new();
     for entry in entries {
         let links: &[Value] = entry
             .get("link")
@@ -418,7 +615,7 @@ async fn collect_rolie(
         let updated = parse_time(entry.get("updated"));
         out.listed.insert(url.to_string());
         bump(out, updated);
-        if !should_fetch(ctx, url.as_str(), updated) {
+        if !should_fetch(ctx, url.as_str(), updated)? {
             continue;
         }
         let mut hashes = href("hash");
@@ -431,16 +628,16 @@ async fn collect_rolie(
             .first()
             .map(|s| join(feed_url, s))
             .transpose()?;
-        let w = Wanted {
+        wanted.push(Wanted {
             url,
             signature,
             updated,
             hashes,
             probe: false,
-        };
-        fetch_document(ctx, w, tlp, &listing, out).await?;
+            expect_hash: true,
+        });
     }
-    Ok(())
+    fetch_all(ctx, wanted, tlp, &listing, out).await
 }
 
 /// A provider from its `provider-metadata.json`.
@@ -488,7 +685,15 @@ pub async fn collect_provider(
         }
     } else if !dirs.is_empty() {
         for d in &dirs {
-            collect_directory_into(ctx, d, None, &mut out).await?;
+            let found =
+                collect_directory_into(ctx, d, None, Listings::CSAF, HashFiles::Probe, &mut out)
+                    .await?;
+            if !found {
+                return Err(FeedError::Listing {
+                    url: dir_url(d).to_string(),
+                    reason: "neither changes.csv nor index.txt is served".into(),
+                });
+            }
         }
     } else {
         return Err(bad("no ROLIE feed and no directory_url".into()));
@@ -520,6 +725,39 @@ mod tests {
         assert_eq!(
             i.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
             ["a.json", "b.json"]
+        );
+    }
+
+    #[test]
+    fn osv_modified_id_csv() {
+        let m = parse_index(
+            "modified_id.csv",
+            "modified,id\n2024-05-20T16:03:47Z,GO-2020-0001\n\n2023-06-05T01:13:00.534973Z,PyPI/PYSEC-2023-74\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["GO-2020-0001.json", "PyPI/PYSEC-2023-74.json"]
+        );
+        assert_eq!(m[0].1.unwrap().to_rfc3339(), "2024-05-20T16:03:47+00:00");
+        assert!(parse_index("modified_id.csv", "2024-05-20T16:03:47Z,A\nsoon,B\n").is_err());
+        assert!(parse_index("modified_id.csv", "2024-05-20T16:03:47Z\n").is_err());
+        assert!(has_times("modified_id.csv") && has_times("changes.csv"));
+        assert!(!has_times("index.txt"));
+    }
+
+    #[test]
+    fn entries_with_a_colon_are_paths() {
+        let base = Url::parse("https://osv.example/all/").unwrap();
+        assert_eq!(
+            join_entry(&base, "Debian:11/DSA-1.json").unwrap().as_str(),
+            "https://osv.example/all/Debian:11/DSA-1.json"
+        );
+        assert_eq!(
+            join_entry(&base, "https://osv.example/x.json")
+                .unwrap()
+                .as_str(),
+            "https://osv.example/x.json"
         );
     }
 

@@ -8,11 +8,21 @@
 //! advisories, the withdrawal of those whose document vanished from the source (or that a changed
 //! document no longer contains), and the feed's new state ([`Store::commit_feed`]). A failure
 //! in any step leaves the store and the checkpoint as they were (only the error is recorded), and the
-//! other feeds go on: feeds run concurrently up to [`SyncOptions::concurrency`].
+//! other feeds go on: feeds run concurrently up to [`SyncOptions::concurrency`], and within a
+//! feed up to [`SyncOptions::fetch_concurrency`] documents are fetched at once (results are put
+//! back in listing order before parsing, so the outcome does not depend on response order).
+//!
+//! State is read in two parts. The feed's head ([`Store::feed_head`]: checkpoint, listing
+//! validators, how many documents each listing named) is read first; its per-document records
+//! ([`CollectCtx::full_state`]) only when a collector needs them — a listing changed, a document is
+//! fetched, a local folder or NVD page set is compared. When every listing is unchanged and nothing
+//! was fetched, the commit proves from the head's counts that every known document is still named
+//! and writes only the head and `seen` record: a no-change sync costs O(listings), not O(documents).
+//! The commit hands the store per-location [`StateChanges`], so k changed documents are k records.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -22,7 +32,9 @@ use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document, DocContext, DocFormat, FormatError};
 use super::http::{sha256_hex, HttpClient, HttpConfig, HttpError};
 use crate::model::{Advisory, AdvisoryId, FeedId};
-use crate::store::{DocState, FeedCommit, FeedState, Store, StoreError, Validators};
+use crate::store::{
+    DocState, FeedCommit, FeedState, ListingCount, StateChanges, Store, StoreError, Validators,
+};
 
 /// Version of the JSON [`SyncReport`].
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -38,6 +50,10 @@ pub enum ProgressEvent {
 /// Callback receiving [`ProgressEvent`]s.
 pub type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
 
+/// Default of [`SyncOptions::fetch_concurrency`]: enough to hide a round trip per document on a
+/// real network, few enough to stay polite to one vendor's server (browsers open ~6 per host).
+pub const DEFAULT_FETCH_CONCURRENCY: usize = 8;
+
 /// How a sync runs.
 #[derive(Clone)]
 pub struct SyncOptions {
@@ -49,6 +65,10 @@ pub struct SyncOptions {
     pub only_due: bool,
     /// Feeds fetched at the same time.
     pub concurrency: usize,
+    /// Document requests in flight at the same time *within* one feed (each document's hash and
+    /// signature files are fetched after it, inside the same slot). So at most
+    /// `concurrency × fetch_concurrency` requests are open at once.
+    pub fetch_concurrency: usize,
     pub http: HttpConfig,
     /// Listing entries this close to the checkpoint are revalidated when the listing changed.
     pub overlap: chrono::Duration,
@@ -66,6 +86,7 @@ impl Default for SyncOptions {
             force: false,
             only_due: false,
             concurrency: 4,
+            fetch_concurrency: DEFAULT_FETCH_CONCURRENCY,
             http: HttpConfig::default(),
             overlap: chrono::Duration::days(1),
             progress: None,
@@ -82,6 +103,7 @@ impl std::fmt::Debug for SyncOptions {
             .field("force", &self.force)
             .field("only_due", &self.only_due)
             .field("concurrency", &self.concurrency)
+            .field("fetch_concurrency", &self.fetch_concurrency)
             .finish_non_exhaustive()
     }
 }
@@ -191,29 +213,50 @@ pub struct Doc {
 pub struct Collected {
     /// Documents to parse (new or changed).
     pub changed: Vec<Doc>,
-    /// Every document the source currently names; previously known documents missing from it are
-    /// withdrawn.
+    /// Every document the source currently names; previously known documents missing from it
+    /// (and from `kept_listings`) are withdrawn.
     pub listed: BTreeSet<String>,
+    /// Listings found unchanged: every known document they named is still named (so they need
+    /// not be copied into `listed` one by one).
+    pub kept_listings: BTreeSet<String>,
     /// Newest listing timestamp seen.
     pub checkpoint: Option<DateTime<Utc>>,
-    /// Validators of listings to save.
+    /// Validators of listings (and of documents revalidated unchanged) to save.
     pub validators: BTreeMap<String, Validators>,
+    /// Known documents whose content did not change but whose listed time did (a 304 for an
+    /// entry with a new time): the new time is saved without parsing anything.
+    pub touched: Vec<(String, Option<DateTime<Utc>>)>,
     pub warnings: Vec<String>,
 }
 
 /// What a collector may read.
 pub struct CollectCtx<'a> {
     pub feed: &'a FeedDef,
+    /// The feed's saved head: checkpoint, counts, last success / error, and the validators of
+    /// URLs that are not documents (listings, pages); `documents` is empty. The whole state is
+    /// [`CollectCtx::full_state`].
     pub state: &'a FeedState,
     pub http: &'a HttpClient,
     pub opts: &'a SyncOptions,
     /// The feed's OpenPGP key, when it names a `key_file`.
     pub key: Option<&'a pgp::composed::SignedPublicKey>,
+    full: &'a OnceLock<FeedState>,
+    load: &'a (dyn Fn() -> Result<FeedState, StoreError> + Sync),
 }
 
 impl CollectCtx<'_> {
-    /// Saved validators for a URL, unless `--force`.
-    pub fn validators(&self, url: &str) -> Option<&Validators> {
+    /// The feed's whole saved state, documents included, read from the store on first use.
+    pub fn full_state(&self) -> Result<&FeedState, FeedError> {
+        if let Some(s) = self.full.get() {
+            return Ok(s);
+        }
+        let s = (self.load)()?;
+        Ok(self.full.get_or_init(|| s))
+    }
+
+    /// Saved validators of a listing or page (not a document), unless `--force`. Never reads the
+    /// per-document records.
+    pub fn listing_validators(&self, url: &str) -> Option<&Validators> {
         if self.opts.force {
             None
         } else {
@@ -221,14 +264,25 @@ impl CollectCtx<'_> {
         }
     }
 
+    /// Saved validators for any URL, unless `--force`.
+    pub fn validators(&self, url: &str) -> Result<Option<&Validators>, FeedError> {
+        if self.opts.force {
+            return Ok(None);
+        }
+        match self.state.validators.get(url) {
+            Some(v) => Ok(Some(v)),
+            None => Ok(self.full_state()?.validators.get(url)),
+        }
+    }
+
+    /// The saved record of a document.
+    pub fn document(&self, location: &str) -> Result<Option<&DocState>, FeedError> {
+        Ok(self.full_state()?.documents.get(location))
+    }
+
     /// Whether a document with these bytes is already stored unchanged.
-    pub fn known_unchanged(&self, location: &str, sha256: &str) -> bool {
-        !self.opts.force
-            && self
-                .state
-                .documents
-                .get(location)
-                .is_some_and(|d| d.sha256 == sha256)
+    pub fn known_unchanged(&self, location: &str, sha256: &str) -> Result<bool, FeedError> {
+        Ok(!self.opts.force && self.document(location)?.is_some_and(|d| d.sha256 == sha256))
     }
 
     pub fn step(&self, message: impl Into<String>) {
@@ -321,13 +375,15 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-async fn run_feed<S: Store>(
+async fn run_feed<S: Store + Sync>(
     store: &S,
     feed: &FeedDef,
     http: &HttpClient,
     opts: &SyncOptions,
 ) -> FeedReport {
-    let state = match store.feed_state(&feed.id) {
+    // The head only; the per-document records are read if and when the collector or the
+    // commit needs them (not at all when every listing is unchanged).
+    let state = match store.feed_head(&feed.id) {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return failed_report(feed, None, chain(&e)),
     };
@@ -358,15 +414,19 @@ async fn run_feed<S: Store>(
         },
         None => None,
     };
+    let full = OnceLock::new();
+    let load = || store.feed_state(&feed.id).map(Option::unwrap_or_default);
     let ctx = CollectCtx {
         feed,
         state: &state,
         http,
         opts,
         key: key.as_ref(),
+        full: &full,
+        load: &load,
     };
     let result = match collect(&ctx).await {
-        Ok(collected) => commit(store, feed, &state, collected, now),
+        Ok(collected) => commit(store, &ctx, collected, now),
         Err(e) => Err(e),
     };
     let report = match result {
@@ -375,11 +435,8 @@ async fn run_feed<S: Store>(
             let msg = chain(&e);
             tracing::warn!(feed = %feed.id, "sync failed: {msg}");
             // Keep data and checkpoint; remember only the failure.
-            let mut failed = state.clone();
-            failed.last_error = Some(msg.clone());
-            failed.last_error_at = Some(now);
-            let mut r = failed_report(feed, Some(&state), msg);
-            if let Err(e) = store.save_feed_state(&feed.id, &failed) {
+            let mut r = failed_report(feed, Some(&state), msg.clone());
+            if let Err(e) = store.record_failure(&feed.id, &msg, now) {
                 r.warnings
                     .push(format!("could not record the failure: {}", chain(&e)));
             }
@@ -419,20 +476,51 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
 /// Parse the changed documents, write, withdraw, flush, save state.
 fn commit<S: Store>(
     store: &S,
-    feed: &FeedDef,
-    prev: &FeedState,
+    ctx: &CollectCtx<'_>,
     collected: Collected,
     now: DateTime<Utc>,
 ) -> Result<FeedReport, FeedError> {
+    let feed = ctx.feed;
+    let head = ctx.state;
     let format = doc_format(feed.kind);
-    let mut report = empty_report(feed, FeedStatus::Ok, Some(prev));
+    let mut report = empty_report(feed, FeedStatus::Ok, Some(head));
     report.warnings = collected.warnings;
     report.documents_fetched = collected.changed.len();
-    let mut next = prev.clone();
-    next.validators.extend(collected.validators);
+    let mut changes = StateChanges::default();
+    let checkpoint = match (head.checkpoint, collected.checkpoint) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    // Every listing unchanged and nothing else named or fetched: every known document stays as
+    // it is, which the head's per-listing counts prove without reading a document record.
+    if collected.changed.is_empty()
+        && collected.touched.is_empty()
+        && collected.listed.is_empty()
+        && head
+            .listed_by
+            .keys()
+            .all(|l| collected.kept_listings.contains(l))
+    {
+        for (url, v) in collected.validators {
+            if head.validators.get(&url) != Some(&v) {
+                changes.validators.insert(url, Some(v));
+            }
+        }
+        report.unchanged = head.listed_by.values().map(|c| c.advisories).sum();
+        let next = FeedState {
+            last_success: Some(now),
+            checkpoint,
+            advisory_count: head.advisory_count,
+            listed_by: head.listed_by.clone(),
+            ..FeedState::default()
+        };
+        return finish(store, feed, &next, &[], &[], &changes, now, report);
+    }
+    let prev = ctx.full_state()?;
     // Parse everything first: one bad document fails the feed before anything is written.
     let mut advisories: BTreeMap<AdvisoryId, Advisory> = BTreeMap::new();
     let mut parsed_docs: Vec<(String, DocState)> = Vec::new();
+    let mut doc_validators: Vec<(String, Validators)> = Vec::new();
     for doc in &collected.changed {
         let ctx = DocContext {
             feed: &feed.id,
@@ -454,7 +542,7 @@ fn commit<S: Store>(
             advisories.insert(a.id.clone(), a);
         }
         if let Some(v) = &doc.validators {
-            next.validators.insert(doc.location.clone(), v.clone());
+            doc_validators.push((doc.location.clone(), v.clone()));
         }
         if doc.per_advisory {
             for id in ids {
@@ -481,56 +569,129 @@ fn commit<S: Store>(
             },
         ));
     }
-    // Documents no longer named by the source.
-    let fresh: BTreeSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
-    let gone: Vec<String> = prev
-        .documents
-        .keys()
-        .filter(|k| !collected.listed.contains(*k) && !fresh.contains(k.as_str()))
+    // One pass over the known documents: re-parsed ones (`fresh`), ones the source no longer
+    // names (`gone`), the rest kept as they are. The advisories of the first two may be withdrawn.
+    let fresh: HashSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
+    let listed = |loc: &str, d: &DocState| {
+        collected.listed.contains(loc)
+            || d.listing
+                .as_ref()
+                .is_some_and(|l| collected.kept_listings.contains(l))
+    };
+    let mut gone: HashSet<&str> = HashSet::new();
+    let mut listed_by: BTreeMap<String, ListingCount> = BTreeMap::new();
+    let mut candidates: HashSet<&AdvisoryId> = HashSet::new();
+    for (loc, d) in &prev.documents {
+        if fresh.contains(loc.as_str()) {
+            candidates.extend(&d.advisories);
+        } else if !listed(loc, d) {
+            gone.insert(loc);
+            candidates.extend(&d.advisories);
+        } else {
+            report.unchanged += d.advisories.len();
+            let c = listed_by
+                .entry(d.listing.clone().unwrap_or_default())
+                .or_default();
+            c.documents += 1;
+            c.advisories += d.advisories.len();
+        }
+    }
+    for (_, d) in &parsed_docs {
+        let c = listed_by
+            .entry(d.listing.clone().unwrap_or_default())
+            .or_default();
+        c.documents += 1;
+        c.advisories += d.advisories.len();
+    }
+    let kept = |loc: &str| !fresh.contains(loc) && !gone.contains(loc);
+    // Withdraw what the feed no longer provides anywhere: a candidate named by no re-parsed
+    // document and no kept one.
+    let mut provided: HashSet<&AdvisoryId> = parsed_docs
+        .iter()
+        .flat_map(|(_, d)| d.advisories.iter())
+        .collect();
+    if candidates.iter().any(|id| !provided.contains(id)) {
+        for (loc, d) in &prev.documents {
+            if kept(loc) {
+                provided.extend(d.advisories.iter().filter(|id| candidates.contains(id)));
+            }
+        }
+    }
+    let mut withdrawn: Vec<AdvisoryId> = candidates
+        .into_iter()
+        .filter(|id| !provided.contains(id))
         .cloned()
         .collect();
-    for k in &gone {
-        next.documents.remove(k);
-        next.validators.remove(k);
-    }
-    let changed = fresh;
-    report.unchanged += next
-        .documents
-        .iter()
-        .filter(|(k, _)| !changed.contains(k.as_str()))
-        .map(|(_, d)| d.advisories.len())
-        .sum::<usize>();
-    for (loc, d) in parsed_docs {
-        next.documents.insert(loc, d);
-    }
-    // Withdraw what the feed no longer provides anywhere.
-    let still: BTreeSet<&AdvisoryId> = next
-        .documents
-        .values()
-        .flat_map(|d| d.advisories.iter())
-        .collect();
-    let before: BTreeSet<&AdvisoryId> = prev
-        .documents
-        .values()
-        .flat_map(|d| d.advisories.iter())
-        .collect();
-    let withdrawn: Vec<AdvisoryId> = before.difference(&still).map(|id| (*id).clone()).collect();
-    let list: Vec<Advisory> = advisories.into_values().collect();
+    withdrawn.sort();
     report.withdrawn = withdrawn.len();
-    next.checkpoint = match (prev.checkpoint, collected.checkpoint) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
+    // Distinct advisories the feed holds after this commit (counted again only if it changed).
+    let advisory_count = if fresh.is_empty() && gone.is_empty() {
+        prev.advisory_count
+    } else {
+        let mut all: HashSet<&AdvisoryId> = provided;
+        for (loc, d) in &prev.documents {
+            if kept(loc) {
+                all.extend(&d.advisories);
+            }
+        }
+        all.len()
     };
-    next.last_success = Some(now);
-    next.last_error = None;
-    next.last_error_at = None;
-    next.advisory_count = still.len();
+    // The state changes, written as records of their own.
+    for loc in &gone {
+        changes.documents.insert(loc.to_string(), None);
+        if prev.validators.contains_key(*loc) {
+            changes.validators.insert(loc.to_string(), None);
+        }
+    }
+    for (loc, updated) in &collected.touched {
+        if let Some(d) = prev.documents.get(loc).filter(|_| kept(loc)) {
+            if d.updated != *updated {
+                let mut d = d.clone();
+                d.updated = *updated;
+                changes.documents.insert(loc.clone(), Some(d));
+            }
+        }
+    }
+    for (loc, d) in parsed_docs {
+        if prev.documents.get(&loc) != Some(&d) {
+            changes.documents.insert(loc, Some(d));
+        }
+    }
+    for (url, v) in collected.validators.into_iter().chain(doc_validators) {
+        if !gone.contains(url.as_str()) && prev.validators.get(&url) != Some(&v) {
+            changes.validators.insert(url, Some(v));
+        }
+    }
+    let list: Vec<Advisory> = advisories.into_values().collect();
+    let next = FeedState {
+        last_success: Some(now),
+        checkpoint,
+        advisory_count,
+        listed_by,
+        ..FeedState::default()
+    };
+    finish(store, feed, &next, &list, &withdrawn, &changes, now, report)
+}
+
+/// Write one feed's result in one transaction ([`Store::commit_feed`]) and complete its report.
+#[allow(clippy::too_many_arguments)]
+fn finish<S: Store>(
+    store: &S,
+    feed: &FeedDef,
+    next: &FeedState,
+    advisories: &[Advisory],
+    withdrawn: &[AdvisoryId],
+    changes: &StateChanges,
+    now: DateTime<Utc>,
+    mut report: FeedReport,
+) -> Result<FeedReport, FeedError> {
     let put = store.commit_feed(&FeedCommit {
         feed: &feed.id,
-        advisories: &list,
-        withdrawn: &withdrawn,
+        advisories,
+        withdrawn,
         when: now,
-        state: &next,
+        state: next,
+        changes,
     })?;
     report.new += put.new;
     report.updated += put.updated;

@@ -5,8 +5,9 @@
 //! - every advisory decodes, and its key is `feed/id` of the advisory it holds;
 //! - the vendor index and the advisories agree both ways: each index entry names an advisory that
 //!   exists and is indexed under that vendor, and each advisory has an entry for each of its vendors;
-//! - every feed state (bulk and `seen` record) decodes through [`Store::feed_state`], and every
-//!   document it remembers names advisories that exist in that feed;
+//! - every feed state (head, per-document records and `seen` record) decodes through
+//!   [`Store::feed_state`], and every document it remembers names advisories that exist in that
+//!   feed; every per-document record decodes and belongs to a feed that has a head;
 //! - the trees other modules own (the notifier's `findings` and `outbox`) decode with the decoders
 //!   those modules hand in ([`TreeCheck`]), so this module does not depend on their types.
 //!
@@ -16,7 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    decode, vendor_keys, SledStore, Store, StoreError, ADVISORIES_TREE, FEEDS_TREE, INDEX_TREE,
+    decode, vendor_keys, DocEntry, SledStore, Store, StoreError, ADVISORIES_TREE, DOCS_TREE,
+    FEEDS_TREE, INDEX_TREE,
 };
 use crate::model::{Advisory, FeedId};
 
@@ -196,6 +198,48 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
         }
     }
     r.counts.insert(FEEDS_TREE.into(), n);
+
+    // Per-document records: each decodes and belongs to a feed with a head.
+    let docs = store.tree(DOCS_TREE)?;
+    let mut n = 0;
+    for kv in docs.iter() {
+        let (k, v) = kv.map_err(io(DOCS_TREE))?;
+        n += 1;
+        let Some(split) = k.iter().position(|b| *b == 0) else {
+            r.problem(
+                DOCS_TREE,
+                &k,
+                "malformed key (no `feed \\0 location` separator)",
+            );
+            continue;
+        };
+        if !feeds.contains_key(&k[..split]).map_err(io(FEEDS_TREE))? {
+            r.problem(
+                DOCS_TREE,
+                &k,
+                format!(
+                    "record of feed `{}`, which has no state",
+                    printable(&k[..split])
+                ),
+            );
+        }
+        let decoded = match k.get(split + 1) {
+            Some(b'd') => decode::<DocEntry>(&printable(&k), &v).map(|_| ()),
+            Some(b'v') => decode::<super::Validators>(&printable(&k), &v).map(|_| ()),
+            _ => {
+                r.problem(
+                    DOCS_TREE,
+                    &k,
+                    "malformed key (neither a `d` nor a `v` record)",
+                );
+                continue;
+            }
+        };
+        if let Err(e) = decoded {
+            r.problem(DOCS_TREE, &k, e.to_string());
+        }
+    }
+    r.counts.insert(DOCS_TREE.into(), n);
 
     // Trees owned by other modules.
     for t in others {

@@ -8,12 +8,24 @@
 //! | `meta` | `schema_version` | `u32` big-endian: the store layout version ([`SCHEMA_VERSION`]) |
 //! | `advisories` | `feed/advisory-id` | [`Advisory`] |
 //! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
-//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] (bulk: checkpoint, validators, documents) / its last success and error |
+//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] head (checkpoint, advisory count) / its last success and error |
+//! | `feed_docs` | `feed \0 d location` / `feed \0 v url` | one document's record ([`DocState`] and its URL's validators) / validators of a listing or page |
 //! | `findings` | reserved for the notifier (findings already seen, by stable finding key) | |
 //! | `outbox` | reserved for the notifier (notifications waiting to be sent) | |
 //!
 //! Every value starts with one encoding-version byte ([`VALUE_VERSION`]) followed by serde_json,
 //! so a later encoding can be told apart. Raw documents are never stored in these hot trees.
+//!
+//! Per-document state lives in `feed_docs`, one small record per location, not inside the feed's
+//! head: a sync that changes 1,000 of a feed's 60,000 documents rewrites 1,000 records, not one
+//! value holding all 60,000 (which sled, being log-structured, would append in full on every
+//! such sync — the store grew and shrank by whole copies of it, and encoding and comparing it
+//! dominated an incremental sync). A document's record (`d`) also holds its URL's validators;
+//! validators of URLs that are not documents (listings, pages) have `v` records. [`Store::feed_state`]
+//! still returns the whole [`FeedState`] (one prefix scan); [`Store::feed_head`] returns the head and
+//! the `v` records only, which is all a sync with unchanged listings reads. [`FeedCommit::changes`]
+//! names the locations that changed, so only their records are written. Schema 1 stores
+//! (everything in the head) are migrated to this layout in one transaction when opened.
 //!
 //! Durability: a feed's sync result — advisories, index entries, withdrawals and the feed's new
 //! state (checkpoint, validators, document hashes) — is written in **one** multi-tree transaction
@@ -35,8 +47,9 @@ use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
 
 pub mod check;
 
-/// Layout version of the store; a store written by a newer firmwatch is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Layout version of the store; a store written by a newer firmwatch is refused, an older one is
+/// migrated when opened. 2: per-document feed state in its own tree (`feed_docs`).
+pub const SCHEMA_VERSION: u32 = 2;
 /// First byte of every stored value: the value encoding (1 = serde_json).
 pub const VALUE_VERSION: u8 = 1;
 /// sled page cache size set explicitly (sled's default is 1 GiB).
@@ -50,6 +63,7 @@ const META_TREE: &str = "meta";
 const ADVISORIES_TREE: &str = "advisories";
 const INDEX_TREE: &str = "index_vendor";
 const FEEDS_TREE: &str = "feeds";
+const DOCS_TREE: &str = "feed_docs";
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// A store failure, naming the store path or the key involved.
@@ -155,6 +169,34 @@ pub struct FeedState {
     /// Number of advisories the feed held after its last successful sync.
     #[serde(default)]
     pub advisory_count: usize,
+    /// How many documents each listing (URL) named after the last successful sync, and how many
+    /// advisory records they gave; documents without a listing are counted under `""`. Kept in
+    /// the head, so a sync whose listings are all unchanged can finish without reading the
+    /// per-document records ([`Store::feed_head`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub listed_by: std::collections::BTreeMap<String, ListingCount>,
+}
+
+/// Documents of one listing and the advisory records they gave ([`FeedState::listed_by`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingCount {
+    pub documents: usize,
+    pub advisories: usize,
+}
+
+impl FeedState {
+    /// [`FeedState::listed_by`] computed from `documents`.
+    pub fn count_listings(&self) -> std::collections::BTreeMap<String, ListingCount> {
+        let mut out: std::collections::BTreeMap<String, ListingCount> = Default::default();
+        for d in self.documents.values() {
+            let c = out
+                .entry(d.listing.clone().unwrap_or_default())
+                .or_default();
+            c.documents += 1;
+            c.advisories += d.advisories.len();
+        }
+        out
+    }
 }
 
 /// Everything one successful sync of a feed writes ([`Store::commit_feed`]).
@@ -165,7 +207,48 @@ pub struct FeedCommit<'a> {
     /// Advisories of this feed to mark withdrawn at `when` (unknown ids are skipped).
     pub withdrawn: &'a [AdvisoryId],
     pub when: DateTime<Utc>,
+    /// The feed's new head: checkpoint, advisory count, last success / error. Its `documents`
+    /// and `validators` are not read; what changes in them is in `changes`.
     pub state: &'a FeedState,
+    /// The per-location changes to the stored documents and validators. Locations not named
+    /// keep their records untouched, so a sync that changed k documents writes k records.
+    pub changes: &'a StateChanges,
+}
+
+/// Per-location changes of a feed's [`FeedState::documents`] and [`FeedState::validators`],
+/// relative to what the store holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateChanges {
+    /// The new record of each changed document (`None`: the document is gone).
+    pub documents: std::collections::BTreeMap<String, Option<DocState>>,
+    /// The new validators of each changed URL (`None`: forget them).
+    pub validators: std::collections::BTreeMap<String, Option<Validators>>,
+}
+
+impl StateChanges {
+    /// The changes that turn `from` into `to` (one merge walk over each map).
+    pub fn between(from: &FeedState, to: &FeedState) -> StateChanges {
+        let mut keys = BTreeSet::new();
+        differing_keys(&from.documents, &to.documents, &mut keys);
+        let documents = keys
+            .into_iter()
+            .map(|k| (k.to_string(), to.documents.get(k).cloned()))
+            .collect();
+        let mut keys = BTreeSet::new();
+        differing_keys(&from.validators, &to.validators, &mut keys);
+        let validators = keys
+            .into_iter()
+            .map(|k| (k.to_string(), to.validators.get(k).cloned()))
+            .collect();
+        StateChanges {
+            documents,
+            validators,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty() && self.validators.is_empty()
+    }
 }
 
 /// The frequently rewritten part of a [`FeedState`], stored apart from the bulky part.
@@ -177,6 +260,16 @@ struct FeedSeen {
     last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_error_at: Option<DateTime<Utc>>,
+}
+
+/// One location's record in `feed_docs`: what [`FeedState::documents`] and
+/// [`FeedState::validators`] hold for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct DocEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    doc: Option<DocState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    validators: Option<Validators>,
 }
 
 /// The persistence interface used by sync, the matcher and the notifier.
@@ -200,13 +293,39 @@ pub trait Store {
     /// Advisories with at least one statement whose `model::vendor_key(vendor)` equals `vendor_key`.
     fn advisories_for_vendor(&self, vendor_key: &str) -> Result<Vec<Advisory>, StoreError>;
     fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError>;
+    /// A feed's state without its per-document records: `documents` is empty and `validators`
+    /// holds only those of URLs that are not documents (listings, pages). Cheap whatever the size
+    /// of the feed; a sync reads the rest ([`Store::feed_state`]) only when it needs it.
+    fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        Ok(self.feed_state(feed)?.map(|mut s| {
+            for k in s.documents.keys() {
+                s.validators.remove(k);
+            }
+            s.documents.clear();
+            s
+        }))
+    }
     /// A feed's whole sync result in **one** transaction, then flushed: its advisories and index
     /// entries, the withdrawals, and its new state. A crash leaves either the old state with the old
     /// advisories or the new state with the new ones, so the saved validators and timestamps never
     /// describe content the store does not hold.
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError>;
-    /// Save a feed's state alone (a failed sync records its error this way); flushes itself.
+    /// Save a feed's whole state alone; flushes itself. [`FeedState::listed_by`] is recomputed
+    /// from `documents` (it must agree with them: a sync trusts it to skip reading documents).
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError>;
+    /// Record that a sync of the feed failed (its data, checkpoint and last success stay as they
+    /// are); flushes itself.
+    fn record_failure(
+        &self,
+        feed: &FeedId,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.feed_state(feed)?.unwrap_or_default();
+        state.last_error = Some(error.to_string());
+        state.last_error_at = Some(at);
+        self.save_feed_state(feed, &state)
+    }
     fn flush(&self) -> Result<(), StoreError>;
 }
 
@@ -217,6 +336,7 @@ pub struct SledStore {
     advisories: sled::Tree,
     index: sled::Tree,
     feeds: sled::Tree,
+    docs: sled::Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -334,6 +454,16 @@ fn write_advisories(
     Ok(summary)
 }
 
+fn write_docs(docs: &TransactionalTree, writes: &DocWrites) -> Result<(), TxError> {
+    for (k, v) in writes {
+        match v {
+            Some(v) => docs.insert(k.as_slice(), v.as_slice())?,
+            None => docs.remove(k.as_slice())?,
+        };
+    }
+    Ok(())
+}
+
 fn tx_result<T>(
     result: Result<T, TransactionError<StoreError>>,
     feed: &FeedId,
@@ -352,14 +482,18 @@ fn seen_key(feed: &FeedId) -> String {
     format!("{}\0seen", feed.as_str())
 }
 
-/// A feed state split into its bulky part (checkpoint, validators, documents) and its small
-/// `seen` record (last success / error), both encoded.
+/// A feed state's head (checkpoint, advisory count; its documents and validators go to
+/// `feed_docs`) and its small `seen` record (last success / error), both encoded.
 fn encode_feed_state(feed: &FeedId, state: &FeedState) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
     let bulk = FeedState {
         last_success: None,
+        checkpoint: state.checkpoint,
+        validators: Default::default(),
+        documents: Default::default(),
         last_error: None,
         last_error_at: None,
-        ..state.clone()
+        advisory_count: state.advisory_count,
+        listed_by: state.listed_by.clone(),
     };
     let seen = FeedSeen {
         last_success: state.last_success,
@@ -370,6 +504,175 @@ fn encode_feed_state(feed: &FeedId, state: &FeedState) -> Result<(Vec<u8>, Vec<u
         encode(feed.as_str(), &bulk)?,
         encode(&seen_key(feed), &seen)?,
     ))
+}
+
+/// `feed \0` — the prefix of a feed's records in `feed_docs`.
+fn docs_prefix(feed: &FeedId) -> Vec<u8> {
+    let mut k = feed.as_str().as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+/// `feed \0 d location`: a document's record (with its URL's validators).
+fn doc_key(feed: &FeedId, location: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.push(DOC_TAG);
+    k.extend_from_slice(location.as_bytes());
+    k
+}
+
+/// `feed \0 v url`: validators of a URL that is not a document (a listing, a page).
+fn val_key(feed: &FeedId, url: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.push(VAL_TAG);
+    k.extend_from_slice(url.as_bytes());
+    k
+}
+
+const DOC_TAG: u8 = b'd';
+const VAL_TAG: u8 = b'v';
+
+/// Add to `out` every key whose value differs between two maps (present in one only, or unequal),
+/// in one merge walk over both (they are sorted the same way).
+fn differing_keys<'a, V: PartialEq>(
+    a: &'a std::collections::BTreeMap<String, V>,
+    b: &'a std::collections::BTreeMap<String, V>,
+    out: &mut BTreeSet<&'a str>,
+) {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => return,
+            (Some((k, _)), None) => {
+                out.insert(k.as_str());
+                a.next();
+            }
+            (None, Some((k, _))) => {
+                out.insert(k.as_str());
+                b.next();
+            }
+            (Some((ka, va)), Some((kb, vb))) => match ka.cmp(kb) {
+                std::cmp::Ordering::Less => {
+                    out.insert(ka.as_str());
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    out.insert(kb.as_str());
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if va != vb {
+                        out.insert(ka.as_str());
+                    }
+                    a.next();
+                    b.next();
+                }
+            },
+        }
+    }
+}
+
+/// Writes to `feed_docs` (key, `Some(value)` to insert / `None` to remove).
+type DocWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// The `feed_docs` writes that apply `changes`. A location's final document and validators
+/// decide where they live: with a document, one `d` record holds both; validators alone go to a
+/// `v` record (so [`Store::feed_head`] finds listing validators without reading documents). The
+/// stored records are read and the changes merged in here, outside any transaction (the caller
+/// holds the store alone); unchanged records are not rewritten.
+fn store_changes(
+    docs: &sled::Tree,
+    feed: &FeedId,
+    changes: &StateChanges,
+) -> Result<DocWrites, StoreError> {
+    let mut locs: BTreeSet<&str> = changes.documents.keys().map(String::as_str).collect();
+    locs.extend(changes.validators.keys().map(String::as_str));
+    let mut out = Vec::new();
+    for loc in locs {
+        let what = || format!("{feed}/{loc}");
+        let (dk, vk) = (doc_key(feed, loc), val_key(feed, loc));
+        let old_d = docs.get(&dk).map_err(io(what()))?;
+        let old_v = docs.get(&vk).map_err(io(what()))?;
+        let mut entry: DocEntry = match &old_d {
+            Some(v) => decode(&what(), v)?,
+            None => DocEntry::default(),
+        };
+        if entry.validators.is_none() {
+            if let Some(v) = &old_v {
+                entry.validators = Some(decode(&what(), v)?);
+            }
+        }
+        if let Some(d) = changes.documents.get(loc) {
+            entry.doc.clone_from(d);
+        }
+        if let Some(v) = changes.validators.get(loc) {
+            entry.validators.clone_from(v);
+        }
+        let (new_d, new_v) = match (&entry.doc, &entry.validators) {
+            (Some(_), _) => (Some(encode(&what(), &entry)?), None),
+            (None, Some(v)) => (None, Some(encode(&what(), v)?)),
+            (None, None) => (None, None),
+        };
+        for (key, old, new) in [(dk, old_d, new_d), (vk, old_v, new_v)] {
+            if old.as_deref() != new.as_deref() {
+                out.push((key, new));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Schema 1 → 2: move every feed's documents and validators out of its head into `feed_docs`,
+/// and set the schema version, in one transaction, then flush. A head that does not decode is left
+/// as it is (`store check` and the next sync of that feed report it).
+fn migrate_v1(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
+    let feeds = db.open_tree(FEEDS_TREE).map_err(io(FEEDS_TREE))?;
+    let docs = db.open_tree(DOCS_TREE).map_err(io(DOCS_TREE))?;
+    let mut heads = Vec::new();
+    let mut entries: DocWrites = Vec::new();
+    for kv in feeds.iter() {
+        let (k, v) = kv.map_err(io(FEEDS_TREE))?;
+        if k.contains(&0) {
+            continue; // a `seen` record
+        }
+        let name = String::from_utf8_lossy(&k).into_owned();
+        let (Ok(feed), Ok(state)) = (name.parse::<FeedId>(), decode::<FeedState>(&name, &v)) else {
+            continue;
+        };
+        let mut state = state;
+        state.listed_by = state.count_listings();
+        let (head, _) = encode_feed_state(&feed, &state)?;
+        entries.extend(store_changes(
+            &docs,
+            &feed,
+            &StateChanges::between(&FeedState::default(), &state),
+        )?);
+        heads.push((k, head));
+    }
+    let result = (meta, &feeds, &docs).transaction(|(m, f, d)| {
+        for (k, head) in &heads {
+            f.insert(k, head.as_slice())?;
+        }
+        for (k, v) in &entries {
+            if let Some(v) = v {
+                d.insert(k.as_slice(), v.as_slice())?;
+            }
+        }
+        m.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+        Ok::<_, ConflictableTransactionError<StoreError>>(())
+    });
+    match result {
+        Ok(()) => {}
+        Err(TransactionError::Abort(e)) => return Err(e),
+        Err(TransactionError::Storage(source)) => {
+            return Err(StoreError::Io {
+                what: "migration to schema 2".into(),
+                source,
+            })
+        }
+    }
+    db.flush().map_err(io("flush after migration"))?;
+    Ok(())
 }
 
 impl SledStore {
@@ -410,6 +713,12 @@ impl SledStore {
                         supported: SCHEMA_VERSION,
                     });
                 }
+                if found < SCHEMA_VERSION {
+                    migrate_v1(&db, &meta).map_err(|e| match e {
+                        StoreError::Io { source, .. } => open_err(source),
+                        other => other,
+                    })?;
+                }
             }
             None => {
                 meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
@@ -420,6 +729,7 @@ impl SledStore {
         let advisories = db.open_tree(ADVISORIES_TREE).map_err(open_err)?;
         let index = db.open_tree(INDEX_TREE).map_err(open_err)?;
         let feeds = db.open_tree(FEEDS_TREE).map_err(open_err)?;
+        let docs = db.open_tree(DOCS_TREE).map_err(open_err)?;
         // Reserved for the notifier; opened so they exist and are listed in the store.
         db.open_tree(FINDINGS_TREE).map_err(open_err)?;
         db.open_tree(OUTBOX_TREE).map_err(open_err)?;
@@ -429,6 +739,7 @@ impl SledStore {
             advisories,
             index,
             feeds,
+            docs,
         })
     }
 
@@ -462,6 +773,60 @@ impl SledStore {
         self.index.len()
     }
 
+    /// A feed's `d` records (documents, with their validators) when `documents`, and its `v`
+    /// records (validators of URLs that are not documents), each sorted by location.
+    #[allow(clippy::type_complexity)]
+    fn scan_docs(
+        &self,
+        feed: &FeedId,
+        documents: bool,
+    ) -> Result<(Vec<(String, DocState)>, Vec<(String, Validators)>), StoreError> {
+        let mut docs = Vec::new();
+        let mut validators = Vec::new();
+        if documents {
+            let mut prefix = docs_prefix(feed);
+            prefix.push(DOC_TAG);
+            for kv in self.docs.scan_prefix(&prefix) {
+                let (k, v) = kv.map_err(io(format!("documents of feed {feed}")))?;
+                let loc = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                let entry: DocEntry = decode(&format!("{feed}/{loc}"), &v)?;
+                if let Some(v) = entry.validators {
+                    validators.push((loc.clone(), v));
+                }
+                if let Some(d) = entry.doc {
+                    docs.push((loc, d));
+                }
+            }
+        }
+        let mut prefix = docs_prefix(feed);
+        prefix.push(VAL_TAG);
+        let mut listing_validators = Vec::new();
+        for kv in self.docs.scan_prefix(&prefix) {
+            let (k, v) = kv.map_err(io(format!("validators of feed {feed}")))?;
+            let url = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            listing_validators.push((url.clone(), decode(&format!("{feed}/{url}"), &v)?));
+        }
+        if validators.is_empty() {
+            validators = listing_validators;
+        } else {
+            validators.extend(listing_validators);
+            validators.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        Ok((docs, validators))
+    }
+
+    /// Fill in the `seen` record (last success / error).
+    fn read_seen(&self, feed: &FeedId, state: &mut FeedState) -> Result<(), StoreError> {
+        let seen_key = seen_key(feed);
+        if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            let seen: FeedSeen = decode(&seen_key, &v)?;
+            state.last_success = seen.last_success;
+            state.last_error = seen.last_error;
+            state.last_error_at = seen.last_error_at;
+        }
+        Ok(())
+    }
+
     fn decode_advisory(key: &[u8], v: &[u8]) -> Result<Advisory, StoreError> {
         decode(&String::from_utf8_lossy(key), v)
     }
@@ -482,6 +847,7 @@ impl Store for SledStore {
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
         let feed = commit.feed;
         let items = encode_advisories(feed, commit.advisories)?;
+        let doc_writes = store_changes(&self.docs, feed, commit.changes)?;
         let withdrawn: Vec<String> = commit
             .withdrawn
             .iter()
@@ -490,8 +856,8 @@ impl Store for SledStore {
         let (bulk, seen) = encode_feed_state(feed, commit.state)?;
         let key = feed.as_str();
         let seen_key = seen_key(feed);
-        let result =
-            (&self.advisories, &self.index, &self.feeds).transaction(|(adv, idx, feeds)| {
+        let result = (&self.advisories, &self.index, &self.feeds, &self.docs).transaction(
+            |(adv, idx, feeds, docs)| {
                 let summary = write_advisories(adv, idx, &items)?;
                 for k in &withdrawn {
                     let Some(v) = adv.get(k.as_bytes())? else {
@@ -510,8 +876,10 @@ impl Store for SledStore {
                     feeds.insert(key.as_bytes(), bulk.as_slice())?;
                 }
                 feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+                write_docs(docs, &doc_writes)?;
                 Ok(summary)
-            });
+            },
+        );
         let summary = tx_result(result, feed)?;
         self.flush()?;
         Ok(summary)
@@ -578,28 +946,89 @@ impl Store for SledStore {
             return Ok(None);
         };
         let mut state: FeedState = decode(key, &v)?;
-        let seen_key = seen_key(feed);
-        if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
-            let seen: FeedSeen = decode(&seen_key, &v)?;
-            state.last_success = seen.last_success;
-            state.last_error = seen.last_error;
-            state.last_error_at = seen.last_error_at;
+        let (documents, validators) = self.scan_docs(feed, true)?;
+        // Sorted by key already (sled order is byte order, as is `String`'s), so these build
+        // the maps in bulk. A head still holding documents cannot exist after the migration;
+        // were one there, the records would win.
+        if state.documents.is_empty() {
+            state.documents = documents.into_iter().collect();
+        } else {
+            state.documents.extend(documents);
         }
+        if state.validators.is_empty() {
+            state.validators = validators.into_iter().collect();
+        } else {
+            state.validators.extend(validators);
+        }
+        self.read_seen(feed, &mut state)?;
         Ok(Some(state))
     }
 
-    /// The bulky part (checkpoint, validators, documents) is rewritten only when it changed; the
-    /// small `seen` record (last success / error) on every call. An unchanged re-sync therefore
-    /// appends ~100 bytes to sled's log instead of the whole document map.
+    fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        let key = feed.as_str();
+        let Some(v) = self.feeds.get(key.as_bytes()).map_err(io(key))? else {
+            return Ok(None);
+        };
+        let mut state: FeedState = decode(key, &v)?;
+        let (_, validators) = self.scan_docs(feed, false)?;
+        state.validators.extend(validators);
+        self.read_seen(feed, &mut state)?;
+        Ok(Some(state))
+    }
+
+    /// The head is rewritten only when it changed, and only the per-document records that
+    /// differ from the stored ones (read first); the small `seen` record (last success / error)
+    /// on every call.
     fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError> {
         let key = feed.as_str();
-        let (bulk, seen) = encode_feed_state(feed, state)?;
+        let head = FeedState {
+            last_success: state.last_success,
+            checkpoint: state.checkpoint,
+            validators: Default::default(),
+            documents: Default::default(),
+            last_error: state.last_error.clone(),
+            last_error_at: state.last_error_at,
+            advisory_count: state.advisory_count,
+            listed_by: state.count_listings(),
+        };
+        let (bulk, seen) = encode_feed_state(feed, &head)?;
+        let stored = self.feed_state(feed)?.unwrap_or_default();
+        let doc_writes = store_changes(&self.docs, feed, &StateChanges::between(&stored, state))?;
+        let seen_key = seen_key(feed);
+        let result = (&self.feeds, &self.docs).transaction(|(feeds, docs)| {
+            if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
+                feeds.insert(key.as_bytes(), bulk.as_slice())?;
+            }
+            feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+            write_docs(docs, &doc_writes)?;
+            Ok(())
+        });
+        tx_result(result, feed)?;
+        self.flush()
+    }
+
+    /// Only the small `seen` record is written (and an empty head for a feed that never
+    /// succeeded, so the failure is still found through [`Store::feed_state`]).
+    fn record_failure(
+        &self,
+        feed: &FeedId,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = feed.as_str();
+        let seen_key = seen_key(feed);
+        let mut seen: FeedSeen = match self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            Some(v) => decode(&seen_key, &v)?,
+            None => FeedSeen::default(),
+        };
+        seen.last_error = Some(error.to_string());
+        seen.last_error_at = Some(at);
         let mut batch = sled::Batch::default();
-        let current = self.feeds.get(key.as_bytes()).map_err(io(key))?;
-        if current.as_deref() != Some(bulk.as_slice()) {
-            batch.insert(key.as_bytes(), bulk);
+        if !self.feeds.contains_key(key.as_bytes()).map_err(io(key))? {
+            let (head, _) = encode_feed_state(feed, &FeedState::default())?;
+            batch.insert(key.as_bytes(), head);
         }
-        batch.insert(seen_key(feed).as_bytes(), seen);
+        batch.insert(seen_key.as_bytes(), encode(&seen_key, &seen)?);
         self.feeds
             .apply_batch(batch)
             .map_err(io(format!("state of feed {feed}")))?;

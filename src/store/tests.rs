@@ -182,6 +182,8 @@ fn newer_schema_is_refused_and_state_round_trips() {
                 listing: None,
             },
         );
+        // `save_feed_state` keeps the per-listing counts true to the documents.
+        st.listed_by = st.count_listings();
         store.save_feed_state(&feed("f1"), &st).unwrap();
         assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(st));
         assert_eq!(store.feed_state(&feed("f2")).unwrap(), None);
@@ -242,6 +244,7 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together() {
                 withdrawn: &[b.id.clone(), "NOT-THERE".parse().unwrap()],
                 when,
                 state: &st,
+                changes: &StateChanges::between(&FeedState::default(), &st),
             })
             .unwrap();
         assert_eq!((put.new, put.updated, put.unchanged), (1, 0, 0));
@@ -257,4 +260,186 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together() {
     assert_eq!(st.last_success, Some(when));
     assert_eq!(st.documents["a.json"].advisories, vec![a.id.clone()]);
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+}
+
+fn doc(sha: &str, id: &str) -> DocState {
+    DocState {
+        sha256: sha.into(),
+        updated: None,
+        advisories: vec![id.parse().unwrap()],
+        listing: Some("http://h/changes.csv".into()),
+    }
+}
+
+fn validators(tag: &str) -> Validators {
+    Validators {
+        etag: Some(tag.into()),
+        last_modified: None,
+        sha256: Some("00".into()),
+    }
+}
+
+#[test]
+fn per_document_records_are_rewritten_only_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let f = feed("f1");
+    let when = Utc::now();
+    let mut st = FeedState {
+        checkpoint: Some(when),
+        last_success: Some(when),
+        ..FeedState::default()
+    };
+    for i in 0..100 {
+        let loc = format!("http://h/d{i:03}.json");
+        st.documents
+            .insert(loc.clone(), doc("aa", &format!("A-{i}")));
+        st.validators.insert(loc, validators("\"1\""));
+    }
+    st.validators
+        .insert("http://h/changes.csv".into(), validators("\"l1\""));
+    let commit = |state: &FeedState, previous: &FeedState| {
+        store
+            .commit_feed(&FeedCommit {
+                feed: &f,
+                advisories: &[],
+                withdrawn: &[],
+                when,
+                state,
+                changes: &StateChanges::between(previous, state),
+            })
+            .unwrap();
+    };
+    commit(&st, &FeedState::default());
+    assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&st));
+    assert_eq!(store.docs.len(), 101);
+    // The head holds no per-document data.
+    let head: FeedState = decode("f1", &store.feeds.get("f1").unwrap().unwrap()).unwrap();
+    assert!(head.documents.is_empty() && head.validators.is_empty());
+
+    // One document changed, one removed, one location's validators changed, one new: exactly
+    // four records are written, the other 97 are not touched.
+    let mut next = st.clone();
+    next.documents
+        .insert("http://h/d001.json".into(), doc("bb", "A-1"));
+    next.documents.remove("http://h/d002.json");
+    next.validators.remove("http://h/d002.json");
+    next.validators
+        .insert("http://h/d003.json".into(), validators("\"2\""));
+    next.documents
+        .insert("http://h/new.json".into(), doc("cc", "A-NEW"));
+    let mut events = store.docs.watch_prefix(docs_prefix(&f));
+    commit(&next, &st);
+    let mut seen = Vec::new();
+    while let Ok(ev) = events.next_timeout(std::time::Duration::from_millis(200)) {
+        let key = match ev {
+            sled::Event::Insert { key, .. } => key,
+            sled::Event::Remove { key } => key,
+        };
+        seen.push(String::from_utf8_lossy(&key[4..]).into_owned());
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "http://h/d001.json",
+            "http://h/d002.json",
+            "http://h/d003.json",
+            "http://h/new.json"
+        ]
+    );
+    assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&next));
+    assert_eq!(store.docs.len(), 101);
+
+    // `save_feed_state` compares against what the store holds, with the same result.
+    let mut again = next.clone();
+    again.documents.remove("http://h/new.json");
+    // (`save_feed_state` keeps the per-listing counts true to the documents it is given.)
+    again.listed_by = again.count_listings();
+    store.save_feed_state(&f, &again).unwrap();
+    assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&again));
+    // Recording a failure writes no per-document record.
+    let mut events = store.docs.watch_prefix(docs_prefix(&f));
+    let mut failed = again.clone();
+    failed.last_error = Some("boom".into());
+    failed.last_error_at = Some(when);
+    store.save_feed_state(&f, &failed).unwrap();
+    assert!(events
+        .next_timeout(std::time::Duration::from_millis(200))
+        .is_err());
+    assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&failed));
+    // Another feed's records are its own.
+    assert_eq!(store.feed_state(&feed("f")).unwrap(), None);
+}
+
+#[test]
+fn a_schema_1_store_is_migrated_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = FeedState {
+        checkpoint: Some(Utc::now()),
+        advisory_count: 2,
+        ..FeedState::default()
+    };
+    st.documents.insert("a.json".into(), doc("aa", "A-1"));
+    st.documents.insert("b.json".into(), doc("bb", "A-2"));
+    st.validators
+        .insert("http://h/index.txt".into(), validators("\"x\""));
+    {
+        // Write the schema 1 layout by hand: the whole state in the feed's head.
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .put_advisories(
+                &feed("f1"),
+                &[
+                    advisory("f1", "A-1", &["Dell"], "one"),
+                    advisory("f1", "A-2", &["Dell"], "two"),
+                ],
+            )
+            .unwrap();
+        store
+            .feeds
+            .insert("f1", encode("f1", &st).unwrap())
+            .unwrap();
+        store
+            .feeds
+            .insert(
+                seen_key(&feed("f1")),
+                encode("seen", &FeedSeen::default()).unwrap(),
+            )
+            .unwrap();
+        store.set_schema_version_for_tests(1).unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    let meta = store.tree(META_TREE).unwrap();
+    assert_eq!(
+        meta.get(SCHEMA_KEY).unwrap().unwrap().as_ref(),
+        SCHEMA_VERSION.to_be_bytes()
+    );
+    let mut want = st.clone();
+    want.listed_by = st.count_listings();
+    assert_eq!(
+        want.listed_by["http://h/changes.csv"],
+        ListingCount {
+            documents: 2,
+            advisories: 2
+        }
+    );
+    assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(want));
+    assert_eq!(store.docs.len(), 3);
+    // The head alone: no documents, only the validators of URLs that are not documents.
+    let head = store.feed_head(&feed("f1")).unwrap().unwrap();
+    assert!(head.documents.is_empty());
+    assert_eq!(
+        head.validators.keys().collect::<Vec<_>>(),
+        ["http://h/index.txt"]
+    );
+    let head: FeedState = decode("f1", &store.feeds.get("f1").unwrap().unwrap()).unwrap();
+    assert!(head.documents.is_empty() && head.validators.is_empty());
+    assert_eq!((head.checkpoint, head.advisory_count), (st.checkpoint, 2));
+    let report = check::check(&store, &[]).unwrap();
+    assert!(
+        report.problems.iter().all(|p| !p.tree.starts_with("feed")),
+        "{:?}",
+        report.problems
+    );
 }
