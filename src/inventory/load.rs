@@ -203,7 +203,7 @@ struct Checker {
     /// One shared copy of each component id, vendor and model text.
     strings: FxHashSet<Arc<str>>,
     /// Each distinct (scheme, firmware string) parsed once.
-    versions: FxHashMap<(Scheme, Box<str>), Arc<FwVersion>>,
+    versions: FxHashMap<Scheme, FxHashMap<Box<str>, Arc<FwVersion>>>,
     inv: Inventory,
 }
 
@@ -249,12 +249,14 @@ impl Checker {
         d: &mut Vec<Diagnostic>,
     ) -> Option<Firmware> {
         let scheme = scheme?;
-        if let Some(v) = self.versions.get(&(scheme, Box::from(raw))) {
+        if let Some(v) = self.versions.get(&scheme).and_then(|m| m.get(raw)) {
             return Some(Firmware { version: v.clone() });
         }
         let fw = parse_firmware(file, item, Some(scheme), raw, vendor, model, d)?;
         self.versions
-            .insert((scheme, Box::from(raw)), fw.version.clone());
+            .entry(scheme)
+            .or_default()
+            .insert(Box::from(raw), fw.version.clone());
         Some(fw)
     }
 
@@ -525,7 +527,7 @@ impl Checker {
                 continue;
             }
             let cp = || cpath(j);
-            let vendor = c.vendor.unwrap_or_else(|| s.vendor.clone());
+            let vendor: &str = c.vendor.as_deref().unwrap_or(&s.vendor);
             let scheme = resolve_scheme(
                 file,
                 &cp,
@@ -534,12 +536,12 @@ impl Checker {
                     if c.kind == ComponentKind::Drive {
                         Some(Scheme::Opaque)
                     } else {
-                        scheme_for(&vendor, &c.model)
+                        scheme_for(vendor, &c.model)
                     }
                 },
                 d,
             );
-            let fw = self.firmware(file, &cp, scheme, &c.firmware, &vendor, &c.model, d);
+            let fw = self.firmware(file, &cp, scheme, &c.firmware, vendor, &c.model, d);
             let count = c.count.unwrap_or(1);
             if count == 0 {
                 d.push(
@@ -569,7 +571,7 @@ impl Checker {
             components.push(Component {
                 id: self.intern(&c.id),
                 kind: c.kind,
-                vendor: self.intern(&vendor),
+                vendor: self.intern(vendor),
                 model: self.intern(&c.model),
                 firmware: fw,
                 count,
