@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{Overrides, SuppressionState};
 use crate::inventory::{
-    ComponentRef, GroupKind, Inventory, RedundancyGroup, ServiceId, System, SystemId,
+    ComponentRef, GroupKind, Inventory, OwnerId, RedundancyGroup, ServiceId, System, SystemId,
 };
 use crate::matcher::{Decision, Exposure, MatchState, Matches};
 use crate::model::{Advisory, ComponentKind, Effect, Trigger};
@@ -261,7 +261,7 @@ pub struct Finding {
     // Texts of the advisory and the match are shared by every finding of that advisory
     // (`Arc<str>`): an estate with 400,000 findings holds each title once.
     pub advisory: Arc<str>,
-    pub aliases: Vec<String>,
+    pub aliases: Arc<[String]>,
     pub title: Arc<str>,
     pub vendor: Arc<str>,
     pub vendor_severity: Option<String>,
@@ -269,7 +269,7 @@ pub struct Finding {
     pub effects: Vec<Effect>,
     pub system: SystemId,
     pub system_name: String,
-    pub owner: String,
+    pub owner: OwnerId,
     pub state: MatchState,
     /// Why it matched, or why it could not be decided.
     pub evidence: Arc<str>,
@@ -280,7 +280,7 @@ pub struct Finding {
     pub rating: Rating,
     pub suppressed: Suppressed,
     pub source: Arc<str>,
-    pub references: Vec<String>,
+    pub references: Arc<[String]>,
 }
 
 /// Everything the rating reads.
@@ -299,9 +299,11 @@ pub struct Context<'a> {
 /// An advisory's texts as findings carry them, made once per advisory.
 struct AdvisoryTexts {
     id: Arc<str>,
+    aliases: Arc<[String]>,
     title: Arc<str>,
     vendor: Arc<str>,
     source: Arc<str>,
+    references: Arc<[String]>,
 }
 
 /// `(system, component)` positions as the matcher gives them ([`Exposure::SYSTEM`] for the system).
@@ -477,9 +479,11 @@ impl<'a> Context<'a> {
                 let a = &advisories[e.advisory as usize];
                 AdvisoryTexts {
                     id: a.id.to_string().into(),
+                    aliases: a.aliases.iter().map(ToString::to_string).collect(),
                     title: a.title.as_str().into(),
                     vendor: a.vendor.as_str().into(),
                     source: a.source.location.as_str().into(),
+                    references: a.references.as_slice().into(),
                 }
             });
         }
@@ -647,7 +651,7 @@ fn finding(
     Finding {
         id: format!("{}@{}", adv.id, system.id),
         advisory: texts.id.clone(),
-        aliases: adv.aliases.iter().map(ToString::to_string).collect(),
+        aliases: texts.aliases.clone(),
         title: texts.title.clone(),
         vendor: texts.vendor.clone(),
         vendor_severity: adv.vendor_severity.clone(),
@@ -655,7 +659,7 @@ fn finding(
         effects: adv.effects.clone(),
         system: system.id.clone(),
         system_name: system.name.clone(),
-        owner: system.owner.to_string(),
+        owner: system.owner.clone(),
         state,
         evidence,
         parts: exps
@@ -672,7 +676,7 @@ fn finding(
         rating,
         suppressed,
         source: texts.source.clone(),
-        references: adv.references.clone(),
+        references: texts.references.clone(),
     }
 }
 

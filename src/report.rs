@@ -458,7 +458,7 @@ pub fn render_explain(f: &Finding) -> String {
         }
     }
     let _ = writeln!(o, "  source:      {}", plain(&f.source));
-    for r in &f.references {
+    for r in f.references.iter() {
         let _ = writeln!(o, "  reference:   {}", plain(r));
     }
     o
@@ -513,7 +513,7 @@ pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
             .to_string(),
             f.advisory.to_string(),
             f.system.to_string(),
-            f.owner.clone(),
+            f.owner.to_string(),
             parts_label(f),
             f.rating.consequence.as_str().to_string(),
             f.rating.urgency.to_string(),

@@ -174,7 +174,7 @@ fn effects_of(f: &Finding) -> Vec<String> {
 }
 
 fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> Item {
-    let system_owner = f.owner == recipient;
+    let system_owner = f.owner.as_str() == recipient;
     // Not entitled → no services at all (`plan` only calls this for entitled recipients).
     let services: Vec<String> = view_for(f, inv, &[recipient])
         .map(|v| {
@@ -213,7 +213,7 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
         } else {
             Vec::new()
         },
-        references: f.references.clone(),
+        references: f.references.to_vec(),
     }
 }
 
@@ -233,7 +233,7 @@ pub enum Entitlement {
 
 /// Decide what `owner` may see of `f`.
 pub fn entitlement(f: &Finding, inv: &Inventory, owner: &str) -> Entitlement {
-    if f.owner == owner {
+    if f.owner.as_str() == owner {
         return Entitlement::SystemOwner;
     }
     let owns = |svc: &crate::inventory::Service| svc.owner.as_str() == owner;
@@ -318,7 +318,7 @@ pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding
 /// owners of services depending on it.
 pub fn recipients(f: &Finding, inv: &Inventory) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    out.insert(f.owner.clone());
+    out.insert(f.owner.to_string());
     for s in &f.rating.reach.services {
         if let Some(svc) = inv.services.get(s) {
             out.insert(svc.owner.to_string());
