@@ -42,7 +42,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{Overrides, SuppressionState};
 use crate::inventory::{
-    ComponentRef, GroupKind, Inventory, OwnerId, RedundancyGroup, ServiceId, System, SystemId,
+    ComponentRef, GroupId, GroupKind, Inventory, OwnerId, RedundancyGroup, ServiceId, System,
+    SystemId,
 };
 use crate::matcher::{Decision, Exposure, MatchState, Matches};
 use crate::model::{Advisory, ComponentKind, Effect, Trigger};
@@ -975,6 +976,51 @@ fn failover(ctx: &Context<'_>, exps: &[Exp<'_>], base: Urgency) -> Reading {
     )
 }
 
+/// How a drive crash bug meets the RAID group holding `e`: `None` when `e` is in no RAID group,
+/// `Some(None)` when that group was described already, else the line naming how many of its
+/// drives run the firmware against what the group tolerates.
+fn raid_exposure<'a>(
+    ctx: &'a Context<'_>,
+    adv_idx: usize,
+    e: &Exp<'_>,
+    seen: &mut HashSet<&'a GroupId>,
+) -> Option<Option<String>> {
+    let info = ctx
+        .topo
+        .member_groups(e.pos)
+        .find(|g| matches!(g.group.kind, GroupKind::RaidGroup { .. }))?;
+    let g = info.group;
+    let GroupKind::RaidGroup { tolerance } = g.kind else {
+        return None;
+    };
+    if !seen.insert(&g.id) {
+        return Some(None);
+    }
+    let (mut size, mut exposed) = (0u32, 0u32);
+    for &pos in &info.members {
+        let Some(c) = ctx.topo.component(pos) else {
+            continue;
+        };
+        size += c.count;
+        if ctx.member_exposed(adv_idx, pos) {
+            exposed += c.count;
+        }
+    }
+    Some(Some(if exposed > tolerance {
+        format!(
+            "{exposed} of {size} drives of {} run {} and can fail the same way; the RAID group \
+             tolerates {tolerance}: more failures before a rebuild finishes lose its data",
+            g.id, e.decision.firmware
+        )
+    } else {
+        format!(
+            "{exposed} of {size} drives of {} run {}; the RAID group tolerates {tolerance}: \
+             redundancy is lost, data survives if rebuilds finish",
+            g.id, e.decision.firmware
+        )
+    }))
+}
+
 fn crash(
     ctx: &Context<'_>,
     adv_idx: usize,
@@ -998,6 +1044,19 @@ fn crash(
         if groups.is_empty() {
             if has_time_trigger(adv) && e.kind == ComponentKind::Drive {
                 continue; // dated by time_bomb
+            }
+            if e.kind == ComponentKind::Drive {
+                if let Some(line) = raid_exposure(ctx, adv_idx, e, &mut seen) {
+                    if let Some(line) = line {
+                        out.push(Reading::new(
+                            "redundancy-lost",
+                            Consequence::RedundancyLost,
+                            base,
+                            line,
+                        ));
+                    }
+                    continue;
+                }
             }
             out.push(match e.kind {
                 ComponentKind::System

@@ -636,3 +636,48 @@ fn range_in_another_scheme_is_reread_or_unknown() {
     assert!(!f.is_empty());
     assert!(f.iter().all(|f| f.state == MatchState::Unknown), "{f:?}");
 }
+
+#[test]
+fn a_drive_crash_bug_names_the_raid_group_and_what_it_tolerates() {
+    // Not time-triggered: drives fail one by one, so the RAID group's tolerance is the story
+    // (and the rating must not claim the drives have no RAID group).
+    let mut bug = advisory(
+        "FWN-DRV",
+        "HPE",
+        "SAS SSD",
+        Some(ComponentKind::Drive),
+        "vers:opaque/HPD7",
+        &[Effect::ComponentCrash],
+        &[],
+    );
+    bug.affected[0].models = vec!["VO1920JFDGV".into()];
+    let f = run(&ssd_estate(1, false), std::slice::from_ref(&bug));
+    assert_eq!(f.len(), 1);
+    let text = reasons(&f[0]);
+    assert_eq!(f[0].rating.consequence, Consequence::RedundancyLost);
+    assert!(
+        text.contains("8 of 8 drives of rg-1 run HPD7 and can fail the same way"),
+        "{text}"
+    );
+    assert!(text.contains("the RAID group tolerates 1"), "{text}");
+    assert!(!text.contains("no RAID group"), "{text}");
+
+    // Drives outside any RAID group keep saying so.
+    let mut loose = advisory(
+        "FWN-DRV",
+        "HPE",
+        "SAS SSD",
+        Some(ComponentKind::Drive),
+        "vers:opaque/HPD8",
+        &[Effect::ComponentCrash],
+        &[],
+    );
+    loose.affected[0].models = vec!["VO1920JFDGV".into()];
+    let f = run(&ssd_estate(1, false), &[loose]);
+    assert_eq!(f.len(), 1);
+    assert!(
+        reasons(&f[0]).contains("no RAID group is recorded"),
+        "{}",
+        reasons(&f[0])
+    );
+}
