@@ -136,3 +136,22 @@ fn versions_with_any_whitespace_print_as_parseable_vers() {
     );
     assert!(matches!(list, VersionSpec::Range(_)), "{list:?}");
 }
+
+/// Found by the `vers` target (its corpus, first run after facbc08): `vers:npm/>=2.0|<1.0.\x10`
+/// was accepted with a raw control character, then printed with it encoded (`%10`), so the range
+/// did not print as it was read. The parser now refuses unencoded whitespace and control
+/// characters of every kind — exactly the set the printer encodes.
+#[test]
+fn vers_rejects_unencoded_control_and_unicode_whitespace() {
+    for raw in [
+        "vers:npm/>=2.0|<1.0.\u{10}",
+        "vers:generic/a\u{a0}b",
+        "vers:intdot/<1.2\u{7f}",
+        "vers:intdot/<1.2\u{2003}",
+    ] {
+        let err = VersRange::parse(raw).expect_err(raw).to_string();
+        assert!(err.contains("percent-encode"), "{raw:?}: {err}");
+    }
+    let r = VersRange::parse("vers:npm/>=2.0|<1.0.%10").unwrap();
+    assert_eq!(r.to_string(), "vers:npm/>=2.0|<1.0.%10");
+}

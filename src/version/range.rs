@@ -156,8 +156,12 @@ fn check_datetime(raw: &str, encoded: &str, decoded: &str) -> Result<(), Version
 impl VersRange {
     /// Parse a canonical vers string. Non-canonical input is an error (the spec forbids fixing it up).
     pub fn parse(raw: &str) -> Result<VersRange, VersionError> {
-        if raw.chars().any(|c| c.is_ascii_whitespace()) {
-            return Err(range_err(raw, "whitespace is not permitted"));
+        // Exactly what the printer encodes, so a parsed range prints back as it was read.
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(range_err(
+                raw,
+                "whitespace and control characters are not permitted (percent-encode them)",
+            ));
         }
         let rest = raw
             .strip_prefix("vers:")
