@@ -155,3 +155,20 @@ fn vers_rejects_unencoded_control_and_unicode_whitespace() {
     let r = VersRange::parse("vers:npm/>=2.0|<1.0.%10").unwrap();
     assert_eq!(r.to_string(), "vers:npm/>=2.0|<1.0.%10");
 }
+
+/// Found by the `vers` target (428,521 executions on 05c4920): in an unordered opaque list a
+/// version could appear twice if not next to itself — `vers:opaque/HPD5|HPD9|!=HPD5` — and
+/// containment answered the first (`HPD5` affected although the range also excludes it). Versions
+/// are now unique across the whole range, as the vers spec requires.
+#[test]
+fn vers_versions_are_unique_across_an_unordered_list() {
+    for raw in [
+        "vers:opaque/HPD5|HPD9|!=HPD5",
+        "vers:opaque/HPD5|HPD6|HPD5",
+        "vers:generic/a|b|!=a",
+    ] {
+        let err = VersRange::parse(raw).expect_err(raw).to_string();
+        assert!(err.contains("appears twice"), "{raw}: {err}");
+    }
+    assert!(VersRange::parse("vers:opaque/HPD5|HPD9|!=HPD6").is_ok());
+}

@@ -325,7 +325,14 @@ impl VersRange {
     }
 
     fn check_canonical(&self, raw: &str) -> Result<(), VersionError> {
-        // Versions unique and sorted (only checkable where we can order them).
+        // Versions unique anywhere in the range, not only between neighbours: an unordered list
+        // (opaque ids) can hold `=X` and, further on, `!=X`, and containment would answer
+        // whichever comes first.
+        let mut versions = std::collections::HashSet::with_capacity(self.constraints.len());
+        if let Some(c) = self.constraints.iter().find(|c| !versions.insert(&c.raw)) {
+            return Err(range_err(raw, format!("version `{}` appears twice", c.raw)));
+        }
+        // Sorted (only checkable where we can order them).
         let mut gap = false;
         for pair in self.constraints.windows(2) {
             if pair[0].raw == pair[1].raw {
