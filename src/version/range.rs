@@ -335,12 +335,6 @@ impl VersRange {
         // Sorted (only checkable where we can order them).
         let mut gap = false;
         for pair in self.constraints.windows(2) {
-            if pair[0].raw == pair[1].raw {
-                return Err(range_err(
-                    raw,
-                    format!("version `{}` appears twice", pair[0].raw),
-                ));
-            }
             if let (Some(a), Some(b)) = (&pair[0].version, &pair[1].version) {
                 match a.compare(b) {
                     Cmp::Less => {}
