@@ -589,19 +589,11 @@ fn commit<S: Store>(
             candidates.extend(&d.advisories);
         } else {
             report.unchanged += d.advisories.len();
-            let c = listed_by
-                .entry(d.listing.clone().unwrap_or_default())
-                .or_default();
-            c.documents += 1;
-            c.advisories += d.advisories.len();
+            count_listed(&mut listed_by, d);
         }
     }
     for (_, d) in &parsed_docs {
-        let c = listed_by
-            .entry(d.listing.clone().unwrap_or_default())
-            .or_default();
-        c.documents += 1;
-        c.advisories += d.advisories.len();
+        count_listed(&mut listed_by, d);
     }
     let kept = |loc: &str| !fresh.contains(loc) && !gone.contains(loc);
     // Withdraw what the feed no longer provides anywhere: a candidate named by no re-parsed
@@ -671,6 +663,16 @@ fn commit<S: Store>(
         ..FeedState::default()
     };
     finish(store, feed, &next, &list, &withdrawn, &changes, now, report)
+}
+
+/// Count a document (and its advisories) under the listing that named it, for the head's
+/// per-listing counts.
+fn count_listed(listed_by: &mut BTreeMap<String, ListingCount>, d: &DocState) {
+    let c = listed_by
+        .entry(d.listing.clone().unwrap_or_default())
+        .or_default();
+    c.documents += 1;
+    c.advisories += d.advisories.len();
 }
 
 /// Write one feed's result in one transaction ([`Store::commit_feed`]) and complete its report.

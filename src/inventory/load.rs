@@ -252,12 +252,30 @@ impl Checker {
         if let Some(v) = self.versions.get(&scheme).and_then(|m| m.get(raw)) {
             return Some(Firmware { version: v.clone() });
         }
-        let fw = parse_firmware(file, item, Some(scheme), raw, vendor, model, d)?;
-        self.versions
-            .entry(scheme)
-            .or_default()
-            .insert(Box::from(raw), fw.version.clone());
-        Some(fw)
+        match FwVersion::parse(scheme, raw) {
+            Ok(version) => {
+                let fw = Firmware::new(version);
+                self.versions
+                    .entry(scheme)
+                    .or_default()
+                    .insert(Box::from(raw), fw.version.clone());
+                Some(fw)
+            }
+            Err(e) => {
+                d.push(
+                    Diagnostic::new(
+                        Code::BadFirmware,
+                        Place::at(file, item().key("firmware")),
+                        format!("firmware `{raw}` does not parse as `{scheme}`"),
+                    )
+                    .label(e.to_string())
+                    .note(format!(
+                        "`{vendor} {model}` uses scheme `{scheme}`; set `scheme = \"…\"` on the item if that is wrong"
+                    )),
+                );
+                None
+            }
+        }
     }
 
     fn run(mut self, docs: Vec<(usize, RawDoc)>, d: &mut Vec<Diagnostic>) -> Inventory {
@@ -945,35 +963,6 @@ fn resolve_scheme(
             }
         },
         None => Some(default().unwrap_or(Scheme::Opaque)),
-    }
-}
-
-fn parse_firmware(
-    file: usize,
-    item: &dyn Fn() -> DocPath,
-    scheme: Option<Scheme>,
-    raw: &str,
-    vendor: &str,
-    model: &str,
-    d: &mut Vec<Diagnostic>,
-) -> Option<Firmware> {
-    let scheme = scheme?;
-    match FwVersion::parse(scheme, raw) {
-        Ok(version) => Some(Firmware::new(version)),
-        Err(e) => {
-            d.push(
-                Diagnostic::new(
-                    Code::BadFirmware,
-                    Place::at(file, item().key("firmware")),
-                    format!("firmware `{raw}` does not parse as `{scheme}`"),
-                )
-                .label(e.to_string())
-                .note(format!(
-                    "`{vendor} {model}` uses scheme `{scheme}`; set `scheme = \"…\"` on the item if that is wrong"
-                )),
-            );
-            None
-        }
     }
 }
 

@@ -773,6 +773,15 @@ impl SledStore {
         self.index.len()
     }
 
+    /// The feed's head record as stored, without its `d`, `v` or `seen` records.
+    fn head_record(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        let key = feed.as_str();
+        match self.feeds.get(key.as_bytes()).map_err(io(key))? {
+            Some(v) => decode(key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A feed's `d` records (documents, with their validators) when `documents`, and its `v`
     /// records (validators of URLs that are not documents), each sorted by location.
     #[allow(clippy::type_complexity)]
@@ -941,11 +950,9 @@ impl Store for SledStore {
     }
 
     fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
-        let key = feed.as_str();
-        let Some(v) = self.feeds.get(key.as_bytes()).map_err(io(key))? else {
+        let Some(mut state) = self.head_record(feed)? else {
             return Ok(None);
         };
-        let mut state: FeedState = decode(key, &v)?;
         let (documents, validators) = self.scan_docs(feed, true)?;
         // Sorted by key already (sled order is byte order, as is `String`'s), so these build
         // the maps in bulk. A head still holding documents cannot exist after the migration;
@@ -965,11 +972,9 @@ impl Store for SledStore {
     }
 
     fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
-        let key = feed.as_str();
-        let Some(v) = self.feeds.get(key.as_bytes()).map_err(io(key))? else {
+        let Some(mut state) = self.head_record(feed)? else {
             return Ok(None);
         };
-        let mut state: FeedState = decode(key, &v)?;
         let (_, validators) = self.scan_docs(feed, false)?;
         state.validators.extend(validators);
         self.read_seen(feed, &mut state)?;
