@@ -448,10 +448,12 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
     );
 }
 
-/// A store that counts full feed-state reads, to show what an unchanged sync avoids.
+/// A store that counts full feed-state reads, to show what an unchanged sync avoids (clones,
+/// as each feed's sync task holds one, share the count).
+#[derive(Clone)]
 struct Counting {
     inner: SledStore,
-    full_reads: std::sync::atomic::AtomicUsize,
+    full_reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl firmwatch::store::Store for Counting {

@@ -82,10 +82,7 @@ pub fn load_overrides(explicit: Option<&Path>, feeds_dir: &Path) -> Result<Overr
 
 /// Sync the feeds that are due; failures become warnings (the report shows data age).
 pub fn sync_due(store: &SledStore, feeds: &[FeedDef]) -> Result<Vec<String>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime()?;
     let opts = SyncOptions {
         only_due: true,
         nvd_api_key: std::env::var(super::sync::NVD_API_KEY_ENV)

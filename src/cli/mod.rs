@@ -158,6 +158,16 @@ fn init_logging(g: &Global) {
         .try_init();
 }
 
+/// The async runtime of the commands that sync or deliver: multi-threaded, one worker per core,
+/// so feeds sync in parallel ([`firmwatch::collect::sync`]).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// Parse arguments, run, map the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -107,10 +107,7 @@ pub struct NotifyArgs {
 }
 
 pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime()?;
     let store = SledStore::open(&global.store)?;
     if args.status {
         return status(&store, out);

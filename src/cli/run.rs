@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tokio::sync::watch;
 
 use firmwatch::collect::feed::parse_schedule;
@@ -54,10 +54,7 @@ async fn shutdown_signal() {
 }
 
 pub fn run(args: &RunArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime()?;
     rt.block_on(async {
         let (tx, mut rx) = watch::channel(false);
         tokio::spawn(async move {

@@ -150,10 +150,7 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
         nvd_api_key,
         ..SyncOptions::default()
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime()?;
     let report = rt.block_on(collect::sync(&store, &feeds, &opts));
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;

@@ -250,7 +250,7 @@ impl CollectCtx<'_> {
         if let Some(s) = self.full.get() {
             return Ok(s);
         }
-        let s = (self.load)()?;
+        let s = blocking(self.load)?;
         Ok(self.full.get_or_init(|| s))
     }
 
@@ -308,21 +308,40 @@ pub fn doc_format(kind: FeedKind) -> Option<DocFormat> {
 }
 
 /// Sync the selected feeds into `store`. Never fails as a whole: per-feed failures are in the report.
-pub async fn sync<S: Store + Sync>(store: &S, feeds: &[FeedDef], opts: &SyncOptions) -> SyncReport {
+///
+/// Each feed runs as a task of its own ([`tokio::spawn`]), so on a multi-threaded runtime feeds
+/// use every core (a feed's parsing and commit are CPU work); at most
+/// [`SyncOptions::concurrency`] run at once. A feed whose task panics is reported failed.
+pub async fn sync<S>(store: &S, feeds: &[FeedDef], opts: &SyncOptions) -> SyncReport
+where
+    S: Store + Clone + Send + Sync + 'static,
+{
     let started = Utc::now();
-    let http = HttpClient::new(opts.http.clone());
-    let selected: Vec<&FeedDef> = feeds
-        .iter()
-        .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
-        .collect();
-    let mut reports: Vec<FeedReport> = stream::iter(selected)
+    let http = match HttpClient::new(opts.http.clone()) {
+        Ok(h) => h,
+        Err(e) => {
+            let e = e.to_string();
+            return SyncReport {
+                schema_version: REPORT_SCHEMA_VERSION,
+                started,
+                feeds: selected(feeds, opts)
+                    .map(|f| failed_report(f, None, e.clone()))
+                    .collect(),
+            };
+        }
+    };
+    let mut reports: Vec<FeedReport> = stream::iter(selected(feeds, opts))
         .map(|feed| {
-            let http = &http;
+            let (store, feed, http, opts) =
+                (store.clone(), feed.clone(), http.clone(), opts.clone());
             async move {
-                match http {
-                    Ok(http) => run_feed(store, feed, http, opts).await,
-                    Err(e) => failed_report(feed, None, e.to_string()),
-                }
+                let task = tokio::spawn({
+                    let feed = feed.clone();
+                    async move { run_feed(&store, &feed, &http, &opts).await }
+                });
+                task.await.unwrap_or_else(|e| {
+                    failed_report(&feed, None, format!("the feed's sync task failed: {e}"))
+                })
             }
         })
         .buffer_unordered(opts.concurrency.max(1))
@@ -333,6 +352,27 @@ pub async fn sync<S: Store + Sync>(store: &S, feeds: &[FeedDef], opts: &SyncOpti
         schema_version: REPORT_SCHEMA_VERSION,
         started,
         feeds: reports,
+    }
+}
+
+fn selected<'a>(
+    feeds: &'a [FeedDef],
+    opts: &'a SyncOptions,
+) -> impl Iterator<Item = &'a FeedDef> + 'a {
+    feeds
+        .iter()
+        .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
+}
+
+/// Run CPU-bound or blocking work (reading a feed's records, a commit) without stalling the
+/// runtime: on a multi-threaded runtime the worker hands its other tasks to another thread
+/// first ([`tokio::task::block_in_place`]); on a current-thread runtime it simply runs.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
@@ -426,7 +466,7 @@ async fn run_feed<S: Store + Sync>(
         load: &load,
     };
     let result = match collect(&ctx).await {
-        Ok(collected) => commit(store, &ctx, collected, now),
+        Ok(collected) => blocking(|| commit(store, &ctx, collected, now)),
         Err(e) => Err(e),
     };
     let report = match result {

@@ -329,7 +329,9 @@ pub trait Store {
     fn flush(&self) -> Result<(), StoreError>;
 }
 
-/// The sled-backed [`Store`].
+/// The sled-backed [`Store`]. A clone is another handle on the same open database (sled's
+/// handles are shared), which is how concurrent feed syncs each hold one.
+#[derive(Clone)]
 pub struct SledStore {
     path: PathBuf,
     db: sled::Db,
