@@ -87,6 +87,15 @@ fn store_check_finds_every_planted_problem() {
             },
         );
         store.save_feed_state(&feed, &state).unwrap();
+        // The index of a listing no document names.
+        store
+            .tree("feed_docs")
+            .unwrap()
+            .insert(
+                &b"bundled-native\0lhttp://nowhere/changes.csv"[..],
+                &b"\x01{}"[..],
+            )
+            .unwrap();
         // The notifier's trees: an unreadable delivery and a malformed state key.
         let outbox = store.tree("outbox").unwrap();
         outbox
@@ -111,9 +120,12 @@ fn store_check_finds_every_planted_problem() {
             "index_vendor `netapp/bundled-native/FWN-GONE`: names advisory `bundled-native/FWN-GONE`, which is not stored",
             &format!("advisories `{removed_adv}`: missing from the vendor index"),
             "feeds `bundled-native`: document `ghost.toml` lists advisory `FWN-MISSING`, which is not stored",
+            // The ghost document's advisory is not in the head's count.
+            "feeds `bundled-native`: the head counts 6 advisories, the document records name 7",
+            "feed_docs `bundled-native/lhttp://nowhere/changes.csv`: index of a listing that names no document",
             "outbox `20260101T000000.000000Z/storage-team/email`: stored value",
             "findings `no-separator`: malformed key",
-            "6 problem(s)",
+            "8 problem(s)",
         ] {
             assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
         }

@@ -502,6 +502,20 @@ impl firmwatch::store::Store for Counting {
     ) -> Result<Option<firmwatch::store::FeedState>, firmwatch::store::StoreError> {
         self.inner.feed_head(feed)
     }
+    fn location_state(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        location: &str,
+    ) -> Result<firmwatch::store::LocationState, firmwatch::store::StoreError> {
+        self.inner.location_state(feed, location)
+    }
+    fn listing_index(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        listing: &str,
+    ) -> Result<firmwatch::store::ListingIndex, firmwatch::store::StoreError> {
+        self.inner.listing_index(feed, listing)
+    }
     fn commit_feed(
         &self,
         commit: &firmwatch::store::FeedCommit<'_>,
@@ -565,11 +579,51 @@ async fn unchanged_listings_need_no_document_records() {
         before,
         "an unchanged sync read the document records"
     );
-    // A changed listing is read entry by entry against the known documents.
+    // A changed listing is compared with the listing's index; only the records of the
+    // documents it fetches are read (here: the one whose time moved, revalidated unchanged).
     server.set_ok("/a/changes.csv", "GO-2020-0001.json,2024-02-01T00:00:00Z\n");
     let r3 = collect::sync(&store, &defs, &opts).await;
-    assert_eq!(report_of(&r3, "served").status, FeedStatus::Ok);
+    let f = report_of(&r3, "served");
+    assert_eq!(
+        (f.status.clone(), f.unchanged),
+        (FeedStatus::Ok, 1),
+        "{f:?}"
+    );
+    assert_eq!(
+        reads(),
+        before,
+        "a changed listing read every document record"
+    );
+    let saved = store
+        .inner
+        .feed_state(&"served".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    let moved = saved.documents.values().next().and_then(|d| d.updated);
+    assert_eq!(
+        moved.map(|t| t.to_rfc3339()),
+        Some("2024-02-01T00:00:00+00:00".into())
+    );
+    let index = store
+        .inner
+        .listing_index(&"served".parse().unwrap(), &server.url("/a/changes.csv"))
+        .unwrap();
+    assert_eq!(index.values().collect::<Vec<_>>(), vec![&moved]);
+    // A document gone from the listing: the whole state is compared, and it is withdrawn.
+    server.set_ok("/a/changes.csv", "");
+    let r4 = collect::sync(&store, &defs, &opts).await;
+    let f = report_of(&r4, "served");
+    assert_eq!(
+        (f.status.clone(), f.withdrawn),
+        (FeedStatus::Ok, 1),
+        "{f:?}"
+    );
     assert!(reads() > before);
+    assert!(store
+        .inner
+        .listing_index(&"served".parse().unwrap(), &server.url("/a/changes.csv"))
+        .unwrap()
+        .is_empty());
 
     // A provider whose metadata drops one of its two directories: the remaining listing is
     // unchanged, yet the dropped one's document is withdrawn.

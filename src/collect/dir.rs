@@ -136,6 +136,8 @@ pub fn collect_local(
                 .collect()
         }
     };
+    // Every file is read and compared, so read every saved record at once.
+    ctx.full_state()?;
     let mut out = Collected::default();
     for (loc, updated) in files {
         let path = root.join(&loc);

@@ -236,7 +236,9 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
     let mut out = Collected::default();
     let u = url.to_string();
     out.listed.insert(u.clone());
-    if let Fetched::Body { bytes, validators } = ctx.http.get(&u, ctx.validators(&u)?).await? {
+    if let Fetched::Body { bytes, validators } =
+        ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await?
+    {
         if !ctx.known_unchanged(&u, &sha256_hex(&bytes))? {
             out.changed.push(Doc {
                 location: u.clone(),
@@ -297,7 +299,7 @@ pub async fn collect_syndication(
         ..Collected::default()
     };
     let u = url.to_string();
-    let bytes = match ctx.http.get(&u, ctx.validators(&u)?).await? {
+    let bytes = match ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await? {
         Fetched::NotModified => return Ok(out),
         Fetched::Body { bytes, validators } => {
             out.validators.insert(u.clone(), validators);
@@ -316,7 +318,7 @@ pub async fn collect_syndication(
         }
         ctx.step(format!("GET {page}"));
         if let Fetched::Body { bytes, validators } =
-            ctx.http.get(&page, ctx.validators(&page)?).await?
+            ctx.http.get(&page, ctx.validators(&page)?.as_ref()).await?
         {
             out.changed.push(Doc {
                 location: page,

@@ -197,16 +197,17 @@ fn keep_listed(listing: &str, out: &mut Collected) {
 
 fn should_fetch(
     ctx: &CollectCtx<'_>,
+    listing: &str,
     url: &str,
     updated: Option<DateTime<Utc>>,
 ) -> Result<bool, FeedError> {
     if ctx.opts.force {
         return Ok(true);
     }
-    let Some(known) = ctx.document(url)? else {
+    let Some(known) = ctx.listed_time(listing, url)? else {
         return Ok(true);
     };
-    Ok(match (updated, known.updated, ctx.state.checkpoint) {
+    Ok(match (updated, known, ctx.state.checkpoint) {
         (Some(u), Some(k), _) if u != k => true,
         (Some(u), _, Some(cp)) => u >= cp - ctx.opts.overlap,
         (None, _, _) | (Some(_), None, None) => true,
@@ -298,8 +299,11 @@ async fn fetch_document(
     let url = w.url.to_string();
     ctx.step(format!("GET {url}"));
     let known = ctx.document(&url)?;
-    let touched = known.filter(|d| d.updated != w.updated).map(|_| w.updated);
-    let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)?).await? {
+    let touched = known
+        .as_ref()
+        .filter(|d| d.updated != w.updated)
+        .map(|_| w.updated);
+    let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)?.as_ref()).await? {
         Fetched::NotModified if known.is_some() => {
             return Ok(DocOutcome::Kept {
                 url,
@@ -523,7 +527,7 @@ pub(crate) async fn collect_directory_into(
         let url = join_entry(&base, &resolve_entry(&dir_name, &entry))?;
         out.listed.insert(url.to_string());
         bump(out, updated);
-        if !should_fetch(ctx, url.as_str(), updated)? {
+        if !should_fetch(ctx, &listing_url, url.as_str(), updated)? {
             continue;
         }
         let hashes = match hash_files {
@@ -615,7 +619,7 @@ async fn collect_rolie(
         let updated = parse_time(entry.get("updated"));
         out.listed.insert(url.to_string());
         bump(out, updated);
-        if !should_fetch(ctx, url.as_str(), updated)? {
+        if !should_fetch(ctx, &listing, url.as_str(), updated)? {
             continue;
         }
         let mut hashes = href("hash");

@@ -20,9 +20,9 @@
 //! and writes only the head and `seen` record: a no-change sync costs O(listings), not O(documents).
 //! The commit hands the store per-location [`StateChanges`], so k changed documents are k records.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -33,7 +33,8 @@ use super::formats::{parse_document, DocContext, DocFormat, FormatError};
 use super::http::{sha256_hex, HttpClient, HttpConfig, HttpError};
 use crate::model::{Advisory, AdvisoryId, FeedId};
 use crate::store::{
-    DocState, FeedCommit, FeedState, ListingCount, StateChanges, Store, StoreError, Validators,
+    DocState, FeedCommit, FeedState, ListingCount, ListingIndex, LocationState, StateChanges,
+    Store, StoreError, Validators,
 };
 
 /// Version of the JSON [`SyncReport`].
@@ -230,6 +231,14 @@ pub struct Collected {
 }
 
 /// What a collector may read.
+///
+/// Two ways to the feed's saved records. A collector that compares every document (a local
+/// folder, NVD, an RSS feed) reads them all at once ([`CollectCtx::full_state`]). A listing-based
+/// one (CSAF provider, served directory) compares a changed listing with the index of what it
+/// named before ([`CollectCtx::listed_time`]) and reads the record of only each document it
+/// fetches ([`CollectCtx::document`]): a sync that changes k of a feed's n documents reads k
+/// records and one index per changed listing, not n records. Once the whole state is read,
+/// every lookup uses it.
 pub struct CollectCtx<'a> {
     pub feed: &'a FeedDef,
     /// The feed's saved head: checkpoint, counts, last success / error, and the validators of
@@ -240,8 +249,10 @@ pub struct CollectCtx<'a> {
     pub opts: &'a SyncOptions,
     /// The feed's OpenPGP key, when it names a `key_file`.
     pub key: Option<&'a pgp::composed::SignedPublicKey>,
-    full: &'a OnceLock<FeedState>,
-    load: &'a (dyn Fn() -> Result<FeedState, StoreError> + Sync),
+    store: &'a (dyn Store + Sync),
+    full: OnceLock<FeedState>,
+    locations: Mutex<HashMap<String, LocationState>>,
+    indexes: Mutex<HashMap<String, Option<Arc<ListingIndex>>>>,
 }
 
 impl CollectCtx<'_> {
@@ -250,8 +261,83 @@ impl CollectCtx<'_> {
         if let Some(s) = self.full.get() {
             return Ok(s);
         }
-        let s = blocking(self.load)?;
+        let s = blocking(|| self.store.feed_state(&self.feed.id))?.unwrap_or_default();
         Ok(self.full.get_or_init(|| s))
+    }
+
+    /// Whether the whole state has been read (then the commit compares against all of it).
+    fn full_loaded(&self) -> bool {
+        self.full.get().is_some()
+    }
+
+    /// What the store holds for one location (read once, then remembered).
+    fn location(&self, location: &str) -> Result<LocationState, FeedError> {
+        if let Some(full) = self.full.get() {
+            return Ok(LocationState {
+                document: full.documents.get(location).cloned(),
+                validators: full.validators.get(location).cloned(),
+            });
+        }
+        if self.state.listed_by.is_empty() {
+            // The feed holds no document (a first sync): nothing to read.
+            return Ok(LocationState {
+                document: None,
+                validators: self.state.validators.get(location).cloned(),
+            });
+        }
+        let mut cache = self.locations.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = cache.get(location) {
+            return Ok(l.clone());
+        }
+        let l = self.store.location_state(&self.feed.id, location)?;
+        cache.insert(location.to_string(), l.clone());
+        Ok(l)
+    }
+
+    /// What `listing` named at the last successful sync, when its index agrees with the head's
+    /// count for it (`None` otherwise: the caller reads the whole state instead).
+    fn listing_index(&self, listing: &str) -> Result<Option<Arc<ListingIndex>>, FeedError> {
+        let mut cache = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.get(listing) {
+            return Ok(i.clone());
+        }
+        let index = self.store.listing_index(&self.feed.id, listing)?;
+        let expected = self.state.listed_by.get(listing).map_or(0, |c| c.documents);
+        let index = if index.len() == expected {
+            Some(Arc::new(index))
+        } else {
+            tracing::debug!(
+                feed = %self.feed.id,
+                "listing index of {listing} names {} documents, the head counts {expected}: reading the whole state",
+                index.len()
+            );
+            None
+        };
+        cache.insert(listing.to_string(), index.clone());
+        Ok(index)
+    }
+
+    /// The listed time saved for a document named by `listing`: `None` when the document is
+    /// not known, `Some(None)` when it is known without a time.
+    pub fn listed_time(
+        &self,
+        listing: &str,
+        location: &str,
+    ) -> Result<Option<Option<DateTime<Utc>>>, FeedError> {
+        if !self.full_loaded() {
+            if let Some(index) = self.listing_index(listing)? {
+                if let Some(t) = index.get(location) {
+                    return Ok(Some(*t));
+                }
+                // Not named by this listing before: new, or known under another listing.
+                return Ok(self.document(location)?.map(|d| d.updated));
+            }
+        }
+        Ok(self
+            .full_state()?
+            .documents
+            .get(location)
+            .map(|d| d.updated))
     }
 
     /// Saved validators of a listing or page (not a document), unless `--force`. Never reads the
@@ -265,19 +351,24 @@ impl CollectCtx<'_> {
     }
 
     /// Saved validators for any URL, unless `--force`.
-    pub fn validators(&self, url: &str) -> Result<Option<&Validators>, FeedError> {
+    pub fn validators(&self, url: &str) -> Result<Option<Validators>, FeedError> {
         if self.opts.force {
             return Ok(None);
         }
+        self.validators_saved(url)
+    }
+
+    /// Saved validators for any URL, `--force` or not (what a commit compares with).
+    fn validators_saved(&self, url: &str) -> Result<Option<Validators>, FeedError> {
         match self.state.validators.get(url) {
-            Some(v) => Ok(Some(v)),
-            None => Ok(self.full_state()?.validators.get(url)),
+            Some(v) => Ok(Some(v.clone())),
+            None => Ok(self.location(url)?.validators),
         }
     }
 
     /// The saved record of a document.
-    pub fn document(&self, location: &str) -> Result<Option<&DocState>, FeedError> {
-        Ok(self.full_state()?.documents.get(location))
+    pub fn document(&self, location: &str) -> Result<Option<DocState>, FeedError> {
+        Ok(self.location(location)?.document)
     }
 
     /// Whether a document with these bytes is already stored unchanged.
@@ -454,16 +545,16 @@ async fn run_feed<S: Store + Sync>(
         },
         None => None,
     };
-    let full = OnceLock::new();
-    let load = || store.feed_state(&feed.id).map(Option::unwrap_or_default);
     let ctx = CollectCtx {
         feed,
         state: &state,
         http,
         opts,
         key: key.as_ref(),
-        full: &full,
-        load: &load,
+        store,
+        full: OnceLock::new(),
+        locations: Mutex::default(),
+        indexes: Mutex::default(),
     };
     let result = match collect(&ctx).await {
         Ok(collected) => blocking(|| commit(store, &ctx, collected, now)),
@@ -517,16 +608,15 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
 fn commit<S: Store>(
     store: &S,
     ctx: &CollectCtx<'_>,
-    collected: Collected,
+    mut collected: Collected,
     now: DateTime<Utc>,
 ) -> Result<FeedReport, FeedError> {
     let feed = ctx.feed;
     let head = ctx.state;
     let format = doc_format(feed.kind);
     let mut report = empty_report(feed, FeedStatus::Ok, Some(head));
-    report.warnings = collected.warnings;
+    report.warnings = std::mem::take(&mut collected.warnings);
     report.documents_fetched = collected.changed.len();
-    let mut changes = StateChanges::default();
     let checkpoint = match (head.checkpoint, collected.checkpoint) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -541,6 +631,7 @@ fn commit<S: Store>(
             .keys()
             .all(|l| collected.kept_listings.contains(l))
     {
+        let mut changes = StateChanges::default();
         for (url, v) in collected.validators {
             if head.validators.get(&url) != Some(&v) {
                 changes.validators.insert(url, Some(v));
@@ -556,7 +647,6 @@ fn commit<S: Store>(
         };
         return finish(store, feed, &next, &[], &[], &changes, now, report);
     }
-    let prev = ctx.full_state()?;
     // Parse everything first: one bad document fails the feed before anything is written.
     let mut advisories: BTreeMap<AdvisoryId, Advisory> = BTreeMap::new();
     let mut parsed_docs: Vec<(String, DocState)> = Vec::new();
@@ -609,6 +699,53 @@ fn commit<S: Store>(
             },
         ));
     }
+    let outcome = match compare_listed(store, ctx, &collected, &parsed_docs, &doc_validators)? {
+        Some(o) => o,
+        None => compare_all(ctx.full_state()?, &collected, parsed_docs, doc_validators),
+    };
+    report.unchanged += outcome.unchanged;
+    report.withdrawn = outcome.withdrawn.len();
+    let list: Vec<Advisory> = advisories.into_values().collect();
+    let next = FeedState {
+        last_success: Some(now),
+        checkpoint,
+        advisory_count: outcome.advisory_count,
+        listed_by: outcome.listed_by,
+        ..FeedState::default()
+    };
+    finish(
+        store,
+        feed,
+        &next,
+        &list,
+        &outcome.withdrawn,
+        &outcome.changes,
+        now,
+        report,
+    )
+}
+
+/// What a commit derives from comparing the parsed documents and the listings with the saved
+/// state: the record changes, the withdrawals and the new head's counts.
+struct Outcome {
+    changes: StateChanges,
+    withdrawn: Vec<AdvisoryId>,
+    advisory_count: usize,
+    listed_by: BTreeMap<String, ListingCount>,
+    /// Advisories of documents kept as they were.
+    unchanged: usize,
+}
+
+/// Compare with the whole saved state: one pass over every known document — re-parsed ones,
+/// ones the source no longer names, the rest kept as they are.
+fn compare_all(
+    prev: &FeedState,
+    collected: &Collected,
+    parsed_docs: Vec<(String, DocState)>,
+    doc_validators: Vec<(String, Validators)>,
+) -> Outcome {
+    let mut changes = StateChanges::default();
+    let mut unchanged = 0;
     // One pass over the known documents: re-parsed ones (`fresh`), ones the source no longer
     // names (`gone`), the rest kept as they are. The advisories of the first two may be withdrawn.
     let fresh: HashSet<&str> = parsed_docs.iter().map(|(l, _)| l.as_str()).collect();
@@ -628,7 +765,7 @@ fn commit<S: Store>(
             gone.insert(loc);
             candidates.extend(&d.advisories);
         } else {
-            report.unchanged += d.advisories.len();
+            unchanged += d.advisories.len();
             count_listed(&mut listed_by, d);
         }
     }
@@ -655,7 +792,6 @@ fn commit<S: Store>(
         .cloned()
         .collect();
     withdrawn.sort();
-    report.withdrawn = withdrawn.len();
     // Distinct advisories the feed holds after this commit (counted again only if it changed).
     let advisory_count = if fresh.is_empty() && gone.is_empty() {
         prev.advisory_count
@@ -689,20 +825,127 @@ fn commit<S: Store>(
             changes.documents.insert(loc, Some(d));
         }
     }
-    for (url, v) in collected.validators.into_iter().chain(doc_validators) {
+    let validators = collected
+        .validators
+        .iter()
+        .map(|(u, v)| (u.clone(), v.clone()));
+    for (url, v) in validators.chain(doc_validators) {
         if !gone.contains(url.as_str()) && prev.validators.get(&url) != Some(&v) {
             changes.validators.insert(url, Some(v));
         }
     }
-    let list: Vec<Advisory> = advisories.into_values().collect();
-    let next = FeedState {
-        last_success: Some(now),
-        checkpoint,
+    Outcome {
+        changes,
+        withdrawn,
         advisory_count,
         listed_by,
-        ..FeedState::default()
-    };
-    finish(store, feed, &next, &list, &withdrawn, &changes, now, report)
+        unchanged,
+    }
+}
+
+/// Compare through the listing indexes and the records of the parsed documents only, when that
+/// decides everything: no document vanished from a changed listing, every re-parsed document
+/// gives the same advisories as before, and every new document gives advisories the store has
+/// never held (so nothing is withdrawn, and the feed's count grows by exactly those). `None`
+/// when any of that does not hold, or the documents have no listing, or the whole state is
+/// read anyway: then [`compare_all`] decides.
+fn compare_listed<S: Store>(
+    store: &S,
+    ctx: &CollectCtx<'_>,
+    collected: &Collected,
+    parsed_docs: &[(String, DocState)],
+    doc_validators: &[(String, Validators)],
+) -> Result<Option<Outcome>, FeedError> {
+    let head = ctx.state;
+    if ctx.full_loaded() {
+        return Ok(None);
+    }
+    for listing in head.listed_by.keys() {
+        if collected.kept_listings.contains(listing) {
+            continue;
+        }
+        if listing.is_empty() {
+            return Ok(None);
+        }
+        let Some(index) = ctx.listing_index(listing)? else {
+            return Ok(None);
+        };
+        if index.keys().any(|loc| !collected.listed.contains(loc)) {
+            return Ok(None); // something vanished
+        }
+    }
+    let mut changes = StateChanges::default();
+    let mut listed_by = head.listed_by.clone();
+    let mut unchanged: usize = head.listed_by.values().map(|c| c.advisories).sum();
+    let mut new_ids: HashSet<&AdvisoryId> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (loc, d) in parsed_docs {
+        if d.listing.is_none() || !seen.insert(loc) {
+            return Ok(None);
+        }
+        match ctx.document(loc)? {
+            Some(old) => {
+                let same: BTreeSet<&AdvisoryId> = old.advisories.iter().collect();
+                if same != d.advisories.iter().collect::<BTreeSet<_>>() {
+                    return Ok(None);
+                }
+                // Counted in the head under its old listing (else the head disagrees).
+                let n = old.advisories.len();
+                let counted = listed_by
+                    .get_mut(old.listing.as_deref().unwrap_or_default())
+                    .filter(|c| c.documents > 0 && c.advisories >= n);
+                let (Some(c), Some(rest)) = (counted, unchanged.checked_sub(n)) else {
+                    return Ok(None);
+                };
+                c.documents -= 1;
+                c.advisories -= n;
+                unchanged = rest;
+                if old != *d {
+                    changes.documents.insert(loc.clone(), Some(d.clone()));
+                }
+            }
+            None => {
+                for id in &d.advisories {
+                    // A feed without documents provides nothing yet; otherwise an id the store
+                    // holds may be provided by a document not read here.
+                    if !head.listed_by.is_empty() && store.advisory(&ctx.feed.id, id)?.is_some() {
+                        return Ok(None);
+                    }
+                    new_ids.insert(id);
+                }
+                changes.documents.insert(loc.clone(), Some(d.clone()));
+            }
+        }
+        count_listed(&mut listed_by, d);
+    }
+    listed_by.retain(|_, c| c.documents > 0);
+    for (loc, updated) in &collected.touched {
+        if seen.contains(loc.as_str()) {
+            continue;
+        }
+        if let Some(mut d) = ctx.document(loc)? {
+            if d.updated != *updated {
+                d.updated = *updated;
+                changes.documents.insert(loc.clone(), Some(d));
+            }
+        }
+    }
+    for (url, v) in collected
+        .validators
+        .iter()
+        .chain(doc_validators.iter().map(|(u, v)| (u, v)))
+    {
+        if ctx.validators_saved(url)?.as_ref() != Some(v) {
+            changes.validators.insert(url.clone(), Some(v.clone()));
+        }
+    }
+    Ok(Some(Outcome {
+        changes,
+        withdrawn: Vec::new(),
+        advisory_count: head.advisory_count + new_ids.len(),
+        listed_by,
+        unchanged,
+    }))
 }
 
 /// Count a document (and its advisories) under the listing that named it, for the head's

@@ -7,7 +7,9 @@
 //!   exists and is indexed under that vendor, and each advisory has an entry for each of its vendors;
 //! - every feed state (head, per-document records and `seen` record) decodes through
 //!   [`Store::feed_state`], and every document it remembers names advisories that exist in that
-//!   feed; every per-document record decodes and belongs to a feed that has a head;
+//!   feed; the head's per-listing counts and advisory count agree with those records, and so
+//!   does each listing's index (`l` record); every per-document record decodes and belongs to a
+//!   feed that has a head;
 //! - the trees other modules own (the notifier's `findings` and `outbox`) decode with the decoders
 //!   those modules hand in ([`TreeCheck`]), so this module does not depend on their types.
 //!
@@ -17,8 +19,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    decode, vendor_keys, DocEntry, SledStore, Store, StoreError, ADVISORIES_TREE, DOCS_TREE,
-    FEEDS_TREE, INDEX_TREE,
+    decode, listing_key, vendor_keys, DocEntry, ListingIndex, SledStore, Store, StoreError,
+    ADVISORIES_TREE, DOCS_TREE, FEEDS_TREE, INDEX_TREE,
 };
 use crate::model::{Advisory, FeedId};
 
@@ -158,6 +160,8 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
     // Feed states → advisories, through the Store API.
     let feeds = store.tree(FEEDS_TREE)?;
     let mut n = 0;
+    // `l` records the documents call for; any other is reported below.
+    let mut expected_indexes: BTreeSet<Vec<u8>> = BTreeSet::new();
     for kv in feeds.iter() {
         let (k, _) = kv.map_err(io(FEEDS_TREE))?;
         if k.contains(&0) {
@@ -180,6 +184,51 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
                 continue;
             }
         };
+        if state.listed_by != state.count_listings() {
+            r.problem(
+                FEEDS_TREE,
+                &k,
+                "the head's per-listing counts disagree with the document records",
+            );
+        }
+        let ids: BTreeSet<_> = state
+            .documents
+            .values()
+            .flat_map(|d| &d.advisories)
+            .collect();
+        if ids.len() != state.advisory_count {
+            r.problem(
+                FEEDS_TREE,
+                &k,
+                format!(
+                    "the head counts {} advisories, the document records name {}",
+                    state.advisory_count,
+                    ids.len()
+                ),
+            );
+        }
+        let mut indexes: BTreeMap<&str, ListingIndex> = BTreeMap::new();
+        for (location, doc) in &state.documents {
+            if let Some(l) = &doc.listing {
+                indexes
+                    .entry(l)
+                    .or_default()
+                    .insert(location.clone(), doc.updated);
+            }
+        }
+        for (listing, want) in &indexes {
+            let key = listing_key(&feed, listing);
+            match store.listing_index(&feed, listing) {
+                Ok(got) if &got == want => {}
+                Ok(_) => r.problem(
+                    DOCS_TREE,
+                    &key,
+                    "the listing index disagrees with the document records",
+                ),
+                Err(e) => r.problem(DOCS_TREE, &key, e.to_string()),
+            }
+            expected_indexes.insert(key);
+        }
         for (location, doc) in &state.documents {
             for id in &doc.advisories {
                 let key = format!("{feed}/{id}");
@@ -226,11 +275,16 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
         let decoded = match k.get(split + 1) {
             Some(b'd') => decode::<DocEntry>(&printable(&k), &v).map(|_| ()),
             Some(b'v') => decode::<super::Validators>(&printable(&k), &v).map(|_| ()),
+            Some(b'l') if !expected_indexes.contains(k.as_ref()) => {
+                r.problem(DOCS_TREE, &k, "index of a listing that names no document");
+                continue;
+            }
+            Some(b'l') => continue, // compared with the documents above
             _ => {
                 r.problem(
                     DOCS_TREE,
                     &k,
-                    "malformed key (neither a `d` nor a `v` record)",
+                    "malformed key (not a `d`, `v` or `l` record)",
                 );
                 continue;
             }

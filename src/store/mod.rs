@@ -9,7 +9,7 @@
 //! | `advisories` | `feed/advisory-id` | [`Advisory`] |
 //! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
 //! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] head (checkpoint, advisory count) / its last success and error |
-//! | `feed_docs` | `feed \0 d location` / `feed \0 v url` | one document's record ([`DocState`] and its URL's validators) / validators of a listing or page |
+//! | `feed_docs` | `feed \0 d location` / `feed \0 v url` / `feed \0 l listing` | one document's record ([`DocState`] and its URL's validators) / validators of a listing or page / what a listing named ([`ListingIndex`]) |
 //! | `findings` | reserved for the notifier (findings already seen, by stable finding key) | |
 //! | `outbox` | reserved for the notifier (notifications waiting to be sent) | |
 //!
@@ -26,6 +26,14 @@
 //! the `v` records only, which is all a sync with unchanged listings reads. [`FeedCommit::changes`]
 //! names the locations that changed, so only their records are written. Schema 1 stores
 //! (everything in the head) are migrated to this layout in one transaction when opened.
+//!
+//! Each listing that named documents (ROLIE feed, `changes.csv`, `index.txt` URL) also has an
+//! `l` record: every location it named with its listed time ([`ListingIndex`]), kept by the
+//! store itself in the same write as the document records ([`Store::commit_feed`],
+//! [`Store::save_feed_state`]), so it always agrees with them. When a listing changes, a sync
+//! compares the new listing with this index (one small value) and reads the records of only the
+//! documents it fetches ([`Store::location_state`]), instead of every record of the feed.
+//! Schema 2 stores get their indexes built when opened.
 //!
 //! Durability: a feed's sync result — advisories, index entries, withdrawals and the feed's new
 //! state (checkpoint, validators, document hashes) — is written in **one** multi-tree transaction
@@ -48,8 +56,9 @@ use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
 pub mod check;
 
 /// Layout version of the store; a store written by a newer firmwatch is refused, an older one is
-/// migrated when opened. 2: per-document feed state in its own tree (`feed_docs`).
-pub const SCHEMA_VERSION: u32 = 2;
+/// migrated when opened. 2: per-document feed state in its own tree (`feed_docs`). 3: plus an
+/// index per listing (`l` records).
+pub const SCHEMA_VERSION: u32 = 3;
 /// First byte of every stored value: the value encoding (1 = serde_json).
 pub const VALUE_VERSION: u8 = 1;
 /// sled page cache size set explicitly (sled's default is 1 GiB).
@@ -199,6 +208,18 @@ impl FeedState {
     }
 }
 
+/// What one listing named after the last successful sync: location → the listing's time for it
+/// (the documents whose [`DocState::listing`] is that listing, with their [`DocState::updated`]).
+pub type ListingIndex = std::collections::BTreeMap<String, Option<DateTime<Utc>>>;
+
+/// What the store holds for one location of a feed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocationState {
+    pub document: Option<DocState>,
+    /// The URL's validators (a document's, or a listing's or page's).
+    pub validators: Option<Validators>,
+}
+
 /// Everything one successful sync of a feed writes ([`Store::commit_feed`]).
 #[derive(Debug, Clone, Copy)]
 pub struct FeedCommit<'a> {
@@ -296,6 +317,10 @@ pub trait Store {
     /// A feed's state without its per-document records: `documents` is empty and `validators`
     /// holds only those of URLs that are not documents (listings, pages). Cheap whatever the size
     /// of the feed; a sync reads the rest ([`Store::feed_state`]) only when it needs it.
+    /// One location's record, without reading the others.
+    fn location_state(&self, feed: &FeedId, location: &str) -> Result<LocationState, StoreError>;
+    /// What `listing` named ([`ListingIndex`]; empty when it named nothing).
+    fn listing_index(&self, feed: &FeedId, listing: &str) -> Result<ListingIndex, StoreError>;
     fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
         Ok(self.feed_state(feed)?.map(|mut s| {
             for k in s.documents.keys() {
@@ -531,8 +556,17 @@ fn val_key(feed: &FeedId, url: &str) -> Vec<u8> {
     k
 }
 
+/// `feed \0 l listing`: what a listing named ([`ListingIndex`]).
+fn listing_key(feed: &FeedId, listing: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.push(LIST_TAG);
+    k.extend_from_slice(listing.as_bytes());
+    k
+}
+
 const DOC_TAG: u8 = b'd';
 const VAL_TAG: u8 = b'v';
+const LIST_TAG: u8 = b'l';
 
 /// Add to `out` every key whose value differs between two maps (present in one only, or unequal),
 /// in one merge walk over both (they are sorted the same way).
@@ -590,6 +624,9 @@ fn store_changes(
     let mut locs: BTreeSet<&str> = changes.documents.keys().map(String::as_str).collect();
     locs.extend(changes.validators.keys().map(String::as_str));
     let mut out = Vec::new();
+    // Per listing: locations to set (Some(time)) or drop (None) in its index.
+    let mut listed: std::collections::BTreeMap<String, Vec<(&str, Option<Option<DateTime<Utc>>>)>> =
+        Default::default();
     for loc in locs {
         let what = || format!("{feed}/{loc}");
         let (dk, vk) = (doc_key(feed, loc), val_key(feed, loc));
@@ -605,6 +642,24 @@ fn store_changes(
             }
         }
         if let Some(d) = changes.documents.get(loc) {
+            let old = entry
+                .doc
+                .as_ref()
+                .and_then(|o| Some((o.listing.as_deref()?, o.updated)));
+            let new = d
+                .as_ref()
+                .and_then(|n| Some((n.listing.as_deref()?, n.updated)));
+            if old != new {
+                if let Some((l, _)) = old.filter(|(l, _)| new.map(|n| n.0) != Some(*l)) {
+                    listed.entry(l.to_string()).or_default().push((loc, None));
+                }
+                if let Some((l, t)) = new {
+                    listed
+                        .entry(l.to_string())
+                        .or_default()
+                        .push((loc, Some(t)));
+                }
+            }
             entry.doc.clone_from(d);
         }
         if let Some(v) = changes.validators.get(loc) {
@@ -621,7 +676,76 @@ fn store_changes(
             }
         }
     }
+    for (listing, edits) in listed {
+        let key = listing_key(feed, &listing);
+        let what = || format!("{feed}/{listing} (listing index)");
+        let mut index: ListingIndex = match docs.get(&key).map_err(io(what()))? {
+            Some(v) => decode(&what(), &v)?,
+            None => ListingIndex::new(),
+        };
+        for (loc, time) in edits {
+            match time {
+                Some(t) => index.insert(loc.to_string(), t),
+                None => index.remove(loc),
+            };
+        }
+        out.push((
+            key,
+            (!index.is_empty())
+                .then(|| encode(&what(), &index))
+                .transpose()?,
+        ));
+    }
     Ok(out)
+}
+
+/// Schema 2 → 3: build every listing's index from the document records, and set the schema
+/// version, in one transaction, then flush.
+fn migrate_v2(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
+    let docs = db.open_tree(DOCS_TREE).map_err(io(DOCS_TREE))?;
+    let mut indexes: std::collections::BTreeMap<Vec<u8>, ListingIndex> = Default::default();
+    for kv in docs.iter() {
+        let (k, v) = kv.map_err(io(DOCS_TREE))?;
+        let Some(split) = k.iter().position(|b| *b == 0) else {
+            continue;
+        };
+        if k.get(split + 1) != Some(&DOC_TAG) {
+            continue;
+        }
+        // A record that does not decode is left to `store check` and the feed's next sync.
+        let Ok(DocEntry { doc: Some(d), .. }) = decode::<DocEntry>("", &v) else {
+            continue;
+        };
+        let Some(listing) = &d.listing else {
+            continue;
+        };
+        let mut key = k[..=split].to_vec();
+        key.push(LIST_TAG);
+        key.extend_from_slice(listing.as_bytes());
+        let loc = String::from_utf8_lossy(&k[split + 2..]).into_owned();
+        indexes.entry(key).or_default().insert(loc, d.updated);
+    }
+    let mut writes: DocWrites = Vec::new();
+    for (k, index) in &indexes {
+        writes.push((k.clone(), Some(encode("listing index", index)?)));
+    }
+    let result = (meta, &docs).transaction(|(m, d)| {
+        write_docs(d, &writes)?;
+        m.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+        Ok::<_, ConflictableTransactionError<StoreError>>(())
+    });
+    match result {
+        Ok(()) => {}
+        Err(TransactionError::Abort(e)) => return Err(e),
+        Err(TransactionError::Storage(source)) => {
+            return Err(StoreError::Io {
+                what: "migration to schema 3".into(),
+                source,
+            })
+        }
+    }
+    db.flush().map_err(io("flush after migration"))?;
+    Ok(())
 }
 
 /// Schema 1 → 2: move every feed's documents and validators out of its head into `feed_docs`,
@@ -668,7 +792,7 @@ fn migrate_v1(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
         Err(TransactionError::Abort(e)) => return Err(e),
         Err(TransactionError::Storage(source)) => {
             return Err(StoreError::Io {
-                what: "migration to schema 2".into(),
+                what: "migration from schema 1".into(),
                 source,
             })
         }
@@ -716,7 +840,10 @@ impl SledStore {
                     });
                 }
                 if found < SCHEMA_VERSION {
-                    migrate_v1(&db, &meta).map_err(|e| match e {
+                    // Schema 1's migration writes through `store_changes`, which builds the
+                    // listing indexes too.
+                    let migrate = if found < 2 { migrate_v1 } else { migrate_v2 };
+                    migrate(&db, &meta).map_err(|e| match e {
                         StoreError::Io { source, .. } => open_err(source),
                         other => other,
                     })?;
@@ -971,6 +1098,36 @@ impl Store for SledStore {
         }
         self.read_seen(feed, &mut state)?;
         Ok(Some(state))
+    }
+
+    fn location_state(&self, feed: &FeedId, location: &str) -> Result<LocationState, StoreError> {
+        let what = || format!("{feed}/{location}");
+        let mut out = LocationState::default();
+        if let Some(v) = self.docs.get(doc_key(feed, location)).map_err(io(what()))? {
+            let entry: DocEntry = decode(&what(), &v)?;
+            out = LocationState {
+                document: entry.doc,
+                validators: entry.validators,
+            };
+        }
+        if out.validators.is_none() {
+            if let Some(v) = self.docs.get(val_key(feed, location)).map_err(io(what()))? {
+                out.validators = Some(decode(&what(), &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn listing_index(&self, feed: &FeedId, listing: &str) -> Result<ListingIndex, StoreError> {
+        let what = format!("{feed}/{listing} (listing index)");
+        match self
+            .docs
+            .get(listing_key(feed, listing))
+            .map_err(io(&what))?
+        {
+            Some(v) => decode(&what, &v),
+            None => Ok(ListingIndex::new()),
+        }
     }
 
     fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {

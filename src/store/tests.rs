@@ -312,13 +312,22 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     };
     commit(&st, &FeedState::default());
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&st));
-    assert_eq!(store.docs.len(), 101);
+    // 100 documents, the listing's validators, the listing's index.
+    assert_eq!(store.docs.len(), 102);
+    assert_eq!(
+        store
+            .listing_index(&f, "http://h/changes.csv")
+            .unwrap()
+            .len(),
+        100
+    );
     // The head holds no per-document data.
     let head: FeedState = decode("f1", &store.feeds.get("f1").unwrap().unwrap()).unwrap();
     assert!(head.documents.is_empty() && head.validators.is_empty());
 
     // One document changed, one removed, one location's validators changed, one new: exactly
-    // four records are written, the other 97 are not touched.
+    // four records are written, and the listing's index (a document left it, one joined); the
+    // other 97 are not touched.
     let mut next = st.clone();
     next.documents
         .insert("http://h/d001.json".into(), doc("bb", "A-1"));
@@ -342,6 +351,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     assert_eq!(
         seen,
         [
+            "http://h/changes.csv",
             "http://h/d001.json",
             "http://h/d002.json",
             "http://h/d003.json",
@@ -349,7 +359,10 @@ fn per_document_records_are_rewritten_only_when_they_change() {
         ]
     );
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&next));
-    assert_eq!(store.docs.len(), 101);
+    assert_eq!(store.docs.len(), 102);
+    let index = store.listing_index(&f, "http://h/changes.csv").unwrap();
+    assert!(index.contains_key("http://h/new.json") && !index.contains_key("http://h/d002.json"));
+    assert_eq!(index.len(), 100);
 
     // `save_feed_state` compares against what the store holds, with the same result.
     let mut again = next.clone();
@@ -425,7 +438,16 @@ fn a_schema_1_store_is_migrated_when_opened() {
         }
     );
     assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(want));
-    assert_eq!(store.docs.len(), 3);
+    // Two documents, the index's validators, the listing's index.
+    assert_eq!(store.docs.len(), 4);
+    assert_eq!(
+        store
+            .listing_index(&feed("f1"), "http://h/changes.csv")
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["a.json", "b.json"]
+    );
     // The head alone: no documents, only the validators of URLs that are not documents.
     let head = store.feed_head(&feed("f1")).unwrap().unwrap();
     assert!(head.documents.is_empty());
@@ -442,4 +464,60 @@ fn a_schema_1_store_is_migrated_when_opened() {
         "{:?}",
         report.problems
     );
+}
+
+#[test]
+fn a_schema_2_store_gets_its_listing_indexes_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = feed("f1");
+    let mut st = FeedState {
+        advisory_count: 2,
+        ..FeedState::default()
+    };
+    st.documents.insert("a.json".into(), doc("aa", "A-1"));
+    let mut other = doc("bb", "A-2");
+    other.listing = Some("http://h/other.csv".into());
+    other.updated = Some(Utc::now());
+    st.documents.insert("b.json".into(), other);
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .put_advisories(
+                &f,
+                &[
+                    advisory("f1", "A-1", &["Dell"], "one"),
+                    advisory("f1", "A-2", &["Dell"], "two"),
+                ],
+            )
+            .unwrap();
+        store.save_feed_state(&f, &st).unwrap();
+        // Schema 2 had no `l` records.
+        for l in ["http://h/changes.csv", "http://h/other.csv"] {
+            store.docs.remove(listing_key(&f, l)).unwrap().unwrap();
+        }
+        store.set_schema_version_for_tests(2).unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store
+            .tree(META_TREE)
+            .unwrap()
+            .get(SCHEMA_KEY)
+            .unwrap()
+            .unwrap()
+            .as_ref(),
+        SCHEMA_VERSION.to_be_bytes()
+    );
+    let index = store.listing_index(&f, "http://h/other.csv").unwrap();
+    assert_eq!(index.get("b.json"), Some(&st.documents["b.json"].updated));
+    assert_eq!(index.len(), 1);
+    assert_eq!(
+        store
+            .listing_index(&f, "http://h/changes.csv")
+            .unwrap()
+            .len(),
+        1
+    );
+    let report = check::check(&store, &[]).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
