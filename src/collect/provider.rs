@@ -563,15 +563,74 @@ fn join_entry(base: &Url, entry: &str) -> Result<Url, FeedError> {
     }
 }
 
-fn link_rel(l: &Value) -> Option<&str> {
-    l.get("rel")
-        .or_else(|| l.get("ref"))
-        .and_then(Value::as_str)
+/// A ROLIE feed, as much of it as the collector reads: deserialized straight into these types
+/// (a provider's feed runs to tens of megabytes; a `serde_json::Value` of it cost more than the
+/// rest of an incremental sync). Unknown members are skipped. Inside an entry, a member of an
+/// unexpected type counts as absent ([`Lenient`]), as providers bend the format; a feed without
+/// an `entry` array, or an entry that is not an object, is an error.
+#[derive(serde::Deserialize)]
+struct RolieFile {
+    feed: Option<RolieFeed>,
 }
 
-fn parse_time(v: Option<&Value>) -> Option<DateTime<Utc>> {
-    v.and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+#[derive(serde::Deserialize)]
+struct RolieFeed {
+    entry: Option<Vec<RolieEntry>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RolieEntry {
+    link: Option<Lenient<Vec<Lenient<RolieLink>>>>,
+    content: Option<Lenient<RolieContent>>,
+    updated: Option<Lenient<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RolieLink {
+    rel: Option<Lenient<String>>,
+    /// Quirk 20: some providers write `ref` for `rel`.
+    #[serde(rename = "ref")]
+    ref_: Option<Lenient<String>>,
+    href: Option<Lenient<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RolieContent {
+    src: Option<Lenient<String>>,
+}
+
+/// A value of the expected type, or anything else (which the collector treats as absent).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Lenient<T> {
+    Ok(T),
+    Other(serde::de::IgnoredAny),
+}
+
+impl<T> Lenient<T> {
+    fn get(&self) -> Option<&T> {
+        match self {
+            Lenient::Ok(v) => Some(v),
+            Lenient::Other(_) => None,
+        }
+    }
+}
+
+fn lenient<T>(v: &Option<Lenient<T>>) -> Option<&T> {
+    v.as_ref().and_then(Lenient::get)
+}
+
+impl RolieLink {
+    fn rel(&self) -> Option<&str> {
+        match &self.rel {
+            Some(rel) => rel.get().map(String::as_str),
+            None => lenient(&self.ref_).map(String::as_str),
+        }
+    }
+}
+
+fn parse_time(v: Option<&str>) -> Option<DateTime<Utc>> {
+    v.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&Utc))
 }
 
@@ -590,33 +649,34 @@ async fn collect_rolie(
         url: listing.clone(),
         reason,
     };
-    let v: Value =
+    let file: RolieFile =
         serde_json::from_slice(&body).map_err(|e| bad(format!("not a ROLIE JSON feed: {e}")))?;
-    let entries = v
-        .pointer("/feed/entry")
-        .and_then(Value::as_array)
+    let entries = file
+        .feed
+        .and_then(|f| f.entry)
         .ok_or_else(|| bad("no feed.entry array".into()))?;
     let mut wanted = Vec::new();
-    for entry in entries {
-        let links: &[Value] = entry
-            .get("link")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+    for entry in &entries {
+        let links: &[Lenient<RolieLink>] = lenient(&entry.link).map_or(&[], Vec::as_slice);
         let href = |rel: &str| {
             links
                 .iter()
-                .filter(|l| link_rel(l) == Some(rel))
-                .filter_map(|l| l.get("href").and_then(Value::as_str))
+                .filter_map(Lenient::get)
+                .filter(|l| l.rel() == Some(rel))
+                .filter_map(|l| lenient(&l.href).map(String::as_str))
                 .collect::<Vec<_>>()
         };
         let doc = href("self")
             .first()
             .copied()
-            .or_else(|| entry.pointer("/content/src").and_then(Value::as_str))
+            .or_else(|| {
+                lenient(&entry.content)
+                    .and_then(|c| lenient(&c.src))
+                    .map(String::as_str)
+            })
             .ok_or_else(|| bad("an entry has neither a self link nor content.src".into()))?;
         let url = join(feed_url, doc)?;
-        let updated = parse_time(entry.get("updated"));
+        let updated = parse_time(lenient(&entry.updated).map(String::as_str));
         out.listed.insert(url.to_string());
         bump(out, updated);
         if !should_fetch(ctx, &listing, url.as_str(), updated)? {
@@ -792,5 +852,37 @@ mod tests {
             "{err}"
         );
         assert!(verify_hash_text("u", "zz", body).is_err());
+    }
+
+    #[test]
+    fn rolie_entries_read_leniently_inside_and_strictly_outside() {
+        let feed = br#"{"feed": {"id": "x", "entry": [
+            {"link": [{"ref": "self", "href": "a.json"}, "junk", {"rel": 7, "href": "b.json"}],
+             "updated": "2024-01-02T03:04:05Z", "summary": {"content": "ignored"}},
+            {"link": {"not": "an array"}, "content": {"src": "c.json"}, "updated": 12},
+            {"content": "not an object"}
+        ]}}"#;
+        let file: RolieFile = serde_json::from_slice(feed).unwrap();
+        let entries = file.feed.and_then(|f| f.entry).unwrap();
+        let links: Vec<&RolieLink> = lenient(&entries[0].link)
+            .unwrap()
+            .iter()
+            .filter_map(Lenient::get)
+            .collect();
+        // `ref` stands for `rel`; a `rel` of the wrong type is no relation (not a fallback).
+        assert_eq!(links.iter().map(|l| l.rel()).collect::<Vec<_>>(), [Some("self"), None]);
+        assert_eq!(lenient(&links[0].href).map(String::as_str), Some("a.json"));
+        assert!(parse_time(lenient(&entries[0].updated).map(String::as_str)).is_some());
+        assert!(lenient(&entries[1].link).is_none());
+        let src = lenient(&entries[1].content).and_then(|c| lenient(&c.src));
+        assert_eq!(src.map(String::as_str), Some("c.json"));
+        assert!(lenient(&entries[1].updated).is_none());
+        assert!(lenient(&entries[2].content).is_none());
+        // No entry array, or an entry that is not an object: not a feed this collector reads.
+        for bad in [&br#"{"feed": {"entry": {}}}"#[..], br#"{"feed": {"entry": [3]}}"#] {
+            assert!(serde_json::from_slice::<RolieFile>(bad).is_err());
+        }
+        let none: RolieFile = serde_json::from_slice(br#"{"feed": {}}"#).unwrap();
+        assert!(none.feed.and_then(|f| f.entry).is_none());
     }
 }
