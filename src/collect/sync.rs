@@ -216,7 +216,7 @@ pub struct Collected {
     pub changed: Vec<Doc>,
     /// Every document the source currently names; previously known documents missing from it
     /// (and from `kept_listings`) are withdrawn.
-    pub listed: BTreeSet<String>,
+    pub listed: HashSet<String>,
     /// Listings found unchanged: every known document they named is still named (so they need
     /// not be copied into `listed` one by one).
     pub kept_listings: BTreeSet<String>,
