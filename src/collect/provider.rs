@@ -524,9 +524,22 @@ pub(crate) async fn collect_directory_into(
     })?;
     let mut wanted = Vec::new();
     for (entry, updated) in entries {
-        let url = join_entry(&base, &resolve_entry(&dir_name, &entry))?;
-        out.listed.insert(url.to_string());
+        let entry = resolve_entry(&dir_name, &entry);
         bump(out, updated);
+        // An entry the listing named before is found by its URL string (the index's key), so
+        // only the entries fetched are parsed as URLs: a large listing has tens of thousands.
+        let relative = !entry.contains("://") && !entry.starts_with('/');
+        let known = (relative && base.as_str().ends_with('/'))
+            .then(|| format!("{}{entry}", base.as_str()))
+            .filter(|u| ctx.listed_before(&listing_url, u));
+        if let Some(loc) = known {
+            if !should_fetch(ctx, &listing_url, &loc, updated)? {
+                out.listed.insert(loc);
+                continue;
+            }
+        }
+        let url = join_entry(&base, &entry)?;
+        out.listed.insert(url.to_string());
         if !should_fetch(ctx, &listing_url, url.as_str(), updated)? {
             continue;
         }
@@ -675,10 +688,16 @@ async fn collect_rolie(
                     .map(String::as_str)
             })
             .ok_or_else(|| bad("an entry has neither a self link nor content.src".into()))?;
-        let url = join(feed_url, doc)?;
         let updated = parse_time(lenient(&entry.updated).map(String::as_str));
-        out.listed.insert(url.to_string());
         bump(out, updated);
+        // A document the feed named before is found by its URL string (the index's key);
+        // only the entries fetched are parsed as URLs.
+        if ctx.listed_before(&listing, doc) && !should_fetch(ctx, &listing, doc, updated)? {
+            out.listed.insert(doc.to_string());
+            continue;
+        }
+        let url = join(feed_url, doc)?;
+        out.listed.insert(url.to_string());
         if !should_fetch(ctx, &listing, url.as_str(), updated)? {
             continue;
         }
@@ -870,7 +889,10 @@ mod tests {
             .filter_map(Lenient::get)
             .collect();
         // `ref` stands for `rel`; a `rel` of the wrong type is no relation (not a fallback).
-        assert_eq!(links.iter().map(|l| l.rel()).collect::<Vec<_>>(), [Some("self"), None]);
+        assert_eq!(
+            links.iter().map(|l| l.rel()).collect::<Vec<_>>(),
+            [Some("self"), None]
+        );
         assert_eq!(lenient(&links[0].href).map(String::as_str), Some("a.json"));
         assert!(parse_time(lenient(&entries[0].updated).map(String::as_str)).is_some());
         assert!(lenient(&entries[1].link).is_none());
@@ -879,7 +901,10 @@ mod tests {
         assert!(lenient(&entries[1].updated).is_none());
         assert!(lenient(&entries[2].content).is_none());
         // No entry array, or an entry that is not an object: not a feed this collector reads.
-        for bad in [&br#"{"feed": {"entry": {}}}"#[..], br#"{"feed": {"entry": [3]}}"#] {
+        for bad in [
+            &br#"{"feed": {"entry": {}}}"#[..],
+            br#"{"feed": {"entry": [3]}}"#,
+        ] {
             assert!(serde_json::from_slice::<RolieFile>(bad).is_err());
         }
         let none: RolieFile = serde_json::from_slice(br#"{"feed": {}}"#).unwrap();

@@ -340,6 +340,13 @@ impl CollectCtx<'_> {
             .map(|d| d.updated))
     }
 
+    /// Whether `listing` named exactly this location at the last successful sync (by the
+    /// listing's index; `false` when the index is not used).
+    pub fn listed_before(&self, listing: &str, location: &str) -> bool {
+        !self.full_loaded()
+            && matches!(self.listing_index(listing), Ok(Some(i)) if i.contains_key(location))
+    }
+
     /// Saved validators of a listing or page (not a document), unless `--force`. Never reads the
     /// per-document records.
     pub fn listing_validators(&self, url: &str) -> Option<&Validators> {
