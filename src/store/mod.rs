@@ -608,6 +608,9 @@ fn differing_keys<'a, V: PartialEq>(
     }
 }
 
+/// One edit of a listing's index: a location set to its listed time (`Some`), or dropped.
+type IndexEdit<'a> = (&'a str, Option<Option<DateTime<Utc>>>);
+
 /// Writes to `feed_docs` (key, `Some(value)` to insert / `None` to remove).
 type DocWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
@@ -624,9 +627,7 @@ fn store_changes(
     let mut locs: BTreeSet<&str> = changes.documents.keys().map(String::as_str).collect();
     locs.extend(changes.validators.keys().map(String::as_str));
     let mut out = Vec::new();
-    // Per listing: locations to set (Some(time)) or drop (None) in its index.
-    let mut listed: std::collections::BTreeMap<String, Vec<(&str, Option<Option<DateTime<Utc>>>)>> =
-        Default::default();
+    let mut listed: std::collections::BTreeMap<String, Vec<IndexEdit<'_>>> = Default::default();
     for loc in locs {
         let what = || format!("{feed}/{loc}");
         let (dk, vk) = (doc_key(feed, loc), val_key(feed, loc));
