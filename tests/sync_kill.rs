@@ -1,7 +1,8 @@
 //! kill -9 of `firmwatch sync` at random moments (20 trials) against a loopback CSAF provider whose
 //! 20 documents flip between two revisions: after every kill the store reopens, every stored
 //! advisory is exactly one whole revision (never a mix, never unreadable), the vendor index agrees
-//! with the advisories, and a final uninterrupted sync converges to the same content as a sync
+//! with the advisories, `store check` finds nothing (feed heads, listing indexes and document
+//! records agree), and a final uninterrupted sync converges to the same content as a sync
 //! into a fresh store.
 
 mod common;
@@ -91,6 +92,10 @@ fn check_consistent(store: &SledStore) -> Option<char> {
         }
     }
     assert_eq!(store.index_len(), pairs, "index entries without advisory");
+    // And everything `store check` cross-checks: feed heads, per-document records, listing
+    // indexes and counts agree.
+    let problems = firmwatch::store::check::check(store, &[]).unwrap().problems;
+    assert!(problems.is_empty(), "after a kill: {problems:?}");
     revs.into_iter().next()
 }
 
