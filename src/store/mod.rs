@@ -769,12 +769,21 @@ fn migrate_v2(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
         m.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
         Ok::<_, ConflictableTransactionError<StoreError>>(())
     });
+    end_migration(db, result, "migration to schema 3")
+}
+
+/// A migration's transaction result, then the flush that makes it durable.
+fn end_migration(
+    db: &sled::Db,
+    result: Result<(), TransactionError<StoreError>>,
+    what: &str,
+) -> Result<(), StoreError> {
     match result {
         Ok(()) => {}
         Err(TransactionError::Abort(e)) => return Err(e),
         Err(TransactionError::Storage(source)) => {
             return Err(StoreError::Io {
-                what: "migration to schema 3".into(),
+                what: what.into(),
                 source,
             })
         }
@@ -822,18 +831,7 @@ fn migrate_v1(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreError> {
         m.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
         Ok::<_, ConflictableTransactionError<StoreError>>(())
     });
-    match result {
-        Ok(()) => {}
-        Err(TransactionError::Abort(e)) => return Err(e),
-        Err(TransactionError::Storage(source)) => {
-            return Err(StoreError::Io {
-                what: "migration from schema 1".into(),
-                source,
-            })
-        }
-    }
-    db.flush().map_err(io("flush after migration"))?;
-    Ok(())
+    end_migration(db, result, "migration from schema 1")
 }
 
 impl SledStore {
