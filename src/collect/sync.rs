@@ -12,12 +12,16 @@
 //! feed up to [`SyncOptions::fetch_concurrency`] documents are fetched at once (results are put
 //! back in listing order before parsing, so the outcome does not depend on response order).
 //!
-//! State is read in two parts. The feed's head ([`Store::feed_head`]: checkpoint, listing
-//! validators, how many documents each listing named) is read first; its per-document records
-//! ([`CollectCtx::full_state`]) only when a collector needs them — a listing changed, a document is
-//! fetched, a local folder or NVD page set is compared. When every listing is unchanged and nothing
-//! was fetched, the commit proves from the head's counts that every known document is still named
-//! and writes only the head and `seen` record: a no-change sync costs O(listings), not O(documents).
+//! State is read in parts. The feed's head ([`Store::feed_head`]: checkpoint, listing
+//! validators, how many documents each listing named) is read first. When every listing is
+//! unchanged and nothing was fetched, the commit proves from the head's counts that every known
+//! document is still named and writes only the head and `seen` record: a no-change sync costs
+//! O(listings), not O(documents). When a listing changed, it is compared with the store's index of
+//! what it named ([`Store::listing_index`]) and only the records of the documents fetched are read
+//! ([`Store::location_state`]); the commit derives the new counts from the head
+//! (`compare_listed`) unless a document vanished or a document's advisories changed — then, as
+//! when a collector compares every document (a local folder, NVD, an RSS feed), the whole state is
+//! read ([`CollectCtx::full_state`]) and every known document compared (`compare_all`).
 //! The commit hands the store per-location [`StateChanges`], so k changed documents are k records.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
