@@ -207,12 +207,25 @@ fn should_fetch(
     let Some(known) = ctx.listed_time(listing, url)? else {
         return Ok(true);
     };
-    Ok(match (updated, known, ctx.state.checkpoint) {
+    Ok(fetch_known(ctx, known, updated))
+}
+
+/// Whether to fetch a known document listed at `updated`, saved with the listed time `known`:
+/// its time moved, or lies within the overlap window of the checkpoint.
+fn fetch_known(
+    ctx: &CollectCtx<'_>,
+    known: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
+) -> bool {
+    if ctx.opts.force {
+        return true;
+    }
+    match (updated, known, ctx.state.checkpoint) {
         (Some(u), Some(k), _) if u != k => true,
         (Some(u), _, Some(cp)) => u >= cp - ctx.opts.overlap,
         (None, _, _) | (Some(_), None, None) => true,
         (Some(_), Some(_), None) => false,
-    })
+    }
 }
 
 /// Read an armored OpenPGP public key (the feed's `key_file`).
@@ -523,19 +536,22 @@ pub(crate) async fn collect_directory_into(
         }
     })?;
     let mut wanted = Vec::new();
+    let index = ctx.listed_before(&listing_url)?;
     for (entry, updated) in entries {
         let entry = resolve_entry(&dir_name, &entry);
         bump(out, updated);
         // An entry the listing named before is found by its URL string (the index's key), so
         // only the entries fetched are parsed as URLs: a large listing has tens of thousands.
-        let relative = !entry.contains("://") && !entry.starts_with('/');
-        let known = (relative && base.as_str().ends_with('/'))
-            .then(|| format!("{}{entry}", base.as_str()))
-            .filter(|u| ctx.listed_before(&listing_url, u));
-        if let Some(loc) = known {
-            if !should_fetch(ctx, &listing_url, &loc, updated)? {
-                out.listed.insert(loc);
-                continue;
+        if let Some(index) = &index {
+            let relative = !entry.contains("://") && !entry.starts_with('/');
+            if relative && base.as_str().ends_with('/') {
+                let loc = format!("{}{entry}", base.as_str());
+                if let Some(&known) = index.get(&loc) {
+                    if !fetch_known(ctx, known, updated) {
+                        out.listed.insert(loc);
+                        continue;
+                    }
+                }
             }
         }
         let url = join_entry(&base, &entry)?;
@@ -669,6 +685,7 @@ async fn collect_rolie(
         .and_then(|f| f.entry)
         .ok_or_else(|| bad("no feed.entry array".into()))?;
     let mut wanted = Vec::new();
+    let index = ctx.listed_before(&listing)?;
     for entry in &entries {
         let links: &[Lenient<RolieLink>] = lenient(&entry.link).map_or(&[], Vec::as_slice);
         let href = |rel: &str| {
@@ -692,9 +709,11 @@ async fn collect_rolie(
         bump(out, updated);
         // A document the feed named before is found by its URL string (the index's key);
         // only the entries fetched are parsed as URLs.
-        if ctx.listed_before(&listing, doc) && !should_fetch(ctx, &listing, doc, updated)? {
-            out.listed.insert(doc.to_string());
-            continue;
+        if let Some(&known) = index.as_ref().and_then(|i| i.get(doc)) {
+            if !fetch_known(ctx, known, updated) {
+                out.listed.insert(doc.to_string());
+                continue;
+            }
         }
         let url = join(feed_url, doc)?;
         out.listed.insert(url.to_string());

@@ -220,7 +220,7 @@ pub struct Collected {
     pub changed: Vec<Doc>,
     /// Every document the source currently names; previously known documents missing from it
     /// (and from `kept_listings`) are withdrawn.
-    pub listed: HashSet<String>,
+    pub listed: rustc_hash::FxHashSet<String>,
     /// Listings found unchanged: every known document they named is still named (so they need
     /// not be copied into `listed` one by one).
     pub kept_listings: BTreeSet<String>,
@@ -344,11 +344,14 @@ impl CollectCtx<'_> {
             .map(|d| d.updated))
     }
 
-    /// Whether `listing` named exactly this location at the last successful sync (by the
-    /// listing's index; `false` when the index is not used).
-    pub fn listed_before(&self, listing: &str, location: &str) -> bool {
-        !self.full_loaded()
-            && matches!(self.listing_index(listing), Ok(Some(i)) if i.contains_key(location))
+    /// What `listing` named at the last successful sync, with the listed times (its index), for
+    /// a collector to look entries up by URL; `None` when the whole state is read instead (then
+    /// [`CollectCtx::listed_time`] answers).
+    pub fn listed_before(&self, listing: &str) -> Result<Option<Arc<ListingIndex>>, FeedError> {
+        if self.full_loaded() {
+            return Ok(None);
+        }
+        self.listing_index(listing)
     }
 
     /// Saved validators of a listing or page (not a document), unless `--force`. Never reads the
