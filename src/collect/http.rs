@@ -284,7 +284,10 @@ impl HttpClient {
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(HttpErrorKind::TooLarge { limit });
         }
-        let mut body = Vec::new();
+        // Sized once from the declared length (at most the cap): a listing of tens of megabytes
+        // is not copied through every doubling of the buffer.
+        let declared = resp.content_length().map_or(0, |n| n.min(limit));
+        let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
         while let Some(chunk) = resp.chunk().await.map_err(classify_error)? {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(HttpErrorKind::TooLarge { limit });
