@@ -53,18 +53,6 @@ fn publish(server: &Server, files: &[(String, File)]) {
     server.set_ok("/o/changes.csv", csv);
 }
 
-/// A small deterministic generator (the test must not depend on a seed source).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
 /// The feed's documents (location → sha, advisories, listing, time) and live advisory ids.
 fn content(store: &SledStore) -> (String, BTreeSet<String>) {
     let state = store
@@ -105,13 +93,15 @@ async fn random_rounds_converge_to_a_sync_from_scratch() {
             (format!("f{i}.json"), f)
         })
         .collect();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    // Deterministic (the generator the synthetic estate uses), so a failure reproduces.
+    let mut rng = firmwatch::synth::Rng::new(0x9E37_79B9_7F4A_7C15);
+    let mut below = |n: usize| rng.below(n as u64) as usize;
     let mut next = 12;
     for round in 1..=40u32 {
         let hour = 100 + round * 3;
-        for _ in 0..1 + rng.below(3) {
-            let i = rng.below(files.len());
-            match rng.below(6) {
+        for _ in 0..1 + below(3) {
+            let i = below(files.len());
+            match below(6) {
                 0 => {
                     files[i].1.revision += 1;
                     files[i].1.hour = hour;

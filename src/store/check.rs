@@ -19,8 +19,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    decode, listing_key, vendor_keys, DocEntry, ListingIndex, SledStore, Store, StoreError,
-    ADVISORIES_TREE, DOCS_TREE, FEEDS_TREE, INDEX_TREE,
+    decode, listing_key, vendor_keys, DocEntry, SledStore, Store, StoreError, ADVISORIES_TREE,
+    DOCS_TREE, FEEDS_TREE, INDEX_TREE,
 };
 use crate::model::{Advisory, FeedId};
 
@@ -207,16 +207,7 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
                 ),
             );
         }
-        let mut indexes: BTreeMap<&str, ListingIndex> = BTreeMap::new();
-        for (location, doc) in &state.documents {
-            if let Some(l) = &doc.listing {
-                indexes
-                    .entry(l)
-                    .or_default()
-                    .insert(location.clone(), doc.updated);
-            }
-        }
-        for (listing, want) in &indexes {
+        for (listing, want) in &state.listing_indexes() {
             let key = listing_key(&feed, listing);
             match store.listing_index(&feed, listing) {
                 Ok(got) if &got == want => {}

@@ -194,6 +194,20 @@ pub struct ListingCount {
 }
 
 impl FeedState {
+    /// Each listing's index ([`ListingIndex`]) computed from `documents` — what the store's `l`
+    /// records must hold.
+    pub fn listing_indexes(&self) -> std::collections::BTreeMap<&str, ListingIndex> {
+        let mut out: std::collections::BTreeMap<&str, ListingIndex> = Default::default();
+        for (location, d) in &self.documents {
+            if let Some(l) = &d.listing {
+                out.entry(l)
+                    .or_default()
+                    .insert(location.clone(), d.updated);
+            }
+        }
+        out
+    }
+
     /// [`FeedState::listed_by`] computed from `documents`.
     pub fn count_listings(&self) -> std::collections::BTreeMap<String, ListingCount> {
         let mut out: std::collections::BTreeMap<String, ListingCount> = Default::default();
