@@ -32,6 +32,7 @@
 //! score is a line in `reasons`, so an operator can argue with the rating. An *unknown* match keeps its
 //! consequence but is scored lower and says why it is unknown.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -216,15 +217,17 @@ pub struct Reach {
 /// The rating of one finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rating {
-    /// Stable code of the deciding rule (see [`CODES`]).
-    pub code: String,
+    /// Stable code of the deciding rule (see [`CODES`]); borrowed from the rule, owned only when
+    /// read back from JSON.
+    pub code: Cow<'static, str>,
     pub consequence: Consequence,
     pub urgency: Urgency,
-    pub reach: Reach,
+    /// Shared by the findings on one system that reach all of it (most of them).
+    pub reach: Arc<Reach>,
     pub score: u8,
     pub severity: Severity,
-    /// One line per fact that produced the rating (shared where findings repeat a line, such as
-    /// the match evidence).
+    /// One line per fact that produced the rating. A line is shared by every finding that states
+    /// it (the match evidence, a system's backups and reach …): each distinct text is held once.
     pub reasons: Vec<Arc<str>>,
 }
 
@@ -265,11 +268,11 @@ pub struct Finding {
     pub aliases: Arc<[String]>,
     pub title: Arc<str>,
     pub vendor: Arc<str>,
-    pub vendor_severity: Option<String>,
+    pub vendor_severity: Option<Arc<str>>,
     pub cvss: Option<f64>,
-    pub effects: Vec<Effect>,
+    pub effects: Arc<[Effect]>,
     pub system: SystemId,
-    pub system_name: String,
+    pub system_name: Arc<str>,
     pub owner: OwnerId,
     pub state: MatchState,
     /// Why it matched, or why it could not be decided.
@@ -303,6 +306,8 @@ struct AdvisoryTexts {
     aliases: Arc<[String]>,
     title: Arc<str>,
     vendor: Arc<str>,
+    vendor_severity: Option<Arc<str>>,
+    effects: Arc<[Effect]>,
     source: Arc<str>,
     references: Arc<[String]>,
 }
@@ -317,9 +322,13 @@ struct GroupInfo<'a> {
 }
 
 /// The inventory's relations indexed by position, so rating a finding never scans the estate and
-/// never hashes an id: built once, every member reference resolved once.
-struct Topology<'a> {
+/// never hashes an id: built once, every member reference resolved once. It depends on the
+/// inventory alone, so it can be built while the estate is matched ([`Context::with_topology`]).
+pub struct Topology<'a> {
+    inventory: &'a Inventory,
     systems: Vec<&'a System>,
+    /// Each system's display name, shared by its findings.
+    names: Vec<Arc<str>>,
     groups: Vec<GroupInfo<'a>>,
     /// Per system: its subjects' first index in `member_groups_at` (the system itself, then its
     /// components), so a subject's number is `subject_base[s] + component + 1` (system: `+ 0`).
@@ -336,7 +345,7 @@ struct Topology<'a> {
 }
 
 impl<'a> Topology<'a> {
-    fn new(inv: &'a Inventory) -> Topology<'a> {
+    pub fn new(inv: &'a Inventory) -> Topology<'a> {
         fn push<'x, T>(v: &mut Vec<&'x T>, x: &'x T) {
             if !v.iter().any(|y| std::ptr::eq(*y, x)) {
                 v.push(x);
@@ -430,6 +439,8 @@ impl<'a> Topology<'a> {
             }
         }
         Topology {
+            inventory: inv,
+            names: systems.iter().map(|s| Arc::from(s.name.as_str())).collect(),
             systems,
             groups,
             subject_base,
@@ -474,6 +485,16 @@ impl<'a> Context<'a> {
         matches: &'a Matches,
         today: NaiveDate,
     ) -> Context<'a> {
+        Context::with_topology(Topology::new(inventory), advisories, matches, today)
+    }
+
+    /// As [`Context::new`], with the inventory's topology built already.
+    pub fn with_topology(
+        topo: Topology<'a>,
+        advisories: &'a [Advisory],
+        matches: &'a Matches,
+        today: NaiveDate,
+    ) -> Context<'a> {
         let mut texts = HashMap::default();
         for e in &matches.exposures {
             texts.entry(e.advisory).or_insert_with(|| {
@@ -483,17 +504,19 @@ impl<'a> Context<'a> {
                     aliases: a.aliases.iter().map(ToString::to_string).collect(),
                     title: a.title.as_str().into(),
                     vendor: a.vendor.as_str().into(),
+                    vendor_severity: a.vendor_severity.as_deref().map(Arc::from),
+                    effects: a.effects.as_slice().into(),
                     source: a.source.location.as_str().into(),
                     references: a.references.as_slice().into(),
                 }
             });
         }
         Context {
-            inventory,
+            inventory: topo.inventory,
             advisories,
             matches,
             today,
-            topo: Topology::new(inventory),
+            topo,
             texts,
             unknown_line: Arc::from(UNKNOWN_REASON),
         }
@@ -534,7 +557,8 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Rate every exposure, grouped into findings per (advisory, system), sorted by score.
+/// Rate every exposure, grouped into findings per (advisory, system), sorted by score, then by
+/// advisory id and system id.
 pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
     // The exposures are sorted by (advisory, system): each run is one finding.
     let all = &ctx.matches.exposures;
@@ -552,11 +576,13 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
     // the available cores, each filling its own part of one vector (no second copy of a few
     // hundred thousand findings); the sort below makes the order independent of the split.
     let rate_into = |runs: &[std::ops::Range<usize>], slots: &mut [Option<Finding>]| {
+        let mut shared = Shared::default();
         for (run, slot) in runs.iter().zip(slots) {
             let exps: Vec<Exp<'_>> = all[run.clone()].iter().map(|e| ctx.exp(e)).collect();
             let first = &all[run.start];
             *slot = Some(finding(
                 ctx,
+                &mut shared,
                 overrides,
                 first.advisory as usize,
                 first.system,
@@ -576,16 +602,16 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
             }
         });
     }
-    // Sorted through their positions, then moved into place along the permutation's cycles: a
-    // finding is a few hundred bytes, so each one moves once instead of at every step of a sort,
-    // and the vector is reused (no second copy).
-    let key = |i: &usize| {
-        slots[*i]
-            .as_ref()
-            .map(|f| (std::cmp::Reverse(f.rating.score), &f.id))
-    };
+    // Highest score first; equal scores keep the runs' order: advisory, then system (the
+    // inventory's systems are in id order, and so are prepared advisories, `pipeline::prepare`). A stable sort of positions by a score gathered beforehand (no finding is
+    // visited at random during the sort), then each finding moved once into place along the
+    // permutation's cycles, reusing the vector.
+    let scores: Vec<u8> = slots
+        .iter()
+        .map(|f| f.as_ref().map_or(0, |f| f.rating.score))
+        .collect();
     let mut order: Vec<usize> = (0..slots.len()).collect();
-    order.sort_by(|a, b| key(a).cmp(&key(b)));
+    order.sort_by_key(|&i| std::cmp::Reverse(scores[i]));
     for start in 0..order.len() {
         if order[start] == start {
             continue;
@@ -607,8 +633,52 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
     slots.into_iter().filter_map(|f| f).collect()
 }
 
+/// What the findings rated by one thread share: each distinct reason line once, and each
+/// system's reach. A system's lines (its backups, its reach, a crash of its controller pair …)
+/// recur in the finding of every advisory on it, so an estate of 400,000 findings holds a few
+/// hundred thousand lines instead of well over a million.
+#[derive(Default)]
+struct Shared {
+    lines: HashSet<Arc<str>>,
+    /// By system index: the reach of the whole system and its reason line.
+    reach: HashMap<u32, (Arc<Reach>, Option<Arc<str>>)>,
+}
+
+impl Shared {
+    fn line(&mut self, text: String) -> Arc<str> {
+        if let Some(a) = self.lines.get(text.as_str()) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(text);
+        self.lines.insert(a.clone());
+        a
+    }
+
+    /// The reach of `sys_idx` limited to `scope` (`None`: the whole system, computed once).
+    fn reach(
+        &mut self,
+        ctx: &Context<'_>,
+        sys_idx: u32,
+        scope: Option<&[ComponentRef]>,
+    ) -> (Arc<Reach>, Option<Arc<str>>) {
+        if scope.is_none() {
+            if let Some(r) = self.reach.get(&sys_idx) {
+                return r.clone();
+            }
+        }
+        let r = reach(ctx, sys_idx, scope);
+        let line = reach_line(&r).map(|l| self.line(l));
+        let out = (Arc::new(r), line);
+        if scope.is_none() {
+            self.reach.insert(sys_idx, out.clone());
+        }
+        out
+    }
+}
+
 fn finding(
     ctx: &Context<'_>,
+    shared: &mut Shared,
     overrides: &Overrides,
     adv_idx: usize,
     sys_idx: u32,
@@ -628,7 +698,7 @@ fn finding(
         .iter()
         .find(|e| e.decision.state == state)
         .map_or_else(|| Arc::from(""), |e| e.decision.evidence.clone());
-    let rating = rate(ctx, adv_idx, sys_idx, exps, state, &evidence);
+    let rating = rate(ctx, shared, adv_idx, sys_idx, exps, state, &evidence);
     let suppressed = match overrides.suppression_for(adv, system.id.as_str(), ctx.today) {
         SuppressionState::None => Suppressed::No,
         SuppressionState::Active(s) => Suppressed::Yes {
@@ -655,11 +725,11 @@ fn finding(
         aliases: texts.aliases.clone(),
         title: texts.title.clone(),
         vendor: texts.vendor.clone(),
-        vendor_severity: adv.vendor_severity.clone(),
+        vendor_severity: texts.vendor_severity.clone(),
         cvss: adv.cvss.as_ref().map(|c| c.base_score),
-        effects: adv.effects.clone(),
+        effects: texts.effects.clone(),
         system: system.id.clone(),
-        system_name: system.name.clone(),
+        system_name: ctx.topo.names[sys_idx as usize].clone(),
         owner: system.owner.clone(),
         state,
         evidence,
@@ -745,6 +815,7 @@ fn groups_for<'c, 'a>(ctx: &'c Context<'a>, e: &Exp<'_>) -> Vec<&'c GroupInfo<'a
 
 fn rate(
     ctx: &Context<'_>,
+    shared: &mut Shared,
     adv_idx: usize,
     sys_idx: u32,
     exps: &[Exp<'_>],
@@ -826,15 +897,19 @@ fn rate(
     readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
     let mut top = readings.remove(0);
     let mut reasons: Vec<Arc<str>> = vec![evidence.clone()];
-    reasons.extend(std::mem::take(&mut top.reasons).into_iter().map(Arc::from));
+    reasons.extend(
+        std::mem::take(&mut top.reasons)
+            .into_iter()
+            .map(|l| shared.line(l)),
+    );
     for r in readings {
         for line in r.reasons {
             if !reasons.iter().any(|x| **x == *line) {
-                reasons.push(line.into());
+                reasons.push(shared.line(line));
             }
         }
     }
-    let reach = reach(ctx, sys_idx, top.scope.as_deref());
+    let (reach, reach_line) = shared.reach(ctx, sys_idx, top.scope.as_deref());
     let mut score = top.consequence.base_score();
     if reach.users > 0 {
         let add = ((reach.users as f64).log10() * 3.0).min(20.0);
@@ -848,19 +923,7 @@ fn rate(
         Some(crate::inventory::Criticality::High) => score += 3.0,
         _ => {}
     }
-    if !reach.services.is_empty() || !reach.tenants.is_empty() {
-        reasons.push(
-            format!(
-                "reaches {} service{}, {} users, {} tenant{}",
-                reach.services.len(),
-                if reach.services.len() == 1 { "" } else { "s" },
-                thousands(reach.users),
-                reach.tenants.len(),
-                if reach.tenants.len() == 1 { "" } else { "s" },
-            )
-            .into(),
-        );
-    }
+    reasons.extend(reach_line);
     score += match top.urgency {
         Urgency::Triggering => 10.0,
         Urgency::ByDate(d) => {
@@ -878,7 +941,9 @@ fn rate(
         Urgency::NeedsCondition => -5.0,
     };
     if let Some(vs) = &adv.vendor_severity {
-        reasons.push(format!("vendor's own rating: \"{vs}\" (an input, not the answer)").into());
+        reasons.push(shared.line(format!(
+            "vendor's own rating: \"{vs}\" (an input, not the answer)"
+        )));
     }
     if state == MatchState::Unknown {
         score *= 0.7;
@@ -886,7 +951,7 @@ fn rate(
     }
     let score = score.clamp(0.0, 100.0).round() as u8;
     Rating {
-        code: top.code.to_string(),
+        code: Cow::Borrowed(top.code),
         consequence: top.consequence,
         urgency: top.urgency,
         reach,
@@ -894,6 +959,21 @@ fn rate(
         severity: Severity::from_score(score),
         reasons,
     }
+}
+
+/// The reason line naming what a finding reaches, if it reaches anything.
+fn reach_line(reach: &Reach) -> Option<String> {
+    if reach.services.is_empty() && reach.tenants.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "reaches {} service{}, {} users, {} tenant{}",
+        reach.services.len(),
+        if reach.services.len() == 1 { "" } else { "s" },
+        thousands(reach.users),
+        reach.tenants.len(),
+        if reach.tenants.len() == 1 { "" } else { "s" },
+    ))
 }
 
 fn thousands(n: u64) -> String {

@@ -1,7 +1,7 @@
 //! The exposure report and its renderers: table (people), JSON (tools), CSV, Markdown, HTML.
 //!
 //! The JSON form is the serialized [`Report`] itself, with `schema_version` and a deterministic
-//! order (findings by score, then id). The table is meant for a 100-column terminal: one row per
+//! order (findings by score, then advisory id and system id). The table is meant for a 100-column terminal: one row per
 //! finding (an advisory on a system, with a part count, never one row per drive), the deciding reason
 //! under the title. HTML is one self-contained page; every advisory-derived string is escaped.
 //! Renderers are pure: they return strings.
@@ -517,7 +517,7 @@ pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
             parts_label(f),
             f.rating.consequence.as_str().to_string(),
             f.rating.urgency.to_string(),
-            f.rating.code.clone(),
+            f.rating.code.to_string(),
             f.rating.reach.users.to_string(),
             f.rating.reach.tenants.len().to_string(),
             f.fixed_in.join(" "),

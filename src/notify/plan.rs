@@ -14,6 +14,7 @@
 //! suppressed, inventory changed) is sent once as resolved and dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -198,12 +199,12 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
         vendor: f.vendor.to_string(),
         severity: f.rating.severity,
         previous_severity: None,
-        code: f.rating.code.clone(),
+        code: f.rating.code.to_string(),
         urgency: f.rating.urgency.to_string(),
         fires_on,
         days_left: fires_on.map(|d| (d - today).num_days()),
         system: f.system.to_string(),
-        system_name: f.system_name.clone(),
+        system_name: f.system_name.to_string(),
         undecided: (f.state == MatchState::Unknown).then(|| f.evidence.to_string()),
         services,
         effects: effects_of(f),
@@ -268,27 +269,22 @@ pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding
             .is_some_and(|svc| owners.contains(&svc.owner.as_str()))
     };
     let mut v = f.clone();
-    v.rating.reach.services.retain(mine);
-    let own_tenants: BTreeSet<String> = v
-        .rating
-        .reach
+    let reach = Arc::make_mut(&mut v.rating.reach);
+    reach.services.retain(mine);
+    let own_tenants: BTreeSet<String> = reach
         .services
         .iter()
         .filter_map(|s| inv.services.get(s))
         .flat_map(|svc| svc.tenants.iter().cloned())
         .collect();
-    v.rating.reach.tenants.retain(|t| own_tenants.contains(t));
-    v.rating.reach.users = v
-        .rating
-        .reach
+    reach.tenants.retain(|t| own_tenants.contains(t));
+    reach.users = reach
         .services
         .iter()
         .filter_map(|s| inv.services.get(s))
         .map(|svc| svc.users)
         .sum();
-    v.rating.reach.max_criticality = v
-        .rating
-        .reach
+    reach.max_criticality = reach
         .services
         .iter()
         .filter_map(|s| inv.services.get(s))
