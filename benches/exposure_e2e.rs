@@ -18,14 +18,11 @@ use std::time::Instant;
 
 fn child(dir: &Path) {
     let m = exposure_run::measure(dir);
-    println!(
-        "load inventory   {:>9.2?}  ({} components)",
-        m.load_inventory, m.components
-    );
     println!("open store       {:>9.2?}", m.open_store);
+    println!("parse inventory  {:>9.2?}", m.parse_inventory);
     println!(
-        "load advisories  {:>9.2?}  ({} read through the vendor index)",
-        m.load_advisories, m.advisories_read
+        "check inventory + read advisories {:>9.2?}  ({} components; {} advisories read through the vendor index)",
+        m.check_and_advisories, m.components, m.advisories_read
     );
     println!("prepare          {:>9.2?}", m.prepare);
     println!(

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::blast::{assess, Context, Finding};
+use crate::blast::{assess, Context, Finding, Topology};
 use crate::classify::{classify, Overrides};
 use crate::collect::FeedDef;
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, LoadError, Parsed};
 use crate::matcher::{dedup_advisories, match_inventory, Index};
 use crate::model::{vendor_key, Advisory};
 use crate::report::{FeedStatus, InventorySummary, Report};
@@ -30,16 +30,47 @@ pub fn vendor_keys(inv: &Inventory) -> BTreeSet<String> {
 /// Read only the advisories that name a vendor present in the estate (through the store's vendor
 /// index); an advisory about another vendor cannot match anything here.
 pub fn load_advisories(store: &impl Store, inv: &Inventory) -> Result<Vec<Advisory>, StoreError> {
+    advisories_for(store, &vendor_keys(inv))
+}
+
+/// The advisories naming any of these vendor keys, each once.
+fn advisories_for(
+    store: &impl Store,
+    keys: &BTreeSet<String>,
+) -> Result<Vec<Advisory>, StoreError> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for vk in vendor_keys(inv) {
-        for a in store.advisories_for_vendor(&vk)? {
+    for vk in keys {
+        for a in store.advisories_for_vendor(vk)? {
             if seen.insert((a.source.feed.clone(), a.id.clone())) {
                 out.push(a);
             }
         }
     }
     Ok(out)
+}
+
+/// Check a parsed inventory and read its advisories at the same time: the vendors are known from
+/// the files before the references are checked, so the store lookups run beside the checks instead
+/// of after them. The advisories are those [`load_advisories`] reads for the checked inventory
+/// (on an inventory that checks, the vendors named in its files are its vendors); with an invalid
+/// inventory they are read for nothing and the caller reports the inventory's problems.
+pub fn load_estate<S: Store + Sync>(
+    parsed: Parsed,
+    store: &S,
+) -> (
+    Result<Inventory, LoadError>,
+    Result<Vec<Advisory>, StoreError>,
+) {
+    let keys: BTreeSet<String> = parsed.vendors().into_iter().map(vendor_key).collect();
+    std::thread::scope(|scope| {
+        let advisories = scope.spawn(|| advisories_for(store, &keys));
+        let inv = parsed.check();
+        let advisories = advisories
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (inv, advisories)
+    })
 }
 
 /// Deduplicate across feeds, derive effects and triggers, apply operator annotations.
@@ -59,9 +90,18 @@ pub fn findings(
     overrides: &Overrides,
     today: NaiveDate,
 ) -> Vec<Finding> {
-    let index = Index::build(advisories);
-    let exposures = match_inventory(inv, advisories, &index);
-    let ctx = Context::new(inv, advisories, &exposures, today);
+    // The topology needs only the inventory: it is built on another core while the estate is
+    // matched.
+    let (exposures, topo) = std::thread::scope(|scope| {
+        let topo = scope.spawn(|| Topology::new(inv));
+        let index = Index::build(advisories);
+        let exposures = match_inventory(inv, advisories, &index);
+        let topo = topo
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (exposures, topo)
+    });
+    let ctx = Context::with_topology(topo, advisories, &exposures, today);
     assess(&ctx, overrides)
 }
 

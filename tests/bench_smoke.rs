@@ -121,3 +121,43 @@ fn exposure_e2e_harness_runs_the_pipeline_on_generated_files() {
     );
     assert!(m.findings_count > 0, "{m:?}");
 }
+
+/// `load_estate` reads, beside the checks, exactly the advisories `load_advisories` reads for the
+/// checked inventory (the vendors named in the files are the inventory's vendors), and a
+/// component's own vendor counts as well as its system's.
+#[test]
+fn load_estate_reads_what_load_advisories_reads() {
+    use firmwatch::pipeline;
+    use firmwatch::store::SledStore;
+    let dir = tempfile::tempdir().unwrap();
+    exposure_run::prepare_files(dir.path(), 2_000, 20_000);
+    let path = dir.path().join("inventory.json");
+    let store = SledStore::open(dir.path().join("store")).unwrap();
+    let parsed = firmwatch::inventory::parse_path(&path).unwrap();
+    let vendors: Vec<String> = parsed.vendors().iter().map(|v| v.to_string()).collect();
+    // The generated estate has arrays of one vendor holding drives of another.
+    assert!(vendors.len() >= 2, "{vendors:?}");
+    let (inv, read) = pipeline::load_estate(parsed, &store);
+    let inv = inv.unwrap();
+    let keys: Vec<String> = vendors
+        .iter()
+        .map(|v| firmwatch::model::vendor_key(v))
+        .collect();
+    assert_eq!(
+        pipeline::vendor_keys(&inv).into_iter().collect::<Vec<_>>(),
+        {
+            let mut k = keys;
+            k.sort();
+            k.dedup();
+            k
+        }
+    );
+    let ids = |v: Vec<firmwatch::model::Advisory>| {
+        let mut ids: Vec<String> = v.iter().map(|a| a.id.to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let read = ids(read.unwrap());
+    assert!(!read.is_empty());
+    assert_eq!(read, ids(pipeline::load_advisories(&store, &inv).unwrap()));
+}

@@ -103,9 +103,9 @@ pub fn sync_due(store: &SledStore, feeds: &[FeedDef]) -> Result<Vec<String>> {
 }
 
 pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
-    let Some(inv) = load_inventory(global)? else {
-        return Ok(Exit::Error);
-    };
+    // The inventory files are read first; they are checked after the due feeds are synced, while
+    // their vendors' advisories are read (`pipeline::load_estate`).
+    let parsed = firmwatch::inventory::parse_path(&global.inventory)?;
     let feeds = collect::load_feeds(&global.feeds)
         .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
     let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
@@ -114,9 +114,13 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
     if !args.no_sync {
         warnings = sync_due(&store, &feeds)?;
     }
+    let (inv, advisories) = pipeline::load_estate(parsed, &store);
+    let Some(inv) = super::inventory::report_invalid(inv, global.color)? else {
+        return Ok(Exit::Error);
+    };
     let now = Utc::now();
     let today = args.today.unwrap_or_else(|| now.date_naive());
-    let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
+    let advisories = pipeline::prepare(advisories?, &overrides);
     let statuses = pipeline::feed_statuses(&store, &feeds, now, args.max_data_age)?;
     let mut report = pipeline::exposure_report(&inv, &advisories, &overrides, statuses, now, today);
     report.warnings.splice(0..0, warnings);

@@ -73,7 +73,15 @@ pub fn run(cmd: &InventoryCmd, global: &Global, out: &mut impl Write) -> Result<
 
 /// Load; on invalid files print the diagnostics to stderr and return `None`.
 pub fn load_or_report(path: &Path, color: ColorChoice) -> Result<Option<Inventory>> {
-    match load_path(path) {
+    report_invalid(load_path(path), color)
+}
+
+/// A load's result: the inventory, or `None` after printing the diagnostics to stderr.
+pub fn report_invalid(
+    loaded: Result<Inventory, LoadError>,
+    color: ColorChoice,
+) -> Result<Option<Inventory>> {
+    match loaded {
         Ok(inv) => Ok(Some(inv)),
         Err(LoadError::Invalid(report)) => {
             use codespan_reporting::term::termcolor::{self, StandardStream};

@@ -55,6 +55,77 @@ pub enum LoadError {
 
 /// Load a file, or every `*.toml` / `*.json` file of a directory (not recursive, sorted by name).
 pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
+    parse_path(path)?.check()
+}
+
+/// Inventory files read and parsed, not yet checked: [`Parsed::check`] makes the [`Inventory`].
+/// The step between lets a caller start on what only needs the names the files give, such as
+/// reading the advisories of the vendors they name while the references are checked.
+pub struct Parsed {
+    files: Vec<SourceFile>,
+    docs: Vec<(usize, RawDoc)>,
+    /// Syntax errors so far; [`Parsed::check`] adds the rest and reports them together.
+    diags: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    fn new(mut files: Vec<SourceFile>) -> Parsed {
+        let mut diags = Vec::new();
+        let mut docs = Vec::with_capacity(files.len());
+        for (i, f) in files.iter_mut().enumerate() {
+            if let Some(doc) = parse_file(i, f, &mut diags) {
+                docs.push((i, doc));
+                // Semantic problems in JSON are shown by path, never by span, so a parsed JSON
+                // file's text is not needed again; dropping it keeps a generated
+                // million-component estate well under the memory budget.
+                if f.format == Format::Json {
+                    f.text = String::new();
+                }
+            }
+        }
+        Parsed { files, docs, diags }
+    }
+
+    /// Every vendor the files name for a system or a component (a component without one has its
+    /// system's), as written. On an inventory that checks, these are exactly the vendors of its
+    /// systems and components.
+    pub fn vendors(&self) -> std::collections::BTreeSet<&str> {
+        let mut out = std::collections::BTreeSet::new();
+        for (_, doc) in &self.docs {
+            for s in &doc.systems {
+                out.insert(s.vendor.as_str());
+                for c in &s.components {
+                    if let Some(v) = &c.vendor {
+                        out.insert(v.as_str());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Run every check: the inventory, or every problem of every file and nothing loaded.
+    pub fn check(self) -> Result<Inventory, LoadError> {
+        let Parsed {
+            files,
+            docs,
+            mut diags,
+        } = self;
+        let inv = Checker::default().run(docs, &mut diags);
+        if diags.is_empty() {
+            return Ok(inv);
+        }
+        let mut report = Report {
+            files,
+            diagnostics: diags,
+        };
+        report.resolve();
+        Err(LoadError::Invalid(Box::new(report)))
+    }
+}
+
+/// Read and parse a file, or every `*.toml` / `*.json` file of a directory, as [`load_path`].
+pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| LoadError::Io { path, source }
@@ -89,7 +160,7 @@ pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
             text,
         });
     }
-    load_files(files)
+    Ok(Parsed::new(files))
 }
 
 /// Load from in-memory `(file name, text)` pairs; the name's extension picks TOML or JSON.
@@ -104,33 +175,7 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
             format: Format::of(n.as_ref()),
         })
         .collect();
-    load_files(files)
-}
-
-fn load_files(mut files: Vec<SourceFile>) -> Result<Inventory, LoadError> {
-    let mut diags = Vec::new();
-    let mut docs = Vec::with_capacity(files.len());
-    for (i, f) in files.iter_mut().enumerate() {
-        if let Some(doc) = parse_file(i, f, &mut diags) {
-            docs.push((i, doc));
-            // Semantic problems in JSON are shown by path, never by span, so a parsed JSON file's
-            // text is not needed again; dropping it keeps a generated million-component estate
-            // well under the memory budget.
-            if f.format == Format::Json {
-                f.text = String::new();
-            }
-        }
-    }
-    let inv = Checker::default().run(docs, &mut diags);
-    if diags.is_empty() {
-        return Ok(inv);
-    }
-    let mut report = Report {
-        files,
-        diagnostics: diags,
-    };
-    report.resolve();
-    Err(LoadError::Invalid(Box::new(report)))
+    Parsed::new(files).check()
 }
 
 fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<RawDoc> {
@@ -199,7 +244,7 @@ struct Checker {
     domain_defs: Defs<DomainId>,
     service_defs: Defs<ServiceId>,
     /// Per large system: component positions sorted by id, for reference lookups.
-    index: HashMap<SystemId, Vec<u32>>,
+    index: FxHashMap<SystemId, Vec<u32>>,
     /// One shared copy of each component id, vendor and model text.
     strings: FxHashSet<Arc<str>>,
     /// Each distinct (scheme, firmware string) parsed once.
@@ -212,14 +257,43 @@ const SCAN_LIMIT: usize = 16;
 
 /// Find a component of `sys` by id, through its sorted index when it has one.
 fn find<'a>(sys: &'a System, index: Option<&Vec<u32>>, id: &str) -> Option<&'a Component> {
+    position(sys, index, id).map(|k| &sys.components[k])
+}
+
+/// The position of `sys`'s component `id`.
+fn position(sys: &System, index: Option<&Vec<u32>>, id: &str) -> Option<usize> {
     let Some(order) = index else {
-        return sys.component(id);
+        return sys.components.iter().position(|c| &*c.id == id);
     };
     let at = |k: u32| sys.components.get(k as usize);
     let k = order
         .binary_search_by(|&k| at(k).map_or("", |c| &*c.id).cmp(id))
         .ok()?;
-    at(*order.get(k)?)
+    Some(*order.get(k)? as usize)
+}
+
+/// The system a run of references named last, with its lookup index and the position of the
+/// component found last: references come in runs over one system, often in component order
+/// (`a/d0`, `a/d1` …), so the next one is tried first, before any search.
+#[derive(Clone, Copy)]
+struct Near<'c> {
+    id: &'c SystemId,
+    system: &'c System,
+    index: Option<&'c Vec<u32>>,
+    last: usize,
+}
+
+impl<'c> Near<'c> {
+    fn component(&mut self, id: &str) -> Option<&'c Component> {
+        let comps = &self.system.components;
+        let next = self.last.wrapping_add(1);
+        let k = match comps.get(next) {
+            Some(c) if &*c.id == id => next,
+            _ => position(self.system, self.index, id)?,
+        };
+        self.last = k;
+        comps.get(k)
+    }
 }
 
 fn root(section: &str, i: usize) -> DocPath {
@@ -684,10 +758,11 @@ impl Checker {
         d: &mut Vec<Diagnostic>,
     ) -> Vec<ComponentRef> {
         let mut out = Vec::with_capacity(raws.len());
+        let mut near = None;
         for (k, raw) in raws.iter().enumerate() {
             // The usual case, without parsing into new ids: a known system (and component) gets
             // the defining ids, shared. Anything else takes the path below, which says what is wrong.
-            if let Some(r) = self.resolve(raw) {
+            if let Some(r) = self.resolve(raw, &mut near) {
                 out.push(r);
                 continue;
             }
@@ -735,21 +810,40 @@ impl Checker {
     }
 
     /// `system` or `system/component` naming a defined item, as a reference sharing its ids.
-    fn resolve(&self, raw: &str) -> Option<ComponentRef> {
+    fn resolve<'c>(&'c self, raw: &str, near: &mut Option<Near<'c>>) -> Option<ComponentRef> {
         let (sys, comp) = match raw.split_once('/') {
             None => (raw, None),
             Some((_, c)) if c.is_empty() || c.contains('/') => return None,
             Some((s, c)) => (s, Some(c)),
         };
-        let (id, system) = self.inv.systems.get_key_value(sys)?;
+        let at = self.near(sys, near)?;
         let component = match comp {
             None => None,
-            Some(c) => Some(find(system, self.index.get(sys), c)?.id.clone()),
+            Some(c) => Some(at.component(c)?.id.clone()),
         };
         Some(ComponentRef {
-            system: id.clone(),
+            system: at.id.clone(),
             component,
         })
+    }
+
+    /// `near` moved to system `sys` (unchanged when it is there already).
+    fn near<'c, 'n>(
+        &'c self,
+        sys: &str,
+        near: &'n mut Option<Near<'c>>,
+    ) -> Option<&'n mut Near<'c>> {
+        if near.is_some_and(|n| n.id.as_str() == sys) {
+            return near.as_mut();
+        }
+        let (id, system) = self.inv.systems.get_key_value(sys)?;
+        *near = Some(Near {
+            id,
+            system,
+            index: self.index.get(sys),
+            last: usize::MAX,
+        });
+        near.as_mut()
     }
 
     fn group(&mut self, file: usize, i: usize, g: super::raw::RawGroup, d: &mut Vec<Diagnostic>) {
@@ -810,11 +904,12 @@ impl Checker {
                     return;
                 };
                 let mut size: u64 = 0;
+                let mut near = None;
                 for (k, m) in members.iter().enumerate() {
-                    let comp = m.component.as_deref().and_then(|c| {
-                        let sys = self.inv.systems.get(&m.system)?;
-                        find(sys, self.index.get(&m.system), c)
-                    });
+                    let comp = m
+                        .component
+                        .as_deref()
+                        .and_then(|c| self.near(m.system.as_str(), &mut near)?.component(c));
                     match comp {
                         Some(c) if c.kind == ComponentKind::Drive => size += u64::from(c.count),
                         _ => {

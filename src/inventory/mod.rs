@@ -25,7 +25,7 @@ use crate::version::FwVersion;
 
 pub use diag::{Code, Diagnostic, Report};
 pub use ids::{ComponentRef, DomainId, GroupId, OwnerId, ServiceId, SiteId, SystemId};
-pub use load::{load_path, load_sources, LoadError};
+pub use load::{load_path, load_sources, parse_path, LoadError, Parsed};
 
 pub mod diag;
 mod load;
