@@ -856,21 +856,31 @@ impl SledStore {
             path: path.clone(),
             source,
         };
-        let db = sled::Config::new()
+        // sled (pinned =0.34.7) holds an exclusive file lock on the database while it is open and
+        // reports a second open as this I/O error. Its `Drop` does not wait for the background
+        // flusher that holds the lock (spacejam/sled#1289), so a store closed and reopened by
+        // the same process can find it held for a few milliseconds: the open is retried (for
+        // 1.3 s in all) before the store is reported as locked by someone else.
+        let locked = |e: &sled::Error| {
+            matches!(e, sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock"))
+        };
+        let config = sled::Config::new()
             .path(&path)
-            .cache_capacity(CACHE_CAPACITY)
-            .open()
-            .map_err(|e| match &e {
-                // sled (pinned =0.34.7) holds an exclusive file lock on the database while it is
-                // open and reports a second open as this I/O error.
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("could not acquire lock") =>
-                {
-                    StoreError::Locked { path: path.clone() }
+            .cache_capacity(CACHE_CAPACITY);
+        let mut wait = std::time::Duration::from_millis(5);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(e) if locked(&e) && wait < std::time::Duration::from_millis(700) => {
+                    std::thread::sleep(wait);
+                    wait *= 2;
                 }
-                _ => open_err(e),
-            })?;
+                Err(e) if locked(&e) => return Err(StoreError::Locked { path: path.clone() }),
+                Err(e) => return Err(open_err(e)),
+            }
+        };
         let meta = db.open_tree(META_TREE).map_err(open_err)?;
         match meta.get(SCHEMA_KEY).map_err(open_err)? {
             Some(v) => {
