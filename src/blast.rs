@@ -37,6 +37,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use smallvec::SmallVec;
 
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -468,11 +469,37 @@ impl<'a> Topology<'a> {
     }
 }
 
+/// A [`ComponentRef`] borrowed from the inventory: the rating names subjects in its lines without
+/// touching their ids' reference counts (shared by both rating threads); a finding's parts take
+/// owned copies.
+#[derive(Clone, Copy)]
+struct SubjectRef<'a> {
+    system: &'a SystemId,
+    component: Option<&'a Arc<str>>,
+}
+
+impl SubjectRef<'_> {
+    fn to_ref(self) -> ComponentRef {
+        ComponentRef {
+            system: self.system.clone(),
+            component: self.component.cloned(),
+        }
+    }
+}
+
+impl fmt::Display for SubjectRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.component {
+            None => write!(f, "{}", self.system),
+            Some(c) => write!(f, "{}/{}", self.system, c),
+        }
+    }
+}
+
 /// An exposure as the rating reads it: the matcher's positions resolved against the inventory.
 struct Exp<'a> {
     pos: Pos,
-    /// Shared ids (no allocation).
-    subject: ComponentRef,
+    subject: SubjectRef<'a>,
     kind: ComponentKind,
     count: u32,
     decision: &'a Decision,
@@ -527,9 +554,9 @@ impl<'a> Context<'a> {
         let component = self.topo.component((e.system, e.component));
         Exp {
             pos: (e.system, e.component),
-            subject: ComponentRef {
-                system: system.id.clone(),
-                component: component.map(|c| c.id.clone()),
+            subject: SubjectRef {
+                system: &system.id,
+                component: component.map(|c| &c.id),
             },
             kind: component.map_or(ComponentKind::System, |c| c.kind),
             count: component.map_or(1, |c| c.count),
@@ -538,13 +565,21 @@ impl<'a> Context<'a> {
     }
 
     /// Is the member at `pos` exposed to advisory `adv`? Controllers run their system's OS, so a
-    /// system-level exposure covers its controllers too.
-    fn member_exposed(&self, adv: usize, (s, c): Pos) -> bool {
+    /// system-level exposure covers its controllers too. `run` is the finding's exposures (of
+    /// `adv` on one system, in the matcher's order): a member of that system is looked up there
+    /// instead of among all the estate's exposures.
+    fn member_exposed(&self, adv: usize, (s, c): Pos, run: &[Exp<'_>]) -> bool {
         let adv = adv as u32;
-        if self.matches.is_exposed(adv, s, c) {
+        let exposed = |c: u32| match run.first() {
+            Some(e) if e.pos.0 == s => run
+                .binary_search_by_key(&c.wrapping_add(1), |e| e.pos.1.wrapping_add(1))
+                .is_ok(),
+            _ => self.matches.is_exposed(adv, s, c),
+        };
+        if exposed(c) {
             return true;
         }
-        if c == Exposure::SYSTEM || !self.matches.is_exposed(adv, s, Exposure::SYSTEM) {
+        if c == Exposure::SYSTEM || !exposed(Exposure::SYSTEM) {
             return false;
         }
         self.topo
@@ -736,7 +771,7 @@ fn finding(
         parts: exps
             .iter()
             .map(|e| Part {
-                subject: e.subject.clone(),
+                subject: e.subject.to_ref(),
                 kind: e.kind,
                 count: e.count,
                 firmware: e.decision.firmware.clone(),
@@ -773,31 +808,32 @@ impl Reading {
     }
 }
 
+/// `x` as a whole percentage. The same text as `format!("{:.0} %", x * 100.0)` (which rounds
+/// the exact value, ties to even) without the float formatting machinery; a load is finite.
 fn pct(x: f64) -> String {
-    format!("{:.0} %", x * 100.0)
+    format!("{} %", (x * 100.0).round_ties_even() as i64)
 }
 
-fn names(refs: &[&ComponentRef]) -> String {
-    let v: Vec<String> = refs
-        .iter()
-        .map(|r| {
-            r.component
-                .as_deref()
-                .unwrap_or(r.system.as_str())
-                .to_string()
-        })
+/// "a", "a and b", "a, b and c": each part by its component id (a system by its id).
+fn names<'r>(refs: impl IntoIterator<Item = &'r ComponentRef>) -> String {
+    let v: SmallVec<[&str; 8]> = refs
+        .into_iter()
+        .map(|r| r.component.as_deref().unwrap_or(r.system.as_str()))
         .collect();
-    match v.len() {
-        0 => String::new(),
-        1 => v[0].clone(),
-        _ => format!("{} and {}", v[..v.len() - 1].join(", "), v[v.len() - 1]),
+    let mut out = String::new();
+    for (i, name) in v.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == v.len() { " and " } else { ", " });
+        }
+        out.push_str(name);
     }
+    out
 }
 
 /// Redundancy groups relevant to an exposed subject: groups it is in; for a system-level exposure,
 /// controller groups with members in that system.
-fn groups_for<'c, 'a>(ctx: &'c Context<'a>, e: &Exp<'_>) -> Vec<&'c GroupInfo<'a>> {
-    let mut out: Vec<&GroupInfo<'a>> = ctx.topo.member_groups(e.pos).collect();
+fn groups_for<'c, 'a>(ctx: &'c Context<'a>, e: &Exp<'_>) -> SmallVec<[&'c GroupInfo<'a>; 4]> {
+    let mut out: SmallVec<[&GroupInfo<'a>; 4]> = ctx.topo.member_groups(e.pos).collect();
     if e.pos.1 == Exposure::SYSTEM {
         for &gi in &ctx.topo.system_groups[e.pos.0 as usize] {
             let g = &ctx.topo.groups[gi as usize];
@@ -1035,14 +1071,13 @@ fn failover(ctx: &Context<'_>, exps: &[Exp<'_>], base: Urgency) -> Reading {
         .min_by_key(|(_, g)| rank(&g.group.kind));
     if let Some((e, g)) = best {
         let g = g.group;
-        let members: Vec<&ComponentRef> = g.members.iter().collect();
         return Reading::new(
             "failover-spof",
             Consequence::ServiceOutage,
             urgency,
             format!(
                 "failover between {} ({}) is broken by this bug: one hardware fault on either member stops {} — the pair is a single point of failure",
-                names(&members),
+                names(&g.members),
                 g.id,
                 e.subject.system
             ),
@@ -1063,6 +1098,7 @@ fn raid_exposure<'a>(
     ctx: &'a Context<'_>,
     adv_idx: usize,
     e: &Exp<'_>,
+    exps: &[Exp<'_>],
     seen: &mut HashSet<&'a GroupId>,
 ) -> Option<Option<String>> {
     let info = ctx
@@ -1082,7 +1118,7 @@ fn raid_exposure<'a>(
             continue;
         };
         size += c.count;
-        if ctx.member_exposed(adv_idx, pos) {
+        if ctx.member_exposed(adv_idx, pos, exps) {
             exposed += c.count;
         }
     }
@@ -1116,17 +1152,14 @@ fn crash(
     let mut out = Vec::new();
     let mut seen = HashSet::default();
     for e in exps {
-        let groups = groups_for(ctx, e);
-        let groups: Vec<_> = groups
-            .into_iter()
-            .filter(|g| !matches!(g.group.kind, GroupKind::RaidGroup { .. }))
-            .collect();
+        let mut groups = groups_for(ctx, e);
+        groups.retain(|g| !matches!(g.group.kind, GroupKind::RaidGroup { .. }));
         if groups.is_empty() {
             if has_time_trigger(adv) && e.kind == ComponentKind::Drive {
                 continue; // dated by time_bomb
             }
             if e.kind == ComponentKind::Drive {
-                if let Some(line) = raid_exposure(ctx, adv_idx, e, &mut seen) {
+                if let Some(line) = raid_exposure(ctx, adv_idx, e, exps, &mut seen) {
                     if let Some(line) = line {
                         out.push(Reading::new(
                             "redundancy-lost",
@@ -1174,27 +1207,27 @@ fn crash(
             if !seen.insert(&g.id) {
                 continue;
             }
-            let members: Vec<&ComponentRef> = g.members.iter().collect();
-            let exposed: Vec<&ComponentRef> = g
-                .members
+            let members = &g.members;
+            let mut exposed = members
                 .iter()
                 .zip(&info.members)
-                .filter(|(_, &pos)| ctx.member_exposed(adv_idx, pos))
-                .map(|(m, _)| m)
-                .collect();
+                .filter(|(_, &pos)| ctx.member_exposed(adv_idx, pos, exps))
+                .map(|(m, _)| m);
+            let first_exposed = exposed.next();
+            let n_exposed = usize::from(first_exposed.is_some()) + exposed.count();
             let n = members.len();
-            let all = exposed.len() == n;
+            let all = n_exposed == n;
             let mut reasons = Vec::new();
             if all && n > 1 {
                 reasons.push(format!(
                     "{} {} run {} (common mode): the survivor can crash the same way",
-                    names(&members),
+                    names(members),
                     if n == 2 { "both" } else { "all" },
                     e.decision.firmware
                 ));
             }
             if all && simultaneous {
-                reasons.insert(0, format!("the trigger is time-based and {} started together: they fail at the same time", names(&members)));
+                reasons.insert(0, format!("the trigger is time-based and {} started together: they fail at the same time", names(members)));
                 out.push(Reading {
                     code: "common-mode-outage",
                     consequence: Consequence::ServiceOutage,
@@ -1210,7 +1243,7 @@ fn crash(
                     0,
                     format!(
                         "{} is the only member of {}: its crash is an outage",
-                        names(&members),
+                        names(members),
                         g.id
                     ),
                 );
@@ -1226,15 +1259,14 @@ fn crash(
             match g.load {
                 Some(load) => {
                     let survivor = load * n as f64 / survivors as f64;
-                    let crashed = exposed.first().copied().unwrap_or(members[0]);
-                    let others: Vec<&ComponentRef> =
-                        members.iter().copied().filter(|m| *m != crashed).collect();
+                    let crashed = first_exposed.unwrap_or(&members[0]);
+                    let others = || members.iter().filter(|m| *m != crashed);
                     let line = format!(
                         "if {} crashes, {} would carry {} of {} capacity ({} each in normal operation)",
-                        names(&[crashed]),
-                        names(&others),
+                        names([crashed]),
+                        names(others()),
                         pct(survivor),
-                        if others.len() == 1 { "its" } else { "their" },
+                        if others().count() == 1 { "its" } else { "their" },
                         pct(load)
                     );
                     if survivor > 1.0 {
@@ -1280,17 +1312,16 @@ fn unavailable(system: &System, exps: &[Exp<'_>], base: Urgency) -> Reading {
     let enclosure_scope: Vec<ComponentRef> = exps
         .iter()
         .filter(|e| e.kind == ComponentKind::Enclosure)
-        .map(|e| e.subject.clone())
+        .map(|e| e.subject.to_ref())
         .collect();
     if !enclosure_scope.is_empty() && exps.iter().all(|e| e.kind == ComponentKind::Enclosure) {
-        let refs: Vec<&ComponentRef> = enclosure_scope.iter().collect();
         let mut r = Reading::new(
             "data-unavailable",
             Consequence::ServiceOutage,
             base,
             format!(
                 "data on {} becomes unavailable: what is placed there stops",
-                names(&refs)
+                names(&enclosure_scope)
             ),
         );
         r.scope = Some(enclosure_scope);
@@ -1438,7 +1469,7 @@ fn time_bomb(ctx: &Context<'_>, adv_idx: usize, sys_idx: u32, exps: &[Exp<'_>]) 
                         continue;
                     };
                     group_size += c.count;
-                    if !ctx.member_exposed(adv_idx, pos) {
+                    if !ctx.member_exposed(adv_idx, pos, exps) {
                         continue;
                     }
                     match threshold_date(c, hours) {
