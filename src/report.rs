@@ -278,63 +278,88 @@ pub fn render_table(r: &Report, width: u16) -> String {
 /// The table, written to `w`. Up to [`TABLE_BLOCK`] findings are one table whose columns fit their
 /// content; a larger report (an estate with thousands of findings) is drawn in blocks of that many
 /// rows with fixed column widths, joined seamlessly, so neither time nor memory grows with the
-/// square of the row count and the output is never held whole.
+/// square of the row count and the output is never held whole. Blocks are drawn on all cores, a
+/// few at a time, and written in order.
 pub fn write_table(r: &Report, width: u16, mut w: impl std::io::Write) -> std::io::Result<()> {
     for warning in &r.warnings {
         writeln!(w, "warning: {}", plain(warning))?;
     }
     let blocked = r.findings.len() > TABLE_BLOCK;
-    for (i, block) in r.findings.chunks(TABLE_BLOCK).enumerate() {
-        let mut t = Table::new();
-        t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width);
-        if i == 0 {
-            t.set_header(vec!["severity", "finding", "parts", "why"]);
-        }
-        for f in block {
-            t.add_row(vec![
-                format!(
-                    "{}\n{}{}",
-                    f.rating.severity,
-                    f.rating.score,
-                    state_label(f)
-                ),
-                format!("{}\n{}\n{}", plain(&f.advisory), f.system, plain(&f.title)),
-                parts_label(f),
-                format!(
-                    "{} · {}\n{}",
-                    f.rating.consequence,
-                    f.rating.urgency,
-                    plain(&top_reason(f))
-                ),
-            ]);
-        }
-        // After the rows: a table has no columns to constrain before its header or first row.
-        if blocked {
-            // Every block the same widths: 10, 28, 14 and the rest (each column has one space of
-            // padding on either side).
-            let why = width.saturating_sub(10 + 28 + 14 + 8).max(20);
-            t.set_constraints(
-                [10, 28, 14, why].map(|n| ColumnConstraint::Absolute(Width::Fixed(n))),
-            );
+    let blocks: Vec<&[Finding]> = r.findings.chunks(TABLE_BLOCK).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    for (b, batch) in blocks.chunks(threads).enumerate() {
+        let first = b * threads;
+        let texts: Vec<String> = if batch.len() == 1 {
+            vec![table_block(batch[0], first == 0, blocked, width)]
         } else {
-            t.set_constraints(vec![
-                ColumnConstraint::UpperBoundary(Width::Fixed(10)),
-                ColumnConstraint::UpperBoundary(Width::Fixed(28)),
-                ColumnConstraint::UpperBoundary(Width::Fixed(14)),
-            ]);
-        }
-        let text = t.to_string();
-        // A block's top border is the previous block's bottom border.
-        let text = match i {
-            0 => text.as_str(),
-            _ => text.split_once('\n').map_or("", |(_, rest)| rest),
+            std::thread::scope(|scope| {
+                let drawing: Vec<_> = batch
+                    .iter()
+                    .enumerate()
+                    .map(|(k, block)| {
+                        scope.spawn(move || table_block(block, first + k == 0, blocked, width))
+                    })
+                    .collect();
+                drawing
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
         };
-        writeln!(w, "{text}")?;
+        for (k, text) in texts.iter().enumerate() {
+            // A block's top border is the previous block's bottom border.
+            let text = match first + k {
+                0 => text.as_str(),
+                _ => text.split_once('\n').map_or("", |(_, rest)| rest),
+            };
+            writeln!(w, "{text}")?;
+        }
     }
     writeln!(w, "{}", summary_line(r))?;
     w.flush()
+}
+
+/// One block of the table (with the header when it is the first).
+fn table_block(block: &[Finding], first: bool, blocked: bool, width: u16) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
+    if first {
+        t.set_header(vec!["severity", "finding", "parts", "why"]);
+    }
+    for f in block {
+        t.add_row(vec![
+            format!(
+                "{}\n{}{}",
+                f.rating.severity,
+                f.rating.score,
+                state_label(f)
+            ),
+            format!("{}\n{}\n{}", plain(&f.advisory), f.system, plain(&f.title)),
+            parts_label(f),
+            format!(
+                "{} · {}\n{}",
+                f.rating.consequence,
+                f.rating.urgency,
+                plain(&top_reason(f))
+            ),
+        ]);
+    }
+    // After the rows: a table has no columns to constrain before its header or first row.
+    if blocked {
+        // Every block the same widths: 10, 28, 14 and the rest (each column has one space of
+        // padding on either side).
+        let why = width.saturating_sub(10 + 28 + 14 + 8).max(20);
+        t.set_constraints([10, 28, 14, why].map(|n| ColumnConstraint::Absolute(Width::Fixed(n))));
+    } else {
+        t.set_constraints(vec![
+            ColumnConstraint::UpperBoundary(Width::Fixed(10)),
+            ColumnConstraint::UpperBoundary(Width::Fixed(28)),
+            ColumnConstraint::UpperBoundary(Width::Fixed(14)),
+        ]);
+    }
+    t.to_string()
 }
 
 /// The full reasoning of one finding.
