@@ -638,9 +638,10 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
         });
     }
     // Highest score first; equal scores keep the runs' order: advisory, then system (the
-    // inventory's systems are in id order, and so are prepared advisories, `pipeline::prepare`). A stable sort of positions by a score gathered beforehand (no finding is
-    // visited at random during the sort), then each finding moved once into place along the
-    // permutation's cycles, reusing the vector.
+    // inventory's systems are in id order, and so are prepared advisories, `pipeline::prepare`).
+    // A stable sort of positions by a score gathered beforehand (no finding is visited at random
+    // during the sort), then each finding moved once into place along the permutation's cycles,
+    // reusing the vector.
     let scores: Vec<u8> = slots
         .iter()
         .map(|f| f.as_ref().map_or(0, |f| f.rating.score))
@@ -670,8 +671,7 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
 
 /// What the findings rated by one thread share: each distinct reason line once, and each
 /// system's reach. A system's lines (its backups, its reach, a crash of its controller pair …)
-/// recur in the finding of every advisory on it, so an estate of 400,000 findings holds a few
-/// hundred thousand lines instead of well over a million.
+/// recur in the finding of every advisory on it, so each is held once, not once per finding.
 #[derive(Default)]
 struct Shared {
     lines: HashSet<Arc<str>>,
