@@ -289,23 +289,19 @@ pub fn write_table(r: &Report, width: u16, mut w: impl std::io::Write) -> std::i
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     for (b, batch) in blocks.chunks(threads).enumerate() {
         let first = b * threads;
-        let texts: Vec<String> = if batch.len() == 1 {
-            vec![table_block(batch[0], first == 0, blocked, width)]
-        } else {
-            std::thread::scope(|scope| {
-                let drawing: Vec<_> = batch
-                    .iter()
-                    .enumerate()
-                    .map(|(k, block)| {
-                        scope.spawn(move || table_block(block, first + k == 0, blocked, width))
-                    })
-                    .collect();
-                drawing
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            })
-        };
+        let texts: Vec<String> = std::thread::scope(|scope| {
+            let drawing: Vec<_> = batch
+                .iter()
+                .enumerate()
+                .map(|(k, block)| {
+                    scope.spawn(move || table_block(block, first + k == 0, blocked, width))
+                })
+                .collect();
+            drawing
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
         for (k, text) in texts.iter().enumerate() {
             // A block's top border is the previous block's bottom border.
             let text = match first + k {
