@@ -278,41 +278,64 @@ pub fn render_table(r: &Report, width: u16) -> String {
 /// The table, written to `w`. Up to [`TABLE_BLOCK`] findings are one table whose columns fit their
 /// content; a larger report (an estate with thousands of findings) is drawn in blocks of that many
 /// rows with fixed column widths, joined seamlessly, so neither time nor memory grows with the
-/// square of the row count and the output is never held whole. Blocks are drawn on all cores, a
-/// few at a time, and written in order.
+/// square of the row count and the output is never held whole ([`write_in_blocks`]).
 pub fn write_table(r: &Report, width: u16, mut w: impl std::io::Write) -> std::io::Result<()> {
     for warning in &r.warnings {
         writeln!(w, "warning: {}", plain(warning))?;
     }
     let blocked = r.findings.len() > TABLE_BLOCK;
-    let blocks: Vec<&[Finding]> = r.findings.chunks(TABLE_BLOCK).collect();
+    write_in_blocks(
+        &r.findings,
+        TABLE_BLOCK,
+        |b, block| {
+            let text = table_block(block, b == 0, blocked, width);
+            // A block's top border is the previous block's bottom border.
+            let mut text = match b {
+                0 => text,
+                _ => text
+                    .split_once('\n')
+                    .map_or("", |(_, rest)| rest)
+                    .to_string(),
+            };
+            text.push('\n');
+            Ok(text)
+        },
+        &mut w,
+    )?;
+    writeln!(w, "{}", summary_line(r))?;
+    w.flush()
+}
+
+/// Render `items` in blocks of `block` on all cores, a few blocks at a time, and write the
+/// blocks' texts to `w` in order: the output is what rendering them one after the other gives.
+/// `render` gets the block's number (0 for the first) and its items; its first error is returned.
+fn write_in_blocks<T: Sync, B: AsRef<[u8]> + Send>(
+    items: &[T],
+    block: usize,
+    render: impl Fn(usize, &[T]) -> std::io::Result<B> + Sync,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let blocks: Vec<&[T]> = items.chunks(block).collect();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let render = &render;
     for (b, batch) in blocks.chunks(threads).enumerate() {
         let first = b * threads;
-        let texts: Vec<String> = std::thread::scope(|scope| {
+        let texts: Vec<std::io::Result<B>> = std::thread::scope(|scope| {
             let drawing: Vec<_> = batch
                 .iter()
                 .enumerate()
-                .map(|(k, block)| {
-                    scope.spawn(move || table_block(block, first + k == 0, blocked, width))
-                })
+                .map(|(k, items)| scope.spawn(move || render(first + k, items)))
                 .collect();
             drawing
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
-        for (k, text) in texts.iter().enumerate() {
-            // A block's top border is the previous block's bottom border.
-            let text = match first + k {
-                0 => text.as_str(),
-                _ => text.split_once('\n').map_or("", |(_, rest)| rest),
-            };
-            writeln!(w, "{text}")?;
+        for text in texts {
+            w.write_all(text?.as_ref())?;
         }
     }
-    writeln!(w, "{}", summary_line(r))?;
-    w.flush()
+    Ok(())
 }
 
 /// One block of the table (with the header when it is the first).
@@ -490,14 +513,98 @@ pub fn render_json(r: &Report) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(r)
 }
 
-/// The report as JSON, streamed to `w` (the same text as [`render_json`] plus a newline), so a
-/// report of a few hundred thousand findings is never held as one string.
+/// Findings per block of [`write_json`].
+const JSON_BLOCK: usize = 2_000;
+
+/// The report as JSON, streamed to `w`: the same text as [`render_json`] plus a newline, so a
+/// report of a few hundred thousand findings is never held as one string. The findings are
+/// serialized in blocks on all cores ([`write_in_blocks`], [`json_block`]); the fields before
+/// them go through [`JsonHead`].
 pub fn write_json(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
-    serde_json::to_writer_pretty(&mut w, r)?;
-    w.write_all(b"\n")?;
+    let head = serde_json::to_string_pretty(&JsonHead::of(r))?;
+    // `{ …fields… \n}`: the findings and the suppressed ones go before the closing brace.
+    let head = head.strip_suffix("\n}").unwrap_or(&head);
+    w.write_all(head.as_bytes())?;
+    for (name, findings) in [("findings", &r.findings), ("suppressed", &r.suppressed)] {
+        write!(w, ",\n  \"{name}\": [")?;
+        if findings.is_empty() {
+            w.write_all(b"]")?;
+            continue;
+        }
+        write_in_blocks(findings, JSON_BLOCK, json_block, &mut w)?;
+        w.write_all(b"\n  ]")?;
+    }
+    w.write_all(b"\n}\n")?;
     w.flush()
+}
+
+/// The fields of [`Report`] before its findings, in the same order (a test holds
+/// [`write_json`] to [`render_json`]).
+#[derive(Serialize)]
+struct JsonHead<'a> {
+    schema_version: u32,
+    generated_at: &'a DateTime<Utc>,
+    today: &'a NaiveDate,
+    inventory: &'a InventorySummary,
+    advisories: usize,
+    feeds: &'a [FeedStatus],
+    warnings: &'a [String],
+    counts: &'a BTreeMap<Severity, usize>,
+    unknown: usize,
+}
+
+impl<'a> JsonHead<'a> {
+    fn of(r: &'a Report) -> Self {
+        JsonHead {
+            schema_version: r.schema_version,
+            generated_at: &r.generated_at,
+            today: &r.today,
+            inventory: &r.inventory,
+            advisories: r.advisories,
+            feeds: &r.feeds,
+            warnings: &r.warnings,
+            counts: &r.counts,
+            unknown: r.unknown,
+        }
+    }
+}
+
+/// Block `b` of a findings array, as it stands inside the report: the findings serialized by
+/// serde at the depth they have there (inside a one-field object, whose wrapping is cut off),
+/// after a `,` unless the block is the array's first.
+fn json_block(b: usize, findings: &[Finding]) -> std::io::Result<Cut> {
+    const OPEN: &[u8] = b"{\n  \"findings\": [";
+    const CLOSE: &[u8] = b"\n  ]\n}";
+    #[derive(Serialize)]
+    struct Wrap<'a> {
+        findings: &'a [Finding],
+    }
+    // Room for the usual finding (~2 KiB pretty-printed) without growing the buffer.
+    let mut bytes = Vec::with_capacity(findings.len() * 3072);
+    serde_json::to_writer_pretty(&mut bytes, &Wrap { findings })?;
+    debug_assert!(bytes.starts_with(OPEN) && bytes.ends_with(CLOSE));
+    bytes.truncate(bytes.len() - CLOSE.len());
+    let mut from = OPEN.len();
+    if b > 0 {
+        // The `[` becomes the `,` after the previous block.
+        from -= 1;
+        bytes[from] = b',';
+    }
+    Ok(Cut { bytes, from })
+}
+
+/// The bytes of a buffer from an offset on (what is written of a [`json_block`]).
+struct Cut {
+    bytes: Vec<u8>,
+    from: usize,
+}
+
+impl AsRef<[u8]> for Cut {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[self.from..]
+    }
 }
 
 /// One CSV row per finding.

@@ -136,26 +136,53 @@ fn explain_names_the_facts() {
     assert!(text.contains("arr-1/spa"), "{text}");
 }
 
-#[test]
-fn a_large_table_is_drawn_in_blocks_that_join_seamlessly() {
-    // 1,200 findings: more than one block. Copies of one finding under distinct ids.
+/// `n` findings: copies of one finding under distinct ids (more than one block of the table and
+/// of the JSON writer).
+fn large(n: usize) -> Report {
     let base = sample("Storage processor panics under replication load");
     let one = base.findings[0].clone();
     let mut all = Vec::new();
-    for i in 0..1_200 {
+    for i in 0..n {
         let mut f = one.clone();
         f.id = format!("FWN-{i:04}@arr-1");
         f.advisory = format!("FWN-{i:04}").into();
         all.push(f);
     }
-    let r = Report::new(
+    Report::new(
         base.generated_at,
         base.today,
         base.inventory.clone(),
-        1_200,
+        n,
         vec![],
         all,
-    );
+    )
+}
+
+#[test]
+fn streamed_json_is_the_serialized_report() {
+    // Findings serialized in blocks on all cores, suppressed ones empty and not.
+    let mut r = large(1_200);
+    r.warnings
+        .push("a \"quoted\" warning\nover two lines".into());
+    for r in [sample("x"), r.clone(), {
+        r.suppressed = r.findings.split_off(700);
+        r
+    }] {
+        let mut out = Vec::new();
+        report::write_json(&r, &mut out).unwrap();
+        let expected = report::render_json(&r).unwrap() + "\n";
+        assert!(
+            String::from_utf8(out).unwrap() == expected,
+            "write_json differs from render_json ({} findings, {} suppressed)",
+            r.findings.len(),
+            r.suppressed.len()
+        );
+    }
+}
+
+#[test]
+fn a_large_table_is_drawn_in_blocks_that_join_seamlessly() {
+    let r = large(1_200);
     let t = report::render_table(&r, 100);
     assert_eq!(t.matches("severity").count(), 1, "one header");
     // Every finding, in the report's order (the blocks are drawn in parallel, written in order).
