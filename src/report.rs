@@ -514,7 +514,7 @@ pub fn render_json(r: &Report) -> Result<String, serde_json::Error> {
 }
 
 /// Findings per block of [`write_json`].
-const JSON_BLOCK: usize = 2_000;
+const JSON_BLOCK: usize = 500;
 
 /// The report as JSON, streamed to `w`: the same text as [`render_json`] plus a newline, so a
 /// report of a few hundred thousand findings is never held as one string. The findings are
