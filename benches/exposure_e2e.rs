@@ -71,11 +71,11 @@ fn main() {
         .status()
         .expect("run the child");
     assert!(status.success(), "measurement failed");
-    // The real command on the same files, output included: `firmwatch exposure --no-sync` with
-    // JSON and with the table, written to /dev/null.
+    // The real command on the same files, output included: `firmwatch exposure --no-sync` in
+    // every format, written to /dev/null (each format streams; the 1 GB target holds for all).
     let feeds = dir.join("no-feeds");
     std::fs::create_dir_all(&feeds).expect("feeds dir");
-    for format in ["json", "table"] {
+    for format in ["json", "table", "csv", "markdown", "html"] {
         let t = Instant::now();
         let out = Command::new("/usr/bin/time")
             .args(["-f", "%M"])
@@ -105,7 +105,7 @@ fn main() {
             .and_then(|l| l.trim().parse().ok())
             .unwrap_or(f64::NAN);
         println!(
-            "firmwatch exposure --format {format:<5} {:>9.2?}  peak RSS {:>6.0} MiB  (exit {})",
+            "firmwatch exposure --format {format:<8} {:>9.2?}  peak RSS {:>6.0} MiB  (exit {})",
             wall,
             peak_kib / 1024.0,
             out.status.code().unwrap_or(-1)

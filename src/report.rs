@@ -4,7 +4,9 @@
 //! order (findings by score, then advisory id and system id). The table is meant for a 100-column terminal: one row per
 //! finding (an advisory on a system, with a part count, never one row per drive), the deciding reason
 //! under the title. HTML is one self-contained page; every advisory-derived string is escaped.
-//! Renderers are pure: they return strings.
+//! Renderers are pure. Each format has a `write_*` form that streams to a writer (what the command
+//! uses: a report of a few hundred thousand findings is never held whole as text) and a
+//! `render_*` form that returns the same text as a string.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -609,7 +611,14 @@ impl AsRef<[u8]> for Cut {
 
 /// One CSV row per finding.
 pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut out = Vec::new();
+    write_csv(r, &mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// One CSV row per finding, streamed to `w` (a large report is never held whole).
+pub fn write_csv(r: &Report, w: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(w);
     w.write_record([
         "id",
         "severity",
@@ -654,10 +663,8 @@ pub fn render_csv(r: &Report) -> Result<String, csv::Error> {
         ];
         w.write_record(cells.iter().map(|c| csv_cell(c)))?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    w.flush()?;
+    Ok(())
 }
 
 /// Markdown text: no table breaks (`|`), no line breaks, no raw HTML (`<script>`), no links or
@@ -682,25 +689,31 @@ fn md_escape(s: &str) -> String {
 
 /// Markdown: a summary table and a section per finding.
 pub fn render_markdown(r: &Report) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "# firmwatch exposure report ({})\n", r.today);
-    let _ = writeln!(o, "{}\n", summary_line(r));
+    to_text(|o| write_markdown(r, o))
+}
+
+/// [`render_markdown`], streamed to `w`.
+pub fn write_markdown(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut o = std::io::BufWriter::with_capacity(1 << 16, w);
+    writeln!(o, "# firmwatch exposure report ({})\n", r.today)?;
+    writeln!(o, "{}\n", summary_line(r))?;
     for w in &r.warnings {
-        let _ = writeln!(o, "> **warning:** {}", md_escape(w));
+        writeln!(o, "> **warning:** {}", md_escape(w))?;
     }
     if !r.warnings.is_empty() {
-        o.push('\n');
+        o.write_all(b"\n")?;
     }
     if r.findings.is_empty() {
-        return o;
+        return o.flush();
     }
-    let _ = writeln!(
+    writeln!(
         o,
         "| severity | score | advisory | system | parts | consequence | why |"
-    );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    )?;
+    writeln!(o, "|---|---|---|---|---|---|---|")?;
     for f in &r.findings {
-        let _ = writeln!(
+        writeln!(
             o,
             "| {}{} | {} | {} | {} | {} | {} | {} |",
             f.rating.severity,
@@ -711,18 +724,18 @@ pub fn render_markdown(r: &Report) -> String {
             md_escape(&parts_label(f)),
             f.rating.consequence,
             md_escape(&top_reason(f))
-        );
+        )?;
     }
     for f in &r.findings {
-        let _ = writeln!(o, "\n## {} — {}\n", md_escape(&f.id), md_escape(&f.title));
+        writeln!(o, "\n## {} — {}\n", md_escape(&f.id), md_escape(&f.title))?;
         for reason in &f.rating.reasons {
-            let _ = writeln!(o, "- {}", md_escape(reason));
+            writeln!(o, "- {}", md_escape(reason))?;
         }
         if !f.fixed_in.is_empty() {
-            let _ = writeln!(o, "- fixed in: {}", md_escape(&f.fixed_in.join(", ")));
+            writeln!(o, "- fixed in: {}", md_escape(&f.fixed_in.join(", ")))?;
         }
     }
-    o
+    o.flush()
 }
 
 /// Escape text for HTML element content and attribute values.
@@ -743,22 +756,28 @@ pub fn html_escape(s: &str) -> String {
 
 /// One self-contained HTML page (inline CSS, no scripts, everything escaped).
 pub fn render_html(r: &Report) -> String {
+    to_text(|o| write_html(r, o))
+}
+
+/// [`render_html`], streamed to `w`.
+pub fn write_html(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
     let e = html_escape;
-    let mut o = String::new();
-    let _ = write!(
+    let mut o = std::io::BufWriter::with_capacity(1 << 16, w);
+    write!(
         o,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>firmwatch exposure {}</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}.critical{{background:#f8d7da}}.high{{background:#fde2c8}}.medium{{background:#fff3cd}}.warn{{color:#8a4b00}}</style></head><body>\n",
         e(&r.today.to_string())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         o,
         "<h1>firmwatch exposure report</h1>\n<p>{}</p>",
         e(&summary_line(r))
-    );
+    )?;
     for w in &r.warnings {
-        let _ = writeln!(o, "<p class=\"warn\">warning: {}</p>", e(w));
+        writeln!(o, "<p class=\"warn\">warning: {}</p>", e(w))?;
     }
-    let _ = writeln!(o, "<table><tr><th>severity</th><th>score</th><th>advisory</th><th>system</th><th>parts</th><th>consequence</th><th>reasons</th></tr>");
+    writeln!(o, "<table><tr><th>severity</th><th>score</th><th>advisory</th><th>system</th><th>parts</th><th>consequence</th><th>reasons</th></tr>")?;
     for f in &r.findings {
         let reasons: String = f
             .rating
@@ -766,7 +785,7 @@ pub fn render_html(r: &Report) -> String {
             .iter()
             .map(|x| format!("<li>{}</li>", e(x)))
             .collect();
-        let _ = writeln!(
+        writeln!(
             o,
             "<tr class=\"{}\"><td>{}{}</td><td>{}</td><td>{}<br>{}</td><td>{}</td><td>{}</td><td>{} · {}</td><td><ul>{}</ul></td></tr>",
             f.rating.severity,
@@ -780,10 +799,18 @@ pub fn render_html(r: &Report) -> String {
             f.rating.consequence,
             e(&f.rating.urgency.to_string()),
             reasons
-        );
+        )?;
     }
-    let _ = writeln!(o, "</table>\n</body></html>");
-    o
+    writeln!(o, "</table>\n</body></html>")?;
+    o.flush()
+}
+
+/// The text a streaming writer writes (the `render_*` forms, for tests and small reports).
+fn to_text(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -189,9 +189,9 @@ fn render(report: &Report, format: Format, out: &mut impl Write) -> Result<()> {
             report::write_table(report, width, std::io::BufWriter::new(&mut *out))?;
         }
         Format::Json => report::write_json(report, &mut *out)?,
-        Format::Csv => write!(out, "{}", report::render_csv(report)?)?,
-        Format::Markdown => write!(out, "{}", report::render_markdown(report))?,
-        Format::Html => write!(out, "{}", report::render_html(report))?,
+        Format::Csv => report::write_csv(report, &mut *out)?,
+        Format::Markdown => report::write_markdown(report, &mut *out)?,
+        Format::Html => report::write_html(report, &mut *out)?,
     }
     Ok(())
 }
