@@ -272,16 +272,16 @@ const TABLE_BLOCK: usize = 1_000;
 
 /// A table for a terminal of `width` columns.
 pub fn render_table(r: &Report, width: u16) -> String {
-    let mut out = Vec::new();
-    let _ = write_table(r, width, &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    to_text(|o| write_table(r, width, o))
 }
 
 /// The table, written to `w`. Up to [`TABLE_BLOCK`] findings are one table whose columns fit their
 /// content; a larger report (an estate with thousands of findings) is drawn in blocks of that many
 /// rows with fixed column widths, joined seamlessly, so neither time nor memory grows with the
 /// square of the row count and the output is never held whole ([`write_in_blocks`]).
-pub fn write_table(r: &Report, width: u16, mut w: impl std::io::Write) -> std::io::Result<()> {
+pub fn write_table(r: &Report, width: u16, w: impl std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
     for warning in &r.warnings {
         writeln!(w, "warning: {}", plain(warning))?;
     }
@@ -290,17 +290,17 @@ pub fn write_table(r: &Report, width: u16, mut w: impl std::io::Write) -> std::i
         &r.findings,
         TABLE_BLOCK,
         |b, block| {
-            let text = table_block(block, b == 0, blocked, width);
+            let mut text = table_block(block, b == 0, blocked, width);
             // A block's top border is the previous block's bottom border.
-            let mut text = match b {
-                0 => text,
-                _ => text
-                    .split_once('\n')
-                    .map_or("", |(_, rest)| rest)
-                    .to_string(),
+            let from = match b {
+                0 => 0,
+                _ => text.find('\n').map_or(text.len(), |i| i + 1),
             };
             text.push('\n');
-            Ok(text)
+            Ok(Cut {
+                bytes: text.into_bytes(),
+                from,
+            })
         },
         &mut w,
     )?;
@@ -338,6 +338,19 @@ fn write_in_blocks<T: Sync, B: AsRef<[u8]> + Send>(
         }
     }
     Ok(())
+}
+
+/// The bytes of a buffer from an offset on: what is written of a rendered block (a table block
+/// without its top border, a [`json_block`] without its wrapping).
+struct Cut {
+    bytes: Vec<u8>,
+    from: usize,
+}
+
+impl AsRef<[u8]> for Cut {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[self.from..]
+    }
 }
 
 /// One block of the table (with the header when it is the first).
@@ -595,18 +608,6 @@ fn json_block(b: usize, findings: &[Finding]) -> std::io::Result<Cut> {
         bytes[from] = b',';
     }
     Ok(Cut { bytes, from })
-}
-
-/// The bytes of a buffer from an offset on (what is written of a [`json_block`]).
-struct Cut {
-    bytes: Vec<u8>,
-    from: usize,
-}
-
-impl AsRef<[u8]> for Cut {
-    fn as_ref(&self) -> &[u8] {
-        &self.bytes[self.from..]
-    }
 }
 
 /// One CSV row per finding.

@@ -186,7 +186,7 @@ fn render(report: &Report, format: Format, out: &mut impl Write) -> Result<()> {
             } else {
                 100
             };
-            report::write_table(report, width, std::io::BufWriter::new(&mut *out))?;
+            report::write_table(report, width, &mut *out)?;
         }
         Format::Json => report::write_json(report, &mut *out)?,
         Format::Csv => report::write_csv(report, &mut *out)?,
