@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use firmwatch::collect::sync::{ProgressEvent, ProgressFn};
+use firmwatch::collect::ctx::{ProgressEvent, ProgressFn};
 use firmwatch::collect::{self, FeedStatus, SyncOptions, SyncReport};
 use firmwatch::model::FeedId;
 use firmwatch::store::SledStore;
@@ -32,7 +32,7 @@ pub struct SyncArgs {
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub jobs: usize,
     /// Document requests in flight at the same time within one feed.
-    #[arg(long, default_value_t = firmwatch::collect::sync::DEFAULT_FETCH_CONCURRENCY, value_name = "N")]
+    #[arg(long, default_value_t = firmwatch::collect::ctx::DEFAULT_FETCH_CONCURRENCY, value_name = "N")]
     pub fetch_jobs: usize,
 }
 

@@ -27,17 +27,17 @@
 //! of a feed are fetched up to [`SyncOptions::fetch_concurrency`] at a time. Served OSV / CVE 5 /
 //! native directories carry no hash files by format, so none are requested.
 //!
-//! [`SyncOptions::fetch_concurrency`]: super::sync::SyncOptions::fetch_concurrency
+//! [`SyncOptions::fetch_concurrency`]: super::ctx::SyncOptions::fetch_concurrency
 
 use std::path::{Path, PathBuf};
 
+use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::feed::FeedKind;
 use super::http::sha256_hex;
 use super::provider::{
     collect_directory_into, parse_index, resolve_entry, verify_hash_text, HashFiles, ListingEntry,
     Listings,
 };
-use super::sync::{CollectCtx, Collected, Doc, FeedError};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FeedError + '_ {
     move |source| FeedError::Io {

@@ -12,10 +12,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use scraper::{ElementRef, Html, Selector};
 
+use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::feed::{FeedDef, HtmlSelectors};
 use super::formats::{choose_scheme, spec_from_text};
 use super::http::{sha256_hex, Fetched};
-use super::sync::{CollectCtx, Collected, Doc, FeedError};
 use crate::model::{
     Advisory, AdvisoryId, AffectedProduct, ProductStatus, Source, SourceFormat, VersionSpec,
 };

@@ -10,6 +10,8 @@
 //! moves the feed's checkpoint. A failing feed keeps its previous data and checkpoint and does not
 //! stop the others.
 
+mod commit;
+pub mod ctx;
 pub mod dir;
 pub mod feed;
 pub mod formats;
@@ -20,5 +22,6 @@ pub mod policy;
 pub mod provider;
 pub mod sync;
 
+pub use ctx::{FeedError, SyncOptions};
 pub use feed::{load_feeds, FeedDef, FeedDefError, FeedKind, ANNOTATIONS_FILE};
-pub use sync::{sync, FeedReport, FeedStatus, SyncOptions, SyncReport};
+pub use sync::{sync, FeedReport, FeedStatus, SyncReport};

@@ -10,14 +10,14 @@
 //! document record per CVE, so a CVE seen again in a later window replaces its earlier record and
 //! nothing is withdrawn by absence (NVD withdraws by `vulnStatus: Rejected`, which the parser maps).
 //!
-//! [`SyncOptions::nvd_delay`]: super::sync::SyncOptions::nvd_delay
+//! [`SyncOptions::nvd_delay`]: super::ctx::SyncOptions::nvd_delay
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use url::Url;
 
+use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::http::Fetched;
-use super::sync::{CollectCtx, Collected, Doc, FeedError};
 
 /// The API's longest `lastModStartDate`..`lastModEndDate` span.
 pub const MAX_WINDOW_DAYS: i64 = 120;

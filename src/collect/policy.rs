@@ -92,7 +92,7 @@ pub fn check_follow_str(
 
 /// The collectors' call: may this feed fetch `url` (read from one of its remote documents)? Local
 /// directory feeds follow no URLs, so only URL feeds are checked.
-pub fn follow(ctx: &super::sync::CollectCtx<'_>, url: &str) -> Result<(), super::sync::FeedError> {
+pub fn follow(ctx: &super::ctx::CollectCtx<'_>, url: &str) -> Result<(), super::ctx::FeedError> {
     match &ctx.feed.location {
         super::feed::FeedLocation::Url(feed_url) => {
             Ok(check_follow_str(feed_url, &ctx.feed.allow_hosts, url)?)

@@ -29,7 +29,7 @@
 //! signature (ROLIE `signature` link, else `<document>.asc`) must verify with that key or one of its
 //! subkeys (rPGP, verification only); a missing or bad signature fails the feed.
 //!
-//! [`SyncOptions::fetch_concurrency`]: super::sync::SyncOptions::fetch_concurrency
+//! [`SyncOptions::fetch_concurrency`]: super::ctx::SyncOptions::fetch_concurrency
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -38,8 +38,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
 use url::Url;
 
+use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::http::{sha256_hex, Fetched, HttpErrorKind};
-use super::sync::{CollectCtx, Collected, Doc, FeedError};
 
 /// One listing entry: a path (or URL) and its listed timestamp, if any.
 pub type ListingEntry = (String, Option<DateTime<Utc>>);
@@ -395,7 +395,7 @@ async fn fetch_document(
 /// listing fails the feed before anything it names is fetched. The first failure ends the feed's
 /// collection: requests still in flight are dropped, and nothing of this sync is written.
 ///
-/// [`SyncOptions::fetch_concurrency`]: super::sync::SyncOptions::fetch_concurrency
+/// [`SyncOptions::fetch_concurrency`]: super::ctx::SyncOptions::fetch_concurrency
 pub(crate) async fn fetch_all(
     ctx: &CollectCtx<'_>,
     wanted: Vec<Wanted>,

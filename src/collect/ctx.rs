@@ -1,0 +1,389 @@
+//! The vocabulary every collector speaks: what it is given ([`CollectCtx`], [`SyncOptions`]),
+//! what it hands back ([`Collected`], [`Doc`]) and how it fails ([`FeedError`]).
+//!
+//! These types live apart from the orchestrator ([`super::sync`]) so that a collector depends on
+//! what it may read and must return, never on how feeds are scheduled, parsed or committed: the
+//! collectors import `super::ctx`, the orchestrator imports them, and nothing imports the other
+//! way. [`CollectCtx`] is also the one door to the feed's saved records: it reads them from the
+//! store lazily and remembers what it read, so a collector and the commit that follows it
+//! ([`super::commit`]) never read a record twice.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::{DateTime, Utc};
+
+use super::feed::FeedDef;
+use super::formats::FormatError;
+use super::http::{HttpClient, HttpConfig, HttpError};
+use crate::model::{AdvisoryId, FeedId};
+use crate::store::{
+    DocState, FeedState, ListingIndex, LocationState, Store, StoreError, Validators,
+};
+
+/// A progress notification for a front end (the CLI draws bars from these).
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    Started { feed: FeedId },
+    Step { feed: FeedId, message: String },
+    Finished { feed: FeedId, ok: bool },
+}
+
+/// Callback receiving [`ProgressEvent`]s.
+pub type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+/// Default of [`SyncOptions::fetch_concurrency`]: enough to hide a round trip per document on a
+/// real network, few enough to stay polite to one vendor's server (browsers open ~6 per host).
+pub const DEFAULT_FETCH_CONCURRENCY: usize = 8;
+
+/// How a sync runs.
+#[derive(Clone)]
+pub struct SyncOptions {
+    /// Only these feeds (empty: every enabled feed).
+    pub only: Vec<FeedId>,
+    /// Ignore saved validators and hashes: fetch and parse every document again.
+    pub force: bool,
+    /// Skip feeds whose schedule has not elapsed ([`FeedDef::is_due`]).
+    pub only_due: bool,
+    /// Feeds fetched at the same time.
+    pub concurrency: usize,
+    /// Document requests in flight at the same time *within* one feed (each document's hash and
+    /// signature files are fetched after it, inside the same slot). So at most
+    /// `concurrency × fetch_concurrency` requests are open at once.
+    pub fetch_concurrency: usize,
+    pub http: HttpConfig,
+    /// Listing entries this close to the checkpoint are revalidated when the listing changed.
+    pub overlap: chrono::Duration,
+    pub progress: Option<ProgressFn>,
+    /// Pause between NVD API requests (rate limit).
+    pub nvd_delay: std::time::Duration,
+    /// NVD API key, sent as the `apiKey` header (allows a shorter `nvd_delay`).
+    pub nvd_api_key: Option<String>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            only: Vec::new(),
+            force: false,
+            only_due: false,
+            concurrency: 4,
+            fetch_concurrency: DEFAULT_FETCH_CONCURRENCY,
+            http: HttpConfig::default(),
+            overlap: chrono::Duration::days(1),
+            progress: None,
+            nvd_delay: std::time::Duration::from_secs(6),
+            nvd_api_key: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("only", &self.only)
+            .field("force", &self.force)
+            .field("only_due", &self.only_due)
+            .field("concurrency", &self.concurrency)
+            .field("fetch_concurrency", &self.fetch_concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a feed failed. Every variant names the URL, path or document.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{url}: {algo} mismatch (listed {expected}, got {actual})")]
+    HashMismatch {
+        url: String,
+        algo: &'static str,
+        expected: String,
+        actual: String,
+    },
+    #[error("{url}: {reason}")]
+    Listing { url: String, reason: String },
+    #[error("{url}: OpenPGP signature check failed: {reason}")]
+    Signature { url: String, reason: String },
+    #[error(transparent)]
+    Refused(#[from] super::policy::UrlRefused),
+}
+
+/// One document a collector delivers for parsing.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// URL, or path relative to the feed root: the key in [`FeedState::documents`].
+    pub location: String,
+    pub bytes: Vec<u8>,
+    /// The listing's timestamp for it.
+    pub updated: Option<DateTime<Utc>>,
+    /// TLP label of the listing it came from (ROLIE feed).
+    pub tlp: Option<String>,
+    /// Validators to save for the document URL.
+    pub validators: Option<Validators>,
+    pub listing: Option<String>,
+    /// Keep one document record per advisory instead of one per location (NVD pages).
+    pub per_advisory: bool,
+}
+
+/// What a collector found.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Documents to parse (new or changed).
+    pub changed: Vec<Doc>,
+    /// Every document the source currently names; previously known documents missing from it
+    /// (and from `kept_listings`) are withdrawn.
+    pub listed: rustc_hash::FxHashSet<String>,
+    /// Listings found unchanged: every known document they named is still named (so they need
+    /// not be copied into `listed` one by one).
+    pub kept_listings: BTreeSet<String>,
+    /// Newest listing timestamp seen.
+    pub checkpoint: Option<DateTime<Utc>>,
+    /// Validators of listings (and of documents revalidated unchanged) to save.
+    pub validators: BTreeMap<String, Validators>,
+    /// Known documents whose content did not change but whose listed time did (a 304 for an
+    /// entry with a new time): the new time is saved without parsing anything.
+    pub touched: Vec<(String, Option<DateTime<Utc>>)>,
+    pub warnings: Vec<String>,
+}
+
+/// What a collector may read.
+///
+/// Two ways to the feed's saved records. A collector that compares every document (a local
+/// folder, NVD, an RSS feed) reads them all at once ([`CollectCtx::full_state`]). A listing-based
+/// one (CSAF provider, served directory) compares a changed listing with the index of what it
+/// named before ([`CollectCtx::listed_time`]) and reads the record of only each document it
+/// fetches ([`CollectCtx::document`]): a sync that changes k of a feed's n documents reads k
+/// records and one index per changed listing, not n records. Once the whole state is read,
+/// every lookup uses it.
+pub struct CollectCtx<'a> {
+    pub feed: &'a FeedDef,
+    /// The feed's saved head: checkpoint, counts, last success / error, and the validators of
+    /// URLs that are not documents (listings, pages); `documents` is empty. The whole state is
+    /// [`CollectCtx::full_state`].
+    pub state: &'a FeedState,
+    pub http: &'a HttpClient,
+    pub opts: &'a SyncOptions,
+    /// The feed's OpenPGP key, when it names a `key_file`.
+    pub key: Option<&'a pgp::composed::SignedPublicKey>,
+    store: &'a (dyn Store + Sync),
+    full: OnceLock<FeedState>,
+    locations: Mutex<HashMap<String, LocationState>>,
+    indexes: Mutex<HashMap<String, Option<Arc<ListingIndex>>>>,
+}
+
+impl<'a> CollectCtx<'a> {
+    /// A context over the feed's saved head; the rest of its records are read from `store` when
+    /// first asked for.
+    pub(super) fn new(
+        feed: &'a FeedDef,
+        state: &'a FeedState,
+        http: &'a HttpClient,
+        opts: &'a SyncOptions,
+        key: Option<&'a pgp::composed::SignedPublicKey>,
+        store: &'a (dyn Store + Sync),
+    ) -> Self {
+        CollectCtx {
+            feed,
+            state,
+            http,
+            opts,
+            key,
+            store,
+            full: OnceLock::new(),
+            locations: Mutex::default(),
+            indexes: Mutex::default(),
+        }
+    }
+
+    /// The feed's whole saved state, documents included, read from the store on first use.
+    pub fn full_state(&self) -> Result<&FeedState, FeedError> {
+        if let Some(s) = self.full.get() {
+            return Ok(s);
+        }
+        let s = blocking(|| self.store.feed_state(&self.feed.id))?.unwrap_or_default();
+        Ok(self.full.get_or_init(|| s))
+    }
+
+    /// Whether the whole state has been read (then the commit compares against all of it).
+    fn full_loaded(&self) -> bool {
+        self.full.get().is_some()
+    }
+
+    /// What the store holds for one location (read once, then remembered).
+    fn location(&self, location: &str) -> Result<LocationState, FeedError> {
+        if let Some(full) = self.full.get() {
+            return Ok(LocationState {
+                document: full.documents.get(location).cloned(),
+                validators: full.validators.get(location).cloned(),
+            });
+        }
+        if self.state.listed_by.is_empty() {
+            // The feed holds no document (a first sync): nothing to read.
+            return Ok(LocationState {
+                document: None,
+                validators: self.state.validators.get(location).cloned(),
+            });
+        }
+        let mut cache = self.locations.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = cache.get(location) {
+            return Ok(l.clone());
+        }
+        let l = self.store.location_state(&self.feed.id, location)?;
+        cache.insert(location.to_string(), l.clone());
+        Ok(l)
+    }
+
+    /// What `listing` named at the last successful sync, when its index agrees with the head's
+    /// count for it (`None` otherwise: the caller reads the whole state instead).
+    fn listing_index(&self, listing: &str) -> Result<Option<Arc<ListingIndex>>, FeedError> {
+        let mut cache = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.get(listing) {
+            return Ok(i.clone());
+        }
+        let index = self.store.listing_index(&self.feed.id, listing)?;
+        let expected = self.state.listed_by.get(listing).map_or(0, |c| c.documents);
+        let index = if index.len() == expected {
+            Some(Arc::new(index))
+        } else {
+            tracing::debug!(
+                feed = %self.feed.id,
+                "listing index of {listing} names {} documents, the head counts {expected}: reading the whole state",
+                index.len()
+            );
+            None
+        };
+        cache.insert(listing.to_string(), index.clone());
+        Ok(index)
+    }
+
+    /// The listed time saved for a document named by `listing`: `None` when the document is
+    /// not known, `Some(None)` when it is known without a time.
+    pub fn listed_time(
+        &self,
+        listing: &str,
+        location: &str,
+    ) -> Result<Option<Option<DateTime<Utc>>>, FeedError> {
+        if !self.full_loaded() {
+            if let Some(index) = self.listing_index(listing)? {
+                if let Some(t) = index.get(location) {
+                    return Ok(Some(*t));
+                }
+                // Not named by this listing before: new, or known under another listing.
+                return Ok(self.document(location)?.map(|d| d.updated));
+            }
+        }
+        Ok(self
+            .full_state()?
+            .documents
+            .get(location)
+            .map(|d| d.updated))
+    }
+
+    /// What `listing` named at the last successful sync, with the listed times (its index), for
+    /// a collector to look entries up by URL; `None` when the whole state is read instead (then
+    /// [`CollectCtx::listed_time`] answers).
+    pub fn listed_before(&self, listing: &str) -> Result<Option<Arc<ListingIndex>>, FeedError> {
+        if self.full_loaded() {
+            return Ok(None);
+        }
+        self.listing_index(listing)
+    }
+
+    /// Saved validators of a listing or page (not a document), unless `--force`. Never reads the
+    /// per-document records.
+    pub fn listing_validators(&self, url: &str) -> Option<&Validators> {
+        if self.opts.force {
+            None
+        } else {
+            self.state.validators.get(url)
+        }
+    }
+
+    /// Saved validators for any URL, unless `--force`.
+    pub fn validators(&self, url: &str) -> Result<Option<Validators>, FeedError> {
+        if self.opts.force {
+            return Ok(None);
+        }
+        self.validators_saved(url)
+    }
+
+    /// Saved validators for any URL, `--force` or not (what a commit compares with).
+    fn validators_saved(&self, url: &str) -> Result<Option<Validators>, FeedError> {
+        match self.state.validators.get(url) {
+            Some(v) => Ok(Some(v.clone())),
+            None => Ok(self.location(url)?.validators),
+        }
+    }
+
+    /// The saved record of a document.
+    pub fn document(&self, location: &str) -> Result<Option<DocState>, FeedError> {
+        Ok(self.location(location)?.document)
+    }
+
+    /// Whether a document with these bytes is already stored unchanged.
+    pub fn known_unchanged(&self, location: &str, sha256: &str) -> Result<bool, FeedError> {
+        Ok(!self.opts.force && self.document(location)?.is_some_and(|d| d.sha256 == sha256))
+    }
+
+    pub fn step(&self, message: impl Into<String>) {
+        if let Some(p) = &self.opts.progress {
+            p(ProgressEvent::Step {
+                feed: self.feed.id.clone(),
+                message: message.into(),
+            });
+        }
+    }
+}
+
+/// Run CPU-bound or blocking work (reading a feed's records, a commit) without stalling the
+/// runtime: on a multi-threaded runtime the worker hands its other tasks to another thread
+/// first ([`tokio::task::block_in_place`]); on a current-thread runtime it simply runs.
+pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// The commit reads through the same caches the collector filled, so a record the collector
+/// read is not read again.
+impl super::commit::SavedRecords for CollectCtx<'_> {
+    fn full_state(&self) -> Result<&FeedState, FeedError> {
+        CollectCtx::full_state(self)
+    }
+
+    fn full_loaded(&self) -> bool {
+        CollectCtx::full_loaded(self)
+    }
+
+    fn listing_index(&self, listing: &str) -> Result<Option<Arc<ListingIndex>>, FeedError> {
+        CollectCtx::listing_index(self, listing)
+    }
+
+    fn document(&self, location: &str) -> Result<Option<DocState>, FeedError> {
+        CollectCtx::document(self, location)
+    }
+
+    fn validators_saved(&self, url: &str) -> Result<Option<Validators>, FeedError> {
+        CollectCtx::validators_saved(self, url)
+    }
+
+    fn advisory_known(&self, id: &AdvisoryId) -> Result<bool, FeedError> {
+        Ok(self.store.advisory(&self.feed.id, id)?.is_some())
+    }
+}
