@@ -1,11 +1,11 @@
-//! `provider::parse_index` on CSAF `changes.csv` and `index.txt` listings, then `resolve_entry` and
+//! `listing::parse_index` on CSAF `changes.csv` and `index.txt` listings, then `resolve_entry` and
 //! the URL join the collectors do for each entry: no panic; every entry is a non-empty, trimmed path
 //! and an `index.txt` entry is never a comment.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use firmwatch::collect::provider::{parse_index, resolve_entry};
+use firmwatch::collect::listing::{parse_index, resolve_entry};
 use libfuzzer_sys::fuzz_target;
 
 fn base() -> &'static url::Url {

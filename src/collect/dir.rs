@@ -27,6 +27,9 @@
 //! of a feed are fetched up to [`SyncOptions::fetch_concurrency`] at a time. Served OSV / CVE 5 /
 //! native directories carry no hash files by format, so none are requested.
 //!
+//! Reading the listings, which files of a folder are documents and how entries become locations
+//! is [`super::listing`]; this module reads the files and the served listings and decides.
+//!
 //! [`SyncOptions::fetch_concurrency`]: super::ctx::SyncOptions::fetch_concurrency
 
 use std::path::{Path, PathBuf};
@@ -34,27 +37,16 @@ use std::path::{Path, PathBuf};
 use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::feed::FeedKind;
 use super::http::sha256_hex;
-use super::provider::{
-    collect_directory_into, parse_index, resolve_entry, verify_hash_text, HashFiles, ListingEntry,
-    Listings,
+use super::integrity::verify_hash_text;
+use super::listing::{
+    is_document_file, parse_index, relative_location, resolve_entry, ListingEntry, Listings,
 };
+use super::provider::{collect_directory_into, HashFiles};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FeedError + '_ {
     move |source| FeedError::Io {
         path: path.to_path_buf(),
         source,
-    }
-}
-
-fn wanted(kind: FeedKind, path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if name.starts_with('.') {
-        return false;
-    }
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => !matches!(name, "provider-metadata.json" | "service.json"),
-        Some("toml") => kind == FeedKind::NativeDir,
-        _ => false,
     }
 }
 
@@ -74,15 +66,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FeedError> {
         }
     }
     Ok(())
-}
-
-fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The documents of a local CSAF folder per its `changes.csv` / `index.txt`, if it has one.
@@ -131,8 +114,8 @@ pub fn collect_local(
             walk(root, &mut paths)?;
             paths
                 .into_iter()
-                .filter(|p| wanted(kind, p))
-                .map(|p| (rel(root, &p), None))
+                .filter(|p| is_document_file(kind, p))
+                .map(|p| (relative_location(root, &p), None))
                 .collect()
         }
     };

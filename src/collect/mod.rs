@@ -17,6 +17,8 @@ pub mod feed;
 pub mod formats;
 pub mod html;
 pub mod http;
+pub mod integrity;
+pub mod listing;
 pub mod nvd;
 pub mod policy;
 pub mod provider;

@@ -224,7 +224,7 @@ async fn run_feed<S: Store + Sync>(
         });
     }
     let key = match &feed.key_file {
-        Some(path) => match super::provider::load_key(path) {
+        Some(path) => match super::integrity::load_key(path) {
             Ok(k) => Some(k),
             Err(e) => {
                 if let Some(p) = &opts.progress {
