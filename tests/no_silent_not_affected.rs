@@ -48,9 +48,12 @@ fn html_advisory() -> Advisory {
     let page =
         "<html><body><article><h1>Controller may panic</h1><span class=\"id\">DSA-NOVER</span>\
                 <span class=\"product\">Model-N</span></article></body></html>";
-    let mut advs =
-        firmwatch::collect::html::parse_page(&feed, "http://127.0.0.1:9/x", page.as_bytes())
-            .unwrap();
+    let mut advs = firmwatch::collect::formats::html::parse_page(
+        &feed,
+        "http://127.0.0.1:9/x",
+        page.as_bytes(),
+    )
+    .unwrap();
     let mut a = advs.remove(0);
     a.effects = vec![Effect::ComponentCrash];
     a

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{DateTime, Utc};
 
 use super::feed::FeedDef;
-use super::formats::FormatError;
+use super::formats::{FormatError, PageError};
 use super::http::{HttpClient, HttpConfig, HttpError};
 use crate::model::{AdvisoryId, FeedId};
 use crate::store::{
@@ -119,6 +119,16 @@ pub enum FeedError {
     Signature { url: String, reason: String },
     #[error(transparent)]
     Refused(#[from] super::policy::UrlRefused),
+}
+
+/// A page or listing that cannot be read fails its feed like any other listing.
+impl From<PageError> for FeedError {
+    fn from(e: PageError) -> Self {
+        FeedError::Listing {
+            url: e.url,
+            reason: e.reason,
+        }
+    }
 }
 
 /// One document a collector delivers for parsing.

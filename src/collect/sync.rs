@@ -280,9 +280,9 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
             super::dir::collect_served(ctx, url).await
         }
         (FeedLocation::Url(url), FeedKind::Nvd) => super::nvd::collect_nvd(ctx, url).await,
-        (FeedLocation::Url(url), FeedKind::Html) => super::html::collect_html(ctx, url).await,
+        (FeedLocation::Url(url), FeedKind::Html) => super::pages::collect_html(ctx, url).await,
         (FeedLocation::Url(url), FeedKind::Rss | FeedKind::Atom) => {
-            super::html::collect_syndication(ctx, url).await
+            super::pages::collect_syndication(ctx, url).await
         }
     }
 }
@@ -323,7 +323,7 @@ fn parse(feed: &FeedDef, changed: &[Doc]) -> Result<Parsed, FeedError> {
         };
         let advisories = match format {
             Some(format) => parse_document(format, &doc.bytes, &ctx)?,
-            None => super::html::parse_page(feed, &doc.location, &doc.bytes)?,
+            None => super::formats::html::parse_page(feed, &doc.location, &doc.bytes)?,
         };
         parsed.add(doc, advisories);
     }

@@ -16,12 +16,20 @@
 //! Each format's mapping decisions are documented at the top of its module (`csaf`, `osv`, `cve5`,
 //! `nvd`, `native`); [`validate_csaf`] exposes the CSAF checks on their own, including the
 //! warnings (optional / recommended tests) that do not reject a document.
+//!
+//! Scraped pages and RSS/Atom listings are read here too, by the same rules (bytes and a base
+//! URL in, no I/O), but they are not document formats: a page means what the feed's CSS
+//! selectors pick out of it ([`html`]), a listing only names pages ([`rss`]). So they take the
+//! feed definition or the listing's URL instead of a [`DocContext`], and fail with a
+//! [`PageError`] naming the page.
 
 mod csaf;
 mod cve5;
+pub mod html;
 mod native;
 mod nvd;
 mod osv;
+pub mod rss;
 mod util;
 
 use std::fmt;
@@ -146,6 +154,14 @@ pub enum FormatError {
         path: String,
         limit: usize,
     },
+}
+
+/// Why a scraped page or an RSS/Atom listing could not be read. Names the page or listing URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{url}: {reason}")]
+pub struct PageError {
+    pub url: String,
+    pub reason: String,
 }
 
 impl FormatError {

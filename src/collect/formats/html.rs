@@ -1,21 +1,21 @@
-//! `html`, `rss` and `atom` feeds: vendor advisory pages scraped with the CSS selectors of the
-//! feed file (`[html]`), and RSS/Atom listings whose items point at such pages.
+//! Vendor advisory pages scraped with the CSS selectors of the feed file (`[html]`): the pages of
+//! `html` feeds, and the pages the items of `rss` / `atom` listings point at.
 //!
-//! Extraction is pure ([`extract`], [`to_advisories`]): each `item` element (or the whole page)
-//! gives an id, a title, an optional date, product names and version phrases. Version phrases go
-//! through the same text-to-range rules as the other parsers (`formats::spec_from_text`): "prior to
+//! Each `item` element (or the whole page) gives an id, a title, an optional date, product names
+//! and version phrases ([`extract`]), which become advisories ([`to_advisories`]). Version phrases
+//! go through the same text-to-range rules as the other parsers ([`spec_from_text`]): "prior to
 //! 5.3.0.0.5.120" becomes a range, anything it cannot read stays `Unparsed`, so matching reports
 //! *unknown* instead of "not affected". A page without a version statement is also kept as
-//! unparsed, never as "all versions". An RSS/Atom listing is only a change trigger (items drop off
-//! the end of short feeds), so nothing is withdrawn because it left the listing.
+//! unparsed, never as "all versions". Unlike the document formats, a page has no format of its
+//! own to validate: what it means is what the feed's selectors pick out, so the feed definition
+//! goes in with the bytes and a failure is a [`PageError`] naming the page.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use scraper::{ElementRef, Html, Selector};
 
-use super::ctx::{CollectCtx, Collected, Doc, FeedError};
-use super::feed::{FeedDef, HtmlSelectors};
-use super::formats::{choose_scheme, spec_from_text};
-use super::http::{sha256_hex, Fetched};
+use super::util::sha256_hex;
+use super::{choose_scheme, spec_from_text, PageError};
+use crate::collect::feed::{FeedDef, FeedKind, HtmlSelectors};
 use crate::model::{
     Advisory, AdvisoryId, AffectedProduct, ProductStatus, Source, SourceFormat, VersionSpec,
 };
@@ -207,13 +207,13 @@ pub fn to_advisories(
     Ok(out)
 }
 
-/// Parse one fetched page of an html/rss/atom feed.
+/// Parse one fetched page of an html/rss/atom feed with the feed's selectors.
 pub fn parse_page(
     feed: &FeedDef,
     location: &str,
     bytes: &[u8],
-) -> Result<Vec<Advisory>, FeedError> {
-    let bad = |reason: String| FeedError::Listing {
+) -> Result<Vec<Advisory>, PageError> {
+    let bad = |reason: String| PageError {
         url: location.to_string(),
         reason,
     };
@@ -223,115 +223,12 @@ pub fn parse_page(
         .ok_or_else(|| bad("the feed has no [html] selectors".into()))?;
     let page = String::from_utf8_lossy(bytes);
     let items = extract(&page, selectors).map_err(bad)?;
-    let format = if feed.kind == super::feed::FeedKind::Html {
+    let format = if feed.kind == FeedKind::Html {
         SourceFormat::Html
     } else {
         SourceFormat::Rss
     };
     to_advisories(&items, feed, location, &sha256_hex(bytes), format).map_err(bad)
-}
-
-/// An `html` feed: one page.
-pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collected, FeedError> {
-    let mut out = Collected::default();
-    let u = url.to_string();
-    out.listed.insert(u.clone());
-    if let Fetched::Body { bytes, validators } =
-        ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await?
-    {
-        if !ctx.known_unchanged(&u, &sha256_hex(&bytes))? {
-            out.changed.push(Doc {
-                location: u.clone(),
-                bytes,
-                updated: None,
-                tlp: None,
-                validators: Some(validators),
-                listing: None,
-                per_advisory: false,
-            });
-        } else {
-            out.validators.insert(u, validators);
-        }
-    }
-    Ok(out)
-}
-
-/// One item of an RSS/Atom listing: the page it links to (absolute) and its update time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListingItem {
-    pub page: String,
-    pub updated: Option<DateTime<Utc>>,
-}
-
-/// Read an RSS/Atom listing fetched from `url` (feed-rs): each item's first link, resolved against
-/// `url`, with its `updated` (else `published`) time. Items without a link are skipped; a link that
-/// does not resolve fails the listing. Pure: the caller applies the URL policy and fetches.
-pub fn parse_listing(url: &url::Url, bytes: &[u8]) -> Result<Vec<ListingItem>, FeedError> {
-    let u = url.to_string();
-    let parsed = feed_rs::parser::parse(bytes).map_err(|e| FeedError::Listing {
-        url: u.clone(),
-        reason: format!("not an RSS/Atom feed: {e}"),
-    })?;
-    let mut out = Vec::with_capacity(parsed.entries.len());
-    for entry in parsed.entries {
-        let Some(link) = entry.links.first() else {
-            continue;
-        };
-        let page = url.join(&link.href).map_err(|e| FeedError::Listing {
-            url: u.clone(),
-            reason: format!("bad item link `{}`: {e}", link.href),
-        })?;
-        out.push(ListingItem {
-            page: page.to_string(),
-            updated: entry.updated.or(entry.published),
-        });
-    }
-    Ok(out)
-}
-
-/// An `rss` / `atom` feed: the listing, then each new or updated item's page.
-pub async fn collect_syndication(
-    ctx: &CollectCtx<'_>,
-    url: &url::Url,
-) -> Result<Collected, FeedError> {
-    let mut out = Collected {
-        listed: ctx.full_state()?.documents.keys().cloned().collect(),
-        ..Collected::default()
-    };
-    let u = url.to_string();
-    let bytes = match ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await? {
-        Fetched::NotModified => return Ok(out),
-        Fetched::Body { bytes, validators } => {
-            out.validators.insert(u.clone(), validators);
-            bytes
-        }
-    };
-    for ListingItem { page, updated } in parse_listing(url, &bytes)? {
-        super::policy::follow(ctx, &page)?;
-        out.listed.insert(page.clone());
-        if let Some(t) = updated {
-            out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
-        }
-        let known = ctx.document(&page)?;
-        if !ctx.opts.force && known.is_some_and(|d| d.updated == updated && updated.is_some()) {
-            continue;
-        }
-        ctx.step(format!("GET {page}"));
-        if let Fetched::Body { bytes, validators } =
-            ctx.http.get(&page, ctx.validators(&page)?.as_ref()).await?
-        {
-            out.changed.push(Doc {
-                location: page,
-                bytes,
-                updated,
-                tlp: None,
-                validators: Some(validators),
-                listing: Some(u.clone()),
-                per_advisory: false,
-            });
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -387,7 +284,7 @@ mod tests {
     #[test]
     fn missing_versions_stay_unknown() {
         let dir = std::path::Path::new("/f");
-        let feed = super::super::feed::parse_feed(
+        let feed = crate::collect::feed::parse_feed(
             "kind = \"html\"\nurl = \"https://v.example/adv\"\nvendor = \"Dell\"\nscheme = \"intdot\"\n[html]\ntitle = \"h2\"\nid = \".id\"\n",
             &dir.join("v.toml"),
             dir,

@@ -1,0 +1,84 @@
+//! `html`, `rss` and `atom` feeds: fetching a vendor's advisory page, or an RSS/Atom listing and
+//! the pages its items point at.
+//!
+//! Reading what was fetched is pure and lives with the parsers: a page through the feed's CSS
+//! selectors ([`formats::html`](super::formats::html)), a listing through feed-rs
+//! ([`formats::rss`](super::formats::rss)). This module decides what to fetch. An `html` feed is
+//! one page, fetched conditionally and parsed when its bytes changed. An RSS/Atom listing is only
+//! a change trigger (items drop off the end of short feeds), so every page ever seen stays
+//! listed — nothing is withdrawn because it left the listing — and an item's page is fetched when
+//! it is new or its listed time moved.
+
+use super::ctx::{CollectCtx, Collected, Doc, FeedError};
+use super::formats::rss::{parse_listing, ListingItem};
+use super::http::{sha256_hex, Fetched};
+
+/// An `html` feed: one page.
+pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collected, FeedError> {
+    let mut out = Collected::default();
+    let u = url.to_string();
+    out.listed.insert(u.clone());
+    if let Fetched::Body { bytes, validators } =
+        ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await?
+    {
+        if !ctx.known_unchanged(&u, &sha256_hex(&bytes))? {
+            out.changed.push(Doc {
+                location: u.clone(),
+                bytes,
+                updated: None,
+                tlp: None,
+                validators: Some(validators),
+                listing: None,
+                per_advisory: false,
+            });
+        } else {
+            out.validators.insert(u, validators);
+        }
+    }
+    Ok(out)
+}
+
+/// An `rss` / `atom` feed: the listing, then each new or updated item's page.
+pub async fn collect_syndication(
+    ctx: &CollectCtx<'_>,
+    url: &url::Url,
+) -> Result<Collected, FeedError> {
+    let mut out = Collected {
+        listed: ctx.full_state()?.documents.keys().cloned().collect(),
+        ..Collected::default()
+    };
+    let u = url.to_string();
+    let bytes = match ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await? {
+        Fetched::NotModified => return Ok(out),
+        Fetched::Body { bytes, validators } => {
+            out.validators.insert(u.clone(), validators);
+            bytes
+        }
+    };
+    for ListingItem { page, updated } in parse_listing(url, &bytes)? {
+        super::policy::follow(ctx, &page)?;
+        out.listed.insert(page.clone());
+        if let Some(t) = updated {
+            out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
+        }
+        let known = ctx.document(&page)?;
+        if !ctx.opts.force && known.is_some_and(|d| d.updated == updated && updated.is_some()) {
+            continue;
+        }
+        ctx.step(format!("GET {page}"));
+        if let Fetched::Body { bytes, validators } =
+            ctx.http.get(&page, ctx.validators(&page)?.as_ref()).await?
+        {
+            out.changed.push(Doc {
+                location: page,
+                bytes,
+                updated,
+                tlp: None,
+                validators: Some(validators),
+                listing: Some(u.clone()),
+                per_advisory: false,
+            });
+        }
+    }
+    Ok(out)
+}
