@@ -1,0 +1,259 @@
+//! Statements → affected products: each (product id, status) statement becomes an
+//! [`AffectedProduct`] of the product it names, with its version read as a range under the
+//! product's scheme.
+//!
+//! The scheme is chosen per (vendor, product) from every version string the tree gives that
+//! product ([`choose_scheme`]), so all statements of one product compare alike. A version is an
+//! exact version, unless it has an `x` / `*` wildcard segment (then `Unparsed`: nothing is
+//! guessed); a range goes through [`spec_from_text`], and a `vers:` range names its own scheme.
+//! Fixed versions — a vendor fix's version, a recommended product's version — are written as the
+//! scheme reads them, so they compare with installed versions. Identical statements that differ
+//! only in models are merged, so Mobotix' 644 "firmware on camera" ids become a handful.
+
+use std::collections::HashMap;
+
+use super::product_tree::{Product, Tree, Ver};
+use super::status::Statements;
+use crate::collect::formats::util::{normalize_version, versions_in_text};
+use crate::collect::formats::{choose_scheme, spec_from_text};
+use crate::model::{normalize_name, AffectedProduct, ProductStatus, VersionSpec};
+use crate::version::Scheme;
+
+/// Who makes a product and which version scheme reads it.
+pub(super) struct Naming {
+    /// The vendor of a product no vendor branch names: the feed's default, else a vendor
+    /// publisher, else the publisher.
+    pub(super) fallback_vendor: String,
+    default_scheme: Option<Scheme>,
+    /// Every version string the tree gives each (vendor, product), normalized names as key.
+    product_versions: HashMap<(String, String), Vec<String>>,
+}
+
+impl Naming {
+    pub(super) fn new(
+        tree: &Tree,
+        fallback_vendor: String,
+        default_scheme: Option<Scheme>,
+    ) -> Naming {
+        let mut naming = Naming {
+            fallback_vendor,
+            default_scheme,
+            product_versions: HashMap::new(),
+        };
+        for p in tree.products.values() {
+            let key = (
+                normalize_name(&naming.vendor_of(p)),
+                normalize_name(&p.product),
+            );
+            let entry = naming.product_versions.entry(key).or_default();
+            match &p.version {
+                Ver::Version(v) => entry.push(v.clone()),
+                Ver::Range(r) => entry.extend(versions_in_text(r).into_iter().map(str::to_string)),
+                Ver::None => {}
+            }
+        }
+        naming
+    }
+
+    pub(super) fn vendor_of(&self, p: &Product) -> String {
+        p.vendor
+            .clone()
+            .unwrap_or_else(|| self.fallback_vendor.clone())
+    }
+
+    pub(super) fn scheme_of(&self, p: &Product) -> Scheme {
+        let vendor = self.vendor_of(p);
+        let key = (normalize_name(&vendor), normalize_name(&p.product));
+        let versions: Vec<&str> = self
+            .product_versions
+            .get(&key)
+            .map(|v| v.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        choose_scheme(self.default_scheme, &vendor, &p.product, &versions)
+    }
+}
+
+/// The affected products of the advisory: one per statement (merged where only models differ),
+/// then the recommended versions added as fixed versions.
+pub(super) fn affected(
+    tree: &Tree,
+    naming: &Naming,
+    statements: &Statements<'_>,
+    fix_for: &HashMap<&str, Vec<String>>,
+) -> Vec<AffectedProduct> {
+    let mut affected: Vec<AffectedProduct> = Vec::new();
+    for &(pid, status) in &statements.list {
+        // Every id was checked by `resolve` (6.1.1); `get` only avoids an index panic.
+        let Some(p) = tree.products.get(pid) else {
+            continue;
+        };
+        let (versions, scheme) = versions(p, naming.scheme_of(p));
+        let mut models = p.models.clone();
+        models.extend(p.on.iter().cloned());
+        let fixed_in = if status == ProductStatus::Affected {
+            fix_for
+                .get(pid)
+                .map(|v| v.iter().map(|f| normalize_version(scheme, f)).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        push_merged(
+            &mut affected,
+            AffectedProduct {
+                vendor: naming.vendor_of(p),
+                product: p.product.clone(),
+                models,
+                component: None,
+                scheme: Some(scheme),
+                status,
+                versions,
+                fixed_in,
+                identifiers: p.identifiers.clone(),
+            },
+        );
+    }
+    add_recommended(&mut affected, tree, naming, &statements.recommended);
+    affected
+}
+
+/// A product's version as a statement's versions, and the scheme the statement is read in: the
+/// product's, unless a `vers:` range names another (the statement must agree with its range).
+fn versions(p: &Product, scheme: Scheme) -> (VersionSpec, Scheme) {
+    let versions = match &p.version {
+        Ver::None => VersionSpec::All,
+        Ver::Version(v) if wildcard_version(v) => VersionSpec::Unparsed(v.clone()),
+        Ver::Version(v) => VersionSpec::Exact(normalize_version(scheme, v)),
+        Ver::Range(r) => spec_from_text(r, scheme),
+    };
+    let scheme = match &versions {
+        VersionSpec::Range(r) => r.scheme().unwrap_or(scheme),
+        _ => scheme,
+    };
+    (versions, scheme)
+}
+
+/// A recommended product's version is a fixed version for the same product's affected
+/// statements.
+fn add_recommended(
+    affected: &mut [AffectedProduct],
+    tree: &Tree,
+    naming: &Naming,
+    recommended: &[&str],
+) {
+    for pid in recommended {
+        let Some(p) = tree.products.get(*pid) else {
+            continue;
+        };
+        let Ver::Version(raw) = &p.version else {
+            continue;
+        };
+        let v = &normalize_version(naming.scheme_of(p), raw);
+        let (vk, pk) = (
+            normalize_name(&naming.vendor_of(p)),
+            normalize_name(&p.product),
+        );
+        for st in affected.iter_mut().filter(|s| {
+            s.status == ProductStatus::Affected
+                && normalize_name(&s.vendor) == vk
+                && normalize_name(&s.product) == pk
+        }) {
+            if !st.fixed_in.contains(v) {
+                st.fixed_in.push(v.clone());
+            }
+        }
+    }
+}
+
+fn wildcard_version(v: &str) -> bool {
+    v.contains('*') || v.split('.').any(|seg| seg.eq_ignore_ascii_case("x"))
+}
+
+/// Add a statement, or merge its models into an identical one (same everything but models).
+fn push_merged(out: &mut Vec<AffectedProduct>, st: AffectedProduct) {
+    let same = |a: &AffectedProduct| {
+        a.vendor == st.vendor
+            && a.product == st.product
+            && a.status == st.status
+            && a.versions == st.versions
+            && a.scheme == st.scheme
+            && a.fixed_in == st.fixed_in
+            && a.identifiers == st.identifiers
+            && a.models.is_empty() == st.models.is_empty()
+    };
+    if let Some(existing) = out.iter_mut().find(|a| same(a)) {
+        for m in st.models {
+            if !existing.models.contains(&m) {
+                existing.models.push(m);
+            }
+        }
+    } else {
+        out.push(st);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_are_not_exact_versions() {
+        assert!(wildcard_version("2.0.x"));
+        assert!(wildcard_version("5.*"));
+        assert!(!wildcard_version("MX-V4.0.1.15"));
+    }
+
+    fn statement(product: &str, models: &[&str], status: ProductStatus) -> AffectedProduct {
+        AffectedProduct {
+            vendor: "Mobotix".into(),
+            product: product.into(),
+            models: models.iter().map(|m| m.to_string()).collect(),
+            component: None,
+            scheme: Some(Scheme::Intdot),
+            status,
+            versions: VersionSpec::Exact("4.7.2".into()),
+            fixed_in: vec![],
+            identifiers: vec![],
+        }
+    }
+
+    #[test]
+    fn statements_that_differ_only_in_models_merge() {
+        let mut out = Vec::new();
+        push_merged(&mut out, statement("fw", &["M16"], ProductStatus::Affected));
+        push_merged(
+            &mut out,
+            statement("fw", &["M26", "M16"], ProductStatus::Affected),
+        );
+        push_merged(&mut out, statement("fw", &["M16"], ProductStatus::Fixed));
+        // A statement without models (every model) stays apart from one with models.
+        push_merged(&mut out, statement("fw", &[], ProductStatus::Affected));
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].models, ["M16", "M26"]);
+        assert_eq!(out[1].status, ProductStatus::Fixed);
+        assert!(out[2].models.is_empty());
+    }
+
+    #[test]
+    fn a_vers_range_names_the_scheme_of_its_statement() {
+        let product = |version: Ver| Product {
+            vendor: None,
+            product: "p".into(),
+            version,
+            models: vec![],
+            identifiers: vec![],
+            on: vec![],
+        };
+        let (spec, scheme) = versions(
+            &product(Ver::Range("vers:semver/<2.0.0".into())),
+            Scheme::Intdot,
+        );
+        assert!(matches!(spec, VersionSpec::Range(_)), "{spec:?}");
+        assert_eq!(scheme, Scheme::Semver);
+        let (spec, scheme) = versions(&product(Ver::Version("5.x".into())), Scheme::Intdot);
+        assert_eq!(spec, VersionSpec::Unparsed("5.x".into()));
+        assert_eq!(scheme, Scheme::Intdot);
+        let (spec, _) = versions(&product(Ver::None), Scheme::Intdot);
+        assert_eq!(spec, VersionSpec::All);
+    }
+}

@@ -1,0 +1,432 @@
+//! Product tree flattening: every product id of `product_tree` becomes one [`Product`] — vendor,
+//! product name, version or range, models, identifiers, and the hardware it sits on.
+//!
+//! Branches are walked depth-first (depth capped at [`MAX_BRANCH_DEPTH`]), each level adding
+//! what its category says; relationships and product paths then combine defined products,
+//! repeatedly, because they may reference each other in any order. The tests that concern the
+//! tree alone run here: 6.1.1 for the tree's own references, 6.1.31 and 6.1.50 (rejecting) and
+//! 6.2.18 / 6.2.49 (warnings) for version names.
+
+use std::collections::HashMap;
+
+use super::raw::{RawBranch, RawFpn, RawHelper, RawTree};
+use super::CsafWarning;
+use crate::collect::formats::{FormatError, MAX_BRANCH_DEPTH};
+use crate::version::{Comparator, VersRange};
+
+/// What the tree says about a product's version.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Ver {
+    None,
+    Version(String),
+    Range(String),
+}
+
+/// One product id of the tree, flattened: everything the branches above it said.
+#[derive(Debug, Clone)]
+pub(super) struct Product {
+    pub(super) vendor: Option<String>,
+    pub(super) product: String,
+    pub(super) version: Ver,
+    pub(super) models: Vec<String>,
+    pub(super) identifiers: Vec<String>,
+    /// Models (or names) of the hardware this product is installed on / a component of.
+    pub(super) on: Vec<String>,
+}
+
+/// The product tree resolved: every product id, every group, and the warnings of the tests
+/// that do not reject a document.
+pub(super) struct Tree {
+    pub(super) products: HashMap<String, Product>,
+    pub(super) groups: HashMap<String, Vec<String>>,
+    pub(super) warnings: Vec<CsafWarning>,
+}
+
+const RANGE_WORDS: [&str; 7] = [
+    "after", "all", "before", "earlier", "later", "prior", "versions",
+];
+
+/// Test 6.1.31's word list, matched on whole words (the spec's substring match would also flag
+/// names like "Install Base").
+fn looks_like_range(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower.contains('<')
+        || lower.contains('>')
+        || lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| RANGE_WORDS.contains(&w))
+}
+
+/// vers (canonical) or vls (`<=2`, `>=5.3|<=6.4`: comparator + version, no spaces) — 6.1.50.
+fn is_vers_or_vls(name: &str) -> bool {
+    if name.starts_with("vers:") {
+        return VersRange::parse(name).is_ok();
+    }
+    !name.is_empty()
+        && name.split('|').all(|part| {
+            let v = part.trim_start_matches(['<', '>', '=', '!']);
+            !v.is_empty() && !v.contains(|c: char| c.is_whitespace() || "<>=!|".contains(c))
+        })
+}
+
+#[derive(Clone, Default)]
+struct Walk {
+    vendor: Option<String>,
+    family: Option<String>,
+    name: Option<String>,
+    extras: Vec<String>,
+    version: Option<String>,
+    range: Option<String>,
+}
+
+struct Walker<'a> {
+    location: &'a str,
+    is_21: bool,
+    tree: Tree,
+}
+
+impl Walker<'_> {
+    fn walk(
+        &mut self,
+        branches: &[RawBranch],
+        state: &Walk,
+        depth: usize,
+        path: &str,
+    ) -> Result<(), FormatError> {
+        if depth > MAX_BRANCH_DEPTH {
+            return Err(FormatError::TooDeep {
+                location: self.location.to_string(),
+                path: path.to_string(),
+                limit: MAX_BRANCH_DEPTH,
+            });
+        }
+        for (i, b) in branches.iter().enumerate() {
+            let bpath = format!("{path}[{i}]");
+            let name = b.name.trim().to_string();
+            let mut s = state.clone();
+            match b.category.as_str() {
+                "vendor" => s.vendor = Some(name),
+                "product_family" => s.family = Some(name),
+                "product_name" => s.name = Some(name),
+                "product_version" => {
+                    if name.starts_with("vers:") {
+                        self.tree.warnings.push(CsafWarning {
+                            rule: "6.1.31",
+                            path: format!("{bpath}.name"),
+                            message: format!(
+                                "product_version `{name}` is a vers range; read as product_version_range"
+                            ),
+                        });
+                        s.range = Some(name);
+                    } else if looks_like_range(&name) {
+                        return Err(FormatError::CsafRule {
+                            location: self.location.to_string(),
+                            rule: "6.1.31",
+                            message: format!(
+                                "product_version `{name}` at {bpath}.name contains a version range"
+                            ),
+                        });
+                    } else {
+                        s.version = Some(name);
+                    }
+                }
+                "product_version_range" => {
+                    self.check_range_name(&name, &format!("{bpath}.name"))?;
+                    s.range = Some(name);
+                }
+                "service_pack" | "patch_level" if s.version.is_some() => s.version = Some(name),
+                _ => {
+                    if !name.is_empty() {
+                        s.extras.push(name);
+                    }
+                }
+            }
+            if let Some(p) = &b.product {
+                let mut product = s
+                    .name
+                    .clone()
+                    .or_else(|| s.family.clone())
+                    .unwrap_or_else(|| p.name.trim().to_string());
+                for e in &s.extras {
+                    product.push(' ');
+                    product.push_str(e);
+                }
+                let version = match (&s.version, &s.range) {
+                    (Some(v), _) => Ver::Version(v.clone()),
+                    (None, Some(r)) => Ver::Range(r.clone()),
+                    (None, None) => Ver::None,
+                };
+                define(&mut self.tree, p, s.vendor.clone(), product, version);
+            }
+            self.walk(&b.branches, &s, depth + 1, &format!("{bpath}.branches"))?;
+        }
+        Ok(())
+    }
+
+    fn check_range_name(&mut self, name: &str, path: &str) -> Result<(), FormatError> {
+        if self.is_21 {
+            if !is_vers_or_vls(name) {
+                return Err(FormatError::CsafRule {
+                    location: self.location.to_string(),
+                    rule: "6.1.50",
+                    message: format!(
+                        "product_version_range `{name}` at {path} is neither a vers string nor vls"
+                    ),
+                });
+            }
+            // 6.2.49: upper-open ranges (`vers:intdot/>=4.2.0`) are suspicious but precise.
+            if let Ok(r) = VersRange::parse(name) {
+                let open = !r.is_star()
+                    && r.constraints()
+                        .last()
+                        .is_some_and(|c| matches!(c.comparator, Comparator::Gt | Comparator::Ge));
+                if open {
+                    self.tree.warnings.push(CsafWarning {
+                        rule: "6.2.49",
+                        path: path.to_string(),
+                        message: format!("product_version_range `{name}` has no upper bound"),
+                    });
+                }
+            }
+        } else if !name.starts_with("vers:") {
+            self.tree.warnings.push(CsafWarning {
+                rule: "6.2.18",
+                path: path.to_string(),
+                message: format!("product_version_range `{name}` is not in vers form"),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn helper_parts(h: Option<&RawHelper>) -> (Vec<String>, Vec<String>) {
+    let Some(h) = h else {
+        return (Vec::new(), Vec::new());
+    };
+    let models = h
+        .model_numbers
+        .iter()
+        .chain(&h.skus)
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    let identifiers = h
+        .cpe
+        .iter()
+        .chain(&h.purl)
+        .chain(&h.purls)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (models, identifiers)
+}
+
+fn define(tree: &mut Tree, p: &RawFpn, vendor: Option<String>, product: String, version: Ver) {
+    let (models, identifiers) = helper_parts(p.product_identification_helper.as_ref());
+    tree.products.insert(
+        p.product_id.clone(),
+        Product {
+            vendor,
+            product,
+            version,
+            models,
+            identifiers,
+            on: Vec::new(),
+        },
+    );
+}
+
+fn hardware_models(p: &Product) -> Vec<String> {
+    if !p.models.is_empty() {
+        p.models.clone()
+    } else {
+        vec![p.product.clone()]
+    }
+}
+
+pub(super) fn rule_611(location: &str, id: &str, path: &str) -> FormatError {
+    FormatError::CsafRule {
+        location: location.to_string(),
+        rule: "6.1.1",
+        message: format!(
+            "product id `{id}` referenced at {path} is not defined in the product tree"
+        ),
+    }
+}
+
+/// A relationship / product path waiting for its references to be defined.
+struct Combination<'a> {
+    component: &'a str,
+    hosts: Vec<&'a str>,
+    fpn: &'a RawFpn,
+    path: String,
+}
+
+/// Flatten the product tree of a CSAF 2.0 or (`is_21`) 2.1 document: walk the branches, define
+/// the full product names, resolve relationships and product paths, check the groups. A
+/// reference to an id the tree does not define fails test 6.1.1.
+pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree, FormatError> {
+    let mut walker = Walker {
+        location,
+        is_21,
+        tree: Tree {
+            products: HashMap::new(),
+            groups: HashMap::new(),
+            warnings: Vec::new(),
+        },
+    };
+    walker.walk(&pt.branches, &Walk::default(), 1, "$.product_tree.branches")?;
+    let mut tree = walker.tree;
+    for p in &pt.full_product_names {
+        define(&mut tree, p, None, p.name.trim().to_string(), Ver::None);
+    }
+    // Relationships and product paths may reference each other: resolve until no progress.
+    let mut pending: Vec<Combination<'_>> = Vec::new();
+    for (i, r) in pt.relationships.iter().enumerate() {
+        if let Some(fpn) = &r.full_product_name {
+            pending.push(Combination {
+                component: &r.product_reference,
+                hosts: vec![&r.relates_to_product_reference],
+                fpn,
+                path: format!("$.product_tree.relationships[{i}]"),
+            });
+        }
+    }
+    for (i, p) in pt.product_paths.iter().enumerate() {
+        if let Some(fpn) = &p.full_product_name {
+            pending.push(Combination {
+                component: &p.beginning_product_reference,
+                hosts: p
+                    .subpaths
+                    .iter()
+                    .map(|s| s.next_product_reference.as_str())
+                    .collect(),
+                fpn,
+                path: format!("$.product_tree.product_paths[{i}]"),
+            });
+        }
+    }
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut rest = Vec::new();
+        for c in pending {
+            let ready = tree.products.contains_key(c.component)
+                && c.hosts.iter().all(|h| tree.products.contains_key(*h));
+            if !ready {
+                rest.push(c);
+                continue;
+            }
+            let Some(mut combined) = tree.products.get(c.component).cloned() else {
+                continue;
+            };
+            for h in &c.hosts {
+                if let Some(hw) = tree.products.get(*h) {
+                    combined.on.extend(hardware_models(hw));
+                }
+            }
+            let (models, identifiers) = helper_parts(c.fpn.product_identification_helper.as_ref());
+            combined.on.extend(models);
+            combined.identifiers.extend(identifiers);
+            tree.products.insert(c.fpn.product_id.clone(), combined);
+        }
+        if rest.len() == before {
+            let c = &rest[0];
+            let missing = std::iter::once(&c.component)
+                .chain(&c.hosts)
+                .find(|id| !tree.products.contains_key(**id))
+                .copied()
+                .unwrap_or(c.component);
+            return Err(rule_611(location, missing, &c.path));
+        }
+        pending = rest;
+    }
+    for (i, g) in pt.product_groups.iter().enumerate() {
+        for id in &g.product_ids {
+            if !tree.products.contains_key(id) {
+                return Err(rule_611(
+                    location,
+                    id,
+                    &format!("$.product_tree.product_groups[{i}]"),
+                ));
+            }
+        }
+        tree.groups
+            .insert(g.group_id.clone(), g.product_ids.clone());
+    }
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_detection() {
+        assert!(looks_like_range("prior to 4.2"));
+        assert!(looks_like_range("<4.2"));
+        assert!(!looks_like_range("MX-V4.0.1.15"));
+        assert!(!looks_like_range("install base 2"));
+        assert!(is_vers_or_vls("<=2"));
+        assert!(is_vers_or_vls(">10.9a|!=10.9c|<=10.9k"));
+        assert!(is_vers_or_vls("vers:intdot/>=4.2.0"));
+        assert!(!is_vers_or_vls("all versions < 4.2.0"));
+        assert!(!is_vers_or_vls("vers:all/<V7.0.3"));
+    }
+
+    fn tree(json: &str) -> Result<Tree, FormatError> {
+        let raw: RawTree = serde_json::from_str(json).unwrap();
+        resolve(&raw, false, "t.json")
+    }
+
+    #[test]
+    fn branches_flatten_into_one_product_per_id() {
+        let t = tree(
+            r#"{"branches": [{"category": "vendor", "name": "ACME", "branches": [
+                {"category": "product_name", "name": "Array", "branches": [
+                    {"category": "product_version", "name": "5.3", "branches": [
+                        {"category": "patch_level", "name": "5.3P1",
+                         "product": {"product_id": "P1", "name": "ACME Array 5.3P1"}}]},
+                    {"category": "product_version_range", "name": "vers:intdot/<5.3",
+                     "product": {"product_id": "P0", "name": "ACME Array < 5.3",
+                                 "product_identification_helper": {"model_numbers": ["A1"]}}}]}]}]}"#,
+        )
+        .unwrap();
+        let p1 = &t.products["P1"];
+        assert_eq!(p1.vendor.as_deref(), Some("ACME"));
+        assert_eq!(p1.product, "Array");
+        assert_eq!(p1.version, Ver::Version("5.3P1".into()));
+        let p0 = &t.products["P0"];
+        assert_eq!(p0.version, Ver::Range("vers:intdot/<5.3".into()));
+        assert_eq!(p0.models, ["A1"]);
+        assert!(t.warnings.is_empty());
+    }
+
+    #[test]
+    fn combinations_resolve_in_any_order_and_name_what_is_missing() {
+        // The relationship names a product the product path defines after it.
+        let combined = r#"{
+            "full_product_names": [{"product_id": "FW", "name": "Firmware 4.7"},
+                                   {"product_id": "CAM", "name": "Camera",
+                                    "product_identification_helper": {"model_numbers": ["M16"]}}],
+            "relationships": [{"product_reference": "FW-ON-CAM", "relates_to_product_reference": "CAM",
+                               "full_product_name": {"product_id": "BOTH", "name": "x"}}],
+            "product_paths": [{"beginning_product_reference": "FW",
+                               "subpaths": [{"next_product_reference": "CAM"}],
+                               "full_product_name": {"product_id": "FW-ON-CAM", "name": "y"}}]}"#;
+        let t = tree(combined).unwrap();
+        assert_eq!(t.products["FW-ON-CAM"].product, "Firmware 4.7");
+        assert_eq!(t.products["FW-ON-CAM"].on, ["M16"]);
+        assert_eq!(t.products["BOTH"].on, ["M16", "M16"]);
+        let err = tree(&combined.replace(
+            r#""relates_to_product_reference": "CAM""#,
+            r#""relates_to_product_reference": "NONE""#,
+        ))
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .contains("product id `NONE` referenced at $.product_tree.relationships[0]"),
+            "{err}"
+        );
+    }
+}
