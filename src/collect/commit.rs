@@ -1,7 +1,7 @@
 //! The commit of one feed's sync, decided before anything is written: from the feed's saved
 //! head, what its collector found and the documents parsed, which document records are new,
 //! changed, touched or gone, which advisories are withdrawn, and the new head — a [`Plan`] the
-//! orchestrator ([`super::sync`]) hands to the store as one `FeedCommit`.
+//! orchestrator ([`super::sync`](mod@super::sync)) hands to the store as one `FeedCommit`.
 //!
 //! This is where a sync's correctness lives (a document that left its listing withdraws what no
 //! other document still provides; a re-parsed document that gives the same advisories changes no

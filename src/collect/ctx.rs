@@ -1,12 +1,12 @@
 //! The vocabulary every collector speaks: what it is given ([`CollectCtx`], [`SyncOptions`]),
 //! what it hands back ([`Collected`], [`Doc`]) and how it fails ([`FeedError`]).
 //!
-//! These types live apart from the orchestrator ([`super::sync`]) so that a collector depends on
-//! what it may read and must return, never on how feeds are scheduled, parsed or committed: the
-//! collectors import `super::ctx`, the orchestrator imports them, and nothing imports the other
-//! way. [`CollectCtx`] is also the one door to the feed's saved records: it reads them from the
-//! store lazily and remembers what it read, so a collector and the commit that follows it
-//! ([`super::commit`]) never read a record twice.
+//! These types live apart from the orchestrator ([`sync`](mod@super::sync)) so that a collector
+//! depends on what it may read and must return, never on how feeds are scheduled, parsed or
+//! committed: the collectors import `super::ctx`, the orchestrator imports them, and nothing
+//! imports the other way. [`CollectCtx`] is also the one door to the feed's saved records: it
+//! reads them from the store lazily and remembers what it read, so a collector and the commit
+//! that follows it (`commit`) never read a record twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
