@@ -114,7 +114,7 @@ fn kill_9_during_delivery_loses_nothing_and_repeats_only_in_flight() {
 
     // The store opens, and every planned delivery is marked sent.
     let store = SledStore::open(dir.path().join("store")).unwrap();
-    let entries = Outbox::open(&store).unwrap().all().unwrap();
+    let entries = Outbox::new(&store).all().unwrap();
     assert!(!entries.is_empty());
     assert!(entries.iter().all(|(_, d)| d.status == Status::Sent));
     let planned: BTreeMap<String, String> = entries

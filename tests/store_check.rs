@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use firmwatch::model::FeedId;
-use firmwatch::store::{DocState, SledStore, Store};
+use firmwatch::store::{DocState, RawRecords, SledStore, Store, Tree};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,21 +57,30 @@ fn store_check_finds_every_planted_problem() {
 
     let removed_adv = {
         let store = SledStore::open(&store_dir).unwrap();
-        let advisories = store.tree("advisories").unwrap();
-        advisories
-            .insert("bundled-native/FWN-BROKEN", &b"\x01{not json"[..])
+        store
+            .put_raw_for_tests(
+                Tree::Advisories,
+                b"bundled-native/FWN-BROKEN",
+                Some(b"\x01{not json"),
+            )
             .unwrap();
         // An index entry for an advisory that is not stored, and one real entry removed.
-        let index = store.tree("index_vendor").unwrap();
-        index
-            .insert(&b"netapp\0bundled-native/FWN-GONE"[..], &[][..])
+        store
+            .put_raw_for_tests(
+                Tree::IndexVendor,
+                b"netapp\0bundled-native/FWN-GONE",
+                Some(&[]),
+            )
             .unwrap();
-        let (removed, _) = index
-            .iter()
+        let (removed, _) = store
+            .records(Tree::IndexVendor)
+            .unwrap()
             .map(Result::unwrap)
             .find(|(k, _)| !k.ends_with(b"FWN-GONE"))
             .unwrap();
-        index.remove(&removed).unwrap();
+        store
+            .put_raw_for_tests(Tree::IndexVendor, &removed, None)
+            .unwrap();
         let removed = String::from_utf8_lossy(&removed).into_owned();
         let (_, removed_adv) = removed.split_once('\0').unwrap();
         let removed_adv = removed_adv.to_string();
@@ -89,24 +98,22 @@ fn store_check_finds_every_planted_problem() {
         store.save_feed_state(&feed, &state).unwrap();
         // The index of a listing no document names.
         store
-            .tree("feed_docs")
-            .unwrap()
-            .insert(
-                &b"bundled-native\0lhttp://nowhere/changes.csv"[..],
-                &b"\x01{}"[..],
+            .put_raw_for_tests(
+                Tree::FeedDocs,
+                b"bundled-native\0lhttp://nowhere/changes.csv",
+                Some(b"\x01{}"),
             )
             .unwrap();
         // The notifier's trees: an unreadable delivery and a malformed state key.
-        let outbox = store.tree("outbox").unwrap();
-        outbox
-            .insert(
-                &b"20260101T000000.000000Z\0storage-team\0email"[..],
-                &b"\x01[]"[..],
+        store
+            .put_raw_for_tests(
+                Tree::Outbox,
+                b"20260101T000000.000000Z\0storage-team\0email",
+                Some(b"\x01[]"),
             )
             .unwrap();
-        let findings = store.tree("findings").unwrap();
-        findings
-            .insert(&b"no-separator"[..], &b"\x01{}"[..])
+        store
+            .put_raw_for_tests(Tree::Findings, b"no-separator", Some(b"\x01{}"))
             .unwrap();
         store.flush().unwrap();
         removed_adv

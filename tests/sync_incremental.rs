@@ -136,9 +136,7 @@ async fn random_rounds_converge_to_a_sync_from_scratch() {
         let r = collect::sync(&store, &defs, &opts).await;
         let f = report_of(&r, "served");
         assert_eq!(f.status, FeedStatus::Ok, "round {round}: {f:?}");
-        let problems = firmwatch::store::check::check(&store, &[])
-            .unwrap()
-            .problems;
+        let problems = firmwatch::store::check::check(&store).unwrap().problems;
         assert!(problems.is_empty(), "round {round}: {problems:?}");
 
         let fresh = SledStore::open(dir.path().join(format!("fresh-{round}"))).unwrap();

@@ -94,7 +94,7 @@ fn check_consistent(store: &SledStore) -> Option<char> {
     assert_eq!(store.index_len(), pairs, "index entries without advisory");
     // And everything `store check` cross-checks: feed heads, per-document records, listing
     // indexes and counts agree.
-    let problems = firmwatch::store::check::check(store, &[]).unwrap().problems;
+    let problems = firmwatch::store::check::check(store).unwrap().problems;
     assert!(problems.is_empty(), "after a kill: {problems:?}");
     revs.into_iter().next()
 }

@@ -13,7 +13,7 @@ use firmwatch::collect::{self, FeedDef, SyncOptions};
 use firmwatch::inventory::Inventory;
 use firmwatch::pipeline;
 use firmwatch::report::{self, Report};
-use firmwatch::store::SledStore;
+use firmwatch::store::{SledStore, Store};
 
 use super::{Exit, Global};
 
@@ -81,7 +81,10 @@ pub fn load_overrides(explicit: Option<&Path>, feeds_dir: &Path) -> Result<Overr
 }
 
 /// Sync the feeds that are due; failures become warnings (the report shows data age).
-pub fn sync_due(store: &SledStore, feeds: &[FeedDef]) -> Result<Vec<String>> {
+pub fn sync_due<S>(store: &S, feeds: &[FeedDef]) -> Result<Vec<String>>
+where
+    S: Store + Clone + Send + Sync + 'static,
+{
     let rt = super::runtime()?;
     let opts = SyncOptions {
         only_due: true,

@@ -11,7 +11,7 @@ use clap::ValueEnum;
 use firmwatch::collect::{self, FeedDef, SyncOptions};
 use firmwatch::notify::{self, email, outbox, DeliverOptions, Outbox, Status};
 use firmwatch::pipeline;
-use firmwatch::store::SledStore;
+use firmwatch::store::{NotifyStore, SledStore, Store};
 
 use super::exposure::{load_inventory, load_overrides};
 use super::{Exit, Global};
@@ -116,7 +116,10 @@ pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<E
 }
 
 /// Sync due feeds (async; failures are warnings, as in `exposure`).
-pub async fn sync_due(store: &SledStore, feeds: &[FeedDef]) {
+pub async fn sync_due<S>(store: &S, feeds: &[FeedDef])
+where
+    S: Store + Clone + Send + Sync + 'static,
+{
     let opts = SyncOptions {
         only_due: true,
         nvd_api_key: std::env::var(super::sync::NVD_API_KEY_ENV)
@@ -140,12 +143,15 @@ pub async fn sync_due(store: &SledStore, feeds: &[FeedDef]) {
 }
 
 /// One notify step: (sync) → findings → plan → commit → deliver → summary.
-pub async fn step(
+pub async fn step<S>(
     args: &NotifyArgs,
     global: &Global,
-    store: &SledStore,
+    store: &S,
     out: &mut impl Write,
-) -> Result<Exit> {
+) -> Result<Exit>
+where
+    S: Store + NotifyStore + Clone + Send + Sync + 'static,
+{
     let Some(inv) = load_inventory(global)? else {
         return Ok(Exit::Error);
     };
@@ -195,7 +201,7 @@ pub async fn step(
             )?;
             write!(out, "{}", notify::render::text(&d.message))?;
         }
-        let pending = Outbox::open(store)?
+        let pending = Outbox::new(store)
             .all()?
             .iter()
             .filter(|(_, d)| d.status == Status::Pending)
@@ -224,7 +230,7 @@ pub async fn step(
         ignore_backoff: args.retry_now,
     };
     let summary = notify::deliver(store, &opts, now).await?;
-    let pruned = Outbox::open(store)?.prune(now, chrono::Duration::days(30))?;
+    let pruned = Outbox::new(store).prune(now, chrono::Duration::days(30))?;
     if pruned > 0 {
         tracing::info!("pruned {pruned} delivered message(s) older than 30 days");
     }
@@ -267,8 +273,8 @@ pub async fn step(
     })
 }
 
-fn status(store: &SledStore, out: &mut impl Write) -> Result<Exit> {
-    let all = Outbox::open(store)?.all()?;
+fn status(store: &impl NotifyStore, out: &mut impl Write) -> Result<Exit> {
+    let all = Outbox::new(store).all()?;
     let pending: Vec<_> = all
         .iter()
         .filter(|(_, d)| d.status == Status::Pending)

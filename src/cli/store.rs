@@ -5,7 +5,6 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use firmwatch::notify::outbox;
 use firmwatch::store::{check, SledStore};
 
 use super::{Exit, Global};
@@ -23,7 +22,7 @@ pub fn run(cmd: &StoreCmd, global: &Global, out: &mut impl Write) -> Result<Exit
         StoreCmd::Check => {
             // Opening refuses a locked store or a newer schema, as every command does.
             let store = SledStore::open(&global.store)?;
-            let report = check::check(&store, &outbox::store_checks())?;
+            let report = check::check(&store)?;
             for p in &report.problems {
                 writeln!(out, "problem: {p}")?;
             }

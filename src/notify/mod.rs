@@ -5,7 +5,8 @@
 //! and keep only what is new, escalated, materially changed, entering a closer warning window, or
 //! resolved since the last run; the result is one digest per owner plus the new notified state.
 //! **Commit** ([`outbox`]): write the digests (one delivery per owner channel: email, webhook) and
-//! the new state into the store in one transaction and flush, *before* sending anything.
+//! the new state into the store in one transaction and flush, *before* sending anything. The
+//! notifier persists only through [`NotifyStore`], so it runs on any engine that implements it.
 //! **Deliver** ([`deliver`]): send every pending delivery whose backoff has elapsed (this run's and
 //! older ones), marking each sent as soon as its channel accepted it. A crash therefore loses
 //! nothing and repeats at most the delivery in flight; every delivery carries the message's
@@ -26,7 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::blast::Finding;
 use crate::inventory::Inventory;
-use crate::store::{SledStore, StoreError};
+use crate::store::{NotifyStore, StoreError};
 
 pub use outbox::{Channel, Delivery, Outbox, Status};
 pub use plan::{EventKind, Item, Message, Plan};
@@ -98,15 +99,15 @@ pub fn deliveries(plan: &Plan, inv: &Inventory, now: DateTime<Utc>) -> Vec<(Stri
 
 /// Plan a run from the stored state, without writing anything. `data_note` (stale advisory data)
 /// goes into every digest.
-pub fn plan_run(
-    store: &SledStore,
+pub fn plan_run<S: NotifyStore + ?Sized>(
+    store: &S,
     findings: &[Finding],
     inv: &Inventory,
     today: NaiveDate,
     now: DateTime<Utc>,
     data_note: Option<&str>,
 ) -> Result<(Plan, Vec<(String, Delivery)>), StoreError> {
-    let state = Outbox::open(store)?.state()?;
+    let state = Outbox::new(store).state()?;
     let mut plan = plan::plan(findings, inv, &state, today, &generation(now));
     for m in &mut plan.messages {
         m.data_note = data_note.map(str::to_string);
@@ -116,8 +117,8 @@ pub fn plan_run(
 }
 
 /// Plan a run and commit it to the outbox (one transaction). Returns the plan.
-pub fn plan_and_commit(
-    store: &SledStore,
+pub fn plan_and_commit<S: NotifyStore + ?Sized>(
+    store: &S,
     findings: &[Finding],
     inv: &Inventory,
     today: NaiveDate,
@@ -126,7 +127,7 @@ pub fn plan_and_commit(
 ) -> Result<Plan, StoreError> {
     let (plan, deliveries) = plan_run(store, findings, inv, today, now, data_note)?;
     if !plan.upserts.is_empty() || !plan.removals.is_empty() || !deliveries.is_empty() {
-        Outbox::open(store)?.commit(&plan, &deliveries)?;
+        Outbox::new(store).commit(&plan, &deliveries)?;
     }
     Ok(plan)
 }
@@ -167,12 +168,12 @@ impl DeliverySummary {
 }
 
 /// Send every due pending delivery, marking each sent or failed as it completes.
-pub async fn deliver(
-    store: &SledStore,
+pub async fn deliver<S: NotifyStore + ?Sized>(
+    store: &S,
     opts: &DeliverOptions,
     now: DateTime<Utc>,
 ) -> Result<DeliverySummary, NotifyError> {
-    let outbox = Outbox::open(store)?;
+    let outbox = Outbox::new(store);
     let due = outbox.due(now, opts.ignore_backoff)?;
     let pending = outbox
         .all()?

@@ -1,20 +1,20 @@
-//! The durable outbox, on the store's reserved `findings` and `outbox` trees.
+//! The outbox: one [`Delivery`] per (message, channel), their keys, their backoff, and which
+//! are due — over the store's [`NotifyStore`], which persists them with the notified state.
 //!
-//! `findings` holds the notified state (`owner \0 finding id` → [`Notified`]); `outbox` holds one
-//! [`Delivery`] per (message, channel), keyed `generation \0 owner \0 channel` so they list in plan
-//! order. A plan's deliveries and its state changes are written in **one** sled transaction and
-//! flushed before anything is sent: after a crash the state says "told" only if the message to tell
-//! it is in the outbox. A delivery is marked sent (and flushed) right after its channel accepted it,
-//! so a crash repeats at most the delivery in flight, with the same idempotency key. A failed
-//! delivery stays pending with a backoff ([`backoff`]) and its last error.
+//! A delivery's key is `generation \0 owner \0 channel` ([`delivery_key`]), so deliveries list in
+//! plan order. A plan's deliveries and its state changes are committed in **one** store
+//! transaction and flushed before anything is sent ([`Outbox::commit`]): after a crash the state
+//! says "told" only if the message to tell it is in the outbox. A delivery is marked sent (and
+//! flushed) right after its channel accepted it, so a crash repeats at most the delivery in
+//! flight, with the same idempotency key. A failed delivery stays pending with a backoff
+//! ([`backoff`]) and its last error. How the records are laid out is the store's business; this
+//! module decides what they say.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 
-use super::plan::{Message, Notified, Plan, State};
-use crate::store::{decode, encode, SledStore, Store, StoreError, FINDINGS_TREE, OUTBOX_TREE};
+use super::plan::{Message, Plan, State};
+use crate::store::{NotifyCommit, NotifyStore, StoreError};
 
 /// A delivery channel of one owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,13 +67,6 @@ pub fn backoff(attempts: u32) -> Duration {
     Duration::minutes(mins.min(360))
 }
 
-fn state_key(owner: &str, finding: &str) -> Vec<u8> {
-    let mut k = owner.as_bytes().to_vec();
-    k.push(0);
-    k.extend_from_slice(finding.as_bytes());
-    k
-}
-
 /// The outbox key of a delivery.
 pub fn delivery_key(m: &Message, channel: Channel) -> String {
     format!("{}\0{}\0{}", m.generation, m.owner, channel.as_str())
@@ -84,130 +77,43 @@ pub fn display_key(key: &str) -> String {
     key.replace('\0', "/")
 }
 
-/// How `firmwatch store check` reads the notifier's trees (their layout is this module's).
-pub fn store_checks() -> [crate::store::check::TreeCheck; 2] {
-    fn findings(k: &[u8], v: &[u8]) -> Result<(), String> {
-        let key = String::from_utf8_lossy(k);
-        if key
-            .split_once('\0')
-            .is_none_or(|(o, f)| o.is_empty() || f.is_empty())
-        {
-            return Err("malformed key (expected `owner \\0 finding`)".into());
-        }
-        decode::<Notified>(&display_key(&key), v)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-    fn outbox(k: &[u8], v: &[u8]) -> Result<(), String> {
-        let key = String::from_utf8_lossy(k);
-        let parts: Vec<&str> = key.split('\0').collect();
-        let [_, owner, channel] = parts[..] else {
-            return Err("malformed key (expected `generation \\0 owner \\0 channel`)".into());
-        };
-        let d: Delivery = decode(&display_key(&key), v).map_err(|e| e.to_string())?;
-        if d.message.owner != owner || d.channel.as_str() != channel {
-            return Err(format!(
-                "holds a {} delivery for `{}` under another key",
-                d.channel.as_str(),
-                d.message.owner
-            ));
-        }
-        Ok(())
-    }
-    [
-        crate::store::check::TreeCheck {
-            tree: FINDINGS_TREE,
-            check: findings,
-        },
-        crate::store::check::TreeCheck {
-            tree: OUTBOX_TREE,
-            check: outbox,
-        },
-    ]
+/// The owner and channel a delivery key names (the inverse of [`delivery_key`]); `None` when the
+/// key does not have its three parts. `store check` compares them with the delivery stored
+/// under the key.
+pub fn key_owner_channel(key: &str) -> Option<(&str, &str)> {
+    let mut parts = key.split('\0');
+    let (_generation, owner, channel) = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next().is_none().then_some((owner, channel))
 }
 
-/// The notifier's persistent side.
-pub struct Outbox<'a> {
-    store: &'a SledStore,
-    findings: sled::Tree,
-    outbox: sled::Tree,
+/// The notifier's persistent side: its pure decisions (which deliveries are due, how a delivery
+/// changes when sent or failed, which are old enough to drop) over a [`NotifyStore`].
+pub struct Outbox<'a, S: ?Sized> {
+    store: &'a S,
 }
 
-fn io(what: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
-    let what = what.into();
-    move |source| StoreError::Io { what, source }
-}
-
-impl<'a> Outbox<'a> {
-    pub fn open(store: &'a SledStore) -> Result<Outbox<'a>, StoreError> {
-        Ok(Outbox {
-            store,
-            findings: store.tree(FINDINGS_TREE)?,
-            outbox: store.tree(OUTBOX_TREE)?,
-        })
+impl<'a, S: NotifyStore + ?Sized> Outbox<'a, S> {
+    pub fn new(store: &'a S) -> Outbox<'a, S> {
+        Outbox { store }
     }
 
     /// The notified state.
     pub fn state(&self) -> Result<State, StoreError> {
-        let mut out = State::new();
-        for kv in self.findings.iter() {
-            let (k, v) = kv.map_err(io(FINDINGS_TREE))?;
-            let key = String::from_utf8_lossy(&k).to_string();
-            let Some((owner, finding)) = key.split_once('\0') else {
-                continue;
-            };
-            let n: Notified = decode(&display_key(&key), &v)?;
-            out.insert((owner.to_string(), finding.to_string()), n);
-        }
-        Ok(out)
+        self.store.notified()
     }
 
     /// Write the plan's deliveries and its state changes in one transaction, then flush.
     pub fn commit(&self, plan: &Plan, deliveries: &[(String, Delivery)]) -> Result<(), StoreError> {
-        let mut puts: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        for ((owner, finding), n) in &plan.upserts {
-            puts.push((state_key(owner, finding), encode(finding, n)?));
-        }
-        let dels: Vec<Vec<u8>> = plan.removals.iter().map(|(o, f)| state_key(o, f)).collect();
-        let mut outs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        for (key, d) in deliveries {
-            outs.push((key.as_bytes().to_vec(), encode(&display_key(key), d)?));
-        }
-        let result = (&self.findings, &self.outbox).transaction(|(fnd, obx)| {
-            for (k, v) in &puts {
-                fnd.insert(k.as_slice(), v.as_slice())?;
-            }
-            for k in &dels {
-                fnd.remove(k.as_slice())?;
-            }
-            for (k, v) in &outs {
-                obx.insert(k.as_slice(), v.as_slice())?;
-            }
-            Ok::<_, ConflictableTransactionError<StoreError>>(())
-        });
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(source)) => {
-                return Err(StoreError::Io {
-                    what: "notification plan".into(),
-                    source,
-                })
-            }
-        }
-        self.store.flush()
+        self.store.commit_notifications(&NotifyCommit {
+            upserts: &plan.upserts,
+            removals: &plan.removals,
+            deliveries,
+        })
     }
 
     /// Every delivery, in key order.
     pub fn all(&self) -> Result<Vec<(String, Delivery)>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.outbox.iter() {
-            let (k, v) = kv.map_err(io(OUTBOX_TREE))?;
-            let key = String::from_utf8_lossy(&k).to_string();
-            let d: Delivery = decode(&display_key(&key), &v)?;
-            out.push((key, d));
-        }
-        Ok(out)
+        self.store.deliveries()
     }
 
     /// Pending deliveries; with `ignore_backoff` false, only those whose next attempt is due.
@@ -225,13 +131,6 @@ impl<'a> Outbox<'a> {
             .collect())
     }
 
-    fn put(&self, key: &str, d: &Delivery) -> Result<(), StoreError> {
-        self.outbox
-            .insert(key.as_bytes(), encode(&display_key(key), d)?)
-            .map_err(io(display_key(key)))?;
-        self.store.flush()
-    }
-
     /// The channel accepted it.
     pub fn mark_sent(
         &self,
@@ -243,7 +142,7 @@ impl<'a> Outbox<'a> {
         d.attempts += 1;
         d.sent_at = Some(now);
         d.last_error = None;
-        self.put(key, d)
+        self.store.put_delivery(key, d)
     }
 
     /// The channel refused or failed: keep it pending with a backoff.
@@ -257,24 +156,19 @@ impl<'a> Outbox<'a> {
         d.attempts += 1;
         d.next_attempt = now + backoff(d.attempts);
         d.last_error = Some(error);
-        self.put(key, d)
+        self.store.put_delivery(key, d)
     }
 
     /// Drop sent deliveries older than `keep` (history for `--status`), returning how many.
     pub fn prune(&self, now: DateTime<Utc>, keep: Duration) -> Result<usize, StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
-        for (k, d) in self.all()? {
-            if d.status == Status::Sent && d.sent_at.is_some_and(|t| now - t > keep) {
-                batch.remove(k.as_bytes());
-                n += 1;
-            }
-        }
-        if n > 0 {
-            self.outbox.apply_batch(batch).map_err(io(OUTBOX_TREE))?;
-            self.store.flush()?;
-        }
-        Ok(n)
+        let old: Vec<String> = self
+            .all()?
+            .into_iter()
+            .filter(|(_, d)| d.status == Status::Sent && d.sent_at.is_some_and(|t| now - t > keep))
+            .map(|(k, _)| k)
+            .collect();
+        self.store.remove_deliveries(&old)?;
+        Ok(old.len())
     }
 }
 
@@ -295,7 +189,7 @@ mod tests {
 mod store_tests {
     use super::*;
     use crate::blast::Severity;
-    use crate::notify::plan::Message;
+    use crate::notify::plan::{Message, Notified};
 
     fn message(owner: &str) -> Message {
         Message {
@@ -311,8 +205,8 @@ mod store_tests {
     #[test]
     fn plan_state_and_deliveries_round_trip_with_backoff() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        let ob = Outbox::open(&store).unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let ob = Outbox::new(&store);
         let now = Utc::now();
         let n = Notified {
             severity: Severity::High,

@@ -1,7 +1,8 @@
 //! `firmwatch store check`: read every value of every tree and cross-check what must agree.
 //!
-//! The store is opened the normal way ([`SledStore::open`]), so a store locked by another process or
-//! written by a newer schema is refused exactly as for any command. Then, read-only:
+//! The store is opened the normal way (`SledStore::open`), so a store locked by another process or
+//! written by a newer schema is refused exactly as for any command. Then, read-only, through
+//! [`Store`] and the raw records ([`RawRecords`]) of whatever engine holds them:
 //! - every advisory decodes, and its key is `feed/id` of the advisory it holds;
 //! - the vendor index and the advisories agree both ways: each index entry names an advisory that
 //!   exists and is indexed under that vendor, and each advisory has an entry for each of its vendors;
@@ -10,25 +11,20 @@
 //!   feed; the head's per-listing counts and advisory count agree with those records, and so
 //!   does each listing's index (`l` record); every per-document record decodes and belongs to a
 //!   feed that has a head;
-//! - the trees other modules own (the notifier's `findings` and `outbox`) decode with the decoders
-//!   those modules hand in ([`TreeCheck`]), so this module does not depend on their types.
+//! - the notifier's trees: every notified-state entry has an `owner \0 finding` key and decodes;
+//!   every delivery decodes, and its key (built by [`delivery_key`](outbox::delivery_key)) names the owner and channel
+//!   of the delivery it holds.
 //!
 //! Every problem is reported with its tree and key; nothing is repaired. A damaged value makes the
 //! commands that read it fail loudly (never skip it silently); this check finds all of them at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{
-    decode, listing_key, vendor_keys, DocEntry, SledStore, Store, StoreError, ADVISORIES_TREE,
-    DOCS_TREE, FEEDS_TREE, INDEX_TREE,
-};
+use super::layout::{decode, listing_key, printable, vendor_keys, DocEntry};
+use super::{RawRecords, Store, StoreError, Tree, Validators};
 use crate::model::{Advisory, FeedId};
-
-/// A decoder for a tree another module owns: `(key, value)` → `Err(reason)` when unreadable.
-pub struct TreeCheck {
-    pub tree: &'static str,
-    pub check: fn(&[u8], &[u8]) -> Result<(), String>,
-}
+use crate::notify::outbox::{self, Delivery};
+use crate::notify::plan::Notified;
 
 /// One problem found, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,65 +49,52 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    fn problem(&mut self, tree: &str, key: &[u8], message: impl Into<String>) {
+    fn problem(&mut self, tree: Tree, key: &[u8], message: impl Into<String>) {
         self.problems.push(Problem {
-            tree: tree.to_string(),
+            tree: tree.name().to_string(),
             key: printable(key),
             message: message.into(),
         });
     }
 }
 
-fn printable(key: &[u8]) -> String {
-    String::from_utf8_lossy(key).replace('\0', "/")
-}
-
-fn io(tree: &str) -> impl FnOnce(sled::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        what: format!("tree {tree}"),
-        source,
-    }
-}
-
 /// Check the whole store. `Err` only when the store cannot be read at all; everything found inside
 /// is in the report.
-pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, StoreError> {
+pub fn check<S: Store + RawRecords + ?Sized>(store: &S) -> Result<CheckReport, StoreError> {
     let mut r = CheckReport::default();
 
     // Advisories: decode, key agrees; remember each one's vendor keys.
-    let advisories = store.tree(ADVISORIES_TREE)?;
     let mut vendors_of: BTreeMap<Vec<u8>, BTreeSet<String>> = BTreeMap::new();
     let mut n = 0;
-    for kv in advisories.iter() {
-        let (k, v) = kv.map_err(io(ADVISORIES_TREE))?;
+    for kv in store.records(Tree::Advisories)? {
+        let (k, v) = kv?;
         n += 1;
         match decode::<Advisory>(&printable(&k), &v) {
             Ok(a) => {
                 let expected = format!("{}/{}", a.source.feed, a.id);
-                if k.as_ref() != expected.as_bytes() {
+                if k != expected.as_bytes() {
                     r.problem(
-                        ADVISORIES_TREE,
+                        Tree::Advisories,
                         &k,
                         format!("holds advisory `{expected}` under another key"),
                     );
                 }
-                vendors_of.insert(k.to_vec(), vendor_keys(&a));
+                vendors_of.insert(k, vendor_keys(&a));
             }
-            Err(e) => r.problem(ADVISORIES_TREE, &k, e.to_string()),
+            Err(e) => r.problem(Tree::Advisories, &k, e.to_string()),
         }
     }
-    r.counts.insert(ADVISORIES_TREE.into(), n);
+    r.counts.insert(Tree::Advisories.name().into(), n);
 
     // Vendor index → advisories.
-    let index = store.tree(INDEX_TREE)?;
     let mut indexed: BTreeSet<(String, Vec<u8>)> = BTreeSet::new();
     let mut n = 0;
-    for kv in index.iter() {
-        let (k, _) = kv.map_err(io(INDEX_TREE))?;
+    for kv in store.records(Tree::IndexVendor)? {
+        let (k, _) = kv?;
         n += 1;
         let Some(split) = k.iter().position(|b| *b == 0) else {
             r.problem(
-                INDEX_TREE,
+                Tree::IndexVendor,
                 &k,
                 "malformed key (no `vendor \\0 advisory` separator)",
             );
@@ -120,11 +103,9 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
         let vendor = String::from_utf8_lossy(&k[..split]).into_owned();
         let adv_key = k[split + 1..].to_vec();
         match vendors_of.get(&adv_key) {
-            None if advisories
-                .contains_key(&adv_key)
-                .map_err(io(ADVISORIES_TREE))? => {} // unreadable: reported above
+            None if store.contains(Tree::Advisories, &adv_key)? => {} // unreadable: reported above
             None => r.problem(
-                INDEX_TREE,
+                Tree::IndexVendor,
                 &k,
                 format!(
                     "names advisory `{}`, which is not stored",
@@ -132,7 +113,7 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
                 ),
             ),
             Some(vs) if !vs.contains(&vendor) => r.problem(
-                INDEX_TREE,
+                Tree::IndexVendor,
                 &k,
                 format!(
                     "advisory `{}` does not name vendor `{vendor}`",
@@ -143,13 +124,13 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
         }
         indexed.insert((vendor, adv_key));
     }
-    r.counts.insert(INDEX_TREE.into(), n);
+    r.counts.insert(Tree::IndexVendor.name().into(), n);
     // Advisories → vendor index.
     for (adv_key, vendors) in &vendors_of {
         for v in vendors {
             if !indexed.contains(&(v.clone(), adv_key.clone())) {
                 r.problem(
-                    ADVISORIES_TREE,
+                    Tree::Advisories,
                     adv_key,
                     format!("missing from the vendor index under `{v}`: exposure would not see it"),
                 );
@@ -158,12 +139,11 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
     }
 
     // Feed states → advisories, through the Store API.
-    let feeds = store.tree(FEEDS_TREE)?;
     let mut n = 0;
     // `l` records the documents call for; any other is reported below.
     let mut expected_indexes: BTreeSet<Vec<u8>> = BTreeSet::new();
-    for kv in feeds.iter() {
-        let (k, _) = kv.map_err(io(FEEDS_TREE))?;
+    for kv in store.records(Tree::Feeds)? {
+        let (k, _) = kv?;
         if k.contains(&0) {
             continue; // a `seen` record: read with its feed below
         }
@@ -172,7 +152,7 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
         let feed: FeedId = match name.parse() {
             Ok(f) => f,
             Err(e) => {
-                r.problem(FEEDS_TREE, &k, format!("not a feed id: {e}"));
+                r.problem(Tree::Feeds, &k, format!("not a feed id: {e}"));
                 continue;
             }
         };
@@ -180,13 +160,13 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
             Ok(Some(s)) => s,
             Ok(None) => continue,
             Err(e) => {
-                r.problem(FEEDS_TREE, &k, e.to_string());
+                r.problem(Tree::Feeds, &k, e.to_string());
                 continue;
             }
         };
         if state.listed_by != state.count_listings() {
             r.problem(
-                FEEDS_TREE,
+                Tree::Feeds,
                 &k,
                 "the head's per-listing counts disagree with the document records",
             );
@@ -198,7 +178,7 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
             .collect();
         if ids.len() != state.advisory_count {
             r.problem(
-                FEEDS_TREE,
+                Tree::Feeds,
                 &k,
                 format!(
                     "the head counts {} advisories, the document records name {}",
@@ -212,11 +192,11 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
             match store.listing_index(&feed, listing) {
                 Ok(got) if &got == want => {}
                 Ok(_) => r.problem(
-                    DOCS_TREE,
+                    Tree::FeedDocs,
                     &key,
                     "the listing index disagrees with the document records",
                 ),
-                Err(e) => r.problem(DOCS_TREE, &key, e.to_string()),
+                Err(e) => r.problem(Tree::FeedDocs, &key, e.to_string()),
             }
             expected_indexes.insert(key);
         }
@@ -224,12 +204,10 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
             for id in &doc.advisories {
                 let key = format!("{feed}/{id}");
                 if !vendors_of.contains_key(key.as_bytes())
-                    && !advisories
-                        .contains_key(key.as_bytes())
-                        .map_err(io(ADVISORIES_TREE))?
+                    && !store.contains(Tree::Advisories, key.as_bytes())?
                 {
                     r.problem(
-                        FEEDS_TREE,
+                        Tree::Feeds,
                         &k,
                         format!("document `{location}` lists advisory `{id}`, which is not stored"),
                     );
@@ -237,25 +215,24 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
             }
         }
     }
-    r.counts.insert(FEEDS_TREE.into(), n);
+    r.counts.insert(Tree::Feeds.name().into(), n);
 
     // Per-document records: each decodes and belongs to a feed with a head.
-    let docs = store.tree(DOCS_TREE)?;
     let mut n = 0;
-    for kv in docs.iter() {
-        let (k, v) = kv.map_err(io(DOCS_TREE))?;
+    for kv in store.records(Tree::FeedDocs)? {
+        let (k, v) = kv?;
         n += 1;
         let Some(split) = k.iter().position(|b| *b == 0) else {
             r.problem(
-                DOCS_TREE,
+                Tree::FeedDocs,
                 &k,
                 "malformed key (no `feed \\0 location` separator)",
             );
             continue;
         };
-        if !feeds.contains_key(&k[..split]).map_err(io(FEEDS_TREE))? {
+        if !store.contains(Tree::Feeds, &k[..split])? {
             r.problem(
-                DOCS_TREE,
+                Tree::FeedDocs,
                 &k,
                 format!(
                     "record of feed `{}`, which has no state",
@@ -265,15 +242,19 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
         }
         let decoded = match k.get(split + 1) {
             Some(b'd') => decode::<DocEntry>(&printable(&k), &v).map(|_| ()),
-            Some(b'v') => decode::<super::Validators>(&printable(&k), &v).map(|_| ()),
-            Some(b'l') if !expected_indexes.contains(k.as_ref()) => {
-                r.problem(DOCS_TREE, &k, "index of a listing that names no document");
+            Some(b'v') => decode::<Validators>(&printable(&k), &v).map(|_| ()),
+            Some(b'l') if !expected_indexes.contains(&k) => {
+                r.problem(
+                    Tree::FeedDocs,
+                    &k,
+                    "index of a listing that names no document",
+                );
                 continue;
             }
             Some(b'l') => continue, // compared with the documents above
             _ => {
                 r.problem(
-                    DOCS_TREE,
+                    Tree::FeedDocs,
                     &k,
                     "malformed key (not a `d`, `v` or `l` record)",
                 );
@@ -281,23 +262,60 @@ pub fn check(store: &SledStore, others: &[TreeCheck]) -> Result<CheckReport, Sto
             }
         };
         if let Err(e) = decoded {
-            r.problem(DOCS_TREE, &k, e.to_string());
+            r.problem(Tree::FeedDocs, &k, e.to_string());
         }
     }
-    r.counts.insert(DOCS_TREE.into(), n);
+    r.counts.insert(Tree::FeedDocs.name().into(), n);
 
-    // Trees owned by other modules.
-    for t in others {
-        let tree = store.tree(t.tree)?;
-        let mut n = 0;
-        for kv in tree.iter() {
-            let (k, v) = kv.map_err(io(t.tree))?;
-            n += 1;
-            if let Err(e) = (t.check)(&k, &v) {
-                r.problem(t.tree, &k, e);
-            }
+    // The notifier's trees.
+    let mut n = 0;
+    for kv in store.records(Tree::Findings)? {
+        let (k, v) = kv?;
+        n += 1;
+        let key = String::from_utf8_lossy(&k);
+        if key
+            .split_once('\0')
+            .is_none_or(|(o, f)| o.is_empty() || f.is_empty())
+        {
+            r.problem(
+                Tree::Findings,
+                &k,
+                "malformed key (expected `owner \\0 finding`)",
+            );
+            continue;
         }
-        r.counts.insert(t.tree.to_string(), n);
+        if let Err(e) = decode::<Notified>(&printable(&k), &v) {
+            r.problem(Tree::Findings, &k, e.to_string());
+        }
     }
+    r.counts.insert(Tree::Findings.name().into(), n);
+    let mut n = 0;
+    for kv in store.records(Tree::Outbox)? {
+        let (k, v) = kv?;
+        n += 1;
+        let key = String::from_utf8_lossy(&k);
+        let Some((owner, channel)) = outbox::key_owner_channel(&key) else {
+            r.problem(
+                Tree::Outbox,
+                &k,
+                "malformed key (expected `generation \\0 owner \\0 channel`)",
+            );
+            continue;
+        };
+        match decode::<Delivery>(&printable(&k), &v) {
+            Ok(d) if d.message.owner != owner || d.channel.as_str() != channel => r.problem(
+                Tree::Outbox,
+                &k,
+                format!(
+                    "holds a {} delivery for `{}` under another key",
+                    d.channel.as_str(),
+                    d.message.owner
+                ),
+            ),
+            Ok(_) => {}
+            Err(e) => r.problem(Tree::Outbox, &k, e.to_string()),
+        }
+    }
+    r.counts.insert(Tree::Outbox.name().into(), n);
     Ok(r)
 }

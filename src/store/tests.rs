@@ -1,3 +1,6 @@
+use chrono::Utc;
+
+use super::layout::{decode, encode, listing_key, seen_key, FeedSeen, SCHEMA_KEY};
 use super::*;
 use crate::model::{AffectedProduct, ProductStatus, Source, SourceFormat, VersionSpec};
 
@@ -125,8 +128,7 @@ fn corrupt_record_is_reported_with_its_key() {
         .put_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "one")])
         .unwrap();
     store
-        .advisories
-        .insert(b"f1/A-9", b"\x07garbage".as_slice())
+        .put_raw_for_tests(Tree::Advisories, b"f1/A-9", Some(b"\x07garbage"))
         .unwrap();
     let err = store.all_advisories().unwrap_err();
     assert!(err.to_string().contains("f1/A-9"), "{err}");
@@ -148,8 +150,8 @@ fn put_is_one_transaction_across_advisories_and_index() {
         std::thread::spawn(move || {
             let mut seen = std::collections::BTreeSet::new();
             for _ in 0..200 {
-                let n = store.advisories.len();
-                let m = store.index.len();
+                let n = store.tree_len(Tree::Advisories);
+                let m = store.tree_len(Tree::IndexVendor);
                 seen.insert((n, m));
             }
             seen
@@ -313,7 +315,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     commit(&st, &FeedState::default());
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&st));
     // 100 documents, the listing's validators, the listing's index.
-    assert_eq!(store.docs.len(), 102);
+    assert_eq!(store.tree_len(Tree::FeedDocs), 102);
     assert_eq!(
         store
             .listing_index(&f, "http://h/changes.csv")
@@ -322,7 +324,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
         100
     );
     // The head holds no per-document data.
-    let head: FeedState = decode("f1", &store.feeds.get("f1").unwrap().unwrap()).unwrap();
+    let head: FeedState = decode("f1", &store.raw_get(Tree::Feeds, b"f1").unwrap()).unwrap();
     assert!(head.documents.is_empty() && head.validators.is_empty());
 
     // One document changed, one removed, one location's validators changed, one new: exactly
@@ -337,16 +339,13 @@ fn per_document_records_are_rewritten_only_when_they_change() {
         .insert("http://h/d003.json".into(), validators("\"2\""));
     next.documents
         .insert("http://h/new.json".into(), doc("cc", "A-NEW"));
-    let mut events = store.docs.watch_prefix(docs_prefix(&f));
+    let mut events = store.watch_docs(&f);
     commit(&next, &st);
-    let mut seen = Vec::new();
-    while let Ok(ev) = events.next_timeout(std::time::Duration::from_millis(200)) {
-        let key = match ev {
-            sled::Event::Insert { key, .. } => key,
-            sled::Event::Remove { key } => key,
-        };
-        seen.push(String::from_utf8_lossy(&key[4..]).into_owned());
-    }
+    let mut seen: Vec<String> = events
+        .keys(std::time::Duration::from_millis(200))
+        .iter()
+        .map(|key| String::from_utf8_lossy(&key[4..]).into_owned())
+        .collect();
     seen.sort();
     assert_eq!(
         seen,
@@ -359,7 +358,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
         ]
     );
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&next));
-    assert_eq!(store.docs.len(), 102);
+    assert_eq!(store.tree_len(Tree::FeedDocs), 102);
     let index = store.listing_index(&f, "http://h/changes.csv").unwrap();
     assert!(index.contains_key("http://h/new.json") && !index.contains_key("http://h/d002.json"));
     assert_eq!(index.len(), 100);
@@ -372,14 +371,14 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     store.save_feed_state(&f, &again).unwrap();
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&again));
     // Recording a failure writes no per-document record.
-    let mut events = store.docs.watch_prefix(docs_prefix(&f));
+    let mut events = store.watch_docs(&f);
     let mut failed = again.clone();
     failed.last_error = Some("boom".into());
     failed.last_error_at = Some(when);
     store.save_feed_state(&f, &failed).unwrap();
     assert!(events
-        .next_timeout(std::time::Duration::from_millis(200))
-        .is_err());
+        .keys(std::time::Duration::from_millis(200))
+        .is_empty());
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&failed));
     // Another feed's records are its own.
     assert_eq!(store.feed_state(&feed("f")).unwrap(), None);
@@ -410,22 +409,20 @@ fn a_schema_1_store_is_migrated_when_opened() {
             )
             .unwrap();
         store
-            .feeds
-            .insert("f1", encode("f1", &st).unwrap())
+            .put_raw_for_tests(Tree::Feeds, b"f1", Some(&encode("f1", &st).unwrap()))
             .unwrap();
         store
-            .feeds
-            .insert(
-                seen_key(&feed("f1")),
-                encode("seen", &FeedSeen::default()).unwrap(),
+            .put_raw_for_tests(
+                Tree::Feeds,
+                seen_key(&feed("f1")).as_bytes(),
+                Some(&encode("seen", &FeedSeen::default()).unwrap()),
             )
             .unwrap();
         store.set_schema_version_for_tests(1).unwrap();
     }
     let store = SledStore::open(dir.path()).unwrap();
-    let meta = store.tree(META_TREE).unwrap();
     assert_eq!(
-        meta.get(SCHEMA_KEY).unwrap().unwrap().as_ref(),
+        store.raw_get(Tree::Meta, SCHEMA_KEY).unwrap(),
         SCHEMA_VERSION.to_be_bytes()
     );
     let mut want = st.clone();
@@ -439,7 +436,7 @@ fn a_schema_1_store_is_migrated_when_opened() {
     );
     assert_eq!(store.feed_state(&feed("f1")).unwrap(), Some(want));
     // Two documents, the index's validators, the listing's index.
-    assert_eq!(store.docs.len(), 4);
+    assert_eq!(store.tree_len(Tree::FeedDocs), 4);
     assert_eq!(
         store
             .listing_index(&feed("f1"), "http://h/changes.csv")
@@ -455,10 +452,10 @@ fn a_schema_1_store_is_migrated_when_opened() {
         head.validators.keys().collect::<Vec<_>>(),
         ["http://h/index.txt"]
     );
-    let head: FeedState = decode("f1", &store.feeds.get("f1").unwrap().unwrap()).unwrap();
+    let head: FeedState = decode("f1", &store.raw_get(Tree::Feeds, b"f1").unwrap()).unwrap();
     assert!(head.documents.is_empty() && head.validators.is_empty());
     assert_eq!((head.checkpoint, head.advisory_count), (st.checkpoint, 2));
-    let report = check::check(&store, &[]).unwrap();
+    let report = check::check(&store).unwrap();
     assert!(
         report.problems.iter().all(|p| !p.tree.starts_with("feed")),
         "{:?}",
@@ -493,19 +490,15 @@ fn a_schema_2_store_gets_its_listing_indexes_when_opened() {
         store.save_feed_state(&f, &st).unwrap();
         // Schema 2 had no `l` records.
         for l in ["http://h/changes.csv", "http://h/other.csv"] {
-            store.docs.remove(listing_key(&f, l)).unwrap().unwrap();
+            let key = listing_key(&f, l);
+            assert!(store.raw_get(Tree::FeedDocs, &key).is_some());
+            store.put_raw_for_tests(Tree::FeedDocs, &key, None).unwrap();
         }
         store.set_schema_version_for_tests(2).unwrap();
     }
     let store = SledStore::open(dir.path()).unwrap();
     assert_eq!(
-        store
-            .tree(META_TREE)
-            .unwrap()
-            .get(SCHEMA_KEY)
-            .unwrap()
-            .unwrap()
-            .as_ref(),
+        store.raw_get(Tree::Meta, SCHEMA_KEY).unwrap(),
         SCHEMA_VERSION.to_be_bytes()
     );
     let index = store.listing_index(&f, "http://h/other.csv").unwrap();
@@ -518,6 +511,6 @@ fn a_schema_2_store_gets_its_listing_indexes_when_opened() {
             .len(),
         1
     );
-    let report = check::check(&store, &[]).unwrap();
+    let report = check::check(&store).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

@@ -1,0 +1,334 @@
+//! The store's layout, whatever the engine under it: the keys of each tree, the value encoding,
+//! and how a feed's state changes become per-record writes.
+//!
+//! It is kept apart from the engine (`sled.rs`) because none of it depends on one: any
+//! ordered key-value engine with multi-tree transactions stores the same keys and bytes, so a
+//! second engine reuses this file and writes only the reads, writes and transactions. The trees
+//! and their keys are described in the store's module documentation; each function here builds
+//! or reads one of them. Reads an engine performs for these functions come in as closures that
+//! return the engine's error, which gets the key it concerns attached here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    DocState, EngineError, FeedState, ListingIndex, StateChanges, StoreError, Validators,
+    VALUE_VERSION,
+};
+use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
+
+/// The key of the schema version in the `meta` tree.
+pub(super) const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// Tags after `feed \0` in `feed_docs`: a document's record, a URL's validators, a listing's index.
+pub(super) const DOC_TAG: u8 = b'd';
+pub(super) const VAL_TAG: u8 = b'v';
+pub(super) const LIST_TAG: u8 = b'l';
+
+/// An engine failure on `what` (a key, a tree, an operation) as a [`StoreError`].
+pub(super) fn io(what: impl Into<String>) -> impl FnOnce(EngineError) -> StoreError {
+    let what = what.into();
+    move |source| StoreError::Io { what, source }
+}
+
+/// A key as shown in messages: `\0` separators as `/`.
+pub(super) fn printable(key: &[u8]) -> String {
+    String::from_utf8_lossy(key).replace('\0', "/")
+}
+
+/// The frequently rewritten part of a [`FeedState`], stored apart from the bulky part.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct FeedSeen {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) last_success: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) last_error_at: Option<DateTime<Utc>>,
+}
+
+/// One location's record in `feed_docs`: what [`FeedState::documents`] and
+/// [`FeedState::validators`] hold for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(super) struct DocEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) doc: Option<DocState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) validators: Option<Validators>,
+}
+
+/// `feed/advisory-id`: an advisory's key in `advisories`.
+pub(super) fn advisory_key(feed: &FeedId, id: &AdvisoryId) -> String {
+    format!("{feed}/{id}")
+}
+
+/// `vendor_key \0 feed/advisory-id`: an entry of the vendor index.
+pub(super) fn index_key(vendor: &str, adv_key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(vendor.len() + 1 + adv_key.len());
+    k.extend_from_slice(vendor.as_bytes());
+    k.push(0);
+    k.extend_from_slice(adv_key.as_bytes());
+    k
+}
+
+/// The vendor keys an advisory is indexed under: its own vendor and every statement's vendor.
+pub(super) fn vendor_keys(a: &Advisory) -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = a.affected.iter().map(|p| vendor_key(&p.vendor)).collect();
+    if keys.is_empty() {
+        keys.insert(vendor_key(&a.vendor));
+    }
+    keys.retain(|k| !k.is_empty());
+    keys
+}
+
+/// Encode a value: version byte + serde_json.
+pub(super) fn encode<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![VALUE_VERSION];
+    serde_json::to_writer(&mut out, value).map_err(|source| StoreError::Encode {
+        key: key.to_string(),
+        source,
+    })?;
+    Ok(out)
+}
+
+/// Decode a value written by [`encode`]; `key` names it in the error.
+pub(super) fn decode<T: for<'de> Deserialize<'de>>(
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&VALUE_VERSION, rest)) => {
+            serde_json::from_slice(rest).map_err(|e| StoreError::Decode {
+                key: key.to_string(),
+                reason: e.to_string(),
+            })
+        }
+        Some((v, _)) => Err(StoreError::Decode {
+            key: key.to_string(),
+            reason: format!("unknown value encoding version {v}"),
+        }),
+        None => Err(StoreError::Decode {
+            key: key.to_string(),
+            reason: "empty value".into(),
+        }),
+    }
+}
+
+/// Advisories encoded for a write: store key, value bytes, vendor keys.
+pub(super) type Encoded = Vec<(String, Vec<u8>, BTreeSet<String>)>;
+
+/// Encode outside the transaction (its closure may be retried and must stay cheap).
+pub(super) fn encode_advisories(
+    feed: &FeedId,
+    advisories: &[Advisory],
+) -> Result<Encoded, StoreError> {
+    advisories
+        .iter()
+        .map(|a| {
+            let key = advisory_key(feed, &a.id);
+            let value = encode(&key, a)?;
+            Ok((key, value, vendor_keys(a)))
+        })
+        .collect()
+}
+
+/// `feed \0seen`: a feed's last success and error ([`FeedSeen`]) in `feeds`.
+pub(super) fn seen_key(feed: &FeedId) -> String {
+    format!("{}\0seen", feed.as_str())
+}
+
+/// A feed state's head (checkpoint, advisory count; its documents and validators go to
+/// `feed_docs`) and its small `seen` record (last success / error), both encoded.
+pub(super) fn encode_feed_state(
+    feed: &FeedId,
+    state: &FeedState,
+) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+    let bulk = FeedState {
+        last_success: None,
+        checkpoint: state.checkpoint,
+        validators: Default::default(),
+        documents: Default::default(),
+        last_error: None,
+        last_error_at: None,
+        advisory_count: state.advisory_count,
+        listed_by: state.listed_by.clone(),
+    };
+    let seen = FeedSeen {
+        last_success: state.last_success,
+        last_error: state.last_error.clone(),
+        last_error_at: state.last_error_at,
+    };
+    Ok((
+        encode(feed.as_str(), &bulk)?,
+        encode(&seen_key(feed), &seen)?,
+    ))
+}
+
+/// `feed \0` — the prefix of a feed's records in `feed_docs`.
+pub(super) fn docs_prefix(feed: &FeedId) -> Vec<u8> {
+    let mut k = feed.as_str().as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+/// `feed \0 d location`: a document's record (with its URL's validators).
+pub(super) fn doc_key(feed: &FeedId, location: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.push(DOC_TAG);
+    k.extend_from_slice(location.as_bytes());
+    k
+}
+
+/// `feed \0 v url`: validators of a URL that is not a document (a listing, a page).
+pub(super) fn val_key(feed: &FeedId, url: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.push(VAL_TAG);
+    k.extend_from_slice(url.as_bytes());
+    k
+}
+
+/// `feed \0 l listing`: what a listing named ([`ListingIndex`]).
+pub(super) fn listing_key(feed: &FeedId, listing: &str) -> Vec<u8> {
+    let mut k = docs_prefix(feed);
+    k.push(LIST_TAG);
+    k.extend_from_slice(listing.as_bytes());
+    k
+}
+
+/// One edit of a listing's index: a location set to its listed time (`Some`), or dropped.
+type IndexEdit<'a> = (&'a str, Option<Option<DateTime<Utc>>>);
+
+/// Writes to `feed_docs` (key, `Some(value)` to insert / `None` to remove).
+pub(super) type DocWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// The `feed_docs` writes that apply `changes`. A location's final document and validators
+/// decide where they live: with a document, one `d` record holds both; validators alone go to a
+/// `v` record (so [`Store::feed_head`](super::Store::feed_head) finds listing validators without reading documents). The
+/// stored records are read and the changes merged in here, outside any transaction (the caller
+/// holds the store alone); unchanged records are not rewritten.
+///
+/// `get` reads one record of `feed_docs` from the engine.
+pub(super) fn store_changes<B: AsRef<[u8]>>(
+    mut get: impl FnMut(&[u8]) -> Result<Option<B>, EngineError>,
+    feed: &FeedId,
+    changes: &StateChanges,
+) -> Result<DocWrites, StoreError> {
+    let mut locs: BTreeSet<&str> = changes.documents.keys().map(String::as_str).collect();
+    locs.extend(changes.validators.keys().map(String::as_str));
+    let mut out = Vec::new();
+    let mut listed: BTreeMap<String, Vec<IndexEdit<'_>>> = Default::default();
+    for loc in locs {
+        let what = || format!("{feed}/{loc}");
+        let (dk, vk) = (doc_key(feed, loc), val_key(feed, loc));
+        let old_d = get(&dk).map_err(io(what()))?;
+        let old_v = get(&vk).map_err(io(what()))?;
+        let mut entry: DocEntry = match &old_d {
+            Some(v) => decode(&what(), v.as_ref())?,
+            None => DocEntry::default(),
+        };
+        if entry.validators.is_none() {
+            if let Some(v) = &old_v {
+                entry.validators = Some(decode(&what(), v.as_ref())?);
+            }
+        }
+        if let Some(d) = changes.documents.get(loc) {
+            let old = entry
+                .doc
+                .as_ref()
+                .and_then(|o| Some((o.listing.as_deref()?, o.updated)));
+            let new = d
+                .as_ref()
+                .and_then(|n| Some((n.listing.as_deref()?, n.updated)));
+            if old != new {
+                if let Some((l, _)) = old.filter(|(l, _)| new.map(|n| n.0) != Some(*l)) {
+                    listed.entry(l.to_string()).or_default().push((loc, None));
+                }
+                if let Some((l, t)) = new {
+                    listed
+                        .entry(l.to_string())
+                        .or_default()
+                        .push((loc, Some(t)));
+                }
+            }
+            entry.doc.clone_from(d);
+        }
+        if let Some(v) = changes.validators.get(loc) {
+            entry.validators.clone_from(v);
+        }
+        let (new_d, new_v) = match (&entry.doc, &entry.validators) {
+            (Some(_), _) => (Some(encode(&what(), &entry)?), None),
+            (None, Some(v)) => (None, Some(encode(&what(), v)?)),
+            (None, None) => (None, None),
+        };
+        for (key, old, new) in [(dk, old_d, new_d), (vk, old_v, new_v)] {
+            if old.as_ref().map(AsRef::as_ref) != new.as_deref() {
+                out.push((key, new));
+            }
+        }
+    }
+    for (listing, edits) in listed {
+        let key = listing_key(feed, &listing);
+        let what = || format!("{feed}/{listing} (listing index)");
+        let mut index: ListingIndex = match get(&key).map_err(io(what()))? {
+            Some(v) => decode_index(&what(), v.as_ref())?,
+            None => ListingIndex::new(),
+        };
+        for (loc, time) in edits {
+            match time {
+                Some(t) => index.insert(loc.to_string(), t),
+                None => index.remove(loc),
+            };
+        }
+        out.push((
+            key,
+            (!index.is_empty())
+                .then(|| encode_index(&what(), &index))
+                .transpose()?,
+        ));
+    }
+    Ok(out)
+}
+
+/// A listing index as stored: `[[location, [seconds, nanoseconds] | null], …]` in location
+/// order — exact, and several times cheaper to read and write than RFC 3339 strings (a large
+/// provider's index holds tens of thousands of entries and is read and rewritten whenever its
+/// listing changes).
+pub(super) fn encode_index(key: &str, index: &ListingIndex) -> Result<Vec<u8>, StoreError> {
+    let entries: Vec<(&str, Option<(i64, u32)>)> = index
+        .iter()
+        .map(|(loc, t)| {
+            (
+                loc.as_str(),
+                t.map(|t| (t.timestamp(), t.timestamp_subsec_nanos())),
+            )
+        })
+        .collect();
+    encode(key, &entries)
+}
+
+pub(super) fn decode_index(key: &str, bytes: &[u8]) -> Result<ListingIndex, StoreError> {
+    let entries: Vec<(String, Option<(i64, u32)>)> = decode(key, bytes)?;
+    entries
+        .into_iter()
+        .map(|(loc, t)| match t {
+            None => Ok((loc, None)),
+            Some((secs, nanos)) => match DateTime::from_timestamp(secs, nanos) {
+                Some(t) => Ok((loc, Some(t))),
+                None => Err(StoreError::Decode {
+                    key: key.to_string(),
+                    reason: format!("time of {loc} out of range"),
+                }),
+            },
+        })
+        .collect()
+}
+
+/// `owner \0 finding id`: an entry of the notified state in `findings`.
+pub(super) fn state_key(owner: &str, finding: &str) -> Vec<u8> {
+    let mut k = owner.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(finding.as_bytes());
+    k
+}

@@ -1,0 +1,732 @@
+//! The sled engine under [`Store`], [`NotifyStore`] and [`RawRecords`]: [`SledStore`].
+//!
+//! This is the only file that names sled. Each tree of the layout (the store's module
+//! documentation; keys and values are built by `layout.rs`) is a sled tree, held open for the
+//! store's lifetime. What must be atomic is one sled multi-tree transaction: a feed's commit
+//! (`advisories`, `index_vendor`, `feeds`, `feed_docs`), a notification plan (`findings`,
+//! `outbox`), a migration (`meta`, `feeds`, `feed_docs`). Values are encoded before a
+//! transaction starts, because sled may run its closure more than once. Every write that a
+//! caller relies on after a crash is followed by a flush of the whole database.
+//!
+//! sled's own errors become [`EngineError`]s here, with the key or operation they concern.
+
+use std::path::{Path, PathBuf};
+
+use ::sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use ::sled::Transactional;
+use chrono::{DateTime, Utc};
+
+use super::layout::{
+    advisory_key, decode, decode_index, doc_key, docs_prefix, encode, encode_advisories,
+    encode_feed_state, index_key, listing_key, printable, seen_key, state_key, store_changes,
+    val_key, vendor_keys, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+};
+use super::migrate::{self, Migration};
+use super::{
+    DocState, EngineError, FeedCommit, FeedState, ListingIndex, LocationState, NotifyCommit,
+    NotifyStore, PutSummary, RawRecords, Records, StateChanges, Store, StoreError, Tree,
+    Validators, SCHEMA_VERSION,
+};
+use crate::model::{Advisory, AdvisoryId, FeedId};
+use crate::notify::outbox::Delivery;
+use crate::notify::plan::{Notified, State};
+
+/// sled page cache size set explicitly (sled's default is 1 GiB).
+const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+
+/// The sled-backed store. A clone is another handle on the same open database (sled's
+/// handles are shared), which is how concurrent feed syncs each hold one.
+#[derive(Clone)]
+pub struct SledStore {
+    path: PathBuf,
+    db: ::sled::Db,
+    meta: ::sled::Tree,
+    advisories: ::sled::Tree,
+    index: ::sled::Tree,
+    feeds: ::sled::Tree,
+    docs: ::sled::Tree,
+    findings: ::sled::Tree,
+    outbox: ::sled::Tree,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// A sled failure on `what` (a key, a tree, an operation) as a [`StoreError`].
+fn io(what: impl Into<String>) -> impl FnOnce(::sled::Error) -> StoreError {
+    let what = what.into();
+    move |source| StoreError::Io {
+        what,
+        source: EngineError::new(source),
+    }
+}
+
+type TxError = ConflictableTransactionError<StoreError>;
+
+/// Write advisories and their index entries inside a transaction, counting by content.
+fn write_advisories(
+    adv: &TransactionalTree,
+    idx: &TransactionalTree,
+    items: &Encoded,
+) -> Result<PutSummary, TxError> {
+    let mut summary = PutSummary::default();
+    for (key, value, vendors) in items {
+        let old = adv.get(key.as_bytes())?;
+        match &old {
+            Some(o) if o.as_ref() == value.as_slice() => {
+                summary.unchanged += 1;
+                continue;
+            }
+            Some(o) => {
+                summary.updated += 1;
+                // Drop index entries for vendors the new version no longer names.
+                if let Ok(prev) = SledStore::decode_advisory(key.as_bytes(), o) {
+                    for v in vendor_keys(&prev).difference(vendors) {
+                        idx.remove(index_key(v, key))?;
+                    }
+                }
+            }
+            None => summary.new += 1,
+        }
+        adv.insert(key.as_bytes(), value.as_slice())?;
+        for v in vendors {
+            idx.insert(index_key(v, key), &[] as &[u8])?;
+        }
+    }
+    Ok(summary)
+}
+
+fn write_docs(docs: &TransactionalTree, writes: &DocWrites) -> Result<(), TxError> {
+    for (k, v) in writes {
+        match v {
+            Some(v) => docs.insert(k.as_slice(), v.as_slice())?,
+            None => docs.remove(k.as_slice())?,
+        };
+    }
+    Ok(())
+}
+
+/// A transaction's outcome: an abort carries the store's own error; a storage failure is sled's,
+/// on `what`.
+fn tx_result<T>(
+    result: Result<T, TransactionError<StoreError>>,
+    what: impl FnOnce() -> String,
+) -> Result<T, StoreError> {
+    match result {
+        Ok(s) => Ok(s),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(source)) => Err(StoreError::Io {
+            what: what(),
+            source: EngineError::new(source),
+        }),
+    }
+}
+
+impl SledStore {
+    /// Open (or create) the store at `path`, checking its schema version; an older layout is
+    /// migrated (`migrate.rs`) before the store is returned.
+    pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source: EngineError::new(source),
+        };
+        // sled (pinned =0.34.7) holds an exclusive file lock on the database while it is open and
+        // reports a second open as this I/O error. Its `Drop` does not wait for the background
+        // flusher that holds the lock (spacejam/sled#1289), so a store closed and reopened by
+        // the same process can find it held for a few milliseconds: the open is retried (for
+        // 1.3 s in all) before the store is reported as locked by someone else.
+        let locked = |e: &::sled::Error| {
+            matches!(e, ::sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock"))
+        };
+        let config = ::sled::Config::new()
+            .path(&path)
+            .cache_capacity(CACHE_CAPACITY);
+        let mut wait = std::time::Duration::from_millis(5);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(e) if locked(&e) && wait < std::time::Duration::from_millis(700) => {
+                    std::thread::sleep(wait);
+                    wait *= 2;
+                }
+                Err(e) if locked(&e) => return Err(StoreError::Locked { path: path.clone() }),
+                Err(e) => return Err(open_err(e)),
+            }
+        };
+        let meta = db.open_tree(Tree::Meta.name()).map_err(open_err)?;
+        let mut older = None;
+        match meta.get(SCHEMA_KEY).map_err(open_err)? {
+            Some(v) => {
+                let bytes: [u8; 4] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::BadSchemaRecord { path: path.clone() })?;
+                let found = u32::from_be_bytes(bytes);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        path,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                if found < SCHEMA_VERSION {
+                    older = Some(found);
+                }
+            }
+            None => {
+                meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(open_err)?;
+                db.flush().map_err(open_err)?;
+            }
+        }
+        let open_tree = |tree: Tree| db.open_tree(tree.name()).map_err(open_err);
+        let store = SledStore {
+            advisories: open_tree(Tree::Advisories)?,
+            index: open_tree(Tree::IndexVendor)?,
+            feeds: open_tree(Tree::Feeds)?,
+            docs: open_tree(Tree::FeedDocs)?,
+            findings: open_tree(Tree::Findings)?,
+            outbox: open_tree(Tree::Outbox)?,
+            meta,
+            db: db.clone(),
+            path: path.clone(),
+        };
+        if let Some(found) = older {
+            store.migrate(found).map_err(|e| match e {
+                StoreError::Io { source, .. } => StoreError::Open { path, source },
+                other => other,
+            })?;
+        }
+        Ok(store)
+    }
+
+    /// Bring a store of schema `found` to [`SCHEMA_VERSION`]: the migration's records and the
+    /// new schema version in one transaction, then flushed.
+    fn migrate(&self, found: u32) -> Result<(), StoreError> {
+        let (m, what) = if found < 2 {
+            let feeds = self.feeds.iter().map(|kv| kv.map_err(EngineError::new));
+            let get_doc = |k: &[u8]| self.docs.get(k).map_err(EngineError::new);
+            (migrate::from_v1(feeds, get_doc)?, "migration from schema 1")
+        } else {
+            let docs = self.docs.iter().map(|kv| kv.map_err(EngineError::new));
+            (migrate::from_v2(docs)?, "migration to schema 3")
+        };
+        let Migration { feeds, feed_docs } = &m;
+        let result = (&self.meta, &self.feeds, &self.docs).transaction(|(meta, f, d)| {
+            for (k, v) in feeds {
+                f.insert(k.as_slice(), v.as_slice())?;
+            }
+            for (k, v) in feed_docs {
+                d.insert(k.as_slice(), v.as_slice())?;
+            }
+            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+            Ok::<_, TxError>(())
+        });
+        tx_result(result, || what.to_string())?;
+        self.db.flush().map_err(io("flush after migration"))?;
+        Ok(())
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn tree(&self, tree: Tree) -> &::sled::Tree {
+        match tree {
+            Tree::Meta => &self.meta,
+            Tree::Advisories => &self.advisories,
+            Tree::IndexVendor => &self.index,
+            Tree::Feeds => &self.feeds,
+            Tree::FeedDocs => &self.docs,
+            Tree::Findings => &self.findings,
+            Tree::Outbox => &self.outbox,
+        }
+    }
+
+    /// Overwrite the stored schema version (tests of the refusal path).
+    #[doc(hidden)]
+    pub fn set_schema_version_for_tests(&self, v: u32) -> Result<(), StoreError> {
+        self.meta
+            .insert(SCHEMA_KEY, &v.to_be_bytes())
+            .map_err(io("meta"))?;
+        self.flush()
+    }
+
+    /// Write (`Some`) or remove (`None`) one record as raw bytes, bypassing every check (tests
+    /// that plant damage for `store check` to find).
+    #[doc(hidden)]
+    pub fn put_raw_for_tests(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let t = self.tree(tree);
+        match value {
+            Some(v) => t.insert(key, v).map(|_| ()),
+            None => t.remove(key).map(|_| ()),
+        }
+        .map_err(io(printable(key)))
+    }
+
+    /// Bytes the store occupies on disk (sled's own count).
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(io("size on disk"))
+    }
+
+    /// Number of keys in the vendor index (tests and diagnostics).
+    pub fn index_len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The feed's head record as stored, without its `d`, `v` or `seen` records.
+    fn head_record(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        let key = feed.as_str();
+        match self.feeds.get(key.as_bytes()).map_err(io(key))? {
+            Some(v) => decode(key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A feed's `d` records (documents, with their validators) when `documents`, and its `v`
+    /// records (validators of URLs that are not documents), each sorted by location.
+    #[allow(clippy::type_complexity)]
+    fn scan_docs(
+        &self,
+        feed: &FeedId,
+        documents: bool,
+    ) -> Result<(Vec<(String, DocState)>, Vec<(String, Validators)>), StoreError> {
+        let mut docs = Vec::new();
+        let mut validators = Vec::new();
+        if documents {
+            let mut prefix = docs_prefix(feed);
+            prefix.push(DOC_TAG);
+            for kv in self.docs.scan_prefix(&prefix) {
+                let (k, v) = kv.map_err(io(format!("documents of feed {feed}")))?;
+                let loc = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                let entry: DocEntry = decode(&format!("{feed}/{loc}"), &v)?;
+                if let Some(v) = entry.validators {
+                    validators.push((loc.clone(), v));
+                }
+                if let Some(d) = entry.doc {
+                    docs.push((loc, d));
+                }
+            }
+        }
+        let mut prefix = docs_prefix(feed);
+        prefix.push(VAL_TAG);
+        let mut listing_validators = Vec::new();
+        for kv in self.docs.scan_prefix(&prefix) {
+            let (k, v) = kv.map_err(io(format!("validators of feed {feed}")))?;
+            let url = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            listing_validators.push((url.clone(), decode(&format!("{feed}/{url}"), &v)?));
+        }
+        if validators.is_empty() {
+            validators = listing_validators;
+        } else {
+            validators.extend(listing_validators);
+            validators.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        Ok((docs, validators))
+    }
+
+    /// Fill in the `seen` record (last success / error).
+    fn read_seen(&self, feed: &FeedId, state: &mut FeedState) -> Result<(), StoreError> {
+        let seen_key = seen_key(feed);
+        if let Some(v) = self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            let seen: FeedSeen = decode(&seen_key, &v)?;
+            state.last_success = seen.last_success;
+            state.last_error = seen.last_error;
+            state.last_error_at = seen.last_error_at;
+        }
+        Ok(())
+    }
+
+    fn decode_advisory(key: &[u8], v: &[u8]) -> Result<Advisory, StoreError> {
+        decode(&String::from_utf8_lossy(key), v)
+    }
+}
+
+impl Store for SledStore {
+    fn put_advisories(
+        &self,
+        feed: &FeedId,
+        advisories: &[Advisory],
+    ) -> Result<PutSummary, StoreError> {
+        let items = encode_advisories(feed, advisories)?;
+        let result = (&self.advisories, &self.index)
+            .transaction(|(adv, idx)| write_advisories(adv, idx, &items));
+        tx_result(result, || format!("advisories of feed {feed}"))
+    }
+
+    fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
+        let feed = commit.feed;
+        let items = encode_advisories(feed, commit.advisories)?;
+        let doc_writes = store_changes(
+            |k| self.docs.get(k).map_err(EngineError::new),
+            feed,
+            commit.changes,
+        )?;
+        let withdrawn: Vec<String> = commit
+            .withdrawn
+            .iter()
+            .map(|id| advisory_key(feed, id))
+            .collect();
+        let (bulk, seen) = encode_feed_state(feed, commit.state)?;
+        let key = feed.as_str();
+        let seen_key = seen_key(feed);
+        let result = (&self.advisories, &self.index, &self.feeds, &self.docs).transaction(
+            |(adv, idx, feeds, docs)| {
+                let summary = write_advisories(adv, idx, &items)?;
+                for k in &withdrawn {
+                    let Some(v) = adv.get(k.as_bytes())? else {
+                        continue;
+                    };
+                    let mut a: Advisory =
+                        decode(k, &v).map_err(ConflictableTransactionError::Abort)?;
+                    if a.withdrawn.is_some() {
+                        continue;
+                    }
+                    a.withdrawn = Some(commit.when);
+                    let value = encode(k, &a).map_err(ConflictableTransactionError::Abort)?;
+                    adv.insert(k.as_bytes(), value)?;
+                }
+                if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
+                    feeds.insert(key.as_bytes(), bulk.as_slice())?;
+                }
+                feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+                write_docs(docs, &doc_writes)?;
+                Ok(summary)
+            },
+        );
+        let summary = tx_result(result, || format!("advisories of feed {feed}"))?;
+        self.flush()?;
+        Ok(summary)
+    }
+
+    fn mark_withdrawn(
+        &self,
+        feed: &FeedId,
+        ids: &[AdvisoryId],
+        when: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut batch = ::sled::Batch::default();
+        for id in ids {
+            let key = advisory_key(feed, id);
+            let Some(v) = self.advisories.get(key.as_bytes()).map_err(io(&key))? else {
+                continue;
+            };
+            let mut a: Advisory = decode(&key, &v)?;
+            if a.withdrawn.is_some() {
+                continue;
+            }
+            a.withdrawn = Some(when);
+            batch.insert(key.as_bytes(), encode(&key, &a)?);
+        }
+        self.advisories
+            .apply_batch(batch)
+            .map_err(io(format!("withdrawals of feed {feed}")))
+    }
+
+    fn advisory(&self, feed: &FeedId, id: &AdvisoryId) -> Result<Option<Advisory>, StoreError> {
+        let key = advisory_key(feed, id);
+        match self.advisories.get(key.as_bytes()).map_err(io(&key))? {
+            Some(v) => decode(&key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn all_advisories(&self) -> Result<Vec<Advisory>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.advisories.iter() {
+            let (k, v) = kv.map_err(io("advisories"))?;
+            out.push(Self::decode_advisory(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    fn advisories_for_vendor(&self, vendor_key: &str) -> Result<Vec<Advisory>, StoreError> {
+        let mut prefix = vendor_key.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.index.scan_prefix(&prefix) {
+            let (k, _) = kv.map_err(io(format!("index of {vendor_key}")))?;
+            let adv_key = &k[prefix.len()..];
+            if let Some(v) = self.advisories.get(adv_key).map_err(io("advisories"))? {
+                out.push(Self::decode_advisory(adv_key, &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        let Some(mut state) = self.head_record(feed)? else {
+            return Ok(None);
+        };
+        let (documents, validators) = self.scan_docs(feed, true)?;
+        // Sorted by key already (sled order is byte order, as is `String`'s), so these build
+        // the maps in bulk. A head still holding documents cannot exist after the migration;
+        // were one there, the records would win.
+        if state.documents.is_empty() {
+            state.documents = documents.into_iter().collect();
+        } else {
+            state.documents.extend(documents);
+        }
+        if state.validators.is_empty() {
+            state.validators = validators.into_iter().collect();
+        } else {
+            state.validators.extend(validators);
+        }
+        self.read_seen(feed, &mut state)?;
+        Ok(Some(state))
+    }
+
+    fn location_state(&self, feed: &FeedId, location: &str) -> Result<LocationState, StoreError> {
+        let what = || format!("{feed}/{location}");
+        let mut out = LocationState::default();
+        if let Some(v) = self.docs.get(doc_key(feed, location)).map_err(io(what()))? {
+            let entry: DocEntry = decode(&what(), &v)?;
+            out = LocationState {
+                document: entry.doc,
+                validators: entry.validators,
+            };
+        }
+        if out.validators.is_none() {
+            if let Some(v) = self.docs.get(val_key(feed, location)).map_err(io(what()))? {
+                out.validators = Some(decode(&what(), &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn listing_index(&self, feed: &FeedId, listing: &str) -> Result<ListingIndex, StoreError> {
+        let what = format!("{feed}/{listing} (listing index)");
+        match self
+            .docs
+            .get(listing_key(feed, listing))
+            .map_err(io(&what))?
+        {
+            Some(v) => decode_index(&what, &v),
+            None => Ok(ListingIndex::new()),
+        }
+    }
+
+    fn feed_head(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
+        let Some(mut state) = self.head_record(feed)? else {
+            return Ok(None);
+        };
+        let (_, validators) = self.scan_docs(feed, false)?;
+        state.validators.extend(validators);
+        self.read_seen(feed, &mut state)?;
+        Ok(Some(state))
+    }
+
+    /// The head is rewritten only when it changed, and only the per-document records that
+    /// differ from the stored ones (read first); the small `seen` record (last success / error)
+    /// on every call.
+    fn save_feed_state(&self, feed: &FeedId, state: &FeedState) -> Result<(), StoreError> {
+        let key = feed.as_str();
+        let head = FeedState {
+            last_success: state.last_success,
+            checkpoint: state.checkpoint,
+            validators: Default::default(),
+            documents: Default::default(),
+            last_error: state.last_error.clone(),
+            last_error_at: state.last_error_at,
+            advisory_count: state.advisory_count,
+            listed_by: state.count_listings(),
+        };
+        let (bulk, seen) = encode_feed_state(feed, &head)?;
+        let stored = self.feed_state(feed)?.unwrap_or_default();
+        let doc_writes = store_changes(
+            |k| self.docs.get(k).map_err(EngineError::new),
+            feed,
+            &StateChanges::between(&stored, state),
+        )?;
+        let seen_key = seen_key(feed);
+        let result = (&self.feeds, &self.docs).transaction(|(feeds, docs)| {
+            if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
+                feeds.insert(key.as_bytes(), bulk.as_slice())?;
+            }
+            feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+            write_docs(docs, &doc_writes)?;
+            Ok(())
+        });
+        tx_result(result, || format!("advisories of feed {feed}"))?;
+        self.flush()
+    }
+
+    /// Only the small `seen` record is written (and an empty head for a feed that never
+    /// succeeded, so the failure is still found through [`Store::feed_state`]).
+    fn record_failure(
+        &self,
+        feed: &FeedId,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = feed.as_str();
+        let seen_key = seen_key(feed);
+        let mut seen: FeedSeen = match self.feeds.get(seen_key.as_bytes()).map_err(io(&seen_key))? {
+            Some(v) => decode(&seen_key, &v)?,
+            None => FeedSeen::default(),
+        };
+        seen.last_error = Some(error.to_string());
+        seen.last_error_at = Some(at);
+        let mut batch = ::sled::Batch::default();
+        if !self.feeds.contains_key(key.as_bytes()).map_err(io(key))? {
+            let (head, _) = encode_feed_state(feed, &FeedState::default())?;
+            batch.insert(key.as_bytes(), head);
+        }
+        batch.insert(seen_key.as_bytes(), encode(&seen_key, &seen)?);
+        self.feeds
+            .apply_batch(batch)
+            .map_err(io(format!("state of feed {feed}")))?;
+        self.flush()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(io(format!("flush of {}", self.path.display())))
+    }
+}
+
+impl NotifyStore for SledStore {
+    fn notified(&self) -> Result<State, StoreError> {
+        let mut out = State::new();
+        for kv in self.findings.iter() {
+            let (k, v) = kv.map_err(io(Tree::Findings.name()))?;
+            let key = String::from_utf8_lossy(&k);
+            let Some((owner, finding)) = key.split_once('\0') else {
+                continue;
+            };
+            let n: Notified = decode(&printable(&k), &v)?;
+            out.insert((owner.to_string(), finding.to_string()), n);
+        }
+        Ok(out)
+    }
+
+    fn commit_notifications(&self, commit: &NotifyCommit<'_>) -> Result<(), StoreError> {
+        let mut puts: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for ((owner, finding), n) in commit.upserts {
+            puts.push((state_key(owner, finding), encode(finding, n)?));
+        }
+        let dels: Vec<Vec<u8>> = commit
+            .removals
+            .iter()
+            .map(|(o, f)| state_key(o, f))
+            .collect();
+        let mut outs: Vec<(&[u8], Vec<u8>)> = Vec::new();
+        for (key, d) in commit.deliveries {
+            outs.push((key.as_bytes(), encode(&printable(key.as_bytes()), d)?));
+        }
+        let result = (&self.findings, &self.outbox).transaction(|(fnd, obx)| {
+            for (k, v) in &puts {
+                fnd.insert(k.as_slice(), v.as_slice())?;
+            }
+            for k in &dels {
+                fnd.remove(k.as_slice())?;
+            }
+            for (k, v) in &outs {
+                obx.insert(*k, v.as_slice())?;
+            }
+            Ok::<_, TxError>(())
+        });
+        tx_result(result, || "notification plan".to_string())?;
+        self.flush()
+    }
+
+    fn deliveries(&self) -> Result<Vec<(String, Delivery)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.outbox.iter() {
+            let (k, v) = kv.map_err(io(Tree::Outbox.name()))?;
+            let d: Delivery = decode(&printable(&k), &v)?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), d));
+        }
+        Ok(out)
+    }
+
+    fn put_delivery(&self, key: &str, delivery: &Delivery) -> Result<(), StoreError> {
+        let what = printable(key.as_bytes());
+        self.outbox
+            .insert(key.as_bytes(), encode(&what, delivery)?)
+            .map_err(io(what))?;
+        self.flush()
+    }
+
+    fn remove_deliveries(&self, keys: &[String]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut batch = ::sled::Batch::default();
+        for k in keys {
+            batch.remove(k.as_bytes());
+        }
+        self.outbox
+            .apply_batch(batch)
+            .map_err(io(Tree::Outbox.name()))?;
+        self.flush()
+    }
+}
+
+impl RawRecords for SledStore {
+    fn records(&self, tree: Tree) -> Result<Records<'_>, StoreError> {
+        Ok(Box::new(self.tree(tree).iter().map(move |kv| {
+            kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .map_err(io(format!("tree {tree}")))
+        })))
+    }
+
+    fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+        self.tree(tree)
+            .contains_key(key)
+            .map_err(io(format!("tree {tree}")))
+    }
+}
+
+/// Views of the engine for the store's own tests: record counts, raw values and the keys a
+/// write touches, which the traits deliberately do not show.
+#[cfg(test)]
+impl SledStore {
+    pub(super) fn tree_len(&self, tree: Tree) -> usize {
+        self.tree(tree).len()
+    }
+
+    pub(super) fn raw_get(&self, tree: Tree, key: &[u8]) -> Option<Vec<u8>> {
+        self.tree(tree).get(key).unwrap().map(|v| v.to_vec())
+    }
+
+    /// Starts recording the keys written under `feed`'s prefix in `feed_docs`.
+    pub(super) fn watch_docs(&self, feed: &FeedId) -> DocsWatch {
+        DocsWatch(self.docs.watch_prefix(docs_prefix(feed)))
+    }
+}
+
+/// Keys written to `feed_docs` under one feed's prefix since [`SledStore::watch_docs`].
+#[cfg(test)]
+pub(super) struct DocsWatch(::sled::Subscriber);
+
+#[cfg(test)]
+impl DocsWatch {
+    /// The keys inserted or removed (with repeats), until none came for `quiet`.
+    pub(super) fn keys(&mut self, quiet: std::time::Duration) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Ok(ev) = self.0.next_timeout(quiet) {
+            out.push(match ev {
+                ::sled::Event::Insert { key, .. } => key.to_vec(),
+                ::sled::Event::Remove { key } => key.to_vec(),
+            });
+        }
+        out
+    }
+}
