@@ -266,3 +266,28 @@ mod store_tests {
         assert!(ob.all().unwrap().is_empty());
     }
 }
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_key_gives_back_its_owner_and_channel() {
+        let m = Message {
+            owner: "storage-team".into(),
+            owner_name: "Storage".into(),
+            generation: "20260101T000000.000000Z".into(),
+            key: "k".into(),
+            items: vec![],
+            data_note: None,
+        };
+        let key = delivery_key(&m, Channel::Webhook);
+        assert_eq!(
+            display_key(&key),
+            "20260101T000000.000000Z/storage-team/webhook"
+        );
+        assert_eq!(key_owner_channel(&key), Some(("storage-team", "webhook")));
+        assert_eq!(key_owner_channel("g\0owner"), None);
+        assert_eq!(key_owner_channel("g\0owner\0email\0extra"), None);
+    }
+}

@@ -242,3 +242,104 @@ pub struct NotifyCommit<'a> {
     /// New deliveries by outbox key.
     pub deliveries: &'a [(String, Delivery)],
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(sha: &str, listing: Option<&str>, advisories: usize) -> DocState {
+        DocState {
+            sha256: sha.into(),
+            updated: None,
+            advisories: (0..advisories)
+                .map(|i| format!("A-{sha}-{i}").parse().unwrap())
+                .collect(),
+            listing: listing.map(str::to_string),
+        }
+    }
+
+    fn validators(etag: &str) -> Validators {
+        Validators {
+            etag: Some(etag.into()),
+            ..Validators::default()
+        }
+    }
+
+    #[test]
+    fn changes_between_two_states_name_only_what_differs() {
+        let mut from = FeedState::default();
+        for loc in ["a", "b", "c"] {
+            from.documents.insert(loc.into(), doc("1", None, 1));
+            from.validators.insert(loc.into(), validators("1"));
+        }
+        let mut to = from.clone();
+        to.documents.insert("b".into(), doc("2", None, 1)); // changed
+        to.documents.remove("c"); // gone
+        to.documents.insert("d".into(), doc("1", None, 1)); // new
+        to.validators.insert("a".into(), validators("2"));
+        to.validators.remove("c");
+        // Head fields are not per-location changes.
+        to.advisory_count = 7;
+
+        let changes = StateChanges::between(&from, &to);
+        assert_eq!(
+            changes.documents,
+            BTreeMap::from([
+                ("b".to_string(), Some(doc("2", None, 1))),
+                ("c".to_string(), None),
+                ("d".to_string(), Some(doc("1", None, 1))),
+            ])
+        );
+        assert_eq!(
+            changes.validators,
+            BTreeMap::from([
+                ("a".to_string(), Some(validators("2"))),
+                ("c".to_string(), None),
+            ])
+        );
+        assert!(!changes.is_empty());
+        assert!(StateChanges::between(&to, &to).is_empty());
+        // From nothing: every location, each with its value.
+        let all = StateChanges::between(&FeedState::default(), &to);
+        assert_eq!(all.documents.len(), to.documents.len());
+        assert!(all.documents.values().all(Option::is_some));
+    }
+
+    #[test]
+    fn listings_are_counted_and_indexed_from_the_documents() {
+        let t = DateTime::from_timestamp(1_700_000_000, 0);
+        let mut st = FeedState::default();
+        st.documents
+            .insert("x".into(), doc("1", Some("http://h/changes.csv"), 2));
+        let mut y = doc("2", Some("http://h/changes.csv"), 1);
+        y.updated = t;
+        st.documents.insert("y".into(), y);
+        st.documents.insert("z".into(), doc("3", None, 0));
+
+        let counts = st.count_listings();
+        assert_eq!(
+            counts["http://h/changes.csv"],
+            ListingCount {
+                documents: 2,
+                advisories: 3
+            }
+        );
+        assert_eq!(
+            counts[""],
+            ListingCount {
+                documents: 1,
+                advisories: 0
+            }
+        );
+        let indexes = st.listing_indexes();
+        assert_eq!(
+            indexes.len(),
+            1,
+            "a document without a listing is in no index"
+        );
+        assert_eq!(
+            indexes["http://h/changes.csv"],
+            ListingIndex::from([("x".to_string(), None), ("y".to_string(), t)])
+        );
+    }
+}

@@ -514,3 +514,213 @@ fn a_schema_2_store_gets_its_listing_indexes_when_opened() {
     let report = check::check(&store).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+mod notifier {
+    use super::*;
+    use crate::blast::Severity;
+    use crate::notify::outbox::{delivery_key, Channel, Delivery, Status};
+    use crate::notify::plan::{Message, Notified};
+
+    fn notified(title: &str) -> Notified {
+        Notified {
+            severity: Severity::High,
+            title: title.into(),
+            fixed_in: vec!["2".into()],
+            effects: vec![],
+            window: None,
+            undecided: None,
+        }
+    }
+
+    fn delivery(generation: &str, owner: &str, channel: Channel) -> (String, Delivery) {
+        let message = Message {
+            owner: owner.into(),
+            owner_name: owner.into(),
+            generation: generation.into(),
+            key: format!("key-{generation}-{owner}"),
+            items: vec![],
+            data_note: None,
+        };
+        let now = Utc::now();
+        (
+            delivery_key(&message, channel),
+            Delivery {
+                channel,
+                target: "ops@example.com".into(),
+                hook: None,
+                status: Status::Pending,
+                attempts: 0,
+                created: now,
+                next_attempt: now,
+                last_error: None,
+                sent_at: None,
+                message,
+            },
+        )
+    }
+
+    fn key(owner: &str, finding: &str) -> (String, String) {
+        (owner.into(), finding.into())
+    }
+
+    #[test]
+    fn a_plan_commit_writes_state_and_deliveries_durably_and_lists_them_in_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let later = delivery("g2", "a", Channel::Email);
+        let earlier = delivery("g1", "b", Channel::Webhook);
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            store
+                .commit_notifications(&NotifyCommit {
+                    upserts: &[
+                        (key("a", "X@s1"), notified("x")),
+                        (key("b", "Y@s2"), notified("y")),
+                    ],
+                    removals: &[],
+                    deliveries: &[later.clone(), earlier.clone()],
+                })
+                .unwrap();
+        }
+        // Reopened: the commit was flushed.
+        let store = SledStore::open(dir.path()).unwrap();
+        let state = store.notified().unwrap();
+        assert_eq!(state.len(), 2);
+        assert_eq!(state[&key("a", "X@s1")], notified("x"));
+        // Plan order: the earlier generation first, whatever the commit's order.
+        assert_eq!(store.deliveries().unwrap(), vec![earlier, later]);
+
+        // A later plan replaces one entry and removes the other, in the same write.
+        store
+            .commit_notifications(&NotifyCommit {
+                upserts: &[(key("a", "X@s1"), notified("x, revised"))],
+                removals: &[key("b", "Y@s2")],
+                deliveries: &[],
+            })
+            .unwrap();
+        let state = store.notified().unwrap();
+        assert_eq!(state.keys().collect::<Vec<_>>(), [&key("a", "X@s1")]);
+        assert_eq!(state[&key("a", "X@s1")].title, "x, revised");
+        assert!(check::check(&store).unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn deliveries_are_replaced_and_removed_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let (k1, mut d1) = delivery("g1", "a", Channel::Email);
+        let (k2, d2) = delivery("g1", "a", Channel::Webhook);
+        let deliveries = [(k1.clone(), d1.clone()), (k2.clone(), d2.clone())];
+        store
+            .commit_notifications(&NotifyCommit {
+                upserts: &[],
+                removals: &[],
+                deliveries: &deliveries,
+            })
+            .unwrap();
+        d1.status = Status::Sent;
+        d1.attempts = 1;
+        store.put_delivery(&k1, &d1).unwrap();
+        assert_eq!(
+            store.deliveries().unwrap(),
+            vec![(k1.clone(), d1), (k2.clone(), d2.clone())]
+        );
+        store.remove_deliveries(&[]).unwrap();
+        assert_eq!(store.deliveries().unwrap().len(), 2);
+        store.remove_deliveries(&[k1]).unwrap();
+        assert_eq!(store.deliveries().unwrap(), vec![(k2, d2)]);
+    }
+
+    #[test]
+    fn an_unreadable_notifier_record_fails_loudly_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .put_raw_for_tests(Tree::Findings, b"a\0X@s1", Some(b"\x01[]"))
+            .unwrap();
+        let err = store.notified().unwrap_err();
+        assert!(err.to_string().contains("a/X@s1"), "{err}");
+        store
+            .put_raw_for_tests(Tree::Outbox, b"g1\0a\0email", Some(b"\x02{}"))
+            .unwrap();
+        let err = store.deliveries().unwrap_err();
+        assert!(err.to_string().contains("g1/a/email"), "{err}");
+        assert!(err.to_string().contains("encoding version 2"), "{err}");
+    }
+
+    #[test]
+    fn store_check_reads_the_notifier_trees_against_their_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let good = delivery("g1", "a", Channel::Email);
+        store
+            .commit_notifications(&NotifyCommit {
+                upserts: &[(key("a", "X@s1"), notified("x"))],
+                removals: &[],
+                deliveries: std::slice::from_ref(&good),
+            })
+            .unwrap();
+        let report = check::check(&store).unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!((report.counts["findings"], report.counts["outbox"]), (1, 1));
+
+        // A delivery for `a` by e-mail stored under `b`'s webhook key; a key with two parts; a
+        // state entry without a finding.
+        let (_, misplaced) = delivery("g1", "a", Channel::Email);
+        let value = encode("", &misplaced).unwrap();
+        store
+            .put_raw_for_tests(Tree::Outbox, b"g1\0b\0webhook", Some(&value))
+            .unwrap();
+        store
+            .put_raw_for_tests(Tree::Outbox, b"g1\0b", Some(&value))
+            .unwrap();
+        store
+            .put_raw_for_tests(Tree::Findings, b"a\0", Some(b"\x01{}"))
+            .unwrap();
+        let report = check::check(&store).unwrap();
+        let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            problems,
+            [
+                "findings `a/`: malformed key (expected `owner \\0 finding`)",
+                "outbox `g1/b`: malformed key (expected `generation \\0 owner \\0 channel`)",
+                "outbox `g1/b/webhook`: holds a email delivery for `a` under another key",
+            ]
+        );
+        assert_eq!((report.counts["findings"], report.counts["outbox"]), (2, 3));
+    }
+}
+
+#[test]
+fn an_engine_failure_keeps_the_engines_message_and_cause_chain() {
+    use std::error::Error as _;
+    #[derive(Debug)]
+    struct Engine(std::io::Error);
+    impl std::fmt::Display for Engine {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "engine write failed: {}", self.0)
+        }
+    }
+    impl std::error::Error for Engine {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    let e = StoreError::Io {
+        what: "tree outbox".into(),
+        source: EngineError::new(Engine(std::io::Error::other("no space left on device"))),
+    };
+    assert_eq!(
+        e.to_string(),
+        "store I/O on tree outbox: engine write failed: no space left on device"
+    );
+    let chain: Vec<String> = std::iter::successors(e.source(), |e| (*e).source())
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            "engine write failed: no space left on device",
+            "no space left on device"
+        ]
+    );
+}
