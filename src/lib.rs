@@ -26,7 +26,11 @@ pub mod notify;
 pub mod pipeline;
 pub mod report;
 pub mod store;
+/// Generators for scale benchmarks; see the `testkit` feature.
+#[cfg(feature = "testkit")]
 pub mod synth;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod version;
 
 /// Every firmwatch binary (the command, its tests and benchmarks) allocates through mimalloc: an

@@ -1,12 +1,10 @@
 //! `check-update` scenarios: each rollout hazard of the incidents, and a clean canary-first plan.
 
-mod common;
-
-use common::estate::*;
 use firmwatch::check::{check, parse_plan, CheckReport, Verdict};
 use firmwatch::classify::Overrides;
 use firmwatch::inventory::Criticality;
 use firmwatch::model::{Advisory, Effect, Trigger};
+use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
 fn pair_estate(load: f64) -> Estate {

@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::estate::*;
 use firmwatch::classify::classify;
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
 use firmwatch::matcher::MatchState;
 use firmwatch::model::{Advisory, ComponentKind};
+use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
 fn load(format: DocFormat, rel: &str) -> Option<Vec<Advisory>> {

@@ -11,10 +11,7 @@
 //! installed version that does not parse under its own scheme stops the run loudly (inventory
 //! error, exit 1) instead of being rated.
 
-mod common;
-
 use chrono::{TimeZone, Utc};
-use common::estate::{advisory, today, Estate};
 use firmwatch::blast::Finding;
 use firmwatch::check::{check, resolve_target, Plan, Step};
 use firmwatch::classify::Overrides;
@@ -23,6 +20,7 @@ use firmwatch::matcher::MatchState;
 use firmwatch::model::{Advisory, Effect, ProductStatus, Trigger, VersionSpec};
 use firmwatch::notify::{plan, render};
 use firmwatch::report::{self, html_escape, Report};
+use firmwatch::testkit::{advisory, today, Estate};
 use firmwatch::version::Scheme;
 
 struct Case {
@@ -552,14 +550,14 @@ fn a_match_turning_unknown_is_announced() {
         &[Effect::ComponentCrash],
         &[],
     );
-    let first = common::estate::run(&e, std::slice::from_ref(&a));
+    let first = firmwatch::testkit::run(&e, std::slice::from_ref(&a));
     assert_eq!(first[0].state, MatchState::Confirmed);
     let p1 = plan::plan(&first, &e.0, &plan::State::new(), today(), "g1");
     let state: plan::State = p1.upserts.iter().cloned().collect();
 
     let mut w = a.clone();
     w.withdrawn = Some(Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap());
-    let second = common::estate::run(&e, &[w]);
+    let second = firmwatch::testkit::run(&e, &[w]);
     assert_eq!(second[0].state, MatchState::Unknown);
     assert!(second[0].rating.severity <= first[0].rating.severity);
     let p2 = plan::plan(&second, &e.0, &state, today(), "g2");

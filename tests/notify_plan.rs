@@ -1,15 +1,13 @@
 //! The pure notification plan: routing with entitlement, sent-once, escalation, material change,
 //! warning windows and resolved notices — on findings rated by the real pipeline.
 
-mod common;
-
 use chrono::Duration;
-use common::estate::*;
 use firmwatch::blast::{Finding, Severity, Suppressed, Urgency};
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
 use firmwatch::model::{ComponentKind, Effect, Trigger};
 use firmwatch::notify::plan::{plan, EventKind, Plan, State};
+use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
 fn owner(e: &mut Estate, id: &str) {

@@ -1,13 +1,11 @@
 //! Report renderers: the table fits 100 columns, JSON carries the schema version and every field,
 //! HTML and Markdown escape advisory-derived text.
 
-mod common;
-
-use common::estate::*;
 use firmwatch::blast::Severity;
 use firmwatch::inventory::Criticality;
 use firmwatch::model::{ComponentKind, Effect, Trigger};
 use firmwatch::report::{self, InventorySummary, Report};
+use firmwatch::testkit::*;
 
 fn sample(title: &str) -> Report {
     let e = Estate::new()

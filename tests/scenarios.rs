@@ -1,14 +1,12 @@
 //! One scenario per incident in `incidents.md`, with the contrasts that show the rating comes from
 //! the topology: the same bug rated differently in different deployments.
 
-mod common;
-
 use chrono::NaiveDate;
-use common::estate::*;
 use firmwatch::blast::{Consequence, Finding, Severity, Urgency};
 use firmwatch::inventory::*;
 use firmwatch::matcher::MatchState;
 use firmwatch::model::*;
+use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
 fn reasons(f: &Finding) -> String {

@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-pub mod estate;
-
 use std::path::PathBuf;
 
 /// The real advisory corpus (`../shared/corpus`, or `FIRMWATCH_CORPUS`).

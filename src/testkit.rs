@@ -1,33 +1,51 @@
-//! A small builder for inventories and advisories in tests (no files needed).
-#![allow(dead_code)]
+//! A small builder for inventories and advisories in tests, so a scenario reads as a few lines of
+//! topology instead of inventory files.
+//!
+//! Compiled for the crate's own unit tests and, with the `testkit` feature, for the integration
+//! tests and benchmarks (the crate is its own dev-dependency with that feature on, so they get it
+//! without flags); a release build does not contain it. Every builder panics on a malformed
+//! literal: that is a mistake in the test, and the panic points at it.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use firmwatch::blast::{assess, Context, Finding};
-use firmwatch::classify::Overrides;
-use firmwatch::inventory::*;
-use firmwatch::matcher::{match_inventory, Index};
-use firmwatch::model::*;
-use firmwatch::version::{FwVersion, Scheme, VersRange};
 
+use crate::blast::{assess, Context, Finding};
+use crate::classify::Overrides;
+use crate::inventory::*;
+use crate::matcher::{match_inventory, Index};
+use crate::model::*;
+use crate::version::{FwVersion, Scheme, VersRange};
+
+/// The date [`run`] rates on (fixed, so dates computed from power-on hours are stable).
 pub fn today() -> NaiveDate {
     "2026-11-22".parse().unwrap()
 }
 
+/// Firmware `raw` under scheme `s`.
 pub fn fw(s: Scheme, raw: &str) -> Firmware {
     Firmware {
         version: FwVersion::parse(s, raw).unwrap().into(),
     }
 }
 
+/// A `system` or `system/component` reference.
 pub fn r(s: &str) -> ComponentRef {
     s.parse().unwrap()
 }
 
+/// An inventory under construction; every item belongs to the owner `storage-team`.
 pub struct Estate(pub Inventory);
 
+impl Default for Estate {
+    fn default() -> Estate {
+        Estate::new()
+    }
+}
+
 impl Estate {
+    /// An empty estate with its one owner.
     pub fn new() -> Estate {
         let mut inv = Inventory::default();
         let owner = Owner {
@@ -40,6 +58,7 @@ impl Estate {
         Estate(inv)
     }
 
+    /// A system without components.
     pub fn system(
         mut self,
         id: &str,
@@ -64,6 +83,7 @@ impl Estate {
         self
     }
 
+    /// The system `id`, to change what the builders do not cover.
     pub fn sys(&mut self, id: &str) -> &mut System {
         self.0
             .systems
@@ -71,6 +91,7 @@ impl Estate {
             .unwrap()
     }
 
+    /// A component (or a set of `count` identical parts) of `system`.
     #[allow(clippy::too_many_arguments)]
     pub fn component(
         mut self,
@@ -128,30 +149,43 @@ impl Estate {
             )
     }
 
-    pub fn hours(mut self, system: &str, comp: &str, hours: u64, read_on: &str) -> Estate {
-        let c = self
-            .sys(system)
+    /// The component `comp` of `system`.
+    pub fn comp(&mut self, system: &str, comp: &str) -> &mut Component {
+        self.sys(system)
             .components
             .iter_mut()
             .find(|c| &*c.id == comp)
-            .unwrap();
-        c.power_on_hours = Some(PowerOnHours {
+            .unwrap()
+    }
+
+    /// A power-on-hours reading of `system/comp` taken on `read_on`.
+    pub fn hours(mut self, system: &str, comp: &str, hours: u64, read_on: &str) -> Estate {
+        self.comp(system, comp).power_on_hours = Some(PowerOnHours {
             hours,
             read_on: read_on.parse().unwrap(),
         });
         self
     }
 
+    /// The date `system/comp` went into service.
+    pub fn in_service(mut self, system: &str, comp: &str, date: &str) -> Estate {
+        self.comp(system, comp).in_service = Some(date.parse().unwrap());
+        self
+    }
+
+    /// A recorded setting of `system`.
     pub fn setting(mut self, system: &str, name: &str, on: bool) -> Estate {
         self.sys(system).settings.insert(name.into(), on);
         self
     }
 
+    /// `n` tenants (`tenant-001` …) sharing `system`.
     pub fn tenants(mut self, system: &str, n: usize) -> Estate {
         self.sys(system).tenants = (1..=n).map(|i| format!("tenant-{i:03}")).collect();
         self
     }
 
+    /// A redundancy group of `members` (`system` or `system/component`).
     pub fn group(
         mut self,
         id: &str,
@@ -169,6 +203,7 @@ impl Estate {
         self
     }
 
+    /// A failure domain of `members`.
     pub fn domain(mut self, id: &str, kind: DomainKind, members: &[&str]) -> Estate {
         let d = FailureDomain {
             id: id.parse().unwrap(),
@@ -179,6 +214,7 @@ impl Estate {
         self
     }
 
+    /// A service of `users` users and `tenants` depending on `depends`.
     pub fn service(
         mut self,
         id: &str,
@@ -200,16 +236,28 @@ impl Estate {
         self
     }
 
-    pub fn backup(mut self, of: &str, to: &str) -> Estate {
+    /// `of` is backed up to `to`.
+    pub fn backup(self, of: &str, to: &str) -> Estate {
+        self.recoverable(of, to, BackupKind::Backup)
+    }
+
+    /// `of` is replicated to `to`.
+    pub fn replica(self, of: &str, to: &str) -> Estate {
+        self.recoverable(of, to, BackupKind::Replica)
+    }
+
+    fn recoverable(mut self, of: &str, to: &str, kind: BackupKind) -> Estate {
         self.0.backups.push(Backup {
             of: of.parse().unwrap(),
             to: to.parse().unwrap(),
-            kind: BackupKind::Backup,
+            kind,
         });
         self
     }
 }
 
+/// An advisory of `vendor` on `product` (limited to `component` kinds if given) for the versions
+/// in the `vers:` range, with its effects and triggers.
 pub fn advisory(
     id: &str,
     vendor: &str,
@@ -255,6 +303,7 @@ pub fn advisory(
     }
 }
 
+/// Match and rate `advisories` against the estate on [`today`], without overrides.
 pub fn run(estate: &Estate, advisories: &[Advisory]) -> Vec<Finding> {
     let index = Index::build(advisories);
     let exposures = match_inventory(&estate.0, advisories, &index);
