@@ -1,0 +1,152 @@
+//! Blast radius: what a matched bug does **in this deployment**.
+//!
+//! Vendors rate a bug without knowing your topology; firmwatch rates it by walking the inventory and
+//! answering, in plain words, *if this bug fires here, what stops, who is hit, can we recover, and
+//! when can it fire?* Every rule below comes from a real outage (see `incidents.md`):
+//!
+//! - **Failover-path bug** (Docomo 2020): a redundant pair whose takeover is broken is a single point
+//!   of failure. One hardware fault on either member is an outage of everything behind the pair, so
+//!   the consequence is *service outage*, urgency *needs a fault*. The vendor's "rare case" label does
+//!   not lower it.
+//! - **Crash bug on members of a group** (CTY 2017): when one member crashes its load moves to the
+//!   survivors: survivor load = group load / survivors. Above 100 % of one member's capacity that is
+//!   an outage, not a slowdown (60 % + 60 % = 120 %). At or below 100 % it is *redundancy lost*.
+//!   When every member runs the affected firmware the pair cannot protect against this bug (reason
+//!   "common mode"), and when the trigger is time-based (uptime) the members fail *together*: outage.
+//! - **Time-triggered bug** (HPE SSDs at 32,768 / 40,000 power-on hours): each drive set's date of
+//!   reaching the threshold is computed from its last reading (or in-service date, assuming 24/7).
+//!   When more drives of one RAID group reach it within [`WINDOW_DAYS`] than the group tolerates, the
+//!   consequence is data loss on that date.
+//! - **Data loss** (Jip-Base 2019, First Server 2012): recoverable only from a backup or replica that
+//!   is on another system, shares no failure domain with the source, and is not itself exposed to the
+//!   same advisory. Otherwise the loss is *without an independent backup*, the worst consequence.
+//! - **Data unavailable**: an outage of the exposed scope: the whole system, or for an enclosure only
+//!   the services placed on it (Canon 2020).
+//! - **Settings**: the matcher only confirms a setting-triggered bug where the setting is on; the
+//!   reason says so.
+//! - **Reach**: services, users and tenants that depend on the system (for an enclosure: on that
+//!   enclosure); a shared system counts every tenant.
+//!
+//! The **score** (0–100) is a base per consequence plus reach (users on a log scale, tenants,
+//! criticality) plus urgency; the **severity** class follows from the score. Every term that moved the
+//! score is a line in `reasons`, so an operator can argue with the rating. An *unknown* match keeps its
+//! consequence but is scored lower and says why it is unknown.
+//!
+//! ## Where things are
+//!
+//! - `mod.rs` (here): [`assess`], which cuts the matcher's exposures into findings, rates them in
+//!   parallel and sorts them.
+//! - `topology.rs`: [`Topology`], the inventory indexed by position, and the [`Context`] the rules
+//!   read.
+//! - `finding.rs`: [`Finding`] and how one run of exposures becomes one.
+//! - `rating.rs`: [`Consequence`], [`Urgency`], [`Severity`], [`Rating`]; how the rules' readings
+//!   become one rating, and the score.
+//! - `reach.rs`: [`Reach`] (services, users, tenants) and the wording shared by the lines.
+//! - `rules/`: one file per rule above; `rules/mod.rs` maps an advisory's effects to its rules.
+
+mod finding;
+mod rating;
+mod reach;
+mod rules;
+#[cfg(test)]
+mod testing;
+mod topology;
+
+use std::ops::Range;
+
+pub use finding::{Finding, Part, Suppressed};
+pub use rating::{Consequence, Rating, Severity, Urgency, CODES, UNKNOWN_REASON};
+pub use reach::Reach;
+pub use rules::time_bomb::{threshold_date, WINDOW_DAYS};
+pub use topology::{Context, Topology};
+
+use crate::classify::Overrides;
+use crate::matcher::Exposure;
+use reach::Shared;
+use topology::Exp;
+
+/// Rate every exposure, grouped into findings per (advisory, system), sorted by score, then by
+/// advisory id and system id.
+pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
+    let all = &ctx.matches.exposures;
+    let runs = runs(all);
+    // Each finding is rated on its own from shared read-only data, so the runs are split over
+    // the available cores, each filling its own part of one vector (no second copy of a few
+    // hundred thousand findings); the sort below makes the order independent of the split.
+    let rate_into = |runs: &[Range<usize>], slots: &mut [Option<Finding>]| {
+        let mut shared = Shared::default();
+        for (run, slot) in runs.iter().zip(slots) {
+            let exps: Vec<Exp<'_>> = all[run.clone()].iter().map(|e| ctx.exp(e)).collect();
+            let first = &all[run.start];
+            *slot = Some(finding::finding(
+                ctx,
+                &mut shared,
+                overrides,
+                first.advisory as usize,
+                first.system,
+                &exps,
+            ));
+        }
+    };
+    let mut slots: Vec<Option<Finding>> = (0..runs.len()).map(|_| None).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || runs.len() < 2_000 {
+        rate_into(&runs, &mut slots);
+    } else {
+        let per = runs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            for (r, sl) in runs.chunks(per).zip(slots.chunks_mut(per)) {
+                scope.spawn(move || rate_into(r, sl));
+            }
+        });
+    }
+    sort_by_score(&mut slots);
+    // `filter_map` (unlike `flatten`) collects in place: same size and alignment, no copy.
+    #[allow(clippy::filter_map_identity)]
+    slots.into_iter().filter_map(|f| f).collect()
+}
+
+/// The exposures are sorted by (advisory, system): each run of one pair is one finding.
+fn runs(all: &[Exposure]) -> Vec<Range<usize>> {
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    let mut from = 0;
+    for i in 1..=all.len() {
+        if i == all.len()
+            || (all[i].advisory, all[i].system) != (all[from].advisory, all[from].system)
+        {
+            runs.push(from..i);
+            from = i;
+        }
+    }
+    runs
+}
+
+/// Highest score first; equal scores keep the runs' order: advisory, then system (the
+/// inventory's systems are in id order, and so are prepared advisories, `pipeline::prepare`).
+/// A stable sort of positions by a score gathered beforehand (no finding is visited at random
+/// during the sort), then each finding moved once into place along the permutation's cycles,
+/// reusing the vector.
+fn sort_by_score(slots: &mut [Option<Finding>]) {
+    let scores: Vec<u8> = slots
+        .iter()
+        .map(|f| f.as_ref().map_or(0, |f| f.rating.score))
+        .collect();
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(scores[i]));
+    for start in 0..order.len() {
+        if order[start] == start {
+            continue;
+        }
+        let first = slots[start].take();
+        let mut at = start;
+        loop {
+            let from = std::mem::replace(&mut order[at], at);
+            if from == start {
+                slots[at] = first;
+                break;
+            }
+            slots[at] = slots[from].take();
+            at = from;
+        }
+    }
+}

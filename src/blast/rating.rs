@@ -1,0 +1,323 @@
+//! What a rating is made of, and how the rules' readings become one rating.
+//!
+//! Each rule (`rules/`) answers with [`Reading`]s: a code, a consequence, an urgency and the lines
+//! that state the facts behind them. The reading with the worst consequence decides; the others
+//! only add their lines, so an operator sees every fact the rules found, not just the winner's.
+//! The score is a plain sum ([`score`]) so that each term that moved it has a line in the reasons.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::reach::{Reach, Shared};
+use super::rules;
+use super::topology::{Context, Exp};
+use crate::inventory::{ComponentRef, Criticality};
+use crate::matcher::MatchState;
+
+/// The reason line every finding with an undecided match ends with.
+pub const UNKNOWN_REASON: &str =
+    "UNKNOWN: the match could not be decided — review it; rated as if it applied, scaled down";
+
+/// What happens if the bug fires here, ordered from least to most harmful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Consequence {
+    Informational,
+    Performance,
+    Security,
+    RedundancyLost,
+    ServiceOutage,
+    DataLossWithBackup,
+    DataLossNoBackup,
+}
+
+impl Consequence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consequence::Informational => "informational",
+            Consequence::Performance => "performance",
+            Consequence::Security => "security",
+            Consequence::RedundancyLost => "redundancy-lost",
+            Consequence::ServiceOutage => "service-outage",
+            Consequence::DataLossWithBackup => "data-loss-with-backup",
+            Consequence::DataLossNoBackup => "data-loss-no-backup",
+        }
+    }
+
+    fn base_score(self) -> f64 {
+        match self {
+            Consequence::Informational => 5.0,
+            Consequence::Performance => 20.0,
+            Consequence::Security => 15.0,
+            Consequence::RedundancyLost => 40.0,
+            Consequence::ServiceOutage => 60.0,
+            Consequence::DataLossWithBackup => 65.0,
+            Consequence::DataLossNoBackup => 80.0,
+        }
+    }
+}
+
+impl fmt::Display for Consequence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When the bug can fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "date", rename_all = "kebab-case")]
+pub enum Urgency {
+    /// Already past its trigger (a threshold date has passed) or firing now.
+    Triggering,
+    /// Fires on this date (time-triggered).
+    ByDate(NaiveDate),
+    /// Can fire at any time in normal operation (no trigger, or its condition is present).
+    Anytime,
+    /// Needs a hardware fault elsewhere (failover-path bugs).
+    NeedsFault,
+    /// Needs a condition the inventory cannot confirm (a workload, degraded mode, unknown date).
+    NeedsCondition,
+}
+
+impl fmt::Display for Urgency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Urgency::Triggering => f.write_str("triggering"),
+            Urgency::ByDate(d) => write!(f, "fires {d}"),
+            Urgency::Anytime => f.write_str("anytime"),
+            Urgency::NeedsFault => f.write_str("needs a fault"),
+            Urgency::NeedsCondition => f.write_str("needs a condition"),
+        }
+    }
+}
+
+/// Severity class derived from the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn from_score(score: u8) -> Severity {
+        match score {
+            80.. => Severity::Critical,
+            60..=79 => Severity::High,
+            40..=59 => Severity::Medium,
+            20..=39 => Severity::Low,
+            _ => Severity::Info,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Severity, String> {
+        [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| format!("unknown severity `{s}` (info, low, medium, high, critical)"))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Stable codes of finding kinds, used in JSON, notifications and suppressions.
+pub const CODES: &[&str] = &[
+    "failover-spof",
+    "survivor-overload",
+    "common-mode-outage",
+    "redundancy-lost",
+    "service-outage",
+    "raid-time-bomb",
+    "time-bomb",
+    "data-loss-no-backup",
+    "data-loss-with-backup",
+    "data-unavailable",
+    "performance",
+    "security",
+    "security-dos",
+    "management-plane",
+    "unclassified",
+];
+
+/// The rating of one finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rating {
+    /// Stable code of the deciding rule (see [`CODES`]); borrowed from the rule, owned only when
+    /// read back from JSON.
+    pub code: Cow<'static, str>,
+    pub consequence: Consequence,
+    pub urgency: Urgency,
+    /// Shared by the findings on one system that reach all of it (most of them).
+    pub reach: Arc<Reach>,
+    pub score: u8,
+    pub severity: Severity,
+    /// One line per fact that produced the rating. A line is shared by every finding that states
+    /// it (the match evidence, a system's backups and reach …): each distinct text is held once.
+    pub reasons: Vec<Arc<str>>,
+}
+
+/// One candidate reading of the consequence; the worst one decides.
+#[derive(Debug)]
+pub(super) struct Reading {
+    pub(super) code: &'static str,
+    pub(super) consequence: Consequence,
+    pub(super) urgency: Urgency,
+    pub(super) reasons: Vec<String>,
+    /// Limit reach to services placed on these components (an enclosure); `None` = whole system.
+    pub(super) scope: Option<Vec<ComponentRef>>,
+}
+
+impl Reading {
+    /// A reading of the whole system with one reason line.
+    pub(super) fn new(
+        code: &'static str,
+        consequence: Consequence,
+        urgency: Urgency,
+        reason: String,
+    ) -> Self {
+        Reading::with_reasons(code, consequence, urgency, vec![reason])
+    }
+
+    /// A reading of the whole system with its reason lines.
+    pub(super) fn with_reasons(
+        code: &'static str,
+        consequence: Consequence,
+        urgency: Urgency,
+        reasons: Vec<String>,
+    ) -> Self {
+        Reading {
+            code,
+            consequence,
+            urgency,
+            reasons,
+            scope: None,
+        }
+    }
+}
+
+/// Rate one finding: the advisory at `adv_idx` on the system at `sys_idx`, exposed through `exps`.
+pub(super) fn rate(
+    ctx: &Context<'_>,
+    shared: &mut Shared,
+    adv_idx: usize,
+    sys_idx: u32,
+    exps: &[Exp<'_>],
+    state: MatchState,
+    evidence: &Arc<str>,
+) -> Rating {
+    let adv = &ctx.advisories[adv_idx];
+    let mut readings = rules::readings(ctx, adv_idx, sys_idx, exps);
+
+    // The worst reading decides; the others add their reasons.
+    readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
+    let mut top = readings.remove(0);
+    let mut reasons: Vec<Arc<str>> = vec![evidence.clone()];
+    reasons.extend(
+        std::mem::take(&mut top.reasons)
+            .into_iter()
+            .map(|l| shared.line(l)),
+    );
+    for r in readings {
+        for line in r.reasons {
+            if !reasons.iter().any(|x| **x == *line) {
+                reasons.push(shared.line(line));
+            }
+        }
+    }
+    let (reach, reach_line) = shared.reach(ctx, sys_idx, top.scope.as_deref());
+    reasons.extend(reach_line);
+    if let Some(vs) = &adv.vendor_severity {
+        reasons.push(shared.line(format!(
+            "vendor's own rating: \"{vs}\" (an input, not the answer)"
+        )));
+    }
+    let unknown = state == MatchState::Unknown;
+    if unknown {
+        reasons.push(ctx.unknown_line.clone());
+    }
+    let score = score(top.consequence, &reach, top.urgency, ctx.today, unknown);
+    Rating {
+        code: Cow::Borrowed(top.code),
+        consequence: top.consequence,
+        urgency: top.urgency,
+        reach,
+        score,
+        severity: Severity::from_score(score),
+        reasons,
+    }
+}
+
+/// The score (0–100): the consequence's base, plus reach (users on a log scale, tenants sharing
+/// the system, the most critical service), plus how soon the bug can fire. An undecided match
+/// keeps its consequence but is scaled to 70 %, and its reasons say why it is undecided.
+pub(super) fn score(
+    consequence: Consequence,
+    reach: &Reach,
+    urgency: Urgency,
+    today: NaiveDate,
+    unknown: bool,
+) -> u8 {
+    let mut score = consequence.base_score();
+    if reach.users > 0 {
+        let add = ((reach.users as f64).log10() * 3.0).min(20.0);
+        score += add;
+    }
+    if reach.tenants.len() > 1 {
+        score += (2.0 * (reach.tenants.len() as f64).log2()).min(10.0);
+    }
+    match reach.max_criticality {
+        Some(Criticality::Critical) => score += 5.0,
+        Some(Criticality::High) => score += 3.0,
+        _ => {}
+    }
+    score += match urgency {
+        Urgency::Triggering => 10.0,
+        Urgency::ByDate(d) => {
+            let days = (d - today).num_days();
+            if days <= 90 {
+                8.0
+            } else if days <= 365 {
+                4.0
+            } else {
+                0.0
+            }
+        }
+        Urgency::Anytime => 2.0,
+        Urgency::NeedsFault => -3.0,
+        Urgency::NeedsCondition => -5.0,
+    };
+    if unknown {
+        score *= 0.7;
+    }
+    score.clamp(0.0, 100.0).round() as u8
+}

@@ -1,0 +1,146 @@
+//! Who a finding hits, and how its lines are worded and shared.
+//!
+//! Reach is what depends on the exposed system: its services with their users and tenants, and the
+//! tenants sharing the system itself (every tenant of a shared array counts). For an enclosure it
+//! is limited to what is placed on that enclosure.
+//!
+//! A system's lines and reach recur in the finding of every advisory on it, so one rating thread
+//! keeps each distinct line and each system's reach once ([`Shared`]); with hundreds of thousands
+//! of findings that is most of the rating's memory.
+
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use super::topology::Context;
+use crate::inventory::{ComponentRef, Criticality, ServiceId};
+
+/// Who is hit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reach {
+    pub services: Vec<ServiceId>,
+    pub users: u64,
+    /// Sorted, without repeats.
+    pub tenants: Vec<String>,
+    pub max_criticality: Option<Criticality>,
+}
+
+/// Services, users and tenants that depend on `system` (limited to `scope` components if given).
+pub(super) fn reach(ctx: &Context<'_>, sys_idx: u32, scope: Option<&[ComponentRef]>) -> Reach {
+    let system = ctx.topo.systems[sys_idx as usize];
+    let mut r = Reach::default();
+    for s in &ctx.topo.services[sys_idx as usize] {
+        let hit = s.depends_on.iter().any(|d| {
+            d.system == system.id
+                && match (scope, &d.component) {
+                    (None, _) => true,
+                    (Some(_), None) => true,
+                    (Some(sc), Some(_)) => sc.contains(d),
+                }
+        });
+        if hit {
+            r.services.push(s.id.clone());
+            r.users += s.users;
+            r.tenants.extend(s.tenants.iter().cloned());
+            r.max_criticality = r.max_criticality.max(Some(s.criticality));
+        }
+    }
+    r.tenants.extend(system.tenants.iter().cloned());
+    r.tenants.sort_unstable();
+    r.tenants.dedup();
+    r
+}
+
+/// The reason line naming what a finding reaches, if it reaches anything.
+pub(super) fn reach_line(reach: &Reach) -> Option<String> {
+    if reach.services.is_empty() && reach.tenants.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "reaches {} service{}, {} users, {} tenant{}",
+        reach.services.len(),
+        if reach.services.len() == 1 { "" } else { "s" },
+        thousands(reach.users),
+        reach.tenants.len(),
+        if reach.tenants.len() == 1 { "" } else { "s" },
+    ))
+}
+
+/// What the findings rated by one thread share: each distinct reason line once, and each
+/// system's reach. A system's lines (its backups, its reach, a crash of its controller pair …)
+/// recur in the finding of every advisory on it, so each is held once, not once per finding.
+#[derive(Default)]
+pub(super) struct Shared {
+    lines: HashSet<Arc<str>>,
+    /// By system index: the reach of the whole system and its reason line.
+    reach: HashMap<u32, (Arc<Reach>, Option<Arc<str>>)>,
+}
+
+impl Shared {
+    pub(super) fn line(&mut self, text: String) -> Arc<str> {
+        if let Some(a) = self.lines.get(text.as_str()) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(text);
+        self.lines.insert(a.clone());
+        a
+    }
+
+    /// The reach of `sys_idx` limited to `scope` (`None`: the whole system, computed once).
+    pub(super) fn reach(
+        &mut self,
+        ctx: &Context<'_>,
+        sys_idx: u32,
+        scope: Option<&[ComponentRef]>,
+    ) -> (Arc<Reach>, Option<Arc<str>>) {
+        if scope.is_none() {
+            if let Some(r) = self.reach.get(&sys_idx) {
+                return r.clone();
+            }
+        }
+        let r = reach(ctx, sys_idx, scope);
+        let line = reach_line(&r).map(|l| self.line(l));
+        let out = (Arc::new(r), line);
+        if scope.is_none() {
+            self.reach.insert(sys_idx, out.clone());
+        }
+        out
+    }
+}
+
+/// `n` with thousands separators: `2,200,000`.
+pub(super) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `x` as a whole percentage. The same text as `format!("{:.0} %", x * 100.0)` (which rounds
+/// the exact value, ties to even) without the float formatting machinery; a load is finite.
+pub(super) fn pct(x: f64) -> String {
+    format!("{} %", (x * 100.0).round_ties_even() as i64)
+}
+
+/// "a", "a and b", "a, b and c": each part by its component id (a system by its id).
+pub(super) fn names<'r>(refs: impl IntoIterator<Item = &'r ComponentRef>) -> String {
+    let v: SmallVec<[&str; 8]> = refs
+        .into_iter()
+        .map(|r| r.component.as_deref().unwrap_or(r.system.as_str()))
+        .collect();
+    let mut out = String::new();
+    for (i, name) in v.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == v.len() { " and " } else { ", " });
+        }
+        out.push_str(name);
+    }
+    out
+}

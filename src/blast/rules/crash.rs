@@ -1,0 +1,612 @@
+//! Crash bugs (CTY 2017): what a member's crash does to the group it belongs to.
+//!
+//! When one member of a redundancy group crashes, its load moves to the survivors: survivor load =
+//! group load / survivors, i.e. the per-member load × n / (n − 1). Above 100 % of one member's
+//! capacity that is an outage, not a slowdown (60 % + 60 % = 120 %); at or below 100 % it is
+//! *redundancy lost*. When every member runs the affected firmware the group cannot protect
+//! against this bug (the reason says "common mode"), and when the trigger is uptime the members,
+//! started together, fail *together*: an outage. A group's only member, or a part in no group,
+//! stops what it serves.
+//!
+//! Drives are the exception: their redundancy is the RAID group's tolerance, told against how many
+//! of its drives run the firmware; drives with a time trigger are dated by `time_bomb` instead.
+
+use rustc_hash::FxHashSet as HashSet;
+
+use super::{groups_for, has_time_trigger};
+use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::reach::{names, pct};
+use crate::blast::topology::{Context, Exp, GroupInfo};
+use crate::inventory::{ComponentRef, GroupId, GroupKind, System};
+use crate::model::{ComponentKind, Trigger};
+
+pub(super) fn crash(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    system: &System,
+    exps: &[Exp<'_>],
+    base: Urgency,
+) -> Vec<Reading> {
+    let adv = &ctx.advisories[adv_idx];
+    let simultaneous = adv
+        .triggers
+        .iter()
+        .any(|t| matches!(t, Trigger::UptimeDays { .. }));
+    let mut out = Vec::new();
+    // Each group is told once, however many of its members are exposed.
+    let mut seen = HashSet::default();
+    for e in exps {
+        let mut groups = groups_for(ctx, e);
+        groups.retain(|g| !matches!(g.group.kind, GroupKind::RaidGroup { .. }));
+        if groups.is_empty() {
+            out.extend(ungrouped(ctx, adv_idx, system, e, exps, base, &mut seen));
+            continue;
+        }
+        for info in groups {
+            if seen.insert(&info.group.id) {
+                out.push(group_crash(
+                    ctx,
+                    adv_idx,
+                    info,
+                    exps,
+                    &e.decision.firmware,
+                    simultaneous,
+                    base,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A crash of a part no controller, path or replica group covers: drives by their RAID group, the
+/// rest by what stops.
+fn ungrouped<'c>(
+    ctx: &'c Context<'_>,
+    adv_idx: usize,
+    system: &System,
+    e: &Exp<'_>,
+    exps: &[Exp<'_>],
+    base: Urgency,
+    seen: &mut HashSet<&'c GroupId>,
+) -> Option<Reading> {
+    if e.kind == ComponentKind::Drive {
+        if has_time_trigger(&ctx.advisories[adv_idx]) {
+            return None; // dated by time_bomb
+        }
+        if let Some(line) = raid_exposure(ctx, adv_idx, e, exps, seen) {
+            return line.map(|line| {
+                Reading::new("redundancy-lost", Consequence::RedundancyLost, base, line)
+            });
+        }
+    }
+    Some(match e.kind {
+        ComponentKind::System
+        | ComponentKind::Controller
+        | ComponentKind::Hba
+        | ComponentKind::Enclosure => Reading::new(
+            "service-outage",
+            Consequence::ServiceOutage,
+            base,
+            format!(
+                "{} crashes and nothing recorded takes over: {} stops",
+                e.subject, system.id
+            ),
+        ),
+        ComponentKind::Drive => Reading::new(
+            "redundancy-lost",
+            Consequence::RedundancyLost,
+            base,
+            format!(
+                "drives {} can fail; no RAID group is recorded for them",
+                e.subject
+            ),
+        ),
+        _ => Reading::new(
+            "redundancy-lost",
+            Consequence::RedundancyLost,
+            base,
+            format!("{} ({}) can crash", e.subject, e.kind),
+        ),
+    })
+}
+
+/// How a drive crash bug meets the RAID group holding `e`: `None` when `e` is in no RAID group,
+/// `Some(None)` when that group was described already, else the line naming how many of its
+/// drives run the firmware against what the group tolerates.
+fn raid_exposure<'a>(
+    ctx: &'a Context<'_>,
+    adv_idx: usize,
+    e: &Exp<'_>,
+    exps: &[Exp<'_>],
+    seen: &mut HashSet<&'a GroupId>,
+) -> Option<Option<String>> {
+    let info = ctx
+        .topo
+        .member_groups(e.pos)
+        .find(|g| matches!(g.group.kind, GroupKind::RaidGroup { .. }))?;
+    let g = info.group;
+    let GroupKind::RaidGroup { tolerance } = g.kind else {
+        return None;
+    };
+    if !seen.insert(&g.id) {
+        return Some(None);
+    }
+    let (mut size, mut exposed) = (0u32, 0u32);
+    for &pos in &info.members {
+        let Some(c) = ctx.topo.component(pos) else {
+            continue;
+        };
+        size += c.count;
+        if ctx.member_exposed(adv_idx, pos, exps) {
+            exposed += c.count;
+        }
+    }
+    Some(Some(if exposed > tolerance {
+        format!(
+            "{exposed} of {size} drives of {} run {} and can fail the same way; the RAID group \
+             tolerates {tolerance}: more failures before a rebuild finishes lose its data",
+            g.id, e.decision.firmware
+        )
+    } else {
+        format!(
+            "{exposed} of {size} drives of {} run {}; the RAID group tolerates {tolerance}: \
+             redundancy is lost, data survives if rebuilds finish",
+            g.id, e.decision.firmware
+        )
+    }))
+}
+
+/// A crash of one exposed member of the group in `info`: common mode, the only member, or the
+/// load the survivors must carry. `firmware` is the crashing part's.
+fn group_crash(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    info: &GroupInfo<'_>,
+    exps: &[Exp<'_>],
+    firmware: &str,
+    simultaneous: bool,
+    base: Urgency,
+) -> Reading {
+    let g = info.group;
+    let members = &g.members;
+    let (first_exposed, n_exposed) = exposed_members(ctx, adv_idx, info, exps);
+    let n = members.len();
+    let all = n_exposed == n;
+    let mut reasons = Vec::new();
+    if all && n > 1 {
+        reasons.push(format!(
+            "{} {} run {} (common mode): the survivor can crash the same way",
+            names(members),
+            if n == 2 { "both" } else { "all" },
+            firmware
+        ));
+    }
+    if all && simultaneous {
+        reasons.insert(
+            0,
+            format!(
+                "the trigger is time-based and {} started together: they fail at the same time",
+                names(members)
+            ),
+        );
+        return Reading::with_reasons(
+            "common-mode-outage",
+            Consequence::ServiceOutage,
+            base,
+            reasons,
+        );
+    }
+    let survivors = n.saturating_sub(1);
+    if survivors == 0 {
+        reasons.insert(
+            0,
+            format!(
+                "{} is the only member of {}: its crash is an outage",
+                names(members),
+                g.id
+            ),
+        );
+        return Reading::with_reasons("service-outage", Consequence::ServiceOutage, base, reasons);
+    }
+    let Some(load) = g.load else {
+        reasons.insert(0, format!("a crash leaves {} degraded; the load per member is not recorded, so whether the survivors can carry it is unknown", g.id));
+        return Reading::with_reasons(
+            "redundancy-lost",
+            Consequence::RedundancyLost,
+            base,
+            reasons,
+        );
+    };
+    let crashed = first_exposed.unwrap_or(&members[0]);
+    survivors_carry(crashed, members, load, reasons, base)
+}
+
+/// The first exposed member of the group in `info` (in the group's order) and how many are
+/// exposed.
+fn exposed_members<'g>(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    info: &'g GroupInfo<'_>,
+    exps: &[Exp<'_>],
+) -> (Option<&'g ComponentRef>, usize) {
+    let mut exposed = info
+        .group
+        .members
+        .iter()
+        .zip(&info.members)
+        .filter(|(_, &pos)| ctx.member_exposed(adv_idx, pos, exps))
+        .map(|(m, _)| m);
+    let first = exposed.next();
+    (first, usize::from(first.is_some()) + exposed.count())
+}
+
+/// The load on each survivor when `crashed` goes down: its `load` share of `n` members moves to
+/// the `n - 1` others (`n` ≥ 2).
+fn survivor_load(load: f64, n: usize) -> f64 {
+    load * n as f64 / (n - 1) as f64
+}
+
+/// `crashed` is down and the other `members` carry its share; `reasons` holds the lines found so
+/// far (common mode), and the load line goes first.
+fn survivors_carry(
+    crashed: &ComponentRef,
+    members: &[ComponentRef],
+    load: f64,
+    mut reasons: Vec<String>,
+    base: Urgency,
+) -> Reading {
+    let survivor = survivor_load(load, members.len());
+    let others = || members.iter().filter(|m| *m != crashed);
+    let line = format!(
+        "if {} crashes, {} would carry {} of {} capacity ({} each in normal operation)",
+        names([crashed]),
+        names(others()),
+        pct(survivor),
+        if others().count() == 1 {
+            "its"
+        } else {
+            "their"
+        },
+        pct(load)
+    );
+    if survivor > 1.0 {
+        reasons.insert(
+            0,
+            format!("{line}: over 100 % is an outage, not a slowdown"),
+        );
+        Reading::with_reasons(
+            "survivor-overload",
+            Consequence::ServiceOutage,
+            base,
+            reasons,
+        )
+    } else {
+        reasons.insert(0, format!("{line}: degraded but running"));
+        Reading::with_reasons(
+            "redundancy-lost",
+            Consequence::RedundancyLost,
+            base,
+            reasons,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blast::testing::*;
+    use crate::model::{Advisory, Effect};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn controller_bug(triggers: &[Trigger]) -> Advisory {
+        advisory(
+            "FWN-2",
+            "Dell",
+            "Unity",
+            Some(ComponentKind::Controller),
+            "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
+            &[Effect::ComponentCrash],
+            triggers,
+        )
+    }
+
+    fn crash_of(e: &Estate, a: Advisory, system: &str) -> Vec<Reading> {
+        on_run(e, &[a], system, |ctx, a, s, exps| {
+            crash(ctx, a, ctx.topo.systems[s as usize], exps, Urgency::Anytime)
+        })
+    }
+
+    fn pair(load: f64) -> Estate {
+        Estate::new().unity_pair("arr", "Unity 480F", "5.1.2.0.5.007", load)
+    }
+
+    #[test]
+    fn sixty_and_sixty_percent_is_a_survivor_at_120_percent_an_outage() {
+        let r = crash_of(&pair(0.6), controller_bug(&[]), "arr");
+        assert_eq!(r.len(), 1, "one reading per group, not per member");
+        assert_eq!(r[0].code, "survivor-overload");
+        assert_eq!(r[0].consequence, Consequence::ServiceOutage);
+        assert_eq!(r[0].urgency, Urgency::Anytime);
+        assert_eq!(
+            r[0].reasons,
+            [
+                "if spa crashes, spb would carry 120 % of its capacity (60 % each in normal \
+                 operation): over 100 % is an outage, not a slowdown",
+                "spa and spb both run 5.1.2.0.5.007 (common mode): the survivor can crash the \
+                 same way",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_survivor_at_exactly_100_percent_is_degraded_not_down() {
+        for (load, carried) in [(0.5, "100 %"), (0.4, "80 %")] {
+            let r = crash_of(&pair(load), controller_bug(&[]), "arr");
+            assert_eq!(r[0].code, "redundancy-lost", "{load}");
+            assert_eq!(r[0].consequence, Consequence::RedundancyLost);
+            assert!(
+                r[0].reasons[0].contains(&format!("would carry {carried} of its capacity")),
+                "{:?}",
+                r[0].reasons
+            );
+            assert!(r[0].reasons[0].ends_with(": degraded but running"));
+        }
+    }
+
+    #[test]
+    fn three_members_share_the_load_of_the_crashed_one() {
+        let e = pair(0.6)
+            .component(
+                "arr",
+                "spc",
+                ComponentKind::Controller,
+                "Dell EMC",
+                "SP",
+                Scheme::Intdot,
+                "5.1.2.0.5.007",
+                1,
+            )
+            .group(
+                "arr-sp",
+                GroupKind::ControllerPair,
+                &["arr/spa", "arr/spb", "arr/spc"],
+                Some(0.6),
+            );
+        let r = crash_of(&e, controller_bug(&[]), "arr");
+        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(
+            r[0].reasons,
+            [
+                "if spa crashes, spb and spc would carry 90 % of their capacity (60 % each in \
+                 normal operation): degraded but running",
+                "spa, spb and spc all run 5.1.2.0.5.007 (common mode): the survivor can crash \
+                 the same way",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_exposed_member_crashes_and_there_is_no_common_mode() {
+        let mut e = pair(0.6);
+        e.comp("arr", "spa").firmware = fw(Scheme::Intdot, "5.1.2.0.5.009");
+        let r = crash_of(&e, controller_bug(&[]), "arr");
+        assert_eq!(r[0].code, "survivor-overload");
+        assert_eq!(r[0].reasons.len(), 1, "{:?}", r[0].reasons);
+        assert!(
+            r[0].reasons[0].starts_with("if spb crashes, spa would carry 120 %"),
+            "{:?}",
+            r[0].reasons
+        );
+    }
+
+    #[test]
+    fn an_uptime_trigger_on_every_member_is_a_common_mode_outage() {
+        let r = crash_of(
+            &pair(0.3),
+            controller_bug(&[Trigger::UptimeDays { days: 248 }]),
+            "arr",
+        );
+        assert_eq!(r[0].code, "common-mode-outage");
+        assert_eq!(r[0].consequence, Consequence::ServiceOutage);
+        assert_eq!(
+            r[0].reasons[0],
+            "the trigger is time-based and spa and spb started together: they fail at the same time"
+        );
+        assert!(r[0].reasons[1].contains("(common mode)"));
+
+        // One member on a fixed version: the other survives the day.
+        let mut e = pair(0.3);
+        e.comp("arr", "spb").firmware = fw(Scheme::Intdot, "5.1.2.0.5.009");
+        let r = crash_of(
+            &e,
+            controller_bug(&[Trigger::UptimeDays { days: 248 }]),
+            "arr",
+        );
+        assert_eq!(r[0].code, "redundancy-lost");
+    }
+
+    #[test]
+    fn the_only_member_of_a_group_takes_the_service_down() {
+        let e = pair(0.6).group("arr-sp", GroupKind::ControllerPair, &["arr/spa"], Some(0.6));
+        let r = crash_of(&e, controller_bug(&[]), "arr");
+        // spb is in no group now: its crash is told on its own.
+        let only = r
+            .iter()
+            .find(|r| r.reasons[0].contains("only member"))
+            .unwrap();
+        assert_eq!(only.code, "service-outage");
+        assert_eq!(only.consequence, Consequence::ServiceOutage);
+        assert_eq!(
+            only.reasons[0],
+            "spa is the only member of arr-sp: its crash is an outage"
+        );
+        let lone = r.iter().find(|r| r.reasons[0].contains("arr/spb")).unwrap();
+        assert_eq!(
+            lone.reasons,
+            ["arr/spb crashes and nothing recorded takes over: arr stops"]
+        );
+        assert_eq!(lone.code, "service-outage");
+    }
+
+    #[test]
+    fn an_unrecorded_load_is_lost_redundancy_with_the_doubt_stated() {
+        let e = pair(0.6).group(
+            "arr-sp",
+            GroupKind::ControllerPair,
+            &["arr/spa", "arr/spb"],
+            None,
+        );
+        let r = crash_of(&e, controller_bug(&[]), "arr");
+        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].consequence, Consequence::RedundancyLost);
+        assert!(
+            r[0].reasons[0].contains("the load per member is not recorded"),
+            "{:?}",
+            r[0].reasons
+        );
+    }
+
+    fn drives(tolerance: Option<u32>) -> Estate {
+        let e = Estate::new()
+            .system("srv", "HPE", "DL380", Scheme::Intdot, "2.72")
+            .component(
+                "srv",
+                "ssd-a",
+                ComponentKind::Drive,
+                "HPE",
+                "VO1920JFDGV",
+                Scheme::Opaque,
+                "HPD7",
+                2,
+            )
+            .component(
+                "srv",
+                "ssd-b",
+                ComponentKind::Drive,
+                "HPE",
+                "VO1920JFDGV",
+                Scheme::Opaque,
+                "HPD8",
+                6,
+            );
+        match tolerance {
+            Some(tolerance) => e.group(
+                "rg-1",
+                GroupKind::RaidGroup { tolerance },
+                &["srv/ssd-a", "srv/ssd-b"],
+                None,
+            ),
+            None => e,
+        }
+    }
+
+    fn drive_bug(firmware: &str, triggers: &[Trigger]) -> Advisory {
+        let mut a = advisory(
+            "FWN-DRV",
+            "HPE",
+            "SAS SSD",
+            Some(ComponentKind::Drive),
+            &format!("vers:opaque/{firmware}"),
+            &[Effect::ComponentCrash],
+            triggers,
+        );
+        a.affected[0].models = vec!["VO1920JFDGV".into()];
+        a
+    }
+
+    #[test]
+    fn drives_are_told_against_their_raid_group_tolerance() {
+        let r = crash_of(&drives(Some(1)), drive_bug("HPD7|HPD8", &[]), "srv");
+        assert_eq!(r.len(), 1, "the group is told once for both drive sets");
+        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(
+            r[0].reasons,
+            [
+                "8 of 8 drives of rg-1 run HPD7 and can fail the same way; the RAID group \
+              tolerates 1: more failures before a rebuild finishes lose its data"
+            ]
+        );
+
+        let r = crash_of(&drives(Some(2)), drive_bug("HPD7", &[]), "srv");
+        assert_eq!(
+            r[0].reasons,
+            [
+                "2 of 8 drives of rg-1 run HPD7; the RAID group tolerates 2: redundancy is lost, \
+              data survives if rebuilds finish"
+            ]
+        );
+    }
+
+    #[test]
+    fn drives_in_no_raid_group_say_so() {
+        let r = crash_of(&drives(None), drive_bug("HPD7", &[]), "srv");
+        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(
+            r[0].reasons,
+            ["drives srv/ssd-a can fail; no RAID group is recorded for them"]
+        );
+    }
+
+    #[test]
+    fn time_triggered_drives_are_left_to_the_dated_rule() {
+        let r = crash_of(
+            &drives(Some(1)),
+            drive_bug("HPD7", &[Trigger::PowerOnHours { hours: 32_768 }]),
+            "srv",
+        );
+        assert!(r.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn a_part_in_no_group_stops_the_system_or_loses_redundancy_by_kind() {
+        let e = Estate::new()
+            .system("srv", "Dell", "PowerEdge R650", Scheme::Intdot, "2.19.1")
+            .component(
+                "srv",
+                "bmc",
+                ComponentKind::Bmc,
+                "Dell",
+                "iDRAC9",
+                Scheme::Intdot,
+                "6.10",
+                1,
+            );
+        let bmc = advisory(
+            "FWN-B",
+            "Dell",
+            "iDRAC9",
+            Some(ComponentKind::Bmc),
+            "vers:intdot/<7",
+            &[Effect::ComponentCrash],
+            &[],
+        );
+        let r = crash_of(&e, bmc, "srv");
+        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].reasons, ["srv/bmc (bmc) can crash"]);
+
+        let whole = advisory(
+            "FWN-S",
+            "Dell",
+            "PowerEdge",
+            Some(ComponentKind::System),
+            "vers:intdot/<3",
+            &[Effect::ComponentCrash],
+            &[],
+        );
+        let r = crash_of(&e, whole, "srv");
+        assert_eq!(r[0].code, "service-outage");
+        assert_eq!(
+            r[0].reasons,
+            ["srv crashes and nothing recorded takes over: srv stops"]
+        );
+    }
+
+    #[test]
+    fn the_survivor_load_is_the_crashed_share_spread_over_the_others() {
+        assert_eq!(survivor_load(0.6, 2), 1.2);
+        assert_eq!(survivor_load(0.5, 2), 1.0);
+        assert!((survivor_load(0.6, 3) - 0.9).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,256 @@
+//! The rules: one file per way a bug can hurt this deployment, each turning a finding's exposures
+//! into [`Reading`]s.
+//!
+//! The advisory's effects choose the rules ([`readings`], the one place that maps effects to
+//! rules); a time trigger (power-on hours) adds the dated drive-failure rule whatever the effects
+//! say. A rule reads the [`Context`] and returns readings with their reason lines; which reading
+//! decides, and the score, are `rating`'s business.
+//!
+//! - `failover`: a failover-path bug makes the pair a single point of failure.
+//! - `crash`: a member crashes; can the survivors carry the load, is it common mode?
+//! - `time_bomb`: drives failing at a power-on-hours threshold, dated, against RAID tolerance.
+//! - `data_loss`: lost or corrupted data, and whether an independent backup exists.
+//! - `unavailable`: the exposed scope stops serving data (a whole system or one enclosure).
+//! - `security`: a CVSS-rated weakness, an outage when an attacker can stop the system.
+//! - `plain`: what follows from the effect alone (performance, management plane, unclassified).
+
+mod crash;
+mod data_loss;
+mod failover;
+mod plain;
+mod security;
+pub(super) mod time_bomb;
+mod unavailable;
+
+use smallvec::SmallVec;
+
+use super::rating::{Reading, Urgency};
+use super::topology::{Context, Exp, GroupInfo};
+use crate::inventory::GroupKind;
+use crate::matcher::Exposure;
+use crate::model::{Advisory, Effect, Trigger};
+
+/// The readings of every rule the advisory's effects call for, in the order of its effects; at
+/// least one (an advisory that does not say what the bug does is `unclassified`).
+pub(super) fn readings(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    sys_idx: u32,
+    exps: &[Exp<'_>],
+) -> Vec<Reading> {
+    let adv = &ctx.advisories[adv_idx];
+    let system = ctx.topo.systems[sys_idx as usize];
+    let mut readings: Vec<Reading> = Vec::new();
+    let base_urgency = trigger_urgency(adv);
+
+    for &effect in &adv.effects {
+        match effect {
+            Effect::FailoverFailure => {
+                readings.push(failover::failover(ctx, exps, base_urgency));
+            }
+            Effect::ComponentCrash => {
+                readings.extend(crash::crash(ctx, adv_idx, system, exps, base_urgency));
+            }
+            Effect::DataUnavailable => {
+                readings.push(unavailable::unavailable(system, exps, base_urgency));
+            }
+            Effect::DataLoss => {
+                // Time-triggered drive failures are handled with their dates below.
+                if !has_time_trigger(adv) {
+                    readings.push(data_loss::data_loss(
+                        ctx,
+                        adv_idx,
+                        sys_idx,
+                        base_urgency,
+                        "data-loss",
+                    ));
+                }
+            }
+            Effect::Performance => readings.push(plain::performance(base_urgency)),
+            Effect::Security => readings.push(security::security(adv, system)),
+            Effect::ManagementPlane => readings.push(plain::management_plane(base_urgency)),
+        }
+    }
+    if has_time_trigger(adv) {
+        readings.extend(time_bomb::time_bomb(ctx, adv_idx, sys_idx, exps));
+    }
+    if readings.is_empty() {
+        readings.push(plain::unclassified());
+    }
+    readings
+}
+
+fn has_time_trigger(adv: &Advisory) -> bool {
+    adv.triggers
+        .iter()
+        .any(|t| matches!(t, Trigger::PowerOnHours { .. }))
+}
+
+/// Urgency implied by the advisory's non-time triggers.
+fn trigger_urgency(adv: &Advisory) -> Urgency {
+    let mut u = Urgency::Anytime;
+    for t in &adv.triggers {
+        match t {
+            Trigger::HardwareFault => u = Urgency::NeedsFault,
+            Trigger::DegradedMode | Trigger::Workload { .. } | Trigger::UptimeDays { .. } => {
+                if u == Urgency::Anytime {
+                    u = Urgency::NeedsCondition
+                }
+            }
+            // The matcher confirmed the setting is on: the condition is present.
+            Trigger::Setting { .. }
+            | Trigger::PowerOnHours { .. }
+            | Trigger::PlannedAction { .. } => {}
+        }
+    }
+    u
+}
+
+/// Redundancy groups relevant to an exposed subject: groups it is in; for a system-level exposure,
+/// controller groups with members in that system.
+fn groups_for<'c, 'a>(ctx: &'c Context<'a>, e: &Exp<'_>) -> SmallVec<[&'c GroupInfo<'a>; 4]> {
+    let mut out: SmallVec<[&GroupInfo<'a>; 4]> = ctx.topo.member_groups(e.pos).collect();
+    if e.pos.1 == Exposure::SYSTEM {
+        for &gi in &ctx.topo.system_groups[e.pos.0 as usize] {
+            let g = &ctx.topo.groups[gi as usize];
+            if matches!(
+                g.group.kind,
+                GroupKind::ControllerPair | GroupKind::Multipath
+            ) && !out.iter().any(|x| std::ptr::eq(*x, g))
+            {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blast::testing::*;
+    use crate::model::ComponentKind;
+    use crate::testkit::*;
+
+    #[test]
+    fn hardware_fault_outranks_conditions_and_settings_leave_anytime() {
+        let mut a = advisory("A", "Dell", "Unity", None, "vers:intdot/<9", &[], &[]);
+        assert_eq!(trigger_urgency(&a), Urgency::Anytime);
+        a.triggers = vec![Trigger::Setting {
+            name: "x".into(),
+            value: true,
+        }];
+        assert_eq!(trigger_urgency(&a), Urgency::Anytime, "the setting is on");
+        a.triggers.push(Trigger::DegradedMode);
+        assert_eq!(trigger_urgency(&a), Urgency::NeedsCondition);
+        a.triggers.push(Trigger::HardwareFault);
+        assert_eq!(trigger_urgency(&a), Urgency::NeedsFault);
+        a.triggers.push(Trigger::DegradedMode);
+        assert_eq!(
+            trigger_urgency(&a),
+            Urgency::NeedsFault,
+            "a later condition does not lower a needed fault"
+        );
+    }
+
+    #[test]
+    fn every_effect_adds_its_reading_and_no_effect_is_unclassified() {
+        let e = unity();
+        let a = advisory(
+            "A",
+            "Dell",
+            "Unity",
+            Some(ComponentKind::System),
+            "vers:intdot/<9",
+            &[Effect::Performance, Effect::ManagementPlane],
+            &[],
+        );
+        let codes: Vec<_> = on_run(&e, &[a], "arr", |ctx, a, s, exps| {
+            readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
+        });
+        assert_eq!(codes, ["performance", "management-plane"]);
+
+        let bare = advisory("B", "Dell", "Unity", None, "vers:intdot/<9", &[], &[]);
+        let codes: Vec<_> = on_run(&e, &[bare], "arr", |ctx, a, s, exps| {
+            readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
+        });
+        assert_eq!(codes, ["unclassified"]);
+    }
+
+    #[test]
+    fn a_time_trigger_dates_data_loss_instead_of_the_plain_data_loss_rule() {
+        let e = Estate::new()
+            .system("srv", "HPE", "DL380", crate::version::Scheme::Intdot, "1.0")
+            .component(
+                "srv",
+                "ssd",
+                ComponentKind::Drive,
+                "HPE",
+                "VO1920",
+                crate::version::Scheme::Opaque,
+                "HPD7",
+                2,
+            )
+            .hours("srv", "ssd", 1_000, "2026-11-01");
+        let a = advisory(
+            "A",
+            "HPE",
+            "VO1920",
+            Some(ComponentKind::Drive),
+            "vers:opaque/HPD7",
+            &[Effect::DataLoss],
+            &[Trigger::PowerOnHours { hours: 32_768 }],
+        );
+        let codes: Vec<_> = on_run(&e, &[a], "srv", |ctx, a, s, exps| {
+            readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
+        });
+        assert_eq!(codes, ["time-bomb"]);
+    }
+
+    #[test]
+    fn a_system_exposure_brings_its_controller_groups_but_not_its_raid_groups() {
+        let e = unity()
+            .group(
+                "arr-paths",
+                GroupKind::Multipath,
+                &["arr/spa", "arr/spb"],
+                None,
+            )
+            .component(
+                "arr",
+                "disks",
+                ComponentKind::Drive,
+                "Seagate",
+                "ST4000",
+                crate::version::Scheme::Opaque,
+                "CS01",
+                6,
+            )
+            .group(
+                "arr-rg",
+                GroupKind::RaidGroup { tolerance: 2 },
+                &["arr/disks"],
+                None,
+            );
+        let a = advisory(
+            "A",
+            "Dell",
+            "Unity",
+            Some(ComponentKind::System),
+            "vers:intdot/<9",
+            &[Effect::ComponentCrash],
+            &[],
+        );
+        let ids: Vec<String> = on_run(&e, &[a], "arr", |ctx, _, _, exps| {
+            let system = exps
+                .iter()
+                .find(|e| e.pos.1 == Exposure::SYSTEM)
+                .expect("system-level exposure");
+            groups_for(ctx, system)
+                .iter()
+                .map(|g| g.group.id.to_string())
+                .collect()
+        });
+        assert_eq!(ids, ["arr-paths", "arr-sp"]);
+    }
+}

@@ -1,0 +1,111 @@
+//! Security weaknesses, rated from the advisory's CVSS.
+//!
+//! A weakness whose availability impact is high and that is reachable from the network (or an
+//! adjacent one) lets an attacker stop the system: a service outage that needs an attacker, not a
+//! fault. Any other weakness is rated as a security consequence; either way it needs a condition
+//! (someone exploiting it), which the inventory cannot confirm.
+
+use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::inventory::System;
+use crate::model::Advisory;
+
+pub(super) fn security(adv: &Advisory, system: &System) -> Reading {
+    let text = match &adv.cvss {
+        Some(c) => format!(
+            "security weakness, CVSS {} {} ({})",
+            c.version, c.base_score, c.vector
+        ),
+        None => "security weakness (no CVSS given)".to_string(),
+    };
+    let network_dos = adv.cvss.as_ref().is_some_and(|c| {
+        c.availability() == Some('H') && matches!(c.metric("AV"), Some('N') | Some('A'))
+    });
+    if network_dos {
+        Reading::new(
+            "security-dos",
+            Consequence::ServiceOutage,
+            Urgency::NeedsCondition,
+            format!(
+                "{text}: an attacker who can reach it can stop {} (availability impact high)",
+                system.id
+            ),
+        )
+    } else {
+        Reading::new(
+            "security",
+            Consequence::Security,
+            Urgency::NeedsCondition,
+            text,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cvss, Effect};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn weakness(vector: Option<&str>) -> (Estate, Advisory) {
+        let e = Estate::new().system("bmc-host", "Dell", "PowerEdge R650", Scheme::Intdot, "6.10");
+        let mut a = advisory(
+            "FWN-S",
+            "Dell",
+            "PowerEdge",
+            None,
+            "vers:intdot/<7",
+            &[Effect::Security],
+            &[],
+        );
+        a.cvss = vector.map(|v| Cvss {
+            version: "3.1".into(),
+            vector: v.into(),
+            base_score: 7.5,
+        });
+        (e, a)
+    }
+
+    fn reading(vector: Option<&str>) -> Reading {
+        let (e, a) = weakness(vector);
+        security(&a, e.0.systems.values().next().unwrap())
+    }
+
+    #[test]
+    fn a_network_reachable_availability_impact_is_an_attacker_triggered_outage() {
+        for av in ["N", "A"] {
+            let r = reading(Some(&format!(
+                "CVSS:3.1/AV:{av}/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
+            )));
+            assert_eq!(r.code, "security-dos", "AV:{av}");
+            assert_eq!(r.consequence, Consequence::ServiceOutage);
+            assert_eq!(r.urgency, Urgency::NeedsCondition);
+            assert_eq!(
+                r.reasons,
+                [format!(
+                    "security weakness, CVSS 3.1 7.5 (CVSS:3.1/AV:{av}/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H): \
+                     an attacker who can reach it can stop bmc-host (availability impact high)"
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn a_local_or_confidentiality_weakness_is_a_security_finding() {
+        for v in [
+            "CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+        ] {
+            let r = reading(Some(v));
+            assert_eq!(r.code, "security", "{v}");
+            assert_eq!(r.consequence, Consequence::Security);
+            assert_eq!(
+                r.reasons,
+                [format!("security weakness, CVSS 3.1 7.5 ({v})")]
+            );
+        }
+        let r = reading(None);
+        assert_eq!(r.code, "security");
+        assert_eq!(r.reasons, ["security weakness (no CVSS given)"]);
+    }
+}
