@@ -150,3 +150,98 @@ fn sort_by_score(slots: &mut [Option<Finding>]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::{match_inventory, Index};
+    use crate::model::{ComponentKind, Effect};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn exposure(advisory: u32, system: u32, component: u32) -> Exposure {
+        Exposure {
+            advisory,
+            system,
+            component,
+            decision: 0,
+        }
+    }
+
+    #[test]
+    fn a_run_is_one_advisory_on_one_system() {
+        let all = [
+            exposure(0, 0, 0),
+            exposure(0, 0, 1),
+            exposure(0, 1, 0),
+            exposure(1, 1, 0),
+            exposure(1, 1, 2),
+        ];
+        assert_eq!(runs(&all), [0..2, 2..3, 3..5]);
+        assert!(runs(&[]).is_empty());
+    }
+
+    #[test]
+    fn findings_come_highest_score_first_then_in_advisory_and_system_order() {
+        // Two systems with the same bugs: the data-loss bug outranks the performance bug on both,
+        // and equal scores keep advisory order, then system order.
+        let e = Estate::new()
+            .system("a-arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3")
+            .system("b-arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3");
+        let bug = |id: &str, effect| {
+            advisory(
+                id,
+                "Dell",
+                "Unity",
+                Some(ComponentKind::System),
+                "vers:intdot/<5.0.6",
+                &[effect],
+                &[],
+            )
+        };
+        let advisories = [
+            bug("FWN-1", Effect::Performance),
+            bug("FWN-2", Effect::DataLoss),
+        ];
+        let f = run(&e, &advisories);
+        let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["FWN-2@a-arr", "FWN-2@b-arr", "FWN-1@a-arr", "FWN-1@b-arr"]
+        );
+        assert!(f[1].rating.score > f[2].rating.score);
+    }
+
+    #[test]
+    fn the_score_sort_moves_every_finding_to_its_place() {
+        let e = Estate::new().system("arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3");
+        let advisories: Vec<_> = [
+            Effect::Performance,
+            Effect::DataLoss,
+            Effect::ManagementPlane,
+            Effect::DataUnavailable,
+            Effect::Performance,
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, &effect)| {
+            advisory(
+                &format!("FWN-{i}"),
+                "Dell",
+                "Unity",
+                None,
+                "vers:intdot/<5.0.6",
+                &[effect],
+                &[],
+            )
+        })
+        .collect();
+        let index = Index::build(&advisories);
+        let matches = match_inventory(&e.0, &advisories, &index);
+        let ctx = Context::new(&e.0, &advisories, &matches, today());
+        let f = assess(&ctx, &Overrides::default());
+        let ids: Vec<&str> = f.iter().map(|f| f.advisory.as_ref()).collect();
+        assert_eq!(ids, ["FWN-1", "FWN-3", "FWN-0", "FWN-4", "FWN-2"]);
+        assert!(f.windows(2).all(|w| w[0].rating.score >= w[1].rating.score));
+    }
+}

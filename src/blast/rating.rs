@@ -321,3 +321,248 @@ pub(super) fn score(
     }
     score.clamp(0.0, 100.0).round() as u8
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Criticality, DomainKind};
+    use crate::model::{ComponentKind, Effect};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn reach(users: u64, tenants: usize, max_criticality: Option<Criticality>) -> Reach {
+        Reach {
+            services: vec![],
+            users,
+            tenants: (0..tenants).map(|i| format!("t{i}")).collect(),
+            max_criticality,
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_score_is_base_plus_reach_plus_urgency() {
+        let today = day("2026-11-22");
+        let nobody = reach(0, 0, None);
+        let s = |c, r: &Reach, u| score(c, r, u, today, false);
+        assert_eq!(s(Consequence::ServiceOutage, &nobody, Urgency::Anytime), 62);
+        assert_eq!(
+            s(Consequence::ServiceOutage, &nobody, Urgency::NeedsFault),
+            57
+        );
+        assert_eq!(
+            s(Consequence::Security, &nobody, Urgency::NeedsCondition),
+            10
+        );
+        // Users on a log scale: 1,000 users add 9, two million hit the cap of 20 almost.
+        assert_eq!(
+            s(
+                Consequence::RedundancyLost,
+                &reach(1_000, 0, None),
+                Urgency::Anytime
+            ),
+            51
+        );
+        assert_eq!(
+            s(
+                Consequence::ServiceOutage,
+                &reach(2_200_000, 0, Some(Criticality::Critical)),
+                Urgency::NeedsFault
+            ),
+            81
+        );
+        // Tenants: one adds nothing (it is not shared), 4 add 4, 70 hit the cap of 10.
+        assert_eq!(
+            s(
+                Consequence::RedundancyLost,
+                &reach(0, 1, None),
+                Urgency::Anytime
+            ),
+            42
+        );
+        assert_eq!(
+            s(
+                Consequence::RedundancyLost,
+                &reach(0, 4, None),
+                Urgency::Anytime
+            ),
+            46
+        );
+        assert_eq!(
+            s(
+                Consequence::RedundancyLost,
+                &reach(0, 70, None),
+                Urgency::Anytime
+            ),
+            52
+        );
+        assert_eq!(
+            s(
+                Consequence::RedundancyLost,
+                &reach(0, 0, Some(Criticality::High)),
+                Urgency::Anytime
+            ),
+            45
+        );
+        assert_eq!(
+            s(
+                Consequence::RedundancyLost,
+                &reach(0, 0, Some(Criticality::Medium)),
+                Urgency::Anytime
+            ),
+            42
+        );
+    }
+
+    #[test]
+    fn a_date_adds_more_the_sooner_it_comes() {
+        let today = day("2026-11-22");
+        let s = |u| {
+            score(
+                Consequence::RedundancyLost,
+                &reach(0, 0, None),
+                u,
+                today,
+                false,
+            )
+        };
+        assert_eq!(s(Urgency::Triggering), 50);
+        assert_eq!(s(Urgency::ByDate(day("2027-02-20"))), 48, "90 days");
+        assert_eq!(s(Urgency::ByDate(day("2027-02-21"))), 44, "91 days");
+        assert_eq!(s(Urgency::ByDate(day("2027-11-22"))), 44, "365 days");
+        assert_eq!(s(Urgency::ByDate(day("2027-11-23"))), 40, "366 days");
+    }
+
+    #[test]
+    fn unknown_matches_are_scaled_down_and_the_score_stays_in_range() {
+        let today = day("2026-11-22");
+        let nobody = reach(0, 0, None);
+        assert_eq!(
+            score(
+                Consequence::ServiceOutage,
+                &nobody,
+                Urgency::Anytime,
+                today,
+                true
+            ),
+            43,
+            "62 × 0.7 = 43.4"
+        );
+        let most = reach(10_000_000, 100, Some(Criticality::Critical));
+        assert_eq!(
+            score(
+                Consequence::DataLossNoBackup,
+                &most,
+                Urgency::Triggering,
+                today,
+                false
+            ),
+            100
+        );
+        assert_eq!(
+            score(
+                Consequence::Informational,
+                &nobody,
+                Urgency::NeedsCondition,
+                today,
+                false
+            ),
+            0
+        );
+    }
+
+    #[test]
+    fn severity_classes_follow_the_score() {
+        let class = |s| Severity::from_score(s);
+        assert_eq!(
+            [0, 19, 20, 39, 40, 59, 60, 79, 80, 100].map(class),
+            [
+                Severity::Info,
+                Severity::Info,
+                Severity::Low,
+                Severity::Low,
+                Severity::Medium,
+                Severity::Medium,
+                Severity::High,
+                Severity::High,
+                Severity::Critical,
+                Severity::Critical,
+            ]
+        );
+        for s in [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ] {
+            assert_eq!(s.as_str().parse::<Severity>(), Ok(s));
+        }
+        assert!("severe".parse::<Severity>().is_err());
+    }
+
+    #[test]
+    fn the_worst_reading_decides_and_the_others_add_their_lines_once() {
+        // Performance and data loss on a system with no backup, behind a service of 1,000 users.
+        let e = Estate::new()
+            .system("arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3")
+            .domain("rack-a", DomainKind::Rack, &["arr"])
+            .service("vms", 1_000, &["acme"], Criticality::High, &["arr"]);
+        let mut a = advisory(
+            "FWN-9",
+            "Dell",
+            "Unity",
+            Some(ComponentKind::System),
+            "vers:intdot/<5.0.6",
+            &[Effect::Performance, Effect::DataLoss, Effect::Performance],
+            &[],
+        );
+        a.vendor_severity = Some("low".into());
+        let f = run(&e, &[a]);
+        let r = &f[0].rating;
+        assert_eq!(r.code, "data-loss-no-backup");
+        assert_eq!(r.consequence, Consequence::DataLossNoBackup);
+        assert_eq!(r.urgency, Urgency::Anytime);
+        let lines: Vec<&str> = r.reasons.iter().map(|l| &**l).collect();
+        assert_eq!(
+            lines[1..],
+            [
+                "the bug can lose or corrupt data on arr (data-loss)",
+                "no backup or replica of arr is recorded",
+                "the bug degrades performance (latency or throughput)",
+                "reaches 1 service, 1,000 users, 1 tenant",
+                "vendor's own rating: \"low\" (an input, not the answer)",
+            ]
+        );
+        assert_eq!(lines[0], &*f[0].evidence, "the match evidence comes first");
+        // 80 + 9 (1,000 users) + 3 (high) + 2 (anytime).
+        assert_eq!(r.score, 94);
+        assert_eq!(r.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn an_undecided_match_ends_with_the_unknown_line() {
+        let e = Estate::new().system("arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3");
+        let mut a = advisory(
+            "FWN-9",
+            "Dell",
+            "Unity",
+            Some(ComponentKind::System),
+            "vers:intdot/<5.0.6",
+            &[Effect::Performance],
+            &[],
+        );
+        a.affected[0].versions = crate::model::VersionSpec::Unparsed("before 5.0.6".into());
+        let f = run(&e, &[a]);
+        assert_eq!(f[0].state, MatchState::Unknown);
+        assert_eq!(
+            f[0].rating.reasons.last().map(|l| &**l),
+            Some(UNKNOWN_REASON)
+        );
+        // 20 + 2, scaled to 70 %.
+        assert_eq!(f[0].rating.score, 15);
+    }
+}

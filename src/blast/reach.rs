@@ -144,3 +144,110 @@ pub(super) fn names<'r>(refs: impl IntoIterator<Item = &'r ComponentRef>) -> Str
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blast::testing::on_run;
+    use crate::model::{ComponentKind, Effect};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    #[test]
+    fn numbers_and_names_are_written_for_people() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(2_200_000), "2,200,000");
+        assert_eq!(pct(1.2), "120 %");
+        assert_eq!(pct(0.6), "60 %");
+        // Ties round to even, as `{:.0}` does.
+        assert_eq!(pct(0.625), "62 %");
+        assert_eq!(pct(0.375), "38 %");
+        let refs = [r("arr/spa"), r("arr/spb"), r("bk")];
+        assert_eq!(names(&refs[..1]), "spa");
+        assert_eq!(names(&refs[..2]), "spa and spb");
+        assert_eq!(names(&refs), "spa, spb and bk");
+    }
+
+    fn fas() -> Estate {
+        Estate::new()
+            .system("fas", "NetApp", "FAS8300", Scheme::Ontap, "9.12.1P2")
+            .component(
+                "fas",
+                "shelf-1",
+                ComponentKind::Enclosure,
+                "NetApp",
+                "DS224C",
+                Scheme::Intdot,
+                "0230",
+                1,
+            )
+            .tenants("fas", 2)
+            .service(
+                "mailboxes",
+                166_803,
+                &["tenant-002", "isp-b"],
+                Criticality::High,
+                &["fas/shelf-1"],
+            )
+            .service("archive", 1_000, &[], Criticality::Low, &["fas/shelf-2"])
+            .service("backup", 10, &[], Criticality::Critical, &["fas"])
+    }
+
+    fn reach_of(scope: Option<&[ComponentRef]>) -> Reach {
+        let a = advisory(
+            "FWN-4",
+            "NetApp",
+            "ONTAP",
+            Some(ComponentKind::System),
+            "vers:ontap/<9.13",
+            &[Effect::DataUnavailable],
+            &[],
+        );
+        on_run(&fas(), &[a], "fas", |ctx, _, s, _| reach(ctx, s, scope))
+    }
+
+    #[test]
+    fn the_whole_system_reaches_every_dependent_service_and_tenant() {
+        let all = reach_of(None);
+        let services: Vec<&str> = all.services.iter().map(|s| s.as_str()).collect();
+        assert_eq!(services, ["archive", "backup", "mailboxes"]);
+        assert_eq!(all.users, 167_813);
+        assert_eq!(all.tenants, ["isp-b", "tenant-001", "tenant-002"]);
+        assert_eq!(all.max_criticality, Some(Criticality::Critical));
+        assert_eq!(
+            reach_line(&all).unwrap(),
+            "reaches 3 services, 167,813 users, 3 tenants"
+        );
+    }
+
+    #[test]
+    fn an_enclosure_reaches_what_is_placed_on_it_and_what_needs_the_whole_system() {
+        let shelf = reach_of(Some(&[r("fas/shelf-1")]));
+        let services: Vec<&str> = shelf.services.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            services,
+            ["backup", "mailboxes"],
+            "not the archive on shelf-2"
+        );
+        assert_eq!(shelf.users, 166_813);
+        // The system's own tenants share every part of it.
+        assert_eq!(shelf.tenants, ["isp-b", "tenant-001", "tenant-002"]);
+    }
+
+    #[test]
+    fn nothing_reached_is_no_line_and_one_of_each_is_singular() {
+        assert_eq!(reach_line(&Reach::default()), None);
+        let one = Reach {
+            services: vec!["vms".parse().unwrap()],
+            users: 1,
+            tenants: vec!["acme".into()],
+            max_criticality: None,
+        };
+        assert_eq!(
+            reach_line(&one).unwrap(),
+            "reaches 1 service, 1 users, 1 tenant"
+        );
+    }
+}

@@ -344,3 +344,90 @@ impl<'a> Context<'a> {
         !self.matches.on_system(adv as u32, system).is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blast::testing::{on_run, unity};
+    use crate::inventory::GroupKind;
+    use crate::model::Effect;
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    #[test]
+    fn each_subject_knows_its_groups_in_inventory_order() {
+        let e = unity()
+            .group(
+                "arr-paths",
+                GroupKind::Multipath,
+                &["arr/spa", "arr/spb"],
+                None,
+            )
+            .system("other", "Dell EMC", "Unity 380", Scheme::Intdot, "5.1.0")
+            .group("z-repl", GroupKind::ReplicaPair, &["arr", "other"], None);
+        let topo = Topology::new(&e.0);
+        let ids = |pos: Pos| -> Vec<String> {
+            topo.member_groups(pos)
+                .map(|g| g.group.id.to_string())
+                .collect()
+        };
+        // `arr` is system 0; its components are spa (0) and spb (1).
+        assert_eq!(ids((0, 0)), ["arr-paths", "arr-sp"]);
+        assert_eq!(ids((0, 1)), ["arr-paths", "arr-sp"]);
+        assert_eq!(ids((0, Exposure::SYSTEM)), ["z-repl"]);
+        assert_eq!(ids((1, Exposure::SYSTEM)), ["z-repl"]);
+        assert_eq!(topo.system_groups[0], [0, 1, 2]);
+        assert_eq!(topo.system_groups[1], [2]);
+        let members = &topo.groups[2].members;
+        assert_eq!(members, &[(0, Exposure::SYSTEM), (1, Exposure::SYSTEM)]);
+    }
+
+    #[test]
+    fn a_system_exposure_covers_its_controllers_but_not_its_other_parts() {
+        let e = unity().component(
+            "arr",
+            "shelf",
+            ComponentKind::Enclosure,
+            "Dell EMC",
+            "DAE",
+            Scheme::Intdot,
+            "1.0",
+            1,
+        );
+        let os = advisory(
+            "FWN-1",
+            "Dell",
+            "Unity",
+            Some(ComponentKind::System),
+            "vers:intdot/<9",
+            &[Effect::ComponentCrash],
+            &[],
+        );
+        on_run(&e, &[os], "arr", |ctx, a, s, exps| {
+            assert_eq!(exps.len(), 1, "the system's own firmware only");
+            assert!(ctx.member_exposed(a, (s, Exposure::SYSTEM), exps));
+            assert!(ctx.member_exposed(a, (s, 0), exps), "spa runs the OS");
+            assert!(ctx.member_exposed(a, (s, 1), exps), "spb runs the OS");
+            assert!(
+                !ctx.member_exposed(a, (s, 2), exps),
+                "the shelf has its own"
+            );
+            // Looked up among all exposures when the run is another system's.
+            assert!(ctx.member_exposed(a, (s, 0), &[]));
+            assert!(ctx.system_exposed(a, s));
+        });
+    }
+
+    #[test]
+    fn references_to_unknown_parts_are_left_out_of_a_group() {
+        let e = unity().group(
+            "arr-sp",
+            GroupKind::ControllerPair,
+            &["arr/spa", "arr/spz", "nowhere/spa"],
+            Some(0.6),
+        );
+        let topo = Topology::new(&e.0);
+        assert_eq!(topo.groups[0].members, [(0, 0)]);
+        assert_eq!(topo.groups[0].group.members.len(), 3);
+    }
+}
