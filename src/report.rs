@@ -655,7 +655,7 @@ pub fn write_csv(r: &Report, w: impl std::io::Write) -> Result<(), csv::Error> {
             parts_label(f),
             f.rating.consequence.as_str().to_string(),
             f.rating.urgency.to_string(),
-            f.rating.code.to_string(),
+            f.rating.code.as_str().to_string(),
             f.rating.reach.users.to_string(),
             f.rating.reach.tenants.len().to_string(),
             f.fixed_in.join(" "),

@@ -2,7 +2,7 @@
 //! the topology: the same bug rated differently in different deployments.
 
 use chrono::NaiveDate;
-use firmwatch::blast::{Consequence, Finding, Severity, Urgency};
+use firmwatch::blast::{Consequence, Finding, FindingCode, Severity, Urgency};
 use firmwatch::inventory::*;
 use firmwatch::matcher::MatchState;
 use firmwatch::model::*;
@@ -74,7 +74,7 @@ fn docomo_failover_bug_makes_the_pair_a_single_point_of_failure() {
     assert_eq!(f.len(), 1);
     let f = &f[0];
     assert_eq!(f.state, MatchState::Confirmed);
-    assert_eq!(f.rating.code, "failover-spof");
+    assert_eq!(f.rating.code, FindingCode::FailoverSpof);
     assert_eq!(f.rating.consequence, Consequence::ServiceOutage);
     assert_eq!(f.rating.urgency, Urgency::NeedsFault);
     assert_eq!(f.rating.severity, Severity::Critical, "{}", reasons(f));
@@ -164,7 +164,7 @@ fn cty_survivor_at_120_percent_is_an_outage() {
     let f = run(&cty_estate(0.6, Some(true)), &[crash_bug()]);
     assert_eq!(f.len(), 1);
     let f = &f[0];
-    assert_eq!(f.rating.code, "survivor-overload");
+    assert_eq!(f.rating.code, FindingCode::SurvivorOverload);
     assert_eq!(f.rating.consequence, Consequence::ServiceOutage);
     assert!(f.rating.severity >= Severity::High, "{}", reasons(f));
     let text = reasons(f);
@@ -261,7 +261,7 @@ fn jip_base_backup_on_the_same_array_is_no_backup() {
     let f = run(&iaas_estate(false), &[lun_offline_bug()]);
     let f = &f[0];
     assert_eq!(f.rating.consequence, Consequence::DataLossNoBackup);
-    assert_eq!(f.rating.code, "data-loss-no-backup");
+    assert_eq!(f.rating.code, FindingCode::DataLossNoBackup);
     assert_eq!(f.rating.severity, Severity::Critical, "{}", reasons(f));
     assert_eq!(f.rating.reach.tenants.len(), 70);
     assert!(reasons(f).contains("on the same system"), "{}", reasons(f));
@@ -450,7 +450,7 @@ fn ssd_32768_hours_whole_raid_group_fails_on_one_day() {
     let f = &f[0];
     assert_eq!(f.parts.len(), 1, "the HPD8 set is fixed");
     assert_eq!(f.part_count, 8, "one line with a count, not 8 lines");
-    assert_eq!(f.rating.code, "raid-time-bomb");
+    assert_eq!(f.rating.code, FindingCode::RaidTimeBomb);
     assert_eq!(f.rating.consequence, Consequence::DataLossNoBackup);
     // 31,500 h on 2026-10-01 + 1,268 h = 2026-11-22 20:00 → date 2026-11-22 (today): triggering.
     let expected: NaiveDate = "2026-11-22".parse().unwrap();

@@ -39,7 +39,7 @@
 //! - `topology.rs`: [`Topology`], the inventory indexed by position, and the [`Context`] the rules
 //!   read.
 //! - `finding.rs`: [`Finding`] and how one run of exposures becomes one.
-//! - `rating.rs`: [`Consequence`], [`Urgency`], [`Severity`], [`Rating`]; how the rules' readings
+//! - `rating.rs`: [`Consequence`], [`Urgency`], [`Severity`], [`FindingCode`], [`Rating`]; how the rules' readings
 //!   become one rating, and the score.
 //! - `reach.rs`: [`Reach`] (services, users, tenants) and the wording shared by the lines.
 //! - `rules/`: one file per rule above; `rules/mod.rs` maps an advisory's effects to its rules.
@@ -55,7 +55,7 @@ mod topology;
 use std::ops::Range;
 
 pub use finding::{Finding, Part, Suppressed};
-pub use rating::{Consequence, Rating, Severity, Urgency, CODES, UNKNOWN_REASON};
+pub use rating::{Consequence, FindingCode, Rating, Severity, Urgency, UNKNOWN_REASON};
 pub use reach::Reach;
 pub use rules::time_bomb::{threshold_date, WINDOW_DAYS};
 pub use topology::{Context, Topology};

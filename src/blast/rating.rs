@@ -5,7 +5,6 @@
 //! only add their lines, so an operator sees every fact the rules found, not just the winner's.
 //! The score is a plain sum ([`score`]) so that each term that moved it has a line in the reasons.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -150,31 +149,106 @@ impl fmt::Display for Severity {
     }
 }
 
-/// Stable codes of finding kinds, used in JSON, notifications and suppressions.
-pub const CODES: &[&str] = &[
-    "failover-spof",
-    "survivor-overload",
-    "common-mode-outage",
-    "redundancy-lost",
-    "service-outage",
-    "raid-time-bomb",
-    "time-bomb",
-    "data-loss-no-backup",
-    "data-loss-with-backup",
-    "data-unavailable",
-    "performance",
-    "security",
-    "security-dos",
-    "management-plane",
-    "unclassified",
-];
+/// Stable code of the rule that decided a rating, used in JSON, reports and notifications.
+///
+/// Kebab-case on the wire (`failover-spof`); closed, so a new rule adds a variant here and the
+/// codes test keeps every code of the crate unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingCode {
+    /// A failover-path bug on a redundant pair: one hardware fault stops the service.
+    FailoverSpof,
+    /// A member crashes and the survivors would carry over 100 % of their capacity.
+    SurvivorOverload,
+    /// Every member runs the firmware and a time-based trigger fires on all of them together.
+    CommonModeOutage,
+    /// Redundancy is lost but the service keeps running (or the load is not recorded).
+    RedundancyLost,
+    /// The exposed part stops what it serves and nothing recorded takes over.
+    ServiceOutage,
+    /// More drives of one RAID group reach a power-on-hours threshold together than it tolerates.
+    RaidTimeBomb,
+    /// Drives reach a power-on-hours threshold, within what their RAID group tolerates or in none.
+    TimeBomb,
+    /// Data can be lost and no independent backup exists.
+    DataLossNoBackup,
+    /// Data can be lost and an independent, unexposed backup exists.
+    DataLossWithBackup,
+    /// The exposed scope (a system or an enclosure) stops serving data.
+    DataUnavailable,
+    Performance,
+    /// A security weakness without a network-reachable availability impact.
+    Security,
+    /// A network-reachable weakness with high availability impact: an attacker can stop it.
+    SecurityDos,
+    /// Management plane only: the data path is not affected.
+    ManagementPlane,
+    /// The advisory does not say what the bug does.
+    Unclassified,
+}
+
+impl FindingCode {
+    /// Every code, in the order the module doc presents the rules.
+    pub const ALL: [FindingCode; 15] = [
+        FindingCode::FailoverSpof,
+        FindingCode::SurvivorOverload,
+        FindingCode::CommonModeOutage,
+        FindingCode::RedundancyLost,
+        FindingCode::ServiceOutage,
+        FindingCode::RaidTimeBomb,
+        FindingCode::TimeBomb,
+        FindingCode::DataLossNoBackup,
+        FindingCode::DataLossWithBackup,
+        FindingCode::DataUnavailable,
+        FindingCode::Performance,
+        FindingCode::Security,
+        FindingCode::SecurityDos,
+        FindingCode::ManagementPlane,
+        FindingCode::Unclassified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::FailoverSpof => "failover-spof",
+            FindingCode::SurvivorOverload => "survivor-overload",
+            FindingCode::CommonModeOutage => "common-mode-outage",
+            FindingCode::RedundancyLost => "redundancy-lost",
+            FindingCode::ServiceOutage => "service-outage",
+            FindingCode::RaidTimeBomb => "raid-time-bomb",
+            FindingCode::TimeBomb => "time-bomb",
+            FindingCode::DataLossNoBackup => "data-loss-no-backup",
+            FindingCode::DataLossWithBackup => "data-loss-with-backup",
+            FindingCode::DataUnavailable => "data-unavailable",
+            FindingCode::Performance => "performance",
+            FindingCode::Security => "security",
+            FindingCode::SecurityDos => "security-dos",
+            FindingCode::ManagementPlane => "management-plane",
+            FindingCode::Unclassified => "unclassified",
+        }
+    }
+}
+
+impl fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FindingCode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<FindingCode, String> {
+        FindingCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown finding code `{s}`"))
+    }
+}
 
 /// The rating of one finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rating {
-    /// Stable code of the deciding rule (see [`CODES`]); borrowed from the rule, owned only when
-    /// read back from JSON.
-    pub code: Cow<'static, str>,
+    /// Stable code of the deciding rule.
+    pub code: FindingCode,
     pub consequence: Consequence,
     pub urgency: Urgency,
     /// Shared by the findings on one system that reach all of it (most of them).
@@ -189,7 +263,7 @@ pub struct Rating {
 /// One candidate reading of the consequence; the worst one decides.
 #[derive(Debug)]
 pub(super) struct Reading {
-    pub(super) code: &'static str,
+    pub(super) code: FindingCode,
     pub(super) consequence: Consequence,
     pub(super) urgency: Urgency,
     pub(super) reasons: Vec<String>,
@@ -200,7 +274,7 @@ pub(super) struct Reading {
 impl Reading {
     /// A reading of the whole system with one reason line.
     pub(super) fn new(
-        code: &'static str,
+        code: FindingCode,
         consequence: Consequence,
         urgency: Urgency,
         reason: String,
@@ -210,7 +284,7 @@ impl Reading {
 
     /// A reading of the whole system with its reason lines.
     pub(super) fn with_reasons(
-        code: &'static str,
+        code: FindingCode,
         consequence: Consequence,
         urgency: Urgency,
         reasons: Vec<String>,
@@ -267,7 +341,7 @@ pub(super) fn rate(
     }
     let score = score(top.consequence, &reach, top.urgency, ctx.today, unknown);
     Rating {
-        code: Cow::Borrowed(top.code),
+        code: top.code,
         consequence: top.consequence,
         urgency: top.urgency,
         reach,
@@ -341,6 +415,18 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn finding_codes_read_back_as_they_are_written() {
+        for c in FindingCode::ALL {
+            assert_eq!(c.as_str().parse::<FindingCode>(), Ok(c));
+            assert_eq!(c.to_string(), c.as_str());
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{c}\""), "serde writes the same code");
+            assert_eq!(serde_json::from_str::<FindingCode>(&json).unwrap(), c);
+        }
+        assert!("survivor_overload".parse::<FindingCode>().is_err());
     }
 
     #[test]
@@ -523,7 +609,7 @@ mod tests {
         a.vendor_severity = Some("low".into());
         let f = run(&e, &[a]);
         let r = &f[0].rating;
-        assert_eq!(r.code, "data-loss-no-backup");
+        assert_eq!(r.code, FindingCode::DataLossNoBackup);
         assert_eq!(r.consequence, Consequence::DataLossNoBackup);
         assert_eq!(r.urgency, Urgency::Anytime);
         let lines: Vec<&str> = r.reasons.iter().map(|l| &**l).collect();

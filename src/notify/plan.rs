@@ -199,7 +199,7 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
         vendor: f.vendor.to_string(),
         severity: f.rating.severity,
         previous_severity: None,
-        code: f.rating.code.to_string(),
+        code: f.rating.code.as_str().to_owned(),
         urgency: f.rating.urgency.to_string(),
         fires_on,
         days_left: fires_on.map(|d| (d - today).num_days()),

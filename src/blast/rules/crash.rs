@@ -14,7 +14,7 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use super::{groups_for, has_time_trigger};
-use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::reach::{names, pct};
 use crate::blast::topology::{Context, Exp, GroupInfo};
 use crate::inventory::{ComponentRef, GroupId, GroupKind, System};
@@ -76,7 +76,12 @@ fn ungrouped<'c>(
         }
         if let Some(line) = raid_exposure(ctx, adv_idx, e, exps, seen) {
             return line.map(|line| {
-                Reading::new("redundancy-lost", Consequence::RedundancyLost, base, line)
+                Reading::new(
+                    FindingCode::RedundancyLost,
+                    Consequence::RedundancyLost,
+                    base,
+                    line,
+                )
             });
         }
     }
@@ -85,7 +90,7 @@ fn ungrouped<'c>(
         | ComponentKind::Controller
         | ComponentKind::Hba
         | ComponentKind::Enclosure => Reading::new(
-            "service-outage",
+            FindingCode::ServiceOutage,
             Consequence::ServiceOutage,
             base,
             format!(
@@ -94,7 +99,7 @@ fn ungrouped<'c>(
             ),
         ),
         ComponentKind::Drive => Reading::new(
-            "redundancy-lost",
+            FindingCode::RedundancyLost,
             Consequence::RedundancyLost,
             base,
             format!(
@@ -103,7 +108,7 @@ fn ungrouped<'c>(
             ),
         ),
         _ => Reading::new(
-            "redundancy-lost",
+            FindingCode::RedundancyLost,
             Consequence::RedundancyLost,
             base,
             format!("{} ({}) can crash", e.subject, e.kind),
@@ -191,7 +196,7 @@ fn group_crash(
             ),
         );
         return Reading::with_reasons(
-            "common-mode-outage",
+            FindingCode::CommonModeOutage,
             Consequence::ServiceOutage,
             base,
             reasons,
@@ -207,12 +212,17 @@ fn group_crash(
                 g.id
             ),
         );
-        return Reading::with_reasons("service-outage", Consequence::ServiceOutage, base, reasons);
+        return Reading::with_reasons(
+            FindingCode::ServiceOutage,
+            Consequence::ServiceOutage,
+            base,
+            reasons,
+        );
     }
     let Some(load) = g.load else {
         reasons.insert(0, format!("a crash leaves {} degraded; the load per member is not recorded, so whether the survivors can carry it is unknown", g.id));
         return Reading::with_reasons(
-            "redundancy-lost",
+            FindingCode::RedundancyLost,
             Consequence::RedundancyLost,
             base,
             reasons,
@@ -276,7 +286,7 @@ fn survivors_carry(
             format!("{line}: over 100 % is an outage, not a slowdown"),
         );
         Reading::with_reasons(
-            "survivor-overload",
+            FindingCode::SurvivorOverload,
             Consequence::ServiceOutage,
             base,
             reasons,
@@ -284,7 +294,7 @@ fn survivors_carry(
     } else {
         reasons.insert(0, format!("{line}: degraded but running"));
         Reading::with_reasons(
-            "redundancy-lost",
+            FindingCode::RedundancyLost,
             Consequence::RedundancyLost,
             base,
             reasons,
@@ -326,7 +336,7 @@ mod tests {
     fn sixty_and_sixty_percent_is_a_survivor_at_120_percent_an_outage() {
         let r = crash_of(&pair(0.6), controller_bug(&[]), "arr");
         assert_eq!(r.len(), 1, "one reading per group, not per member");
-        assert_eq!(r[0].code, "survivor-overload");
+        assert_eq!(r[0].code, FindingCode::SurvivorOverload);
         assert_eq!(r[0].consequence, Consequence::ServiceOutage);
         assert_eq!(r[0].urgency, Urgency::Anytime);
         assert_eq!(
@@ -344,7 +354,7 @@ mod tests {
     fn a_survivor_at_exactly_100_percent_is_degraded_not_down() {
         for (load, carried) in [(0.5, "100 %"), (0.4, "80 %")] {
             let r = crash_of(&pair(load), controller_bug(&[]), "arr");
-            assert_eq!(r[0].code, "redundancy-lost", "{load}");
+            assert_eq!(r[0].code, FindingCode::RedundancyLost, "{load}");
             assert_eq!(r[0].consequence, Consequence::RedundancyLost);
             assert!(
                 r[0].reasons[0].contains(&format!("would carry {carried} of its capacity")),
@@ -375,7 +385,7 @@ mod tests {
                 Some(0.6),
             );
         let r = crash_of(&e, controller_bug(&[]), "arr");
-        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].code, FindingCode::RedundancyLost);
         assert_eq!(
             r[0].reasons,
             [
@@ -392,7 +402,7 @@ mod tests {
         let mut e = pair(0.6);
         e.comp("arr", "spa").firmware = fw(Scheme::Intdot, "5.1.2.0.5.009");
         let r = crash_of(&e, controller_bug(&[]), "arr");
-        assert_eq!(r[0].code, "survivor-overload");
+        assert_eq!(r[0].code, FindingCode::SurvivorOverload);
         assert_eq!(r[0].reasons.len(), 1, "{:?}", r[0].reasons);
         assert!(
             r[0].reasons[0].starts_with("if spb crashes, spa would carry 120 %"),
@@ -408,7 +418,7 @@ mod tests {
             controller_bug(&[Trigger::UptimeDays { days: 248 }]),
             "arr",
         );
-        assert_eq!(r[0].code, "common-mode-outage");
+        assert_eq!(r[0].code, FindingCode::CommonModeOutage);
         assert_eq!(r[0].consequence, Consequence::ServiceOutage);
         assert_eq!(
             r[0].reasons[0],
@@ -424,7 +434,7 @@ mod tests {
             controller_bug(&[Trigger::UptimeDays { days: 248 }]),
             "arr",
         );
-        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].code, FindingCode::RedundancyLost);
     }
 
     #[test]
@@ -436,7 +446,7 @@ mod tests {
             .iter()
             .find(|r| r.reasons[0].contains("only member"))
             .unwrap();
-        assert_eq!(only.code, "service-outage");
+        assert_eq!(only.code, FindingCode::ServiceOutage);
         assert_eq!(only.consequence, Consequence::ServiceOutage);
         assert_eq!(
             only.reasons[0],
@@ -447,7 +457,7 @@ mod tests {
             lone.reasons,
             ["arr/spb crashes and nothing recorded takes over: arr stops"]
         );
-        assert_eq!(lone.code, "service-outage");
+        assert_eq!(lone.code, FindingCode::ServiceOutage);
     }
 
     #[test]
@@ -459,7 +469,7 @@ mod tests {
             None,
         );
         let r = crash_of(&e, controller_bug(&[]), "arr");
-        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].code, FindingCode::RedundancyLost);
         assert_eq!(r[0].consequence, Consequence::RedundancyLost);
         assert!(
             r[0].reasons[0].contains("the load per member is not recorded"),
@@ -520,7 +530,7 @@ mod tests {
     fn drives_are_told_against_their_raid_group_tolerance() {
         let r = crash_of(&drives(Some(1)), drive_bug("HPD7|HPD8", &[]), "srv");
         assert_eq!(r.len(), 1, "the group is told once for both drive sets");
-        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].code, FindingCode::RedundancyLost);
         assert_eq!(
             r[0].reasons,
             [
@@ -542,7 +552,7 @@ mod tests {
     #[test]
     fn drives_in_no_raid_group_say_so() {
         let r = crash_of(&drives(None), drive_bug("HPD7", &[]), "srv");
-        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].code, FindingCode::RedundancyLost);
         assert_eq!(
             r[0].reasons,
             ["drives srv/ssd-a can fail; no RAID group is recorded for them"]
@@ -583,7 +593,7 @@ mod tests {
             &[],
         );
         let r = crash_of(&e, bmc, "srv");
-        assert_eq!(r[0].code, "redundancy-lost");
+        assert_eq!(r[0].code, FindingCode::RedundancyLost);
         assert_eq!(r[0].reasons, ["srv/bmc (bmc) can crash"]);
 
         let whole = advisory(
@@ -596,7 +606,7 @@ mod tests {
             &[],
         );
         let r = crash_of(&e, whole, "srv");
-        assert_eq!(r[0].code, "service-outage");
+        assert_eq!(r[0].code, FindingCode::ServiceOutage);
         assert_eq!(
             r[0].reasons,
             ["srv crashes and nothing recorded takes over: srv stops"]

@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::topology::Context;
 use crate::inventory::BackupKind;
 
@@ -21,9 +21,9 @@ pub(super) fn data_loss(
     let system = ctx.topo.systems[sys_idx as usize];
     let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, sys_idx);
     let code = if consequence == Consequence::DataLossNoBackup {
-        "data-loss-no-backup"
+        FindingCode::DataLossNoBackup
     } else {
-        "data-loss-with-backup"
+        FindingCode::DataLossWithBackup
     };
     reasons.insert(
         0,
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn no_recorded_copy_is_loss_without_backup() {
         let r = loss(&estate());
-        assert_eq!(r.code, "data-loss-no-backup");
+        assert_eq!(r.code, FindingCode::DataLossNoBackup);
         assert_eq!(r.consequence, Consequence::DataLossNoBackup);
         assert_eq!(r.urgency, Urgency::Anytime);
         assert_eq!(
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn a_backup_on_the_same_system_does_not_count() {
         let r = loss(&estate().backup("src", "src"));
-        assert_eq!(r.code, "data-loss-no-backup");
+        assert_eq!(r.code, FindingCode::DataLossNoBackup);
         assert_eq!(r.reasons[1], "the backup of src is on the same system");
     }
 
@@ -160,7 +160,7 @@ mod tests {
             .domain("rack-a", DomainKind::Rack, &["src", "bk"])
             .domain("site-1", DomainKind::Site, &["src", "bk"]);
         let r = loss(&e);
-        assert_eq!(r.code, "data-loss-no-backup");
+        assert_eq!(r.code, FindingCode::DataLossNoBackup);
         assert_eq!(
             r.reasons[1],
             "replica target bk shares failure domain rack-a, site-1 with src"
@@ -173,7 +173,7 @@ mod tests {
             .system("bk2", "Dell EMC", "Unity 380", Scheme::Intdot, "5.0.3")
             .backup("src", "bk2");
         let r = loss(&e);
-        assert_eq!(r.code, "data-loss-no-backup");
+        assert_eq!(r.code, FindingCode::DataLossNoBackup);
         assert_eq!(
             r.reasons[1],
             "backup target bk2 is exposed to the same advisory"
@@ -188,7 +188,7 @@ mod tests {
             .domain("rack-a", DomainKind::Rack, &["src"])
             .domain("rack-z", DomainKind::Rack, &["bk"]);
         let r = loss(&e);
-        assert_eq!(r.code, "data-loss-with-backup");
+        assert_eq!(r.code, FindingCode::DataLossWithBackup);
         assert_eq!(r.consequence, Consequence::DataLossWithBackup);
         // The copy that counts is the whole answer; the one that does not is not listed.
         assert_eq!(
@@ -216,6 +216,6 @@ mod tests {
             )
             .backup("src", "bk")
             .domain("breaker-1", DomainKind::Breaker, &["src", "bk/psu-1"]);
-        assert_eq!(loss(&e).code, "data-loss-with-backup");
+        assert_eq!(loss(&e).code, FindingCode::DataLossWithBackup);
     }
 }

@@ -7,7 +7,7 @@
 //! only the bug makes it an outage.
 
 use super::groups_for;
-use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::reach::names;
 use crate::blast::topology::{Context, Exp};
 use crate::inventory::GroupKind;
@@ -34,7 +34,7 @@ pub(super) fn failover(ctx: &Context<'_>, exps: &[Exp<'_>], base: Urgency) -> Re
     if let Some((e, g)) = best {
         let g = g.group;
         return Reading::new(
-            "failover-spof",
+            FindingCode::FailoverSpof,
             Consequence::ServiceOutage,
             urgency,
             format!(
@@ -46,7 +46,7 @@ pub(super) fn failover(ctx: &Context<'_>, exps: &[Exp<'_>], base: Urgency) -> Re
         );
     }
     Reading::new(
-        "redundancy-lost",
+        FindingCode::RedundancyLost,
         Consequence::RedundancyLost,
         urgency,
         "failover is broken, but no controller pair or multipath group is recorded for the exposed parts".to_string(),
@@ -78,7 +78,7 @@ mod tests {
         let r = on_run(&unity(), &[bug(&[])], "arr", |ctx, _, _, exps| {
             failover(ctx, exps, Urgency::Anytime)
         });
-        assert_eq!(r.code, "failover-spof");
+        assert_eq!(r.code, FindingCode::FailoverSpof);
         assert_eq!(r.consequence, Consequence::ServiceOutage);
         assert_eq!(r.urgency, Urgency::NeedsFault, "one hardware fault away");
         assert_eq!(
@@ -96,7 +96,7 @@ mod tests {
             "arr",
             |ctx, _, _, exps| failover(ctx, exps, Urgency::NeedsCondition),
         );
-        assert_eq!(r.code, "failover-spof");
+        assert_eq!(r.code, FindingCode::FailoverSpof);
         assert_eq!(r.urgency, Urgency::NeedsCondition);
     }
 
@@ -116,7 +116,7 @@ mod tests {
         let r = on_run(&lone, &[bug_on_system()], "arr", |ctx, _, _, exps| {
             failover(ctx, exps, Urgency::Anytime)
         });
-        assert_eq!(r.code, "failover-spof");
+        assert_eq!(r.code, FindingCode::FailoverSpof);
         assert!(
             r.reasons[0].starts_with("failover between arr and arr-dr (arr-repl)"),
             "{:?}",
@@ -142,7 +142,7 @@ mod tests {
         let r = on_run(&e, &[bug_on_system()], "box", |ctx, _, _, exps| {
             failover(ctx, exps, Urgency::Anytime)
         });
-        assert_eq!(r.code, "redundancy-lost");
+        assert_eq!(r.code, FindingCode::RedundancyLost);
         assert_eq!(r.consequence, Consequence::RedundancyLost);
         assert_eq!(r.urgency, Urgency::NeedsFault);
         assert!(r.reasons[0].contains("no controller pair or multipath group is recorded"));

@@ -128,6 +128,7 @@ fn groups_for<'c, 'a>(ctx: &'c Context<'a>, e: &Exp<'_>) -> SmallVec<[&'c GroupI
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blast::rating::FindingCode;
     use crate::blast::testing::*;
     use crate::model::ComponentKind;
     use crate::testkit::*;
@@ -168,13 +169,16 @@ mod tests {
         let codes: Vec<_> = on_run(&e, &[a], "arr", |ctx, a, s, exps| {
             readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
         });
-        assert_eq!(codes, ["performance", "management-plane"]);
+        assert_eq!(
+            codes,
+            [FindingCode::Performance, FindingCode::ManagementPlane]
+        );
 
         let bare = advisory("B", "Dell", "Unity", None, "vers:intdot/<9", &[], &[]);
         let codes: Vec<_> = on_run(&e, &[bare], "arr", |ctx, a, s, exps| {
             readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
         });
-        assert_eq!(codes, ["unclassified"]);
+        assert_eq!(codes, [FindingCode::Unclassified]);
     }
 
     #[test]
@@ -204,7 +208,7 @@ mod tests {
         let codes: Vec<_> = on_run(&e, &[a], "srv", |ctx, a, s, exps| {
             readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
         });
-        assert_eq!(codes, ["time-bomb"]);
+        assert_eq!(codes, [FindingCode::TimeBomb]);
     }
 
     #[test]

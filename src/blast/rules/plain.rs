@@ -3,11 +3,11 @@
 //! the bug does (rated as a possible loss of redundancy until someone annotates it, so it is
 //! neither ignored nor inflated).
 
-use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 
 pub(super) fn performance(base: Urgency) -> Reading {
     Reading::new(
-        "performance",
+        FindingCode::Performance,
         Consequence::Performance,
         base,
         "the bug degrades performance (latency or throughput)".to_string(),
@@ -16,7 +16,7 @@ pub(super) fn performance(base: Urgency) -> Reading {
 
 pub(super) fn management_plane(base: Urgency) -> Reading {
     Reading::new(
-        "management-plane",
+        FindingCode::ManagementPlane,
         Consequence::Informational,
         base,
         "management plane only: the data path is not affected".to_string(),
@@ -25,7 +25,7 @@ pub(super) fn management_plane(base: Urgency) -> Reading {
 
 pub(super) fn unclassified() -> Reading {
     Reading::new(
-        "unclassified",
+        FindingCode::Unclassified,
         Consequence::RedundancyLost,
         Urgency::NeedsCondition,
         "the advisory does not say what the bug does: rated as a possible loss of redundancy until annotated".to_string(),
@@ -41,7 +41,11 @@ mod tests {
         let r = performance(Urgency::NeedsFault);
         assert_eq!(
             (r.code, r.consequence, r.urgency),
-            ("performance", Consequence::Performance, Urgency::NeedsFault)
+            (
+                FindingCode::Performance,
+                Consequence::Performance,
+                Urgency::NeedsFault
+            )
         );
         assert_eq!(
             r.reasons,
@@ -52,7 +56,7 @@ mod tests {
         assert_eq!(
             (r.code, r.consequence, r.urgency),
             (
-                "management-plane",
+                FindingCode::ManagementPlane,
                 Consequence::Informational,
                 Urgency::Anytime
             )
@@ -63,7 +67,7 @@ mod tests {
         assert_eq!(
             (r.code, r.consequence, r.urgency),
             (
-                "unclassified",
+                FindingCode::Unclassified,
                 Consequence::RedundancyLost,
                 Urgency::NeedsCondition
             )

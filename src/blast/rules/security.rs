@@ -5,7 +5,7 @@
 //! fault. Any other weakness is rated as a security consequence; either way it needs a condition
 //! (someone exploiting it), which the inventory cannot confirm.
 
-use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::inventory::System;
 use crate::model::Advisory;
 
@@ -22,7 +22,7 @@ pub(super) fn security(adv: &Advisory, system: &System) -> Reading {
     });
     if network_dos {
         Reading::new(
-            "security-dos",
+            FindingCode::SecurityDos,
             Consequence::ServiceOutage,
             Urgency::NeedsCondition,
             format!(
@@ -32,7 +32,7 @@ pub(super) fn security(adv: &Advisory, system: &System) -> Reading {
         )
     } else {
         Reading::new(
-            "security",
+            FindingCode::Security,
             Consequence::Security,
             Urgency::NeedsCondition,
             text,
@@ -77,7 +77,7 @@ mod tests {
             let r = reading(Some(&format!(
                 "CVSS:3.1/AV:{av}/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
             )));
-            assert_eq!(r.code, "security-dos", "AV:{av}");
+            assert_eq!(r.code, FindingCode::SecurityDos, "AV:{av}");
             assert_eq!(r.consequence, Consequence::ServiceOutage);
             assert_eq!(r.urgency, Urgency::NeedsCondition);
             assert_eq!(
@@ -97,7 +97,7 @@ mod tests {
             "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
         ] {
             let r = reading(Some(v));
-            assert_eq!(r.code, "security", "{v}");
+            assert_eq!(r.code, FindingCode::Security, "{v}");
             assert_eq!(r.consequence, Consequence::Security);
             assert_eq!(
                 r.reasons,
@@ -105,7 +105,7 @@ mod tests {
             );
         }
         let r = reading(None);
-        assert_eq!(r.code, "security");
+        assert_eq!(r.code, FindingCode::Security);
         assert_eq!(r.reasons, ["security weakness (no CVSS given)"]);
     }
 }

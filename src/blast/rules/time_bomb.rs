@@ -11,7 +11,7 @@ use chrono::{Duration, NaiveDate};
 use rustc_hash::FxHashSet as HashSet;
 
 use super::data_loss::backup_verdict;
-use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::reach::thousands;
 use crate::blast::topology::{Context, Exp, GroupInfo};
 use crate::inventory::{Component, GroupKind};
@@ -101,7 +101,7 @@ fn raid_group(
         let (consequence, more) = backup_verdict(ctx, adv_idx, sys_idx);
         reasons.extend(more);
         Some(Reading::with_reasons(
-            "raid-time-bomb",
+            FindingCode::RaidTimeBomb,
             consequence,
             urgency,
             reasons,
@@ -109,7 +109,7 @@ fn raid_group(
     } else {
         reasons.push("fewer drives fail together than the group tolerates: redundancy is lost, data survives if rebuilds finish".to_string());
         Some(Reading::with_reasons(
-            "time-bomb",
+            FindingCode::TimeBomb,
             Consequence::RedundancyLost,
             urgency,
             reasons,
@@ -212,7 +212,7 @@ fn outside_raid(
         None => format!("{} fails at {} power-on hours; hours and in-service date are not recorded", e.subject, thousands(hours)),
     });
     Some(Reading::with_reasons(
-        "time-bomb",
+        FindingCode::TimeBomb,
         consequence,
         urgency(date, ctx.today),
         reasons,
@@ -322,7 +322,7 @@ mod tests {
         let e = due_in(due_in(raid(srv(), 1), "ssd-a", 100), "ssd-b", 110);
         let r = bombs(&e);
         assert_eq!(r.len(), 1, "one reading for the group");
-        assert_eq!(r[0].code, "raid-time-bomb");
+        assert_eq!(r[0].code, FindingCode::RaidTimeBomb);
         assert_eq!(r[0].consequence, Consequence::DataLossNoBackup);
         assert_eq!(r[0].urgency, Urgency::ByDate(day("2027-03-02")));
         assert_eq!(
@@ -341,7 +341,7 @@ mod tests {
             .system("bk", "HPE", "StoreOnce 5660", Scheme::Intdot, "4.3.2")
             .backup("srv", "bk");
         let r = bombs(&e);
-        assert_eq!(r[0].code, "raid-time-bomb");
+        assert_eq!(r[0].code, FindingCode::RaidTimeBomb);
         assert_eq!(r[0].consequence, Consequence::DataLossWithBackup);
         assert!(r[0]
             .reasons
@@ -354,7 +354,7 @@ mod tests {
         // 8 + 4 drives, 31 days apart, tolerance 8: at most 8 fail together.
         let e = due_in(due_in(raid(srv(), 8), "ssd-a", 100), "ssd-b", 131);
         let r = bombs(&e);
-        assert_eq!(r[0].code, "time-bomb");
+        assert_eq!(r[0].code, FindingCode::TimeBomb);
         assert_eq!(r[0].consequence, Consequence::RedundancyLost);
         assert_eq!(r[0].urgency, Urgency::ByDate(day("2027-03-02")));
         assert!(r[0].reasons[0].starts_with("8 drives of rg-1 (HPD7) reach it on 2027-03-02"));
@@ -365,7 +365,7 @@ mod tests {
         );
         // Exactly WINDOW_DAYS apart is together: 12 > 8.
         let e = due_in(due_in(raid(srv(), 8), "ssd-a", 100), "ssd-b", 130);
-        assert_eq!(bombs(&e)[0].code, "raid-time-bomb");
+        assert_eq!(bombs(&e)[0].code, FindingCode::RaidTimeBomb);
     }
 
     #[test]
@@ -373,7 +373,7 @@ mod tests {
         // ssd-b (4) first, ssd-a (8) 40 days later: the worst window starts at ssd-a.
         let e = due_in(due_in(raid(srv(), 4), "ssd-b", 100), "ssd-a", 140);
         let r = bombs(&e);
-        assert_eq!(r[0].code, "raid-time-bomb");
+        assert_eq!(r[0].code, FindingCode::RaidTimeBomb);
         assert_eq!(r[0].urgency, Urgency::ByDate(day("2027-04-11")));
         assert!(
             r[0].reasons[0].starts_with("8 drives of rg-1"),
@@ -399,7 +399,7 @@ mod tests {
     #[test]
     fn undated_drives_are_named_and_a_group_with_none_dated_is_rated_as_failing_together() {
         let r = bombs(&raid(srv(), 1));
-        assert_eq!(r[0].code, "raid-time-bomb");
+        assert_eq!(r[0].code, FindingCode::RaidTimeBomb);
         assert_eq!(r[0].consequence, Consequence::DataLossNoBackup);
         assert_eq!(r[0].urgency, Urgency::NeedsCondition);
         assert_eq!(
@@ -410,7 +410,7 @@ mod tests {
 
         // One set dated within tolerance, the other undated: lost redundancy, both named.
         let r = bombs(&due_in(raid(srv(), 4), "ssd-b", 100));
-        assert_eq!(r[0].code, "time-bomb");
+        assert_eq!(r[0].code, FindingCode::TimeBomb);
         assert_eq!(r[0].urgency, Urgency::ByDate(day("2027-03-02")));
         assert!(r[0].reasons[0].starts_with("4 drives of rg-1"));
         assert!(r[0].reasons[1].contains("not recorded for srv/ssd-a"));
@@ -424,7 +424,7 @@ mod tests {
             .domain("rack-1", DomainKind::Rack, &["srv", "bk"]);
         let r = bombs(&e);
         assert_eq!(r.len(), 2, "one reading per drive set");
-        assert_eq!(r[0].code, "time-bomb");
+        assert_eq!(r[0].code, FindingCode::TimeBomb);
         assert_eq!(r[0].consequence, Consequence::DataLossNoBackup);
         assert_eq!(r[0].urgency, Urgency::ByDate(day("2027-03-02")));
         assert_eq!(

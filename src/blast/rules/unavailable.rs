@@ -4,7 +4,7 @@
 //! services placed on those enclosures stop, and the reading carries that scope so the reach is
 //! limited to them.
 
-use crate::blast::rating::{Consequence, Reading, Urgency};
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::reach::names;
 use crate::blast::topology::Exp;
 use crate::inventory::{ComponentRef, System};
@@ -18,7 +18,7 @@ pub(super) fn unavailable(system: &System, exps: &[Exp<'_>], base: Urgency) -> R
         .collect();
     if !enclosure_scope.is_empty() && exps.iter().all(|e| e.kind == ComponentKind::Enclosure) {
         let mut r = Reading::new(
-            "data-unavailable",
+            FindingCode::DataUnavailable,
             Consequence::ServiceOutage,
             base,
             format!(
@@ -30,7 +30,7 @@ pub(super) fn unavailable(system: &System, exps: &[Exp<'_>], base: Urgency) -> R
         return r;
     }
     Reading::new(
-        "data-unavailable",
+        FindingCode::DataUnavailable,
         Consequence::ServiceOutage,
         base,
         format!(
@@ -101,7 +101,7 @@ mod tests {
                 "vers:intdot/<0240",
             ),
         );
-        assert_eq!(r.code, "data-unavailable");
+        assert_eq!(r.code, FindingCode::DataUnavailable);
         assert_eq!(r.consequence, Consequence::ServiceOutage);
         assert_eq!(r.urgency, Urgency::NeedsFault);
         assert_eq!(
@@ -118,7 +118,7 @@ mod tests {
             &fas(),
             shelf_bug(Some(ComponentKind::System), "ONTAP", "vers:ontap/<9.13"),
         );
-        assert_eq!(r.code, "data-unavailable");
+        assert_eq!(r.code, FindingCode::DataUnavailable);
         assert!(r.scope.is_none(), "the whole system");
         assert_eq!(
             r.reasons,
