@@ -1,0 +1,257 @@
+//! Checking a planned firmware update before rollout.
+//!
+//! A plan is an ordered list of steps; each step moves some systems or components to a target
+//! version, optionally in a named window or on a date. The check answers two questions:
+//!
+//! 1. **What does the move change?** The inventory is copied with the target versions applied,
+//!    matched and rated again, and compared with today: advisories **fixed** by the move, **still
+//!    open**, **introduced** by the target (known bugs of the target version), and **unknown**.
+//! 2. **Is the rollout itself dangerous?** Each hazard comes from an incident:
+//!    - all members of a redundancy group in one step (both controllers at once);
+//!    - a system and its backup or replica in the same step or window (First Server 2012: the backup
+//!      must lag behind the update it protects against);
+//!    - a controller update takes one controller down: the survivors carry the group's load, and
+//!      above 100 % that is an outage (CTY 2017);
+//!    - the update's own takeover/giveback exercises failover, so a failover-path bug in the running
+//!      version becomes a certain outage (Docomo 2020);
+//!    - no earlier step on a system of the same model (no canary; Jip-Base 2019 had no test
+//!      environment);
+//!    - a target version newer than any release the feeds know, or released very recently;
+//!    - a downgrade.
+//!
+//! A system-level update of a system with a controller pair is taken to be a rolling
+//! (non-disruptive) update: controllers go down one at a time, and controllers running the system's
+//! OS version move with it.
+//!
+//! The verdict is `block` when any blocking hazard exists or the target introduces a high or
+//! critical finding; `caution` for the other hazards, introduced lesser findings, unknowns, or
+//! high/critical findings the move leaves open; `go` otherwise. Pure: plan text in, report out.
+//!
+//! ## Where things are
+//!
+//! - `mod.rs` (here): [`check`] and the [`Verdict`] it reaches.
+//! - `plan.rs`: plan files, parsed and validated ([`parse_plan`], [`Plan`]).
+//! - `diff.rs`: the inventory after the move ([`apply`]) and what it changes per system.
+//! - `hazards.rs`: one function per rollout hazard ([`Hazard`]).
+
+mod diff;
+mod hazards;
+mod plan;
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub use diff::{apply, SystemDiff};
+pub use hazards::{Hazard, HAZARD_CODES, RECENT_DAYS};
+pub use plan::{parse_plan, resolve_target, Plan, PlanDiagnostic, Step, Target, PLAN_CODES};
+
+use crate::blast::Severity;
+use crate::classify::Overrides;
+use crate::inventory::Inventory;
+use crate::matcher::Index;
+use crate::model::Advisory;
+
+/// Version of the JSON layout of [`CheckReport`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// go / caution / block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Go,
+    Caution,
+    Block,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Go => "go",
+            Verdict::Caution => "caution",
+            Verdict::Block => "block",
+        })
+    }
+}
+
+/// The result of checking a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub schema_version: u32,
+    pub today: NaiveDate,
+    pub verdict: Verdict,
+    /// The reasons that decided the verdict.
+    pub decided_by: Vec<String>,
+    pub plan: Plan,
+    pub systems: Vec<SystemDiff>,
+    pub hazards: Vec<Hazard>,
+}
+
+/// Check a plan. `advisories` should already be classified and deduplicated.
+pub fn check(
+    inv: &Inventory,
+    advisories: &[Advisory],
+    overrides: &Overrides,
+    plan: &Plan,
+    today: NaiveDate,
+) -> CheckReport {
+    let index = Index::build(advisories);
+    let before = diff::rate_all(inv, advisories, &index, overrides, today);
+    let after_inv = apply(inv, plan);
+    let after = diff::rate_all(&after_inv, advisories, &index, overrides, today);
+    let systems = diff::diffs(plan, &before, &after);
+    let hazards = hazards::hazards(inv, advisories, &before, plan, today);
+    let (verdict, decided_by) = verdict(&hazards, &systems);
+    CheckReport {
+        schema_version: SCHEMA_VERSION,
+        today,
+        verdict,
+        decided_by,
+        plan: plan.clone(),
+        systems,
+        hazards,
+    }
+}
+
+/// The verdict and the reasons that decided it: every hazard above `go`, every introduced
+/// finding (blocking when high or critical), every finding undecidable after the move, and every
+/// high or critical finding the move leaves open.
+fn verdict(hazards: &[Hazard], systems: &[SystemDiff]) -> (Verdict, Vec<String>) {
+    let mut decided_by = Vec::new();
+    let mut verdict = Verdict::Go;
+    for h in hazards {
+        if h.level > Verdict::Go {
+            decided_by.push(format!("{}: {} [{}]", h.level, h.reason, h.code));
+            verdict = verdict.max(h.level);
+        }
+    }
+    for d in systems {
+        for f in &d.introduced {
+            let level = if f.rating.severity >= Severity::High {
+                Verdict::Block
+            } else {
+                Verdict::Caution
+            };
+            decided_by.push(format!(
+                "{level}: the target introduces {} on {} ({}, {}: {})",
+                f.advisory, d.system, f.rating.severity, f.rating.consequence, f.title
+            ));
+            verdict = verdict.max(level);
+        }
+        for f in &d.unknown {
+            decided_by.push(format!(
+                "caution: {} on {} cannot be decided after the move: {}",
+                f.advisory, d.system, f.evidence
+            ));
+            verdict = verdict.max(Verdict::Caution);
+        }
+        for f in d
+            .still_open
+            .iter()
+            .filter(|f| f.rating.severity >= Severity::High)
+        {
+            decided_by.push(format!(
+                "caution: {} ({}) stays open on {} after the move",
+                f.advisory, f.rating.severity, d.system
+            ));
+            verdict = verdict.max(Verdict::Caution);
+        }
+    }
+    if decided_by.is_empty() {
+        decided_by.push(
+            "go: no hazard in the rollout and the target brings no known bug here".to_string(),
+        );
+    }
+    (verdict, decided_by)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ComponentKind, Effect};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn diff(
+        introduced: Vec<crate::blast::Finding>,
+        still_open: Vec<crate::blast::Finding>,
+    ) -> SystemDiff {
+        SystemDiff {
+            system: "arr".parse().unwrap(),
+            moves: vec![],
+            fixed: vec![],
+            still_open,
+            introduced,
+            unknown: vec![],
+        }
+    }
+
+    /// Findings on a system with no backup: a data-loss bug (critical) and a performance bug.
+    fn findings() -> (crate::blast::Finding, crate::blast::Finding) {
+        let e = Estate::new().system("arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3");
+        let bug = |id: &str, effect| {
+            advisory(
+                id,
+                "Dell",
+                "Unity",
+                Some(ComponentKind::System),
+                "vers:intdot/<6",
+                &[effect],
+                &[],
+            )
+        };
+        let f = run(
+            &e,
+            &[
+                bug("FWN-1", Effect::DataLoss),
+                bug("FWN-2", Effect::Performance),
+            ],
+        );
+        (f[0].clone(), f[1].clone())
+    }
+
+    #[test]
+    fn nothing_to_say_is_go_with_its_line() {
+        let (v, why) = verdict(&[], &[diff(vec![], vec![])]);
+        assert_eq!(v, Verdict::Go);
+        assert_eq!(
+            why,
+            ["go: no hazard in the rollout and the target brings no known bug here"]
+        );
+    }
+
+    #[test]
+    fn hazards_then_introduced_and_open_findings_decide() {
+        let (critical, minor) = findings();
+        let hazard = Hazard {
+            code: "no-canary".into(),
+            level: Verdict::Caution,
+            step: "s".into(),
+            reason: "two at once".into(),
+        };
+        let (v, why) = verdict(
+            std::slice::from_ref(&hazard),
+            &[diff(vec![minor.clone()], vec![])],
+        );
+        assert_eq!(v, Verdict::Caution);
+        assert_eq!(why[0], "caution: two at once [no-canary]");
+        assert!(
+            why[1].starts_with("caution: the target introduces FWN-2 on arr (low, performance"),
+            "{why:?}"
+        );
+
+        let (v, why) = verdict(&[], &[diff(vec![critical.clone()], vec![])]);
+        assert_eq!(v, Verdict::Block, "{why:?}");
+        assert!(why[0].starts_with(
+            "block: the target introduces FWN-1 on arr (critical, data-loss-no-backup"
+        ));
+
+        let (v, why) = verdict(&[], &[diff(vec![], vec![critical, minor])]);
+        assert_eq!(v, Verdict::Caution);
+        assert_eq!(
+            why,
+            ["caution: FWN-1 (critical) stays open on arr after the move"]
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! Plan files: an ordered list of steps, each moving systems or components to a target version.
+//!
+//! Parsed into raw types that keep spans, then validated against the inventory: every reference
+//! must name a system or component it holds, every target must parse under that part's version
+//! scheme. All problems are collected and returned together with the byte range of the offending
+//! text (the CLI shows them like the inventory's diagnostics); nothing partial is returned.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::{ComponentRef, Inventory};
+use crate::version::FwVersion;
+
+/// One thing a step updates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub subject: ComponentRef,
+    pub to: String,
+}
+
+/// One step of a rollout: everything in it happens at the same time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub window: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub targets: Vec<Target>,
+}
+
+/// A validated plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    #[serde(default)]
+    step: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    name: toml::Spanned<String>,
+    #[serde(default)]
+    window: Option<String>,
+    #[serde(default)]
+    date: Option<toml::Spanned<toml::value::Datetime>>,
+    update: Vec<toml::Spanned<String>>,
+    to: toml::Spanned<String>,
+}
+
+/// A problem in a plan file, with the byte range of the offending text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanDiagnostic {
+    /// Stable kebab-case code.
+    pub code: &'static str,
+    pub message: String,
+    pub span: Option<Range<usize>>,
+}
+
+/// Stable codes of plan diagnostics.
+pub const PLAN_CODES: &[&str] = &[
+    "parse-error",
+    "unknown-reference",
+    "bad-firmware",
+    "duplicate-step",
+    "empty-plan",
+    "bad-date",
+];
+
+/// Parse and validate a plan file against the inventory; every problem is reported, nothing
+/// partial is returned.
+pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnostic>> {
+    let raw: RawPlan = toml::from_str(text).map_err(|e| {
+        vec![PlanDiagnostic {
+            code: "parse-error",
+            message: e.message().to_string(),
+            span: e.span(),
+        }]
+    })?;
+    let mut diags = Vec::new();
+    let mut names = HashSet::new();
+    let mut steps = Vec::new();
+    if raw.step.is_empty() {
+        diags.push(PlanDiagnostic {
+            code: "empty-plan",
+            message: "the plan has no [[step]]".into(),
+            span: None,
+        });
+    }
+    for s in raw.step {
+        if !names.insert(s.name.get_ref().clone()) {
+            diags.push(PlanDiagnostic {
+                code: "duplicate-step",
+                message: format!("step `{}` is defined twice", s.name.get_ref()),
+                span: Some(s.name.span()),
+            });
+        }
+        let date = match &s.date {
+            None => None,
+            Some(d) => match d.get_ref().date {
+                Some(dd) if d.get_ref().time.is_none() => NaiveDate::from_ymd_opt(
+                    i32::from(dd.year),
+                    u32::from(dd.month),
+                    u32::from(dd.day),
+                ),
+                _ => {
+                    diags.push(PlanDiagnostic {
+                        code: "bad-date",
+                        message: "`date` must be a plain date such as 2026-12-05".into(),
+                        span: Some(d.span()),
+                    });
+                    None
+                }
+            },
+        };
+        let mut targets = Vec::new();
+        for u in &s.update {
+            match resolve_target(inv, u.get_ref(), s.to.get_ref()) {
+                Ok(t) => targets.push(t),
+                Err((code, message)) => {
+                    let span = if code == "bad-firmware" {
+                        s.to.span()
+                    } else {
+                        u.span()
+                    };
+                    diags.push(PlanDiagnostic {
+                        code,
+                        message,
+                        span: Some(span),
+                    });
+                }
+            }
+        }
+        steps.push(Step {
+            name: s.name.into_inner(),
+            window: s.window,
+            date,
+            targets,
+        });
+    }
+    if diags.is_empty() {
+        Ok(Plan { steps })
+    } else {
+        Err(diags)
+    }
+}
+
+/// Validate one `system` or `system/component` reference and its target version.
+pub fn resolve_target(
+    inv: &Inventory,
+    reference: &str,
+    to: &str,
+) -> Result<Target, (&'static str, String)> {
+    let subject: ComponentRef = reference
+        .parse()
+        .map_err(|e| ("unknown-reference", format!("{e}")))?;
+    let system = inv.systems.get(&subject.system).ok_or_else(|| {
+        (
+            "unknown-reference",
+            format!("no system `{}` in the inventory", subject.system),
+        )
+    })?;
+    let current = match &subject.component {
+        None => &system.firmware.version,
+        Some(c) => {
+            &system
+                .component(c)
+                .ok_or_else(|| {
+                    (
+                        "unknown-reference",
+                        format!("system `{}` has no component `{c}`", system.id),
+                    )
+                })?
+                .firmware
+                .version
+        }
+    };
+    FwVersion::parse(current.scheme(), to)
+        .map_err(|e| ("bad-firmware", format!("target for {subject}: {e}")))?;
+    Ok(Target {
+        subject,
+        to: to.trim().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    fn inv() -> Inventory {
+        Estate::new()
+            .unity_pair("arr", "Unity 480F", "5.1.2.0.5.007", 0.3)
+            .0
+    }
+
+    fn problems(text: &str) -> Vec<(&'static str, String, Option<String>)> {
+        let diags = parse_plan(text, &inv()).expect_err("a problem");
+        diags
+            .into_iter()
+            .map(|d| (d.code, d.message, d.span.map(|s| text[s].to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_plan_resolves_every_target() {
+        let plan = parse_plan(
+            r#"
+[[step]]
+name = "canary"
+window = "sat"
+date = 2026-12-05
+update = ["arr/spa", "arr"]
+to = " 5.1.2.0.5.009 "
+"#,
+            &inv(),
+        )
+        .unwrap();
+        assert_eq!(plan.steps.len(), 1);
+        let s = &plan.steps[0];
+        assert_eq!(
+            (s.name.as_str(), s.window.as_deref()),
+            ("canary", Some("sat"))
+        );
+        assert_eq!(s.date, NaiveDate::from_ymd_opt(2026, 12, 5));
+        let targets: Vec<String> = s
+            .targets
+            .iter()
+            .map(|t| format!("{} {}", t.subject, t.to))
+            .collect();
+        assert_eq!(targets, ["arr/spa 5.1.2.0.5.009", "arr 5.1.2.0.5.009"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_code_and_the_offending_text() {
+        let text = r#"
+[[step]]
+name = "a"
+date = 2026-12-05T10:00:00
+update = ["nowhere", "arr/spz"]
+to = "5.1.2.0.5.009"
+
+[[step]]
+name = "a"
+update = ["arr"]
+to = "not a version"
+"#;
+        let p = problems(text);
+        let codes: Vec<&str> = p.iter().map(|p| p.0).collect();
+        assert_eq!(
+            codes,
+            [
+                "bad-date",
+                "unknown-reference",
+                "unknown-reference",
+                "duplicate-step",
+                "bad-firmware",
+            ]
+        );
+        assert_eq!(p[0].2.as_deref(), Some("2026-12-05T10:00:00"));
+        assert_eq!(p[1].1, "no system `nowhere` in the inventory");
+        assert_eq!(p[1].2.as_deref(), Some("\"nowhere\""));
+        assert_eq!(p[2].1, "system `arr` has no component `spz`");
+        assert_eq!(p[3].1, "step `a` is defined twice");
+        assert_eq!(p[3].2.as_deref(), Some("\"a\""));
+        assert!(p[4].1.starts_with("target for arr: "), "{}", p[4].1);
+        assert_eq!(
+            p[4].2.as_deref(),
+            Some("\"not a version\""),
+            "the `to` value"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_or_unknown_key_is_a_parse_error_and_no_step_an_empty_plan() {
+        let p = problems("[[step]]\nname = \"a\"\nupdate = [\"arr\"]\nto = \"5.1\"\nwhen = 1\n");
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].0, "parse-error");
+        assert!(p[0].1.contains("unknown field `when`"), "{}", p[0].1);
+        assert_eq!(problems("[[step]\n")[0].0, "parse-error");
+        let p = problems("# nothing yet\n");
+        assert_eq!(
+            p,
+            [("empty-plan", "the plan has no [[step]]".to_string(), None)]
+        );
+    }
+}
