@@ -1,6 +1,6 @@
 //! `check-update` scenarios: each rollout hazard of the incidents, and a clean canary-first plan.
 
-use firmwatch::check::{check, parse_plan, CheckReport, Verdict};
+use firmwatch::check::{check, parse_plan, CheckReport, HazardCode, PlanCode, Verdict};
 use firmwatch::classify::Overrides;
 use firmwatch::inventory::Criticality;
 use firmwatch::model::{Advisory, Effect, Trigger};
@@ -58,7 +58,10 @@ to = "5.1.2.0.5.009"
 "#,
     );
     assert_eq!(r.verdict, Verdict::Block, "{}", decided(&r));
-    assert!(r.hazards.iter().any(|h| h.code == "group-in-one-step"));
+    assert!(r
+        .hazards
+        .iter()
+        .any(|h| h.code == HazardCode::GroupInOneStep));
 }
 
 #[test]
@@ -77,7 +80,7 @@ to = "5.1.2.0.5.009"
     let h = r
         .hazards
         .iter()
-        .find(|h| h.code == "backup-with-primary")
+        .find(|h| h.code == HazardCode::BackupWithPrimary)
         .expect("hazard");
     assert!(h.reason.contains("backup must lag behind"), "{}", h.reason);
 }
@@ -105,7 +108,7 @@ to = "5.1.2.0.5.009"
     assert!(r
         .hazards
         .iter()
-        .any(|h| h.code == "backup-with-primary" && h.reason.contains("sat-night")));
+        .any(|h| h.code == HazardCode::BackupWithPrimary && h.reason.contains("sat-night")));
 }
 
 #[test]
@@ -124,7 +127,7 @@ to = "5.1.2.0.5.009"
     let h = r
         .hazards
         .iter()
-        .find(|h| h.code == "survivor-overload")
+        .find(|h| h.code == HazardCode::SurvivorOverload)
         .expect("hazard");
     assert!(h.reason.contains("120 %"), "{}", h.reason);
 }
@@ -154,7 +157,7 @@ to = "5.1.2.0.5.009"
     let h = r
         .hazards
         .iter()
-        .find(|h| h.code == "failover-bug-exercised")
+        .find(|h| h.code == HazardCode::FailoverBugExercised)
         .expect("hazard");
     assert!(
         h.reason.contains("the update itself triggers failover"),
@@ -247,7 +250,7 @@ to = "5.1.2.0.5.009"
 "#,
     );
     assert!(
-        r.hazards.iter().any(|h| h.code == "no-canary"),
+        r.hazards.iter().any(|h| h.code == HazardCode::NoCanary),
         "{:?}",
         r.hazards
     );
@@ -257,7 +260,7 @@ to = "5.1.2.0.5.009"
         &[],
         "[[step]]\nname = \"back\"\nupdate = [\"arr-2\"]\nto = \"5.1.2.0.5.001\"\n",
     );
-    assert!(r.hazards.iter().any(|h| h.code == "downgrade"));
+    assert!(r.hazards.iter().any(|h| h.code == HazardCode::Downgrade));
 }
 
 #[test]
@@ -265,8 +268,11 @@ fn plan_diagnostics_point_at_the_text() {
     let e = pair_estate(0.3);
     let text = "[[step]]\nname = \"x\"\nupdate = [\"arr-9\", \"arr-1/spc\"]\nto = \"5.1.x\"\n";
     let d = parse_plan(text, &e.0).unwrap_err();
-    let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
-    assert_eq!(codes, vec!["unknown-reference", "unknown-reference"]);
+    let codes: Vec<PlanCode> = d.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        vec![PlanCode::UnknownReference, PlanCode::UnknownReference]
+    );
     let span = d[0].span.clone().unwrap();
     assert_eq!(&text[span], "\"arr-9\"");
     let d = parse_plan(
@@ -274,13 +280,13 @@ fn plan_diagnostics_point_at_the_text() {
         &e.0,
     )
     .unwrap_err();
-    assert_eq!(d[0].code, "bad-firmware");
+    assert_eq!(d[0].code, PlanCode::BadFirmware);
     let d = parse_plan(
         "[[step]]\nname = \"x\"\nupdate = [\"arr-1\"]\nto = \"5.1\"\nextra = 1\n",
         &e.0,
     )
     .unwrap_err();
-    assert_eq!(d[0].code, "parse-error");
+    assert_eq!(d[0].code, PlanCode::ParseError);
     assert!(d[0].message.contains("extra"), "{}", d[0].message);
 }
 

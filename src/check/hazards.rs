@@ -7,6 +7,7 @@
 //! recent. Backups updated with their primary in one *window* across steps are found last.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -25,30 +26,90 @@ pub const RECENT_DAYS: i64 = 14;
 /// A danger of the rollout itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hazard {
-    /// Stable code (see [`HAZARD_CODES`]).
-    pub code: String,
+    pub code: HazardCode,
     pub level: Verdict,
     pub step: String,
     pub reason: String,
 }
 
-/// Stable hazard codes.
-pub const HAZARD_CODES: &[&str] = &[
-    "group-in-one-step",
-    "backup-with-primary",
-    "survivor-overload",
-    "failover-bug-exercised",
-    "no-canary",
-    "unknown-release",
-    "recent-release",
-    "downgrade",
-    "no-redundancy-recorded",
-    "load-not-recorded",
-];
+/// Stable code of a rollout hazard, used in the check report (JSON, table, Markdown) and in the
+/// reasons of the verdict. Kebab-case on the wire; closed, so every hazard above has its code
+/// here and the codes test keeps every code of the crate unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HazardCode {
+    /// All members of a redundancy group in one step.
+    GroupInOneStep,
+    /// A system and its backup or replica in one step or one window.
+    BackupWithPrimary,
+    /// A controller down for its update leaves the survivor above 90 % (caution) or 100 % (block).
+    SurvivorOverload,
+    /// The update's takeover exercises a failover-path bug of the running version.
+    FailoverBugExercised,
+    /// Several systems of one model in a step with no earlier step on that model.
+    NoCanary,
+    /// A target that cannot be ordered, or newer than any release the feeds know.
+    UnknownRelease,
+    /// A target released fewer than [`RECENT_DAYS`] ago.
+    RecentRelease,
+    /// A target older than the running version.
+    Downgrade,
+    /// A system with controllers but no recorded controller pair.
+    NoRedundancyRecorded,
+    /// A controller pair without a recorded load.
+    LoadNotRecorded,
+}
 
-fn hazard(code: &str, level: Verdict, step: &str, reason: String) -> Hazard {
+impl HazardCode {
+    /// Every code, in the order the module doc presents the hazards.
+    pub const ALL: [HazardCode; 10] = [
+        HazardCode::GroupInOneStep,
+        HazardCode::BackupWithPrimary,
+        HazardCode::SurvivorOverload,
+        HazardCode::FailoverBugExercised,
+        HazardCode::NoCanary,
+        HazardCode::UnknownRelease,
+        HazardCode::RecentRelease,
+        HazardCode::Downgrade,
+        HazardCode::NoRedundancyRecorded,
+        HazardCode::LoadNotRecorded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HazardCode::GroupInOneStep => "group-in-one-step",
+            HazardCode::BackupWithPrimary => "backup-with-primary",
+            HazardCode::SurvivorOverload => "survivor-overload",
+            HazardCode::FailoverBugExercised => "failover-bug-exercised",
+            HazardCode::NoCanary => "no-canary",
+            HazardCode::UnknownRelease => "unknown-release",
+            HazardCode::RecentRelease => "recent-release",
+            HazardCode::Downgrade => "downgrade",
+            HazardCode::NoRedundancyRecorded => "no-redundancy-recorded",
+            HazardCode::LoadNotRecorded => "load-not-recorded",
+        }
+    }
+}
+
+impl fmt::Display for HazardCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for HazardCode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<HazardCode, String> {
+        HazardCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown hazard code `{s}`"))
+    }
+}
+
+fn hazard(code: HazardCode, level: Verdict, step: &str, reason: String) -> Hazard {
     Hazard {
-        code: code.to_string(),
+        code,
         level,
         step: step.to_string(),
         reason,
@@ -120,7 +181,7 @@ fn group_in_one_step(inv: &Inventory, step: &Step, out: &mut Vec<Hazard>) {
     for g in inv.groups.values() {
         let updated = g.members.iter().filter(|m| explicit.contains(m)).count();
         if g.members.len() > 1 && updated == g.members.len() {
-            out.push(hazard("group-in-one-step", Verdict::Block, &step.name, format!(
+            out.push(hazard(HazardCode::GroupInOneStep, Verdict::Block, &step.name, format!(
                 "all {} members of {} ({}) are updated in the same step: nothing stays up to carry the load or keep the data",
                 g.members.len(), g.id, g.members.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))));
         }
@@ -137,7 +198,7 @@ fn backup_with_primary(
 ) {
     for b in &inv.backups {
         if systems.contains(&b.of) && systems.contains(&b.to) && b.of != b.to {
-            out.push(hazard("backup-with-primary", Verdict::Block, &step.name, format!(
+            out.push(hazard(HazardCode::BackupWithPrimary, Verdict::Block, &step.name, format!(
                 "{} and its backup {} are updated in the same step: the backup must lag behind the update it protects against", b.of, b.to)));
         }
     }
@@ -158,7 +219,7 @@ fn backup_in_one_window(
                         && s.targets.iter().any(|t| t.subject.system == b.to)
                 });
                 if !same_step {
-                    out.push(hazard("backup-with-primary", Verdict::Block, w, format!(
+                    out.push(hazard(HazardCode::BackupWithPrimary, Verdict::Block, w, format!(
                         "{} and its backup {} are updated in the same window `{w}`: the backup must lag behind", b.of, b.to)));
                 }
             }
@@ -204,7 +265,7 @@ fn no_redundancy_recorded(
             .any(|c| c.kind == ComponentKind::Controller)
     {
         out.push(hazard(
-            "no-redundancy-recorded",
+            HazardCode::NoRedundancyRecorded,
             Verdict::Caution,
             &step.name,
             format!(
@@ -227,11 +288,11 @@ fn rollout_overload(g: &RedundancyGroup, step: &Step, out: &mut Vec<Hazard>) {
     }
     let survivor = load * n as f64 / (n - 1) as f64;
     if survivor > 1.0 {
-        out.push(hazard("survivor-overload", Verdict::Block, &step.name, format!(
+        out.push(hazard(HazardCode::SurvivorOverload, Verdict::Block, &step.name, format!(
             "while one controller of {} is down for its update, the survivor carries {:.0} % of its capacity ({:.0} % each normally): over 100 % is an outage",
             g.id, survivor * 100.0, load * 100.0)));
     } else if survivor > 0.9 {
-        out.push(hazard("survivor-overload", Verdict::Caution, &step.name, format!(
+        out.push(hazard(HazardCode::SurvivorOverload, Verdict::Caution, &step.name, format!(
             "while one controller of {} is down for its update, the survivor carries {:.0} % of its capacity: little headroom — schedule it at low load",
             g.id, survivor * 100.0)));
     }
@@ -240,7 +301,7 @@ fn rollout_overload(g: &RedundancyGroup, step: &Step, out: &mut Vec<Hazard>) {
 /// No recorded load: whether the survivor carries it during the update is unknown.
 fn load_not_recorded(g: &RedundancyGroup, step: &Step, out: &mut Vec<Hazard>) {
     if g.load.is_none() {
-        out.push(hazard("load-not-recorded", Verdict::Caution, &step.name, format!("{}: load per controller not recorded; cannot tell whether the survivor carries it during the update", g.id)));
+        out.push(hazard(HazardCode::LoadNotRecorded, Verdict::Caution, &step.name, format!("{}: load per controller not recorded; cannot tell whether the survivor carries it during the update", g.id)));
     }
 }
 
@@ -258,7 +319,7 @@ fn failover_bug_exercised(
             && f.state == MatchState::Confirmed
             && f.effects.contains(&Effect::FailoverFailure)
     }) {
-        out.push(hazard("failover-bug-exercised", Verdict::Block, &step.name, format!(
+        out.push(hazard(HazardCode::FailoverBugExercised, Verdict::Block, &step.name, format!(
             "the running version has failover-path bug {} ({}); the update itself triggers failover (takeover/giveback) on {}, so the bug is certain to be exercised — fix it first by another path or with the vendor",
             f.advisory, f.title, g.id)));
     }
@@ -288,7 +349,7 @@ fn no_canary(
     }
     for (model, ss) in &per_model {
         if !models_done.contains(model) && ss.len() > 1 {
-            out.push(hazard("no-canary", Verdict::Caution, &step.name, format!(
+            out.push(hazard(HazardCode::NoCanary, Verdict::Caution, &step.name, format!(
                 "{} systems of model {model} ({}) are updated together with no earlier step on that model: update one first as a canary",
                 ss.len(), ss.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))));
         }
@@ -326,7 +387,7 @@ fn versions<'i>(inv: &'i Inventory, t: &Target) -> Option<Versions<'i>> {
 fn downgrade(t: &Target, v: &Versions<'_>, step: &Step, out: &mut Vec<Hazard>) {
     if v.target.compare(v.current) == Cmp::Less {
         out.push(hazard(
-            "downgrade",
+            HazardCode::Downgrade,
             Verdict::Caution,
             &step.name,
             format!(
@@ -343,7 +404,7 @@ fn downgrade(t: &Target, v: &Versions<'_>, step: &Step, out: &mut Vec<Hazard>) {
 fn unorderable_release(t: &Target, v: &Versions<'_>, step: &Step, out: &mut Vec<Hazard>) {
     if let Cmp::Incomparable(why) = v.target.compare(v.current) {
         out.push(hazard(
-            "unknown-release",
+            HazardCode::UnknownRelease,
             Verdict::Caution,
             &step.name,
             format!(
@@ -421,7 +482,7 @@ fn unknown_release(
         && newest_known
         && known.iter().any(|k| v.target.compare(k) == Cmp::Greater)
     {
-        out.push(hazard("unknown-release", Verdict::Caution, &step.name, format!(
+        out.push(hazard(HazardCode::UnknownRelease, Verdict::Caution, &step.name, format!(
             "{}: target {} is newer than any release the feeds know for {}: no advisory has vetted it yet", t.subject, v.target.raw(), v.vendor)));
     }
 }
@@ -441,7 +502,7 @@ fn recent_release(
     let age = (today - d).num_days();
     if age < RECENT_DAYS {
         out.push(hazard(
-            "recent-release",
+            HazardCode::RecentRelease,
             Verdict::Caution,
             &step.name,
             format!(
@@ -456,6 +517,18 @@ fn recent_release(
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn codes_read_back_as_they_are_written() {
+        for c in HazardCode::ALL {
+            assert_eq!(c.as_str().parse::<HazardCode>(), Ok(c));
+            assert_eq!(c.to_string(), c.as_str());
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{c}\""), "serde writes the same code");
+            assert_eq!(serde_json::from_str::<HazardCode>(&json).unwrap(), c);
+        }
+        assert!("Downgrade".parse::<HazardCode>().is_err());
+    }
 
     use super::*;
     use crate::inventory::Criticality;
@@ -505,8 +578,8 @@ mod tests {
         hazards(&e.0, advisories, &before, &Plan { steps }, today())
     }
 
-    fn codes(h: &[Hazard]) -> Vec<&str> {
-        h.iter().map(|h| h.code.as_str()).collect()
+    fn codes(h: &[Hazard]) -> Vec<HazardCode> {
+        h.iter().map(|h| h.code).collect()
     }
 
     const NEXT: &str = "5.1.2.0.5.009";
@@ -518,7 +591,7 @@ mod tests {
         let mut out = Vec::new();
         group_in_one_step(&e.0, &s, &mut out);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].code, "group-in-one-step");
+        assert_eq!(out[0].code, HazardCode::GroupInOneStep);
         assert_eq!(out[0].level, Verdict::Block);
         assert_eq!(out[0].step, "both");
         assert_eq!(
@@ -543,7 +616,7 @@ mod tests {
         );
         let b: Vec<&Hazard> = h
             .iter()
-            .filter(|h| h.code == "backup-with-primary")
+            .filter(|h| h.code == HazardCode::BackupWithPrimary)
             .collect();
         assert_eq!(b.len(), 1, "{h:?}");
         assert_eq!(b[0].level, Verdict::Block);
@@ -563,7 +636,7 @@ mod tests {
         );
         let b: Vec<&Hazard> = h
             .iter()
-            .filter(|h| h.code == "backup-with-primary")
+            .filter(|h| h.code == HazardCode::BackupWithPrimary)
             .collect();
         assert_eq!(b.len(), 1, "{h:?}");
         assert_eq!(b[0].step, "sat-night", "named by the window");
@@ -582,7 +655,7 @@ mod tests {
                 step("backup", Some("sat-2"), &["arr-bk"], NEXT),
             ],
         );
-        assert!(!codes(&h).contains(&"backup-with-primary"), "{h:?}");
+        assert!(!codes(&h).contains(&HazardCode::BackupWithPrimary), "{h:?}");
     }
 
     #[test]
@@ -599,7 +672,7 @@ mod tests {
         let s = step("rolling", None, &["arr-1"], NEXT);
         let mut out = Vec::new();
         rollout_overload(&pair(0.6), &s, &mut out);
-        assert_eq!(out[0].code, "survivor-overload");
+        assert_eq!(out[0].code, HazardCode::SurvivorOverload);
         assert_eq!(out[0].level, Verdict::Block);
         assert_eq!(
             out[0].reason,
@@ -619,7 +692,10 @@ mod tests {
     #[test]
     fn an_unrecorded_load_or_pair_is_a_caution() {
         let h = of(&estate(None), &[], vec![step("s", None, &["arr-1"], NEXT)]);
-        let l: Vec<&Hazard> = h.iter().filter(|h| h.code == "load-not-recorded").collect();
+        let l: Vec<&Hazard> = h
+            .iter()
+            .filter(|h| h.code == HazardCode::LoadNotRecorded)
+            .collect();
         assert_eq!(l.len(), 1, "{h:?}");
         assert_eq!(l[0].level, Verdict::Caution);
         assert!(l[0]
@@ -629,7 +705,7 @@ mod tests {
         let mut e = estate(Some(0.3));
         e.0.groups.retain(|id, _| id.as_str() != "arr-1-sp");
         let h = of(&e, &[], vec![step("s", None, &["arr-1"], NEXT)]);
-        assert_eq!(codes(&h), ["no-redundancy-recorded"]);
+        assert_eq!(codes(&h), [HazardCode::NoRedundancyRecorded]);
         assert_eq!(
             h[0].reason,
             "arr-1: no controller pair is recorded, so the update may take the system down"
@@ -678,7 +754,7 @@ mod tests {
             &[bug],
             vec![step("s", None, &["arr-1"], NEXT)],
         );
-        assert_eq!(codes(&h), ["failover-bug-exercised"]);
+        assert_eq!(codes(&h), [HazardCode::FailoverBugExercised]);
         assert_eq!(h[0].level, Verdict::Block);
         assert_eq!(
             h[0].reason,
@@ -710,7 +786,7 @@ mod tests {
     fn several_systems_of_a_model_need_a_canary_first() {
         let e = estate(Some(0.3));
         let h = of(&e, &[], vec![step("all", None, &["arr-1", "arr-2"], NEXT)]);
-        assert_eq!(codes(&h), ["no-canary"]);
+        assert_eq!(codes(&h), [HazardCode::NoCanary]);
         assert_eq!(
             h[0].reason,
             "2 systems of model dell unity 480f (arr-1, arr-2) are updated together with no \
@@ -735,7 +811,7 @@ mod tests {
             &[],
             vec![step("back", None, &["arr-2"], "5.1.2.0.5.001")],
         );
-        assert_eq!(codes(&h), ["downgrade"]);
+        assert_eq!(codes(&h), [HazardCode::Downgrade]);
         assert_eq!(h[0].level, Verdict::Caution);
         assert_eq!(
             h[0].reason,
@@ -744,7 +820,7 @@ mod tests {
 
         let e = Estate::new().system("aff", "NetApp", "AFF A400", Scheme::Ontap, "9.10.1");
         let h = of(&e, &[], vec![step("eng", None, &["aff"], "9.10.1X12")]);
-        assert_eq!(codes(&h), ["unknown-release"]);
+        assert_eq!(codes(&h), [HazardCode::UnknownRelease]);
         assert!(
             h[0].reason
                 .starts_with("aff: cannot order 9.10.1X12 against the running 9.10.1: "),
@@ -779,7 +855,7 @@ mod tests {
             &[fixed_in(None)],
             vec![step("s", None, &["arr-2"], "5.1.3.0.0.001")],
         );
-        assert_eq!(codes(&h), ["unknown-release"]);
+        assert_eq!(codes(&h), [HazardCode::UnknownRelease]);
         assert_eq!(
             h[0].reason,
             "arr-2: target 5.1.3.0.0.001 is newer than any release the feeds know for Dell EMC: \
@@ -805,7 +881,7 @@ mod tests {
             &[fixed_in(Some("2026-11-17"))],
             vec![step("s", None, &["arr-2"], NEXT)],
         );
-        assert_eq!(codes(&h), ["recent-release"]);
+        assert_eq!(codes(&h), [HazardCode::RecentRelease]);
         assert_eq!(
             h[0].reason,
             "arr-2: 5.1.2.0.5.009 was released 5 days ago (2026-11-17): let it age or canary it \
@@ -835,19 +911,16 @@ mod tests {
                 ),
             ],
         );
-        let listed: Vec<(&str, &str)> = h
-            .iter()
-            .map(|h| (h.step.as_str(), h.code.as_str()))
-            .collect();
+        let listed: Vec<(&str, HazardCode)> = h.iter().map(|h| (h.step.as_str(), h.code)).collect();
         assert_eq!(
             listed,
             [
-                ("first", "backup-with-primary"),
-                ("first", "survivor-overload"),
-                ("first", "no-canary"),
-                ("second", "group-in-one-step"),
-                ("second", "downgrade"),
-                ("second", "downgrade"),
+                ("first", HazardCode::BackupWithPrimary),
+                ("first", HazardCode::SurvivorOverload),
+                ("first", HazardCode::NoCanary),
+                ("second", HazardCode::GroupInOneStep),
+                ("second", HazardCode::Downgrade),
+                ("second", HazardCode::Downgrade),
             ]
         );
     }

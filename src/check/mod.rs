@@ -30,9 +30,9 @@
 //! ## Where things are
 //!
 //! - `mod.rs` (here): [`check`] and the [`Verdict`] it reaches.
-//! - `plan.rs`: plan files, parsed and validated ([`parse_plan`], [`Plan`]).
+//! - `plan.rs`: plan files, parsed and validated ([`parse_plan`], [`Plan`], [`PlanCode`]).
 //! - `diff.rs`: the inventory after the move ([`apply`]) and what it changes per system.
-//! - `hazards.rs`: one function per rollout hazard ([`Hazard`]).
+//! - `hazards.rs`: one function per rollout hazard ([`Hazard`], [`HazardCode`]).
 
 mod diff;
 mod hazards;
@@ -44,8 +44,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub use diff::{apply, SystemDiff};
-pub use hazards::{Hazard, HAZARD_CODES, RECENT_DAYS};
-pub use plan::{parse_plan, resolve_target, Plan, PlanDiagnostic, Step, Target, PLAN_CODES};
+pub use hazards::{Hazard, HazardCode, RECENT_DAYS};
+pub use plan::{parse_plan, resolve_target, Plan, PlanCode, PlanDiagnostic, Step, Target};
 
 use crate::blast::Severity;
 use crate::classify::Overrides;
@@ -225,7 +225,7 @@ mod tests {
     fn hazards_then_introduced_and_open_findings_decide() {
         let (critical, minor) = findings();
         let hazard = Hazard {
-            code: "no-canary".into(),
+            code: HazardCode::NoCanary,
             level: Verdict::Caution,
             step: "s".into(),
             reason: "two at once".into(),

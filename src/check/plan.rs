@@ -6,6 +6,7 @@
 //! text (the CLI shows them like the inventory's diagnostics); nothing partial is returned.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::ops::Range;
 
 use chrono::NaiveDate;
@@ -58,28 +59,75 @@ struct RawStep {
 /// A problem in a plan file, with the byte range of the offending text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDiagnostic {
-    /// Stable kebab-case code.
-    pub code: &'static str,
+    pub code: PlanCode,
     pub message: String,
     pub span: Option<Range<usize>>,
 }
 
-/// Stable codes of plan diagnostics.
-pub const PLAN_CODES: &[&str] = &[
-    "parse-error",
-    "unknown-reference",
-    "bad-firmware",
-    "duplicate-step",
-    "empty-plan",
-    "bad-date",
-];
+/// Stable code of a plan file problem, shown with the diagnostic. The first three mean what the
+/// inventory's diagnostics of the same name mean (the same problem in another file); the codes
+/// test allows exactly those to be shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanCode {
+    /// TOML syntax, an unknown key, a wrong type, a missing required key.
+    ParseError,
+    /// A reference to a system or component the inventory does not hold, or a malformed one.
+    UnknownReference,
+    /// A target version that does not parse under the part's version scheme.
+    BadFirmware,
+    /// Two steps with the same name.
+    DuplicateStep,
+    /// A plan without steps.
+    EmptyPlan,
+    /// A `date` that is not a plain date.
+    BadDate,
+}
+
+impl PlanCode {
+    pub const ALL: [PlanCode; 6] = [
+        PlanCode::ParseError,
+        PlanCode::UnknownReference,
+        PlanCode::BadFirmware,
+        PlanCode::DuplicateStep,
+        PlanCode::EmptyPlan,
+        PlanCode::BadDate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanCode::ParseError => "parse-error",
+            PlanCode::UnknownReference => "unknown-reference",
+            PlanCode::BadFirmware => "bad-firmware",
+            PlanCode::DuplicateStep => "duplicate-step",
+            PlanCode::EmptyPlan => "empty-plan",
+            PlanCode::BadDate => "bad-date",
+        }
+    }
+}
+
+impl fmt::Display for PlanCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PlanCode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PlanCode, String> {
+        PlanCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown plan diagnostic code `{s}`"))
+    }
+}
 
 /// Parse and validate a plan file against the inventory; every problem is reported, nothing
 /// partial is returned.
 pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnostic>> {
     let raw: RawPlan = toml::from_str(text).map_err(|e| {
         vec![PlanDiagnostic {
-            code: "parse-error",
+            code: PlanCode::ParseError,
             message: e.message().to_string(),
             span: e.span(),
         }]
@@ -89,7 +137,7 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnosti
     let mut steps = Vec::new();
     if raw.step.is_empty() {
         diags.push(PlanDiagnostic {
-            code: "empty-plan",
+            code: PlanCode::EmptyPlan,
             message: "the plan has no [[step]]".into(),
             span: None,
         });
@@ -97,7 +145,7 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnosti
     for s in raw.step {
         if !names.insert(s.name.get_ref().clone()) {
             diags.push(PlanDiagnostic {
-                code: "duplicate-step",
+                code: PlanCode::DuplicateStep,
                 message: format!("step `{}` is defined twice", s.name.get_ref()),
                 span: Some(s.name.span()),
             });
@@ -112,7 +160,7 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnosti
                 ),
                 _ => {
                     diags.push(PlanDiagnostic {
-                        code: "bad-date",
+                        code: PlanCode::BadDate,
                         message: "`date` must be a plain date such as 2026-12-05".into(),
                         span: Some(d.span()),
                     });
@@ -125,7 +173,7 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnosti
             match resolve_target(inv, u.get_ref(), s.to.get_ref()) {
                 Ok(t) => targets.push(t),
                 Err((code, message)) => {
-                    let span = if code == "bad-firmware" {
+                    let span = if code == PlanCode::BadFirmware {
                         s.to.span()
                     } else {
                         u.span()
@@ -157,13 +205,13 @@ pub fn resolve_target(
     inv: &Inventory,
     reference: &str,
     to: &str,
-) -> Result<Target, (&'static str, String)> {
+) -> Result<Target, (PlanCode, String)> {
     let subject: ComponentRef = reference
         .parse()
-        .map_err(|e| ("unknown-reference", format!("{e}")))?;
+        .map_err(|e| (PlanCode::UnknownReference, format!("{e}")))?;
     let system = inv.systems.get(&subject.system).ok_or_else(|| {
         (
-            "unknown-reference",
+            PlanCode::UnknownReference,
             format!("no system `{}` in the inventory", subject.system),
         )
     })?;
@@ -174,7 +222,7 @@ pub fn resolve_target(
                 .component(c)
                 .ok_or_else(|| {
                     (
-                        "unknown-reference",
+                        PlanCode::UnknownReference,
                         format!("system `{}` has no component `{c}`", system.id),
                     )
                 })?
@@ -183,7 +231,7 @@ pub fn resolve_target(
         }
     };
     FwVersion::parse(current.scheme(), to)
-        .map_err(|e| ("bad-firmware", format!("target for {subject}: {e}")))?;
+        .map_err(|e| (PlanCode::BadFirmware, format!("target for {subject}: {e}")))?;
     Ok(Target {
         subject,
         to: to.trim().to_string(),
@@ -195,6 +243,18 @@ mod tests {
     use super::*;
     use crate::testkit::*;
 
+    #[test]
+    fn codes_read_back_as_they_are_written() {
+        for c in PlanCode::ALL {
+            assert_eq!(c.as_str().parse::<PlanCode>(), Ok(c));
+            assert_eq!(c.to_string(), c.as_str());
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{c}\""), "serde writes the same code");
+            assert_eq!(serde_json::from_str::<PlanCode>(&json).unwrap(), c);
+        }
+        assert!("Downgrade".parse::<PlanCode>().is_err());
+    }
+
     fn inv() -> Inventory {
         Estate::new()
             .unity_pair("arr", "Unity 480F", "5.1.2.0.5.007", 0.3)
@@ -205,7 +265,13 @@ mod tests {
         let diags = parse_plan(text, &inv()).expect_err("a problem");
         diags
             .into_iter()
-            .map(|d| (d.code, d.message, d.span.map(|s| text[s].to_string())))
+            .map(|d| {
+                (
+                    d.code.as_str(),
+                    d.message,
+                    d.span.map(|s| text[s].to_string()),
+                )
+            })
             .collect()
     }
 

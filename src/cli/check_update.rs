@@ -185,7 +185,7 @@ fn emit_plan_diagnostics(
     let mut lock = stderr.lock();
     for d in diags {
         let mut diag = Diagnostic::error()
-            .with_code(d.code)
+            .with_code(d.code.as_str())
             .with_message(&d.message);
         if let Some(span) = &d.span {
             diag = diag.with_labels(vec![Label::primary((), span.clone())]);
