@@ -127,7 +127,7 @@ to = "5.1.2.0.5.009"
     let h = r
         .hazards
         .iter()
-        .find(|h| h.code == HazardCode::SurvivorOverload)
+        .find(|h| h.code == HazardCode::RolloutOverload)
         .expect("hazard");
     assert!(h.reason.contains("120 %"), "{}", h.reason);
 }

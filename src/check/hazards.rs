@@ -42,8 +42,9 @@ pub enum HazardCode {
     GroupInOneStep,
     /// A system and its backup or replica in one step or one window.
     BackupWithPrimary,
-    /// A controller down for its update leaves the survivor above 90 % (caution) or 100 % (block).
-    SurvivorOverload,
+    /// A controller down for its update overloads the survivor: above 90 % (caution) or 100 %
+    /// (block). Not the finding code `survivor-overload`, which is about a crash.
+    RolloutOverload,
     /// The update's takeover exercises a failover-path bug of the running version.
     FailoverBugExercised,
     /// Several systems of one model in a step with no earlier step on that model.
@@ -65,7 +66,7 @@ impl HazardCode {
     pub const ALL: [HazardCode; 10] = [
         HazardCode::GroupInOneStep,
         HazardCode::BackupWithPrimary,
-        HazardCode::SurvivorOverload,
+        HazardCode::RolloutOverload,
         HazardCode::FailoverBugExercised,
         HazardCode::NoCanary,
         HazardCode::UnknownRelease,
@@ -79,7 +80,7 @@ impl HazardCode {
         match self {
             HazardCode::GroupInOneStep => "group-in-one-step",
             HazardCode::BackupWithPrimary => "backup-with-primary",
-            HazardCode::SurvivorOverload => "survivor-overload",
+            HazardCode::RolloutOverload => "rollout-overload",
             HazardCode::FailoverBugExercised => "failover-bug-exercised",
             HazardCode::NoCanary => "no-canary",
             HazardCode::UnknownRelease => "unknown-release",
@@ -288,11 +289,11 @@ fn rollout_overload(g: &RedundancyGroup, step: &Step, out: &mut Vec<Hazard>) {
     }
     let survivor = load * n as f64 / (n - 1) as f64;
     if survivor > 1.0 {
-        out.push(hazard(HazardCode::SurvivorOverload, Verdict::Block, &step.name, format!(
+        out.push(hazard(HazardCode::RolloutOverload, Verdict::Block, &step.name, format!(
             "while one controller of {} is down for its update, the survivor carries {:.0} % of its capacity ({:.0} % each normally): over 100 % is an outage",
             g.id, survivor * 100.0, load * 100.0)));
     } else if survivor > 0.9 {
-        out.push(hazard(HazardCode::SurvivorOverload, Verdict::Caution, &step.name, format!(
+        out.push(hazard(HazardCode::RolloutOverload, Verdict::Caution, &step.name, format!(
             "while one controller of {} is down for its update, the survivor carries {:.0} % of its capacity: little headroom — schedule it at low load",
             g.id, survivor * 100.0)));
     }
@@ -672,7 +673,7 @@ mod tests {
         let s = step("rolling", None, &["arr-1"], NEXT);
         let mut out = Vec::new();
         rollout_overload(&pair(0.6), &s, &mut out);
-        assert_eq!(out[0].code, HazardCode::SurvivorOverload);
+        assert_eq!(out[0].code, HazardCode::RolloutOverload);
         assert_eq!(out[0].level, Verdict::Block);
         assert_eq!(
             out[0].reason,
@@ -916,7 +917,7 @@ mod tests {
             listed,
             [
                 ("first", HazardCode::BackupWithPrimary),
-                ("first", HazardCode::SurvivorOverload),
+                ("first", HazardCode::RolloutOverload),
                 ("first", HazardCode::NoCanary),
                 ("second", HazardCode::GroupInOneStep),
                 ("second", HazardCode::Downgrade),
