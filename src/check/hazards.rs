@@ -5,6 +5,9 @@
 //! backup, what happens to each controller group while one member is down for its update, is a
 //! model updated without a canary, and is each target version a downgrade, unknown or very
 //! recent. Backups updated with their primary in one *window* across steps are found last.
+//!
+//! The file is over 700 lines because every hazard's unit tests sit beside it (the code is about
+//! 450 lines, the rest is tests): one function and its tests read together.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
