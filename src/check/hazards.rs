@@ -7,7 +7,7 @@
 //! recent. Backups updated with their primary in one *window* across steps are found last.
 //!
 //! The file is over 700 lines because every hazard's unit tests sit beside it (the code is about
-//! 450 lines, the rest is tests): one function and its tests read together.
+//! 520 lines, the rest is tests): one function and its tests read together.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
