@@ -4,7 +4,8 @@
 //!
 //! Data flows one way (see `README.md` and the module docs):
 //! feeds → `collect` → `store`; inventory files → `inventory`; store + inventory → `matcher` →
-//! `blast` → `report` / `notify`; a planned update → `check`.
+//! `blast` → `report` / `notify`; a planned update → `check`. Problems in the files an operator
+//! writes (inventory, feed definitions, plans) are `diag` diagnostics, all rendered the same way.
 //!
 //! The pure modules (`version`, `model`, `inventory`'s domain types, `classify`, `matcher`, `blast`,
 //! `check`, `report`) do no I/O. The library never prints and never exits: the `firmwatch` binary
@@ -19,6 +20,7 @@ pub mod blast;
 pub mod check;
 pub mod classify;
 pub mod collect;
+pub mod diag;
 pub mod inventory;
 pub mod matcher;
 pub mod model;

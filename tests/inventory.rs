@@ -7,7 +7,7 @@ mod inventory_gen;
 use std::path::{Path, PathBuf};
 
 use firmwatch::inventory::{
-    load_path, load_sources, BackupKind, Code, GroupKind, Inventory, LoadError, Report,
+    load_path, load_sources, BackupKind, Code, Diagnostics, GroupKind, Inventory, LoadError,
 };
 use firmwatch::model::ComponentKind;
 
@@ -26,7 +26,7 @@ id = "ops"
 email = "ops@example.net"
 "#;
 
-fn report(sources: &[(&str, &str)]) -> Report {
+fn report(sources: &[(&str, &str)]) -> Diagnostics {
     match load_sources(sources) {
         Ok(inv) => panic!("expected problems, loaded {} systems", inv.systems.len()),
         Err(LoadError::Invalid(r)) => *r,
@@ -34,7 +34,7 @@ fn report(sources: &[(&str, &str)]) -> Report {
     }
 }
 
-fn codes(r: &Report) -> Vec<&'static str> {
+fn codes(r: &Diagnostics) -> Vec<&'static str> {
     r.diagnostics.iter().map(|d| d.code.as_str()).collect()
 }
 

@@ -3,7 +3,7 @@
 //! Diagnostics go to stderr like a compiler's (rich `file:line:col` text, coloured per `--color`);
 //! summaries and tables are data and go to stdout.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -83,23 +83,13 @@ pub fn report_invalid(
 ) -> Result<Option<Inventory>> {
     match loaded {
         Ok(inv) => Ok(Some(inv)),
-        Err(LoadError::Invalid(report)) => {
-            use codespan_reporting::term::termcolor::{self, StandardStream};
-            let choice = match color {
-                ColorChoice::Always => termcolor::ColorChoice::Always,
-                ColorChoice::Never => termcolor::ColorChoice::Never,
-                ColorChoice::Auto if std::io::stderr().is_terminal() => {
-                    termcolor::ColorChoice::Auto
-                }
-                ColorChoice::Auto => termcolor::ColorChoice::Never,
-            };
-            let stderr = StandardStream::stderr(choice);
-            let mut lock = stderr.lock();
-            report.emit(&mut lock)?;
-            writeln!(lock, "error: {report}; nothing was loaded")?;
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
+        Err(err) => match &err {
+            LoadError::Invalid(diags) => {
+                super::diagnostics::emit(diags, color, format!("{err}; nothing was loaded"))?;
+                Ok(None)
+            }
+            _ => Err(err.into()),
+        },
     }
 }
 

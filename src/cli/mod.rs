@@ -3,6 +3,7 @@
 //! Exit codes are a contract (documented in the README): see [`Exit`].
 
 mod check_update;
+mod diagnostics;
 mod exposure;
 mod inventory;
 mod notify;

@@ -1,5 +1,5 @@
 //! Loading: inventory files → raw documents → every check → a validated [`Inventory`], or a
-//! [`Report`] with every problem and nothing loaded.
+//! [`Diagnostics`] with every problem and nothing loaded.
 //!
 //! All files of an inventory form one namespace: they are parsed separately, then merged, so a
 //! service in `services.toml` may depend on a system in `site-tokyo.toml`. Checks run in dependency
@@ -25,15 +25,14 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use chrono::NaiveDate;
 
-use super::diag::{
-    char_span_at, offset_of, Code, Diagnostic, DocPath, Format, Place, Report, SourceFile,
-};
+use super::diag::{Code, Diagnostic, Diagnostics};
 use super::raw::{RawDate, RawDoc, RawGroupKind, RawSystem};
 use super::{
     Backup, BackupKind, Component, ComponentRef, DomainId, FailureDomain, Firmware, GroupId,
     GroupKind, Inventory, Owner, OwnerId, PowerOnHours, RedundancyGroup, Service, ServiceId, Site,
     SiteId, System, SystemId, Webhook, WebhookFormat,
 };
+use crate::diag::{char_span_at, offset_of, DocPath, Format, Place, SourceFile};
 use crate::model::ComponentKind;
 use crate::version::{scheme_for, FwVersion, Scheme};
 
@@ -48,9 +47,9 @@ pub enum LoadError {
     },
     #[error("no inventory files (*.toml, *.json) in `{}`", .0.display())]
     NoFiles(PathBuf),
-    /// The files were read but have problems; the report renders them.
-    #[error("{0}")]
-    Invalid(Box<Report>),
+    /// The files were read but have problems; [`Diagnostics::emit`] renders them.
+    #[error("{0} in the inventory")]
+    Invalid(Box<Diagnostics>),
 }
 
 /// Load a file, or every `*.toml` / `*.json` file of a directory (not recursive, sorted by name).
@@ -115,12 +114,7 @@ impl Parsed {
         if diags.is_empty() {
             return Ok(inv);
         }
-        let mut report = Report {
-            files,
-            diagnostics: diags,
-        };
-        report.resolve();
-        Err(LoadError::Invalid(Box::new(report)))
+        Err(LoadError::Invalid(Box::new(Diagnostics::new(files, diags))))
     }
 }
 

@@ -7,8 +7,9 @@
 //!
 //! The loader lives beside them: [`raw`] is the file schema (shared by TOML and JSON), `load`
 //! checks it and builds an [`Inventory`] ([`load_path`], [`load_sources`]), and [`diag`] holds the
-//! diagnostics with stable codes and renders them as `file:line:col` with the offending text
-//! underlined. A load with any problem returns all of them and no inventory.
+//! stable diagnostic codes; the diagnostics themselves and their rendering (`file:line:col` with the
+//! offending text underlined) are the shared [`crate::diag`]. A load with any problem returns all
+//! of them and no inventory.
 //!
 //! Identifiers: systems, owners, sites, services, groups and domains have ids unique in the whole
 //! inventory. A component is addressed as `system/component` ([`ComponentRef`]); a bare `system` in
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::ComponentKind;
 use crate::version::FwVersion;
 
-pub use diag::{Code, Diagnostic, Report};
+pub use diag::{Code, Diagnostic, Diagnostics};
 pub use ids::{ComponentRef, DomainId, GroupId, OwnerId, ServiceId, SiteId, SystemId};
 pub use load::{load_path, load_sources, parse_path, LoadError, Parsed};
 
