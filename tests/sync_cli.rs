@@ -110,6 +110,12 @@ fn invalid_feed_definitions_are_exit_one_with_positions() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:3:12"), "{err}");
+    assert!(err.contains("error[bad-schedule]"), "{err}");
+    assert!(
+        err.contains("error: 1 problem in the feed definitions; nothing was loaded"),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "no colour when stderr is not a terminal: {err}");
     let out = firmwatch(dir.path(), store.path(), &["--feed", "nope"]);
     assert_eq!(out.status.code(), Some(1));
 }

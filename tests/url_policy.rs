@@ -232,7 +232,10 @@ fn feed_definitions_take_only_http_urls_and_host_names() {
         "kind = \"csaf-dir\"\nurl = \"https://a.example/\"\nallow_hosts = [\"https://b.example/x\"]\n",
     )
     .unwrap();
-    let err = collect::load_feeds(dir.path()).unwrap_err().to_string();
+    let Err(collect::FeedDefError::Invalid(diags)) = collect::load_feeds(dir.path()) else {
+        panic!("the feed definitions loaded")
+    };
+    let err = diags.render_plain();
     assert!(
         err.contains("only http and https URLs are fetched, not `file:`"),
         "{err}"

@@ -12,12 +12,11 @@ use firmwatch::blast::Finding;
 use firmwatch::check::{
     check, parse_plan, resolve_target, CheckReport, Plan, PlanDiagnostic, Step, Verdict,
 };
-use firmwatch::collect;
 use firmwatch::diag::{self, Diagnostic, Diagnostics, Place, SourceFile};
 use firmwatch::pipeline;
 use firmwatch::store::SledStore;
 
-use super::exposure::{load_inventory, load_overrides, sync_due};
+use super::exposure::{load_feeds, load_inventory, load_overrides, sync_due};
 use super::{Exit, Global};
 
 /// Output formats of `check-update`.
@@ -114,8 +113,9 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
         }
         None => quick_plan(args, &inv)?,
     };
-    let feeds = collect::load_feeds(&global.feeds)
-        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    let Some(feeds) = load_feeds(global)? else {
+        return Ok(Exit::Error);
+    };
     let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
     let store = SledStore::open(&global.store)?;
     if !args.no_sync {

@@ -67,6 +67,26 @@ pub fn load_inventory(global: &Global) -> Result<Option<Inventory>> {
     super::inventory::load_or_report(&global.inventory, global.color)
 }
 
+/// Load the feed definitions; on invalid files print the diagnostics to stderr and return `None`.
+pub fn load_feeds(global: &Global) -> Result<Option<Vec<FeedDef>>> {
+    match collect::load_feeds(&global.feeds) {
+        Ok(feeds) => Ok(Some(feeds)),
+        Err(err) => match &err {
+            collect::FeedDefError::Invalid(diags) => {
+                super::diagnostics::emit(
+                    diags,
+                    global.color,
+                    format!("{err}; nothing was loaded"),
+                )?;
+                Ok(None)
+            }
+            collect::FeedDefError::Io { .. } => {
+                Err(err).with_context(|| format!("loading feeds from {}", global.feeds.display()))
+            }
+        },
+    }
+}
+
 /// Read the annotations file: the explicit one must exist; the default one is optional.
 pub fn load_overrides(explicit: Option<&Path>, feeds_dir: &Path) -> Result<Overrides> {
     let (path, required) = match explicit {
@@ -109,8 +129,9 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
     // The inventory files are read first; they are checked after the due feeds are synced, while
     // their vendors' advisories are read (`pipeline::load_estate`).
     let parsed = firmwatch::inventory::parse_path(&global.inventory)?;
-    let feeds = collect::load_feeds(&global.feeds)
-        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    let Some(feeds) = load_feeds(global)? else {
+        return Ok(Exit::Error);
+    };
     let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
     let store = SledStore::open(&global.store)?;
     let mut warnings = Vec::new();

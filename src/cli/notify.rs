@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{NaiveDate, Utc};
 use clap::ValueEnum;
 
@@ -13,7 +13,7 @@ use firmwatch::notify::{self, email, outbox, DeliverOptions, Outbox, Status};
 use firmwatch::pipeline;
 use firmwatch::store::{NotifyStore, SledStore, Store};
 
-use super::exposure::{load_inventory, load_overrides};
+use super::exposure::{load_feeds, load_inventory, load_overrides};
 use super::{Exit, Global};
 
 /// TLS mode of the SMTP connection.
@@ -155,8 +155,9 @@ where
     let Some(inv) = load_inventory(global)? else {
         return Ok(Exit::Error);
     };
-    let feeds = collect::load_feeds(&global.feeds)
-        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    let Some(feeds) = load_feeds(global)? else {
+        return Ok(Exit::Error);
+    };
     let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
     let smtp = args.smtp.config()?;
     if !args.no_sync {

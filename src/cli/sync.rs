@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use firmwatch::collect::ctx::{ProgressEvent, ProgressFn};
@@ -14,6 +14,7 @@ use firmwatch::collect::{self, FeedStatus, SyncOptions, SyncReport};
 use firmwatch::model::FeedId;
 use firmwatch::store::SledStore;
 
+use super::exposure::load_feeds;
 use super::{Exit, Global};
 
 /// Arguments of `firmwatch sync`.
@@ -124,8 +125,9 @@ fn table(report: &SyncReport) -> comfy_table::Table {
 }
 
 pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
-    let feeds = collect::load_feeds(&global.feeds)
-        .with_context(|| format!("loading feeds from {}", global.feeds.display()))?;
+    let Some(feeds) = load_feeds(global)? else {
+        return Ok(Exit::Error);
+    };
     for id in &args.only {
         if !feeds.iter().any(|f| &f.id == id) {
             bail!("no feed `{id}` in {}", global.feeds.display());

@@ -2,9 +2,10 @@
 //!
 //! A file is deserialized into a raw form that keeps `toml::Spanned` positions
 //! (`deny_unknown_fields`), then validated into a [`FeedDef`]. Every problem in every file is
-//! collected and rendered at once with `codespan-reporting` (file:line:column and a caret), the way
-//! the inventory and cargo-deny report config errors. Relative `path`/`key_file` values resolve
-//! against the feeds directory, so the bundled offline feeds work wherever the directory is.
+//! collected as a [`crate::diag`] diagnostic with a stable [`FeedFileCode`], so the caller shows
+//! them all at once the way it shows the inventory's (file:line:column and a caret, after
+//! cargo-deny). Relative `path`/`key_file` values resolve against the feeds directory, so the
+//! bundled offline feeds work wherever the directory is.
 //!
 //! ```toml
 //! id = "bundled-csaf"          # optional, defaults to the file stem
@@ -20,17 +21,14 @@
 //! item = "article"  title = "h1"  id = ".id"  date = "time"  products = ".products li"
 //! ```
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use codespan_reporting::diagnostic::{Diagnostic, Label};
-use codespan_reporting::files::SimpleFiles;
-use codespan_reporting::term;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::diag::{Diagnostic, Diagnostics, DocPath, Format, Place, SourceFile};
 use crate::model::FeedId;
 use crate::store::FeedState;
 use crate::version::Scheme;
@@ -178,6 +176,41 @@ fn yes() -> bool {
     true
 }
 
+crate::diag::codes! {
+    /// Stable diagnostic codes of feed definition files.
+    pub enum FeedFileCode {
+        /// TOML syntax, an unknown key, a wrong type, a missing `kind`.
+        ParseError = "parse-error",
+        /// An `id` that is not a feed id, or no `id` and a file name that is not one.
+        BadId = "bad-id",
+        /// A `kind` that is not one of the collectors.
+        UnknownKind = "unknown-kind",
+        /// A `url` that does not parse, or whose scheme is not http or https.
+        BadUrl = "bad-url",
+        /// Neither `url` nor `path`.
+        MissingLocation = "missing-location",
+        /// Both `url` and `path`.
+        ConflictingLocation = "conflicting-location",
+        /// A local `path` for a kind that is only fetched over HTTP.
+        PathNotAllowed = "path-not-allowed",
+        /// A `schedule` that is not a positive number of minutes, hours, days or weeks.
+        BadSchedule = "bad-schedule",
+        /// A `scheme` that is not a known version scheme.
+        UnknownScheme = "unknown-scheme",
+        /// An `html`, `rss` or `atom` feed without an `[html]` table of selectors.
+        MissingSelectors = "missing-selectors",
+        /// A CSS selector in `[html]` that does not parse.
+        BadSelector = "bad-selector",
+        /// An `allow_hosts` entry that is not `host` or `*.domain`.
+        BadAllowHost = "bad-allow-host",
+        /// Two feed files with the same feed id.
+        DuplicateId = "duplicate-id",
+    }
+}
+
+/// One problem in a feed definition file.
+pub type FeedDiagnostic = Diagnostic<FeedFileCode>;
+
 /// Feed definitions that could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedDefError {
@@ -187,9 +220,10 @@ pub enum FeedDefError {
         #[source]
         source: std::io::Error,
     },
-    /// One or more invalid files; `rendered` shows every problem with file:line:column.
-    #[error("{count} problem(s) in feed definitions:\n{rendered}")]
-    Invalid { count: usize, rendered: String },
+    /// One or more invalid files; [`Diagnostics::emit`] shows every problem with
+    /// file:line:column.
+    #[error("{0} in the feed definitions")]
+    Invalid(Diagnostics<FeedFileCode>),
 }
 
 /// Parse a schedule such as `30m`, `6h`, `1d`, `2w`.
@@ -215,54 +249,108 @@ pub fn parse_schedule(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(n * secs))
 }
 
-/// One validation problem: message and byte span in the file (if known).
-pub type Problem = (String, Option<Range<usize>>);
+/// Validate one feed file's text. `dir` resolves relative paths. No I/O: the problems come back
+/// as diagnostics of the one file, ready to render.
+pub fn parse_feed(
+    text: &str,
+    file: &Path,
+    dir: &Path,
+) -> Result<FeedDef, Diagnostics<FeedFileCode>> {
+    validate(text, file, dir, 0)
+        .map(|(def, _)| def)
+        .map_err(|d| Diagnostics::new(vec![source_file(file, text.to_string())], d))
+}
 
-/// Validate one feed file's text. `dir` resolves relative paths. Pure apart from nothing: no I/O.
-pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Problem>> {
-    let raw: RawFeed =
-        toml::from_str(text).map_err(|e| vec![(e.message().to_string(), e.span())])?;
-    let mut problems: Vec<Problem> = Vec::new();
+/// Feed files are TOML whatever their name says.
+fn source_file(file: &Path, text: String) -> SourceFile {
+    SourceFile {
+        name: file.display().to_string(),
+        text,
+        format: Format::Toml,
+    }
+}
+
+/// [`parse_feed`] for file number `fid` of a set. With the definition comes the place of its id
+/// (the `id` value, or the whole file when the id is the file name) to report a duplicate against.
+fn validate(
+    text: &str,
+    file: &Path,
+    dir: &Path,
+    fid: usize,
+) -> Result<(FeedDef, Place), Vec<FeedDiagnostic>> {
+    use FeedFileCode as C;
+    let raw: RawFeed = toml::from_str(text).map_err(|e| {
+        let place = Place {
+            file: fid,
+            path: None,
+            span: e.span(),
+        };
+        let message = e.message().trim().replace('\n', ": ");
+        vec![Diagnostic::new(C::ParseError, place, message).label("here")]
+    })?;
+    let at = |span| Place::at_span(fid, span);
+    let mut problems: Vec<FeedDiagnostic> = Vec::new();
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let id = match &raw.id {
-        Some(id) => id
-            .get_ref()
-            .parse::<FeedId>()
-            .map_err(|e| (e.to_string(), Some(id.span()))),
-        None => stem
-            .parse::<FeedId>()
-            .map_err(|e| (format!("no `id` and the file name is not one: {e}"), None)),
+    let (id, id_place) = match &raw.id {
+        Some(id) => (
+            id.get_ref().parse::<FeedId>().map_err(|e| {
+                Diagnostic::new(C::BadId, at(id.span()), e.to_string()).label("not a feed id")
+            }),
+            at(id.span()),
+        ),
+        None => (
+            stem.parse::<FeedId>().map_err(|e| {
+                Diagnostic::new(
+                    C::BadId,
+                    Place::whole_file(fid),
+                    format!("no `id` and the file name is not one: {e}"),
+                )
+                .note("add `id = \"…\"` or rename the file")
+            }),
+            Place::whole_file(fid),
+        ),
     };
     let kind = FeedKind::parse(raw.kind.get_ref());
     if kind.is_none() {
         let names: Vec<&str> = FeedKind::ALL.iter().map(|(n, _)| *n).collect();
-        problems.push((
-            format!(
-                "unknown feed kind `{}` (expected one of {})",
-                raw.kind.get_ref(),
-                names.join(", ")
-            ),
-            Some(raw.kind.span()),
-        ));
+        problems.push(
+            Diagnostic::new(
+                C::UnknownKind,
+                at(raw.kind.span()),
+                format!(
+                    "unknown feed kind `{}` (expected one of {})",
+                    raw.kind.get_ref(),
+                    names.join(", ")
+                ),
+            )
+            .label("not a feed kind"),
+        );
     }
     let location = match (&raw.url, &raw.path) {
         (Some(u), None) => match url::Url::parse(u.get_ref()) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => Some(FeedLocation::Url(url)),
             Ok(url) => {
-                problems.push((
-                    format!(
-                        "only http and https URLs are fetched, not `{}:`",
-                        url.scheme()
-                    ),
-                    Some(u.span()),
-                ));
+                problems.push(
+                    Diagnostic::new(
+                        C::BadUrl,
+                        at(u.span()),
+                        format!(
+                            "only http and https URLs are fetched, not `{}:`",
+                            url.scheme()
+                        ),
+                    )
+                    .label("not http or https"),
+                );
                 None
             }
             Err(e) => {
-                problems.push((format!("invalid URL: {e}"), Some(u.span())));
+                problems.push(
+                    Diagnostic::new(C::BadUrl, at(u.span()), format!("invalid URL: {e}"))
+                        .label("not a URL"),
+                );
                 None
             }
         },
@@ -274,33 +362,50 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
                 dir.join(p)
             }))
         }
-        (Some(_), Some(p)) => {
-            problems.push((
-                "give either `url` or `path`, not both".into(),
-                Some(p.span()),
-            ));
+        (Some(u), Some(p)) => {
+            problems.push(
+                Diagnostic::new(
+                    C::ConflictingLocation,
+                    at(p.span()),
+                    "give either `url` or `path`, not both",
+                )
+                .label("a path")
+                .also(at(u.span()), "and a URL"),
+            );
             None
         }
         (None, None) => {
-            problems.push(("missing `url` or `path`".into(), None));
+            problems.push(
+                Diagnostic::new(
+                    C::MissingLocation,
+                    Place::whole_file(fid),
+                    "missing `url` or `path`",
+                )
+                .note("a feed is fetched from `url = \"https://…\"` or read from `path = \"dir\"`"),
+            );
             None
         }
     };
-    if let (Some(k), Some(FeedLocation::Path(_))) = (kind, &location) {
+    if let (Some(k), Some(FeedLocation::Path(_)), Some(p)) = (kind, &location, &raw.path) {
         if !matches!(
             k,
             FeedKind::CsafDir | FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NativeDir
         ) {
-            problems.push((
-                format!("a `{k}` feed needs a `url`, not a local `path`"),
-                raw.path.as_ref().map(|p| p.span()),
-            ));
+            problems.push(
+                Diagnostic::new(
+                    C::PathNotAllowed,
+                    at(p.span()),
+                    format!("a `{k}` feed needs a `url`, not a local `path`"),
+                )
+                .label("a local path")
+                .also(at(raw.kind.span()), "fetched over HTTP"),
+            );
         }
     }
     let schedule = match &raw.schedule {
         None => Duration::from_secs(6 * 3600),
         Some(s) => parse_schedule(s.get_ref()).unwrap_or_else(|e| {
-            problems.push((e, Some(s.span())));
+            problems.push(Diagnostic::new(C::BadSchedule, at(s.span()), e).label("not a schedule"));
             Duration::from_secs(6 * 3600)
         }),
     };
@@ -310,15 +415,26 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
         .and_then(|s| match s.get_ref().parse::<Scheme>() {
             Ok(sc) => Some(sc),
             Err(e) => {
-                problems.push((format!("unknown version scheme: {e}"), Some(s.span())));
+                problems.push(
+                    Diagnostic::new(
+                        C::UnknownScheme,
+                        at(s.span()),
+                        format!("unknown version scheme: {e}"),
+                    )
+                    .label("not a version scheme"),
+                );
                 None
             }
         });
     if matches!(kind, Some(FeedKind::Html | FeedKind::Rss | FeedKind::Atom)) && raw.html.is_none() {
-        problems.push((
-            "an `html`, `rss` or `atom` feed needs an `[html]` table of CSS selectors for its pages".into(),
-            Some(raw.kind.span()),
-        ));
+        problems.push(
+            Diagnostic::new(
+                C::MissingSelectors,
+                at(raw.kind.span()),
+                "an `html`, `rss` or `atom` feed needs an `[html]` table of CSS selectors for its pages",
+            )
+            .label("pages are scraped"),
+        );
     }
     if let Some(h) = &raw.html {
         for (name, sel) in [
@@ -331,7 +447,16 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
         ] {
             if let Some(sel) = sel {
                 if let Err(e) = scraper::Selector::parse(sel) {
-                    problems.push((format!("invalid CSS selector in html.{name}: {e}"), None));
+                    // `HtmlSelectors` keeps no spans; the path finds the value when rendering.
+                    let path = DocPath::default().key("html").key(name);
+                    problems.push(
+                        Diagnostic::new(
+                            C::BadSelector,
+                            Place::at(fid, path),
+                            format!("invalid CSS selector in html.{name}: {e}"),
+                        )
+                        .label("not a CSS selector"),
+                    );
                 }
             }
         }
@@ -348,7 +473,8 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
     for h in &raw.allow_hosts {
         match super::policy::valid_allow_host(h.get_ref()) {
             Ok(h) => allow_hosts.push(h),
-            Err(e) => problems.push((e, Some(h.span()))),
+            Err(e) => problems
+                .push(Diagnostic::new(C::BadAllowHost, at(h.span()), e).label("not a host name")),
         }
     }
     let id = match id {
@@ -359,19 +485,22 @@ pub fn parse_feed(text: &str, file: &Path, dir: &Path) -> Result<FeedDef, Vec<Pr
         }
     };
     match (id, kind, location) {
-        (Some(id), Some(kind), Some(location)) if problems.is_empty() => Ok(FeedDef {
-            id,
-            kind,
-            location,
-            schedule,
-            vendor: raw.vendor,
-            scheme,
-            key_file,
-            html: raw.html,
-            enabled: raw.enabled,
-            allow_hosts,
-            file: file.to_path_buf(),
-        }),
+        (Some(id), Some(kind), Some(location)) if problems.is_empty() => Ok((
+            FeedDef {
+                id,
+                kind,
+                location,
+                schedule,
+                vendor: raw.vendor,
+                scheme,
+                key_file,
+                html: raw.html,
+                enabled: raw.enabled,
+                allow_hosts,
+                file: file.to_path_buf(),
+            },
+            id_place,
+        )),
         _ => Err(problems),
     }
 }
@@ -394,66 +523,48 @@ pub fn load_feeds(dir: &Path) -> Result<Vec<FeedDef>, FeedDefError> {
         .filter(|p| p.file_name().is_none_or(|n| n != ANNOTATIONS_FILE))
         .collect();
     paths.sort();
-    let mut files = SimpleFiles::new();
-    let mut diags: Vec<Diagnostic<usize>> = Vec::new();
-    let mut feeds: Vec<FeedDef> = Vec::new();
+    let mut files = Vec::new();
+    let mut diags: Vec<FeedDiagnostic> = Vec::new();
+    let mut feeds: Vec<(FeedDef, Place)> = Vec::new();
     for path in paths {
         let text = std::fs::read_to_string(&path).map_err(|source| FeedDefError::Io {
             path: path.clone(),
             source,
         })?;
-        let fid = files.add(path.display().to_string(), text.clone());
-        match parse_feed(&text, &path, dir) {
-            Ok(def) => {
-                if let Some(prev) = feeds.iter().find(|f| f.id == def.id) {
-                    diags.push(
-                        Diagnostic::error()
-                            .with_message(format!(
-                                "feed id `{}` is defined twice (also in {})",
-                                def.id,
-                                prev.file.display()
-                            ))
-                            .with_labels(vec![Label::primary(fid, 0..0)]),
-                    );
+        let fid = files.len();
+        match validate(&text, &path, dir, fid) {
+            Ok((def, place)) => {
+                if let Some((_, first)) = feeds.iter().find(|(f, _)| f.id == def.id) {
+                    let mut d = Diagnostic::new(
+                        FeedFileCode::DuplicateId,
+                        place.clone(),
+                        format!("feed id `{}` is defined twice", def.id),
+                    )
+                    .label("second definition")
+                    .also(first.clone(), "first defined here");
+                    if place.span.is_none() || first.span.is_none() {
+                        d = d.note("a file without `id` is named by its file name");
+                    }
+                    diags.push(d);
                 } else {
-                    feeds.push(def);
+                    feeds.push((def, place));
                 }
             }
-            Err(problems) => {
-                for (msg, span) in problems {
-                    let span = span.unwrap_or(0..0);
-                    diags.push(
-                        Diagnostic::error()
-                            .with_message(msg.clone())
-                            .with_labels(vec![Label::primary(fid, span).with_message(msg)]),
-                    );
-                }
-            }
+            Err(problems) => diags.extend(problems),
         }
+        files.push(source_file(&path, text));
     }
     if diags.is_empty() {
-        return Ok(feeds);
+        return Ok(feeds.into_iter().map(|(def, _)| def).collect());
     }
-    let mut buf = term::termcolor::Buffer::no_color();
-    let config = term::Config::default();
-    for d in &diags {
-        // Rendering into memory cannot fail except on a bad span; fall back to the message.
-        if term::emit(&mut buf, &config, &files, d).is_err() {
-            use std::io::Write;
-            let _ = writeln!(buf, "error: {}", d.message);
-        }
-    }
-    Err(FeedDefError::Invalid {
-        count: diags.len(),
-        rendered: String::from_utf8_lossy(buf.as_slice()).into_owned(),
-    })
+    Err(FeedDefError::Invalid(Diagnostics::new(files, diags)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<FeedDef, Vec<Problem>> {
+    fn parse(text: &str) -> Result<FeedDef, Diagnostics<FeedFileCode>> {
         parse_feed(text, Path::new("/f/feeds/x.toml"), Path::new("/f/feeds"))
     }
 
@@ -484,23 +595,25 @@ mod tests {
     #[test]
     fn problems_are_collected_with_spans() {
         let text = "kind = \"ftp-dir\"\nurl = \"ftp://x/\"\nschedule = \"6 parsecs\"\n";
-        let problems = parse(text).unwrap_err();
+        let problems = parse(text).unwrap_err().diagnostics;
         assert_eq!(problems.len(), 3, "{problems:?}");
-        for (msg, span) in &problems {
-            let span = span.clone().unwrap();
-            assert!(!text[span].is_empty(), "{msg}");
+        for d in &problems {
+            let span = d.primary.span.clone().unwrap();
+            assert!(!text[span].is_empty(), "{}", d.message);
         }
-        assert!(problems[0].0.contains("unknown feed kind `ftp-dir`"));
+        assert!(problems[0].message.contains("unknown feed kind `ftp-dir`"));
     }
 
     #[test]
     fn unknown_field_is_rejected() {
-        let problems = parse("kind = \"nvd\"\nurl = \"https://x/\"\nrate = 5\n").unwrap_err();
+        let problems = parse("kind = \"nvd\"\nurl = \"https://x/\"\nrate = 5\n")
+            .unwrap_err()
+            .diagnostics;
         assert!(
-            problems[0].0.contains("unknown field `rate`"),
+            problems[0].message.contains("unknown field `rate`"),
             "{problems:?}"
         );
-        assert!(problems[0].1.is_some());
+        assert!(problems[0].primary.span.is_some());
     }
 
     #[test]
@@ -540,11 +653,228 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("c.toml"), "kind = \"nvd\"\npath = \"n\"\n").unwrap();
         let err = load_feeds(dir.path()).unwrap_err();
-        let FeedDefError::Invalid { count, rendered } = err else {
+        assert_eq!(err.to_string(), "2 problems in the feed definitions");
+        let FeedDefError::Invalid(diags) = err else {
             panic!()
         };
+        let count = diags.diagnostics.len();
+        let rendered = diags.render_plain();
         assert_eq!(count, 2, "{rendered}");
         assert!(rendered.contains("defined twice"), "{rendered}");
         assert!(rendered.contains("c.toml:2:8"), "{rendered}");
+    }
+
+    /// The one problem of `text` as the feed file `name`: its code and the text it underlines
+    /// (`None` when it points at the whole file).
+    fn one_problem_in(name: &str, text: &str) -> (FeedFileCode, Option<String>) {
+        let file = Path::new("/f/feeds").join(name);
+        let diags = parse_feed(text, &file, Path::new("/f/feeds")).unwrap_err();
+        let [d] = diags.diagnostics.as_slice() else {
+            panic!("{}", diags.render_plain())
+        };
+        let under = d.primary.span.clone().map(|s| text[s].to_string());
+        // Every problem renders, located ones with file:line:column.
+        let rendered = diags.render_plain();
+        assert!(
+            rendered.contains(&format!("error[{}]", d.code)),
+            "{rendered}"
+        );
+        if under.is_some() {
+            assert!(
+                rendered.contains(&format!("{}:", file.display())),
+                "{rendered}"
+            );
+        } else {
+            assert!(
+                rendered.contains(&format!("= at {}", file.display())),
+                "{rendered}"
+            );
+        }
+        (d.code, under)
+    }
+
+    fn one_problem(text: &str) -> (FeedFileCode, Option<String>) {
+        one_problem_in("x.toml", text)
+    }
+
+    fn spanned(code: FeedFileCode, text: &str) -> (FeedFileCode, Option<String>) {
+        (code, Some(text.to_string()))
+    }
+
+    #[test]
+    fn code_parse_error() {
+        assert_eq!(
+            one_problem("kind = \"nvd\"\nurl = \"https://x/\"\nrate = 5\n"),
+            spanned(FeedFileCode::ParseError, "rate")
+        );
+        let (code, under) = one_problem("kind = \"nvd\nurl = 1\n");
+        assert_eq!(code, FeedFileCode::ParseError);
+        assert!(under.is_some());
+    }
+
+    #[test]
+    fn code_bad_id() {
+        assert_eq!(
+            one_problem("id = \"a b\"\nkind = \"nvd\"\nurl = \"https://x/\"\n"),
+            spanned(FeedFileCode::BadId, "\"a b\"")
+        );
+        assert_eq!(
+            one_problem_in("a b.toml", "kind = \"nvd\"\nurl = \"https://x/\"\n"),
+            (FeedFileCode::BadId, None),
+            "an id from a file name has no span"
+        );
+    }
+
+    #[test]
+    fn code_unknown_kind() {
+        assert_eq!(
+            one_problem("kind = \"ftp-dir\"\npath = \"n\"\n"),
+            spanned(FeedFileCode::UnknownKind, "\"ftp-dir\"")
+        );
+    }
+
+    #[test]
+    fn code_bad_url() {
+        assert_eq!(
+            one_problem("kind = \"nvd\"\nurl = \"ftp://x/\"\n"),
+            spanned(FeedFileCode::BadUrl, "\"ftp://x/\"")
+        );
+        assert_eq!(
+            one_problem("kind = \"nvd\"\nurl = \"not a url\"\n"),
+            spanned(FeedFileCode::BadUrl, "\"not a url\"")
+        );
+    }
+
+    #[test]
+    fn code_missing_location() {
+        assert_eq!(
+            one_problem("kind = \"nvd\"\n"),
+            (FeedFileCode::MissingLocation, None)
+        );
+    }
+
+    #[test]
+    fn code_conflicting_location() {
+        assert_eq!(
+            one_problem("kind = \"osv-dir\"\nurl = \"https://x/\"\npath = \"n\"\n"),
+            spanned(FeedFileCode::ConflictingLocation, "\"n\"")
+        );
+    }
+
+    #[test]
+    fn code_path_not_allowed() {
+        assert_eq!(
+            one_problem("kind = \"nvd\"\npath = \"n\"\n"),
+            spanned(FeedFileCode::PathNotAllowed, "\"n\"")
+        );
+    }
+
+    #[test]
+    fn code_bad_schedule() {
+        assert_eq!(
+            one_problem("kind = \"osv-dir\"\npath = \"n\"\nschedule = \"0h\"\n"),
+            spanned(FeedFileCode::BadSchedule, "\"0h\"")
+        );
+    }
+
+    #[test]
+    fn code_unknown_scheme() {
+        assert_eq!(
+            one_problem("kind = \"osv-dir\"\npath = \"n\"\nscheme = \"roman\"\n"),
+            spanned(FeedFileCode::UnknownScheme, "\"roman\"")
+        );
+    }
+
+    #[test]
+    fn code_missing_selectors() {
+        assert_eq!(
+            one_problem("kind = \"rss\"\nurl = \"https://x/feed.xml\"\n"),
+            spanned(FeedFileCode::MissingSelectors, "\"rss\"")
+        );
+    }
+
+    #[test]
+    fn code_bad_selector() {
+        // `[html]` keeps no spans of its own: the path finds the value.
+        assert_eq!(
+            one_problem(
+                "kind = \"html\"\nurl = \"https://x/\"\n[html]\ntitle = \"h1\"\nid = \"..nope\"\n"
+            ),
+            spanned(FeedFileCode::BadSelector, "\"..nope\"")
+        );
+        assert_eq!(
+            one_problem(
+                "kind = \"html\"\nurl = \"https://x/\"\nhtml = { title = \"[[\", id = \".id\" }\n"
+            ),
+            spanned(FeedFileCode::BadSelector, "\"[[\""),
+            "in an inline table too"
+        );
+    }
+
+    #[test]
+    fn code_bad_allow_host() {
+        assert_eq!(
+            one_problem(
+                "kind = \"nvd\"\nurl = \"https://x/\"\nallow_hosts = [\"ok.example\", \"https://b/\"]\n"
+            ),
+            spanned(FeedFileCode::BadAllowHost, "\"https://b/\"")
+        );
+    }
+
+    #[test]
+    fn code_duplicate_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = "id = \"same\"\nkind = \"native-dir\"\npath = \"n\"\n";
+        std::fs::write(dir.path().join("a.toml"), feed).unwrap();
+        std::fs::write(dir.path().join("b.toml"), feed).unwrap();
+        // Named by its file: no `id` to point at.
+        std::fs::write(
+            dir.path().join("same.toml"),
+            "kind = \"osv-dir\"\npath = \"n\"\n",
+        )
+        .unwrap();
+        let Err(FeedDefError::Invalid(diags)) = load_feeds(dir.path()) else {
+            panic!("loaded")
+        };
+        let rendered = diags.render_plain();
+        let [second, third] = diags.diagnostics.as_slice() else {
+            panic!("{rendered}")
+        };
+        assert_eq!(second.code, FeedFileCode::DuplicateId);
+        assert_eq!(second.primary.file, 1, "b.toml, the second definition");
+        let span = second.primary.span.clone().unwrap();
+        assert_eq!(&diags.files[1].text[span], "\"same\"");
+        let (first, _) = &second.secondary[0];
+        assert_eq!((first.file, first.span.is_some()), (0, true));
+        assert_eq!(third.code, FeedFileCode::DuplicateId);
+        assert_eq!(third.primary.span, None);
+        assert!(rendered.contains("b.toml:1:6"), "{rendered}");
+        assert!(rendered.contains("first defined here"), "{rendered}");
+        assert!(rendered.contains("named by its file name"), "{rendered}");
+    }
+
+    #[test]
+    fn every_code_has_a_test() {
+        // The `code_*` tests above cover these; a new code needs a new test.
+        use FeedFileCode as C;
+        let covered = [
+            C::ParseError,
+            C::BadId,
+            C::UnknownKind,
+            C::BadUrl,
+            C::MissingLocation,
+            C::ConflictingLocation,
+            C::PathNotAllowed,
+            C::BadSchedule,
+            C::UnknownScheme,
+            C::MissingSelectors,
+            C::BadSelector,
+            C::BadAllowHost,
+            C::DuplicateId,
+        ];
+        assert_eq!(covered.len(), C::ALL.len());
+        for c in C::ALL {
+            assert!(covered.contains(&c), "{c} has no test");
+        }
     }
 }

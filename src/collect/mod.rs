@@ -42,5 +42,5 @@ pub mod provider;
 pub mod sync;
 
 pub use ctx::{FeedError, SyncOptions};
-pub use feed::{load_feeds, FeedDef, FeedDefError, FeedKind, ANNOTATIONS_FILE};
+pub use feed::{load_feeds, FeedDef, FeedDefError, FeedFileCode, FeedKind, ANNOTATIONS_FILE};
 pub use sync::{sync, FeedReport, FeedStatus, SyncReport};
