@@ -115,7 +115,10 @@ fn invalid_feed_definitions_are_exit_one_with_positions() {
         err.contains("error: 1 problem in the feed definitions; nothing was loaded"),
         "{err}"
     );
-    assert!(!err.contains('\x1b'), "no colour when stderr is not a terminal: {err}");
+    assert!(
+        !err.contains('\x1b'),
+        "no colour when stderr is not a terminal: {err}"
+    );
     let out = firmwatch(dir.path(), store.path(), &["--feed", "nope"]);
     assert_eq!(out.status.code(), Some(1));
 }
