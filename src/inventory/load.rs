@@ -189,9 +189,11 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
             }
         },
     };
-    let mut place = Place::at(file, DocPath::default());
-    place.path = None;
-    place.span = span;
+    let place = Place {
+        file,
+        path: None,
+        span,
+    };
     diags.push(Diagnostic::new(Code::ParseError, place, message).label("here"));
     None
 }
