@@ -5,7 +5,7 @@
 //! should read, point and colour like one in the inventory. Each is `error[code]: message`, then
 //! `file:line:col` with the offending text underlined, and every problem of every file is shown at
 //! once. Each domain keeps its own closed code enum (inventory [`crate::inventory::Code`], feed files
-//! [`crate::collect::feed::FeedFileCode`]), declared with [`codes!`]; what they share is [`Code`],
+//! [`crate::collect::feed::FeedFileCode`]), declared with `codes!`; what they share is [`Code`],
 //! the stable kebab-case text that scripts, suppressions and tests rely on. A code is unique within
 //! its domain, not across domains: `parse-error` means the same thing in each.
 //!
