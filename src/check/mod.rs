@@ -45,7 +45,9 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{apply, SystemDiff};
 pub use hazards::{Hazard, HazardCode, RECENT_DAYS};
-pub use plan::{parse_plan, resolve_target, Plan, PlanCode, PlanDiagnostic, Step, Target};
+pub use plan::{
+    parse_plan, plan_diagnostics, resolve_target, Plan, PlanCode, PlanDiagnostic, Step, Target,
+};
 
 use crate::blast::Severity;
 use crate::classify::Overrides;

@@ -12,6 +12,7 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile};
 use crate::inventory::{ComponentRef, Inventory};
 use crate::version::FwVersion;
 
@@ -238,6 +239,33 @@ pub fn resolve_target(
     })
 }
 
+impl crate::diag::Code for PlanCode {
+    fn as_str(&self) -> &'static str {
+        PlanCode::as_str(*self)
+    }
+}
+
+/// A plan's problems as diagnostics of its one file (`file_name` as shown), rendered like the
+/// inventory's and the feed files' ([`crate::diag`]).
+pub fn plan_diagnostics(
+    file_name: &str,
+    text: &str,
+    diags: &[PlanDiagnostic],
+) -> Diagnostics<PlanCode> {
+    let file = SourceFile::new(file_name.to_string(), text);
+    let diags = diags
+        .iter()
+        .map(|d| {
+            let place = match &d.span {
+                Some(span) => Place::at_span(0, span.clone()),
+                None => Place::whole_file(0),
+            };
+            Diagnostic::new(d.code, place, &d.message)
+        })
+        .collect();
+    Diagnostics::new(vec![file], diags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,5 +384,37 @@ to = "not a version"
             p,
             [("empty-plan", "the plan has no [[step]]".to_string(), None)]
         );
+    }
+
+    #[test]
+    fn plan_problems_render_like_other_file_diagnostics() {
+        let text = "[[step]]\nname = \"x\"\nupdate = [\"nope\"]\nto = \"1\"\n";
+        let at = text.find("\"nope\"").unwrap();
+        let diags = [
+            PlanDiagnostic {
+                code: PlanCode::EmptyPlan,
+                message: "no span".into(),
+                span: None,
+            },
+            PlanDiagnostic {
+                code: PlanCode::UnknownReference,
+                message: "no system `nope`".into(),
+                span: Some(at..at + 6),
+            },
+        ];
+        let r = plan_diagnostics("plan.toml", text, &diags);
+        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["unknown-reference", "empty-plan"], "by position");
+        let text = r.render_plain();
+        assert!(
+            text.contains("error[unknown-reference]: no system `nope`"),
+            "{text}"
+        );
+        assert!(text.contains("┌─ plan.toml:3:11"), "{text}");
+        assert!(
+            text.contains("error[empty-plan]: no span\n = at plan.toml\n"),
+            "{text}"
+        );
+        assert_eq!(r.to_string(), "2 problems");
     }
 }

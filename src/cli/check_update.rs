@@ -12,7 +12,6 @@ use firmwatch::blast::Finding;
 use firmwatch::check::{
     check, parse_plan, resolve_target, CheckReport, Plan, PlanDiagnostic, Step, Verdict,
 };
-use firmwatch::diag::{self, Diagnostic, Diagnostics, Place, SourceFile};
 use firmwatch::pipeline;
 use firmwatch::store::SledStore;
 
@@ -170,40 +169,13 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
     })
 }
 
-/// A plan diagnostic's code. `check` names its codes as strings (all listed in
-/// [`firmwatch::check::PLAN_CODES`]); this lets the shared renderer print them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct PlanCode(&'static str);
-
-impl diag::Code for PlanCode {
-    fn as_str(&self) -> &'static str {
-        self.0
-    }
-}
-
-/// A plan's problems as the shared diagnostics of its one file.
-fn plan_diagnostics(path: &Path, text: &str, diags: &[PlanDiagnostic]) -> Diagnostics<PlanCode> {
-    let file = SourceFile::new(path.display().to_string(), text);
-    let diags = diags
-        .iter()
-        .map(|d| {
-            let place = match &d.span {
-                Some(span) => Place::at_span(0, span.clone()),
-                None => Place::whole_file(0),
-            };
-            Diagnostic::new(PlanCode(d.code.as_str()), place, &d.message)
-        })
-        .collect();
-    Diagnostics::new(vec![file], diags)
-}
-
 fn emit_plan_diagnostics(
     path: &Path,
     text: &str,
     diags: &[PlanDiagnostic],
     global: &Global,
 ) -> Result<()> {
-    let diags = plan_diagnostics(path, text, diags);
+    let diags = firmwatch::check::plan_diagnostics(&path.display().to_string(), text, diags);
     let summary = format!("{diags} in {}; nothing was checked", path.display());
     super::diagnostics::emit(&diags, global.color, summary)?;
     Ok(())
@@ -284,41 +256,4 @@ fn render_text(r: &CheckReport, md: bool) -> String {
         }
     }
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plan_problems_render_like_other_file_diagnostics() {
-        let text = "[[step]]\nname = \"x\"\nupdate = [\"nope\"]\nto = \"1\"\n";
-        let at = text.find("\"nope\"").unwrap();
-        let diags = [
-            PlanDiagnostic {
-                code: "empty-plan",
-                message: "no span".into(),
-                span: None,
-            },
-            PlanDiagnostic {
-                code: "unknown-reference",
-                message: "no system `nope`".into(),
-                span: Some(at..at + 6),
-            },
-        ];
-        let r = plan_diagnostics(Path::new("plan.toml"), text, &diags);
-        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.0).collect();
-        assert_eq!(codes, ["unknown-reference", "empty-plan"], "by position");
-        let text = r.render_plain();
-        assert!(
-            text.contains("error[unknown-reference]: no system `nope`"),
-            "{text}"
-        );
-        assert!(text.contains("┌─ plan.toml:3:11"), "{text}");
-        assert!(
-            text.contains("error[empty-plan]: no span\n = at plan.toml\n"),
-            "{text}"
-        );
-        assert_eq!(r.to_string(), "2 problems");
-    }
 }
