@@ -112,3 +112,7 @@ fn main() {
         );
     }
 }
+
+/// Measured with the allocator of the `firmwatch` command (`src/main.rs` says why).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

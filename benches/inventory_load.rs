@@ -84,3 +84,7 @@ fn main() {
         .expect("run the load");
     assert!(status.success(), "load failed");
 }
+
+/// Measured with the allocator of the `firmwatch` command (`src/main.rs` says why).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use clap::ValueEnum;
 
 use firmwatch::blast::Finding;
@@ -15,7 +15,7 @@ use firmwatch::check::{
 use firmwatch::pipeline;
 use firmwatch::store::SledStore;
 
-use super::exposure::{load_feeds, load_inventory, load_overrides, sync_due};
+use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
 use super::{Exit, Global};
 
 /// Output formats of `check-update`.
@@ -45,18 +45,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
-    /// Do not sync due feeds first.
-    #[arg(long)]
-    pub no_sync: bool,
-    /// Operator annotations and suppressions (default: `<feeds>/annotations.toml` if present).
-    #[arg(long, value_name = "FILE")]
-    pub annotations: Option<PathBuf>,
-    /// The date to check against (default: today, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub today: Option<NaiveDate>,
-    /// Treat feed data older than this many days as stale: a `go` becomes `caution` (exit 3).
-    #[arg(long, value_name = "DAYS")]
-    pub max_data_age: Option<i64>,
+    #[command(flatten)]
+    pub estate: EstateArgs,
 }
 
 /// The JSON output: the serialized [`CheckReport`] plus the data age of every feed it used.
@@ -115,27 +105,27 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
     let Some(feeds) = load_feeds(global)? else {
         return Ok(Exit::Error);
     };
-    let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
+    let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
     let store = SledStore::open(&global.store)?;
-    if !args.no_sync {
-        for w in sync_due(&store, &feeds)? {
+    if !args.estate.no_sync {
+        for w in super::runtime()?.block_on(sync_due(&store, &feeds)) {
             tracing::warn!("{w}");
         }
     }
     let now = Utc::now();
-    let today = args.today.unwrap_or_else(|| now.date_naive());
+    let today = args.estate.today.unwrap_or_else(|| now.date_naive());
     let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
-    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.max_data_age)?;
+    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.estate.max_data_age)?;
     let warnings = firmwatch::report::feed_warnings(&statuses);
     let mut report = check(&inv, &advisories, &overrides, &plan, today);
-    if args.max_data_age.is_some() && statuses.iter().any(|f| f.stale) {
+    if args.estate.max_data_age.is_some() && statuses.iter().any(|f| f.stale) {
         // A check against old advisories cannot say `go`.
         if report.verdict == Verdict::Go {
             report.verdict = Verdict::Caution;
         }
         report.decided_by.push(format!(
             "advisory data older than --max-data-age ({} days): {}",
-            args.max_data_age.unwrap_or_default(),
+            args.estate.max_data_age.unwrap_or_default(),
             stale_feeds(&statuses)
         ));
     }

@@ -1,20 +1,17 @@
 //! `firmwatch exposure`: what in the inventory is hit by a known bug, how badly here, and why.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use chrono::{NaiveDate, Utc};
+use anyhow::{bail, Result};
+use chrono::Utc;
 use clap::ValueEnum;
 
 use firmwatch::blast::Severity;
-use firmwatch::classify::Overrides;
-use firmwatch::collect::{self, FeedDef, SyncOptions};
-use firmwatch::inventory::Inventory;
 use firmwatch::pipeline;
 use firmwatch::report::{self, Report};
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::SledStore;
 
+use super::estate::{load_feeds, load_overrides, sync_due, EstateArgs};
 use super::{Exit, Global};
 
 /// Output formats of `exposure`.
@@ -30,9 +27,6 @@ pub enum Format {
 /// Arguments of `firmwatch exposure`.
 #[derive(Debug, clap::Args)]
 pub struct ExposureArgs {
-    /// Do not sync feeds whose data is older than their schedule before listing.
-    #[arg(long)]
-    pub no_sync: bool,
     /// Only findings of systems owned by, or services owned by, this owner (repeatable).
     #[arg(long, value_name = "OWNER")]
     pub owner: Vec<String>,
@@ -51,78 +45,8 @@ pub struct ExposureArgs {
     /// Exit with code 3 when a shown finding reaches this severity.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
-    /// Treat feed data older than this many days as stale; with --fail-on, stale data fails the run.
-    #[arg(long, value_name = "DAYS")]
-    pub max_data_age: Option<i64>,
-    /// Operator annotations and suppressions (default: `<feeds>/annotations.toml` if present).
-    #[arg(long, value_name = "FILE")]
-    pub annotations: Option<PathBuf>,
-    /// The date time-triggered bugs are measured from (default: today, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub today: Option<NaiveDate>,
-}
-
-/// Load the inventory, printing its diagnostics on failure.
-pub fn load_inventory(global: &Global) -> Result<Option<Inventory>> {
-    super::inventory::load_or_report(&global.inventory, global.color)
-}
-
-/// Load the feed definitions; on invalid files print the diagnostics to stderr and return `None`.
-pub fn load_feeds(global: &Global) -> Result<Option<Vec<FeedDef>>> {
-    match collect::load_feeds(&global.feeds) {
-        Ok(feeds) => Ok(Some(feeds)),
-        Err(err) => match &err {
-            collect::FeedDefError::Invalid(diags) => {
-                super::diagnostics::emit(
-                    diags,
-                    global.color,
-                    format!("{err}; nothing was loaded"),
-                )?;
-                Ok(None)
-            }
-            collect::FeedDefError::Io { .. } => {
-                Err(err).with_context(|| format!("loading feeds from {}", global.feeds.display()))
-            }
-        },
-    }
-}
-
-/// Read the annotations file: the explicit one must exist; the default one is optional.
-pub fn load_overrides(explicit: Option<&Path>, feeds_dir: &Path) -> Result<Overrides> {
-    let (path, required) = match explicit {
-        Some(p) => (p.to_path_buf(), true),
-        None => (feeds_dir.join(collect::ANNOTATIONS_FILE), false),
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Overrides::parse(&path.display().to_string(), &text)?),
-        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Overrides::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
-/// Sync the feeds that are due; failures become warnings (the report shows data age).
-pub fn sync_due<S>(store: &S, feeds: &[FeedDef]) -> Result<Vec<String>>
-where
-    S: Store + Clone + Send + Sync + 'static,
-{
-    let rt = super::runtime()?;
-    let opts = SyncOptions {
-        only_due: true,
-        nvd_api_key: std::env::var(super::sync::NVD_API_KEY_ENV)
-            .ok()
-            .filter(|k| !k.trim().is_empty()),
-        ..SyncOptions::default()
-    };
-    let report = rt.block_on(collect::sync(store, feeds, &opts));
-    Ok(report
-        .feeds
-        .iter()
-        .filter_map(|f| {
-            f.error
-                .as_ref()
-                .map(|e| format!("feed {} could not be synced: {e}", f.feed))
-        })
-        .collect())
+    #[command(flatten)]
+    pub estate: EstateArgs,
 }
 
 pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
@@ -132,20 +56,20 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
     let Some(feeds) = load_feeds(global)? else {
         return Ok(Exit::Error);
     };
-    let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
+    let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
     let store = SledStore::open(&global.store)?;
     let mut warnings = Vec::new();
-    if !args.no_sync {
-        warnings = sync_due(&store, &feeds)?;
+    if !args.estate.no_sync {
+        warnings = super::runtime()?.block_on(sync_due(&store, &feeds));
     }
     let (inv, advisories) = pipeline::load_estate(parsed, &store);
     let Some(inv) = super::inventory::report_invalid(inv, global.color)? else {
         return Ok(Exit::Error);
     };
     let now = Utc::now();
-    let today = args.today.unwrap_or_else(|| now.date_naive());
+    let today = args.estate.today.unwrap_or_else(|| now.date_naive());
     let advisories = pipeline::prepare(advisories?, &overrides);
-    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.max_data_age)?;
+    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.estate.max_data_age)?;
     let mut report = pipeline::exposure_report(&inv, &advisories, &overrides, statuses, now, today);
     report.warnings.splice(0..0, warnings);
 
@@ -228,7 +152,7 @@ fn exit_for(report: &Report, args: &ExposureArgs) -> Exit {
     let Some(threshold) = args.fail_on else {
         return Exit::Ok;
     };
-    let too_old = args.max_data_age.is_some() && report.feeds.iter().any(|f| f.stale);
+    let too_old = args.estate.max_data_age.is_some() && report.feeds.iter().any(|f| f.stale);
     if report.max_severity().is_some_and(|s| s >= threshold) || too_old {
         Exit::Findings
     } else {

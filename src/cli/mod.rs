@@ -4,6 +4,7 @@
 
 mod check_update;
 mod diagnostics;
+mod estate;
 mod exposure;
 mod inventory;
 mod notify;

@@ -2,18 +2,16 @@
 //! the outbox, deliver everything pending, print a summary.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Result;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use clap::ValueEnum;
 
-use firmwatch::collect::{self, FeedDef, SyncOptions};
 use firmwatch::notify::{self, email, outbox, DeliverOptions, Outbox, Status};
 use firmwatch::pipeline;
 use firmwatch::store::{NotifyStore, SledStore, Store};
 
-use super::exposure::{load_feeds, load_inventory, load_overrides};
+use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
 use super::{Exit, Global};
 
 /// TLS mode of the SMTP connection.
@@ -86,22 +84,11 @@ pub struct NotifyArgs {
     /// Show the outbox (pending deliveries, their attempts and last error); send nothing.
     #[arg(long)]
     pub status: bool,
-    /// Do not sync feeds that are due before planning.
-    #[arg(long)]
-    pub no_sync: bool,
     /// Retry every pending delivery now, ignoring its backoff.
     #[arg(long)]
     pub retry_now: bool,
-    /// Operator annotations and suppressions (default: `<feeds>/annotations.toml` if present).
-    #[arg(long, value_name = "FILE")]
-    pub annotations: Option<PathBuf>,
-    /// The date time-triggered bugs are measured from (default: today, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub today: Option<NaiveDate>,
-    /// Treat feed data older than this many days as stale: every digest says so, and the run
-    /// exits 3 (after delivering).
-    #[arg(long, value_name = "DAYS")]
-    pub max_data_age: Option<i64>,
+    #[command(flatten)]
+    pub estate: EstateArgs,
     #[command(flatten)]
     pub smtp: SmtpArgs,
 }
@@ -113,33 +100,6 @@ pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<E
         return status(&store, out);
     }
     rt.block_on(step(args, global, &store, out))
-}
-
-/// Sync due feeds (async; failures are warnings, as in `exposure`).
-pub async fn sync_due<S>(store: &S, feeds: &[FeedDef])
-where
-    S: Store + Clone + Send + Sync + 'static,
-{
-    let opts = SyncOptions {
-        only_due: true,
-        nvd_api_key: std::env::var(super::sync::NVD_API_KEY_ENV)
-            .ok()
-            .filter(|k| !k.trim().is_empty()),
-        ..SyncOptions::default()
-    };
-    let report = collect::sync(store, feeds, &opts).await;
-    for f in &report.feeds {
-        match &f.error {
-            Some(e) => tracing::warn!("feed {} could not be synced: {e}", f.feed),
-            None => tracing::info!(
-                "feed {}: {:?}, {} new, {} updated",
-                f.feed,
-                f.status,
-                f.new,
-                f.updated
-            ),
-        }
-    }
 }
 
 /// One notify step: (sync) → findings → plan → commit → deliver → summary.
@@ -158,16 +118,18 @@ where
     let Some(feeds) = load_feeds(global)? else {
         return Ok(Exit::Error);
     };
-    let overrides = load_overrides(args.annotations.as_deref(), &global.feeds)?;
+    let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
     let smtp = args.smtp.config()?;
-    if !args.no_sync {
-        sync_due(store, &feeds).await;
+    if !args.estate.no_sync {
+        for w in sync_due(store, &feeds).await {
+            tracing::warn!("{w}");
+        }
     }
     let now = Utc::now();
-    let today = args.today.unwrap_or_else(|| now.date_naive());
+    let today = args.estate.today.unwrap_or_else(|| now.date_naive());
     let advisories = pipeline::prepare(pipeline::load_advisories(store, &inv)?, &overrides);
     let findings = pipeline::findings(&inv, &advisories, &overrides, today);
-    let statuses = pipeline::feed_statuses(store, &feeds, now, args.max_data_age)?;
+    let statuses = pipeline::feed_statuses(store, &feeds, now, args.estate.max_data_age)?;
     for w in firmwatch::report::feed_warnings(&statuses) {
         tracing::warn!("{w}");
     }
@@ -180,7 +142,7 @@ where
     });
     // With --max-data-age, stale data fails the run (exit 3) — after the digests went out, and
     // over exit 5, which schedulers may treat as success.
-    let stale_fails = stale && args.max_data_age.is_some();
+    let stale_fails = stale && args.estate.max_data_age.is_some();
 
     if args.dry_run {
         let (plan, deliveries) =

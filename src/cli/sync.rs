@@ -14,7 +14,7 @@ use firmwatch::collect::{self, FeedStatus, SyncOptions, SyncReport};
 use firmwatch::model::FeedId;
 use firmwatch::store::SledStore;
 
-use super::exposure::load_feeds;
+use super::estate::load_feeds;
 use super::{Exit, Global};
 
 /// Arguments of `firmwatch sync`.
