@@ -3,16 +3,7 @@
 //! end-to-end exposure steps run on generated files. No timing assertions; the benches themselves
 //! are in `benches/` and their figures in BENCHMARKS.md.
 
-#[path = "../benches/support/docs.rs"]
-mod docs;
-#[path = "../benches/support/exposure_run.rs"]
-mod exposure_run;
-#[path = "../benches/support/inventory_gen.rs"]
-mod inventory_gen;
-#[path = "../benches/support/mirror.rs"]
-mod mirror;
-#[path = "../benches/support/sync_run.rs"]
-mod sync_run;
+use crate::bench_support::{docs, exposure_run, sync_run};
 
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
 use firmwatch::model::FeedId;

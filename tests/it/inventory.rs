@@ -1,8 +1,7 @@
 //! Inventory loading: the example estate, every diagnostic (rendered text snapshots), references
 //! across files and formats, all-or-nothing loading, and a 10,000-entry generated estate.
 
-#[path = "../benches/support/inventory_gen.rs"]
-mod inventory_gen;
+use crate::inventory_gen;
 
 use std::path::{Path, PathBuf};
 

@@ -2,8 +2,6 @@
 //! match: CSAF firmware-installed-on-hardware, CVE 5 ranges for storage products, NVD `AND`
 //! configurations (firmware running on a hardware model).
 
-mod common;
-
 use firmwatch::classify::classify;
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
 use firmwatch::matcher::MatchState;
@@ -12,7 +10,7 @@ use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
 fn load(format: DocFormat, rel: &str) -> Option<Vec<Advisory>> {
-    let dir = common::corpus()?;
+    let dir = crate::support::corpus()?;
     let path = dir.join(rel);
     let bytes = std::fs::read(&path).unwrap();
     let feed = "corpus".parse().unwrap();

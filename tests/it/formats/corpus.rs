@@ -7,8 +7,6 @@
 //! `service`, `categories` at the top), provider metadata (`canonical_url`), aggregators
 //! (`aggregator`), the OASIS `testcases.json` index (`tests`).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat, FormatError};

@@ -1,8 +1,6 @@
 //! CSAF parser against real documents (CISA, OASIS examples and test cases) and the bundled
 //! `feeds/csaf/` directory.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use firmwatch::collect::formats::{

@@ -1,7 +1,5 @@
 //! CVE JSON 5 parser against real records.
 
-mod common;
-
 use std::path::Path;
 
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};

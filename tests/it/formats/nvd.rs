@@ -1,7 +1,5 @@
 //! NVD CVE API 2.0 responses.
 
-mod common;
-
 use std::path::Path;
 
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};

@@ -1,7 +1,5 @@
 //! OSV records.
 
-mod common;
-
 use std::path::Path;
 
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};

@@ -1,14 +1,11 @@
 //! `firmwatch notify` end to end against an SMTP server and a webhook receiver on 127.0.0.1: the
 //! example estate's owners, rerouted to the loopback peers.
 
-#[path = "notify_support.rs"]
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use support::*;
+use crate::support::smtp::*;
 
 const TODAY: &str = "2026-11-22";
 

@@ -1,13 +1,10 @@
 //! A hostile advisory title (HTML and script) arrives escaped in the e-mail HTML part, in the
 //! generic webhook JSON and in the Slack payload — and still reads as the original text.
 
-#[path = "notify_support.rs"]
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use support::*;
+use crate::support::smtp::*;
 
 const TITLE: &str = "<script>alert(1)</script> & <img src=x onerror=alert(2)> \"q\"";
 

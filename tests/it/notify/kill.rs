@@ -1,9 +1,6 @@
 //! kill -9 during delivery, 20+ times: no planned message is lost, and the only repeats are
 //! in-flight messages carrying the same idempotency key.
 
-#[path = "notify_support.rs"]
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -11,7 +8,7 @@ use std::time::Duration;
 
 use firmwatch::notify::{Outbox, Status};
 use firmwatch::store::SledStore;
-use support::*;
+use crate::support::smtp::*;
 
 const OWNERS: usize = 40;
 const TRIALS: usize = 22;

@@ -1,14 +1,11 @@
 //! `firmwatch run`: one cycle, a loop, and SIGTERM arriving mid-delivery (the step finishes, then
 //! the command exits 0).
 
-#[path = "notify_support.rs"]
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::smtp::*;
 
 const OWNERS: usize = 5;
 

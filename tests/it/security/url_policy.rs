@@ -4,12 +4,9 @@
 //! on the feed's host or a host its `allow_hosts` lists. Each violation is a feed error naming the
 //! URL, and the server on 127.0.0.1 proves nothing was requested from it.
 
-mod common;
-mod sync_support;
-
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
-use sync_support::{feeds, report_of, sha512_file, Server};
+use crate::support::http::{feeds, report_of, sha512_file, Server};
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
 
@@ -167,7 +164,7 @@ async fn links_in_remote_documents_follow_the_policy() {
     let (_d, defs) = feeds(&defs);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let report = collect::sync(&store, &defs, &sync_support::fast_options()).await;
+    let report = collect::sync(&store, &defs, &crate::support::http::fast_options()).await;
 
     let refused = [
         ("dir-file", "file:///etc/passwd", "only http and https"),

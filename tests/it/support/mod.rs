@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod smtp;
+
 use std::path::PathBuf;
 
 /// The real advisory corpus (`../shared/corpus`, or `FIRMWATCH_CORPUS`).
@@ -28,10 +31,9 @@ pub fn corpus() -> Option<PathBuf> {
 }
 
 /// `corpus()` joined with a relative path, or return from the test when the corpus is absent.
-#[macro_export]
 macro_rules! corpus_or_skip {
     () => {
-        match common::corpus() {
+        match $crate::support::corpus() {
             Some(dir) => dir,
             None => return,
         }

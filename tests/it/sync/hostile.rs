@@ -6,15 +6,12 @@
 //! hostile (and its `changes.csv` date moves, so it is fetched again) and a second sync runs all
 //! cases together.
 
-mod common;
-mod sync_support;
-
 use std::time::{Duration, Instant};
 
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::Advisory;
 use firmwatch::store::{SledStore, Store};
-use sync_support::{feeds, report_of, retitle, sha512_file, Reply, Server};
+use crate::support::http::{feeds, report_of, retitle, sha512_file, Reply, Server};
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
 
@@ -82,7 +79,7 @@ async fn hostile_servers_fail_their_feed_only() {
     let (_d, defs) = feeds(&defs);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert!(!r1.any_failed(), "{:#?}", r1.feeds);

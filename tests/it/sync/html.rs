@@ -1,12 +1,10 @@
 //! `html` and `rss` feeds on 127.0.0.1 with the fixture pages in `tests/fixtures/sync/` (no real
 //! vendor RSS/HTML advisory file is in the corpus; see corpus/feeds/README.md).
 
-mod sync_support;
-
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::VersionSpec;
 use firmwatch::store::{SledStore, Store};
-use sync_support::{feeds, report_of, Server};
+use crate::support::http::{feeds, report_of, Server};
 
 const SELECTORS: &str = "[html]\ntitle = \"h1.title\"\nid = \".adv-id\"\ndate = \".published\"\nproducts = \".products li\"\nversions = \".versions\"\n";
 
@@ -45,7 +43,7 @@ async fn html_page_and_rss_listing() {
     ]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["acme-html", "acme-rss"] {
         let f = report_of(&r1, id);

@@ -6,13 +6,11 @@
 //! the document records) and holds the same documents and the same live advisories as a store
 //! that synced the final state once.
 
-mod sync_support;
-
 use std::collections::BTreeSet;
 
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
-use sync_support::{feeds, report_of, Server};
+use crate::support::http::{feeds, report_of, Server};
 
 /// One served file: its advisory id, content revision and listed time (hours after the base).
 #[derive(Clone)]
@@ -80,7 +78,7 @@ async fn random_rounds_converge_to_a_sync_from_scratch() {
         "served",
         format!("kind = \"osv-dir\"\nurl = \"{}\"\n", server.url("/o/")),
     )]);
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path().join("incremental")).unwrap();
     let mut files: Vec<(String, File)> = (0..12)

@@ -5,9 +5,6 @@
 //! records agree), and a final uninterrupted sync converges to the same content as a sync
 //! into a fresh store.
 
-mod common;
-mod sync_support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -15,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use firmwatch::model::{vendor_key, Advisory};
 use firmwatch::store::{SledStore, Store};
-use sync_support::{sha512_file, Server};
+use crate::support::http::{sha512_file, Server};
 
 const DOCS: usize = 20;
 const TRIALS: usize = 20;

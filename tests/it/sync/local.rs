@@ -1,9 +1,6 @@
 //! Local directory feeds: the bundled offline feeds sync into a fresh store with no network, a
 //! second sync reports everything unchanged, and file changes / removals are picked up.
 
-mod common;
-mod sync_support;
-
 use std::path::Path;
 
 use firmwatch::collect::{self, FeedStatus, SyncOptions};

@@ -1,9 +1,6 @@
 //! NVD API 2.0 collector against a fake API on 127.0.0.1 serving the corpus's real NVD records:
 //! the first sync pages through everything, a later sync asks only for a last-modified window.
 
-mod common;
-mod sync_support;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +8,7 @@ use chrono::{DateTime, Utc};
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
 use serde_json::{json, Value};
-use sync_support::{feeds, report_of, Reply, Server};
+use crate::support::http::{feeds, report_of, Reply, Server};
 
 fn query(q: &str) -> BTreeMap<String, String> {
     url::form_urlencoded::parse(q.as_bytes())
@@ -65,7 +62,7 @@ async fn nvd_pages_then_windows() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let mut opts = sync_support::fast_options();
+    let mut opts = crate::support::http::fast_options();
     opts.nvd_delay = std::time::Duration::ZERO;
 
     let r1 = collect::sync(&store, &defs, &opts).await;

@@ -1,12 +1,9 @@
 //! CSAF providers served from the real corpus trees on 127.0.0.1: the first sync ingests every
 //! document, a second sync requests no document, a changed document is picked up.
 
-mod common;
-mod sync_support;
-
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
-use sync_support::{feeds, report_of, retitle, sha512_file, Server};
+use crate::support::http::{feeds, report_of, retitle, sha512_file, Server};
 
 const CISA_RAW: &str =
     "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/IT/white/";
@@ -65,7 +62,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-it");
@@ -182,7 +179,7 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-dir");
     assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 4), "{f:?}");
@@ -273,7 +270,7 @@ async fn gocsaf_rolie_and_directory_providers() {
     ]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["go-rolie", "go-dir"] {
         let f = report_of(&r1, id);
@@ -342,7 +339,7 @@ async fn oasis_example_provider() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "oasis");
     assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 1), "{f:?}");
@@ -397,7 +394,7 @@ async fn openpgp_signatures_checked_when_a_key_is_configured() {
     let (_d, defs) = feeds(&[("signed", def("/signed")), ("badsig", def("/badsig"))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let r = collect::sync(&store, &defs, &sync_support::fast_options()).await;
+    let r = collect::sync(&store, &defs, &crate::support::http::fast_options()).await;
     let ok = report_of(&r, "signed");
     assert_eq!((ok.status.clone(), ok.new), (FeedStatus::Ok, 1), "{ok:?}");
     assert!(server

@@ -5,15 +5,12 @@
 //! seen), and fetched concurrently within the feed without losing the hostile-server guarantees
 //! or the order of the result.
 
-mod common;
-mod sync_support;
-
 use std::time::{Duration, Instant};
 
 use firmwatch::collect::{self, FeedStatus, SyncOptions};
 use firmwatch::model::Advisory;
 use firmwatch::store::{SledStore, Store};
-use sync_support::{feeds, report_of, Reply, Server};
+use crate::support::http::{feeds, report_of, Reply, Server};
 
 const OSV: [&str; 4] = [
     "GO-2020-0001",
@@ -89,7 +86,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
     let (_d, defs) = feeds(&[("served", dir_feed(kind, &server.url("/d/")))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "served");
@@ -230,7 +227,7 @@ async fn index_txt_only_directory_revalidates_every_document() {
     let (_d, defs) = feeds(&[("served", dir_feed("cve5-dir", &server.url("/d/")))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r1, "served").new, 4, "{:?}", r1.feeds);
 
@@ -307,7 +304,7 @@ async fn concurrent_fetches_are_faster_and_give_the_same_store() {
         let store = SledStore::open(dir.path()).unwrap();
         let opts = SyncOptions {
             fetch_concurrency: jobs,
-            ..sync_support::fast_options()
+            ..crate::support::http::fast_options()
         };
         let t = Instant::now();
         let r = collect::sync(&store, &defs, &opts).await;
@@ -371,7 +368,7 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
     let (_d, defs) = feeds(&defs);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     assert!(opts.fetch_concurrency > 1);
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert!(!r1.any_failed(), "{:#?}", r1.feeds);
@@ -563,7 +560,7 @@ async fn unchanged_listings_need_no_document_records() {
         full_reads: Default::default(),
     };
     let reads = || store.full_reads.load(std::sync::atomic::Ordering::Relaxed);
-    let opts = sync_support::fast_options();
+    let opts = crate::support::http::fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r1, "served").new, 1, "{:?}", r1.feeds);
     let before = reads();
@@ -649,7 +646,7 @@ async fn unchanged_listings_need_no_document_records() {
         server.set_ok(&format!("{dir}doc.json"), body.clone());
         server.set_ok(
             &format!("{dir}doc.json.sha512"),
-            sync_support::sha512_file(&body, "doc.json"),
+            crate::support::http::sha512_file(&body, "doc.json"),
         );
         server.set_ok(
             &format!("{dir}changes.csv"),

@@ -18,8 +18,6 @@
 //!   `nginx_range_from_native_test.json`: software ecosystems and native-range conversions that
 //!   storage firmware never uses.
 
-mod common;
-
 use std::path::Path;
 
 use firmwatch::version::{Comparator, Containment, FwVersion, Scheme, VersRange};

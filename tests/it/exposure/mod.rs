@@ -1,0 +1,4 @@
+//! `firmwatch exposure`: the binary end to end, and the report renderers.
+
+mod cli;
+mod report;
