@@ -2,45 +2,54 @@
 //! example estate's owners, rerouted to the loopback peers.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use crate::support::smtp::*;
+use super::TODAY;
+use crate::support::cmd::{Fw, Run};
+use crate::support::fixture::Fixture;
+use crate::support::http::Server;
+use crate::support::project;
+use crate::support::smtp::{mail_header, mail_part, Smtp};
 
-const TODAY: &str = "2026-11-22";
-
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The example estate with owners pointing at the loopback peers.
-fn estate(dir: &Path, hook_port: u16) {
-    let inv = dir.join("inventory");
-    std::fs::create_dir_all(&inv).unwrap();
+/// The example estate with owners pointing at the loopback peers, and the bundled feeds.
+fn estate(hook: &Server) -> Fixture {
+    let fx = Fixture::new();
     for f in [
         "office.toml",
         "services.toml",
         "site-osaka.toml",
         "site-tokyo.toml",
     ] {
-        std::fs::copy(project().join("inventory").join(f), inv.join(f)).unwrap();
+        fx.inventory_file(
+            f,
+            std::fs::read_to_string(project().join("inventory").join(f)).unwrap(),
+        );
     }
     let owners = std::fs::read_to_string(project().join("inventory/owners.toml"))
         .unwrap()
         .replace(
             "https://chat.example.net/hooks/storage\", format = \"slack\", secret_env = \"FIRMWATCH_SLACK_TOKEN\"",
-            &format!("http://127.0.0.1:{hook_port}/storage\", format = \"slack\", secret_env = \"FIRMWATCH_TEST_TOKEN\""),
+            &format!("{}\", format = \"slack\", secret_env = \"FIRMWATCH_TEST_TOKEN\"", hook.url("/storage")),
         )
-        .replace(
-            "https://alerts.example.org/firmwatch",
-            &format!("http://127.0.0.1:{hook_port}/office"),
-        );
+        .replace("https://alerts.example.org/firmwatch", &hook.url("/office"));
     assert!(owners.contains("127.0.0.1"));
-    std::fs::write(inv.join("owners.toml"), owners).unwrap();
+    fx.inventory_file("owners.toml", owners);
+    fx
 }
 
-fn notify(dir: &Path, smtp_port: u16, extra: &[&str]) -> std::process::Output {
-    let url = format!("smtp://127.0.0.1:{smtp_port}");
+/// `firmwatch` on the estate with the bundled feeds (and the Slack token in its variable).
+fn firmwatch(fx: &Fixture, args: &[&str]) -> Run {
+    Fw::new()
+        .store(fx.store())
+        .feeds(project().join("feeds"))
+        .inventory(fx.inventory())
+        .env("FIRMWATCH_TEST_TOKEN", "t0ken")
+        .run_with(args)
+}
+
+fn notify(fx: &Fixture, smtp: &Smtp, extra: &[&str]) -> Run {
+    let url = smtp.url();
     let mut args = vec![
         "notify",
         "--today",
@@ -53,12 +62,12 @@ fn notify(dir: &Path, smtp_port: u16, extra: &[&str]) -> std::process::Output {
         "firmwatch@example.net",
     ];
     args.extend_from_slice(extra);
-    firmwatch(dir, &project().join("feeds"), &args)
+    firmwatch(fx, &args)
 }
 
 /// Who may see what: owner → systems they own or their services depend on (from the files).
-fn entitlement(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let inv = firmwatch::inventory::load_path(&dir.join("inventory")).unwrap();
+fn entitlement(inventory: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let inv = firmwatch::inventory::load_path(inventory).unwrap();
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in inv.systems.values() {
         out.entry(s.owner.to_string())
@@ -102,17 +111,16 @@ fn owner_of_address(addr: &str) -> &'static str {
 
 #[test]
 fn digests_reach_the_right_owners_once_and_escalations_once() {
-    let smtp = smtp_server();
-    let hook = webhook_receiver(Duration::ZERO);
-    let dir = tempfile::tempdir().unwrap();
-    estate(dir.path(), hook.port);
-    let allowed = entitlement(dir.path());
+    let smtp = Smtp::start();
+    let hook = Server::receiver(Duration::ZERO);
+    let fx = estate(&hook);
+    let allowed = entitlement(&fx.inventory());
 
     // Run 1: everything new is delivered.
-    let o = notify(dir.path(), smtp.port, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let o = notify(&fx, &smtp, &[]);
+    o.expect(0);
     let mails = smtp.received();
-    let hooks = hook.received();
+    let hooks = hook.delivered();
     let mut seen_owners = BTreeSet::new();
     let mut keys = BTreeSet::new();
     for m in &mails {
@@ -148,7 +156,7 @@ fn digests_reach_the_right_owners_once_and_escalations_once() {
         seen_owners,
         BTreeSet::from(["storage-team", "carrier-platform", "hosting-ops"]),
         "{}",
-        show(&o)
+        o.show()
     );
     // The other team's systems never reach carrier-platform: no hosting or office system.
     let platform = mails
@@ -193,25 +201,25 @@ fn digests_reach_the_right_owners_once_and_escalations_once() {
 
     // Run 2: nothing changed, nothing is sent.
     smtp.clear();
-    hook.clear();
-    let o = notify(dir.path(), smtp.port, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
-    assert!(smtp.received().is_empty(), "{}", show(&o));
-    assert!(hook.received().is_empty(), "{}", show(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("0 new digest(s)"));
+    hook.clear_log();
+    let o = notify(&fx, &smtp, &[]);
+    o.expect(0);
+    assert!(smtp.received().is_empty(), "{}", o.show());
+    assert!(hook.delivered().is_empty(), "{}", o.show());
+    assert!(o.stdout().contains("0 new digest(s)"));
 
     // Run 3: the DR array becomes a dependency of the 2.2-million-user service: its finding's
     // severity rises, and exactly one update goes to its owner.
-    let services = dir.path().join("inventory/services.toml");
+    let services = fx.inventory().join("services.toml");
     let text = std::fs::read_to_string(&services).unwrap().replace(
         "depends_on = [\"carrier-aff\", \"subscriber-db-1\"]",
         "depends_on = [\"carrier-aff\", \"subscriber-db-1\", \"carrier-aff-dr\"]",
     );
     std::fs::write(&services, text).unwrap();
-    let o = notify(dir.path(), smtp.port, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let o = notify(&fx, &smtp, &[]);
+    o.expect(0);
     let mails = smtp.received();
-    assert_eq!(mails.len(), 1, "{}", show(&o));
+    assert_eq!(mails.len(), 1, "{}", o.show());
     assert_eq!(
         mails[0].rcpt,
         vec!["platform-oncall@example.net".to_string()]
@@ -220,7 +228,7 @@ fn digests_reach_the_right_owners_once_and_escalations_once() {
     assert_eq!(items.len(), 1, "{items:?}");
     assert!(items[0].0.starts_with("ESCALATED"), "{items:?}");
     assert_eq!(items[0].1, "FWN-2026-0001@carrier-aff-dr");
-    assert!(hook.received().is_empty());
+    assert!(hook.delivered().is_empty());
 
     // Run 4: the dependency is removed again: severity falls; no message (only rises are news).
     smtp.clear();
@@ -228,79 +236,69 @@ fn digests_reach_the_right_owners_once_and_escalations_once() {
         .unwrap()
         .replace(", \"carrier-aff-dr\"]", "]");
     std::fs::write(&services, text).unwrap();
-    let o = notify(dir.path(), smtp.port, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
-    assert!(smtp.received().is_empty(), "{}", show(&o));
+    let o = notify(&fx, &smtp, &[]);
+    o.expect(0);
+    assert!(smtp.received().is_empty(), "{}", o.show());
 }
 
 #[test]
 fn a_failing_channel_is_retried_next_run_and_delivers_once() {
-    let smtp = smtp_server();
-    let hook = webhook_receiver(Duration::ZERO);
-    let dir = tempfile::tempdir().unwrap();
-    estate(dir.path(), hook.port);
+    let smtp = Smtp::start();
+    let hook = Server::receiver(Duration::ZERO);
+    let fx = estate(&hook);
     smtp.fail(1);
-    hook.fail(1);
+    hook.fail_next(1);
 
-    let o = notify(dir.path(), smtp.port, &[]);
-    assert_eq!(o.status.code(), Some(5), "{}", show(&o));
-    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    let o = notify(&fx, &smtp, &[]);
+    o.expect(5);
+    let stdout = o.stdout();
     assert_eq!(stdout.matches("FAILED").count(), 2, "{stdout}");
     let first_mails = smtp.received().len();
-    let first_hooks = hook.received().len();
+    let first_hooks = hook.delivered().len();
 
     // --status shows the two pending deliveries with their errors (exit 5: something waits).
-    let st = firmwatch(
-        dir.path(),
-        &project().join("feeds"),
-        &["notify", "--status"],
-    );
-    assert_eq!(st.status.code(), Some(5), "{}", show(&st));
-    let st_out = String::from_utf8_lossy(&st.stdout);
+    let st = firmwatch(&fx, &["notify", "--status"]);
+    st.expect(5);
+    let st_out = st.stdout();
     assert!(st_out.contains("outbox: 2 pending"), "{st_out}");
     assert!(st_out.contains("451") && st_out.contains("500"), "{st_out}");
 
     // Without --retry-now the backoff holds them back (exit 5, nothing sent).
-    let o = notify(dir.path(), smtp.port, &[]);
-    assert_eq!(o.status.code(), Some(5), "{}", show(&o));
+    let o = notify(&fx, &smtp, &[]);
+    o.expect(5);
     assert_eq!(smtp.received().len(), first_mails);
 
     // The next run past the backoff delivers each exactly once.
-    let o = notify(dir.path(), smtp.port, &["--retry-now"]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
-    assert_eq!(smtp.received().len(), first_mails + 1, "{}", show(&o));
-    assert_eq!(hook.received().len(), first_hooks + 1, "{}", show(&o));
-    let again = notify(dir.path(), smtp.port, &["--retry-now"]);
-    assert_eq!(again.status.code(), Some(0), "{}", show(&again));
+    let o = notify(&fx, &smtp, &["--retry-now"]);
+    o.expect(0);
+    assert_eq!(smtp.received().len(), first_mails + 1, "{}", o.show());
+    assert_eq!(hook.delivered().len(), first_hooks + 1, "{}", o.show());
+    let again = notify(&fx, &smtp, &["--retry-now"]);
+    again.expect(0);
     assert_eq!(smtp.received().len(), first_mails + 1);
-    assert_eq!(hook.received().len(), first_hooks + 1);
+    assert_eq!(hook.delivered().len(), first_hooks + 1);
     // Every owner got exactly one mail over all runs.
     let mut rcpts: Vec<String> = smtp.received().iter().map(|m| m.rcpt[0].clone()).collect();
     rcpts.sort();
     let n = rcpts.len();
     rcpts.dedup();
     assert_eq!(rcpts.len(), n, "{rcpts:?}");
-    let st = firmwatch(
-        dir.path(),
-        &project().join("feeds"),
-        &["notify", "--status"],
-    );
-    assert_eq!(st.status.code(), Some(0), "{}", show(&st));
+    let st = firmwatch(&fx, &["notify", "--status"]);
+    st.expect(0);
 }
 
 #[test]
 fn dry_run_prints_and_sends_nothing() {
-    let smtp = smtp_server();
-    let hook = webhook_receiver(Duration::ZERO);
-    let dir = tempfile::tempdir().unwrap();
-    estate(dir.path(), hook.port);
-    let o = notify(dir.path(), smtp.port, &["--dry-run"]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let smtp = Smtp::start();
+    let hook = Server::receiver(Duration::ZERO);
+    let fx = estate(&hook);
+    let o = notify(&fx, &smtp, &["--dry-run"]);
+    o.expect(0);
+    let out = o.stdout();
     assert!(out.contains("=== to carrier-platform by email"), "{out}");
-    assert!(smtp.received().is_empty() && hook.received().is_empty());
+    assert!(smtp.received().is_empty() && hook.delivered().is_empty());
     // The real run afterwards still sends everything.
-    let o = notify(dir.path(), smtp.port, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
-    assert_eq!(smtp.received().len(), 3, "{}", show(&o));
+    let o = notify(&fx, &smtp, &[]);
+    o.expect(0);
+    assert_eq!(smtp.received().len(), 3, "{}", o.show());
 }

@@ -1,111 +1,63 @@
 //! A hostile advisory title (HTML and script) arrives escaped in the e-mail HTML part, in the
 //! generic webhook JSON and in the Slack payload — and still reads as the original text.
 
-use std::path::Path;
 use std::time::Duration;
 
-use crate::support::smtp::*;
+use super::TODAY;
+use crate::support::fixture::{Fixture, Inventory, Native};
+use crate::support::http::Server;
+use crate::support::smtp::{mail_part, Smtp};
 
 const TITLE: &str = "<script>alert(1)</script> & <img src=x onerror=alert(2)> \"q\"";
 
-fn setup(dir: &Path, hook_port: u16) {
-    let feeds = dir.join("feeds");
-    std::fs::create_dir_all(feeds.join("native")).unwrap();
-    std::fs::write(
-        feeds.join("hostile.toml"),
-        "id = \"hostile\"\nkind = \"native-dir\"\npath = \"native\"\nschedule = \"1h\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        feeds.join("native/x.toml"),
-        format!(
-            r#"[[advisory]]
-id = "EVIL-1"
-vendor = "NetApp"
-title = {title}
-summary = "Takeover can fail."
-published = "2026-01-01"
-modified = "2026-01-01"
-effects = ["failover-failure"]
-triggers = ["hardware-fault"]
-
-[[advisory.affected]]
-product = "ONTAP"
-component = "system"
-scheme = "ontap"
-status = "affected"
-versions = "vers:ontap/>=9.8|<9.8P6"
-fixed_in = ["9.8P6"]
-"#,
-            title = toml_str(TITLE)
-        ),
-    )
-    .unwrap();
-    let inv = dir.join("inventory");
-    std::fs::create_dir_all(&inv).unwrap();
-    std::fs::write(
-        inv.join("estate.toml"),
-        format!(
-            r#"[[owners]]
-id = "array-team"
-name = "Array team"
-email = "array@example.net"
-webhook = {{ url = "http://127.0.0.1:{hook_port}/generic" }}
-
-[[owners]]
-id = "app-team"
-name = "App team"
-webhook = {{ url = "http://127.0.0.1:{hook_port}/slack", format = "slack" }}
-
-[[systems]]
-id = "arr-1"
-name = "Array 1"
-vendor = "NetApp"
-model = "AFF A400"
-owner = "array-team"
-firmware = "9.8P3"
-
-[[services]]
-id = "app"
-name = "App"
-owner = "app-team"
-users = 1000
-criticality = "high"
-depends_on = ["arr-1"]
-"#
-        ),
-    )
-    .unwrap();
-}
-
-fn toml_str(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+/// The array team (e-mail and a generic webhook) owns the affected array; the app team (Slack)
+/// owns a service depending on it.
+fn setup(hook: &Server) -> Fixture {
+    let fx = Fixture::new();
+    fx.native_feed("hostile", &[Native::takeover("EVIL-1").title(TITLE)]);
+    fx.inventory_file(
+        "estate.toml",
+        Inventory::new()
+            .owner(
+                "array-team",
+                "Array team",
+                &format!(
+                    "email = \"array@example.net\"\nwebhook = {{ url = \"{}\" }}",
+                    hook.url("/generic")
+                ),
+            )
+            .owner(
+                "app-team",
+                "App team",
+                &format!(
+                    "webhook = {{ url = \"{}\", format = \"slack\" }}",
+                    hook.url("/slack")
+                ),
+            )
+            .aff("arr-1", "Array 1", "array-team")
+            .service("app", "App", "app-team", 1000, "high", &["arr-1"]),
+    );
+    fx
 }
 
 #[test]
 fn hostile_title_is_escaped_in_email_html_and_webhook_json() {
-    let smtp = smtp_server();
-    let hook = webhook_receiver(Duration::ZERO);
-    let dir = tempfile::tempdir().unwrap();
-    setup(dir.path(), hook.port);
-    let url = format!("smtp://127.0.0.1:{}", smtp.port);
-    let o = firmwatch(
-        dir.path(),
-        &dir.path().join("feeds"),
-        &[
-            "notify",
-            "--today",
-            "2026-11-22",
-            "--smtp-url",
-            &url,
-            "--smtp-tls",
-            "none",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let smtp = Smtp::start();
+    let hook = Server::receiver(Duration::ZERO);
+    let fx = setup(&hook);
+    let o = fx.fw().run_with(&[
+        "notify",
+        "--today",
+        TODAY,
+        "--smtp-url",
+        &smtp.url(),
+        "--smtp-tls",
+        "none",
+    ]);
+    o.expect(0);
 
     let mails = smtp.received();
-    assert_eq!(mails.len(), 1, "{}", show(&o));
+    assert_eq!(mails.len(), 1, "{}", o.show());
     let html = mail_part(&mails[0].data, "text/html").expect("html part");
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("<img"), "{html}");
@@ -117,8 +69,8 @@ fn hostile_title_is_escaped_in_email_html_and_webhook_json() {
     let text = mail_part(&mails[0].data, "text/plain").unwrap();
     assert!(text.contains(TITLE), "{text}");
 
-    let hooks = hook.received();
-    assert_eq!(hooks.len(), 2, "{}", show(&o));
+    let hooks = hook.delivered();
+    assert_eq!(hooks.len(), 2, "{}", o.show());
     let generic = hooks.iter().find(|h| h.path == "/generic").unwrap();
     assert!(
         !generic.body.contains('<') && !generic.body.contains('>'),

@@ -4,9 +4,11 @@
 //! on the feed's host or a host its `allow_hosts` lists. Each violation is a feed error naming the
 //! URL, and the server on 127.0.0.1 proves nothing was requested from it.
 
+use crate::support::fixture::feeds;
+use crate::support::http::Server;
+use crate::sync::{fast_options, report_of, sha512_file};
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
-use crate::support::http::{feeds, report_of, sha512_file, Server};
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
 
@@ -43,8 +45,8 @@ fn metadata(dist: serde_json::Value) -> String {
 async fn links_in_remote_documents_follow_the_policy() {
     let corpus = corpus_or_skip!();
     let good = std::fs::read(corpus.join(DOC)).unwrap();
-    let server = Server::start().await;
-    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let server = Server::start();
+    let port = server.port().to_string();
     let localhost = |p: &str| format!("http://localhost:{port}{p}");
     let other_ip = |p: &str| format!("http://127.0.0.2:{port}{p}");
 
@@ -164,7 +166,7 @@ async fn links_in_remote_documents_follow_the_policy() {
     let (_d, defs) = feeds(&defs);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let report = collect::sync(&store, &defs, &crate::support::http::fast_options()).await;
+    let report = collect::sync(&store, &defs, &fast_options()).await;
 
     let refused = [
         ("dir-file", "file:///etc/passwd", "only http and https"),

@@ -1,10 +1,30 @@
-//! Helpers shared by the integration tests.
+//! The kit every area of the integration tests shares, so that a test says what it checks and not
+//! how to stand up a peer or lay out files:
+//!
+//! - [`http`]: one loopback HTTP/1.1 server, scriptable per path (a CSAF provider, a mirror, the
+//!   NVD API, a hostile server) and a webhook receiver at the same time;
+//! - [`smtp`]: a loopback SMTP peer and the helpers that read the mails it took;
+//! - [`cmd`]: the command builder for the `firmwatch` binary and what a run gave;
+//! - [`fixture`]: feed directories, native advisories and inventories on disk;
+//! - here: the project root and the real advisory corpus (`corpus_or_skip!`).
+//!
+//! In-memory estates come from the crate itself (`firmwatch::testkit`). The peers run on their own
+//! thread and runtime, so a plain `#[test]` driving the binary uses them exactly as a
+//! `#[tokio::test]` driving the library does; each stops when its last handle is dropped.
 #![allow(dead_code)]
 
+pub mod cmd;
+pub mod fixture;
 pub mod http;
 pub mod smtp;
 
-use std::path::PathBuf;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+/// The crate's root directory: the bundled feeds, the example inventory, the README.
+pub fn project() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
 
 /// The real advisory corpus (`../shared/corpus`, or `FIRMWATCH_CORPUS`).
 ///
@@ -13,7 +33,7 @@ use std::path::PathBuf;
 pub fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("FIRMWATCH_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+        .unwrap_or_else(|| project().join("../shared/corpus"));
     if dir.is_dir() {
         return Some(dir);
     }
@@ -30,7 +50,7 @@ pub fn corpus() -> Option<PathBuf> {
     None
 }
 
-/// `corpus()` joined with a relative path, or return from the test when the corpus is absent.
+/// [`corpus()`], or return from the test when the corpus is absent.
 macro_rules! corpus_or_skip {
     () => {
         match $crate::support::corpus() {
@@ -38,4 +58,43 @@ macro_rules! corpus_or_skip {
             None => return,
         }
     };
+}
+
+/// Keeps a loopback peer running; the peer's thread ends when the last clone is dropped.
+pub type Running = std::sync::Arc<tokio::sync::oneshot::Sender<()>>;
+
+/// Listen on a random port of 127.0.0.1 and serve each connection with `serve`, on a thread and
+/// runtime of its own, until the returned [`Running`] and every clone of it are dropped (which
+/// also ends the connections still being served).
+pub fn serve_loopback<F, Fut>(serve: F) -> (u16, Running)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let accept = async {
+                loop {
+                    if let Ok((sock, _)) = listener.accept().await {
+                        tokio::spawn(serve(sock));
+                    }
+                }
+            };
+            tokio::select! {
+                _ = accept => {}
+                _ = stopped => {}
+            }
+        });
+        // Dropping the runtime here cancels the connections still open (a slow body, say).
+    });
+    (port, std::sync::Arc::new(stop))
 }

@@ -1,241 +1,177 @@
-//! Loopback peers for the notify tests: a minimal SMTP server and an HTTP/1.1 webhook receiver,
-//! both on 127.0.0.1, recording what they accept. Included by `notify_*.rs` via `#[path]`.
-#![allow(dead_code)]
+//! A loopback SMTP peer for the notify and leak tests, and the helpers that read the mails it
+//! took (quoted-printable, MIME parts, headers).
+//!
+//! Just enough SMTP: 220, EHLO/HELO → 250, MAIL/RCPT → 250, DATA → 354, "." → 250, QUIT → 221.
+//! It records every mail transaction, and every line each connection sent (so a test can see what
+//! credentials a client offered). It can refuse the next n transactions (451 at MAIL, not
+//! recorded) and can advertise AUTH only to refuse every login (535).
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
-/// One HTTP request as received.
-#[derive(Debug, Clone)]
-pub struct HttpReq {
-    pub path: String,
-    pub headers: HashMap<String, String>,
-    pub body: String,
-}
+use super::{serve_loopback, Running};
 
 /// One mail transaction as received.
 #[derive(Debug, Clone)]
 pub struct Mail {
     pub from: String,
     pub rcpt: Vec<String>,
+    /// Everything between DATA and the final dot: headers, a blank line, the body.
     pub data: String,
 }
 
-/// A peer running on its own thread and runtime (the code under test is a child process).
-pub struct Peer<T> {
+#[derive(Default)]
+struct State {
+    mails: Vec<Mail>,
+    /// Each connection's lines as sent, in order of connection.
+    sessions: Vec<String>,
+    /// Transactions still to refuse.
+    fail_next: u32,
+    reject_auth: bool,
+}
+
+/// The SMTP peer; it stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Smtp {
     pub port: u16,
-    pub got: Arc<Mutex<Vec<T>>>,
-    /// Number of requests/transactions still to refuse.
-    pub fail_next: Arc<Mutex<u32>>,
+    state: Arc<Mutex<State>>,
+    _running: Running,
 }
 
-impl<T: Clone> Peer<T> {
-    pub fn received(&self) -> Vec<T> {
-        self.got.lock().unwrap().clone()
+impl Smtp {
+    /// A peer that takes every mail.
+    pub fn start() -> Smtp {
+        Smtp::with(State::default())
     }
+
+    /// A peer that advertises `AUTH PLAIN LOGIN` and refuses every login with 535.
+    pub fn rejecting_auth() -> Smtp {
+        Smtp::with(State {
+            reject_auth: true,
+            ..State::default()
+        })
+    }
+
+    fn with(state: State) -> Smtp {
+        let state = Arc::new(Mutex::new(state));
+        let st = state.clone();
+        let (port, running) = serve_loopback(move |sock| {
+            let st = st.clone();
+            async move { session(sock, st).await }
+        });
+        Smtp {
+            port,
+            state,
+            _running: running,
+        }
+    }
+
+    /// `smtp://127.0.0.1:<port>`, for `--smtp-url`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The mails taken so far.
+    pub fn received(&self) -> Vec<Mail> {
+        self.state.lock().unwrap().mails.clone()
+    }
+
+    /// Every line each connection sent so far, one string per connection.
+    pub fn sessions(&self) -> Vec<String> {
+        self.state.lock().unwrap().sessions.clone()
+    }
+
     pub fn clear(&self) {
-        self.got.lock().unwrap().clear();
+        self.state.lock().unwrap().mails.clear();
     }
+
+    /// Refuse the next `n` transactions (451 at MAIL FROM).
     pub fn fail(&self, n: u32) {
-        *self.fail_next.lock().unwrap() = n;
+        self.state.lock().unwrap().fail_next = n;
     }
 }
 
-fn spawn_runtime<F>(f: F)
-where
-    F: FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + 'static,
-{
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(f());
-    });
-}
-
-/// An HTTP/1.1 receiver: records every complete request, then (after `delay`) answers 200, or
-/// 500 while `fail_next` > 0 (failed requests are not recorded).
-pub fn webhook_receiver(delay: Duration) -> Peer<HttpReq> {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let port = std_listener.local_addr().unwrap().port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let fail_next = Arc::new(Mutex::new(0u32));
-    let (g, fl) = (got.clone(), fail_next.clone());
-    spawn_runtime(move || {
-        Box::pin(async move {
-            let listener = TcpListener::from_std(std_listener).unwrap();
-            loop {
-                let Ok((sock, _)) = listener.accept().await else {
-                    continue;
-                };
-                let (g, fl) = (g.clone(), fl.clone());
-                tokio::spawn(async move {
-                    let mut r = BufReader::new(sock);
-                    let mut line = String::new();
-                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-                    let mut headers = HashMap::new();
-                    loop {
-                        let mut h = String::new();
-                        if r.read_line(&mut h).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let h = h.trim_end();
-                        if h.is_empty() {
-                            break;
-                        }
-                        if let Some((k, v)) = h.split_once(':') {
-                            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                        }
-                    }
-                    let len: usize = headers
-                        .get("content-length")
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    let mut body = vec![0u8; len];
-                    if r.read_exact(&mut body).await.is_err() {
-                        return;
-                    }
-                    let failing = {
-                        let mut f = fl.lock().unwrap();
-                        let failing = *f > 0;
-                        if failing {
-                            *f -= 1;
-                        }
-                        failing
-                    };
-                    if !failing {
-                        g.lock().unwrap().push(HttpReq {
-                            path,
-                            headers,
-                            body: String::from_utf8_lossy(&body).to_string(),
-                        });
-                    }
-                    tokio::time::sleep(delay).await;
-                    let status = if failing {
-                        "500 Internal Server Error"
-                    } else {
-                        "200 OK"
-                    };
-                    let resp = format!(
-                        "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    );
-                    let mut sock = r.into_inner();
-                    let _ = sock.write_all(resp.as_bytes()).await;
-                    let _ = sock.shutdown().await;
-                });
+async fn session(sock: TcpStream, st: Arc<Mutex<State>>) {
+    let (rd, mut wr) = sock.into_split();
+    let mut r = BufReader::new(rd);
+    let at = {
+        let mut s = st.lock().unwrap();
+        s.sessions.push(String::new());
+        s.sessions.len() - 1
+    };
+    let heard = |line: &str| st.lock().unwrap().sessions[at].push_str(line);
+    let _ = wr.write_all(b"220 localhost ESMTP test\r\n").await;
+    let mut mail = Mail {
+        from: String::new(),
+        rcpt: Vec::new(),
+        data: String::new(),
+    };
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        heard(&line);
+        let cmd = line.trim_end().to_string();
+        let upper = cmd.to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            if st.lock().unwrap().reject_auth {
+                b"250-localhost\r\n250 AUTH PLAIN LOGIN\r\n"
+            } else {
+                b"250 localhost\r\n"
             }
-        })
-    });
-    Peer {
-        port,
-        got,
-        fail_next,
-    }
-}
-
-/// Just enough SMTP: 220, EHLO/HELO → 250, MAIL/RCPT → 250, DATA → 354, "." → 250, QUIT → 221.
-/// While `fail_next` > 0, a transaction is refused at MAIL with 451 (and not recorded).
-pub fn smtp_server() -> Peer<Mail> {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let port = std_listener.local_addr().unwrap().port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let fail_next = Arc::new(Mutex::new(0u32));
-    let (g, fl) = (got.clone(), fail_next.clone());
-    spawn_runtime(move || {
-        Box::pin(async move {
-            let listener = TcpListener::from_std(std_listener).unwrap();
-            loop {
-                let Ok((sock, _)) = listener.accept().await else {
-                    continue;
-                };
-                let (g, fl) = (g.clone(), fl.clone());
-                tokio::spawn(async move {
-                    let (rd, mut wr) = sock.into_split();
-                    let mut r = BufReader::new(rd);
-                    let _ = wr.write_all(b"220 localhost ESMTP test\r\n").await;
-                    let mut mail = Mail {
-                        from: String::new(),
-                        rcpt: Vec::new(),
-                        data: String::new(),
-                    };
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let cmd = line.trim_end().to_string();
-                        let upper = cmd.to_ascii_uppercase();
-                        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO")
-                        {
-                            b"250 localhost\r\n"
-                        } else if upper.starts_with("MAIL FROM:") {
-                            let failing = {
-                                let mut f = fl.lock().unwrap();
-                                let failing = *f > 0;
-                                if failing {
-                                    *f -= 1;
-                                }
-                                failing
-                            };
-                            if failing {
-                                b"451 4.3.0 try again later\r\n"
-                            } else {
-                                mail.from = cmd[10..].trim().to_string();
-                                b"250 OK\r\n"
-                            }
-                        } else if upper.starts_with("RCPT TO:") {
-                            mail.rcpt.push(
-                                cmd[8..]
-                                    .trim()
-                                    .trim_matches(|c| c == '<' || c == '>')
-                                    .to_string(),
-                            );
-                            b"250 OK\r\n"
-                        } else if upper == "DATA" {
-                            let _ = wr.write_all(b"354 end with .\r\n").await;
-                            let mut data = String::new();
-                            loop {
-                                let mut l = String::new();
-                                if r.read_line(&mut l).await.unwrap_or(0) == 0 {
-                                    return;
-                                }
-                                if l == ".\r\n" || l == ".\n" {
-                                    break;
-                                }
-                                data.push_str(&l);
-                            }
-                            mail.data = data;
-                            g.lock().unwrap().push(mail.clone());
-                            mail.rcpt.clear();
-                            b"250 OK queued\r\n"
-                        } else if upper == "QUIT" {
-                            let _ = wr.write_all(b"221 bye\r\n").await;
-                            return;
-                        } else {
-                            b"250 OK\r\n"
-                        };
-                        let _ = wr.write_all(reply).await;
-                    }
-                });
+        } else if upper.starts_with("AUTH") && st.lock().unwrap().reject_auth {
+            b"535 5.7.8 authentication failed\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            let failing = {
+                let mut s = st.lock().unwrap();
+                let failing = s.fail_next > 0;
+                if failing {
+                    s.fail_next -= 1;
+                }
+                failing
+            };
+            if failing {
+                b"451 4.3.0 try again later\r\n"
+            } else {
+                mail.from = cmd[10..].trim().to_string();
+                b"250 OK\r\n"
             }
-        })
-    });
-    Peer {
-        port,
-        got,
-        fail_next,
+        } else if upper.starts_with("RCPT TO:") {
+            mail.rcpt.push(
+                cmd[8..]
+                    .trim()
+                    .trim_matches(|c| c == '<' || c == '>')
+                    .to_string(),
+            );
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            let _ = wr.write_all(b"354 end with .\r\n").await;
+            let mut data = String::new();
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                heard(&l);
+                if l == ".\r\n" || l == ".\n" {
+                    break;
+                }
+                data.push_str(&l);
+            }
+            mail.data = data;
+            st.lock().unwrap().mails.push(mail.clone());
+            mail.rcpt.clear();
+            b"250 OK queued\r\n"
+        } else if upper == "QUIT" {
+            let _ = wr.write_all(b"221 bye\r\n").await;
+            return;
+        } else {
+            b"250 OK\r\n"
+        };
+        let _ = wr.write_all(reply).await;
     }
 }
 
@@ -281,32 +217,71 @@ pub fn mail_header(data: &str, name: &str) -> Option<String> {
         .map(|l| l[name.len() + 1..].trim().to_string())
 }
 
-/// Run the binary with a store, feeds and inventory.
-pub fn firmwatch(dir: &Path, feeds: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_firmwatch"))
-        .arg("--store")
-        .arg(dir.join("store"))
-        .arg("--feeds")
-        .arg(feeds)
-        .arg("--inventory")
-        .arg(dir.join("inventory"))
-        .args(args)
-        .env("FIRMWATCH_TEST_TOKEN", "t0ken")
-        .env_remove("FIRMWATCH_SMTP_URL")
-        .output()
-        .expect("run firmwatch")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
 
-pub fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+    #[test]
+    fn qp_decoding() {
+        assert_eq!(qp_decode("a=3Db=\r\nc =E2=80=94"), "a=bc —");
+    }
 
-#[test]
-fn qp_decoding() {
-    assert_eq!(qp_decode("a=3Db=\r\nc =E2=80=94"), "a=bc —");
+    /// Talk to the peer as a client does; returns its reply to each line.
+    fn converse(peer: &Smtp, lines: &[&str]) -> Vec<String> {
+        let s = std::net::TcpStream::connect(("127.0.0.1", peer.port)).unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        let mut reply = || {
+            let mut all = String::new();
+            loop {
+                let mut l = String::new();
+                r.read_line(&mut l).unwrap();
+                all.push_str(&l);
+                if l.as_bytes().get(3) != Some(&b'-') {
+                    return all;
+                }
+            }
+        };
+        reply(); // greeting
+        lines
+            .iter()
+            .map(|l| {
+                w.write_all(format!("{l}\r\n").as_bytes()).unwrap();
+                reply()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn takes_a_mail_after_a_refused_one() {
+        let peer = Smtp::start();
+        peer.fail(1);
+        let first = converse(&peer, &["EHLO x", "MAIL FROM:<a@x>", "QUIT"]);
+        assert!(first[1].starts_with("451"), "{first:?}");
+        let mail = ["EHLO x", "MAIL FROM:<a@x>", "RCPT TO:<b@y>", "DATA"];
+        let second = converse(
+            &peer,
+            &[&mail[..], &["Subject: hi\r\n\r\nbody\r\n."]].concat(),
+        );
+        assert!(second[4].starts_with("250"), "{second:?}");
+        let got = peer.received();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].from.as_str(), got[0].rcpt.as_slice()),
+            ("<a@x>", &["b@y".to_string()][..])
+        );
+        assert_eq!(mail_header(&got[0].data, "subject").as_deref(), Some("hi"));
+        assert_eq!(peer.sessions().len(), 2);
+    }
+
+    #[test]
+    fn rejecting_auth_advertises_it_and_records_the_attempt() {
+        let peer = Smtp::rejecting_auth();
+        let got = converse(&peer, &["EHLO x", "AUTH PLAIN AGFAYg=="]);
+        assert!(got[0].contains("AUTH PLAIN LOGIN"), "{got:?}");
+        assert!(got[1].starts_with("535"), "{got:?}");
+        assert!(peer.sessions()[0].contains("AUTH PLAIN AGFAYg=="));
+        assert!(peer.received().is_empty());
+    }
 }

@@ -8,10 +8,12 @@
 
 use std::time::{Duration, Instant};
 
+use super::{fast_options, report_of, retitle, sha512_file};
+use crate::support::fixture::feeds;
+use crate::support::http::{Reply, Server};
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::Advisory;
 use firmwatch::store::{SledStore, Store};
-use crate::support::http::{feeds, report_of, retitle, sha512_file, Reply, Server};
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
 
@@ -45,7 +47,7 @@ async fn hostile_servers_fail_their_feed_only() {
     let corpus = corpus_or_skip!();
     let good = std::fs::read(corpus.join(DOC)).unwrap();
     let changed = retitle(&good, "A real update");
-    let server = Server::start().await;
+    let server = Server::start();
     let cases = [
         "oversize",
         "slow",
@@ -79,7 +81,7 @@ async fn hostile_servers_fail_their_feed_only() {
     let (_d, defs) = feeds(&defs);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert!(!r1.any_failed(), "{:#?}", r1.feeds);

@@ -1,10 +1,12 @@
 //! `html` and `rss` feeds on 127.0.0.1 with the fixture pages in `tests/fixtures/sync/` (no real
 //! vendor RSS/HTML advisory file is in the corpus; see corpus/feeds/README.md).
 
+use super::{fast_options, report_of};
+use crate::support::fixture::feeds;
+use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::VersionSpec;
 use firmwatch::store::{SledStore, Store};
-use crate::support::http::{feeds, report_of, Server};
 
 const SELECTORS: &str = "[html]\ntitle = \"h1.title\"\nid = \".adv-id\"\ndate = \".published\"\nproducts = \".products li\"\nversions = \".versions\"\n";
 
@@ -19,7 +21,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn html_page_and_rss_listing() {
-    let server = Server::start().await;
+    let server = Server::start();
     server.set_ok(
         "/advisories/acme-sa-2026-0042.html",
         fixture("vendor-advisory.html"),
@@ -43,7 +45,7 @@ async fn html_page_and_rss_listing() {
     ]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["acme-html", "acme-rss"] {
         let f = report_of(&r1, id);

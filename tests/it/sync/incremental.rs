@@ -8,9 +8,11 @@
 
 use std::collections::BTreeSet;
 
+use super::{fast_options, report_of};
+use crate::support::fixture::feeds;
+use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
-use crate::support::http::{feeds, report_of, Server};
 
 /// One served file: its advisory id, content revision and listed time (hours after the base).
 #[derive(Clone)]
@@ -73,12 +75,12 @@ fn content(store: &SledStore) -> (String, BTreeSet<String>) {
 
 #[tokio::test]
 async fn random_rounds_converge_to_a_sync_from_scratch() {
-    let server = Server::start().await;
+    let server = Server::start();
     let (_d, defs) = feeds(&[(
         "served",
         format!("kind = \"osv-dir\"\nurl = \"{}\"\n", server.url("/o/")),
     )]);
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path().join("incremental")).unwrap();
     let mut files: Vec<(String, File)> = (0..12)

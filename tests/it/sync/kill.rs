@@ -10,9 +10,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::sha512_file;
+use crate::support::http::Server;
 use firmwatch::model::{vendor_key, Advisory};
 use firmwatch::store::{SledStore, Store};
-use crate::support::http::{sha512_file, Server};
 
 const DOCS: usize = 20;
 const TRIALS: usize = 20;
@@ -116,7 +117,7 @@ async fn kill_nine_at_random_moments() {
         corpus.join("csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json"),
     )
     .unwrap();
-    let server = Server::start().await;
+    let server = Server::start();
     server.set_delay(Duration::from_millis(1));
     let meta = serde_json::json!({
         "canonical_url": server.url("/kill/provider-metadata.json"), "metadata_version": "2.0",

@@ -1,5 +1,8 @@
 //! `sync`: every feed kind against loopback servers and local directories, hostile servers,
 //! incremental rounds, kill -9, and the command's exit codes.
+//!
+//! The helpers here are what several sync tests (and the URL policy test) need beside the kit:
+//! fast HTTP settings, the report of one feed, provider-style hash files.
 
 mod cli;
 mod hostile;
@@ -10,3 +13,56 @@ mod local;
 mod nvd;
 mod provider;
 mod served;
+
+use std::time::Duration;
+
+use firmwatch::collect::{FeedReport, SyncOptions, SyncReport};
+use firmwatch::model::Advisory;
+use firmwatch::store::{SledStore, Store};
+use sha2::Digest;
+
+/// `<hex sha512>  <name>` as providers write it.
+pub fn sha512_file(bytes: &[u8], name: &str) -> Vec<u8> {
+    format!("{}  {name}\n", hex::encode(sha2::Sha512::digest(bytes))).into_bytes()
+}
+
+/// Change a CSAF document's title (a content change that keeps it valid).
+pub fn retitle(doc: &[u8], title: &str) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(doc).unwrap();
+    v["document"]["title"] = serde_json::Value::String(title.to_string());
+    serde_json::to_vec_pretty(&v).unwrap()
+}
+
+/// A feed definition of `kind` (a served directory or a CSAF provider) at `url`.
+pub fn url_feed(kind: &str, url: &str) -> String {
+    format!("kind = \"{kind}\"\nurl = \"{url}\"\n")
+}
+
+/// Fast HTTP settings so hostile cases finish in about a second.
+pub fn fast_options() -> SyncOptions {
+    let mut o = SyncOptions {
+        concurrency: 16,
+        ..Default::default()
+    };
+    o.http.total_timeout = Duration::from_millis(1500);
+    o.http.connect_timeout = Duration::from_millis(500);
+    o.http.retries = 2;
+    o.http.backoff = Duration::from_millis(20);
+    o.http.max_retry_wait = Duration::from_secs(2);
+    o.http.max_body = 1024 * 1024;
+    o
+}
+
+pub fn report_of<'a>(r: &'a SyncReport, id: &str) -> &'a FeedReport {
+    r.feeds.iter().find(|f| f.feed.as_str() == id).unwrap()
+}
+
+/// The advisories stored from `feed`.
+pub fn stored(store: &SledStore, feed: &str) -> Vec<Advisory> {
+    store
+        .all_advisories()
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.source.feed.as_str() == feed)
+        .collect()
+}

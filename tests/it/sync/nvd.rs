@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use super::{fast_options, report_of};
+use crate::support::fixture::feeds;
+use crate::support::http::{Reply, Server};
 use chrono::{DateTime, Utc};
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
 use serde_json::{json, Value};
-use crate::support::http::{feeds, report_of, Reply, Server};
 
 fn query(q: &str) -> BTreeMap<String, String> {
     url::form_urlencoded::parse(q.as_bytes())
@@ -33,7 +35,7 @@ async fn nvd_pages_then_windows() {
     assert!(total >= 10);
     let per_page = 5usize;
     let seen: Arc<Mutex<Vec<BTreeMap<String, String>>>> = Arc::default();
-    let server = Server::start().await;
+    let server = Server::start();
     let (vs, log) = (vulns.clone(), seen.clone());
     server.set_fn(
         "/rest/json/cves/2.0",
@@ -62,7 +64,7 @@ async fn nvd_pages_then_windows() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let mut opts = crate::support::http::fast_options();
+    let mut opts = fast_options();
     opts.nvd_delay = std::time::Duration::ZERO;
 
     let r1 = collect::sync(&store, &defs, &opts).await;

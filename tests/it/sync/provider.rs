@@ -1,9 +1,11 @@
 //! CSAF providers served from the real corpus trees on 127.0.0.1: the first sync ingests every
 //! document, a second sync requests no document, a changed document is picked up.
 
+use super::{fast_options, report_of, retitle, sha512_file};
+use crate::support::fixture::feeds;
+use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::store::{SledStore, Store};
-use crate::support::http::{feeds, report_of, retitle, sha512_file, Server};
 
 const CISA_RAW: &str =
     "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/IT/white/";
@@ -54,7 +56,7 @@ fn serve_cisa(server: &Server, corpus: &std::path::Path) {
 #[tokio::test]
 async fn cisa_it_rolie_first_second_and_changed() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     serve_cisa(&server, &corpus);
     let (_d, defs) = feeds(&[(
         "cisa-it",
@@ -62,7 +64,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-it");
@@ -171,7 +173,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
 #[tokio::test]
 async fn cisa_it_directory_with_repo_root_changes_csv() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     serve_cisa(&server, &corpus);
     let (_d, defs) = feeds(&[(
         "cisa-dir",
@@ -179,7 +181,7 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-dir");
     assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 4), "{f:?}");
@@ -240,7 +242,7 @@ fn gocsaf(text: Vec<u8>, base: &str) -> Vec<u8> {
 #[tokio::test]
 async fn gocsaf_rolie_and_directory_providers() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     for (prefix, dir) in [
         ("/gocsaf-rolie", "gocsaf-simple-rolie-provider"),
         ("/gocsaf-dir", "gocsaf-simple-directory-provider"),
@@ -270,7 +272,7 @@ async fn gocsaf_rolie_and_directory_providers() {
     ]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["go-rolie", "go-dir"] {
         let f = report_of(&r1, id);
@@ -305,7 +307,7 @@ async fn gocsaf_rolie_and_directory_providers() {
 #[tokio::test]
 async fn oasis_example_provider() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     let ex = corpus.join("csaf/provider/oasis-examples/2.0");
     let rewrite = |p: &str| {
         std::fs::read_to_string(ex.join(p))
@@ -339,7 +341,7 @@ async fn oasis_example_provider() {
     )]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "oasis");
     assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 1), "{f:?}");
@@ -366,7 +368,7 @@ async fn oasis_example_provider() {
 #[tokio::test]
 async fn openpgp_signatures_checked_when_a_key_is_configured() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     let tree = corpus.join("csaf/provider/gocsaf-simple-rolie-provider");
     for prefix in ["/signed", "/badsig"] {
         let base = server.url(prefix);
@@ -394,7 +396,7 @@ async fn openpgp_signatures_checked_when_a_key_is_configured() {
     let (_d, defs) = feeds(&[("signed", def("/signed")), ("badsig", def("/badsig"))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let r = collect::sync(&store, &defs, &crate::support::http::fast_options()).await;
+    let r = collect::sync(&store, &defs, &fast_options()).await;
     let ok = report_of(&r, "signed");
     assert_eq!((ok.status.clone(), ok.new), (FeedStatus::Ok, 1), "{ok:?}");
     assert!(server

@@ -7,10 +7,12 @@
 
 use std::time::{Duration, Instant};
 
+use super::{fast_options, report_of, sha512_file};
+use crate::support::fixture::feeds;
+use crate::support::http::{Reply, Server};
 use firmwatch::collect::{self, FeedStatus, SyncOptions};
 use firmwatch::model::Advisory;
 use firmwatch::store::{SledStore, Store};
-use crate::support::http::{feeds, report_of, Reply, Server};
 
 const OSV: [&str; 4] = [
     "GO-2020-0001",
@@ -64,7 +66,7 @@ fn listing(kind: Timed, entries: &[(&str, &str)]) -> String {
 /// downloaded, it is updated, the other is withdrawn.
 async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids: &[&str]) {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     let name = match timed {
         Timed::ChangesCsv => "changes.csv",
         Timed::ModifiedId => "modified_id.csv",
@@ -86,7 +88,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
     let (_d, defs) = feeds(&[("served", dir_feed(kind, &server.url("/d/")))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "served");
@@ -216,7 +218,7 @@ async fn cve5_dir_listed_by_changes_csv() {
 #[tokio::test]
 async fn index_txt_only_directory_revalidates_every_document() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     let mut index = String::new();
     for id in CVE5 {
         let bytes = std::fs::read(corpus.join("cve5").join(format!("{id}.json"))).unwrap();
@@ -227,7 +229,7 @@ async fn index_txt_only_directory_revalidates_every_document() {
     let (_d, defs) = feeds(&[("served", dir_feed("cve5-dir", &server.url("/d/")))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r1, "served").new, 4, "{:?}", r1.feeds);
 
@@ -276,7 +278,7 @@ async fn index_txt_only_directory_revalidates_every_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_fetches_are_faster_and_give_the_same_store() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     let template: serde_json::Value =
         serde_json::from_slice(&std::fs::read(corpus.join("osv/GO-2020-0001.json")).unwrap())
             .unwrap();
@@ -304,7 +306,7 @@ async fn concurrent_fetches_are_faster_and_give_the_same_store() {
         let store = SledStore::open(dir.path()).unwrap();
         let opts = SyncOptions {
             fetch_concurrency: jobs,
-            ..crate::support::http::fast_options()
+            ..fast_options()
         };
         let t = Instant::now();
         let r = collect::sync(&store, &defs, &opts).await;
@@ -337,7 +339,7 @@ async fn concurrent_fetches_are_faster_and_give_the_same_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     let template: serde_json::Value =
         serde_json::from_slice(&std::fs::read(corpus.join("osv/GO-2020-0001.json")).unwrap())
             .unwrap();
@@ -368,7 +370,7 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
     let (_d, defs) = feeds(&defs);
     let store_dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(store_dir.path()).unwrap();
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     assert!(opts.fetch_concurrency > 1);
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert!(!r1.any_failed(), "{:#?}", r1.feeds);
@@ -387,7 +389,7 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
         vec![Reply::Status(503, vec![], vec![])],
     );
     server.set_ok(&doc("invalid-json", bad), b"{\"id\": ".to_vec());
-    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let port = server.port().to_string();
     let foreign = format!("http://localhost:{port}/other-host/doc-{bad:03}.json");
     let mut lines: Vec<String> = csv("2024-02-01T00:00:00Z")
         .lines()
@@ -545,7 +547,7 @@ impl firmwatch::store::Store for Counting {
 #[tokio::test]
 async fn unchanged_listings_need_no_document_records() {
     let corpus = corpus_or_skip!();
-    let server = Server::start().await;
+    let server = Server::start();
     let doc = std::fs::read(corpus.join("osv/GO-2020-0001.json")).unwrap();
     let mut other: serde_json::Value = serde_json::from_slice(&doc).unwrap();
     other["id"] = "GO-OTHER-1".into();
@@ -560,7 +562,7 @@ async fn unchanged_listings_need_no_document_records() {
         full_reads: Default::default(),
     };
     let reads = || store.full_reads.load(std::sync::atomic::Ordering::Relaxed);
-    let opts = crate::support::http::fast_options();
+    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r1, "served").new, 1, "{:?}", r1.feeds);
     let before = reads();
@@ -646,7 +648,7 @@ async fn unchanged_listings_need_no_document_records() {
         server.set_ok(&format!("{dir}doc.json"), body.clone());
         server.set_ok(
             &format!("{dir}doc.json.sha512"),
-            crate::support::http::sha512_file(&body, "doc.json"),
+            sha512_file(&body, "doc.json"),
         );
         server.set_ok(
             &format!("{dir}changes.csv"),
