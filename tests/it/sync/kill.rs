@@ -1,22 +1,28 @@
-//! kill -9 of `firmwatch sync` at random moments (20 trials) against a loopback CSAF provider whose
-//! 20 documents flip between two revisions: after every kill the store reopens, every stored
-//! advisory is exactly one whole revision (never a mix, never unreadable), the vendor index agrees
-//! with the advisories, `store check` finds nothing (feed heads, listing indexes and document
-//! records agree), and a final uninterrupted sync converges to the same content as a sync
-//! into a fresh store.
+//! kill -9 of `firmwatch sync` at random moments, until 20 runs were killed mid-sync, against a
+//! loopback CSAF provider whose 20 documents flip between two revisions: after every run the store
+//! reopens, every stored advisory is exactly one whole revision (never a mix, never unreadable),
+//! the vendor index agrees with the advisories, `store check` finds nothing (feed heads, listing
+//! indexes and document records agree), and the store holds either what it held before the run or
+//! the revision that run was syncing, never less; a final uninterrupted sync converges to the same
+//! content as a sync into a fresh store.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::sha512_file;
-use crate::support::http::Server;
 use firmwatch::model::{vendor_key, Advisory};
 use firmwatch::store::{SledStore, Store};
 
+use super::{provider_metadata, sha512_file, url_feed};
+use crate::support::cmd::{Fw, KillTrials, Killed};
+use crate::support::fixture::Fixture;
+use crate::support::http::Server;
+
 const DOCS: usize = 20;
-const TRIALS: usize = 20;
+/// Runs that must be killed mid-sync.
+const KILLS: usize = 20;
+/// Runs that may be started to get there (about four in five kills land mid-sync).
+const MAX_RUNS: usize = 200;
 
 fn revision(template: &[u8], i: usize, rev: usize) -> Vec<u8> {
     let mut v: serde_json::Value = serde_json::from_slice(template).unwrap();
@@ -55,7 +61,7 @@ fn content(store: &SledStore) -> BTreeMap<String, Advisory> {
 /// No half-written state: each advisory is a whole revision and is indexed under its vendors, and
 /// since a feed's advisories are written in one transaction, all of them carry the same revision.
 /// Returns that revision (None for an empty store).
-fn check_consistent(store: &SledStore) -> Option<char> {
+fn check_consistent(store: &SledStore) -> Option<usize> {
     let all = content(store);
     let revs: std::collections::BTreeSet<char> = all
         .values()
@@ -94,24 +100,22 @@ fn check_consistent(store: &SledStore) -> Option<char> {
     // indexes and counts agree.
     let problems = firmwatch::store::check::check(store).unwrap().problems;
     assert!(problems.is_empty(), "after a kill: {problems:?}");
-    revs.into_iter().next()
+    revs.into_iter()
+        .next()
+        .map(|c| c.to_digit(10).unwrap() as usize)
 }
 
-fn run_sync(feeds: &Path, store: &Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_firmwatch"))
-        .args(["--quiet", "--feeds"])
-        .arg(feeds)
-        .arg("--store")
-        .arg(store)
+/// `sync --json`, quiet, of `feeds` into `store`.
+fn sync(feeds: &Path, store: &Path) -> Fw {
+    Fw::new()
+        .arg("--quiet")
+        .feeds(feeds)
+        .store(store)
         .args(["sync", "--json"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_nine_at_random_moments() {
+#[test]
+fn kill_nine_at_random_moments() {
     let corpus = corpus_or_skip!();
     let template = std::fs::read(
         corpus.join("csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json"),
@@ -119,73 +123,74 @@ async fn kill_nine_at_random_moments() {
     .unwrap();
     let server = Server::start();
     server.set_delay(Duration::from_millis(1));
-    let meta = serde_json::json!({
-        "canonical_url": server.url("/kill/provider-metadata.json"), "metadata_version": "2.0",
-        "role": "csaf_provider", "last_updated": "2024-01-01T00:00:00Z",
-        "publisher": {"category": "vendor", "name": "Test", "namespace": "https://example.com"},
-        "distributions": [{"directory_url": server.url("/kill/white/")}]
-    });
-    server.set_ok("/kill/provider-metadata.json", meta.to_string());
-    let feeds = tempfile::tempdir().unwrap();
-    std::fs::write(
-        feeds.path().join("kill.toml"),
-        format!(
-            "kind = \"csaf-provider\"\nurl = \"{}\"\n",
-            server.url("/kill/provider-metadata.json")
+    server.set_ok(
+        "/kill/provider-metadata.json",
+        provider_metadata(
+            &server.url("/kill/provider-metadata.json"),
+            &[serde_json::json!({"directory_url": server.url("/kill/white/")})],
         ),
-    )
-    .unwrap();
-    let store_dir = tempfile::tempdir().unwrap();
+    );
+    let fx = Fixture::new();
+    fx.feed(
+        "kill",
+        &url_feed("csaf-provider", &server.url("/kill/provider-metadata.json")),
+    );
 
     // How long an uninterrupted run takes, to spread the kills over it.
     publish(&server, &template, 0);
     let t0 = Instant::now();
-    let status = run_sync(feeds.path(), &store_dir.path().join("timing"))
-        .wait()
-        .unwrap();
-    assert!(status.success());
-    let span = t0.elapsed().as_millis() as u64;
-    eprintln!("uninterrupted sync: {span} ms");
+    sync(&fx.feeds(), &fx.path().join("timing")).run().expect(0);
+    let span = t0.elapsed();
+    eprintln!("uninterrupted sync: {span:?}");
 
-    let store_path = store_dir.path().join("killed");
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15 ^ (std::process::id() as u64);
-    let mut killed_mid_run = 0;
+    let store_path = fx.path().join("killed");
+    let killed = sync(&fx.feeds(), &store_path);
+    let mut trials = KillTrials::new(KILLS, MAX_RUNS);
+    let mut held = None;
     let mut outcomes = Vec::new();
-    for trial in 0..TRIALS {
-        publish(&server, &template, trial % 2);
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let at = Duration::from_millis((seed >> 33) % (span + span / 5 + 1));
-        let mut child = run_sync(feeds.path(), &store_path);
-        tokio::time::sleep(at).await;
-        if child.try_wait().unwrap().is_none() {
-            killed_mid_run += 1;
+    while let Some(run) = trials.next_run() {
+        let rev = run % 2;
+        publish(&server, &template, rev);
+        let at = trials.moment(Duration::ZERO, span + span / 5);
+        let how = trials.kill(&killed, at);
+        if let Killed::Finished(code) = how {
+            assert_eq!(
+                code,
+                Some(0),
+                "run {run}: a sync that was not killed failed"
+            );
         }
-        child.kill().ok(); // SIGKILL
-        child.wait().unwrap();
         let store = SledStore::open(&store_path).expect("store reopens after kill -9");
-        outcomes.push(check_consistent(&store));
+        let now = check_consistent(&store);
+        // Nothing lost: what was stored stays until a whole new revision replaces it, and a sync
+        // that finished stored the revision it was given.
+        assert!(
+            now == held || now == Some(rev),
+            "run {run} ({how:?}): held {held:?}, syncing {rev}, now {now:?}"
+        );
+        if held.is_some() {
+            assert_eq!(content(&store).len(), DOCS, "run {run}: advisories lost");
+        }
+        if how != Killed::MidRun {
+            assert_eq!(
+                now,
+                Some(rev),
+                "run {run}: a finished sync stored another revision"
+            );
+        }
+        held = now;
+        outcomes.push(now);
     }
     eprintln!(
-        "kills mid-run: {killed_mid_run}/{TRIALS}; stored revision after each trial: {outcomes:?}"
-    );
-    assert!(
-        killed_mid_run >= TRIALS / 3,
-        "only {killed_mid_run} kills landed mid-run"
+        "kills mid-sync: {KILLS} of {} runs; stored revision after each: {outcomes:?}",
+        trials.runs()
     );
 
     // Converge: one uninterrupted sync vs a fresh store synced once.
     publish(&server, &template, 1);
-    assert!(run_sync(feeds.path(), &store_path)
-        .wait()
-        .unwrap()
-        .success());
-    let fresh_path = store_dir.path().join("fresh");
-    assert!(run_sync(feeds.path(), &fresh_path)
-        .wait()
-        .unwrap()
-        .success());
+    sync(&fx.feeds(), &store_path).run().expect(0);
+    let fresh_path = fx.path().join("fresh");
+    sync(&fx.feeds(), &fresh_path).run().expect(0);
     let got = content(&SledStore::open(&store_path).unwrap());
     let want = content(&SledStore::open(&fresh_path).unwrap());
     assert_eq!(got.len(), DOCS);

@@ -38,6 +38,18 @@ pub fn url_feed(kind: &str, url: &str) -> String {
     format!("kind = \"{kind}\"\nurl = \"{url}\"\n")
 }
 
+/// A CSAF `provider-metadata.json` whose canonical URL is `canonical`, listing `distributions`
+/// (`{"directory_url": …}` or `{"rolie": …}` objects).
+pub fn provider_metadata(canonical: &str, distributions: &[serde_json::Value]) -> String {
+    serde_json::json!({
+        "canonical_url": canonical, "metadata_version": "2.0", "role": "csaf_provider",
+        "last_updated": "2024-01-01T00:00:00Z",
+        "publisher": {"category": "vendor", "name": "Test", "namespace": "https://example.com"},
+        "distributions": distributions
+    })
+    .to_string()
+}
+
 /// Fast HTTP settings so hostile cases finish in about a second.
 pub fn fast_options() -> SyncOptions {
     let mut o = SyncOptions {
@@ -55,6 +67,13 @@ pub fn fast_options() -> SyncOptions {
 
 pub fn report_of<'a>(r: &'a SyncReport, id: &str) -> &'a FeedReport {
     r.feeds.iter().find(|f| f.feed.as_str() == id).unwrap()
+}
+
+/// A store in a fresh temporary directory (kept while the directory is).
+pub fn temp_store() -> (tempfile::TempDir, SledStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    (dir, store)
 }
 
 /// The advisories stored from `feed`.
