@@ -6,9 +6,9 @@
 
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
-use crate::sync::{fast_options, report_of, sha512_file};
+use crate::sync::{fast_options, report_of, sha512_file, temp_store, url_feed};
 use firmwatch::collect::{self, FeedStatus};
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::Store;
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
 
@@ -120,12 +120,7 @@ async fn links_in_remote_documents_follow_the_policy() {
          </channel></rss>",
     );
 
-    let dir_feed = |case: &str| {
-        format!(
-            "kind = \"csaf-dir\"\nurl = \"{}\"\n",
-            server.url(&format!("/{case}/"))
-        )
-    };
+    let dir_feed = |case: &str| url_feed("csaf-dir", &server.url(&format!("/{case}/")));
     let defs = vec![
         ("dir-file", dir_feed("dir-file")),
         ("dir-gopher", dir_feed("dir-gopher")),
@@ -136,23 +131,23 @@ async fn links_in_remote_documents_follow_the_policy() {
         ),
         (
             "meta-dir",
-            format!(
-                "kind = \"csaf-provider\"\nurl = \"{}\"\n",
-                server.url("/meta-dir/provider-metadata.json")
+            url_feed(
+                "csaf-provider",
+                &server.url("/meta-dir/provider-metadata.json"),
             ),
         ),
         (
             "rolie-file",
-            format!(
-                "kind = \"csaf-provider\"\nurl = \"{}\"\n",
-                server.url("/rolie-file/provider-metadata.json")
+            url_feed(
+                "csaf-provider",
+                &server.url("/rolie-file/provider-metadata.json"),
             ),
         ),
         (
             "rolie-hash",
-            format!(
-                "kind = \"csaf-provider\"\nurl = \"{}\"\n",
-                server.url("/rolie-hash/provider-metadata.json")
+            url_feed(
+                "csaf-provider",
+                &server.url("/rolie-hash/provider-metadata.json"),
             ),
         ),
         (
@@ -164,8 +159,7 @@ async fn links_in_remote_documents_follow_the_policy() {
         ),
     ];
     let (_d, defs) = feeds(&defs);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let report = collect::sync(&store, &defs, &fast_options()).await;
 
     let refused = [

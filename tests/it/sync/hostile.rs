@@ -8,12 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::{fast_options, report_of, retitle, sha512_file};
+use super::{fast_options, report_of, retitle, sha512_file, stored, temp_store, url_feed};
 use crate::support::fixture::feeds;
 use crate::support::http::{Reply, Server};
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::Advisory;
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::Store;
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
 
@@ -31,15 +31,6 @@ fn serve_good(server: &Server, case: &str, doc: &[u8]) {
         &format!("/{case}/2020/doc.json.sha512"),
         sha512_file(doc, "doc.json"),
     );
-}
-
-fn stored(store: &SledStore, case: &str) -> Vec<Advisory> {
-    store
-        .all_advisories()
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.source.feed.as_str() == case)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,19 +59,10 @@ async fn hostile_servers_fail_their_feed_only() {
     }
     let defs: Vec<(&str, String)> = cases
         .iter()
-        .map(|c| {
-            (
-                *c,
-                format!(
-                    "kind = \"csaf-dir\"\nurl = \"{}\"\n",
-                    server.url(&format!("/{c}/"))
-                ),
-            )
-        })
+        .map(|c| (*c, url_feed("csaf-dir", &server.url(&format!("/{c}/")))))
         .collect();
     let (_d, defs) = feeds(&defs);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;

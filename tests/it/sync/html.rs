@@ -1,12 +1,12 @@
 //! `html` and `rss` feeds on 127.0.0.1 with the fixture pages in `tests/fixtures/sync/` (no real
 //! vendor RSS/HTML advisory file is in the corpus; see corpus/feeds/README.md).
 
-use super::{fast_options, report_of};
+use super::{fast_options, report_of, temp_store};
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::VersionSpec;
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::Store;
 
 const SELECTORS: &str = "[html]\ntitle = \"h1.title\"\nid = \".adv-id\"\ndate = \".published\"\nproducts = \".products li\"\nversions = \".versions\"\n";
 
@@ -43,8 +43,7 @@ async fn html_page_and_rss_listing() {
             ),
         ),
     ]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["acme-html", "acme-rss"] {

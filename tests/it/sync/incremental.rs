@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{fast_options, report_of};
+use super::{fast_options, report_of, url_feed};
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
@@ -76,10 +76,7 @@ fn content(store: &SledStore) -> (String, BTreeSet<String>) {
 #[tokio::test]
 async fn random_rounds_converge_to_a_sync_from_scratch() {
     let server = Server::start();
-    let (_d, defs) = feeds(&[(
-        "served",
-        format!("kind = \"osv-dir\"\nurl = \"{}\"\n", server.url("/o/")),
-    )]);
+    let (_d, defs) = feeds(&[("served", url_feed("osv-dir", &server.url("/o/")))]);
     let opts = fast_options();
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path().join("incremental")).unwrap();

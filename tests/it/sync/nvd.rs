@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use super::{fast_options, report_of};
+use super::{fast_options, report_of, temp_store, url_feed};
 use crate::support::fixture::feeds;
 use crate::support::http::{Reply, Server};
 use chrono::{DateTime, Utc};
 use firmwatch::collect::{self, FeedStatus};
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::Store;
 use serde_json::{json, Value};
 
 fn query(q: &str) -> BTreeMap<String, String> {
@@ -57,13 +57,9 @@ async fn nvd_pages_then_windows() {
     );
     let (_d, defs) = feeds(&[(
         "nvd",
-        format!(
-            "kind = \"nvd\"\nurl = \"{}\"\n",
-            server.url("/rest/json/cves/2.0?noRejected")
-        ),
+        url_feed("nvd", &server.url("/rest/json/cves/2.0?noRejected")),
     )]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let mut opts = fast_options();
     opts.nvd_delay = std::time::Duration::ZERO;
 

@@ -1,18 +1,14 @@
 //! CSAF providers served from the real corpus trees on 127.0.0.1: the first sync ingests every
 //! document, a second sync requests no document, a changed document is picked up.
 
-use super::{fast_options, report_of, retitle, sha512_file};
+use super::{fast_options, report_of, retitle, sha512_file, temp_store, url_feed};
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::Store;
 
 const CISA_RAW: &str =
     "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/IT/white/";
-
-fn provider_feed(url: &str) -> String {
-    format!("kind = \"csaf-provider\"\nurl = \"{url}\"\n")
-}
 
 fn is_document(path: &str) -> bool {
     path.ends_with(".json") && !path.contains("feed") && !path.contains("metadata")
@@ -60,10 +56,9 @@ async fn cisa_it_rolie_first_second_and_changed() {
     serve_cisa(&server, &corpus);
     let (_d, defs) = feeds(&[(
         "cisa-it",
-        provider_feed(&server.url("/cisa-it/rolie-metadata.json")),
+        url_feed("csaf-provider", &server.url("/cisa-it/rolie-metadata.json")),
     )]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
@@ -177,10 +172,9 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
     serve_cisa(&server, &corpus);
     let (_d, defs) = feeds(&[(
         "cisa-dir",
-        provider_feed(&server.url("/cisa-it/dir-metadata.json")),
+        url_feed("csaf-provider", &server.url("/cisa-it/dir-metadata.json")),
     )]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-dir");
@@ -263,15 +257,20 @@ async fn gocsaf_rolie_and_directory_providers() {
     let (_d, defs) = feeds(&[
         (
             "go-rolie",
-            provider_feed(&server.url("/gocsaf-rolie/provider-metadata.json")),
+            url_feed(
+                "csaf-provider",
+                &server.url("/gocsaf-rolie/provider-metadata.json"),
+            ),
         ),
         (
             "go-dir",
-            provider_feed(&server.url("/gocsaf-dir/provider-metadata.json")),
+            url_feed(
+                "csaf-provider",
+                &server.url("/gocsaf-dir/provider-metadata.json"),
+            ),
         ),
     ]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["go-rolie", "go-dir"] {
@@ -337,10 +336,12 @@ async fn oasis_example_provider() {
     );
     let (_d, defs) = feeds(&[(
         "oasis",
-        provider_feed(&server.url("/oasis/provider-metadata.json")),
+        url_feed(
+            "csaf-provider",
+            &server.url("/oasis/provider-metadata.json"),
+        ),
     )]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "oasis");
@@ -394,8 +395,7 @@ async fn openpgp_signatures_checked_when_a_key_is_configured() {
         )
     };
     let (_d, defs) = feeds(&[("signed", def("/signed")), ("badsig", def("/badsig"))]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let r = collect::sync(&store, &defs, &fast_options()).await;
     let ok = report_of(&r, "signed");
     assert_eq!((ok.status.clone(), ok.new), (FeedStatus::Ok, 1), "{ok:?}");

@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::{fast_options, report_of, sha512_file};
+use super::{
+    fast_options, provider_metadata, report_of, sha512_file, stored, temp_store, url_feed,
+};
 use crate::support::fixture::feeds;
 use crate::support::http::{Reply, Server};
 use firmwatch::collect::{self, FeedStatus, SyncOptions};
@@ -26,19 +28,6 @@ const CVE5: [&str; 4] = [
     "CVE-2022-31231",
     "CVE-2023-22466",
 ];
-
-fn dir_feed(kind: &str, url: &str) -> String {
-    format!("kind = \"{kind}\"\nurl = \"{url}\"\n")
-}
-
-fn stored(store: &SledStore, feed: &str) -> Vec<Advisory> {
-    store
-        .all_advisories()
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.source.feed.as_str() == feed)
-        .collect()
-}
 
 /// A listing with per-entry times, as the directory publishes it.
 #[derive(Clone, Copy, PartialEq)]
@@ -85,9 +74,8 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
     server.set_ok(&format!("/d/{name}"), listing(timed, &entries));
     // An index.txt naming a file that must not be read: the timed listing wins.
     server.set_ok("/d/index.txt", "not-listed.json\n");
-    let (_d, defs) = feeds(&[("served", dir_feed(kind, &server.url("/d/")))]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_d, defs) = feeds(&[("served", url_feed(kind, &server.url("/d/")))]);
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
@@ -226,9 +214,8 @@ async fn index_txt_only_directory_revalidates_every_document() {
         index.push_str(&format!("{id}.json\n"));
     }
     server.set_ok("/d/index.txt", index);
-    let (_d, defs) = feeds(&[("served", dir_feed("cve5-dir", &server.url("/d/")))]);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_d, defs) = feeds(&[("served", url_feed("cve5-dir", &server.url("/d/")))]);
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r1, "served").new, 4, "{:?}", r1.feeds);
@@ -297,7 +284,7 @@ async fn concurrent_fetches_are_faster_and_give_the_same_store() {
     }
     server.set_ok("/d/changes.csv", csv);
     server.set_delay(Duration::from_millis(100));
-    let (_d, defs) = feeds(&[("served", dir_feed("osv-dir", &server.url("/d/")))]);
+    let (_d, defs) = feeds(&[("served", url_feed("osv-dir", &server.url("/d/")))]);
 
     let mut stores = Vec::new();
     let mut times = Vec::new();
@@ -365,11 +352,10 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
     }
     let defs: Vec<(&str, String)> = cases
         .iter()
-        .map(|c| (*c, dir_feed("osv-dir", &server.url(&format!("/{c}/")))))
+        .map(|c| (*c, url_feed("osv-dir", &server.url(&format!("/{c}/")))))
         .collect();
     let (_d, defs) = feeds(&defs);
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(store_dir.path()).unwrap();
+    let (_store_dir, store) = temp_store();
     let opts = fast_options();
     assert!(opts.fetch_concurrency > 1);
     let r1 = collect::sync(&store, &defs, &opts).await;
@@ -555,7 +541,7 @@ async fn unchanged_listings_need_no_document_records() {
     server.set_ok("/a/changes.csv", "GO-2020-0001.json,2024-01-01T00:00:00Z\n");
     server.set_ok("/b/GO-OTHER-1.json", serde_json::to_vec(&other).unwrap());
     server.set_ok("/b/changes.csv", "GO-OTHER-1.json,2024-01-01T00:00:00Z\n");
-    let (_d, defs) = feeds(&[("served", dir_feed("osv-dir", &server.url("/a/")))]);
+    let (_d, defs) = feeds(&[("served", url_feed("osv-dir", &server.url("/a/")))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = Counting {
         inner: SledStore::open(store_dir.path()).unwrap(),
@@ -627,13 +613,11 @@ async fn unchanged_listings_need_no_document_records() {
     // A provider whose metadata drops one of its two directories: the remaining listing is
     // unchanged, yet the dropped one's document is withdrawn.
     let meta = |dirs: &[&str]| {
-        serde_json::json!({
-            "canonical_url": server.url("/p/provider-metadata.json"), "metadata_version": "2.0",
-            "role": "csaf_provider", "last_updated": "2024-01-01T00:00:00Z",
-            "publisher": {"category": "vendor", "name": "T", "namespace": "https://example.com"},
-            "distributions": dirs.iter().map(|d| serde_json::json!({"directory_url": server.url(d)})).collect::<Vec<_>>()
-        })
-        .to_string()
+        let dists: Vec<serde_json::Value> = dirs
+            .iter()
+            .map(|d| serde_json::json!({"directory_url": server.url(d)}))
+            .collect();
+        provider_metadata(&server.url("/p/provider-metadata.json"), &dists)
     };
     let csaf = std::fs::read(
         corpus.join("csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json"),
@@ -658,10 +642,7 @@ async fn unchanged_listings_need_no_document_records() {
     server.set_ok("/p/provider-metadata.json", meta(&["/p/one/", "/p/two/"]));
     let (_d2, defs) = feeds(&[(
         "prov",
-        format!(
-            "kind = \"csaf-provider\"\nurl = \"{}\"\n",
-            server.url("/p/provider-metadata.json")
-        ),
+        url_feed("csaf-provider", &server.url("/p/provider-metadata.json")),
     )]);
     let r = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r, "prov").new, 2, "{:?}", r.feeds);
