@@ -2,6 +2,8 @@
 //! across files and formats, all-or-nothing loading, and a 10,000-entry generated estate.
 
 use crate::inventory_gen;
+use crate::support::cmd::Fw;
+use crate::support::project;
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +13,7 @@ use firmwatch::inventory::{
 use firmwatch::model::ComponentKind;
 
 fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    project().to_path_buf()
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -501,23 +503,16 @@ fn generated_estate_of_10000_entries_loads() {
 
 #[test]
 fn cli_check_exit_codes() {
-    let bin = env!("CARGO_BIN_EXE_firmwatch");
-    let ok = std::process::Command::new(bin)
-        .args(["--color", "never", "inventory", "check"])
+    let check = Fw::new().args(["--color", "never", "inventory", "check"]);
+    let stdout = check
+        .clone()
         .arg(manifest().join("inventory"))
-        .output()
-        .unwrap();
-    assert_eq!(ok.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&ok.stdout);
+        .run()
+        .expect(0)
+        .stdout();
     assert!(stdout.contains("valid: 11 systems"), "{stdout}");
 
-    let bad = std::process::Command::new(bin)
-        .args(["--color", "never", "inventory", "check"])
-        .arg(fixture("broken"))
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&bad.stderr);
+    let stderr = check.arg(fixture("broken")).run().expect(1).stderr();
     assert!(stderr.contains("error[unknown-reference]"), "{stderr}");
     assert!(stderr.contains("b-bad.toml:10:6"), "{stderr}");
 }
@@ -569,24 +564,21 @@ fn large_systems_resolve_references_and_catch_duplicate_components() {
 
 #[test]
 fn cli_show_lists_contents_and_dependants() {
-    let bin = env!("CARGO_BIN_EXE_firmwatch");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .arg("--inventory")
-            .arg(manifest().join("inventory"))
-            .args(["--color", "never", "inventory", "show"])
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let show = Fw::new().inventory(manifest().join("inventory")).args([
+        "--color",
+        "never",
+        "inventory",
+        "show",
+    ]);
+    let run = |args: &[&str]| show.run_with(args);
     let all = run(&[]);
-    assert_eq!(all.status.code(), Some(0));
-    let table = String::from_utf8_lossy(&all.stdout);
+    all.expect(0);
+    let table = all.stdout();
     assert!(table.contains("iaas-unity-backup"), "{table}");
 
     let one = run(&["hosting-fas"]);
-    assert_eq!(one.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&one.stdout);
+    one.expect(0);
+    let text = one.stdout();
     for want in [
         "shelf-1",
         "0230 (intdot)",
@@ -597,8 +589,8 @@ fn cli_show_lists_contents_and_dependants() {
     }
 
     let missing = run(&["no-such-array"]);
-    assert_eq!(missing.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no system `no-such-array`"));
+    missing.expect(1);
+    assert!(missing.stderr().contains("no system `no-such-array`"));
 }
 
 #[test]

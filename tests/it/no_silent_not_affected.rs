@@ -23,6 +23,10 @@ use firmwatch::report::{self, html_escape, Report};
 use firmwatch::testkit::{advisory, today, Estate};
 use firmwatch::version::Scheme;
 
+use crate::support::cmd::Fw;
+use crate::support::fixture::{Fixture, Inventory as FileInventory, Native};
+use crate::support::project;
+
 struct Case {
     name: &'static str,
     system: &'static str,
@@ -34,15 +38,12 @@ struct Case {
 }
 
 fn html_advisory() -> Advisory {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("page.toml"),
+    let fx = Fixture::new();
+    fx.feed(
+        "page",
         "kind = \"html\"\nurl = \"http://127.0.0.1:9/x\"\nvendor = \"Dell EMC\"\n[html]\nitem = \"article\"\ntitle = \"h1\"\nid = \".id\"\nproducts = \".product\"\n",
-    )
-    .unwrap();
-    let feed = firmwatch::collect::load_feeds(dir.path())
-        .unwrap()
-        .remove(0);
+    );
+    let feed = fx.load_feeds().remove(0);
     let page =
         "<html><body><article><h1>Controller may panic</h1><span class=\"id\">DSA-NOVER</span>\
                 <span class=\"product\">Model-N</span></article></body></html>";
@@ -378,34 +379,27 @@ fn every_undecidable_match_is_an_unknown_finding_in_every_output() {
 
 #[test]
 fn an_installed_version_that_does_not_parse_stops_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let inv = dir.path().join("inv.toml");
-    std::fs::write(
-        &inv,
+    let fx = Fixture::new();
+    fx.inventory_file(
+        "estate.toml",
         "[[owners]]\nid = \"o\"\nname = \"O\"\nemail = \"o@example.net\"\n\n\
          [[systems]]\nid = \"arr\"\nname = \"Arr\"\nvendor = \"Dell EMC\"\nmodel = \"Unity 480F\"\nowner = \"o\"\nfirmware = \"five point one\"\n",
-    )
-    .unwrap();
+    );
+    let fw = Fw::new()
+        .inventory(fx.inventory())
+        .store(fx.store())
+        .feeds(project().join("feeds"));
     for args in [
         vec!["inventory", "check"],
         vec!["exposure", "--no-sync", "--format", "json"],
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_firmwatch"))
-            .arg("--inventory")
-            .arg(&inv)
-            .arg("--store")
-            .arg(dir.path().join("store"))
-            .arg("--feeds")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/feeds"))
-            .args(&args)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        let out = fw.run_with(&args);
+        let err = out.stderr();
+        assert_eq!(out.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains("bad-firmware"), "{args:?}: {err}");
         assert!(err.contains("five point one"), "{args:?}: {err}");
         assert!(
-            out.stdout.is_empty(),
+            out.stdout().is_empty(),
             "{args:?}: nothing rated, nothing printed"
         );
     }
@@ -415,47 +409,22 @@ fn an_installed_version_that_does_not_parse_stops_the_run() {
 /// from feed data must show it, and fail where documented (exit 3).
 #[test]
 fn stale_data_is_shown_everywhere_and_can_fail_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let feeds = dir.path().join("feeds");
-    std::fs::create_dir_all(feeds.join("native")).unwrap();
-    std::fs::write(
-        feeds.join("n.toml"),
-        "id = \"n\"\nkind = \"native-dir\"\npath = \"native\"\nschedule = \"1h\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        feeds.join("native/a.toml"),
-        "[[advisory]]\nid = \"STALE-1\"\nvendor = \"NetApp\"\ntitle = \"Takeover can fail\"\nsummary = \"x\"\n\
-         published = \"2026-01-01\"\nmodified = \"2026-01-01\"\neffects = [\"performance\"]\n\
-         triggers = [\"workload heavy small I/O\"]\n\n[[advisory.affected]]\nproduct = \"ONTAP\"\ncomponent = \"system\"\n\
-         scheme = \"ontap\"\nstatus = \"affected\"\nversions = \"vers:ontap/>=9.8|<9.8P6\"\nfixed_in = [\"9.8P6\"]\n",
-    )
-    .unwrap();
-    let inv = dir.path().join("inventory.toml");
-    std::fs::write(
-        &inv,
-        "[[owners]]\nid = \"o\"\nname = \"O\"\nemail = \"o@example.net\"\n\n\
-         [[systems]]\nid = \"arr\"\nname = \"Arr\"\nvendor = \"NetApp\"\nmodel = \"AFF A400\"\nowner = \"o\"\nfirmware = \"9.8P3\"\n",
-    )
-    .unwrap();
+    let fx = Fixture::new();
+    fx.native_feed(
+        "n",
+        &[Native::takeover("STALE-1")
+            .effects(&["performance"])
+            .triggers(&["workload heavy small I/O"])],
+    );
+    fx.inventory_file(
+        "estate.toml",
+        FileInventory::new()
+            .owner("o", "O", "email = \"o@example.net\"")
+            .aff("arr", "Arr", "o"),
+    );
     let fw = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_firmwatch"))
-            .arg("--store")
-            .arg(dir.path().join("store"))
-            .arg("--feeds")
-            .arg(&feeds)
-            .arg("--inventory")
-            .arg(&inv)
-            .args(args)
-            .env_remove("FIRMWATCH_SMTP_URL")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        (o.status.code(), text)
+        let o = fx.fw().run_with(args);
+        (o.code(), o.all())
     };
     assert_eq!(fw(&["sync", "-q"]).0, Some(0));
     let stale = "data for feed n is 0 days old";

@@ -2,26 +2,13 @@
 //! user runs it. Exit codes and JSON fields are a contract.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn firmwatch(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_firmwatch"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run firmwatch")
-}
+use crate::support::cmd::{Fw, Run};
+use crate::support::project;
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+/// The binary in the project root (bundled feeds, example estate) on the store `store`.
+fn firmwatch(store: &Path, args: &[&str]) -> Run {
+    Fw::new().in_project().store(store).run_with(args)
 }
 
 #[test]
@@ -31,13 +18,8 @@ fn exposure_on_a_fresh_store_syncs_the_bundled_feeds_and_rates_the_incidents() {
         dir.path(),
         &["exposure", "--format", "json", "--today", "2026-11-22"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json(&out);
+    out.expect(0);
+    let v = out.json();
     assert_eq!(v["schema_version"], 1);
     let findings = v["findings"].as_array().unwrap();
     let code = |id: &str| {
@@ -78,11 +60,11 @@ fn fail_on_owner_filter_and_explain() {
         &["exposure", "--fail-on", "critical", "--today", "2026-11-22"],
     );
     assert_eq!(
-        out.status.code(),
+        out.code(),
         Some(3),
         "critical findings exist in the example estate"
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = out.stdout();
     assert!(text.contains("FWN-2026-0001"), "{text}");
     for line in text.lines() {
         assert!(
@@ -104,7 +86,7 @@ fn fail_on_owner_filter_and_explain() {
             "2026-11-22",
         ],
     );
-    let v = json(&out);
+    let v = out.json();
     let owners: Vec<&str> = v["findings"]
         .as_array()
         .unwrap()
@@ -125,8 +107,8 @@ fn fail_on_owner_filter_and_explain() {
             "2026-11-22",
         ],
     );
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
+    out.expect(0);
+    let text = out.stdout();
     assert!(
         text.contains("120 %") && text.contains("async-replication-compression"),
         "{text}"
@@ -136,13 +118,13 @@ fn fail_on_owner_filter_and_explain() {
         dir.path(),
         &["exposure", "--no-sync", "--explain", "NOPE@x"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    out.expect(1);
     let out = firmwatch(
         dir.path(),
         &["exposure", "--no-sync", "--system", "no-such-system"],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-system"));
+    out.expect(1);
+    assert!(out.stderr().contains("no-such-system"));
 }
 
 #[test]
@@ -158,13 +140,8 @@ fn check_update_verdicts_gate_a_pipeline() {
             "2026-11-22",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("backup must lag behind"));
+    out.expect(4);
+    assert!(out.stdout().contains("backup must lag behind"));
 
     let out = firmwatch(
         dir.path(),
@@ -179,13 +156,8 @@ fn check_update_verdicts_gate_a_pipeline() {
             "2026-11-22",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let v = json(&out);
+    out.expect(0);
+    let v = out.json();
     assert_eq!(v["verdict"], "go");
     assert_eq!(v["systems"][0]["fixed"][0]["advisory"], "FWN-2026-0003");
 
@@ -203,8 +175,8 @@ fn check_update_verdicts_gate_a_pipeline() {
             "2026-11-22",
         ],
     );
-    assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("the update itself triggers failover"));
+    out.expect(4);
+    assert!(out.stdout().contains("the update itself triggers failover"));
 
     // A plan naming a system that does not exist: diagnostics, exit 1.
     let bad = dir.path().join("bad.toml");
@@ -217,8 +189,8 @@ fn check_update_verdicts_gate_a_pipeline() {
         dir.path(),
         &["check-update", "--no-sync", "--plan", bad.to_str().unwrap()],
     );
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    out.expect(1);
+    let err = out.stderr();
     assert!(
         err.contains("unknown-reference") && err.contains("bad.toml:3:"),
         "{err}"
@@ -237,16 +209,15 @@ fn broken_inventory_is_an_error_not_an_empty_report() {
             "--no-sync",
         ],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was loaded"));
+    out.expect(1);
+    assert!(out.stdout().is_empty());
+    assert!(out.stderr().contains("nothing was loaded"));
 }
 
 /// The annotations example in the README parses and does what it says.
 #[test]
 fn readme_annotations_example_and_suppressions_end_to_end() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(project().join("README.md")).unwrap();
     let section = readme
         .split("## Annotations and suppressions")
         .nth(1)
@@ -277,7 +248,7 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
             "2026-11-22",
         ],
     );
-    let v = json(&out);
+    let v = out.json();
     let shown: Vec<&str> = v["findings"]
         .as_array()
         .unwrap()
@@ -302,7 +273,7 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
             "2027-02-01",
         ],
     );
-    let v = json(&out);
+    let v = out.json();
     assert!(v["findings"]
         .as_array()
         .unwrap()
@@ -323,7 +294,7 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
             bad.to_str().unwrap(),
         ],
     );
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    out.expect(1);
+    let err = out.stderr();
     assert!(err.contains("bad.toml") && err.contains("line 1"), "{err}");
 }

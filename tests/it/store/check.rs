@@ -3,52 +3,34 @@
 //! with each problem and its key; a locked store and a newer schema are refused as by every command.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use firmwatch::model::FeedId;
 use firmwatch::store::{DocState, RawRecords, SledStore, Store, Tree};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::cmd::{Fw, Run};
+use crate::support::fixture::Fixture;
+use crate::support::project;
 
-fn firmwatch(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_firmwatch"))
-        .arg("--store")
-        .arg(store)
-        .arg("--feeds")
-        .arg(root().join("feeds"))
-        .arg("--inventory")
-        .arg(root().join("inventory"))
-        .args(args)
-        .env_remove("FIRMWATCH_SMTP_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+/// The binary on the bundled feeds and the example estate, with the store at `store`.
+fn firmwatch(store: &Path, args: &[&str]) -> Run {
+    Fw::new()
+        .store(store)
+        .feeds(project().join("feeds"))
+        .inventory(project().join("inventory"))
+        .run_with(args)
 }
 
 #[test]
 fn store_check_finds_every_planted_problem() {
-    let dir = tempfile::tempdir().unwrap();
-    let store_dir = dir.path().join("store");
-    assert_eq!(
-        firmwatch(&store_dir, &["sync", "-q"]).status.code(),
-        Some(0)
-    );
+    let fx = Fixture::new();
+    let store_dir = fx.store();
+    firmwatch(&store_dir, &["sync", "-q"]).expect(0);
     // No SMTP server: e-mail digests wait in the outbox (exit 5), so both notifier trees hold data.
-    let n = firmwatch(&store_dir, &["notify", "--no-sync"]);
-    assert_eq!(n.status.code(), Some(5), "{}", text(&n));
+    firmwatch(&store_dir, &["notify", "--no-sync"]).expect(5);
 
     let clean = firmwatch(&store_dir, &["store", "check"]);
-    let out = text(&clean);
-    assert_eq!(clean.status.code(), Some(0), "{out}");
+    let out = clean.all();
+    assert_eq!(clean.code(), Some(0), "{out}");
     assert!(out.contains(": ok ("), "{out}");
     assert!(
         !out.contains(", 0 outbox") && !out.contains(", 0 findings"),
@@ -120,8 +102,8 @@ fn store_check_finds_every_planted_problem() {
     };
     {
         let bad = firmwatch(&store_dir, &["store", "check"]);
-        let out = text(&bad);
-        assert_eq!(bad.status.code(), Some(1), "{out}");
+        let out = bad.all();
+        assert_eq!(bad.code(), Some(1), "{out}");
         for needle in [
             "advisories `bundled-native/FWN-BROKEN`: stored value for bundled-native/FWN-BROKEN is not readable",
             "index_vendor `netapp/bundled-native/FWN-GONE`: names advisory `bundled-native/FWN-GONE`, which is not stored",
@@ -141,19 +123,21 @@ fn store_check_finds_every_planted_problem() {
     // Held open by this process: the check fails at once and says why.
     let store = SledStore::open(&store_dir).unwrap();
     let locked = firmwatch(&store_dir, &["store", "check"]);
-    assert_eq!(locked.status.code(), Some(1), "{}", text(&locked));
+    locked.expect(1);
     assert!(
-        text(&locked).contains("is in use by another firmwatch process"),
+        locked
+            .all()
+            .contains("is in use by another firmwatch process"),
         "{}",
-        text(&locked)
+        locked.all()
     );
     store.set_schema_version_for_tests(99).unwrap();
     drop(store);
     let newer = firmwatch(&store_dir, &["store", "check"]);
-    assert_eq!(newer.status.code(), Some(1));
+    newer.expect(1);
     assert!(
-        text(&newer).contains("has schema version 99"),
+        newer.all().contains("has schema version 99"),
         "{}",
-        text(&newer)
+        newer.all()
     );
 }

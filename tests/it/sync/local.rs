@@ -1,13 +1,17 @@
 //! Local directory feeds: the bundled offline feeds sync into a fresh store with no network, a
 //! second sync reports everything unchanged, and file changes / removals are picked up.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use firmwatch::collect::{self, FeedStatus, SyncOptions};
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::Store;
 
-fn bundled_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds")
+use super::temp_store;
+use crate::support::fixture::Fixture;
+use crate::support::project;
+
+fn bundled_dir() -> PathBuf {
+    project().join("feeds")
 }
 
 #[tokio::test]
@@ -15,8 +19,7 @@ async fn bundled_feeds_sync_offline_then_all_unchanged() {
     let feeds = collect::load_feeds(&bundled_dir()).unwrap();
     assert!(feeds.iter().any(|f| f.id.as_str() == "bundled-native"));
     assert!(feeds.iter().any(|f| f.id.as_str() == "bundled-csaf"));
-    let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let (_dir, store) = temp_store();
     let opts = SyncOptions::default();
     let r1 = collect::sync(&store, &feeds, &opts).await;
     assert!(!r1.any_failed(), "{:#?}", r1.feeds);
@@ -42,8 +45,8 @@ async fn bundled_feeds_sync_offline_then_all_unchanged() {
 #[tokio::test]
 async fn local_dir_changes_and_removals() {
     let src = bundled_dir().join("native");
-    let feed_dir = tempfile::tempdir().unwrap();
-    let native = feed_dir.path().join("native");
+    let fx = Fixture::new();
+    let native = fx.feeds().join("native");
     std::fs::create_dir_all(native.join("sub")).unwrap();
     let mut names: Vec<_> = std::fs::read_dir(&src)
         .unwrap()
@@ -55,14 +58,9 @@ async fn local_dir_changes_and_removals() {
     std::fs::copy(a, native.join("a.toml")).unwrap();
     std::fs::copy(b, native.join("sub/b.toml")).unwrap();
     std::fs::write(native.join("README.md"), "not an advisory").unwrap();
-    std::fs::write(
-        feed_dir.path().join("local.toml"),
-        "kind = \"native-dir\"\npath = \"native\"\n",
-    )
-    .unwrap();
-    let feeds = collect::load_feeds(feed_dir.path()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    fx.feed("local", "kind = \"native-dir\"\npath = \"native\"\n");
+    let feeds = fx.load_feeds();
+    let (_dir, store) = temp_store();
     let opts = SyncOptions::default();
     let r1 = collect::sync(&store, &feeds, &opts).await;
     let f = &r1.feeds[0];
@@ -132,8 +130,7 @@ async fn unchanged_resyncs_append_only_a_small_state_record() {
         .into_iter()
         .filter(|f| f.id.as_str() == "bundled-native")
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let (_dir, store) = temp_store();
     let opts = SyncOptions::default();
     let mut sizes = Vec::new();
     for _ in 0..300 {
