@@ -3,14 +3,13 @@
 //! end-to-end exposure steps run on generated files. No timing assertions; the benches themselves
 //! are in `benches/` and their figures in BENCHMARKS.md.
 
-use crate::bench_support::{docs, exposure_run, sync_run};
+use firmwatch::collect::formats::DocFormat;
 
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
-use firmwatch::model::FeedId;
+use crate::bench_support::{docs, exposure_run, sync_run};
+use crate::formats::parse;
 
 #[test]
 fn every_serializer_writes_documents_its_parser_accepts() {
-    let feed: FeedId = "smoke".parse().unwrap();
     let advisories = firmwatch::synth::advisories(3, 400);
     for a in &advisories {
         for (format, value) in [
@@ -20,13 +19,7 @@ fn every_serializer_writes_documents_its_parser_accepts() {
             (DocFormat::Cve5, docs::cve5(a, 1)),
         ] {
             let bytes = serde_json::to_vec(&value).unwrap();
-            let ctx = DocContext {
-                feed: &feed,
-                location: "smoke",
-                default_vendor: None,
-                default_scheme: None,
-            };
-            let parsed = parse_document(format, &bytes, &ctx)
+            let parsed = parse(format, "smoke", "smoke", &bytes)
                 .unwrap_or_else(|e| panic!("{format:?} of {}: {e}\n{value:#}", a.id));
             assert_eq!(parsed.len(), 1, "{format:?}");
             assert_eq!(parsed[0].id, a.id, "{format:?}");
@@ -40,13 +33,7 @@ fn every_serializer_writes_documents_its_parser_accepts() {
         }
         // The native format carries the effects and triggers the rating needs.
         let bytes = serde_json::to_vec(&docs::native(a, 0)).unwrap();
-        let ctx = DocContext {
-            feed: &feed,
-            location: "smoke",
-            default_vendor: None,
-            default_scheme: None,
-        };
-        let n = parse_document(DocFormat::Native, &bytes, &ctx).unwrap();
+        let n = parse(DocFormat::Native, "smoke", "smoke", &bytes).unwrap();
         assert_eq!(n[0].effects, a.effects);
         assert_eq!(n[0].triggers, a.triggers);
         assert_eq!(n[0].affected[0].versions, a.affected[0].versions);

@@ -3,24 +3,20 @@
 //! configurations (firmware running on a hardware model).
 
 use firmwatch::classify::classify;
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
+use firmwatch::collect::formats::DocFormat;
 use firmwatch::matcher::MatchState;
 use firmwatch::model::{Advisory, ComponentKind};
 use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
+use crate::formats::parse;
+use crate::support::project;
+
 fn load(format: DocFormat, rel: &str) -> Option<Vec<Advisory>> {
     let dir = crate::support::corpus()?;
     let path = dir.join(rel);
     let bytes = std::fs::read(&path).unwrap();
-    let feed = "corpus".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: rel,
-        default_vendor: None,
-        default_scheme: None,
-    };
-    let mut advs = parse_document(format, &bytes, &ctx).unwrap();
+    let mut advs = parse(format, "corpus", rel, &bytes).unwrap();
     for a in &mut advs {
         classify(a);
     }
@@ -50,17 +46,8 @@ fn csaf_mobotix_firmware_installed_on_camera_models() {
 
 #[test]
 fn csaf_bmc_firmware_on_server_hardware_hits_the_bmc_not_the_server_bios() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/csaf/2026/fwc-2026-0007.json");
-    let bytes = std::fs::read(&path).unwrap();
-    let feed = "bundled".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "fwc-2026-0007.json",
-        default_vendor: None,
-        default_scheme: None,
-    };
-    let advs = parse_document(DocFormat::Csaf, &bytes, &ctx).unwrap();
+    let bytes = std::fs::read(project().join("feeds/csaf/2026/fwc-2026-0007.json")).unwrap();
+    let advs = parse(DocFormat::Csaf, "bundled", "fwc-2026-0007.json", &bytes).unwrap();
     let server = |bmc: &str| {
         Estate::new()
             .system("srv", "Dell", "PowerEdge R650", Scheme::Intdot, "2.19.1")

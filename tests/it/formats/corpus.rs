@@ -9,8 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat, FormatError};
-use firmwatch::model::FeedId;
+use firmwatch::collect::formats::{DocFormat, FormatError};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -61,15 +60,7 @@ fn not_an_advisory(path: &Path, bytes: &[u8]) -> Option<&'static str> {
 }
 
 fn parse(format: DocFormat, path: &Path, bytes: &[u8]) -> Result<usize, FormatError> {
-    let feed: FeedId = "corpus".parse().unwrap();
-    let location = path.display().to_string();
-    let ctx = DocContext {
-        feed: &feed,
-        location: &location,
-        default_vendor: None,
-        default_scheme: None,
-    };
-    parse_document(format, bytes, &ctx).map(|a| a.len())
+    super::parse(format, "corpus", &path.display().to_string(), bytes).map(|a| a.len())
 }
 
 /// The CSAF files that must be rejected, and the rule their message must name.

@@ -3,21 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use firmwatch::collect::formats::{
-    parse_document, validate_csaf, DocContext, DocFormat, FormatError,
-};
-use firmwatch::model::{Advisory, AffectedProduct, FeedId, ProductStatus, VersionSpec};
+use firmwatch::collect::formats::{validate_csaf, DocFormat, FormatError};
+use firmwatch::model::{Advisory, AffectedProduct, ProductStatus, VersionSpec};
 use firmwatch::version::{Containment, FwVersion, Scheme};
 
+use crate::support::project;
+
 fn parse_bytes(bytes: &[u8], location: &str) -> Result<Advisory, FormatError> {
-    let feed: FeedId = "csaf".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location,
-        default_vendor: None,
-        default_scheme: None,
-    };
-    parse_document(DocFormat::Csaf, bytes, &ctx).map(|mut v| {
+    super::parse(DocFormat::Csaf, "csaf", location, bytes).map(|mut v| {
         assert_eq!(v.len(), 1);
         v.remove(0)
     })
@@ -28,16 +21,11 @@ fn parse(path: &Path) -> Result<Advisory, FormatError> {
 }
 
 fn range_text(st: &AffectedProduct) -> String {
-    match &st.versions {
-        VersionSpec::Range(r) => r.to_string(),
-        other => format!("{other:?}"),
-    }
+    super::range_text(&st.versions)
 }
 
 fn bundled(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("feeds/csaf")
-        .join(rel)
+    project().join("feeds/csaf").join(rel)
 }
 
 #[test]

@@ -2,20 +2,14 @@
 
 use std::path::Path;
 
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
-use firmwatch::model::{Advisory, AffectedProduct, FeedId, ProductStatus, VersionSpec};
+use firmwatch::collect::formats::DocFormat;
+use firmwatch::model::{Advisory, AffectedProduct, ProductStatus, VersionSpec};
+
+use super::{parse_file, parse_with};
 use firmwatch::version::{Containment, FwVersion, Scheme};
 
 fn parse(path: &Path) -> Advisory {
-    let feed: FeedId = "cve".parse().unwrap();
-    let location = path.display().to_string();
-    let ctx = DocContext {
-        feed: &feed,
-        location: &location,
-        default_vendor: None,
-        default_scheme: None,
-    };
-    let mut v = parse_document(DocFormat::Cve5, &std::fs::read(path).unwrap(), &ctx).unwrap();
+    let mut v = parse_file(DocFormat::Cve5, "cve", path).unwrap();
     assert_eq!(v.len(), 1);
     v.remove(0)
 }
@@ -114,16 +108,17 @@ fn zero_lower_bound_and_less_than_as_fixed() {
     assert!(
         matches!(&a.affected[0].versions, VersionSpec::Unparsed(t) if t == "version 0 lessThan 5.26.300")
     );
-    let feed: FeedId = "wd".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "wd",
-        default_vendor: None,
-        default_scheme: Some(Scheme::Intdot),
-    };
-    let a = parse_document(DocFormat::Cve5, &std::fs::read(&path).unwrap(), &ctx)
-        .unwrap()
-        .remove(0);
+    let bytes = std::fs::read(&path).unwrap();
+    let a = parse_with(
+        DocFormat::Cve5,
+        "wd",
+        "wd",
+        &bytes,
+        None,
+        Some(Scheme::Intdot),
+    )
+    .unwrap()
+    .remove(0);
     let st = a
         .affected
         .iter()
@@ -165,14 +160,7 @@ fn rejected_records_are_withdrawn() {
     let json = br#"{"dataType":"CVE_RECORD","dataVersion":"5.1",
         "cveMetadata":{"cveId":"CVE-2099-0001","state":"REJECTED","dateUpdated":"2099-01-02T00:00:00Z"},
         "containers":{"cna":{"rejectedReasons":[{"lang":"en","value":"Duplicate of CVE-2099-0002."}]}}}"#;
-    let feed: FeedId = "cve".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "inline",
-        default_vendor: Some("Dell"),
-        default_scheme: None,
-    };
-    let a = parse_document(DocFormat::Cve5, json, &ctx)
+    let a = parse_with(DocFormat::Cve5, "cve", "inline", json, Some("Dell"), None)
         .unwrap()
         .remove(0);
     assert!(a.withdrawn.is_some());

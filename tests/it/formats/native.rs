@@ -1,34 +1,27 @@
 //! The bundled native advisories (`feeds/native/*.toml`) parse and say exactly what the example
 //! estate pairing (estate.md) needs; a snapshot keeps the whole normalized form under review.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
-use firmwatch::model::{
-    Advisory, ComponentKind, Effect, FeedId, ProductStatus, Trigger, VersionSpec,
-};
+use firmwatch::collect::formats::DocFormat;
+use firmwatch::model::{Advisory, ComponentKind, Effect, ProductStatus, Trigger, VersionSpec};
 use firmwatch::version::{Containment, FwVersion, Scheme};
 
+use crate::support::project;
+
 fn bundled() -> Vec<Advisory> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/native");
+    let dir = project().join("feeds/native");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
-    let feed: FeedId = "native".parse().unwrap();
     let mut out = Vec::new();
     for f in files {
         let bytes = std::fs::read(&f).unwrap();
         let location = format!("feeds/native/{}", f.file_name().unwrap().to_string_lossy());
-        let ctx = DocContext {
-            feed: &feed,
-            location: &location,
-            default_vendor: None,
-            default_scheme: None,
-        };
-        out.extend(parse_document(DocFormat::Native, &bytes, &ctx).unwrap());
+        out.extend(super::parse(DocFormat::Native, "native", &location, &bytes).unwrap());
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
@@ -120,8 +113,7 @@ fn bundled_advisories_snapshot() {
 /// The full example in the README's "The native format" section parses as documented.
 #[test]
 fn readme_example_parses() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(project().join("README.md")).unwrap();
     let section = readme
         .split("### The native format")
         .nth(1)
@@ -131,14 +123,7 @@ fn readme_example_parses() {
         .nth(1)
         .and_then(|s| s.split("```").next())
         .expect("the section has a toml example");
-    let feed: FeedId = "readme".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "README.md",
-        default_vendor: None,
-        default_scheme: None,
-    };
-    let advs = parse_document(DocFormat::Native, toml.as_bytes(), &ctx).unwrap();
+    let advs = super::parse(DocFormat::Native, "readme", "README.md", toml.as_bytes()).unwrap();
     assert_eq!(advs[0].id.as_str(), "FWN-2026-0002");
     assert_eq!(
         advs[0].affected[0].component,

@@ -2,26 +2,13 @@
 
 use std::path::Path;
 
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
-use firmwatch::model::{Advisory, FeedId, VersionSpec};
+use firmwatch::collect::formats::DocFormat;
+use firmwatch::model::Advisory;
+
+use super::range_text as range;
 
 fn parse(path: &Path) -> Vec<Advisory> {
-    let feed: FeedId = "nvd".parse().unwrap();
-    let location = path.display().to_string();
-    let ctx = DocContext {
-        feed: &feed,
-        location: &location,
-        default_vendor: None,
-        default_scheme: None,
-    };
-    parse_document(DocFormat::Nvd, &std::fs::read(path).unwrap(), &ctx).unwrap()
-}
-
-fn range(v: &VersionSpec) -> String {
-    match v {
-        VersionSpec::Range(r) => r.to_string(),
-        other => format!("{other:?}"),
-    }
+    super::parse_file(DocFormat::Nvd, "nvd", path).unwrap()
 }
 
 #[test]
@@ -68,16 +55,10 @@ fn rejected_items_are_withdrawn_and_non_responses_fail() {
         br#"{"resultsPerPage":5,"totalResults":99,"vulnerabilities":[{"cve":{"id":"CVE-2099-0003",
         "vulnStatus":"Rejected","lastModified":"2099-02-03T04:05:06.007",
         "descriptions":[{"lang":"en","value":"Rejected reason: not a vulnerability."}]}}]}"#;
-    let feed: FeedId = "nvd".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "inline",
-        default_vendor: None,
-        default_scheme: None,
-    };
-    let advs = parse_document(DocFormat::Nvd, json, &ctx).unwrap();
+    let parse = |bytes: &[u8]| super::parse(DocFormat::Nvd, "nvd", "inline", bytes);
+    let advs = parse(json).unwrap();
     assert_eq!(advs.len(), 1);
     assert!(advs[0].withdrawn.is_some());
-    let err = parse_document(DocFormat::Nvd, br#"{"feed": {}}"#, &ctx).unwrap_err();
+    let err = parse(br#"{"feed": {}}"#).unwrap_err();
     assert!(err.to_string().contains("vulnerabilities"), "{err}");
 }

@@ -2,28 +2,24 @@
 
 use std::path::Path;
 
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
-use firmwatch::model::{Advisory, FeedId, VersionSpec};
+use firmwatch::collect::formats::DocFormat;
+use firmwatch::model::{Advisory, VersionSpec};
+
+use super::range_text as range;
 
 fn parse(path: &Path, default_vendor: Option<&str>) -> Advisory {
-    let feed: FeedId = "osv".parse().unwrap();
     let location = path.display().to_string();
-    let ctx = DocContext {
-        feed: &feed,
-        location: &location,
+    let bytes = std::fs::read(path).unwrap();
+    super::parse_with(
+        DocFormat::Osv,
+        "osv",
+        &location,
+        &bytes,
         default_vendor,
-        default_scheme: None,
-    };
-    parse_document(DocFormat::Osv, &std::fs::read(path).unwrap(), &ctx)
-        .unwrap()
-        .remove(0)
-}
-
-fn range(v: &VersionSpec) -> String {
-    match v {
-        VersionSpec::Range(r) => r.to_string(),
-        other => format!("{other:?}"),
-    }
+        None,
+    )
+    .unwrap()
+    .remove(0)
 }
 
 #[test]

@@ -1,19 +1,13 @@
 //! No input makes a parser panic: arbitrary bytes and mangled real-looking documents end in `Ok`
 //! or a `FormatError` that names the document.
 
-use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
-use firmwatch::model::FeedId;
+use firmwatch::collect::formats::DocFormat;
 use proptest::prelude::*;
 
+use crate::formats::parse;
+
 fn run(format: DocFormat, bytes: &[u8]) {
-    let feed: FeedId = "fuzz".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "fuzz-doc",
-        default_vendor: None,
-        default_scheme: None,
-    };
-    if let Err(e) = parse_document(format, bytes, &ctx) {
+    if let Err(e) = parse(format, "fuzz", "fuzz-doc", bytes) {
         assert!(e.to_string().contains("fuzz-doc"), "{e}");
     }
 }
@@ -51,20 +45,13 @@ proptest! {
 
 #[test]
 fn seeds_are_valid_documents() {
-    let feed: FeedId = "seed".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "seed",
-        default_vendor: None,
-        default_scheme: None,
-    };
     for (seed, format) in SEEDS.iter().zip([
         DocFormat::Csaf,
         DocFormat::Osv,
         DocFormat::Cve5,
         DocFormat::Nvd,
     ]) {
-        let advs = parse_document(format, seed.as_bytes(), &ctx).unwrap();
+        let advs = parse(format, "seed", "seed", seed.as_bytes()).unwrap();
         assert!(!advs.is_empty() && !advs[0].affected.is_empty(), "{format}");
     }
 }
@@ -89,13 +76,6 @@ fn deep_nesting_is_an_error() {
     }
     let toml = format!("a = {}{}", "[".repeat(50_000), "]".repeat(50_000));
     run(DocFormat::Native, toml.as_bytes());
-    let feed: FeedId = "deep".parse().unwrap();
-    let ctx = DocContext {
-        feed: &feed,
-        location: "deep",
-        default_vendor: None,
-        default_scheme: None,
-    };
-    let err = parse_document(DocFormat::Osv, deep.as_bytes(), &ctx).unwrap_err();
+    let err = parse(DocFormat::Osv, "deep", "deep", deep.as_bytes()).unwrap_err();
     assert!(err.to_string().contains("recursion limit"), "{err}");
 }
