@@ -1,6 +1,6 @@
 //! `check-update` scenarios: each rollout hazard of the incidents, and a clean canary-first plan.
 
-use firmwatch::check::{check, parse_plan, CheckReport, HazardCode, PlanCode, Verdict};
+use firmwatch::check::{check, parse_plan, CheckReport, Hazard, HazardCode, PlanCode, Verdict};
 use firmwatch::classify::Overrides;
 use firmwatch::inventory::Criticality;
 use firmwatch::model::{Advisory, Effect, Trigger};
@@ -41,6 +41,23 @@ fn run_plan(e: &Estate, advisories: &[Advisory], plan: &str) -> CheckReport {
     check(&e.0, advisories, &Overrides::default(), &plan, today())
 }
 
+/// A plan of one step updating `update` to 5.1.2.0.5.009.
+fn one_step(name: &str, update: &[&str]) -> String {
+    let update: Vec<String> = update.iter().map(|u| format!("\"{u}\"")).collect();
+    format!(
+        "[[step]]\nname = \"{name}\"\nupdate = [{}]\nto = \"5.1.2.0.5.009\"\n",
+        update.join(", ")
+    )
+}
+
+/// The hazard of `code` the check found.
+fn hazard(r: &CheckReport, code: HazardCode) -> &Hazard {
+    r.hazards
+        .iter()
+        .find(|h| h.code == code)
+        .unwrap_or_else(|| panic!("no {code:?} hazard in {:?}", r.hazards))
+}
+
 fn decided(r: &CheckReport) -> String {
     r.decided_by.join("\n")
 }
@@ -50,12 +67,7 @@ fn both_controllers_in_one_step_block() {
     let r = run_plan(
         &pair_estate(0.3),
         &[],
-        r#"
-[[step]]
-name = "all at once"
-update = ["arr-2/spa", "arr-2/spb"]
-to = "5.1.2.0.5.009"
-"#,
+        &one_step("all at once", &["arr-2/spa", "arr-2/spb"]),
     );
     assert_eq!(r.verdict, Verdict::Block, "{}", decided(&r));
     assert!(r
@@ -69,19 +81,10 @@ fn primary_and_backup_in_one_step_block() {
     let r = run_plan(
         &pair_estate(0.3),
         &[],
-        r#"
-[[step]]
-name = "primary and backup"
-update = ["arr-1", "arr-bk"]
-to = "5.1.2.0.5.009"
-"#,
+        &one_step("primary and backup", &["arr-1", "arr-bk"]),
     );
     assert_eq!(r.verdict, Verdict::Block);
-    let h = r
-        .hazards
-        .iter()
-        .find(|h| h.code == HazardCode::BackupWithPrimary)
-        .expect("hazard");
+    let h = hazard(&r, HazardCode::BackupWithPrimary);
     assert!(h.reason.contains("backup must lag behind"), "{}", h.reason);
 }
 
@@ -113,22 +116,9 @@ to = "5.1.2.0.5.009"
 
 #[test]
 fn rolling_update_with_survivor_at_120_percent_blocks_with_the_figure() {
-    let r = run_plan(
-        &pair_estate(0.6),
-        &[],
-        r#"
-[[step]]
-name = "rolling"
-update = ["arr-1"]
-to = "5.1.2.0.5.009"
-"#,
-    );
+    let r = run_plan(&pair_estate(0.6), &[], &one_step("rolling", &["arr-1"]));
     assert_eq!(r.verdict, Verdict::Block);
-    let h = r
-        .hazards
-        .iter()
-        .find(|h| h.code == HazardCode::RolloutOverload)
-        .expect("hazard");
+    let h = hazard(&r, HazardCode::RolloutOverload);
     assert!(h.reason.contains("120 %"), "{}", h.reason);
 }
 
@@ -143,22 +133,9 @@ fn failover_bug_in_the_running_version_is_exercised_by_the_update() {
         &[Effect::FailoverFailure],
         &[Trigger::HardwareFault],
     );
-    let r = run_plan(
-        &pair_estate(0.3),
-        &[bug],
-        r#"
-[[step]]
-name = "canary"
-update = ["arr-2"]
-to = "5.1.2.0.5.009"
-"#,
-    );
+    let r = run_plan(&pair_estate(0.3), &[bug], &one_step("canary", &["arr-2"]));
     assert_eq!(r.verdict, Verdict::Block);
-    let h = r
-        .hazards
-        .iter()
-        .find(|h| h.code == HazardCode::FailoverBugExercised)
-        .expect("hazard");
+    let h = hazard(&r, HazardCode::FailoverBugExercised);
     assert!(
         h.reason.contains("the update itself triggers failover"),
         "{}",
@@ -190,12 +167,7 @@ fn target_that_fixes_two_but_introduces_a_du_bug_is_not_go() {
     let r = run_plan(
         &pair_estate(0.3),
         &advisories,
-        r#"
-[[step]]
-name = "canary"
-update = ["arr-1"]
-to = "5.1.2.0.5.009"
-"#,
+        &one_step("canary", &["arr-1"]),
     );
     let d = &r.systems[0];
     let mut fixed: Vec<&str> = d.fixed.iter().map(|f| &*f.advisory).collect();
@@ -242,12 +214,7 @@ fn no_canary_and_downgrade_are_cautions() {
     let r = run_plan(
         &pair_estate(0.3),
         &[],
-        r#"
-[[step]]
-name = "both arrays"
-update = ["arr-1", "arr-2"]
-to = "5.1.2.0.5.009"
-"#,
+        &one_step("both arrays", &["arr-1", "arr-2"]),
     );
     assert!(
         r.hazards.iter().any(|h| h.code == HazardCode::NoCanary),
@@ -296,12 +263,7 @@ fn json_output_snapshot() {
     let r = run_plan(
         &pair_estate(0.6),
         &advisories,
-        r#"
-[[step]]
-name = "rolling"
-update = ["arr-1"]
-to = "5.1.2.0.5.009"
-"#,
+        &one_step("rolling", &["arr-1"]),
     );
     insta::assert_json_snapshot!(r);
 }
