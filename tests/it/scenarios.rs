@@ -13,6 +13,13 @@ fn reasons(f: &Finding) -> String {
     f.rating.reasons.join("\n")
 }
 
+/// The rating's reasons say `what`.
+#[track_caller]
+fn assert_says(f: &Finding, what: &str) {
+    let text = reasons(f);
+    assert!(text.contains(what), "{text}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. Docomo 2020: a failover-path bug behind 2.2 million users.
 
@@ -187,7 +194,7 @@ fn cty_contrast_same_bug_at_40_percent_is_not_an_outage() {
     let f = run(&cty_estate(0.4, Some(true)), &[crash_bug()]);
     let f = &f[0];
     assert_eq!(f.rating.consequence, Consequence::RedundancyLost);
-    assert!(reasons(f).contains("would carry 80 %"), "{}", reasons(f));
+    assert_says(f, "would carry 80 %");
     let outage = run(&cty_estate(0.6, Some(true)), &[crash_bug()]);
     assert!(f.rating.score < outage[0].rating.score);
     assert!(f.rating.severity < outage[0].rating.severity);
@@ -264,7 +271,7 @@ fn jip_base_backup_on_the_same_array_is_no_backup() {
     assert_eq!(f.rating.code, FindingCode::DataLossNoBackup);
     assert_eq!(f.rating.severity, Severity::Critical, "{}", reasons(f));
     assert_eq!(f.rating.reach.tenants.len(), 70);
-    assert!(reasons(f).contains("on the same system"), "{}", reasons(f));
+    assert_says(f, "on the same system");
 }
 
 #[test]
@@ -276,11 +283,7 @@ fn jip_base_contrast_independent_unexposed_backup_is_less_severe() {
         .find(|f| f.system.as_str() == "unity-iaas")
         .unwrap();
     assert_eq!(f.rating.consequence, Consequence::DataLossWithBackup);
-    assert!(
-        reasons(f).contains("recoverable from backup on dd-backup"),
-        "{}",
-        reasons(f)
-    );
+    assert_says(f, "recoverable from backup on dd-backup");
     assert!(f.rating.score < without[0].rating.score);
 }
 
@@ -311,11 +314,7 @@ fn jip_base_backup_running_the_same_firmware_does_not_count() {
         .find(|f| f.system.as_str() == "unity-iaas")
         .unwrap();
     assert_eq!(f.rating.consequence, Consequence::DataLossNoBackup);
-    assert!(
-        reasons(f).contains("backup target unity-bk is exposed to the same advisory"),
-        "{}",
-        reasons(f)
-    );
+    assert_says(f, "backup target unity-bk is exposed to the same advisory");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,13 +453,9 @@ fn ssd_32768_hours_whole_raid_group_fails_on_one_day() {
     assert_eq!(f.rating.consequence, Consequence::DataLossNoBackup);
     // 31,500 h on 2026-10-01 + 1,268 h = 2026-11-22 20:00 → date 2026-11-22 (today): triggering.
     let expected: NaiveDate = "2026-11-22".parse().unwrap();
-    assert!(
-        reasons(f).contains(&format!("reach it today ({expected})")),
-        "{}",
-        reasons(f)
-    );
+    assert_says(f, &format!("reach it today ({expected})"));
     assert_eq!(f.rating.urgency, Urgency::Triggering);
-    assert!(reasons(f).contains("8 drives of rg-1"), "{}", reasons(f));
+    assert_says(f, "8 drives of rg-1");
     assert_eq!(f.rating.severity, Severity::Critical);
 }
 
@@ -565,11 +560,7 @@ fn softether_shared_breaker_defeats_the_standby() {
     let f = run(&e2, &[adv2]);
     let f = &f[0];
     assert_eq!(f.rating.consequence, Consequence::DataLossNoBackup);
-    assert!(
-        reasons(f).contains("shares failure domain breaker-2"),
-        "{}",
-        reasons(f)
-    );
+    assert_says(f, "shares failure domain breaker-2");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -673,9 +664,5 @@ fn a_drive_crash_bug_names_the_raid_group_and_what_it_tolerates() {
     loose.affected[0].models = vec!["VO1920JFDGV".into()];
     let f = run(&ssd_estate(1, false), &[loose]);
     assert_eq!(f.len(), 1);
-    assert!(
-        reasons(&f[0]).contains("no RAID group is recorded"),
-        "{}",
-        reasons(&f[0])
-    );
+    assert_says(&f[0], "no RAID group is recorded");
 }
