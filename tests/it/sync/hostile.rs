@@ -8,8 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{fast_options, report_of, retitle, sha512_file, stored, temp_store, url_feed};
-use crate::support::fixture::feeds;
+use super::{prepare, report_of, retitle, sha512_file, stored, url_feed};
 use crate::support::http::{Reply, Server};
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::Advisory;
@@ -61,9 +60,7 @@ async fn hostile_servers_fail_their_feed_only() {
         .iter()
         .map(|c| (*c, url_feed("csaf-dir", &server.url(&format!("/{c}/")))))
         .collect();
-    let (_d, defs) = feeds(&defs);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
+    let (_dirs, defs, store, opts) = prepare(&defs);
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert!(!r1.any_failed(), "{:#?}", r1.feeds);

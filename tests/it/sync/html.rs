@@ -1,8 +1,7 @@
 //! `html` and `rss` feeds on 127.0.0.1 with the fixture pages in `tests/fixtures/sync/` (no real
 //! vendor RSS/HTML advisory file is in the corpus; see corpus/feeds/README.md).
 
-use super::{fast_options, report_of, temp_store};
-use crate::support::fixture::feeds;
+use super::{prepare, report_of};
 use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::VersionSpec;
@@ -27,7 +26,7 @@ async fn html_page_and_rss_listing() {
         fixture("vendor-advisory.html"),
     );
     server.set_ok("/advisories/feed.rss", fixture("vendor-feed.rss"));
-    let (_d, defs) = feeds(&[
+    let (_dirs, defs, store, opts) = prepare(&[
         (
             "acme-html",
             format!(
@@ -43,8 +42,6 @@ async fn html_page_and_rss_listing() {
             ),
         ),
     ]);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["acme-html", "acme-rss"] {
         let f = report_of(&r1, id);

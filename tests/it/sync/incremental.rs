@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{fast_options, report_of, url_feed};
+use super::{fast_options, feed_state, report_of, url_feed};
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
@@ -55,10 +55,7 @@ fn publish(server: &Server, files: &[(String, File)]) {
 
 /// The feed's documents (location → sha, advisories, listing, time) and live advisory ids.
 fn content(store: &SledStore) -> (String, BTreeSet<String>) {
-    let state = store
-        .feed_state(&"served".parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let state = feed_state(store, "served");
     let docs = format!(
         "{:?} {:?} {}",
         state.documents, state.listed_by, state.advisory_count

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use firmwatch::model::{vendor_key, Advisory};
 use firmwatch::store::{SledStore, Store};
 
-use super::{provider_metadata, sha512_file, url_feed};
+use super::{feed_state, provider_metadata, sha512_file, url_feed};
 use crate::support::cmd::{Fw, KillTrials, Killed};
 use crate::support::fixture::Fixture;
 use crate::support::http::Server;
@@ -197,7 +197,7 @@ fn kill_nine_at_random_moments() {
     assert_eq!(got, want);
     // And the converged feed state says so: a further sync finds nothing to download.
     let store = SledStore::open(&store_path).unwrap();
-    let st = store.feed_state(&"kill".parse().unwrap()).unwrap().unwrap();
+    let st = feed_state(&store, "kill");
     assert_eq!(st.documents.len(), DOCS);
     drop(store);
 }

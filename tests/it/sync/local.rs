@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use firmwatch::collect::{self, FeedStatus, SyncOptions};
 use firmwatch::store::Store;
 
-use super::temp_store;
+use super::{feed_state, temp_store};
 use crate::support::fixture::Fixture;
 use crate::support::project;
 
@@ -77,11 +77,7 @@ async fn local_dir_changes_and_removals() {
     let edited = text.replacen("title = \"", "title = \"EDITED ", 1);
     assert_ne!(edited, text, "fixture has a title line");
     std::fs::write(native.join("a.toml"), edited).unwrap();
-    let removed_ids = store
-        .feed_state(&"local".parse().unwrap())
-        .unwrap()
-        .unwrap()
-        .documents["sub/b.toml"]
+    let removed_ids = feed_state(&store, "local").documents["sub/b.toml"]
         .advisories
         .clone();
     std::fs::remove_file(native.join("sub/b.toml")).unwrap();

@@ -16,10 +16,23 @@ mod served;
 
 use std::time::Duration;
 
-use firmwatch::collect::{FeedReport, SyncOptions, SyncReport};
+use firmwatch::collect::{FeedDef, FeedReport, SyncOptions, SyncReport};
 use firmwatch::model::Advisory;
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::{FeedState, SledStore, Store};
 use sha2::Digest;
+
+use crate::support::fixture::{feeds, Fixture};
+
+/// The temporary directories behind [`prepare`]: keep it for the test's length.
+pub type Dirs = (Fixture, tempfile::TempDir);
+
+/// What a library sync test starts from: the feed definitions `defs` loaded, a fresh store, and
+/// [`fast_options`].
+pub fn prepare(defs: &[(&str, String)]) -> (Dirs, Vec<FeedDef>, SledStore, SyncOptions) {
+    let (fx, defs) = feeds(defs);
+    let (dir, store) = temp_store();
+    ((fx, dir), defs, store, fast_options())
+}
 
 /// `<hex sha512>  <name>` as providers write it.
 pub fn sha512_file(bytes: &[u8], name: &str) -> Vec<u8> {
@@ -74,6 +87,19 @@ pub fn temp_store() -> (tempfile::TempDir, SledStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
     (dir, store)
+}
+
+/// The saved state of `feed`.
+pub fn feed_state(store: &impl Store, feed: &str) -> FeedState {
+    store.feed_state(&feed.parse().unwrap()).unwrap().unwrap()
+}
+
+/// The stored advisory `id` of `feed`.
+pub fn advisory(store: &impl Store, feed: &str, id: &str) -> Advisory {
+    store
+        .advisory(&feed.parse().unwrap(), &id.parse().unwrap())
+        .unwrap()
+        .unwrap()
 }
 
 /// The advisories stored from `feed`.

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use super::{fast_options, report_of, temp_store, url_feed};
-use crate::support::fixture::feeds;
+use super::{prepare, report_of, url_feed};
 use crate::support::http::{Reply, Server};
 use chrono::{DateTime, Utc};
 use firmwatch::collect::{self, FeedStatus};
@@ -55,12 +54,10 @@ async fn nvd_pages_then_windows() {
             )
         }),
     );
-    let (_d, defs) = feeds(&[(
+    let (_dirs, defs, store, mut opts) = prepare(&[(
         "nvd",
         url_feed("nvd", &server.url("/rest/json/cves/2.0?noRejected")),
     )]);
-    let (_store_dir, store) = temp_store();
-    let mut opts = fast_options();
     opts.nvd_delay = std::time::Duration::ZERO;
 
     let r1 = collect::sync(&store, &defs, &opts).await;

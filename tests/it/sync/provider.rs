@@ -1,7 +1,10 @@
 //! CSAF providers served from the real corpus trees on 127.0.0.1: the first sync ingests every
 //! document, a second sync requests no document, a changed document is picked up.
 
-use super::{fast_options, report_of, retitle, sha512_file, temp_store, url_feed};
+use super::{
+    advisory, fast_options, feed_state, prepare, report_of, retitle, sha512_file, temp_store,
+    url_feed,
+};
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
 use firmwatch::collect::{self, FeedStatus};
@@ -54,12 +57,10 @@ async fn cisa_it_rolie_first_second_and_changed() {
     let corpus = corpus_or_skip!();
     let server = Server::start();
     serve_cisa(&server, &corpus);
-    let (_d, defs) = feeds(&[(
+    let (_dirs, defs, store, opts) = prepare(&[(
         "cisa-it",
         url_feed("csaf-provider", &server.url("/cisa-it/rolie-metadata.json")),
     )]);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-it");
@@ -155,13 +156,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
         server.not_modified(),
         vec!["/cisa-it/white/2024/va-24-254-02.json".to_string()]
     );
-    let a = store
-        .advisory(
-            &"cisa-it".parse().unwrap(),
-            &"VA-24-201-01".parse().unwrap(),
-        )
-        .unwrap()
-        .unwrap();
+    let a = advisory(&store, "cisa-it", "VA-24-201-01");
     assert_eq!(a.title, "Retitled by the provider");
 }
 
@@ -170,12 +165,10 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
     let corpus = corpus_or_skip!();
     let server = Server::start();
     serve_cisa(&server, &corpus);
-    let (_d, defs) = feeds(&[(
+    let (_dirs, defs, store, opts) = prepare(&[(
         "cisa-dir",
         url_feed("csaf-provider", &server.url("/cisa-it/dir-metadata.json")),
     )]);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-dir");
     assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 4), "{f:?}");
@@ -183,10 +176,7 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
         .requests()
         .contains(&"/cisa-it/white/changes.csv".to_string()));
     // The checkpoint is the newest changes.csv time even though the file is not sorted (quirk 21).
-    let st = store
-        .feed_state(&"cisa-dir".parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let st = feed_state(&store, "cisa-dir");
     assert_eq!(
         st.checkpoint.unwrap().to_rfc3339(),
         "2024-10-03T16:03:00+00:00"
@@ -213,13 +203,7 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
     let r3 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r3, "cisa-dir");
     assert_eq!((f.withdrawn, f.unchanged), (1, 3), "{f:?}");
-    let a = store
-        .advisory(
-            &"cisa-dir".parse().unwrap(),
-            &"VA-24-262-01".parse().unwrap(),
-        )
-        .unwrap()
-        .unwrap();
+    let a = advisory(&store, "cisa-dir", "VA-24-262-01");
     assert!(a.withdrawn.is_some());
 }
 
@@ -254,7 +238,7 @@ async fn gocsaf_rolie_and_directory_providers() {
             },
         );
     }
-    let (_d, defs) = feeds(&[
+    let (_dirs, defs, store, opts) = prepare(&[
         (
             "go-rolie",
             url_feed(
@@ -270,8 +254,6 @@ async fn gocsaf_rolie_and_directory_providers() {
             ),
         ),
     ]);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["go-rolie", "go-dir"] {
         let f = report_of(&r1, id);
@@ -334,15 +316,13 @@ async fn oasis_example_provider() {
         "/oasis/2020/2020-ESA-001.json.sha512",
         sha512_file(&doc, "2020-ESA-001.json"),
     );
-    let (_d, defs) = feeds(&[(
+    let (_dirs, defs, store, opts) = prepare(&[(
         "oasis",
         url_feed(
             "csaf-provider",
             &server.url("/oasis/provider-metadata.json"),
         ),
     )]);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "oasis");
     assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 1), "{f:?}");

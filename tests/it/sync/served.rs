@@ -8,7 +8,8 @@
 use std::time::{Duration, Instant};
 
 use super::{
-    fast_options, provider_metadata, report_of, sha512_file, stored, temp_store, url_feed,
+    advisory, fast_options, feed_state, prepare, provider_metadata, report_of, sha512_file, stored,
+    url_feed,
 };
 use crate::support::fixture::feeds;
 use crate::support::http::{Reply, Server};
@@ -74,9 +75,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
     server.set_ok(&format!("/d/{name}"), listing(timed, &entries));
     // An index.txt naming a file that must not be read: the timed listing wins.
     server.set_ok("/d/index.txt", "not-listed.json\n");
-    let (_d, defs) = feeds(&[("served", url_feed(kind, &server.url("/d/")))]);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
+    let (_dirs, defs, store, opts) = prepare(&[("served", url_feed(kind, &server.url("/d/")))]);
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "served");
@@ -86,10 +85,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
         "{f:?}"
     );
     assert!(!server.requests().iter().any(|p| p.contains("index.txt")));
-    let st = store
-        .feed_state(&"served".parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let st = feed_state(&store, "served");
     assert_eq!(
         st.checkpoint.unwrap().to_rfc3339(),
         "2024-04-01T00:00:00+00:00"
@@ -214,9 +210,8 @@ async fn index_txt_only_directory_revalidates_every_document() {
         index.push_str(&format!("{id}.json\n"));
     }
     server.set_ok("/d/index.txt", index);
-    let (_d, defs) = feeds(&[("served", url_feed("cve5-dir", &server.url("/d/")))]);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
+    let (_dirs, defs, store, opts) =
+        prepare(&[("served", url_feed("cve5-dir", &server.url("/d/")))]);
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r1, "served").new, 4, "{:?}", r1.feeds);
 
@@ -354,9 +349,7 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
         .iter()
         .map(|c| (*c, url_feed("osv-dir", &server.url(&format!("/{c}/")))))
         .collect();
-    let (_d, defs) = feeds(&defs);
-    let (_store_dir, store) = temp_store();
-    let opts = fast_options();
+    let (_dirs, defs, store, opts) = prepare(&defs);
     assert!(opts.fetch_concurrency > 1);
     let r1 = collect::sync(&store, &defs, &opts).await;
     assert!(!r1.any_failed(), "{:#?}", r1.feeds);
@@ -654,9 +647,6 @@ async fn unchanged_listings_need_no_document_records() {
         (FeedStatus::Ok, 1, 1),
         "{f:?}"
     );
-    let gone = store
-        .advisory(&"prov".parse().unwrap(), &"SECOND-1".parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let gone = advisory(&store, "prov", "SECOND-1");
     assert!(gone.withdrawn.is_some());
 }
