@@ -175,6 +175,21 @@ impl Server {
         self.log().into_iter().map(|r| r.path).collect()
     }
 
+    /// Paths requested so far that `pred` accepts (in order).
+    pub fn requested(&self, pred: impl Fn(&str) -> bool) -> Vec<String> {
+        self.requests().into_iter().filter(|p| pred(p)).collect()
+    }
+
+    /// Of the paths [`Server::requested`] gives, those whose body was sent: requests not
+    /// answered 304.
+    pub fn downloaded(&self, pred: impl Fn(&str) -> bool) -> Vec<String> {
+        self.log()
+            .into_iter()
+            .filter(|r| r.status != 304 && pred(&r.path))
+            .map(|r| r.path)
+            .collect()
+    }
+
     /// Every request so far (in order), whatever it was answered.
     pub fn log(&self) -> Vec<Request> {
         self.state.lock().unwrap().log.clone()

@@ -8,11 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::{prepare, report_of, retitle, sha512_file, stored, url_feed};
+use super::{feed_state, prepare, report_of, retitle, sha512_file, stored, url_feed};
 use crate::support::http::{Reply, Server};
 use firmwatch::collect::{self, FeedStatus};
 use firmwatch::model::Advisory;
-use firmwatch::store::Store;
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
 
@@ -168,7 +167,7 @@ async fn hostile_servers_fail_their_feed_only() {
         // Previous good data and checkpoint kept; failure recorded.
         let old = &before.iter().find(|(c, _)| c == case).unwrap().1;
         assert_eq!(&stored(&store, case), old, "{case}: store changed");
-        let st = store.feed_state(&case.parse().unwrap()).unwrap().unwrap();
+        let st = feed_state(&store, case);
         assert_eq!(
             st.checkpoint.unwrap().to_rfc3339(),
             "2020-01-01T00:00:00+00:00",

@@ -94,6 +94,11 @@ pub fn feed_state(store: &impl Store, feed: &str) -> FeedState {
     store.feed_state(&feed.parse().unwrap()).unwrap().unwrap()
 }
 
+/// The checkpoint of `feed`, in RFC 3339.
+pub fn checkpoint(store: &impl Store, feed: &str) -> String {
+    feed_state(store, feed).checkpoint.unwrap().to_rfc3339()
+}
+
 /// The stored advisory `id` of `feed`.
 pub fn advisory(store: &impl Store, feed: &str, id: &str) -> Advisory {
     store

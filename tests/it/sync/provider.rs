@@ -2,7 +2,7 @@
 //! document, a second sync requests no document, a changed document is picked up.
 
 use super::{
-    advisory, fast_options, feed_state, prepare, report_of, retitle, sha512_file, temp_store,
+    advisory, checkpoint, fast_options, prepare, report_of, retitle, sha512_file, temp_store,
     url_feed,
 };
 use crate::support::fixture::feeds;
@@ -89,11 +89,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
         (FeedStatus::Ok, 0, 0, 4),
         "{f:?}"
     );
-    let docs: Vec<String> = server
-        .requests()
-        .into_iter()
-        .filter(|p| is_document(p))
-        .collect();
+    let docs = server.requested(is_document);
     assert!(docs.is_empty(), "second sync requested documents: {docs:?}");
     assert_eq!(
         server.requests().len(),
@@ -138,17 +134,9 @@ async fn cisa_it_rolie_first_second_and_changed() {
     );
     // Only the changed document is downloaded. The listing changed, so the entry at the checkpoint
     // (within the overlap window) is revalidated too, and answered 304 without a body.
-    let docs: Vec<String> = server
-        .requests()
-        .into_iter()
-        .filter(|p| is_document(p))
-        .collect();
-    let downloaded: Vec<&String> = docs
-        .iter()
-        .filter(|p| !server.not_modified().contains(p))
-        .collect();
+    let docs = server.requested(is_document);
     assert_eq!(
-        downloaded,
+        server.downloaded(is_document),
         vec!["/cisa-it/white/2024/va-24-201-01.json"],
         "{docs:?}"
     );
@@ -176,19 +164,11 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
         .requests()
         .contains(&"/cisa-it/white/changes.csv".to_string()));
     // The checkpoint is the newest changes.csv time even though the file is not sorted (quirk 21).
-    let st = feed_state(&store, "cisa-dir");
-    assert_eq!(
-        st.checkpoint.unwrap().to_rfc3339(),
-        "2024-10-03T16:03:00+00:00"
-    );
+    assert_eq!(checkpoint(&store, "cisa-dir"), "2024-10-03T16:03:00+00:00");
     server.clear_log();
     let r2 = collect::sync(&store, &defs, &opts).await;
     assert_eq!(report_of(&r2, "cisa-dir").unchanged, 4);
-    let docs: Vec<String> = server
-        .requests()
-        .into_iter()
-        .filter(|p| is_document(p))
-        .collect();
+    let docs = server.requested(is_document);
     assert!(docs.is_empty(), "{docs:?}");
 
     // A document removed from changes.csv is marked withdrawn, not silently kept.
@@ -273,11 +253,7 @@ async fn gocsaf_rolie_and_directory_providers() {
     for id in ["go-rolie", "go-dir"] {
         assert_eq!(report_of(&r2, id).unchanged, 1);
     }
-    let docs: Vec<String> = server
-        .requests()
-        .into_iter()
-        .filter(|p| is_document(p))
-        .collect();
+    let docs = server.requested(is_document);
     assert!(docs.is_empty(), "{docs:?}");
 }
 

@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use super::{
-    advisory, fast_options, feed_state, prepare, provider_metadata, report_of, sha512_file, stored,
-    url_feed,
+    advisory, checkpoint, fast_options, feed_state, prepare, provider_metadata, report_of,
+    sha512_file, stored, url_feed,
 };
 use crate::support::fixture::feeds;
 use crate::support::http::{Reply, Server};
@@ -85,11 +85,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
         "{f:?}"
     );
     assert!(!server.requests().iter().any(|p| p.contains("index.txt")));
-    let st = feed_state(&store, "served");
-    assert_eq!(
-        st.checkpoint.unwrap().to_rfc3339(),
-        "2024-04-01T00:00:00+00:00"
-    );
+    assert_eq!(checkpoint(&store, "served"), "2024-04-01T00:00:00+00:00");
 
     // Nothing changed: the listing answers 304 and no document is requested.
     server.clear_log();
@@ -142,20 +138,12 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
         (FeedStatus::Ok, 1, 1, 1),
         "{f:?}"
     );
-    let docs: Vec<String> = server
-        .requests()
-        .into_iter()
-        .filter(|p| p.ends_with(".json"))
-        .collect();
+    let docs = server.requested(|p| p.ends_with(".json"));
     // The changed entry is downloaded; the entry at the old checkpoint (inside the one-day
     // overlap window) is revalidated and answered 304; the two older ones are not requested.
-    let downloaded: Vec<&String> = docs
-        .iter()
-        .filter(|p| !server.not_modified().contains(p))
-        .collect();
     assert_eq!(
-        downloaded,
-        vec![&format!("/d/{changed_id}.json")],
+        server.downloaded(|p| p.ends_with(".json")),
+        vec![format!("/d/{changed_id}.json")],
         "{docs:?}"
     );
     assert_eq!(
@@ -164,22 +152,11 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
         "{docs:?}"
     );
     assert_eq!(docs.len(), 2, "{docs:?}");
-    let feed_id = "served".parse().unwrap();
-    let a = store
-        .advisory(&feed_id, &changed_id.parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let a = advisory(&store, "served", changed_id);
     assert_eq!(a.title, "Changed by the mirror");
-    let gone = store
-        .advisory(&feed_id, &removed_id.parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let gone = advisory(&store, "served", removed_id);
     assert!(gone.withdrawn.is_some(), "{removed_id} not withdrawn");
-    let st = store.feed_state(&feed_id).unwrap().unwrap();
-    assert_eq!(
-        st.checkpoint.unwrap().to_rfc3339(),
-        "2024-05-01T00:00:00+00:00"
-    );
+    assert_eq!(checkpoint(&store, "served"), "2024-05-01T00:00:00+00:00");
 }
 
 #[tokio::test]
@@ -248,10 +225,7 @@ async fn index_txt_only_directory_revalidates_every_document() {
         (FeedStatus::Ok, 1, 3, 1),
         "{f:?}"
     );
-    let a = store
-        .advisory(&"served".parse().unwrap(), &id.parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let a = advisory(&store, "served", id);
     assert_eq!(a.title, "Changed in place");
 }
 
@@ -407,7 +381,7 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
             kept.iter().all(|a| a.title.ends_with(" old")),
             "{case}: store changed"
         );
-        let st = store.feed_state(&case.parse().unwrap()).unwrap().unwrap();
+        let st = feed_state(&store, case);
         assert_eq!(
             st.checkpoint.unwrap().to_rfc3339(),
             "2024-01-01T00:00:00+00:00",
