@@ -3,14 +3,14 @@
 //!
 //! - [`http`]: one loopback HTTP/1.1 server, scriptable per path (a CSAF provider, a mirror, the
 //!   NVD API, a hostile server) and a webhook receiver at the same time;
-//! - [`smtp`]: a loopback SMTP peer and the helpers that read the mails it took;
+//! - [`smtp`]: a loopback SMTP peer and the functions that read the mails it took;
 //! - [`cmd`]: the command builder for the `firmwatch` binary and what a run gave;
 //! - [`fixture`]: feed directories, native advisories and inventories on disk;
 //! - here: the project root and the real advisory corpus (`corpus_or_skip!`).
 //!
 //! In-memory estates come from the crate itself (`firmwatch::testkit`). The peers run on their own
 //! thread and runtime, so a plain `#[test]` driving the binary uses them exactly as a
-//! `#[tokio::test]` driving the library does; each stops when its last handle is dropped.
+//! `#[tokio::test]` driving the library does; each shuts down when its last handle is dropped.
 #![allow(dead_code)]
 
 pub mod cmd;
@@ -74,7 +74,7 @@ where
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -91,10 +91,10 @@ where
             };
             tokio::select! {
                 _ = accept => {}
-                _ = stopped => {}
+                _ = on_shutdown => {}
             }
         });
         // Dropping the runtime here cancels the connections still open (a slow body, say).
     });
-    (port, std::sync::Arc::new(stop))
+    (port, std::sync::Arc::new(shutdown))
 }

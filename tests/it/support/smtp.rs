@@ -1,4 +1,4 @@
-//! A loopback SMTP peer for the notify and leak tests, and the helpers that read the mails it
+//! A loopback SMTP peer for the notify and leak tests, and the functions that read the mails it
 //! took (quoted-printable, MIME parts, headers).
 //!
 //! Just enough SMTP: 220, EHLO/HELO → 250, MAIL/RCPT → 250, DATA → 354, "." → 250, QUIT → 221.
@@ -32,7 +32,7 @@ struct State {
     reject_auth: bool,
 }
 
-/// The SMTP peer; it stops when the last clone is dropped.
+/// The SMTP peer; it shuts down when the last clone is dropped.
 #[derive(Clone)]
 pub struct Smtp {
     pub port: u16,

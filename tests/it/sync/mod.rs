@@ -1,8 +1,9 @@
 //! `sync`: every feed kind against loopback servers and local directories, hostile servers,
 //! incremental rounds, kill -9, and the command's exit codes.
 //!
-//! The helpers here are what several sync tests (and the URL policy test) need beside the kit:
-//! fast HTTP settings, the report of one feed, provider-style hash files.
+//! The functions here are what several sync tests (and the URL policy test) need beside the kit:
+//! a fresh store with feeds loaded and fast HTTP settings, the report of one feed, lookups in the
+//! store, and what providers publish (hash files, provider metadata).
 
 mod cli;
 mod hostile;
