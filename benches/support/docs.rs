@@ -1,6 +1,6 @@
 //! Serializers from synthetic [`Advisory`] values (`firmwatch::synth`) to the document formats
 //! firmwatch ingests: native JSON, CSAF 2.0, OSV and CVE JSON 5. Shared by the `sync` and
-//! `exposure_e2e` benches and by `tests/bench_smoke.rs` (included with `#[path]`).
+//! `exposure_e2e` benches and by `tests/it/bench_smoke.rs` (mounted with `#[path]`).
 //!
 //! Each writer emits the smallest document its parser accepts plus the fields real documents carry
 //! (title, dates, a summary), with the synthetic range expressed the way that format states

@@ -1,5 +1,5 @@
 //! The end-to-end exposure benchmark's harness, shared by `benches/exposure_e2e.rs` and
-//! `tests/bench_smoke.rs`: the same steps `firmwatch exposure` takes, on a generated estate and
+//! `tests/it/bench_smoke.rs`: the same steps `firmwatch exposure` takes, on a generated estate and
 //! advisory set.
 //!
 //! [`prepare_files`] (not timed) writes the estate as a JSON inventory (`inventory_gen`, Unity

@@ -1,5 +1,5 @@
 //! Deterministic generator of a large JSON inventory, shared by the `inventory_load` bench and the
-//! smoke test in `tests/inventory.rs` (included there with `#[path]`).
+//! smoke test in `tests/it/inventory.rs` (mounted in `tests/it/main.rs` with `#[path]`).
 //!
 //! Shape: `systems` arrays (Unity-like, intdot firmware), each with 2 controllers, 8 enclosures and
 //! `entries_per_system - 10` drive entries (one drive each, opaque firmware, power-on hours); one

@@ -1,4 +1,4 @@
-//! The sync benchmark's harness, shared by `benches/sync.rs` and `tests/bench_smoke.rs`.
+//! The sync benchmark's harness, shared by `benches/sync.rs` and `tests/it/bench_smoke.rs`.
 //!
 //! Generates `docs` synthetic advisories (`firmwatch::synth::advisories`), writes each as one
 //! document into one of five served feeds on a [`Mirror`]:

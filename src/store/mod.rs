@@ -56,10 +56,10 @@
 //! or the new state with the new ones, never half of either. (An earlier layout flushed the
 //! advisories and then saved the state separately; a kill between the two left validators that
 //! described older content than the store held, so a later sync could skip a document it needed —
-//! `tests/sync_kill.rs` caught it.) Likewise a notification plan's deliveries and notified-state
+//! `tests/it/sync/kill.rs` caught it.) Likewise a notification plan's deliveries and notified-state
 //! changes are one transaction, flushed before anything is sent
 //! ([`NotifyStore::commit_notifications`]), and each delivery's new status is flushed as it is
-//! written (`tests/notify_kill.rs`).
+//! written (`tests/it/notify/kill.rs`).
 
 use std::path::PathBuf;
 
