@@ -3,23 +3,30 @@
 
 use std::path::Path;
 
-use crate::support::cmd::{Fw, Run};
-use crate::support::fixture::Fixture;
-use crate::support::project;
+use crate::support::cmd::Fw;
 
-fn sync(feeds: &Path, store: &Path, extra: &[&str]) -> Run {
+fn firmwatch(feeds: &Path, store: &Path, extra: &[&str]) -> std::process::Output {
     Fw::new()
         .feeds(feeds)
         .store(store)
         .arg("sync")
-        .run_with(extra)
+        .args(extra)
+        .run()
+        .0
 }
 
 #[test]
 fn bundled_feeds_exit_zero_with_json_summary() {
-    let feeds = project().join("feeds");
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
     let store = tempfile::tempdir().unwrap();
-    let v = sync(&feeds, store.path(), &["--json"]).expect(0).json();
+    let out = firmwatch(&feeds, store.path(), &["--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema_version"], 1);
     let feeds = v["feeds"].as_array().unwrap();
     assert!(feeds.iter().all(|f| f["status"] == "ok"), "{v:#}");
@@ -31,9 +38,13 @@ fn bundled_feeds_exit_zero_with_json_summary() {
             > 0
     );
     // Table output on a second run: everything unchanged.
-    let table = sync(&project().join("feeds"), store.path(), &[])
-        .expect(0)
-        .stdout();
+    let out = firmwatch(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds"),
+        store.path(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("bundled-native") && table.contains("unchanged"),
         "{table}"
@@ -42,18 +53,27 @@ fn bundled_feeds_exit_zero_with_json_summary() {
 
 #[test]
 fn a_failed_feed_is_exit_five_and_the_others_land() {
-    let fx = Fixture::new();
-    let bundled = project().join("feeds/native");
-    fx.feed(
-        "good",
-        &format!("kind = \"native-dir\"\npath = \"{}\"\n", bundled.display()),
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/native");
+    std::fs::write(
+        dir.path().join("good.toml"),
+        format!("kind = \"native-dir\"\npath = \"{}\"\n", bundled.display()),
     )
-    .feed("gone", "kind = \"native-dir\"\npath = \"does-not-exist\"\n")
-    .feed(
-        "off",
+    .unwrap();
+    std::fs::write(
+        dir.path().join("gone.toml"),
+        "kind = \"native-dir\"\npath = \"does-not-exist\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("off.toml"),
         "kind = \"native-dir\"\npath = \"x\"\nenabled = false\n",
-    );
-    let v = sync(&fx.feeds(), &fx.store(), &["--json"]).expect(5).json();
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let out = firmwatch(dir.path(), store.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(5));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let by = |id: &str| {
         v["feeds"]
             .as_array()
@@ -72,17 +92,22 @@ fn a_failed_feed_is_exit_five_and_the_others_land() {
         .contains("does-not-exist"));
     assert_eq!(by("off")["status"], "disabled");
     // --feed selects one feed.
-    sync(&fx.feeds(), &fx.store(), &["--json", "--feed", "good"]).expect(0);
+    let out = firmwatch(dir.path(), store.path(), &["--json", "--feed", "good"]);
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn invalid_feed_definitions_are_exit_one_with_positions() {
-    let fx = Fixture::new();
-    fx.feed(
-        "bad",
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
         "kind = \"native-dir\"\npath = \"n\"\nschedule = \"soon\"\n",
-    );
-    let err = sync(&fx.feeds(), &fx.store(), &[]).expect(1).stderr();
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let out = firmwatch(dir.path(), store.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:3:12"), "{err}");
     assert!(err.contains("error[bad-schedule]"), "{err}");
     assert!(
@@ -93,5 +118,6 @@ fn invalid_feed_definitions_are_exit_one_with_positions() {
         !err.contains('\x1b'),
         "no colour when stderr is not a terminal: {err}"
     );
-    sync(&fx.feeds(), &fx.store(), &["--feed", "nope"]).expect(1);
+    let out = firmwatch(dir.path(), store.path(), &["--feed", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
 }
