@@ -1,6 +1,7 @@
 //! The `firmwatch` binary as the CLI tests run it: [`Fw`] collects the global paths (store, feeds,
 //! inventory), arguments and environment, and each [`Fw::run`] starts a fresh process and gives a
-//! [`Run`] with the exit code and both streams.
+//! [`Run`] with the exit code and both streams. [`KillTrials`] runs it under `kill -9` for the
+//! crash-safety tests.
 //!
 //! A run starts from a clean environment as far as the binary is concerned: the variables it reads
 //! for its paths and mail settings (and `COLUMNS`, which sets the table width) are removed unless
@@ -222,7 +223,7 @@ impl KillTrials {
         Some(self.runs - 1)
     }
 
-    /// A random moment in `from..to`.
+    /// A random moment from `from` to `to` (both included), to the millisecond.
     pub fn moment(&mut self, from: Duration, to: Duration) -> Duration {
         let span = (to - from).as_millis() as u64;
         from + Duration::from_millis(self.rng.below(span + 1))

@@ -267,10 +267,6 @@ impl Inventory {
             .line(&format!("criticality = {}", toml_str(criticality)))
             .line(&format!("depends_on = {}", toml_list(&deps)))
     }
-
-    pub fn text(&self) -> &str {
-        &self.0
-    }
 }
 
 impl AsRef<str> for Inventory {

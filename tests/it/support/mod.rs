@@ -11,7 +11,6 @@
 //! In-memory estates come from the crate itself (`firmwatch::testkit`). The peers run on their own
 //! thread and runtime, so a plain `#[test]` driving the binary uses them exactly as a
 //! `#[tokio::test]` driving the library does; each shuts down when its last handle is dropped.
-#![allow(dead_code)]
 
 pub mod cmd;
 pub mod fixture;
