@@ -12,7 +12,7 @@ use crate::collect::FeedDef;
 use crate::inventory::{Inventory, LoadError, Parsed};
 use crate::matcher::{dedup_advisories, match_inventory, Index};
 use crate::model::{vendor_key, Advisory};
-use crate::report::{FeedStatus, InventorySummary, Report};
+use crate::report::{FeedFreshness, InventorySummary, Report};
 use crate::store::{Store, StoreError};
 
 /// Vendor keys of everything in the inventory (systems and components).
@@ -112,7 +112,7 @@ pub fn feed_statuses(
     feeds: &[FeedDef],
     now: DateTime<Utc>,
     max_age_days: Option<i64>,
-) -> Result<Vec<FeedStatus>, StoreError> {
+) -> Result<Vec<FeedFreshness>, StoreError> {
     let mut out = Vec::new();
     for f in feeds.iter().filter(|f| f.enabled) {
         // The head only: the per-document records (hundreds of thousands in a large feed) say
@@ -127,7 +127,7 @@ pub fn feed_statuses(
         let stale = state
             .last_success
             .is_none_or(|t| (now - t).num_days() >= limit);
-        out.push(FeedStatus {
+        out.push(FeedFreshness {
             feed: f.id.to_string(),
             last_success: state.last_success,
             age_days: age,
@@ -143,7 +143,7 @@ pub fn exposure_report(
     inv: &Inventory,
     advisories: &[Advisory],
     overrides: &Overrides,
-    feeds: Vec<FeedStatus>,
+    feeds: Vec<FeedFreshness>,
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Report {

@@ -32,7 +32,7 @@ pub struct InventorySummary {
 
 /// Freshness of one feed's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeedStatus {
+pub struct FeedFreshness {
     pub feed: String,
     pub last_success: Option<DateTime<Utc>>,
     /// Whole days since the last successful sync.
@@ -44,7 +44,7 @@ pub struct FeedStatus {
 
 /// One warning per stale, never-synced or failing feed: the data age every command answering
 /// from feed data shows (`exposure`, `check-update`, `notify`, `run`).
-pub fn feed_warnings(feeds: &[FeedStatus]) -> Vec<String> {
+pub fn feed_warnings(feeds: &[FeedFreshness]) -> Vec<String> {
     let mut warnings = Vec::new();
     for f in feeds {
         match (&f.last_success, f.age_days) {
@@ -73,7 +73,7 @@ pub struct Report {
     pub today: NaiveDate,
     pub inventory: InventorySummary,
     pub advisories: usize,
-    pub feeds: Vec<FeedStatus>,
+    pub feeds: Vec<FeedFreshness>,
     /// Things the reader must know (stale feeds, failed syncs, expired suppressions).
     pub warnings: Vec<String>,
     /// Findings by severity (shown ones only).
@@ -92,7 +92,7 @@ impl Report {
         today: NaiveDate,
         inventory: InventorySummary,
         advisories: usize,
-        feeds: Vec<FeedStatus>,
+        feeds: Vec<FeedFreshness>,
         all: Vec<Finding>,
     ) -> Report {
         let mut warnings = feed_warnings(&feeds);
@@ -564,7 +564,7 @@ struct JsonHead<'a> {
     today: &'a NaiveDate,
     inventory: &'a InventorySummary,
     advisories: usize,
-    feeds: &'a [FeedStatus],
+    feeds: &'a [FeedFreshness],
     warnings: &'a [String],
     counts: &'a BTreeMap<Severity, usize>,
     unknown: usize,

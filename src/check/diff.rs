@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::plan::Plan;
+use super::plan::RolloutPlan;
 use crate::blast::{assess, Context, Finding};
 use crate::classify::Overrides;
 use crate::inventory::{Inventory, SystemId};
@@ -30,7 +30,7 @@ pub struct SystemDiff {
 }
 
 /// The inventory with the plan's targets applied (controllers on the system's OS version move with it).
-pub fn apply(inv: &Inventory, plan: &Plan) -> Inventory {
+pub fn apply(inv: &Inventory, plan: &RolloutPlan) -> Inventory {
     let mut out = inv.clone();
     for step in &plan.steps {
         for t in &step.targets {
@@ -81,7 +81,7 @@ pub(super) fn rate_all(
 
 /// Each touched system's diff, in system id order. `before` and `after` are the estate rated
 /// today and after the move.
-pub(super) fn diffs(plan: &Plan, before: &[Finding], after: &[Finding]) -> Vec<SystemDiff> {
+pub(super) fn diffs(plan: &RolloutPlan, before: &[Finding], after: &[Finding]) -> Vec<SystemDiff> {
     let touched: BTreeSet<&SystemId> = plan
         .steps
         .iter()

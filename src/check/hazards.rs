@@ -15,7 +15,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Plan, Step, Target};
+use super::plan::{RolloutPlan, Step, Target};
 use super::Verdict;
 use crate::blast::Finding;
 use crate::inventory::{ComponentRef, GroupKind, Inventory, RedundancyGroup, System, SystemId};
@@ -126,7 +126,7 @@ pub(super) fn hazards(
     inv: &Inventory,
     advisories: &[Advisory],
     before: &[Finding],
-    plan: &Plan,
+    plan: &RolloutPlan,
     today: NaiveDate,
 ) -> Vec<Hazard> {
     let mut out = Vec::new();
@@ -211,7 +211,7 @@ fn backup_with_primary(
 /// A system and its backup in different steps of one window: as bad as one step.
 fn backup_in_one_window(
     inv: &Inventory,
-    plan: &Plan,
+    plan: &RolloutPlan,
     windows: &BTreeMap<String, Vec<&SystemId>>,
     out: &mut Vec<Hazard>,
 ) {
@@ -579,7 +579,7 @@ mod tests {
 
     fn of(e: &Estate, advisories: &[Advisory], steps: Vec<Step>) -> Vec<Hazard> {
         let before = run(e, advisories);
-        hazards(&e.0, advisories, &before, &Plan { steps }, today())
+        hazards(&e.0, advisories, &before, &RolloutPlan { steps }, today())
     }
 
     fn codes(h: &[Hazard]) -> Vec<HazardCode> {

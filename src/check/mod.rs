@@ -30,7 +30,7 @@
 //! ## Where things are
 //!
 //! - `mod.rs` (here): [`check`] and the [`Verdict`] it reaches.
-//! - `plan.rs`: plan files, parsed and validated ([`parse_plan`], [`Plan`], [`PlanCode`]).
+//! - `plan.rs`: plan files, parsed and validated ([`parse_plan`], [`RolloutPlan`], [`PlanCode`]).
 //! - `diff.rs`: the inventory after the move ([`apply`]) and what it changes per system.
 //! - `hazards.rs`: one function per rollout hazard ([`Hazard`], [`HazardCode`]).
 
@@ -46,7 +46,8 @@ use serde::{Deserialize, Serialize};
 pub use diff::{apply, SystemDiff};
 pub use hazards::{Hazard, HazardCode, RECENT_DAYS};
 pub use plan::{
-    parse_plan, plan_diagnostics, resolve_target, Plan, PlanCode, PlanDiagnostic, Step, Target,
+    parse_plan, plan_diagnostics, resolve_target, PlanCode, PlanDiagnostic, RolloutPlan, Step,
+    Target,
 };
 
 use crate::blast::Severity;
@@ -85,7 +86,7 @@ pub struct CheckReport {
     pub verdict: Verdict,
     /// The reasons that decided the verdict.
     pub decided_by: Vec<String>,
-    pub plan: Plan,
+    pub plan: RolloutPlan,
     pub systems: Vec<SystemDiff>,
     pub hazards: Vec<Hazard>,
 }
@@ -95,7 +96,7 @@ pub fn check(
     inv: &Inventory,
     advisories: &[Advisory],
     overrides: &Overrides,
-    plan: &Plan,
+    plan: &RolloutPlan,
     today: NaiveDate,
 ) -> CheckReport {
     let index = Index::build(advisories);

@@ -34,7 +34,7 @@ pub struct Step {
 
 /// A validated plan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
+pub struct RolloutPlan {
     pub steps: Vec<Step>,
 }
 
@@ -125,7 +125,7 @@ impl std::str::FromStr for PlanCode {
 
 /// Parse and validate a plan file against the inventory; every problem is reported, nothing
 /// partial is returned.
-pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnostic>> {
+pub fn parse_plan(text: &str, inv: &Inventory) -> Result<RolloutPlan, Vec<PlanDiagnostic>> {
     let raw: RawPlan = toml::from_str(text).map_err(|e| {
         vec![PlanDiagnostic {
             code: PlanCode::ParseError,
@@ -195,7 +195,7 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<Plan, Vec<PlanDiagnosti
         });
     }
     if diags.is_empty() {
-        Ok(Plan { steps })
+        Ok(RolloutPlan { steps })
     } else {
         Err(diags)
     }

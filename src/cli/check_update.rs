@@ -10,7 +10,7 @@ use clap::ValueEnum;
 
 use firmwatch::blast::Finding;
 use firmwatch::check::{
-    check, parse_plan, resolve_target, CheckReport, Plan, PlanDiagnostic, Step, Verdict,
+    check, parse_plan, resolve_target, CheckReport, PlanDiagnostic, RolloutPlan, Step, Verdict,
 };
 use firmwatch::pipeline;
 use firmwatch::store::SledStore;
@@ -20,7 +20,7 @@ use super::{Exit, Global};
 
 /// Output formats of `check-update`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub enum CheckFormat {
     Table,
     Json,
     Markdown,
@@ -44,7 +44,7 @@ pub struct CheckArgs {
     pub to: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: CheckFormat,
     #[command(flatten)]
     pub estate: EstateArgs,
 }
@@ -54,11 +54,11 @@ pub struct CheckArgs {
 struct CheckOutput<'a> {
     #[serde(flatten)]
     report: &'a CheckReport,
-    feeds: &'a [firmwatch::report::FeedStatus],
+    feeds: &'a [firmwatch::report::FeedFreshness],
     warnings: &'a [String],
 }
 
-fn quick_plan(args: &CheckArgs, inv: &firmwatch::inventory::Inventory) -> Result<Plan> {
+fn quick_plan(args: &CheckArgs, inv: &firmwatch::inventory::Inventory) -> Result<RolloutPlan> {
     if args.to.len() != 1 && args.to.len() != args.system.len() {
         bail!("give one --to for all systems, or one --to per --system");
     }
@@ -81,7 +81,7 @@ fn quick_plan(args: &CheckArgs, inv: &firmwatch::inventory::Inventory) -> Result
             targets: vec![target],
         });
     }
-    Ok(Plan { steps })
+    Ok(RolloutPlan { steps })
 }
 
 pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
@@ -130,7 +130,7 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
         ));
     }
     match args.format {
-        Format::Json => writeln!(
+        CheckFormat::Json => writeln!(
             out,
             "{}",
             serde_json::to_string_pretty(&CheckOutput {
@@ -139,8 +139,8 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
                 warnings: &warnings,
             })?
         )?,
-        Format::Table | Format::Markdown => {
-            let md = args.format == Format::Markdown;
+        CheckFormat::Table | CheckFormat::Markdown => {
+            let md = args.format == CheckFormat::Markdown;
             for w in &warnings {
                 writeln!(
                     out,
@@ -172,7 +172,7 @@ fn emit_plan_diagnostics(
 }
 
 /// "feed-a (12 days old), feed-b (never synced)" for the stale feeds.
-pub fn stale_feeds(statuses: &[firmwatch::report::FeedStatus]) -> String {
+pub fn stale_feeds(statuses: &[firmwatch::report::FeedFreshness]) -> String {
     statuses
         .iter()
         .filter(|f| f.stale)

@@ -16,7 +16,7 @@ use super::{Exit, Global};
 
 /// Output formats of `exposure`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub enum ExposureFormat {
     Table,
     Json,
     Csv,
@@ -38,7 +38,7 @@ pub struct ExposureArgs {
     pub min_severity: Option<Severity>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: ExposureFormat,
     /// Print the full reasoning of one finding (`ADVISORY@system`, or an advisory id).
     #[arg(long, value_name = "ID")]
     pub explain: Option<String>,
@@ -112,7 +112,7 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         return Ok(Exit::Ok);
     }
 
-    if args.format == Format::Csv {
+    if args.format == ExposureFormat::Csv {
         // CSV has no place for them: stale or failing feeds go to stderr.
         for w in &report.warnings {
             tracing::warn!("{w}");
@@ -126,9 +126,9 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
     Ok(exit)
 }
 
-fn render(report: &Report, format: Format, out: &mut impl Write) -> Result<()> {
+fn render(report: &Report, format: ExposureFormat, out: &mut impl Write) -> Result<()> {
     match format {
-        Format::Table => {
+        ExposureFormat::Table => {
             let width = if std::io::stdout().is_terminal() {
                 terminal_width().unwrap_or(100)
             } else {
@@ -136,10 +136,10 @@ fn render(report: &Report, format: Format, out: &mut impl Write) -> Result<()> {
             };
             report::write_table(report, width, &mut *out)?;
         }
-        Format::Json => report::write_json(report, &mut *out)?,
-        Format::Csv => report::write_csv(report, &mut *out)?,
-        Format::Markdown => report::write_markdown(report, &mut *out)?,
-        Format::Html => report::write_html(report, &mut *out)?,
+        ExposureFormat::Json => report::write_json(report, &mut *out)?,
+        ExposureFormat::Csv => report::write_csv(report, &mut *out)?,
+        ExposureFormat::Markdown => report::write_markdown(report, &mut *out)?,
+        ExposureFormat::Html => report::write_html(report, &mut *out)?,
     }
     Ok(())
 }

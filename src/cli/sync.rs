@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use firmwatch::collect::ctx::{ProgressEvent, ProgressFn};
-use firmwatch::collect::{self, FeedStatus, SyncOptions, SyncReport};
+use firmwatch::collect::{self, SyncOptions, SyncReport, SyncStatus};
 use firmwatch::model::FeedId;
 use firmwatch::store::SledStore;
 
@@ -96,10 +96,10 @@ fn table(report: &SyncReport) -> comfy_table::Table {
     ]);
     for f in &report.feeds {
         let status = match f.status {
-            FeedStatus::Ok => "ok",
-            FeedStatus::Failed => "FAILED",
-            FeedStatus::Disabled => "disabled (skipped)",
-            FeedStatus::NotDue => "not due",
+            SyncStatus::Ok => "ok",
+            SyncStatus::Failed => "FAILED",
+            SyncStatus::Disabled => "disabled (skipped)",
+            SyncStatus::NotDue => "not due",
         };
         let mut reason = f.error.clone().unwrap_or_default();
         for w in &f.warnings {

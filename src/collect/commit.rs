@@ -1,6 +1,6 @@
 //! The commit of one feed's sync, decided before anything is written: from the feed's saved
 //! head, what its collector found and the documents parsed, which document records are new,
-//! changed, touched or gone, which advisories are withdrawn, and the new head — a [`Plan`] the
+//! changed, touched or gone, which advisories are withdrawn, and the new head — a [`CommitPlan`] the
 //! orchestrator ([`super::sync`](mod@super::sync)) hands to the store as one `FeedCommit`.
 //!
 //! This is where a sync's correctness lives (a document that left its listing withdraws what no
@@ -114,7 +114,7 @@ impl Parsed {
 
 /// Everything one feed's commit writes.
 #[derive(Debug)]
-pub(super) struct Plan {
+pub(super) struct CommitPlan {
     /// The new head: checkpoint, advisory count, per-listing counts, this success.
     pub(super) state: FeedState,
     /// Advisories of the parsed documents, to put.
@@ -127,7 +127,7 @@ pub(super) struct Plan {
     pub(super) unchanged: usize,
 }
 
-impl Plan {
+impl CommitPlan {
     /// The plan as the one store transaction that writes it.
     pub(super) fn commit<'a>(&'a self, feed: &'a FeedId, when: DateTime<Utc>) -> FeedCommit<'a> {
         FeedCommit {
@@ -164,7 +164,7 @@ pub(super) fn all_kept(head: &FeedState, collected: &Collected) -> bool {
 
 /// The plan when [`all_kept`] holds: the head's counts carried over, the listings' validators
 /// saved where they changed, nothing else.
-pub(super) fn keep_all(head: &FeedState, collected: Collected, now: DateTime<Utc>) -> Plan {
+pub(super) fn keep_all(head: &FeedState, collected: Collected, now: DateTime<Utc>) -> CommitPlan {
     let checkpoint = checkpoint(head, &collected);
     let mut changes = StateChanges::default();
     for (url, v) in collected.validators {
@@ -172,7 +172,7 @@ pub(super) fn keep_all(head: &FeedState, collected: Collected, now: DateTime<Utc
             changes.validators.insert(url, Some(v));
         }
     }
-    Plan {
+    CommitPlan {
         state: FeedState {
             last_success: Some(now),
             checkpoint,
@@ -195,7 +195,7 @@ pub(super) fn diff<R: SavedRecords>(
     collected: &Collected,
     parsed: Parsed,
     now: DateTime<Utc>,
-) -> Result<Plan, FeedError> {
+) -> Result<CommitPlan, FeedError> {
     let Parsed {
         advisories,
         docs,
@@ -205,7 +205,7 @@ pub(super) fn diff<R: SavedRecords>(
         Some(o) => o,
         None => compare_all(saved.full_state()?, collected, docs, doc_validators),
     };
-    Ok(Plan {
+    Ok(CommitPlan {
         state: FeedState {
             last_success: Some(now),
             checkpoint: checkpoint(head, collected),
@@ -223,7 +223,7 @@ pub(super) fn diff<R: SavedRecords>(
 /// What comparing the parsed documents and the listings with the saved state gives: the record
 /// changes, the withdrawals and the new head's counts.
 #[derive(Debug, PartialEq, Eq)]
-struct Outcome {
+struct Comparison {
     changes: StateChanges,
     withdrawn: Vec<AdvisoryId>,
     advisory_count: usize,
@@ -239,7 +239,7 @@ fn compare_all(
     collected: &Collected,
     parsed_docs: Vec<(String, DocState)>,
     doc_validators: Vec<(String, Validators)>,
-) -> Outcome {
+) -> Comparison {
     let mut changes = StateChanges::default();
     let mut unchanged = 0;
     // One pass over the known documents: re-parsed ones (`fresh`), ones the source no longer
@@ -330,7 +330,7 @@ fn compare_all(
             changes.validators.insert(url, Some(v));
         }
     }
-    Outcome {
+    Comparison {
         changes,
         withdrawn,
         advisory_count,
@@ -351,7 +351,7 @@ fn compare_listed<R: SavedRecords>(
     collected: &Collected,
     parsed_docs: &[(String, DocState)],
     doc_validators: &[(String, Validators)],
-) -> Result<Option<Outcome>, FeedError> {
+) -> Result<Option<Comparison>, FeedError> {
     if saved.full_loaded() {
         return Ok(None);
     }
@@ -434,7 +434,7 @@ fn compare_listed<R: SavedRecords>(
             changes.validators.insert(url.clone(), Some(v.clone()));
         }
     }
-    Ok(Some(Outcome {
+    Ok(Some(Comparison {
         changes,
         withdrawn: Vec::new(),
         advisory_count: head.advisory_count + new_ids.len(),
@@ -633,7 +633,7 @@ mod tests {
 
     /// `compare_listed`, checked against `compare_all` on the same input: the shortcut, where it
     /// answers, answers what the full comparison would.
-    fn listed_agrees_with_all(s: &Saved, c: &Collected, p: &Parsed) -> Outcome {
+    fn listed_agrees_with_all(s: &Saved, c: &Collected, p: &Parsed) -> Comparison {
         let head = s.head();
         let listed = compare_listed(s, &head, c, &p.docs, &p.doc_validators)
             .unwrap()

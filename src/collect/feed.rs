@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diag::{Diagnostic, Diagnostics, DocPath, Format, Place, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, DocPath, Place, SourceFile, Syntax};
 use crate::model::FeedId;
 use crate::store::FeedState;
 use crate::version::Scheme;
@@ -266,7 +266,7 @@ fn source_file(file: &Path, text: String) -> SourceFile {
     SourceFile {
         name: file.display().to_string(),
         text,
-        format: Format::Toml,
+        format: Syntax::Toml,
     }
 }
 

@@ -89,7 +89,7 @@ pub enum Fetched {
 
 /// What a response status means for the fetch loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum FetchOutcome {
     Ok,
     NotModified,
     /// Try again after at least this long (from `Retry-After` when given).
@@ -112,12 +112,12 @@ pub fn conditional_headers(v: Option<&Validators>) -> Vec<(&'static str, String)
 }
 
 /// Classify a response by status and headers.
-pub fn outcome(status: u16, retry_after: Option<&str>, now: DateTime<Utc>) -> Outcome {
+pub fn outcome(status: u16, retry_after: Option<&str>, now: DateTime<Utc>) -> FetchOutcome {
     match status {
-        200..=299 => Outcome::Ok,
-        304 => Outcome::NotModified,
-        429 | 500..=599 => Outcome::Retry(retry_after.and_then(|v| parse_retry_after(v, now))),
-        _ => Outcome::Fail,
+        200..=299 => FetchOutcome::Ok,
+        304 => FetchOutcome::NotModified,
+        429 | 500..=599 => FetchOutcome::Retry(retry_after.and_then(|v| parse_retry_after(v, now))),
+        _ => FetchOutcome::Fail,
     }
 }
 
@@ -237,7 +237,7 @@ impl HttpClient {
                 Ok((status, headers, body)) => {
                     let ra = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
                     match outcome(status, ra, Utc::now()) {
-                        Outcome::Ok => {
+                        FetchOutcome::Ok => {
                             let body = body.unwrap_or_default();
                             let validators = validators_from(&headers, &body);
                             return Ok(Fetched::Body {
@@ -245,9 +245,9 @@ impl HttpClient {
                                 validators,
                             });
                         }
-                        Outcome::NotModified => return Ok(Fetched::NotModified),
-                        Outcome::Fail => return Err(err(HttpErrorKind::Status(status))),
-                        Outcome::Retry(asked) => (asked, HttpErrorKind::Status(status)),
+                        FetchOutcome::NotModified => return Ok(Fetched::NotModified),
+                        FetchOutcome::Fail => return Err(err(HttpErrorKind::Status(status))),
+                        FetchOutcome::Retry(asked) => (asked, HttpErrorKind::Status(status)),
                     }
                 }
                 Err(kind @ HttpErrorKind::Transport(_)) => (None, kind),
@@ -348,13 +348,13 @@ mod tests {
     #[test]
     fn outcomes_by_status() {
         let now = Utc::now();
-        assert_eq!(outcome(200, None, now), Outcome::Ok);
-        assert_eq!(outcome(304, None, now), Outcome::NotModified);
-        assert_eq!(outcome(404, None, now), Outcome::Fail);
-        assert_eq!(outcome(503, None, now), Outcome::Retry(None));
+        assert_eq!(outcome(200, None, now), FetchOutcome::Ok);
+        assert_eq!(outcome(304, None, now), FetchOutcome::NotModified);
+        assert_eq!(outcome(404, None, now), FetchOutcome::Fail);
+        assert_eq!(outcome(503, None, now), FetchOutcome::Retry(None));
         assert_eq!(
             outcome(429, Some("7"), now),
-            Outcome::Retry(Some(Duration::from_secs(7)))
+            FetchOutcome::Retry(Some(Duration::from_secs(7)))
         );
     }
 

@@ -43,4 +43,4 @@ pub mod sync;
 
 pub use ctx::{FeedError, SyncOptions};
 pub use feed::{load_feeds, FeedDef, FeedDefError, FeedFileCode, FeedKind, ANNOTATIONS_FILE};
-pub use sync::{sync, FeedReport, FeedStatus, SyncReport};
+pub use sync::{sync, FeedReport, SyncReport, SyncStatus};

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
-use super::commit::{self, Parsed, Plan};
+use super::commit::{self, CommitPlan, Parsed};
 use super::ctx::{blocking, CollectCtx, Collected, Doc, FeedError, ProgressEvent, SyncOptions};
 use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document, DocContext, DocFormat};
@@ -41,7 +41,7 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 /// How one feed's sync ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FeedStatus {
+pub enum SyncStatus {
     Ok,
     Failed,
     Disabled,
@@ -53,7 +53,7 @@ pub enum FeedStatus {
 pub struct FeedReport {
     pub feed: FeedId,
     pub kind: FeedKind,
-    pub status: FeedStatus,
+    pub status: SyncStatus,
     /// Advisories seen for the first time.
     pub new: usize,
     /// Advisories whose content changed.
@@ -87,7 +87,7 @@ pub struct SyncReport {
 impl SyncReport {
     /// `true` when any feed failed.
     pub fn any_failed(&self) -> bool {
-        self.feeds.iter().any(|f| f.status == FeedStatus::Failed)
+        self.feeds.iter().any(|f| f.status == SyncStatus::Failed)
     }
 }
 
@@ -160,7 +160,7 @@ fn selected<'a>(
         .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
 }
 
-fn empty_report(feed: &FeedDef, status: FeedStatus, state: Option<&FeedState>) -> FeedReport {
+fn empty_report(feed: &FeedDef, status: SyncStatus, state: Option<&FeedState>) -> FeedReport {
     let last_success = state.and_then(|s| s.last_success);
     FeedReport {
         feed: feed.id.clone(),
@@ -179,7 +179,7 @@ fn empty_report(feed: &FeedDef, status: FeedStatus, state: Option<&FeedState>) -
 }
 
 fn failed_report(feed: &FeedDef, state: Option<&FeedState>, error: String) -> FeedReport {
-    let mut r = empty_report(feed, FeedStatus::Failed, state);
+    let mut r = empty_report(feed, SyncStatus::Failed, state);
     r.error = Some(error);
     r
 }
@@ -212,11 +212,11 @@ async fn run_feed<S: Store + Sync>(
         Err(e) => return failed_report(feed, None, chain(&e)),
     };
     if !feed.enabled {
-        return empty_report(feed, FeedStatus::Disabled, Some(&state));
+        return empty_report(feed, SyncStatus::Disabled, Some(&state));
     }
     let now = Utc::now();
     if opts.only_due && !opts.force && !feed.is_due(&state, now) {
-        return empty_report(feed, FeedStatus::NotDue, Some(&state));
+        return empty_report(feed, SyncStatus::NotDue, Some(&state));
     }
     if let Some(p) = &opts.progress {
         p(ProgressEvent::Started {
@@ -260,7 +260,7 @@ async fn run_feed<S: Store + Sync>(
     if let Some(p) = &opts.progress {
         p(ProgressEvent::Finished {
             feed: feed.id.clone(),
-            ok: report.status == FeedStatus::Ok,
+            ok: report.status == SyncStatus::Ok,
         });
     }
     report
@@ -296,7 +296,7 @@ fn commit<S: Store>(
 ) -> Result<FeedReport, FeedError> {
     let feed = ctx.feed;
     let head = ctx.state;
-    let mut report = empty_report(feed, FeedStatus::Ok, Some(head));
+    let mut report = empty_report(feed, SyncStatus::Ok, Some(head));
     report.warnings = std::mem::take(&mut collected.warnings);
     report.documents_fetched = collected.changed.len();
     let plan = if commit::all_kept(head, &collected) {
@@ -334,7 +334,7 @@ fn parse(feed: &FeedDef, changed: &[Doc]) -> Result<Parsed, FeedError> {
 fn finish<S: Store>(
     store: &S,
     feed: &FeedDef,
-    plan: &Plan,
+    plan: &CommitPlan,
     now: DateTime<Utc>,
     mut report: FeedReport,
 ) -> Result<FeedReport, FeedError> {

@@ -157,18 +157,18 @@ impl<C> Diagnostic<C> {
 
 /// Which syntax a file is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum Syntax {
     Toml,
     Json,
 }
 
-impl Format {
+impl Syntax {
     /// By extension: `.json` is JSON, anything else TOML.
-    pub fn of(name: &str) -> Format {
+    pub fn of(name: &str) -> Syntax {
         if name.to_ascii_lowercase().ends_with(".json") {
-            Format::Json
+            Syntax::Json
         } else {
-            Format::Toml
+            Syntax::Toml
         }
     }
 }
@@ -178,7 +178,7 @@ impl Format {
 pub struct SourceFile {
     pub name: String,
     pub text: String,
-    pub format: Format,
+    pub format: Syntax,
 }
 
 impl SourceFile {
@@ -186,7 +186,7 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let name = name.into();
         SourceFile {
-            format: Format::of(&name),
+            format: Syntax::of(&name),
             name,
             text: text.into(),
         }
@@ -215,8 +215,8 @@ impl<C> Diagnostics<C> {
             .files
             .iter()
             .map(|f| match f.format {
-                Format::Toml => toml_edit::ImDocument::parse(f.text.as_str()).ok(),
-                Format::Json => None,
+                Syntax::Toml => toml_edit::ImDocument::parse(f.text.as_str()).ok(),
+                Syntax::Json => None,
             })
             .collect();
         let fix = |p: &mut Place| {

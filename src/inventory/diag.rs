@@ -6,7 +6,7 @@
 
 crate::diag::codes! {
     /// Stable diagnostic codes of inventory files.
-    pub enum Code {
+    pub enum InventoryCode {
         /// TOML/JSON syntax, an unknown key, a wrong type, a missing required key.
         ParseError = "parse-error",
         /// Two items of one kind with the same id (anywhere in the inventory), or two components
@@ -40,10 +40,10 @@ crate::diag::codes! {
 }
 
 /// One problem in the inventory files.
-pub type Diagnostic = crate::diag::Diagnostic<Code>;
+pub type Diagnostic = crate::diag::Diagnostic<InventoryCode>;
 
 /// Every problem of a failed inventory load, with the files they point into.
-pub type Diagnostics = crate::diag::Diagnostics<Code>;
+pub type Diagnostics = crate::diag::Diagnostics<InventoryCode>;
 
 #[cfg(test)]
 mod tests {
@@ -52,7 +52,7 @@ mod tests {
     #[test]
     fn codes_are_unique_and_kebab_case() {
         let mut seen = std::collections::HashSet::new();
-        for c in Code::ALL {
+        for c in InventoryCode::ALL {
             assert!(seen.insert(c.as_str()), "duplicate code {c}");
             assert!(c
                 .as_str()

@@ -25,14 +25,14 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use chrono::NaiveDate;
 
-use super::diag::{Code, Diagnostic, Diagnostics};
+use super::diag::{Diagnostic, Diagnostics, InventoryCode};
 use super::raw::{RawDate, RawDoc, RawGroupKind, RawSystem};
 use super::{
     Backup, BackupKind, Component, ComponentRef, DomainId, FailureDomain, Firmware, GroupId,
     GroupKind, Inventory, Owner, OwnerId, PowerOnHours, RedundancyGroup, Service, ServiceId, Site,
     SiteId, System, SystemId, Webhook, WebhookFormat,
 };
-use crate::diag::{char_span_at, offset_of, DocPath, Format, Place, SourceFile};
+use crate::diag::{char_span_at, offset_of, DocPath, Place, SourceFile, Syntax};
 use crate::model::ComponentKind;
 use crate::version::{scheme_for, FwVersion, Scheme};
 
@@ -77,7 +77,7 @@ impl Parsed {
                 // Semantic problems in JSON are shown by path, never by span, so a parsed JSON
                 // file's text is not needed again; dropping it keeps a generated
                 // million-component estate well under the memory budget.
-                if f.format == Format::Json {
+                if f.format == Syntax::Json {
                     f.text = String::new();
                 }
             }
@@ -149,7 +149,7 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
         let text = fs::read_to_string(&p).map_err(io_err(&p))?;
         let name = p.display().to_string();
         files.push(SourceFile {
-            format: Format::of(&name),
+            format: Syntax::of(&name),
             name,
             text,
         });
@@ -166,7 +166,7 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
         .map(|(n, t)| SourceFile {
             name: n.as_ref().to_string(),
             text: t.as_ref().to_string(),
-            format: Format::of(n.as_ref()),
+            format: Syntax::of(n.as_ref()),
         })
         .collect();
     Parsed::new(files).check()
@@ -174,11 +174,11 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
 
 fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<RawDoc> {
     let (message, span) = match f.format {
-        Format::Toml => match toml::from_str::<RawDoc>(&f.text) {
+        Syntax::Toml => match toml::from_str::<RawDoc>(&f.text) {
             Ok(doc) => return Some(doc),
             Err(e) => (e.message().trim().replace('\n', ": "), e.span()),
         },
-        Format::Json => match serde_json::from_str::<RawDoc>(&f.text) {
+        Syntax::Json => match serde_json::from_str::<RawDoc>(&f.text) {
             Ok(doc) => return Some(doc),
             Err(e) => {
                 let at = offset_of(&f.text, e.line(), e.column());
@@ -194,7 +194,7 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
         path: None,
         span,
     };
-    diags.push(Diagnostic::new(Code::ParseError, place, message).label("here"));
+    diags.push(Diagnostic::new(InventoryCode::ParseError, place, message).label("here"));
     None
 }
 
@@ -218,7 +218,7 @@ where
     if let Some(first) = defs.get(&id) {
         d.push(
             Diagnostic::new(
-                Code::DuplicateId,
+                InventoryCode::DuplicateId,
                 place,
                 format!("{what} id `{id}` is defined twice"),
             )
@@ -334,7 +334,7 @@ impl Checker {
             Err(e) => {
                 d.push(
                     Diagnostic::new(
-                        Code::BadFirmware,
+                        InventoryCode::BadFirmware,
                         Place::at(file, item().key("firmware")),
                         format!("firmware `{raw}` does not parse as `{scheme}`"),
                     )
@@ -407,7 +407,7 @@ impl Checker {
                     if of == to {
                         d.push(
                             Diagnostic::new(
-                                Code::BackupToItself,
+                                InventoryCode::BackupToItself,
                                 Place::at(file, p.key("to")),
                                 format!("`{of}` is backed up to itself"),
                             )
@@ -437,7 +437,7 @@ impl Checker {
             if !ok {
                 d.push(
                     Diagnostic::new(
-                        Code::InvalidValue,
+                        InventoryCode::InvalidValue,
                         Place::at(file, p.key("email")),
                         format!("`{email}` is not an email address"),
                     )
@@ -460,7 +460,7 @@ impl Checker {
                     if u.password().is_some() || secret_query {
                         d.push(
                             Diagnostic::new(
-                                Code::SecretInline,
+                                InventoryCode::SecretInline,
                                 Place::at(file, wp.key("url")),
                                 "the webhook URL carries a credential",
                             )
@@ -471,7 +471,7 @@ impl Checker {
                 }
                 _ => d.push(
                     Diagnostic::new(
-                        Code::InvalidValue,
+                        InventoryCode::InvalidValue,
                         Place::at(file, wp.key("url")),
                         format!("`{}` is not an http(s) URL", w.url),
                     )
@@ -487,7 +487,7 @@ impl Checker {
                 if !ok {
                     d.push(
                         Diagnostic::new(
-                            Code::SecretInline,
+                            InventoryCode::SecretInline,
                             Place::at(file, wp.key("secret_env")),
                             "`secret_env` must name an environment variable, not hold the secret",
                         )
@@ -508,7 +508,7 @@ impl Checker {
         if o.email.is_none() && webhook.is_none() {
             d.push(
                 Diagnostic::new(
-                    Code::OwnerWithoutChannel,
+                    InventoryCode::OwnerWithoutChannel,
                     Place::at(file, p.key("id")),
                     format!("owner `{id}` has no channel: nobody would be told"),
                 )
@@ -583,7 +583,7 @@ impl Checker {
             if a.id == b.id {
                 d.push(
                     Diagnostic::new(
-                        Code::DuplicateId,
+                        InventoryCode::DuplicateId,
                         Place::at(file, cpath(second).key("id")),
                         format!("component id `{}` appears twice in system `{}`", b.id, s.id),
                     )
@@ -600,7 +600,7 @@ impl Checker {
             if c.id.is_empty() || c.id.contains('/') || c.id.chars().any(char::is_whitespace) {
                 d.push(
                     Diagnostic::new(
-                        Code::InvalidValue,
+                        InventoryCode::InvalidValue,
                         Place::at(file, cpath(j).key("id")),
                         format!("component id `{}` is not usable in a reference", c.id),
                     )
@@ -634,7 +634,7 @@ impl Checker {
             if count == 0 {
                 d.push(
                     Diagnostic::new(
-                        Code::InvalidValue,
+                        InventoryCode::InvalidValue,
                         Place::at(file, cp().key("count")),
                         "a component count must be at least 1",
                     )
@@ -715,7 +715,7 @@ impl Checker {
         } else {
             d.push(
                 Diagnostic::new(
-                    Code::UnknownReference,
+                    InventoryCode::UnknownReference,
                     place,
                     format!("unknown {what} `{raw}`"),
                 )
@@ -767,7 +767,7 @@ impl Checker {
                 Ok(r) => r,
                 Err(e) => {
                     d.push(
-                        Diagnostic::new(Code::InvalidValue, place(), e.to_string())
+                        Diagnostic::new(InventoryCode::InvalidValue, place(), e.to_string())
                             .label("expected `system` or `system/component`"),
                     );
                     continue;
@@ -776,7 +776,7 @@ impl Checker {
             let Some(sys) = self.inv.systems.get(&r.system) else {
                 d.push(
                     Diagnostic::new(
-                        Code::UnknownReference,
+                        InventoryCode::UnknownReference,
                         place(),
                         format!("unknown system `{}`", r.system),
                     )
@@ -787,7 +787,7 @@ impl Checker {
             if let Some(comp) = &r.component {
                 if find(sys, self.index.get(&r.system), comp).is_none() {
                     let mut diag = Diagnostic::new(
-                        Code::UnknownReference,
+                        InventoryCode::UnknownReference,
                         place(),
                         format!("system `{}` has no component `{comp}`", r.system),
                     )
@@ -857,7 +857,7 @@ impl Checker {
             if dup {
                 d.push(
                     Diagnostic::new(
-                        Code::BadGroupMember,
+                        InventoryCode::BadGroupMember,
                         Place::at(file, p.key("members").index(k)),
                         format!("`{m}` is listed twice in group `{}`", g.id),
                     )
@@ -870,7 +870,7 @@ impl Checker {
             if !(0.0..=1.0).contains(&load) {
                 d.push(
                     Diagnostic::new(
-                        Code::LoadOutOfRange,
+                        InventoryCode::LoadOutOfRange,
                         Place::at(file, p.key("load")),
                         format!("load {load} is outside 0..=1"),
                     )
@@ -891,7 +891,7 @@ impl Checker {
                 let Some(tolerance) = g.tolerance else {
                     d.push(
                         Diagnostic::new(
-                            Code::RaidToleranceMisplaced,
+                            InventoryCode::RaidToleranceMisplaced,
                             Place::at(file, p.key("kind")),
                             format!("RAID group `{}` has no `tolerance`", g.id),
                         )
@@ -911,7 +911,7 @@ impl Checker {
                         _ => {
                             d.push(
                                 Diagnostic::new(
-                                    Code::BadGroupMember,
+                                    InventoryCode::BadGroupMember,
                                     Place::at(file, p.key("members").index(k)),
                                     format!("RAID group member `{m}` is not a drive set"),
                                 )
@@ -924,7 +924,7 @@ impl Checker {
                 if ok && u64::from(tolerance) >= size {
                     d.push(
                         Diagnostic::new(
-                            Code::RaidToleranceTooLarge,
+                            InventoryCode::RaidToleranceTooLarge,
                             Place::at(file, p.key("tolerance")),
                             format!(
                                 "RAID group `{}` tolerates {tolerance} failures but has {size} drive{}",
@@ -942,7 +942,7 @@ impl Checker {
                 if g.tolerance.is_some() {
                     d.push(
                         Diagnostic::new(
-                            Code::RaidToleranceMisplaced,
+                            InventoryCode::RaidToleranceMisplaced,
                             Place::at(file, p.key("tolerance")),
                             "`tolerance` applies to RAID groups only",
                         )
@@ -952,7 +952,7 @@ impl Checker {
                 if ok && members.len() < 2 {
                     d.push(
                         Diagnostic::new(
-                            Code::BadGroupMember,
+                            InventoryCode::BadGroupMember,
                             Place::at(file, p.key("members")),
                             format!("group `{}` needs at least two members", g.id),
                         )
@@ -1021,7 +1021,7 @@ fn parse_id<K: FromStr<Err = crate::model::IdError>>(
         Ok(id) => Some(id),
         Err(e) => {
             d.push(
-                Diagnostic::new(Code::InvalidValue, place.clone(), e.to_string())
+                Diagnostic::new(InventoryCode::InvalidValue, place.clone(), e.to_string())
                     .label("letters, digits, `-`, `_` and `.` only"),
             );
             None
@@ -1043,7 +1043,7 @@ fn resolve_scheme(
                 let names: Vec<&str> = Scheme::ALL.iter().map(|s| s.as_str()).collect();
                 d.push(
                     Diagnostic::new(
-                        Code::UnknownScheme,
+                        InventoryCode::UnknownScheme,
                         Place::at(file, item().key("scheme")),
                         format!("unknown version scheme `{raw}`"),
                     )
@@ -1076,7 +1076,7 @@ fn date(
         None => {
             d.push(
                 Diagnostic::new(
-                    Code::InvalidValue,
+                    InventoryCode::InvalidValue,
                     Place::at(file, at()),
                     format!("`{}` is not a date", raw.0),
                 )
@@ -1137,7 +1137,7 @@ mod tests {
         match load_sources(&[("good.toml", good), ("bad.toml", bad)]) {
             Err(LoadError::Invalid(r)) => {
                 assert_eq!(r.diagnostics.len(), 1);
-                assert_eq!(r.diagnostics[0].code, Code::InvalidValue);
+                assert_eq!(r.diagnostics[0].code, InventoryCode::InvalidValue);
             }
             other => panic!("expected diagnostics, got {other:?}"),
         }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::ComponentKind;
 use crate::version::FwVersion;
 
-pub use diag::{Code, Diagnostic, Diagnostics};
+pub use diag::{Diagnostic, Diagnostics, InventoryCode};
 pub use ids::{ComponentRef, DomainId, GroupId, OwnerId, ServiceId, SiteId, SystemId};
 pub use load::{load_path, load_sources, parse_path, LoadError, Parsed};
 

@@ -30,7 +30,7 @@ use crate::inventory::Inventory;
 use crate::store::{NotifyStore, StoreError};
 
 pub use outbox::{Channel, Delivery, Outbox, Status};
-pub use plan::{EventKind, Item, Message, Plan};
+pub use plan::{DigestPlan, EventKind, Item, Message};
 
 /// Why one delivery failed; stored as its `last_error` and retried later.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +64,11 @@ pub fn generation(now: DateTime<Utc>) -> String {
 }
 
 /// The deliveries of a plan: one per channel the owner has.
-pub fn deliveries(plan: &Plan, inv: &Inventory, now: DateTime<Utc>) -> Vec<(String, Delivery)> {
+pub fn deliveries(
+    plan: &DigestPlan,
+    inv: &Inventory,
+    now: DateTime<Utc>,
+) -> Vec<(String, Delivery)> {
     let mut out = Vec::new();
     for m in &plan.messages {
         let Some(owner) = inv.owners.values().find(|o| o.id.as_str() == m.owner) else {
@@ -106,7 +110,7 @@ pub fn plan_run<S: NotifyStore + ?Sized>(
     today: NaiveDate,
     now: DateTime<Utc>,
     data_note: Option<&str>,
-) -> Result<(Plan, Vec<(String, Delivery)>), StoreError> {
+) -> Result<(DigestPlan, Vec<(String, Delivery)>), StoreError> {
     let state = Outbox::new(store).state()?;
     let mut plan = plan::plan(findings, inv, &state, today, &generation(now));
     for m in &mut plan.messages {
@@ -124,7 +128,7 @@ pub fn plan_and_commit<S: NotifyStore + ?Sized>(
     today: NaiveDate,
     now: DateTime<Utc>,
     data_note: Option<&str>,
-) -> Result<Plan, StoreError> {
+) -> Result<DigestPlan, StoreError> {
     let (plan, deliveries) = plan_run(store, findings, inv, today, now, data_note)?;
     if !plan.upserts.is_empty() || !plan.removals.is_empty() || !deliveries.is_empty() {
         Outbox::new(store).commit(&plan, &deliveries)?;
@@ -142,7 +146,7 @@ pub struct DeliverOptions {
 
 /// One delivery's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct DeliveryOutcome {
     pub key: String,
     pub owner: String,
     pub channel: Channel,
@@ -153,7 +157,7 @@ pub struct Outcome {
 /// What [`deliver`] did.
 #[derive(Debug, Clone, Default)]
 pub struct DeliverySummary {
-    pub outcomes: Vec<Outcome>,
+    pub outcomes: Vec<DeliveryOutcome>,
     /// Pending deliveries not attempted because their backoff has not elapsed.
     pub waiting: usize,
 }
@@ -225,7 +229,7 @@ pub async fn deliver<S: NotifyStore + ?Sized>(
                 Some(msg)
             }
         };
-        summary.outcomes.push(Outcome {
+        summary.outcomes.push(DeliveryOutcome {
             key: d.message.key.clone(),
             owner: d.message.owner.clone(),
             channel: d.channel,

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Message, Plan, State};
+use super::plan::{DigestPlan, Message, State};
 use crate::store::{NotifyCommit, NotifyStore, StoreError};
 
 /// A delivery channel of one owner.
@@ -103,7 +103,11 @@ impl<'a, S: NotifyStore + ?Sized> Outbox<'a, S> {
     }
 
     /// Write the plan's deliveries and its state changes in one transaction, then flush.
-    pub fn commit(&self, plan: &Plan, deliveries: &[(String, Delivery)]) -> Result<(), StoreError> {
+    pub fn commit(
+        &self,
+        plan: &DigestPlan,
+        deliveries: &[(String, Delivery)],
+    ) -> Result<(), StoreError> {
         self.store.commit_notifications(&NotifyCommit {
             upserts: &plan.upserts,
             removals: &plan.removals,
@@ -216,7 +220,7 @@ mod store_tests {
             window: None,
             undecided: None,
         };
-        let plan = Plan {
+        let plan = DigestPlan {
             messages: vec![message("a")],
             upserts: vec![(("a".into(), "X@s".into()), n.clone())],
             removals: vec![],
@@ -252,9 +256,9 @@ mod store_tests {
         assert_eq!(ob.all().unwrap()[0].1.attempts, 2);
 
         // Removal in a later plan; sent history pruned after `keep`.
-        let plan = Plan {
+        let plan = DigestPlan {
             removals: vec![("a".into(), "X@s".into())],
-            ..Plan::default()
+            ..DigestPlan::default()
         };
         ob.commit(&plan, &[]).unwrap();
         assert!(ob.state().unwrap().is_empty());

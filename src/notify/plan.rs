@@ -128,7 +128,7 @@ pub struct Message {
 
 /// The outcome of planning: digests to send and the state to store with them.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Plan {
+pub struct DigestPlan {
     pub messages: Vec<Message>,
     /// Entries to write (insert or replace).
     pub upserts: Vec<((String, String), Notified)>,
@@ -335,8 +335,8 @@ pub fn plan(
     state: &State,
     today: NaiveDate,
     generation: &str,
-) -> Plan {
-    let mut out = Plan::default();
+) -> DigestPlan {
+    let mut out = DigestPlan::default();
     let mut per_owner: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let mut live: BTreeSet<(String, String)> = BTreeSet::new();
 

@@ -28,14 +28,14 @@ use crate::notify::plan::Notified;
 
 /// One problem found, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct Inconsistency {
     pub tree: String,
     /// The key, printable (`\0` shown as `/`).
     pub key: String,
     pub message: String,
 }
 
-impl std::fmt::Display for Problem {
+impl std::fmt::Display for Inconsistency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} `{}`: {}", self.tree, self.key, self.message)
     }
@@ -43,14 +43,14 @@ impl std::fmt::Display for Problem {
 
 /// The outcome: values read per tree, and every problem.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CheckReport {
+pub struct StoreHealth {
     pub counts: BTreeMap<String, usize>,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<Inconsistency>,
 }
 
-impl CheckReport {
+impl StoreHealth {
     fn problem(&mut self, tree: Tree, key: &[u8], message: impl Into<String>) {
-        self.problems.push(Problem {
+        self.problems.push(Inconsistency {
             tree: tree.name().to_string(),
             key: printable(key),
             message: message.into(),
@@ -60,8 +60,8 @@ impl CheckReport {
 
 /// Check the whole store. `Err` only when the store cannot be read at all; everything found inside
 /// is in the report.
-pub fn check<S: Store + RawRecords + ?Sized>(store: &S) -> Result<CheckReport, StoreError> {
-    let mut r = CheckReport::default();
+pub fn check<S: Store + RawRecords + ?Sized>(store: &S) -> Result<StoreHealth, StoreError> {
+    let mut r = StoreHealth::default();
 
     // Advisories: decode, key agrees; remember each one's vendor keys.
     let mut vendors_of: BTreeMap<Vec<u8>, BTreeSet<String>> = BTreeMap::new();

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use firmwatch::blast::FindingCode;
 use firmwatch::check::{HazardCode, PlanCode};
 use firmwatch::collect::FeedFileCode;
-use firmwatch::inventory::Code;
+use firmwatch::inventory::InventoryCode;
 
 /// The kinds of file diagnostics: a diagnostic code names a kind of problem, whichever file it is
 /// found in, so these may share codes with each other (never with findings or hazards).
@@ -21,7 +21,7 @@ fn all_codes() -> Vec<(&'static str, &'static str)> {
     all.extend(FindingCode::ALL.map(|c| ("finding", c.as_str())));
     all.extend(HazardCode::ALL.map(|c| ("hazard", c.as_str())));
     all.extend(PlanCode::ALL.map(|c| ("plan", c.as_str())));
-    all.extend(Code::ALL.map(|c| ("inventory", c.as_str())));
+    all.extend(InventoryCode::ALL.map(|c| ("inventory", c.as_str())));
     all.extend(FeedFileCode::ALL.map(|c| ("feed-file", c.as_str())));
     all
 }

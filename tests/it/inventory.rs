@@ -8,7 +8,8 @@ use crate::support::project;
 use std::path::{Path, PathBuf};
 
 use firmwatch::inventory::{
-    load_path, load_sources, BackupKind, Code, Diagnostics, GroupKind, Inventory, LoadError,
+    load_path, load_sources, BackupKind, Diagnostics, GroupKind, Inventory, InventoryCode,
+    LoadError,
 };
 use firmwatch::model::ComponentKind;
 
@@ -40,7 +41,7 @@ fn codes(r: &Diagnostics) -> Vec<&'static str> {
 }
 
 /// Load `text` after the owners file and snapshot the rendered diagnostics; check the one code.
-fn check_one(name: &str, text: &str, code: Code) {
+fn check_one(name: &str, text: &str, code: InventoryCode) {
     let r = report(&[("owners.toml", OWNERS), ("estate.toml", text)]);
     assert_eq!(codes(&r), vec![code.as_str()], "{}", r.render_plain());
     insta::assert_snapshot!(name, r.render_plain());
@@ -219,7 +220,7 @@ kind = "controller-pair"
 members = ["arr/spa", "arr/spc"]
 "#,
         ),
-        Code::UnknownReference,
+        InventoryCode::UnknownReference,
     );
 }
 
@@ -243,7 +244,7 @@ fn diagnostic_bad_firmware() {
             "firmware = \"5.1.2 SP1\"",
             1,
         ),
-        Code::BadFirmware,
+        InventoryCode::BadFirmware,
     );
 }
 
@@ -260,7 +261,7 @@ members = ["arr/spa", "arr/spb"]
 load = 60
 "#,
         ),
-        Code::LoadOutOfRange,
+        InventoryCode::LoadOutOfRange,
     );
 }
 
@@ -277,7 +278,7 @@ tolerance = 8
 members = ["arr/ssd"]
 "#,
         ),
-        Code::RaidToleranceTooLarge,
+        InventoryCode::RaidToleranceTooLarge,
     );
 }
 
@@ -286,7 +287,7 @@ fn diagnostic_backup_to_itself() {
     check_one(
         "backup_to_itself",
         &with_unity("[[backups]]\nof = \"arr\"\nto = \"arr\"\n"),
-        Code::BackupToItself,
+        InventoryCode::BackupToItself,
     );
 }
 
@@ -295,7 +296,7 @@ fn diagnostic_owner_without_channel() {
     check_one(
         "owner_without_channel",
         "[[owners]]\nid = \"nobody\"\nname = \"Nobody in particular\"\n",
-        Code::OwnerWithoutChannel,
+        InventoryCode::OwnerWithoutChannel,
     );
 }
 
@@ -304,7 +305,7 @@ fn diagnostic_parse_error_unknown_field() {
     check_one(
         "parse_error_unknown_field",
         &UNITY.replacen("owner = \"ops\"", "owner = \"ops\"\nfirmwre = \"5.1\"", 1),
-        Code::ParseError,
+        InventoryCode::ParseError,
     );
 }
 
@@ -313,7 +314,7 @@ fn diagnostic_parse_error_syntax() {
     check_one(
         "parse_error_syntax",
         "[[systems]\nid = \"arr\"\n",
-        Code::ParseError,
+        InventoryCode::ParseError,
     );
 }
 
@@ -322,7 +323,7 @@ fn diagnostic_unknown_scheme() {
     check_one(
         "unknown_scheme",
         &UNITY.replacen("owner = \"ops\"", "owner = \"ops\"\nscheme = \"unity\"", 1),
-        Code::UnknownScheme,
+        InventoryCode::UnknownScheme,
     );
 }
 
@@ -339,7 +340,7 @@ tolerance = 1
 members = ["arr/spa", "arr/spb"]
 "#,
         ),
-        Code::RaidToleranceMisplaced,
+        InventoryCode::RaidToleranceMisplaced,
     );
 }
 
@@ -356,7 +357,7 @@ tolerance = 1
 members = ["arr/ssd", "arr/spa"]
 "#,
         ),
-        Code::BadGroupMember,
+        InventoryCode::BadGroupMember,
     );
 }
 
@@ -365,7 +366,7 @@ fn diagnostic_secret_inline() {
     check_one(
         "secret_inline",
         "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/h\", secret_env = \"xoxb-1234-abcd\" }\n",
-        Code::SecretInline,
+        InventoryCode::SecretInline,
     );
 }
 
@@ -378,7 +379,7 @@ fn diagnostic_invalid_value() {
             "count = 8\npower_on_hours = { hours = 31500, read_on = \"2026-13-01\" }",
             1,
         ),
-        Code::InvalidValue,
+        InventoryCode::InvalidValue,
     );
 }
 
@@ -386,22 +387,22 @@ fn diagnostic_invalid_value() {
 fn every_code_has_a_snapshot_test() {
     // The diagnostic tests above cover these codes; a new code needs a new test.
     let covered = [
-        Code::ParseError,
-        Code::DuplicateId,
-        Code::UnknownReference,
-        Code::BadFirmware,
-        Code::UnknownScheme,
-        Code::LoadOutOfRange,
-        Code::RaidToleranceTooLarge,
-        Code::RaidToleranceMisplaced,
-        Code::BadGroupMember,
-        Code::BackupToItself,
-        Code::OwnerWithoutChannel,
-        Code::SecretInline,
-        Code::InvalidValue,
+        InventoryCode::ParseError,
+        InventoryCode::DuplicateId,
+        InventoryCode::UnknownReference,
+        InventoryCode::BadFirmware,
+        InventoryCode::UnknownScheme,
+        InventoryCode::LoadOutOfRange,
+        InventoryCode::RaidToleranceTooLarge,
+        InventoryCode::RaidToleranceMisplaced,
+        InventoryCode::BadGroupMember,
+        InventoryCode::BackupToItself,
+        InventoryCode::OwnerWithoutChannel,
+        InventoryCode::SecretInline,
+        InventoryCode::InvalidValue,
     ];
-    assert_eq!(covered.len(), Code::ALL.len());
-    for c in Code::ALL {
+    assert_eq!(covered.len(), InventoryCode::ALL.len());
+    for c in InventoryCode::ALL {
         assert!(covered.contains(&c), "{c} has no test");
     }
 }

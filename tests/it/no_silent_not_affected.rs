@@ -13,7 +13,7 @@
 
 use chrono::{TimeZone, Utc};
 use firmwatch::blast::Finding;
-use firmwatch::check::{check, resolve_target, Plan, Step};
+use firmwatch::check::{check, resolve_target, RolloutPlan, Step};
 use firmwatch::classify::Overrides;
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
@@ -308,7 +308,7 @@ fn every_undecidable_match_is_an_unknown_finding_in_every_output() {
     // check-update: after a planned move each stays unknown (not "fixed", not dropped).
     for c in &cases {
         let target = resolve_target(&e.0, c.system, c.to).unwrap();
-        let p = Plan {
+        let p = RolloutPlan {
             steps: vec![Step {
                 name: "move".into(),
                 window: None,

@@ -6,7 +6,7 @@ use firmwatch::blast::{Finding, Severity, Suppressed, Urgency};
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
 use firmwatch::model::{ComponentKind, Effect, Trigger};
-use firmwatch::notify::plan::{plan, EventKind, Plan, State};
+use firmwatch::notify::plan::{plan, DigestPlan, EventKind, State};
 use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
@@ -48,7 +48,7 @@ fn findings(e: &Estate) -> Vec<Finding> {
     f
 }
 
-fn apply(state: &mut State, p: &Plan) {
+fn apply(state: &mut State, p: &DigestPlan) {
     for k in &p.removals {
         state.remove(k);
     }
@@ -57,7 +57,7 @@ fn apply(state: &mut State, p: &Plan) {
     }
 }
 
-fn items<'a>(p: &'a Plan, owner: &str) -> Vec<(EventKind, &'a str)> {
+fn items<'a>(p: &'a DigestPlan, owner: &str) -> Vec<(EventKind, &'a str)> {
     p.messages
         .iter()
         .filter(|m| m.owner == owner)

@@ -7,7 +7,7 @@
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
 use crate::sync::{fast_options, report_of, sha512_file, temp_store, url_feed};
-use firmwatch::collect::{self, FeedStatus};
+use firmwatch::collect::{self, SyncStatus};
 use firmwatch::store::Store;
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
@@ -173,7 +173,7 @@ async fn links_in_remote_documents_follow_the_policy() {
     ];
     for (case, url, why) in refused {
         let r = report_of(&report, case);
-        assert_eq!(r.status, FeedStatus::Failed, "{case}: {r:?}");
+        assert_eq!(r.status, SyncStatus::Failed, "{case}: {r:?}");
         let err = r.error.as_deref().unwrap_or_default();
         assert!(err.contains(url), "{case}: the error names the URL: {err}");
         assert!(err.contains(why), "{case}: {err}");
@@ -201,7 +201,7 @@ async fn links_in_remote_documents_follow_the_policy() {
     }
     // The positive control: the same cross-host link is followed once the feed allows the host.
     let ok = report_of(&report, "dir-allowed");
-    assert_ne!(ok.status, FeedStatus::Failed, "{ok:?}");
+    assert_ne!(ok.status, SyncStatus::Failed, "{ok:?}");
     assert!(log
         .iter()
         .any(|l| l.starts_with("/dir-allowed/2020/doc.json")));

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::{feed_state, prepare, report_of, retitle, sha512_file, stored, url_feed};
 use crate::support::http::{Reply, Server};
-use firmwatch::collect::{self, FeedStatus};
+use firmwatch::collect::{self, SyncStatus};
 use firmwatch::model::Advisory;
 
 const DOC: &str = "csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json";
@@ -158,7 +158,7 @@ async fn hostile_servers_fail_their_feed_only() {
     for (case, what) in expect_fail {
         let f = report_of(&r2, case);
         let err = f.error.clone().unwrap_or_default();
-        assert_eq!(f.status, FeedStatus::Failed, "{case}: {f:?}");
+        assert_eq!(f.status, SyncStatus::Failed, "{case}: {f:?}");
         assert!(err.contains(what), "{case}: `{err}` lacks `{what}`");
         assert!(
             err.contains(&server.url(&doc(case))),
@@ -180,7 +180,7 @@ async fn hostile_servers_fail_their_feed_only() {
         let f = report_of(&r2, case);
         assert_eq!(
             (f.status.clone(), f.updated),
-            (FeedStatus::Ok, 1),
+            (SyncStatus::Ok, 1),
             "{case}: {f:?}"
         );
         assert_eq!(stored(&store, case)[0].title, "A real update");

@@ -3,7 +3,7 @@
 
 use super::{prepare, report_of};
 use crate::support::http::Server;
-use firmwatch::collect::{self, FeedStatus};
+use firmwatch::collect::{self, SyncStatus};
 use firmwatch::model::VersionSpec;
 use firmwatch::store::Store;
 
@@ -45,7 +45,7 @@ async fn html_page_and_rss_listing() {
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["acme-html", "acme-rss"] {
         let f = report_of(&r1, id);
-        assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 1), "{f:?}");
+        assert_eq!((f.status.clone(), f.new), (SyncStatus::Ok, 1), "{f:?}");
         let a = store
             .advisory(&id.parse().unwrap(), &"ACME-SA-2026-0042".parse().unwrap())
             .unwrap()

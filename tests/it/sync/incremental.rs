@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use super::{fast_options, feed_state, report_of, url_feed};
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
-use firmwatch::collect::{self, FeedStatus};
+use firmwatch::collect::{self, SyncStatus};
 use firmwatch::store::{SledStore, Store};
 
 /// One served file: its advisory id, content revision and listed time (hours after the base).
@@ -129,13 +129,13 @@ async fn random_rounds_converge_to_a_sync_from_scratch() {
         publish(&server, &files);
         let r = collect::sync(&store, &defs, &opts).await;
         let f = report_of(&r, "served");
-        assert_eq!(f.status, FeedStatus::Ok, "round {round}: {f:?}");
+        assert_eq!(f.status, SyncStatus::Ok, "round {round}: {f:?}");
         let problems = firmwatch::store::check::check(&store).unwrap().problems;
         assert!(problems.is_empty(), "round {round}: {problems:?}");
 
         let fresh = SledStore::open(dir.path().join(format!("fresh-{round}"))).unwrap();
         let r = collect::sync(&fresh, &defs, &opts).await;
-        assert_eq!(report_of(&r, "served").status, FeedStatus::Ok);
+        assert_eq!(report_of(&r, "served").status, SyncStatus::Ok);
         let (docs, live) = content(&store);
         let (fresh_docs, fresh_live) = content(&fresh);
         assert_eq!(docs, fresh_docs, "round {round}: documents differ");

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use firmwatch::collect::{self, FeedStatus, SyncOptions};
+use firmwatch::collect::{self, SyncOptions, SyncStatus};
 use firmwatch::store::Store;
 
 use super::{feed_state, temp_store};
@@ -29,7 +29,7 @@ async fn bundled_feeds_sync_offline_then_all_unchanged() {
 
     let r2 = collect::sync(&store, &feeds, &opts).await;
     for f in &r2.feeds {
-        assert_eq!(f.status, FeedStatus::Ok, "{f:?}");
+        assert_eq!(f.status, SyncStatus::Ok, "{f:?}");
         assert_eq!(
             (f.new, f.updated, f.withdrawn, f.documents_fetched),
             (0, 0, 0, 0),
@@ -66,7 +66,7 @@ async fn local_dir_changes_and_removals() {
     let f = &r1.feeds[0];
     assert_eq!(
         (f.status.clone(), f.documents_fetched),
-        (FeedStatus::Ok, 2),
+        (SyncStatus::Ok, 2),
         "{f:?}"
     );
     let n = f.new;
@@ -83,7 +83,7 @@ async fn local_dir_changes_and_removals() {
     std::fs::remove_file(native.join("sub/b.toml")).unwrap();
     let r2 = collect::sync(&store, &feeds, &opts).await;
     let f = &r2.feeds[0];
-    assert_eq!(f.status, FeedStatus::Ok, "{f:?}");
+    assert_eq!(f.status, SyncStatus::Ok, "{f:?}");
     assert_eq!(f.documents_fetched, 1);
     assert!(f.updated >= 1, "{f:?}");
     assert_eq!(f.withdrawn, removed_ids.len(), "{f:?}");

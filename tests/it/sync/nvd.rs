@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use super::{prepare, report_of, url_feed};
 use crate::support::http::{Reply, Server};
 use chrono::{DateTime, Utc};
-use firmwatch::collect::{self, FeedStatus};
+use firmwatch::collect::{self, SyncStatus};
 use firmwatch::store::Store;
 use serde_json::{json, Value};
 
@@ -62,7 +62,7 @@ async fn nvd_pages_then_windows() {
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "nvd");
-    assert_eq!(f.status, FeedStatus::Ok, "{f:?}");
+    assert_eq!(f.status, SyncStatus::Ok, "{f:?}");
     assert_eq!(f.new, total, "{f:?}");
     let pages: Vec<String> = seen
         .lock()
@@ -89,7 +89,7 @@ async fn nvd_pages_then_windows() {
     let f = report_of(&r2, "nvd");
     assert_eq!(
         (f.status.clone(), f.new, f.updated, f.unchanged, f.withdrawn),
-        (FeedStatus::Ok, 0, 0, total, 0),
+        (SyncStatus::Ok, 0, 0, total, 0),
         "{f:?}"
     );
     let qs = seen.lock().unwrap().clone();

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
-use firmwatch::collect::{self, FeedStatus};
+use firmwatch::collect::{self, SyncStatus};
 use firmwatch::store::Store;
 
 const CISA_RAW: &str =
@@ -64,7 +64,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
 
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-it");
-    assert_eq!(f.status, FeedStatus::Ok, "{f:?}");
+    assert_eq!(f.status, SyncStatus::Ok, "{f:?}");
     assert_eq!((f.new, f.updated, f.documents_fetched), (4, 0, 4), "{f:?}");
     let all = store.all_advisories().unwrap();
     assert_eq!(all.len(), 4);
@@ -86,7 +86,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
     let f = report_of(&r2, "cisa-it");
     assert_eq!(
         (f.status.clone(), f.new, f.updated, f.unchanged),
-        (FeedStatus::Ok, 0, 0, 4),
+        (SyncStatus::Ok, 0, 0, 4),
         "{f:?}"
     );
     let docs = server.requested(is_document);
@@ -129,7 +129,7 @@ async fn cisa_it_rolie_first_second_and_changed() {
     let f = report_of(&r3, "cisa-it");
     assert_eq!(
         (f.status.clone(), f.new, f.updated, f.unchanged),
-        (FeedStatus::Ok, 0, 1, 3),
+        (SyncStatus::Ok, 0, 1, 3),
         "{f:?}"
     );
     // Only the changed document is downloaded. The listing changed, so the entry at the checkpoint
@@ -159,7 +159,7 @@ async fn cisa_it_directory_with_repo_root_changes_csv() {
     )]);
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "cisa-dir");
-    assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 4), "{f:?}");
+    assert_eq!((f.status.clone(), f.new), (SyncStatus::Ok, 4), "{f:?}");
     assert!(server
         .requests()
         .contains(&"/cisa-it/white/changes.csv".to_string()));
@@ -237,7 +237,7 @@ async fn gocsaf_rolie_and_directory_providers() {
     let r1 = collect::sync(&store, &defs, &opts).await;
     for id in ["go-rolie", "go-dir"] {
         let f = report_of(&r1, id);
-        assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 1), "{f:?}");
+        assert_eq!((f.status.clone(), f.new), (SyncStatus::Ok, 1), "{f:?}");
     }
     let reqs = server.requests();
     // The entry's self link wins over the broken content.src (quirk 23).
@@ -301,7 +301,7 @@ async fn oasis_example_provider() {
     )]);
     let r1 = collect::sync(&store, &defs, &opts).await;
     let f = report_of(&r1, "oasis");
-    assert_eq!((f.status.clone(), f.new), (FeedStatus::Ok, 1), "{f:?}");
+    assert_eq!((f.status.clone(), f.new), (SyncStatus::Ok, 1), "{f:?}");
     let a = &store.all_advisories().unwrap()[0];
     assert_eq!(
         a.tlp.as_deref().map(str::to_ascii_uppercase).as_deref(),
@@ -354,12 +354,12 @@ async fn openpgp_signatures_checked_when_a_key_is_configured() {
     let (_store_dir, store) = temp_store();
     let r = collect::sync(&store, &defs, &fast_options()).await;
     let ok = report_of(&r, "signed");
-    assert_eq!((ok.status.clone(), ok.new), (FeedStatus::Ok, 1), "{ok:?}");
+    assert_eq!((ok.status.clone(), ok.new), (SyncStatus::Ok, 1), "{ok:?}");
     assert!(server
         .requests()
         .contains(&"/signed/white/avendor-advisory-0004.json.asc".to_string()));
     let bad = report_of(&r, "badsig");
-    assert_eq!(bad.status, FeedStatus::Failed);
+    assert_eq!(bad.status, SyncStatus::Failed);
     let err = bad.error.clone().unwrap();
     assert!(err.contains("OpenPGP signature check failed"), "{err}");
     assert!(

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::support::fixture::feeds;
 use crate::support::http::{Reply, Server};
-use firmwatch::collect::{self, FeedStatus, SyncOptions};
+use firmwatch::collect::{self, SyncOptions, SyncStatus};
 use firmwatch::model::Advisory;
 use firmwatch::store::{SledStore, Store};
 
@@ -81,7 +81,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
     let f = report_of(&r1, "served");
     assert_eq!(
         (f.status.clone(), f.new, f.documents_fetched),
-        (FeedStatus::Ok, ids.len(), ids.len()),
+        (SyncStatus::Ok, ids.len(), ids.len()),
         "{f:?}"
     );
     assert!(!server.requests().iter().any(|p| p.contains("index.txt")));
@@ -99,7 +99,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
             f.unchanged,
             f.documents_fetched
         ),
-        (FeedStatus::Ok, 0, 0, ids.len(), 0),
+        (SyncStatus::Ok, 0, 0, ids.len(), 0),
         "{f:?}"
     );
     let expected: Vec<String> = match timed {
@@ -135,7 +135,7 @@ async fn timed_listing_scenario(kind: &str, timed: Timed, corpus_dir: &str, ids:
             f.withdrawn,
             f.documents_fetched
         ),
-        (FeedStatus::Ok, 1, 1, 1),
+        (SyncStatus::Ok, 1, 1, 1),
         "{f:?}"
     );
     let docs = server.requested(|p| p.ends_with(".json"));
@@ -222,7 +222,7 @@ async fn index_txt_only_directory_revalidates_every_document() {
             f.unchanged,
             f.documents_fetched
         ),
-        (FeedStatus::Ok, 1, 3, 1),
+        (SyncStatus::Ok, 1, 3, 1),
         "{f:?}"
     );
     let a = advisory(&store, "served", id);
@@ -270,7 +270,7 @@ async fn concurrent_fetches_are_faster_and_give_the_same_store() {
         let f = report_of(&r, "served");
         assert_eq!(
             (f.status.clone(), f.documents_fetched),
-            (FeedStatus::Ok, N),
+            (SyncStatus::Ok, N),
             "{f:?}"
         );
         stores.push(store);
@@ -372,7 +372,7 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
     ] {
         let f = report_of(&r2, case);
         let err = f.error.clone().unwrap_or_default();
-        assert_eq!(f.status, FeedStatus::Failed, "{case}: {f:?}");
+        assert_eq!(f.status, SyncStatus::Failed, "{case}: {f:?}");
         assert!(err.contains(what), "{case}: `{err}` lacks `{what}`");
         assert!(err.contains(&url), "{case}: `{err}` does not name {url}");
         let kept = stored(&store, case);
@@ -523,7 +523,7 @@ async fn unchanged_listings_need_no_document_records() {
     let f = report_of(&r2, "served");
     assert_eq!(
         (f.status.clone(), f.unchanged),
-        (FeedStatus::Ok, 1),
+        (SyncStatus::Ok, 1),
         "{f:?}"
     );
     assert_eq!(
@@ -538,7 +538,7 @@ async fn unchanged_listings_need_no_document_records() {
     let f = report_of(&r3, "served");
     assert_eq!(
         (f.status.clone(), f.unchanged),
-        (FeedStatus::Ok, 1),
+        (SyncStatus::Ok, 1),
         "{f:?}"
     );
     assert_eq!(
@@ -567,7 +567,7 @@ async fn unchanged_listings_need_no_document_records() {
     let f = report_of(&r4, "served");
     assert_eq!(
         (f.status.clone(), f.withdrawn),
-        (FeedStatus::Ok, 1),
+        (SyncStatus::Ok, 1),
         "{f:?}"
     );
     assert!(reads() > before);
@@ -618,7 +618,7 @@ async fn unchanged_listings_need_no_document_records() {
     let f = report_of(&r, "prov");
     assert_eq!(
         (f.status.clone(), f.withdrawn, f.unchanged),
-        (FeedStatus::Ok, 1, 1),
+        (SyncStatus::Ok, 1, 1),
         "{f:?}"
     );
     let gone = advisory(&store, "prov", "SECOND-1");
