@@ -256,17 +256,10 @@ impl Estate {
     }
 }
 
-/// An advisory of `vendor` on `product` (limited to `component` kinds if given) for the versions
-/// in the `vers:` range, with its effects and triggers.
-pub fn advisory(
-    id: &str,
-    vendor: &str,
-    product: &str,
-    component: Option<ComponentKind>,
-    range: &str,
-    effects: &[Effect],
-    triggers: &[Trigger],
-) -> Advisory {
+/// A test advisory: `product` of `vendor` in `range` (a `vers:` string), on the system itself,
+/// with no effects or triggers until [`BugExt`] adds them:
+/// `advisory_for("FWN-1", "Dell", "Unity", "vers:intdot/<5.0.6").effects(&[Effect::DataLoss])`.
+pub fn advisory_for(id: &str, vendor: &str, product: &str, range: &str) -> Advisory {
     Advisory {
         id: id.parse().unwrap(),
         aliases: vec![],
@@ -280,7 +273,7 @@ pub fn advisory(
             vendor: vendor.into(),
             product: product.into(),
             models: vec![],
-            component,
+            component: Some(ComponentKind::System),
             scheme: None,
             status: ProductStatus::Affected,
             versions: VersionSpec::Range(VersRange::parse(range).unwrap()),
@@ -289,8 +282,8 @@ pub fn advisory(
         }],
         remediations: vec![],
         references: vec![],
-        effects: effects.to_vec(),
-        triggers: triggers.to_vec(),
+        effects: vec![],
+        triggers: vec![],
         cvss: None,
         vendor_severity: None,
         tlp: None,
@@ -300,6 +293,35 @@ pub fn advisory(
             location: "test".into(),
             sha256: String::new(),
         },
+    }
+}
+
+/// What a test advisory from [`advisory_for`] says beyond its product and range.
+pub trait BugExt {
+    /// The bug is in this kind of part (its first statement's component).
+    fn on(self, kind: ComponentKind) -> Self;
+    /// The statement names no component: it applies to any part of the product.
+    fn any_part(self) -> Self;
+    fn effects(self, effects: &[Effect]) -> Self;
+    fn triggers(self, triggers: &[Trigger]) -> Self;
+}
+
+impl BugExt for Advisory {
+    fn on(mut self, kind: ComponentKind) -> Self {
+        self.affected[0].component = Some(kind);
+        self
+    }
+    fn any_part(mut self) -> Self {
+        self.affected[0].component = None;
+        self
+    }
+    fn effects(mut self, effects: &[Effect]) -> Self {
+        self.effects = effects.to_vec();
+        self
+    }
+    fn triggers(mut self, triggers: &[Trigger]) -> Self {
+        self.triggers = triggers.to_vec();
+        self
     }
 }
 

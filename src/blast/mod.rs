@@ -155,7 +155,7 @@ fn sort_by_score(slots: &mut [Option<Finding>]) {
 mod tests {
     use super::*;
     use crate::matcher::{match_inventory, Index};
-    use crate::model::{ComponentKind, Effect};
+    use crate::model::Effect;
     use crate::testkit::*;
     use crate::version::Scheme;
 
@@ -189,15 +189,7 @@ mod tests {
             .system("a-arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3")
             .system("b-arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3");
         let bug = |id: &str, effect| {
-            advisory(
-                id,
-                "Dell",
-                "Unity",
-                Some(ComponentKind::System),
-                "vers:intdot/<5.0.6",
-                &[effect],
-                &[],
-            )
+            advisory_for(id, "Dell", "Unity", "vers:intdot/<5.0.6").effects(&[effect])
         };
         let advisories = [
             bug("FWN-1", Effect::Performance),
@@ -225,15 +217,9 @@ mod tests {
         .iter()
         .enumerate()
         .map(|(i, &effect)| {
-            advisory(
-                &format!("FWN-{i}"),
-                "Dell",
-                "Unity",
-                None,
-                "vers:intdot/<5.0.6",
-                &[effect],
-                &[],
-            )
+            advisory_for(&format!("FWN-{i}"), "Dell", "Unity", "vers:intdot/<5.0.6")
+                .any_part()
+                .effects(&[effect])
         })
         .collect();
         let index = Index::build(&advisories);

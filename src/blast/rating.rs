@@ -400,7 +400,7 @@ pub(super) fn score(
 mod tests {
     use super::*;
     use crate::inventory::{Criticality, DomainKind};
-    use crate::model::{ComponentKind, Effect};
+    use crate::model::Effect;
     use crate::testkit::*;
     use crate::version::Scheme;
 
@@ -597,15 +597,11 @@ mod tests {
             .system("arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3")
             .domain("rack-a", DomainKind::Rack, &["arr"])
             .service("vms", 1_000, &["acme"], Criticality::High, &["arr"]);
-        let mut a = advisory(
-            "FWN-9",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::System),
-            "vers:intdot/<5.0.6",
-            &[Effect::Performance, Effect::DataLoss, Effect::Performance],
-            &[],
-        );
+        let mut a = advisory_for("FWN-9", "Dell", "Unity", "vers:intdot/<5.0.6").effects(&[
+            Effect::Performance,
+            Effect::DataLoss,
+            Effect::Performance,
+        ]);
         a.vendor_severity = Some("low".into());
         let f = run(&e, &[a]);
         let r = &f[0].rating;
@@ -632,15 +628,8 @@ mod tests {
     #[test]
     fn an_undecided_match_ends_with_the_unknown_line() {
         let e = Estate::new().system("arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3");
-        let mut a = advisory(
-            "FWN-9",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::System),
-            "vers:intdot/<5.0.6",
-            &[Effect::Performance],
-            &[],
-        );
+        let mut a = advisory_for("FWN-9", "Dell", "Unity", "vers:intdot/<5.0.6")
+            .effects(&[Effect::Performance]);
         a.affected[0].versions = crate::model::VersionSpec::Unparsed("before 5.0.6".into());
         let f = run(&e, &[a]);
         assert_eq!(f[0].state, MatchState::Unknown);

@@ -196,15 +196,8 @@ mod tests {
     }
 
     fn reach_of(scope: Option<&[ComponentRef]>) -> Reach {
-        let a = advisory(
-            "FWN-4",
-            "NetApp",
-            "ONTAP",
-            Some(ComponentKind::System),
-            "vers:ontap/<9.13",
-            &[Effect::DataUnavailable],
-            &[],
-        );
+        let a = advisory_for("FWN-4", "NetApp", "ONTAP", "vers:ontap/<9.13")
+            .effects(&[Effect::DataUnavailable]);
         on_run(&fas(), &[a], "fas", |ctx, _, s, _| reach(ctx, s, scope))
     }
 

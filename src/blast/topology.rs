@@ -394,15 +394,8 @@ mod tests {
             "1.0",
             1,
         );
-        let os = advisory(
-            "FWN-1",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::System),
-            "vers:intdot/<9",
-            &[Effect::ComponentCrash],
-            &[],
-        );
+        let os = advisory_for("FWN-1", "Dell", "Unity", "vers:intdot/<9")
+            .effects(&[Effect::ComponentCrash]);
         on_run(&e, &[os], "arr", |ctx, a, s, exps| {
             assert_eq!(exps.len(), 1, "the system's own firmware only");
             assert!(ctx.member_exposed(a, (s, Exposure::SYSTEM), exps));

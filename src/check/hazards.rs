@@ -744,15 +744,14 @@ mod tests {
 
     #[test]
     fn a_failover_bug_in_the_running_version_is_exercised_by_the_update() {
-        let bug = advisory(
+        let bug = advisory_for(
             "FWN-1",
             "Dell",
             "Unity",
-            None,
             "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-            &[Effect::FailoverFailure],
-            &[],
-        );
+        )
+        .any_part()
+        .effects(&[Effect::FailoverFailure]);
         let h = of(
             &estate(Some(0.3)),
             &[bug],
@@ -768,15 +767,14 @@ mod tests {
         );
 
         // An undecided match is not certain to be exercised.
-        let mut unknown = advisory(
+        let mut unknown = advisory_for(
             "FWN-1",
             "Dell",
             "Unity",
-            None,
             "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-            &[Effect::FailoverFailure],
-            &[],
-        );
+        )
+        .any_part()
+        .effects(&[Effect::FailoverFailure]);
         unknown.affected[0].versions = VersionSpec::Unparsed("5.1 before 5.1.2.0.5.009".into());
         let h = of(
             &estate(Some(0.3)),
@@ -834,15 +832,14 @@ mod tests {
     }
 
     fn fixed_in(published: Option<&str>) -> Advisory {
-        let mut a = advisory(
+        let mut a = advisory_for(
             "FWN-9",
             "Dell",
             "Unity",
-            None,
             "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-            &[Effect::Performance],
-            &[],
-        );
+        )
+        .any_part()
+        .effects(&[Effect::Performance]);
         a.affected[0].fixed_in = vec![NEXT.into()];
         a.published = published.map(|d| {
             let d: NaiveDate = d.parse().unwrap();

@@ -172,7 +172,7 @@ fn verdict(hazards: &[Hazard], systems: &[SystemDiff]) -> (Verdict, Vec<String>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ComponentKind, Effect};
+    use crate::model::Effect;
     use crate::testkit::*;
     use crate::version::Scheme;
 
@@ -194,15 +194,7 @@ mod tests {
     fn findings() -> (crate::blast::Finding, crate::blast::Finding) {
         let e = Estate::new().system("arr", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3");
         let bug = |id: &str, effect| {
-            advisory(
-                id,
-                "Dell",
-                "Unity",
-                Some(ComponentKind::System),
-                "vers:intdot/<6",
-                &[effect],
-                &[],
-            )
+            advisory_for(id, "Dell", "Unity", "vers:intdot/<6").effects(&[effect])
         };
         let f = run(
             &e,

@@ -23,15 +23,9 @@ fn pair_estate(load: f64) -> Estate {
 }
 
 fn fixed_by_009(id: &str, effect: Effect) -> Advisory {
-    let mut a = advisory(
-        id,
-        "Dell",
-        "Unity",
-        None,
-        "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-        &[effect],
-        &[],
-    );
+    let mut a = advisory_for(id, "Dell", "Unity", "vers:intdot/>=5.1.0|<5.1.2.0.5.009")
+        .any_part()
+        .effects(&[effect]);
     a.affected[0].fixed_in = vec!["5.1.2.0.5.009".into()];
     a
 }
@@ -124,15 +118,15 @@ fn rolling_update_with_survivor_at_120_percent_blocks_with_the_figure() {
 
 #[test]
 fn failover_bug_in_the_running_version_is_exercised_by_the_update() {
-    let bug = advisory(
+    let bug = advisory_for(
         "FWN-1",
         "Dell",
         "Unity",
-        None,
         "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-        &[Effect::FailoverFailure],
-        &[Trigger::HardwareFault],
-    );
+    )
+    .any_part()
+    .effects(&[Effect::FailoverFailure])
+    .triggers(&[Trigger::HardwareFault]);
     let r = run_plan(&pair_estate(0.3), &[bug], &one_step("canary", &["arr-2"]));
     assert_eq!(r.verdict, Verdict::Block);
     let h = hazard(&r, HazardCode::FailoverBugExercised);
@@ -151,15 +145,14 @@ fn target_that_fixes_two_but_introduces_a_du_bug_is_not_go() {
         fixed_by_009("FWN-A", Effect::Performance),
         fixed_by_009("FWN-B", Effect::ComponentCrash),
         {
-            let mut a = advisory(
+            let mut a = advisory_for(
                 "FWN-C",
                 "Dell",
                 "Unity",
-                None,
                 "vers:intdot/>=5.1.2.0.5.009|<5.1.3",
-                &[Effect::DataUnavailable],
-                &[],
-            );
+            )
+            .any_part()
+            .effects(&[Effect::DataUnavailable]);
             a.title = "LUNs go offline after snapshot expiry".into();
             a
         },

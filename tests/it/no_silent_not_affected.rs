@@ -20,7 +20,7 @@ use firmwatch::matcher::MatchState;
 use firmwatch::model::{Advisory, Effect, ProductStatus, Trigger, VersionSpec};
 use firmwatch::notify::{plan, render};
 use firmwatch::report::{self, html_escape, Report};
-use firmwatch::testkit::{advisory, today, Estate};
+use firmwatch::testkit::{advisory_for, today, BugExt, Estate};
 use firmwatch::version::Scheme;
 
 use crate::support::cmd::Fw;
@@ -61,22 +61,19 @@ fn html_advisory() -> Advisory {
 fn cases() -> Vec<Case> {
     let crash = [Effect::ComponentCrash];
     let adv = |id: &str, vendor: &str, product: &str, range: &str| {
-        advisory(id, vendor, product, None, range, &crash, &[])
+        advisory_for(id, vendor, product, range)
+            .any_part()
+            .effects(&crash)
     };
     let mut text = adv("ADV-TEXT", "Dell EMC", "Model-T", "vers:intdot/<9");
     text.affected[0].versions = VersionSpec::Unparsed("All versions <= V2.5.0 and FS <= 9".into());
-    let setting = advisory(
-        "ADV-SETTING",
-        "Dell EMC",
-        "Model-S",
-        None,
-        "vers:intdot/<9",
-        &crash,
-        &[Trigger::Setting {
+    let setting = advisory_for("ADV-SETTING", "Dell EMC", "Model-S", "vers:intdot/<9")
+        .any_part()
+        .effects(&crash)
+        .triggers(&[Trigger::Setting {
             name: "dedup".into(),
             value: true,
-        }],
-    );
+        }]);
     let mut noproduct = adv("ADV-NOPRODUCT", "Acme", "Model-P", "vers:intdot/<9");
     noproduct.affected[0].product = "  ".into();
     let mut fixed_only = adv("ADV-FIXEDONLY", "Dell EMC", "Model-F", "vers:intdot/>=6.0");
@@ -510,15 +507,14 @@ fn stale_data_is_shown_everywhere_and_can_fail_the_run() {
 #[test]
 fn a_match_turning_unknown_is_announced() {
     let e = estate();
-    let a = advisory(
+    let a = advisory_for(
         "ADV-LATER-WITHDRAWN",
         "Dell EMC",
         "Model-W",
-        None,
         "vers:intdot/<9",
-        &[Effect::ComponentCrash],
-        &[],
-    );
+    )
+    .any_part()
+    .effects(&[Effect::ComponentCrash]);
     let first = firmwatch::testkit::run(&e, std::slice::from_ref(&a));
     assert_eq!(first[0].state, MatchState::Confirmed);
     let p1 = plan::plan(&first, &e.0, &plan::State::new(), today(), "g1");

@@ -62,15 +62,9 @@ fn docomo_estate() -> Estate {
 }
 
 fn failover_bug() -> Advisory {
-    let mut a = advisory(
-        "FWN-1",
-        "NetApp",
-        "ONTAP",
-        Some(ComponentKind::System),
-        "vers:ontap/>=9.8|<9.8P6",
-        &[Effect::FailoverFailure],
-        &[Trigger::HardwareFault],
-    );
+    let mut a = advisory_for("FWN-1", "NetApp", "ONTAP", "vers:ontap/>=9.8|<9.8P6")
+        .effects(&[Effect::FailoverFailure])
+        .triggers(&[Trigger::HardwareFault]);
     a.vendor_severity = Some("rare case".into());
     a
 }
@@ -152,18 +146,18 @@ fn cty_estate(load: f64, setting: Option<bool>) -> Estate {
 }
 
 fn crash_bug() -> Advisory {
-    advisory(
+    advisory_for(
         "FWN-2",
         "Dell",
         "Unity",
-        Some(ComponentKind::Controller),
         "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-        &[Effect::ComponentCrash],
-        &[Trigger::Setting {
-            name: "async-replication-compression".into(),
-            value: true,
-        }],
     )
+    .on(ComponentKind::Controller)
+    .effects(&[Effect::ComponentCrash])
+    .triggers(&[Trigger::Setting {
+        name: "async-replication-compression".into(),
+        value: true,
+    }])
 }
 
 #[test]
@@ -252,15 +246,8 @@ fn iaas_estate(independent_backup: bool) -> Estate {
 }
 
 fn lun_offline_bug() -> Advisory {
-    advisory(
-        "FWN-3",
-        "Dell",
-        "Unity",
-        Some(ComponentKind::System),
-        "vers:intdot/>=5.0.0|<5.0.6",
-        &[Effect::DataUnavailable, Effect::DataLoss],
-        &[],
-    )
+    advisory_for("FWN-3", "Dell", "Unity", "vers:intdot/>=5.0.0|<5.0.6")
+        .effects(&[Effect::DataUnavailable, Effect::DataLoss])
 }
 
 #[test]
@@ -358,15 +345,10 @@ fn canon_enclosure_bug_reaches_only_services_on_that_shelf() {
             Criticality::Low,
             &["fas-mail/shelf-2"],
         );
-    let adv = advisory(
-        "FWN-4",
-        "NetApp",
-        "DS224C",
-        Some(ComponentKind::Enclosure),
-        "vers:intdot/>=0200|<0240",
-        &[Effect::DataUnavailable],
-        &[Trigger::HardwareFault],
-    );
+    let adv = advisory_for("FWN-4", "NetApp", "DS224C", "vers:intdot/>=0200|<0240")
+        .on(ComponentKind::Enclosure)
+        .effects(&[Effect::DataUnavailable])
+        .triggers(&[Trigger::HardwareFault]);
     let f = run(&e, &[adv]);
     assert_eq!(f.len(), 1);
     let f = &f[0];
@@ -428,15 +410,15 @@ fn ssd_estate(tolerance: u32, backup: bool) -> Estate {
 }
 
 fn ssd_bug() -> Advisory {
-    let mut a = advisory(
+    let mut a = advisory_for(
         "FWN-32768",
         "HPE",
         "SAS SSD",
-        Some(ComponentKind::Drive),
         "vers:opaque/HPD1|HPD2|HPD3|HPD4|HPD5|HPD6|HPD7",
-        &[Effect::ComponentCrash, Effect::DataLoss],
-        &[Trigger::PowerOnHours { hours: 32_768 }],
-    );
+    )
+    .on(ComponentKind::Drive)
+    .effects(&[Effect::ComponentCrash, Effect::DataLoss])
+    .triggers(&[Trigger::PowerOnHours { hours: 32_768 }]);
     a.affected[0].models = vec!["VO1920JFDGV".into(), "VO3840JFDHA".into()];
     a.affected[0].product = "SAS SSD".into();
     a
@@ -522,29 +504,15 @@ fn softether_shared_breaker_defeats_the_standby() {
             DomainKind::Breaker,
             &["vpn-1", "vpn-standby", "mail"],
         );
-    let mut adv = advisory(
-        "FWN-7",
-        "Dell",
-        "BIOS",
-        Some(ComponentKind::System),
-        "vers:intdot/<2.20.0",
-        &[Effect::DataLoss],
-        &[],
-    );
+    let mut adv =
+        advisory_for("FWN-7", "Dell", "BIOS", "vers:intdot/<2.20.0").effects(&[Effect::DataLoss]);
     adv.affected[0].models = vec!["PowerEdge R640".into()];
     // Only the mail server's model is affected: the standby is not exposed, but it shares the breaker.
     let f = run(&e, &[adv]);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].system.as_str(), "mail");
-    let mut adv2 = advisory(
-        "FWN-8",
-        "Dell",
-        "BIOS",
-        Some(ComponentKind::System),
-        "vers:intdot/<2.20.0",
-        &[Effect::DataLoss],
-        &[],
-    );
+    let mut adv2 =
+        advisory_for("FWN-8", "Dell", "BIOS", "vers:intdot/<2.20.0").effects(&[Effect::DataLoss]);
     adv2.affected[0].models = vec!["PowerEdge R650".into()];
     let e2 = Estate::new()
         .system("vpn-1", "Dell", "PowerEdge R650", Scheme::Intdot, "2.19.1")
@@ -570,28 +538,20 @@ fn softether_shared_breaker_defeats_the_standby() {
 fn other_vendors_and_products_do_not_match() {
     let f = run(
         &docomo_estate(),
-        &[advisory(
-            "X",
-            "Dell",
-            "ONTAP",
-            None,
-            "vers:ontap/>=9.8|<9.8P6",
-            &[Effect::DataLoss],
-            &[],
-        )],
+        &[
+            advisory_for("X", "Dell", "ONTAP", "vers:ontap/>=9.8|<9.8P6")
+                .any_part()
+                .effects(&[Effect::DataLoss]),
+        ],
     );
     assert!(f.is_empty());
     let f = run(
         &docomo_estate(),
-        &[advisory(
-            "X",
-            "NetApp",
-            "StorageGRID",
-            None,
-            "vers:intdot/<11.8",
-            &[Effect::DataLoss],
-            &[],
-        )],
+        &[
+            advisory_for("X", "NetApp", "StorageGRID", "vers:intdot/<11.8")
+                .any_part()
+                .effects(&[Effect::DataLoss]),
+        ],
     );
     assert!(f.is_empty());
 }
@@ -599,27 +559,15 @@ fn other_vendors_and_products_do_not_match() {
 #[test]
 fn range_in_another_scheme_is_reread_or_unknown() {
     // The source guessed intdot for an ONTAP range; it is re-read under the installed scheme.
-    let a = advisory(
-        "X",
-        "NetApp",
-        "ONTAP",
-        None,
-        "vers:intdot/>=9.8|<9.9",
-        &[Effect::FailoverFailure],
-        &[],
-    );
+    let a = advisory_for("X", "NetApp", "ONTAP", "vers:intdot/>=9.8|<9.9")
+        .any_part()
+        .effects(&[Effect::FailoverFailure]);
     let f = run(&docomo_estate(), &[a]);
     assert_eq!(f[0].state, MatchState::Confirmed, "{}", f[0].evidence);
     // A bound that is not an ONTAP version at all cannot be decided.
-    let mut a = advisory(
-        "X",
-        "NetApp",
-        "ONTAP",
-        None,
-        "vers:intdot/<9.8.0.5.1",
-        &[Effect::FailoverFailure],
-        &[],
-    );
+    let mut a = advisory_for("X", "NetApp", "ONTAP", "vers:intdot/<9.8.0.5.1")
+        .any_part()
+        .effects(&[Effect::FailoverFailure]);
     a.affected[0].component = None;
     let f = run(&docomo_estate(), &[a]);
     assert!(!f.is_empty());
@@ -630,15 +578,9 @@ fn range_in_another_scheme_is_reread_or_unknown() {
 fn a_drive_crash_bug_names_the_raid_group_and_what_it_tolerates() {
     // Not time-triggered: drives fail one by one, so the RAID group's tolerance is the story
     // (and the rating must not claim the drives have no RAID group).
-    let mut bug = advisory(
-        "FWN-DRV",
-        "HPE",
-        "SAS SSD",
-        Some(ComponentKind::Drive),
-        "vers:opaque/HPD7",
-        &[Effect::ComponentCrash],
-        &[],
-    );
+    let mut bug = advisory_for("FWN-DRV", "HPE", "SAS SSD", "vers:opaque/HPD7")
+        .on(ComponentKind::Drive)
+        .effects(&[Effect::ComponentCrash]);
     bug.affected[0].models = vec!["VO1920JFDGV".into()];
     let f = run(&ssd_estate(1, false), std::slice::from_ref(&bug));
     assert_eq!(f.len(), 1);
@@ -652,15 +594,9 @@ fn a_drive_crash_bug_names_the_raid_group_and_what_it_tolerates() {
     assert!(!text.contains("no RAID group"), "{text}");
 
     // Drives outside any RAID group keep saying so.
-    let mut loose = advisory(
-        "FWN-DRV",
-        "HPE",
-        "SAS SSD",
-        Some(ComponentKind::Drive),
-        "vers:opaque/HPD8",
-        &[Effect::ComponentCrash],
-        &[],
-    );
+    let mut loose = advisory_for("FWN-DRV", "HPE", "SAS SSD", "vers:opaque/HPD8")
+        .on(ComponentKind::Drive)
+        .effects(&[Effect::ComponentCrash]);
     loose.affected[0].models = vec!["VO1920JFDGV".into()];
     let f = run(&ssd_estate(1, false), &[loose]);
     assert_eq!(f.len(), 1);

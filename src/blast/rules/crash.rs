@@ -311,15 +311,15 @@ mod tests {
     use crate::version::Scheme;
 
     fn controller_bug(triggers: &[Trigger]) -> Advisory {
-        advisory(
+        advisory_for(
             "FWN-2",
             "Dell",
             "Unity",
-            Some(ComponentKind::Controller),
             "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-            &[Effect::ComponentCrash],
-            triggers,
         )
+        .on(ComponentKind::Controller)
+        .effects(&[Effect::ComponentCrash])
+        .triggers(triggers)
     }
 
     fn crash_of(e: &Estate, a: Advisory, system: &str) -> Vec<Reading> {
@@ -513,15 +513,15 @@ mod tests {
     }
 
     fn drive_bug(firmware: &str, triggers: &[Trigger]) -> Advisory {
-        let mut a = advisory(
+        let mut a = advisory_for(
             "FWN-DRV",
             "HPE",
             "SAS SSD",
-            Some(ComponentKind::Drive),
             &format!("vers:opaque/{firmware}"),
-            &[Effect::ComponentCrash],
-            triggers,
-        );
+        )
+        .on(ComponentKind::Drive)
+        .effects(&[Effect::ComponentCrash])
+        .triggers(triggers);
         a.affected[0].models = vec!["VO1920JFDGV".into()];
         a
     }
@@ -583,28 +583,15 @@ mod tests {
                 "6.10",
                 1,
             );
-        let bmc = advisory(
-            "FWN-B",
-            "Dell",
-            "iDRAC9",
-            Some(ComponentKind::Bmc),
-            "vers:intdot/<7",
-            &[Effect::ComponentCrash],
-            &[],
-        );
+        let bmc = advisory_for("FWN-B", "Dell", "iDRAC9", "vers:intdot/<7")
+            .on(ComponentKind::Bmc)
+            .effects(&[Effect::ComponentCrash]);
         let r = crash_of(&e, bmc, "srv");
         assert_eq!(r[0].code, FindingCode::RedundancyLost);
         assert_eq!(r[0].reasons, ["srv/bmc (bmc) can crash"]);
 
-        let whole = advisory(
-            "FWN-S",
-            "Dell",
-            "PowerEdge",
-            Some(ComponentKind::System),
-            "vers:intdot/<3",
-            &[Effect::ComponentCrash],
-            &[],
-        );
+        let whole = advisory_for("FWN-S", "Dell", "PowerEdge", "vers:intdot/<3")
+            .effects(&[Effect::ComponentCrash]);
         let r = crash_of(&e, whole, "srv");
         assert_eq!(r[0].code, FindingCode::ServiceOutage);
         assert_eq!(

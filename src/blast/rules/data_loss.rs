@@ -114,15 +114,8 @@ mod tests {
     }
 
     fn bug() -> Advisory {
-        advisory(
-            "FWN-3",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::System),
-            "vers:intdot/>=5.0.0|<5.0.6",
-            &[Effect::DataLoss],
-            &[],
-        )
+        advisory_for("FWN-3", "Dell", "Unity", "vers:intdot/>=5.0.0|<5.0.6")
+            .effects(&[Effect::DataLoss])
     }
 
     fn loss(e: &Estate) -> Reading {

@@ -62,15 +62,10 @@ mod tests {
     use crate::version::Scheme;
 
     fn bug(triggers: &[Trigger]) -> crate::model::Advisory {
-        advisory(
-            "FWN-1",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::Controller),
-            "vers:intdot/<9",
-            &[Effect::FailoverFailure],
-            triggers,
-        )
+        advisory_for("FWN-1", "Dell", "Unity", "vers:intdot/<9")
+            .on(ComponentKind::Controller)
+            .effects(&[Effect::FailoverFailure])
+            .triggers(triggers)
     }
 
     #[test]
@@ -125,15 +120,7 @@ mod tests {
     }
 
     fn bug_on_system() -> crate::model::Advisory {
-        advisory(
-            "FWN-1",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::System),
-            "vers:intdot/<9",
-            &[Effect::FailoverFailure],
-            &[],
-        )
+        advisory_for("FWN-1", "Dell", "Unity", "vers:intdot/<9").effects(&[Effect::FailoverFailure])
     }
 
     #[test]

@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn hardware_fault_outranks_conditions_and_settings_leave_anytime() {
-        let mut a = advisory("A", "Dell", "Unity", None, "vers:intdot/<9", &[], &[]);
+        let mut a = advisory_for("A", "Dell", "Unity", "vers:intdot/<9").any_part();
         assert_eq!(trigger_urgency(&a), Urgency::Anytime);
         a.triggers = vec![Trigger::Setting {
             name: "x".into(),
@@ -157,15 +157,8 @@ mod tests {
     #[test]
     fn every_effect_adds_its_reading_and_no_effect_is_unclassified() {
         let e = unity();
-        let a = advisory(
-            "A",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::System),
-            "vers:intdot/<9",
-            &[Effect::Performance, Effect::ManagementPlane],
-            &[],
-        );
+        let a = advisory_for("A", "Dell", "Unity", "vers:intdot/<9")
+            .effects(&[Effect::Performance, Effect::ManagementPlane]);
         let codes: Vec<_> = on_run(&e, &[a], "arr", |ctx, a, s, exps| {
             readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
         });
@@ -174,7 +167,7 @@ mod tests {
             [FindingCode::Performance, FindingCode::ManagementPlane]
         );
 
-        let bare = advisory("B", "Dell", "Unity", None, "vers:intdot/<9", &[], &[]);
+        let bare = advisory_for("B", "Dell", "Unity", "vers:intdot/<9").any_part();
         let codes: Vec<_> = on_run(&e, &[bare], "arr", |ctx, a, s, exps| {
             readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
         });
@@ -196,15 +189,10 @@ mod tests {
                 2,
             )
             .hours("srv", "ssd", 1_000, "2026-11-01");
-        let a = advisory(
-            "A",
-            "HPE",
-            "VO1920",
-            Some(ComponentKind::Drive),
-            "vers:opaque/HPD7",
-            &[Effect::DataLoss],
-            &[Trigger::PowerOnHours { hours: 32_768 }],
-        );
+        let a = advisory_for("A", "HPE", "VO1920", "vers:opaque/HPD7")
+            .on(ComponentKind::Drive)
+            .effects(&[Effect::DataLoss])
+            .triggers(&[Trigger::PowerOnHours { hours: 32_768 }]);
         let codes: Vec<_> = on_run(&e, &[a], "srv", |ctx, a, s, exps| {
             readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
         });
@@ -236,15 +224,8 @@ mod tests {
                 &["arr/disks"],
                 None,
             );
-        let a = advisory(
-            "A",
-            "Dell",
-            "Unity",
-            Some(ComponentKind::System),
-            "vers:intdot/<9",
-            &[Effect::ComponentCrash],
-            &[],
-        );
+        let a =
+            advisory_for("A", "Dell", "Unity", "vers:intdot/<9").effects(&[Effect::ComponentCrash]);
         let ids: Vec<String> = on_run(&e, &[a], "arr", |ctx, _, _, exps| {
             let system = exps
                 .iter()

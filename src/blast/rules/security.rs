@@ -49,15 +49,9 @@ mod tests {
 
     fn weakness(vector: Option<&str>) -> (Estate, Advisory) {
         let e = Estate::new().system("bmc-host", "Dell", "PowerEdge R650", Scheme::Intdot, "6.10");
-        let mut a = advisory(
-            "FWN-S",
-            "Dell",
-            "PowerEdge",
-            None,
-            "vers:intdot/<7",
-            &[Effect::Security],
-            &[],
-        );
+        let mut a = advisory_for("FWN-S", "Dell", "PowerEdge", "vers:intdot/<7")
+            .any_part()
+            .effects(&[Effect::Security]);
         a.cvss = vector.map(|v| Cvss {
             version: "3.1".into(),
             vector: v.into(),

@@ -272,15 +272,10 @@ mod tests {
     }
 
     fn ssd_bug() -> Advisory {
-        let mut a = advisory(
-            "FWN-32768",
-            "HPE",
-            "SAS SSD",
-            Some(ComponentKind::Drive),
-            "vers:opaque/HPD7",
-            &[Effect::DataLoss],
-            &[Trigger::PowerOnHours { hours: HOURS }],
-        );
+        let mut a = advisory_for("FWN-32768", "HPE", "SAS SSD", "vers:opaque/HPD7")
+            .on(ComponentKind::Drive)
+            .effects(&[Effect::DataLoss])
+            .triggers(&[Trigger::PowerOnHours { hours: HOURS }]);
         a.affected[0].models = vec!["VO1920JFDGV".into()];
         a
     }

@@ -74,15 +74,10 @@ mod tests {
     }
 
     fn shelf_bug(component: Option<ComponentKind>, product: &str, range: &str) -> Advisory {
-        advisory(
-            "FWN-4",
-            "NetApp",
-            product,
-            component,
-            range,
-            &[Effect::DataUnavailable],
-            &[],
-        )
+        let mut a =
+            advisory_for("FWN-4", "NetApp", product, range).effects(&[Effect::DataUnavailable]);
+        a.affected[0].component = component;
+        a
     }
 
     fn reading(e: &Estate, a: Advisory) -> Reading {

@@ -11,27 +11,21 @@ fn sample(title: &str) -> Report {
     let e = Estate::new()
         .unity_pair("arr-1", "Unity 480F", "5.1.2.0.5.007", 0.6)
         .service("mail", 50_511, &["t1", "t2"], Criticality::High, &["arr-1"]);
-    let mut a = advisory(
+    let mut a = advisory_for(
         "FWN-2",
         "Dell",
         "Unity",
-        Some(ComponentKind::Controller),
         "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
-        &[Effect::ComponentCrash],
-        &[],
-    );
+    )
+    .on(ComponentKind::Controller)
+    .effects(&[Effect::ComponentCrash]);
     a.title = title.to_string();
-    let mut b = advisory(
-        "FWN-9",
-        "Dell",
-        "Unity",
-        None,
-        "vers:intdot/<6.0",
-        &[Effect::Performance],
-        &[Trigger::Workload {
+    let mut b = advisory_for("FWN-9", "Dell", "Unity", "vers:intdot/<6.0")
+        .any_part()
+        .effects(&[Effect::Performance])
+        .triggers(&[Trigger::Workload {
             pattern: "small random writes".into(),
-        }],
-    );
+        }]);
     b.title = "Latency spikes".into();
     let findings = run(&e, &[a, b]);
     Report::new(

@@ -5,7 +5,7 @@ use chrono::Duration;
 use firmwatch::blast::{Finding, Severity, Suppressed, Urgency};
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
-use firmwatch::model::{ComponentKind, Effect, Trigger};
+use firmwatch::model::{Effect, Trigger};
 use firmwatch::notify::plan::{plan, DigestPlan, EventKind, State};
 use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
@@ -34,15 +34,9 @@ fn estate() -> Estate {
 }
 
 fn findings(e: &Estate) -> Vec<Finding> {
-    let a = advisory(
-        "FWN-1",
-        "NetApp",
-        "ONTAP",
-        Some(ComponentKind::System),
-        "vers:ontap/>=9.8|<9.8P6",
-        &[Effect::FailoverFailure],
-        &[Trigger::HardwareFault],
-    );
+    let a = advisory_for("FWN-1", "NetApp", "ONTAP", "vers:ontap/>=9.8|<9.8P6")
+        .effects(&[Effect::FailoverFailure])
+        .triggers(&[Trigger::HardwareFault]);
     let f = run(e, &[a]);
     assert_eq!(f.len(), 2, "{f:#?}");
     f
