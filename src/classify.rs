@@ -406,28 +406,18 @@ mod tests {
 
     fn adv(title: &str, summary: &str) -> Advisory {
         Advisory {
-            id: "X-1".parse().unwrap(),
-            aliases: vec![],
-            vendor: "NetApp".into(),
-            title: title.into(),
             summary: summary.into(),
-            published: None,
-            modified: None,
-            withdrawn: None,
-            affected: vec![],
-            remediations: vec![],
-            references: vec![],
-            effects: vec![],
-            triggers: vec![],
-            cvss: None,
-            vendor_severity: None,
-            tlp: None,
-            source: Source {
-                feed: "t".parse::<FeedId>().unwrap(),
-                format: SourceFormat::Native,
-                location: "t".into(),
-                sha256: String::new(),
-            },
+            ..Advisory::new(
+                "X-1".parse().unwrap(),
+                "NetApp".into(),
+                title.into(),
+                Source {
+                    feed: "t".parse::<FeedId>().unwrap(),
+                    format: SourceFormat::Native,
+                    location: "t".into(),
+                    sha256: String::new(),
+                },
+            )
         }
     }
 

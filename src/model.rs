@@ -351,6 +351,33 @@ pub struct Advisory {
     pub source: Source,
 }
 
+impl Advisory {
+    /// An advisory with its identity, title and source only: no summary, dates, statements,
+    /// remediations, references, effects, triggers or ratings yet. Readers of each format fill in
+    /// what their document states (`Advisory { affected, ..Advisory::new(…) }`).
+    pub fn new(id: AdvisoryId, vendor: String, title: String, source: Source) -> Advisory {
+        Advisory {
+            id,
+            aliases: vec![],
+            vendor,
+            title,
+            summary: String::new(),
+            published: None,
+            modified: None,
+            withdrawn: None,
+            affected: vec![],
+            remediations: vec![],
+            references: vec![],
+            effects: vec![],
+            triggers: vec![],
+            cvss: None,
+            vendor_severity: None,
+            tlp: None,
+            source,
+        }
+    }
+}
+
 /// Lower-case, collapse non-alphanumerics to single spaces: the key products and vendors are
 /// matched and indexed by (`Dell EMC` → `dell emc`, `ONTAP-9` → `ontap 9`).
 pub fn normalize_name(s: &str) -> String {

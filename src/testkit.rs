@@ -261,14 +261,6 @@ impl Estate {
 /// `advisory_for("FWN-1", "Dell", "Unity", "vers:intdot/<5.0.6").effects(&[Effect::DataLoss])`.
 pub fn advisory_for(id: &str, vendor: &str, product: &str, range: &str) -> Advisory {
     Advisory {
-        id: id.parse().unwrap(),
-        aliases: vec![],
-        vendor: vendor.into(),
-        title: format!("{id} test advisory"),
-        summary: String::new(),
-        published: None,
-        modified: None,
-        withdrawn: None,
         affected: vec![AffectedProduct {
             vendor: vendor.into(),
             product: product.into(),
@@ -280,19 +272,17 @@ pub fn advisory_for(id: &str, vendor: &str, product: &str, range: &str) -> Advis
             fixed_in: vec![],
             identifiers: vec![],
         }],
-        remediations: vec![],
-        references: vec![],
-        effects: vec![],
-        triggers: vec![],
-        cvss: None,
-        vendor_severity: None,
-        tlp: None,
-        source: Source {
-            feed: "test".parse().unwrap(),
-            format: SourceFormat::Native,
-            location: "test".into(),
-            sha256: String::new(),
-        },
+        ..Advisory::new(
+            id.parse().unwrap(),
+            vendor.into(),
+            format!("{id} test advisory"),
+            Source {
+                feed: "test".parse().unwrap(),
+                format: SourceFormat::Native,
+                location: "test".into(),
+                sha256: String::new(),
+            },
+        )
     }
 }
 

@@ -470,30 +470,17 @@ mod tests {
     }
 
     fn advisory(i: &str) -> Advisory {
-        Advisory {
-            id: id(i),
-            aliases: vec![],
-            vendor: "Acme".into(),
-            title: i.into(),
-            summary: String::new(),
-            published: None,
-            modified: None,
-            withdrawn: None,
-            affected: vec![],
-            remediations: vec![],
-            references: vec![],
-            effects: vec![],
-            triggers: vec![],
-            cvss: None,
-            vendor_severity: None,
-            tlp: None,
-            source: Source {
+        Advisory::new(
+            id(i),
+            "Acme".into(),
+            i.into(),
+            Source {
                 feed: "f".parse().unwrap(),
                 format: SourceFormat::Csaf,
                 location: i.into(),
                 sha256: String::new(),
             },
-        }
+        )
     }
 
     fn loc(name: &str) -> String {

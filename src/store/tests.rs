@@ -6,14 +6,6 @@ use crate::model::{AffectedProduct, ProductStatus, Source, SourceFormat, Version
 
 pub(crate) fn advisory(feed: &str, id: &str, vendors: &[&str], title: &str) -> Advisory {
     Advisory {
-        id: id.parse().unwrap(),
-        aliases: vec![],
-        vendor: vendors.first().copied().unwrap_or("Acme").to_string(),
-        title: title.to_string(),
-        summary: String::new(),
-        published: None,
-        modified: None,
-        withdrawn: None,
         affected: vendors
             .iter()
             .map(|v| AffectedProduct {
@@ -28,19 +20,17 @@ pub(crate) fn advisory(feed: &str, id: &str, vendors: &[&str], title: &str) -> A
                 identifiers: vec![],
             })
             .collect(),
-        remediations: vec![],
-        references: vec![],
-        effects: vec![],
-        triggers: vec![],
-        cvss: None,
-        vendor_severity: None,
-        tlp: None,
-        source: Source {
-            feed: feed.parse().unwrap(),
-            format: SourceFormat::Native,
-            location: "test".into(),
-            sha256: String::new(),
-        },
+        ..Advisory::new(
+            id.parse().unwrap(),
+            vendors.first().copied().unwrap_or("Acme").to_string(),
+            title.to_string(),
+            Source {
+                feed: feed.parse().unwrap(),
+                format: SourceFormat::Native,
+                location: "test".into(),
+                sha256: String::new(),
+            },
+        )
     }
 }
 

@@ -433,10 +433,7 @@ pub(super) fn parse(
         }
     }
     Ok(Advisory {
-        id,
         aliases: Vec::new(),
-        vendor,
-        title,
         summary,
         published: meta.date_published.as_deref().and_then(parse_date),
         modified: meta.date_updated.as_deref().and_then(parse_date),
@@ -447,9 +444,7 @@ pub(super) fn parse(
         effects: Vec::new(),
         triggers: Vec::new(),
         cvss,
-        vendor_severity: None,
-        tlp: None,
-        source,
+        ..Advisory::new(id, vendor, title, source)
     })
 }
 

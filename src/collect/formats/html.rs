@@ -180,28 +180,20 @@ pub fn to_advisories(
             }
         }
         out.push(Advisory {
-            id,
-            aliases: vec![],
-            vendor: vendor.clone(),
-            title: e.title.clone(),
-            summary: String::new(),
             published: e.date,
-            modified: None,
-            withdrawn: None,
             affected,
-            remediations: vec![],
             references: vec![location.to_string()],
-            effects: vec![],
-            triggers: vec![],
-            cvss: None,
-            vendor_severity: None,
-            tlp: None,
-            source: Source {
-                feed: feed.id.clone(),
-                format,
-                location: location.to_string(),
-                sha256: sha256.to_string(),
-            },
+            ..Advisory::new(
+                id,
+                vendor.clone(),
+                e.title.clone(),
+                Source {
+                    feed: feed.id.clone(),
+                    format,
+                    location: location.to_string(),
+                    sha256: sha256.to_string(),
+                },
+            )
         });
     }
     Ok(out)

@@ -310,10 +310,7 @@ fn convert(
         })
         .collect();
     Ok(Advisory {
-        id: raw.id,
         aliases: raw.aliases,
-        vendor: raw.vendor,
-        title: raw.title,
         summary: raw.summary.trim().to_string(),
         published: raw.published.map(|d| d.0),
         modified: raw.modified.map(|d| d.0),
@@ -326,7 +323,7 @@ fn convert(
         cvss,
         vendor_severity: raw.vendor_severity,
         tlp: raw.tlp,
-        source,
+        ..Advisory::new(raw.id, raw.vendor, raw.title, source)
     })
 }
 

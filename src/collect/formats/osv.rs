@@ -251,14 +251,7 @@ pub(super) fn parse(
         .filter(|a| *a != id)
         .collect();
     Ok(Advisory {
-        vendor: ctx
-            .default_vendor
-            .map(str::to_string)
-            .or(first_ecosystem)
-            .unwrap_or_else(|| "unknown".to_string()),
-        id,
         aliases,
-        title,
         summary,
         published: raw.published.as_deref().and_then(parse_date),
         modified: parse_date(&raw.modified),
@@ -273,9 +266,15 @@ pub(super) fn parse(
             .collect(),
         effects: Vec::new(),
         triggers: Vec::new(),
-        cvss: None,
         vendor_severity,
-        tlp: None,
-        source,
+        ..Advisory::new(
+            id,
+            ctx.default_vendor
+                .map(str::to_string)
+                .or(first_ecosystem)
+                .unwrap_or_else(|| "unknown".to_string()),
+            title,
+            source,
+        )
     })
 }

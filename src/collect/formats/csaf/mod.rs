@@ -133,13 +133,9 @@ pub(super) fn parse(
     let (doc, tracking, vulns) = (header.doc, header.tracking, &raw.vulnerabilities);
     Ok(Advisory {
         aliases: aliases(tracking, vulns, &header.id),
-        id: header.id,
-        vendor,
-        title: doc.title.trim().to_string(),
         summary: summary(doc, vulns),
         published: parse_date(&tracking.initial_release_date),
         modified: parse_date(&tracking.current_release_date),
-        withdrawn: None,
         affected,
         remediations: fixes.remediations,
         references: references(doc, vulns),
@@ -157,7 +153,7 @@ pub(super) fn parse(
             .as_ref()
             .map(|t| t.label.trim().to_string())
             .filter(|s| !s.is_empty()),
-        source,
+        ..Advisory::new(header.id, vendor, doc.title.trim().to_string(), source)
     })
 }
 
