@@ -149,98 +149,41 @@ impl fmt::Display for Severity {
     }
 }
 
-/// Stable code of the rule that decided a rating, used in JSON, reports and notifications.
-///
-/// Kebab-case on the wire (`failover-spof`); closed, so a new rule adds a variant here and the
-/// codes test keeps every code of the crate unique.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingCode {
-    /// A failover-path bug on a redundant pair: one hardware fault stops the service.
-    FailoverSpof,
-    /// A member crashes and the survivors would carry over 100 % of their capacity.
-    SurvivorOverload,
-    /// Every member runs the firmware and a time-based trigger fires on all of them together.
-    CommonModeOutage,
-    /// Redundancy is lost but the service keeps running (or the load is not recorded).
-    RedundancyLost,
-    /// The exposed part stops what it serves and nothing recorded takes over.
-    ServiceOutage,
-    /// More drives of one RAID group reach a power-on-hours threshold together than it tolerates.
-    RaidTimeBomb,
-    /// Drives reach a power-on-hours threshold, within what their RAID group tolerates or in none.
-    TimeBomb,
-    /// Data can be lost and no independent backup exists.
-    DataLossNoBackup,
-    /// Data can be lost and an independent, unexposed backup exists.
-    DataLossWithBackup,
-    /// The exposed scope (a system or an enclosure) stops serving data.
-    DataUnavailable,
-    Performance,
-    /// A security weakness without a network-reachable availability impact.
-    Security,
-    /// A network-reachable weakness with high availability impact: an attacker can stop it.
-    SecurityDos,
-    /// Management plane only: the data path is not affected.
-    ManagementPlane,
-    /// The advisory does not say what the bug does.
-    Unclassified,
-}
-
-impl FindingCode {
-    /// Every code, in the order the module doc presents the rules.
-    pub const ALL: [FindingCode; 15] = [
-        FindingCode::FailoverSpof,
-        FindingCode::SurvivorOverload,
-        FindingCode::CommonModeOutage,
-        FindingCode::RedundancyLost,
-        FindingCode::ServiceOutage,
-        FindingCode::RaidTimeBomb,
-        FindingCode::TimeBomb,
-        FindingCode::DataLossNoBackup,
-        FindingCode::DataLossWithBackup,
-        FindingCode::DataUnavailable,
-        FindingCode::Performance,
-        FindingCode::Security,
-        FindingCode::SecurityDos,
-        FindingCode::ManagementPlane,
-        FindingCode::Unclassified,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingCode::FailoverSpof => "failover-spof",
-            FindingCode::SurvivorOverload => "survivor-overload",
-            FindingCode::CommonModeOutage => "common-mode-outage",
-            FindingCode::RedundancyLost => "redundancy-lost",
-            FindingCode::ServiceOutage => "service-outage",
-            FindingCode::RaidTimeBomb => "raid-time-bomb",
-            FindingCode::TimeBomb => "time-bomb",
-            FindingCode::DataLossNoBackup => "data-loss-no-backup",
-            FindingCode::DataLossWithBackup => "data-loss-with-backup",
-            FindingCode::DataUnavailable => "data-unavailable",
-            FindingCode::Performance => "performance",
-            FindingCode::Security => "security",
-            FindingCode::SecurityDos => "security-dos",
-            FindingCode::ManagementPlane => "management-plane",
-            FindingCode::Unclassified => "unclassified",
-        }
-    }
-}
-
-impl fmt::Display for FindingCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for FindingCode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<FindingCode, String> {
-        FindingCode::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown finding code `{s}`"))
+crate::diag::codes! {
+    /// Stable code of the rule that decided a rating, used in JSON, reports and notifications.
+    ///
+    /// Kebab-case on the wire (`failover-spof`); closed, so a new rule adds a variant here and the
+    /// codes test keeps every code of the crate unique.
+    pub enum FindingCode {
+        /// A failover-path bug on a redundant pair: one hardware fault stops the service.
+        FailoverSpof = "failover-spof",
+        /// A member crashes and the survivors would carry over 100 % of their capacity.
+        SurvivorOverload = "survivor-overload",
+        /// Every member runs the firmware and a time-based trigger fires on all of them together.
+        CommonModeOutage = "common-mode-outage",
+        /// Redundancy is lost but the service keeps running (or the load is not recorded).
+        RedundancyLost = "redundancy-lost",
+        /// The exposed part stops what it serves and nothing recorded takes over.
+        ServiceOutage = "service-outage",
+        /// More drives of one RAID group reach a power-on-hours threshold together than it tolerates.
+        RaidTimeBomb = "raid-time-bomb",
+        /// Drives reach a power-on-hours threshold, within what their RAID group tolerates or in none.
+        TimeBomb = "time-bomb",
+        /// Data can be lost and no independent backup exists.
+        DataLossNoBackup = "data-loss-no-backup",
+        /// Data can be lost and an independent, unexposed backup exists.
+        DataLossWithBackup = "data-loss-with-backup",
+        /// The exposed scope (a system or an enclosure) stops serving data.
+        DataUnavailable = "data-unavailable",
+        Performance = "performance",
+        /// A security weakness without a network-reachable availability impact.
+        Security = "security",
+        /// A network-reachable weakness with high availability impact: an attacker can stop it.
+        SecurityDos = "security-dos",
+        /// Management plane only: the data path is not affected.
+        ManagementPlane = "management-plane",
+        /// The advisory does not say what the bug does.
+        Unclassified = "unclassified",
     }
 }
 

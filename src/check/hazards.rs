@@ -10,7 +10,6 @@
 //! 520 lines, the rest is tests): one function and its tests read together.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fmt;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -35,79 +34,32 @@ pub struct Hazard {
     pub reason: String,
 }
 
-/// Stable code of a rollout hazard, used in the check report (JSON, table, Markdown) and in the
-/// reasons of the verdict. Kebab-case on the wire; closed, so every hazard above has its code
-/// here and the codes test keeps every code of the crate unique.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HazardCode {
-    /// All members of a redundancy group in one step.
-    GroupInOneStep,
-    /// A system and its backup or replica in one step or one window.
-    BackupWithPrimary,
-    /// A controller down for its update overloads the survivor: above 90 % (caution) or 100 %
-    /// (block). Not the finding code `survivor-overload`, which is about a crash.
-    RolloutOverload,
-    /// The update's takeover exercises a failover-path bug of the running version.
-    FailoverBugExercised,
-    /// Several systems of one model in a step with no earlier step on that model.
-    NoCanary,
-    /// A target that cannot be ordered, or newer than any release the feeds know.
-    UnknownRelease,
-    /// A target released fewer than [`RECENT_DAYS`] ago.
-    RecentRelease,
-    /// A target older than the running version.
-    Downgrade,
-    /// A system with controllers but no recorded controller pair.
-    NoRedundancyRecorded,
-    /// A controller pair without a recorded load.
-    LoadNotRecorded,
-}
-
-impl HazardCode {
-    /// Every code, in the order the module doc presents the hazards.
-    pub const ALL: [HazardCode; 10] = [
-        HazardCode::GroupInOneStep,
-        HazardCode::BackupWithPrimary,
-        HazardCode::RolloutOverload,
-        HazardCode::FailoverBugExercised,
-        HazardCode::NoCanary,
-        HazardCode::UnknownRelease,
-        HazardCode::RecentRelease,
-        HazardCode::Downgrade,
-        HazardCode::NoRedundancyRecorded,
-        HazardCode::LoadNotRecorded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HazardCode::GroupInOneStep => "group-in-one-step",
-            HazardCode::BackupWithPrimary => "backup-with-primary",
-            HazardCode::RolloutOverload => "rollout-overload",
-            HazardCode::FailoverBugExercised => "failover-bug-exercised",
-            HazardCode::NoCanary => "no-canary",
-            HazardCode::UnknownRelease => "unknown-release",
-            HazardCode::RecentRelease => "recent-release",
-            HazardCode::Downgrade => "downgrade",
-            HazardCode::NoRedundancyRecorded => "no-redundancy-recorded",
-            HazardCode::LoadNotRecorded => "load-not-recorded",
-        }
-    }
-}
-
-impl fmt::Display for HazardCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for HazardCode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<HazardCode, String> {
-        HazardCode::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown hazard code `{s}`"))
+crate::diag::codes! {
+    /// Stable code of a rollout hazard, used in the check report (JSON, table, Markdown) and in the
+    /// reasons of the verdict. Kebab-case on the wire; closed, so every hazard above has its code
+    /// here and the codes test keeps every code of the crate unique.
+    pub enum HazardCode {
+        /// All members of a redundancy group in one step.
+        GroupInOneStep = "group-in-one-step",
+        /// A system and its backup or replica in one step or one window.
+        BackupWithPrimary = "backup-with-primary",
+        /// A controller down for its update overloads the survivor: above 90 % (caution) or 100 %
+        /// (block). Not the finding code `survivor-overload`, which is about a crash.
+        RolloutOverload = "rollout-overload",
+        /// The update's takeover exercises a failover-path bug of the running version.
+        FailoverBugExercised = "failover-bug-exercised",
+        /// Several systems of one model in a step with no earlier step on that model.
+        NoCanary = "no-canary",
+        /// A target that cannot be ordered, or newer than any release the feeds know.
+        UnknownRelease = "unknown-release",
+        /// A target released fewer than [`RECENT_DAYS`] ago.
+        RecentRelease = "recent-release",
+        /// A target older than the running version.
+        Downgrade = "downgrade",
+        /// A system with controllers but no recorded controller pair.
+        NoRedundancyRecorded = "no-redundancy-recorded",
+        /// A controller pair without a recorded load.
+        LoadNotRecorded = "load-not-recorded",
     }
 }
 

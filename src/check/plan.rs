@@ -6,7 +6,6 @@
 //! text (the CLI shows them like the inventory's diagnostics); nothing partial is returned.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::ops::Range;
 
 use chrono::NaiveDate;
@@ -65,61 +64,23 @@ pub struct PlanDiagnostic {
     pub span: Option<Range<usize>>,
 }
 
-/// Stable code of a plan file problem, shown with the diagnostic. The first three mean what the
-/// inventory's diagnostics of the same name mean (the same problem in another file); the codes
-/// test allows exactly those to be shared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PlanCode {
-    /// TOML syntax, an unknown key, a wrong type, a missing required key.
-    ParseError,
-    /// A reference to a system or component the inventory does not hold, or a malformed one.
-    UnknownReference,
-    /// A target version that does not parse under the part's version scheme.
-    BadFirmware,
-    /// Two steps with the same name.
-    DuplicateStep,
-    /// A plan without steps.
-    EmptyPlan,
-    /// A `date` that is not a plain date.
-    BadDate,
-}
-
-impl PlanCode {
-    pub const ALL: [PlanCode; 6] = [
-        PlanCode::ParseError,
-        PlanCode::UnknownReference,
-        PlanCode::BadFirmware,
-        PlanCode::DuplicateStep,
-        PlanCode::EmptyPlan,
-        PlanCode::BadDate,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanCode::ParseError => "parse-error",
-            PlanCode::UnknownReference => "unknown-reference",
-            PlanCode::BadFirmware => "bad-firmware",
-            PlanCode::DuplicateStep => "duplicate-step",
-            PlanCode::EmptyPlan => "empty-plan",
-            PlanCode::BadDate => "bad-date",
-        }
-    }
-}
-
-impl fmt::Display for PlanCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for PlanCode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<PlanCode, String> {
-        PlanCode::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown plan diagnostic code `{s}`"))
+crate::diag::codes! {
+    /// Stable code of a plan file problem, shown with the diagnostic. The first three mean what the
+    /// inventory's diagnostics of the same name mean (the same problem in another file); the codes
+    /// test allows exactly those to be shared.
+    pub enum PlanCode {
+        /// TOML syntax, an unknown key, a wrong type, a missing required key.
+        ParseError = "parse-error",
+        /// A reference to a system or component the inventory does not hold, or a malformed one.
+        UnknownReference = "unknown-reference",
+        /// A target version that does not parse under the part's version scheme.
+        BadFirmware = "bad-firmware",
+        /// Two steps with the same name.
+        DuplicateStep = "duplicate-step",
+        /// A plan without steps.
+        EmptyPlan = "empty-plan",
+        /// A `date` that is not a plain date.
+        BadDate = "bad-date",
     }
 }
 
@@ -237,12 +198,6 @@ pub fn resolve_target(
         subject,
         to: to.trim().to_string(),
     })
-}
-
-impl crate::diag::Code for PlanCode {
-    fn as_str(&self) -> &'static str {
-        PlanCode::as_str(*self)
-    }
 }
 
 /// A plan's problems as diagnostics of its one file (`file_name` as shown), rendered like the

@@ -4,10 +4,13 @@
 //! One module because the operator reads these messages side by side: a problem in a feed file
 //! should read, point and colour like one in the inventory. Each is `error[code]: message`, then
 //! `file:line:col` with the offending text underlined, and every problem of every file is shown at
-//! once. Each domain keeps its own closed code enum (inventory [`crate::inventory::Code`], feed files
-//! [`crate::collect::feed::FeedFileCode`]), declared with `codes!`; what they share is [`Code`],
-//! the stable kebab-case text that scripts, suppressions and tests rely on. A code is unique within
-//! its domain, not across domains: `parse-error` means the same thing in each.
+//! once. Each domain keeps its own closed code enum (inventory [`crate::inventory::InventoryCode`],
+//! feed files [`crate::collect::feed::FeedFileCode`], plans [`crate::check::PlanCode`]), declared
+//! with `codes!`; what they share is [`Code`], the stable kebab-case text that scripts, suppressions
+//! and tests rely on. A code is unique within its domain, not across domains: `parse-error` means
+//! the same thing in each. The finding and hazard codes ([`crate::blast::FindingCode`],
+//! [`crate::check::HazardCode`]) are declared the same way, so every stable code of the crate has
+//! one table of texts used by display, parsing and serde alike.
 //!
 //! A validator knows where a problem is either as a byte span (`toml::Spanned`, a parser's error
 //! position) or only as a path into the document (`systems[2].components[0].firmware`), the same for
@@ -32,8 +35,8 @@ pub trait Code {
 
 /// Declares a domain's closed code enum. Each variant is written with its stable text
 /// (`ParseError = "parse-error",`); the macro adds the derives, `ALL` (generated, so a new code
-/// cannot be left out of the tests that list and check every code), `as_str`, `Display` and
-/// [`Code`].
+/// cannot be left out of the tests that list and check every code), `as_str`, `Display`,
+/// `FromStr`, serde through the same text, and [`Code`].
 macro_rules! codes {
     (
         $(#[$meta:meta])*
@@ -68,6 +71,30 @@ macro_rules! codes {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<$name, String> {
+                $name::ALL
+                    .into_iter()
+                    .find(|c| c.as_str() == s)
+                    .ok_or_else(|| format!("unknown code `{s}`"))
+            }
+        }
+
+        // On the wire a code is its text, through the same table as everywhere else.
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
             }
         }
     };
