@@ -117,6 +117,40 @@ impl Estate {
         self
     }
 
+    /// `count` HPE SAS SSDs (model VO1920JFDGV, opaque firmware such as `HPD7`): the drives of the
+    /// power-on-hours incidents.
+    pub fn hpe_ssds(self, system: &str, id: &str, firmware: &str, count: u32) -> Estate {
+        let (kind, scheme) = (ComponentKind::Drive, Scheme::Opaque);
+        self.component(
+            system,
+            id,
+            kind,
+            "HPE",
+            "VO1920JFDGV",
+            scheme,
+            firmware,
+            count,
+        )
+    }
+
+    /// A NetApp DS224C disk shelf (enclosure firmware such as `0230`).
+    pub fn netapp_shelf(self, system: &str, id: &str, firmware: &str) -> Estate {
+        let (kind, scheme) = (ComponentKind::Enclosure, Scheme::Intdot);
+        self.component(system, id, kind, "NetApp", "DS224C", scheme, firmware, 1)
+    }
+
+    /// A Dell iDRAC9 BMC.
+    pub fn idrac(self, system: &str, id: &str, firmware: &str) -> Estate {
+        let (kind, scheme) = (ComponentKind::Bmc, Scheme::Intdot);
+        self.component(system, id, kind, "Dell", "iDRAC9", scheme, firmware, 1)
+    }
+
+    /// A Dell EMC storage processor (model `SP`) on the system's OS firmware scheme.
+    pub fn dell_sp(self, system: &str, id: &str, firmware: &str) -> Estate {
+        let (kind, scheme) = (ComponentKind::Controller, Scheme::Intdot);
+        self.component(system, id, kind, "Dell EMC", "SP", scheme, firmware, 1)
+    }
+
     /// A Unity array `id` with storage processors `spa`/`spb` in controller pair `<id>-sp`.
     pub fn unity_pair(self, id: &str, model: &str, firmware: &str, load: f64) -> Estate {
         let sp = |c: &str| format!("{id}/{c}");

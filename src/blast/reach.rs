@@ -149,7 +149,7 @@ pub(super) fn names<'r>(refs: impl IntoIterator<Item = &'r ComponentRef>) -> Str
 mod tests {
     use super::*;
     use crate::blast::testing::on_run;
-    use crate::model::{ComponentKind, Effect};
+    use crate::model::Effect;
     use crate::testkit::*;
     use crate::version::Scheme;
 
@@ -173,16 +173,7 @@ mod tests {
     fn fas() -> Estate {
         Estate::new()
             .system("fas", "NetApp", "FAS8300", Scheme::Ontap, "9.12.1P2")
-            .component(
-                "fas",
-                "shelf-1",
-                ComponentKind::Enclosure,
-                "NetApp",
-                "DS224C",
-                Scheme::Intdot,
-                "0230",
-                1,
-            )
+            .netapp_shelf("fas", "shelf-1", "0230")
             .tenants("fas", 2)
             .service(
                 "mailboxes",

@@ -534,6 +534,11 @@ mod tests {
         hazards(&e.0, advisories, &before, &RolloutPlan { steps }, today())
     }
 
+    /// The hazards of a plan of one step (no window) and no advisories.
+    fn of_one(e: &Estate, name: &str, refs: &[&str], to: &str) -> Vec<Hazard> {
+        of(e, &[], vec![step(name, None, refs, to)])
+    }
+
     fn codes(h: &[Hazard]) -> Vec<HazardCode> {
         h.iter().map(|h| h.code).collect()
     }
@@ -565,11 +570,7 @@ mod tests {
     #[test]
     fn a_backup_updated_with_its_primary_blocks_in_a_step_or_a_window() {
         let e = estate(Some(0.3));
-        let h = of(
-            &e,
-            &[],
-            vec![step("both", None, &["arr-1", "arr-bk"], NEXT)],
-        );
+        let h = of_one(&e, "both", &["arr-1", "arr-bk"], NEXT);
         let b: Vec<&Hazard> = h
             .iter()
             .filter(|h| h.code == HazardCode::BackupWithPrimary)
@@ -660,7 +661,7 @@ mod tests {
 
         let mut e = estate(Some(0.3));
         e.0.groups.retain(|id, _| id.as_str() != "arr-1-sp");
-        let h = of(&e, &[], vec![step("s", None, &["arr-1"], NEXT)]);
+        let h = of_one(&e, "s", &["arr-1"], NEXT);
         assert_eq!(codes(&h), [HazardCode::NoRedundancyRecorded]);
         assert_eq!(
             h[0].reason,
@@ -690,7 +691,7 @@ mod tests {
             "2.0",
             1,
         );
-        let h = of(&e, &[], vec![step("s", None, &["arr-1/dae-1"], "2.1")]);
+        let h = of_one(&e, "s", &["arr-1/dae-1"], "2.1");
         assert!(h.is_empty(), "{h:?}");
     }
 
@@ -739,7 +740,7 @@ mod tests {
     #[test]
     fn several_systems_of_a_model_need_a_canary_first() {
         let e = estate(Some(0.3));
-        let h = of(&e, &[], vec![step("all", None, &["arr-1", "arr-2"], NEXT)]);
+        let h = of_one(&e, "all", &["arr-1", "arr-2"], NEXT);
         assert_eq!(codes(&h), [HazardCode::NoCanary]);
         assert_eq!(
             h[0].reason,
@@ -760,11 +761,7 @@ mod tests {
     #[test]
     fn a_downgrade_or_an_unorderable_target_is_a_caution() {
         let e = estate(Some(0.3));
-        let h = of(
-            &e,
-            &[],
-            vec![step("back", None, &["arr-2"], "5.1.2.0.5.001")],
-        );
+        let h = of_one(&e, "back", &["arr-2"], "5.1.2.0.5.001");
         assert_eq!(codes(&h), [HazardCode::Downgrade]);
         assert_eq!(h[0].level, Verdict::Caution);
         assert_eq!(
@@ -773,7 +770,7 @@ mod tests {
         );
 
         let e = Estate::new().system("aff", "NetApp", "AFF A400", Scheme::Ontap, "9.10.1");
-        let h = of(&e, &[], vec![step("eng", None, &["aff"], "9.10.1X12")]);
+        let h = of_one(&e, "eng", &["aff"], "9.10.1X12");
         assert_eq!(codes(&h), [HazardCode::UnknownRelease]);
         assert!(
             h[0].reason
@@ -822,7 +819,7 @@ mod tests {
         );
         assert!(h.is_empty(), "{h:?}");
         // With no releases known at all there is nothing to compare against.
-        let h = of(&e, &[], vec![step("s", None, &["arr-2"], "5.1.3.0.0.001")]);
+        let h = of_one(&e, "s", &["arr-2"], "5.1.3.0.0.001");
         assert!(h.is_empty(), "{h:?}");
     }
 

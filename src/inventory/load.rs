@@ -530,14 +530,7 @@ impl Checker {
 
     fn system(&mut self, file: usize, i: usize, s: RawSystem, d: &mut Vec<Diagnostic>) {
         let p = root("systems", i);
-        let owner = self.known(
-            file,
-            &p.key("owner"),
-            &s.owner,
-            "owner",
-            |c, id| c.inv.owners.contains_key(id),
-            d,
-        );
+        let owner = self.owner_ref(file, &p, &s.owner, d);
         let site = s.site.as_ref().and_then(|site| {
             self.known(
                 file,
@@ -693,6 +686,18 @@ impl Checker {
                 tenants: s.tenants,
             },
         );
+    }
+
+    /// The `owner` of the item at `p`: an owner that must be defined.
+    fn owner_ref(
+        &self,
+        file: usize,
+        p: &DocPath,
+        raw: &str,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<OwnerId> {
+        let exists = |c: &Checker, id: &OwnerId| c.inv.owners.contains_key(id);
+        self.known(file, &p.key("owner"), raw, "owner", exists, d)
     }
 
     /// An id that must already be defined (owners and sites).
@@ -983,14 +988,7 @@ impl Checker {
         d: &mut Vec<Diagnostic>,
     ) {
         let p = root("services", i);
-        let owner = self.known(
-            file,
-            &p.key("owner"),
-            &s.owner,
-            "owner",
-            |c, id| c.inv.owners.contains_key(id),
-            d,
-        );
+        let owner = self.owner_ref(file, &p, &s.owner, d);
         let depends_on = self.refs(file, &p.key("depends_on"), &s.depends_on, d);
         let Some(id) = define(&mut self.service_defs, &p, file, &s.id, "service", d) else {
             return;

@@ -77,18 +77,7 @@ pub fn deliveries(
         let mut push = |channel, target: String, hook| {
             out.push((
                 outbox::delivery_key(m, channel),
-                Delivery {
-                    channel,
-                    target,
-                    hook,
-                    status: Status::Pending,
-                    attempts: 0,
-                    created: now,
-                    next_attempt: now,
-                    last_error: None,
-                    sent_at: None,
-                    message: m.clone(),
-                },
+                Delivery::pending(channel, target, hook, m.clone(), now),
             ));
         };
         if let Some(addr) = &owner.email {

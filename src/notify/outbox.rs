@@ -61,6 +61,30 @@ pub struct Delivery {
     pub message: Message,
 }
 
+impl Delivery {
+    /// A new delivery of `message` on `channel` to `target`, due now, never attempted.
+    pub fn pending(
+        channel: Channel,
+        target: String,
+        hook: Option<crate::inventory::Webhook>,
+        message: Message,
+        now: DateTime<Utc>,
+    ) -> Delivery {
+        Delivery {
+            channel,
+            target,
+            hook,
+            status: Status::Pending,
+            attempts: 0,
+            created: now,
+            next_attempt: now,
+            last_error: None,
+            sent_at: None,
+            message,
+        }
+    }
+}
+
 /// Wait before the next attempt after `attempts` failures: 1 min doubling, at most 6 h.
 pub fn backoff(attempts: u32) -> Duration {
     let mins = 1i64 << attempts.saturating_sub(1).min(9);
@@ -225,18 +249,13 @@ mod store_tests {
             upserts: vec![(("a".into(), "X@s".into()), n.clone())],
             removals: vec![],
         };
-        let d = Delivery {
-            channel: Channel::Webhook,
-            target: "http://127.0.0.1:1/".into(),
-            hook: None,
-            status: Status::Pending,
-            attempts: 0,
-            created: now,
-            next_attempt: now,
-            last_error: None,
-            sent_at: None,
-            message: message("a"),
-        };
+        let d = Delivery::pending(
+            Channel::Webhook,
+            "http://127.0.0.1:1/".into(),
+            None,
+            message("a"),
+            now,
+        );
         let key = delivery_key(&d.message, Channel::Webhook);
         ob.commit(&plan, &[(key.clone(), d)]).unwrap();
         assert_eq!(

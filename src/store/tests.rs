@@ -534,18 +534,7 @@ mod notifier {
         let now = Utc::now();
         (
             delivery_key(&message, channel),
-            Delivery {
-                channel,
-                target: "ops@example.com".into(),
-                hook: None,
-                status: Status::Pending,
-                attempts: 0,
-                created: now,
-                next_attempt: now,
-                last_error: None,
-                sent_at: None,
-                message,
-            },
+            Delivery::pending(channel, "ops@example.com".into(), None, message, now),
         )
     }
 

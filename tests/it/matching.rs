@@ -5,7 +5,7 @@
 use firmwatch::classify::classify;
 use firmwatch::collect::formats::DocFormat;
 use firmwatch::matcher::MatchState;
-use firmwatch::model::{Advisory, ComponentKind};
+use firmwatch::model::Advisory;
 use firmwatch::testkit::*;
 use firmwatch::version::Scheme;
 
@@ -51,16 +51,7 @@ fn csaf_bmc_firmware_on_server_hardware_hits_the_bmc_not_the_server_bios() {
     let server = |bmc: &str| {
         Estate::new()
             .system("srv", "Dell", "PowerEdge R650", Scheme::Intdot, "2.19.1")
-            .component(
-                "srv",
-                "idrac",
-                ComponentKind::Bmc,
-                "Dell",
-                "iDRAC9",
-                Scheme::Intdot,
-                bmc,
-                1,
-            )
+            .idrac("srv", "idrac", bmc)
     };
     let f = run(&server("6.00.30.00"), &advs);
     assert_eq!(f.len(), 1);
@@ -70,16 +61,7 @@ fn csaf_bmc_firmware_on_server_hardware_hits_the_bmc_not_the_server_bios() {
     // The same BMC firmware in another server model is not listed.
     let other = Estate::new()
         .system("srv", "Dell", "PowerEdge R750", Scheme::Intdot, "2.19.1")
-        .component(
-            "srv",
-            "idrac",
-            ComponentKind::Bmc,
-            "Dell",
-            "iDRAC9",
-            Scheme::Intdot,
-            "6.00.30.00",
-            1,
-        );
+        .idrac("srv", "idrac", "6.00.30.00");
     assert!(run(&other, &advs).is_empty());
 }
 

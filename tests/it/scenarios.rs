@@ -311,26 +311,8 @@ fn jip_base_backup_running_the_same_firmware_does_not_count() {
 fn canon_enclosure_bug_reaches_only_services_on_that_shelf() {
     let e = Estate::new()
         .system("fas-mail", "NetApp", "FAS8300", Scheme::Ontap, "9.12.1P2")
-        .component(
-            "fas-mail",
-            "shelf-1",
-            ComponentKind::Enclosure,
-            "NetApp",
-            "DS224C",
-            Scheme::Intdot,
-            "0230",
-            1,
-        )
-        .component(
-            "fas-mail",
-            "shelf-2",
-            ComponentKind::Enclosure,
-            "NetApp",
-            "DS224C",
-            Scheme::Intdot,
-            "0240",
-            1,
-        )
+        .netapp_shelf("fas-mail", "shelf-1", "0230")
+        .netapp_shelf("fas-mail", "shelf-2", "0240")
         .service(
             "mailboxes",
             166_803,
@@ -372,27 +354,9 @@ fn ssd_estate(tolerance: u32, backup: bool) -> Estate {
             Scheme::Intdot,
             "2.72",
         )
-        .component(
-            "dl380-db",
-            "ssd-a",
-            ComponentKind::Drive,
-            "HPE",
-            "VO1920JFDGV",
-            Scheme::Opaque,
-            "HPD7",
-            8,
-        )
+        .hpe_ssds("dl380-db", "ssd-a", "HPD7", 8)
         .hours("dl380-db", "ssd-a", 31_500, "2026-10-01")
-        .component(
-            "dl380-db",
-            "ssd-b",
-            ComponentKind::Drive,
-            "HPE",
-            "VO1920JFDGV",
-            Scheme::Opaque,
-            "HPD8",
-            4,
-        )
+        .hpe_ssds("dl380-db", "ssd-b", "HPD8", 4)
         .hours("dl380-db", "ssd-b", 31_500, "2026-10-01")
         .group(
             "rg-1",

@@ -367,23 +367,12 @@ mod tests {
 
     #[test]
     fn three_members_share_the_load_of_the_crashed_one() {
-        let e = pair(0.6)
-            .component(
-                "arr",
-                "spc",
-                ComponentKind::Controller,
-                "Dell EMC",
-                "SP",
-                Scheme::Intdot,
-                "5.1.2.0.5.007",
-                1,
-            )
-            .group(
-                "arr-sp",
-                GroupKind::ControllerPair,
-                &["arr/spa", "arr/spb", "arr/spc"],
-                Some(0.6),
-            );
+        let e = pair(0.6).dell_sp("arr", "spc", "5.1.2.0.5.007").group(
+            "arr-sp",
+            GroupKind::ControllerPair,
+            &["arr/spa", "arr/spb", "arr/spc"],
+            Some(0.6),
+        );
         let r = crash_of(&e, controller_bug(&[]), "arr");
         assert_eq!(r[0].code, FindingCode::RedundancyLost);
         assert_eq!(
@@ -481,26 +470,8 @@ mod tests {
     fn drives(tolerance: Option<u32>) -> Estate {
         let e = Estate::new()
             .system("srv", "HPE", "DL380", Scheme::Intdot, "2.72")
-            .component(
-                "srv",
-                "ssd-a",
-                ComponentKind::Drive,
-                "HPE",
-                "VO1920JFDGV",
-                Scheme::Opaque,
-                "HPD7",
-                2,
-            )
-            .component(
-                "srv",
-                "ssd-b",
-                ComponentKind::Drive,
-                "HPE",
-                "VO1920JFDGV",
-                Scheme::Opaque,
-                "HPD8",
-                6,
-            );
+            .hpe_ssds("srv", "ssd-a", "HPD7", 2)
+            .hpe_ssds("srv", "ssd-b", "HPD8", 6);
         match tolerance {
             Some(tolerance) => e.group(
                 "rg-1",
@@ -573,16 +544,7 @@ mod tests {
     fn a_part_in_no_group_stops_the_system_or_loses_redundancy_by_kind() {
         let e = Estate::new()
             .system("srv", "Dell", "PowerEdge R650", Scheme::Intdot, "2.19.1")
-            .component(
-                "srv",
-                "bmc",
-                ComponentKind::Bmc,
-                "Dell",
-                "iDRAC9",
-                Scheme::Intdot,
-                "6.10",
-                1,
-            );
+            .idrac("srv", "bmc", "6.10");
         let bmc = advisory_for("FWN-B", "Dell", "iDRAC9", "vers:intdot/<7")
             .on(ComponentKind::Bmc)
             .effects(&[Effect::ComponentCrash]);

@@ -234,26 +234,8 @@ mod tests {
     fn srv() -> Estate {
         Estate::new()
             .system("srv", "HPE", "ProLiant DL380", Scheme::Intdot, "2.72")
-            .component(
-                "srv",
-                "ssd-a",
-                ComponentKind::Drive,
-                "HPE",
-                "VO1920JFDGV",
-                Scheme::Opaque,
-                "HPD7",
-                8,
-            )
-            .component(
-                "srv",
-                "ssd-b",
-                ComponentKind::Drive,
-                "HPE",
-                "VO1920JFDGV",
-                Scheme::Opaque,
-                "HPD7",
-                4,
-            )
+            .hpe_ssds("srv", "ssd-a", "HPD7", 8)
+            .hpe_ssds("srv", "ssd-b", "HPD7", 4)
     }
 
     fn raid(e: Estate, tolerance: u32) -> Estate {

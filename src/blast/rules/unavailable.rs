@@ -51,26 +51,8 @@ mod tests {
     fn fas() -> Estate {
         Estate::new()
             .system("fas", "NetApp", "FAS8300", Scheme::Ontap, "9.12.1P2")
-            .component(
-                "fas",
-                "shelf-1",
-                ComponentKind::Enclosure,
-                "NetApp",
-                "DS224C",
-                Scheme::Intdot,
-                "0230",
-                1,
-            )
-            .component(
-                "fas",
-                "shelf-2",
-                ComponentKind::Enclosure,
-                "NetApp",
-                "DS224C",
-                Scheme::Intdot,
-                "0230",
-                1,
-            )
+            .netapp_shelf("fas", "shelf-1", "0230")
+            .netapp_shelf("fas", "shelf-2", "0230")
     }
 
     fn shelf_bug(component: Option<ComponentKind>, product: &str, range: &str) -> Advisory {
