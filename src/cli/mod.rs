@@ -57,12 +57,12 @@ pub struct Cli {
 
 /// Options shared by every command.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Directory of the advisory store (created on first use).
     #[arg(
         long,
         global = true,
-        help_heading = "Global options",
         env = "FIRMWATCH_STORE",
         default_value = ".firmwatch/store",
         value_name = "DIR"
@@ -72,7 +72,6 @@ pub struct Global {
     #[arg(
         long,
         global = true,
-        help_heading = "Global options",
         env = "FIRMWATCH_FEEDS",
         default_value = "feeds",
         value_name = "DIR"
@@ -82,32 +81,19 @@ pub struct Global {
     #[arg(
         long,
         global = true,
-        help_heading = "Global options",
         env = "FIRMWATCH_INVENTORY",
         default_value = "inventory",
         value_name = "PATH"
     )]
     pub inventory: PathBuf,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
-    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only errors on stderr.
-    #[arg(
-        short,
-        long,
-        global = true,
-        help_heading = "Global options",
-        conflicts_with = "verbose"
-    )]
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// When to use colour.
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        default_value = "auto",
-        value_name = "WHEN"
-    )]
+    #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
 }
 
