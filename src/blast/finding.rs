@@ -128,7 +128,7 @@ pub(super) fn finding(
         .iter()
         .find(|e| e.decision.state == state)
         .map_or_else(|| Arc::from(""), |e| e.decision.evidence.clone());
-    let rating = rate(ctx, shared, adv_idx, sys_idx, exps, state, &evidence);
+    let (rating, state) = rate(ctx, shared, adv_idx, sys_idx, exps, state, &evidence);
     let suppressed = suppressed(overrides.suppression_for(adv, system.id.as_str(), ctx.today));
     let texts = &ctx.texts[&(adv_idx as u32)];
     Finding {

@@ -212,6 +212,9 @@ pub(super) struct Reading {
     pub(super) reasons: Vec<String>,
     /// Limit reach to services placed on these components (an enclosure); `None` = whole system.
     pub(super) scope: Option<Vec<ComponentRef>>,
+    /// Why the rule could not decide (a figure that gives no date): the finding is then
+    /// undecided whatever the match says, and this line is among its reasons.
+    pub(super) undecided: Option<String>,
 }
 
 impl Reading {
@@ -238,11 +241,14 @@ impl Reading {
             urgency,
             reasons,
             scope: None,
+            undecided: None,
         }
     }
 }
 
 /// Rate one finding: the advisory at `adv_idx` on the system at `sys_idx`, exposed through `exps`.
+/// Returns the rating and the finding's state: `state` as the match decided it, or unknown when a
+/// rule could not decide ([`Reading::undecided`]).
 pub(super) fn rate(
     ctx: &Context<'_>,
     shared: &mut Shared,
@@ -251,9 +257,10 @@ pub(super) fn rate(
     exps: &[Exp<'_>],
     state: MatchState,
     evidence: &Arc<str>,
-) -> Rating {
+) -> (Rating, MatchState) {
     let adv = &ctx.advisories[adv_idx];
     let mut readings = rules::readings(ctx, adv_idx, sys_idx, exps);
+    let undecided = readings.iter().any(|r| r.undecided.is_some());
 
     // The worst reading decides; the others add their reasons.
     readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
@@ -278,12 +285,12 @@ pub(super) fn rate(
             "vendor's own rating: \"{vs}\" (an input, not the answer)"
         )));
     }
-    let unknown = state == MatchState::Unknown;
+    let unknown = state == MatchState::Unknown || undecided;
     if unknown {
         reasons.push(ctx.unknown_line.clone());
     }
     let score = score(top.consequence, &reach, top.urgency, ctx.today, unknown);
-    Rating {
+    let rating = Rating {
         code: top.code,
         consequence: top.consequence,
         urgency: top.urgency,
@@ -291,7 +298,13 @@ pub(super) fn rate(
         score,
         severity: Severity::from_score(score),
         reasons,
-    }
+    };
+    let state = if unknown {
+        MatchState::Unknown
+    } else {
+        MatchState::Confirmed
+    };
+    (rating, state)
 }
 
 /// The score (0–100): the consequence's base, plus reach (users on a log scale, tenants sharing

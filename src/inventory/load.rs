@@ -636,10 +636,25 @@ impl Checker {
             }
             let power_on_hours = c.power_on_hours.as_ref().and_then(|h| {
                 let at = || cp().key("power_on_hours").key("read_on");
-                let read_on = date(file, &at, &h.read_on, d)?;
+                let read_on = date(file, &at, &h.read_on, d);
+                if h.hours > MAX_POWER_ON_HOURS {
+                    d.push(
+                        Diagnostic::new(
+                            InventoryCode::InvalidValue,
+                            Place::at(file, cp().key("power_on_hours").key("hours")),
+                            format!(
+                                "{} power-on hours is over {} years of operation",
+                                h.hours,
+                                MAX_POWER_ON_HOURS / (24 * 365)
+                            ),
+                        )
+                        .label("not a reading of a real part"),
+                    );
+                    return None;
+                }
                 Some(PowerOnHours {
                     hours: h.hours,
-                    read_on,
+                    read_on: read_on?,
                 })
             });
             let in_service = c
@@ -1062,6 +1077,10 @@ fn placeholder() -> Option<Firmware> {
         .ok()
         .map(Firmware::new)
 }
+
+/// The most power-on hours a reading may state: 100 years of 24/7 operation. Anything above is a
+/// typo or a unit mix-up, and would put the part's threshold dates outside any calendar.
+pub const MAX_POWER_ON_HOURS: u64 = 100 * 365 * 24;
 
 fn date(
     file: usize,

@@ -384,6 +384,30 @@ fn diagnostic_invalid_value() {
 }
 
 #[test]
+fn power_on_hours_beyond_a_lifetime_are_rejected_where_they_are_written() {
+    let text = UNITY.replacen(
+        "count = 8",
+        "count = 8\npower_on_hours = { hours = 100000000000000, read_on = \"2026-10-01\" }",
+        1,
+    );
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", &text)]);
+    assert_eq!(codes(&r), ["invalid-value"], "{}", r.render_plain());
+    let shown = r.render_plain();
+    assert!(
+        shown.contains("100000000000000 power-on hours is over 100 years of operation"),
+        "{shown}"
+    );
+    assert!(shown.contains("estate.toml:"), "file and line: {shown}");
+    // A lifetime's worth still loads.
+    let ok = UNITY.replacen(
+        "count = 8",
+        "count = 8\npower_on_hours = { hours = 876000, read_on = \"2026-10-01\" }",
+        1,
+    );
+    load_ok(&[("owners.toml", OWNERS), ("estate.toml", &ok)]);
+}
+
+#[test]
 fn every_code_has_a_snapshot_test() {
     // The diagnostic tests above cover these codes; a new code needs a new test.
     let covered = [

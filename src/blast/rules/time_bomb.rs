@@ -21,14 +21,32 @@ use crate::model::Trigger;
 /// (a rebuild of a large SSD group takes days; replacements must be ordered and fitted).
 pub const WINDOW_DAYS: i64 = 30;
 
-/// The date a drive set reaches `hours` power-on hours, assuming 24/7 operation.
-pub fn threshold_date(c: &Component, hours: u64) -> Option<NaiveDate> {
-    if let Some(poh) = c.power_on_hours {
-        let remaining = hours as i64 - poh.hours as i64;
-        return poh.read_on.checked_add_signed(Duration::hours(remaining));
-    }
-    c.in_service
-        .and_then(|d| d.checked_add_signed(Duration::hours(hours as i64)))
+/// When a drive set reaches a power-on-hours threshold, assuming 24/7 operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dating {
+    /// On this date.
+    On(NaiveDate),
+    /// Neither its power-on hours nor its in-service date is recorded.
+    Unrecorded,
+    /// The figures put the date outside any calendar (a threshold or reading of 10^14 hours):
+    /// a bad number in the advisory or the inventory, not a date to rate by.
+    OutOfRange,
+}
+
+/// The date a drive set reaches `hours` power-on hours, from its last reading (or its in-service
+/// date), assuming 24/7 operation. Every step is checked: the numbers come from advisory text and
+/// inventory files.
+pub fn threshold_date(c: &Component, hours: u64) -> Dating {
+    let (from, remaining) = match (c.power_on_hours, c.in_service) {
+        (Some(poh), _) => (poh.read_on, i128::from(hours) - i128::from(poh.hours)),
+        (None, Some(d)) => (d, i128::from(hours)),
+        (None, None) => return Dating::Unrecorded,
+    };
+    i64::try_from(remaining)
+        .ok()
+        .and_then(Duration::try_hours)
+        .and_then(|left| from.checked_add_signed(left))
+        .map_or(Dating::OutOfRange, Dating::On)
 }
 
 /// One reading per RAID group with exposed drives, and one per exposed drive set in no RAID
@@ -96,25 +114,32 @@ fn raid_group(
             drives.undated.join(", ")
         ));
     }
+    let undecided = (!drives.out_of_range.is_empty()).then(|| {
+        format!(
+            "{} power-on hours with the readings of {} gives no calendar date: check the \
+             advisory's threshold and the inventory's readings",
+            thousands(hours),
+            drives.out_of_range.join(", ")
+        )
+    });
+    reasons.extend(undecided.clone());
     let urgency = urgency(first, ctx.today);
-    if worst > tolerance || (!drives.undated.is_empty() && first.is_none()) {
+    let uncounted = !drives.undated.is_empty() || undecided.is_some();
+    let mut reading = if worst > tolerance || (uncounted && first.is_none()) {
         let (consequence, more) = backup_verdict(ctx, adv_idx, sys_idx);
         reasons.extend(more);
-        Some(Reading::with_reasons(
-            FindingCode::RaidTimeBomb,
-            consequence,
-            urgency,
-            reasons,
-        ))
+        Reading::with_reasons(FindingCode::RaidTimeBomb, consequence, urgency, reasons)
     } else {
         reasons.push("fewer drives fail together than the group tolerates: redundancy is lost, data survives if rebuilds finish".to_string());
-        Some(Reading::with_reasons(
+        Reading::with_reasons(
             FindingCode::TimeBomb,
             Consequence::RedundancyLost,
             urgency,
             reasons,
-        ))
-    }
+        )
+    };
+    reading.undecided = undecided;
+    Some(reading)
 }
 
 /// A RAID group's drive sets as the threshold meets them.
@@ -124,6 +149,8 @@ struct DriveDates {
     dated: Vec<(NaiveDate, u32, usize)>,
     /// Exposed sets that cannot be dated, by reference.
     undated: Vec<String>,
+    /// Exposed sets whose date would be outside any calendar, by reference.
+    out_of_range: Vec<String>,
     /// Drives in the group, exposed or not.
     group_size: u32,
 }
@@ -137,6 +164,7 @@ fn drive_dates(
 ) -> DriveDates {
     let mut dated: Vec<(NaiveDate, u32, usize)> = Vec::new();
     let mut undated = Vec::new();
+    let mut out_of_range = Vec::new();
     let mut group_size = 0u32;
     for (k, (m, &pos)) in info.group.members.iter().zip(&info.members).enumerate() {
         let Some(c) = ctx.topo.component(pos) else {
@@ -147,14 +175,16 @@ fn drive_dates(
             continue;
         }
         match threshold_date(c, hours) {
-            Some(d) => dated.push((d, c.count, k)),
-            None => undated.push(m.to_string()),
+            Dating::On(d) => dated.push((d, c.count, k)),
+            Dating::Unrecorded => undated.push(m.to_string()),
+            Dating::OutOfRange => out_of_range.push(m.to_string()),
         }
     }
     dated.sort();
     DriveDates {
         dated,
         undated,
+        out_of_range,
         group_size,
     }
 }
@@ -205,18 +235,30 @@ fn outside_raid(
     hours: u64,
 ) -> Option<Reading> {
     let comp = ctx.topo.component(e.pos)?;
-    let date = threshold_date(comp, hours);
+    let dating = threshold_date(comp, hours);
     let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, sys_idx);
-    reasons.insert(0, match date {
-        Some(d) => format!("{} × {} ({}) reach {} power-on hours on {d} and fail; no RAID group is recorded for them", comp.count, e.subject, e.decision.firmware, thousands(hours)),
-        None => format!("{} fails at {} power-on hours; hours and in-service date are not recorded", e.subject, thousands(hours)),
+    let mut undecided = None;
+    reasons.insert(0, match dating {
+        Dating::On(d) => format!("{} × {} ({}) reach {} power-on hours on {d} and fail; no RAID group is recorded for them", comp.count, e.subject, e.decision.firmware, thousands(hours)),
+        Dating::Unrecorded => format!("{} fails at {} power-on hours; hours and in-service date are not recorded", e.subject, thousands(hours)),
+        Dating::OutOfRange => {
+            let line = format!("{} fails at {} power-on hours, which with its readings gives no calendar date: check the advisory's threshold and the inventory's readings", e.subject, thousands(hours));
+            undecided = Some(line.clone());
+            line
+        }
     });
-    Some(Reading::with_reasons(
+    let date = match dating {
+        Dating::On(d) => Some(d),
+        Dating::Unrecorded | Dating::OutOfRange => None,
+    };
+    let mut reading = Reading::with_reasons(
         FindingCode::TimeBomb,
         consequence,
         urgency(date, ctx.today),
         reasons,
-    ))
+    );
+    reading.undecided = undecided;
+    Some(reading)
 }
 
 #[cfg(test)]
@@ -282,16 +324,75 @@ mod tests {
         // 1,268 hours after the reading: 52 whole days.
         assert_eq!(
             threshold_date(&sys.components[0], HOURS),
-            Some(day("2026-11-22"))
+            Dating::On(day("2026-11-22"))
         );
         // 32,768 hours = 1,365 whole days of 24/7 operation.
         assert_eq!(
             threshold_date(&sys.components[1], HOURS),
-            Some(day("2027-09-27"))
+            Dating::On(day("2027-09-27"))
         );
         let mut bare = sys.components[1].clone();
         bare.in_service = None;
-        assert_eq!(threshold_date(&bare, HOURS), None);
+        assert_eq!(threshold_date(&bare, HOURS), Dating::Unrecorded);
+    }
+
+    #[test]
+    fn a_threshold_beyond_any_calendar_is_out_of_range_not_a_panic() {
+        let e = srv()
+            .hours("srv", "ssd-a", 31_500, "2026-10-01")
+            .in_service("srv", "ssd-b", "2024-01-01");
+        let sys = e.0.systems.values().next().unwrap();
+        for hours in [100_000_000_000_000, u64::MAX] {
+            assert_eq!(
+                threshold_date(&sys.components[0], hours),
+                Dating::OutOfRange
+            );
+            assert_eq!(
+                threshold_date(&sys.components[1], hours),
+                Dating::OutOfRange
+            );
+        }
+        // A reading far beyond the threshold dates the failure in the past, still a date.
+        let mut read = sys.components[0].clone();
+        read.power_on_hours.as_mut().unwrap().hours = 10_000_000;
+        assert!(matches!(threshold_date(&read, HOURS), Dating::On(_)));
+        read.power_on_hours.as_mut().unwrap().hours = u64::MAX;
+        assert_eq!(threshold_date(&read, HOURS), Dating::OutOfRange);
+    }
+
+    #[test]
+    fn an_out_of_range_threshold_makes_the_finding_unknown_with_its_reason() {
+        let e = raid(srv().hours("srv", "ssd-a", 31_500, "2026-10-01"), 1).hours(
+            "srv",
+            "ssd-b",
+            31_500,
+            "2026-10-01",
+        );
+        let mut bug = ssd_bug();
+        bug.triggers = vec![Trigger::PowerOnHours {
+            hours: 100_000_000_000_000,
+        }];
+        let f = run(&e, &[bug.clone()]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].state, crate::matcher::MatchState::Unknown);
+        assert!(
+            f[0].rating
+                .reasons
+                .iter()
+                .any(|r| r.contains("gives no calendar date")),
+            "{:?}",
+            f[0].rating.reasons
+        );
+        assert_eq!(
+            f[0].rating.reasons.last().map(|r| &**r),
+            Some(crate::blast::UNKNOWN_REASON)
+        );
+        // The same drives outside any RAID group.
+        let loose = srv().hours("srv", "ssd-a", 31_500, "2026-10-01");
+        let f = run(&loose, &[bug]);
+        assert!(f
+            .iter()
+            .all(|f| f.state == crate::matcher::MatchState::Unknown));
     }
 
     #[test]
