@@ -64,6 +64,7 @@ pub struct Global {
         long,
         global = true,
         env = "FIRMWATCH_STORE",
+        hide_env_values = true,
         default_value = ".firmwatch/store",
         value_name = "DIR"
     )]
@@ -73,6 +74,7 @@ pub struct Global {
         long,
         global = true,
         env = "FIRMWATCH_FEEDS",
+        hide_env_values = true,
         default_value = "feeds",
         value_name = "DIR"
     )]
@@ -82,6 +84,7 @@ pub struct Global {
         long,
         global = true,
         env = "FIRMWATCH_INVENTORY",
+        hide_env_values = true,
         default_value = "inventory",
         value_name = "PATH"
     )]
@@ -206,5 +209,26 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// `--help` shows an option's variable, never its value: `FIRMWATCH_SMTP_URL` may carry
+    /// credentials, and the other values say where an operator keeps things.
+    #[test]
+    fn no_environment_value_is_shown_in_help() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            for arg in cmd.get_arguments() {
+                if let Some(var) = arg.get_env() {
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "{path} --{}: the value of {var:?} would be printed by --help",
+                        arg.get_id()
+                    );
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&super::Cli::command(), "firmwatch");
     }
 }

@@ -29,13 +29,19 @@ pub enum SmtpTls {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SmtpArgs {
     /// SMTP server, `smtp://host[:port]` (without it, e-mail deliveries wait in the outbox).
-    #[arg(long, env = "FIRMWATCH_SMTP_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "FIRMWATCH_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub smtp_url: Option<String>,
     /// Connection security.
     #[arg(
         long,
         value_enum,
         env = "FIRMWATCH_SMTP_TLS",
+        hide_env_values = true,
         default_value = "starttls"
     )]
     pub smtp_tls: SmtpTls,
@@ -49,6 +55,7 @@ pub struct SmtpArgs {
     #[arg(
         long,
         env = "FIRMWATCH_MAIL_FROM",
+        hide_env_values = true,
         default_value = "firmwatch <firmwatch@localhost>",
         value_name = "ADDRESS"
     )]

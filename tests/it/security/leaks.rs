@@ -224,6 +224,45 @@ fn canary_secrets_never_leak() {
 }
 
 #[test]
+fn help_never_shows_environment_values() {
+    // Every variable a command reads, holding the canary — as a credential in a URL, or as a
+    // value that only names a place (which `--help` has no business showing either).
+    let fw = Fw::new()
+        .env(
+            "FIRMWATCH_SMTP_URL",
+            format!("smtp://user:{CANARY}@127.0.0.1:25"),
+        )
+        .env("FIRMWATCH_MAIL_FROM", format!("{CANARY}@example.net"))
+        .env("FIRMWATCH_SMTP_TLS", "none")
+        .env("FIRMWATCH_STORE", format!("/var/{CANARY}/store"))
+        .env("FIRMWATCH_FEEDS", format!("/etc/{CANARY}/feeds"))
+        .env("FIRMWATCH_INVENTORY", format!("/etc/{CANARY}/inventory"));
+    let commands: [&[&str]; 12] = [
+        &[],
+        &["exposure"],
+        &["check-update"],
+        &["notify"],
+        &["run"],
+        &["sync"],
+        &["inventory"],
+        &["inventory", "check"],
+        &["store"],
+        &["store", "check"],
+        &["versions"],
+        &["versions", "compare"],
+    ];
+    for cmd in commands {
+        for flag in ["--help", "-h"] {
+            let mut args: Vec<&str> = cmd.to_vec();
+            args.push(flag);
+            let out = fw.run_with(&args);
+            out.expect(0);
+            assert_clean(&format!("`firmwatch {}`", args.join(" ")), &out.all());
+        }
+    }
+}
+
+#[test]
 fn debug_of_secret_holders_redacts() {
     let opts = firmwatch::collect::SyncOptions {
         nvd_api_key: Some(CANARY.into()),
