@@ -133,6 +133,9 @@ pub fn feed_statuses(
             age_days: age,
             stale,
             last_error: state.last_error.clone(),
+            failing: state
+                .last_error_at
+                .is_some_and(|e| state.last_success.is_none_or(|s| e > s)),
         });
     }
     Ok(out)

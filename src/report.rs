@@ -40,6 +40,9 @@ pub struct FeedFreshness {
     /// Older than the allowed data age (or never synced).
     pub stale: bool,
     pub last_error: Option<String>,
+    /// The last sync attempt failed (an error newer than the last success).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub failing: bool,
 }
 
 /// One warning per stale, never-synced or failing feed: the data age every command answering
@@ -62,6 +65,38 @@ pub fn feed_warnings(feeds: &[FeedFreshness]) -> Vec<String> {
         }
     }
     warnings
+}
+
+/// Why the feed data cannot back a clean answer, if it cannot: no feed is configured, a feed has
+/// never synced (its advisories are not in the store at all), or every feed's last sync failed.
+/// A gate (`exposure --fail-on`, `check-update`) then fails closed — "nothing found" on no data
+/// would read as "not exposed".
+pub fn missing_data(feeds: &[FeedFreshness]) -> Option<String> {
+    if feeds.is_empty() {
+        return Some("no feed is configured: there is nothing to check against".to_string());
+    }
+    let never: Vec<&str> = feeds
+        .iter()
+        .filter(|f| f.last_success.is_none())
+        .map(|f| f.feed.as_str())
+        .collect();
+    if !never.is_empty() {
+        return Some(format!(
+            "never synced, so their advisories are not checked: {}",
+            never.join(", ")
+        ));
+    }
+    if feeds.iter().all(|f| f.failing) {
+        return Some(format!(
+            "every feed's last sync failed ({}): the data may be out of date",
+            feeds
+                .iter()
+                .map(|f| f.feed.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    None
 }
 
 /// The exposure report.
@@ -816,6 +851,36 @@ fn to_text(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    fn feed(name: &str, synced: bool, failing: bool) -> FeedFreshness {
+        FeedFreshness {
+            feed: name.into(),
+            last_success: synced.then(|| "2026-12-01T00:00:00Z".parse().unwrap()),
+            age_days: synced.then_some(4),
+            stale: !synced,
+            last_error: failing.then(|| "refused".into()),
+            failing,
+        }
+    }
+
+    #[test]
+    fn data_is_missing_without_feeds_with_one_never_synced_or_with_all_failing() {
+        assert!(missing_data(&[]).unwrap().contains("no feed is configured"));
+        let never = missing_data(&[feed("a", true, false), feed("b", false, true)]).unwrap();
+        assert!(never.ends_with("not checked: b"), "{never}");
+        let all = missing_data(&[feed("a", true, true), feed("b", true, true)]).unwrap();
+        assert!(
+            all.contains("every feed's last sync failed (a, b)"),
+            "{all}"
+        );
+        // One feed failing among healthy ones is a warning, not missing data.
+        assert_eq!(
+            missing_data(&[feed("a", true, true), feed("b", true, false)]),
+            None
+        );
+        assert_eq!(missing_data(&[feed("a", true, false)]), None);
+    }
+
     use super::*;
 
     #[test]

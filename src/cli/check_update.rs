@@ -129,6 +129,15 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
             stale_feeds(&statuses)
         ));
     }
+    if let Some(why) = firmwatch::report::missing_data(&statuses) {
+        // A check against missing advisories cannot say `go` either.
+        if report.verdict == Verdict::Go {
+            report.verdict = Verdict::Caution;
+        }
+        report
+            .decided_by
+            .push(format!("advisory data missing: {why}"));
+    }
     match args.format {
         CheckFormat::Json => writeln!(
             out,

@@ -154,8 +154,12 @@ fn exit_for(report: &Report, args: &ExposureArgs) -> Exit {
     };
     let too_old = args.estate.max_data_age.is_some() && report.feeds.iter().any(|f| f.stale);
     if report.max_severity().is_some_and(|s| s >= threshold) || too_old {
-        Exit::Findings
-    } else {
-        Exit::Ok
+        return Exit::Findings;
     }
+    // A gate does not pass on no data.
+    if let Some(why) = report::missing_data(&report.feeds) {
+        tracing::error!("--fail-on cannot pass: {why}");
+        return Exit::Findings;
+    }
+    Exit::Ok
 }

@@ -502,6 +502,66 @@ fn stale_data_is_shown_everywhere_and_can_fail_the_run() {
     );
 }
 
+/// No data is not "not exposed": a gate fails closed (exit 3, with the reason) when a feed has
+/// never synced or every feed's last sync failed, and passes again once the data is there.
+#[test]
+fn gates_fail_closed_without_data() {
+    let fx = Fixture::new();
+    fx.native_feed(
+        "n",
+        &[Native::takeover("NODATA-1").effects(&["performance"])],
+    );
+    fx.inventory_file(
+        "estate.toml",
+        FileInventory::new()
+            .owner("o", "O", "email = \"o@example.net\"")
+            .aff("arr", "Arr", "o"),
+    );
+    let fw = |args: &[&str]| {
+        let o = fx.fw().run_with(args);
+        (o.code(), o.all())
+    };
+    let gate = ["exposure", "--no-sync", "--fail-on", "critical"];
+    let check = [
+        "check-update",
+        "--no-sync",
+        "--system",
+        "arr",
+        "--to",
+        "9.8P6",
+    ];
+
+    // Never synced: the store holds none of the feed's advisories.
+    let (code, out) = fw(&gate);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("never synced, so their advisories are not checked: n"),
+        "{out}"
+    );
+    let (code, out) = fw(&check);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("verdict: CAUTION"), "{out}");
+    assert!(out.contains("advisory data missing: never synced"), "{out}");
+    // Without a gate the listing still answers (exit 0) and says why it is empty.
+    let (code, out) = fw(&["exposure", "--no-sync"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("has never synced"), "{out}");
+
+    // Synced: both gates pass.
+    assert_eq!(fw(&["sync", "-q"]).0, Some(0));
+    assert_eq!(fw(&gate).0, Some(0));
+    assert_eq!(fw(&check).0, Some(0));
+
+    // Every feed failing: its folder is gone, so its last sync failed after its last success.
+    std::fs::remove_dir_all(fx.feeds().join("native")).unwrap();
+    assert_eq!(fw(&["sync", "-q", "--force"]).0, Some(5));
+    let (code, out) = fw(&gate);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("every feed's last sync failed (n)"), "{out}");
+    let (code, out) = fw(&check);
+    assert_eq!(code, Some(3), "{out}");
+}
+
 /// A confirmed match that turns unknown (here: its advisory is withdrawn, and the unknown rating is
 /// lower) is announced again as CHANGED with the reason — a falling severity alone would not be.
 #[test]
