@@ -16,6 +16,9 @@ use crate::version::{Scheme, VersRange};
 
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        string_id!($(#[$doc])* $name, $what, |_: char| true, "");
+    };
+    ($(#[$doc:meta])* $name:ident, $what:literal, $allowed:expr, $rule:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -39,6 +42,9 @@ macro_rules! string_id {
                 }
                 if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
                     return Err(IdError { what: $what, raw: s.to_string(), why: "contains whitespace" });
+                }
+                if !t.chars().all($allowed) {
+                    return Err(IdError { what: $what, raw: s.to_string(), why: $rule });
                 }
                 Ok($name(t.to_string()))
             }
@@ -80,9 +86,13 @@ string_id!(
     "advisory id"
 );
 string_id!(
-    /// The id of a feed definition (`feeds/<id>.toml`).
+    /// The id of a feed definition (`feeds/<id>.toml`): lower-case letters, digits, `-`, `_` and
+    /// `.`, so that it is a file name everywhere and no two ids meet in a store key
+    /// (`feed/advisory-id`: an id with a `/` could collide with another feed's advisory).
     FeedId,
-    "feed id"
+    "feed id",
+    |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'),
+    "may hold only lower-case letters, digits, `-`, `_` and `.`"
 );
 
 impl AdvisoryId {
@@ -445,6 +455,15 @@ mod tests {
         assert!(id.is_cve());
         assert!("".parse::<AdvisoryId>().is_err());
         assert!("a b".parse::<FeedId>().is_err());
+        for bad in ["vendor/csaf", "Vendor", "a:b", "ü"] {
+            let e = bad.parse::<FeedId>().unwrap_err();
+            assert!(e.to_string().contains("lower-case letters"), "{bad}: {e}");
+        }
+        for good in ["bundled-csaf", "nvd_2.0", "a1"] {
+            assert_eq!(good.parse::<FeedId>().unwrap().as_str(), good);
+        }
+        // Advisory ids keep their publisher's spelling.
+        assert!("RHSA-2024:1234/x".parse::<AdvisoryId>().is_ok());
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(json, "\"CVE-2023-43074\"");
         assert!(serde_json::from_str::<AdvisoryId>("\"\"").is_err());

@@ -47,6 +47,10 @@ pub enum LoadError {
     },
     #[error("no inventory files (*.toml, *.json) in `{}`", .0.display())]
     NoFiles(PathBuf),
+    /// An inventory path that is not a regular file (a directory named `*.toml`, a FIFO, a
+    /// socket): it is reported, never skipped and never read (a FIFO would block).
+    #[error("inventory `{}` is {what}, not a file", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
     /// The files were read but have problems; [`Diagnostics::emit`] renders them.
     #[error("{0} in the inventory")]
     Invalid(Box<Diagnostics>),
@@ -133,7 +137,11 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
                 .extension()
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase);
-            if matches!(ext.as_deref(), Some("toml" | "json")) && p.is_file() {
+            if matches!(ext.as_deref(), Some("toml" | "json")) {
+                // Followed through symbolic links: a dangling link or a loop is an error with
+                // its path, like any file that cannot be read.
+                let meta = fs::metadata(&p).map_err(io_err(&p))?;
+                regular_file(&p, &meta)?;
                 paths.push(p);
             }
         }
@@ -142,6 +150,7 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
             return Err(LoadError::NoFiles(path.to_path_buf()));
         }
     } else {
+        regular_file(path, &meta)?;
         paths.push(path.to_path_buf());
     }
     let mut files = Vec::with_capacity(paths.len());
@@ -155,6 +164,22 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
         });
     }
     Ok(Parsed::new(files))
+}
+
+/// `Ok` for a regular file; what it is instead, otherwise.
+fn regular_file(path: &Path, meta: &fs::Metadata) -> Result<(), LoadError> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "a FIFO, socket or device"
+    };
+    Err(LoadError::NotAFile {
+        path: path.to_path_buf(),
+        what,
+    })
 }
 
 /// Load from in-memory `(file name, text)` pairs; the name's extension picks TOML or JSON.

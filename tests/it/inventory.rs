@@ -407,6 +407,41 @@ fn power_on_hours_beyond_a_lifetime_are_rejected_where_they_are_written() {
     load_ok(&[("owners.toml", OWNERS), ("estate.toml", &ok)]);
 }
 
+/// A path with an inventory file name that cannot be read as one is an error naming it — never
+/// skipped (the inventory would silently lose systems) and never read when it would block.
+#[test]
+fn unreadable_inventory_entries_are_errors_with_their_path() {
+    type Make = fn(&Path);
+    let cases: [(&str, Make); 4] = [
+        ("dangling.toml", |p| {
+            std::os::unix::fs::symlink(p.with_file_name("missing.toml"), p).unwrap()
+        }),
+        ("loop.toml", |p| std::os::unix::fs::symlink(p, p).unwrap()),
+        ("folder.toml", |p| std::fs::create_dir(p).unwrap()),
+        ("pipe.json", |p| {
+            let ok = std::process::Command::new("mkfifo")
+                .arg(p)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }),
+    ];
+    for (name, make) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("owners.toml"), OWNERS).unwrap();
+        let bad = dir.path().join(name);
+        make(&bad);
+        let err = load_path(dir.path()).expect_err(name);
+        let shown = format!("{err:#}");
+        assert!(
+            shown.contains(&bad.display().to_string()),
+            "{name}: the error names the path: {shown}"
+        );
+        // The entry alone, given as the path, is refused the same way.
+        assert!(load_path(&bad).is_err(), "{name}");
+    }
+}
+
 #[test]
 fn every_code_has_a_snapshot_test() {
     // The diagnostic tests above cover these codes; a new code needs a new test.

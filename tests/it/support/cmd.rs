@@ -290,18 +290,19 @@ mod tests {
     #[test]
     fn kill_trials_tell_a_run_killed_mid_run_from_one_that_had_finished() {
         let mut trials = KillTrials::seeded(1, 3, 7);
-        // `--help` exits at once; `inventory check` of a FIFO waits for a writer until killed.
+        // `--help` exits at once; `sync` of a feed whose server never answers waits until killed.
         let quick = Fw::new().arg("--help");
         assert_eq!(trials.next_run(), Some(0));
         assert_eq!(
             trials.kill(&quick, Duration::from_millis(500)),
             Killed::Finished(Some(0))
         );
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("inventory.toml");
-        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-        assert!(made.success());
-        let stuck = Fw::new().args(["inventory", "check"]).arg(&fifo);
+        // Bound, never accepted: the connection waits in the backlog and no reply ever comes.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fx = crate::support::fixture::Fixture::new();
+        let url = format!("http://{}/rest/json/cves/2.0", silent.local_addr().unwrap());
+        fx.feed("silent", &format!("kind = \"nvd\"\nurl = \"{url}\"\n"));
+        let stuck = fx.fw().arg("sync");
         assert_eq!(trials.next_run(), Some(1));
         assert_eq!(
             trials.kill(&stuck, Duration::from_millis(200)),
