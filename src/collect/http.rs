@@ -171,12 +171,37 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
+    /// A client for URLs that are not a feed's (nothing to confine redirects to but http(s)).
     pub fn new(config: HttpConfig) -> Result<HttpClient, HttpError> {
+        HttpClient::build(config, None)
+    }
+
+    /// A client for one feed: a redirect is followed only where the feed may go itself
+    /// ([`super::policy::check_follow`] against the feed's `url` and `allow_hosts`), so a 302 to
+    /// another host, to loopback from a remote feed, or from https to http is refused like the URL
+    /// would be.
+    pub fn for_feed(
+        config: HttpConfig,
+        feed_url: url::Url,
+        allow_hosts: Vec<String>,
+    ) -> Result<HttpClient, HttpError> {
+        HttpClient::build(config, Some((feed_url, allow_hosts)))
+    }
+
+    fn build(
+        config: HttpConfig,
+        confine: Option<(url::Url, Vec<String>)>,
+    ) -> Result<HttpClient, HttpError> {
         let max = config.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            let refused = confine.as_ref().and_then(|(feed, hosts)| {
+                super::policy::check_follow(feed, hosts, attempt.url()).err()
+            });
             if !matches!(attempt.url().scheme(), "http" | "https") {
                 let msg = format!("to non-http(s) URL {}", attempt.url());
                 attempt.error(msg)
+            } else if let Some(refused) = refused {
+                attempt.error(refused.to_string())
             } else if attempt.previous().len() > max {
                 let msg = format!("more than {max} redirects (ending at {})", attempt.url());
                 attempt.error(msg)

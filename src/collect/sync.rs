@@ -128,9 +128,19 @@ where
     };
     let mut reports: Vec<FeedReport> = stream::iter(selected(feeds, opts))
         .map(|feed| {
-            let (store, feed, http, opts) =
-                (store.clone(), feed.clone(), http.clone(), opts.clone());
+            // A feed with a URL gets a client whose redirects stay where the feed may go.
+            let http = match &feed.location {
+                FeedLocation::Url(u) => {
+                    HttpClient::for_feed(opts.http.clone(), u.clone(), feed.allow_hosts.clone())
+                }
+                FeedLocation::Path(_) => Ok(http.clone()),
+            };
+            let (store, feed, opts) = (store.clone(), feed.clone(), opts.clone());
             async move {
+                let http = match http {
+                    Ok(h) => h,
+                    Err(e) => return failed_report(&feed, None, e.to_string()),
+                };
                 let task = tokio::spawn({
                     let feed = feed.clone();
                     async move { run_feed(&store, &feed, &http, &opts).await }

@@ -43,6 +43,8 @@ async fn hostile_servers_fail_their_feed_only() {
         "redirect-loop",
         "redirect-file",
         "redirect-ftp",
+        "redirect-other-host",
+        "redirect-other-port",
         "flaky-500",
         "always-500",
         "rate-limited",
@@ -101,6 +103,26 @@ async fn hostile_servers_fail_their_feed_only() {
         &doc("redirect-ftp"),
         vec![Reply::Status(301, loc("ftp://127.0.0.1/doc.json"), vec![])],
     );
+    // A redirect goes only where the feed may go itself: `localhost` is not the feed's host
+    // `127.0.0.1`, and another port is another service (both serve the document, so following
+    // them would succeed).
+    let elsewhere = server
+        .url("/elsewhere/doc.json")
+        .replace("127.0.0.1", "localhost");
+    server.set_ok("/elsewhere/doc.json", changed.clone());
+    server.set(
+        &doc("redirect-other-host"),
+        vec![Reply::Status(302, loc(&elsewhere), vec![])],
+    );
+    let other = Server::start();
+    other.set_ok("/doc.json", changed.clone());
+    server.set(
+        &doc("redirect-other-port"),
+        vec![Reply::Status(302, loc(&other.url("/doc.json")), vec![])],
+    );
+    for c in ["redirect-other-host", "redirect-other-port"] {
+        server.set_ok(&hash(c), ok_hash.clone());
+    }
     server.set(
         &doc("flaky-500"),
         vec![
@@ -149,6 +171,8 @@ async fn hostile_servers_fail_their_feed_only() {
         ("redirect-loop", "redirect"),
         ("redirect-file", "redirect"),
         ("redirect-ftp", "redirect"),
+        ("redirect-other-host", "is not the feed's host"),
+        ("redirect-other-port", "is not the feed's host"),
         ("always-500", "HTTP status 503"),
         ("hash-mismatch", "sha512 mismatch"),
         ("invalid-json", "not valid JSON"),
