@@ -94,6 +94,11 @@ pub struct NotifyArgs {
     /// Retry every pending delivery now, ignoring its backoff.
     #[arg(long)]
     pub retry_now: bool,
+    /// Send RESOLVED for the findings of systems that left the inventory even when more than
+    /// half of the systems owners were told about left it in one run (otherwise that stops the
+    /// run: an empty or truncated inventory export looks the same).
+    #[arg(long)]
+    pub accept_inventory_shrink: bool,
     #[command(flatten)]
     pub estate: EstateArgs,
     #[command(flatten)]
@@ -130,6 +135,24 @@ where
     if !args.estate.no_sync {
         for w in sync_due(store, &feeds).await {
             tracing::warn!("{w}");
+        }
+    }
+    let (gone, known) = notify::plan::vanished_systems(&Outbox::new(store).state()?, &inv);
+    if notify::plan::shrink_over_limit(gone.len(), known) {
+        let what = format!(
+            "the inventory no longer holds {} of the {known} systems owners were told about ({})",
+            gone.len(),
+            gone.join(", ")
+        );
+        if args.dry_run || args.accept_inventory_shrink {
+            tracing::warn!("{what}: their findings are announced as resolved");
+        } else {
+            tracing::error!(
+                "{what}; nothing was sent. If they really left, run again with \
+                 --accept-inventory-shrink; otherwise check the inventory at {}",
+                global.inventory.display()
+            );
+            return Ok(Exit::Error);
         }
     }
     let now = Utc::now();

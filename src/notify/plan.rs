@@ -327,6 +327,34 @@ pub fn recipients(f: &Finding, inv: &Inventory) -> BTreeSet<String> {
     out
 }
 
+/// Systems the owners were told about (in the notified `state`) that the inventory no longer holds,
+/// sorted, and how many systems the state names in all.
+///
+/// An inventory that lost most of its systems at once (an empty CMDB export, a wrong path) would
+/// otherwise announce every finding on them as RESOLVED; the caller stops above
+/// [`SHRINK_LIMIT`] unless told the shrink is real.
+pub fn vanished_systems(state: &State, inv: &Inventory) -> (Vec<String>, usize) {
+    let told: BTreeSet<&str> = state
+        .keys()
+        .filter_map(|(_, finding)| finding.rsplit_once('@').map(|(_, system)| system))
+        .collect();
+    let gone = told
+        .iter()
+        .filter(|s| !inv.systems.contains_key(**s))
+        .map(|s| s.to_string())
+        .collect();
+    (gone, told.len())
+}
+
+/// The share of the systems owners were told about that may vanish from the inventory in one run
+/// before `notify` and `run` stop (`--accept-inventory-shrink` lets it through): more than half.
+pub const SHRINK_LIMIT: f64 = 0.5;
+
+/// Whether `gone` of `known` systems vanishing is over [`SHRINK_LIMIT`].
+pub fn shrink_over_limit(gone: usize, known: usize) -> bool {
+    known > 0 && gone as f64 > known as f64 * SHRINK_LIMIT
+}
+
 /// Plan one run. `findings` may include suppressed ones (they count as gone); `state` is what was
 /// sent before; `generation` identifies this run's plan.
 pub fn plan(
@@ -458,6 +486,42 @@ pub fn plan(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn vanished_systems_are_those_told_about_and_gone() {
+        let inv = crate::testkit::Estate::new()
+            .system(
+                "a",
+                "Dell EMC",
+                "Unity",
+                crate::version::Scheme::Intdot,
+                "5.0",
+            )
+            .0;
+        let told = |f: &str| {
+            (
+                ("o".to_string(), f.to_string()),
+                Notified {
+                    severity: Severity::High,
+                    title: String::new(),
+                    fixed_in: vec![],
+                    effects: vec![],
+                    window: None,
+                    undecided: None,
+                },
+            )
+        };
+        let state: State = [told("X-1@a"), told("X-2@a"), told("X-1@b"), told("A@B@c")]
+            .into_iter()
+            .collect();
+        let (gone, known) = vanished_systems(&state, &inv);
+        assert_eq!((gone, known), (vec!["b".to_string(), "c".to_string()], 3));
+        assert!(shrink_over_limit(2, 3));
+        assert!(!shrink_over_limit(1, 2), "half is not more than half");
+        assert!(shrink_over_limit(1, 1));
+        assert!(!shrink_over_limit(0, 0));
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

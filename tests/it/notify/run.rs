@@ -67,6 +67,55 @@ fn run_once_syncs_and_notifies() {
     assert!(err.contains("planned 0 digest(s)"), "{err}");
 }
 
+/// An inventory that lost most of its systems at once (an empty or cut CMDB export) does not
+/// announce everything as RESOLVED: the run stops, names what vanished and sends nothing, until the
+/// operator says the shrink is real.
+#[test]
+fn an_inventory_that_lost_most_systems_stops_before_resolving_them() {
+    let hook = Server::receiver(Duration::ZERO);
+    let fx = teams(OWNERS, &hook, "r", "RUN-1");
+    run_cmd(&fx, &["--once"]).run().expect(0);
+    assert_eq!(hook.delivered().len(), OWNERS);
+
+    // Only arr-0 and arr-1 are left: 3 of the 5 systems owners were told about vanished.
+    let full = std::fs::read_to_string(fx.inventory().join("estate.toml")).unwrap();
+    let cut = full
+        .split("[[systems]]")
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("[[systems]]");
+    let cut = cut.trim_end().trim_end_matches("[[owners]]");
+    fx.inventory_file("estate.toml", cut);
+    let o = run_cmd(&fx, &["--once"]).run();
+    o.expect(1);
+    let err = o.stderr();
+    assert!(
+        err.contains(
+            "no longer holds 3 of the 5 systems owners were told about (arr-2, arr-3, arr-4)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--accept-inventory-shrink"), "{err}");
+    assert_eq!(hook.delivered().len(), OWNERS, "nothing sent");
+
+    // Accepted: the resolved notice goes out to the team still in the inventory (teams 3 and 4
+    // left with their arrays; nobody is left to tell).
+    run_cmd(&fx, &["--once", "--accept-inventory-shrink"])
+        .run()
+        .expect(0);
+    let new: Vec<String> = hook.delivered()[OWNERS..]
+        .iter()
+        .map(|r| r.body.clone())
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert!(
+        new[0].contains("\"owner\":\"team-2\"")
+            && new[0].contains("\"event\":\"resolved\",\"finding\":\"RUN-1@arr-2\""),
+        "{}",
+        new[0]
+    );
+}
+
 #[test]
 fn sigterm_mid_delivery_finishes_the_step_then_exits_0() {
     let hook = Server::receiver(Duration::from_millis(200));
