@@ -29,6 +29,10 @@ pub struct SyncArgs {
     /// Ignore saved validators and hashes: fetch and parse every document again.
     #[arg(long)]
     pub force: bool,
+    /// Commit a sync that withdraws more than a fifth of a feed's advisories at once (held back
+    /// otherwise: a listing that suddenly shrinks is usually a broken source).
+    #[arg(long)]
+    pub accept_withdrawals: bool,
     /// Feeds fetched at the same time.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub jobs: usize,
@@ -141,6 +145,7 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
     let opts = SyncOptions {
         only: args.only.clone(),
         force: args.force,
+        accept_withdrawals: args.accept_withdrawals,
         concurrency: args.jobs.max(1),
         fetch_concurrency: args.fetch_jobs.max(1),
         progress: std::io::stderr().is_terminal().then(progress),

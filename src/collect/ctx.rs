@@ -60,7 +60,16 @@ pub struct SyncOptions {
     pub nvd_delay: std::time::Duration,
     /// NVD API key, sent as the `apiKey` header (allows a shorter `nvd_delay`).
     pub nvd_api_key: Option<String>,
+    /// Commit a sync that withdraws more than [`WITHDRAW_LIMIT`] of a feed's advisories at once
+    /// (otherwise such a sync fails its feed and keeps the previous data).
+    pub accept_withdrawals: bool,
 }
+
+/// The share of a feed's advisories one sync may withdraw before it is held back: a listing
+/// that suddenly shrinks (an empty `changes.csv` served with 200, a mirror's index of 0 entries)
+/// is more often a broken source than a publisher withdrawing a fifth of its advisories. A single
+/// withdrawal always passes (a small feed dropping one document).
+pub const WITHDRAW_LIMIT: f64 = 0.2;
 
 impl Default for SyncOptions {
     fn default() -> Self {
@@ -75,6 +84,7 @@ impl Default for SyncOptions {
             progress: None,
             nvd_delay: std::time::Duration::from_secs(6),
             nvd_api_key: None,
+            accept_withdrawals: false,
         }
     }
 }
@@ -119,6 +129,8 @@ pub enum FeedError {
     Signature { url: String, reason: String },
     #[error(transparent)]
     Refused(#[from] super::policy::UrlRefused),
+    #[error("this sync would withdraw {withdrawn} of the feed's {of} advisories at once (over {limit} %): held back as a likely broken listing, the previous data is kept; run `sync --accept-withdrawals` if the publisher really withdrew them", limit = (WITHDRAW_LIMIT * 100.0) as u32)]
+    WithdrawalsHeld { withdrawn: usize, of: usize },
 }
 
 /// A page or listing that cannot be read fails its feed like any other listing.

@@ -28,7 +28,9 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use super::commit::{self, CommitPlan, Parsed};
-use super::ctx::{blocking, CollectCtx, Collected, Doc, FeedError, ProgressEvent, SyncOptions};
+use super::ctx::{
+    blocking, CollectCtx, Collected, Doc, FeedError, ProgressEvent, SyncOptions, WITHDRAW_LIMIT,
+};
 use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document, DocContext, DocFormat};
 use super::http::HttpClient;
@@ -316,6 +318,13 @@ fn commit<S: Store>(
         let parsed = parse(feed, &collected.changed)?;
         commit::diff(ctx, head, &collected, parsed, now)?
     };
+    let (withdrawn, of) = (plan.withdrawn.len(), head.advisory_count);
+    if !ctx.opts.accept_withdrawals
+        && withdrawn > 1
+        && withdrawn as f64 > of as f64 * WITHDRAW_LIMIT
+    {
+        return Err(FeedError::WithdrawalsHeld { withdrawn, of });
+    }
     finish(store, feed, &plan, now, report)
 }
 

@@ -144,3 +144,38 @@ async fn unchanged_resyncs_append_only_a_small_state_record() {
         "{per_sync} bytes appended per unchanged sync"
     );
 }
+
+/// A listing that suddenly shrinks (here: the feed's one document of five advisories is gone) does
+/// not withdraw more than a fifth of a feed at once: the feed fails saying so and keeps its data,
+/// until `--accept-withdrawals`.
+#[test]
+fn a_mass_withdrawal_is_held_back_until_accepted() {
+    let fx = Fixture::new();
+    let notes: Vec<_> = (1..=5)
+        .map(|i| crate::support::fixture::Native::takeover(&format!("GONE-{i}")))
+        .collect();
+    fx.native_feed("n", &notes);
+    let fw = fx.fw();
+    fw.run_with(&["sync", "-q"]).expect(0);
+    std::fs::remove_file(fx.feeds().join("native/n.toml")).unwrap();
+
+    let held = fw.run_with(&["sync", "--json"]);
+    held.expect(5);
+    let r: serde_json::Value = serde_json::from_str(&held.stdout()).unwrap();
+    let err = r["feeds"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        err.contains("would withdraw 5 of the feed's 5 advisories at once")
+            && err.contains("--accept-withdrawals"),
+        "{err}"
+    );
+    let store = firmwatch::store::SledStore::open(&fx.store()).unwrap();
+    let kept = store.all_advisories().unwrap();
+    assert_eq!(kept.len(), 5);
+    assert!(kept.iter().all(|a| a.withdrawn.is_none()), "nothing withdrawn");
+    drop(store);
+
+    let accepted = fw.run_with(&["sync", "--json", "--accept-withdrawals"]);
+    accepted.expect(0);
+    let r: serde_json::Value = serde_json::from_str(&accepted.stdout()).unwrap();
+    assert_eq!(r["feeds"][0]["withdrawn"], 5, "{r}");
+}
