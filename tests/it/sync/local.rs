@@ -168,10 +168,13 @@ fn a_mass_withdrawal_is_held_back_until_accepted() {
             && err.contains("--accept-withdrawals"),
         "{err}"
     );
-    let store = firmwatch::store::SledStore::open(&fx.store()).unwrap();
+    let store = firmwatch::store::SledStore::open(fx.store()).unwrap();
     let kept = store.all_advisories().unwrap();
     assert_eq!(kept.len(), 5);
-    assert!(kept.iter().all(|a| a.withdrawn.is_none()), "nothing withdrawn");
+    assert!(
+        kept.iter().all(|a| a.withdrawn.is_none()),
+        "nothing withdrawn"
+    );
     drop(store);
 
     let accepted = fw.run_with(&["sync", "--json", "--accept-withdrawals"]);
