@@ -264,12 +264,14 @@ pub fn plain(s: &str) -> String {
         .collect()
 }
 
-/// A CSV cell that a spreadsheet will not run: a cell starting with `=`, `+`, `-`, `@`, tab or CR
-/// is a formula to Excel/LibreOffice (`=cmd|' /C calc'!A0`), so it is prefixed with `'`.
+/// A CSV cell that a spreadsheet will not run and a line-based tool will not split: a cell
+/// starting with `=`, `+`, `-`, `@`, tab or CR is a formula to Excel/LibreOffice
+/// (`=cmd|' /C calc'!A0`), so it is prefixed with `'`; control characters (newlines, escape
+/// sequences from advisory text) become spaces, as in the table.
 pub fn csv_cell(s: &str) -> String {
     match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{}", plain(s)),
+        _ => plain(s),
     }
 }
 
@@ -774,7 +776,9 @@ pub fn write_markdown(r: &Report, w: impl std::io::Write) -> std::io::Result<()>
     o.flush()
 }
 
-/// Escape text for HTML element content and attribute values.
+/// Escape text for HTML element content and attribute values. Control characters other than
+/// newline and tab (white space to HTML) become spaces: an escape sequence or a NUL from advisory
+/// text has no business in a page or a mail.
 pub fn html_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -784,6 +788,8 @@ pub fn html_escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
+            '\n' | '\t' => o.push(c),
+            c if c.is_control() => o.push(' '),
             c => o.push(c),
         }
     }

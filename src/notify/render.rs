@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::plan::{EventKind, Item, Message};
-use crate::report::html_escape;
+use crate::report::{html_escape, plain};
 
 /// Version of the generic webhook JSON.
 pub const WEBHOOK_SCHEMA_VERSION: u32 = 1;
@@ -61,28 +61,32 @@ fn headline(i: &Item) -> String {
     }
 }
 
-/// The plain-text digest.
+/// The plain-text digest. Every value from an advisory or the inventory goes through
+/// [`plain`]: a control character in a title (a newline, an escape sequence) cannot start a line
+/// of its own that looks like another item, nor drive the reader's terminal.
 pub fn text(m: &Message) -> String {
+    let p = plain;
+    let list = |v: &[String]| p(&v.join(", "));
     let mut o = format!(
         "firmwatch digest for {} ({})\n{} item(s). Idempotency key: {}\n",
-        m.owner_name,
-        m.owner,
+        p(&m.owner_name),
+        p(&m.owner),
         m.items.len(),
         m.key
     );
     if let Some(note) = &m.data_note {
-        o.push_str(&format!("WARNING: {note}\n"));
+        o.push_str(&format!("WARNING: {}\n", p(note)));
     }
     for i in &m.items {
         o.push_str(&format!(
             "\n[{}] {} on {} ({})\n",
             headline(i),
-            i.advisory,
-            i.system_name,
-            i.system
+            p(&i.advisory),
+            p(&i.system_name),
+            p(&i.system)
         ));
         if !i.title.is_empty() {
-            o.push_str(&format!("  {}\n", i.title));
+            o.push_str(&format!("  {}\n", p(&i.title)));
         }
         if i.event == EventKind::Resolved {
             o.push_str("  No longer found (fixed, suppressed or removed from the inventory).\n");
@@ -93,27 +97,30 @@ pub fn text(m: &Message) -> String {
             i.code, i.severity, i.urgency
         ));
         if let Some(why) = &i.undecided {
-            o.push_str(&format!("  Match UNKNOWN (could not be decided): {why}\n"));
+            o.push_str(&format!(
+                "  Match UNKNOWN (could not be decided): {}\n",
+                p(why)
+            ));
         }
         if !i.services.is_empty() {
-            o.push_str(&format!("  Your services: {}\n", i.services.join(", ")));
+            o.push_str(&format!("  Your services: {}\n", list(&i.services)));
         }
         if !i.effects.is_empty() {
-            o.push_str(&format!("  Effects: {}\n", i.effects.join(", ")));
+            o.push_str(&format!("  Effects: {}\n", list(&i.effects)));
         }
         if !i.fixed_in.is_empty() {
-            o.push_str(&format!("  Fixed in: {}\n", i.fixed_in.join(", ")));
+            o.push_str(&format!("  Fixed in: {}\n", list(&i.fixed_in)));
         }
         for r in &i.reasons {
-            o.push_str(&format!("  - {r}\n"));
+            o.push_str(&format!("  - {}\n", p(r)));
         }
         for r in i.references.iter().take(3) {
-            o.push_str(&format!("  {r}\n"));
+            o.push_str(&format!("  {}\n", p(r)));
         }
     }
     o.push_str(&format!(
         "\nRun `firmwatch exposure --owner {}` for details.\n",
-        m.owner
+        p(&m.owner)
     ));
     o
 }
@@ -279,6 +286,28 @@ mod tests {
                 references: vec![],
             }],
         }
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_text_or_html_part() {
+        let mut m = msg("Panic\n\n[NEW critical] FAKE-9 on everything\u{1b}[2J\u{0}");
+        m.items[0].reasons = vec!["line one\r\n  - forged reason".into()];
+        let t = text(&m);
+        assert!(
+            !t.contains('\u{1b}') && !t.contains('\u{0}') && !t.contains('\r'),
+            "{t:?}"
+        );
+        assert!(
+            !t.lines().any(|l| l.starts_with("[NEW critical] FAKE-9")),
+            "no item of its own: {t}"
+        );
+        assert!(!t.lines().any(|l| l == "  - forged reason"), "{t}");
+        assert!(
+            t.contains("Panic  [NEW critical] FAKE-9 on everything [2J "),
+            "{t}"
+        );
+        let h = html(&m);
+        assert!(!h.contains('\u{1b}') && !h.contains('\u{0}'), "{h:?}");
     }
 
     #[test]

@@ -110,6 +110,31 @@ fn hostile_titles_are_escaped() {
     );
 }
 
+/// Control characters from advisory text (a newline that would fake a row, an ANSI escape that
+/// would drive a terminal, a NUL) never reach CSV or HTML as such.
+#[test]
+fn control_characters_are_inert_in_csv_and_html() {
+    let evil = "Panic\r\nFAKE-1,critical,100\u{1b}[31m red\u{0}";
+    let r = sample(evil);
+    let csv = report::render_csv(&r).unwrap();
+    assert!(!csv.contains('\u{1b}') && !csv.contains('\u{0}'), "{csv:?}");
+    assert!(
+        !csv.lines().any(|l| l.starts_with("FAKE-1")),
+        "no row of its own: {csv}"
+    );
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let titles: Vec<String> = rd.records().map(|r| r.unwrap()[15].to_string()).collect();
+    assert!(
+        titles.contains(&"Panic  FAKE-1,critical,100 [31m red ".to_string()),
+        "{titles:?}"
+    );
+    let html = report::render_html(&r);
+    assert!(
+        !html.contains('\u{1b}') && !html.contains('\u{0}'),
+        "{html:?}"
+    );
+}
+
 #[test]
 fn retain_recounts() {
     let mut r = sample("x");
