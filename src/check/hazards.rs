@@ -121,8 +121,12 @@ pub(super) fn hazards(
                 continue;
             };
             downgrade(t, &v, step, &mut out);
-            unorderable_release(t, &v, step, &mut out);
             let known = known_releases(advisories, &v);
+            // The feeds name this exact version as a fix: known, though opaque drive firmware
+            // (HPD7 → HPD8) cannot be ordered.
+            if !known.target_is_a_fix {
+                unorderable_release(t, &v, step, &mut out);
+            }
             unknown_release(t, &v, &known, step, &mut out);
             recent_release(t, &v, &known, today, step, &mut out);
         }
@@ -379,12 +383,15 @@ struct KnownReleases {
     versions: Vec<FwVersion>,
     /// The earliest publication of an advisory naming the target as a fixed version.
     target_released: Option<NaiveDate>,
+    /// Some advisory of the vendor names the target as a fixed version.
+    target_is_a_fix: bool,
 }
 
 fn known_releases(advisories: &[Advisory], v: &Versions<'_>) -> KnownReleases {
     let vk = vendor_key(v.vendor);
     let mut known: Vec<FwVersion> = Vec::new();
     let mut released: Option<NaiveDate> = None;
+    let mut target_is_a_fix = false;
     for a in advisories {
         for st in &a.affected {
             if vendor_key(if st.vendor.is_empty() {
@@ -406,6 +413,7 @@ fn known_releases(advisories: &[Advisory], v: &Versions<'_>) -> KnownReleases {
             for s in strings {
                 if let Ok(k) = FwVersion::parse(v.current.scheme(), s) {
                     if k.compare(&v.target) == Cmp::Equal && st.fixed_in.iter().any(|f| f == s) {
+                        target_is_a_fix = true;
                         if let Some(p) = a.published.or(a.modified) {
                             let d = p.date_naive();
                             released = Some(released.map_or(d, |r: NaiveDate| r.min(d)));
@@ -419,6 +427,7 @@ fn known_releases(advisories: &[Advisory], v: &Versions<'_>) -> KnownReleases {
     KnownReleases {
         versions: known,
         target_released: released,
+        target_is_a_fix,
     }
 }
 
@@ -778,6 +787,23 @@ mod tests {
             "{}",
             h[0].reason
         );
+    }
+
+    #[test]
+    fn drive_firmware_named_as_the_fix_is_known_though_it_cannot_be_ordered() {
+        let e = Estate::new()
+            .system("srv", "HPE", "ProLiant DL380", Scheme::Intdot, "2.72")
+            .hpe_ssds("srv", "ssd", "HPD7", 8);
+        let mut bug = advisory_for("FWN-SSD", "HPE", "SAS SSD", "vers:opaque/HPD5|HPD6|HPD7")
+            .on(crate::model::ComponentKind::Drive)
+            .effects(&[Effect::DataLoss]);
+        bug.affected[0].fixed_in = vec!["HPD8".into()];
+        let plan = |to: &str| vec![step("drives", None, &["srv/ssd"], to)];
+        let h = of(&e, std::slice::from_ref(&bug), plan("HPD8"));
+        assert!(codes(&h).is_empty(), "the advisory's own fix: {h:?}");
+        // A version no advisory names stays an unknown release.
+        let h = of(&e, &[bug], plan("HPD9"));
+        assert_eq!(codes(&h), [HazardCode::UnknownRelease], "{h:?}");
     }
 
     fn fixed_in(published: Option<&str>) -> Advisory {

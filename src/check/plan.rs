@@ -49,7 +49,7 @@ struct RawPlan {
 struct RawStep {
     name: toml::Spanned<String>,
     #[serde(default)]
-    window: Option<String>,
+    window: Option<toml::Spanned<String>>,
     #[serde(default)]
     date: Option<toml::Spanned<toml::value::Datetime>>,
     update: Vec<toml::Spanned<String>>,
@@ -81,6 +81,14 @@ crate::diag::codes! {
         EmptyPlan = "empty-plan",
         /// A `date` that is not a plain date.
         BadDate = "bad-date",
+        /// A step dated before an earlier step: the order and the dates disagree.
+        DateOutOfOrder = "date-out-of-order",
+        /// A step whose `update` list is empty.
+        EmptyStep = "empty-step",
+        /// The same system or component twice in one step.
+        DuplicateTarget = "duplicate-target",
+        /// A step name or window with control characters (it is shown in reports and mails).
+        BadName = "bad-name",
     }
 }
 
@@ -104,7 +112,38 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<RolloutPlan, Vec<PlanDi
             span: None,
         });
     }
+    let mut last_date: Option<(NaiveDate, String)> = None;
     for s in raw.step {
+        let labels = [Some(&s.name), s.window.as_ref()];
+        for l in labels.into_iter().flatten() {
+            if l.get_ref().chars().any(char::is_control) {
+                diags.push(PlanDiagnostic {
+                    code: PlanCode::BadName,
+                    message: "a step name or window may not hold control characters".into(),
+                    span: Some(l.span()),
+                });
+            }
+        }
+        if s.update.is_empty() {
+            diags.push(PlanDiagnostic {
+                code: PlanCode::EmptyStep,
+                message: format!(
+                    "step `{}` updates nothing (`update = []`)",
+                    s.name.get_ref()
+                ),
+                span: Some(s.name.span()),
+            });
+        }
+        let mut seen = HashSet::new();
+        for u in &s.update {
+            if !seen.insert(u.get_ref().trim()) {
+                diags.push(PlanDiagnostic {
+                    code: PlanCode::DuplicateTarget,
+                    message: format!("`{}` is listed twice in this step", u.get_ref().trim()),
+                    span: Some(u.span()),
+                });
+            }
+        }
         if !names.insert(s.name.get_ref().clone()) {
             diags.push(PlanDiagnostic {
                 code: PlanCode::DuplicateStep,
@@ -130,6 +169,22 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<RolloutPlan, Vec<PlanDi
                 }
             },
         };
+        if let (Some(d), Some(span)) = (date, s.date.as_ref().map(|d| d.span())) {
+            if let Some((before, name)) = &last_date {
+                if d < *before {
+                    diags.push(PlanDiagnostic {
+                        code: PlanCode::DateOutOfOrder,
+                        message: format!(
+                            "step `{}` is dated {d}, before the earlier step `{name}` ({before}): \
+                             steps run in the order they are written",
+                            s.name.get_ref()
+                        ),
+                        span: Some(span),
+                    });
+                }
+            }
+            last_date = Some((d, s.name.get_ref().clone()));
+        }
         let mut targets = Vec::new();
         for u in &s.update {
             match resolve_target(inv, u.get_ref(), s.to.get_ref()) {
@@ -150,7 +205,7 @@ pub fn parse_plan(text: &str, inv: &Inventory) -> Result<RolloutPlan, Vec<PlanDi
         }
         steps.push(Step {
             name: s.name.into_inner(),
-            window: s.window,
+            window: s.window.map(toml::Spanned::into_inner),
             date,
             targets,
         });
@@ -256,6 +311,36 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn dates_against_order_empty_steps_repeated_targets_and_control_characters_are_diagnosed() {
+        let text = "[[step]]\nname = \"first\"\ndate = 2026-12-12\nupdate = [\"arr\"]\nto = \"5.1.2.0.5.009\"\n\n\
+                    [[step]]\nname = \"second\"\ndate = 2026-12-05\nupdate = []\nto = \"5.1.2.0.5.009\"\n\n\
+                    [[step]]\nname = \"third\\u001b[2J\"\nwindow = \"w\\n\"\nupdate = [\"arr/spa\", \"arr/spa\"]\nto = \"5.1.2.0.5.009\"\n";
+        let p = problems(text);
+        let codes: Vec<&str> = p.iter().map(|(c, _, _)| *c).collect();
+        assert_eq!(
+            codes,
+            [
+                "empty-step",
+                "date-out-of-order",
+                "bad-name",
+                "bad-name",
+                "duplicate-target"
+            ],
+            "{p:#?}"
+        );
+        assert!(p[1]
+            .1
+            .contains("dated 2026-12-05, before the earlier step `first` (2026-12-12)"));
+        assert_eq!(p[1].2.as_deref(), Some("2026-12-05"));
+        assert_eq!(p[4].2.as_deref(), Some("\"arr/spa\""));
+        // Dates in order, or a step without a date between them, are fine.
+        let ok = "[[step]]\nname = \"a\"\ndate = 2026-12-05\nupdate = [\"arr/spa\"]\nto = \"5.1.2.0.5.009\"\n\n\
+                  [[step]]\nname = \"b\"\nupdate = [\"arr/spb\"]\nto = \"5.1.2.0.5.009\"\n\n\
+                  [[step]]\nname = \"c\"\ndate = 2026-12-05\nupdate = [\"arr\"]\nto = \"5.1.2.0.5.009\"\n";
+        parse_plan(ok, &inv()).unwrap();
     }
 
     #[test]
