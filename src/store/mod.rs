@@ -162,6 +162,12 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
+    #[error("not enough free space to open the store at {path}: {available} bytes free, {needed} needed; nothing was written — free some space and run the command again")]
+    NoSpace {
+        path: PathBuf,
+        available: u64,
+        needed: u64,
+    },
     #[error("store at {path} has a malformed schema version record")]
     BadSchemaRecord { path: PathBuf },
     #[error("store I/O on {what}: {source}")]

@@ -34,6 +34,41 @@ use crate::notify::plan::{Notified, State};
 /// sled page cache size set explicitly (sled's default is 1 GiB).
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 
+/// Free space sled needs to open a store without risking it. Opening an existing store writes:
+/// sled pads the log's last segment (512 KiB) with zeros, fsyncs, and writes a snapshot file —
+/// even for a command that only reads. When the disk fills during that, the store never opens
+/// again ("Read corrupted data"; `tests/it/store/disk_full.rs`). So the open is refused unless a
+/// segment and as much again for the snapshot and the command's own writes are free.
+const SLED_HEADROOM: u64 = 1024 * 1024;
+
+/// Refuse to open when the disk holding `path` (or its nearest existing ancestor) has less than
+/// [`SLED_HEADROOM`] free (or `FIRMWATCH_STORE_MIN_FREE` bytes; 0 turns the check off). A check,
+/// not a reservation: another process can still fill the disk after it — which the disk-full
+/// tests play by turning it off, to see what sled itself does.
+fn preflight(path: &Path) -> Result<(), StoreError> {
+    let needed = std::env::var("FIRMWATCH_STORE_MIN_FREE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SLED_HEADROOM);
+    if needed == 0 {
+        return Ok(());
+    }
+    let Some(existing) = path.ancestors().find(|p| p.exists()) else {
+        return Ok(());
+    };
+    let Ok(available) = fs2::available_space(existing) else {
+        return Ok(()); // unknown: sled's own error tells if it comes to that
+    };
+    if available < needed {
+        return Err(StoreError::NoSpace {
+            path: path.to_path_buf(),
+            available,
+            needed,
+        });
+    }
+    Ok(())
+}
+
 /// The sled-backed store. A clone is another handle on the same open database (sled's
 /// handles are shared), which is how concurrent feed syncs each hold one.
 #[derive(Clone)]
@@ -146,6 +181,7 @@ impl SledStore {
                 if io.kind() == std::io::ErrorKind::WouldBlock
                     || io.to_string().contains("could not acquire lock"))
         };
+        preflight(&path)?;
         let config = ::sled::Config::new()
             .path(&path)
             .cache_capacity(CACHE_CAPACITY);

@@ -16,8 +16,10 @@ use std::time::Duration;
 use firmwatch::synth::Rng;
 
 /// Variables the binary reads that a test must not inherit.
-const INHERITED: [&str; 7] = [
+const INHERITED: [&str; 9] = [
     "FIRMWATCH_STORE",
+    "FIRMWATCH_STORE_ENGINE",
+    "FIRMWATCH_STORE_MIN_FREE",
     "FIRMWATCH_FEEDS",
     "FIRMWATCH_INVENTORY",
     "FIRMWATCH_SMTP_URL",
