@@ -1,11 +1,12 @@
 //! `firmwatch store check`: verify the store (every value decodes, the vendor index and the feed
 //! states agree with the advisories, the notifier's trees decode). Exit 0 clean, 1 on problems.
+//! With `--repair`, what is derived from the records is rebuilt first ([`repair`]).
 
 use std::io::Write;
 
 use anyhow::Result;
 
-use firmwatch::store::{check, SledStore};
+use firmwatch::store::{check, repair, SledStore};
 
 use super::{Exit, Global};
 
@@ -14,14 +15,23 @@ use super::{Exit, Global};
 pub enum StoreCmd {
     /// Read every value of every tree and cross-check them; print each problem with its key
     /// (exit 1), or a summary (exit 0).
-    Check,
+    Check {
+        /// First rebuild what is derived from the records (the vendor index and its counts, the
+        /// feed heads' counts, the listing indexes) and drop document records whose advisories
+        /// are lost (`sync --force` reads those documents again); then check.
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 pub fn run(cmd: &StoreCmd, global: &Global, out: &mut impl Write) -> Result<Exit> {
     match cmd {
-        StoreCmd::Check => {
+        StoreCmd::Check { repair } => {
             // Opening refuses a locked store or a newer schema, as every command does.
             let store = SledStore::open(&global.store)?;
+            if *repair {
+                report_repair(&repair::repair(&store)?, out)?;
+            }
             let report = check::check(&store)?;
             for p in &report.problems {
                 writeln!(out, "problem: {p}")?;
@@ -48,4 +58,23 @@ pub fn run(cmd: &StoreCmd, global: &Global, out: &mut impl Write) -> Result<Exit
             })
         }
     }
+}
+
+fn report_repair(r: &repair::Repaired, out: &mut impl Write) -> Result<()> {
+    if r.is_empty() {
+        writeln!(out, "repair: nothing to rebuild")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "repair: vendor index {} entries added, {} removed, {} count(s) rewritten; {} feed head(s), {} listing index(es) rewritten",
+        r.index_added, r.index_removed, r.counts, r.feed_heads, r.listing_indexes
+    )?;
+    for (feed, location) in &r.documents_dropped {
+        writeln!(
+            out,
+            "repair: dropped the record of {feed} document `{location}` (its advisories are lost); `firmwatch sync --force --feed {feed}` reads it again"
+        )?;
+    }
+    Ok(())
 }

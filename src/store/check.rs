@@ -6,6 +6,7 @@
 //! - every advisory decodes, and its key is `feed/id` of the advisory it holds;
 //! - the vendor index and the advisories agree both ways: each index entry names an advisory that
 //!   exists and is indexed under that vendor, and each advisory has an entry for each of its vendors;
+//!   each vendor's count (`meta`) equals its entries;
 //! - every feed state (head, per-document records and `seen` record) decodes through
 //!   [`Store::feed_state`], and every document it remembers names advisories that exist in that
 //!   feed; the head's per-listing counts and advisory count agree with those records, and so
@@ -15,12 +16,15 @@
 //!   every delivery decodes, and its key (built by [`delivery_key`](outbox::delivery_key)) names the owner and channel
 //!   of the delivery it holds.
 //!
-//! Every problem is reported with its tree and key; nothing is repaired. A damaged value makes the
-//! commands that read it fail loudly (never skip it silently); this check finds all of them at once.
+//! Every problem is reported with its tree and key; nothing is repaired here (`--repair` runs
+//! [`repair`](super::repair::repair) first). A damaged value makes the commands that read it fail
+//! loudly (never skip it silently); this check finds all of them at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::layout::{decode, listing_key, printable, vendor_keys, DocEntry};
+use super::layout::{
+    count_key, decode, decode_count, listing_key, printable, vendor_keys, DocEntry, COUNT_PREFIX,
+};
 use super::{RawRecords, Store, StoreError, Tree, Validators};
 use crate::model::{Advisory, FeedId};
 use crate::notify::outbox::{self, Delivery};
@@ -125,6 +129,37 @@ pub fn check<S: Store + RawRecords + ?Sized>(store: &S) -> Result<StoreHealth, S
         indexed.insert((vendor, adv_key));
     }
     r.counts.insert(Tree::IndexVendor.name().into(), n);
+    // The vendor index's counts (`meta`) agree with its entries: a reader trusts them.
+    let mut per_vendor: BTreeMap<&str, u64> = BTreeMap::new();
+    for (vendor, _) in &indexed {
+        *per_vendor.entry(vendor.as_str()).or_default() += 1;
+    }
+    for kv in store.records(Tree::Meta)? {
+        let (k, v) = kv?;
+        let Some(vendor) = k.strip_prefix(COUNT_PREFIX) else {
+            continue;
+        };
+        let vendor = String::from_utf8_lossy(vendor).into_owned();
+        let entries = per_vendor.remove(vendor.as_str()).unwrap_or(0);
+        match decode_count(&k, &v) {
+            Ok(n) if n == entries => {}
+            Ok(n) => r.problem(
+                Tree::Meta,
+                &k,
+                format!("counts {n} index entries for `{vendor}`, the index holds {entries}: exposure refuses to read it"),
+            ),
+            Err(e) => r.problem(Tree::Meta, &k, e.to_string()),
+        }
+    }
+    for (vendor, entries) in per_vendor {
+        r.problem(
+            Tree::Meta,
+            &count_key(vendor),
+            format!(
+                "no count for `{vendor}`, the index holds {entries}: exposure refuses to read it"
+            ),
+        );
+    }
     // Advisories → vendor index.
     for (adv_key, vendors) in &vendors_of {
         for v in vendors {

@@ -332,3 +332,58 @@ pub(super) fn state_key(owner: &str, finding: &str) -> Vec<u8> {
     k.extend_from_slice(finding.as_bytes());
     k
 }
+
+/// The prefix of the vendor index's counts in `meta`.
+pub(super) const COUNT_PREFIX: &[u8] = b"index_count\0";
+
+/// `index_count \0 vendor` in `meta`: how many entries the vendor index holds for `vendor`.
+/// Written in the same transaction as the entries, so a reader that counts a different number
+/// under the vendor's prefix knows the index is not what was committed
+/// ([`StoreError::Inconsistent`]) instead of answering from it.
+pub(super) fn count_key(vendor: &str) -> Vec<u8> {
+    let mut k = COUNT_PREFIX.to_vec();
+    k.extend_from_slice(vendor.as_bytes());
+    k
+}
+
+/// A count as stored: `u64` big-endian.
+pub(super) fn encode_count(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+pub(super) fn decode_count(key: &[u8], bytes: &[u8]) -> Result<u64, StoreError> {
+    let b: [u8; 8] = bytes.try_into().map_err(|_| StoreError::Decode {
+        key: printable(key),
+        reason: format!("a count is 8 bytes, this value has {}", bytes.len()),
+    })?;
+    Ok(u64::from_be_bytes(b))
+}
+
+/// Index entries added (+1) and removed (−1) per vendor by one write.
+pub(super) type CountDeltas = BTreeMap<String, i64>;
+
+/// A count moved by `delta`; `None` when it falls to zero (the record is removed).
+pub(super) fn moved_count(
+    key: &[u8],
+    stored: Option<&[u8]>,
+    delta: i64,
+) -> Result<Option<[u8; 8]>, StoreError> {
+    let old = stored
+        .map(|v| decode_count(key, v))
+        .transpose()?
+        .unwrap_or(0);
+    let new = (old as i64 + delta).max(0) as u64;
+    Ok((new > 0).then(|| encode_count(new)))
+}
+
+/// The store's verdict on one vendor's index read: `entries` found under its prefix, `count`
+/// stored for it.
+pub(super) fn check_count(vendor: &str, entries: u64, count: u64) -> Result<(), StoreError> {
+    if entries == count {
+        return Ok(());
+    }
+    Err(StoreError::Inconsistent {
+        what: format!("the vendor index of `{vendor}`"),
+        detail: format!("holds {entries} entries, {count} were committed"),
+    })
+}

@@ -12,6 +12,10 @@
 //!   each listing's index too, so the store goes straight to schema 3.
 //! - Schema 2 → 3: every listing's index (`l` record) is built from the document records
 //!   ([`from_v2`]).
+//! - Schema 3 → 4: the vendor index is rebuilt from the advisories and each vendor's count of
+//!   entries recorded in `meta` ([`repair::vendor_index`](super::repair::vendor_index), what
+//!   `store check --repair` runs), so a store whose index lost entries on a full disk under
+//!   sled comes out whole.
 //!
 //! A record that does not decode is left as it is: `store check` and the next sync of its feed
 //! report it, and a migration that refused to open the store would leave nothing to repair it with.
@@ -21,14 +25,13 @@ use std::collections::BTreeMap;
 use super::layout::{
     decode, encode_feed_state, encode_index, io, store_changes, DocEntry, DOC_TAG, LIST_TAG,
 };
-use super::{EngineError, FeedState, ListingIndex, StateChanges, StoreError, Tree};
+use super::{EngineError, FeedState, ListingIndex, RawWrite, StateChanges, StoreError, Tree};
 use crate::model::FeedId;
 
-/// The records a migration inserts, by tree (key, value). Nothing is removed.
+/// The records a migration writes, in the order given.
 #[derive(Debug, Default)]
 pub(super) struct Migration {
-    pub(super) feeds: Vec<(Vec<u8>, Vec<u8>)>,
-    pub(super) feed_docs: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(super) writes: Vec<RawWrite>,
 }
 
 /// Schema 1 → 3, from the records of `feeds` and reads of `feed_docs`: each feed's head without
@@ -65,9 +68,12 @@ where
             &StateChanges::between(&FeedState::default(), &state),
         )?;
         // Schema 1 had no `feed_docs` records, so there is nothing to remove.
-        out.feed_docs
-            .extend(writes.into_iter().filter_map(|(k, v)| Some((k, v?))));
-        out.feeds.push((k.to_vec(), head));
+        out.writes.extend(
+            writes
+                .into_iter()
+                .filter_map(|(k, v)| Some((Tree::FeedDocs, k, Some(v?)))),
+        );
+        out.writes.push((Tree::Feeds, k.to_vec(), Some(head)));
     }
     Ok(out)
 }
@@ -106,7 +112,7 @@ where
     let mut out = Migration::default();
     for (k, index) in indexes {
         let v = encode_index("listing index", &index)?;
-        out.feed_docs.push((k, v));
+        out.writes.push((Tree::FeedDocs, k, Some(v)));
     }
     Ok(out)
 }

@@ -13,14 +13,16 @@
 //! | `state.rs` | the state types the traits take and return ([`FeedState`], [`FeedCommit`], [`NotifyCommit`] …) |
 //! | `layout.rs` | the keys of each tree, the value encoding, how a feed's changes become record writes — what any engine stores |
 //! | `sled.rs` | the sled engine: [`SledStore`], its trees, reads, writes and transactions |
-//! | `migrate.rs` | the migrations of older layouts (schema 1 and 2 → 3), run when a store is opened |
+//! | `migrate.rs` | the migrations of older layouts (schema 1, 2 and 3 → 4), run when a store is opened |
 //! | `check.rs` | `firmwatch store check`: every record read and cross-checked |
+//! | `repair.rs` | `firmwatch store check --repair`: what is derived from the records, rebuilt |
 //!
 //! The layout, the same for any engine (a tree is a sled tree, or a table of another engine):
 //!
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `schema_version` | `u32` big-endian: the store layout version ([`SCHEMA_VERSION`]) |
+//! | `meta` | `index_count \0 vendor_key` | `u64` big-endian: the vendor index's entries under that vendor |
 //! | `advisories` | `feed/advisory-id` | [`Advisory`] |
 //! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
 //! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] head (checkpoint, advisory count) / its last success and error |
@@ -72,6 +74,7 @@ use crate::notify::plan::State;
 pub mod check;
 mod layout;
 mod migrate;
+pub mod repair;
 mod sled;
 mod state;
 
@@ -83,8 +86,8 @@ pub use self::state::{
 
 /// Layout version of the store; a store written by a newer firmwatch is refused, an older one is
 /// migrated when opened. 2: per-document feed state in its own tree (`feed_docs`). 3: plus an
-/// index per listing (`l` records).
-pub const SCHEMA_VERSION: u32 = 3;
+/// index per listing (`l` records). 4: plus the vendor index's per-vendor counts (`meta`).
+pub const SCHEMA_VERSION: u32 = 4;
 /// First byte of every stored value: the value encoding (1 = serde_json).
 pub const VALUE_VERSION: u8 = 1;
 
@@ -176,6 +179,8 @@ pub enum StoreError {
         #[source]
         source: EngineError,
     },
+    #[error("the store is inconsistent: {what} {detail}; nothing was answered from it — run `firmwatch store check --repair` to rebuild it from the stored records")]
+    Inconsistent { what: String, detail: String },
     #[error("stored value for {key} is not readable: {reason}")]
     Decode { key: String, reason: String },
     #[error("cannot encode value for {key}: {source}")]
@@ -269,6 +274,9 @@ pub trait NotifyStore {
     fn remove_deliveries(&self, keys: &[String]) -> Result<(), StoreError>;
 }
 
+/// One raw write: a record of a tree set (`Some`) or removed (`None`).
+pub type RawWrite = (Tree, Vec<u8>, Option<Vec<u8>>);
+
 /// Records of one tree as bytes, `(key, value)` in key order ([`RawRecords::records`]).
 pub type Records<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + 'a>;
 
@@ -280,6 +288,10 @@ pub trait RawRecords {
     fn records(&self, tree: Tree) -> Result<Records<'_>, StoreError>;
     /// Whether `tree` holds a record under `key`.
     fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError>;
+    /// Set (`Some`) or remove (`None`) records in **one** transaction, then flushed: a repair's
+    /// writes ([`repair::repair`]). No check of any kind: the caller computed them from the
+    /// records.
+    fn rewrite(&self, writes: &[RawWrite]) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

@@ -17,14 +17,15 @@ use ::sled::Transactional;
 use chrono::{DateTime, Utc};
 
 use super::layout::{
-    advisory_key, decode, decode_index, doc_key, docs_prefix, encode, encode_advisories,
-    encode_feed_state, index_key, listing_key, printable, seen_key, state_key, store_changes,
-    val_key, vendor_keys, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
+    encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
+    seen_key, state_key, store_changes, val_key, vendor_keys, CountDeltas, DocEntry, DocWrites,
+    Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::migrate::{self, Migration};
 use super::{
     DocState, EngineError, FeedCommit, FeedState, ListingIndex, LocationState, NotifyCommit,
-    NotifyStore, PutSummary, RawRecords, Records, StateChanges, Store, StoreError, Tree,
+    NotifyStore, PutSummary, RawRecords, RawWrite, Records, StateChanges, Store, StoreError, Tree,
     Validators, SCHEMA_VERSION,
 };
 use crate::model::{Advisory, AdvisoryId, FeedId};
@@ -103,11 +104,15 @@ fn io(what: impl Into<String>) -> impl FnOnce(::sled::Error) -> StoreError {
 
 type TxError = ConflictableTransactionError<StoreError>;
 
-/// Write advisories and their index entries inside a transaction, counting by content.
+/// Write advisories and their index entries inside a transaction, counting by content; the index
+/// entries added and removed per vendor go to `deltas` (for [`write_counts`]). An unchanged
+/// advisory gets any index entry it lacks back — without counting it: its entry was counted when
+/// it was first written, and lost since — so `sync --force` mends an index that lost entries.
 fn write_advisories(
     adv: &TransactionalTree,
     idx: &TransactionalTree,
     items: &Encoded,
+    deltas: &mut CountDeltas,
 ) -> Result<PutSummary, TxError> {
     let mut summary = PutSummary::default();
     for (key, value, vendors) in items {
@@ -115,6 +120,12 @@ fn write_advisories(
         match &old {
             Some(o) if o.as_ref() == value.as_slice() => {
                 summary.unchanged += 1;
+                for v in vendors {
+                    let k = index_key(v, key);
+                    if idx.get(&k)?.is_none() {
+                        idx.insert(k, &[] as &[u8])?;
+                    }
+                }
                 continue;
             }
             Some(o) => {
@@ -122,7 +133,9 @@ fn write_advisories(
                 // Drop index entries for vendors the new version no longer names.
                 if let Ok(prev) = SledStore::decode_advisory(key.as_bytes(), o) {
                     for v in vendor_keys(&prev).difference(vendors) {
-                        idx.remove(index_key(v, key))?;
+                        if idx.remove(index_key(v, key))?.is_some() {
+                            *deltas.entry(v.clone()).or_default() -= 1;
+                        }
                     }
                 }
             }
@@ -130,10 +143,28 @@ fn write_advisories(
         }
         adv.insert(key.as_bytes(), value.as_slice())?;
         for v in vendors {
-            idx.insert(index_key(v, key), &[] as &[u8])?;
+            if idx.insert(index_key(v, key), &[] as &[u8])?.is_none() {
+                *deltas.entry(v.clone()).or_default() += 1;
+            }
         }
     }
     Ok(summary)
+}
+
+/// Move the vendor index's counts in `meta` by `deltas`, in the transaction that wrote the
+/// entries.
+fn write_counts(meta: &TransactionalTree, deltas: &CountDeltas) -> Result<(), TxError> {
+    for (vendor, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
+        let key = count_key(vendor);
+        let stored = meta.get(&key)?;
+        match moved_count(&key, stored.as_deref(), *delta)
+            .map_err(ConflictableTransactionError::Abort)?
+        {
+            Some(n) => meta.insert(key, &n[..])?,
+            None => meta.remove(key)?,
+        };
+    }
+    Ok(())
 }
 
 fn write_docs(docs: &TransactionalTree, writes: &DocWrites) -> Result<(), TxError> {
@@ -244,31 +275,33 @@ impl SledStore {
         Ok(store)
     }
 
-    /// Bring a store of schema `found` to [`SCHEMA_VERSION`]: the migration's records and the
+    /// Bring a store of schema `found` to [`SCHEMA_VERSION`]: the migrations' records and the
     /// new schema version in one transaction, then flushed.
     fn migrate(&self, found: u32) -> Result<(), StoreError> {
-        let (m, what) = if found < 2 {
+        let mut m = if found < 2 {
             let feeds = self.feeds.iter().map(|kv| kv.map_err(EngineError::new));
             let get_doc = |k: &[u8]| self.docs.get(k).map_err(EngineError::new);
-            (migrate::from_v1(feeds, get_doc)?, "migration from schema 1")
-        } else {
+            migrate::from_v1(feeds, get_doc)?
+        } else if found < 3 {
             let docs = self.docs.iter().map(|kv| kv.map_err(EngineError::new));
-            (migrate::from_v2(docs)?, "migration to schema 3")
+            migrate::from_v2(docs)?
+        } else {
+            Migration::default()
         };
-        let Migration { feeds, feed_docs } = &m;
-        let result = (&self.meta, &self.feeds, &self.docs).transaction(|(meta, f, d)| {
-            for (k, v) in feeds {
-                f.insert(k.as_slice(), v.as_slice())?;
-            }
-            for (k, v) in feed_docs {
-                d.insert(k.as_slice(), v.as_slice())?;
-            }
-            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
-            Ok::<_, TxError>(())
-        });
-        tx_result(result, || what.to_string())?;
-        self.db.flush().map_err(io("flush after migration"))?;
-        Ok(())
+        // Schema 3 → 4 (and every older one on its way): the vendor index and its counts.
+        super::repair::vendor_index(self, &mut m.writes, &mut Default::default())?;
+        m.writes.push((
+            Tree::Meta,
+            SCHEMA_KEY.to_vec(),
+            Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
+        ));
+        self.rewrite(&m.writes).map_err(|e| match e {
+            StoreError::Io { source, .. } => StoreError::Io {
+                what: format!("migration from schema {found}"),
+                source,
+            },
+            other => other,
+        })
     }
 
     /// The directory the store lives in.
@@ -399,8 +432,12 @@ impl Store for SledStore {
         advisories: &[Advisory],
     ) -> Result<PutSummary, StoreError> {
         let items = encode_advisories(feed, advisories)?;
-        let result = (&self.advisories, &self.index)
-            .transaction(|(adv, idx)| write_advisories(adv, idx, &items));
+        let result = (&self.meta, &self.advisories, &self.index).transaction(|(meta, adv, idx)| {
+            let mut deltas = CountDeltas::new();
+            let summary = write_advisories(adv, idx, &items, &mut deltas)?;
+            write_counts(meta, &deltas)?;
+            Ok(summary)
+        });
         tx_result(result, || format!("advisories of feed {feed}"))
     }
 
@@ -420,30 +457,39 @@ impl Store for SledStore {
         let (bulk, seen) = encode_feed_state(feed, commit.state)?;
         let key = feed.as_str();
         let seen_key = seen_key(feed);
-        let result = (&self.advisories, &self.index, &self.feeds, &self.docs).transaction(
-            |(adv, idx, feeds, docs)| {
-                let summary = write_advisories(adv, idx, &items)?;
-                for k in &withdrawn {
-                    let Some(v) = adv.get(k.as_bytes())? else {
-                        continue;
-                    };
-                    let mut a: Advisory =
-                        decode(k, &v).map_err(ConflictableTransactionError::Abort)?;
-                    if a.withdrawn.is_some() {
-                        continue;
-                    }
-                    a.withdrawn = Some(commit.when);
-                    let value = encode(k, &a).map_err(ConflictableTransactionError::Abort)?;
-                    adv.insert(k.as_bytes(), value)?;
-                }
-                if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
-                    feeds.insert(key.as_bytes(), bulk.as_slice())?;
-                }
-                feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
-                write_docs(docs, &doc_writes)?;
-                Ok(summary)
-            },
+        // `meta` (the index's counts) first: sled applies a transaction tree by tree in this
+        // order, so were a commit ever cut short, the counts would disagree with the index
+        // and readers would say so.
+        let trees = (
+            &self.meta,
+            &self.advisories,
+            &self.index,
+            &self.feeds,
+            &self.docs,
         );
+        let result = trees.transaction(|(meta, adv, idx, feeds, docs)| {
+            let mut deltas = CountDeltas::new();
+            let summary = write_advisories(adv, idx, &items, &mut deltas)?;
+            write_counts(meta, &deltas)?;
+            for k in &withdrawn {
+                let Some(v) = adv.get(k.as_bytes())? else {
+                    continue;
+                };
+                let mut a: Advisory = decode(k, &v).map_err(ConflictableTransactionError::Abort)?;
+                if a.withdrawn.is_some() {
+                    continue;
+                }
+                a.withdrawn = Some(commit.when);
+                let value = encode(k, &a).map_err(ConflictableTransactionError::Abort)?;
+                adv.insert(k.as_bytes(), value)?;
+            }
+            if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
+                feeds.insert(key.as_bytes(), bulk.as_slice())?;
+            }
+            feeds.insert(seen_key.as_bytes(), seen.as_slice())?;
+            write_docs(docs, &doc_writes)?;
+            Ok(summary)
+        });
         let summary = tx_result(result, || format!("advisories of feed {feed}"))?;
         self.flush()?;
         Ok(summary)
@@ -490,18 +536,50 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    /// Read through the index, and checked against it: the entries found must be as many as
+    /// the count committed with them, and each must name a stored advisory. (sled has no
+    /// snapshot across reads: a count that moved during the scan means a commit landed, and the
+    /// read is repeated.)
     fn advisories_for_vendor(&self, vendor_key: &str) -> Result<Vec<Advisory>, StoreError> {
         let mut prefix = vendor_key.as_bytes().to_vec();
         prefix.push(0);
-        let mut out = Vec::new();
-        for kv in self.index.scan_prefix(&prefix) {
-            let (k, _) = kv.map_err(io(format!("index of {vendor_key}")))?;
-            let adv_key = &k[prefix.len()..];
-            if let Some(v) = self.advisories.get(adv_key).map_err(io("advisories"))? {
-                out.push(Self::decode_advisory(adv_key, &v)?);
+        let count_key = count_key(vendor_key);
+        let count = || -> Result<u64, StoreError> {
+            match self.meta.get(&count_key).map_err(io("index counts"))? {
+                Some(v) => decode_count(&count_key, &v),
+                None => Ok(0),
             }
+        };
+        let mut attempts = 0;
+        loop {
+            let before = count()?;
+            let mut out = Vec::new();
+            let mut entries = 0u64;
+            for kv in self.index.scan_prefix(&prefix) {
+                let (k, _) = kv.map_err(io(format!("index of {vendor_key}")))?;
+                entries += 1;
+                let adv_key = &k[prefix.len()..];
+                match self.advisories.get(adv_key).map_err(io("advisories"))? {
+                    Some(v) => out.push(Self::decode_advisory(adv_key, &v)?),
+                    None => {
+                        return Err(StoreError::Inconsistent {
+                            what: format!("the vendor index of `{vendor_key}`"),
+                            detail: format!(
+                                "names advisory `{}`, which is not stored",
+                                printable(adv_key)
+                            ),
+                        })
+                    }
+                }
+            }
+            let after = count()?;
+            attempts += 1;
+            if before != after && attempts < 3 {
+                continue;
+            }
+            check_count(vendor_key, entries, after)?;
+            return Ok(out);
         }
-        Ok(out)
     }
 
     fn feed_state(&self, feed: &FeedId) -> Result<Option<FeedState>, StoreError> {
@@ -727,6 +805,31 @@ impl RawRecords for SledStore {
         self.tree(tree)
             .contains_key(key)
             .map_err(io(format!("tree {tree}")))
+    }
+
+    fn rewrite(&self, writes: &[RawWrite]) -> Result<(), StoreError> {
+        const ALL: [Tree; 7] = [
+            Tree::Meta,
+            Tree::Advisories,
+            Tree::IndexVendor,
+            Tree::Feeds,
+            Tree::FeedDocs,
+            Tree::Findings,
+            Tree::Outbox,
+        ];
+        let trees: Vec<&::sled::Tree> = ALL.iter().map(|t| self.tree(*t)).collect();
+        let result = trees.as_slice().transaction(|views| {
+            for (tree, key, value) in writes {
+                let view = &views[ALL.iter().position(|t| t == tree).unwrap_or(0)];
+                match value {
+                    Some(v) => view.insert(key.as_slice(), v.as_slice())?,
+                    None => view.remove(key.as_slice())?,
+                };
+            }
+            Ok::<_, TxError>(())
+        });
+        tx_result(result, || "repair of the store".to_string())?;
+        self.flush()
     }
 }
 

@@ -1,6 +1,6 @@
 use chrono::Utc;
 
-use super::layout::{decode, encode, listing_key, seen_key, FeedSeen, SCHEMA_KEY};
+use super::layout::{self, decode, encode, listing_key, seen_key, FeedSeen, SCHEMA_KEY};
 use super::*;
 use crate::model::{AffectedProduct, ProductStatus, Source, SourceFormat, VersionSpec};
 
@@ -503,6 +503,78 @@ fn a_schema_2_store_gets_its_listing_indexes_when_opened() {
     );
     let report = check::check(&store).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[test]
+fn a_schema_3_store_gets_its_vendor_index_rebuilt_and_counted_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = feed("f1");
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .put_advisories(
+                &f,
+                &[
+                    advisory("f1", "A-1", &["Dell", "NetApp"], "one"),
+                    advisory("f1", "A-2", &["Dell"], "two"),
+                ],
+            )
+            .unwrap();
+        // Schema 3 had no counts; and this one lost an index entry on a full disk.
+        for vendor in ["dell", "netapp"] {
+            let key = layout::count_key(vendor);
+            assert!(store.raw_get(Tree::Meta, &key).is_some(), "{vendor}");
+            store.put_raw_for_tests(Tree::Meta, &key, None).unwrap();
+        }
+        store
+            .put_raw_for_tests(Tree::IndexVendor, b"dell\0f1/A-2", None)
+            .unwrap();
+        store.set_schema_version_for_tests(3).unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.raw_get(Tree::Meta, SCHEMA_KEY).unwrap(),
+        SCHEMA_VERSION.to_be_bytes()
+    );
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+    assert_eq!(store.advisories_for_vendor("netapp").unwrap().len(), 1);
+    let report = check::check(&store).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[test]
+fn a_vendor_index_that_disagrees_with_its_count_is_refused_not_answered_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let f = feed("f1");
+    store
+        .put_advisories(
+            &f,
+            &[
+                advisory("f1", "A-1", &["Dell"], "one"),
+                advisory("f1", "A-2", &["Dell"], "two"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .raw_get(Tree::Meta, &layout::count_key("dell"))
+            .unwrap(),
+        2u64.to_be_bytes()
+    );
+    store
+        .put_raw_for_tests(Tree::IndexVendor, b"dell\0f1/A-2", None)
+        .unwrap();
+    let err = store.advisories_for_vendor("dell").unwrap_err();
+    assert!(
+        matches!(err, StoreError::Inconsistent { .. }) && err.to_string().contains("--repair"),
+        "{err}"
+    );
+    // A second write of the same advisories puts the entry back, and the count stays right.
+    store
+        .put_advisories(&f, &[advisory("f1", "A-2", &["Dell"], "two")])
+        .unwrap();
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1 + 1);
 }
 
 mod notifier {

@@ -1,6 +1,8 @@
 //! `firmwatch store check` on a real store (bundled feeds synced, the example estate notified so the
 //! notifier's trees hold data): clean → exit 0; then deliberately corrupted in every tree → exit 1
 //! with each problem and its key; a locked store and a newer schema are refused as by every command.
+//! `store check --repair` rebuilds what is derived from the records, and a command reading a
+//! vendor index that disagrees with its count refuses to answer from it.
 
 use std::path::Path;
 
@@ -114,7 +116,9 @@ fn store_check_finds_every_planted_problem() {
             "feed_docs `bundled-native/lhttp://nowhere/changes.csv`: index of a listing that names no document",
             "outbox `20260101T000000.000000Z/storage-team/email`: stored value",
             "findings `no-separator`: malformed key",
-            "8 problem(s)",
+            // Both damaged vendors' counts disagree with their entries now.
+            "meta `index_count/netapp`: counts 2 index entries for `netapp`, the index holds 3",
+            "10 problem(s)",
         ] {
             assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
         }
@@ -140,4 +144,86 @@ fn store_check_finds_every_planted_problem() {
         "{}",
         newer.all()
     );
+}
+
+#[test]
+fn a_damaged_vendor_index_is_refused_by_exposure_and_rebuilt_by_repair() {
+    let fx = Fixture::new();
+    let store_dir = fx.store();
+    let exposure = |store: &Path| {
+        firmwatch(
+            store,
+            &[
+                "exposure",
+                "--no-sync",
+                "--today",
+                "2026-11-22",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    firmwatch(&store_dir, &["sync", "-q"]).expect(0);
+    let before = exposure(&store_dir).expect(0).json()["findings"].clone();
+    assert_eq!(before.as_array().unwrap().len(), 9);
+
+    // What a half-written commit leaves: an advisory whose index entry is missing, and one
+    // advisory lost while its document's record says it was read.
+    let lost = {
+        let store = SledStore::open(&store_dir).unwrap();
+        let (entry, _) = store
+            .records(Tree::IndexVendor)
+            .unwrap()
+            .map(Result::unwrap)
+            .find(|(k, _)| k.starts_with(b"netapp\0"))
+            .unwrap();
+        store
+            .put_raw_for_tests(Tree::IndexVendor, &entry, None)
+            .unwrap();
+        let lost = b"bundled-native/FWN-2026-0003".to_vec();
+        store
+            .put_raw_for_tests(Tree::Advisories, &lost, None)
+            .unwrap();
+        store.flush().unwrap();
+        String::from_utf8(lost).unwrap()
+    };
+    let refused = exposure(&store_dir);
+    refused.expect(1);
+    assert!(
+        refused
+            .stderr()
+            .contains("error: the store is inconsistent: the vendor index of `")
+            && refused.stderr().contains("firmwatch store check --repair"),
+        "{}",
+        refused.show()
+    );
+    firmwatch(&store_dir, &["store", "check"]).expect(1);
+
+    let repair = firmwatch(&store_dir, &["store", "check", "--repair"]);
+    let out = repair.expect(0).stdout();
+    assert!(
+        out.contains(
+            "repair: vendor index 1 entries added, 1 removed, 1 count(s) rewritten; 1 feed head(s)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("dropped the record of bundled-native document `fwn-2026-0003.toml`"),
+        "{out}"
+    );
+    assert!(out.contains(": ok ("), "{out}");
+    // Answers again — without the lost advisory, until a forced sync reads its document again.
+    let repaired = exposure(&store_dir).expect(0).json()["findings"].clone();
+    assert!(
+        repaired.as_array().unwrap().len() < 9 && !repaired.to_string().contains(&lost[15..]),
+        "{repaired}"
+    );
+    firmwatch(&store_dir, &["sync", "-q", "--force"]).expect(0);
+    assert_eq!(exposure(&store_dir).expect(0).json()["findings"], before);
+    firmwatch(&store_dir, &["store", "check"]).expect(0);
+    let again = firmwatch(&store_dir, &["store", "check", "--repair"]);
+    assert!(again
+        .expect(0)
+        .stdout()
+        .contains("repair: nothing to rebuild"));
 }
