@@ -4,7 +4,7 @@
 //!
 //! [`prepare_files`] (not timed) writes the estate as a JSON inventory (`inventory_gen`, Unity
 //! arrays with HPE drives) and puts `advisories` synthetic advisories (`firmwatch::synth`) into a
-//! `SledStore` through `Store::put_advisories`, in batches of 10,000 (one transaction each).
+//! `AnyStore` through `Store::put_advisories`, in batches of 10,000 (one transaction each).
 //! [`measure`] then times opening the store, `inventory::parse_path`, `pipeline::load_estate`
 //! (the inventory's checks, with its vendors' advisories read through the vendor index beside
 //! them), `pipeline::prepare` and `pipeline::findings` (index, match, rate). The bench runs
@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use firmwatch::classify::Overrides;
 use firmwatch::model::FeedId;
 use firmwatch::pipeline;
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::{AnyStore, Store};
 
 use crate::inventory_gen;
 
@@ -33,7 +33,7 @@ pub fn prepare_files(dir: &Path, components: usize, advisories: usize) -> (usize
         entries_per_system: PER_SYSTEM,
     };
     std::fs::write(dir.join("inventory.json"), inventory_gen::generate(&shape)).expect("write");
-    let store = SledStore::open(dir.join("store")).expect("store");
+    let store = AnyStore::open(dir.join("store"), None).expect("store");
     let feed: FeedId = "synthetic".parse().expect("feed id");
     let all = firmwatch::synth::advisories(42, advisories);
     for chunk in all.chunks(10_000) {
@@ -92,7 +92,7 @@ pub fn measure(dir: &Path) -> Measured {
     let mut m = Measured::default();
     let start = Instant::now();
     let t = Instant::now();
-    let store = SledStore::open(dir.join("store")).expect("store");
+    let store = AnyStore::open(dir.join("store"), None).expect("store");
     m.open_store = t.elapsed();
     let t = Instant::now();
     let parsed = firmwatch::inventory::parse_path(&dir.join("inventory.json")).expect("read");

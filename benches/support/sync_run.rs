@@ -13,7 +13,7 @@
 //! Deployed-storage advisories go to `native` (only that format says what a bug does); the rest is
 //! spread 30 % / 20 % / 15 % / 20 % / 15 % over ROLIE / directory / native / OSV / CVE 5.
 //!
-//! Then it runs `collect::sync` into a fresh `SledStore` — full sync, re-sync with nothing
+//! Then it runs `collect::sync` into a fresh `AnyStore` — full sync, re-sync with nothing
 //! changed, and `rounds` incremental rounds that each change `changed` documents (new revision:
 //! title and dates change, listings get the new time) — and reports time, requests and memory.
 
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use firmwatch::collect::{self, FeedDef, SyncOptions, SyncReport};
 use firmwatch::model::Advisory;
-use firmwatch::store::SledStore;
+use firmwatch::store::AnyStore;
 use firmwatch::synth::{self, Rng};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -369,12 +369,7 @@ pub struct Figures {
     pub phases: Vec<Phase>,
 }
 
-async fn phase(
-    name: &str,
-    store: &SledStore,
-    feeds: &[FeedDef],
-    m: &Mirror,
-) -> (Phase, SyncReport) {
+async fn phase(name: &str, store: &AnyStore, feeds: &[FeedDef], m: &Mirror) -> (Phase, SyncReport) {
     let opts = SyncOptions::default();
     // For profiling: an idle gap before each phase makes the phases easy to tell apart in a
     // `perf record` timeline (`perf report --time`). Not part of the timed phase.
@@ -429,7 +424,7 @@ pub async fn run(
     let generate = t.elapsed();
     let published_mib = m.published_bytes() as f64 / (1024.0 * 1024.0);
     let feeds = corpus.feeds(&m, store_dir);
-    let store = SledStore::open(store_dir.join("store")).expect("open store");
+    let store = AnyStore::open(store_dir.join("store"), None).expect("open store");
     let mut phases = Vec::new();
     let (p, _) = phase("full sync", &store, &feeds, &m).await;
     on_phase(&p);

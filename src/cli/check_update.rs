@@ -13,7 +13,6 @@ use firmwatch::check::{
     check, parse_plan, resolve_target, CheckReport, PlanDiagnostic, RolloutPlan, Step, Verdict,
 };
 use firmwatch::pipeline;
-use firmwatch::store::SledStore;
 
 use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
 use super::{Exit, Global};
@@ -106,7 +105,7 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
         return Ok(Exit::Error);
     };
     let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
-    let store = SledStore::open(&global.store)?;
+    let store = global.open_store()?;
     if !args.estate.no_sync {
         for w in super::runtime()?.block_on(sync_due(&store, &feeds)) {
             tracing::warn!("{w}");

@@ -9,7 +9,6 @@ use clap::ValueEnum;
 use firmwatch::blast::Severity;
 use firmwatch::pipeline;
 use firmwatch::report::{self, Report};
-use firmwatch::store::SledStore;
 
 use super::estate::{load_feeds, load_overrides, sync_due, EstateArgs};
 use super::{Exit, Global};
@@ -57,7 +56,7 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         return Ok(Exit::Error);
     };
     let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
-    let store = SledStore::open(&global.store)?;
+    let store = global.open_store()?;
     let mut warnings = Vec::new();
     if !args.estate.no_sync {
         warnings = super::runtime()?.block_on(sync_due(&store, &feeds));

@@ -69,6 +69,17 @@ pub struct Global {
         value_name = "DIR"
     )]
     pub store: PathBuf,
+    /// Engine of a new store (an existing store is always opened with the engine that wrote it;
+    /// `store migrate` moves it to the other).
+    #[arg(
+        long,
+        global = true,
+        env = "FIRMWATCH_STORE_ENGINE",
+        hide_env_values = true,
+        value_name = "ENGINE",
+        value_parser = ["redb", "sled"]
+    )]
+    pub store_engine: Option<String>,
     /// Directory of feed definitions (`*.toml`, one feed a file).
     #[arg(
         long,
@@ -98,6 +109,18 @@ pub struct Global {
     /// When to use colour.
     #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+impl Global {
+    /// The store, opened with the engine that wrote it (a new one with `--store-engine`, or
+    /// the default engine).
+    pub fn open_store(&self) -> Result<firmwatch::store::AnyStore, firmwatch::store::StoreError> {
+        let engine = self
+            .store_engine
+            .as_deref()
+            .map(|e| e.parse().expect("clap admits only engine names"));
+        firmwatch::store::AnyStore::open(&self.store, engine)
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use firmwatch::notify::{self, email, outbox, DeliverOptions, Outbox, Status};
 use firmwatch::pipeline;
-use firmwatch::store::{NotifyStore, SledStore, Store};
+use firmwatch::store::{NotifyStore, Store};
 
 use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
 use super::{Exit, Global};
@@ -107,7 +107,7 @@ pub struct NotifyArgs {
 
 pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
     let rt = super::runtime()?;
-    let store = SledStore::open(&global.store)?;
+    let store = global.open_store()?;
     if args.status {
         return status(&store, out);
     }

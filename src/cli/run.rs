@@ -12,7 +12,6 @@ use anyhow::Result;
 use tokio::sync::watch;
 
 use firmwatch::collect::feed::parse_schedule;
-use firmwatch::store::SledStore;
 
 use super::notify::{self, NotifyArgs};
 use super::{Exit, Global};
@@ -72,7 +71,7 @@ pub fn run(args: &RunArgs, global: &Global, out: &mut impl Write) -> Result<Exit
             tracing::warn!("cycle {cycle}: sync due feeds → exposure → notify");
             // The store is opened per cycle and closed during the sleep, so `notify --status`
             // (another process) can read it between cycles.
-            let result = match SledStore::open(&global.store) {
+            let result = match global.open_store() {
                 Ok(store) => notify::step(&step_args, global, &store, out).await,
                 Err(e) => Err(e.into()),
             };

@@ -1,12 +1,13 @@
-//! `firmwatch store check`: verify the store (every value decodes, the vendor index and the feed
+//! `firmwatch store check` and `store migrate`. `check`: verify the store (every value decodes, the vendor index and the feed
 //! states agree with the advisories, the notifier's trees decode). Exit 0 clean, 1 on problems.
-//! With `--repair`, what is derived from the records is rebuilt first ([`repair`]).
+//! With `--repair`, what is derived from the records is rebuilt first ([`repair`]). `migrate --to`
+//! moves the store to the other engine ([`migrate_engine`]).
 
 use std::io::Write;
 
 use anyhow::Result;
 
-use firmwatch::store::{check, repair, SledStore};
+use firmwatch::store::{check, migrate_engine, repair, Engine};
 
 use super::{Exit, Global};
 
@@ -22,13 +23,36 @@ pub enum StoreCmd {
         #[arg(long)]
         repair: bool,
     },
+    /// Move the store to another engine: every record is copied into a new store beside it, the
+    /// copy is checked, and only then swapped in; the old store is kept at `<DIR>.<engine>-old`.
+    Migrate {
+        /// The engine to move to.
+        #[arg(long, value_parser = ["redb", "sled"])]
+        to: String,
+    },
 }
 
 pub fn run(cmd: &StoreCmd, global: &Global, out: &mut impl Write) -> Result<Exit> {
     match cmd {
+        StoreCmd::Migrate { to } => {
+            let to: Engine = to.parse().map_err(anyhow::Error::msg)?;
+            let m = migrate_engine(&global.store, to)?;
+            let counts: Vec<String> = m.records.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            writeln!(
+                out,
+                "store {}: moved from {} to {} ({}); the {} store is kept at {}",
+                global.store.display(),
+                m.from,
+                m.to,
+                counts.join(", "),
+                m.from,
+                m.kept_at.display()
+            )?;
+            Ok(Exit::Ok)
+        }
         StoreCmd::Check { repair } => {
             // Opening refuses a locked store or a newer schema, as every command does.
-            let store = SledStore::open(&global.store)?;
+            let store = global.open_store()?;
             if *repair {
                 report_repair(&repair::repair(&store)?, out)?;
             }
@@ -43,8 +67,9 @@ pub fn run(cmd: &StoreCmd, global: &Global, out: &mut impl Write) -> Result<Exit
                 .collect();
             writeln!(
                 out,
-                "store {}: {} ({})",
+                "store {} ({}): {} ({})",
                 global.store.display(),
+                store.engine(),
                 match report.problems.len() {
                     0 => "ok".to_string(),
                     n => format!("{n} problem(s)"),

@@ -12,7 +12,6 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use firmwatch::collect::ctx::{ProgressEvent, ProgressFn};
 use firmwatch::collect::{self, SyncOptions, SyncReport, SyncStatus};
 use firmwatch::model::FeedId;
-use firmwatch::store::SledStore;
 
 use super::estate::load_feeds;
 use super::{Exit, Global};
@@ -137,7 +136,7 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
             bail!("no feed `{id}` in {}", global.feeds.display());
         }
     }
-    let store = SledStore::open(&global.store)?;
+    let store = global.open_store()?;
     // A credential comes only from the environment (a command-line value shows in `ps`).
     let nvd_api_key = std::env::var(NVD_API_KEY_ENV)
         .ok()

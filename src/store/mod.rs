@@ -72,12 +72,16 @@ use crate::notify::outbox::Delivery;
 use crate::notify::plan::State;
 
 pub mod check;
+mod engine;
 mod layout;
 mod migrate;
+mod redb;
 pub mod repair;
 mod sled;
 mod state;
 
+pub use self::engine::{migrate_engine, AnyStore, Engine, EngineMigration};
+pub use self::redb::RedbStore;
 pub use self::sled::SledStore;
 pub use self::state::{
     DocState, FeedCommit, FeedState, ListingCount, ListingIndex, LocationState, NotifyCommit,
@@ -171,6 +175,14 @@ pub enum StoreError {
         available: u64,
         needed: u64,
     },
+    #[error("store at {path} is a {found} store, and {wanted} was asked for; `firmwatch store migrate --to {wanted}` moves it")]
+    OtherEngine {
+        path: PathBuf,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    #[error("no store at {path}")]
+    NoStore { path: PathBuf },
     #[error("store at {path} has a malformed schema version record")]
     BadSchemaRecord { path: PathBuf },
     #[error("store I/O on {what}: {source}")]

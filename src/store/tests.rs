@@ -34,14 +34,44 @@ pub(crate) fn advisory(feed: &str, id: &str, vendors: &[&str], title: &str) -> A
     }
 }
 
+/// A store of `engine` in `dir`.
+fn open(engine: Engine, dir: &std::path::Path) -> AnyStore {
+    AnyStore::open(dir, Some(engine)).unwrap()
+}
+
+/// The store tests every engine passes: each `fn name(engine)` named here runs once per engine,
+/// in the submodules `redb` and `sled`. Tests of one engine's own machinery (sled's schema
+/// 1–3 migrations, its change feed) stay plain `#[test]`s.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod redb {
+            $( #[test] fn $name() { super::$name($crate::store::Engine::Redb) } )*
+        }
+        mod sled {
+            $( #[test] fn $name() { super::$name($crate::store::Engine::Sled) } )*
+        }
+    };
+}
+
+conformance!(
+    put_counts_new_updated_unchanged_by_content,
+    index_by_vendor_key_follows_updates,
+    withdrawn_is_marked_not_removed,
+    corrupt_record_is_reported_with_its_key,
+    put_is_one_transaction_across_advisories_and_index,
+    newer_schema_is_refused_and_state_round_trips,
+    a_second_open_is_refused_clearly_while_the_store_is_in_use,
+    commit_feed_writes_advisories_withdrawals_and_state_together,
+    a_vendor_index_that_disagrees_with_its_count_is_refused_not_answered_from,
+);
+
 fn feed(s: &str) -> FeedId {
     s.parse().unwrap()
 }
 
-#[test]
-fn put_counts_new_updated_unchanged_by_content() {
+fn put_counts_new_updated_unchanged_by_content(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = open(engine, dir.path());
     let f = feed("f1");
     let a = advisory("f1", "A-1", &["Dell EMC"], "one");
     let b = advisory("f1", "A-2", &["NetApp"], "two");
@@ -57,10 +87,9 @@ fn put_counts_new_updated_unchanged_by_content() {
     assert_eq!(store.all_advisories().unwrap().len(), 2);
 }
 
-#[test]
-fn index_by_vendor_key_follows_updates() {
+fn index_by_vendor_key_follows_updates(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = open(engine, dir.path());
     let f = feed("f1");
     let a = advisory("f1", "A-1", &["Dell EMC", "NetApp Inc"], "one");
     store.put_advisories(&f, &[a]).unwrap();
@@ -80,10 +109,9 @@ fn index_by_vendor_key_follows_updates() {
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
 }
 
-#[test]
-fn withdrawn_is_marked_not_removed() {
+fn withdrawn_is_marked_not_removed(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = open(engine, dir.path());
     let f = feed("f1");
     let a = advisory("f1", "A-1", &["Dell"], "one");
     store.put_advisories(&f, std::slice::from_ref(&a)).unwrap();
@@ -109,10 +137,9 @@ fn withdrawn_is_marked_not_removed() {
     );
 }
 
-#[test]
-fn corrupt_record_is_reported_with_its_key() {
+fn corrupt_record_is_reported_with_its_key(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = open(engine, dir.path());
     let f = feed("f1");
     store
         .put_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "one")])
@@ -125,12 +152,11 @@ fn corrupt_record_is_reported_with_its_key() {
     assert!(err.to_string().contains("encoding version 7"), "{err}");
 }
 
-#[test]
-fn put_is_one_transaction_across_advisories_and_index() {
+fn put_is_one_transaction_across_advisories_and_index(engine: Engine) {
     // Many advisories written in one call become visible together: a concurrent reader sees
     // either none of them or all of them with their index entries.
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(SledStore::open(dir.path()).unwrap());
+    let store = std::sync::Arc::new(open(engine, dir.path()));
     let f = feed("f1");
     let batch: Vec<Advisory> = (0..300)
         .map(|i| advisory("f1", &format!("A-{i}"), &["Dell"], "t"))
@@ -156,11 +182,10 @@ fn put_is_one_transaction_across_advisories_and_index() {
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 300);
 }
 
-#[test]
-fn newer_schema_is_refused_and_state_round_trips() {
+fn newer_schema_is_refused_and_state_round_trips(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(engine, dir.path());
         let mut st = FeedState {
             checkpoint: Some(Utc::now()),
             ..FeedState::default()
@@ -181,22 +206,21 @@ fn newer_schema_is_refused_and_state_round_trips() {
         assert_eq!(store.feed_state(&feed("f2")).unwrap(), None);
     }
     {
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(engine, dir.path());
         assert!(store.feed_state(&feed("f1")).unwrap().is_some());
         store
             .set_schema_version_for_tests(SCHEMA_VERSION + 1)
             .unwrap();
     }
-    let err = SledStore::open(dir.path()).unwrap_err();
+    let err = AnyStore::open(dir.path(), Some(engine)).unwrap_err();
     assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
     assert!(err.to_string().contains("schema version"), "{err}");
 }
 
-#[test]
-fn a_second_open_is_refused_clearly_while_the_store_is_in_use() {
+fn a_second_open_is_refused_clearly_while_the_store_is_in_use(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let _first = SledStore::open(dir.path()).unwrap();
-    let err = SledStore::open(dir.path()).unwrap_err();
+    let _first = open(engine, dir.path());
+    let err = AnyStore::open(dir.path(), Some(engine)).unwrap_err();
     assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
     assert!(
         err.to_string()
@@ -205,15 +229,14 @@ fn a_second_open_is_refused_clearly_while_the_store_is_in_use() {
     );
 }
 
-#[test]
-fn commit_feed_writes_advisories_withdrawals_and_state_together() {
+fn commit_feed_writes_advisories_withdrawals_and_state_together(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let f = feed("f1");
     let a = advisory("f1", "A-1", &["Dell"], "one");
     let b = advisory("f1", "A-2", &["NetApp"], "two");
     let when = Utc::now();
     {
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(engine, dir.path());
         store.put_advisories(&f, std::slice::from_ref(&b)).unwrap();
         let mut st = FeedState {
             checkpoint: Some(when),
@@ -242,7 +265,7 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together() {
         assert_eq!((put.new, put.updated, put.unchanged), (1, 0, 0));
     }
     // Reopened: all three parts are there (commit_feed flushes).
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = open(engine, dir.path());
     assert_eq!(store.advisory(&f, &a.id).unwrap().unwrap().title, "one");
     assert_eq!(
         store.advisory(&f, &b.id).unwrap().unwrap().withdrawn,
@@ -542,10 +565,9 @@ fn a_schema_3_store_gets_its_vendor_index_rebuilt_and_counted_when_opened() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
 
-#[test]
-fn a_vendor_index_that_disagrees_with_its_count_is_refused_not_answered_from() {
+fn a_vendor_index_that_disagrees_with_its_count_is_refused_not_answered_from(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = open(engine, dir.path());
     let f = feed("f1");
     store
         .put_advisories(
@@ -583,6 +605,13 @@ mod notifier {
     use crate::notify::outbox::{delivery_key, Channel, Delivery, Status};
     use crate::notify::plan::{Message, Notified};
 
+    conformance!(
+        a_plan_commit_writes_state_and_deliveries_durably_and_lists_them_in_key_order,
+        deliveries_are_replaced_and_removed_by_key,
+        an_unreadable_notifier_record_fails_loudly_with_its_key,
+        store_check_reads_the_notifier_trees_against_their_keys,
+    );
+
     fn notified(title: &str) -> Notified {
         Notified {
             severity: Severity::High,
@@ -614,13 +643,14 @@ mod notifier {
         (owner.into(), finding.into())
     }
 
-    #[test]
-    fn a_plan_commit_writes_state_and_deliveries_durably_and_lists_them_in_key_order() {
+    fn a_plan_commit_writes_state_and_deliveries_durably_and_lists_them_in_key_order(
+        engine: Engine,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let later = delivery("g2", "a", Channel::Email);
         let earlier = delivery("g1", "b", Channel::Webhook);
         {
-            let store = SledStore::open(dir.path()).unwrap();
+            let store = open(engine, dir.path());
             store
                 .commit_notifications(&NotifyCommit {
                     upserts: &[
@@ -633,7 +663,7 @@ mod notifier {
                 .unwrap();
         }
         // Reopened: the commit was flushed.
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(engine, dir.path());
         let state = store.notified().unwrap();
         assert_eq!(state.len(), 2);
         assert_eq!(state[&key("a", "X@s1")], notified("x"));
@@ -654,10 +684,9 @@ mod notifier {
         assert!(check::check(&store).unwrap().problems.is_empty());
     }
 
-    #[test]
-    fn deliveries_are_replaced_and_removed_by_key() {
+    fn deliveries_are_replaced_and_removed_by_key(engine: Engine) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(engine, dir.path());
         let (k1, mut d1) = delivery("g1", "a", Channel::Email);
         let (k2, d2) = delivery("g1", "a", Channel::Webhook);
         let deliveries = [(k1.clone(), d1.clone()), (k2.clone(), d2.clone())];
@@ -681,10 +710,9 @@ mod notifier {
         assert_eq!(store.deliveries().unwrap(), vec![(k2, d2)]);
     }
 
-    #[test]
-    fn an_unreadable_notifier_record_fails_loudly_with_its_key() {
+    fn an_unreadable_notifier_record_fails_loudly_with_its_key(engine: Engine) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(engine, dir.path());
         store
             .put_raw_for_tests(Tree::Findings, b"a\0X@s1", Some(b"\x01[]"))
             .unwrap();
@@ -698,10 +726,9 @@ mod notifier {
         assert!(err.to_string().contains("encoding version 2"), "{err}");
     }
 
-    #[test]
-    fn store_check_reads_the_notifier_trees_against_their_keys() {
+    fn store_check_reads_the_notifier_trees_against_their_keys(engine: Engine) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(engine, dir.path());
         let good = delivery("g1", "a", Channel::Email);
         store
             .commit_notifications(&NotifyCommit {

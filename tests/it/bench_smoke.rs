@@ -106,11 +106,11 @@ fn exposure_e2e_harness_runs_the_pipeline_on_generated_files() {
 #[test]
 fn load_estate_reads_what_load_advisories_reads() {
     use firmwatch::pipeline;
-    use firmwatch::store::SledStore;
+    use firmwatch::store::AnyStore;
     let dir = tempfile::tempdir().unwrap();
     exposure_run::prepare_files(dir.path(), 2_000, 20_000);
     let path = dir.path().join("inventory.json");
-    let store = SledStore::open(dir.path().join("store")).unwrap();
+    let store = AnyStore::open(dir.path().join("store"), None).unwrap();
     let parsed = firmwatch::inventory::parse_path(&path).unwrap();
     let vendors: Vec<String> = parsed.vendors().iter().map(|v| v.to_string()).collect();
     // The generated estate has arrays of one vendor holding drives of another.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use firmwatch::notify::{Outbox, Status};
-use firmwatch::store::SledStore;
+use firmwatch::store::AnyStore;
 
 use super::{teams, TODAY};
 use crate::support::cmd::{KillTrials, Killed};
@@ -25,7 +25,7 @@ const MAX_RUNS: usize = 100;
 /// Planned digests in the outbox: idempotency key → owner, the keys marked sent, and how many
 /// deliveries are not.
 fn outbox(fx: &Fixture) -> (BTreeMap<String, String>, BTreeSet<String>, usize) {
-    let store = SledStore::open(fx.store()).expect("the store opens after kill -9");
+    let store = AnyStore::open(fx.store(), None).expect("the store opens after kill -9");
     let problems = firmwatch::store::check::check(&store).unwrap().problems;
     assert!(
         problems.is_empty(),

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use firmwatch::model::FeedId;
-use firmwatch::store::{DocState, RawRecords, SledStore, Store, Tree};
+use firmwatch::store::{AnyStore, DocState, RawRecords, Store, Tree};
 
 use crate::support::cmd::{Fw, Run};
 use crate::support::fixture::Fixture;
@@ -40,7 +40,7 @@ fn store_check_finds_every_planted_problem() {
     );
 
     let removed_adv = {
-        let store = SledStore::open(&store_dir).unwrap();
+        let store = AnyStore::open(&store_dir, None).unwrap();
         store
             .put_raw_for_tests(
                 Tree::Advisories,
@@ -125,7 +125,7 @@ fn store_check_finds_every_planted_problem() {
     }
 
     // Held open by this process: the check fails at once and says why.
-    let store = SledStore::open(&store_dir).unwrap();
+    let store = AnyStore::open(&store_dir, None).unwrap();
     let locked = firmwatch(&store_dir, &["store", "check"]);
     locked.expect(1);
     assert!(
@@ -170,7 +170,7 @@ fn a_damaged_vendor_index_is_refused_by_exposure_and_rebuilt_by_repair() {
     // What a half-written commit leaves: an advisory whose index entry is missing, and one
     // advisory lost while its document's record says it was read.
     let lost = {
-        let store = SledStore::open(&store_dir).unwrap();
+        let store = AnyStore::open(&store_dir, None).unwrap();
         let (entry, _) = store
             .records(Tree::IndexVendor)
             .unwrap()

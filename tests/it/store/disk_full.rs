@@ -347,7 +347,7 @@ type NotifierState = (BTreeMap<String, Digest>, BTreeSet<(String, String)>);
 type Digest = (String, String, BTreeSet<String>);
 
 fn notifier_state(store: &Path) -> NotifierState {
-    let store = firmwatch::store::SledStore::open(store).expect("the store opens");
+    let store = firmwatch::store::AnyStore::open(store, None).expect("the store opens");
     let outbox = store
         .deliveries()
         .unwrap()

@@ -1,21 +1,27 @@
-//! The storage engine is named in one file: `src/store/sled.rs`. Everything else persists through
-//! the store's traits, so a second engine can implement them without touching sync, the notifier
-//! or the CLI. This test reads every source file under `src/` and fails with each line elsewhere
-//! that refers to the `sled` crate (`use sled…`, `sled::…`, `::sled::…`, `extern crate sled`).
-//! A path through the store's own module (`self::sled::SledStore`) is not a reference to the
-//! crate.
+//! Each storage engine is named in one file: the `sled` crate in `src/store/sled.rs`, the `redb`
+//! crate in `src/store/redb.rs`. Everything else persists through the store's traits, so an engine
+//! is swapped without touching sync, the notifier or the CLI. This test reads every source file
+//! under `src/` and fails with each line elsewhere that refers to an engine's crate (`use sled…`,
+//! `sled::…`, `::redb::…`, `extern crate sled`). A path through the store's own module
+//! (`self::sled::SledStore`) is not a reference to the crate.
 
 use std::path::{Path, PathBuf};
 
-const ENGINE_FILE: &str = "src/store/sled.rs";
+/// Each engine's crate and the one file that may name it.
+const ENGINES: [(&str, &str); 2] = [("sled", "src/store/sled.rs"), ("redb", "src/store/redb.rs")];
 
 /// Whether `line` refers to the `sled` crate.
 fn names_sled_crate(line: &str) -> bool {
+    names_crate(line, "sled")
+}
+
+/// Whether `line` refers to the crate `krate`.
+fn names_crate(line: &str, krate: &str) -> bool {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     let mut from = 0;
-    while let Some(i) = line[from..].find("sled") {
+    while let Some(i) = line[from..].find(krate) {
         let at = from + i;
-        from = at + "sled".len();
+        from = at + krate.len();
         let (before, after) = (&line[..at], &line[from..]);
         if before.ends_with(ident) || after.starts_with(ident) {
             continue; // part of a longer identifier
@@ -50,14 +56,14 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `path:line: text` of every line of `files` that names the crate.
-fn offenders(root: &Path, files: &[PathBuf]) -> Vec<String> {
+/// `path:line: text` of every line of `files` that names the crate `krate`.
+fn offenders(root: &Path, files: &[PathBuf], krate: &str) -> Vec<String> {
     let mut out = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(path).unwrap();
         let rel = path.strip_prefix(root).unwrap().display().to_string();
         for (n, line) in text.lines().enumerate() {
-            if names_sled_crate(line) {
+            if names_crate(line, krate) {
                 out.push(format!("{rel}:{}: {}", n + 1, line.trim()));
             }
         }
@@ -66,29 +72,28 @@ fn offenders(root: &Path, files: &[PathBuf]) -> Vec<String> {
 }
 
 #[test]
-fn only_the_engine_file_names_sled() {
+fn each_engine_is_named_only_in_its_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);
     files.sort();
-    let engine = root.join(ENGINE_FILE);
-    assert!(
-        files.contains(&engine),
-        "{ENGINE_FILE} is gone: update this test"
-    );
     assert!(files.len() > 20, "only {} source files found", files.len());
-    // The scan sees the engine where it is, so a clean result elsewhere means something.
-    assert!(
-        !offenders(root, std::slice::from_ref(&engine)).is_empty(),
-        "{ENGINE_FILE} does not name sled: the scan is broken"
-    );
-    let elsewhere: Vec<PathBuf> = files.into_iter().filter(|f| *f != engine).collect();
-    let found = offenders(root, &elsewhere);
-    assert!(
-        found.is_empty(),
-        "sled is named outside {ENGINE_FILE}; go through the store's traits instead:\n{}",
-        found.join("\n")
-    );
+    for (krate, file) in ENGINES {
+        let engine = root.join(file);
+        assert!(files.contains(&engine), "{file} is gone: update this test");
+        // The scan sees the engine where it is, so a clean result elsewhere means something.
+        assert!(
+            !offenders(root, std::slice::from_ref(&engine), krate).is_empty(),
+            "{file} does not name {krate}: the scan is broken"
+        );
+        let elsewhere: Vec<PathBuf> = files.iter().filter(|f| **f != engine).cloned().collect();
+        let found = offenders(root, &elsewhere, krate);
+        assert!(
+            found.is_empty(),
+            "{krate} is named outside {file}; go through the store's traits instead:\n{}",
+            found.join("\n")
+        );
+    }
 }
 
 #[test]

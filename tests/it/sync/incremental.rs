@@ -12,7 +12,7 @@ use super::{fast_options, feed_state, report_of, url_feed};
 use crate::support::fixture::feeds;
 use crate::support::http::Server;
 use firmwatch::collect::{self, SyncStatus};
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::{AnyStore, Store};
 
 /// One served file: its advisory id, content revision and listed time (hours after the base).
 #[derive(Clone)]
@@ -54,7 +54,7 @@ fn publish(server: &Server, files: &[(String, File)]) {
 }
 
 /// The feed's documents (location → sha, advisories, listing, time) and live advisory ids.
-fn content(store: &SledStore) -> (String, BTreeSet<String>) {
+fn content(store: &AnyStore) -> (String, BTreeSet<String>) {
     let state = feed_state(store, "served");
     let docs = format!(
         "{:?} {:?} {}",
@@ -76,7 +76,7 @@ async fn random_rounds_converge_to_a_sync_from_scratch() {
     let (_d, defs) = feeds(&[("served", url_feed("osv-dir", &server.url("/o/")))]);
     let opts = fast_options();
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path().join("incremental")).unwrap();
+    let store = AnyStore::open(dir.path().join("incremental"), None).unwrap();
     let mut files: Vec<(String, File)> = (0..12)
         .map(|i| {
             let f = File {
@@ -133,7 +133,7 @@ async fn random_rounds_converge_to_a_sync_from_scratch() {
         let problems = firmwatch::store::check::check(&store).unwrap().problems;
         assert!(problems.is_empty(), "round {round}: {problems:?}");
 
-        let fresh = SledStore::open(dir.path().join(format!("fresh-{round}"))).unwrap();
+        let fresh = AnyStore::open(dir.path().join(format!("fresh-{round}")), None).unwrap();
         let r = collect::sync(&fresh, &defs, &opts).await;
         assert_eq!(report_of(&r, "served").status, SyncStatus::Ok);
         let (docs, live) = content(&store);

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use firmwatch::model::{vendor_key, Advisory};
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::{AnyStore, Store};
 
 use super::{feed_state, provider_metadata, sha512_file, url_feed};
 use crate::support::cmd::{Fw, KillTrials, Killed};
@@ -49,7 +49,7 @@ fn publish(server: &Server, template: &[u8], rev: usize) {
     server.set_ok("/kill/white/changes.csv", csv);
 }
 
-fn content(store: &SledStore) -> BTreeMap<String, Advisory> {
+fn content(store: &AnyStore) -> BTreeMap<String, Advisory> {
     store
         .all_advisories()
         .expect("every stored advisory decodes")
@@ -61,7 +61,7 @@ fn content(store: &SledStore) -> BTreeMap<String, Advisory> {
 /// No half-written state: each advisory is a whole revision and is indexed under its vendors, and
 /// since a feed's advisories are written in one transaction, all of them carry the same revision.
 /// Returns that revision (None for an empty store).
-fn check_consistent(store: &SledStore) -> Option<usize> {
+fn check_consistent(store: &AnyStore) -> Option<usize> {
     let all = content(store);
     let revs: std::collections::BTreeSet<char> = all
         .values()
@@ -160,7 +160,7 @@ fn kill_nine_at_random_moments() {
                 "run {run}: a sync that was not killed failed"
             );
         }
-        let store = SledStore::open(&store_path).expect("store reopens after kill -9");
+        let store = AnyStore::open(&store_path, None).expect("store reopens after kill -9");
         let now = check_consistent(&store);
         // Nothing lost: what was stored stays until a whole new revision replaces it, and a sync
         // that finished stored the revision it was given.
@@ -191,12 +191,12 @@ fn kill_nine_at_random_moments() {
     sync(&fx.feeds(), &store_path).run().expect(0);
     let fresh_path = fx.path().join("fresh");
     sync(&fx.feeds(), &fresh_path).run().expect(0);
-    let got = content(&SledStore::open(&store_path).unwrap());
-    let want = content(&SledStore::open(&fresh_path).unwrap());
+    let got = content(&AnyStore::open(&store_path, None).unwrap());
+    let want = content(&AnyStore::open(&fresh_path, None).unwrap());
     assert_eq!(got.len(), DOCS);
     assert_eq!(got, want);
     // And the converged feed state says so: a further sync finds nothing to download.
-    let store = SledStore::open(&store_path).unwrap();
+    let store = AnyStore::open(&store_path, None).unwrap();
     let st = feed_state(&store, "kill");
     assert_eq!(st.documents.len(), DOCS);
     drop(store);

@@ -168,7 +168,7 @@ fn a_mass_withdrawal_is_held_back_until_accepted() {
             && err.contains("--accept-withdrawals"),
         "{err}"
     );
-    let store = firmwatch::store::SledStore::open(fx.store()).unwrap();
+    let store = firmwatch::store::AnyStore::open(fx.store(), None).unwrap();
     let kept = store.all_advisories().unwrap();
     assert_eq!(kept.len(), 5);
     assert!(

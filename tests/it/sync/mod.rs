@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use firmwatch::collect::{FeedDef, FeedReport, SyncOptions, SyncReport};
 use firmwatch::model::Advisory;
-use firmwatch::store::{FeedState, SledStore, Store};
+use firmwatch::store::{AnyStore, FeedState, Store};
 use sha2::Digest;
 
 use crate::support::fixture::{feeds, Fixture};
@@ -29,7 +29,7 @@ pub type Dirs = (Fixture, tempfile::TempDir);
 
 /// What a library sync test starts from: the feed definitions `defs` loaded, a fresh store, and
 /// [`fast_options`].
-pub fn prepare(defs: &[(&str, String)]) -> (Dirs, Vec<FeedDef>, SledStore, SyncOptions) {
+pub fn prepare(defs: &[(&str, String)]) -> (Dirs, Vec<FeedDef>, AnyStore, SyncOptions) {
     let (fx, defs) = feeds(defs);
     let (dir, store) = temp_store();
     ((fx, dir), defs, store, fast_options())
@@ -84,9 +84,9 @@ pub fn report_of<'a>(r: &'a SyncReport, id: &str) -> &'a FeedReport {
 }
 
 /// A store in a fresh temporary directory (kept while the directory is).
-pub fn temp_store() -> (tempfile::TempDir, SledStore) {
+pub fn temp_store() -> (tempfile::TempDir, AnyStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = AnyStore::open(dir.path(), None).unwrap();
     (dir, store)
 }
 
@@ -109,7 +109,7 @@ pub fn advisory(store: &impl Store, feed: &str, id: &str) -> Advisory {
 }
 
 /// The advisories stored from `feed`.
-pub fn stored(store: &SledStore, feed: &str) -> Vec<Advisory> {
+pub fn stored(store: &AnyStore, feed: &str) -> Vec<Advisory> {
     store
         .all_advisories()
         .unwrap()

@@ -15,7 +15,7 @@ use crate::support::fixture::feeds;
 use crate::support::http::{Reply, Server};
 use firmwatch::collect::{self, SyncOptions, SyncStatus};
 use firmwatch::model::Advisory;
-use firmwatch::store::{SledStore, Store};
+use firmwatch::store::{AnyStore, Store};
 
 const OSV: [&str; 4] = [
     "GO-2020-0001",
@@ -259,7 +259,7 @@ async fn concurrent_fetches_are_faster_and_give_the_same_store() {
     let mut times = Vec::new();
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     for (dir, jobs) in dirs.iter().zip([1, 8]) {
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = AnyStore::open(dir.path(), None).unwrap();
         let opts = SyncOptions {
             fetch_concurrency: jobs,
             ..fast_options()
@@ -404,7 +404,7 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
 /// as each feed's sync task holds one, share the count).
 #[derive(Clone)]
 struct Counting {
-    inner: SledStore,
+    inner: AnyStore,
     full_reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -511,7 +511,7 @@ async fn unchanged_listings_need_no_document_records() {
     let (_d, defs) = feeds(&[("served", url_feed("osv-dir", &server.url("/a/")))]);
     let store_dir = tempfile::tempdir().unwrap();
     let store = Counting {
-        inner: SledStore::open(store_dir.path()).unwrap(),
+        inner: AnyStore::open(store_dir.path(), None).unwrap(),
         full_reads: Default::default(),
     };
     let reads = || store.full_reads.load(std::sync::atomic::Ordering::Relaxed);
