@@ -33,7 +33,7 @@ pub fn prepare_files(dir: &Path, components: usize, advisories: usize) -> (usize
         entries_per_system: PER_SYSTEM,
     };
     std::fs::write(dir.join("inventory.json"), inventory_gen::generate(&shape)).expect("write");
-    let store = AnyStore::open(dir.join("store"), None).expect("store");
+    let store = AnyStore::open(dir.join("store"), engine()).expect("store");
     let feed: FeedId = "synthetic".parse().expect("feed id");
     let all = firmwatch::synth::advisories(42, advisories);
     for chunk in all.chunks(10_000) {
@@ -92,7 +92,7 @@ pub fn measure(dir: &Path) -> Measured {
     let mut m = Measured::default();
     let start = Instant::now();
     let t = Instant::now();
-    let store = AnyStore::open(dir.join("store"), None).expect("store");
+    let store = AnyStore::open(dir.join("store"), engine()).expect("store");
     m.open_store = t.elapsed();
     let t = Instant::now();
     let parsed = firmwatch::inventory::parse_path(&dir.join("inventory.json")).expect("read");
@@ -131,4 +131,12 @@ pub fn measure(dir: &Path) -> Measured {
     serde_json::to_writer(&mut hasher, &findings).expect("findings serialize");
     m.digest = hex::encode(sha2::Digest::finalize(hasher.0));
     m
+}
+
+/// The engine of the bench's new store: `FIRMWATCH_STORE_ENGINE` (`redb` or `sled`), or the
+/// default.
+fn engine() -> Option<firmwatch::store::Engine> {
+    std::env::var("FIRMWATCH_STORE_ENGINE")
+        .ok()
+        .map(|e| e.parse().expect("FIRMWATCH_STORE_ENGINE is redb or sled"))
 }

@@ -424,7 +424,7 @@ pub async fn run(
     let generate = t.elapsed();
     let published_mib = m.published_bytes() as f64 / (1024.0 * 1024.0);
     let feeds = corpus.feeds(&m, store_dir);
-    let store = AnyStore::open(store_dir.join("store"), None).expect("open store");
+    let store = AnyStore::open(store_dir.join("store"), engine()).expect("open store");
     let mut phases = Vec::new();
     let (p, _) = phase("full sync", &store, &feeds, &m).await;
     on_phase(&p);
@@ -451,4 +451,12 @@ pub async fn run(
         generate,
         phases,
     }
+}
+
+/// The engine of the bench's new store: `FIRMWATCH_STORE_ENGINE` (`redb` or `sled`), or the
+/// default.
+fn engine() -> Option<firmwatch::store::Engine> {
+    std::env::var("FIRMWATCH_STORE_ENGINE")
+        .ok()
+        .map(|e| e.parse().expect("FIRMWATCH_STORE_ENGINE is redb or sled"))
 }

@@ -134,11 +134,11 @@ impl RedbStore {
             source: EngineError::new(e),
         };
         std::fs::create_dir_all(&path).map_err(|e| open_err(e.into()))?;
-        let db = match Database::builder()
-            .set_cache_size(CACHE_SIZE)
-            .create_with_file_format_v3(true)
-            .create(path.join(FILE))
-        {
+        let file = path.join(FILE);
+        if !file.exists() {
+            create(&path).map_err(open_err)?;
+        }
+        let db = match Database::builder().set_cache_size(CACHE_SIZE).open(&file) {
             Ok(db) => db,
             Err(DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(StoreError::Locked { path });
@@ -178,10 +178,9 @@ impl RedbStore {
                 })?;
                 Ok(store)
             }
-            None => {
-                store.create_tables().map_err(open_err)?;
-                Ok(store)
-            }
+            None => Err(open_err(::redb::Error::Corrupted(
+                "the database has no schema version record".into(),
+            ))),
         }
     }
 
@@ -202,18 +201,6 @@ impl RedbStore {
                 "malformed schema version record".into(),
             )),
         }
-    }
-
-    /// A new store: every table, and the schema version, in one commit.
-    fn create_tables(&self) -> Result<(), ::redb::Error> {
-        let tx = self.db.begin_write()?;
-        for tree in TREES {
-            tx.open_table(table(tree))?;
-        }
-        tx.open_table(table(Tree::Meta))?
-            .insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// The directory the store lives in.
@@ -339,6 +326,38 @@ impl RedbStore {
         }
         Ok(Some(state))
     }
+}
+
+/// A new store in `dir`: the database is made under a name of this process's own — every table
+/// and the schema version in one commit, written to disk — and then linked as [`FILE`], so a
+/// process killed while creating it leaves no half-made database that would not open (the next
+/// open starts over). The link never replaces a file: of two processes creating the store at
+/// once, one database wins and the other process opens it.
+fn create(dir: &Path) -> Result<(), ::redb::Error> {
+    let tmp = dir.join(format!("{FILE}.new-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let db = Database::builder()
+            .set_cache_size(CACHE_SIZE)
+            .create_with_file_format_v3(true)
+            .create(&tmp)?;
+        let tx = db.begin_write()?;
+        for tree in TREES {
+            tx.open_table(table(tree))?;
+        }
+        tx.open_table(table(Tree::Meta))?
+            .insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])?;
+        tx.commit()?;
+    }
+    let linked = std::fs::hard_link(&tmp, dir.join(FILE));
+    std::fs::remove_file(&tmp)?;
+    match linked {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e.into()),
+        _ => {}
+    }
+    // The new name itself is made durable with the directory.
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 /// Write advisories and their index entries in a write transaction, counting by content; the

@@ -769,6 +769,28 @@ mod notifier {
 }
 
 #[test]
+fn a_redb_store_whose_creation_was_killed_is_created_afresh() {
+    // A process killed while creating the store leaves only its temporary file; the store file
+    // appears whole or not at all.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("store.redb.new-4242"), b"half a header").unwrap();
+    assert_eq!(Engine::of_dir(dir.path()), None);
+    let store = open(Engine::Redb, dir.path());
+    assert_eq!(store.engine(), Engine::Redb);
+    store
+        .put_advisories(&feed("f1"), &[advisory("f1", "A-1", &["Dell"], "one")])
+        .unwrap();
+    drop(store);
+    let store = AnyStore::open(dir.path(), None).unwrap();
+    assert_eq!(store.all_advisories().unwrap().len(), 1);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.contains(&"store.redb".to_string()), "{names:?}");
+}
+
+#[test]
 fn an_engine_failure_keeps_the_engines_message_and_cause_chain() {
     use std::error::Error as _;
     #[derive(Debug)]

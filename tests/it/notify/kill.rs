@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use firmwatch::notify::{Outbox, Status};
-use firmwatch::store::AnyStore;
+use firmwatch::store::{AnyStore, Engine};
 
 use super::{teams, TODAY};
 use crate::support::cmd::{KillTrials, Killed};
@@ -105,9 +105,23 @@ fn check_after_run(
 
 #[test]
 fn kill_9_during_delivery_loses_nothing_and_repeats_only_in_flight() {
+    kill_9_during_delivery(Engine::DEFAULT)
+}
+
+#[test]
+fn kill_9_during_delivery_on_sled() {
+    kill_9_during_delivery(Engine::Sled)
+}
+
+fn kill_9_during_delivery(engine: Engine) {
     let hook = Server::receiver(Duration::from_millis(200));
     let fx = teams(OWNERS, &hook, "k", "KILL-1");
-    let notify = fx.fw().args(["notify", "--today", TODAY, "--retry-now"]);
+    let notify = fx.fw().env("FIRMWATCH_STORE_ENGINE", engine.name()).args([
+        "notify",
+        "--today",
+        TODAY,
+        "--retry-now",
+    ]);
     let mut trials = KillTrials::new(KILLS, MAX_RUNS);
     let mut planned = BTreeMap::new();
     while trials.next_run().is_some() {
@@ -127,6 +141,11 @@ fn kill_9_during_delivery_loses_nothing_and_repeats_only_in_flight() {
     // arrived, and repeats of an owner's digest carry the same key.
     let o = notify.run();
     o.expect(0);
+    assert_eq!(
+        AnyStore::open(fx.store(), None).unwrap().engine(),
+        engine,
+        "the runs made a store of the engine asked for"
+    );
     let (planned, sent, unsent) = outbox(&fx);
     assert_eq!(planned.len(), OWNERS);
     assert_eq!(

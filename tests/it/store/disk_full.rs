@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use firmwatch::notify::Status;
-use firmwatch::store::NotifyStore;
+use firmwatch::store::{Engine, NotifyStore};
 
 use crate::support::cmd::{Fw, Run};
 use crate::support::fixture::{Fixture, Native};
@@ -218,18 +218,25 @@ fn revision_a(fx: &Fixture) {
     let _ = std::fs::remove_file(fx.feeds().join("native/fwx-extra.toml"));
 }
 
+/// `FIRMWATCH_STORE_MIN_FREE` for the runs: 0 (measure the engine itself) unless the test runs
+/// with another value.
+fn min_free() -> String {
+    std::env::var("FIRMWATCH_STORE_MIN_FREE").unwrap_or_else(|_| "0".into())
+}
+
 /// The command on the fixture's feeds and inventory with the store at `store`.
-fn fw(fx: &Fixture, store: &Path) -> Fw {
+fn fw(fx: &Fixture, store: &Path, engine: Engine) -> Fw {
     Fw::new()
-        .env("FIRMWATCH_STORE_MIN_FREE", "0")
+        .env("FIRMWATCH_STORE_ENGINE", engine.name())
+        .env("FIRMWATCH_STORE_MIN_FREE", min_free())
         .store(store)
         .feeds(fx.feeds())
         .inventory(fx.inventory())
 }
 
 /// The ids of the findings `exposure` gives from the store alone, or the run when it failed.
-fn findings(fx: &Fixture, store: &Path) -> Result<BTreeSet<String>, String> {
-    let run = fw(fx, store).run_with(&[
+fn findings(fx: &Fixture, store: &Path, engine: Engine) -> Result<BTreeSet<String>, String> {
+    let run = fw(fx, store, engine).run_with(&[
         "exposure",
         "--no-sync",
         "--today",
@@ -263,8 +270,8 @@ fn orderly(run: &Run, ok: &[i32]) -> bool {
 
 /// After space came back: the store opens and `store check` finds nothing.
 #[track_caller]
-fn store_checks(fx: &Fixture, store: &Path, what: &str) {
-    let run = fw(fx, store).run_with(&["store", "check"]);
+fn store_checks(fx: &Fixture, store: &Path, engine: Engine, what: &str) {
+    let run = fw(fx, store, engine).run_with(&["store", "check"]);
     assert_eq!(
         run.code(),
         Some(0),
@@ -273,8 +280,32 @@ fn store_checks(fx: &Fixture, store: &Path, what: &str) {
     );
 }
 
+/// The same scenarios on the sled engine, which loses stores in them (see the README's
+/// Reliability section): `cargo test --test it disk_full_on_sled -- --ignored`.
+#[test]
+#[ignore = "sled 0.34.7 fails these (the measurement behind the default engine)"]
+fn disk_full_on_sled_sync_commit() {
+    sync_commit(Engine::Sled)
+}
+
+#[test]
+#[ignore = "sled 0.34.7 fails these (the measurement behind the default engine)"]
+fn disk_full_on_sled_notify_commit() {
+    notify_commit(Engine::Sled)
+}
+
+#[test]
+#[ignore = "sled 0.34.7 fails these (the measurement behind the default engine)"]
+fn disk_full_on_sled_reads() {
+    reads(Engine::Sled)
+}
+
 #[test]
 fn a_sync_commit_that_hits_a_full_disk_leaves_the_previous_revision_whole() {
+    sync_commit(Engine::DEFAULT)
+}
+
+fn sync_commit(engine: Engine) {
     let Some(disk) = SmallDisk::mount(DISK) else {
         return;
     };
@@ -284,23 +315,23 @@ fn a_sync_commit_that_hits_a_full_disk_leaves_the_previous_revision_whole() {
     let prepare = || {
         disk.clear();
         revision_a(&fx);
-        fw(&fx, &store).run_with(&["sync", "-q"]).expect(0);
+        fw(&fx, &store, engine).run_with(&["sync", "-q"]).expect(0);
         revision_b(&fx);
     };
     prepare();
     revision_a(&fx);
-    let before = findings(&fx, &store).unwrap();
+    let before = findings(&fx, &store, engine).unwrap();
     assert_eq!(before.len(), 9, "the example estate's findings");
     revision_b(&fx);
-    fw(&fx, &store).run_with(&["sync", "-q"]).expect(0);
-    let after = findings(&fx, &store).unwrap();
+    fw(&fx, &store, engine).run_with(&["sync", "-q"]).expect(0);
+    let after = findings(&fx, &store, engine).unwrap();
     assert_eq!(
         after.len(),
         before.len() + 2 * EXTRA,
         "revision B's findings"
     );
     let need = need_of(&disk, prepare, || {
-        fw(&fx, &store).run_with(&["sync", "-q"]).code() == Some(0)
+        fw(&fx, &store, engine).run_with(&["sync", "-q"]).code() == Some(0)
     });
 
     let mut failed = Vec::new();
@@ -308,13 +339,13 @@ fn a_sync_commit_that_hits_a_full_disk_leaves_the_previous_revision_whole() {
         let what = format!("sync with {free} of {need} bytes free");
         prepare();
         disk.fill_leaving(free);
-        let sync = fw(&fx, &store).run_with(&["sync", "-q"]);
+        let sync = fw(&fx, &store, engine).run_with(&["sync", "-q"]);
         if !orderly(&sync, &[0]) {
             failed.push(free);
         }
         disk.make_room();
-        store_checks(&fx, &store, &what);
-        let got = findings(&fx, &store).unwrap_or_else(|e| panic!("{what}: {e}"));
+        store_checks(&fx, &store, engine, &what);
+        let got = findings(&fx, &store, engine).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(
             got == before || got == after,
             "{what}: a half-written revision is visible: {} findings (before {}, after {})\n{}",
@@ -324,13 +355,13 @@ fn a_sync_commit_that_hits_a_full_disk_leaves_the_previous_revision_whole() {
             sync.show()
         );
         // The next sync with room completes revision B.
-        fw(&fx, &store).run_with(&["sync", "-q"]).expect(0);
+        fw(&fx, &store, engine).run_with(&["sync", "-q"]).expect(0);
         assert_eq!(
-            findings(&fx, &store).unwrap(),
+            findings(&fx, &store, engine).unwrap(),
             after,
             "{what}: the next sync must complete revision B"
         );
-        store_checks(&fx, &store, &what);
+        store_checks(&fx, &store, engine, &what);
     }
     assert!(
         !failed.is_empty(),
@@ -364,6 +395,10 @@ fn notifier_state(store: &Path) -> NotifierState {
 
 #[test]
 fn a_notification_plan_that_hits_a_full_disk_is_committed_whole_or_not_at_all() {
+    notify_commit(Engine::DEFAULT)
+}
+
+fn notify_commit(engine: Engine) {
     let Some(disk) = SmallDisk::mount(DISK) else {
         return;
     };
@@ -377,7 +412,7 @@ fn a_notification_plan_that_hits_a_full_disk_is_committed_whole_or_not_at_all() 
         .port();
     let smtp = format!("smtp://127.0.0.1:{port}");
     let notify = || {
-        fw(&fx, &store).run_with(&[
+        fw(&fx, &store, engine).run_with(&[
             "notify",
             "--no-sync",
             "--today",
@@ -393,16 +428,16 @@ fn a_notification_plan_that_hits_a_full_disk_is_committed_whole_or_not_at_all() 
     let prepare = || {
         disk.clear();
         revision_a(&fx);
-        fw(&fx, &store).run_with(&["sync", "-q"]).expect(0);
+        fw(&fx, &store, engine).run_with(&["sync", "-q"]).expect(0);
         notify().expect(5);
         let state = notifier_state(&store);
         revision_b(&fx);
-        fw(&fx, &store).run_with(&["sync", "-q"]).expect(0);
+        fw(&fx, &store, engine).run_with(&["sync", "-q"]).expect(0);
         state
     };
     let (outbox_a, notified_a) = prepare();
     assert!(!outbox_a.is_empty() && !notified_a.is_empty());
-    let after = findings(&fx, &store).unwrap();
+    let after = findings(&fx, &store, engine).unwrap();
     let need = need_of(
         &disk,
         || {
@@ -422,7 +457,7 @@ fn a_notification_plan_that_hits_a_full_disk_is_committed_whole_or_not_at_all() 
             failed.push(free);
         }
         disk.make_room();
-        store_checks(&fx, &store, &what);
+        store_checks(&fx, &store, engine, &what);
         let (outbox, notified) = notifier_state(&store);
         for (k, v) in &outbox_a {
             assert_eq!(outbox.get(k), Some(v), "{what}: outbox entry {k} lost");
@@ -444,7 +479,7 @@ fn a_notification_plan_that_hits_a_full_disk_is_committed_whole_or_not_at_all() 
         }
         // The next notify with room plans whatever is left, each finding once.
         notify().expect(5);
-        store_checks(&fx, &store, &what);
+        store_checks(&fx, &store, engine, &what);
         let (outbox, notified) = notifier_state(&store);
         let told: BTreeSet<&String> = notified.iter().map(|(_, f)| f).collect();
         for f in &after {
@@ -471,6 +506,10 @@ fn a_notification_plan_that_hits_a_full_disk_is_committed_whole_or_not_at_all() 
 
 #[test]
 fn commands_that_read_a_store_on_a_full_disk_leave_it_as_it_was() {
+    reads(Engine::DEFAULT)
+}
+
+fn reads(engine: Engine) {
     let Some(disk) = SmallDisk::mount(DISK) else {
         return;
     };
@@ -479,13 +518,13 @@ fn commands_that_read_a_store_on_a_full_disk_leave_it_as_it_was() {
     // The bundled data synced and digests pending in the outbox (no SMTP server configured).
     let prepare = || {
         disk.clear();
-        fw(&fx, &store).run_with(&["sync", "-q"]).expect(0);
-        fw(&fx, &store)
+        fw(&fx, &store, engine).run_with(&["sync", "-q"]).expect(0);
+        fw(&fx, &store, engine)
             .run_with(&["notify", "--no-sync", "--today", TODAY])
             .expect(5);
     };
     prepare();
-    let before = findings(&fx, &store).unwrap();
+    let before = findings(&fx, &store, engine).unwrap();
     let reads: [(&[&str], i32); 3] = [
         (
             &[
@@ -504,7 +543,7 @@ fn commands_that_read_a_store_on_a_full_disk_leave_it_as_it_was() {
     let need = need_of(&disk, prepare, || {
         reads
             .iter()
-            .all(|(args, code)| fw(&fx, &store).run_with(args).code() == Some(*code))
+            .all(|(args, code)| fw(&fx, &store, engine).run_with(args).code() == Some(*code))
     });
 
     for free in levels(need) {
@@ -513,7 +552,7 @@ fn commands_that_read_a_store_on_a_full_disk_leave_it_as_it_was() {
             prepare();
             let notifier = notifier_state(&store);
             disk.fill_leaving(free);
-            let run = fw(&fx, &store).run_with(args);
+            let run = fw(&fx, &store, engine).run_with(args);
             if orderly(&run, &[*code]) && args[0] == "exposure" {
                 let got: BTreeSet<String> = run.json()["findings"]
                     .as_array()
@@ -524,9 +563,9 @@ fn commands_that_read_a_store_on_a_full_disk_leave_it_as_it_was() {
                 assert_eq!(got, before, "{what}: wrong findings");
             }
             disk.make_room();
-            store_checks(&fx, &store, &what);
+            store_checks(&fx, &store, engine, &what);
             assert_eq!(
-                findings(&fx, &store).unwrap_or_else(|e| panic!("{what}: {e}")),
+                findings(&fx, &store, engine).unwrap_or_else(|e| panic!("{what}: {e}")),
                 before,
                 "{what}"
             );

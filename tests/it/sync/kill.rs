@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use firmwatch::model::{vendor_key, Advisory};
-use firmwatch::store::{AnyStore, Store};
+use firmwatch::store::{AnyStore, Engine, Store};
 
 use super::{feed_state, provider_metadata, sha512_file, url_feed};
 use crate::support::cmd::{Fw, KillTrials, Killed};
@@ -106,8 +106,9 @@ fn check_consistent(store: &AnyStore) -> Option<usize> {
 }
 
 /// `sync --json`, quiet, of `feeds` into `store`.
-fn sync(feeds: &Path, store: &Path) -> Fw {
+fn sync(feeds: &Path, store: &Path, engine: Engine) -> Fw {
     Fw::new()
+        .env("FIRMWATCH_STORE_ENGINE", engine.name())
         .arg("--quiet")
         .feeds(feeds)
         .store(store)
@@ -116,6 +117,15 @@ fn sync(feeds: &Path, store: &Path) -> Fw {
 
 #[test]
 fn kill_nine_at_random_moments() {
+    kill_nine(Engine::DEFAULT)
+}
+
+#[test]
+fn kill_nine_at_random_moments_on_sled() {
+    kill_nine(Engine::Sled)
+}
+
+fn kill_nine(engine: Engine) {
     let corpus = corpus_or_skip!();
     let template = std::fs::read(
         corpus.join("csaf/provider/gocsaf-csaf-documents/valid/avendor-advisory-0004.json"),
@@ -139,12 +149,14 @@ fn kill_nine_at_random_moments() {
     // How long an uninterrupted run takes, to spread the kills over it.
     publish(&server, &template, 0);
     let t0 = Instant::now();
-    sync(&fx.feeds(), &fx.path().join("timing")).run().expect(0);
+    sync(&fx.feeds(), &fx.path().join("timing"), engine)
+        .run()
+        .expect(0);
     let span = t0.elapsed();
     eprintln!("uninterrupted sync: {span:?}");
 
     let store_path = fx.path().join("killed");
-    let killed = sync(&fx.feeds(), &store_path);
+    let killed = sync(&fx.feeds(), &store_path, engine);
     let mut trials = KillTrials::new(KILLS, MAX_RUNS);
     let mut held = None;
     let mut outcomes = Vec::new();
@@ -188,15 +200,20 @@ fn kill_nine_at_random_moments() {
 
     // Converge: one uninterrupted sync vs a fresh store synced once.
     publish(&server, &template, 1);
-    sync(&fx.feeds(), &store_path).run().expect(0);
+    sync(&fx.feeds(), &store_path, engine).run().expect(0);
     let fresh_path = fx.path().join("fresh");
-    sync(&fx.feeds(), &fresh_path).run().expect(0);
+    sync(&fx.feeds(), &fresh_path, engine).run().expect(0);
     let got = content(&AnyStore::open(&store_path, None).unwrap());
     let want = content(&AnyStore::open(&fresh_path, None).unwrap());
     assert_eq!(got.len(), DOCS);
     assert_eq!(got, want);
     // And the converged feed state says so: a further sync finds nothing to download.
     let store = AnyStore::open(&store_path, None).unwrap();
+    assert_eq!(
+        store.engine(),
+        engine,
+        "the runs made a store of the engine asked for"
+    );
     let st = feed_state(&store, "kill");
     assert_eq!(st.documents.len(), DOCS);
     drop(store);
