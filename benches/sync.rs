@@ -7,7 +7,8 @@
 //! resident memory before the phase and its peak (VmHWM reset before each phase; the mirror's own
 //! data lives in this process too, so the peak minus the RSS before is what the sync added), and
 //! the store's size on disk. Targets (issue #8): full sync ≤ 30 s; re-sync with nothing changed
-//! ≤ 2 s with zero document downloads; 1,000 changed ≤ 1 s.
+//! ≤ 2 s with zero document downloads; 1,000 changed ≤ 1 s. The store is on the default engine;
+//! `FIRMWATCH_STORE_ENGINE=sled` measures the other.
 
 #[path = "support/docs.rs"]
 mod docs;
@@ -36,7 +37,8 @@ fn main() {
         .build()
         .expect("runtime");
     println!(
-        "sync bench: {n} documents, {changed} changed per round, {rounds} rounds; served dirs listed by {}",
+        "sync bench ({} store): {n} documents, {changed} changed per round, {rounds} rounds; served dirs listed by {}",
+        std::env::var("FIRMWATCH_STORE_ENGINE").unwrap_or_else(|_| "redb".into()),
         match listing {
             sync_run::Listing::Timed => "changes.csv / modified_id.csv (+ index.txt)",
             sync_run::Listing::IndexOnly => "index.txt only",

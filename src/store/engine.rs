@@ -321,15 +321,7 @@ pub fn migrate_engine(dir: &Path, to: Engine) -> Result<EngineMigration, StoreEr
         let source = AnyStore::open(dir, Some(from))?;
         let target = AnyStore::open(&tmp, Some(to))?;
         let mut records = Vec::new();
-        for tree in [
-            Tree::Meta,
-            Tree::Advisories,
-            Tree::IndexVendor,
-            Tree::Feeds,
-            Tree::FeedDocs,
-            Tree::Findings,
-            Tree::Outbox,
-        ] {
+        for tree in Tree::ALL {
             let mut n = 0;
             let mut batch: Vec<RawWrite> = Vec::new();
             for kv in source.records(tree)? {

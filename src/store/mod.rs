@@ -108,6 +108,17 @@ pub enum Tree {
 }
 
 impl Tree {
+    /// Every tree, in the order a new store creates them.
+    pub const ALL: [Tree; 7] = [
+        Tree::Meta,
+        Tree::Advisories,
+        Tree::IndexVendor,
+        Tree::Feeds,
+        Tree::FeedDocs,
+        Tree::Findings,
+        Tree::Outbox,
+    ];
+
     /// The tree's name in the store.
     pub fn name(self) -> &'static str {
         match self {

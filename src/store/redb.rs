@@ -52,17 +52,6 @@ pub const FILE: &str = "store.redb";
 /// redb's page cache (its default is 1 GiB).
 const CACHE_SIZE: usize = 64 * 1024 * 1024;
 
-/// Every tree, in the order a new store creates them.
-const TREES: [Tree; 7] = [
-    Tree::Meta,
-    Tree::Advisories,
-    Tree::IndexVendor,
-    Tree::Feeds,
-    Tree::FeedDocs,
-    Tree::Findings,
-    Tree::Outbox,
-];
-
 type Table = TableDefinition<'static, &'static [u8], &'static [u8]>;
 
 /// The table of a tree.
@@ -342,7 +331,7 @@ fn create(dir: &Path) -> Result<(), ::redb::Error> {
             .create_with_file_format_v3(true)
             .create(&tmp)?;
         let tx = db.begin_write()?;
-        for tree in TREES {
+        for tree in Tree::ALL {
             tx.open_table(table(tree))?;
         }
         tx.open_table(table(Tree::Meta))?
@@ -804,7 +793,7 @@ impl RawRecords for RedbStore {
     fn rewrite(&self, writes: &[RawWrite]) -> Result<(), StoreError> {
         let what = "rewrite of the store";
         let tx = self.write(what)?;
-        for tree in TREES {
+        for tree in Tree::ALL {
             if !writes.iter().any(|(t, _, _)| *t == tree) {
                 continue;
             }
