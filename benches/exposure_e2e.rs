@@ -1,5 +1,5 @@
 //! Exposure end to end, as `firmwatch exposure` does it: JSON inventory from disk, advisories from
-//! a sled store through the vendor index, prepare, match and rate.
+//! the store through the vendor index, prepare, match and rate.
 //!
 //! `cargo bench --bench exposure_e2e` (defaults: 1,000,000 components, 300,000 advisories), or
 //! `cargo bench --bench exposure_e2e -- COMPONENTS ADVISORIES`. The parent writes the files (not
@@ -63,7 +63,7 @@ fn main() {
         std::fs::create_dir_all(&dir).expect("create dir");
         let t = Instant::now();
         let (c, a) = exposure_run::prepare_files(&dir, components, advisories);
-        println!("wrote {c} component entries as JSON and {a} advisories into a sled store in {:.2?} (not timed)", t.elapsed());
+        println!("wrote {c} component entries as JSON and {a} advisories into a store in {:.2?} (not timed)", t.elapsed());
     }
     let exe = std::env::current_exe().expect("current exe");
     let status = Command::new(exe)
