@@ -67,7 +67,7 @@ pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
 pub struct Parsed {
     files: Vec<SourceFile>,
     docs: Vec<(usize, RawDoc)>,
-    /// Syntax errors so far; [`Parsed::check`] adds the rest and reports them together.
+    /// Syntax errors: when there are any, [`Parsed::check`] reports them alone.
     diags: Vec<Diagnostic>,
 }
 
@@ -108,12 +108,19 @@ impl Parsed {
     }
 
     /// Run every check: the inventory, or every problem of every file and nothing loaded.
+    ///
+    /// Syntax errors come first and alone: a file that does not parse defines nothing, so every
+    /// reference into it from the other files would fail as well, and those follow-on errors
+    /// (which fixing the syntax makes go away) would bury the one real problem.
     pub fn check(self) -> Result<Inventory, LoadError> {
         let Parsed {
             files,
             docs,
             mut diags,
         } = self;
+        if !diags.is_empty() {
+            return Err(LoadError::Invalid(Box::new(Diagnostics::new(files, diags))));
+        }
         let inv = Checker::default().run(docs, &mut diags);
         if diags.is_empty() {
             return Ok(inv);

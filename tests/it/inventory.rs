@@ -669,3 +669,38 @@ fn credentials_in_webhook_urls_are_rejected() {
         "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/hook?channel=ops\", secret_env = \"HOOK_TOKEN\" }\n",
     )]);
 }
+
+/// The example estate copied into a temporary directory, to break one file of it.
+fn example_estate_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(manifest().join("inventory")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// A file that does not parse defines nothing, so every reference into it would fail too: the
+/// syntax errors (of every file) are reported alone, not after a screenful of follow-on
+/// `unknown-reference` errors that the fix makes go away.
+#[test]
+fn syntax_errors_are_reported_alone() {
+    let dir = example_estate_copy();
+    // site-tokyo.toml defines systems that services.toml depends on.
+    let tokyo = dir.path().join("site-tokyo.toml");
+    let text = std::fs::read_to_string(&tokyo).unwrap();
+    std::fs::write(&tokyo, text.replacen("[[systems]]", "[[systems]", 1)).unwrap();
+    std::fs::write(dir.path().join("cmdb.json"), "{\"systems\": [,]}").unwrap();
+
+    let run = Fw::new()
+        .args(["--color", "never", "inventory", "check"])
+        .arg(dir.path())
+        .run();
+    run.expect(1);
+    let stderr = run.stderr();
+    assert_eq!(stderr.matches("error[").count(), 2, "{stderr}");
+    assert_eq!(stderr.matches("error[parse-error]").count(), 2, "{stderr}");
+    assert!(stderr.contains("site-tokyo.toml:5:10"), "{stderr}");
+    assert!(stderr.contains("cmdb.json:1:14"), "{stderr}");
+    assert!(stderr.contains("nothing was loaded"), "{stderr}");
+}
