@@ -51,6 +51,13 @@ pub enum LoadError {
     /// socket): it is reported, never skipped and never read (a FIFO would block).
     #[error("inventory `{}` is {what}, not a file", path.display())]
     NotAFile { path: PathBuf, what: &'static str },
+    /// Files that parse but define no system between them: an empty CMDB export, or an
+    /// inventory path pointing at the wrong place. Refused for the inventory as a whole, not per
+    /// file: a file of owners or services alone is normal, but an estate without systems is never
+    /// one to rate, and an empty report (or a notification run resolving every finding) would be
+    /// the silent result.
+    #[error("the inventory defines no systems (files read: {})", files.join(", "))]
+    NoSystems { files: Vec<String> },
     /// The files were read but have problems; [`Diagnostics::emit`] renders them.
     #[error("{0} in the inventory")]
     Invalid(Box<Diagnostics>),
@@ -120,6 +127,11 @@ impl Parsed {
         } = self;
         if !diags.is_empty() {
             return Err(LoadError::Invalid(Box::new(Diagnostics::new(files, diags))));
+        }
+        // Before the checks, for the same reason: without systems, every reference to one fails.
+        if docs.iter().all(|(_, doc)| doc.systems.is_empty()) {
+            let files = files.into_iter().map(|f| f.name).collect();
+            return Err(LoadError::NoSystems { files });
         }
         let inv = Checker::default().run(docs, &mut diags);
         if diags.is_empty() {
@@ -205,20 +217,27 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
 }
 
 fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<RawDoc> {
-    let (message, span) = match f.format {
+    let (message, span, label) = match f.format {
         Syntax::Toml => match toml::from_str::<RawDoc>(&f.text) {
             Ok(doc) => return Some(doc),
-            Err(e) => (e.message().trim().replace('\n', ": "), e.span()),
+            Err(e) => (e.message().trim().replace('\n', ": "), e.span(), "here"),
         },
-        Syntax::Json => match serde_json::from_str::<RawDoc>(&f.text) {
-            Ok(doc) => return Some(doc),
-            Err(e) => {
-                let at = offset_of(&f.text, e.line(), e.column());
-                // serde_json appends " at line L column C"; the label shows that already.
-                let msg = e.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                (msg, Some(char_span_at(&f.text, at)))
-            }
+        Syntax::Json => match json_top_level(&f.text) {
+            Some((kind, at)) => (
+                format!("the top level of an inventory file must be an object, not {kind}"),
+                Some(char_span_at(&f.text, at)),
+                "expected `{\"systems\": [...], ...}`",
+            ),
+            None => match serde_json::from_str::<RawDoc>(&f.text) {
+                Ok(doc) => return Some(doc),
+                Err(e) => {
+                    let at = offset_of(&f.text, e.line(), e.column());
+                    // serde_json appends " at line L column C"; the label shows that already.
+                    let msg = e.to_string();
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    (msg, Some(char_span_at(&f.text, at)), "here")
+                }
+            },
         },
     };
     let place = Place {
@@ -226,8 +245,31 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
         path: None,
         span,
     };
-    diags.push(Diagnostic::new(InventoryCode::ParseError, place, message).label("here"));
+    diags.push(Diagnostic::new(InventoryCode::ParseError, place, message).label(label));
     None
+}
+
+/// What a JSON file holds at the top level when it is not an object, and where it starts. serde
+/// reads a struct from a JSON array as well (its fields in order), so `[]` — an empty export —
+/// would load as a file that defines nothing, and `null` or `42` would be reported as "expected
+/// struct RawDoc". Text that is no JSON value at all is left to the parser's syntax error.
+fn json_top_level(text: &str) -> Option<(&'static str, usize)> {
+    let at = text.find(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r'))?;
+    let rest = &text[at..];
+    let kind = if rest.starts_with('[') {
+        "an array"
+    } else if rest.starts_with('"') {
+        "a string"
+    } else if rest.starts_with("null") {
+        "null"
+    } else if rest.starts_with("true") || rest.starts_with("false") {
+        "a boolean"
+    } else if rest.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        "a number"
+    } else {
+        return None;
+    };
+    Some((kind, at))
 }
 
 /// Where an item was first defined, for duplicate-id messages.
@@ -1181,7 +1223,8 @@ mod tests {
 
     #[test]
     fn nothing_partial_on_one_error() {
-        let good = "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n";
+        let good = "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n\
+            [[systems]]\nid = \"s\"\nvendor = \"v\"\nmodel = \"m\"\nowner = \"a\"\nfirmware = \"1\"\n";
         let bad = "[[sites]]\nid = \"bad id\"\n";
         match load_sources(&[("good.toml", good), ("bad.toml", bad)]) {
             Err(LoadError::Invalid(r)) => {

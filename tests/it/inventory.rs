@@ -295,7 +295,7 @@ fn diagnostic_backup_to_itself() {
 fn diagnostic_owner_without_channel() {
     check_one(
         "owner_without_channel",
-        "[[owners]]\nid = \"nobody\"\nname = \"Nobody in particular\"\n",
+        &format!("[[owners]]\nid = \"nobody\"\nname = \"Nobody in particular\"\n{UNITY}"),
         InventoryCode::OwnerWithoutChannel,
     );
 }
@@ -365,7 +365,7 @@ members = ["arr/ssd", "arr/spa"]
 fn diagnostic_secret_inline() {
     check_one(
         "secret_inline",
-        "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/h\", secret_env = \"xoxb-1234-abcd\" }\n",
+        &format!("[[owners]]\nid = \"chat\"\nwebhook = {{ url = \"https://chat.example.net/h\", secret_env = \"xoxb-1234-abcd\" }}\n{UNITY}"),
         InventoryCode::SecretInline,
     );
 }
@@ -660,14 +660,22 @@ fn credentials_in_webhook_urls_are_rejected() {
         "https://chat.example.net/hook?access_token=abc",
     ] {
         let text = format!("[[owners]]\nid = \"chat\"\nwebhook = {{ url = \"{url}\" }}\n");
-        let r = report(&[("owners.toml", text.as_str())]);
+        let r = report(&[
+            ("owners.toml", OWNERS),
+            ("chat.toml", &text),
+            ("estate.toml", UNITY),
+        ]);
         assert_eq!(codes(&r), vec!["secret-inline"], "{url}");
     }
     // A plain URL with a secret named by environment variable is fine.
-    load_ok(&[(
-        "owners.toml",
-        "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/hook?channel=ops\", secret_env = \"HOOK_TOKEN\" }\n",
-    )]);
+    load_ok(&[
+        ("owners.toml", OWNERS),
+        (
+            "chat.toml",
+            "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/hook?channel=ops\", secret_env = \"HOOK_TOKEN\" }\n",
+        ),
+        ("estate.toml", UNITY),
+    ]);
 }
 
 /// The example estate copied into a temporary directory, to break one file of it.
@@ -703,4 +711,76 @@ fn syntax_errors_are_reported_alone() {
     assert!(stderr.contains("site-tokyo.toml:5:10"), "{stderr}");
     assert!(stderr.contains("cmdb.json:1:14"), "{stderr}");
     assert!(stderr.contains("nothing was loaded"), "{stderr}");
+}
+
+/// A JSON file must hold an object. serde reads a struct from a JSON array too (its fields in
+/// order), so `[]` from a broken export used to load as a file that defines nothing.
+#[test]
+fn a_json_file_that_is_not_an_object_is_rejected_where_its_value_starts() {
+    for (text, kind, at) in [
+        ("[]", "an array", "cmdb.json:1:1"),
+        ("\n  [{\"owners\": []}]", "an array", "cmdb.json:2:3"),
+        ("null", "null", "cmdb.json:1:1"),
+        ("42", "a number", "cmdb.json:1:1"),
+        ("-1", "a number", "cmdb.json:1:1"),
+        ("\"x\"", "a string", "cmdb.json:1:1"),
+        ("true", "a boolean", "cmdb.json:1:1"),
+    ] {
+        let r = report(&[
+            ("owners.toml", OWNERS),
+            ("estate.toml", UNITY),
+            ("cmdb.json", text),
+        ]);
+        assert_eq!(codes(&r), ["parse-error"], "{text}");
+        let shown = r.render_plain();
+        assert!(
+            shown.contains(&format!(
+                "the top level of an inventory file must be an object, not {kind}"
+            )),
+            "{text}: {shown}"
+        );
+        assert!(shown.contains(at), "{text}: {shown}");
+    }
+}
+
+/// An inventory that defines no system at all is an empty export or the wrong path, never an
+/// estate to rate: it is refused as a whole. A single file without systems (owners, services) is
+/// normal, and `{}` among other files is a file that adds nothing.
+#[test]
+fn an_inventory_without_systems_is_refused() {
+    for sources in [
+        vec![("cmdb.json", "{}")],
+        vec![("empty.toml", "")],
+        vec![("owners.toml", OWNERS), ("cmdb.json", "{}")],
+    ] {
+        let err = load_sources(&sources).unwrap_err();
+        assert!(matches!(err, LoadError::NoSystems { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("the inventory defines no systems"),
+            "{shown}"
+        );
+        for (name, _) in &sources {
+            assert!(shown.contains(name), "{shown}");
+        }
+    }
+    let inv = load_ok(&[
+        ("owners.toml", OWNERS),
+        ("estate.toml", UNITY),
+        ("cmdb.json", "{}"),
+    ]);
+    assert_eq!(inv.systems.len(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cmdb.json"), "{}").unwrap();
+    let run = Fw::new()
+        .args(["--color", "never", "inventory", "check"])
+        .arg(dir.path())
+        .run();
+    run.expect(1);
+    assert!(
+        run.stderr().contains("the inventory defines no systems"),
+        "{}",
+        run.stderr()
+    );
 }
