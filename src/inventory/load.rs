@@ -116,10 +116,20 @@ impl Parsed {
 
     /// Run every check: the inventory, or every problem of every file and nothing loaded.
     ///
+    /// Readings are checked against the clock (UTC) at the time of the check, not against a
+    /// command's `--today`: that option moves the date findings are rated on (ahead, to see what
+    /// fires by then; back, to reproduce a report), while a reading's date is when someone read
+    /// the part, which cannot be later than now whatever date is being rated.
+    ///
     /// Syntax errors come first and alone: a file that does not parse defines nothing, so every
     /// reference into it from the other files would fail as well, and those follow-on errors
     /// (which fixing the syntax makes go away) would bury the one real problem.
     pub fn check(self) -> Result<Inventory, LoadError> {
+        self.check_on(chrono::Utc::now().date_naive())
+    }
+
+    /// [`Parsed::check`] with `today` given.
+    fn check_on(self, today: NaiveDate) -> Result<Inventory, LoadError> {
         let Parsed {
             files,
             docs,
@@ -133,7 +143,11 @@ impl Parsed {
             let files = files.into_iter().map(|f| f.name).collect();
             return Err(LoadError::NoSystems { files });
         }
-        let inv = Checker::default().run(docs, &mut diags);
+        let checker = Checker {
+            today,
+            ..Checker::default()
+        };
+        let inv = checker.run(docs, &mut diags);
         if diags.is_empty() {
             return Ok(inv);
         }
@@ -320,6 +334,8 @@ struct Checker {
     /// Each distinct (scheme, firmware string) parsed once.
     versions: FxHashMap<Scheme, FxHashMap<Box<str>, Arc<FwVersion>>>,
     inv: Inventory,
+    /// The latest date a reading may carry (see [`not_in_future`]).
+    today: NaiveDate,
 }
 
 /// Systems with at most this many components are searched linearly.
@@ -676,6 +692,7 @@ impl Checker {
                 skip[j] = true;
             }
         }
+        let today = self.today;
         let mut components: Vec<Component> = Vec::with_capacity(s.components.len());
         for (j, c) in s.components.into_iter().enumerate() {
             if skip[j] {
@@ -710,7 +727,8 @@ impl Checker {
             }
             let power_on_hours = c.power_on_hours.as_ref().and_then(|h| {
                 let at = || cp().key("power_on_hours").key("read_on");
-                let read_on = date(file, &at, &h.read_on, d);
+                let read_on = date(file, &at, &h.read_on, d)
+                    .and_then(|on| not_in_future(file, &at, on, today, d));
                 if h.hours > MAX_POWER_ON_HOURS {
                     d.push(
                         Diagnostic::new(
@@ -1178,6 +1196,34 @@ fn date(
     }
 }
 
+/// Days a reading may be dated after today (UTC): where it was taken, the calendar may already be
+/// on tomorrow.
+const READING_SLACK_DAYS: i64 = 1;
+
+/// A reading's date, unless it is later than `today` (beyond the slack). A part cannot be read in
+/// the future: such a date is a typo (`2062` for `2026`) or a clock gone wrong, and it would shift
+/// every threshold date computed from the reading by as much.
+fn not_in_future(
+    file: usize,
+    at: &dyn Fn() -> DocPath,
+    on: NaiveDate,
+    today: NaiveDate,
+    d: &mut Vec<Diagnostic>,
+) -> Option<NaiveDate> {
+    if on.signed_duration_since(today).num_days() <= READING_SLACK_DAYS {
+        return Some(on);
+    }
+    d.push(
+        Diagnostic::new(
+            InventoryCode::InvalidValue,
+            Place::at(file, at()),
+            format!("power-on hours read on {on}, after today ({today})"),
+        )
+        .label("a reading cannot be dated in the future"),
+    );
+    None
+}
+
 /// `YYYY-MM-DD` exactly (chrono's format-string parser is slow for a million drives).
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
@@ -1213,6 +1259,32 @@ mod tests {
             "2026-10-0x",
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_reading_may_be_dated_one_day_after_today() {
+        let doc = |read_on: &str| {
+            format!(
+                "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n\
+                 [[systems]]\nid = \"s\"\nvendor = \"v\"\nmodel = \"m\"\nowner = \"a\"\nfirmware = \"1\"\n\
+                 [[systems.components]]\nid = \"d\"\nkind = \"drive\"\nmodel = \"m\"\nfirmware = \"1\"\n\
+                 power_on_hours = {{ hours = 1, read_on = {read_on} }}\n"
+            )
+        };
+        let check = |read_on: &str| {
+            let files = vec![SourceFile::new("inv.toml", doc(read_on))];
+            Parsed::new(files).check_on(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())
+        };
+        assert!(check("2026-12-31").is_ok());
+        assert!(check("2027-01-01").is_ok());
+        match check("2027-01-02") {
+            Err(LoadError::Invalid(r)) => {
+                assert_eq!(r.diagnostics.len(), 1);
+                assert_eq!(r.diagnostics[0].code, InventoryCode::InvalidValue);
+                assert!(r.diagnostics[0].message.contains("2027-01-02"));
+            }
+            other => panic!("expected the future reading refused, got {other:?}"),
         }
     }
 

@@ -784,3 +784,38 @@ fn an_inventory_without_systems_is_refused() {
         run.stderr()
     );
 }
+
+/// A power-on-hours reading cannot have been taken after today: a date in the future is a typo
+/// (`2062` for `2026`) that would move every threshold date of the part by as much. One day of
+/// slack covers a reading taken where the calendar is already on tomorrow.
+#[test]
+fn readings_dated_in_the_future_are_rejected_where_they_are_written() {
+    let today = chrono::Utc::now().date_naive();
+    let reading = |days: i64| {
+        UNITY.replacen(
+            "count = 8",
+            &format!(
+                "count = 8\npower_on_hours = {{ hours = 31500, read_on = {} }}",
+                today + chrono::Duration::days(days)
+            ),
+            1,
+        )
+    };
+    // Three days ahead: still beyond the slack if the date turns while the test runs.
+    let future = today + chrono::Duration::days(3);
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", &reading(3))]);
+    assert_eq!(codes(&r), ["invalid-value"], "{}", r.render_plain());
+    let shown = r.render_plain();
+    assert!(
+        shown.contains(&format!("power-on hours read on {future}, after today (")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("estate.toml:27:45"),
+        "file and line: {shown}"
+    );
+    // Tomorrow is within the slack; today and the past are plain readings.
+    for days in [1, 0, -400] {
+        load_ok(&[("owners.toml", OWNERS), ("estate.toml", &reading(days))]);
+    }
+}
