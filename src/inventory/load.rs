@@ -14,6 +14,7 @@
 //!
 //! The only I/O is [`load_path`] reading the files; [`load_sources`] is pure.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
@@ -286,10 +287,14 @@ fn json_top_level(text: &str) -> Option<(&'static str, usize)> {
     Some((kind, at))
 }
 
-/// Where an item was first defined, for duplicate-id messages.
-type Defs<K> = HashMap<K, Place>;
+/// Where each item was first defined, by its id folded to lower case, with the id as written.
+type Defs<K> = HashMap<Box<str>, (K, Place)>;
 
 /// Parse an id and record its definition; a duplicate is reported against the first.
+///
+/// Ids that differ only in ASCII case (`arr1`, `ARR1`) are duplicates too: people, CMDBs,
+/// spreadsheets and case-insensitive file systems take them for one name, so they are one item
+/// exported twice, or two items that reports and notifications would mix up.
 fn define<K>(
     defs: &mut Defs<K>,
     item: &DocPath,
@@ -299,24 +304,37 @@ fn define<K>(
     d: &mut Vec<Diagnostic>,
 ) -> Option<K>
 where
-    K: FromStr<Err = crate::model::IdError> + std::hash::Hash + Eq + Clone + std::fmt::Display,
+    K: FromStr<Err = crate::model::IdError> + Eq + Clone + std::fmt::Display,
 {
     let place = Place::at(file, item.key("id"));
     let id = parse_id::<K>(raw, &place, d)?;
-    if let Some(first) = defs.get(&id) {
-        d.push(
-            Diagnostic::new(
-                InventoryCode::DuplicateId,
-                place,
-                format!("{what} id `{id}` is defined twice"),
-            )
-            .label("second definition")
-            .also(first.clone(), "first defined here"),
-        );
-        return None;
+    match defs.entry(raw.to_ascii_lowercase().into()) {
+        Entry::Vacant(v) => {
+            v.insert((id.clone(), place));
+            Some(id)
+        }
+        Entry::Occupied(first) => {
+            let (first_id, first_place) = first.get();
+            let message = if *first_id == id {
+                format!("{what} id `{id}` is defined twice")
+            } else {
+                format!("{what} id `{id}` differs from `{first_id}` only in case")
+            };
+            d.push(
+                Diagnostic::new(InventoryCode::DuplicateId, place, message)
+                    .label("second definition")
+                    .also(first_place.clone(), "first defined here"),
+            );
+            None
+        }
     }
-    defs.insert(id.clone(), place);
-    Some(id)
+}
+
+/// Component ids in the order of a system's lookup index: ignoring ASCII case, so that ids
+/// differing only in case sit side by side when duplicates are looked for (see [`define`]).
+fn fold_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let b = b.bytes().map(|c| c.to_ascii_lowercase());
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b)
 }
 
 #[derive(Default)]
@@ -353,9 +371,11 @@ fn position(sys: &System, index: Option<&Vec<u32>>, id: &str) -> Option<usize> {
     };
     let at = |k: u32| sys.components.get(k as usize);
     let k = order
-        .binary_search_by(|&k| at(k).map_or("", |c| &*c.id).cmp(id))
+        .binary_search_by(|&k| fold_cmp(at(k).map_or("", |c| &*c.id), id))
         .ok()?;
-    Some(*order.get(k)? as usize)
+    // The index has one id per spelling ignoring case; `id` may be another spelling of it.
+    let k = *order.get(k)? as usize;
+    (*sys.components.get(k)?.id == *id).then_some(k)
 }
 
 /// The system a run of references named last, with its lookup index and the position of the
@@ -649,26 +669,35 @@ impl Checker {
         );
         // Paths are built only when a problem is reported: this loop runs a million times.
         let cpath = |j: usize| p.key("components").index(j);
-        // Duplicate ids: sort positions by id (ties by position) and compare neighbours. The
-        // same order is kept as the system's lookup index for references (binary search).
+        // Duplicate ids, also those differing only in case: sort positions by id ignoring case
+        // (ties by position) and compare neighbours. The same order is kept as the system's
+        // lookup index for references (binary search; a load with duplicates keeps no index).
         let n = s.components.len();
         let mut skip = vec![false; n];
         let mut order: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
         order.sort_unstable_by(|&a, &b| {
             let id = |k: u32| s.components.get(k as usize).map_or("", |c| c.id.as_str());
-            id(a).cmp(id(b)).then(a.cmp(&b))
+            fold_cmp(id(a), id(b)).then(a.cmp(&b))
         });
         for w in order.windows(2) {
             let (first, second) = (w[0] as usize, w[1] as usize);
             let (Some(a), Some(b)) = (s.components.get(first), s.components.get(second)) else {
                 continue;
             };
-            if a.id == b.id {
+            if fold_cmp(&a.id, &b.id).is_eq() {
+                let message = if a.id == b.id {
+                    format!("component id `{}` appears twice in system `{}`", b.id, s.id)
+                } else {
+                    format!(
+                        "component id `{}` in system `{}` differs from `{}` only in case",
+                        b.id, s.id, a.id
+                    )
+                };
                 d.push(
                     Diagnostic::new(
                         InventoryCode::DuplicateId,
                         Place::at(file, cpath(second).key("id")),
-                        format!("component id `{}` appears twice in system `{}`", b.id, s.id),
+                        message,
                     )
                     .label("second definition")
                     .also(

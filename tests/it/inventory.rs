@@ -819,3 +819,129 @@ fn readings_dated_in_the_future_are_rejected_where_they_are_written() {
         load_ok(&[("owners.toml", OWNERS), ("estate.toml", &reading(days))]);
     }
 }
+
+/// One of every kind of item with an id, for the case tests below (on top of `UNITY`).
+const EVERY_KIND: &str = r#"
+[[sites]]
+id = "dc1"
+
+[[groups]]
+id = "sps"
+kind = "controller-pair"
+members = ["arr/spa", "arr/spb"]
+
+[[domains]]
+id = "feed-a"
+kind = "power-feed"
+members = ["arr"]
+
+[[services]]
+id = "mail"
+owner = "ops"
+criticality = "high"
+depends_on = ["arr"]
+"#;
+
+/// Ids that differ only in ASCII case name the same thing to people, CMDBs, spreadsheets and
+/// case-insensitive file systems: `arr1` and `ARR1` are one array exported twice, or two arrays
+/// that reports and notifications would mix up. Each is a `duplicate-id` at the second, naming
+/// where the first is.
+#[test]
+fn ids_differing_only_in_case_are_duplicates() {
+    let base = with_unity(EVERY_KIND);
+    load_ok(&[("owners.toml", OWNERS), ("estate.toml", &base)]);
+    let system = UNITY.replacen("id = \"arr\"", "id = \"ARR\"", 1);
+    for (what, first, second, text) in [
+        ("owner", "ops", "OPS", "[[owners]]\nid = \"OPS\"\nemail = \"x@example.net\"\n"),
+        ("site", "dc1", "DC1", "[[sites]]\nid = \"DC1\"\n"),
+        ("system", "arr", "ARR", system.as_str()),
+        (
+            "group",
+            "sps",
+            "SPS",
+            "[[groups]]\nid = \"SPS\"\nkind = \"multipath\"\nmembers = [\"arr/spa\", \"arr/spb\"]\n",
+        ),
+        (
+            "failure domain",
+            "feed-a",
+            "Feed-A",
+            "[[domains]]\nid = \"Feed-A\"\nkind = \"rack\"\nmembers = [\"arr\"]\n",
+        ),
+        (
+            "service",
+            "mail",
+            "Mail",
+            "[[services]]\nid = \"Mail\"\nowner = \"ops\"\ncriticality = \"low\"\ndepends_on = [\"arr\"]\n",
+        ),
+    ] {
+        let r = report(&[
+            ("owners.toml", OWNERS),
+            ("estate.toml", &base),
+            ("second.toml", text),
+        ]);
+        assert_eq!(codes(&r), ["duplicate-id"], "{what}: {}", r.render_plain());
+        let shown = r.render_plain();
+        let message = format!("{what} id `{second}` differs from `{first}` only in case");
+        assert!(shown.contains(&message), "{what}: {shown}");
+        assert!(shown.contains("second.toml:"), "{what}: {shown}");
+        let first_file = if what == "owner" { "owners.toml:" } else { "estate.toml:" };
+        assert!(shown.contains(first_file), "{what}, the first: {shown}");
+        assert!(
+            shown.contains(&format!("│ id = \"{first}\"\n")) && shown.contains("first defined here"),
+            "{what}, the first: {shown}"
+        );
+    }
+}
+
+#[test]
+fn component_ids_differing_only_in_case_are_duplicates() {
+    let text = UNITY.replacen("id = \"spb\"", "id = \"SPA\"", 1);
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", &text)]);
+    assert_eq!(codes(&r), ["duplicate-id"], "{}", r.render_plain());
+    let shown = r.render_plain();
+    assert!(
+        shown.contains("component id `SPA` in system `arr` differs from `spa` only in case"),
+        "{shown}"
+    );
+    assert!(shown.contains("estate.toml:16:6"), "the second: {shown}");
+    assert!(
+        shown.contains("10 │ id = \"spa\"") && shown.contains("first defined here"),
+        "the first: {shown}"
+    );
+
+    // A large system (looked up through its sorted index), where the two are far apart by
+    // byte order: `SHELF-11` sorts before every lowercase id.
+    let mut big = String::from(
+        "[[systems]]\nid = \"big\"\nvendor = \"NetApp\"\nmodel = \"FAS8300\"\nowner = \"ops\"\nfirmware = \"9.12.1P2\"\n",
+    );
+    for k in 0..20 {
+        let id = if k == 3 {
+            "SHELF-11".to_string()
+        } else {
+            format!("shelf-{k}")
+        };
+        big.push_str(&format!(
+            "[[systems.components]]\nid = \"{id}\"\nkind = \"enclosure\"\nmodel = \"DS224C\"\nfirmware = \"0230\"\nscheme = \"intdot\"\n"
+        ));
+    }
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &big)]);
+    assert_eq!(codes(&r), ["duplicate-id"], "{}", r.render_plain());
+    let shown = r.render_plain();
+    assert!(
+        shown.contains(
+            "component id `shelf-11` in system `big` differs from `SHELF-11` only in case"
+        ),
+        "{shown}"
+    );
+
+    // References stay exact: the index, ordered ignoring case, does not resolve another spelling.
+    let fixed = big.replacen("SHELF-11", "shelf-3", 1);
+    let text = format!(
+        "{fixed}[[domains]]\nid = \"s\"\nkind = \"enclosure\"\nmembers = [\"big/shelf-19\", \"big/Shelf-0\"]\n"
+    );
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &text)]);
+    assert_eq!(codes(&r), ["unknown-reference"], "{}", r.render_plain());
+    assert!(r
+        .render_plain()
+        .contains("system `big` has no component `Shelf-0`"));
+}
