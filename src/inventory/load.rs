@@ -6,13 +6,16 @@
 //! order (owners and sites, then systems with their components, then the groups, domains, services
 //! and backups that point at them), and keep going after a problem so one run shows them all. A
 //! system whose firmware does not parse is still registered (with a placeholder version that never
-//! leaves this module) so that references to it do not produce follow-on noise.
+//! leaves this module) so that references to it do not produce follow-on noise. For the same
+//! reason the checks do not run at all when a file does not parse (it defines nothing, so every
+//! reference into it would fail) or when no file defines a system: those are reported alone.
 //!
 //! Firmware schemes: a system uses its `scheme` override, else `version::scheme_for(vendor, model)`,
 //! else `opaque` (equality only). A component the same with its own vendor and model, except that
 //! drives are `opaque` unless overridden (drive firmware ids such as `HPD8` have no order).
 //!
-//! The only I/O is [`load_path`] reading the files; [`load_sources`] is pure.
+//! The only I/O is [`load_path`] reading the files; [`load_sources`] is pure but for reading the
+//! clock, against which reading dates are checked ([`Parsed::check`]).
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
