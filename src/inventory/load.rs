@@ -355,7 +355,7 @@ struct Checker {
     /// Each distinct (scheme, firmware string) parsed once.
     versions: FxHashMap<Scheme, FxHashMap<Box<str>, Arc<FwVersion>>>,
     inv: Inventory,
-    /// The latest date a reading may carry (see [`not_in_future`]).
+    /// Today (UTC) as the check runs: no reading may be dated after it (see [`not_in_future`]).
     today: NaiveDate,
 }
 
