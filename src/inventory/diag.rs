@@ -10,7 +10,7 @@ crate::diag::codes! {
         /// TOML/JSON syntax, an unknown key, a wrong type, a missing required key.
         ParseError = "parse-error",
         /// Two items of one kind with the same id (anywhere in the inventory), or two components
-        /// with the same id in one system.
+        /// with the same id in one system; ids that differ only in ASCII case are the same id.
         DuplicateId = "duplicate-id",
         /// A reference to a system, component, owner or site that does not exist.
         UnknownReference = "unknown-reference",

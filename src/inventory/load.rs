@@ -6,14 +6,18 @@
 //! order (owners and sites, then systems with their components, then the groups, domains, services
 //! and backups that point at them), and keep going after a problem so one run shows them all. A
 //! system whose firmware does not parse is still registered (with a placeholder version that never
-//! leaves this module) so that references to it do not produce follow-on noise.
+//! leaves this module) so that references to it do not produce follow-on noise. For the same
+//! reason the checks do not run at all when a file does not parse (it defines nothing, so every
+//! reference into it would fail) or when no file defines a system: those are reported alone.
 //!
 //! Firmware schemes: a system uses its `scheme` override, else `version::scheme_for(vendor, model)`,
 //! else `opaque` (equality only). A component the same with its own vendor and model, except that
 //! drives are `opaque` unless overridden (drive firmware ids such as `HPD8` have no order).
 //!
-//! The only I/O is [`load_path`] reading the files; [`load_sources`] is pure.
+//! The only I/O is [`load_path`] reading the files; [`load_sources`] is pure but for reading the
+//! clock, against which reading dates are checked ([`Parsed::check`]).
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
@@ -51,6 +55,13 @@ pub enum LoadError {
     /// socket): it is reported, never skipped and never read (a FIFO would block).
     #[error("inventory `{}` is {what}, not a file", path.display())]
     NotAFile { path: PathBuf, what: &'static str },
+    /// Files that parse but define no system between them: an empty CMDB export, or an
+    /// inventory path pointing at the wrong place. Refused for the inventory as a whole, not per
+    /// file: a file of owners or services alone is normal, but an estate without systems is never
+    /// one to rate, and an empty report (or a notification run resolving every finding) would be
+    /// the silent result.
+    #[error("the inventory defines no systems (files read: {})", files.join(", "))]
+    NoSystems { files: Vec<String> },
     /// The files were read but have problems; [`Diagnostics::emit`] renders them.
     #[error("{0} in the inventory")]
     Invalid(Box<Diagnostics>),
@@ -67,7 +78,7 @@ pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
 pub struct Parsed {
     files: Vec<SourceFile>,
     docs: Vec<(usize, RawDoc)>,
-    /// Syntax errors so far; [`Parsed::check`] adds the rest and reports them together.
+    /// Syntax errors: when there are any, [`Parsed::check`] reports them alone.
     diags: Vec<Diagnostic>,
 }
 
@@ -108,13 +119,39 @@ impl Parsed {
     }
 
     /// Run every check: the inventory, or every problem of every file and nothing loaded.
+    ///
+    /// Readings are checked against the clock (UTC) at the time of the check, not against a
+    /// command's `--today`: that option moves the date findings are rated on (ahead, to see what
+    /// fires by then; back, to reproduce a report), while a reading's date is when someone read
+    /// the part, which cannot be later than now whatever date is being rated.
+    ///
+    /// Syntax errors come first and alone: a file that does not parse defines nothing, so every
+    /// reference into it from the other files would fail as well, and those follow-on errors
+    /// (which fixing the syntax makes go away) would bury the one real problem.
     pub fn check(self) -> Result<Inventory, LoadError> {
+        self.check_on(chrono::Utc::now().date_naive())
+    }
+
+    /// [`Parsed::check`] with `today` given.
+    fn check_on(self, today: NaiveDate) -> Result<Inventory, LoadError> {
         let Parsed {
             files,
             docs,
             mut diags,
         } = self;
-        let inv = Checker::default().run(docs, &mut diags);
+        if !diags.is_empty() {
+            return Err(LoadError::Invalid(Box::new(Diagnostics::new(files, diags))));
+        }
+        // Before the checks, for the same reason: without systems, every reference to one fails.
+        if docs.iter().all(|(_, doc)| doc.systems.is_empty()) {
+            let files = files.into_iter().map(|f| f.name).collect();
+            return Err(LoadError::NoSystems { files });
+        }
+        let checker = Checker {
+            today,
+            ..Checker::default()
+        };
+        let inv = checker.run(docs, &mut diags);
         if diags.is_empty() {
             return Ok(inv);
         }
@@ -198,20 +235,27 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
 }
 
 fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<RawDoc> {
-    let (message, span) = match f.format {
+    let (message, span, label) = match f.format {
         Syntax::Toml => match toml::from_str::<RawDoc>(&f.text) {
             Ok(doc) => return Some(doc),
-            Err(e) => (e.message().trim().replace('\n', ": "), e.span()),
+            Err(e) => (e.message().trim().replace('\n', ": "), e.span(), "here"),
         },
-        Syntax::Json => match serde_json::from_str::<RawDoc>(&f.text) {
-            Ok(doc) => return Some(doc),
-            Err(e) => {
-                let at = offset_of(&f.text, e.line(), e.column());
-                // serde_json appends " at line L column C"; the label shows that already.
-                let msg = e.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                (msg, Some(char_span_at(&f.text, at)))
-            }
+        Syntax::Json => match json_top_level(&f.text) {
+            Some((kind, at)) => (
+                format!("the top level of an inventory file must be an object, not {kind}"),
+                Some(char_span_at(&f.text, at)),
+                "expected `{\"systems\": [...], ...}`",
+            ),
+            None => match serde_json::from_str::<RawDoc>(&f.text) {
+                Ok(doc) => return Some(doc),
+                Err(e) => {
+                    let at = offset_of(&f.text, e.line(), e.column());
+                    // serde_json appends " at line L column C"; the label shows that already.
+                    let msg = e.to_string();
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    (msg, Some(char_span_at(&f.text, at)), "here")
+                }
+            },
         },
     };
     let place = Place {
@@ -219,14 +263,41 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
         path: None,
         span,
     };
-    diags.push(Diagnostic::new(InventoryCode::ParseError, place, message).label("here"));
+    diags.push(Diagnostic::new(InventoryCode::ParseError, place, message).label(label));
     None
 }
 
-/// Where an item was first defined, for duplicate-id messages.
-type Defs<K> = HashMap<K, Place>;
+/// What a JSON file holds at the top level when it is not an object, and where it starts. serde
+/// reads a struct from a JSON array as well (its fields in order), so `[]` — an empty export —
+/// would load as a file that defines nothing, and `null` or `42` would be reported as "expected
+/// struct RawDoc". Text that is no JSON value at all is left to the parser's syntax error.
+fn json_top_level(text: &str) -> Option<(&'static str, usize)> {
+    let at = text.find(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r'))?;
+    let rest = &text[at..];
+    let kind = if rest.starts_with('[') {
+        "an array"
+    } else if rest.starts_with('"') {
+        "a string"
+    } else if rest.starts_with("null") {
+        "null"
+    } else if rest.starts_with("true") || rest.starts_with("false") {
+        "a boolean"
+    } else if rest.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        "a number"
+    } else {
+        return None;
+    };
+    Some((kind, at))
+}
+
+/// Where each item was first defined, by its id folded to lower case, with the id as written.
+type Defs<K> = HashMap<Box<str>, (K, Place)>;
 
 /// Parse an id and record its definition; a duplicate is reported against the first.
+///
+/// Ids that differ only in ASCII case (`arr1`, `ARR1`) are duplicates too: people, CMDBs,
+/// spreadsheets and case-insensitive file systems take them for one name, so they are one item
+/// exported twice, or two items that reports and notifications would mix up.
 fn define<K>(
     defs: &mut Defs<K>,
     item: &DocPath,
@@ -236,24 +307,37 @@ fn define<K>(
     d: &mut Vec<Diagnostic>,
 ) -> Option<K>
 where
-    K: FromStr<Err = crate::model::IdError> + std::hash::Hash + Eq + Clone + std::fmt::Display,
+    K: FromStr<Err = crate::model::IdError> + Eq + Clone + std::fmt::Display,
 {
     let place = Place::at(file, item.key("id"));
     let id = parse_id::<K>(raw, &place, d)?;
-    if let Some(first) = defs.get(&id) {
-        d.push(
-            Diagnostic::new(
-                InventoryCode::DuplicateId,
-                place,
-                format!("{what} id `{id}` is defined twice"),
-            )
-            .label("second definition")
-            .also(first.clone(), "first defined here"),
-        );
-        return None;
+    match defs.entry(raw.to_ascii_lowercase().into()) {
+        Entry::Vacant(v) => {
+            v.insert((id.clone(), place));
+            Some(id)
+        }
+        Entry::Occupied(first) => {
+            let (first_id, first_place) = first.get();
+            let message = if *first_id == id {
+                format!("{what} id `{id}` is defined twice")
+            } else {
+                format!("{what} id `{id}` differs from `{first_id}` only in case")
+            };
+            d.push(
+                Diagnostic::new(InventoryCode::DuplicateId, place, message)
+                    .label("second definition")
+                    .also(first_place.clone(), "first defined here"),
+            );
+            None
+        }
     }
-    defs.insert(id.clone(), place);
-    Some(id)
+}
+
+/// Component ids in the order of a system's lookup index: ignoring ASCII case, so that ids
+/// differing only in case sit side by side when duplicates are looked for (see [`define`]).
+fn fold_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let b = b.bytes().map(|c| c.to_ascii_lowercase());
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b)
 }
 
 #[derive(Default)]
@@ -271,6 +355,8 @@ struct Checker {
     /// Each distinct (scheme, firmware string) parsed once.
     versions: FxHashMap<Scheme, FxHashMap<Box<str>, Arc<FwVersion>>>,
     inv: Inventory,
+    /// Today (UTC) as the check runs: no reading may be dated after it (see [`not_in_future`]).
+    today: NaiveDate,
 }
 
 /// Systems with at most this many components are searched linearly.
@@ -288,9 +374,11 @@ fn position(sys: &System, index: Option<&Vec<u32>>, id: &str) -> Option<usize> {
     };
     let at = |k: u32| sys.components.get(k as usize);
     let k = order
-        .binary_search_by(|&k| at(k).map_or("", |c| &*c.id).cmp(id))
+        .binary_search_by(|&k| fold_cmp(at(k).map_or("", |c| &*c.id), id))
         .ok()?;
-    Some(*order.get(k)? as usize)
+    // The index has one id per spelling ignoring case; `id` may be another spelling of it.
+    let k = *order.get(k)? as usize;
+    (*sys.components.get(k)?.id == *id).then_some(k)
 }
 
 /// The system a run of references named last, with its lookup index and the position of the
@@ -584,26 +672,35 @@ impl Checker {
         );
         // Paths are built only when a problem is reported: this loop runs a million times.
         let cpath = |j: usize| p.key("components").index(j);
-        // Duplicate ids: sort positions by id (ties by position) and compare neighbours. The
-        // same order is kept as the system's lookup index for references (binary search).
+        // Duplicate ids, also those differing only in case: sort positions by id ignoring case
+        // (ties by position) and compare neighbours. The same order is kept as the system's
+        // lookup index for references (binary search; a load with duplicates keeps no index).
         let n = s.components.len();
         let mut skip = vec![false; n];
         let mut order: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
         order.sort_unstable_by(|&a, &b| {
             let id = |k: u32| s.components.get(k as usize).map_or("", |c| c.id.as_str());
-            id(a).cmp(id(b)).then(a.cmp(&b))
+            fold_cmp(id(a), id(b)).then(a.cmp(&b))
         });
         for w in order.windows(2) {
             let (first, second) = (w[0] as usize, w[1] as usize);
             let (Some(a), Some(b)) = (s.components.get(first), s.components.get(second)) else {
                 continue;
             };
-            if a.id == b.id {
+            if fold_cmp(&a.id, &b.id).is_eq() {
+                let message = if a.id == b.id {
+                    format!("component id `{}` appears twice in system `{}`", b.id, s.id)
+                } else {
+                    format!(
+                        "component id `{}` in system `{}` differs from `{}` only in case",
+                        b.id, s.id, a.id
+                    )
+                };
                 d.push(
                     Diagnostic::new(
                         InventoryCode::DuplicateId,
                         Place::at(file, cpath(second).key("id")),
-                        format!("component id `{}` appears twice in system `{}`", b.id, s.id),
+                        message,
                     )
                     .label("second definition")
                     .also(
@@ -627,6 +724,7 @@ impl Checker {
                 skip[j] = true;
             }
         }
+        let today = self.today;
         let mut components: Vec<Component> = Vec::with_capacity(s.components.len());
         for (j, c) in s.components.into_iter().enumerate() {
             if skip[j] {
@@ -661,7 +759,8 @@ impl Checker {
             }
             let power_on_hours = c.power_on_hours.as_ref().and_then(|h| {
                 let at = || cp().key("power_on_hours").key("read_on");
-                let read_on = date(file, &at, &h.read_on, d);
+                let read_on = date(file, &at, &h.read_on, d)
+                    .and_then(|on| not_in_future(file, &at, on, today, d));
                 if h.hours > MAX_POWER_ON_HOURS {
                     d.push(
                         Diagnostic::new(
@@ -1129,6 +1228,34 @@ fn date(
     }
 }
 
+/// Days a reading may be dated after today (UTC): where it was taken, the calendar may already be
+/// on tomorrow.
+const READING_SLACK_DAYS: i64 = 1;
+
+/// A reading's date, unless it is later than `today` (beyond the slack). A part cannot be read in
+/// the future: such a date is a typo (`2062` for `2026`) or a clock gone wrong, and it would shift
+/// every threshold date computed from the reading by as much.
+fn not_in_future(
+    file: usize,
+    at: &dyn Fn() -> DocPath,
+    on: NaiveDate,
+    today: NaiveDate,
+    d: &mut Vec<Diagnostic>,
+) -> Option<NaiveDate> {
+    if on.signed_duration_since(today).num_days() <= READING_SLACK_DAYS {
+        return Some(on);
+    }
+    d.push(
+        Diagnostic::new(
+            InventoryCode::InvalidValue,
+            Place::at(file, at()),
+            format!("power-on hours read on {on}, after today ({today})"),
+        )
+        .label("a reading cannot be dated in the future"),
+    );
+    None
+}
+
 /// `YYYY-MM-DD` exactly (chrono's format-string parser is slow for a million drives).
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
@@ -1168,13 +1295,40 @@ mod tests {
     }
 
     #[test]
+    fn a_reading_may_be_dated_one_day_after_today() {
+        let doc = |read_on: &str| {
+            format!(
+                "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n\
+                 [[systems]]\nid = \"s\"\nvendor = \"v\"\nmodel = \"m\"\nowner = \"a\"\nfirmware = \"1\"\n\
+                 [[systems.components]]\nid = \"d\"\nkind = \"drive\"\nmodel = \"m\"\nfirmware = \"1\"\n\
+                 power_on_hours = {{ hours = 1, read_on = {read_on} }}\n"
+            )
+        };
+        let check = |read_on: &str| {
+            let files = vec![SourceFile::new("inv.toml", doc(read_on))];
+            Parsed::new(files).check_on(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())
+        };
+        assert!(check("2026-12-31").is_ok());
+        assert!(check("2027-01-01").is_ok());
+        match check("2027-01-02") {
+            Err(LoadError::Invalid(r)) => {
+                assert_eq!(r.diagnostics.len(), 1);
+                assert_eq!(r.diagnostics[0].code, InventoryCode::InvalidValue);
+                assert!(r.diagnostics[0].message.contains("2027-01-02"));
+            }
+            other => panic!("expected the future reading refused, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn placeholder_exists() {
         assert!(placeholder().is_some());
     }
 
     #[test]
     fn nothing_partial_on_one_error() {
-        let good = "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n";
+        let good = "[[owners]]\nid = \"a\"\nemail = \"a@example.net\"\n\
+            [[systems]]\nid = \"s\"\nvendor = \"v\"\nmodel = \"m\"\nowner = \"a\"\nfirmware = \"1\"\n";
         let bad = "[[sites]]\nid = \"bad id\"\n";
         match load_sources(&[("good.toml", good), ("bad.toml", bad)]) {
             Err(LoadError::Invalid(r)) => {

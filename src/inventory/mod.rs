@@ -12,8 +12,10 @@
 //! of them and no inventory.
 //!
 //! Identifiers: systems, owners, sites, services, groups and domains have ids unique in the whole
-//! inventory. A component is addressed as `system/component` ([`ComponentRef`]); a bare `system` in
-//! a reference list means the system itself.
+//! inventory, and components ids unique in their system, both ignoring ASCII case (`arr1` and
+//! `ARR1` are one name to people and to the tools around an inventory). References are exact. A
+//! component is addressed as `system/component` ([`ComponentRef`]); a bare `system` in a reference
+//! list means the system itself.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

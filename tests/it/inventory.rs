@@ -295,7 +295,7 @@ fn diagnostic_backup_to_itself() {
 fn diagnostic_owner_without_channel() {
     check_one(
         "owner_without_channel",
-        "[[owners]]\nid = \"nobody\"\nname = \"Nobody in particular\"\n",
+        &format!("[[owners]]\nid = \"nobody\"\nname = \"Nobody in particular\"\n{UNITY}"),
         InventoryCode::OwnerWithoutChannel,
     );
 }
@@ -365,7 +365,7 @@ members = ["arr/ssd", "arr/spa"]
 fn diagnostic_secret_inline() {
     check_one(
         "secret_inline",
-        "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/h\", secret_env = \"xoxb-1234-abcd\" }\n",
+        &format!("[[owners]]\nid = \"chat\"\nwebhook = {{ url = \"https://chat.example.net/h\", secret_env = \"xoxb-1234-abcd\" }}\n{UNITY}"),
         InventoryCode::SecretInline,
     );
 }
@@ -660,12 +660,288 @@ fn credentials_in_webhook_urls_are_rejected() {
         "https://chat.example.net/hook?access_token=abc",
     ] {
         let text = format!("[[owners]]\nid = \"chat\"\nwebhook = {{ url = \"{url}\" }}\n");
-        let r = report(&[("owners.toml", text.as_str())]);
+        let r = report(&[
+            ("owners.toml", OWNERS),
+            ("chat.toml", &text),
+            ("estate.toml", UNITY),
+        ]);
         assert_eq!(codes(&r), vec!["secret-inline"], "{url}");
     }
     // A plain URL with a secret named by environment variable is fine.
-    load_ok(&[(
-        "owners.toml",
-        "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/hook?channel=ops\", secret_env = \"HOOK_TOKEN\" }\n",
-    )]);
+    load_ok(&[
+        ("owners.toml", OWNERS),
+        (
+            "chat.toml",
+            "[[owners]]\nid = \"chat\"\nwebhook = { url = \"https://chat.example.net/hook?channel=ops\", secret_env = \"HOOK_TOKEN\" }\n",
+        ),
+        ("estate.toml", UNITY),
+    ]);
+}
+
+/// The example estate copied into a temporary directory, to break one file of it.
+fn example_estate_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(manifest().join("inventory")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// A file that does not parse defines nothing, so every reference into it would fail too: the
+/// syntax errors (of every file) are reported alone, not after a screenful of follow-on
+/// `unknown-reference` errors that the fix makes go away.
+#[test]
+fn syntax_errors_are_reported_alone() {
+    let dir = example_estate_copy();
+    // site-tokyo.toml defines systems that services.toml depends on.
+    let tokyo = dir.path().join("site-tokyo.toml");
+    let text = std::fs::read_to_string(&tokyo).unwrap();
+    std::fs::write(&tokyo, text.replacen("[[systems]]", "[[systems]", 1)).unwrap();
+    std::fs::write(dir.path().join("cmdb.json"), "{\"systems\": [,]}").unwrap();
+
+    let run = Fw::new()
+        .args(["--color", "never", "inventory", "check"])
+        .arg(dir.path())
+        .run();
+    run.expect(1);
+    let stderr = run.stderr();
+    assert_eq!(stderr.matches("error[").count(), 2, "{stderr}");
+    assert_eq!(stderr.matches("error[parse-error]").count(), 2, "{stderr}");
+    assert!(stderr.contains("site-tokyo.toml:5:10"), "{stderr}");
+    assert!(stderr.contains("cmdb.json:1:14"), "{stderr}");
+    assert!(stderr.contains("nothing was loaded"), "{stderr}");
+}
+
+/// A JSON file must hold an object. serde reads a struct from a JSON array too (its fields in
+/// order), so `[]` from a broken export used to load as a file that defines nothing.
+#[test]
+fn a_json_file_that_is_not_an_object_is_rejected_where_its_value_starts() {
+    for (text, kind, at) in [
+        ("[]", "an array", "cmdb.json:1:1"),
+        ("\n  [{\"owners\": []}]", "an array", "cmdb.json:2:3"),
+        ("null", "null", "cmdb.json:1:1"),
+        ("42", "a number", "cmdb.json:1:1"),
+        ("-1", "a number", "cmdb.json:1:1"),
+        ("\"x\"", "a string", "cmdb.json:1:1"),
+        ("true", "a boolean", "cmdb.json:1:1"),
+    ] {
+        let r = report(&[
+            ("owners.toml", OWNERS),
+            ("estate.toml", UNITY),
+            ("cmdb.json", text),
+        ]);
+        assert_eq!(codes(&r), ["parse-error"], "{text}");
+        let shown = r.render_plain();
+        assert!(
+            shown.contains(&format!(
+                "the top level of an inventory file must be an object, not {kind}"
+            )),
+            "{text}: {shown}"
+        );
+        assert!(shown.contains(at), "{text}: {shown}");
+    }
+}
+
+/// An inventory that defines no system at all is an empty export or the wrong path, never an
+/// estate to rate: it is refused as a whole. A single file without systems (owners, services) is
+/// normal, and `{}` among other files is a file that adds nothing.
+#[test]
+fn an_inventory_without_systems_is_refused() {
+    for sources in [
+        vec![("cmdb.json", "{}")],
+        vec![("empty.toml", "")],
+        vec![("owners.toml", OWNERS), ("cmdb.json", "{}")],
+    ] {
+        let err = load_sources(&sources).unwrap_err();
+        assert!(matches!(err, LoadError::NoSystems { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("the inventory defines no systems"),
+            "{shown}"
+        );
+        for (name, _) in &sources {
+            assert!(shown.contains(name), "{shown}");
+        }
+    }
+    let inv = load_ok(&[
+        ("owners.toml", OWNERS),
+        ("estate.toml", UNITY),
+        ("cmdb.json", "{}"),
+    ]);
+    assert_eq!(inv.systems.len(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cmdb.json"), "{}").unwrap();
+    let run = Fw::new()
+        .args(["--color", "never", "inventory", "check"])
+        .arg(dir.path())
+        .run();
+    run.expect(1);
+    assert!(
+        run.stderr().contains("the inventory defines no systems"),
+        "{}",
+        run.stderr()
+    );
+}
+
+/// A power-on-hours reading cannot have been taken after today: a date in the future is a typo
+/// (`2062` for `2026`) that would move every threshold date of the part by as much. One day of
+/// slack covers a reading taken where the calendar is already on tomorrow.
+#[test]
+fn readings_dated_in_the_future_are_rejected_where_they_are_written() {
+    let today = chrono::Utc::now().date_naive();
+    let reading = |days: i64| {
+        UNITY.replacen(
+            "count = 8",
+            &format!(
+                "count = 8\npower_on_hours = {{ hours = 31500, read_on = {} }}",
+                today + chrono::Duration::days(days)
+            ),
+            1,
+        )
+    };
+    // Three days ahead: still beyond the slack if the date turns while the test runs.
+    let future = today + chrono::Duration::days(3);
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", &reading(3))]);
+    assert_eq!(codes(&r), ["invalid-value"], "{}", r.render_plain());
+    let shown = r.render_plain();
+    assert!(
+        shown.contains(&format!("power-on hours read on {future}, after today (")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("estate.toml:27:45"),
+        "file and line: {shown}"
+    );
+    // Tomorrow is within the slack; today and the past are plain readings.
+    for days in [1, 0, -400] {
+        load_ok(&[("owners.toml", OWNERS), ("estate.toml", &reading(days))]);
+    }
+}
+
+/// One of every kind of item with an id, for the case tests below (on top of `UNITY`).
+const EVERY_KIND: &str = r#"
+[[sites]]
+id = "dc1"
+
+[[groups]]
+id = "sps"
+kind = "controller-pair"
+members = ["arr/spa", "arr/spb"]
+
+[[domains]]
+id = "feed-a"
+kind = "power-feed"
+members = ["arr"]
+
+[[services]]
+id = "mail"
+owner = "ops"
+criticality = "high"
+depends_on = ["arr"]
+"#;
+
+/// Ids that differ only in ASCII case name the same thing to people, CMDBs, spreadsheets and
+/// case-insensitive file systems: `arr1` and `ARR1` are one array exported twice, or two arrays
+/// that reports and notifications would mix up. Each is a `duplicate-id` at the second, naming
+/// where the first is.
+#[test]
+fn ids_differing_only_in_case_are_duplicates() {
+    let base = with_unity(EVERY_KIND);
+    load_ok(&[("owners.toml", OWNERS), ("estate.toml", &base)]);
+    let system = UNITY.replacen("id = \"arr\"", "id = \"ARR\"", 1);
+    for (what, first, second, text) in [
+        ("owner", "ops", "OPS", "[[owners]]\nid = \"OPS\"\nemail = \"x@example.net\"\n"),
+        ("site", "dc1", "DC1", "[[sites]]\nid = \"DC1\"\n"),
+        ("system", "arr", "ARR", system.as_str()),
+        (
+            "group",
+            "sps",
+            "SPS",
+            "[[groups]]\nid = \"SPS\"\nkind = \"multipath\"\nmembers = [\"arr/spa\", \"arr/spb\"]\n",
+        ),
+        (
+            "failure domain",
+            "feed-a",
+            "Feed-A",
+            "[[domains]]\nid = \"Feed-A\"\nkind = \"rack\"\nmembers = [\"arr\"]\n",
+        ),
+        (
+            "service",
+            "mail",
+            "Mail",
+            "[[services]]\nid = \"Mail\"\nowner = \"ops\"\ncriticality = \"low\"\ndepends_on = [\"arr\"]\n",
+        ),
+    ] {
+        let r = report(&[
+            ("owners.toml", OWNERS),
+            ("estate.toml", &base),
+            ("second.toml", text),
+        ]);
+        assert_eq!(codes(&r), ["duplicate-id"], "{what}: {}", r.render_plain());
+        let shown = r.render_plain();
+        let message = format!("{what} id `{second}` differs from `{first}` only in case");
+        assert!(shown.contains(&message), "{what}: {shown}");
+        assert!(shown.contains("second.toml:"), "{what}: {shown}");
+        let first_file = if what == "owner" { "owners.toml:" } else { "estate.toml:" };
+        assert!(shown.contains(first_file), "{what}, the first: {shown}");
+        assert!(
+            shown.contains(&format!("│ id = \"{first}\"\n")) && shown.contains("first defined here"),
+            "{what}, the first: {shown}"
+        );
+    }
+}
+
+#[test]
+fn component_ids_differing_only_in_case_are_duplicates() {
+    let text = UNITY.replacen("id = \"spb\"", "id = \"SPA\"", 1);
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", &text)]);
+    assert_eq!(codes(&r), ["duplicate-id"], "{}", r.render_plain());
+    let shown = r.render_plain();
+    assert!(
+        shown.contains("component id `SPA` in system `arr` differs from `spa` only in case"),
+        "{shown}"
+    );
+    assert!(shown.contains("estate.toml:16:6"), "the second: {shown}");
+    assert!(
+        shown.contains("10 │ id = \"spa\"") && shown.contains("first defined here"),
+        "the first: {shown}"
+    );
+
+    // A large system (looked up through its sorted index), where the two are far apart by
+    // byte order: `SHELF-11` sorts before every lowercase id.
+    let mut big = String::from(
+        "[[systems]]\nid = \"big\"\nvendor = \"NetApp\"\nmodel = \"FAS8300\"\nowner = \"ops\"\nfirmware = \"9.12.1P2\"\n",
+    );
+    for k in 0..20 {
+        let id = if k == 3 {
+            "SHELF-11".to_string()
+        } else {
+            format!("shelf-{k}")
+        };
+        big.push_str(&format!(
+            "[[systems.components]]\nid = \"{id}\"\nkind = \"enclosure\"\nmodel = \"DS224C\"\nfirmware = \"0230\"\nscheme = \"intdot\"\n"
+        ));
+    }
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &big)]);
+    assert_eq!(codes(&r), ["duplicate-id"], "{}", r.render_plain());
+    let shown = r.render_plain();
+    assert!(
+        shown.contains(
+            "component id `shelf-11` in system `big` differs from `SHELF-11` only in case"
+        ),
+        "{shown}"
+    );
+
+    // References stay exact: the index, ordered ignoring case, does not resolve another spelling.
+    let fixed = big.replacen("SHELF-11", "shelf-3", 1);
+    let text = format!(
+        "{fixed}[[domains]]\nid = \"s\"\nkind = \"enclosure\"\nmembers = [\"big/shelf-19\", \"big/Shelf-0\"]\n"
+    );
+    let r = report(&[("owners.toml", OWNERS), ("big.toml", &text)]);
+    assert_eq!(codes(&r), ["unknown-reference"], "{}", r.render_plain());
+    assert!(r
+        .render_plain()
+        .contains("system `big` has no component `Shelf-0`"));
 }
