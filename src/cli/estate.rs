@@ -72,8 +72,10 @@ pub fn load_overrides(explicit: Option<&Path>, feeds_dir: &Path) -> Result<Overr
     }
 }
 
-/// Sync the feeds that are due. A feed that fails is not an error here: its data age shows in the
-/// output; the returned lines say which feeds could not be synced, and why.
+/// Sync the feeds that are due ([`FeedDef::is_due`](firmwatch::collect::FeedDef::is_due): a
+/// failing feed only after its retry wait, so a broken mirror is not asked on every command). A
+/// feed that fails is not an error here: its data age shows in the output; the returned lines say
+/// which feeds could not be synced, and why.
 pub async fn sync_due<S>(store: &S, feeds: &[FeedDef]) -> Vec<String>
 where
     S: Store + Clone + Send + Sync + 'static,

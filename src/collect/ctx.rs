@@ -44,7 +44,8 @@ pub struct SyncOptions {
     pub only: Vec<FeedId>,
     /// Ignore saved validators and hashes: fetch and parse every document again.
     pub force: bool,
-    /// Skip feeds whose schedule has not elapsed ([`FeedDef::is_due`]).
+    /// Skip feeds whose schedule has not elapsed, or that failed less than their retry wait ago
+    /// ([`FeedDef::is_due`]).
     pub only_due: bool,
     /// Feeds fetched at the same time.
     pub concurrency: usize,

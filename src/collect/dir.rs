@@ -5,7 +5,9 @@
 //! the stored one is not parsed again, and a file that vanished makes its advisories withdrawn
 //! ("removed from feed"). A CSAF folder that has a `changes.csv` or `index.txt` is listed through it
 //! (so unlisted files and ROLIE/metadata JSON are not mistaken for advisories), and a `.sha256` /
-//! `.sha512` next to a document is checked.
+//! `.sha512` next to a document is checked. A listed file (and its hash file) must lie inside the
+//! folder once symbolic links are resolved ([`super::listing`] says what a listing may name); an
+//! unlisted folder is walked without following symbolic links.
 //!
 //! A served directory (`url = …` on a non-CSAF dir kind) is read through the first listing it
 //! serves of:
@@ -39,7 +41,8 @@ use super::feed::FeedKind;
 use super::http::sha256_hex;
 use super::integrity::verify_hash_text;
 use super::listing::{
-    is_document_file, parse_index, relative_location, resolve_entry, ListingEntry, Listings,
+    confine_entry, is_document_file, parse_index, relative_location, resolve_entry, ListingEntry,
+    Listings,
 };
 use super::provider::{collect_directory_into, HashFiles};
 
@@ -68,26 +71,48 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FeedError> {
     Ok(())
 }
 
-/// The documents of a local CSAF folder per its `changes.csv` / `index.txt`, if it has one.
-fn csaf_listing(root: &Path) -> Result<Option<Vec<ListingEntry>>, FeedError> {
+/// The documents of a local CSAF folder per its `changes.csv` / `index.txt`, if it has one. Every
+/// entry must name a file inside the folder ([`confine_entry`], [`inside_folder`]).
+/// `canonical_root` is `root` canonicalized.
+fn csaf_listing(
+    root: &Path,
+    canonical_root: &Path,
+) -> Result<Option<Vec<ListingEntry>>, FeedError> {
     let root_name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
     for name in ["changes.csv", "index.txt"] {
         let p = root.join(name);
         if p.is_file() {
             let text = std::fs::read_to_string(&p).map_err(io(&p))?;
-            let entries = parse_index(name, &text).map_err(|reason| FeedError::Listing {
+            let bad = |reason: String| FeedError::Listing {
                 url: p.display().to_string(),
                 reason,
-            })?;
-            return Ok(Some(
-                entries
-                    .into_iter()
-                    .map(|(e, t)| (resolve_entry(root_name, &e), t))
-                    .collect(),
-            ));
+            };
+            let mut out = Vec::new();
+            for (entry, time) in parse_index(name, &text).map_err(bad)? {
+                let entry = resolve_entry(root_name, &entry);
+                confine_entry(&entry, false).map_err(bad)?;
+                inside_folder(canonical_root, &root.join(&entry))
+                    .map_err(|reason| bad(format!("entry `{entry}` {reason}")))?;
+                out.push((entry, time));
+            }
+            return Ok(Some(out));
         }
     }
     Ok(None)
+}
+
+/// Check that `path`, symbolic links resolved, lies inside the folder `canonical_root` (itself
+/// canonical): a listing that names a link to `/etc/passwd` reads nothing outside its folder. A
+/// path that does not exist passes here; reading it fails with its own error.
+fn inside_folder(canonical_root: &Path, path: &Path) -> Result<(), String> {
+    match path.canonicalize() {
+        Ok(real) if !real.starts_with(canonical_root) => Err(format!(
+            "resolves to {}, outside the feed folder {}",
+            real.display(),
+            canonical_root.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Collect a local folder.
@@ -102,8 +127,9 @@ pub fn collect_local(
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
         });
     }
+    let canonical_root = root.canonicalize().map_err(io(root))?;
     let listing = if kind == FeedKind::CsafDir {
-        csaf_listing(root)?
+        csaf_listing(root, &canonical_root)?
     } else {
         None
     };
@@ -137,6 +163,10 @@ pub fn collect_local(
             for ext in ["sha512", "sha256"] {
                 let hp = root.join(format!("{loc}.{ext}"));
                 if hp.is_file() {
+                    inside_folder(&canonical_root, &hp).map_err(|reason| FeedError::Listing {
+                        url: hp.display().to_string(),
+                        reason,
+                    })?;
                     let text = std::fs::read_to_string(&hp).map_err(io(&hp))?;
                     verify_hash_text(&path.display().to_string(), &text, &bytes)?;
                     break;

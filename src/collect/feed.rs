@@ -135,22 +135,51 @@ pub struct FeedDef {
     pub file: PathBuf,
 }
 
+/// The wait before the automatic syncs retry a feed after its first failure ([`FeedDef::retry_wait`]).
+pub const FIRST_RETRY: chrono::Duration = chrono::Duration::minutes(1);
+
 impl FeedDef {
-    /// Whether the feed should be fetched now: never synced, or its schedule has elapsed since the
-    /// last success. A feed whose last attempt failed is due again once the schedule elapses from its
-    /// last success, so a broken feed is retried on every run until it succeeds.
+    /// The feed's schedule as a time span.
+    fn schedule_span(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.schedule).unwrap_or_else(|_| chrono::Duration::days(1))
+    }
+
+    /// Whether the automatic syncs (`exposure`, `check-update`, `notify`, `run`) should fetch the
+    /// feed now: never synced; failing, and [`FeedDef::retry_wait`] has passed since the last
+    /// failure; or its schedule has elapsed since the last success. An explicit `sync` does not
+    /// ask: it always tries.
     pub fn is_due(&self, state: &FeedState, now: DateTime<Utc>) -> bool {
-        match state.last_success {
-            None => true,
-            Some(last) => {
-                if state.last_error_at.is_some_and(|e| e > last) {
-                    return true;
-                }
-                let sched = chrono::Duration::from_std(self.schedule)
-                    .unwrap_or_else(|_| chrono::Duration::days(1));
-                now >= last + sched
+        match (state.last_success, state.last_error_at) {
+            (last, Some(failed)) if last.is_none_or(|l| failed > l) => {
+                now >= failed + self.retry_wait(state)
             }
+            (None, _) => true,
+            (Some(last), _) => now >= last + self.schedule_span(),
         }
+    }
+
+    /// How long after its last failure a failing feed is retried by the automatic syncs: as long
+    /// as it has been failing plus [`FIRST_RETRY`], at most its schedule. A broken mirror is then
+    /// asked 1, 2, 4, 8 … minutes apart rather than on every command, and a fixed one is back
+    /// within a schedule.
+    ///
+    /// The store keeps the last success and the last failure, not how many failures came
+    /// between, so the start of the streak is estimated: a failure before the schedule ran out
+    /// began it (only an explicit `sync` tries that early), otherwise it began when the schedule
+    /// ran out, since no automatic sync tried before. Retried as soon as allowed, the waits are
+    /// exactly 1, 2, 4, 8 … minutes; the first wait is longer by the time between the schedule
+    /// running out and the first automatic sync after it (never longer than the schedule). A
+    /// feed that never succeeded has no such anchor and is retried every minute.
+    pub fn retry_wait(&self, state: &FeedState) -> chrono::Duration {
+        let Some(failed) = state.last_error_at else {
+            return FIRST_RETRY;
+        };
+        let schedule = self.schedule_span();
+        let began = match state.last_success {
+            Some(last) => failed.min(last + schedule),
+            None => failed,
+        };
+        (failed - began + FIRST_RETRY).min(schedule)
     }
 }
 
@@ -634,8 +663,45 @@ mod tests {
         st.last_success = Some(now - chrono::Duration::hours(1));
         assert!(!f.is_due(&st, now));
         assert!(f.is_due(&st, now + chrono::Duration::hours(5)));
+        // A failure (an explicit `sync` before the schedule ran out) is retried after a minute.
         st.last_error_at = Some(now);
-        assert!(f.is_due(&st, now));
+        assert!(!f.is_due(&st, now));
+        assert!(!f.is_due(&st, now + chrono::Duration::seconds(59)));
+        assert!(f.is_due(&st, now + chrono::Duration::minutes(1)));
+    }
+
+    #[test]
+    fn a_failing_feed_is_retried_after_doubling_waits_up_to_its_schedule() {
+        let min = chrono::Duration::minutes;
+        let f = parse("kind = \"native-dir\"\npath = \"n\"\nschedule = \"1h\"\n").unwrap();
+        let last = Utc::now();
+        // The schedule runs out; every automatic sync from then on fails, each as soon as due.
+        let mut st = FeedState {
+            last_success: Some(last),
+            ..FeedState::default()
+        };
+        let mut at = last + min(60);
+        let mut waits = Vec::new();
+        for _ in 0..9 {
+            assert!(f.is_due(&st, at));
+            st.last_error_at = Some(at);
+            let wait = f.retry_wait(&st);
+            assert!(!f.is_due(&st, at + wait - chrono::Duration::seconds(1)));
+            waits.push(wait.num_minutes());
+            at += wait;
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        // Asked rarely, the wait grows with the time the feed has been failing, capped too.
+        st.last_error_at = Some(last + min(60 + 20));
+        assert_eq!(f.retry_wait(&st), min(21));
+        // A feed that never succeeded: every minute.
+        let never = FeedState {
+            last_error_at: Some(last),
+            ..FeedState::default()
+        };
+        assert_eq!(f.retry_wait(&never), min(1));
+        assert!(!f.is_due(&never, last + chrono::Duration::seconds(30)));
+        assert!(f.is_due(&never, last + min(1)));
     }
 
     #[test]

@@ -18,6 +18,25 @@
 //! read here ([`RolieEntry`]), not into a `serde_json::Value`; and a listing entry already known
 //! is matched by its URL string ([`known_location`]) so that only the entries fetched are parsed
 //! as URLs.
+//!
+//! **What a listing may say.** A listing is read as the complete statement of what a directory
+//! holds: an entry missing from it is withdrawn. So a listing is read whole or not at all: one
+//! line that is not an entry ([`parse_index`]: longer than [`MAX_ENTRY_LEN`], whitespace or a
+//! control character inside, `<`/`>` as in an HTML page, a `changes.csv` line without its time)
+//! fails the feed with an error naming the listing and the line, and the feed keeps its previous
+//! data. Skipping the line instead would withdraw the advisory it was meant to name, and an HTML
+//! error page served with status 200 as `index.txt` would read as an empty listing that withdraws
+//! everything.
+//!
+//! **Where an entry may point.** An entry names a file *inside* its directory, nothing else
+//! ([`confine_entry`]): after the quirk-21 cut, an entry with a `..` or `.` segment (also spelled
+//! `%2e%2e`), a backslash, or a leading `/` is refused with an error naming it. A served
+//! directory's entry must resolve to a URL under the directory's URL ([`inside_dir`]) — the one
+//! way out is an absolute URL on another host that the URL policy ([`super::policy`]) lets the
+//! feed follow, i.e. one the operator listed in `allow_hosts`; on the feed's own host, outside the
+//! directory is refused. A local folder's entry must be a relative path whose file, symbolic
+//! links resolved, lies inside the folder (checked by the local collector, which canonicalizes
+//! both). ROLIE feeds are not directories: their links are held by the URL policy alone.
 
 use std::path::Path;
 
@@ -31,8 +50,14 @@ use super::feed::FeedKind;
 /// One listing entry: a path (or URL) and its listed timestamp, if any.
 pub type ListingEntry = (String, Option<DateTime<Utc>>);
 
+/// The longest listing entry accepted, in bytes. Real entries are under 100; a longer "entry" is
+/// a page or a binary served in the listing's place.
+pub const MAX_ENTRY_LEN: usize = 2048;
+
 /// Parse a listing into (entry, timestamp) pairs: `changes.csv` (`"<path>","<time>"`), OSV's
 /// `modified_id.csv` (`<time>,<id>` → `<id>.json`) or `index.txt` (one path a line, no times).
+/// Blank lines (and `#` comments in `index.txt`) are skipped; any other line that is not an entry
+/// fails the whole listing, naming the line (the module documentation says why).
 pub fn parse_index(name: &str, text: &str) -> Result<Vec<ListingEntry>, String> {
     let mut out = Vec::new();
     if name == "modified_id.csv" {
@@ -42,18 +67,21 @@ pub fn parse_index(name: &str, text: &str) -> Result<Vec<ListingEntry>, String> 
                 continue;
             }
             let Some((time, id)) = l.split_once(',') else {
+                check_entry(i + 1, l)?;
                 return Err(format!("line {}: expected `<modified>,<id>`", i + 1));
             };
             let (time, id) = (time.trim(), id.trim());
             let Ok(when) = DateTime::parse_from_rfc3339(time) else {
-                if i == 0 {
+                if i == 0 && !time.contains(['<', '>']) {
                     continue; // a header line (`modified,id`)
                 }
+                check_entry(i + 1, time)?;
                 return Err(format!("line {}: `{time}` is not an RFC 3339 time", i + 1));
             };
             if id.is_empty() {
                 return Err(format!("line {}: no id", i + 1));
             }
+            check_entry(i + 1, id)?;
             out.push((format!("{id}.json"), Some(when.with_timezone(&Utc))));
         }
     } else if name.ends_with(".csv") {
@@ -62,26 +90,126 @@ pub fn parse_index(name: &str, text: &str) -> Result<Vec<ListingEntry>, String> 
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| format!("line {}: {e}", i + 1))?;
-            let Some(path) = rec.get(0).filter(|p| !p.is_empty()) else {
+        // The line a record starts on, counted from its byte offset (the reader's own line count
+        // leaves out blank lines, and its offset is where the blank lines before it start).
+        let bytes = text.as_bytes();
+        let (mut line, mut counted) = (1, 0);
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| format!("line {line} or after: {e}"))?;
+            let mut start = rec.position().map_or(counted, |p| p.byte() as usize);
+            while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+                start += 1;
+            }
+            line += bytes[counted..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted = start;
+            let path = rec.get(0).unwrap_or("");
+            if path.is_empty() && rec.iter().all(str::is_empty) {
                 continue;
+            }
+            if path.is_empty() {
+                return Err(format!("line {line}: no path"));
+            }
+            check_entry(line, path)?;
+            let time = rec.get(1).unwrap_or("");
+            let Ok(when) = DateTime::parse_from_rfc3339(time) else {
+                return Err(if time.is_empty() {
+                    format!("line {line}: no time after `{}`", preview(path))
+                } else {
+                    format!("line {line}: `{}` is not an RFC 3339 time", preview(time))
+                });
             };
-            let when = rec
-                .get(1)
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc));
-            out.push((path.to_string(), when));
+            out.push((path.to_string(), Some(when.with_timezone(&Utc))));
         }
     } else {
-        for line in text.lines() {
+        for (i, line) in text.lines().enumerate() {
             let l = line.trim();
             if !l.is_empty() && !l.starts_with('#') {
+                check_entry(i + 1, l)?;
                 out.push((l.to_string(), None));
             }
         }
     }
     Ok(out)
+}
+
+/// Whether a listing line's entry can be a path or URL at all: not too long, no whitespace or
+/// control characters inside (a sentence, a binary), no `<`/`>` (an HTML page).
+fn check_entry(line: impl std::fmt::Display, entry: &str) -> Result<(), String> {
+    let why = if entry.len() > MAX_ENTRY_LEN {
+        format!(
+            "an entry of {} bytes (at most {MAX_ENTRY_LEN})",
+            entry.len()
+        )
+    } else if entry.contains(['<', '>']) {
+        "HTML, not a listing entry (an error page served in the listing's place?)".to_string()
+    } else if entry.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "whitespace or a control character inside, not a listing entry".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(format!("line {line}: `{}`: {why}", preview(entry)))
+}
+
+/// The start of a suspicious entry as an error message shows it: at most 60 characters,
+/// control characters escaped.
+fn preview(s: &str) -> String {
+    let mut p = String::new();
+    for c in s.chars().take(60) {
+        if c.is_control() {
+            p.extend(c.escape_debug());
+        } else {
+            p.push(c);
+        }
+    }
+    if s.chars().nth(60).is_some() {
+        p.push('…');
+    }
+    p
+}
+
+/// Check that a listing entry, as [`resolve_entry`] gives it, names a file inside its directory:
+/// a relative path without `.` or `..` segments (percent-encoded or not), backslashes or a
+/// leading `/`. An absolute URL passes only where `urls` allows it (a served directory, which
+/// then checks the joined URL with [`inside_dir`] and the URL policy); a local folder follows no
+/// URL.
+pub fn confine_entry(entry: &str, urls: bool) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("entry `{}` {why}", preview(entry)));
+    if entry.contains("://") {
+        return if urls {
+            Ok(())
+        } else {
+            refuse("is a URL; a local folder's listing names files in the folder")
+        };
+    }
+    // What a server (or a file system) may decode the entry to: `%2e` is a dot, `%2f` a slash.
+    let decoded = if entry.contains('%') {
+        entry
+            .to_ascii_lowercase()
+            .replace("%2e", ".")
+            .replace("%2f", "/")
+            .replace("%5c", "\\")
+    } else {
+        entry.to_string()
+    };
+    if decoded.contains('\\') {
+        return refuse("holds a backslash; entries are `/`-separated paths inside the directory");
+    }
+    if decoded.starts_with('/') {
+        return refuse("is an absolute path; entries are relative to their directory");
+    }
+    if decoded.split('/').any(|seg| seg == ".." || seg == ".") {
+        return refuse("has a `.` or `..` segment; entries stay inside their directory");
+    }
+    Ok(())
+}
+
+/// Whether `url` (a listing entry joined to its directory) lies under the directory URL `base`:
+/// same scheme, host and port, and a path below the directory's.
+pub fn inside_dir(base: &Url, url: &Url) -> bool {
+    url.origin() == base.origin() && url.path().starts_with(base.path())
 }
 
 /// Make a listing entry relative to its directory: `csaf_files/IT/white/2024/x.json` in the
@@ -369,6 +497,129 @@ mod tests {
             i.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
             ["a.json", "b.json"]
         );
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_entry_fails_the_listing_naming_it() {
+        let html = "<!DOCTYPE html>\n<html><body>Service unavailable, retry</body></html>\n";
+        for name in ["changes.csv", "index.txt", "modified_id.csv"] {
+            let err = parse_index(name, html).unwrap_err();
+            assert!(
+                err.starts_with("line 1: `<!DOCTYPE html>`: HTML"),
+                "{name}: {err}"
+            );
+        }
+        let good = "\"2020/a.json\",\"2020-01-01T00:00:00Z\"\n";
+        let cases = [
+            (
+                "changes.csv",
+                format!("{good}\"2020/b\u{1b}[2J.json\",\"2020-01-01T00:00:00Z\"\n"),
+                "line 2: `2020/b\\u{1b}[2J.json`: whitespace or a control character",
+            ),
+            (
+                "changes.csv",
+                format!("{good}\n\nNot Found\n"),
+                "line 4: `Not Found`: whitespace",
+            ),
+            (
+                "changes.csv",
+                format!("{good}2020/b.json\n"),
+                "line 2: no time after `2020/b.json`",
+            ),
+            (
+                "changes.csv",
+                format!("{good}2020/b.json,yesterday\n"),
+                "line 2: `yesterday` is not an RFC 3339 time",
+            ),
+            (
+                "changes.csv",
+                ",2020-01-01T00:00:00Z\n".to_string(),
+                "line 1: no path",
+            ),
+            (
+                "index.txt",
+                format!("a.json\n{}.json\n", "x".repeat(3000)),
+                "line 2: `xxxx",
+            ),
+            (
+                "index.txt",
+                "a.json\nb.json\0\n".to_string(),
+                "line 2: `b.json\\0`: whitespace or a control",
+            ),
+            (
+                "modified_id.csv",
+                "2024-05-20T16:03:47Z,GO 1\n".to_string(),
+                "line 1: `GO 1`",
+            ),
+        ];
+        for (name, text, want) in cases {
+            let err = parse_index(name, &text).unwrap_err();
+            assert!(err.starts_with(want), "{name}: {err}");
+        }
+        let long = parse_index("index.txt", &format!("{}\n", "x".repeat(3000))).unwrap_err();
+        assert!(
+            long.ends_with("…`: an entry of 3000 bytes (at most 2048)"),
+            "{long}"
+        );
+        // Quoted fields spanning lines are counted by line, not by record.
+        let err = parse_index(
+            "changes.csv",
+            "\"a.json\",\"2020-01-01T00:00:00Z\"\n\"b\nc.json\",\"x\"\n",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("line 2: "), "{err}");
+        // Blank lines and comments are no entries, and no errors.
+        assert_eq!(
+            parse_index("index.txt", "\n  \n# listing\na.json\r\n")
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn entries_stay_inside_their_directory() {
+        for entry in [
+            "../x.json",
+            "2024/../../x.json",
+            "..",
+            "%2e%2e/x.json",
+            "2024/%2E%2E%2F%2E%2E%2Fx.json",
+            "..\\x.json",
+            "2024\\x.json",
+            "%5c..%5cx.json",
+            "/etc/passwd",
+            "%2fetc/passwd",
+            "2024/./x.json",
+        ] {
+            let err = confine_entry(entry, true).unwrap_err();
+            assert!(err.starts_with(&format!("entry `{entry}` ")), "{err}");
+        }
+        for entry in [
+            "2024/x.json",
+            "Debian:11/DSA-1.json",
+            "a..b.json",
+            "x%20y.json",
+        ] {
+            assert_eq!(confine_entry(entry, false), Ok(()), "{entry}");
+        }
+        assert_eq!(confine_entry("https://h/white/x.json", true), Ok(()));
+        let err = confine_entry("https://h/white/x.json", false).unwrap_err();
+        assert!(err.contains("is a URL"), "{err}");
+        let base = Url::parse("https://h.example/csaf/white/").unwrap();
+        let inside = |s: &str| inside_dir(&base, &Url::parse(s).unwrap());
+        assert!(inside("https://h.example/csaf/white/2024/x.json"));
+        assert!(!inside("https://h.example/csaf/whitelist.json"));
+        assert!(!inside("https://h.example/csaf/x.json"));
+        assert!(!inside("http://h.example/csaf/white/x.json"));
+        assert!(!inside("https://h.example:8443/csaf/white/x.json"));
+        // What the URL parser makes of traversal spellings: all leave the directory.
+        for entry in ["../x.json", "%2e%2e/x.json", "..\\x.json", "/x.json"] {
+            assert!(
+                !inside_dir(&base, &join_entry(&base, entry).unwrap()),
+                "{entry}"
+            );
+        }
     }
 
     #[test]

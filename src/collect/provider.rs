@@ -36,8 +36,9 @@ use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::http::{sha256_hex, Fetched, HttpErrorKind};
 use super::integrity::{verify_hash_text, verify_signature};
 use super::listing::{
-    dir_name, dir_url, has_times, hash_probes, join, join_entry, known_location, parse_index,
-    provider_distributions, resolve_entry, rolie_entries, sibling, Distributions, Listings,
+    confine_entry, dir_name, dir_url, has_times, hash_probes, inside_dir, join, join_entry,
+    known_location, parse_index, provider_distributions, resolve_entry, rolie_entries, sibling,
+    Distributions, Listings,
 };
 
 /// Fetch a listing; `None` when it did not change since the last successful sync. With
@@ -373,8 +374,13 @@ pub(crate) async fn collect_directory_into(
     })?;
     let mut wanted = Vec::new();
     let index = ctx.listed_before(&listing_url)?;
+    let refused = |reason: String| FeedError::Listing {
+        url: listing_url.clone(),
+        reason,
+    };
     for (entry, updated) in entries {
         let entry = resolve_entry(dir_name, &entry);
+        confine_entry(&entry, true).map_err(refused)?;
         bump(out, updated);
         // An entry the listing named before is found by its URL string (the index's key), so
         // only the entries fetched are parsed as URLs: a large listing has tens of thousands.
@@ -389,6 +395,16 @@ pub(crate) async fn collect_directory_into(
             }
         }
         let url = join_entry(&base, &entry)?;
+        // Outside the directory only as a link to another host that the URL policy lets the
+        // feed follow (the operator listed it in `allow_hosts`); its error names the host.
+        if !inside_dir(&base, &url) {
+            super::policy::follow(ctx, url.as_str())?;
+            if url.origin() == base.origin() {
+                return Err(refused(format!(
+                    "entry `{entry}` resolves to {url}, outside the directory {base}"
+                )));
+            }
+        }
         out.listed.insert(url.to_string());
         if !should_fetch(ctx, &listing_url, url.as_str(), updated)? {
             continue;

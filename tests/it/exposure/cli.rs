@@ -298,3 +298,70 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
     let err = out.stderr();
     assert!(err.contains("bad.toml") && err.contains("line 1"), "{err}");
 }
+
+/// `exposure` syncs the feeds that are due, but a feed whose last sync failed is retried only
+/// after a wait (a minute after the first failure, growing with the failures, capped at its
+/// schedule), not on every call; an explicit `sync` always tries. The failing mirror serves an
+/// HTML page as its `changes.csv`, one request per attempt; "a minute later" is the recorded
+/// failure moved two minutes back.
+#[test]
+fn exposure_retries_a_failing_feed_only_after_a_wait() {
+    use crate::support::fixture::{Fixture, Inventory};
+    use crate::support::http::Server;
+    use firmwatch::store::{SledStore, Store};
+
+    let server = Server::start();
+    server.set_ok(
+        "/broken/changes.csv",
+        "<!DOCTYPE html>\n<html><body>Bad gateway</body></html>\n",
+    );
+    let fx = Fixture::new();
+    fx.feed(
+        "broken",
+        &format!(
+            "kind = \"csaf-dir\"\nurl = \"{}\"\nschedule = \"1d\"\n",
+            server.url("/broken/")
+        ),
+    );
+    fx.inventory_file(
+        "estate.toml",
+        Inventory::new()
+            .owner("ops", "Ops", "email = \"ops@example.net\"")
+            .aff("arr", "Array", "ops"),
+    );
+    let attempts = || server.requested(|p| p.starts_with("/broken/")).len();
+    let exposure = || fx.fw().run_with(&["exposure"]);
+
+    let first = exposure();
+    assert!(
+        first.all().contains("feed broken could not be synced"),
+        "{}",
+        first.show()
+    );
+    assert_eq!(attempts(), 1, "{:?}", server.requests());
+    let second = exposure();
+    assert_eq!(attempts(), 1, "retried at once: {}", second.show());
+
+    // The failure happened two minutes ago: past the first wait.
+    let feed = "broken".parse().unwrap();
+    {
+        let store = SledStore::open(fx.store()).unwrap();
+        let st = store.feed_state(&feed).unwrap().unwrap();
+        let (error, at) = (st.last_error.unwrap(), st.last_error_at.unwrap());
+        store
+            .record_failure(&feed, &error, at - chrono::Duration::minutes(2))
+            .unwrap();
+    }
+    exposure();
+    assert_eq!(attempts(), 2, "not retried after the wait");
+    exposure();
+    assert_eq!(attempts(), 2, "the new failure waits again");
+
+    let sync = fx.fw().run_with(&["sync"]);
+    assert_eq!(
+        attempts(),
+        3,
+        "an explicit sync always tries: {}",
+        sync.show()
+    );
+}

@@ -220,3 +220,246 @@ async fn hostile_servers_fail_their_feed_only() {
     // 429 with Retry-After: 1 was honoured (the whole sync waited at least that long).
     assert!(elapsed >= Duration::from_secs(1), "{elapsed:?}");
 }
+
+/// A listing that is not one fails its feed naming the listing and the line: an HTML error page
+/// served with status 200 as `changes.csv` or `index.txt` (which must not read as an empty listing
+/// that withdraws everything), a line with an escape sequence, an absurdly long line, a sentence.
+/// Nothing such a listing "names" is requested, and the feed keeps its documents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_listings_fail_their_feed_naming_the_line() {
+    let corpus = corpus_or_skip!();
+    let good = std::fs::read(corpus.join(DOC)).unwrap();
+    let server = Server::start();
+    let cases = [
+        "html-changes",
+        "html-index",
+        "escape",
+        "long",
+        "sentence",
+        "healthy",
+    ];
+    for c in cases {
+        serve_good(&server, c, &good);
+    }
+    // `html-index` is read through its `index.txt`.
+    server.set("/html-index/changes.csv", vec![Reply::status(404)]);
+    server.set_ok("/html-index/index.txt", "2020/doc.json\n");
+    let defs: Vec<(&str, String)> = cases
+        .iter()
+        .map(|c| (*c, url_feed("csaf-dir", &server.url(&format!("/{c}/")))))
+        .collect();
+    let (_dirs, defs, store, opts) = prepare(&defs);
+    let r1 = collect::sync(&store, &defs, &opts).await;
+    assert!(!r1.any_failed(), "{:#?}", r1.feeds);
+
+    let page = "<!DOCTYPE html>\n<html><head><title>Error</title></head>\n\
+                <body>Service temporarily unavailable, please retry</body></html>\n";
+    let first = changes("2020-01-01T00:00:00Z");
+    server.set_ok("/html-changes/changes.csv", page);
+    server.set_ok("/html-index/index.txt", page);
+    server.set_ok(
+        "/escape/changes.csv",
+        format!("{first}\"2020/x\u{1b}[2J.json\",\"2020-02-01T00:00:00Z\"\n"),
+    );
+    server.set_ok(
+        "/long/changes.csv",
+        format!("{first}{}.json,2020-02-01T00:00:00Z\n", "a/".repeat(1500)),
+    );
+    server.set_ok("/sentence/changes.csv", "Service Unavailable\n");
+    server.clear_log();
+    let r2 = collect::sync(&store, &defs, &opts).await;
+
+    for (case, listing, what) in [
+        (
+            "html-changes",
+            "changes.csv",
+            "line 1: `<!DOCTYPE html>`: HTML",
+        ),
+        ("html-index", "index.txt", "line 1: `<!DOCTYPE html>`: HTML"),
+        (
+            "escape",
+            "changes.csv",
+            "line 2: `2020/x\\u{1b}[2J.json`: whitespace or a control",
+        ),
+        ("long", "changes.csv", "line 2: `a/a/"),
+        (
+            "sentence",
+            "changes.csv",
+            "line 1: `Service Unavailable`: whitespace",
+        ),
+    ] {
+        let f = report_of(&r2, case);
+        assert_eq!(f.status, SyncStatus::Failed, "{case}: {f:?}");
+        let err = f.error.clone().unwrap_or_default();
+        let url = server.url(&format!("/{case}/{listing}"));
+        assert!(err.starts_with(&format!("{url}: {what}")), "{case}: {err}");
+        assert_eq!(stored(&store, case).len(), 1, "{case}: withdrawn");
+        assert!(stored(&store, case).iter().all(|a| a.withdrawn.is_none()));
+        let requested = server.requested(|p| p.starts_with(&format!("/{case}/")));
+        assert!(
+            requested
+                .iter()
+                .all(|p| p.ends_with(".csv") || p.ends_with(".txt")),
+            "{case}: fetched what the garbage named: {requested:?}"
+        );
+    }
+    assert!(report_of(&r2, "long")
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("an entry of 3005 bytes (at most 2048)")));
+    assert_eq!(report_of(&r2, "healthy").status, SyncStatus::Ok);
+}
+
+/// An entry of a served directory's listing never leaves the directory: `../`, its
+/// percent-encoded and backslash spellings, an absolute path and an absolute URL on the same host
+/// are refused with an error naming the entry, before anything is fetched. The file they point at
+/// exists, so following any of them would have succeeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_listing_entries_stay_in_their_directory() {
+    let corpus = corpus_or_skip!();
+    let good = std::fs::read(corpus.join(DOC)).unwrap();
+    let server = Server::start();
+    server.set_ok("/secret/doc.json", good.clone());
+    server.set_ok("/secret/doc.json.sha512", sha512_file(&good, "doc.json"));
+    let same_host = server.url("/secret/doc.json");
+    let cases = [
+        ("dotdot", "../secret/doc.json"),
+        ("deep", "2020/../../secret/doc.json"),
+        ("encoded", "%2e%2e/secret/doc.json"),
+        ("encoded-slash", "2020%2F%2E%2E%2F..%2Fsecret/doc.json"),
+        ("backslash", "..\\secret\\doc.json"),
+        ("absolute-path", "/secret/doc.json"),
+        ("absolute-url", same_host.as_str()),
+        ("healthy", "2020/doc.json"),
+    ];
+    for (case, entry) in cases {
+        serve_good(&server, case, &good);
+        server.set_ok(
+            &format!("/{case}/changes.csv"),
+            format!("\"{entry}\",\"2020-01-01T00:00:00Z\"\n"),
+        );
+    }
+    let defs: Vec<(&str, String)> = cases
+        .iter()
+        .map(|(c, _)| (*c, url_feed("csaf-dir", &server.url(&format!("/{c}/")))))
+        .collect();
+    let (_dirs, defs, store, opts) = prepare(&defs);
+    let r = collect::sync(&store, &defs, &opts).await;
+
+    for (case, entry) in &cases[..cases.len() - 1] {
+        let f = report_of(&r, case);
+        assert_eq!(f.status, SyncStatus::Failed, "{case}: {f:?}");
+        let err = f.error.clone().unwrap_or_default();
+        let listing = server.url(&format!("/{case}/changes.csv"));
+        assert!(
+            err.starts_with(&format!("{listing}: entry `{entry}` ")),
+            "{case}: {err}"
+        );
+        assert!(stored(&store, case).is_empty(), "{case}");
+    }
+    let secret = server.requested(|p| p.starts_with("/secret"));
+    assert!(secret.is_empty(), "left the directory: {secret:?}");
+    assert_eq!(report_of(&r, "healthy").status, SyncStatus::Ok);
+    assert_eq!(stored(&store, "healthy").len(), 1);
+}
+
+/// A local folder's listing names files inside the folder only: `../`, an absolute path, a URL,
+/// and a symbolic link (a listed document, or its hash file) that resolves outside are refused
+/// with an error naming the listing and the entry; nothing outside is read into the store.
+#[cfg(unix)]
+#[tokio::test]
+async fn local_listing_entries_stay_in_their_folder() {
+    use std::os::unix::fs::symlink;
+
+    let corpus = corpus_or_skip!();
+    let good = std::fs::read(corpus.join(DOC)).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let outside = root.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("doc.json"), &good).unwrap();
+    std::fs::write(
+        outside.join("doc.json.sha512"),
+        sha512_file(&good, "doc.json"),
+    )
+    .unwrap();
+    let folder = |case: &str, index: &str| {
+        let dir = root.path().join(case);
+        std::fs::create_dir_all(dir.join("2020")).unwrap();
+        std::fs::write(dir.join("index.txt"), format!("{index}\n")).unwrap();
+        dir
+    };
+    let abs = outside.join("doc.json").display().to_string();
+    folder("dotdot", "../outside/doc.json");
+    folder("absolute", &abs);
+    folder("url", "http://127.0.0.1:9/doc.json");
+    let link = folder("link", "2020/doc.json");
+    symlink(outside.join("doc.json"), link.join("2020/doc.json")).unwrap();
+    let hash_link = folder("hash-link", "2020/doc.json");
+    std::fs::write(hash_link.join("2020/doc.json"), &good).unwrap();
+    symlink(
+        outside.join("doc.json.sha512"),
+        hash_link.join("2020/doc.json.sha512"),
+    )
+    .unwrap();
+    let healthy = folder("healthy", "2020/doc.json");
+    std::fs::write(healthy.join("2020/doc.json"), &good).unwrap();
+    // A link inside the folder is followed.
+    symlink(healthy.join("2020"), healthy.join("year")).unwrap();
+    std::fs::write(healthy.join("index.txt"), "year/doc.json\n").unwrap();
+
+    let cases = ["dotdot", "absolute", "url", "link", "hash-link", "healthy"];
+    let defs: Vec<(&str, String)> = cases
+        .iter()
+        .map(|c| {
+            let path = root.path().join(c).display().to_string();
+            (*c, format!("kind = \"csaf-dir\"\npath = {path:?}\n"))
+        })
+        .collect();
+    let (_dirs, defs, store, opts) = prepare(&defs);
+    let r = collect::sync(&store, &defs, &opts).await;
+    let dir = |c: &str| root.path().join(c).display().to_string();
+    for (case, named, what) in [
+        (
+            "dotdot",
+            format!("{}/index.txt: entry `../outside/doc.json`", dir("dotdot")),
+            "`.` or `..` segment",
+        ),
+        (
+            "absolute",
+            format!("{}/index.txt: entry `{abs}`", dir("absolute")),
+            "absolute path",
+        ),
+        (
+            "url",
+            format!(
+                "{}/index.txt: entry `http://127.0.0.1:9/doc.json`",
+                dir("url")
+            ),
+            "is a URL",
+        ),
+        (
+            "link",
+            format!("{}/index.txt: entry `2020/doc.json`", dir("link")),
+            "outside the feed folder",
+        ),
+        (
+            "hash-link",
+            format!("{}/2020/doc.json.sha512:", dir("hash-link")),
+            "outside the feed folder",
+        ),
+    ] {
+        let f = report_of(&r, case);
+        assert_eq!(f.status, SyncStatus::Failed, "{case}: {f:?}");
+        let err = f.error.clone().unwrap_or_default();
+        assert!(err.starts_with(&named), "{case}: {err}");
+        assert!(err.contains(what), "{case}: {err}");
+        assert!(stored(&store, case).is_empty(), "{case}");
+    }
+    assert_eq!(
+        report_of(&r, "healthy").status,
+        SyncStatus::Ok,
+        "{:?}",
+        report_of(&r, "healthy")
+    );
+    assert_eq!(stored(&store, "healthy").len(), 1);
+}
