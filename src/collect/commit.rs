@@ -56,10 +56,35 @@ pub(super) trait SavedRecords {
     fn advisory_known(&self, id: &AdvisoryId) -> Result<bool, FeedError>;
 }
 
+/// A fetched document, parsed as it arrived: its advisories and what its record needs. The bytes
+/// are gone — a feed's documents are never all in memory at once, only their advisories.
+#[derive(Debug)]
+pub struct ParsedDoc {
+    /// The document as delivered, its bytes emptied.
+    doc: Doc,
+    sha256: String,
+    advisories: Vec<Advisory>,
+}
+
+impl ParsedDoc {
+    /// The parse of `doc` (its `advisories`), keeping the SHA-256 of its bytes and dropping them.
+    pub fn new(mut doc: Doc, advisories: Vec<Advisory>) -> ParsedDoc {
+        let sha256 = sha256_hex(&doc.bytes);
+        doc.bytes = Vec::new();
+        ParsedDoc {
+            doc,
+            sha256,
+            advisories,
+        }
+    }
+}
+
 /// The parse step's result: the advisories of the changed documents and the records to keep
 /// for those documents.
 #[derive(Debug, Default)]
-pub(super) struct Parsed {
+pub struct Parsed {
+    /// Documents parsed.
+    pub(super) documents: usize,
     /// By id: a later document's advisory replaces an earlier one's.
     pub(super) advisories: BTreeMap<AdvisoryId, Advisory>,
     /// The new record of each parsed document (of each advisory, for per-advisory documents).
@@ -73,7 +98,13 @@ impl Parsed {
     /// document's (the ROLIE feed's). A per-advisory document (an NVD page) gets one record per
     /// advisory, keyed by id and hashed over the advisory, so a CVE seen again on a later page
     /// replaces its earlier record instead of adding one.
-    pub(super) fn add(&mut self, doc: &Doc, advisories: Vec<Advisory>) {
+    pub(super) fn add(&mut self, parsed: ParsedDoc) {
+        let ParsedDoc {
+            doc,
+            sha256,
+            advisories,
+        } = parsed;
+        self.documents += 1;
         let mut ids = Vec::new();
         for mut a in advisories {
             if a.tlp.is_none() {
@@ -101,12 +132,12 @@ impl Parsed {
             return;
         }
         self.docs.push((
-            doc.location.clone(),
+            doc.location,
             DocState {
-                sha256: sha256_hex(&doc.bytes),
+                sha256,
                 updated: doc.updated,
                 advisories: ids,
-                listing: doc.listing.clone(),
+                listing: doc.listing,
             },
         ));
     }
@@ -153,7 +184,7 @@ fn checkpoint(head: &FeedState, collected: &Collected) -> Option<DateTime<Utc>> 
 /// every known document stays as it is, which the head's per-listing counts prove without
 /// reading a document record ([`keep_all`]).
 pub(super) fn all_kept(head: &FeedState, collected: &Collected) -> bool {
-    collected.changed.is_empty()
+    collected.parsed.documents == 0
         && collected.touched.is_empty()
         && collected.listed.is_empty()
         && head
@@ -200,6 +231,7 @@ pub(super) fn diff<R: SavedRecords>(
         advisories,
         docs,
         doc_validators,
+        ..
     } = parsed;
     let outcome = match compare_listed(saved, head, collected, &docs, &doc_validators)? {
         Some(o) => o,
@@ -859,7 +891,7 @@ mod tests {
             listing: None,
             per_advisory: true,
         };
-        p.add(&page, vec![a, b]);
+        p.add(ParsedDoc::new(page.clone(), vec![a, b]));
         assert_eq!(
             p.docs.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
             ["CVE-2024-0001", "CVE-2024-0002"]
@@ -882,7 +914,7 @@ mod tests {
             listing: Some(L.into()),
             ..page
         };
-        p.add(&doc, vec![advisory("X-1")]);
+        p.add(ParsedDoc::new(doc, vec![advisory("X-1")]));
         let (l, d) = p.docs.last().unwrap();
         assert_eq!(l, &loc("x.json"));
         assert_eq!(d.sha256, sha256_hex(b"{}"));

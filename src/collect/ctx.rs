@@ -164,8 +164,8 @@ pub struct Doc {
 /// What a collector found.
 #[derive(Debug, Default)]
 pub struct Collected {
-    /// Documents to parse (new or changed).
-    pub changed: Vec<Doc>,
+    /// The new or changed documents, each parsed as it arrived ([`Collected::add_document`]).
+    pub parsed: super::commit::Parsed,
     /// Every document the source currently names; previously known documents missing from it
     /// (and from `kept_listings`) are withdrawn.
     pub listed: rustc_hash::FxHashSet<String>,
@@ -180,6 +180,16 @@ pub struct Collected {
     /// entry with a new time): the new time is saved without parsing anything.
     pub touched: Vec<(String, Option<DateTime<Utc>>)>,
     pub warnings: Vec<String>,
+}
+
+impl Collected {
+    /// A new or changed document: parsed now, its advisories and record kept, its bytes dropped
+    /// (so the documents of a feed are never all in memory at once). A document that does not
+    /// parse fails the feed before anything of this sync is written.
+    pub fn add_document(&mut self, feed: &FeedDef, doc: Doc) -> Result<(), FeedError> {
+        self.parsed.add(super::sync::parse(feed, doc)?);
+        Ok(())
+    }
 }
 
 /// What a collector may read.

@@ -173,15 +173,18 @@ pub fn collect_local(
                 }
             }
         }
-        out.changed.push(Doc {
-            location: loc,
-            bytes,
-            updated,
-            tlp: None,
-            validators: None,
-            listing: None,
-            per_advisory: false,
-        });
+        out.add_document(
+            ctx.feed,
+            Doc {
+                location: loc,
+                bytes,
+                updated,
+                tlp: None,
+                validators: None,
+                listing: None,
+                per_advisory: false,
+            },
+        )?;
     }
     Ok(out)
 }

@@ -113,15 +113,18 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len) as u64;
             if count > 0 {
-                out.changed.push(Doc {
-                    location: url.clone(),
-                    bytes,
-                    updated: None,
-                    tlp: None,
-                    validators: None,
-                    listing: None,
-                    per_advisory: true,
-                });
+                out.add_document(
+                    ctx.feed,
+                    Doc {
+                        location: url.clone(),
+                        bytes,
+                        updated: None,
+                        tlp: None,
+                        validators: None,
+                        listing: None,
+                        per_advisory: true,
+                    },
+                )?;
             }
             start += per_page.max(count);
             if count == 0 || start >= total {

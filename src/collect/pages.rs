@@ -22,15 +22,18 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
         ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await?
     {
         if !ctx.known_unchanged(&u, &sha256_hex(&bytes))? {
-            out.changed.push(Doc {
-                location: u.clone(),
-                bytes,
-                updated: None,
-                tlp: None,
-                validators: Some(validators),
-                listing: None,
-                per_advisory: false,
-            });
+            out.add_document(
+                ctx.feed,
+                Doc {
+                    location: u.clone(),
+                    bytes,
+                    updated: None,
+                    tlp: None,
+                    validators: Some(validators),
+                    listing: None,
+                    per_advisory: false,
+                },
+            )?;
         } else {
             out.validators.insert(u, validators);
         }
@@ -69,15 +72,18 @@ pub async fn collect_syndication(
         if let Fetched::Body { bytes, validators } =
             ctx.http.get(&page, ctx.validators(&page)?.as_ref()).await?
         {
-            out.changed.push(Doc {
-                location: page,
-                bytes,
-                updated,
-                tlp: None,
-                validators: Some(validators),
-                listing: Some(u.clone()),
-                per_advisory: false,
-            });
+            out.add_document(
+                ctx.feed,
+                Doc {
+                    location: page,
+                    bytes,
+                    updated,
+                    tlp: None,
+                    validators: Some(validators),
+                    listing: Some(u.clone()),
+                    per_advisory: false,
+                },
+            )?;
         }
     }
     Ok(out)

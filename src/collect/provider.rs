@@ -155,8 +155,11 @@ enum DocOutcome {
         validators: Option<crate::store::Validators>,
         touched: Option<Option<DateTime<Utc>>>,
     },
-    /// New or changed content, verified, to be parsed.
-    Changed { doc: Doc, warning: Option<String> },
+    /// New or changed content, verified and parsed (its bytes already dropped).
+    Changed {
+        doc: super::commit::ParsedDoc,
+        warning: Option<String>,
+    },
 }
 
 async fn fetch_document(
@@ -230,15 +233,18 @@ async fn fetch_document(
         })?;
     }
     Ok(DocOutcome::Changed {
-        doc: Doc {
-            location: url,
-            bytes,
-            updated: w.updated,
-            tlp: tlp.map(str::to_string),
-            validators: Some(validators),
-            listing: Some(listing.to_string()),
-            per_advisory: false,
-        },
+        doc: super::sync::parse(
+            ctx.feed,
+            Doc {
+                location: url,
+                bytes,
+                updated: w.updated,
+                tlp: tlp.map(str::to_string),
+                validators: Some(validators),
+                listing: Some(listing.to_string()),
+                per_advisory: false,
+            },
+        )?,
         warning,
     })
 }
@@ -289,7 +295,7 @@ pub(crate) async fn fetch_all(
             }
             DocOutcome::Changed { doc, warning } => {
                 out.warnings.extend(warning);
-                out.changed.push(doc);
+                out.parsed.add(doc);
             }
         }
     }

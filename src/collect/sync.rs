@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
-use super::commit::{self, CommitPlan, Parsed};
+use super::commit::{self, CommitPlan, ParsedDoc};
 use super::ctx::{
     blocking, CollectCtx, Collected, Doc, FeedError, ProgressEvent, SyncOptions, WITHDRAW_LIMIT,
 };
@@ -310,12 +310,13 @@ fn commit<S: Store>(
     let head = ctx.state;
     let mut report = empty_report(feed, SyncStatus::Ok, Some(head));
     report.warnings = std::mem::take(&mut collected.warnings);
-    report.documents_fetched = collected.changed.len();
+    report.documents_fetched = collected.parsed.documents;
     let plan = if commit::all_kept(head, &collected) {
         commit::keep_all(head, collected, now)
     } else {
-        // Parse everything first: one bad document fails the feed before anything is written.
-        let parsed = parse(feed, &collected.changed)?;
+        // Every document was parsed as it arrived: one bad document has already failed the
+        // feed, before anything was written.
+        let parsed = std::mem::take(&mut collected.parsed);
         commit::diff(ctx, head, &collected, parsed, now)?
     };
     let (withdrawn, of) = (plan.withdrawn.len(), head.advisory_count);
@@ -328,25 +329,20 @@ fn commit<S: Store>(
     finish(store, feed, &plan, now, report)
 }
 
-/// The parse step: each changed document through its format's parser (a page of an html, rss or
-/// atom feed through the feed's selectors).
-fn parse(feed: &FeedDef, changed: &[Doc]) -> Result<Parsed, FeedError> {
-    let format = doc_format(feed.kind);
-    let mut parsed = Parsed::default();
-    for doc in changed {
-        let ctx = DocContext {
-            feed: &feed.id,
-            location: &doc.location,
-            default_vendor: feed.vendor.as_deref(),
-            default_scheme: feed.scheme,
-        };
-        let advisories = match format {
-            Some(format) => parse_document(format, &doc.bytes, &ctx)?,
-            None => super::formats::html::parse_page(feed, &doc.location, &doc.bytes)?,
-        };
-        parsed.add(doc, advisories);
-    }
-    Ok(parsed)
+/// The parse step, for one changed document as it arrives: through its format's parser (a page
+/// of an html, rss or atom feed through the feed's selectors).
+pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
+    let ctx = DocContext {
+        feed: &feed.id,
+        location: &doc.location,
+        default_vendor: feed.vendor.as_deref(),
+        default_scheme: feed.scheme,
+    };
+    let advisories = match doc_format(feed.kind) {
+        Some(format) => parse_document(format, &doc.bytes, &ctx)?,
+        None => super::formats::html::parse_page(feed, &doc.location, &doc.bytes)?,
+    };
+    Ok(ParsedDoc::new(doc, advisories))
 }
 
 /// Write one feed's plan in one transaction ([`Store::commit_feed`]) and complete its report.

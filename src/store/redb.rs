@@ -49,6 +49,9 @@ use crate::notify::plan::{Notified, State};
 /// The database file in the store directory.
 pub const FILE: &str = "store.redb";
 
+/// Advisories encoded at a time in a feed's commit.
+const ENCODE_BATCH: usize = 1_000;
+
 /// redb's page cache (its default is 1 GiB).
 const CACHE_SIZE: usize = 64 * 1024 * 1024;
 
@@ -449,7 +452,6 @@ impl Store for RedbStore {
     fn commit_feed(&self, c: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
         let feed = c.feed;
         let what = format!("advisories of feed {feed}");
-        let items = encode_advisories(feed, c.advisories)?;
         let (bulk, seen) = encode_feed_state(feed, c.state)?;
         let tx = self.write(&what)?;
         // The stored records the changes merge into are read in the same transaction.
@@ -461,8 +463,14 @@ impl Store for RedbStore {
                 c.changes,
             )?
         };
+        // Encoded a batch at a time, so the encoded copy of a large feed is never whole in memory
+        // (redb spills the transaction's dirty pages to the file, uncommitted, as it grows).
         let mut deltas = CountDeltas::new();
-        let summary = write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?;
+        let mut summary = PutSummary::default();
+        for batch in c.advisories.chunks(ENCODE_BATCH) {
+            let items = encode_advisories(feed, batch)?;
+            summary.add(write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?);
+        }
         write_counts(&tx, &deltas)?;
         {
             let mut adv = tx.open_table(table(Tree::Advisories)).map_err(io(&what))?;

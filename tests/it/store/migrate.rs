@@ -78,7 +78,10 @@ fn a_sled_store_migrates_to_redb_with_every_record_and_the_same_answers() {
         j.as_object_mut().unwrap().remove("generated_at");
         j
     };
-    assert!(answer(&after) == answer(&before), "exposure differs after the migration");
+    assert!(
+        answer(&after) == answer(&before),
+        "exposure differs after the migration"
+    );
     firmwatch(&store, None, &["store", "check"]).expect(0);
     // The sled store is kept, whole, beside it.
     let kept = store.with_file_name("store.sled-old");
