@@ -308,7 +308,7 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
 fn exposure_retries_a_failing_feed_only_after_a_wait() {
     use crate::support::fixture::{Fixture, Inventory};
     use crate::support::http::Server;
-    use firmwatch::store::{SledStore, Store};
+    use firmwatch::store::{AnyStore, Store};
 
     let server = Server::start();
     server.set_ok(
@@ -345,7 +345,7 @@ fn exposure_retries_a_failing_feed_only_after_a_wait() {
     // The failure happened two minutes ago: past the first wait.
     let feed = "broken".parse().unwrap();
     {
-        let store = SledStore::open(fx.store()).unwrap();
+        let store = AnyStore::open(fx.store(), None).unwrap();
         let st = store.feed_state(&feed).unwrap().unwrap();
         let (error, at) = (st.last_error.unwrap(), st.last_error_at.unwrap());
         store
