@@ -62,6 +62,8 @@ pub(super) trait SavedRecords {
 pub struct ParsedDoc {
     /// The document as delivered, its bytes emptied.
     doc: Doc,
+    /// How many bytes it had.
+    len: usize,
     sha256: String,
     advisories: Vec<Advisory>,
 }
@@ -70,9 +72,11 @@ impl ParsedDoc {
     /// The parse of `doc` (its `advisories`), keeping the SHA-256 of its bytes and dropping them.
     pub fn new(mut doc: Doc, advisories: Vec<Advisory>) -> ParsedDoc {
         let sha256 = sha256_hex(&doc.bytes);
+        let len = doc.bytes.len();
         doc.bytes = Vec::new();
         ParsedDoc {
             doc,
+            len,
             sha256,
             advisories,
         }
@@ -85,7 +89,13 @@ impl ParsedDoc {
 pub struct Parsed {
     /// Documents parsed.
     pub(super) documents: usize,
-    /// By id: a later document's advisory replaces an earlier one's.
+    /// Earlier advisories of this sync went to the store's stage (then `advisories` holds only
+    /// those parsed since, which win over staged ones with the same id).
+    pub(super) staged: bool,
+    /// Bytes of the documents whose advisories are in `advisories` (a measure of their size).
+    pub(super) held_bytes: usize,
+    /// By id: a later document's advisory replaces an earlier one's (also a staged one: the
+    /// commit writes the stage first).
     pub(super) advisories: BTreeMap<AdvisoryId, Advisory>,
     /// The new record of each parsed document (of each advisory, for per-advisory documents).
     pub(super) docs: Vec<(String, DocState)>,
@@ -101,10 +111,12 @@ impl Parsed {
     pub(super) fn add(&mut self, parsed: ParsedDoc) {
         let ParsedDoc {
             doc,
+            len,
             sha256,
             advisories,
         } = parsed;
         self.documents += 1;
+        self.held_bytes += len;
         let mut ids = Vec::new();
         for mut a in advisories {
             if a.tlp.is_none() {
@@ -148,8 +160,10 @@ impl Parsed {
 pub(super) struct CommitPlan {
     /// The new head: checkpoint, advisory count, per-listing counts, this success.
     pub(super) state: FeedState,
-    /// Advisories of the parsed documents, to put.
+    /// Advisories of the parsed documents, to put (those not staged).
     pub(super) advisories: Vec<Advisory>,
+    /// Advisories of this sync wait in the store's stage, to be moved in by the commit.
+    pub(super) staged: bool,
     /// Advisories the feed no longer provides, sorted.
     pub(super) withdrawn: Vec<AdvisoryId>,
     /// The document and validator records that change.
@@ -168,6 +182,7 @@ impl CommitPlan {
             when,
             state: &self.state,
             changes: &self.changes,
+            staged: self.staged,
         }
     }
 }
@@ -204,6 +219,7 @@ pub(super) fn keep_all(head: &FeedState, collected: Collected, now: DateTime<Utc
         }
     }
     CommitPlan {
+        staged: false,
         state: FeedState {
             last_success: Some(now),
             checkpoint,
@@ -231,6 +247,7 @@ pub(super) fn diff<R: SavedRecords>(
         advisories,
         docs,
         doc_validators,
+        staged,
         ..
     } = parsed;
     let outcome = match compare_listed(saved, head, collected, &docs, &doc_validators)? {
@@ -246,6 +263,7 @@ pub(super) fn diff<R: SavedRecords>(
             ..FeedState::default()
         },
         advisories: advisories.into_values().collect(),
+        staged,
         withdrawn: outcome.withdrawn,
         changes: outcome.changes,
         unchanged: outcome.unchanged,

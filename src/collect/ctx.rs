@@ -182,12 +182,39 @@ pub struct Collected {
     pub warnings: Vec<String>,
 }
 
+/// Advisories held in memory before they are staged in the store (a batch of
+/// [`Store::stage_advisories`]), or the bytes of the documents they came from, whichever is
+/// reached first.
+const STAGE_BATCH: usize = 2_000;
+const STAGE_BYTES: usize = 32 * 1024 * 1024;
+
 impl Collected {
     /// A new or changed document: parsed now, its advisories and record kept, its bytes dropped
     /// (so the documents of a feed are never all in memory at once). A document that does not
-    /// parse fails the feed before anything of this sync is written.
-    pub fn add_document(&mut self, feed: &FeedDef, doc: Doc) -> Result<(), FeedError> {
-        self.parsed.add(super::sync::parse(feed, doc)?);
+    /// parse fails the feed before anything of this sync is published.
+    pub fn add_document(&mut self, ctx: &CollectCtx<'_>, doc: Doc) -> Result<(), FeedError> {
+        let parsed = super::sync::parse(ctx.feed, doc)?;
+        self.add_parsed(ctx, parsed)
+    }
+
+    /// A parsed document. Once [`STAGE_BATCH`] advisories are held, they go to the store's stage
+    /// (invisible to readers until the feed's commit), so memory stays bounded by the batch,
+    /// not by the feed.
+    pub(super) fn add_parsed(
+        &mut self,
+        ctx: &CollectCtx<'_>,
+        parsed: super::commit::ParsedDoc,
+    ) -> Result<(), FeedError> {
+        self.parsed.add(parsed);
+        if self.parsed.advisories.len() >= STAGE_BATCH || self.parsed.held_bytes >= STAGE_BYTES {
+            self.parsed.held_bytes = 0;
+            let batch: Vec<_> = std::mem::take(&mut self.parsed.advisories)
+                .into_values()
+                .collect();
+            let first = !self.parsed.staged;
+            blocking(|| ctx.store.stage_advisories(&ctx.feed.id, &batch, first))?;
+            self.parsed.staged = true;
+        }
         Ok(())
     }
 }

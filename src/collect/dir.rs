@@ -53,6 +53,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FeedError + '_ {
     }
 }
 
+/// A local file, read only when it is no larger than `limit` bytes (the HTTP client's body cap):
+/// a huge file in a feed folder is an error naming it, not a process that runs out of memory.
+fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FeedError> {
+    let len = std::fs::metadata(path).map_err(io(path))?.len();
+    if len > limit {
+        return Err(FeedError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "file of {len} bytes, larger than the {limit}-byte cap"
+            )),
+        });
+    }
+    std::fs::read(path).map_err(io(path))
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FeedError> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(io(dir))?
@@ -77,12 +92,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FeedError> {
 fn csaf_listing(
     root: &Path,
     canonical_root: &Path,
+    limit: u64,
 ) -> Result<Option<Vec<ListingEntry>>, FeedError> {
     let root_name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
     for name in ["changes.csv", "index.txt"] {
         let p = root.join(name);
         if p.is_file() {
-            let text = std::fs::read_to_string(&p).map_err(io(&p))?;
+            let text = String::from_utf8(read_capped(&p, limit)?).map_err(|e| FeedError::Io {
+                path: p.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            })?;
             let bad = |reason: String| FeedError::Listing {
                 url: p.display().to_string(),
                 reason,
@@ -129,7 +148,7 @@ pub fn collect_local(
     }
     let canonical_root = root.canonicalize().map_err(io(root))?;
     let listing = if kind == FeedKind::CsafDir {
-        csaf_listing(root, &canonical_root)?
+        csaf_listing(root, &canonical_root, ctx.http.config().max_body)?
     } else {
         None
     };
@@ -150,7 +169,7 @@ pub fn collect_local(
     let mut out = Collected::default();
     for (loc, updated) in files {
         let path = root.join(&loc);
-        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        let bytes = read_capped(&path, ctx.http.config().max_body)?;
         out.listed.insert(loc.clone());
         if let Some(t) = updated {
             out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
@@ -174,7 +193,7 @@ pub fn collect_local(
             }
         }
         out.add_document(
-            ctx.feed,
+            ctx,
             Doc {
                 location: loc,
                 bytes,

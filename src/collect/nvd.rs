@@ -114,7 +114,7 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
                 .map_or(0, Vec::len) as u64;
             if count > 0 {
                 out.add_document(
-                    ctx.feed,
+                    ctx,
                     Doc {
                         location: url.clone(),
                         bytes,

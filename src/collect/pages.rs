@@ -23,7 +23,7 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
     {
         if !ctx.known_unchanged(&u, &sha256_hex(&bytes))? {
             out.add_document(
-                ctx.feed,
+                ctx,
                 Doc {
                     location: u.clone(),
                     bytes,
@@ -73,7 +73,7 @@ pub async fn collect_syndication(
             ctx.http.get(&page, ctx.validators(&page)?.as_ref()).await?
         {
             out.add_document(
-                ctx.feed,
+                ctx,
                 Doc {
                     location: page,
                     bytes,

@@ -295,7 +295,7 @@ pub(crate) async fn fetch_all(
             }
             DocOutcome::Changed { doc, warning } => {
                 out.warnings.extend(warning);
-                out.parsed.add(doc);
+                out.add_parsed(ctx, doc)?;
             }
         }
     }

@@ -231,6 +231,14 @@ impl Store for AnyStore {
     fn flush(&self) -> Result<(), StoreError> {
         each!(self, s => s.flush())
     }
+    fn stage_advisories(
+        &self,
+        feed: &FeedId,
+        advisories: &[Advisory],
+        first: bool,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.stage_advisories(feed, advisories, first))
+    }
 }
 
 impl NotifyStore for AnyStore {

@@ -134,6 +134,11 @@ pub(super) fn encode_advisories(
         .collect()
 }
 
+/// The prefix of a feed's records in `stage` (their keys are those of `advisories`).
+pub(super) fn stage_prefix(feed: &FeedId) -> String {
+    format!("{}/", feed.as_str())
+}
+
 /// `feed \0seen`: a feed's last success and error ([`FeedSeen`]) in `feeds`.
 pub(super) fn seen_key(feed: &FeedId) -> String {
     format!("{}\0seen", feed.as_str())

@@ -1,9 +1,9 @@
-//! The advisory store: small synchronous traits ([`Store`], [`NotifyStore`]) and their sled
-//! implementation ([`SledStore`]).
+//! The advisory store: small synchronous traits ([`Store`], [`NotifyStore`]) and their two
+//! implementations, [`RedbStore`] (the default) and [`SledStore`], behind [`AnyStore`].
 //!
 //! Design. Everything the rest of firmwatch persists goes through these traits: sync, the matcher
 //! and the CLI through [`Store`], the notifier through [`NotifyStore`] (its notified state and
-//! outbox). The engine is named in `sled.rs` only — no engine type appears in a signature or in
+//! outbox). Each engine is named in its own file only — no engine type appears in a signature or in
 //! [`StoreError`] (its failures travel as the opaque [`EngineError`]) — so another engine can
 //! implement the same traits without touching sync or the notifier. The module's files:
 //!
@@ -12,7 +12,9 @@
 //! | `mod.rs` | this design, the traits, [`StoreError`], [`Tree`] |
 //! | `state.rs` | the state types the traits take and return ([`FeedState`], [`FeedCommit`], [`NotifyCommit`] …) |
 //! | `layout.rs` | the keys of each tree, the value encoding, how a feed's changes become record writes — what any engine stores |
+//! | `redb.rs` | the redb engine (the default): [`RedbStore`], its tables, reads, writes and transactions |
 //! | `sled.rs` | the sled engine: [`SledStore`], its trees, reads, writes and transactions |
+//! | `engine.rs` | which engine a store directory holds ([`Engine`], [`AnyStore`]) and `store migrate` between them |
 //! | `migrate.rs` | the migrations of older layouts (schema 1, 2 and 3 → 4), run when a store is opened |
 //! | `check.rs` | `firmwatch store check`: every record read and cross-checked |
 //! | `repair.rs` | `firmwatch store check --repair`: what is derived from the records, rebuilt |
@@ -29,6 +31,7 @@
 //! | `feed_docs` | `feed \0 d location` / `feed \0 v url` / `feed \0 l listing` | one document's record ([`DocState`] and its URL's validators) / validators of a listing or page / what a listing named ([`ListingIndex`]) |
 //! | `findings` | `owner \0 finding-id` | the notifier's state: what the owner was last told ([`Notified`](crate::notify::plan::Notified)) |
 //! | `outbox` | `generation \0 owner \0 channel` (the notifier's key) | one notification on one channel ([`Delivery`]) |
+//! | `stage` | `feed/advisory-id` | [`Advisory`] of a sync in progress, put aside in batches ([`Store::stage_advisories`]); read by no reader, moved into `advisories` by the feed's commit |
 //!
 //! Every value starts with one encoding-version byte ([`VALUE_VERSION`]) followed by serde_json,
 //! so a later encoding can be told apart. Raw documents are never stored in these hot trees.
@@ -105,11 +108,12 @@ pub enum Tree {
     FeedDocs,
     Findings,
     Outbox,
+    Stage,
 }
 
 impl Tree {
     /// Every tree, in the order a new store creates them.
-    pub const ALL: [Tree; 7] = [
+    pub const ALL: [Tree; 8] = [
         Tree::Meta,
         Tree::Advisories,
         Tree::IndexVendor,
@@ -117,6 +121,7 @@ impl Tree {
         Tree::FeedDocs,
         Tree::Findings,
         Tree::Outbox,
+        Tree::Stage,
     ];
 
     /// The tree's name in the store.
@@ -129,6 +134,7 @@ impl Tree {
             Tree::FeedDocs => "feed_docs",
             Tree::Findings => "findings",
             Tree::Outbox => "outbox",
+            Tree::Stage => "stage",
         }
     }
 }
@@ -275,6 +281,17 @@ pub trait Store {
     }
     /// Make every write so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Put advisories of a feed's sync in progress aside, in a transaction of their own: no
+    /// reader sees them, and the feed's [`Store::commit_feed`] with [`FeedCommit::staged`] moves
+    /// them into `advisories` (before its own `advisories`, which win over a staged one with the
+    /// same id). A sync stages batch by batch so that a large feed's advisories are never all in
+    /// memory; the first batch of a sync clears what an earlier, unfinished sync of the feed left.
+    fn stage_advisories(
+        &self,
+        feed: &FeedId,
+        advisories: &[Advisory],
+        first: bool,
+    ) -> Result<(), StoreError>;
 }
 
 /// The notifier's persistence: its notified state (`findings`) and its outbox (`outbox`).

@@ -34,8 +34,8 @@ use chrono::{DateTime, Utc};
 use super::layout::{
     advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
     encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
-    seen_key, state_key, store_changes, val_key, vendor_keys, CountDeltas, DocEntry, DocWrites,
-    Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys, CountDeltas, DocEntry,
+    DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::{
     DocState, EngineError, FeedCommit, FeedState, ListingIndex, LocationState, NotifyCommit,
@@ -149,7 +149,10 @@ impl RedbStore {
                 found,
                 supported: SCHEMA_VERSION,
             }),
-            Some(found) if found == SCHEMA_VERSION => Ok(store),
+            Some(found) if found == SCHEMA_VERSION => {
+                store.add_missing_tables().map_err(open_err)?;
+                Ok(store)
+            }
             Some(found) if found < 3 => Err(StoreError::BadSchemaRecord { path }),
             Some(found) => {
                 // Schema 3 → 4: the vendor index and its counts (redb stores start at 4; this is
@@ -193,6 +196,29 @@ impl RedbStore {
                 "malformed schema version record".into(),
             )),
         }
+    }
+
+    /// Create the tables a store made before they existed lacks (`stage`): an empty table
+    /// needs no migration. Writes only when one is missing.
+    fn add_missing_tables(&self) -> Result<(), ::redb::Error> {
+        let tx = self.db.begin_read()?;
+        let mut missing = false;
+        for tree in Tree::ALL {
+            match tx.open_table(table(tree)) {
+                Ok(_) => {}
+                Err(TableError::TableDoesNotExist(_)) => missing = true,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        drop(tx);
+        if missing {
+            let tx = self.db.begin_write()?;
+            for tree in Tree::ALL {
+                tx.open_table(table(tree))?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
     }
 
     /// The directory the store lives in.
@@ -467,6 +493,43 @@ impl Store for RedbStore {
         // (redb spills the transaction's dirty pages to the file, uncommitted, as it grows).
         let mut deltas = CountDeltas::new();
         let mut summary = PutSummary::default();
+        if c.staged {
+            // The staged advisories first (the commit's own win over them), a batch at a time,
+            // each batch removed from the stage as it is moved.
+            let prefix = stage_prefix(feed);
+            loop {
+                let batch = {
+                    let stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
+                    let mut batch: Kvs = Vec::new();
+                    for kv in stage
+                        .range::<&[u8]>(prefix.as_bytes()..)
+                        .map_err(io(&what))?
+                    {
+                        let (k, v) = kv.map_err(io(&what))?;
+                        if !k.value().starts_with(prefix.as_bytes()) || batch.len() == ENCODE_BATCH
+                        {
+                            break;
+                        }
+                        batch.push((k.value().to_vec(), v.value().to_vec()));
+                    }
+                    batch
+                };
+                if batch.is_empty() {
+                    break;
+                }
+                let mut items = Vec::with_capacity(batch.len());
+                for (k, v) in &batch {
+                    let key = String::from_utf8_lossy(k).into_owned();
+                    let a: Advisory = decode(&key, v)?;
+                    items.push((key, v.clone(), vendor_keys(&a)));
+                }
+                summary.add(write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?);
+                let mut stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
+                for (k, _) in &batch {
+                    stage.remove(k.as_slice()).map_err(io(&what))?;
+                }
+            }
+        }
         for batch in c.advisories.chunks(ENCODE_BATCH) {
             let items = encode_advisories(feed, batch)?;
             summary.add(write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?);
@@ -711,6 +774,40 @@ impl Store for RedbStore {
     /// Every commit is durable when it returns; nothing is left to flush.
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// Committed without waiting for the disk: the stage is scratch, made durable by the feed's
+    /// commit (a crash before it loses only what the next sync stages again).
+    fn stage_advisories(
+        &self,
+        feed: &FeedId,
+        advisories: &[Advisory],
+        first: bool,
+    ) -> Result<(), StoreError> {
+        let what = format!("staged advisories of feed {feed}");
+        let items = encode_advisories(feed, advisories)?;
+        let mut tx = self.write(&what)?;
+        tx.set_durability(::redb::Durability::None);
+        {
+            let mut stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
+            if first {
+                let prefix = stage_prefix(feed);
+                let old: Vec<Vec<u8>> = scan_in(&stage, prefix.as_bytes())
+                    .map_err(io(&what))?
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in old {
+                    stage.remove(k.as_slice()).map_err(io(&what))?;
+                }
+            }
+            for (key, value, _) in &items {
+                stage
+                    .insert(key.as_bytes(), value.as_slice())
+                    .map_err(io(&what))?;
+            }
+        }
+        commit(tx, what)
     }
 }
 

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use super::layout::{
     advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
     encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
-    seen_key, state_key, store_changes, val_key, vendor_keys, CountDeltas, DocEntry, DocWrites,
-    Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys, CountDeltas, DocEntry,
+    DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::migrate::{self, Migration};
 use super::{
@@ -83,6 +83,7 @@ pub struct SledStore {
     docs: ::sled::Tree,
     findings: ::sled::Tree,
     outbox: ::sled::Tree,
+    stage: ::sled::Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -262,6 +263,7 @@ impl SledStore {
             docs: open_tree(Tree::FeedDocs)?,
             findings: open_tree(Tree::Findings)?,
             outbox: open_tree(Tree::Outbox)?,
+            stage: open_tree(Tree::Stage)?,
             meta,
             db: db.clone(),
             path: path.clone(),
@@ -318,6 +320,7 @@ impl SledStore {
             Tree::FeedDocs => &self.docs,
             Tree::Findings => &self.findings,
             Tree::Outbox => &self.outbox,
+            Tree::Stage => &self.stage,
         }
     }
 
@@ -441,9 +444,22 @@ impl Store for SledStore {
         tx_result(result, || format!("advisories of feed {feed}"))
     }
 
+    /// The feed's staged advisories are read whole into the commit (sled's transactions hold
+    /// their writes in memory anyway): memory bounded by batches is the redb engine's.
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
         let feed = commit.feed;
-        let items = encode_advisories(feed, commit.advisories)?;
+        let mut staged_keys = Vec::new();
+        let mut items = Vec::new();
+        if commit.staged {
+            for kv in self.stage.scan_prefix(stage_prefix(feed)) {
+                let (k, v) = kv.map_err(io(Tree::Stage.name()))?;
+                let key = String::from_utf8_lossy(&k).into_owned();
+                let a: Advisory = decode(&key, &v)?;
+                items.push((key, v.to_vec(), vendor_keys(&a)));
+                staged_keys.push(k);
+            }
+        }
+        items.extend(encode_advisories(feed, commit.advisories)?);
         let doc_writes = store_changes(
             |k| self.docs.get(k).map_err(EngineError::new),
             feed,
@@ -466,10 +482,14 @@ impl Store for SledStore {
             &self.index,
             &self.feeds,
             &self.docs,
+            &self.stage,
         );
-        let result = trees.transaction(|(meta, adv, idx, feeds, docs)| {
+        let result = trees.transaction(|(meta, adv, idx, feeds, docs, stage)| {
             let mut deltas = CountDeltas::new();
             let summary = write_advisories(adv, idx, &items, &mut deltas)?;
+            for k in &staged_keys {
+                stage.remove(k)?;
+            }
             write_counts(meta, &deltas)?;
             for k in &withdrawn {
                 let Some(v) = adv.get(k.as_bytes())? else {
@@ -712,6 +732,26 @@ impl Store for SledStore {
             .flush()
             .map(|_| ())
             .map_err(io(format!("flush of {}", self.path.display())))
+    }
+
+    fn stage_advisories(
+        &self,
+        feed: &FeedId,
+        advisories: &[Advisory],
+        first: bool,
+    ) -> Result<(), StoreError> {
+        let mut batch = ::sled::Batch::default();
+        if first {
+            for k in self.stage.scan_prefix(stage_prefix(feed)).keys() {
+                batch.remove(k.map_err(io(Tree::Stage.name()))?);
+            }
+        }
+        for (key, value, _) in encode_advisories(feed, advisories)? {
+            batch.insert(key.as_bytes(), value);
+        }
+        self.stage
+            .apply_batch(batch)
+            .map_err(io(format!("staged advisories of feed {feed}")))
     }
 }
 

@@ -153,6 +153,10 @@ pub struct FeedCommit<'a> {
     /// The per-location changes to the stored documents and validators. Locations not named
     /// keep their records untouched, so a sync that changed k documents writes k records.
     pub changes: &'a StateChanges,
+    /// This sync staged advisories ([`Store::stage_advisories`](super::Store::stage_advisories)):
+    /// they are moved into `advisories` in this transaction, before `advisories`, and the stage
+    /// is emptied.
+    pub staged: bool,
 }
 
 /// Per-location changes of a feed's [`FeedState::documents`] and [`FeedState::validators`],

@@ -54,6 +54,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    staged_advisories_are_invisible_until_the_feeds_commit_moves_them,
     put_counts_new_updated_unchanged_by_content,
     index_by_vendor_key_follows_updates,
     withdrawn_is_marked_not_removed,
@@ -260,6 +261,7 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together(engine: Engine) 
                 when,
                 state: &st,
                 changes: &StateChanges::between(&FeedState::default(), &st),
+                staged: false,
             })
             .unwrap();
         assert_eq!((put.new, put.updated, put.unchanged), (1, 0, 0));
@@ -322,6 +324,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
                 when,
                 state,
                 changes: &StateChanges::between(previous, state),
+                staged: false,
             })
             .unwrap();
     };
@@ -766,6 +769,68 @@ mod notifier {
         );
         assert_eq!((report.counts["findings"], report.counts["outbox"]), (2, 3));
     }
+}
+
+fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(engine, dir.path());
+    let f = feed("f1");
+    // What an earlier sync staged and never committed, then this sync's two batches.
+    store
+        .stage_advisories(&f, &[advisory("f1", "OLD-1", &["Dell"], "left over")], true)
+        .unwrap();
+    store
+        .stage_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "staged")], true)
+        .unwrap();
+    store
+        .stage_advisories(&f, &[advisory("f1", "A-2", &["NetApp"], "staged")], false)
+        .unwrap();
+    // Another feed's stage is its own.
+    store
+        .stage_advisories(&feed("f2"), &[advisory("f2", "B-1", &["Dell"], "b")], true)
+        .unwrap();
+    assert!(
+        store.all_advisories().unwrap().is_empty(),
+        "staged is not visible"
+    );
+    assert!(store.advisories_for_vendor("dell").unwrap().is_empty());
+    // The commit's own advisories win over a staged one with the same id.
+    let own = [advisory("f1", "A-2", &["NetApp"], "parsed last")];
+    let put = store
+        .commit_feed(&FeedCommit {
+            feed: &f,
+            advisories: &own,
+            withdrawn: &[],
+            when: Utc::now(),
+            state: &FeedState::default(),
+            changes: &StateChanges::default(),
+            staged: true,
+        })
+        .unwrap();
+    let titles: Vec<(String, String)> = store
+        .all_advisories()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id.to_string(), a.title))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("A-1".to_string(), "staged".to_string()),
+            ("A-2".to_string(), "parsed last".to_string())
+        ]
+    );
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+    assert_eq!(store.advisories_for_vendor("netapp").unwrap().len(), 1);
+    assert_eq!(put.new + put.updated, 3, "{put:?}");
+    // The feed's stage is empty; f2's waits for its own commit.
+    let staged: Vec<Vec<u8>> = store
+        .records(Tree::Stage)
+        .unwrap()
+        .map(|kv| kv.unwrap().0)
+        .collect();
+    assert_eq!(staged, [b"f2/B-1".to_vec()]);
+    assert!(check::check(&store).unwrap().problems.is_empty());
 }
 
 #[test]

@@ -182,3 +182,35 @@ fn a_mass_withdrawal_is_held_back_until_accepted() {
     let r: serde_json::Value = serde_json::from_str(&accepted.stdout()).unwrap();
     assert_eq!(r["feeds"][0]["withdrawn"], 5, "{r}");
 }
+
+#[tokio::test]
+async fn a_local_file_over_the_size_cap_fails_its_feed_naming_it() {
+    // The cap of HTTP bodies holds for files of a local folder too (fast_options: 1 MiB): a
+    // huge file is an error naming it, never read whole into memory.
+    let fx = Fixture::new();
+    let native = fx.feeds().join("native");
+    std::fs::create_dir_all(&native).unwrap();
+    let src = bundled_dir().join("native");
+    let first = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "toml"))
+        .unwrap();
+    std::fs::copy(&first, native.join("ok.toml")).unwrap();
+    let huge = native.join("huge.toml");
+    std::fs::write(&huge, vec![b'#'; 1024 * 1024 + 1]).unwrap();
+    fx.feed("local", "kind = \"native-dir\"\npath = \"native\"\n");
+    let (_dir, store) = temp_store();
+    let r = collect::sync(&store, &fx.load_feeds(), &super::fast_options()).await;
+    let f = &r.feeds[0];
+    assert_eq!(f.status, SyncStatus::Failed, "{f:?}");
+    let err = f.error.as_deref().unwrap();
+    assert!(
+        err.contains("huge.toml") && err.contains("larger than the 1048576-byte cap"),
+        "{err}"
+    );
+    assert!(
+        store.all_advisories().unwrap().is_empty(),
+        "nothing half-synced"
+    );
+}

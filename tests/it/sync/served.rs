@@ -492,6 +492,14 @@ impl firmwatch::store::Store for Counting {
     fn flush(&self) -> Result<(), firmwatch::store::StoreError> {
         self.inner.flush()
     }
+    fn stage_advisories(
+        &self,
+        feed: &firmwatch::model::FeedId,
+        advisories: &[Advisory],
+        first: bool,
+    ) -> Result<(), firmwatch::store::StoreError> {
+        self.inner.stage_advisories(feed, advisories, first)
+    }
 }
 
 /// An unchanged timed listing finishes from the feed's head alone (no per-document record is
