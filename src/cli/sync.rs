@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use firmwatch::collect::ctx::{ProgressEvent, ProgressFn};
-use firmwatch::collect::{self, SyncOptions, SyncReport, SyncStatus};
+use firmwatch::collect::{self, summarize, SyncOptions, SyncReport, SyncStatus};
 use firmwatch::model::FeedId;
 
 use super::estate::load_feeds;
@@ -105,12 +105,12 @@ fn table(report: &SyncReport) -> comfy_table::Table {
             SyncStatus::NotDue => "not due",
         };
         let mut reason = f.error.clone().unwrap_or_default();
-        for w in &f.warnings {
+        // One line per kind of warning, however many documents it concerns.
+        for w in summarize(&f.warnings) {
             if !reason.is_empty() {
                 reason.push('\n');
             }
-            reason.push_str("warning: ");
-            reason.push_str(w);
+            reason.push_str(&format!("warning: {w}"));
         }
         t.add_row(vec![
             f.feed.to_string(),

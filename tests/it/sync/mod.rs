@@ -11,6 +11,7 @@ mod html;
 mod incremental;
 mod kill;
 mod local;
+mod noise;
 mod nvd;
 mod provider;
 mod served;
