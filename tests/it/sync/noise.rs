@@ -1,5 +1,9 @@
-//! What `sync` says when many documents have the same problem: one line per feed per kind of
-//! warning (every warning with its document in `--json`, each document at `-v`).
+//! What `sync` says when many documents have the same problem, or a feed fails with a long
+//! reason: one line per feed per kind of warning (every warning with its document in `--json`,
+//! each document at `-v`), and a summary table no wider than 100 columns when stdout is not a
+//! terminal and `COLUMNS` is unset.
+
+use unicode_width::UnicodeWidthStr;
 
 use super::url_feed;
 use crate::support::fixture::Fixture;
@@ -103,4 +107,44 @@ fn many_documents_with_one_problem_are_one_line_per_feed_and_kind() {
             run.show()
         );
     }
+}
+
+#[test]
+fn the_summary_table_fits_100_columns_with_long_ids_and_reasons() {
+    let server = Server::start();
+    // Every path is 404: the feed fails naming its long URL.
+    let long_path = format!("/{}/", "a-directory-with-a-rather-long-name".repeat(3));
+    let fx = Fixture::new();
+    let id = "an-unusually-long-feed-identifier-of-a-vendor-csaf-provider-with-many-products";
+    fx.feed(
+        id,
+        &format!(
+            "id = \"{id}\"\n{}",
+            url_feed("csaf-dir", &server.url(&long_path))
+        ),
+    );
+    fx.feed(
+        "bundled",
+        &format!(
+            "kind = \"native-dir\"\npath = \"{}\"\n",
+            crate::support::project().join("feeds/native").display()
+        ),
+    );
+    let run = fx.fw().run_with(&["sync"]);
+    run.expect(5);
+    let out = run.stdout();
+    for line in out.lines() {
+        assert!(
+            line.width() <= 100,
+            "{} columns: {line}\n{out}",
+            line.width()
+        );
+    }
+    // The reason in full below the table, wrapped.
+    let joined: String = out.split_whitespace().collect();
+    assert!(
+        joined.contains(&format!("{id}:")) && joined.contains(&long_path[1..]),
+        "{out}"
+    );
+    assert!(joined.contains("neither"), "{out}");
 }
