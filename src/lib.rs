@@ -21,6 +21,7 @@ pub mod check;
 pub mod classify;
 pub mod collect;
 pub mod diag;
+pub mod error;
 pub mod inventory;
 pub mod matcher;
 pub mod model;

@@ -219,7 +219,7 @@ pub fn main() -> ExitCode {
                 return Exit::Ok.into();
             }
             let _ = out.flush();
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", firmwatch::error::chain(e.as_ref()));
             Exit::Error.into()
         }
     }

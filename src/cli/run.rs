@@ -82,7 +82,10 @@ pub fn run(args: &RunArgs, global: &Global, out: &mut impl Write) -> Result<Exit
                         return Err(e);
                     }
                     // On a loop, one bad cycle (an inventory being edited) must not end the service.
-                    tracing::error!("cycle {cycle} failed: {e:#}");
+                    tracing::error!(
+                        "cycle {cycle} failed: {}",
+                        firmwatch::error::chain(e.as_ref())
+                    );
                     Exit::Error
                 }
             };

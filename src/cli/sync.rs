@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use firmwatch::collect::ctx::{ProgressEvent, ProgressFn};
-use firmwatch::collect::{self, SyncOptions, SyncReport, SyncStatus};
+use firmwatch::collect::{self, summarize, FeedReport, SyncOptions, SyncReport, SyncStatus};
 use firmwatch::model::FeedId;
 
 use super::estate::load_feeds;
@@ -83,9 +84,100 @@ fn age(secs: Option<i64>) -> String {
     }
 }
 
-fn table(report: &SyncReport) -> comfy_table::Table {
+/// The widest a reason is shown in the table: a longer one, or a feed's second, is printed in full
+/// below the table (`feed: reason`), so a long error chain never widens the table.
+const REASON_CELL: usize = 32;
+
+/// The width the summary is laid out for when stdout is not a terminal and `COLUMNS` is unset.
+const DEFAULT_WIDTH: u16 = 100;
+
+/// The terminal's width, else `COLUMNS`, else [`DEFAULT_WIDTH`].
+fn layout_width(t: &comfy_table::Table) -> u16 {
+    t.width()
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse::<u16>().ok())
+        })
+        .filter(|&w| w >= 40)
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// What a feed's `reason` says: its error, then one line per kind of warning.
+fn reasons(f: &FeedReport) -> Vec<String> {
+    let mut v: Vec<String> = f.error.iter().cloned().collect();
+    v.extend(
+        summarize(&f.warnings)
+            .iter()
+            .map(|s| format!("warning: {s}")),
+    );
+    v
+}
+
+/// `text` cut to `max` columns, ending in `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.width() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in text.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// `text` in lines of at most `width` columns, broken at spaces where it can be (anywhere in a
+/// longer word: a URL), continuation lines indented by two spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    const INDENT: &str = "  ";
+    let width = width.max(INDENT.len() + 8);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut w = 0;
+    // Whether `line` holds only its indent (or nothing): a word goes on without a space.
+    let mut fresh = true;
+    for word in text.split_whitespace() {
+        let ww = word.width();
+        if !fresh && w + 1 + ww > width {
+            lines.push(std::mem::replace(&mut line, INDENT.to_string()));
+            w = INDENT.len();
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+            w += 1;
+        }
+        for c in word.chars() {
+            let cw = c.width().unwrap_or(0);
+            if w + cw > width {
+                lines.push(std::mem::replace(&mut line, INDENT.to_string()));
+                w = INDENT.len();
+            }
+            line.push(c);
+            w += cw;
+        }
+        fresh = false;
+    }
+    if !fresh {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The summary table, laid out for `width` columns, and the reasons it could not show in full.
+fn table(report: &SyncReport, width: Option<u16>) -> (comfy_table::Table, Vec<String>) {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    let width = width.unwrap_or_else(|| layout_width(&t));
+    t.set_width(width);
     t.set_header(vec![
         "feed",
         "kind",
@@ -97,6 +189,7 @@ fn table(report: &SyncReport) -> comfy_table::Table {
         "data age",
         "reason",
     ]);
+    let mut below = Vec::new();
     for f in &report.feeds {
         let status = match f.status {
             SyncStatus::Ok => "ok",
@@ -104,14 +197,20 @@ fn table(report: &SyncReport) -> comfy_table::Table {
             SyncStatus::Disabled => "disabled (skipped)",
             SyncStatus::NotDue => "not due",
         };
-        let mut reason = f.error.clone().unwrap_or_default();
-        for w in &f.warnings {
-            if !reason.is_empty() {
-                reason.push('\n');
+        let reasons = reasons(f);
+        let cell = match reasons.as_slice() {
+            [] => String::new(),
+            [one] if one.width() <= REASON_CELL => one.clone(),
+            [first, ..] => {
+                for r in &reasons {
+                    below.extend(wrap(&format!("{}: {r}", f.feed), usize::from(width)));
+                }
+                match reasons.len() - 1 {
+                    0 => cut(first, REASON_CELL),
+                    more => format!("{}\n+{more} more below", cut(first, REASON_CELL)),
+                }
             }
-            reason.push_str("warning: ");
-            reason.push_str(w);
-        }
+        };
         t.add_row(vec![
             f.feed.to_string(),
             f.kind.to_string(),
@@ -121,10 +220,10 @@ fn table(report: &SyncReport) -> comfy_table::Table {
             f.unchanged.to_string(),
             f.withdrawn.to_string(),
             age(f.data_age_secs),
-            reason,
+            cell,
         ]);
     }
-    t
+    (t, below)
 }
 
 pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
@@ -162,11 +261,115 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
-        writeln!(out, "{}", table(&report))?;
+        let (table, below) = table(&report, None);
+        writeln!(out, "{table}")?;
+        for line in below {
+            writeln!(out, "{line}")?;
+        }
     }
     Ok(if report.any_failed() {
         Exit::PartialSync
     } else {
         Exit::Ok
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use firmwatch::collect::{FeedKind, SyncWarning, SyncWarningCode};
+
+    fn feed(id: &str, error: Option<String>, warnings: Vec<SyncWarning>) -> FeedReport {
+        FeedReport {
+            feed: id.parse().unwrap(),
+            kind: FeedKind::CsafProvider,
+            status: if error.is_some() {
+                SyncStatus::Failed
+            } else {
+                SyncStatus::Ok
+            },
+            new: 123_456,
+            updated: 0,
+            unchanged: 99_999,
+            withdrawn: 0,
+            documents_fetched: 0,
+            error,
+            last_success: None,
+            data_age_secs: None,
+            warnings,
+        }
+    }
+
+    fn render(report: &SyncReport, width: u16) -> String {
+        let (t, below) = table(report, Some(width));
+        let mut s = t.to_string();
+        for l in below {
+            s.push('\n');
+            s.push_str(&l);
+        }
+        s
+    }
+
+    fn report() -> SyncReport {
+        let chain = "https://csaf.example-vendor-with-a-long-name.com/.well-known/csaf/provider-metadata.json: \
+            GET https://csaf.example-vendor-with-a-long-name.com/white/2024/esa-2024-0001.json: \
+            error sending request for url: client error (Connect): tcp connect error: Connection refused (os error 111)";
+        let no_hash = (0..300)
+            .map(|i| {
+                SyncWarning::document(
+                    SyncWarningCode::NoHashFile,
+                    format!("https://csaf.example.com/white/2024/esa-2024-{i:04}.json"),
+                    "no hash file, integrity not checked",
+                )
+            })
+            .collect();
+        SyncReport {
+            schema_version: 2,
+            started: chrono::Utc::now(),
+            feeds: vec![
+                feed(
+                    "a-vendor-csaf-provider-with-an-unusually-long-feed-identifier-2024",
+                    Some(chain.into()),
+                    Vec::new(),
+                ),
+                feed("short", None, no_hash),
+                feed("ok", None, Vec::new()),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_summary_fits_the_width_and_keeps_every_reason_in_full() {
+        let r = report();
+        for width in [100, 80, 120] {
+            let out = render(&r, width);
+            for line in out.lines() {
+                assert!(
+                    line.width() <= usize::from(width),
+                    "{} > {width}: {line}\n{out}",
+                    line.width()
+                );
+            }
+            // The error chain in full, below the table, however it was wrapped.
+            let joined: String = out.split_whitespace().collect();
+            assert!(
+                joined.contains("tcpconnecterror:Connectionrefused(oserror111)"),
+                "{out}"
+            );
+            // 300 documents without a hash file: one line, not 300.
+            assert_eq!(out.matches("esa-2024-").count(), 2, "{out}");
+            assert!(out.contains("300 documents without a hash file"), "{out}");
+        }
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_inside_long_words() {
+        assert_eq!(wrap("feed: a bb ccc", 10), ["feed: a bb", "  ccc"]);
+        let long = format!("f: {}", "x".repeat(25));
+        for l in wrap(&long, 10) {
+            assert!(l.width() <= 10, "{l}");
+        }
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
+    }
 }

@@ -32,6 +32,7 @@ use chrono::{DateTime, Utc};
 
 use super::ctx::{Collected, Doc, FeedError};
 use super::http::sha256_hex;
+use super::warning::SyncWarning;
 use crate::model::{Advisory, AdvisoryId, FeedId};
 use crate::store::{
     DocState, FeedCommit, FeedState, ListingCount, ListingIndex, StateChanges, Validators,
@@ -66,6 +67,8 @@ pub struct ParsedDoc {
     len: usize,
     sha256: String,
     advisories: Vec<Advisory>,
+    /// What fetching or parsing it warned about.
+    warnings: Vec<SyncWarning>,
 }
 
 impl ParsedDoc {
@@ -79,7 +82,14 @@ impl ParsedDoc {
             len,
             sha256,
             advisories,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The same, with warnings about the document (kept in the feed's report).
+    pub fn with_warnings(mut self, warnings: impl IntoIterator<Item = SyncWarning>) -> ParsedDoc {
+        self.warnings.extend(warnings);
+        self
     }
 }
 
@@ -101,6 +111,8 @@ pub struct Parsed {
     pub(super) docs: Vec<(String, DocState)>,
     /// Validators the documents were fetched with.
     pub(super) doc_validators: Vec<(String, Validators)>,
+    /// The documents' warnings, in the order the documents were added.
+    pub(super) warnings: Vec<SyncWarning>,
 }
 
 impl Parsed {
@@ -114,9 +126,11 @@ impl Parsed {
             len,
             sha256,
             advisories,
+            warnings,
         } = parsed;
         self.documents += 1;
         self.held_bytes += len;
+        self.warnings.extend(warnings);
         let mut ids = Vec::new();
         for mut a in advisories {
             if a.tlp.is_none() {

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use super::feed::FeedDef;
 use super::formats::{FormatError, PageError};
 use super::http::{HttpClient, HttpConfig, HttpError};
+use super::warning::SyncWarning;
 use crate::model::{AdvisoryId, FeedId};
 use crate::store::{
     DocState, FeedState, ListingIndex, LocationState, Store, StoreError, Validators,
@@ -179,7 +180,9 @@ pub struct Collected {
     /// Known documents whose content did not change but whose listed time did (a 304 for an
     /// entry with a new time): the new time is saved without parsing anything.
     pub touched: Vec<(String, Option<DateTime<Utc>>)>,
-    pub warnings: Vec<String>,
+    /// Warnings about the feed as a whole; those about one document travel with its parse
+    /// ([`super::commit::ParsedDoc::with_warnings`]).
+    pub warnings: Vec<SyncWarning>,
 }
 
 /// Advisories held in memory before they are staged in the store (a batch of

@@ -40,7 +40,9 @@ pub mod pages;
 pub mod policy;
 pub mod provider;
 pub mod sync;
+pub mod warning;
 
 pub use ctx::{FeedError, SyncOptions};
 pub use feed::{load_feeds, FeedDef, FeedDefError, FeedFileCode, FeedKind, ANNOTATIONS_FILE};
 pub use sync::{sync, FeedReport, SyncReport, SyncStatus};
+pub use warning::{summarize, SyncWarning, SyncWarningCode, WarningSummary};

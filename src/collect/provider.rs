@@ -40,6 +40,7 @@ use super::listing::{
     known_location, parse_index, provider_distributions, resolve_entry, rolie_entries, sibling,
     Distributions, Listings,
 };
+use super::warning::{SyncWarning, SyncWarningCode};
 
 /// Fetch a listing; `None` when it did not change since the last successful sync. With
 /// `may_skip = false` (a listing without per-entry times, whose entries must be revalidated even
@@ -155,11 +156,9 @@ enum DocOutcome {
         validators: Option<crate::store::Validators>,
         touched: Option<Option<DateTime<Utc>>>,
     },
-    /// New or changed content, verified and parsed (its bytes already dropped).
-    Changed {
-        doc: super::commit::ParsedDoc,
-        warning: Option<String>,
-    },
+    /// New or changed content, verified and parsed (its bytes already dropped), with its
+    /// warnings.
+    Changed { doc: super::commit::ParsedDoc },
 }
 
 async fn fetch_document(
@@ -217,8 +216,14 @@ async fn fetch_document(
             Err(e) => return Err(e.into()),
         }
     }
-    let warning =
-        (!verified && w.expect_hash).then(|| format!("{url}: no hash file, integrity not checked"));
+    let warning = (!verified && w.expect_hash).then(|| {
+        tracing::info!(feed = %ctx.feed.id, "{url}: no hash file, integrity not checked");
+        SyncWarning::document(
+            SyncWarningCode::NoHashFile,
+            &url,
+            "no hash file, integrity not checked",
+        )
+    });
     if let Some(key) = ctx.key {
         let sig_url = w.signature_url()?;
         let sig = match ctx.http.get(sig_url.as_str(), None).await? {
@@ -244,8 +249,8 @@ async fn fetch_document(
                 listing: Some(listing.to_string()),
                 per_advisory: false,
             },
-        )?,
-        warning,
+        )?
+        .with_warnings(warning),
     })
 }
 
@@ -293,10 +298,7 @@ pub(crate) async fn fetch_all(
                     out.validators.insert(url, v);
                 }
             }
-            DocOutcome::Changed { doc, warning } => {
-                out.warnings.extend(warning);
-                out.add_parsed(ctx, doc)?;
-            }
+            DocOutcome::Changed { doc } => out.add_parsed(ctx, doc)?,
         }
     }
     Ok(())

@@ -32,13 +32,16 @@ use super::ctx::{
     blocking, CollectCtx, Collected, Doc, FeedError, ProgressEvent, SyncOptions, WITHDRAW_LIMIT,
 };
 use super::feed::{FeedDef, FeedKind, FeedLocation};
-use super::formats::{parse_document, DocContext, DocFormat};
+use super::formats::{parse_document_warned, DocContext, DocFormat};
 use super::http::HttpClient;
+use super::warning::{summarize, SyncWarning, SyncWarningCode};
+use crate::error::chain;
 use crate::model::FeedId;
 use crate::store::{FeedState, Store};
 
-/// Version of the JSON [`SyncReport`].
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON [`SyncReport`]. 2: a warning is an object (`code`, `document`,
+/// `message`), no longer a string.
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// How one feed's sync ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,8 +77,10 @@ pub struct FeedReport {
     /// Seconds since `last_success` — how old the feed's data is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_age_secs: Option<i64>,
+    /// Every warning, each with its document: one per document and problem (a person reads
+    /// them per code, [`summarize`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<SyncWarning>,
 }
 
 /// The outcome of a sync: one report per selected feed, sorted by feed id.
@@ -196,21 +201,6 @@ fn failed_report(feed: &FeedDef, state: Option<&FeedState>, error: String) -> Fe
     r
 }
 
-/// An error with its whole source chain on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        src = c.source();
-    }
-    s
-}
-
 async fn run_feed<S: Store + Sync>(
     store: &S,
     feed: &FeedDef,
@@ -263,12 +253,19 @@ async fn run_feed<S: Store + Sync>(
             // Keep data and checkpoint; remember only the failure.
             let mut r = failed_report(feed, Some(&state), msg.clone());
             if let Err(e) = store.record_failure(&feed.id, &msg, now) {
-                r.warnings
-                    .push(format!("could not record the failure: {}", chain(&e)));
+                r.warnings.push(SyncWarning::feed(
+                    SyncWarningCode::FailureNotRecorded,
+                    format!("could not record the failure: {}", chain(&e)),
+                ));
             }
             r
         }
     };
+    // One line per kind of warning, however many documents it concerns; each document's
+    // warning was logged at info level as it was found.
+    for s in summarize(&report.warnings) {
+        tracing::warn!("feed {}: {s}", feed.id);
+    }
     if let Some(p) = &opts.progress {
         p(ProgressEvent::Finished {
             feed: feed.id.clone(),
@@ -310,6 +307,9 @@ fn commit<S: Store>(
     let head = ctx.state;
     let mut report = empty_report(feed, SyncStatus::Ok, Some(head));
     report.warnings = std::mem::take(&mut collected.warnings);
+    report
+        .warnings
+        .append(&mut std::mem::take(&mut collected.parsed.warnings));
     report.documents_fetched = collected.parsed.documents;
     let plan = if commit::all_kept(head, &collected) {
         commit::keep_all(head, collected, now)
@@ -338,11 +338,18 @@ pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
         default_vendor: feed.vendor.as_deref(),
         default_scheme: feed.scheme,
     };
-    let advisories = match doc_format(feed.kind) {
-        Some(format) => parse_document(format, &doc.bytes, &ctx)?,
-        None => super::formats::html::parse_page(feed, &doc.location, &doc.bytes)?,
+    let (advisories, warnings) = match doc_format(feed.kind) {
+        Some(format) => parse_document_warned(format, &doc.bytes, &ctx)?,
+        None => (
+            super::formats::html::parse_page(feed, &doc.location, &doc.bytes)?,
+            Vec::new(),
+        ),
     };
-    Ok(ParsedDoc::new(doc, advisories))
+    let warnings: Vec<SyncWarning> = warnings
+        .iter()
+        .map(|w| SyncWarning::csaf(&doc.location, w))
+        .collect();
+    Ok(ParsedDoc::new(doc, advisories).with_warnings(warnings))
 }
 
 /// Write one feed's plan in one transaction ([`Store::commit_feed`]) and complete its report.

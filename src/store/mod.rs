@@ -156,9 +156,15 @@ impl EngineError {
     }
 }
 
+/// sled ends some messages with the backtrace it captured, which outside its `testing` feature is
+/// `()`: `Read corrupted data at file offset None backtrace ()`. The empty suffix is dropped here,
+/// the one place every engine error passes through.
+const EMPTY_BACKTRACE: &str = " backtrace ()";
+
 impl std::fmt::Display for EngineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        let m = self.0.to_string();
+        f.write_str(m.strip_suffix(EMPTY_BACKTRACE).unwrap_or(&m))
     }
 }
 

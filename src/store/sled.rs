@@ -909,3 +909,28 @@ impl DocsWatch {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{EngineError, StoreError};
+
+    /// sled's corruption error ends with the backtrace it captured, `()` in a normal build;
+    /// printed through the store's error and the chain printer, the message appears once and
+    /// without it.
+    #[test]
+    fn an_engine_message_loses_its_empty_backtrace_and_is_printed_once() {
+        let sled_error = sled::Error::Corruption { at: None, bt: () };
+        assert_eq!(
+            sled_error.to_string(),
+            "Read corrupted data at file offset None backtrace ()"
+        );
+        let e = StoreError::Open {
+            path: "/s".into(),
+            source: EngineError::new(sled_error),
+        };
+        assert_eq!(
+            crate::error::chain(&e),
+            "cannot open store at /s: Read corrupted data at file offset None"
+        );
+    }
+}

@@ -185,6 +185,16 @@ pub fn parse_document(
     bytes: &[u8],
     ctx: &DocContext<'_>,
 ) -> Result<Vec<Advisory>, FormatError> {
+    parse_document_warned(format, bytes, ctx).map(|(advisories, _)| advisories)
+}
+
+/// [`parse_document`], with the warnings of the CSAF tests that only warn (none for the other
+/// formats): what a sync counts per feed.
+pub fn parse_document_warned(
+    format: DocFormat,
+    bytes: &[u8],
+    ctx: &DocContext<'_>,
+) -> Result<(Vec<Advisory>, Vec<CsafWarning>), FormatError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(FormatError::TooLarge {
             location: ctx.location.to_string(),
@@ -199,11 +209,11 @@ pub fn parse_document(
         sha256: util::sha256_hex(bytes),
     };
     match format {
-        DocFormat::Csaf => csaf::parse(bytes, ctx, source).map(|a| vec![a]),
-        DocFormat::Osv => osv::parse(bytes, ctx, source).map(|a| vec![a]),
-        DocFormat::Cve5 => cve5::parse(bytes, ctx, source).map(|a| vec![a]),
-        DocFormat::Nvd => nvd::parse(bytes, ctx, source),
-        DocFormat::Native => native::parse(bytes, ctx, source),
+        DocFormat::Csaf => csaf::parse(bytes, ctx, source).map(|(a, w)| (vec![a], w)),
+        DocFormat::Osv => osv::parse(bytes, ctx, source).map(|a| (vec![a], Vec::new())),
+        DocFormat::Cve5 => cve5::parse(bytes, ctx, source).map(|a| (vec![a], Vec::new())),
+        DocFormat::Nvd => nvd::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
+        DocFormat::Native => native::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
     }
 }
 

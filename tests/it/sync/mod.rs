@@ -12,6 +12,7 @@ mod incremental;
 mod kill;
 mod local;
 mod memory;
+mod noise;
 mod nvd;
 mod provider;
 mod served;

@@ -79,7 +79,8 @@ pub fn validate(bytes: &[u8], location: &str) -> Result<Vec<CsafWarning>, Format
 }
 
 /// The product tree resolved and every mandatory test run: what both [`parse`] and [`validate`]
-/// need. Warnings are logged here, once per document.
+/// need. Warnings are logged here at info level (`-v`), once per document; a sync counts them per
+/// feed and warns once per kind.
 fn resolve(raw: &RawCsaf, location: &str) -> Result<Tree, FormatError> {
     let doc = raw
         .document
@@ -91,20 +92,21 @@ fn resolve(raw: &RawCsaf, location: &str) -> Result<Tree, FormatError> {
         status::check_vulnerability(v, i, location, &tree)?;
     }
     for w in &tree.warnings {
-        tracing::warn!(location, rule = w.rule, path = %w.path, "{}", w.message);
+        tracing::info!(location, rule = w.rule, path = %w.path, "{}", w.message);
     }
     Ok(tree)
 }
 
-/// One CSAF document → its advisory.
+/// One CSAF document → its advisory, and the warnings of the tests that only warn.
 pub(super) fn parse(
     bytes: &[u8],
     ctx: &DocContext<'_>,
     source: Source,
-) -> Result<Advisory, FormatError> {
+) -> Result<(Advisory, Vec<CsafWarning>), FormatError> {
     let location = ctx.location;
     let raw: RawCsaf = parse_json(bytes, location)?;
     let tree = resolve(&raw, location)?;
+    let warnings = tree.warnings.clone();
     let header = Header::read(&raw, location)?;
     let publisher_vendor = header.publisher_vendor();
     let fallback_vendor = ctx
@@ -131,7 +133,7 @@ pub(super) fn parse(
         .unwrap_or(naming.fallback_vendor);
 
     let (doc, tracking, vulns) = (header.doc, header.tracking, &raw.vulnerabilities);
-    Ok(Advisory {
+    let advisory = Advisory {
         aliases: aliases(tracking, vulns, &header.id),
         summary: summary(doc, vulns),
         published: parse_date(&tracking.initial_release_date),
@@ -154,7 +156,8 @@ pub(super) fn parse(
             .map(|t| t.label.trim().to_string())
             .filter(|s| !s.is_empty()),
         ..Advisory::new(header.id, vendor, doc.title.trim().to_string(), source)
-    })
+    };
+    Ok((advisory, warnings))
 }
 
 /// The document's header: its `document` member, its tracking and the advisory id.
