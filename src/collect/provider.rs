@@ -237,20 +237,18 @@ async fn fetch_document(
             }
         })?;
     }
+    let doc = Doc {
+        location: url,
+        bytes,
+        updated: w.updated,
+        tlp: tlp.map(str::to_string),
+        validators: Some(validators),
+        listing: Some(listing.to_string()),
+        per_advisory: false,
+    };
+    // Parsing is CPU work: off the runtime's worker, which other feeds' requests need.
     Ok(DocOutcome::Changed {
-        doc: super::sync::parse(
-            ctx.feed,
-            Doc {
-                location: url,
-                bytes,
-                updated: w.updated,
-                tlp: tlp.map(str::to_string),
-                validators: Some(validators),
-                listing: Some(listing.to_string()),
-                per_advisory: false,
-            },
-        )?
-        .with_warnings(warning),
+        doc: super::ctx::blocking(|| super::sync::parse(ctx.feed, doc))?.with_warnings(warning),
     })
 }
 
