@@ -52,6 +52,10 @@ pub const FILE: &str = "store.redb";
 /// Advisories encoded at a time in a feed's commit.
 const ENCODE_BATCH: usize = 1_000;
 
+/// Bytes of staged advisories moved at a time in a feed's commit (large advisories: a thousand
+/// of 200 KiB would be 200 MB).
+const MOVE_BYTES: usize = 16 * 1024 * 1024;
+
 /// redb's page cache (its default is 1 GiB).
 const CACHE_SIZE: usize = 64 * 1024 * 1024;
 
@@ -501,15 +505,19 @@ impl Store for RedbStore {
                 let batch = {
                     let stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
                     let mut batch: Kvs = Vec::new();
+                    let mut bytes = 0;
                     for kv in stage
                         .range::<&[u8]>(prefix.as_bytes()..)
                         .map_err(io(&what))?
                     {
                         let (k, v) = kv.map_err(io(&what))?;
-                        if !k.value().starts_with(prefix.as_bytes()) || batch.len() == ENCODE_BATCH
+                        if !k.value().starts_with(prefix.as_bytes())
+                            || batch.len() == ENCODE_BATCH
+                            || bytes >= MOVE_BYTES
                         {
                             break;
                         }
+                        bytes += v.value().len();
                         batch.push((k.value().to_vec(), v.value().to_vec()));
                     }
                     batch
@@ -518,14 +526,17 @@ impl Store for RedbStore {
                     break;
                 }
                 let mut items = Vec::with_capacity(batch.len());
-                for (k, v) in &batch {
-                    let key = String::from_utf8_lossy(k).into_owned();
-                    let a: Advisory = decode(&key, v)?;
-                    items.push((key, v.clone(), vendor_keys(&a)));
+                let mut keys = Vec::with_capacity(batch.len());
+                for (k, v) in batch {
+                    let key = String::from_utf8_lossy(&k).into_owned();
+                    let vendors = vendor_keys(&decode::<Advisory>(&key, &v)?);
+                    items.push((key, v, vendors));
+                    keys.push(k);
                 }
                 summary.add(write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?);
+                drop(items);
                 let mut stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
-                for (k, _) in &batch {
+                for k in &keys {
                     stage.remove(k.as_slice()).map_err(io(&what))?;
                 }
             }
