@@ -105,12 +105,14 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
         return Ok(Exit::Error);
     };
     let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
-    let store = global.open_store()?;
     if !args.estate.no_sync {
-        for w in super::runtime()?.block_on(sync_due(&store, &feeds)) {
+        // Held only while worked on, so a slow feed keeps no other command out.
+        let syncing = global.on_demand_store();
+        for w in super::runtime()?.block_on(sync_due(&syncing, &feeds)) {
             tracing::warn!("{w}");
         }
     }
+    let store = global.open_store()?;
     let now = Utc::now();
     let today = args.estate.today.unwrap_or_else(|| now.date_naive());
     let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);

@@ -56,11 +56,13 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         return Ok(Exit::Error);
     };
     let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
-    let store = global.open_store()?;
     let mut warnings = Vec::new();
     if !args.estate.no_sync {
-        warnings = super::runtime()?.block_on(sync_due(&store, &feeds));
+        // Held only while worked on, so a slow feed keeps no other command out.
+        let syncing = global.on_demand_store();
+        warnings = super::runtime()?.block_on(sync_due(&syncing, &feeds));
     }
+    let store = global.open_store()?;
     let (inv, advisories) = pipeline::load_estate(parsed, &store);
     let Some(inv) = super::inventory::report_invalid(inv, global.color)? else {
         return Ok(Exit::Error);

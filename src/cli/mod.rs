@@ -112,14 +112,28 @@ pub struct Global {
 }
 
 impl Global {
-    /// The store, opened with the engine that wrote it (a new one with `--store-engine`, or
-    /// the default engine).
-    pub fn open_store(&self) -> Result<firmwatch::store::AnyStore, firmwatch::store::StoreError> {
-        let engine = self
-            .store_engine
+    /// The engine `--store-engine` names for a new store.
+    fn engine(&self) -> Option<firmwatch::store::Engine> {
+        self.store_engine
             .as_deref()
-            .map(|e| e.parse().expect("clap admits only engine names"));
-        firmwatch::store::AnyStore::open(&self.store, engine)
+            .map(|e| e.parse().expect("clap admits only engine names"))
+    }
+
+    /// The store, opened with the engine that wrote it (a new one with `--store-engine`, or
+    /// the default engine), waiting a while for another process that holds it
+    /// ([`firmwatch::store::lock_wait`]).
+    pub fn open_store(&self) -> Result<firmwatch::store::AnyStore, firmwatch::store::StoreError> {
+        firmwatch::store::open_waiting(&self.store, self.engine(), firmwatch::store::lock_wait())
+    }
+
+    /// The store for a command that waits on the network between store operations (a sync,
+    /// a notify step): held only while it is worked on ([`firmwatch::store::OnDemandStore`]).
+    pub fn on_demand_store(&self) -> firmwatch::store::OnDemandStore {
+        firmwatch::store::OnDemandStore::new(
+            &self.store,
+            self.engine(),
+            firmwatch::store::lock_wait(),
+        )
     }
 }
 

@@ -107,11 +107,11 @@ pub struct NotifyArgs {
 
 pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<Exit> {
     let rt = super::runtime()?;
-    let store = global.open_store()?;
     if args.status {
-        return status(&store, out);
+        return status(&global.open_store()?, out);
     }
-    rt.block_on(step(args, global, &store, out))
+    // Held only while worked on: a slow feed, mail server or webhook keeps no other command out.
+    rt.block_on(step(args, global, &global.on_demand_store(), out))
 }
 
 /// One notify step: (sync) → findings → plan → commit → deliver → summary.

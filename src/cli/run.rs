@@ -69,12 +69,9 @@ pub fn run(args: &RunArgs, global: &Global, out: &mut impl Write) -> Result<Exit
             cycle += 1;
             let started = Instant::now();
             tracing::warn!("cycle {cycle}: sync due feeds → exposure → notify");
-            // The store is opened per cycle and closed during the sleep, so `notify --status`
-            // (another process) can read it between cycles.
-            let result = match global.open_store() {
-                Ok(store) => notify::step(&step_args, global, &store, out).await,
-                Err(e) => Err(e.into()),
-            };
+            // The store is held only while a cycle works on it (not while it waits on a feed,
+            // a mail server or the next cycle), so other commands can use it meanwhile.
+            let result = notify::step(&step_args, global, &global.on_demand_store(), out).await;
             let exit = match result {
                 Ok(e) => e,
                 Err(e) => {

@@ -235,7 +235,8 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
             bail!("no feed `{id}` in {}", global.feeds.display());
         }
     }
-    let store = global.open_store()?;
+    // Held only while worked on: other commands are not kept out while a feed is slow.
+    let store = global.on_demand_store();
     // A credential comes only from the environment (a command-line value shows in `ps`).
     let nvd_api_key = std::env::var(NVD_API_KEY_ENV)
         .ok()

@@ -14,6 +14,7 @@
 //! | `layout.rs` | the keys of each tree, the value encoding, how a feed's changes become record writes — what any engine stores |
 //! | `redb.rs` | the redb engine (the default): [`RedbStore`], its tables, reads, writes and transactions |
 //! | `sled.rs` | the sled engine: [`SledStore`], its trees, reads, writes and transactions |
+//! | `on_demand.rs` | [`OnDemandStore`]: the store held only while it is worked on (syncs wait on the network between operations), and the bounded wait for a store another process holds |
 //! | `engine.rs` | which engine a store directory holds ([`Engine`], [`AnyStore`]) and `store migrate` between them |
 //! | `migrate.rs` | the migrations of older layouts (schema 1, 2 and 3 → 4), run when a store is opened |
 //! | `check.rs` | `firmwatch store check`: every record read and cross-checked |
@@ -78,12 +79,14 @@ pub mod check;
 mod engine;
 mod layout;
 mod migrate;
+mod on_demand;
 mod redb;
 pub mod repair;
 mod sled;
 mod state;
 
 pub use self::engine::{migrate_engine, AnyStore, Engine, EngineMigration};
+pub use self::on_demand::{lock_wait, open_waiting, OnDemandStore};
 pub use self::redb::RedbStore;
 pub use self::sled::SledStore;
 pub use self::state::{

@@ -4,4 +4,5 @@
 mod check;
 mod disk_full;
 mod engine_confined;
+mod lock;
 mod migrate;

@@ -16,8 +16,9 @@ use std::time::Duration;
 use firmwatch::synth::Rng;
 
 /// Variables the binary reads that a test must not inherit.
-const INHERITED: [&str; 9] = [
+const INHERITED: [&str; 10] = [
     "FIRMWATCH_STORE",
+    "FIRMWATCH_LOCK_WAIT",
     "FIRMWATCH_STORE_ENGINE",
     "FIRMWATCH_STORE_MIN_FREE",
     "FIRMWATCH_FEEDS",
