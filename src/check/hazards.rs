@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{RolloutPlan, Step, Target};
 use super::Verdict;
-use crate::blast::Finding;
+use crate::blast::{Finding, Urgency};
 use crate::inventory::{ComponentRef, GroupKind, Inventory, RedundancyGroup, System, SystemId};
 use crate::matcher::MatchState;
 use crate::model::{vendor_key, Advisory, ComponentKind, Effect, VersionSpec};
@@ -54,6 +54,9 @@ crate::diag::codes! {
         UnknownRelease = "unknown-release",
         /// A target released fewer than [`RECENT_DAYS`] ago.
         RecentRelease = "recent-release",
+        /// A step that updates parts on or after the date a dated bug of theirs fires (block),
+        /// within [`LATE_MARGIN_DAYS`] before it, or without a date of its own (caution).
+        TooLate = "too-late",
         /// A target older than the running version.
         Downgrade = "downgrade",
         /// A system with controllers but no recorded controller pair.
@@ -114,6 +117,7 @@ pub(super) fn hazards(
         }
 
         no_canary(inv, step, &systems, &mut models_done, &mut out);
+        too_late(before, step, today, &mut out);
 
         // Target versions: downgrade, unknown or very recent release.
         for t in &step.targets {
@@ -133,6 +137,52 @@ pub(super) fn hazards(
     }
     backup_in_one_window(inv, plan, &windows, &mut out);
     out
+}
+
+/// A step landing this close before a dated bug fires is a caution.
+pub const LATE_MARGIN_DAYS: i64 = 7;
+
+/// Whether updating `target` updates `part` (the part itself, or its whole system).
+fn covers(target: &ComponentRef, part: &ComponentRef) -> bool {
+    target == part || (target.component.is_none() && target.system == part.system)
+}
+
+/// Dated findings on the parts a step updates (a power-on-hours time bomb) set a deadline: a
+/// step on or after the date updates parts that have already failed (block), one within
+/// [`LATE_MARGIN_DAYS`] before it leaves no margin for a slipped window (caution), and a step
+/// without a date cannot be checked against it (caution, naming the date). A finding already
+/// past its date (`triggering`) fires before any step can land.
+fn too_late(before: &[Finding], step: &Step, today: NaiveDate, out: &mut Vec<Hazard>) {
+    for f in before.iter().filter(|f| f.state == MatchState::Confirmed) {
+        let fires = match f.rating.urgency {
+            Urgency::ByDate(d) => d,
+            Urgency::Triggering => today,
+            _ => continue,
+        };
+        let parts: Vec<String> = f
+            .parts
+            .iter()
+            .filter(|p| step.targets.iter().any(|t| covers(&t.subject, &p.subject)))
+            .map(|p| format!("{} × {}", p.count, p.subject))
+            .collect();
+        if parts.is_empty() {
+            continue;
+        }
+        let what = format!("{} ({}) on {}", f.advisory, f.title, parts.join(", "));
+        let Some(date) = step.date else {
+            out.push(hazard(HazardCode::TooLate, Verdict::Caution, &step.name, format!(
+                "the plan gives no date for this step, and {what} fires on {fires}: date the step before then")));
+            continue;
+        };
+        let margin = (fires - date).num_days();
+        if margin <= 0 {
+            out.push(hazard(HazardCode::TooLate, Verdict::Block, &step.name, format!(
+                "the step is dated {date}, but {what} fires on {fires}: the parts fail before the update reaches them — move the step before {fires}")));
+        } else if margin <= LATE_MARGIN_DAYS {
+            out.push(hazard(HazardCode::TooLate, Verdict::Caution, &step.name, format!(
+                "the step is dated {date}, only {margin} day(s) before {what} fires on {fires}: a slipped window is too late")));
+        }
+    }
 }
 
 /// All members of a redundancy group in one step (both controllers at once): nothing stays up.
@@ -804,6 +854,93 @@ mod tests {
         // A version no advisory names stays an unknown release.
         let h = of(&e, &[bug], plan("HPD9"));
         assert_eq!(codes(&h), [HazardCode::UnknownRelease], "{h:?}");
+    }
+
+    /// 8 HPE SSDs on `srv` (HPD7) that reach the bug's 32,768 power-on hours `days` after today
+    /// (negative: already past), and the bug, fixed in HPD8.
+    fn time_bomb(days: i64) -> (Estate, Advisory) {
+        let hours = 32_768 - 24 * days;
+        let e = Estate::new()
+            .system("srv", "HPE", "ProLiant DL380", Scheme::Intdot, "2.72")
+            .hpe_ssds("srv", "ssd", "HPD7", 8)
+            .hours("srv", "ssd", hours as u64, "2026-11-22");
+        let mut bug = advisory_for("FWN-32768", "HPE", "SAS SSD", "vers:opaque/HPD7")
+            .on(crate::model::ComponentKind::Drive)
+            .effects(&[Effect::DataLoss])
+            .triggers(&[crate::model::Trigger::PowerOnHours { hours: 32_768 }]);
+        bug.affected[0].fixed_in = vec!["HPD8".into()];
+        bug.affected[0].models = vec!["VO1920JFDGV".into()];
+        (e, bug)
+    }
+
+    fn dated(date: Option<&str>, refs: &[&str]) -> Step {
+        Step {
+            date: date.map(|d| d.parse().unwrap()),
+            ..step("drives", None, refs, "HPD8")
+        }
+    }
+
+    #[test]
+    fn a_step_after_a_time_bomb_fires_is_too_late_and_one_well_before_is_not() {
+        // Fires 2026-12-12, twenty days after today.
+        let (e, bug) = time_bomb(20);
+        let check = |date: Option<&str>| {
+            let h = of(
+                &e,
+                std::slice::from_ref(&bug),
+                vec![dated(date, &["srv/ssd"])],
+            );
+            h.into_iter()
+                .filter(|h| h.code == HazardCode::TooLate)
+                .collect::<Vec<_>>()
+        };
+        let late = check(Some("2026-12-15"));
+        assert_eq!(late.len(), 1, "{late:?}");
+        assert_eq!(late[0].level, Verdict::Block);
+        assert_eq!(
+            late[0].reason,
+            "the step is dated 2026-12-15, but FWN-32768 (FWN-32768 test advisory) on 8 × srv/ssd fires \
+             on 2026-12-12: the parts fail before the update reaches them — move the step before \
+             2026-12-12"
+        );
+        // On the day itself: too late as well.
+        assert_eq!(check(Some("2026-12-12"))[0].level, Verdict::Block);
+        // Five days before: no margin for a slipped window.
+        let close = check(Some("2026-12-07"));
+        assert_eq!(close[0].level, Verdict::Caution, "{close:?}");
+        assert!(
+            close[0].reason.contains("only 5 day(s) before"),
+            "{close:?}"
+        );
+        // Ten days before: in time.
+        assert!(check(Some("2026-12-02")).is_empty());
+        // No date: the plan cannot be checked against the date, and says which.
+        let undated = check(None);
+        assert_eq!(undated[0].level, Verdict::Caution);
+        assert!(
+            undated[0]
+                .reason
+                .starts_with("the plan gives no date for this step, and FWN-32768"),
+            "{undated:?}"
+        );
+        assert!(undated[0].reason.contains("fires on 2026-12-12"));
+    }
+
+    #[test]
+    fn a_time_bomb_already_past_makes_any_step_too_late_and_other_parts_are_not_concerned() {
+        let (e, bug) = time_bomb(-3);
+        let h = of(
+            &e,
+            std::slice::from_ref(&bug),
+            vec![dated(Some("2026-11-23"), &["srv"])],
+        );
+        let late: Vec<_> = h.iter().filter(|h| h.code == HazardCode::TooLate).collect();
+        assert_eq!(late.len(), 1, "the whole system covers its drives: {h:?}");
+        assert_eq!(late[0].level, Verdict::Block);
+        // A step on another system is not about these drives.
+        let e = e.system("other", "HPE", "ProLiant DL380", Scheme::Intdot, "2.72");
+        let h = of(&e, &[bug], vec![dated(Some("2026-11-23"), &["other"])]);
+        assert!(h.iter().all(|h| h.code != HazardCode::TooLate), "{h:?}");
     }
 
     fn fixed_in(published: Option<&str>) -> Advisory {

@@ -260,3 +260,61 @@ fn json_output_snapshot() {
     );
     insta::assert_json_snapshot!(r);
 }
+
+/// The example estate's subscriber-db-1 drives reach the 32,768-hour bug on 2026-11-22: a plan
+/// that updates them after that date is blocked as too late (exit 4), one dated well before it
+/// is not.
+#[test]
+fn a_plan_dated_after_a_time_bomb_fires_is_blocked_as_too_late() {
+    use crate::support::cmd::Fw;
+    let fx = crate::support::fixture::Fixture::new();
+    let plan = |date: &str| {
+        let path = fx.path().join(format!("plan-{date}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[[step]]\nname = \"drives\"\ndate = {date}\nupdate = [\"subscriber-db-1/ssd-data\"]\nto = \"HPD8\"\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let run = |date: &str| {
+        Fw::new()
+            .in_project()
+            .store(fx.store())
+            .arg("check-update")
+            .arg("--plan")
+            .arg(plan(date))
+            .args(["--today", "2026-11-01", "--format", "json"])
+            .run()
+    };
+    let late = run("2026-11-25");
+    late.expect(4);
+    let j = late.json();
+    let too_late: Vec<&serde_json::Value> = j["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["code"] == "too-late")
+        .collect();
+    assert_eq!(too_late.len(), 1, "{j:#}");
+    assert_eq!(too_late[0]["level"], "block");
+    assert!(
+        too_late[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("fires on 2026-11-22"),
+        "{j:#}"
+    );
+    let timely = run("2026-11-05");
+    let j = timely.json();
+    assert!(
+        j["hazards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["code"] != "too-late"),
+        "{j:#}"
+    );
+}
