@@ -289,6 +289,15 @@ pub(super) fn rate(
     if unknown {
         reasons.push(ctx.unknown_line.clone());
     }
+    match by_time(top.consequence, top.urgency, ctx.today) {
+        ByTime::Distant(days) => reasons.push(shared.line(format!(
+            "it fires in {days} days, more than a year away: at most medium until it nears"
+        ))),
+        ByTime::Imminent(days) => {
+            reasons.push(shared.line(format!("it fires in {days} days and loses data: critical")))
+        }
+        ByTime::Unchanged => {}
+    }
     let score = score(top.consequence, &reach, top.urgency, ctx.today, unknown);
     let rating = Rating {
         code: top.code,
@@ -305,6 +314,39 @@ pub(super) fn rate(
         MatchState::Confirmed
     };
     (rating, state)
+}
+
+/// How the date a bug fires moves its severity: severity follows time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ByTime {
+    /// More than [`DISTANT_DAYS`] away (the days): at most medium today, whatever it would do.
+    Distant(i64),
+    /// Within [`IMMINENT_DAYS`] (the days) and it loses data: critical.
+    Imminent(i64),
+    Unchanged,
+}
+
+/// A dated bug further away than this is at most medium.
+pub const DISTANT_DAYS: i64 = 365;
+/// A dated data-loss bug this close is critical.
+pub const IMMINENT_DAYS: i64 = 30;
+
+pub(super) fn by_time(consequence: Consequence, urgency: Urgency, today: NaiveDate) -> ByTime {
+    let Urgency::ByDate(d) = urgency else {
+        return ByTime::Unchanged;
+    };
+    let days = (d - today).num_days();
+    let loses_data = matches!(
+        consequence,
+        Consequence::DataLossNoBackup | Consequence::DataLossWithBackup
+    );
+    if days > DISTANT_DAYS {
+        ByTime::Distant(days)
+    } else if days <= IMMINENT_DAYS && loses_data {
+        ByTime::Imminent(days)
+    } else {
+        ByTime::Unchanged
+    }
 }
 
 /// The score (0–100): the consequence's base, plus reach (users on a log scale, tenants sharing
@@ -346,6 +388,11 @@ pub(super) fn score(
         Urgency::NeedsFault => -3.0,
         Urgency::NeedsCondition => -5.0,
     };
+    match by_time(consequence, urgency, today) {
+        ByTime::Distant(_) => score = score.min(59.0),
+        ByTime::Imminent(_) => score = score.max(80.0),
+        ByTime::Unchanged => {}
+    }
     if unknown {
         score *= 0.7;
     }
@@ -476,6 +523,46 @@ mod tests {
         assert_eq!(s(Urgency::ByDate(day("2027-02-21"))), 44, "91 days");
         assert_eq!(s(Urgency::ByDate(day("2027-11-22"))), 44, "365 days");
         assert_eq!(s(Urgency::ByDate(day("2027-11-23"))), 40, "366 days");
+    }
+
+    #[test]
+    fn severity_follows_time_distant_dates_cap_at_medium_and_imminent_data_loss_is_critical() {
+        let today = day("2026-11-22");
+        let many = reach(2_200_000, 0, Some(Criticality::Critical));
+        let s = |c, r: &Reach, d: &str| score(c, r, Urgency::ByDate(day(d)), today, false);
+        // Data loss on a service of 2.2 M users: critical next week, medium two years out.
+        assert_eq!(
+            Severity::from_score(s(Consequence::DataLossNoBackup, &many, "2026-11-29")),
+            Severity::Critical
+        );
+        assert_eq!(s(Consequence::DataLossNoBackup, &many, "2028-11-22"), 59);
+        assert_eq!(
+            by_time(
+                Consequence::DataLossNoBackup,
+                Urgency::ByDate(day("2028-11-22")),
+                today
+            ),
+            ByTime::Distant(731)
+        );
+        // Within the year: as scored.
+        assert_eq!(s(Consequence::DataLossNoBackup, &many, "2027-11-22"), 100);
+        // Imminent data loss with nobody recorded is still critical.
+        let nobody = reach(0, 0, None);
+        assert_eq!(
+            s(Consequence::DataLossWithBackup, &nobody, "2026-12-22"),
+            80
+        );
+        assert_eq!(
+            s(Consequence::DataLossWithBackup, &nobody, "2026-12-23"),
+            73,
+            "31 days: high, as scored"
+        );
+        // Not data loss: nearness is the usual bonus only.
+        assert_eq!(s(Consequence::RedundancyLost, &nobody, "2026-11-29"), 48);
+        assert_eq!(
+            by_time(Consequence::ServiceOutage, Urgency::Anytime, today),
+            ByTime::Unchanged
+        );
     }
 
     #[test]
