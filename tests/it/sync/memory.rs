@@ -13,7 +13,7 @@
 //! that is the disk's speed, not the process's memory.
 //!
 //! These runs take minutes in a debug build, so they are `#[ignore]`d in the normal suite and
-//! run in release by `.ci/run` (`cargo test --release --test it memory -- --ignored`).
+//! run optimised by `.ci/run` (`cargo test --profile memtest --test it memory -- --ignored`).
 
 use std::process::Command;
 use std::sync::Arc;
@@ -131,7 +131,7 @@ fn sync_within_limit(fx: &Fixture, n: usize, what: &str) {
 }
 
 #[test]
-#[ignore = "minutes in a debug build; `.ci/run` runs it in release"]
+#[ignore = "minutes in a debug build; `.ci/run` runs it optimised (profile memtest)"]
 fn a_200000_entry_listing_syncs_within_512_mib() {
     if !have_time() {
         return;
@@ -155,7 +155,7 @@ fn a_200000_entry_listing_syncs_within_512_mib() {
 }
 
 #[test]
-#[ignore = "minutes in a debug build; `.ci/run` runs it in release"]
+#[ignore = "minutes in a debug build; `.ci/run` runs it optimised (profile memtest)"]
 fn a_thousand_documents_of_200_kib_sync_within_512_mib() {
     if !have_time() {
         return;
