@@ -59,6 +59,64 @@ pub(super) struct DocEntry {
     pub(super) validators: Option<Validators>,
 }
 
+/// A feed's documents (with their validators) and the validators of its other URLs, read from
+/// its `d` records (`docs`, when the documents are wanted) and its `v` records (`vals`), each
+/// `(key, value)` in key order. Validators come back sorted by URL.
+#[allow(clippy::type_complexity)]
+pub(super) fn read_doc_records<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+    feed: &FeedId,
+    docs: impl IntoIterator<Item = Result<(K, V), StoreError>>,
+    vals: impl IntoIterator<Item = Result<(K, V), StoreError>>,
+) -> Result<(Vec<(String, DocState)>, Vec<(String, Validators)>), StoreError> {
+    let location = |k: &[u8]| {
+        // `docs_prefix` and the one-byte tag.
+        let skip = docs_prefix(feed).len() + 1;
+        String::from_utf8_lossy(&k[skip.min(k.len())..]).into_owned()
+    };
+    let mut documents = Vec::new();
+    let mut validators = Vec::new();
+    for kv in docs {
+        let (k, v) = kv?;
+        let loc = location(k.as_ref());
+        let entry: DocEntry = decode(&format!("{feed}/{loc}"), v.as_ref())?;
+        if let Some(v) = entry.validators {
+            validators.push((loc.clone(), v));
+        }
+        if let Some(d) = entry.doc {
+            documents.push((loc, d));
+        }
+    }
+    let mut others = Vec::new();
+    for kv in vals {
+        let (k, v) = kv?;
+        let url = location(k.as_ref());
+        others.push((url.clone(), decode(&format!("{feed}/{url}"), v.as_ref())?));
+    }
+    // Each list is in key order already; only a merge of the two needs sorting.
+    if validators.is_empty() {
+        validators = others;
+    } else if !others.is_empty() {
+        validators.extend(others);
+        validators.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    Ok((documents, validators))
+}
+
+/// The advisory stored as `value` under `key`, marked withdrawn at `when` and encoded again;
+/// `None` when it is withdrawn already (its first withdrawal date stays).
+pub(super) fn withdrawn_value(
+    key: &str,
+    value: &[u8],
+    when: DateTime<Utc>,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let mut a: Advisory = decode(key, value)?;
+    if a.withdrawn.is_some() {
+        return Ok(None);
+    }
+    a.withdrawn = Some(when);
+    encode(key, &a).map(Some)
+}
+
 /// `feed/advisory-id`: an advisory's key in `advisories`.
 pub(super) fn advisory_key(feed: &FeedId, id: &AdvisoryId) -> String {
     format!("{feed}/{id}")

@@ -34,8 +34,9 @@ use chrono::{DateTime, Utc};
 use super::layout::{
     advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
     encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
-    seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys, CountDeltas, DocEntry,
-    DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    read_doc_records, seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys,
+    withdrawn_value, CountDeltas, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY,
+    VAL_TAG,
 };
 use super::{
     DocState, EngineError, FeedCommit, FeedState, ListingIndex, LocationState, NotifyCommit,
@@ -301,30 +302,21 @@ impl RedbStore {
     ) -> Result<(Vec<(String, DocState)>, Vec<(String, Validators)>), StoreError> {
         let what = || format!("documents of feed {feed}");
         let t = tx.open_table(table(Tree::FeedDocs)).map_err(io(what()))?;
-        let mut docs = Vec::new();
-        let mut validators = Vec::new();
-        if documents {
+        let scan = |tag: u8| -> Result<Kvs, StoreError> {
             let mut prefix = docs_prefix(feed);
-            prefix.push(DOC_TAG);
-            for (k, v) in scan_in(&t, &prefix).map_err(io(what()))? {
-                let loc = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-                let entry: DocEntry = decode(&format!("{feed}/{loc}"), &v)?;
-                if let Some(v) = entry.validators {
-                    validators.push((loc.clone(), v));
-                }
-                if let Some(d) = entry.doc {
-                    docs.push((loc, d));
-                }
-            }
-        }
-        let mut prefix = docs_prefix(feed);
-        prefix.push(VAL_TAG);
-        for (k, v) in scan_in(&t, &prefix).map_err(io(what()))? {
-            let url = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            validators.push((url.clone(), decode(&format!("{feed}/{url}"), &v)?));
-        }
-        validators.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok((docs, validators))
+            prefix.push(tag);
+            scan_in(&t, &prefix).map_err(io(what()))
+        };
+        let docs = if documents {
+            scan(DOC_TAG)?
+        } else {
+            Vec::new()
+        };
+        read_doc_records(
+            feed,
+            docs.into_iter().map(Ok),
+            scan(VAL_TAG)?.into_iter().map(Ok),
+        )
     }
 
     /// The head and `seen` record of a feed, from one snapshot.
@@ -379,6 +371,43 @@ fn create(dir: &Path) -> Result<(), ::redb::Error> {
     }
     // The new name itself is made durable with the directory.
     std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Mark the advisories `ids` of `feed` withdrawn at `when` (unknown ids and advisories withdrawn
+/// already are left as they are).
+fn write_withdrawals(
+    adv: &mut ::redb::Table<&'static [u8], &'static [u8]>,
+    feed: &FeedId,
+    ids: &[AdvisoryId],
+    when: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for id in ids {
+        let key = advisory_key(feed, id);
+        let Some(v) = get_in(adv, key.as_bytes()).map_err(io(&key))? else {
+            continue;
+        };
+        if let Some(value) = withdrawn_value(&key, &v, when)? {
+            adv.insert(key.as_bytes(), value.as_slice())
+                .map_err(io(&key))?;
+        }
+    }
+    Ok(())
+}
+
+/// A feed's head (rewritten only when it changed) and its `seen` record.
+fn write_head(
+    tx: &WriteTransaction,
+    feed: &FeedId,
+    bulk: &[u8],
+    seen: &[u8],
+) -> Result<(), ::redb::Error> {
+    let mut feeds = tx.open_table(table(Tree::Feeds))?;
+    let key = feed.as_str().as_bytes();
+    if get_in(&feeds, key)?.as_deref() != Some(bulk) {
+        feeds.insert(key, bulk)?;
+    }
+    feeds.insert(seen_key(feed).as_bytes(), seen)?;
     Ok(())
 }
 
@@ -548,30 +577,9 @@ impl Store for RedbStore {
         write_counts(&tx, &deltas)?;
         {
             let mut adv = tx.open_table(table(Tree::Advisories)).map_err(io(&what))?;
-            for id in c.withdrawn {
-                let k = advisory_key(feed, id);
-                let Some(v) = get_in(&adv, k.as_bytes()).map_err(io(&k))? else {
-                    continue;
-                };
-                let mut a: Advisory = decode(&k, &v)?;
-                if a.withdrawn.is_some() {
-                    continue;
-                }
-                a.withdrawn = Some(c.when);
-                let value = encode(&k, &a)?;
-                adv.insert(k.as_bytes(), value.as_slice()).map_err(io(&k))?;
-            }
+            write_withdrawals(&mut adv, feed, c.withdrawn, c.when)?;
         }
-        {
-            let mut feeds = tx.open_table(table(Tree::Feeds)).map_err(io(&what))?;
-            let key = feed.as_str().as_bytes();
-            if get_in(&feeds, key).map_err(io(&what))?.as_deref() != Some(bulk.as_slice()) {
-                feeds.insert(key, bulk.as_slice()).map_err(io(&what))?;
-            }
-            feeds
-                .insert(seen_key(feed).as_bytes(), seen.as_slice())
-                .map_err(io(&what))?;
-        }
+        write_head(&tx, feed, &bulk, &seen).map_err(io(&what))?;
         write_docs(&tx, &doc_writes).map_err(io(&what))?;
         commit(tx, what)?;
         Ok(summary)
@@ -587,20 +595,7 @@ impl Store for RedbStore {
         let tx = self.write(&what)?;
         {
             let mut adv = tx.open_table(table(Tree::Advisories)).map_err(io(&what))?;
-            for id in ids {
-                let key = advisory_key(feed, id);
-                let Some(v) = get_in(&adv, key.as_bytes()).map_err(io(&key))? else {
-                    continue;
-                };
-                let mut a: Advisory = decode(&key, &v)?;
-                if a.withdrawn.is_some() {
-                    continue;
-                }
-                a.withdrawn = Some(when);
-                let value = encode(&key, &a)?;
-                adv.insert(key.as_bytes(), value.as_slice())
-                    .map_err(io(&key))?;
-            }
+            write_withdrawals(&mut adv, feed, ids, when)?;
         }
         commit(tx, what)
     }
@@ -736,16 +731,7 @@ impl Store for RedbStore {
                 &StateChanges::between(&stored, state),
             )?
         };
-        {
-            let mut feeds = tx.open_table(table(Tree::Feeds)).map_err(io(&what))?;
-            let key = feed.as_str().as_bytes();
-            if get_in(&feeds, key).map_err(io(&what))?.as_deref() != Some(bulk.as_slice()) {
-                feeds.insert(key, bulk.as_slice()).map_err(io(&what))?;
-            }
-            feeds
-                .insert(seen_key(feed).as_bytes(), seen.as_slice())
-                .map_err(io(&what))?;
-        }
+        write_head(&tx, feed, &bulk, &seen).map_err(io(&what))?;
         write_docs(&tx, &doc_writes).map_err(io(&what))?;
         commit(tx, what)
     }

@@ -19,8 +19,9 @@ use chrono::{DateTime, Utc};
 use super::layout::{
     advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
     encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
-    seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys, CountDeltas, DocEntry,
-    DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    read_doc_records, seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys,
+    withdrawn_value, CountDeltas, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY,
+    VAL_TAG,
 };
 use super::migrate::{self, Migration};
 use super::{
@@ -377,38 +378,15 @@ impl SledStore {
         feed: &FeedId,
         documents: bool,
     ) -> Result<(Vec<(String, DocState)>, Vec<(String, Validators)>), StoreError> {
-        let mut docs = Vec::new();
-        let mut validators = Vec::new();
-        if documents {
+        let scan = |tag: u8| {
             let mut prefix = docs_prefix(feed);
-            prefix.push(DOC_TAG);
-            for kv in self.docs.scan_prefix(&prefix) {
-                let (k, v) = kv.map_err(io(format!("documents of feed {feed}")))?;
-                let loc = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-                let entry: DocEntry = decode(&format!("{feed}/{loc}"), &v)?;
-                if let Some(v) = entry.validators {
-                    validators.push((loc.clone(), v));
-                }
-                if let Some(d) = entry.doc {
-                    docs.push((loc, d));
-                }
-            }
-        }
-        let mut prefix = docs_prefix(feed);
-        prefix.push(VAL_TAG);
-        let mut listing_validators = Vec::new();
-        for kv in self.docs.scan_prefix(&prefix) {
-            let (k, v) = kv.map_err(io(format!("validators of feed {feed}")))?;
-            let url = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            listing_validators.push((url.clone(), decode(&format!("{feed}/{url}"), &v)?));
-        }
-        if validators.is_empty() {
-            validators = listing_validators;
-        } else {
-            validators.extend(listing_validators);
-            validators.sort_by(|a, b| a.0.cmp(&b.0));
-        }
-        Ok((docs, validators))
+            prefix.push(tag);
+            self.docs
+                .scan_prefix(prefix)
+                .map(move |kv| kv.map_err(io(format!("documents of feed {feed}"))))
+        };
+        let docs = documents.then(|| scan(DOC_TAG)).into_iter().flatten();
+        read_doc_records(feed, docs, scan(VAL_TAG))
     }
 
     /// Fill in the `seen` record (last success / error).
@@ -495,13 +473,11 @@ impl Store for SledStore {
                 let Some(v) = adv.get(k.as_bytes())? else {
                     continue;
                 };
-                let mut a: Advisory = decode(k, &v).map_err(ConflictableTransactionError::Abort)?;
-                if a.withdrawn.is_some() {
-                    continue;
+                if let Some(value) = withdrawn_value(k, &v, commit.when)
+                    .map_err(ConflictableTransactionError::Abort)?
+                {
+                    adv.insert(k.as_bytes(), value)?;
                 }
-                a.withdrawn = Some(commit.when);
-                let value = encode(k, &a).map_err(ConflictableTransactionError::Abort)?;
-                adv.insert(k.as_bytes(), value)?;
             }
             if feeds.get(key.as_bytes())?.as_deref() != Some(bulk.as_slice()) {
                 feeds.insert(key.as_bytes(), bulk.as_slice())?;
@@ -527,12 +503,9 @@ impl Store for SledStore {
             let Some(v) = self.advisories.get(key.as_bytes()).map_err(io(&key))? else {
                 continue;
             };
-            let mut a: Advisory = decode(&key, &v)?;
-            if a.withdrawn.is_some() {
-                continue;
+            if let Some(value) = withdrawn_value(&key, &v, when)? {
+                batch.insert(key.as_bytes(), value);
             }
-            a.withdrawn = Some(when);
-            batch.insert(key.as_bytes(), encode(&key, &a)?);
         }
         self.advisories
             .apply_batch(batch)
