@@ -218,6 +218,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                 count: 1,
                 power_on_hours: None,
                 in_service: None,
+                booted: None,
             });
         }
         let n = per_system
@@ -276,6 +277,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                 count: 1,
                 power_on_hours: poh,
                 in_service: None,
+                booted: None,
             });
         }
         for (gi, members) in raid_members.into_iter().enumerate() {
@@ -329,6 +331,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                 components: comps,
                 settings,
                 tenants,
+                booted: None,
             },
         );
         let sid: ServiceId = format!("svc-{s:05}").parse().expect("valid id");
@@ -350,6 +353,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                     system: id.clone(),
                     component: None,
                 }],
+                notification_channel: false,
             },
         );
         if s > 0 && rng.chance(60) {

@@ -78,6 +78,7 @@ impl Estate {
             components: vec![],
             settings: BTreeMap::new(),
             tenants: vec![],
+            booted: None,
         };
         self.0.systems.insert(s.id.clone(), s);
         self
@@ -113,6 +114,7 @@ impl Estate {
             count,
             power_on_hours: None,
             in_service: None,
+            booted: None,
         });
         self
     }
@@ -243,8 +245,45 @@ impl Estate {
             id: id.parse().unwrap(),
             kind,
             members: members.iter().map(|m| r(m)).collect(),
+            fed_by: vec![],
         };
         self.0.domains.insert(d.id.clone(), d);
+        self
+    }
+
+    /// A failure domain of `members` fed by `fed_by` (a PDU, a switch).
+    pub fn fed_domain(
+        mut self,
+        id: &str,
+        kind: DomainKind,
+        members: &[&str],
+        fed_by: &[&str],
+    ) -> Estate {
+        let d = FailureDomain {
+            id: id.parse().unwrap(),
+            kind,
+            members: members.iter().map(|m| r(m)).collect(),
+            fed_by: fed_by.iter().map(|m| r(m)).collect(),
+        };
+        self.0.domains.insert(d.id.clone(), d);
+        self
+    }
+
+    /// `subject` (`system` or `system/component`) last started on `date`.
+    pub fn booted(mut self, subject: &str, date: &str) -> Estate {
+        let at = r(subject);
+        let date = date.parse().unwrap();
+        let sys = self.sys(at.system.as_str());
+        match at.component.as_deref() {
+            None => sys.booted = Some(date),
+            Some(c) => {
+                sys.components
+                    .iter_mut()
+                    .find(|x| &*x.id == c)
+                    .unwrap()
+                    .booted = Some(date)
+            }
+        }
         self
     }
 
@@ -265,6 +304,7 @@ impl Estate {
             tenants: tenants.iter().map(|t| t.to_string()).collect(),
             criticality,
             depends_on: depends.iter().map(|d| r(d)).collect(),
+            notification_channel: false,
         };
         self.0.services.insert(s.id.clone(), s);
         self

@@ -309,5 +309,6 @@ fn group_kind(k: &firmwatch::inventory::GroupKind) -> String {
         GroupKind::Multipath => "multipath".into(),
         GroupKind::ReplicaPair => "replica-pair".into(),
         GroupKind::PowerSupplies => "power-supplies".into(),
+        GroupKind::Cluster => "cluster".into(),
     }
 }

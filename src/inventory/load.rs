@@ -491,6 +491,7 @@ impl Checker {
             for (i, dom) in doc.domains.into_iter().enumerate() {
                 let p = root("domains", i);
                 let members = self.refs(file, &p.key("members"), &dom.members, d);
+                let fed_by = self.refs(file, &p.key("fed_by"), &dom.fed_by, d);
                 if let Some(id) = define(
                     &mut self.domain_defs,
                     &p,
@@ -505,6 +506,7 @@ impl Checker {
                             id,
                             kind: dom.kind,
                             members,
+                            fed_by,
                         },
                     );
                 }
@@ -785,6 +787,10 @@ impl Checker {
                 .in_service
                 .as_ref()
                 .and_then(|r| date(file, &|| cp().key("in_service"), r, d));
+            let booted = c
+                .booted
+                .as_ref()
+                .and_then(|r| boot_date(file, &|| cp().key("booted"), r, today, d));
             let Some(fw) = fw.or_else(placeholder) else {
                 continue;
             };
@@ -797,8 +803,13 @@ impl Checker {
                 count,
                 power_on_hours,
                 in_service,
+                booted,
             });
         }
+        let booted = s
+            .booted
+            .as_ref()
+            .and_then(|r| boot_date(file, &|| p.key("booted"), r, today, d));
         let Some(id) = define(&mut self.system_defs, &p, file, &s.id, "system", d) else {
             return;
         };
@@ -823,6 +834,7 @@ impl Checker {
                 components,
                 settings: s.settings,
                 tenants: s.tenants,
+                booted,
             },
         );
     }
@@ -1028,6 +1040,7 @@ impl Checker {
             RawGroupKind::Multipath => Some(GroupKind::Multipath),
             RawGroupKind::ReplicaPair => Some(GroupKind::ReplicaPair),
             RawGroupKind::PowerSupplies => Some(GroupKind::PowerSupplies),
+            RawGroupKind::Cluster => Some(GroupKind::Cluster),
             RawGroupKind::RaidGroup => None,
         };
         let kind = match simple {
@@ -1144,6 +1157,7 @@ impl Checker {
                 tenants: s.tenants,
                 criticality: s.criticality,
                 depends_on,
+                notification_channel: s.notification_channel,
             },
         );
     }
@@ -1226,6 +1240,54 @@ fn date(
             None
         }
     }
+}
+
+/// When a system or part last started: `YYYY-MM-DD`, or an RFC 3339 timestamp (`2026-03-01T04:10:00Z`,
+/// counted by its UTC date) or a local one (`2026-03-01T04:10:00`, taken as UTC). Uptime bugs
+/// fire after whole days, so firmwatch keeps the date. Not after today: a boot in the future is a
+/// typo or a clock gone wrong.
+fn boot_date(
+    file: usize,
+    at: &dyn Fn() -> DocPath,
+    raw: &RawDate,
+    today: NaiveDate,
+    d: &mut Vec<Diagnostic>,
+) -> Option<NaiveDate> {
+    let text = raw.0.trim();
+    let parsed = parse_date(text)
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+        })
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.date())
+        });
+    let Some(on) = parsed else {
+        d.push(
+            Diagnostic::new(
+                InventoryCode::InvalidValue,
+                Place::at(file, at()),
+                format!("`{}` is not a date or timestamp", raw.0),
+            )
+            .label("expected YYYY-MM-DD or 2026-03-01T04:10:00Z"),
+        );
+        return None;
+    };
+    if on.signed_duration_since(today).num_days() <= READING_SLACK_DAYS {
+        return Some(on);
+    }
+    d.push(
+        Diagnostic::new(
+            InventoryCode::InvalidValue,
+            Place::at(file, at()),
+            format!("booted on {on}, after today ({today})"),
+        )
+        .label("a boot cannot be dated in the future"),
+    );
+    None
 }
 
 /// Days a reading may be dated after today (UTC): where it was taken, the calendar may already be

@@ -247,6 +247,8 @@ pub struct Component {
     pub power_on_hours: Option<PowerOnHours>,
     /// When the parts went into service (used when no power-on-hours reading exists; assumes 24/7).
     pub in_service: Option<NaiveDate>,
+    /// When the part last started (its uptime clock), as a UTC date; `None`: its system's.
+    pub booted: Option<NaiveDate>,
 }
 
 /// A storage array, server or appliance.
@@ -266,11 +268,18 @@ pub struct System {
     pub settings: BTreeMap<String, bool>,
     /// Tenants that share this system directly (shared IaaS storage), beyond those of services.
     pub tenants: Vec<String>,
+    /// When the system last started (its uptime clock), as a UTC date.
+    pub booted: Option<NaiveDate>,
 }
 
 impl System {
     pub fn component(&self, id: &str) -> Option<&Component> {
         self.components.iter().find(|c| &*c.id == id)
+    }
+
+    /// When the subject last started: a component's own boot date, else its system's.
+    pub fn booted(&self, component: Option<&Component>) -> Option<NaiveDate> {
+        component.and_then(|c| c.booted).or(self.booted)
     }
 }
 
@@ -288,6 +297,9 @@ pub enum GroupKind {
     ReplicaPair,
     /// Power supplies of one chassis.
     PowerSupplies,
+    /// Members of one cluster (scale-out nodes, a metro cluster): each must run firmware its
+    /// peers support.
+    Cluster,
 }
 
 /// Members that protect each other.
@@ -313,11 +325,17 @@ pub enum DomainKind {
 }
 
 /// Things that fail together when the domain fails.
+///
+/// `fed_by` names what feeds the domain: the PDU or UPS of a power feed, the switch of a network,
+/// the controller of a shelf. A bug that makes one of those drop its power or paths (the effects
+/// `power-loss`, `path-loss`) takes the domain down; a member that is also in another domain of
+/// the same kind, fed by parts the bug does not touch, keeps running on that second feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureDomain {
     pub id: DomainId,
     pub kind: DomainKind,
     pub members: Vec<ComponentRef>,
+    pub fed_by: Vec<ComponentRef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -340,6 +358,8 @@ pub struct Service {
     pub tenants: Vec<String>,
     pub criticality: Criticality,
     pub depends_on: Vec<ComponentRef>,
+    /// It carries notifications (mail relay, chat): when it is down, owners may not be told.
+    pub notification_channel: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

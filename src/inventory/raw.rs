@@ -79,6 +79,8 @@ pub struct RawSystem {
     pub settings: BTreeMap<String, bool>,
     #[serde(default)]
     pub tenants: Vec<String>,
+    /// When the system (its OS) last started: a date or a timestamp.
+    pub booted: Option<RawDate>,
     #[serde(default)]
     pub components: Vec<RawComponent>,
 }
@@ -95,6 +97,8 @@ pub struct RawComponent {
     pub count: Option<u32>,
     pub power_on_hours: Option<RawHours>,
     pub in_service: Option<RawDate>,
+    /// When the part last started (a controller's or BMC's reset): a date or a timestamp.
+    pub booted: Option<RawDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +117,7 @@ pub enum RawGroupKind {
     Multipath,
     ReplicaPair,
     PowerSupplies,
+    Cluster,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +137,10 @@ pub struct RawDomain {
     pub id: String,
     pub kind: super::DomainKind,
     pub members: Vec<String>,
+    /// The parts that feed the domain (its PDU, UPS, breaker panel, switch): when one fails, the
+    /// domain loses that feed.
+    #[serde(default)]
+    pub fed_by: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +155,9 @@ pub struct RawService {
     pub tenants: Vec<String>,
     pub criticality: super::Criticality,
     pub depends_on: Vec<String>,
+    /// The service carries firmwatch's notifications (the mail relay, the chat server).
+    #[serde(default)]
+    pub notification_channel: bool,
 }
 
 #[derive(Debug, Deserialize)]
