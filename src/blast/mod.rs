@@ -12,7 +12,10 @@
 //!   survivors: survivor load = group load / survivors. Above 100 % of one member's capacity that is
 //!   an outage, not a slowdown (60 % + 60 % = 120 %). At or below 100 % it is *redundancy lost*.
 //!   When every member runs the affected firmware the pair cannot protect against this bug (reason
-//!   "common mode"), and when the trigger is time-based (uptime) the members fail *together*: outage.
+//!   "common mode"), and when the trigger is uptime and the members booted within a day of each
+//!   other they fail *together*: outage. Members booted further apart fail one at a time.
+//! - **Uptime clocks**: a bug that fires after N days of uptime is dated from each exposed part's
+//!   boot (`booted`); an unrecorded boot makes its date UNKNOWN, said in the reasons.
 //! - **Time-triggered bug** (HPE SSDs at 32,768 / 40,000 power-on hours): each drive set's date of
 //!   reaching the threshold is computed from its last reading (or in-service date, assuming 24/7).
 //!   When more drives of one RAID group reach it within [`WINDOW_DAYS`] than the group tolerates, the

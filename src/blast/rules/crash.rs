@@ -4,8 +4,8 @@
 //! group load / survivors, i.e. the per-member load × n / (n − 1). Above 100 % of one member's
 //! capacity that is an outage, not a slowdown (60 % + 60 % = 120 %); at or below 100 % it is
 //! *redundancy lost*. When every member runs the affected firmware the group cannot protect
-//! against this bug (the reason says "common mode"), and when the trigger is uptime the members,
-//! started together, fail *together*: an outage. A group's only member, or a part in no group,
+//! against this bug (the reason says "common mode"), and when the trigger is uptime the members
+//! whose clocks run out on the same day fail *together*: an outage (`uptime` dates them). A group's only member, or a part in no group,
 //! stops what it serves.
 //!
 //! Drives are the exception: their redundancy is the RAID group's tolerance, told against how many
@@ -13,12 +13,13 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
+use super::uptime::{self, uptime_days, Together};
 use super::{groups_for, has_time_trigger};
 use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::reach::{names, pct};
-use crate::blast::topology::{Context, Exp, GroupInfo};
+use crate::blast::topology::{Context, Exp, GroupInfo, Pos};
 use crate::inventory::{ComponentRef, GroupId, GroupKind, System};
-use crate::model::{ComponentKind, Trigger};
+use crate::model::ComponentKind;
 
 pub(super) fn crash(
     ctx: &Context<'_>,
@@ -27,11 +28,7 @@ pub(super) fn crash(
     exps: &[Exp<'_>],
     base: Urgency,
 ) -> Vec<Reading> {
-    let adv = &ctx.advisories[adv_idx];
-    let simultaneous = adv
-        .triggers
-        .iter()
-        .any(|t| matches!(t, Trigger::UptimeDays { .. }));
+    let uptime = uptime_days(&ctx.advisories[adv_idx]);
     let mut out = Vec::new();
     // Each group is told once, however many of its members are exposed.
     let mut seen = HashSet::default();
@@ -50,7 +47,7 @@ pub(super) fn crash(
                     info,
                     exps,
                     &e.decision.firmware,
-                    simultaneous,
+                    uptime,
                     base,
                 ));
             }
@@ -170,7 +167,7 @@ fn group_crash(
     info: &GroupInfo<'_>,
     exps: &[Exp<'_>],
     firmware: &str,
-    simultaneous: bool,
+    uptime: Option<u64>,
     base: Urgency,
 ) -> Reading {
     let g = info.group;
@@ -187,14 +184,18 @@ fn group_crash(
             firmware
         ));
     }
-    if all && simultaneous {
-        reasons.insert(
-            0,
-            format!(
-                "the trigger is time-based and {} started together: they fail at the same time",
-                names(members)
-            ),
-        );
+    let together = match uptime {
+        Some(days) if all && n > 1 => {
+            let clocks: Vec<(Pos, &ComponentRef)> =
+                info.members.iter().copied().zip(members.iter()).collect();
+            Some(uptime::together(ctx, days, &clocks))
+        }
+        _ => None,
+    };
+    if let Some(Together::Apart(line)) = together {
+        reasons.push(line);
+    } else if let Some(Together::Yes(line) | Together::Assumed(line)) = together {
+        reasons.insert(0, line);
         return Reading::with_reasons(
             FindingCode::CommonModeOutage,
             Consequence::ServiceOutage,
@@ -306,7 +307,7 @@ fn survivors_carry(
 mod tests {
     use super::*;
     use crate::blast::testing::*;
-    use crate::model::{Advisory, Effect};
+    use crate::model::{Advisory, Effect, Trigger};
     use crate::testkit::*;
     use crate::version::Scheme;
 
@@ -411,7 +412,8 @@ mod tests {
         assert_eq!(r[0].consequence, Consequence::ServiceOutage);
         assert_eq!(
             r[0].reasons[0],
-            "the trigger is time-based and spa and spb started together: they fail at the same time"
+            "the trigger is 248 days of uptime and the boot time of arr/spa, arr/spb is not \
+             recorded: rated as if spa and spb started together and fail at the same time"
         );
         assert!(r[0].reasons[1].contains("(common mode)"));
 

@@ -9,6 +9,7 @@
 //! - `failover`: a failover-path bug makes the pair a single point of failure.
 //! - `crash`: a member crashes; can the survivors carry the load, is it common mode?
 //! - `time_bomb`: drives failing at a power-on-hours threshold, dated, against RAID tolerance.
+//! - `uptime`: bugs that fire after N days of uptime, dated from each part's boot.
 //! - `data_loss`: lost or corrupted data, and whether an independent backup exists.
 //! - `unavailable`: the exposed scope stops serving data (a whole system or one enclosure).
 //! - `security`: a CVSS-rated weakness, an outage when an attacker can stop the system.
@@ -21,11 +22,12 @@ mod plain;
 mod security;
 pub(super) mod time_bomb;
 mod unavailable;
+pub(super) mod uptime;
 
 use smallvec::SmallVec;
 
-use super::rating::{Reading, Urgency};
-use super::topology::{Context, Exp, GroupInfo};
+use super::rating::{Consequence, FindingCode, Reading, Urgency};
+use super::topology::{Context, Exp, GroupInfo, Pos};
 use crate::inventory::GroupKind;
 use crate::matcher::Exposure;
 use crate::model::{Advisory, Effect, Trigger};
@@ -41,7 +43,12 @@ pub(super) fn readings(
     let adv = &ctx.advisories[adv_idx];
     let system = ctx.topo.systems[sys_idx as usize];
     let mut readings: Vec<Reading> = Vec::new();
-    let base_urgency = trigger_urgency(adv);
+    let mut base_urgency = trigger_urgency(adv);
+    let clocks =
+        uptime::uptime_days(adv).map(|days| uptime::clocks(ctx, days, clock_subjects(ctx, exps)));
+    if let Some(c) = &clocks {
+        base_urgency = c.urgency;
+    }
 
     for &effect in &adv.effects {
         match effect {
@@ -77,7 +84,45 @@ pub(super) fn readings(
     if readings.is_empty() {
         readings.push(plain::unclassified());
     }
+    if let Some(c) = clocks {
+        // The clock's lines, never the deciding reading.
+        let mut r = Reading::with_reasons(
+            FindingCode::Unclassified,
+            Consequence::Informational,
+            c.urgency,
+            c.lines,
+        );
+        r.undecided = c.undecided;
+        readings.push(r);
+    }
     readings
+}
+
+/// The subjects whose uptime clocks date a finding: each exposed part, and for the system's own
+/// firmware its controllers (they run it, each with its own clock) or, without controllers, the
+/// system.
+fn clock_subjects(ctx: &Context<'_>, exps: &[Exp<'_>]) -> Vec<(Pos, String)> {
+    let mut out = Vec::new();
+    for e in exps {
+        let (s, c) = e.pos;
+        if c != Exposure::SYSTEM {
+            out.push((e.pos, e.subject.to_string()));
+            continue;
+        }
+        let system = ctx.topo.systems[s as usize];
+        let before = out.len();
+        for (ci, comp) in system.components.iter().enumerate() {
+            if comp.kind == crate::model::ComponentKind::Controller
+                && !exps.iter().any(|x| x.pos == (s, ci as u32))
+            {
+                out.push(((s, ci as u32), format!("{}/{}", system.id, comp.id)));
+            }
+        }
+        if out.len() == before {
+            out.push((e.pos, e.subject.to_string()));
+        }
+    }
+    out
 }
 
 fn has_time_trigger(adv: &Advisory) -> bool {
