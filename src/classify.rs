@@ -143,6 +143,39 @@ fn effects_from_text(text: &str) -> Vec<Effect> {
     if has_any(
         text,
         &[
+            "outlets turn off",
+            "outlets to turn off",
+            "outlets power off",
+            "outlets to power off",
+            "outlets are switched off",
+            "cuts power to",
+            "shuts off power to",
+            "loss of output power",
+            "output power is lost",
+            "drops the load",
+            "transfers the load to battery and shuts down",
+        ],
+    ) {
+        out.push(Effect::PowerLoss);
+    }
+    if has_any(
+        text,
+        &[
+            "all ports go down",
+            "ports go down",
+            "links go down",
+            "all links down",
+            "stops forwarding",
+            "all paths are lost",
+            "loss of all paths",
+            "path loss",
+        ],
+    ) {
+        out.push(Effect::PathLoss);
+    }
+    if has_any(
+        text,
+        &[
             "data unavailable",
             "data unavailability",
             "du",

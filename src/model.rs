@@ -206,6 +206,12 @@ pub enum Effect {
     ComponentCrash,
     /// Failover / takeover / giveback does not happen or fails: redundancy is defeated.
     FailoverFailure,
+    /// The part cuts the power it supplies (a PDU's outlets, a UPS's output, a PSU): everything
+    /// in the failure domains it feeds loses that feed.
+    PowerLoss,
+    /// The part drops the paths it carries (a switch's or an IOM's ports): everything in the
+    /// failure domains it feeds loses that path.
+    PathLoss,
     /// Data unavailable: system outage, LUNs offline.
     DataUnavailable,
     /// Data loss or corruption.
@@ -220,6 +226,8 @@ impl Effect {
             Effect::Performance => "performance",
             Effect::ComponentCrash => "component-crash",
             Effect::FailoverFailure => "failover-failure",
+            Effect::PowerLoss => "power-loss",
+            Effect::PathLoss => "path-loss",
             Effect::DataUnavailable => "data-unavailable",
             Effect::DataLoss => "data-loss",
         }

@@ -310,6 +310,13 @@ impl Estate {
         self
     }
 
+    /// The service `id` carries notifications (mail relay, chat).
+    pub fn notification_channel(mut self, id: &str) -> Estate {
+        let id: ServiceId = id.parse().unwrap();
+        self.0.services.get_mut(&id).unwrap().notification_channel = true;
+        self
+    }
+
     /// `of` is backed up to `to`.
     pub fn backup(self, of: &str, to: &str) -> Estate {
         self.recoverable(of, to, BackupKind::Backup)

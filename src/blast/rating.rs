@@ -175,6 +175,9 @@ crate::diag::codes! {
         DataLossWithBackup = "data-loss-with-backup",
         /// The exposed scope (a system or an enclosure) stops serving data.
         DataUnavailable = "data-unavailable",
+        /// A part that feeds a failure domain (PDU, UPS, switch) drops it, and systems in it have
+        /// no second feed.
+        DomainDown = "domain-down",
         Performance = "performance",
         /// A security weakness without a network-reachable availability impact.
         Security = "security",
@@ -215,6 +218,9 @@ pub(super) struct Reading {
     /// Why the rule could not decide (a figure that gives no date): the finding is then
     /// undecided whatever the match says, and this line is among its reasons.
     pub(super) undecided: Option<String>,
+    /// The reach is what depends on these systems (by position) instead of the finding's own:
+    /// a PDU's bug reaches what it powers.
+    pub(super) across: Option<Vec<u32>>,
 }
 
 impl Reading {
@@ -242,6 +248,7 @@ impl Reading {
             reasons,
             scope: None,
             undecided: None,
+            across: None,
         }
     }
 }
@@ -278,7 +285,10 @@ pub(super) fn rate(
             }
         }
     }
-    let (reach, reach_line) = shared.reach(ctx, sys_idx, top.scope.as_deref());
+    let (reach, reach_line) = match &top.across {
+        Some(systems) => shared.reach_across(ctx, systems),
+        None => shared.reach(ctx, sys_idx, top.scope.as_deref()),
+    };
     reasons.extend(reach_line);
     if let Some(vs) = &adv.vendor_severity {
         reasons.push(shared.line(format!(

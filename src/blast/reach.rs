@@ -53,6 +53,26 @@ pub(super) fn reach(ctx: &Context<'_>, sys_idx: u32, scope: Option<&[ComponentRe
     r
 }
 
+/// Services, users and tenants that depend on any of `systems` (each service counted once).
+pub(super) fn reach_across(ctx: &Context<'_>, systems: &[u32]) -> Reach {
+    let mut r = Reach::default();
+    for &s in systems {
+        let one = reach(ctx, s, None);
+        for id in &one.services {
+            if !r.services.contains(id) {
+                r.users += ctx.inventory.services[id].users;
+                r.services.push(id.clone());
+            }
+        }
+        r.tenants.extend(one.tenants);
+        r.max_criticality = r.max_criticality.max(one.max_criticality);
+    }
+    r.services.sort_unstable();
+    r.tenants.sort_unstable();
+    r.tenants.dedup();
+    r
+}
+
 /// The reason line naming what a finding reaches, if it reaches anything.
 pub(super) fn reach_line(reach: &Reach) -> Option<String> {
     if reach.services.is_empty() && reach.tenants.is_empty() {
@@ -86,6 +106,17 @@ impl Shared {
         let a: Arc<str> = Arc::from(text);
         self.lines.insert(a.clone());
         a
+    }
+
+    /// The reach of every system in `systems` together (not kept: few findings have one).
+    pub(super) fn reach_across(
+        &mut self,
+        ctx: &Context<'_>,
+        systems: &[u32],
+    ) -> (Arc<Reach>, Option<Arc<str>>) {
+        let r = reach_across(ctx, systems);
+        let line = reach_line(&r).map(|l| self.line(l));
+        (Arc::new(r), line)
     }
 
     /// The reach of `sys_idx` limited to `scope` (`None`: the whole system, computed once).

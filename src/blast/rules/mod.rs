@@ -7,6 +7,7 @@
 //! decides, and the score, are `rating`'s business.
 //!
 //! - `failover`: a failover-path bug makes the pair a single point of failure.
+//! - `feed`: a PDU, UPS or switch drops what it feeds: the failure domains it feeds go down.
 //! - `crash`: a member crashes; can the survivors carry the load, is it common mode?
 //! - `time_bomb`: drives failing at a power-on-hours threshold, dated, against RAID tolerance.
 //! - `uptime`: bugs that fire after N days of uptime, dated from each part's boot.
@@ -18,6 +19,7 @@
 mod crash;
 mod data_loss;
 mod failover;
+mod feed;
 mod plain;
 mod security;
 pub(super) mod time_bomb;
@@ -72,6 +74,16 @@ pub(super) fn readings(
                         "data-loss",
                     ));
                 }
+            }
+            Effect::PowerLoss | Effect::PathLoss => {
+                readings.push(feed::feed_loss(
+                    ctx,
+                    adv_idx,
+                    sys_idx,
+                    exps,
+                    effect,
+                    base_urgency,
+                ));
             }
             Effect::Performance => readings.push(plain::performance(base_urgency)),
             Effect::Security => readings.push(security::security(adv, system)),

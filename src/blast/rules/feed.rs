@@ -1,0 +1,392 @@
+//! Shared failure domains (SoftEther 2021): a bug in what *feeds* a domain — a PDU, a UPS, a
+//! power supply, a breaker panel, a top-of-rack or SAN switch, a shelf's IOM — takes down what is
+//! in that domain.
+//!
+//! An advisory with the effect `power-loss` or `path-loss` on a part named in a domain's `fed_by`
+//! loses that domain. Each system with a member in it (itself or one of its parts) is then:
+//!
+//! - **down** when every domain *of the same kind* it is in is lost: a domain is lost when any
+//!   part that feeds it runs the same buggy firmware, anywhere in the estate (two PDUs on one
+//!   firmware are one failure, common mode). A system whose only feed is the affected part is
+//!   named a single point of failure;
+//! - **running on a second feed** otherwise, named with that feed: it is not counted as down.
+//!
+//! The finding reaches what depends on the systems that are down (their services, users and
+//! tenants), not the feeding part's own system. When any of them is down the consequence is a
+//! service outage (`domain-down`); when every one keeps a second feed it is redundancy lost. A
+//! service that carries notifications (`notification_channel`) among those down is named: the
+//! owners may not be told. A part that feeds no recorded domain cannot be followed: the reading
+//! says so, and stays an outage of its own system until `fed_by` is recorded.
+
+use rustc_hash::FxHashSet as HashSet;
+
+use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
+use crate::blast::topology::{Context, Exp, Pos};
+use crate::inventory::{ComponentRef, FailureDomain};
+use crate::matcher::Exposure;
+use crate::model::Effect;
+
+/// The reading of a `power-loss` or `path-loss` effect on the finding's parts.
+pub(super) fn feed_loss(
+    ctx: &Context<'_>,
+    adv_idx: usize,
+    sys_idx: u32,
+    exps: &[Exp<'_>],
+    effect: Effect,
+    base: Urgency,
+) -> Reading {
+    let what = match effect {
+        Effect::PathLoss => "its paths",
+        _ => "its power",
+    };
+    let inv = ctx.inventory;
+    let system = ctx.topo.systems[sys_idx as usize];
+    // The domains this finding's parts feed, and every domain an exposed feeder feeds.
+    let fed_here = |f: &ComponentRef| {
+        f.system == system.id
+            && position(ctx, f).is_some_and(|pos| fed_by_exposed(ctx, adv_idx, pos, exps))
+    };
+    let mine: Vec<&FailureDomain> = inv
+        .domains
+        .values()
+        .filter(|d| d.fed_by.iter().any(fed_here))
+        .collect();
+    if mine.is_empty() {
+        let parts: Vec<String> = exps.iter().map(|e| e.subject.to_string()).collect();
+        return Reading::new(
+            FindingCode::ServiceOutage,
+            Consequence::ServiceOutage,
+            base,
+            format!(
+                "{} can drop {what} ({effect}), but no failure domain names it in `fed_by`: what \
+                 it feeds is unknown — record it to see the blast",
+                parts.join(", ")
+            ),
+        );
+    }
+    let lost: HashSet<&str> = inv
+        .domains
+        .values()
+        .filter(|d| {
+            d.fed_by
+                .iter()
+                .any(|f| position(ctx, f).is_some_and(|pos| fed_by_exposed(ctx, adv_idx, pos, &[])))
+        })
+        .map(|d| d.id.as_str())
+        .collect();
+
+    let mut reasons = vec![format!(
+        "{} feeds {}: the bug can drop {what} ({effect})",
+        exps.iter()
+            .map(|e| e.subject.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        mine.iter()
+            .map(|d| d.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    let mut down: Vec<u32> = Vec::new();
+    let mut alone: Vec<&str> = Vec::new();
+    let mut common: Vec<String> = Vec::new();
+    let mut second: Vec<String> = Vec::new();
+    let mut seen: HashSet<u32> = HashSet::default();
+    for d in &mine {
+        for m in &d.members {
+            let Some(s) = system_index(ctx, m) else {
+                continue;
+            };
+            if !seen.insert(s) {
+                continue;
+            }
+            let sys = ctx.topo.systems[s as usize];
+            let supplies: Vec<&FailureDomain> = ctx.topo.domains[s as usize]
+                .iter()
+                .copied()
+                .filter(|x| x.kind == d.kind)
+                .collect();
+            match supplies.iter().find(|x| !lost.contains(x.id.as_str())) {
+                Some(spare) => second.push(format!("{} (on {})", sys.id, spare.id)),
+                None => {
+                    down.push(s);
+                    if supplies.len() <= 1 {
+                        alone.push(sys.id.as_str());
+                    } else {
+                        common.push(format!(
+                            "{} ({})",
+                            sys.id,
+                            supplies
+                                .iter()
+                                .map(|x| x.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if !alone.is_empty() {
+        alone.sort_unstable();
+        reasons.push(format!(
+            "{} {} no other {} feed: a single point of failure — {} down",
+            and_list(&alone),
+            if alone.len() == 1 { "has" } else { "have" },
+            kind_word(mine[0]),
+            if alone.len() == 1 {
+                "it goes"
+            } else {
+                "they go"
+            },
+        ));
+    }
+    if !common.is_empty() {
+        reasons.push(format!(
+            "every feed of {} is fed by parts on this firmware (common mode): down too",
+            common.join(", ")
+        ));
+    }
+    if !second.is_empty() {
+        reasons.push(format!(
+            "keeps running on a second feed, not counted as down: {}",
+            second.join(", ")
+        ));
+    }
+    if let Some(line) = channels_down(ctx, &down) {
+        reasons.push(line);
+    }
+    let mut r = if down.is_empty() {
+        Reading::with_reasons(
+            FindingCode::RedundancyLost,
+            Consequence::RedundancyLost,
+            base,
+            reasons,
+        )
+    } else {
+        Reading::with_reasons(
+            FindingCode::DomainDown,
+            Consequence::ServiceOutage,
+            base,
+            reasons,
+        )
+    };
+    down.sort_unstable();
+    r.across = Some(down);
+    r
+}
+
+/// Does the bug reach the feeder at `pos`? A system feeder is reached through its own firmware or
+/// any of its parts; a part through itself (or, for a controller, its system's OS). `run` is the
+/// finding's exposures when `pos` is on its system, else empty (all exposures are searched).
+fn fed_by_exposed(ctx: &Context<'_>, adv_idx: usize, pos: Pos, run: &[Exp<'_>]) -> bool {
+    if pos.1 == Exposure::SYSTEM {
+        return ctx.system_exposed(adv_idx, pos.0);
+    }
+    ctx.member_exposed(adv_idx, pos, run)
+}
+
+/// The position of a reference (`system` or `system/component`).
+fn position(ctx: &Context<'_>, r: &ComponentRef) -> Option<Pos> {
+    let s = system_index(ctx, r)?;
+    match r.component.as_deref() {
+        None => Some((s, Exposure::SYSTEM)),
+        Some(c) => ctx.topo.systems[s as usize]
+            .components
+            .iter()
+            .position(|x| &*x.id == c)
+            .map(|i| (s, i as u32)),
+    }
+}
+
+/// The index of the reference's system (systems are in id order).
+fn system_index(ctx: &Context<'_>, r: &ComponentRef) -> Option<u32> {
+    ctx.topo
+        .systems
+        .binary_search_by(|s| s.id.cmp(&r.system))
+        .ok()
+        .map(|i| i as u32)
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn kind_word(d: &FailureDomain) -> &'static str {
+    use crate::inventory::DomainKind::*;
+    match d.kind {
+        PowerFeed => "power-feed",
+        Breaker => "breaker",
+        Enclosure => "enclosure",
+        Rack => "rack",
+        Site => "site",
+        Network => "network",
+    }
+}
+
+/// The line naming the notification channels among the services of `down`, if any.
+fn channels_down(ctx: &Context<'_>, down: &[u32]) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for &s in down {
+        let sys = ctx.topo.systems[s as usize];
+        for svc in &ctx.topo.services[s as usize] {
+            if svc.notification_channel && !names.iter().any(|n| n.starts_with(svc.id.as_str())) {
+                names.push(format!("{} (on {})", svc.id, sys.id));
+            }
+        }
+    }
+    (!names.is_empty()).then(|| {
+        format!(
+            "owners may not be told: the notification channel {} is down with it — call them",
+            names.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blast::rating::{Consequence, FindingCode, Severity};
+    use crate::blast::Finding;
+    use crate::inventory::{Criticality, DomainKind};
+    use crate::model::{Advisory, ComponentKind, Effect};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    /// The SoftEther office: a VPN server whose one power supply sits on breaker-2 with the
+    /// office router, the mail server and the L3 switch.
+    fn office() -> Estate {
+        Estate::new()
+            .system("vpn", "Supermicro", "SYS-1029P", Scheme::Intdot, "3.4")
+            .component(
+                "vpn",
+                "psu",
+                ComponentKind::Psu,
+                "Delta",
+                "PWS-1K",
+                Scheme::Intdot,
+                "1.2",
+                1,
+            )
+            .system("router", "Yamaha", "RTX1210", Scheme::Intdot, "14.01")
+            .system("mail", "Supermicro", "SYS-5019C", Scheme::Intdot, "3.4")
+            .system("l3sw", "Cisco", "C9300", Scheme::Intdot, "17.9")
+            .fed_domain(
+                "breaker-2",
+                DomainKind::Breaker,
+                &["vpn", "router", "mail", "l3sw"],
+                &["vpn/psu"],
+            )
+            .service(
+                "vpn-service",
+                120_000,
+                &["customers"],
+                Criticality::Critical,
+                &["vpn", "router"],
+            )
+            .service("office-mail", 40, &[], Criticality::High, &["mail"])
+            .notification_channel("office-mail")
+    }
+
+    fn psu_trips_breaker() -> Advisory {
+        advisory_for("FWN-PSU", "Delta", "PWS-1K", "vers:intdot/<1.3")
+            .on(ComponentKind::Psu)
+            .effects(&[Effect::PowerLoss])
+    }
+
+    fn lines(f: &Finding) -> Vec<&str> {
+        f.rating.reasons.iter().map(|l| &**l).collect()
+    }
+
+    #[test]
+    fn a_power_supply_on_a_shared_breaker_takes_down_everything_on_it() {
+        let f = run(&office(), &[psu_trips_breaker()]);
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
+        assert_eq!(f.system.as_str(), "vpn");
+        assert_eq!(f.rating.code, FindingCode::DomainDown);
+        assert_eq!(f.rating.consequence, Consequence::ServiceOutage);
+        let l = lines(f);
+        assert_eq!(
+            l[1..5],
+            [
+                "vpn/psu feeds breaker-2: the bug can drop its power (power-loss)",
+                "l3sw, mail, router and vpn have no other breaker feed: a single point of failure \
+                 — they go down",
+                "owners may not be told: the notification channel office-mail (on mail) is down \
+                 with it — call them",
+                "reaches 2 services, 120,040 users, 1 tenant",
+            ],
+            "{l:?}"
+        );
+        let services: Vec<&str> = f.rating.reach.services.iter().map(|s| s.as_str()).collect();
+        assert_eq!(services, ["office-mail", "vpn-service"]);
+        assert_eq!(f.rating.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn a_system_with_a_second_independent_feed_is_not_counted_as_down() {
+        // The mail server gets a second breaker fed by a healthy supply elsewhere.
+        let e = office()
+            .system("ups", "APC", "SRT5K", Scheme::Intdot, "15.0")
+            .fed_domain("breaker-3", DomainKind::Breaker, &["mail"], &["ups"]);
+        let f = &run(&e, &[psu_trips_breaker()])[0];
+        let l = lines(f);
+        assert!(
+            l.contains(&"keeps running on a second feed, not counted as down: mail (on breaker-3)"),
+            "{l:?}"
+        );
+        assert!(l.contains(&"l3sw, router and vpn have no other breaker feed: a single point of failure — they go down"), "{l:?}");
+        assert!(!l.iter().any(|x| x.contains("may not be told")), "{l:?}");
+        let services: Vec<&str> = f.rating.reach.services.iter().map(|s| s.as_str()).collect();
+        assert_eq!(services, ["vpn-service"]);
+        assert_eq!(f.rating.reach.users, 120_000);
+    }
+
+    #[test]
+    fn two_feeds_on_the_same_buggy_firmware_are_one_failure() {
+        // An array on feeds A and B, each from a PDU on the same firmware: common mode.
+        let pdu_bug = advisory_for("FWN-PDU", "APC", "AP8959", "vers:intdot/<7.1")
+            .effects(&[Effect::PowerLoss]);
+        let e = Estate::new()
+            .system("pdu-a", "APC", "AP8959", Scheme::Intdot, "7.0")
+            .system("pdu-b", "APC", "AP8959", Scheme::Intdot, "7.0")
+            .system("arr", "Dell EMC", "Unity 480F", Scheme::Intdot, "5.1.0")
+            .fed_domain("feed-a", DomainKind::PowerFeed, &["arr"], &["pdu-a"])
+            .fed_domain("feed-b", DomainKind::PowerFeed, &["arr"], &["pdu-b"])
+            .service("vms", 500, &[], Criticality::High, &["arr"]);
+        let f = run(&e, &[pdu_bug.clone()]);
+        assert_eq!(f.len(), 2, "one finding per PDU");
+        assert!(f.iter().all(|f| f.rating.code == FindingCode::DomainDown));
+        assert!(lines(&f[0]).contains(
+            &"every feed of arr (feed-a, feed-b) is fed by parts on this firmware (common mode): down too"
+        ));
+        // pdu-b updated: arr keeps feed-b, redundancy lost only.
+        let mut e = e;
+        e.sys("pdu-b").firmware = fw(Scheme::Intdot, "7.1");
+        let f = run(&e, &[pdu_bug]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rating.code, FindingCode::RedundancyLost);
+        assert_eq!(f[0].rating.consequence, Consequence::RedundancyLost);
+        assert!(f[0].rating.reach.services.is_empty(), "nothing is down");
+        assert!(lines(&f[0])
+            .contains(&"keeps running on a second feed, not counted as down: arr (on feed-b)"));
+    }
+
+    #[test]
+    fn a_feeder_of_no_recorded_domain_says_what_to_record() {
+        let e = Estate::new().system("pdu-a", "APC", "AP8959", Scheme::Intdot, "7.0");
+        let bug = advisory_for("FWN-PDU", "APC", "AP8959", "vers:intdot/<7.1")
+            .effects(&[Effect::PowerLoss]);
+        let f = &run(&e, &[bug])[0];
+        assert_eq!(f.rating.code, FindingCode::ServiceOutage);
+        assert!(
+            lines(f)[1].contains("no failure domain names it in `fed_by`"),
+            "{:?}",
+            lines(f)
+        );
+    }
+}
