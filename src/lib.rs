@@ -20,6 +20,7 @@ pub mod blast;
 pub mod check;
 pub mod classify;
 pub mod collect;
+pub mod compat;
 pub mod diag;
 pub mod error;
 pub mod inventory;

@@ -375,6 +375,33 @@ fn statement_applies(
         && product_matches()
 }
 
+/// Whether the statement `st` (vendor, product, models, kind) names the subject: `system`'s own
+/// firmware, or its `component`. `fallback_vendor` stands in for a statement without a vendor.
+/// The same rule as matching, for one subject (partner requirements, `compat`).
+pub fn names_subject(
+    st: &AffectedProduct,
+    fallback_vendor: &str,
+    system: &System,
+    component: Option<&Component>,
+) -> bool {
+    let vendor = if st.vendor.trim().is_empty() {
+        fallback_vendor
+    } else {
+        &st.vendor
+    };
+    let key = Subject { system, component }.key();
+    if vendor_key(vendor) != vendor_key(key.vendor) {
+        return false;
+    }
+    let stmt = Stmt {
+        advisory: 0,
+        index: 0,
+        product_words: words(&st.product),
+        models: st.models.iter().map(|m| ModelPattern::new(m)).collect(),
+    };
+    statement_applies(&stmt, st, &key, &subject_names(&key))
+}
+
 /// Decide one version spec for one installed version.
 pub fn spec_contains(spec: &VersionSpec, fw: &FwVersion) -> Containment {
     match spec {
@@ -477,12 +504,7 @@ enum Verdict {
 }
 
 fn describe(st: &AffectedProduct) -> String {
-    match &st.versions {
-        VersionSpec::Range(r) => r.to_string(),
-        VersionSpec::Exact(v) => v.clone(),
-        VersionSpec::All => "all versions".to_string(),
-        VersionSpec::Unparsed(t) => format!("\"{}\"", t.trim()),
-    }
+    st.versions.to_string()
 }
 
 fn decide(adv: &Advisory, stmts: &[&AffectedProduct], fw: &FwVersion, system: &System) -> Verdict {
@@ -710,6 +732,17 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
     // Subjects were visited in (system, component) order, so a stable sort by advisory keeps the
     // rest of the order.
     out.exposures.sort_by_key(|e| e.advisory);
+    // A compatibility statement concerns a part only where a partner breaks it.
+    if advisories.iter().any(|a| !a.requires.is_empty()) {
+        let relations = crate::compat::Relations::new(inv);
+        let systems: Vec<&System> = inv.systems.values().collect();
+        out.exposures.retain(|e| {
+            let adv = &advisories[e.advisory as usize];
+            let system = systems[e.system as usize];
+            let component = system.components.get(e.component as usize);
+            crate::compat::keeps(inv, &relations, adv, system, component)
+        });
+    }
     out
 }
 

@@ -165,6 +165,18 @@ pub enum VersionSpec {
     Unparsed(String),
 }
 
+impl fmt::Display for VersionSpec {
+    /// The range, the exact version, "all versions", or the text in quotes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VersionSpec::Range(r) => write!(f, "{r}"),
+            VersionSpec::Exact(v) => f.write_str(v),
+            VersionSpec::All => f.write_str("all versions"),
+            VersionSpec::Unparsed(t) => write!(f, "\"{}\"", t.trim()),
+        }
+    }
+}
+
 /// One statement: these versions of this product (on these models) have this status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AffectedProduct {
@@ -366,7 +378,87 @@ pub struct Advisory {
     /// Traffic Light Protocol label of the source document (`WHITE`, `CLEAR`, `GREEN`, `AMBER` …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlp: Option<String>,
+    /// Partner compatibility: what the versions in `affected` require of their partners. An
+    /// advisory with requirements is a compatibility statement: it concerns a part only where a
+    /// partner breaks a requirement (see `compat`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<PartnerRequirement>,
     pub source: Source,
+}
+
+/// Who a part's partner is, for a compatibility requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Partner {
+    /// The systems it replicates to or from (`backups` of kind `replica`, `replica-pair` groups).
+    Replica,
+    /// The systems it replicates to (`backups` of kind `replica` with it as `of`).
+    ReplicaTarget,
+    /// The systems that replicate to it (`backups` of kind `replica` with it as `to`).
+    ReplicaSource,
+    /// The other members of its `cluster` groups.
+    Cluster,
+    /// The parts of this kind in the same system (drives, shelves, HBAs of an array).
+    Part(ComponentKind),
+}
+
+impl fmt::Display for Partner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Partner::Replica => f.write_str("replica"),
+            Partner::ReplicaTarget => f.write_str("replica-target"),
+            Partner::ReplicaSource => f.write_str("replica-source"),
+            Partner::Cluster => f.write_str("cluster"),
+            Partner::Part(k) => f.write_str(k.as_str()),
+        }
+    }
+}
+
+impl TryFrom<String> for Partner {
+    type Error = String;
+    fn try_from(s: String) -> Result<Partner, String> {
+        match s.as_str() {
+            "replica" => Ok(Partner::Replica),
+            "replica-target" => Ok(Partner::ReplicaTarget),
+            "replica-source" => Ok(Partner::ReplicaSource),
+            "cluster" => Ok(Partner::Cluster),
+            other => serde_json::from_value::<ComponentKind>(serde_json::Value::String(
+                other.to_string(),
+            ))
+            .ok()
+            .filter(|k| *k != ComponentKind::System)
+            .map(Partner::Part)
+            .ok_or_else(|| {
+                format!(
+                    "unknown partner `{other}` (expected replica, replica-target, replica-source, \
+                     cluster, or a part kind: \
+                     controller, enclosure, drive, hba, bmc, psu, switch, other)"
+                )
+            }),
+        }
+    }
+}
+
+impl From<Partner> for String {
+    fn from(p: Partner) -> String {
+        p.to_string()
+    }
+}
+
+/// "A version in `affected` requires each `partner` that is `product` to run `versions`."
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartnerRequirement {
+    pub partner: Partner,
+    /// The partner's vendor; empty: the advisory's.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub vendor: String,
+    pub product: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<Scheme>,
+    /// The versions the partner must run.
+    pub versions: VersionSpec,
 }
 
 impl Advisory {
@@ -391,6 +483,7 @@ impl Advisory {
             cvss: None,
             vendor_severity: None,
             tlp: None,
+            requires: vec![],
             source,
         }
     }

@@ -538,6 +538,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
             cvss: None,
             vendor_severity: None,
             tlp: None,
+            requires: vec![],
             source: source("synthetic", i),
         });
     }

@@ -375,6 +375,9 @@ pub trait BugExt {
     fn any_part(self) -> Self;
     fn effects(self, effects: &[Effect]) -> Self;
     fn triggers(self, triggers: &[Trigger]) -> Self;
+    /// A compatibility requirement: each `partner` that is `product` (of the advisory's vendor)
+    /// must run a version in `range` (a `vers:` string).
+    fn requires(self, partner: Partner, product: &str, range: &str) -> Self;
 }
 
 impl BugExt for Advisory {
@@ -392,6 +395,18 @@ impl BugExt for Advisory {
     }
     fn triggers(mut self, triggers: &[Trigger]) -> Self {
         self.triggers = triggers.to_vec();
+        self
+    }
+    fn requires(mut self, partner: Partner, product: &str, range: &str) -> Self {
+        let range = VersRange::parse(range).unwrap();
+        self.requires.push(PartnerRequirement {
+            partner,
+            vendor: String::new(),
+            product: product.into(),
+            models: vec![],
+            scheme: range.scheme(),
+            versions: VersionSpec::Range(range),
+        });
         self
     }
 }

@@ -185,6 +185,9 @@ crate::diag::codes! {
         SecurityDos = "security-dos",
         /// Management plane only: the data path is not affected.
         ManagementPlane = "management-plane",
+        /// A partner (replica, cluster peer, drive, shelf, HBA) runs a version this part's
+        /// firmware does not support with it.
+        UnsupportedCombination = "unsupported-combination",
         /// The advisory does not say what the bug does.
         Unclassified = "unclassified",
     }

@@ -52,6 +52,8 @@ pub struct Topology<'a> {
     pub(super) domains: Vec<Vec<&'a FailureDomain>>,
     /// Backups of each system, with the target's position.
     pub(super) backups: Vec<Vec<(&'a Backup, Option<u32>)>>,
+    /// Replication and cluster partners, for compatibility statements.
+    pub(super) relations: crate::compat::Relations<'a>,
 }
 
 /// The groups index of a [`Topology`]: each group's members resolved, and the groups of every
@@ -116,6 +118,7 @@ impl<'a> Topology<'a> {
             services,
             domains,
             backups,
+            relations: crate::compat::Relations::new(inv),
         }
     }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::plan::RolloutPlan;
+use super::plan::{RolloutPlan, Step};
 use crate::blast::{assess, Context, Finding};
 use crate::classify::Overrides;
 use crate::inventory::{Inventory, SystemId};
@@ -33,37 +33,42 @@ pub struct SystemDiff {
 pub fn apply(inv: &Inventory, plan: &RolloutPlan) -> Inventory {
     let mut out = inv.clone();
     for step in &plan.steps {
-        for t in &step.targets {
-            let Some(sys) = out.systems.get_mut(&t.subject.system) else {
-                continue;
-            };
-            match &t.subject.component {
-                None => {
-                    let old = sys.firmware.version.raw().to_string();
-                    if let Ok(v) = FwVersion::parse(sys.firmware.version.scheme(), &t.to) {
-                        let v = std::sync::Arc::new(v);
-                        for c in sys.components.iter_mut() {
-                            if c.kind == ComponentKind::Controller
-                                && c.firmware.version.raw() == old
-                                && c.firmware.version.scheme() == v.scheme()
-                            {
-                                c.firmware.version = v.clone();
-                            }
+        apply_step(&mut out, step);
+    }
+    out
+}
+
+/// Apply one step's targets to `inv` in place.
+pub(super) fn apply_step(inv: &mut Inventory, step: &Step) {
+    for t in &step.targets {
+        let Some(sys) = inv.systems.get_mut(&t.subject.system) else {
+            continue;
+        };
+        match &t.subject.component {
+            None => {
+                let old = sys.firmware.version.raw().to_string();
+                if let Ok(v) = FwVersion::parse(sys.firmware.version.scheme(), &t.to) {
+                    let v = std::sync::Arc::new(v);
+                    for c in sys.components.iter_mut() {
+                        if c.kind == ComponentKind::Controller
+                            && c.firmware.version.raw() == old
+                            && c.firmware.version.scheme() == v.scheme()
+                        {
+                            c.firmware.version = v.clone();
                         }
-                        sys.firmware.version = v;
                     }
+                    sys.firmware.version = v;
                 }
-                Some(cid) => {
-                    if let Some(c) = sys.components.iter_mut().find(|c| c.id == *cid) {
-                        if let Ok(v) = FwVersion::parse(c.firmware.version.scheme(), &t.to) {
-                            c.firmware.version = v.into();
-                        }
+            }
+            Some(cid) => {
+                if let Some(c) = sys.components.iter_mut().find(|c| c.id == *cid) {
+                    if let Ok(v) = FwVersion::parse(c.firmware.version.scheme(), &t.to) {
+                        c.firmware.version = v.into();
                     }
                 }
             }
         }
     }
-    out
 }
 
 /// Match and rate the whole of `inv`.

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::plan::{RolloutPlan, Step, Target};
 use super::Verdict;
 use crate::blast::{Finding, Urgency};
+use crate::compat;
 use crate::inventory::{ComponentRef, GroupKind, Inventory, RedundancyGroup, System, SystemId};
 use crate::matcher::MatchState;
 use crate::model::{vendor_key, Advisory, ComponentKind, Effect, VersionSpec};
@@ -54,6 +55,10 @@ crate::diag::codes! {
         UnknownRelease = "unknown-release",
         /// A target released fewer than [`RECENT_DAYS`] ago.
         RecentRelease = "recent-release",
+        /// A step after which a part runs a version its partner (replica, cluster peer, drive,
+        /// shelf, HBA) does not support, by a compatibility statement of the feeds (block; caution
+        /// when it cannot be decided).
+        PartnerIncompatible = "partner-incompatible",
         /// A step that updates parts on or after the date a dated bug of theirs fires (block),
         /// within [`LATE_MARGIN_DAYS`] before it, or without a date of its own (caution).
         TooLate = "too-late",
@@ -136,7 +141,47 @@ pub(super) fn hazards(
         }
     }
     backup_in_one_window(inv, plan, &windows, &mut out);
+    partner_incompatible(inv, advisories, plan, &mut out);
     out
+}
+
+/// The estate after each step, in order, against the feeds' compatibility statements: a step
+/// that leaves a part on a version its partner does not support (and that was not so before the
+/// step) is blocked, naming both sides and the versions required; one that leaves it undecidable
+/// is a caution. A plan that updates the partner first passes.
+fn partner_incompatible(
+    inv: &Inventory,
+    advisories: &[Advisory],
+    plan: &RolloutPlan,
+    out: &mut Vec<Hazard>,
+) {
+    if advisories.iter().all(|a| a.requires.is_empty()) {
+        return;
+    }
+    let key = |v: &compat::Violation| (v.advisory.clone(), v.subject.clone(), v.partner.clone());
+    let mut before: HashSet<_> = compat::violations(inv, advisories)
+        .iter()
+        .map(key)
+        .collect();
+    let mut running = inv.clone();
+    for step in &plan.steps {
+        super::diff::apply_step(&mut running, step);
+        let now = compat::violations(&running, advisories);
+        for v in now.iter().filter(|v| !before.contains(&key(v))) {
+            let level = if v.broken {
+                Verdict::Block
+            } else {
+                Verdict::Caution
+            };
+            out.push(hazard(
+                HazardCode::PartnerIncompatible,
+                level,
+                &step.name,
+                format!("after this step {}", v.line),
+            ));
+        }
+        before = now.iter().map(key).collect();
+    }
 }
 
 /// A step landing this close before a dated bug fires is a caution.

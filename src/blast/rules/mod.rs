@@ -8,6 +8,7 @@
 //!
 //! - `failover`: a failover-path bug makes the pair a single point of failure.
 //! - `feed`: a PDU, UPS or switch drops what it feeds: the failure domains it feeds go down.
+//! - `partner`: a compatibility statement broken by a partner's version.
 //! - `crash`: a member crashes; can the survivors carry the load, is it common mode?
 //! - `time_bomb`: drives failing at a power-on-hours threshold, dated, against RAID tolerance.
 //! - `uptime`: bugs that fire after N days of uptime, dated from each part's boot.
@@ -20,6 +21,7 @@ mod crash;
 mod data_loss;
 mod failover;
 mod feed;
+mod partner;
 mod plain;
 mod security;
 pub(super) mod time_bomb;
@@ -92,6 +94,14 @@ pub(super) fn readings(
     }
     if has_time_trigger(adv) {
         readings.extend(time_bomb::time_bomb(ctx, adv_idx, sys_idx, exps));
+    }
+    if !adv.requires.is_empty() {
+        // First, so that it decides among equals: the finding is the unsupported combination.
+        let worst = readings.iter().map(|r| r.consequence).max();
+        readings.insert(
+            0,
+            partner::partner(ctx, adv_idx, sys_idx, exps, worst, base_urgency),
+        );
     }
     if readings.is_empty() {
         readings.push(plain::unclassified());

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use super::util::{choose_scheme, invalid, parse_date, spec_from_list};
 use super::{DocContext, FormatError};
 use crate::model::{
-    Advisory, AdvisoryId, AffectedProduct, ComponentKind, Cvss, Effect, ProductStatus, Remediation,
-    RemediationKind, Source, Trigger, VersionSpec,
+    Advisory, AdvisoryId, AffectedProduct, ComponentKind, Cvss, Effect, Partner,
+    PartnerRequirement, ProductStatus, Remediation, RemediationKind, Source, Trigger, VersionSpec,
 };
 use crate::version::{FwVersion, Scheme, VersRange};
 
@@ -54,6 +54,22 @@ struct RawAdvisory {
     affected: Vec<RawAffected>,
     #[serde(default)]
     remediations: Vec<RawRemediation>,
+    #[serde(default)]
+    requires: Vec<RawRequirement>,
+}
+
+/// `[[advisory.requires]]`: what the affected versions require of their partners.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    partner: Partner,
+    /// Defaults to the advisory's vendor.
+    vendor: Option<String>,
+    product: String,
+    #[serde(default)]
+    models: Vec<String>,
+    scheme: Option<Scheme>,
+    versions: RawVersions,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,6 +310,21 @@ fn convert(
             identifiers: a.identifiers,
         });
     }
+    let mut requires = Vec::with_capacity(raw.requires.len());
+    for (j, r) in raw.requires.into_iter().enumerate() {
+        let rpath = format!("{path}.requires[{j}]");
+        let vendor = r.vendor.unwrap_or_else(|| raw.vendor.clone());
+        let (scheme, versions) = versions_spec(&r.versions, r.scheme, &vendor, &r.product, ctx)
+            .map_err(|why| invalid(location, format!("{rpath}.versions"), why))?;
+        requires.push(PartnerRequirement {
+            partner: r.partner,
+            vendor,
+            product: r.product,
+            models: r.models,
+            scheme: Some(scheme),
+            versions,
+        });
+    }
     let cvss = raw.cvss.map(|c| Cvss {
         version: c.version,
         vector: c.vector,
@@ -323,6 +354,7 @@ fn convert(
         cvss,
         vendor_severity: raw.vendor_severity,
         tlp: raw.tlp,
+        requires,
         ..Advisory::new(raw.id, raw.vendor, raw.title, source)
     })
 }

@@ -319,6 +319,7 @@ fn convert(
         cvss: best_cvss(scores),
         vendor_severity: None,
         tlp: None,
+        requires: vec![],
         source: source.clone(),
     })
 }
