@@ -945,3 +945,92 @@ fn component_ids_differing_only_in_case_are_duplicates() {
         .render_plain()
         .contains("system `big` has no component `Shelf-0`"));
 }
+
+/// Boot dates (uptime clocks), domains fed by parts, notification channels and cluster groups:
+/// read from the files, and diagnosed where they are written.
+#[test]
+fn boot_dates_feeds_channels_and_clusters_load_and_are_diagnosed_in_place() {
+    let good = with_unity(
+        r#"
+[[systems]]
+id = "pdu-a"
+vendor = "APC"
+model = "AP8959"
+owner = "ops"
+firmware = "7.0.4"
+booted = 2026-03-01T04:10:00+09:00
+
+[[domains]]
+id = "feed-a"
+kind = "power-feed"
+members = ["arr"]
+fed_by = ["pdu-a"]
+
+[[groups]]
+id = "scale-out"
+kind = "cluster"
+members = ["arr", "pdu-a"]
+
+[[services]]
+id = "relay"
+owner = "ops"
+criticality = "high"
+depends_on = ["arr"]
+notification_channel = true
+"#,
+    )
+    .replacen("id = \"spa\"", "id = \"spa\"\nbooted = \"2026-02-14\"", 1);
+    let inv = load_ok(&[("owners.toml", OWNERS), ("estate.toml", &good)]);
+    let arr = &inv.systems[&"arr".parse::<firmwatch::inventory::SystemId>().unwrap()];
+    assert_eq!(
+        arr.components[0].booted,
+        Some("2026-02-14".parse().unwrap())
+    );
+    assert_eq!(arr.booted(Some(&arr.components[1])), None);
+    let pdu = &inv.systems[&"pdu-a".parse::<firmwatch::inventory::SystemId>().unwrap()];
+    // 04:10 in Tokyo is the previous day in UTC.
+    assert_eq!(pdu.booted, Some("2026-02-28".parse().unwrap()));
+    let feed = inv.domains.values().next().unwrap();
+    assert_eq!(feed.fed_by[0].to_string(), "pdu-a");
+    assert!(inv.services.values().next().unwrap().notification_channel);
+    assert!(matches!(
+        inv.groups.values().next().unwrap().kind,
+        firmwatch::inventory::GroupKind::Cluster
+    ));
+
+    // A boot that is not a date, a boot in the future, a feeder that does not exist.
+    let future = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    let bad = good
+        .replacen("booted = \"2026-02-14\"", "booted = \"last tuesday\"", 1)
+        .replacen(
+            "booted = 2026-03-01T04:10:00+09:00",
+            &format!("booted = {future}"),
+            1,
+        )
+        .replacen("fed_by = [\"pdu-a\"]", "fed_by = [\"pdu-z\"]", 1);
+    let r = report(&[("owners.toml", OWNERS), ("estate.toml", &bad)]);
+    assert_eq!(
+        codes(&r),
+        ["invalid-value", "invalid-value", "unknown-reference"],
+        "{}",
+        r.render_plain()
+    );
+    let shown = r.render_plain();
+    assert!(
+        shown.contains("`last tuesday` is not a date or timestamp"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("booted on {future}, after today (")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("estate.toml:11:10"),
+        "the boot's place: {shown}"
+    );
+    assert!(
+        shown.contains("estate.toml:42:11"),
+        "the feeder's place: {shown}"
+    );
+    assert!(shown.contains("pdu-z"), "{shown}");
+}

@@ -541,6 +541,36 @@ fixed_in = ["5.1.2"]
     }
 
     #[test]
+    fn requirements_and_feed_effects_parse_and_are_checked() {
+        let text = format!(
+            "{MINIMAL}\n[[advisory.requires]]\npartner = \"replica-target\"\nproduct = \"Unity\"\n\
+             versions = \"vers:intdot/>=5.1.2\"\n"
+        )
+        .replace("component-crash", "power-loss\", \"path-loss");
+        let a = &parse_str(&text).unwrap()[0];
+        assert_eq!(a.effects, [Effect::PowerLoss, Effect::PathLoss]);
+        assert_eq!(a.requires.len(), 1);
+        let r = &a.requires[0];
+        assert_eq!(r.partner, Partner::ReplicaTarget);
+        assert_eq!(r.vendor, "Dell", "the advisory's vendor");
+        assert_eq!(r.scheme, Some(Scheme::Intdot));
+        assert_eq!(r.versions.to_string(), "vers:intdot/>=5.1.2");
+
+        let bad_partner = text.replace("replica-target", "neighbour");
+        let e = parse_str(&bad_partner).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown partner `neighbour`") && e.contains("line 16"),
+            "{e}"
+        );
+        let bad_range = text.replace("vers:intdot/>=5.1.2\"\n", "vers:intdot/>=5.x\"\n");
+        let e = parse_str(&bad_range).unwrap_err().to_string();
+        assert!(e.contains("advisory[0].requires[0].versions"), "{e}");
+        let system = text.replace("replica-target", "system");
+        let e = parse_str(&system).unwrap_err().to_string();
+        assert!(e.contains("unknown partner `system`"), "{e}");
+    }
+
+    #[test]
     fn json_form_is_the_same_schema() {
         let json = r#"{"advisory": [{"id": "FWN-J", "vendor": "HPE", "title": "t",
             "affected": [{"product": "SAS SSD", "component": "drive", "scheme": "opaque",
