@@ -409,12 +409,7 @@ fn table_block(block: &[Finding], first: bool, blocked: bool, width: u16) -> Str
             ),
             format!("{}\n{}\n{}", plain(&f.advisory), f.system, plain(&f.title)),
             parts_label(f),
-            format!(
-                "{} · {}\n{}",
-                f.rating.consequence,
-                f.rating.urgency,
-                plain(&top_reason(f))
-            ),
+            why_cell(f),
         ]);
     }
     // After the rows: a table has no columns to constrain before its header or first row.
@@ -431,6 +426,27 @@ fn table_block(block: &[Finding], first: bool, blocked: bool, width: u16) -> Str
         ]);
     }
     t.to_string()
+}
+
+/// The table's "why": consequence and urgency, the deciding reason, what it reaches and, for
+/// data loss, the backup reasoning.
+fn why_cell(f: &Finding) -> String {
+    let top = top_reason(f);
+    let mut cell = format!(
+        "{} · {}\n{}",
+        f.rating.consequence,
+        f.rating.urgency,
+        plain(&top)
+    );
+    if let Some(reach) = f.rating.reach.line() {
+        cell.push('\n');
+        cell.push_str(&reach);
+    }
+    if let Some(b) = f.rating.backup.as_deref().filter(|b| **b != *top) {
+        cell.push('\n');
+        cell.push_str(&plain(b));
+    }
+    cell
 }
 
 /// The full reasoning of one finding.

@@ -207,6 +207,9 @@ pub struct Rating {
     /// One line per fact that produced the rating. A line is shared by every finding that states
     /// it (the match evidence, a system's backups and reach …): each distinct text is held once.
     pub reasons: Vec<Arc<str>>,
+    /// For data loss: whether an independent backup exists, and why (also among `reasons`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<Arc<str>>,
 }
 
 /// One candidate reading of the consequence; the worst one decides.
@@ -224,6 +227,8 @@ pub(super) struct Reading {
     /// The reach is what depends on these systems (by position) instead of the finding's own:
     /// a PDU's bug reaches what it powers.
     pub(super) across: Option<Vec<u32>>,
+    /// The backup reasoning of a data-loss reading (`data_loss::backup_verdict`'s lines).
+    pub(super) backup: Option<String>,
 }
 
 impl Reading {
@@ -252,6 +257,7 @@ impl Reading {
             scope: None,
             undecided: None,
             across: None,
+            backup: None,
         }
     }
 }
@@ -275,6 +281,7 @@ pub(super) fn rate(
     // The worst reading decides; the others add their reasons.
     readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
     let mut top = readings.remove(0);
+    let backup = top.backup.take().map(|l| shared.line(l));
     let mut reasons: Vec<Arc<str>> = vec![evidence.clone()];
     reasons.extend(
         std::mem::take(&mut top.reasons)
@@ -320,6 +327,7 @@ pub(super) fn rate(
         score,
         severity: Severity::from_score(score),
         reasons,
+        backup,
     };
     let state = if unknown {
         MatchState::Unknown

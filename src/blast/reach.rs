@@ -73,6 +73,13 @@ pub(super) fn reach_across(ctx: &Context<'_>, systems: &[u32]) -> Reach {
     r
 }
 
+impl Reach {
+    /// "reaches 3 services, 167,813 users, 3 tenants", if it reaches anything.
+    pub fn line(&self) -> Option<String> {
+        reach_line(self)
+    }
+}
+
 /// The reason line naming what a finding reaches, if it reaches anything.
 pub(super) fn reach_line(reach: &Reach) -> Option<String> {
     if reach.services.is_empty() && reach.tenants.is_empty() {

@@ -20,6 +20,7 @@ pub(super) fn data_loss(
 ) -> Reading {
     let system = ctx.topo.systems[sys_idx as usize];
     let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, sys_idx);
+    let backup = reasons.join("; ");
     let code = if consequence == Consequence::DataLossNoBackup {
         FindingCode::DataLossNoBackup
     } else {
@@ -29,7 +30,9 @@ pub(super) fn data_loss(
         0,
         format!("the bug can lose or corrupt data on {} ({what})", system.id),
     );
-    Reading::with_reasons(code, consequence, base, reasons)
+    let mut r = Reading::with_reasons(code, consequence, base, reasons);
+    r.backup = Some(backup);
+    r
 }
 
 /// Is there an independent, unexposed backup of `system`? Returns the consequence and reasons:

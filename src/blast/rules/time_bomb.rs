@@ -127,8 +127,11 @@ fn raid_group(
     let uncounted = !drives.undated.is_empty() || undecided.is_some();
     let mut reading = if worst > tolerance || (uncounted && first.is_none()) {
         let (consequence, more) = backup_verdict(ctx, adv_idx, sys_idx);
+        let backup = more.join("; ");
         reasons.extend(more);
-        Reading::with_reasons(FindingCode::RaidTimeBomb, consequence, urgency, reasons)
+        let mut r = Reading::with_reasons(FindingCode::RaidTimeBomb, consequence, urgency, reasons);
+        r.backup = Some(backup);
+        r
     } else {
         reasons.push("fewer drives fail together than the group tolerates: redundancy is lost, data survives if rebuilds finish".to_string());
         Reading::with_reasons(
@@ -237,6 +240,7 @@ fn outside_raid(
     let comp = ctx.topo.component(e.pos)?;
     let dating = threshold_date(comp, hours);
     let (consequence, mut reasons) = backup_verdict(ctx, adv_idx, sys_idx);
+    let backup = reasons.join("; ");
     let mut undecided = None;
     reasons.insert(0, match dating {
         Dating::On(d) => format!("{} × {} ({}) reach {} power-on hours on {d} and fail; no RAID group is recorded for them", comp.count, e.subject, e.decision.firmware, thousands(hours)),
@@ -258,6 +262,7 @@ fn outside_raid(
         reasons,
     );
     reading.undecided = undecided;
+    reading.backup = Some(backup);
     Some(reading)
 }
 
