@@ -228,23 +228,36 @@ fn kind_word(d: &FailureDomain) -> &'static str {
     }
 }
 
-/// The line naming the notification channels among the services of `down`, if any.
+/// The line naming the notification channels among the services of `down`, if any, with the
+/// systems they depend on that go down.
 fn channels_down(ctx: &Context<'_>, down: &[u32]) -> Option<String> {
-    let mut names: Vec<String> = Vec::new();
+    let mut channels: Vec<(&str, Vec<&str>)> = Vec::new();
     for &s in down {
         let sys = ctx.topo.systems[s as usize];
-        for svc in &ctx.topo.services[s as usize] {
-            if svc.notification_channel && !names.iter().any(|n| n.starts_with(svc.id.as_str())) {
-                names.push(format!("{} (on {})", svc.id, sys.id));
+        for svc in ctx.topo.services[s as usize]
+            .iter()
+            .filter(|svc| svc.notification_channel)
+        {
+            match channels.iter_mut().find(|(id, _)| *id == svc.id.as_str()) {
+                Some((_, on)) => on.push(sys.id.as_str()),
+                None => channels.push((svc.id.as_str(), vec![sys.id.as_str()])),
             }
         }
     }
-    (!names.is_empty()).then(|| {
-        format!(
-            "owners may not be told: the notification channel {} is down with it — call them",
-            names.join(", ")
-        )
-    })
+    if channels.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = channels
+        .into_iter()
+        .map(|(id, mut on)| {
+            on.sort_unstable();
+            format!("{id} (on {})", and_list(&on))
+        })
+        .collect();
+    Some(format!(
+        "owners may not be told: the notification channel {} goes down with it — call them",
+        list.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -316,7 +329,7 @@ mod tests {
                 "vpn/psu feeds breaker-2: the bug can drop its power (power-loss)",
                 "l3sw, mail, router and vpn have no other breaker feed: a single point of failure \
                  — they go down",
-                "owners may not be told: the notification channel office-mail (on mail) is down \
+                "owners may not be told: the notification channel office-mail (on mail) goes down \
                  with it — call them",
                 "reaches 2 services, 120,040 users, 1 tenant",
             ],

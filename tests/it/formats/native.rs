@@ -41,7 +41,7 @@ fn contains(a: &Advisory, version: &str) -> Containment {
 }
 
 #[test]
-fn six_bundled_advisories_match_the_estate_pairing() {
+fn bundled_advisories_match_the_estate_pairing() {
     let advs = bundled();
     let ids: Vec<&str> = advs.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(
@@ -52,9 +52,33 @@ fn six_bundled_advisories_match_the_estate_pairing() {
             "FWN-2026-0001",
             "FWN-2026-0002",
             "FWN-2026-0003",
-            "FWN-2026-0004"
+            "FWN-2026-0004",
+            "FWN-2026-0005",
+            "FWN-2026-0006",
+            "FWN-2026-0007",
+            "FWN-2026-0008",
         ]
     );
+
+    // SoftEther: a PSU that trips its breaker; a controller uptime clock; two partner requirements.
+    let psu = find(&advs, "FWN-2026-0005");
+    assert_eq!(psu.effects, [Effect::PowerLoss]);
+    assert_eq!(psu.affected[0].component, Some(ComponentKind::Psu));
+    let uptime = find(&advs, "FWN-2026-0006");
+    assert_eq!(uptime.triggers, [Trigger::UptimeDays { days: 248 }]);
+    assert_eq!(contains(uptime, "9.12.1P2"), Containment::Affected);
+    let shelf = find(&advs, "FWN-2026-0007");
+    assert_eq!(
+        shelf.requires[0].partner,
+        firmwatch::model::Partner::Part(ComponentKind::Enclosure)
+    );
+    assert_eq!(shelf.requires[0].versions.to_string(), "vers:intdot/>=0240");
+    let snapmirror = find(&advs, "FWN-2026-0008");
+    assert_eq!(
+        snapmirror.requires[0].partner,
+        firmwatch::model::Partner::ReplicaTarget
+    );
+    assert!(snapmirror.effects.is_empty());
 
     let docomo = find(&advs, "FWN-2026-0001");
     assert_eq!(docomo.vendor_severity.as_deref(), Some("rare case"));
