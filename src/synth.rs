@@ -389,10 +389,69 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
         // does not run (the vendors' catalogues are far larger than any estate).
         let storage = rng.chance(4);
         let deployed = storage && rng.chance(8);
+        let mut requires = Vec::new();
         let (vendor, product, models, component, versions, effects, triggers) = if deployed {
             // Drive-firmware bugs are rare (a few per drive model, ever); system bugs are common.
-            let kind = if rng.chance(3) { 1 } else { 2 * rng.below(2) };
+            // A few are uptime clocks, PDU power losses and partner requirements.
+            let kind = match rng.below(100) {
+                0..=2 => 1,
+                3..=5 => 3,
+                6..=7 => 4,
+                8..=9 => 5,
+                _ => 2 * rng.below(2),
+            };
             match kind {
+                3 => {
+                    let fam = rng.pick(FAMILIES);
+                    let hi = fam.versions[fam.versions.len() - 1];
+                    let range =
+                        VersRange::parse(&format!("vers:{}/<{hi}", fam.scheme)).expect("range");
+                    let product = fam.models[0].split(' ').next().unwrap_or("x").to_string();
+                    (
+                        fam.vendor.to_string(),
+                        product,
+                        vec![],
+                        Some(ComponentKind::Controller),
+                        VersionSpec::Range(range),
+                        vec![Effect::ComponentCrash],
+                        vec![Trigger::UptimeDays {
+                            days: *rng.pick(&[248u64, 497]),
+                        }],
+                    )
+                }
+                4 => (
+                    "APC".to_string(),
+                    "AP8959".to_string(),
+                    vec![],
+                    None,
+                    VersionSpec::Range(VersRange::parse("vers:intdot/<7.1").expect("range")),
+                    vec![Effect::PowerLoss],
+                    vec![],
+                ),
+                5 => {
+                    let fam = rng.pick(FAMILIES);
+                    let mid = fam.versions[fam.versions.len() / 2];
+                    let range =
+                        VersRange::parse(&format!("vers:{}/>={mid}", fam.scheme)).expect("range");
+                    let product = fam.models[0].split(' ').next().unwrap_or("x").to_string();
+                    requires.push(PartnerRequirement {
+                        partner: Partner::ReplicaTarget,
+                        vendor: String::new(),
+                        product: product.clone(),
+                        models: vec![],
+                        scheme: Some(fam.scheme),
+                        versions: VersionSpec::Range(range.clone()),
+                    });
+                    (
+                        fam.vendor.to_string(),
+                        product,
+                        vec![],
+                        Some(ComponentKind::System),
+                        VersionSpec::Range(range),
+                        vec![Effect::DataUnavailable],
+                        vec![],
+                    )
+                }
                 0 => {
                     let fam = rng.pick(FAMILIES);
                     let hi = rng.pick(fam.versions);
@@ -538,7 +597,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
             cvss: None,
             vendor_severity: None,
             tlp: None,
-            requires: vec![],
+            requires,
             source: source("synthetic", i),
         });
     }

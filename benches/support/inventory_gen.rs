@@ -3,9 +3,12 @@
 //!
 //! Shape: `systems` arrays (Unity-like, intdot firmware), each with 2 controllers, 8 enclosures and
 //! `entries_per_system - 10` drive entries (one drive each, opaque firmware, power-on hours); one
-//! controller pair and one RAID 6 group per 12 drives per system; a rack domain per 10 systems; a
-//! service per system; a backup from each system to the next. Every entry is a separate component,
-//! so `entries = systems * entries_per_system`.
+//! controller pair and one RAID 6 group per 12 drives per system; a rack domain per 10 systems
+//! with two power feeds, each fed by its own PDU system (APC, one of two firmware versions), the
+//! last array of a rack on feed A alone; a boot date per system and, on odd systems, another for
+//! `spb`; a service per system (the first carries notifications); a backup from each system to
+//! the next, a replica on odd systems. Every array entry is a separate component, so
+//! `entries = systems * entries_per_system` (the PDUs have none).
 
 #![allow(dead_code)]
 
@@ -51,16 +54,23 @@ pub fn generate(shape: &Shape) -> String {
         let fw = format!("5.{}.{}.0.5.{:03}", n % 3, n % 7, n % 100);
         let _ = write!(
             s,
-            r#"{{"id":"array-{n}","vendor":"Dell EMC","model":"Unity 480F","site":"site-{}","owner":"team-{}","firmware":"{fw}","settings":{{"inline-compression":{}}},"tenants":["tenant-{}"],"components":["#,
+            r#"{{"id":"array-{n}","vendor":"Dell EMC","model":"Unity 480F","site":"site-{}","owner":"team-{}","firmware":"{fw}","booted":"2026-{:02}-{:02}","settings":{{"inline-compression":{}}},"tenants":["tenant-{}"],"components":["#,
             n % 10,
             n % 50,
+            1 + n % 9,
+            1 + n % 28,
             n % 2 == 0,
             n % 70
         );
         for c in ["spa", "spb"] {
+            let booted = if c == "spb" && n % 2 == 1 {
+                format!(r#","booted":"2026-{:02}-{:02}""#, 1 + (n + 3) % 9, 1 + n % 28)
+            } else {
+                String::new()
+            };
             let _ = write!(
                 s,
-                r#"{{"id":"{c}","kind":"controller","model":"Unity 480F","firmware":"{fw}"}},"#
+                r#"{{"id":"{c}","kind":"controller","model":"Unity 480F","firmware":"{fw}"{booted}}},"#
             );
         }
         for e in 0..8 {
@@ -82,6 +92,17 @@ pub fn generate(shape: &Shape) -> String {
             );
         }
         s.push_str("]}");
+    }
+    for r in 0..shape.systems.div_ceil(10) {
+        for side in ["a", "b"] {
+            let _ = write!(
+                s,
+                r#",
+{{"id":"pdu-{r}-{side}","vendor":"APC","model":"AP8959","owner":"team-{}","firmware":"{}"}}"#,
+                r % 50,
+                if r % 3 == 0 { "7.0.4" } else { "7.1.2" }
+            );
+        }
     }
     s.push_str("\n],\"groups\":[\n");
     let mut first = true;
@@ -119,6 +140,18 @@ pub fn generate(shape: &Shape) -> String {
             r#"{{"id":"rack-{r}","kind":"rack","members":[{}]}}"#,
             members.join(",")
         );
+        let _ = write!(
+            s,
+            r#",{{"id":"feed-{r}-a","kind":"power-feed","members":[{}],"fed_by":["pdu-{r}-a"]}}"#,
+            members.join(",")
+        );
+        if members.len() > 1 {
+            let _ = write!(
+                s,
+                r#",{{"id":"feed-{r}-b","kind":"power-feed","members":[{}],"fed_by":["pdu-{r}-b"]}}"#,
+                members[..members.len() - 1].join(",")
+            );
+        }
     }
     s.push_str("],\"services\":[");
     for n in 0..shape.systems {
@@ -127,11 +160,12 @@ pub fn generate(shape: &Shape) -> String {
         }
         let _ = write!(
             s,
-            r#"{{"id":"svc-{n}","owner":"team-{}","users":{},"tenants":["tenant-{}"],"criticality":"high","depends_on":["array-{n}","array-{n}/dae-{}"]}}"#,
+            r#"{{"id":"svc-{n}","owner":"team-{}","users":{},"tenants":["tenant-{}"],"criticality":"high","depends_on":["array-{n}","array-{n}/dae-{}"],"notification_channel":{}}}"#,
             n % 50,
             1000 + n * 37 % 100_000,
             n % 70,
-            n % 8
+            n % 8,
+            n == 0
         );
     }
     s.push_str("],\"backups\":[");
@@ -141,8 +175,9 @@ pub fn generate(shape: &Shape) -> String {
         }
         let _ = write!(
             s,
-            r#"{{"of":"array-{n}","to":"array-{}"}}"#,
-            (n + 1) % shape.systems
+            r#"{{"of":"array-{n}","to":"array-{}","kind":"{}"}}"#,
+            (n + 1) % shape.systems,
+            if n % 2 == 1 { "replica" } else { "backup" }
         );
     }
     s.push_str("]}\n");
