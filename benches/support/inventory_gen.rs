@@ -64,7 +64,11 @@ pub fn generate(shape: &Shape) -> String {
         );
         for c in ["spa", "spb"] {
             let booted = if c == "spb" && n % 2 == 1 {
-                format!(r#","booted":"2026-{:02}-{:02}""#, 1 + (n + 3) % 9, 1 + n % 28)
+                format!(
+                    r#","booted":"2026-{:02}-{:02}""#,
+                    1 + (n + 3) % 9,
+                    1 + n % 28
+                )
             } else {
                 String::new()
             };

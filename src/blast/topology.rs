@@ -20,7 +20,7 @@ use crate::inventory::{
     SystemId,
 };
 use crate::matcher::{Decision, Exposure, Matches};
-use crate::model::{Advisory, ComponentKind};
+use crate::model::{Advisory, ComponentKind, Effect};
 
 /// `(system, component)` positions as the matcher gives them ([`Exposure::SYSTEM`] for the system).
 pub(super) type Pos = (u32, u32);
@@ -54,6 +54,8 @@ pub struct Topology<'a> {
     pub(super) backups: Vec<Vec<(&'a Backup, Option<u32>)>>,
     /// Replication and cluster partners, for compatibility statements.
     pub(super) relations: crate::compat::Relations<'a>,
+    /// Failure domains with a `fed_by`, each with its feeders resolved to positions.
+    pub(super) fed: Vec<(&'a FailureDomain, Vec<Pos>)>,
 }
 
 /// The groups index of a [`Topology`]: each group's members resolved, and the groups of every
@@ -97,6 +99,29 @@ impl<'a> Topology<'a> {
                 }
             }
         }
+        let fed = inv
+            .domains
+            .values()
+            .filter(|d| !d.fed_by.is_empty())
+            .map(|d| {
+                let feeders = d
+                    .fed_by
+                    .iter()
+                    .filter_map(|f| {
+                        let s = *sys_index.get(f.system.as_str())?;
+                        match f.component.as_deref() {
+                            None => Some((s, Exposure::SYSTEM)),
+                            Some(c) => systems[s as usize]
+                                .components
+                                .iter()
+                                .position(|x| &*x.id == c)
+                                .map(|i| (s, i as u32)),
+                        }
+                    })
+                    .collect();
+                (d, feeders)
+            })
+            .collect();
         let mut backups: Vec<Vec<(&Backup, Option<u32>)>> = vec![Vec::new(); n];
         for b in &inv.backups {
             if let Some(&s) = sys_index.get(b.of.as_str()) {
@@ -119,6 +144,7 @@ impl<'a> Topology<'a> {
             domains,
             backups,
             relations: crate::compat::Relations::new(inv),
+            fed,
         }
     }
 
@@ -267,6 +293,9 @@ pub struct Context<'a> {
     pub(super) topo: Topology<'a>,
     /// Shared texts of each advisory with exposures (by advisory index).
     pub(super) texts: HashMap<u32, AdvisoryTexts>,
+    /// For each advisory that drops power or paths: the domains (positions in `topo.fed`) a
+    /// feeder of which it reaches anywhere in the estate.
+    pub(super) lost_domains: HashMap<u32, Vec<u32>>,
     /// The reason line every unknown finding ends with.
     pub(super) unknown_line: Arc<str>,
 }
@@ -294,6 +323,27 @@ impl<'a> Context<'a> {
                 .entry(e.advisory)
                 .or_insert_with(|| AdvisoryTexts::of(&advisories[e.advisory as usize]));
         }
+        let mut lost_domains = HashMap::default();
+        if !topo.fed.is_empty() {
+            for &adv in texts.keys() {
+                let effects = &advisories[adv as usize].effects;
+                if !effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::PowerLoss | Effect::PathLoss))
+                {
+                    continue;
+                }
+                let lost: Vec<u32> = (0..topo.fed.len() as u32)
+                    .filter(|&d| {
+                        topo.fed[d as usize]
+                            .1
+                            .iter()
+                            .any(|&pos| feeder_exposed(&topo, matches, adv, pos))
+                    })
+                    .collect();
+                lost_domains.insert(adv, lost);
+            }
+        }
         Context {
             inventory: topo.inventory,
             advisories,
@@ -301,6 +351,7 @@ impl<'a> Context<'a> {
             today,
             topo,
             texts,
+            lost_domains,
             unknown_line: Arc::from(UNKNOWN_REASON),
         }
     }
@@ -346,6 +397,19 @@ impl<'a> Context<'a> {
     pub(super) fn system_exposed(&self, adv: usize, system: u32) -> bool {
         !self.matches.on_system(adv as u32, system).is_empty()
     }
+}
+
+/// Does advisory `adv` reach the feeder at `pos`? A system feeder through its own firmware or any
+/// of its parts; a part through itself or, for a controller, its system's OS.
+fn feeder_exposed(topo: &Topology<'_>, matches: &Matches, adv: u32, (s, c): Pos) -> bool {
+    if c == Exposure::SYSTEM {
+        return !matches.on_system(adv, s).is_empty();
+    }
+    matches.is_exposed(adv, s, c)
+        || (matches.is_exposed(adv, s, Exposure::SYSTEM)
+            && topo
+                .component((s, c))
+                .is_some_and(|x| x.kind == ComponentKind::Controller))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod bench_support {
 use bench_support::{docs, inventory_gen, mirror};
 
 mod bench_smoke;
+mod blast_part_two;
 mod check_update;
 mod codes;
 mod exposure;

@@ -22,7 +22,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::topology::{Context, Exp, Pos};
-use crate::inventory::{ComponentRef, FailureDomain};
+use crate::inventory::FailureDomain;
 use crate::matcher::Exposure;
 use crate::model::Effect;
 
@@ -39,17 +39,18 @@ pub(super) fn feed_loss(
         Effect::PathLoss => "its paths",
         _ => "its power",
     };
-    let inv = ctx.inventory;
-    let system = ctx.topo.systems[sys_idx as usize];
-    // The domains this finding's parts feed, and every domain an exposed feeder feeds.
-    let fed_here = |f: &ComponentRef| {
-        f.system == system.id
-            && position(ctx, f).is_some_and(|pos| fed_by_exposed(ctx, adv_idx, pos, exps))
-    };
-    let mine: Vec<&FailureDomain> = inv
-        .domains
-        .values()
-        .filter(|d| d.fed_by.iter().any(fed_here))
+    // The domains this finding's parts feed, and every domain the bug reaches a feeder of.
+    let no_loss = Vec::new();
+    let lost_at = ctx.lost_domains.get(&(adv_idx as u32)).unwrap_or(&no_loss);
+    let mine: Vec<&FailureDomain> = lost_at
+        .iter()
+        .map(|&d| &ctx.topo.fed[d as usize])
+        .filter(|(_, feeders)| {
+            feeders
+                .iter()
+                .any(|&pos| pos.0 == sys_idx && fed_by_exposed(ctx, adv_idx, pos, exps))
+        })
+        .map(|(d, _)| *d)
         .collect();
     if mine.is_empty() {
         let parts: Vec<String> = exps.iter().map(|e| e.subject.to_string()).collect();
@@ -64,15 +65,9 @@ pub(super) fn feed_loss(
             ),
         );
     }
-    let lost: HashSet<&str> = inv
-        .domains
-        .values()
-        .filter(|d| {
-            d.fed_by
-                .iter()
-                .any(|f| position(ctx, f).is_some_and(|pos| fed_by_exposed(ctx, adv_idx, pos, &[])))
-        })
-        .map(|d| d.id.as_str())
+    let lost: HashSet<&str> = lost_at
+        .iter()
+        .map(|&d| ctx.topo.fed[d as usize].0.id.as_str())
         .collect();
 
     let mut reasons = vec![format!(
@@ -93,9 +88,10 @@ pub(super) fn feed_loss(
     let mut seen: HashSet<u32> = HashSet::default();
     for d in &mine {
         for m in &d.members {
-            let Some(s) = system_index(ctx, m) else {
+            let Ok(s) = ctx.topo.systems.binary_search_by(|s| s.id.cmp(&m.system)) else {
                 continue;
             };
+            let s = s as u32;
             if !seen.insert(s) {
                 continue;
             }
@@ -183,28 +179,6 @@ fn fed_by_exposed(ctx: &Context<'_>, adv_idx: usize, pos: Pos, run: &[Exp<'_>]) 
         return ctx.system_exposed(adv_idx, pos.0);
     }
     ctx.member_exposed(adv_idx, pos, run)
-}
-
-/// The position of a reference (`system` or `system/component`).
-fn position(ctx: &Context<'_>, r: &ComponentRef) -> Option<Pos> {
-    let s = system_index(ctx, r)?;
-    match r.component.as_deref() {
-        None => Some((s, Exposure::SYSTEM)),
-        Some(c) => ctx.topo.systems[s as usize]
-            .components
-            .iter()
-            .position(|x| &*x.id == c)
-            .map(|i| (s, i as u32)),
-    }
-}
-
-/// The index of the reference's system (systems are in id order).
-fn system_index(ctx: &Context<'_>, r: &ComponentRef) -> Option<u32> {
-    ctx.topo
-        .systems
-        .binary_search_by(|s| s.id.cmp(&r.system))
-        .ok()
-        .map(|i| i as u32)
 }
 
 /// "a", "a and b", "a, b and c".
