@@ -554,7 +554,16 @@ fn generated_estate_of_10000_entries_loads() {
     let inv = load_ok(&[("gen.json", text.as_str())]);
     let entries: usize = inv.systems.values().map(|s| s.components.len()).sum();
     assert_eq!(entries, shape.entries());
-    assert_eq!(inv.systems.len(), 40);
+    // 40 arrays and two PDUs per rack of 10; each rack a rack domain and two power feeds.
+    assert_eq!(inv.systems.len(), 48);
+    assert_eq!(inv.domains.len(), 4 * 3);
+    assert_eq!(
+        inv.domains
+            .values()
+            .filter(|d| !d.fed_by.is_empty())
+            .count(),
+        8
+    );
     assert_eq!(inv.services.len(), 40);
     assert_eq!(inv.backups.len(), 40);
     // One controller pair plus one RAID group per 12 of the 240 drives, per system.
@@ -587,8 +596,9 @@ fn readme_example_is_valid() {
         .and_then(|b| b.split("```").next())
         .unwrap();
     let inv = load_ok(&[("README.toml", block)]);
-    assert_eq!(inv.systems.len(), 2);
+    assert_eq!(inv.systems.len(), 3);
     assert_eq!(inv.groups.len(), 2);
+    assert_eq!(inv.domains.values().next().unwrap().fed_by.len(), 1);
 }
 
 #[test]
