@@ -70,17 +70,17 @@ pub(super) fn feed_loss(
         .map(|&d| ctx.topo.fed[d as usize].0.id.as_str())
         .collect();
 
-    let mut reasons = vec![format!(
-        "{} feeds {}: the bug can drop {what} ({effect})",
-        exps.iter()
-            .map(|e| e.subject.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        mine.iter()
-            .map(|d| d.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )];
+    let feeders = exps
+        .iter()
+        .map(|e| e.subject.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let fed = mine
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut reasons = Vec::new();
     let mut down: Vec<u32> = Vec::new();
     let mut alone: Vec<&str> = Vec::new();
     let mut common: Vec<String> = Vec::new();
@@ -122,6 +122,27 @@ pub(super) fn feed_loss(
             }
         }
     }
+    // The first line says it all (the table shows it): what drops, and what goes down with it.
+    let mut names: Vec<&str> = down
+        .iter()
+        .map(|&s| ctx.topo.systems[s as usize].id.as_str())
+        .collect();
+    names.sort_unstable();
+    reasons.insert(
+        0,
+        if names.is_empty() {
+            format!(
+                "{feeders} feeds {fed} and can drop {what} ({effect}): every system there keeps \
+                 a second feed"
+            )
+        } else {
+            format!(
+                "{feeders} feeds {fed} and can drop {what} ({effect}): {} {} down with it",
+                and_list(&names),
+                if names.len() == 1 { "goes" } else { "go" }
+            )
+        },
+    );
     if !alone.is_empty() {
         alone.sort_unstable();
         reasons.push(format!(
@@ -300,7 +321,8 @@ mod tests {
         assert_eq!(
             l[1..5],
             [
-                "vpn/psu feeds breaker-2: the bug can drop its power (power-loss)",
+                "vpn/psu feeds breaker-2 and can drop its power (power-loss): l3sw, mail, router \
+                 and vpn go down with it",
                 "l3sw, mail, router and vpn have no other breaker feed: a single point of failure \
                  — they go down",
                 "owners may not be told: the notification channel office-mail (on mail) goes down \
@@ -345,7 +367,7 @@ mod tests {
             .fed_domain("feed-a", DomainKind::PowerFeed, &["arr"], &["pdu-a"])
             .fed_domain("feed-b", DomainKind::PowerFeed, &["arr"], &["pdu-b"])
             .service("vms", 500, &[], Criticality::High, &["arr"]);
-        let f = run(&e, &[pdu_bug.clone()]);
+        let f = run(&e, std::slice::from_ref(&pdu_bug));
         assert_eq!(f.len(), 2, "one finding per PDU");
         assert!(f.iter().all(|f| f.rating.code == FindingCode::DomainDown));
         assert!(lines(&f[0]).contains(

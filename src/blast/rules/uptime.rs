@@ -350,7 +350,7 @@ mod tests {
         let e = pair(0.3)
             .booted("arr", "2026-01-01")
             .booted("arr/spb", "2025-08-01");
-        let f = run(&e, &[bug.clone()]);
+        let f = run(&e, std::slice::from_ref(&bug));
         // spb's clock runs out first: 2025-08-01 + 497 days.
         assert_eq!(f[0].rating.urgency, Urgency::ByDate(day("2026-12-11")));
         let lone = Estate::new()
