@@ -480,6 +480,29 @@ mod tests {
     }
 
     #[test]
+    fn power_and_path_loss_only_on_explicit_wording() {
+        let mut pdu = adv(
+            "Rack PDU firmware can switch all outlets off",
+            "After a network management card restart the outlets turn off for up to 30 seconds.",
+        );
+        classify(&mut pdu);
+        assert_eq!(pdu.effects, [Effect::PowerLoss]);
+        let mut switch = adv(
+            "FC switch stops forwarding after a zoning change",
+            "All ports go down until the switch is rebooted.",
+        );
+        classify(&mut switch);
+        assert_eq!(switch.effects, [Effect::PathLoss]);
+        // A power loss as the trigger of another bug is not the part cutting power.
+        let mut after = adv(
+            "Cache is not flushed after a power loss",
+            "After a power loss the array may report corrupted blocks.",
+        );
+        classify(&mut after);
+        assert!(!after.effects.contains(&Effect::PowerLoss), "{:?}", after.effects);
+    }
+
+    #[test]
     fn du_is_a_word_not_a_substring() {
         let mut a = adv("Issue during upgrade produces a log message", "");
         assert_eq!(classify(&mut a), Basis::Unclassified);
