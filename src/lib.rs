@@ -35,4 +35,5 @@ pub mod store;
 pub mod synth;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod vendor;
 pub mod version;

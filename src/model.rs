@@ -282,6 +282,25 @@ pub struct Cvss {
     pub base_score: f64,
 }
 
+/// `CWE-79`, `cwe-79` or `79` → `CWE-79`; anything else (`NVD-CWE-noinfo`, `NVD-CWE-Other`) → None.
+pub fn cwe_id(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    let digits = t
+        .strip_prefix("CWE-")
+        .or_else(|| t.strip_prefix("cwe-"))
+        .unwrap_or(t);
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+        .then(|| format!("CWE-{digits}"))
+}
+
+/// CWE ids from raw strings: normalized, sorted, each once.
+pub fn cwe_ids<'a>(raw: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = raw.into_iter().filter_map(cwe_id).collect();
+    v.sort_by_key(|c| c[4..].parse::<u32>().unwrap_or(u32::MAX));
+    v.dedup();
+    v
+}
+
 impl Cvss {
     /// The availability impact letter of the vector (`H`, `L`, `N`), if present.
     pub fn availability(&self) -> Option<char> {
@@ -372,6 +391,13 @@ pub struct Advisory {
     pub triggers: Vec<Trigger>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss: Option<Cvss>,
+    /// CWE ids the source names (`CWE-674`), sorted, each once: what kind of weakness it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cwes: Vec<String>,
+    /// Why the effects were read as they were where the document's signals disagreed (CVSS
+    /// against wording, say): shown with every finding of the advisory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effect_notes: Vec<String>,
     /// The vendor's own severity label, verbatim ("Critical", "rare case" …). An input, not the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_severity: Option<String>,
@@ -481,6 +507,8 @@ impl Advisory {
             effects: vec![],
             triggers: vec![],
             cvss: None,
+            cwes: vec![],
+            effect_notes: vec![],
             vendor_severity: None,
             tlp: None,
             requires: vec![],
@@ -509,40 +537,10 @@ pub fn normalize_name(s: &str) -> String {
 }
 
 /// The canonical vendor key: normalized name with corporate suffixes and known aliases folded
-/// (`Dell EMC`, `Dell Technologies` → `dell`; `Hewlett Packard Enterprise` → `hpe`).
+/// (`Dell EMC`, `Dell Technologies` → `dell`; `Hewlett Packard Enterprise` → `hpe`). The table
+/// and the rules are [`crate::vendor`]'s.
 pub fn vendor_key(s: &str) -> String {
-    let n = normalize_name(s);
-    const ALIASES: &[(&str, &str)] = &[
-        ("dell emc", "dell"),
-        ("dell technologies", "dell"),
-        ("emc", "dell"),
-        ("hewlett packard enterprise", "hpe"),
-        ("hewlett packard", "hpe"),
-        ("hp enterprise", "hpe"),
-        ("netapp inc", "netapp"),
-        ("purestorage", "pure storage"),
-        ("pure", "pure storage"),
-        ("ibm corporation", "ibm"),
-        ("hitachi vantara", "hitachi"),
-        ("broadcom inc", "broadcom"),
-        ("lsi", "broadcom"),
-        ("avago", "broadcom"),
-        ("seagate technology", "seagate"),
-        ("samsung electronics", "samsung"),
-    ];
-    let trimmed = n
-        .trim_end_matches(" inc")
-        .trim_end_matches(" corporation")
-        .trim_end_matches(" co ltd")
-        .trim_end_matches(" ltd")
-        .trim_end_matches(" llc")
-        .to_string();
-    for (from, to) in ALIASES {
-        if trimmed == *from {
-            return (*to).to_string();
-        }
-    }
-    trimmed
+    crate::vendor::key(s)
 }
 
 #[cfg(test)]

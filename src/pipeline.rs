@@ -33,14 +33,20 @@ pub fn load_advisories(store: &impl Store, inv: &Inventory) -> Result<Vec<Adviso
     advisories_for(store, &vendor_keys(inv))
 }
 
-/// The advisories naming any of these vendor keys, each once.
+/// The advisories naming any of these vendor keys, each once. Each key is read under every
+/// spelling of its vendor ([`crate::vendor::spellings`]): a record indexed before an alias was
+/// known sits under the alias's own spelling.
 fn advisories_for(
     store: &impl Store,
     keys: &BTreeSet<String>,
 ) -> Result<Vec<Advisory>, StoreError> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for vk in keys {
+    let spellings: BTreeSet<String> = keys
+        .iter()
+        .flat_map(|k| crate::vendor::spellings(k))
+        .collect();
+    for vk in &spellings {
         for a in store.advisories_for_vendor(vk)? {
             if seen.insert((a.source.feed.clone(), a.id.clone())) {
                 out.push(a);

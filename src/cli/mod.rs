@@ -212,6 +212,12 @@ pub fn main() -> ExitCode {
     };
     init_logging(&cli.global);
     let mut out = io::stdout().lock();
+    // The operator's vendor spellings, beside the feed definitions, before anything is matched.
+    let vendors = cli.global.feeds.join(firmwatch::vendor::VENDORS_FILE);
+    if let Err(e) = firmwatch::vendor::load_file(&vendors) {
+        eprintln!("error: {}", firmwatch::error::chain(e.as_ref()));
+        return Exit::Error.into();
+    }
     let result = match &cli.command {
         Command::Versions(cmd) => versions::run(cmd, &mut out),
         Command::Inventory(cmd) => inventory::run(cmd, &cli.global, &mut out),

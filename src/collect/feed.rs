@@ -538,7 +538,8 @@ fn validate(
 /// (see `classify`); it is not a feed definition.
 pub const ANNOTATIONS_FILE: &str = "annotations.toml";
 
-/// Load every `*.toml` in `dir` (sorted by name) except [`ANNOTATIONS_FILE`], reporting all problems
+/// Load every `*.toml` in `dir` (sorted by name) except [`ANNOTATIONS_FILE`] and the operator's
+/// vendor aliases ([`crate::vendor::VENDORS_FILE`]), reporting all problems
 /// of all files at once. Duplicate feed ids are an error.
 pub fn load_feeds(dir: &Path) -> Result<Vec<FeedDef>, FeedDefError> {
     let io = |source| FeedDefError::Io {
@@ -549,7 +550,10 @@ pub fn load_feeds(dir: &Path) -> Result<Vec<FeedDef>, FeedDefError> {
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
-        .filter(|p| p.file_name().is_none_or(|n| n != ANNOTATIONS_FILE))
+        .filter(|p| {
+            p.file_name()
+                .is_none_or(|n| n != ANNOTATIONS_FILE && n != crate::vendor::VENDORS_FILE)
+        })
         .collect();
     paths.sort();
     let mut files = Vec::new();

@@ -74,6 +74,19 @@ struct RawContainer {
     references: Vec<UrlRef>,
     solutions: Vec<LangText>,
     workarounds: Vec<LangText>,
+    problem_types: Vec<RawProblemType>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawProblemType {
+    descriptions: Vec<RawProblem>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RawProblem {
+    cwe_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,12 +314,6 @@ pub(super) fn parse(
 
     let mut affected = Vec::new();
     for p in &cna.affected {
-        let vendor = match (p.vendor.as_deref().map(str::trim), ctx.default_vendor) {
-            (Some(v), _) if !v.is_empty() && !unknown_word(v) => v.to_string(),
-            (_, Some(d)) => d.to_string(),
-            (Some(v), None) => v.to_string(),
-            (None, None) => meta.assigner_short_name.clone().unwrap_or_default(),
-        };
         let product = p
             .product
             .as_deref()
@@ -314,6 +321,18 @@ pub(super) fn parse(
             .unwrap_or("")
             .trim()
             .to_string();
+        // A record that names no vendor ("n/a"): from its CPEs, its product's first words or
+        // its CNA, when they name a vendor; else the text as written.
+        let vendor = match (p.vendor.as_deref().map(str::trim), ctx.default_vendor) {
+            (Some(v), _) if !v.is_empty() && !unknown_word(v) => v.to_string(),
+            (_, Some(d)) => d.to_string(),
+            (v, None) => {
+                crate::vendor::resolve(&product, &p.cpes, meta.assigner_short_name.as_deref())
+                    .or_else(|| v.map(str::to_string))
+                    .or_else(|| meta.assigner_short_name.clone())
+                    .unwrap_or_default()
+            }
+        };
         let mut strings: Vec<&str> = Vec::new();
         for e in p.versions.iter().filter(|e| !is_git(e)) {
             let candidates = [
@@ -444,6 +463,13 @@ pub(super) fn parse(
         effects: Vec::new(),
         triggers: Vec::new(),
         cvss,
+        cwes: crate::model::cwe_ids(
+            std::iter::once(cna)
+                .chain(&raw.containers.adp)
+                .flat_map(|c| &c.problem_types)
+                .flat_map(|p| &p.descriptions)
+                .filter_map(|d| d.cwe_id.as_deref()),
+        ),
         ..Advisory::new(id, vendor, title, source)
     })
 }
