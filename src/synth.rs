@@ -595,6 +595,8 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
             effects,
             triggers,
             cvss: None,
+            cwes: vec![],
+            effect_notes: vec![],
             vendor_severity: None,
             tlp: None,
             requires,

@@ -300,6 +300,9 @@ pub(super) fn rate(
         None => shared.reach(ctx, sys_idx, top.scope.as_deref()),
     };
     reasons.extend(reach_line);
+    for note in &adv.effect_notes {
+        reasons.push(shared.line(note.clone()));
+    }
     if let Some(vs) = &adv.vendor_severity {
         reasons.push(shared.line(format!(
             "vendor's own rating: \"{vs}\" (an input, not the answer)"

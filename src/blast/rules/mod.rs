@@ -62,9 +62,12 @@ pub(super) fn readings(
             Effect::ComponentCrash => {
                 readings.extend(crash::crash(ctx, adv_idx, system, exps, base_urgency));
             }
-            Effect::DataUnavailable => {
+            // A security weakness rated by CVSS is an outage only as an attacker can cause
+            // it: the security rule reads availability with the attack vector.
+            Effect::DataUnavailable if !attacker_rated(adv) => {
                 readings.push(unavailable::unavailable(system, exps, base_urgency));
             }
+            Effect::DataUnavailable => {}
             Effect::DataLoss => {
                 // Time-triggered drive failures are handled with their dates below.
                 if !has_time_trigger(adv) {
@@ -145,6 +148,11 @@ fn clock_subjects(ctx: &Context<'_>, exps: &[Exp<'_>]) -> Vec<(Pos, String)> {
         }
     }
     out
+}
+
+/// A security weakness with a CVSS vector: the security rule rates what an attacker can stop.
+fn attacker_rated(adv: &Advisory) -> bool {
+    adv.cvss.is_some() && adv.effects.contains(&Effect::Security)
 }
 
 fn has_time_trigger(adv: &Advisory) -> bool {

@@ -49,6 +49,13 @@ struct RawCve {
     metrics: RawMetrics,
     configurations: Vec<RawConfig>,
     references: Vec<UrlRef>,
+    weaknesses: Vec<RawWeakness>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawWeakness {
+    description: Vec<LangText>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -317,6 +324,13 @@ fn convert(
         effects: Vec::new(),
         triggers: Vec::new(),
         cvss: best_cvss(scores),
+        cwes: crate::model::cwe_ids(
+            cve.weaknesses
+                .iter()
+                .flat_map(|w| &w.description)
+                .map(|d| d.value.as_str()),
+        ),
+        effect_notes: Vec::new(),
         vendor_severity: None,
         tlp: None,
         requires: vec![],

@@ -238,6 +238,16 @@ pub(super) fn parse(
         Some(s) if !s.is_empty() => s.to_string(),
         _ => title_from(raw.details.as_deref().unwrap_or(""), id.as_str()),
     };
+    // GitHub's and others' `database_specific.cwe_ids`.
+    let cwes = crate::model::cwe_ids(
+        raw.database_specific
+            .as_ref()
+            .and_then(|d| d.get("cwe_ids"))
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str()),
+    );
     let vendor_severity = raw
         .database_specific
         .as_ref()
@@ -267,6 +277,7 @@ pub(super) fn parse(
         effects: Vec::new(),
         triggers: Vec::new(),
         vendor_severity,
+        cwes,
         ..Advisory::new(
             id,
             ctx.default_vendor

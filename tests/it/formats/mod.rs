@@ -6,6 +6,7 @@
 mod corpus;
 mod csaf;
 mod cve5;
+mod effects_eval;
 mod native;
 mod nvd;
 mod osv;

@@ -144,6 +144,12 @@ pub(super) fn parse(
         effects: Vec::new(),
         triggers: Vec::new(),
         cvss: best_cvss(scores(vulns)),
+        cwes: crate::model::cwe_ids(
+            vulns
+                .iter()
+                .flat_map(|v| v.cwe.iter().chain(&v.cwes))
+                .map(|c| c.id.as_str()),
+        ),
         vendor_severity: doc
             .aggregate_severity
             .as_ref()

@@ -143,6 +143,10 @@ pub(super) struct RawSubpath {
 #[serde(default)]
 pub(super) struct RawVuln {
     pub(super) cve: Option<String>,
+    /// CSAF 2.0: one weakness.
+    pub(super) cwe: Option<RawCwe>,
+    /// CSAF 2.1: a list.
+    pub(super) cwes: Vec<RawCwe>,
     pub(super) notes: Vec<RawNote>,
     pub(super) product_status: RawStatus,
     pub(super) remediations: Vec<RawRemediation>,
@@ -151,6 +155,12 @@ pub(super) struct RawVuln {
     pub(super) references: Vec<RawRef>,
     pub(super) threats: Vec<RawIds>,
     pub(super) flags: Vec<RawIds>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RawCwe {
+    pub(super) id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -15,7 +15,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod effects;
+
 use crate::model::{Advisory, AdvisoryId, Effect, Trigger};
+use effects::has_any;
 
 /// Where a reading came from, so reports can say "effects from the vendor's wording".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,14 +41,9 @@ pub fn classify(adv: &mut Advisory) -> Basis {
         return Basis::Stated;
     }
     let text = format!("{}\n{}", adv.title, adv.summary).to_lowercase();
-    let mut effects = effects_from_text(&text);
-    // The CVSS vector (availability vs confidentiality) is read by the blast rating of the
-    // security effect, where the attack condition can be stated.
-    if adv.cvss.is_some() || adv.id.is_cve() || adv.aliases.iter().any(AdvisoryId::is_cve) {
-        effects.push(Effect::Security);
-    }
-    effects.sort();
-    effects.dedup();
+    let reading = effects::read(adv, &text);
+    let effects = reading.effects;
+    adv.effect_notes = reading.notes;
     for t in triggers_from_text(&text) {
         if !adv.triggers.contains(&t) {
             adv.triggers.push(t);
@@ -57,190 +55,6 @@ pub fn classify(adv: &mut Advisory) -> Basis {
     } else {
         Basis::Derived
     }
-}
-
-fn has_any(text: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| contains_word(text, w))
-}
-
-/// `word` occurs in `text` delimited by non-alphanumerics (so "du" does not match "during").
-fn contains_word(text: &str, word: &str) -> bool {
-    let mut start = 0;
-    while let Some(pos) = text[start..].find(word) {
-        let at = start + pos;
-        let before = text[..at].chars().next_back();
-        let after = text[at + word.len()..].chars().next();
-        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-        if edge(before) && edge(after) {
-            return true;
-        }
-        start = at + word.len().max(1);
-        if start >= text.len() {
-            break;
-        }
-    }
-    false
-}
-
-fn effects_from_text(text: &str) -> Vec<Effect> {
-    let mut out = Vec::new();
-    let failover = has_any(
-        text,
-        &[
-            "failover",
-            "fail over",
-            "fail-over",
-            "takeover",
-            "take over",
-            "giveback",
-            "switchover",
-        ],
-    );
-    let failing = has_any(
-        text,
-        &[
-            "fail",
-            "fails",
-            "failed",
-            "not",
-            "unable",
-            "prevent",
-            "prevents",
-            "hang",
-            "hangs",
-            "stall",
-            "stalls",
-            "does not occur",
-            "doesn't",
-        ],
-    );
-    if failover && failing {
-        out.push(Effect::FailoverFailure);
-    }
-    if has_any(
-        text,
-        &[
-            "panic",
-            "panics",
-            "crash",
-            "crashes",
-            "reboot",
-            "reboots",
-            "unexpected reboot",
-            "restart unexpectedly",
-            "watchdog",
-            "hang",
-            "hangs",
-            "drive failure",
-            "ssd failure",
-            "fails at",
-            "stops responding",
-            "bricked",
-        ],
-    ) {
-        out.push(Effect::ComponentCrash);
-    }
-    if has_any(
-        text,
-        &[
-            "outlets turn off",
-            "outlets to turn off",
-            "outlets power off",
-            "outlets to power off",
-            "outlets are switched off",
-            "cuts power to",
-            "shuts off power to",
-            "loss of output power",
-            "output power is lost",
-            "drops the load",
-            "transfers the load to battery and shuts down",
-        ],
-    ) {
-        out.push(Effect::PowerLoss);
-    }
-    if has_any(
-        text,
-        &[
-            "all ports go down",
-            "ports go down",
-            "links go down",
-            "all links down",
-            "stops forwarding",
-            "all paths are lost",
-            "loss of all paths",
-            "path loss",
-        ],
-    ) {
-        out.push(Effect::PathLoss);
-    }
-    if has_any(
-        text,
-        &[
-            "data unavailable",
-            "data unavailability",
-            "du",
-            "lun offline",
-            "luns offline",
-            "luns go offline",
-            "taken offline",
-            "go offline",
-            "goes offline",
-            "loss of access",
-            "inaccessible",
-            "outage",
-            "service interruption",
-            "unavailable",
-        ],
-    ) {
-        out.push(Effect::DataUnavailable);
-    }
-    if has_any(
-        text,
-        &[
-            "data loss",
-            "dl",
-            "loss of data",
-            "corruption",
-            "corrupted",
-            "corrupt",
-            "data integrity",
-            "cannot be recovered",
-            "unrecoverable",
-        ],
-    ) {
-        out.push(Effect::DataLoss);
-    }
-    if has_any(
-        text,
-        &[
-            "latency",
-            "performance degradation",
-            "degraded performance",
-            "slow",
-            "throughput",
-        ],
-    ) {
-        out.push(Effect::Performance);
-    }
-    if out.is_empty()
-        && has_any(
-            text,
-            &[
-                "web interface",
-                "management interface",
-                "gui",
-                "web ui",
-                "rest api",
-                "management console",
-                "bmc",
-                "idrac",
-                "ilo",
-            ],
-        )
-    {
-        out.push(Effect::ManagementPlane);
-    }
-    out
 }
 
 fn triggers_from_text(text: &str) -> Vec<Trigger> {
@@ -499,7 +313,11 @@ mod tests {
             "After a power loss the array may report corrupted blocks.",
         );
         classify(&mut after);
-        assert!(!after.effects.contains(&Effect::PowerLoss), "{:?}", after.effects);
+        assert!(
+            !after.effects.contains(&Effect::PowerLoss),
+            "{:?}",
+            after.effects
+        );
     }
 
     #[test]
@@ -520,8 +338,10 @@ mod tests {
         });
         classify(&mut a);
         assert!(a.effects.contains(&Effect::Security));
-        // Not read as a bug that fires by itself: blast rates it as an attacker-triggered outage.
-        assert!(!a.effects.contains(&Effect::DataUnavailable));
+        // The document states a denial of service; the blast rating reads it with its attack
+        // condition (the security rule), not as a bug that fires by itself.
+        assert!(a.effects.contains(&Effect::DataUnavailable));
+        assert!(a.effects.contains(&Effect::ManagementPlane));
     }
 
     #[test]
