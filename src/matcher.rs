@@ -187,7 +187,90 @@ struct Stmt {
     advisory: u32,
     index: u32,
     product_words: Vec<String>,
+    /// The product without the vendor's name in front and without spaces or punctuation
+    /// (`Dell EMC Unity 480F` → `unity480f`), for comparing with model numbers.
+    product_compact: String,
     models: Vec<ModelPattern>,
+}
+
+impl Stmt {
+    fn new(advisory: u32, index: u32, product: &str, models: &[String]) -> Stmt {
+        let product_words = words(product);
+        let skip = leading_vendor_words(&product_words);
+        Stmt {
+            advisory,
+            index,
+            product_compact: product_words[skip..].concat(),
+            product_words,
+            models: models.iter().map(|m| ModelPattern::new(m)).collect(),
+        }
+    }
+}
+
+/// How many of the first words name a vendor ("dell emc unity" → 2).
+fn leading_vendor_words(words: &[String]) -> usize {
+    (1..=words.len().saturating_sub(1).min(3))
+        .rev()
+        .find(|&n| crate::vendor::is_known(&words[..n].join(" ")))
+        .unwrap_or(0)
+}
+
+/// Words too generic to say two products are one family.
+const GENERIC: &[&str] = &[
+    "storage",
+    "system",
+    "systems",
+    "array",
+    "server",
+    "servers",
+    "firmware",
+    "software",
+    "series",
+    "controller",
+    "drive",
+    "drives",
+    "ssd",
+    "hdd",
+    "sas",
+    "sata",
+    "nvme",
+    "disk",
+    "the",
+    "and",
+    "for",
+    "all",
+    "model",
+    "models",
+    "os",
+    "operating",
+    "environment",
+    "appliance",
+    "switch",
+];
+
+/// Why a statement whose product does not name the subject may still be about it: its first
+/// word (after the vendor) is the family of the subject's model ("Unity XT" and "Unity 480F"),
+/// or runs into the model number ("FAS" and "FAS8300"). `None` when nothing suggests it.
+fn resembles(stmt: &Stmt, key: &SubjectKey<'_>) -> Option<String> {
+    if !stmt.models.is_empty() || key.model.is_empty() {
+        return None;
+    }
+    let skip = leading_vendor_words(&stmt.product_words);
+    let first = stmt.product_words.get(skip)?;
+    if first.len() < 3
+        || GENERIC.contains(&first.as_str())
+        || !first.starts_with(char::is_alphabetic)
+    {
+        return None;
+    }
+    let model = words(key.model);
+    let family = model.first() == Some(first);
+    let glued = model.iter().any(|w| {
+        w.len() > first.len()
+            && w.starts_with(first.as_str())
+            && w[first.len()..].starts_with(|c: char| c.is_ascii_digit())
+    });
+    (family || glued).then(|| key.model.to_string())
 }
 
 enum ModelPattern {
@@ -252,12 +335,10 @@ impl Index {
                 } else {
                     &st.vendor
                 };
-                by_vendor.entry(vendor_key(vendor)).or_default().push(Stmt {
-                    advisory: ai as u32,
-                    index: si as u32,
-                    product_words: words(&st.product),
-                    models: st.models.iter().map(|m| ModelPattern::new(m)).collect(),
-                });
+                by_vendor
+                    .entry(vendor_key(vendor))
+                    .or_default()
+                    .push(Stmt::new(ai as u32, si as u32, &st.product, &st.models));
             }
         }
         Index { by_vendor }
@@ -355,8 +436,11 @@ fn statement_applies(
     };
     if stmt.models.is_empty() {
         // A statement naming no product (and no model) cannot be placed: it applies to every part
-        // of the vendor, and `decide` makes it unknown — never silently nothing.
-        return stmt.product_words.is_empty() || product_matches();
+        // of the vendor, and `decide` makes it unknown — never silently nothing. Spacing and
+        // punctuation do not matter (`AFF-A400`, `AFFA400`, `AFF A400`).
+        return stmt.product_words.is_empty()
+            || product_matches()
+            || (!stmt.product_compact.is_empty() && stmt.product_compact == n.model_norm);
     }
     if stmt.models.iter().any(|m| m.matches(&n.model_norm)) {
         // A part's own model number (a drive's) is specific enough. A system's model is hardware:
@@ -393,12 +477,7 @@ pub fn names_subject(
     if vendor_key(vendor) != vendor_key(key.vendor) {
         return false;
     }
-    let stmt = Stmt {
-        advisory: 0,
-        index: 0,
-        product_words: words(&st.product),
-        models: st.models.iter().map(|m| ModelPattern::new(m)).collect(),
-    };
+    let stmt = Stmt::new(0, 0, &st.product, &st.models);
     statement_applies(&stmt, st, &key, &subject_names(&key))
 }
 
@@ -620,7 +699,9 @@ fn settings_signature(adv: &Advisory, system: &System) -> Option<u32> {
 
 /// Match every subject of the inventory against the indexed advisories.
 pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Matches {
-    let mut memo: HashMap<SubjectKey<'_>, (u32, Vec<(u32, u32)>)> = HashMap::default();
+    // Per subject shape: its id, the statements that name it, and those that may (`resembles`).
+    type Candidates = (u32, Vec<(u32, u32)>, Vec<(u32, u32, String)>);
+    let mut memo: HashMap<SubjectKey<'_>, Candidates> = HashMap::default();
     // (subject shape, advisory, trigger settings, firmware string) → decision. A decision depends
     // on nothing else, so a million drives of a few models and versions cost a few decisions.
     let mut decided: HashMap<(u32, u32, u32, &str), Option<u32>> = HashMap::default();
@@ -646,25 +727,37 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
         for (ci, subject) in subjects {
             let key = subject.key();
             let next_id = memo.len() as u32;
-            let (key_id, candidates) = memo.entry(key).or_insert_with_key(|key| {
+            let (key_id, candidates, doubts) = memo.entry(key).or_insert_with_key(|key| {
                 let names = subject_names(key);
-                let c = index
+                let mut c = Vec::new();
+                let mut d = Vec::new();
+                for s in index
                     .by_vendor
                     .get(&vendor_key(key.vendor))
-                    .map(|stmts| {
-                        stmts
-                            .iter()
-                            .filter(|s| {
-                                let st =
-                                    &advisories[s.advisory as usize].affected[s.index as usize];
-                                statement_applies(s, st, key, &names)
-                            })
-                            .map(|s| (s.advisory, s.index))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (next_id, c)
+                    .into_iter()
+                    .flatten()
+                {
+                    let st = &advisories[s.advisory as usize].affected[s.index as usize];
+                    if statement_applies(s, st, key, &names) {
+                        c.push((s.advisory, s.index));
+                    } else if st.component.is_none_or(|k| k == key.kind) {
+                        if let Some(model) = resembles(s, key) {
+                            d.push((s.advisory, s.index, model));
+                        }
+                    }
+                }
+                (next_id, c, d)
             });
+            if !doubts.is_empty() {
+                doubtful(
+                    &mut out,
+                    advisories,
+                    candidates,
+                    doubts,
+                    subject.firmware(),
+                    (si as u32, ci),
+                );
+            }
             if candidates.is_empty() {
                 continue;
             }
@@ -746,6 +839,54 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
     out
 }
 
+/// The statements that may name the subject (`resembles`) but do not: where one would affect
+/// the installed version and no statement of its advisory names the subject, the subject is
+/// listed UNKNOWN ("product `FAS` may be model `FAS8300`") — a doubtful product is never a
+/// silent "not affected". A version outside the statement is not affected either way.
+fn doubtful(
+    out: &mut Matches,
+    advisories: &[Advisory],
+    named: &[(u32, u32)],
+    doubts: &[(u32, u32, String)],
+    fw: &FwVersion,
+    (system, component): (u32, u32),
+) {
+    let mut last = None;
+    for (a, s, model) in doubts {
+        if last == Some(*a) || named.iter().any(|(x, _)| x == a) {
+            continue;
+        }
+        let adv = &advisories[*a as usize];
+        let st = &adv.affected[*s as usize];
+        if st.status != ProductStatus::Affected
+            || adv.withdrawn.is_some()
+            || spec_contains(&st.versions, fw) != Containment::Affected
+        {
+            continue;
+        }
+        last = Some(*a);
+        out.decisions.push(Decision {
+            state: MatchState::Unknown,
+            evidence: format!(
+                "product `{}` may be model `{model}`: {} is in {} if it is — review, then \
+                 annotate or suppress",
+                st.product,
+                fw.raw(),
+                describe(st)
+            )
+            .into(),
+            firmware: fw.raw().into(),
+            fixed_in: st.fixed_in.clone().into(),
+        });
+        out.exposures.push(Exposure {
+            advisory: *a,
+            system,
+            component,
+            decision: out.decisions.len() as u32 - 1,
+        });
+    }
+}
+
 /// Keep one advisory per id: the same CVE can arrive from NVD, CVE 5 and a vendor CSAF feed. The
 /// richer source wins (native, then CSAF, CVE 5, NVD, OSV, scraped), then the most recently modified.
 pub fn dedup_advisories(mut advisories: Vec<Advisory>) -> Vec<Advisory> {
@@ -765,4 +906,80 @@ pub fn dedup_advisories(mut advisories: Vec<Advisory>) -> Vec<Advisory> {
     });
     advisories.dedup_by(|later, first| later.id == first.id);
     advisories
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn matched(e: &Estate, adv: Advisory) -> Vec<(MatchState, String)> {
+        let advisories = [adv];
+        let index = Index::build(&advisories);
+        let m = match_inventory(&e.0, &advisories, &index);
+        m.exposures
+            .iter()
+            .map(|x| {
+                let d = m.decision(x);
+                (d.state, d.evidence.to_string())
+            })
+            .collect()
+    }
+
+    fn arrays() -> Estate {
+        Estate::new()
+            .system(
+                "de",
+                "Lenovo",
+                "ThinkSystem DE4000H",
+                Scheme::Intdot,
+                "11.70.2",
+            )
+            .system("fas", "NetApp", "FAS8300", Scheme::Ontap, "9.12.1P2")
+            .system("unity", "Dell EMC", "Unity 480F", Scheme::Intdot, "5.1.2")
+            .system("aff", "NetApp", "AFF A400", Scheme::Ontap, "9.12.1P2")
+    }
+
+    #[test]
+    fn a_vendor_prefix_spacing_and_punctuation_do_not_hide_a_product() {
+        for product in ["Dell EMC Unity 480F", "Unity480F", "DELL EMC unity-480f"] {
+            let a = advisory_for("A", "Dell", product, "vers:intdot/<5.2");
+            let m = matched(&arrays(), a);
+            assert_eq!(m.len(), 1, "{product}: {m:?}");
+            assert_eq!(m[0].0, MatchState::Confirmed, "{product}");
+        }
+        let a = advisory_for("A", "NetApp", "AFF-A400", "vers:ontap/<9.13");
+        assert_eq!(matched(&arrays(), a)[0].0, MatchState::Confirmed);
+        let a = advisory_for("A", "NetApp", "AFFA400", "vers:ontap/<9.13");
+        assert_eq!(matched(&arrays(), a)[0].0, MatchState::Confirmed);
+    }
+
+    #[test]
+    fn a_product_that_may_be_a_deployed_model_is_unknown_never_silently_not_affected() {
+        let a = advisory_for("A", "Lenovo", "ThinkSystem DE Series", "vers:intdot/<11.80");
+        let m = matched(&arrays(), a);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, MatchState::Unknown);
+        assert_eq!(
+            m[0].1,
+            "product `ThinkSystem DE Series` may be model `ThinkSystem DE4000H`: 11.70.2 is in \
+             vers:intdot/<11.80 if it is — review, then annotate or suppress"
+        );
+        let fas = advisory_for("B", "NetApp", "FAS", "vers:ontap/<9.13");
+        let m = matched(&arrays(), fas);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].1.starts_with("product `FAS` may be model `FAS8300`"),
+            "{m:?}"
+        );
+        // Outside the range: not affected whichever it is.
+        let later = advisory_for("C", "Lenovo", "ThinkSystem DE Series", "vers:intdot/<11.5");
+        assert!(matched(&arrays(), later).is_empty());
+        // Nothing in common but a generic word, or another vendor: nothing.
+        let generic = advisory_for("D", "Dell", "Storage Manager", "vers:intdot/<9");
+        assert!(matched(&arrays(), generic).is_empty());
+        let other = advisory_for("E", "HPE", "ThinkSystem DE Series", "vers:intdot/<99");
+        assert!(matched(&arrays(), other).is_empty());
+    }
 }
