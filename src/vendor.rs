@@ -113,6 +113,8 @@ pub const BUILTIN: &[(&str, &[&str])] = &[
         ],
     ),
     ("eaton", &[]),
+    ("qnap", &["qnap systems"]),
+    ("synology", &[]),
     ("vertiv", &["emerson network power", "liebert"]),
     ("marvell", &["qlogic", "cavium"]),
     ("nvidia", &["mellanox", "mellanox technologies"]),

@@ -168,3 +168,55 @@ fn rejected_records_are_withdrawn() {
     assert_eq!(a.summary, "Duplicate of CVE-2099-0002.");
     assert_eq!(a.vendor, "Dell");
 }
+
+/// Real records whose vendor is spelled otherwise than an inventory would, through parsing and
+/// matching: "PureStorage" is Pure Storage, "QNAP Systems Inc." is QNAP, "Dell" is Dell EMC, and a
+/// record with vendor "n/a" from a CNA that is not a vendor (snyk) stays unresolved instead of
+/// being given a guessed vendor.
+#[test]
+fn real_vendor_spellings_reach_the_inventory_and_n_a_is_not_guessed() {
+    use firmwatch::testkit::{run, Estate};
+    let corpus = corpus_or_skip!();
+    let read = |name: &str| {
+        let mut a = parse(&corpus.join("cve5").join(name));
+        firmwatch::classify::classify(&mut a);
+        a
+    };
+    let keys = |a: &Advisory| -> Vec<String> {
+        a.affected
+            .iter()
+            .map(|s| firmwatch::model::vendor_key(&s.vendor))
+            .collect()
+    };
+    let pure = read("CVE-2024-0002.json");
+    assert!(
+        keys(&pure).iter().all(|k| k == "pure storage"),
+        "{:?}",
+        keys(&pure)
+    );
+    let qnap = read("CVE-2023-23368.json");
+    assert!(keys(&qnap).iter().all(|k| k == "qnap"), "{:?}", keys(&qnap));
+    let smoothie = read("CVE-2022-25929.json");
+    assert!(smoothie.affected.iter().all(|s| s.vendor == "n/a"));
+
+    // Matched against systems named as an operator names them.
+    let estate = Estate::new()
+        .system(
+            "fa",
+            "Pure Storage",
+            "FlashArray//X70",
+            Scheme::Semver,
+            "6.1.10",
+        )
+        .system(
+            "unity",
+            "Dell EMC",
+            "Unity 480F",
+            Scheme::Intdot,
+            "5.2.1.0.5.012",
+        );
+    let f = run(&estate, &[pure, read("CVE-2023-43074.json")]);
+    let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"CVE-2024-0002@fa"), "{ids:?}");
+    assert!(ids.contains(&"CVE-2023-43074@unity"), "{ids:?}");
+}
