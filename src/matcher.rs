@@ -613,6 +613,11 @@ fn decide(adv: &Advisory, stmts: &[&AffectedProduct], fw: &FwVersion, system: &S
                 has_affected_stmt = true;
                 affected.get_or_insert_with(|| format!("{} is in {}", fw.raw(), describe(st)));
             }
+            (ProductStatus::Unknown, Containment::Affected) => {
+                unknown.get_or_insert_with(|| {
+                    "the vendor states that whether this product is affected is unknown".to_string()
+                });
+            }
             (ProductStatus::UnderInvestigation, Containment::Affected) => {
                 unknown.get_or_insert_with(|| {
                     "the vendor lists this product as under investigation".to_string()

@@ -148,6 +148,9 @@ pub enum ProductStatus {
     NotAffected,
     Fixed,
     UnderInvestigation,
+    /// The source says it does not know (CSAF 2.1 `product_status.unknown`): never "not
+    /// affected".
+    Unknown,
 }
 
 /// Which versions a statement covers.

@@ -309,3 +309,127 @@ fn bundled_csaf_directory_is_consistent() {
         );
     }
 }
+
+/// A CSAF 2.1 document of `category` in which product `P1` (Example Storage OS 2.3) has the
+/// status `status` for one vulnerability, written after the spec's examples.
+fn csaf_21(category: &str, status: &str, version_name: &str) -> String {
+    format!(
+        r#"{{
+  "$schema": "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json",
+  "document": {{
+    "category": "{category}",
+    "csaf_version": "2.1",
+    "title": "Example Storage OS issue",
+    "publisher": {{"category": "vendor", "name": "Example Company", "namespace": "https://example.com"}},
+    "distribution": {{"tlp": {{"label": "CLEAR"}}}},
+    "tracking": {{
+      "id": "EXAMPLE-2026-0001",
+      "initial_release_date": "2026-01-10T00:00:00Z",
+      "current_release_date": "2026-03-01T00:00:00Z",
+      "status": "final",
+      "version": "2",
+      "revision_history": [{{"date": "2026-01-10T00:00:00Z", "number": "1", "summary": "first"}}]
+    }}
+  }},
+  "product_tree": {{
+    "branches": [{{"category": "vendor", "name": "Example Company", "branches": [
+      {{"category": "product_name", "name": "Example Storage OS", "branches": [
+        {{"category": "product_version", "name": "{version_name}",
+          "product": {{"name": "Example Storage OS {version_name}", "product_id": "P1"}}}}
+      ]}}
+    ]}}]
+  }},
+  "vulnerabilities": [{{
+    "cve": "CVE-2026-0001",
+    "notes": [{{"category": "description", "text": "A crafted request stops the service."}}],
+    "product_status": {{"{status}": ["P1"]}}
+  }}]
+}}"#
+    )
+}
+
+#[test]
+fn csaf_21_unknown_status_is_an_unknown_statement() {
+    let a = parse_bytes(
+        csaf_21("csaf_security_advisory", "unknown", "2.3").as_bytes(),
+        "u",
+    )
+    .unwrap();
+    assert_eq!(a.affected.len(), 1);
+    assert_eq!(a.affected[0].status, ProductStatus::Unknown);
+    assert!(a.withdrawn.is_none());
+    // Matched against a system on that version: listed UNKNOWN, with the vendor's word.
+    use firmwatch::matcher::MatchState;
+    use firmwatch::testkit::{run, Estate};
+    let e = Estate::new().system(
+        "arr",
+        "Example Company",
+        "Example Storage OS",
+        Scheme::Intdot,
+        "2.3",
+    );
+    let f = run(&e, &[a]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].state, MatchState::Unknown);
+    assert!(f[0].evidence.contains("unknown"), "{}", f[0].evidence);
+    // The same product in two status groups of one vulnerability (6.1.6, with 2.1's unknown).
+    let both = csaf_21("csaf_security_advisory", "unknown", "2.3").replace(
+        r#""product_status": {"unknown": ["P1"]}"#,
+        r#""product_status": {"unknown": ["P1"], "fixed": ["P1"]}"#,
+    );
+    let err = parse_bytes(both.as_bytes(), "both").unwrap_err();
+    assert!(err.to_string().contains("6.1.6"), "{err}");
+}
+
+#[test]
+fn csaf_21_withdrawn_and_superseded_documents_are_withdrawn_by_their_source() {
+    for category in ["csaf_withdrawn", "csaf_superseded"] {
+        let a = parse_bytes(
+            csaf_21(category, "known_affected", "2.3").as_bytes(),
+            category,
+        )
+        .unwrap();
+        assert_eq!(
+            a.withdrawn.map(|d| d.date_naive().to_string()).as_deref(),
+            Some("2026-03-01"),
+            "{category}"
+        );
+        use firmwatch::testkit::{run, Estate};
+        let e = Estate::new().system(
+            "arr",
+            "Example Company",
+            "Example Storage OS",
+            Scheme::Intdot,
+            "2.3",
+        );
+        let f = run(&e, &[a]);
+        assert_eq!(f.len(), 1, "never a silent disappearance");
+        assert!(
+            f[0].evidence.contains("withdrawn by its source"),
+            "{}",
+            f[0].evidence
+        );
+    }
+}
+
+#[test]
+fn a_version_name_with_words_or_hyphens_is_a_version_not_a_range() {
+    let a = parse_bytes(
+        csaf_21("csaf_security_advisory", "known_affected", "after-eight").as_bytes(),
+        "after-eight",
+    )
+    .unwrap();
+    assert_eq!(
+        a.affected[0].versions,
+        VersionSpec::Exact("after-eight".into())
+    );
+    // Range words standing alone still are 6.1.31.
+    for range in ["prior to 2.4", "2.3 and later", "all versions", "(all)"] {
+        let err = parse_bytes(
+            csaf_21("csaf_security_advisory", "known_affected", range).as_bytes(),
+            range,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("6.1.31"), "{range}: {err}");
+    }
+}

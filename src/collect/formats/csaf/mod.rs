@@ -138,6 +138,15 @@ pub(super) fn parse(
         summary: summary(doc, vulns),
         published: parse_date(&tracking.initial_release_date),
         modified: parse_date(&tracking.current_release_date),
+        // CSAF 2.1: a withdrawn or superseded document still names its products; what they
+        // match is listed as withdrawn by its source, never dropped.
+        withdrawn: matches!(doc.category.as_str(), "csaf_withdrawn" | "csaf_superseded").then(
+            || {
+                parse_date(&tracking.current_release_date)
+                    .or_else(|| parse_date(&tracking.initial_release_date))
+                    .unwrap_or(chrono::DateTime::UNIX_EPOCH)
+            },
+        ),
         affected,
         remediations: fixes.remediations,
         references: references(doc, vulns),

@@ -46,14 +46,16 @@ const RANGE_WORDS: [&str; 7] = [
     "after", "all", "before", "earlier", "later", "prior", "versions",
 ];
 
-/// Test 6.1.31's word list, matched on whole words (the spec's substring match would also flag
-/// names like "Install Base").
+/// Test 6.1.31's word list, matched on whole words separated by white space (a substring match
+/// would flag names like "Install Base", and a release named "after-eight" is one word, a version
+/// name, not a range); parentheses and commas around a word do not join it to another.
 fn looks_like_range(name: &str) -> bool {
     let lower = name.to_lowercase();
     lower.contains('<')
         || lower.contains('>')
         || lower
-            .split(|c: char| !c.is_alphanumeric())
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| "(),;:.".contains(c)))
             .any(|w| RANGE_WORDS.contains(&w))
 }
 

@@ -16,6 +16,9 @@ pub(super) struct RawCsaf {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct RawDocument {
+    /// `csaf_base`, `csaf_security_advisory`, `csaf_informational_advisory`, `csaf_vex`, and in
+    /// 2.1 `csaf_withdrawn` and `csaf_superseded`.
+    pub(super) category: String,
     pub(super) csaf_version: String,
     pub(super) title: String,
     pub(super) notes: Vec<RawNote>,
@@ -174,6 +177,8 @@ pub(super) struct RawStatus {
     pub(super) fixed: Vec<String>,
     pub(super) recommended: Vec<String>,
     pub(super) under_investigation: Vec<String>,
+    /// CSAF 2.1.
+    pub(super) unknown: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

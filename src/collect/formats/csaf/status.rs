@@ -4,7 +4,7 @@
 //! CSAF states status per vulnerability; firmwatch keeps one advisory per document. So the
 //! statements of every vulnerability are merged: known/first/last_affected → Affected,
 //! known_not_affected → NotAffected, fixed/first_fixed/recommended → Fixed, under_investigation →
-//! UnderInvestigation, de-duplicated by (product id, status); and a product id that is affected
+//! UnderInvestigation, unknown (2.1) → Unknown, de-duplicated by (product id, status); and a product id that is affected
 //! by one vulnerability and fixed or not affected for another keeps only its most severe status,
 //! so a per-vulnerability "fixed" never hides another vulnerability's "affected".
 
@@ -15,8 +15,8 @@ use super::raw::{RawStatus, RawVuln};
 use crate::collect::formats::FormatError;
 use crate::model::ProductStatus;
 
-/// A vulnerability's product ids by status group, as test 6.1.6 groups them.
-fn status_groups(s: &RawStatus) -> [(&'static str, Vec<&String>); 4] {
+/// A vulnerability's product ids by status group, as test 6.1.6 groups them (2.1 adds unknown).
+fn status_groups(s: &RawStatus) -> [(&'static str, Vec<&String>); 5] {
     [
         (
             "affected",
@@ -32,6 +32,7 @@ fn status_groups(s: &RawStatus) -> [(&'static str, Vec<&String>); 4] {
             "under investigation",
             s.under_investigation.iter().collect(),
         ),
+        ("unknown", s.unknown.iter().collect()),
     ]
 }
 
@@ -116,7 +117,7 @@ pub(super) fn statements(vulnerabilities: &[RawVuln]) -> Statements<'_> {
     let mut recommended: Vec<&str> = Vec::new();
     for v in vulnerabilities {
         let s = &v.product_status;
-        let lists: [(&Vec<String>, ProductStatus); 8] = [
+        let lists: [(&Vec<String>, ProductStatus); 9] = [
             (&s.known_affected, ProductStatus::Affected),
             (&s.first_affected, ProductStatus::Affected),
             (&s.last_affected, ProductStatus::Affected),
@@ -125,6 +126,7 @@ pub(super) fn statements(vulnerabilities: &[RawVuln]) -> Statements<'_> {
             (&s.first_fixed, ProductStatus::Fixed),
             (&s.recommended, ProductStatus::Fixed),
             (&s.under_investigation, ProductStatus::UnderInvestigation),
+            (&s.unknown, ProductStatus::Unknown),
         ];
         for (ids, status) in lists {
             for id in ids {
@@ -139,7 +141,7 @@ pub(super) fn statements(vulnerabilities: &[RawVuln]) -> Statements<'_> {
     // Fixed / NotAffected).
     let rank = |s: ProductStatus| match s {
         ProductStatus::Affected => 3,
-        ProductStatus::UnderInvestigation => 2,
+        ProductStatus::UnderInvestigation | ProductStatus::Unknown => 2,
         ProductStatus::Fixed | ProductStatus::NotAffected => 1,
     };
     let mut worst: HashMap<&str, u8> = HashMap::new();
