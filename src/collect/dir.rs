@@ -1,4 +1,5 @@
-//! Directory feeds: `csaf-dir`, `osv-dir`, `cve5-dir`, `native-dir` as a local folder or a served
+//! Directory feeds: `csaf-dir`, `osv-dir`, `cve5-dir`, `nvd-dir` (NVD API 2.0 responses or JSON
+//! feed files, each holding many CVEs), `native-dir` as a local folder or a served
 //! directory.
 //!
 //! A local folder is read recursively (`.json`, plus `.toml` for native); a file whose SHA-256 equals

@@ -9,7 +9,7 @@
 //!
 //! ```toml
 //! id = "bundled-csaf"          # optional, defaults to the file stem
-//! kind = "csaf-dir"            # csaf-provider | csaf-dir | osv-dir | cve5-dir | native-dir | nvd | rss | atom | html
+//! kind = "csaf-dir"            # csaf-provider | csaf-dir | osv-dir | cve5-dir | nvd-dir | native-dir | nvd | rss | atom | html
 //! path = "csaf"                # a local directory, or `url = "https://…"` (exactly one of them)
 //! schedule = "6h"              # how often `sync` fetches it (m, h, d, w); default 6h
 //! vendor = "NetApp"            # default vendor for documents that do not name one
@@ -41,6 +41,7 @@ pub enum FeedKind {
     CsafDir,
     OsvDir,
     Cve5Dir,
+    NvdDir,
     NativeDir,
     Nvd,
     Rss,
@@ -49,11 +50,12 @@ pub enum FeedKind {
 }
 
 impl FeedKind {
-    const ALL: [(&'static str, FeedKind); 9] = [
+    const ALL: [(&'static str, FeedKind); 10] = [
         ("csaf-provider", FeedKind::CsafProvider),
         ("csaf-dir", FeedKind::CsafDir),
         ("osv-dir", FeedKind::OsvDir),
         ("cve5-dir", FeedKind::Cve5Dir),
+        ("nvd-dir", FeedKind::NvdDir),
         ("native-dir", FeedKind::NativeDir),
         ("nvd", FeedKind::Nvd),
         ("rss", FeedKind::Rss),
@@ -418,7 +420,11 @@ fn validate(
     if let (Some(k), Some(FeedLocation::Path(_)), Some(p)) = (kind, &location, &raw.path) {
         if !matches!(
             k,
-            FeedKind::CsafDir | FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NativeDir
+            FeedKind::CsafDir
+                | FeedKind::OsvDir
+                | FeedKind::Cve5Dir
+                | FeedKind::NvdDir
+                | FeedKind::NativeDir
         ) {
             problems.push(
                 Diagnostic::new(

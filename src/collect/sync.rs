@@ -105,7 +105,7 @@ pub fn doc_format(kind: FeedKind) -> Option<DocFormat> {
         FeedKind::OsvDir => Some(DocFormat::Osv),
         FeedKind::Cve5Dir => Some(DocFormat::Cve5),
         FeedKind::NativeDir => Some(DocFormat::Native),
-        FeedKind::Nvd => Some(DocFormat::Nvd),
+        FeedKind::Nvd | FeedKind::NvdDir => Some(DocFormat::Nvd),
         FeedKind::Rss | FeedKind::Atom | FeedKind::Html => None,
     }
 }
@@ -285,9 +285,10 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
         (FeedLocation::Url(url), FeedKind::CsafDir) => {
             super::provider::collect_directory(ctx, url, None).await
         }
-        (FeedLocation::Url(url), FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NativeDir) => {
-            super::dir::collect_served(ctx, url).await
-        }
+        (
+            FeedLocation::Url(url),
+            FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NvdDir | FeedKind::NativeDir,
+        ) => super::dir::collect_served(ctx, url).await,
         (FeedLocation::Url(url), FeedKind::Nvd) => super::nvd::collect_nvd(ctx, url).await,
         (FeedLocation::Url(url), FeedKind::Html) => super::pages::collect_html(ctx, url).await,
         (FeedLocation::Url(url), FeedKind::Rss | FeedKind::Atom) => {

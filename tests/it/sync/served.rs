@@ -632,3 +632,46 @@ async fn unchanged_listings_need_no_document_records() {
     let gone = advisory(&store, "prov", "SECOND-1");
     assert!(gone.withdrawn.is_some());
 }
+
+/// `nvd-dir`: NVD API 2.0 responses kept as local files (an offline kit or a mirror), each
+/// holding one or many CVEs, read like the other directory feeds — and served the same way.
+#[tokio::test]
+async fn nvd_dir_reads_every_cve_of_local_and_served_response_files() {
+    let corpus = corpus_or_skip!();
+    let nvd = corpus.join("nvd");
+    let (_dirs, defs, store, opts) = prepare(&[(
+        "local",
+        format!("kind = \"nvd-dir\"\npath = \"{}\"\n", nvd.display()),
+    )]);
+    let r = collect::sync(&store, &defs, &opts).await;
+    let f = report_of(&r, "local");
+    assert_eq!(f.status, SyncStatus::Ok, "{f:?}");
+    // Every CVE of every response file, each once.
+    let mut expected = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(&nvd).unwrap() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
+        for item in v["vulnerabilities"].as_array().unwrap() {
+            expected.insert(item["cve"]["id"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(expected.len() > 6, "the corpus holds a multi-CVE response");
+    assert_eq!(f.new, expected.len(), "{f:?}");
+    assert!(stored(&store, "local")
+        .iter()
+        .any(|a| a.id.as_str() == "CVE-2023-4863"));
+
+    let server = Server::start();
+    let mut index = String::new();
+    for e in std::fs::read_dir(&nvd).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        server.set_ok(&format!("/nvd/{name}"), std::fs::read(&p).unwrap());
+        index.push_str(&format!("{name}\n"));
+    }
+    server.set_ok("/nvd/index.txt", index);
+    let (_dirs, defs, store, opts) =
+        prepare(&[("served", url_feed("nvd-dir", &server.url("/nvd/")))]);
+    let r = collect::sync(&store, &defs, &opts).await;
+    assert_eq!(report_of(&r, "served").new, expected.len());
+}
