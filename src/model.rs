@@ -353,6 +353,9 @@ pub enum SourceFormat {
     Rss,
     Html,
     Native,
+    /// An entry of CISA's Known Exploited Vulnerabilities catalog: an exploitation signal for the
+    /// advisories of the same id, not an advisory of its own.
+    Kev,
 }
 
 /// Where an advisory was read from.
@@ -407,12 +410,28 @@ pub struct Advisory {
     /// Traffic Light Protocol label of the source document (`WHITE`, `CLEAR`, `GREEN`, `AMBER` …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlp: Option<String>,
+    /// Known exploitation in the wild (CISA's KEV catalog), joined in by advisory id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploited: Option<Exploited>,
     /// Partner compatibility: what the versions in `affected` require of their partners. An
     /// advisory with requirements is a compatibility statement: it concerns a part only where a
     /// partner breaks a requirement (see `compat`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<PartnerRequirement>,
     pub source: Source,
+}
+
+/// A weakness known to be exploited in the wild.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exploited {
+    /// The catalog that says so (`KEV`).
+    pub source: String,
+    /// When the catalog added it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<chrono::NaiveDate>,
+    /// The catalog knows it to be used in ransomware campaigns.
+    #[serde(default)]
+    pub ransomware: bool,
 }
 
 /// Who a part's partner is, for a compatibility requirement.
@@ -514,6 +533,7 @@ impl Advisory {
             effect_notes: vec![],
             vendor_severity: None,
             tlp: None,
+            exploited: None,
             requires: vec![],
             source,
         }

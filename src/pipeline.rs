@@ -42,10 +42,12 @@ fn advisories_for(
 ) -> Result<Vec<Advisory>, StoreError> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let spellings: BTreeSet<String> = keys
+    let mut spellings: BTreeSet<String> = keys
         .iter()
         .flat_map(|k| crate::vendor::spellings(k))
         .collect();
+    // Exploitation signals concern every vendor.
+    spellings.insert(crate::vendor::SIGNALS.to_string());
     for vk in &spellings {
         for a in store.advisories_for_vendor(vk)? {
             if seen.insert((a.source.feed.clone(), a.id.clone())) {
@@ -81,12 +83,38 @@ pub fn load_estate<S: Store + Sync>(
 
 /// Deduplicate across feeds, derive effects and triggers, apply operator annotations.
 pub fn prepare(advisories: Vec<Advisory>, overrides: &Overrides) -> Vec<Advisory> {
-    let mut advisories = dedup_advisories(advisories);
+    let mut advisories = dedup_advisories(join_exploitation(advisories));
     for a in &mut advisories {
         let basis = classify(a);
         overrides.apply(a, basis);
     }
     advisories
+}
+
+/// Exploitation signals (KEV entries: records of source format `kev`) joined into the advisories
+/// of the same id or alias, and dropped as records: they name no products, so alone they match
+/// nothing.
+fn join_exploitation(advisories: Vec<Advisory>) -> Vec<Advisory> {
+    use crate::model::SourceFormat;
+    let (signals, mut rest): (Vec<Advisory>, Vec<Advisory>) = advisories
+        .into_iter()
+        .partition(|a| a.source.format == SourceFormat::Kev);
+    if signals.is_empty() {
+        return rest;
+    }
+    let by_id: std::collections::HashMap<&str, &crate::model::Exploited> = signals
+        .iter()
+        .filter_map(|s| Some((s.id.as_str(), s.exploited.as_ref()?)))
+        .collect();
+    for a in &mut rest {
+        if a.exploited.is_none() {
+            a.exploited = std::iter::once(&a.id)
+                .chain(&a.aliases)
+                .find_map(|id| by_id.get(id.as_str()))
+                .map(|e| (*e).clone());
+        }
+    }
+    rest
 }
 
 /// Match and rate prepared advisories against the estate.

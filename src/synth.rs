@@ -599,6 +599,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
             effect_notes: vec![],
             vendor_severity: None,
             tlp: None,
+            exploited: None,
             requires,
             source: source("synthetic", i),
         });

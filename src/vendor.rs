@@ -27,6 +27,11 @@ use serde::Deserialize;
 
 use crate::model::normalize_name;
 
+/// The vendor index key of exploitation signals (KEV entries): they concern any vendor, so they
+/// are indexed under this key, which no vendor name folds to ([`normalize_name`] keeps only
+/// letters, digits and spaces), and read beside every estate's vendors.
+pub const SIGNALS: &str = "#exploited";
+
 /// The built-in table: each vendor's key and the spellings that fold to it (normalized, as
 /// [`normalize_name`] writes them).
 pub const BUILTIN: &[(&str, &[&str])] = &[

@@ -9,7 +9,7 @@
 //!
 //! ```toml
 //! id = "bundled-csaf"          # optional, defaults to the file stem
-//! kind = "csaf-dir"            # csaf-provider | csaf-dir | osv-dir | cve5-dir | nvd-dir | native-dir | nvd | rss | atom | html
+//! kind = "csaf-dir"            # csaf-provider | csaf-dir | osv-dir | cve5-dir | nvd-dir | native-dir | nvd | kev | rss | atom | html
 //! path = "csaf"                # a local directory, or `url = "https://…"` (exactly one of them)
 //! schedule = "6h"              # how often `sync` fetches it (m, h, d, w); default 6h
 //! vendor = "NetApp"            # default vendor for documents that do not name one
@@ -44,13 +44,14 @@ pub enum FeedKind {
     NvdDir,
     NativeDir,
     Nvd,
+    Kev,
     Rss,
     Atom,
     Html,
 }
 
 impl FeedKind {
-    const ALL: [(&'static str, FeedKind); 10] = [
+    const ALL: [(&'static str, FeedKind); 11] = [
         ("csaf-provider", FeedKind::CsafProvider),
         ("csaf-dir", FeedKind::CsafDir),
         ("osv-dir", FeedKind::OsvDir),
@@ -58,6 +59,7 @@ impl FeedKind {
         ("nvd-dir", FeedKind::NvdDir),
         ("native-dir", FeedKind::NativeDir),
         ("nvd", FeedKind::Nvd),
+        ("kev", FeedKind::Kev),
         ("rss", FeedKind::Rss),
         ("atom", FeedKind::Atom),
         ("html", FeedKind::Html),
@@ -425,6 +427,7 @@ fn validate(
                 | FeedKind::Cve5Dir
                 | FeedKind::NvdDir
                 | FeedKind::NativeDir
+                | FeedKind::Kev
         ) {
             problems.push(
                 Diagnostic::new(

@@ -106,6 +106,7 @@ pub fn doc_format(kind: FeedKind) -> Option<DocFormat> {
         FeedKind::Cve5Dir => Some(DocFormat::Cve5),
         FeedKind::NativeDir => Some(DocFormat::Native),
         FeedKind::Nvd | FeedKind::NvdDir => Some(DocFormat::Nvd),
+        FeedKind::Kev => Some(DocFormat::Kev),
         FeedKind::Rss | FeedKind::Atom | FeedKind::Html => None,
     }
 }
@@ -290,7 +291,10 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
             FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NvdDir | FeedKind::NativeDir,
         ) => super::dir::collect_served(ctx, url).await,
         (FeedLocation::Url(url), FeedKind::Nvd) => super::nvd::collect_nvd(ctx, url).await,
-        (FeedLocation::Url(url), FeedKind::Html) => super::pages::collect_html(ctx, url).await,
+        // One document at a URL: a vendor's page, or the KEV catalog.
+        (FeedLocation::Url(url), FeedKind::Html | FeedKind::Kev) => {
+            super::pages::collect_html(ctx, url).await
+        }
         (FeedLocation::Url(url), FeedKind::Rss | FeedKind::Atom) => {
             super::pages::collect_syndication(ctx, url).await
         }

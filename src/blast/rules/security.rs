@@ -3,13 +3,33 @@
 //! A weakness whose availability impact is high and that is reachable from the network (or an
 //! adjacent one) lets an attacker stop the system: a service outage that needs an attacker, not a
 //! fault. Any other weakness is rated as a security consequence; either way it needs a condition
-//! (someone exploiting it), which the inventory cannot confirm.
+//! (someone exploiting it), which the inventory cannot confirm — unless a catalog of known
+//! exploitation (CISA's KEV) names it: then it is triggering, and the reason says since when.
 
 use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::inventory::System;
 use crate::model::Advisory;
 
 pub(super) fn security(adv: &Advisory, system: &System) -> Reading {
+    let mut reading = weakness(adv, system);
+    // Known exploited: attackers use it now — no longer a condition to wait for.
+    if let Some(e) = &adv.exploited {
+        reading.urgency = Urgency::Triggering;
+        reading.reasons.push(format!(
+            "known exploited ({}{}{}): attackers use it now",
+            e.source,
+            e.added.map(|d| format!(", added {d}")).unwrap_or_default(),
+            if e.ransomware {
+                ", used in ransomware campaigns"
+            } else {
+                ""
+            }
+        ));
+    }
+    reading
+}
+
+fn weakness(adv: &Advisory, system: &System) -> Reading {
     let text = match &adv.cvss {
         Some(c) => format!(
             "security weakness, CVSS {} {} ({})",

@@ -26,6 +26,7 @@
 mod csaf;
 mod cve5;
 pub mod html;
+pub(crate) mod kev;
 mod native;
 mod nvd;
 mod osv;
@@ -56,15 +57,17 @@ pub enum DocFormat {
     Cve5,
     Nvd,
     Native,
+    Kev,
 }
 
 impl DocFormat {
-    pub const ALL: [DocFormat; 5] = [
+    pub const ALL: [DocFormat; 6] = [
         DocFormat::Csaf,
         DocFormat::Osv,
         DocFormat::Cve5,
         DocFormat::Nvd,
         DocFormat::Native,
+        DocFormat::Kev,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +77,7 @@ impl DocFormat {
             DocFormat::Cve5 => "cve5",
             DocFormat::Nvd => "nvd",
             DocFormat::Native => "native",
+            DocFormat::Kev => "kev",
         }
     }
 
@@ -84,6 +88,7 @@ impl DocFormat {
             DocFormat::Cve5 => SourceFormat::Cve5,
             DocFormat::Nvd => SourceFormat::Nvd,
             DocFormat::Native => SourceFormat::Native,
+            DocFormat::Kev => SourceFormat::Kev,
         }
     }
 }
@@ -94,9 +99,9 @@ impl fmt::Display for DocFormat {
     }
 }
 
-/// A document format name that is not one of `csaf`, `osv`, `cve5`, `nvd`, `native`.
+/// A document format name that is not one of `csaf`, `osv`, `cve5`, `nvd`, `native`, `kev`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown document format `{0}` (known: csaf, osv, cve5, nvd, native)")]
+#[error("unknown document format `{0}` (known: csaf, osv, cve5, nvd, native, kev)")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for DocFormat {
@@ -214,6 +219,7 @@ pub fn parse_document_warned(
         DocFormat::Cve5 => cve5::parse(bytes, ctx, source).map(|a| (vec![a], Vec::new())),
         DocFormat::Nvd => nvd::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
         DocFormat::Native => native::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
+        DocFormat::Kev => kev::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
     }
 }
 

@@ -333,6 +333,7 @@ fn convert(
         effect_notes: Vec::new(),
         vendor_severity: None,
         tlp: None,
+        exploited: None,
         requires: vec![],
         source: source.clone(),
     })

@@ -9,6 +9,7 @@ mod cli;
 mod hostile;
 mod html;
 mod incremental;
+mod kev;
 mod kill;
 mod local;
 mod memory;
