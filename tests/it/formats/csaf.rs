@@ -433,3 +433,22 @@ fn a_version_name_with_words_or_hyphens_is_a_version_not_a_range() {
         assert!(err.to_string().contains("6.1.31"), "{range}: {err}");
     }
 }
+
+#[test]
+fn a_product_id_defined_twice_is_rejected_not_last_one_wins() {
+    let doc = csaf_21("csaf_security_advisory", "known_affected", "2.3").replace(
+        r#""product_tree": {"#,
+        r#""product_tree": {
+    "full_product_names": [{"name": "Example Storage OS 9.9", "product_id": "P1"}],"#,
+    );
+    let err = parse_bytes(doc.as_bytes(), "dup").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, FormatError::CsafRule { rule: "6.1.2", .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains("`P1`") && text.contains("full_product_names[0]"),
+        "{text}"
+    );
+}

@@ -267,7 +267,69 @@ struct Combination<'a> {
 /// Flatten the product tree of a CSAF 2.0 or (`is_21`) 2.1 document: walk the branches, define
 /// the full product names, resolve relationships and product paths, check the groups. A
 /// reference to an id the tree does not define fails test 6.1.1.
+/// Tests 6.1.2 and 6.1.5: every product id and every product group id is defined once. A second
+/// definition would otherwise replace the first silently ("last one wins"), and what the first
+/// named could no longer be matched.
+fn unique_ids(pt: &RawTree, location: &str) -> Result<(), FormatError> {
+    fn branches<'a>(bs: &'a [RawBranch], path: &str, out: &mut Vec<(&'a str, String)>) {
+        for (i, b) in bs.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            if let Some(fpn) = &b.product {
+                out.push((fpn.product_id.as_str(), format!("{p}.product.product_id")));
+            }
+            branches(&b.branches, &format!("{p}.branches"), out);
+        }
+    }
+    let mut ids: Vec<(&str, String)> = Vec::new();
+    branches(&pt.branches, "$.product_tree.branches", &mut ids);
+    for (i, f) in pt.full_product_names.iter().enumerate() {
+        ids.push((
+            &f.product_id,
+            format!("$.product_tree.full_product_names[{i}].product_id"),
+        ));
+    }
+    for (i, r) in pt.relationships.iter().enumerate() {
+        if let Some(f) = &r.full_product_name {
+            ids.push((
+                &f.product_id,
+                format!("$.product_tree.relationships[{i}].full_product_name.product_id"),
+            ));
+        }
+    }
+    for (i, p) in pt.product_paths.iter().enumerate() {
+        if let Some(f) = &p.full_product_name {
+            ids.push((
+                &f.product_id,
+                format!("$.product_tree.product_paths[{i}].full_product_name.product_id"),
+            ));
+        }
+    }
+    let groups = pt.product_groups.iter().enumerate().map(|(i, g)| {
+        (
+            g.group_id.as_str(),
+            format!("$.product_tree.product_groups[{i}].group_id"),
+        )
+    });
+    for (rule, what, list) in [
+        ("6.1.2", "product id", ids),
+        ("6.1.5", "product group id", groups.collect()),
+    ] {
+        let mut first: HashMap<&str, &String> = HashMap::new();
+        for (id, path) in &list {
+            if let Some(earlier) = first.insert(id, path) {
+                return Err(FormatError::CsafRule {
+                    location: location.to_string(),
+                    rule,
+                    message: format!("{what} `{id}` is defined at {earlier} and again at {path}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree, FormatError> {
+    unique_ids(pt, location)?;
     let mut walker = Walker {
         location,
         is_21,
