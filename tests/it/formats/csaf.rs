@@ -452,3 +452,43 @@ fn a_product_id_defined_twice_is_rejected_not_last_one_wins() {
         "{text}"
     );
 }
+
+#[test]
+fn stacked_categories_and_a_version_under_a_range_are_rejected() {
+    let base: serde_json::Value =
+        serde_json::from_str(&csaf_21("csaf_security_advisory", "known_affected", "2.3")).unwrap();
+    // vendor → product_name → [inserted] → product_version "2.3"
+    let with = |inserted: serde_json::Value| {
+        let mut doc = base.clone();
+        let name = &mut doc["product_tree"]["branches"][0]["branches"][0];
+        let version = name["branches"][0].clone();
+        let mut mid = inserted;
+        mid["branches"] = serde_json::json!([version]);
+        name["branches"] = serde_json::json!([mid]);
+        serde_json::to_vec(&doc).unwrap()
+    };
+    for (inserted, rule) in [
+        (
+            serde_json::json!({"category": "product_name", "name": "Example Storage OS Pro"}),
+            "6.1.57",
+        ),
+        (
+            serde_json::json!({"category": "product_version_range", "name": "vers:intdot/<3"}),
+            "6.1.58",
+        ),
+    ] {
+        let err = parse_bytes(&with(inserted), rule).unwrap_err();
+        assert!(
+            matches!(&err, FormatError::CsafRule { rule: r, .. } if *r == rule),
+            "{rule}: {err}"
+        );
+    }
+    // product_family may repeat (a family within a family).
+    let family = with(serde_json::json!({"category": "product_family", "name": "Storage"}));
+    let mut doc: serde_json::Value = serde_json::from_slice(&family).unwrap();
+    let name = doc["product_tree"]["branches"][0]["branches"][0].clone();
+    doc["product_tree"]["branches"][0]["branches"][0] = serde_json::json!(
+        {"category": "product_family", "name": "Arrays", "branches": [name]}
+    );
+    parse_bytes(&serde_json::to_vec(&doc).unwrap(), "families").unwrap();
+}

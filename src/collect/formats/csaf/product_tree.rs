@@ -79,6 +79,8 @@ struct Walk {
     extras: Vec<String>,
     version: Option<String>,
     range: Option<String>,
+    /// The branch categories on the path so far (tests 6.1.57, 6.1.58).
+    seen: Vec<String>,
 }
 
 struct Walker<'a> {
@@ -106,6 +108,8 @@ impl Walker<'_> {
             let bpath = format!("{path}[{i}]");
             let name = b.name.trim().to_string();
             let mut s = state.clone();
+            self.one_category_per_path(&s, &b.category, &bpath)?;
+            s.seen.push(b.category.clone());
             match b.category.as_str() {
                 "vendor" => s.vendor = Some(name),
                 "product_family" => s.family = Some(name),
@@ -161,6 +165,40 @@ impl Walker<'_> {
                 define(&mut self.tree, p, s.vendor.clone(), product, version);
             }
             self.walk(&b.branches, &s, depth + 1, &format!("{bpath}.branches"))?;
+        }
+        Ok(())
+    }
+
+    /// Tests 6.1.57 and 6.1.58: along one path a branch category other than `product_family` is
+    /// used once, and a version and a version range are not both given — otherwise which one a
+    /// product has would be decided by whichever came last.
+    fn one_category_per_path(
+        &self,
+        s: &Walk,
+        category: &str,
+        path: &str,
+    ) -> Result<(), FormatError> {
+        let rule = |rule: &'static str, message: String| FormatError::CsafRule {
+            location: self.location.to_string(),
+            rule,
+            message,
+        };
+        if category != "product_family" && s.seen.iter().any(|c| c == category) {
+            return Err(rule(
+                "6.1.57",
+                format!("branch category `{category}` at {path} is already used on its path"),
+            ));
+        }
+        let other = match category {
+            "product_version" => "product_version_range",
+            "product_version_range" => "product_version",
+            _ => return Ok(()),
+        };
+        if s.seen.iter().any(|c| c == other) {
+            return Err(rule(
+                "6.1.58",
+                format!("{category} at {path} follows a {other} on the same path"),
+            ));
         }
         Ok(())
     }
