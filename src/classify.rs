@@ -499,7 +499,11 @@ mod tests {
             "After a power loss the array may report corrupted blocks.",
         );
         classify(&mut after);
-        assert!(!after.effects.contains(&Effect::PowerLoss), "{:?}", after.effects);
+        assert!(
+            !after.effects.contains(&Effect::PowerLoss),
+            "{:?}",
+            after.effects
+        );
     }
 
     #[test]
