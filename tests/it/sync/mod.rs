@@ -15,6 +15,7 @@ mod memory;
 mod noise;
 mod nvd;
 mod provider;
+mod quarantine;
 mod served;
 
 use std::time::Duration;
