@@ -42,14 +42,16 @@ use super::ctx::{
 use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document_warned, DocContext, DocFormat};
 use super::http::HttpClient;
-use super::warning::{summarize, SyncWarning, SyncWarningCode};
+use super::warning::{document_problems, summarize, SyncWarning, SyncWarningCode};
 use crate::error::chain;
 use crate::model::FeedId;
 use crate::store::{FeedState, Rejected, Store};
 
 /// Version of the JSON [`SyncReport`]. 2: a warning is an object (`code`, `document`,
 /// `message`), no longer a string. 3: every feed has `rejected[]` (the documents its source lists
-/// that did not parse or verify: `location`, `reason`, `since`, `last_tried`).
+/// that did not parse or verify: `location`, `reason`, `since`, `last_tried`), and a warning has
+/// the JSON `path` in its document where it is known, with the codes of the problems that change
+/// what can be matched.
 pub const REPORT_SCHEMA_VERSION: u32 = 3;
 
 /// How one feed's sync ended.
@@ -410,10 +412,15 @@ pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
             Vec::new(),
         ),
     };
-    let warnings: Vec<SyncWarning> = warnings
+    let mut warnings: Vec<SyncWarning> = warnings
         .iter()
         .map(|w| SyncWarning::csaf(&doc.location, w))
         .collect();
+    let problems = document_problems(&doc.location, &advisories);
+    for p in &problems {
+        tracing::info!(feed = %feed.id, "{p}");
+    }
+    warnings.extend(problems);
     Ok(ParsedDoc::new(doc, advisories).with_warnings(warnings))
 }
 
