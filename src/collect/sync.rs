@@ -17,7 +17,7 @@
 //! One document's fault is not its feed's: a document whose bytes do not parse, do not match
 //! their listed hash or whose signature fails is rejected alone (the rule is
 //! [`ctx`](super::ctx)'s), the rest of the feed is committed, and the feed's new head lists the
-//! rejected documents ([`commit::rejected`]) — reported by every sync until they parse or leave
+//! rejected documents (`commit::rejected`) — reported by every sync until they parse or leave
 //! their listing, and retried each time.
 //!
 //! State is read in parts. The feed's head ([`Store::feed_head`]: checkpoint, listing
