@@ -170,6 +170,7 @@ pub fn feed_statuses(
             failing: state
                 .last_error_at
                 .is_some_and(|e| state.last_success.is_none_or(|s| e > s)),
+            rejected: state.rejected.len(),
         });
     }
     Ok(out)

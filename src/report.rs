@@ -43,10 +43,19 @@ pub struct FeedFreshness {
     /// The last sync attempt failed (an error newer than the last success).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub failing: bool,
+    /// Documents the feed lists that its last successful sync rejected (did not parse or verify):
+    /// their newer content is missing, so the feed's data is partially stale.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rejected: usize,
 }
 
-/// One warning per stale, never-synced or failing feed: the data age every command answering
-/// from feed data shows (`exposure`, `check-update`, `notify`, `run`).
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One warning per stale, never-synced, failing or partially stale feed (one with rejected
+/// documents): the data age every command answering from feed data shows (`exposure`,
+/// `check-update`, `notify`, `run`).
 pub fn feed_warnings(feeds: &[FeedFreshness]) -> Vec<String> {
     let mut warnings = Vec::new();
     for f in feeds {
@@ -62,6 +71,15 @@ pub fn feed_warnings(feeds: &[FeedFreshness]) -> Vec<String> {
         }
         if let Some(e) = &f.last_error {
             warnings.push(format!("feed {}: last sync failed: {e}", f.feed));
+        }
+        if f.rejected > 0 {
+            let (n, s) = (f.rejected, if f.rejected == 1 { "" } else { "s" });
+            warnings.push(format!(
+                "feed {} is partially stale: {n} document{s} rejected at its last sync (not parsed \
+                 or not verified; a known one keeps its previous advisories, a new one is missing) \
+                 — `firmwatch sync` lists them",
+                f.feed
+            ));
         }
     }
     warnings
@@ -882,7 +900,26 @@ mod tests {
             stale: !synced,
             last_error: failing.then(|| "refused".into()),
             failing,
+            rejected: 0,
         }
+    }
+
+    #[test]
+    fn a_feed_with_rejected_documents_is_partially_stale() {
+        let mut f = feed("acme", true, false);
+        assert!(feed_warnings(std::slice::from_ref(&f)).is_empty());
+        let json = serde_json::to_value(&f).unwrap();
+        assert!(json.get("rejected").is_none(), "{json}");
+        f.rejected = 3;
+        let w = feed_warnings(std::slice::from_ref(&f));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("feed acme is partially stale: 3 documents rejected"),
+            "{w:?}"
+        );
+        assert_eq!(serde_json::to_value(&f).unwrap()["rejected"], 3);
+        // Not missing data: the feed's other advisories are there.
+        assert_eq!(missing_data(&[f]), None);
     }
 
     #[test]

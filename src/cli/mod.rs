@@ -33,8 +33,8 @@ pub enum Exit {
     Findings = 3,
     /// A `block` verdict from `check-update`.
     Block = 4,
-    /// Partial: `sync` — some feeds failed, the others landed; `notify`/`run` — some delivery
-    /// failed or waits for its backoff and will be retried.
+    /// Partial, something will be retried: `sync` — some feeds failed or some documents were
+    /// rejected, the rest landed; `notify`/`run` — some delivery failed or waits for its backoff.
     PartialSync = 5,
 }
 

@@ -103,9 +103,19 @@ fn layout_width(t: &comfy_table::Table) -> u16 {
         .unwrap_or(DEFAULT_WIDTH)
 }
 
-/// What a feed's `reason` says: its error, then one line per kind of warning.
+/// What a feed's `reason` says: its error, its rejected documents (one line, however many), then
+/// one line per kind of warning, each counting the documents concerned.
 fn reasons(f: &FeedReport) -> Vec<String> {
     let mut v: Vec<String> = f.error.iter().cloned().collect();
+    match f.rejected.as_slice() {
+        [] => {}
+        [one] => v.push(format!("rejected, retried next sync: {}", one.reason)),
+        [first, ..] => v.push(format!(
+            "{} documents rejected, retried next sync (first: {})",
+            f.rejected.len(),
+            first.reason
+        )),
+    }
     v.extend(
         summarize(&f.warnings)
             .iter()
@@ -192,10 +202,13 @@ fn table(report: &SyncReport, width: Option<u16>) -> (comfy_table::Table, Vec<St
     let mut below = Vec::new();
     for f in &report.feeds {
         let status = match f.status {
-            SyncStatus::Ok => "ok",
-            SyncStatus::Failed => "FAILED",
-            SyncStatus::Disabled => "disabled (skipped)",
-            SyncStatus::NotDue => "not due",
+            SyncStatus::Ok if !f.rejected.is_empty() => {
+                format!("ok, {} rejected", f.rejected.len())
+            }
+            SyncStatus::Ok => "ok".into(),
+            SyncStatus::Failed => "FAILED".into(),
+            SyncStatus::Disabled => "disabled (skipped)".into(),
+            SyncStatus::NotDue => "not due".into(),
         };
         let reasons = reasons(f);
         let cell = match reasons.as_slice() {
@@ -214,7 +227,7 @@ fn table(report: &SyncReport, width: Option<u16>) -> (comfy_table::Table, Vec<St
         t.add_row(vec![
             f.feed.to_string(),
             f.kind.to_string(),
-            status.to_string(),
+            status,
             f.new.to_string(),
             f.updated.to_string(),
             f.unchanged.to_string(),
@@ -222,6 +235,10 @@ fn table(report: &SyncReport, width: Option<u16>) -> (comfy_table::Table, Vec<St
             age(f.data_age_secs),
             cell,
         ]);
+    }
+    // The status is read at a glance (`ok, 3 rejected`): never broken over lines.
+    if let Some(c) = t.column_mut(2) {
+        c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
     }
     (t, below)
 }
@@ -268,7 +285,8 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
             writeln!(out, "{line}")?;
         }
     }
-    Ok(if report.any_failed() {
+    // Rejected documents are retried like failed feeds: the sync is partial.
+    Ok(if report.any_failed() || report.any_rejected() {
         Exit::PartialSync
     } else {
         Exit::Ok
@@ -278,6 +296,7 @@ pub fn run(args: &SyncArgs, global: &Global, out: &mut impl Write) -> Result<Exi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use firmwatch::collect::sync::RejectedReport;
     use firmwatch::collect::{FeedKind, SyncWarning, SyncWarningCode};
 
     fn feed(id: &str, error: Option<String>, warnings: Vec<SyncWarning>) -> FeedReport {
@@ -298,6 +317,7 @@ mod tests {
             last_success: None,
             data_age_secs: None,
             warnings,
+            rejected: Vec::new(),
         }
     }
 
@@ -325,7 +345,7 @@ mod tests {
             })
             .collect();
         SyncReport {
-            schema_version: 2,
+            schema_version: 3,
             started: chrono::Utc::now(),
             feeds: vec![
                 feed(
@@ -360,6 +380,42 @@ mod tests {
             // 300 documents without a hash file: one line, not 300.
             assert_eq!(out.matches("esa-2024-").count(), 2, "{out}");
             assert!(out.contains("300 documents without a hash file"), "{out}");
+        }
+    }
+
+    #[test]
+    fn rejected_documents_show_in_the_status_and_one_reason_line() {
+        let mut r = report();
+        let mut f = feed("quarantined-vendor-feed", None, Vec::new());
+        let now = chrono::Utc::now();
+        f.rejected = (0..3)
+            .map(|i| RejectedReport {
+                location: format!("https://q.example/doc-{i}.json"),
+                reason: format!("https://q.example/doc-{i}.json: not valid JSON: EOF"),
+                since: now,
+                last_tried: now,
+            })
+            .collect();
+        r.feeds.push(f);
+        for width in [80, 100] {
+            let out = render(&r, width);
+            assert!(
+                out.lines().all(|l| l.width() <= usize::from(width)),
+                "{out}"
+            );
+            assert!(out.contains("ok, 3 rejected"), "{out}");
+            let joined: String = out.split_whitespace().collect();
+            assert!(
+                joined
+                    .contains("quarantined-vendor-feed:3documentsrejected,retriednextsync(first:"),
+                "{out}"
+            );
+            // One line for the three, naming the first.
+            assert!(
+                joined.contains("(first:https://q.example/doc-0.json:notvalidJSON"),
+                "{out}"
+            );
+            assert!(!out.contains("doc-1.json"), "{out}");
         }
     }
 

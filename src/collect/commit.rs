@@ -30,12 +30,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::ctx::{Collected, Doc, FeedError};
+use super::ctx::{Collected, Doc, FeedError, RejectedDoc};
 use super::http::sha256_hex;
 use super::warning::SyncWarning;
 use crate::model::{Advisory, AdvisoryId, FeedId};
 use crate::store::{
-    DocState, FeedCommit, FeedState, ListingCount, ListingIndex, StateChanges, Validators,
+    DocState, FeedCommit, FeedState, ListingCount, ListingIndex, Rejected, StateChanges, Validators,
 };
 
 /// What the commit may read of the feed's saved records besides its head — each record only
@@ -209,11 +209,36 @@ fn checkpoint(head: &FeedState, collected: &Collected) -> Option<DateTime<Utc>> 
     }
 }
 
+/// The feed's rejected documents after this sync: exactly those it rejected ([`RejectedDoc`]),
+/// each keeping the date the unbroken run of its rejections began. A document rejected before
+/// and not now either parsed, was found unchanged from its stored record, or is no longer listed
+/// — every collector retries the documents its head lists as rejected — so it leaves the list.
+pub(super) fn rejected(
+    head: &FeedState,
+    rejections: Vec<RejectedDoc>,
+    now: DateTime<Utc>,
+) -> BTreeMap<String, Rejected> {
+    rejections
+        .into_iter()
+        .map(|r| {
+            let since = head.rejected.get(&r.location).map_or(now, |old| old.since);
+            let record = Rejected {
+                reason: r.reason,
+                since,
+                last_tried: now,
+                listing: r.listing,
+            };
+            (r.location, record)
+        })
+        .collect()
+}
+
 /// Whether every listing is unchanged and nothing else was named, fetched or touched: then
 /// every known document stays as it is, which the head's per-listing counts prove without
 /// reading a document record ([`keep_all`]).
 pub(super) fn all_kept(head: &FeedState, collected: &Collected) -> bool {
     collected.parsed.documents == 0
+        && collected.rejected.is_empty()
         && collected.touched.is_empty()
         && collected.listed.is_empty()
         && head
@@ -841,6 +866,44 @@ mod tests {
                 advisories: 3
             }
         );
+    }
+
+    #[test]
+    fn the_rejected_list_is_this_syncs_rejections_each_keeping_its_first_date() {
+        let mut head = saved().head();
+        let before = t("2024-01-15T00:00:00Z");
+        for loc in ["a.json", "gone.json"] {
+            head.rejected.insert(
+                loc.into(),
+                Rejected {
+                    reason: "old".into(),
+                    since: before,
+                    last_tried: before,
+                    listing: Some(L.into()),
+                },
+            );
+        }
+        let rejection = |loc: &str| RejectedDoc {
+            location: loc.into(),
+            reason: format!("{loc}: not valid JSON"),
+            listing: Some(L.into()),
+        };
+        let r = rejected(&head, vec![rejection("a.json"), rejection("d.json")], now());
+        assert_eq!(r.keys().collect::<Vec<_>>(), ["a.json", "d.json"]);
+        assert_eq!((r["a.json"].since, r["a.json"].last_tried), (before, now()));
+        assert_eq!(r["a.json"].reason, "a.json: not valid JSON");
+        assert_eq!(r["d.json"].since, now());
+        assert_eq!(r["d.json"].listing.as_deref(), Some(L));
+        // A rejected document, known or new, leaves nothing to the diff: a known one stays as
+        // it was (still listed), a new one is not recorded.
+        let mut c = collected(&["a.json", "b.json", "d.json"]);
+        c.rejected = vec![rejection("a.json"), rejection("d.json")];
+        assert!(!all_kept(&head, &c));
+        let s = saved();
+        let o = listed_agrees_with_all(&s, &c, &parsed(&[]));
+        assert!(o.changes.documents.is_empty(), "{:?}", o.changes);
+        assert!(o.withdrawn.is_empty());
+        assert_eq!(o.advisory_count, 4);
     }
 
     #[test]

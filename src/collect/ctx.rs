@@ -7,6 +7,29 @@
 //! imports the other way. [`CollectCtx`] is also the one door to the feed's saved records: it
 //! reads them from the store lazily and remembers what it read, so a collector and the commit
 //! that follows it (`commit`) never read a record twice.
+//!
+//! **What fails a feed, and what rejects one document.** One vendor's broken file must not hide
+//! the good ones, and a broken source must not read as a feed that shrank. So an error is
+//! classified by whose fault it proves ([`FeedError::rejects_document`]):
+//! * **The document's own bytes** reject that document only: they do not parse
+//!   ([`FeedError::Format`]; a scraped page its selectors cannot read, [`FeedError::Page`]), they
+//!   do not match the hash its source lists for them ([`FeedError::HashMismatch`]; a listed hash
+//!   file that is missing or holds no digest, [`FeedError::HashFile`]), or their OpenPGP
+//!   signature is missing or does not verify ([`FeedError::Signature`]). The document is
+//!   *rejected* ([`Collected::reject`]): the good documents land, and the feed's state lists it
+//!   with its location and reason ([`Rejected`](crate::store::Rejected)) until it parses or its
+//!   source stops listing it. A document known before keeps its record and advisories (it is
+//!   still listed, so nothing is withdrawn); a new one contributes nothing. Its record never takes
+//!   the rejected bytes' hash or validators, and the listing that named it is read in full at the
+//!   next sync even when unchanged, so it is fetched and read again.
+//! * **Everything else fails the feed**, keeping its data and checkpoint: what names the
+//!   documents (provider metadata, ROLIE feed, `changes.csv` / `index.txt` / `modified_id.csv`,
+//!   an RSS/Atom listing, a listing entry outside its directory or refused by the URL policy);
+//!   transport errors of anything, documents included (a timeout, a 5xx, a body over the cap or
+//!   cut short says nothing about the document, and the feed is retried as a whole); the feed's
+//!   key file; a local file that cannot be read; an NVD page (it is the API's answer to a query,
+//!   the feed's listing as much as its documents, and the checkpoint cannot move past it without
+//!   losing its CVEs); the withdrawal hold ([`FeedError::WithdrawalsHeld`]); the store.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -129,13 +152,35 @@ pub enum FeedError {
     Listing { url: String, reason: String },
     #[error("{url}: OpenPGP signature check failed: {reason}")]
     Signature { url: String, reason: String },
+    /// The hash file a document's source lists for it is missing or holds no digest.
+    #[error("{url}: {reason}")]
+    HashFile { url: String, reason: String },
+    /// A scraped page (of an `html`, `rss` or `atom` feed) its selectors cannot read.
+    #[error("{0}")]
+    Page(PageError),
     #[error(transparent)]
     Refused(#[from] super::policy::UrlRefused),
     #[error("this sync would withdraw {withdrawn} of the feed's {of} advisories at once (over {limit} %): held back as a likely broken listing, the previous data is kept; run `sync --accept-withdrawals` if the publisher really withdrew them", limit = (WITHDRAW_LIMIT * 100.0) as u32)]
     WithdrawalsHeld { withdrawn: usize, of: usize },
 }
 
-/// A page or listing that cannot be read fails its feed like any other listing.
+impl FeedError {
+    /// Whether the error is the fault of one document's bytes — it does not parse, does not match
+    /// its listed hash, or its signature fails — so that document is rejected and the rest of its
+    /// feed lands (the rule is the module's documentation). Every other error fails the feed.
+    pub fn rejects_document(&self) -> bool {
+        matches!(
+            self,
+            FeedError::Format(_)
+                | FeedError::Page(_)
+                | FeedError::HashMismatch { .. }
+                | FeedError::HashFile { .. }
+                | FeedError::Signature { .. }
+        )
+    }
+}
+
+/// A listing (RSS/Atom) that cannot be read fails its feed like any other listing.
 impl From<PageError> for FeedError {
     fn from(e: PageError) -> Self {
         FeedError::Listing {
@@ -183,6 +228,18 @@ pub struct Collected {
     /// Warnings about the feed as a whole; those about one document travel with its parse
     /// ([`super::commit::ParsedDoc::with_warnings`]).
     pub warnings: Vec<SyncWarning>,
+    /// Documents rejected in this sync, in the order they were met ([`Collected::reject`]).
+    pub rejected: Vec<RejectedDoc>,
+}
+
+/// A document rejected by this sync: listed, but its bytes did not parse or verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedDoc {
+    pub location: String,
+    /// The error, naming the document.
+    pub reason: String,
+    /// The listing that named it, if any.
+    pub listing: Option<String>,
 }
 
 /// Advisories held in memory before they are staged in the store (a batch of
@@ -194,10 +251,37 @@ const STAGE_BYTES: usize = 32 * 1024 * 1024;
 impl Collected {
     /// A new or changed document: parsed now, its advisories and record kept, its bytes dropped
     /// (so the documents of a feed are never all in memory at once). A document that does not
-    /// parse fails the feed before anything of this sync is published.
+    /// parse is rejected ([`Collected::reject`]); the feed goes on.
     pub fn add_document(&mut self, ctx: &CollectCtx<'_>, doc: Doc) -> Result<(), FeedError> {
-        let parsed = super::sync::parse(ctx.feed, doc)?;
-        self.add_parsed(ctx, parsed)
+        let (location, listing) = (doc.location.clone(), doc.listing.clone());
+        match super::sync::parse(ctx.feed, doc) {
+            Ok(parsed) => self.add_parsed(ctx, parsed),
+            Err(e) => self.reject(ctx, location, listing, e),
+        }
+    }
+
+    /// A document whose bytes are at fault ([`FeedError::rejects_document`]) is rejected: listed
+    /// with its reason, and nothing of it kept — neither advisories nor a new record or validators,
+    /// so a known document keeps what it had and the next sync reads it again. Any other error is
+    /// returned, to fail the feed.
+    pub fn reject(
+        &mut self,
+        ctx: &CollectCtx<'_>,
+        location: String,
+        listing: Option<String>,
+        error: FeedError,
+    ) -> Result<(), FeedError> {
+        if !error.rejects_document() {
+            return Err(error);
+        }
+        let reason = crate::error::chain(&error);
+        tracing::info!(feed = %ctx.feed.id, "rejected {location}: {reason}");
+        self.rejected.push(RejectedDoc {
+            location,
+            reason,
+            listing,
+        });
+        Ok(())
     }
 
     /// A parsed document. Once [`STAGE_BATCH`] advisories are held, they go to the store's stage
@@ -394,6 +478,18 @@ impl<'a> CollectCtx<'a> {
     /// The saved record of a document.
     pub fn document(&self, location: &str) -> Result<Option<DocState>, FeedError> {
         Ok(self.location(location)?.document)
+    }
+
+    /// Whether the last sync rejected this document (then it is fetched and read again, whatever
+    /// its listing says).
+    pub fn was_rejected(&self, location: &str) -> bool {
+        self.state.rejected.contains_key(location)
+    }
+
+    /// Whether a listing named a document the last sync rejected: then it is read in full even
+    /// when unchanged, so that document is retried.
+    pub fn retries_from(&self, listing: &str) -> bool {
+        self.state.rejected_from(listing)
     }
 
     /// Whether a document with these bytes is already stored unchanged.

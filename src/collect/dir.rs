@@ -4,7 +4,8 @@
 //!
 //! A local folder is read recursively (`.json`, plus `.toml` for native); a file whose SHA-256 equals
 //! the stored one is not parsed again, and a file that vanished makes its advisories withdrawn
-//! ("removed from feed"). A CSAF folder that has a `changes.csv` or `index.txt` is listed through it
+//! ("removed from feed"). A file that does not parse, or does not match its hash file, is rejected
+//! alone ([`super::ctx`] has the rule); every file is read on every sync, so it is retried. A CSAF folder that has a `changes.csv` or `index.txt` is listed through it
 //! (so unlisted files and ROLIE/metadata JSON are not mistaken for advisories), and a `.sha256` /
 //! `.sha512` next to a document is checked. A listed file (and its hash file) must lie inside the
 //! folder once symbolic links are resolved ([`super::listing`] says what a listing may name); an
@@ -180,16 +181,19 @@ pub fn collect_local(
             continue;
         }
         if kind == FeedKind::CsafDir {
-            for ext in ["sha512", "sha256"] {
-                let hp = root.join(format!("{loc}.{ext}"));
-                if hp.is_file() {
-                    inside_folder(&canonical_root, &hp).map_err(|reason| FeedError::Listing {
-                        url: hp.display().to_string(),
-                        reason,
-                    })?;
-                    let text = std::fs::read_to_string(&hp).map_err(io(&hp))?;
-                    verify_hash_text(&path.display().to_string(), &text, &bytes)?;
-                    break;
+            if let Some(hp) = ["sha512", "sha256"]
+                .iter()
+                .map(|ext| root.join(format!("{loc}.{ext}")))
+                .find(|hp| hp.is_file())
+            {
+                inside_folder(&canonical_root, &hp).map_err(|reason| FeedError::Listing {
+                    url: hp.display().to_string(),
+                    reason,
+                })?;
+                let text = std::fs::read_to_string(&hp).map_err(io(&hp))?;
+                if let Err(e) = verify_hash_text(&path.display().to_string(), &text, &bytes) {
+                    out.reject(ctx, loc, None, e)?;
+                    continue;
                 }
             }
         }

@@ -1,8 +1,9 @@
 //! Integrity of fetched documents: hash files and detached OpenPGP signatures.
 //!
 //! A CSAF document's `.sha512` / `.sha256` file is checked before the document is parsed, and
-//! when the feed names a `key_file` its `.asc` signature must verify; either failure fails the
-//! feed (formats.md §8 quirk 22: hash files written as `<hex>  <name>`). The key is the
+//! when the feed names a `key_file` its `.asc` signature must verify; either failure rejects that
+//! document, not its feed ([`super::ctx`] has the rule) (formats.md §8 quirk 22: hash files
+//! written as `<hex>  <name>`). The key is the
 //! operator's trust decision: keys a provider's metadata lists are not trusted by themselves.
 //! Checking is pure (bytes in, verdict out; rPGP, verification only); only [`load_key`] reads a
 //! file, once per sync of the feed.
@@ -23,7 +24,7 @@ pub fn verify_hash_text(url: &str, text: &str, bytes: &[u8]) -> Result<(), FeedE
         64 => ("sha256", hex::encode(Sha256::digest(bytes))),
         128 => ("sha512", hex::encode(Sha512::digest(bytes))),
         _ => {
-            return Err(FeedError::Listing {
+            return Err(FeedError::HashFile {
                 url: url.to_string(),
                 reason: "hash file holds no SHA-256 or SHA-512 hex digest".into(),
             })
@@ -84,7 +85,11 @@ mod tests {
             err.to_string().contains("http://h/x.json: sha256 mismatch"),
             "{err}"
         );
-        assert!(verify_hash_text("u", "zz", body).is_err());
+        assert!(matches!(
+            verify_hash_text("u", "zz", body),
+            Err(FeedError::HashFile { .. })
+        ));
+        assert!(err.rejects_document());
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! header when one is configured. Every page is a document for the NVD parser; the store keeps one
 //! document record per CVE, so a CVE seen again in a later window replaces its earlier record and
 //! nothing is withdrawn by absence (NVD withdraws by `vulnStatus: Rejected`, which the parser maps).
+//! A page that does not parse fails the feed (it is not a document that can be rejected alone and
+//! retried by its location: its URL names a time window that moves with every sync).
 //!
 //! [`SyncOptions::nvd_delay`]: super::ctx::SyncOptions::nvd_delay
 
@@ -113,18 +115,18 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len) as u64;
             if count > 0 {
-                out.add_document(
-                    ctx,
-                    Doc {
-                        location: url.clone(),
-                        bytes,
-                        updated: None,
-                        tlp: None,
-                        validators: None,
-                        listing: None,
-                        per_advisory: true,
-                    },
-                )?;
+                // A page that does not parse fails the feed, not only itself: it is the answer to
+                // a query, and the checkpoint cannot move past it without losing its CVEs.
+                let page = Doc {
+                    location: url.clone(),
+                    bytes,
+                    updated: None,
+                    tlp: None,
+                    validators: None,
+                    listing: None,
+                    per_advisory: true,
+                };
+                out.add_parsed(ctx, super::sync::parse(ctx.feed, page)?)?;
             }
             start += per_page.max(count);
             if count == 0 || start >= total {

@@ -7,7 +7,11 @@
 //! one page, fetched conditionally and parsed when its bytes changed. An RSS/Atom listing is only
 //! a change trigger (items drop off the end of short feeds), so every page ever seen stays
 //! listed — nothing is withdrawn because it left the listing — and an item's page is fetched when
-//! it is new or its listed time moved.
+//! it is new or its listed time moved. A page its selectors cannot read is rejected alone
+//! ([`super::ctx`] has the rule): an `html` page keeps its previous advisories and is read again
+//! at the next sync (its saved validators are those of the last page that was read); an RSS/Atom
+//! listing that named a rejected page is fetched unconditionally and the page fetched again while
+//! the listing names it.
 
 use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::formats::rss::{parse_listing, ListingItem};
@@ -51,7 +55,12 @@ pub async fn collect_syndication(
         ..Collected::default()
     };
     let u = url.to_string();
-    let bytes = match ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await? {
+    // With a rejected page, the listing is read even unchanged, to retry the page.
+    let saved = match ctx.state.rejected.is_empty() {
+        true => ctx.validators(&u)?,
+        false => None,
+    };
+    let bytes = match ctx.http.get(&u, saved.as_ref()).await? {
         Fetched::NotModified => return Ok(out),
         Fetched::Body { bytes, validators } => {
             out.validators.insert(u.clone(), validators);
@@ -65,7 +74,8 @@ pub async fn collect_syndication(
             out.checkpoint = Some(out.checkpoint.map_or(t, |c| c.max(t)));
         }
         let known = ctx.document(&page)?;
-        if !ctx.opts.force && known.is_some_and(|d| d.updated == updated && updated.is_some()) {
+        let same = known.is_some_and(|d| d.updated == updated && updated.is_some());
+        if !ctx.opts.force && same && !ctx.was_rejected(&page) {
             continue;
         }
         ctx.step(format!("GET {page}"));

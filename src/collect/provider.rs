@@ -21,10 +21,12 @@
 //! feed before anything it names is fetched. Outcomes are put back in listing order before they
 //! are recorded, so the result does not depend on which response arrived first; the first failure
 //! drops the requests still in flight and fails the feed as before. A document's `.sha512` /
-//! `.sha256` is checked before it is parsed; a mismatch fails the feed. When the feed names a
-//! `key_file`, every document's detached `.asc` signature (ROLIE `signature` link, else
-//! `<document>.asc`) must verify with that key or one of its subkeys; a missing or bad signature
-//! fails the feed.
+//! `.sha256` is checked before it is parsed. When the feed names a `key_file`, every document's
+//! detached `.asc` signature (ROLIE `signature` link, else `<document>.asc`) must verify with that
+//! key or one of its subkeys. A document that does not match its hash (or whose listed hash file
+//! is missing), whose signature is missing or bad, or that does not parse is rejected alone and
+//! the rest of the feed lands ([`super::ctx`] has the rule); the listing that named it is read in
+//! full at the next sync, even unchanged, and the document fetched again.
 //!
 //! [`SyncOptions::fetch_concurrency`]: super::ctx::SyncOptions::fetch_concurrency
 
@@ -89,7 +91,7 @@ fn should_fetch(
     url: &str,
     updated: Option<DateTime<Utc>>,
 ) -> Result<bool, FeedError> {
-    if ctx.opts.force {
+    if ctx.opts.force || ctx.was_rejected(url) {
         return Ok(true);
     }
     let Some(known) = ctx.listed_time(listing, url)? else {
@@ -159,6 +161,8 @@ enum DocOutcome {
     /// New or changed content, verified and parsed (its bytes already dropped), with its
     /// warnings.
     Changed { doc: super::commit::ParsedDoc },
+    /// Content that did not verify or parse ([`FeedError::rejects_document`]).
+    Rejected { url: String, error: FeedError },
 }
 
 async fn fetch_document(
@@ -203,40 +207,11 @@ async fn fetch_document(
             touched: None,
         });
     }
-    let mut verified = false;
-    for h in &w.hashes {
-        match ctx.http.get(h.as_str(), None).await {
-            Ok(Fetched::Body { bytes: text, .. }) => {
-                verify_hash_text(&url, &String::from_utf8_lossy(&text), &bytes)?;
-                verified = true;
-                break;
-            }
-            Err(e) if w.probe && matches!(e.kind, HttpErrorKind::Status(404)) => continue,
-            Ok(Fetched::NotModified) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let warning = (!verified && w.expect_hash).then(|| {
-        tracing::info!(feed = %ctx.feed.id, "{url}: no hash file, integrity not checked");
-        SyncWarning::document(
-            SyncWarningCode::NoHashFile,
-            &url,
-            "no hash file, integrity not checked",
-        )
-    });
-    if let Some(key) = ctx.key {
-        let sig_url = w.signature_url()?;
-        let sig = match ctx.http.get(sig_url.as_str(), None).await? {
-            Fetched::Body { bytes, .. } => bytes,
-            Fetched::NotModified => Vec::new(),
-        };
-        verify_signature(key, &String::from_utf8_lossy(&sig), &bytes).map_err(|reason| {
-            FeedError::Signature {
-                url: url.clone(),
-                reason,
-            }
-        })?;
-    }
+    let warning = match verify(ctx, &w, &url, &bytes).await {
+        Ok(warning) => warning,
+        Err(error) if error.rejects_document() => return Ok(DocOutcome::Rejected { url, error }),
+        Err(e) => return Err(e),
+    };
     let doc = Doc {
         location: url,
         bytes,
@@ -247,9 +222,77 @@ async fn fetch_document(
         per_advisory: false,
     };
     // Parsing is CPU work: off the runtime's worker, which other feeds' requests need.
-    Ok(DocOutcome::Changed {
-        doc: super::ctx::blocking(|| super::sync::parse(ctx.feed, doc))?.with_warnings(warning),
-    })
+    match super::ctx::blocking(|| super::sync::parse(ctx.feed, doc)) {
+        Ok(doc) => Ok(DocOutcome::Changed {
+            doc: doc.with_warnings(warning),
+        }),
+        Err(error) if error.rejects_document() => Ok(DocOutcome::Rejected {
+            url: w.url.to_string(),
+            error,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Check a fetched document's bytes against its hash file and, when the feed has a key, its
+/// signature. A mismatch, a listed hash file or a signature that is not there (404) is the
+/// document's fault ([`FeedError::rejects_document`]); any other failure to fetch them is a
+/// transport error of the feed. Returns the warning for a document without a hash file.
+async fn verify(
+    ctx: &CollectCtx<'_>,
+    w: &Wanted,
+    url: &str,
+    bytes: &[u8],
+) -> Result<Option<SyncWarning>, FeedError> {
+    let not_found = |e: &super::http::HttpError| matches!(e.kind, HttpErrorKind::Status(404));
+    let mut verified = false;
+    for h in &w.hashes {
+        match ctx.http.get(h.as_str(), None).await {
+            Ok(Fetched::Body { bytes: text, .. }) => {
+                verify_hash_text(url, &String::from_utf8_lossy(&text), bytes)?;
+                verified = true;
+                break;
+            }
+            Err(e) if w.probe && not_found(&e) => continue,
+            Err(e) if not_found(&e) => {
+                return Err(FeedError::HashFile {
+                    url: url.to_string(),
+                    reason: format!("its listed hash file {h} is not there (HTTP 404)"),
+                })
+            }
+            Ok(Fetched::NotModified) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let warning = (!verified && w.expect_hash).then(|| {
+        tracing::info!(feed = %ctx.feed.id, "{url}: no hash file, integrity not checked");
+        SyncWarning::document(
+            SyncWarningCode::NoHashFile,
+            url,
+            "no hash file, integrity not checked",
+        )
+    });
+    if let Some(key) = ctx.key {
+        let sig_url = w.signature_url()?;
+        let sig = match ctx.http.get(sig_url.as_str(), None).await {
+            Ok(Fetched::Body { bytes, .. }) => bytes,
+            Ok(Fetched::NotModified) => Vec::new(),
+            Err(e) if not_found(&e) => {
+                return Err(FeedError::Signature {
+                    url: url.to_string(),
+                    reason: format!("no signature at {sig_url} (HTTP 404)"),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        verify_signature(key, &String::from_utf8_lossy(&sig), bytes).map_err(|reason| {
+            FeedError::Signature {
+                url: url.to_string(),
+                reason,
+            }
+        })?;
+    }
+    Ok(warning)
 }
 
 /// Fetch the wanted documents of one listing, up to [`SyncOptions::fetch_concurrency`] at a time,
@@ -257,8 +300,9 @@ async fn fetch_document(
 /// which response came first).
 ///
 /// Every URL any of them may request is checked against the URL policy first, so a hostile
-/// listing fails the feed before anything it names is fetched. The first failure ends the feed's
-/// collection: requests still in flight are dropped, and nothing of this sync is written.
+/// listing fails the feed before anything it names is fetched. A document whose bytes do not
+/// verify or parse is rejected alone; the first other failure ends the feed's collection:
+/// requests still in flight are dropped, and nothing of this sync is written.
 ///
 /// [`SyncOptions::fetch_concurrency`]: super::ctx::SyncOptions::fetch_concurrency
 pub(crate) async fn fetch_all(
@@ -297,6 +341,9 @@ pub(crate) async fn fetch_all(
                 }
             }
             DocOutcome::Changed { doc } => out.add_parsed(ctx, doc)?,
+            DocOutcome::Rejected { url, error } => {
+                out.reject(ctx, url, Some(listing.to_string()), error)?
+            }
         }
     }
     Ok(())
@@ -356,7 +403,9 @@ pub(crate) async fn collect_directory_into(
     let mut listing = None;
     for &name in listings.0 {
         let url = join(&base, name)?.to_string();
-        match fetch_listing(ctx, &url, has_times(name), out).await {
+        // A listing that named a rejected document is read in full, to retry it.
+        let may_skip = has_times(name) && !ctx.retries_from(&url);
+        match fetch_listing(ctx, &url, may_skip, out).await {
             Ok(body) => {
                 listing = Some((name, url, body));
                 break;
@@ -393,7 +442,7 @@ pub(crate) async fn collect_directory_into(
         if let Some(index) = &index {
             if let Some(loc) = known_location(&base, &entry) {
                 if let Some(&known) = index.get(&loc) {
-                    if !fetch_known(ctx, known, updated) {
+                    if !fetch_known(ctx, known, updated) && !ctx.was_rejected(&loc) {
                         out.listed.insert(loc);
                         continue;
                     }
@@ -439,7 +488,9 @@ async fn collect_rolie(
     out: &mut Collected,
 ) -> Result<(), FeedError> {
     let listing = feed_url.to_string();
-    let Some(body) = fetch_listing(ctx, &listing, true, out).await? else {
+    // A feed that named a rejected document is read in full, to retry it.
+    let may_skip = !ctx.retries_from(&listing);
+    let Some(body) = fetch_listing(ctx, &listing, may_skip, out).await? else {
         keep_listed(&listing, out);
         return Ok(());
     };
@@ -459,7 +510,7 @@ async fn collect_rolie(
         // A document the feed named before is found by its URL string (the index's key);
         // only the entries fetched are parsed as URLs.
         if let Some(&known) = index.as_ref().and_then(|i| i.get(doc)) {
-            if !fetch_known(ctx, known, updated) {
+            if !fetch_known(ctx, known, updated) && !ctx.was_rejected(doc) {
                 out.listed.insert(doc.to_string());
                 continue;
             }

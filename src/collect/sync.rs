@@ -14,6 +14,12 @@
 //! [`SyncOptions::fetch_concurrency`] documents are fetched at once (results are put back in
 //! listing order before parsing, so the outcome does not depend on response order).
 //!
+//! One document's fault is not its feed's: a document whose bytes do not parse, do not match
+//! their listed hash or whose signature fails is rejected alone (the rule is
+//! [`ctx`](super::ctx)'s), the rest of the feed is committed, and the feed's new head lists the
+//! rejected documents (`commit::rejected`) — reported by every sync until they parse or leave
+//! their listing, and retried each time.
+//!
 //! State is read in parts. The feed's head ([`Store::feed_head`]: checkpoint, listing
 //! validators, how many documents each listing named) is read first; the collector's context
 //! ([`CollectCtx`]) reads the rest from the store only as it is asked for it, and the commit
@@ -22,6 +28,8 @@
 //! record are written: a no-change sync costs O(listings), not O(documents). How a changed
 //! listing is compared — through its index and the records of the fetched documents, or against
 //! the whole state — is the commit module's design note.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -34,14 +42,17 @@ use super::ctx::{
 use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document_warned, DocContext, DocFormat};
 use super::http::HttpClient;
-use super::warning::{summarize, SyncWarning, SyncWarningCode};
+use super::warning::{document_problems, summarize, SyncWarning, SyncWarningCode};
 use crate::error::chain;
 use crate::model::FeedId;
-use crate::store::{FeedState, Store};
+use crate::store::{FeedState, Rejected, Store};
 
 /// Version of the JSON [`SyncReport`]. 2: a warning is an object (`code`, `document`,
-/// `message`), no longer a string.
-pub const REPORT_SCHEMA_VERSION: u32 = 2;
+/// `message`), no longer a string. 3: every feed has `rejected[]` (the documents its source lists
+/// that did not parse or verify: `location`, `reason`, `since`, `last_tried`), and a warning has
+/// the JSON `path` in its document where it is known, with the codes of the problems that change
+/// what can be matched.
+pub const REPORT_SCHEMA_VERSION: u32 = 3;
 
 /// How one feed's sync ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,6 +92,37 @@ pub struct FeedReport {
     /// them per code, [`summarize`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<SyncWarning>,
+    /// Documents the source lists that did not parse or verify, by location: those this sync
+    /// rejected, or — when the feed was not synced (failed, not due) — those the last successful
+    /// sync rejected. Each is retried by the next sync.
+    pub rejected: Vec<RejectedReport>,
+}
+
+/// A rejected document as the report shows it ([`Rejected`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedReport {
+    /// URL, or path relative to the feed root.
+    pub location: String,
+    /// Why: the parse error, hash mismatch or signature failure, naming the document.
+    pub reason: String,
+    /// The first sync that rejected it.
+    pub since: DateTime<Utc>,
+    /// The last sync that fetched it and rejected it again.
+    pub last_tried: DateTime<Utc>,
+}
+
+impl RejectedReport {
+    fn list(rejected: &BTreeMap<String, Rejected>) -> Vec<RejectedReport> {
+        rejected
+            .iter()
+            .map(|(location, r)| RejectedReport {
+                location: location.clone(),
+                reason: r.reason.clone(),
+                since: r.since,
+                last_tried: r.last_tried,
+            })
+            .collect()
+    }
 }
 
 /// The outcome of a sync: one report per selected feed, sorted by feed id.
@@ -95,6 +137,11 @@ impl SyncReport {
     /// `true` when any feed failed.
     pub fn any_failed(&self) -> bool {
         self.feeds.iter().any(|f| f.status == SyncStatus::Failed)
+    }
+
+    /// `true` when any feed has rejected documents (they will be retried).
+    pub fn any_rejected(&self) -> bool {
+        self.feeds.iter().any(|f| !f.rejected.is_empty())
     }
 }
 
@@ -180,6 +227,11 @@ fn selected<'a>(
 
 fn empty_report(feed: &FeedDef, status: SyncStatus, state: Option<&FeedState>) -> FeedReport {
     let last_success = state.and_then(|s| s.last_success);
+    // What the store still holds rejected; a disabled feed is not synced at all.
+    let rejected = match (status == SyncStatus::Disabled, state) {
+        (false, Some(s)) => RejectedReport::list(&s.rejected),
+        _ => Vec::new(),
+    };
     FeedReport {
         feed: feed.id.clone(),
         kind: feed.kind,
@@ -193,6 +245,7 @@ fn empty_report(feed: &FeedDef, status: SyncStatus, state: Option<&FeedState>) -
         last_success,
         data_age_secs: last_success.map(|t| (Utc::now() - t).num_seconds()),
         warnings: Vec::new(),
+        rejected,
     }
 }
 
@@ -267,6 +320,15 @@ async fn run_feed<S: Store + Sync>(
     for s in summarize(&report.warnings) {
         tracing::warn!("feed {}: {s}", feed.id);
     }
+    if let Some(first) = report.rejected.first() {
+        let n = report.rejected.len();
+        let s = if n == 1 { "" } else { "s" };
+        tracing::warn!(
+            "feed {}: {n} document{s} rejected, to be retried (first: {})",
+            feed.id,
+            first.reason
+        );
+    }
     if let Some(p) = &opts.progress {
         p(ProgressEvent::Finished {
             feed: feed.id.clone(),
@@ -315,15 +377,19 @@ fn commit<S: Store>(
     report
         .warnings
         .append(&mut std::mem::take(&mut collected.parsed.warnings));
-    report.documents_fetched = collected.parsed.documents;
-    let plan = if commit::all_kept(head, &collected) {
+    let rejections = std::mem::take(&mut collected.rejected);
+    report.documents_fetched = collected.parsed.documents + rejections.len();
+    let mut plan = if commit::all_kept(head, &collected) && rejections.is_empty() {
         commit::keep_all(head, collected, now)
     } else {
-        // Every document was parsed as it arrived: one bad document has already failed the
-        // feed, before anything was written.
+        // Every document was parsed as it arrived; a rejected one left nothing here (a known
+        // one keeps its record because it is still listed), and any other failure has already
+        // failed the feed, before anything was written.
         let parsed = std::mem::take(&mut collected.parsed);
         commit::diff(ctx, head, &collected, parsed, now)?
     };
+    plan.state.rejected = commit::rejected(head, rejections, now);
+    report.rejected = RejectedReport::list(&plan.state.rejected);
     let (withdrawn, of) = (plan.withdrawn.len(), head.advisory_count);
     if !ctx.opts.accept_withdrawals
         && withdrawn > 1
@@ -346,14 +412,20 @@ pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
     let (advisories, warnings) = match doc_format(feed.kind) {
         Some(format) => parse_document_warned(format, &doc.bytes, &ctx)?,
         None => (
-            super::formats::html::parse_page(feed, &doc.location, &doc.bytes)?,
+            super::formats::html::parse_page(feed, &doc.location, &doc.bytes)
+                .map_err(FeedError::Page)?,
             Vec::new(),
         ),
     };
-    let warnings: Vec<SyncWarning> = warnings
+    let mut warnings: Vec<SyncWarning> = warnings
         .iter()
         .map(|w| SyncWarning::csaf(&doc.location, w))
         .collect();
+    let problems = document_problems(&doc.location, &advisories);
+    for p in &problems {
+        tracing::info!(feed = %feed.id, "{p}");
+    }
+    warnings.extend(problems);
     Ok(ParsedDoc::new(doc, advisories).with_warnings(warnings))
 }
 

@@ -1,5 +1,12 @@
 //! What a feed's sync warns about without failing the feed: each warning has a stable code
-//! ([`SyncWarningCode`]) and, when it is about one document, that document.
+//! ([`SyncWarningCode`]) and, when it is about one document, that document and, where the parser
+//! knows it, the JSON path in it.
+//!
+//! Most are the document's *problems*: what changes what its advisories can match — a CSAF test
+//! that only warns, versions kept as text (every match on them is unknown), a product named
+//! without versions (every version matches), a statement naming no product, an advisory without
+//! any affected product (an NVD entry without configurations: it matches nothing). They are found
+//! over the parsed advisories ([`document_problems`]), so every format gets the same checks.
 //!
 //! A feed of 10,000 documents that all lack a hash file would otherwise say so 10,000 times. The
 //! report keeps every warning with its document (`sync --json`, and each is logged at info level,
@@ -13,6 +20,7 @@ use serde::Serialize;
 
 use super::formats::CsafWarning;
 use crate::diag::codes;
+use crate::model::{normalize_name, Advisory, ProductStatus, SourceFormat, VersionSpec};
 
 codes! {
     /// The kinds of sync warning, each with its stable kebab-case text.
@@ -27,6 +35,18 @@ codes! {
         CsafUpperOpenRange = "csaf-upper-open-range",
         /// Another CSAF test that only warns.
         CsafWarning = "csaf-warning",
+        /// An affected product's versions kept as text (`VersionSpec::Unparsed`): matching it is
+        /// unknown.
+        RangeAsText = "range-as-text",
+        /// An affected product without a version bound (named without a version, or all
+        /// versions): every version of it matches.
+        ProductWithoutVersions = "product-without-versions",
+        /// A statement naming no product: unknown for every part of its vendor.
+        NoProduct = "no-product",
+        /// An NVD entry without configurations (not analysed yet): it matches nothing.
+        NvdNoConfigurations = "nvd-no-configurations",
+        /// An advisory (not withdrawn) that names no affected product: it matches nothing.
+        NoAffectedProduct = "no-affected-product",
         /// The feed failed, and its failure could not be written to the store.
         FailureNotRecorded = "failure-not-recorded",
     }
@@ -47,6 +67,17 @@ impl SyncWarningCode {
                 "with a product_version_range without upper bound (CSAF 6.2.49)"
             }
             SyncWarningCode::CsafWarning => "with CSAF warnings",
+            SyncWarningCode::RangeAsText => "with versions kept as text (matching them is unknown)",
+            SyncWarningCode::ProductWithoutVersions => {
+                "with a product without a version bound (every version matches)"
+            }
+            SyncWarningCode::NoProduct => "with a statement naming no product",
+            SyncWarningCode::NvdNoConfigurations => {
+                "with an NVD entry without configurations (it matches nothing)"
+            }
+            SyncWarningCode::NoAffectedProduct => {
+                "with an advisory naming no affected product (it matches nothing)"
+            }
             SyncWarningCode::FailureNotRecorded => "where the failure could not be recorded",
         }
     }
@@ -70,6 +101,10 @@ pub struct SyncWarning {
     /// whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
+    /// Where in the document, as a JSON path (`$.product_tree.branches[0].name`), when the
+    /// parser knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// The details (which path in the document, which value).
     pub message: String,
 }
@@ -84,8 +119,15 @@ impl SyncWarning {
         SyncWarning {
             code,
             document: Some(document.into()),
+            path: None,
             message: message.into(),
         }
+    }
+
+    /// The same, at `path` in the document.
+    pub fn at(mut self, path: impl Into<String>) -> SyncWarning {
+        self.path = Some(path.into());
+        self
     }
 
     /// A warning about the feed as a whole.
@@ -93,6 +135,7 @@ impl SyncWarning {
         SyncWarning {
             code,
             document: None,
+            path: None,
             message: message.into(),
         }
     }
@@ -104,7 +147,80 @@ impl SyncWarning {
             document,
             format!("{} (CSAF {}): {}", w.path, w.rule, w.message),
         )
+        .at(&w.path)
     }
+}
+
+/// The problems of one parsed document that change what its advisories can match, each with its
+/// code ([`SyncWarningCode`]) and, for an NVD page (one advisory per `vulnerabilities[]` entry,
+/// in order), the entry's JSON path. Withdrawn advisories match nothing by design and are skipped.
+pub fn document_problems(document: &str, advisories: &[Advisory]) -> Vec<SyncWarning> {
+    let mut out = Vec::new();
+    for (i, a) in advisories.iter().enumerate() {
+        if a.withdrawn.is_some() {
+            continue;
+        }
+        let nvd = a.source.format == SourceFormat::Nvd;
+        let at = |w: SyncWarning, field: &str| match nvd {
+            true => w.at(format!("$.vulnerabilities[{i}].cve{field}")),
+            false => w,
+        };
+        if a.affected.is_empty() {
+            let (code, message) = match nvd {
+                true => (
+                    SyncWarningCode::NvdNoConfigurations,
+                    format!(
+                        "{}: no configurations (not analysed yet): it matches nothing",
+                        a.id
+                    ),
+                ),
+                false => (
+                    SyncWarningCode::NoAffectedProduct,
+                    format!("{}: names no affected product: it matches nothing", a.id),
+                ),
+            };
+            out.push(at(
+                SyncWarning::document(code, document, message),
+                ".configurations",
+            ));
+            continue;
+        }
+        for p in &a.affected {
+            let product = format!("{} {}", p.vendor, p.product);
+            let problem = if normalize_name(&p.product).is_empty() && p.models.is_empty() {
+                Some((
+                    SyncWarningCode::NoProduct,
+                    format!("{}: a statement of {} names no product", a.id, p.vendor),
+                ))
+            } else {
+                match &p.versions {
+                    VersionSpec::Unparsed(text) => Some((
+                        SyncWarningCode::RangeAsText,
+                        format!(
+                            "{}: {product}: versions kept as text: \"{}\"",
+                            a.id,
+                            text.trim()
+                        ),
+                    )),
+                    VersionSpec::All if p.status == ProductStatus::Affected => Some((
+                        SyncWarningCode::ProductWithoutVersions,
+                        format!(
+                            "{}: {product}: no version bound, every version matches",
+                            a.id
+                        ),
+                    )),
+                    _ => None,
+                }
+            };
+            if let Some((code, message)) = problem {
+                out.push(at(
+                    SyncWarning::document(code, document, message),
+                    ".configurations",
+                ));
+            }
+        }
+    }
+    out
 }
 
 impl fmt::Display for SyncWarning {
@@ -230,6 +346,101 @@ mod tests {
             summarize(&w)[0].to_string(),
             "1 document with a product_version_range without upper bound (CSAF 6.2.49) (first: a.json)"
         );
+    }
+
+    fn advisory(format: SourceFormat, affected: Vec<crate::model::AffectedProduct>) -> Advisory {
+        Advisory {
+            affected,
+            ..Advisory::new(
+                "ADV-1".parse().unwrap(),
+                "Acme".into(),
+                "t".into(),
+                crate::model::Source {
+                    feed: "f".parse().unwrap(),
+                    format,
+                    location: "d".into(),
+                    sha256: String::new(),
+                },
+            )
+        }
+    }
+
+    fn statement(product: &str, versions: VersionSpec) -> crate::model::AffectedProduct {
+        crate::model::AffectedProduct {
+            vendor: "Acme".into(),
+            product: product.into(),
+            models: vec![],
+            component: None,
+            scheme: None,
+            status: ProductStatus::Affected,
+            versions,
+            fixed_in: vec![],
+            identifiers: vec![],
+        }
+    }
+
+    #[test]
+    fn problems_that_change_what_can_be_matched_are_found_in_every_format() {
+        let a = advisory(
+            SourceFormat::Csaf,
+            vec![
+                statement("Array", VersionSpec::Unparsed(" all before 5.x ".into())),
+                statement("Shelf", VersionSpec::All),
+                statement("", VersionSpec::All),
+                statement("Fine", VersionSpec::Exact("1.0".into())),
+            ],
+        );
+        let p = document_problems("a.json", &[a]);
+        let codes: Vec<_> = p.iter().map(|w| w.code).collect();
+        assert_eq!(
+            codes,
+            [
+                SyncWarningCode::RangeAsText,
+                SyncWarningCode::ProductWithoutVersions,
+                SyncWarningCode::NoProduct,
+            ]
+        );
+        assert!(p.iter().all(|w| w.document.as_deref() == Some("a.json")));
+        assert!(p.iter().all(|w| w.path.is_none()), "no path known: {p:?}");
+        assert_eq!(
+            p[0].message,
+            "ADV-1: Acme Array: versions kept as text: \"all before 5.x\""
+        );
+
+        // An NVD page: each entry's problems at its JSON path; a withdrawn entry has none.
+        let mut withdrawn = advisory(SourceFormat::Nvd, vec![]);
+        withdrawn.withdrawn = Some(chrono::Utc::now());
+        let nvd = [
+            advisory(SourceFormat::Nvd, vec![statement("x", VersionSpec::All)]),
+            withdrawn,
+            advisory(SourceFormat::Nvd, vec![]),
+        ];
+        let p = document_problems("https://nvd/page", &nvd);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(p[1].code, SyncWarningCode::NvdNoConfigurations);
+        assert_eq!(
+            p[1].path.as_deref(),
+            Some("$.vulnerabilities[2].cve.configurations")
+        );
+        let json = serde_json::to_value(&p[1]).unwrap();
+        assert_eq!(json["path"], "$.vulnerabilities[2].cve.configurations");
+        // Another format without statements.
+        let p = document_problems("o.json", &[advisory(SourceFormat::Osv, vec![])]);
+        assert_eq!(p[0].code, SyncWarningCode::NoAffectedProduct);
+    }
+
+    #[test]
+    fn csaf_warnings_keep_their_path() {
+        let w = SyncWarning::csaf(
+            "a.json",
+            &CsafWarning {
+                rule: "6.2.18",
+                path: "$.product_tree.branches[0].name".into(),
+                message: "m".into(),
+            },
+        );
+        assert_eq!(w.path.as_deref(), Some("$.product_tree.branches[0].name"));
+        assert_eq!(w.code, SyncWarningCode::CsafRangeNotVers);
     }
 
     #[test]

@@ -221,6 +221,7 @@ pub(super) fn encode_feed_state(
         last_error_at: None,
         advisory_count: state.advisory_count,
         listed_by: state.listed_by.clone(),
+        rejected: state.rejected.clone(),
     };
     let seen = FeedSeen {
         last_success: state.last_success,

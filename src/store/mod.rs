@@ -28,7 +28,7 @@
 //! | `meta` | `index_count \0 vendor_key` | `u64` big-endian: the vendor index's entries under that vendor |
 //! | `advisories` | `feed/advisory-id` | [`Advisory`] |
 //! | `index_vendor` | `vendor_key \0 feed/advisory-id` | empty: the matcher's index by vendor |
-//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] head (checkpoint, advisory count) / its last success and error |
+//! | `feeds` | `feed` / `feed \0seen` | [`FeedState`] head (checkpoint, advisory count, per-listing counts, rejected documents) / its last success and error |
 //! | `feed_docs` | `feed \0 d location` / `feed \0 v url` / `feed \0 l listing` | one document's record ([`DocState`] and its URL's validators) / validators of a listing or page / what a listing named ([`ListingIndex`]) |
 //! | `findings` | `owner \0 finding-id` | the notifier's state: what the owner was last told ([`Notified`](crate::notify::plan::Notified)) |
 //! | `outbox` | `generation \0 owner \0 channel` (the notifier's key) | one notification on one channel ([`Delivery`]) |
@@ -55,6 +55,13 @@
 //! compares the new listing with this index (one small value) and reads the records of only the
 //! documents it fetches ([`Store::location_state`]), instead of every record of the feed.
 //! Schema 2 stores get their indexes built when opened.
+//!
+//! The documents a feed's last successful sync rejected ([`Rejected`]: listed, but not parsed or
+//! not verified) are a field of its head, written with the rest of the head in the feed's commit:
+//! every sync reads them with the head (to retry them), and `exposure` counts them without
+//! reading a document record. The field is optional in the encoding — a head written before it
+//! existed reads as "none rejected", and an older firmwatch ignores it — so it needed no schema
+//! version.
 //!
 //! Durability: a feed's sync result — advisories, index entries, withdrawals and the feed's new
 //! state (checkpoint, validators, document hashes) — is written in **one** multi-tree transaction
@@ -91,7 +98,7 @@ pub use self::redb::RedbStore;
 pub use self::sled::SledStore;
 pub use self::state::{
     DocState, FeedCommit, FeedState, ListingCount, ListingIndex, LocationState, NotifyCommit,
-    PutSummary, StateChanges, Validators,
+    PutSummary, Rejected, StateChanges, Validators,
 };
 
 /// Layout version of the store; a store written by a newer firmwatch is refused, an older one is

@@ -651,6 +651,7 @@ impl Store for SledStore {
             last_error_at: state.last_error_at,
             advisory_count: state.advisory_count,
             listed_by: state.count_listings(),
+            rejected: state.rejected.clone(),
         };
         let (bulk, seen) = encode_feed_state(feed, &head)?;
         let stored = self.feed_state(feed)?.unwrap_or_default();

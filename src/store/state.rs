@@ -89,6 +89,31 @@ pub struct FeedState {
     /// per-document records ([`Store::feed_head`](super::Store::feed_head)).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub listed_by: BTreeMap<String, ListingCount>,
+    /// Documents the last successful sync rejected, by location ([`Rejected`]): listed by the
+    /// source, but their bytes did not parse or verify. Kept in the head, so every sync, `exposure`
+    /// and `store check` see them without reading a document record; absent in a store written
+    /// before firmwatch quarantined documents (read as none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejected: BTreeMap<String, Rejected>,
+}
+
+/// A document of a feed that its source lists but that did not parse, did not match its listed
+/// hash or whose signature did not verify ([`FeedState::rejected`]). A document known before keeps
+/// its previous record and advisories, a new one has none; either way its record is not moved to
+/// the rejected bytes, so the next sync fetches and reads it again. It leaves the list when it
+/// parses or when the source no longer lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// Why, naming the document (the parse error, the hash mismatch, the signature failure).
+    pub reason: String,
+    /// The first sync that rejected it (of an unbroken run of rejections).
+    pub since: DateTime<Utc>,
+    /// The last sync that fetched and rejected it.
+    pub last_tried: DateTime<Utc>,
+    /// The listing that named it (ROLIE feed, `changes.csv`, `index.txt`), if any: a sync reads
+    /// that listing in full, even when unchanged, so the document is retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
 }
 
 /// Documents of one listing and the advisory records they gave ([`FeedState::listed_by`]).
@@ -111,6 +136,14 @@ impl FeedState {
             }
         }
         out
+    }
+
+    /// Whether a document the last sync rejected was named by `listing` (which must then be
+    /// read again, even unchanged, to retry it).
+    pub fn rejected_from(&self, listing: &str) -> bool {
+        self.rejected
+            .values()
+            .any(|r| r.listing.as_deref() == Some(listing))
     }
 
     /// [`FeedState::listed_by`] computed from `documents`.

@@ -64,6 +64,7 @@ conformance!(
     a_second_open_is_refused_clearly_while_the_store_is_in_use,
     commit_feed_writes_advisories_withdrawals_and_state_together,
     a_vendor_index_that_disagrees_with_its_count_is_refused_not_answered_from,
+    rejected_documents_are_kept_in_the_head_until_a_commit_drops_them,
 );
 
 fn feed(s: &str) -> FeedId {
@@ -277,6 +278,95 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together(engine: Engine) 
     assert_eq!(st.last_success, Some(when));
     assert_eq!(st.documents["a.json"].advisories, vec![a.id.clone()]);
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+}
+
+/// The documents a sync rejected travel with the feed's head: written by its commit, read by
+/// `feed_head` and `feed_state`, untouched by a recorded failure, kept by `save_feed_state`, and
+/// gone once a commit names none. A head written before the field existed reads as none, and a
+/// store holding rejected documents checks clean.
+fn rejected_documents_are_kept_in_the_head_until_a_commit_drops_them(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(engine, dir.path());
+    let f = feed("f1");
+    let when = Utc::now();
+    let a = advisory("f1", "A-1", &["Dell"], "one");
+    let mut st = FeedState {
+        last_success: Some(when),
+        advisory_count: 1,
+        ..FeedState::default()
+    };
+    st.documents.insert("a.json".into(), doc("aa", "A-1"));
+    st.listed_by = st.count_listings();
+    let rejected = Rejected {
+        reason: "b.json: not valid JSON: EOF while parsing".into(),
+        since: when - chrono::Duration::days(2),
+        last_tried: when,
+        listing: Some("http://h/changes.csv".into()),
+    };
+    st.rejected.insert("b.json".into(), rejected.clone());
+    let changes = StateChanges::between(&FeedState::default(), &st);
+    store
+        .commit_feed(&FeedCommit {
+            feed: &f,
+            advisories: std::slice::from_ref(&a),
+            withdrawn: &[],
+            when,
+            state: &st,
+            changes: &changes,
+            staged: false,
+        })
+        .unwrap();
+    let head = store.feed_head(&f).unwrap().unwrap();
+    assert_eq!(head.rejected.get("b.json"), Some(&rejected));
+    assert!(head.rejected_from("http://h/changes.csv"));
+    assert!(!head.rejected_from("http://h/index.txt"));
+    assert_eq!(store.feed_state(&f).unwrap().unwrap().rejected, st.rejected);
+    // The rejected document has no record of its own: only the good one is a document.
+    assert_eq!(
+        store
+            .feed_state(&f)
+            .unwrap()
+            .unwrap()
+            .documents
+            .keys()
+            .collect::<Vec<_>>(),
+        ["a.json"]
+    );
+    let report = check::check(&store).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    // A failed sync changes nothing of it; saving the whole state keeps it.
+    store.record_failure(&f, "timed out", when).unwrap();
+    assert_eq!(store.feed_head(&f).unwrap().unwrap().rejected, st.rejected);
+    let mut saved = store.feed_state(&f).unwrap().unwrap();
+    saved.checkpoint = Some(when);
+    store.save_feed_state(&f, &saved).unwrap();
+    assert_eq!(store.feed_head(&f).unwrap().unwrap().rejected, st.rejected);
+
+    // The next commit rejects nothing: the list is gone.
+    let mut next = st.clone();
+    next.rejected.clear();
+    store
+        .commit_feed(&FeedCommit {
+            feed: &f,
+            advisories: &[],
+            withdrawn: &[],
+            when,
+            state: &next,
+            changes: &StateChanges::default(),
+            staged: false,
+        })
+        .unwrap();
+    assert!(store.feed_head(&f).unwrap().unwrap().rejected.is_empty());
+
+    // A head as firmwatch wrote it before rejected documents were kept.
+    let old = encode(
+        "f1",
+        &serde_json::json!({"checkpoint": null, "advisory_count": 1}),
+    )
+    .unwrap();
+    let head: FeedState = decode("f1", &old).unwrap();
+    assert!(head.rejected.is_empty());
 }
 
 fn doc(sha: &str, id: &str) -> DocState {

@@ -27,7 +27,7 @@ fn bundled_feeds_exit_zero_with_json_summary() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     let feeds = v["feeds"].as_array().unwrap();
     assert!(feeds.iter().all(|f| f["status"] == "ok"), "{v:#}");
     assert!(

@@ -1,5 +1,6 @@
-//! Hostile servers: every misbehaviour gives a clear feed error naming the URL, the store keeps
-//! the previous good data, and the other feeds of the same sync complete.
+//! Hostile servers: every misbehaviour gives a clear feed error naming the URL (or, when only the
+//! document's bytes are at fault, rejects that document naming it), the store keeps the previous
+//! good data, and the other feeds of the same sync complete.
 //!
 //! Each case is its own `csaf-dir` feed served on 127.0.0.1 (`changes.csv` + one document + its
 //! `.sha512`). A first sync ingests the good document everywhere; then each case's document turns
@@ -174,8 +175,6 @@ async fn hostile_servers_fail_their_feed_only() {
         ("redirect-other-host", "is not the feed's host"),
         ("redirect-other-port", "is not the feed's host"),
         ("always-500", "HTTP status 503"),
-        ("hash-mismatch", "sha512 mismatch"),
-        ("invalid-json", "not valid JSON"),
         ("truncated", "truncated"),
         ("gzip-bomb", "body larger than"),
     ];
@@ -198,6 +197,24 @@ async fn hostile_servers_fail_their_feed_only() {
             "{case}"
         );
         assert!(st.last_error.is_some());
+    }
+    // A document whose bytes are at fault is rejected alone: the feed completes, names it, and
+    // keeps its previous advisory (the document is still listed) for the next sync to retry.
+    for (case, what) in [
+        ("hash-mismatch", "sha512 mismatch"),
+        ("invalid-json", "not valid JSON"),
+    ] {
+        let f = report_of(&r2, case);
+        assert_eq!(f.status, SyncStatus::Ok, "{case}: {f:?}");
+        assert_eq!(f.rejected.len(), 1, "{case}: {f:?}");
+        assert_eq!(f.rejected[0].location, server.url(&doc(case)), "{case}");
+        assert!(f.rejected[0].reason.contains(what), "{case}: {f:?}");
+        assert_eq!((f.updated, f.withdrawn), (0, 0), "{case}: {f:?}");
+        let old = &before.iter().find(|(c, _)| c == case).unwrap().1;
+        assert_eq!(&stored(&store, case), old, "{case}: store changed");
+        let st = feed_state(&store, case);
+        assert!(st.rejected.contains_key(&server.url(&doc(case))), "{case}");
+        assert!(st.last_error.is_none(), "{case}");
     }
     // The recoverable ones and the healthy feed completed in the same sync.
     for case in ["flaky-500", "rate-limited", "healthy"] {

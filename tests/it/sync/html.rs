@@ -78,4 +78,35 @@ async fn html_page_and_rss_listing() {
         "only the html feed revalidates its page: {:?}",
         server.requests()
     );
+
+    // The page loses its advisory id (and the RSS item moves): each feed rejects the page, which
+    // keeps its advisory; the RSS listing is then read in full and the page retried even though
+    // the listing no longer changes, and once fixed it leaves the list.
+    let page = fixture("vendor-advisory.html");
+    let broken = String::from_utf8(page.clone())
+        .unwrap()
+        .replace("adv-id", "no-id");
+    server.set_ok("/advisories/acme-sa-2026-0042.html", broken);
+    let rss = String::from_utf8(fixture("vendor-feed.rss"))
+        .unwrap()
+        .replace("09:00:00 GMT", "10:00:00 GMT");
+    server.set_ok("/advisories/feed.rss", rss);
+    for round in 0..2 {
+        let r = collect::sync(&store, &defs, &opts).await;
+        for id in ["acme-html", "acme-rss"] {
+            let f = report_of(&r, id);
+            assert_eq!(f.status, SyncStatus::Ok, "{round} {f:?}");
+            assert_eq!(f.rejected.len(), 1, "{round} {f:?}");
+            assert!(f.rejected[0].reason.contains("has no id"), "{f:?}");
+            assert_eq!(f.withdrawn, 0, "{f:?}");
+            let a = store.advisory(&id.parse().unwrap(), &"ACME-SA-2026-0042".parse().unwrap());
+            assert!(a.unwrap().unwrap().withdrawn.is_none());
+        }
+    }
+    server.set_ok("/advisories/acme-sa-2026-0042.html", page);
+    let r = collect::sync(&store, &defs, &opts).await;
+    for id in ["acme-html", "acme-rss"] {
+        let f = report_of(&r, id);
+        assert!(f.rejected.is_empty(), "{f:?}");
+    }
 }

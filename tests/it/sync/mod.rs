@@ -16,6 +16,7 @@ mod memory;
 mod noise;
 mod nvd;
 mod provider;
+mod quarantine;
 mod served;
 
 use std::time::Duration;

@@ -74,7 +74,7 @@ fn many_documents_with_one_problem_are_one_line_per_feed_and_kind() {
     let fx2 = Fixture::new();
     fx2.feed("noisy", &url_feed("csaf-dir", &server.url("/csaf/")));
     let v = fx2.fw().run_with(&["sync", "--json"]).expect(0).json();
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     let warnings = v["feeds"][0]["warnings"].as_array().unwrap();
     let of = |code: &str| {
         warnings
@@ -90,6 +90,14 @@ fn many_documents_with_one_problem_are_one_line_per_feed_and_kind() {
         "{v:#}"
     );
     assert!(warnings.iter().all(|w| w["message"].is_string()), "{v:#}");
+    // A CSAF test's warning names the JSON path in its document.
+    assert!(
+        warnings
+            .iter()
+            .filter(|w| w["code"] == "csaf-range-not-vers")
+            .all(|w| w["path"] == "$.product_tree.branches[0].branches[0].name"),
+        "{v:#}"
+    );
 
     // -v logs each document.
     let fx3 = Fixture::new();

@@ -321,7 +321,8 @@ async fn oasis_example_provider() {
 }
 
 /// OpenPGP: with the provider's key configured, the gocsaf document's real `.asc` verifies; a
-/// signature made by another key fails the feed (naming the URL) and keeps the store as it was.
+/// signature made by another key rejects the document (naming its URL), which contributes
+/// nothing, and the feed completes.
 #[tokio::test]
 async fn openpgp_signatures_checked_when_a_key_is_configured() {
     let corpus = corpus_or_skip!();
@@ -359,13 +360,17 @@ async fn openpgp_signatures_checked_when_a_key_is_configured() {
         .requests()
         .contains(&"/signed/white/avendor-advisory-0004.json.asc".to_string()));
     let bad = report_of(&r, "badsig");
-    assert_eq!(bad.status, SyncStatus::Failed);
-    let err = bad.error.clone().unwrap();
-    assert!(err.contains("OpenPGP signature check failed"), "{err}");
-    assert!(
-        err.contains(&server.url("/badsig/white/avendor-advisory-0004.json")),
-        "{err}"
+    assert_eq!(
+        (bad.status.clone(), bad.new),
+        (SyncStatus::Ok, 0),
+        "{bad:?}"
     );
+    assert_eq!(bad.rejected.len(), 1, "{bad:?}");
+    let url = server.url("/badsig/white/avendor-advisory-0004.json");
+    assert_eq!(bad.rejected[0].location, url);
+    let err = &bad.rejected[0].reason;
+    assert!(err.contains("OpenPGP signature check failed"), "{err}");
+    assert!(err.contains(&url), "{err}");
     assert!(store
         .all_advisories()
         .unwrap()

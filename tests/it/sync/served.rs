@@ -291,7 +291,7 @@ async fn concurrent_fetches_are_faster_and_give_the_same_store() {
 
 /// One hostile document among many fetched concurrently fails the feed naming its URL, keeps the
 /// previous data and checkpoint, and a listing naming a foreign host fails before any document
-/// is requested.
+/// is requested; one document that is not valid JSON is rejected alone and the others land.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
     let corpus = corpus_or_skip!();
@@ -363,11 +363,6 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
             "HTTP status 503",
             server.url(&doc("always-500", bad)),
         ),
-        (
-            "invalid-json",
-            "not valid JSON",
-            server.url(&doc("invalid-json", bad)),
-        ),
         ("other-host", "refusing to follow", foreign.clone()),
     ] {
         let f = report_of(&r2, case);
@@ -388,6 +383,31 @@ async fn concurrent_fetch_keeps_the_hostile_server_guarantees() {
             "{case}"
         );
         assert!(st.last_error.is_some(), "{case}");
+    }
+    // The invalid document is rejected, naming it; every other one got its new revision, and the
+    // rejected one keeps its previous advisory.
+    let f = report_of(&r2, "invalid-json");
+    assert_eq!(
+        (f.status.clone(), f.updated),
+        (SyncStatus::Ok, N - 1),
+        "{f:?}"
+    );
+    assert_eq!(f.rejected.len(), 1, "{f:?}");
+    assert_eq!(
+        f.rejected[0].location,
+        server.url(&doc("invalid-json", bad))
+    );
+    assert!(f.rejected[0].reason.contains("not valid JSON"), "{f:?}");
+    let kept = stored(&store, "invalid-json");
+    assert_eq!(kept.len(), N);
+    for a in &kept {
+        let rev = if a.id.as_str() == format!("HOST-{bad:03}") {
+            " old"
+        } else {
+            " new"
+        };
+        assert!(a.title.ends_with(rev), "{a:?}");
+        assert!(a.withdrawn.is_none());
     }
     // The URL policy is checked for the whole listing before any of it is fetched.
     let reqs = server.requests();
