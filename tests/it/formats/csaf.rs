@@ -492,3 +492,20 @@ fn stacked_categories_and_a_version_under_a_range_are_rejected() {
     );
     parse_bytes(&serde_json::to_vec(&doc).unwrap(), "families").unwrap();
 }
+
+#[test]
+fn a_single_version_written_as_a_range_is_rejected_in_2_1() {
+    let doc = csaf_21("csaf_security_advisory", "known_affected", "2.3").replace(
+        r#"{"category": "product_version", "name": "2.3","#,
+        r#"{"category": "product_version_range", "name": "vers:intdot/2.3","#,
+    );
+    assert!(doc.contains("vers:intdot/2.3"));
+    let err = parse_bytes(doc.as_bytes(), "single").unwrap_err();
+    assert!(
+        matches!(err, FormatError::CsafRule { rule: "6.1.59", .. }),
+        "{err}"
+    );
+    // A real range is fine.
+    let range = doc.replace("vers:intdot/2.3", "vers:intdot/>=2.0|<2.4");
+    parse_bytes(range.as_bytes(), "range").unwrap();
+}

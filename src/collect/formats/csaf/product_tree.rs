@@ -214,6 +214,22 @@ impl Walker<'_> {
                     ),
                 });
             }
+            // 6.1.59: one version written as a range (`vers:intdot/4.2.0`) belongs in
+            // `product_version`.
+            if let Ok(r) = VersRange::parse(name) {
+                if !r.is_star()
+                    && r.constraints().len() == 1
+                    && r.constraints()[0].comparator == Comparator::Eq
+                {
+                    return Err(FormatError::CsafRule {
+                        location: self.location.to_string(),
+                        rule: "6.1.59",
+                        message: format!(
+                            "product_version_range `{name}` at {path} is a single version, not a range"
+                        ),
+                    });
+                }
+            }
             // 6.2.49: upper-open ranges (`vers:intdot/>=4.2.0`) are suspicious but precise.
             if let Ok(r) = VersRange::parse(name) {
                 let open = !r.is_star()
