@@ -335,14 +335,27 @@ pub fn render_table(r: &Report, width: u16) -> String {
 /// rows with fixed column widths, joined seamlessly, so neither time nor memory grows with the
 /// square of the row count and the output is never held whole ([`write_in_blocks`]).
 pub fn write_table(r: &Report, width: u16, w: impl std::io::Write) -> std::io::Result<()> {
+    write_table_rows(r, width, None, w)
+}
+
+/// [`write_table`] showing only the `rows` highest-scored findings (`None`: all), then a line
+/// saying how many more there are and how to see them; the summary counts every finding. A
+/// terminal table of hundreds of thousands of rows is read by nobody: tools take CSV or JSON.
+pub fn write_table_rows(
+    r: &Report,
+    width: u16,
+    rows: Option<usize>,
+    w: impl std::io::Write,
+) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
     for warning in &r.warnings {
         writeln!(w, "warning: {}", plain(warning))?;
     }
-    let blocked = r.findings.len() > TABLE_BLOCK;
+    let shown = &r.findings[..rows.map_or(r.findings.len(), |n| n.min(r.findings.len()))];
+    let blocked = shown.len() > TABLE_BLOCK;
     write_in_blocks(
-        &r.findings,
+        shown,
         TABLE_BLOCK,
         |b, block| {
             let mut text = table_block(block, b == 0, blocked, width);
@@ -359,6 +372,17 @@ pub fn write_table(r: &Report, width: u16, w: impl std::io::Write) -> std::io::R
         },
         &mut w,
     )?;
+    let hidden = r.findings.len() - shown.len();
+    if hidden > 0 {
+        writeln!(
+            w,
+            "… {} more finding{} below these {} by score: `--rows 0` shows every one, `--format \
+             csv` or `json` serve tools, `--min-severity`, `--owner` and `--system` narrow the list",
+            crate::blast::thousands(hidden as u64),
+            if hidden == 1 { "" } else { "s" },
+            shown.len()
+        )?;
+    }
     writeln!(w, "{}", summary_line(r))?;
     w.flush()
 }

@@ -59,7 +59,7 @@ use std::ops::Range;
 
 pub use finding::{Finding, Part, Suppressed};
 pub use rating::{Consequence, FindingCode, Rating, Severity, Urgency, UNKNOWN_REASON};
-pub use reach::Reach;
+pub use reach::{thousands, Reach};
 pub use rules::time_bomb::{threshold_date, WINDOW_DAYS};
 pub use topology::{Context, Topology};
 

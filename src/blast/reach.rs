@@ -149,7 +149,7 @@ impl Shared {
 }
 
 /// `n` with thousands separators: `2,200,000`.
-pub(super) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

@@ -41,6 +41,9 @@ pub struct ExposureArgs {
     /// Print the full reasoning of one finding (`ADVISORY@system`, or an advisory id).
     #[arg(long, value_name = "ID")]
     pub explain: Option<String>,
+    /// Table only: show the N highest-scored findings, then how many more there are (0: all).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub rows: usize,
     /// Exit with code 3 when a shown finding reaches this severity.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
@@ -119,7 +122,12 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
             tracing::warn!("{w}");
         }
     }
-    render(&report, args.format, out)?;
+    render(
+        &report,
+        args.format,
+        (args.rows > 0).then_some(args.rows),
+        out,
+    )?;
     let exit = exit_for(&report, args);
     // The process ends next: the estate, its advisories and the findings (a large estate's
     // millions of small allocations, each freed one by one for nothing) are left to the exit.
@@ -127,7 +135,12 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
     Ok(exit)
 }
 
-fn render(report: &Report, format: ExposureFormat, out: &mut impl Write) -> Result<()> {
+fn render(
+    report: &Report,
+    format: ExposureFormat,
+    rows: Option<usize>,
+    out: &mut impl Write,
+) -> Result<()> {
     match format {
         ExposureFormat::Table => {
             let width = if std::io::stdout().is_terminal() {
@@ -135,7 +148,7 @@ fn render(report: &Report, format: ExposureFormat, out: &mut impl Write) -> Resu
             } else {
                 100
             };
-            report::write_table(report, width, &mut *out)?;
+            report::write_table_rows(report, width, rows, &mut *out)?;
         }
         ExposureFormat::Json => report::write_json(report, &mut *out)?,
         ExposureFormat::Csv => report::write_csv(report, &mut *out)?,

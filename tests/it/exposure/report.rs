@@ -236,3 +236,36 @@ fn a_large_table_is_drawn_in_blocks_that_join_seamlessly() {
     }
     assert!(t.contains("1200 findings"), "{}", lines[lines.len() - 2]);
 }
+
+#[test]
+fn a_table_of_many_findings_shows_the_highest_scored_and_says_how_to_see_the_rest() {
+    let r = large(1_200);
+    let mut out = Vec::new();
+    report::write_table_rows(&r, 100, Some(200), &mut out).unwrap();
+    let t = String::from_utf8(out).unwrap();
+    assert!(
+        t.contains("FWN-0000") && t.contains("FWN-0199"),
+        "the first 200"
+    );
+    assert!(!t.contains("FWN-0200"), "not the 201st");
+    assert!(
+        t.contains(
+            "… 1,000 more findings below these 200 by score: `--rows 0` shows every one, \
+             `--format csv` or `json` serve tools, `--min-severity`, `--owner` and `--system` \
+             narrow the list"
+        ),
+        "{}",
+        &t[t.len() - 600..]
+    );
+    assert!(
+        t.contains("1200 findings") || t.contains("1,200 findings"),
+        "the summary counts all"
+    );
+    // At or above the report's size: the whole table, no line.
+    let mut all = Vec::new();
+    report::write_table_rows(&r, 100, Some(5_000), &mut all).unwrap();
+    assert_eq!(
+        String::from_utf8(all).unwrap(),
+        report::render_table(&r, 100)
+    );
+}
