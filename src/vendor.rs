@@ -277,15 +277,20 @@ pub fn load_file(path: &Path) -> anyhow::Result<usize> {
     use anyhow::Context;
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(0)
+        }
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     let file: VendorFile = toml::from_str(&text)
         .with_context(|| format!("{} is not a vendor file", path.display()))?;
-    let mut added = 0;
-    let mut extra = EXTRA
-        .write()
-        .map_err(|_| anyhow::anyhow!("vendor table poisoned"))?;
+    // Keys first: `key` reads the table, which must not be held for writing meanwhile.
+    let mut pairs = Vec::new();
     for v in file.vendor {
         let k = key(&v.name);
         anyhow::ensure!(
@@ -296,11 +301,15 @@ pub fn load_file(path: &Path) -> anyhow::Result<usize> {
         for a in v.aliases {
             let folded = fold(&a);
             if !folded.is_empty() && folded != k {
-                extra.insert(folded, k.clone());
-                added += 1;
+                pairs.push((folded, k.clone()));
             }
         }
     }
+    let added = pairs.len();
+    EXTRA
+        .write()
+        .map_err(|_| anyhow::anyhow!("vendor table poisoned"))?
+        .extend(pairs);
     Ok(added)
 }
 

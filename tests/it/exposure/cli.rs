@@ -365,3 +365,39 @@ fn exposure_retries_a_failing_feed_only_after_a_wait() {
         sync.show()
     );
 }
+
+/// `feeds/vendors.toml` adds an operator's spelling of a vendor: a system named so meets the
+/// vendor's advisories; a file that does not parse stops the command, naming it.
+#[test]
+fn an_operators_vendor_spelling_reaches_the_vendors_advisories() {
+    use crate::support::fixture::{Fixture, Inventory, Native};
+    let fx = Fixture::new();
+    fx.native_feed("notes", &[Native::takeover("FWN-T1")]);
+    fx.inventory_file(
+        "estate.toml",
+        Inventory::new()
+            .owner("ops", "Ops", "email = \"ops@example.net\"")
+            .line(
+                "\n[[systems]]\nid = \"arr\"\nvendor = \"NTAP Storage Co.\"\nmodel = \"AFF A400\"\n\
+                 owner = \"ops\"\nfirmware = \"9.8P3\"\nscheme = \"ontap\"",
+            ),
+    );
+    let count = || {
+        let out = fx.fw().run_with(&["exposure", "--format", "json"]);
+        out.json()["findings"].as_array().unwrap().len()
+    };
+    assert_eq!(count(), 0, "an unknown spelling is its own vendor");
+    fx.file(
+        "feeds/vendors.toml",
+        "[[vendor]]\nname = \"NetApp\"\naliases = [\"NTAP Storage\"]\n",
+    );
+    assert_eq!(count(), 1);
+    fx.file(
+        "feeds/vendors.toml",
+        "[[vendor]]\nname = \"NetApp\"\naliases = 3\n",
+    );
+    let bad = fx.fw().run_with(&["exposure"]);
+    bad.expect(1);
+    assert!(bad.stderr().contains("vendors.toml"), "{}", bad.show());
+    assert!(bad.stderr().contains("line 3"), "{}", bad.show());
+}
