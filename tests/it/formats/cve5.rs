@@ -219,4 +219,17 @@ fn real_vendor_spellings_reach_the_inventory_and_n_a_is_not_guessed() {
     let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
     assert!(ids.contains(&"CVE-2024-0002@fa"), "{ids:?}");
     assert!(ids.contains(&"CVE-2023-43074@unity"), "{ids:?}");
+
+    // The vendor's name in front of the product: "Hitachi Device Manager" (vendor "Hitachi")
+    // for a management server recorded as vendor "Hitachi Vantara", model "Device Manager".
+    let hitachi = Estate::new().system(
+        "hdvm",
+        "Hitachi Vantara",
+        "Device Manager",
+        Scheme::Intdot,
+        "8.8.1",
+    );
+    let f = run(&hitachi, &[read("CVE-2023-34143.json")]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].id, "CVE-2023-34143@hdvm");
 }
