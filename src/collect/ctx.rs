@@ -15,7 +15,9 @@
 //!   ([`FeedError::Format`]; a scraped page its selectors cannot read, [`FeedError::Page`]), they
 //!   do not match the hash its source lists for them ([`FeedError::HashMismatch`]; a listed hash
 //!   file that is missing or holds no digest, [`FeedError::HashFile`]), or their OpenPGP
-//!   signature is missing or does not verify ([`FeedError::Signature`]). The document is
+//!   signature is missing or does not verify ([`FeedError::Signature`]), or a listed document's
+//!   server answers 404 or 410 ([`document_gone`]: the listing names a file that is gone). The
+//!   document is
 //!   *rejected* ([`Collected::reject`]): the good documents land, and the feed's state lists it
 //!   with its location and reason ([`Rejected`](crate::store::Rejected)) until it parses or its
 //!   source stops listing it. A document known before keeps its record and advisories (it is
@@ -25,7 +27,7 @@
 //! * **Everything else fails the feed**, keeping its data and checkpoint: what names the
 //!   documents (provider metadata, ROLIE feed, `changes.csv` / `index.txt` / `modified_id.csv`,
 //!   an RSS/Atom listing, a listing entry outside its directory or refused by the URL policy);
-//!   transport errors of anything, documents included (a timeout, a 5xx, a body over the cap or
+//!   transport errors of anything else, documents included (a timeout, a 5xx, a body over the cap or
 //!   cut short says nothing about the document, and the feed is retried as a whole); the feed's
 //!   key file; a local file that cannot be read; an NVD page (it is the API's answer to a query,
 //!   the feed's listing as much as its documents, and the checkpoint cannot move past it without
@@ -176,8 +178,15 @@ impl FeedError {
                 | FeedError::HashMismatch { .. }
                 | FeedError::HashFile { .. }
                 | FeedError::Signature { .. }
-        )
+        ) || matches!(self, FeedError::Http(e) if document_gone(e))
     }
+}
+
+/// A listed document its server says is not there (404, 410): the listing names a file that is
+/// gone, which says nothing about the rest of the feed. Only a *document's* fetch is read this
+/// way; a listing that is not there fails its feed.
+pub fn document_gone(e: &HttpError) -> bool {
+    matches!(e.kind, super::http::HttpErrorKind::Status(404 | 410))
 }
 
 /// A listing (RSS/Atom) that cannot be read fails its feed like any other listing.

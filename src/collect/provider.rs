@@ -178,7 +178,17 @@ async fn fetch_document(
         .as_ref()
         .filter(|d| d.updated != w.updated)
         .map(|_| w.updated);
-    let (bytes, validators) = match ctx.http.get(&url, ctx.validators(&url)?.as_ref()).await? {
+    let first = match ctx.http.get(&url, ctx.validators(&url)?.as_ref()).await {
+        Ok(f) => f,
+        Err(e) if super::ctx::document_gone(&e) => {
+            return Ok(DocOutcome::Rejected {
+                url,
+                error: e.into(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (bytes, validators) = match first {
         Fetched::NotModified if known.is_some() => {
             return Ok(DocOutcome::Kept {
                 url,

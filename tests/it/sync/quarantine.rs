@@ -321,3 +321,41 @@ fn a_hash_mismatch_rejects_that_document_only() {
     assert_eq!(ids.len(), 3);
     assert!(!ids.contains(&"DOC-2".to_string()), "{ids:?}");
 }
+
+/// A listing that names a document its server no longer has (404): the others land and that one
+/// is rejected, retried by every sync until it is served again or leaves the listing.
+#[test]
+fn a_listed_document_that_is_gone_is_rejected_alone() {
+    let server = Server::start();
+    let mut listing = String::new();
+    for i in 0..3 {
+        let name = format!("doc-{i}.json");
+        let doc = csaf(&format!("DOC-{i}"), &format!("doc {i}"));
+        if i != 1 {
+            server.set_ok(&format!("/csaf/{name}"), doc.clone());
+        }
+        listing.push_str(&format!("{name},2024-01-01T00:00:00Z\n"));
+    }
+    server.set_ok("/csaf/changes.csv", listing);
+    let fx = Fixture::new();
+    fx.feed("csaf", &url_feed("csaf-dir", &server.url("/csaf/")));
+    let v = fx.fw().run_with(&["sync", "--json"]).expect(5).json();
+    let f = feed_of(&v, "csaf");
+    assert_eq!(
+        (&f["status"], &f["new"]),
+        (&"ok".into(), &2.into()),
+        "{v:#}"
+    );
+    let gone = server.url("/csaf/doc-1.json");
+    assert_eq!(rejected(f), [gone.as_str()], "{v:#}");
+    assert!(
+        f["rejected"][0]["reason"].as_str().unwrap().contains("404"),
+        "{v:#}"
+    );
+    // Served again: it lands, and nothing is rejected any more.
+    server.set_ok("/csaf/doc-1.json", csaf("DOC-1", "doc 1"));
+    let v = fx.fw().run_with(&["sync", "--json"]).expect(0).json();
+    let f = feed_of(&v, "csaf");
+    assert_eq!(f["new"], 1, "{v:#}");
+    assert!(rejected(f).is_empty(), "{v:#}");
+}
