@@ -157,7 +157,9 @@ impl SyncWarning {
 pub fn document_problems(document: &str, advisories: &[Advisory]) -> Vec<SyncWarning> {
     let mut out = Vec::new();
     for (i, a) in advisories.iter().enumerate() {
-        if a.withdrawn.is_some() {
+        // A withdrawn advisory matches nothing on purpose; an exploitation signal (KEV) names
+        // no products by design.
+        if a.withdrawn.is_some() || a.source.format == SourceFormat::Kev {
             continue;
         }
         let nvd = a.source.format == SourceFormat::Nvd;

@@ -72,7 +72,20 @@ fn a_known_exploited_cve_is_rated_as_firing_now_with_the_catalogs_date() {
     assert!(j["findings"].as_array().unwrap().iter().all(|f| f["source"]
         .as_str()
         .is_none_or(|s| !s.contains("known_exploited"))));
-    // A broken catalog fails its feed and names it; the other feed lands.
+    // Entries name no products by design: no warning says they match nothing.
+    let v = fx.fw().run_with(&["sync", "--json", "--force"]).json();
+    let kev = v["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feed"] == "kev")
+        .unwrap();
+    assert!(
+        kev["warnings"].as_array().is_none_or(|w| w.is_empty()),
+        "{kev:#}"
+    );
+    assert_eq!(kev["documents_fetched"], 1, "the catalog was read again");
+    // A broken catalog is rejected, naming where; the other feed lands.
     server.set_ok(
         "/kev/known_exploited_vulnerabilities.json",
         "{\"vulnerabilities\": [{\"cveID\": \"nope\"}]}",
