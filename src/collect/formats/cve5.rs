@@ -139,11 +139,13 @@ struct RawCvss {
     base_score: Option<f64>,
 }
 
+/// CVE 5 `status`: `affected`, `unaffected` or `unknown`; anything else is read as unknown too
+/// (never as not affected).
 fn status_of(s: &str) -> ProductStatus {
     match s.trim() {
         "affected" => ProductStatus::Affected,
         "unaffected" => ProductStatus::NotAffected,
-        _ => ProductStatus::UnderInvestigation,
+        _ => ProductStatus::Unknown,
     }
 }
 
