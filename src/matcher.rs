@@ -190,6 +190,9 @@ struct Stmt {
     /// The product without the vendor's name in front and without spaces or punctuation
     /// (`Dell EMC Unity 480F` → `unity480f`), for comparing with model numbers.
     product_compact: String,
+    /// The product's first word after the vendor, when it can name a model family (see
+    /// [`resembles`]); `None` for a statement with model numbers.
+    family: Option<String>,
     models: Vec<ModelPattern>,
 }
 
@@ -197,10 +200,20 @@ impl Stmt {
     fn new(advisory: u32, index: u32, product: &str, models: &[String]) -> Stmt {
         let product_words = words(product);
         let skip = leading_vendor_words(&product_words);
+        let family = product_words
+            .get(skip)
+            .filter(|w| {
+                models.is_empty()
+                    && w.len() >= 3
+                    && !GENERIC.contains(&w.as_str())
+                    && w.starts_with(char::is_alphabetic)
+            })
+            .cloned();
         Stmt {
             advisory,
             index,
             product_compact: product_words[skip..].concat(),
+            family,
             product_words,
             models: models.iter().map(|m| ModelPattern::new(m)).collect(),
         }
@@ -251,23 +264,14 @@ const GENERIC: &[&str] = &[
 /// Why a statement whose product does not name the subject may still be about it: its first
 /// word (after the vendor) is the family of the subject's model ("Unity XT" and "Unity 480F"),
 /// or runs into the model number ("FAS" and "FAS8300"). `None` when nothing suggests it.
-fn resembles(stmt: &Stmt, key: &SubjectKey<'_>) -> Option<String> {
-    if !stmt.models.is_empty() || key.model.is_empty() {
-        return None;
-    }
-    let skip = leading_vendor_words(&stmt.product_words);
-    let first = stmt.product_words.get(skip)?;
-    if first.len() < 3
-        || GENERIC.contains(&first.as_str())
-        || !first.starts_with(char::is_alphabetic)
-    {
-        return None;
-    }
-    let model = words(key.model);
-    let family = model.first() == Some(first);
+fn resembles(stmt: &Stmt, key: &SubjectKey<'_>, names: &SubjectNames) -> Option<String> {
+    let first = stmt.family.as_deref()?;
+    // The model's own words are the first of the subject's names.
+    let model = names.names.first()?;
+    let family = model.first().is_some_and(|w| w == first);
     let glued = model.iter().any(|w| {
         w.len() > first.len()
-            && w.starts_with(first.as_str())
+            && w.starts_with(first)
             && w[first.len()..].starts_with(|c: char| c.is_ascii_digit())
     });
     (family || glued).then(|| key.model.to_string())
@@ -746,7 +750,7 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
                     if statement_applies(s, st, key, &names) {
                         c.push((s.advisory, s.index));
                     } else if st.component.is_none_or(|k| k == key.kind) {
-                        if let Some(model) = resembles(s, key) {
+                        if let Some(model) = resembles(s, key, &names) {
                             d.push((s.advisory, s.index, model));
                         }
                     }

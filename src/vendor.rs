@@ -181,25 +181,34 @@ fn fold(name: &str) -> String {
 /// The vendor's key: its normalized name, folded to the vendor it is an alias of.
 pub fn key(name: &str) -> String {
     let folded = fold(name);
-    if let Some(k) = EXTRA.read().ok().and_then(|m| m.get(&folded).cloned()) {
-        return k;
-    }
-    for (k, aliases) in BUILTIN {
-        if *k == folded || aliases.contains(&folded.as_str()) {
-            return (*k).to_string();
-        }
-    }
-    folded
+    known_key(&folded).unwrap_or(folded)
 }
 
 /// Whether `name` is a vendor the tables know (as a key or an alias).
 pub fn is_known(name: &str) -> bool {
     let folded = fold(name);
-    !folded.is_empty()
-        && (EXTRA.read().is_ok_and(|m| m.contains_key(&folded))
-            || BUILTIN
+    !folded.is_empty() && known_key(&folded).is_some()
+}
+
+/// The key a folded name is an alias (or the key) of, in the operator's table or the built-in
+/// one. The built-in table is indexed once: matching folds every statement's and subject's vendor.
+fn known_key(folded: &str) -> Option<String> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&str, &str>> =
+        std::sync::OnceLock::new();
+    if let Some(k) = EXTRA.read().ok().and_then(|m| m.get(folded).cloned()) {
+        return Some(k);
+    }
+    INDEX
+        .get_or_init(|| {
+            BUILTIN
                 .iter()
-                .any(|(k, a)| *k == folded || a.contains(&folded.as_str())))
+                .flat_map(|(k, aliases)| {
+                    std::iter::once((*k, *k)).chain(aliases.iter().map(|a| (*a, *k)))
+                })
+                .collect()
+        })
+        .get(folded)
+        .map(|k| (*k).to_string())
 }
 
 /// Every spelling that folds to `key` (the key itself first): what the store's vendor index is

@@ -169,14 +169,21 @@ pub(super) fn pct(x: f64) -> String {
 
 /// "a", "a and b", "a, b and c": each part by its component id (a system by its id).
 pub(super) fn names<'r>(refs: impl IntoIterator<Item = &'r ComponentRef>) -> String {
-    let v: SmallVec<[&str; 8]> = refs
-        .into_iter()
-        .map(|r| r.component.as_deref().unwrap_or(r.system.as_str()))
-        .collect();
+    let v: SmallVec<[&str; 8]> = refs.into_iter().map(short_name).collect();
+    and_list(&v)
+}
+
+/// A part by its component id, a system by its id.
+pub(super) fn short_name(r: &ComponentRef) -> &str {
+    r.component.as_deref().unwrap_or(r.system.as_str())
+}
+
+/// "a", "a and b", "a, b and c".
+pub(super) fn and_list(items: &[&str]) -> String {
     let mut out = String::new();
-    for (i, name) in v.iter().enumerate() {
+    for (i, name) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(if i + 1 == v.len() { " and " } else { ", " });
+            out.push_str(if i + 1 == items.len() { " and " } else { ", " });
         }
         out.push_str(name);
     }

@@ -762,7 +762,7 @@ impl Checker {
             let power_on_hours = c.power_on_hours.as_ref().and_then(|h| {
                 let at = || cp().key("power_on_hours").key("read_on");
                 let read_on = date(file, &at, &h.read_on, d)
-                    .and_then(|on| not_in_future(file, &at, on, today, d));
+                    .and_then(|on| not_in_future(file, &at, on, today, Dated::Reading, d));
                 if h.hours > MAX_POWER_ON_HOURS {
                     d.push(
                         Diagnostic::new(
@@ -1276,44 +1276,48 @@ fn boot_date(
         );
         return None;
     };
-    if on.signed_duration_since(today).num_days() <= READING_SLACK_DAYS {
-        return Some(on);
-    }
-    d.push(
-        Diagnostic::new(
-            InventoryCode::InvalidValue,
-            Place::at(file, at()),
-            format!("booted on {on}, after today ({today})"),
-        )
-        .label("a boot cannot be dated in the future"),
-    );
-    None
+    not_in_future(file, at, on, today, Dated::Boot, d)
 }
 
 /// Days a reading may be dated after today (UTC): where it was taken, the calendar may already be
 /// on tomorrow.
 const READING_SLACK_DAYS: i64 = 1;
 
-/// A reading's date, unless it is later than `today` (beyond the slack). A part cannot be read in
-/// the future: such a date is a typo (`2062` for `2026`) or a clock gone wrong, and it would shift
-/// every threshold date computed from the reading by as much.
+/// What a date checked by [`not_in_future`] records.
+#[derive(Clone, Copy)]
+enum Dated {
+    /// A power-on-hours reading.
+    Reading,
+    /// A system's or part's last start.
+    Boot,
+}
+
+/// A reading's or boot's date, unless it is later than `today` (beyond the slack). A part cannot
+/// be read or started in the future: such a date is a typo (`2062` for `2026`) or a clock gone
+/// wrong, and it would shift every date computed from it by as much.
 fn not_in_future(
     file: usize,
     at: &dyn Fn() -> DocPath,
     on: NaiveDate,
     today: NaiveDate,
+    what: Dated,
     d: &mut Vec<Diagnostic>,
 ) -> Option<NaiveDate> {
     if on.signed_duration_since(today).num_days() <= READING_SLACK_DAYS {
         return Some(on);
     }
-    d.push(
-        Diagnostic::new(
-            InventoryCode::InvalidValue,
-            Place::at(file, at()),
+    let (message, label) = match what {
+        Dated::Reading => (
             format!("power-on hours read on {on}, after today ({today})"),
-        )
-        .label("a reading cannot be dated in the future"),
+            "a reading cannot be dated in the future",
+        ),
+        Dated::Boot => (
+            format!("booted on {on}, after today ({today})"),
+            "a boot cannot be dated in the future",
+        ),
+    };
+    d.push(
+        Diagnostic::new(InventoryCode::InvalidValue, Place::at(file, at()), message).label(label),
     );
     None
 }

@@ -324,6 +324,20 @@ pub enum DomainKind {
     Network,
 }
 
+impl DomainKind {
+    /// The kebab-case name used in the files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainKind::PowerFeed => "power-feed",
+            DomainKind::Breaker => "breaker",
+            DomainKind::Enclosure => "enclosure",
+            DomainKind::Rack => "rack",
+            DomainKind::Site => "site",
+            DomainKind::Network => "network",
+        }
+    }
+}
+
 /// Things that fail together when the domain fails.
 ///
 /// `fed_by` names what feeds the domain: the PDU or UPS of a power feed, the switch of a network,

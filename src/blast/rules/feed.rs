@@ -21,6 +21,7 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
+use crate::blast::reach::and_list;
 use crate::blast::topology::{Context, Exp, Pos};
 use crate::inventory::FailureDomain;
 use crate::matcher::Exposure;
@@ -149,7 +150,7 @@ pub(super) fn feed_loss(
             "{} {} no other {} feed: a single point of failure — {} down",
             and_list(&alone),
             if alone.len() == 1 { "has" } else { "have" },
-            kind_word(mine[0]),
+            mine[0].kind.as_str(),
             if alone.len() == 1 {
                 "it goes"
             } else {
@@ -200,27 +201,6 @@ fn fed_by_exposed(ctx: &Context<'_>, adv_idx: usize, pos: Pos, run: &[Exp<'_>]) 
         return ctx.system_exposed(adv_idx, pos.0);
     }
     ctx.member_exposed(adv_idx, pos, run)
-}
-
-/// "a", "a and b", "a, b and c".
-fn and_list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-fn kind_word(d: &FailureDomain) -> &'static str {
-    use crate::inventory::DomainKind::*;
-    match d.kind {
-        PowerFeed => "power-feed",
-        Breaker => "breaker",
-        Enclosure => "enclosure",
-        Rack => "rack",
-        Site => "site",
-        Network => "network",
-    }
 }
 
 /// The line naming the notification channels among the services of `down`, if any, with the

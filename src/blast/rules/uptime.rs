@@ -168,7 +168,12 @@ pub(super) fn together(ctx: &Context<'_>, days: u64, members: &[(Pos, &Component
     };
     let each = dated
         .iter()
-        .map(|(out, boot, r)| format!("{} on {out} (booted {boot})", names_one(r)))
+        .map(|(out, boot, r)| {
+            format!(
+                "{} on {out} (booted {boot})",
+                crate::blast::reach::short_name(r)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let spread = (last.0 - first.0).num_days();
@@ -185,10 +190,6 @@ pub(super) fn together(ctx: &Context<'_>, days: u64, members: &[(Pos, &Component
             names()
         ))
     }
-}
-
-fn names_one(r: &ComponentRef) -> &str {
-    r.component.as_deref().unwrap_or(r.system.as_str())
 }
 
 #[cfg(test)]
