@@ -4,7 +4,7 @@
 //! Packard Enterprise"; "Dell", "Dell EMC", "EMC", "Dell Technologies"; "NetApp, Inc."; a CVE
 //! record from some CNAs says "n/a". Matching, the store's vendor index and `exposure`'s reading of
 //! it all compare [`key`]s, so every spelling in [`BUILTIN`] (or in the operator's
-//! `feeds/vendors.toml`, [`load_file`]) reads as its vendor.
+//! `feeds/vendors.toml`, [`add_spellings`]) reads as its vendor.
 //!
 //! A key is the vendor's name normalized (lower case, words of letters and digits), without a
 //! parenthesized part ("(HPE)") or a corporate suffix ("Inc.", "Corporation", "Ltd", "LLC",
@@ -20,7 +20,6 @@
 //! ([`in_product`]), or from the CNA that published it when that is a known vendor.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::RwLock;
 
 use serde::Deserialize;
@@ -280,32 +279,19 @@ struct VendorEntry {
 /// The operator's vendor file beside the feed definitions; not a feed definition.
 pub const VENDORS_FILE: &str = "vendors.toml";
 
-/// Read an operator's vendor file and add its spellings. A missing file adds nothing; a file
-/// that does not parse is an error naming it (with line and column).
-pub fn load_file(path: &Path) -> anyhow::Result<usize> {
+/// Add the spellings of an operator's vendor file, read from `text`; `file` names it in errors
+/// (a file that does not parse is an error with line and column). The CLI reads the file.
+pub fn add_spellings(file: &str, text: &str) -> anyhow::Result<usize> {
     use anyhow::Context;
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(0)
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let file: VendorFile = toml::from_str(&text)
-        .with_context(|| format!("{} is not a vendor file", path.display()))?;
+    let file_text: VendorFile =
+        toml::from_str(text).with_context(|| format!("{file} is not a vendor file"))?;
     // Keys first: `key` reads the table, which must not be held for writing meanwhile.
     let mut pairs = Vec::new();
-    for v in file.vendor {
+    for v in file_text.vendor {
         let k = key(&v.name);
         anyhow::ensure!(
             !k.is_empty(),
-            "{}: a vendor name must have letters or digits",
-            path.display()
+            "{file}: a vendor name must have letters or digits"
         );
         for a in v.aliases {
             let folded = fold(&a);

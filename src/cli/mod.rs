@@ -196,6 +196,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// The operator's vendor spellings (`<feeds>/vendors.toml`), if the file is there.
+fn load_vendors(feeds: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let path = feeds.join(firmwatch::vendor::VENDORS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => firmwatch::vendor::add_spellings(&path.display().to_string(), &text).map(drop),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
 /// Parse arguments, run, map the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -213,8 +231,7 @@ pub fn main() -> ExitCode {
     init_logging(&cli.global);
     let mut out = io::stdout().lock();
     // The operator's vendor spellings, beside the feed definitions, before anything is matched.
-    let vendors = cli.global.feeds.join(firmwatch::vendor::VENDORS_FILE);
-    if let Err(e) = firmwatch::vendor::load_file(&vendors) {
+    if let Err(e) = load_vendors(&cli.global.feeds) {
         eprintln!("error: {}", firmwatch::error::chain(e.as_ref()));
         return Exit::Error.into();
     }
