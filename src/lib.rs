@@ -3,7 +3,8 @@
 //! firmware updates before rollout.
 //!
 //! Data flows one way (see `README.md` and the module docs):
-//! feeds → `collect` → `store`; inventory files → `inventory`; store + inventory → `matcher` →
+//! feeds → `collect` → `store`; the estate or an import → `discover` → snapshot files; inventory
+//! files and snapshots → `inventory`; store + inventory → `matcher` →
 //! `blast` → `report` / `notify`; a planned update → `check`. Problems in the files an operator
 //! writes (inventory, feed definitions, plans) are `diag` diagnostics, all rendered the same way.
 //!
@@ -22,6 +23,7 @@ pub mod classify;
 pub mod collect;
 pub mod compat;
 pub mod diag;
+pub mod discover;
 pub mod error;
 pub mod inventory;
 pub mod matcher;
