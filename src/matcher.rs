@@ -277,25 +277,76 @@ fn resembles(stmt: &Stmt, key: &SubjectKey<'_>, names: &SubjectNames) -> Option<
     (family || glued).then(|| key.model.to_string())
 }
 
-enum ModelPattern {
-    Exact(String),
-    Prefix(String),
+/// A model number as an advisory writes it: literal, or a pattern where `*` stands for any run of
+/// characters (CSAF's partial model numbers and SKUs, `PM1643*`, `ST*NM0055`) and `?` for one;
+/// `\*` and `\?` are literal. It compares like a model, without case, spaces or punctuation. A
+/// pattern with no letter or digit (`*`) names every model of its product.
+struct ModelPattern(Vec<Piece>);
+
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Lit(String),
+    Any,
+    One,
 }
 
 impl ModelPattern {
     fn new(raw: &str) -> ModelPattern {
-        let n = normalize_model(raw);
-        match raw.trim().strip_suffix('*') {
-            Some(p) => ModelPattern::Prefix(normalize_model(p)),
-            None => ModelPattern::Exact(n),
+        let mut pieces = Vec::new();
+        let mut lit = String::new();
+        let mut chars = raw.trim().chars();
+        while let Some(c) = chars.next() {
+            let wild = match c {
+                '\\' => {
+                    // An escaped wildcard is a literal character, which comparing drops anyway.
+                    chars.next();
+                    None
+                }
+                '*' => Some(Piece::Any),
+                '?' => Some(Piece::One),
+                c if c.is_alphanumeric() => {
+                    lit.extend(c.to_lowercase());
+                    None
+                }
+                _ => None,
+            };
+            if let Some(w) = wild {
+                if !lit.is_empty() {
+                    pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                if !(w == Piece::Any && pieces.last() == Some(&Piece::Any)) {
+                    pieces.push(w);
+                }
+            }
         }
+        if !lit.is_empty() {
+            pieces.push(Piece::Lit(lit));
+        }
+        ModelPattern(pieces)
     }
 
+    /// `model` is normalized ([`normalize_model`]).
     fn matches(&self, model: &str) -> bool {
-        match self {
-            ModelPattern::Exact(m) => !m.is_empty() && m == model,
-            ModelPattern::Prefix(p) => !p.is_empty() && model.starts_with(p.as_str()),
+        if self.0.is_empty() || model.is_empty() {
+            return false;
         }
+        glob(&self.0, model)
+    }
+}
+
+fn glob(pieces: &[Piece], s: &str) -> bool {
+    match pieces.split_first() {
+        None => s.is_empty(),
+        Some((Piece::Lit(l), rest)) => s.strip_prefix(l.as_str()).is_some_and(|t| glob(rest, t)),
+        Some((Piece::One, rest)) => {
+            let mut cs = s.chars();
+            cs.next().is_some() && glob(rest, cs.as_str())
+        }
+        Some((Piece::Any, rest)) => s
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(s.len()))
+            .any(|i| glob(rest, &s[i..])),
     }
 }
 
@@ -963,6 +1014,27 @@ mod tests {
         assert_eq!(matched(&arrays(), a)[0].0, MatchState::Confirmed);
         let a = advisory_for("A", "NetApp", "AFFA400", "vers:ontap/<9.13");
         assert_eq!(matched(&arrays(), a)[0].0, MatchState::Confirmed);
+    }
+
+    #[test]
+    fn model_patterns_take_a_wildcard_anywhere_and_compare_like_models() {
+        let m = |p: &str, model: &str| ModelPattern::new(p).matches(&normalize_model(model));
+        assert!(m("PM1643a MZILT3T8HBLS-000H9", "pm1643amziLT3T8HBLS000H9"));
+        assert!(m("PM1643*", "PM1643a MZILT3T8HBLS-000H9"));
+        assert!(m("ST*NM0055", "ST8000NM0055"));
+        assert!(!m("ST*NM0055", "ST8000NM0045"));
+        assert!(m("ST????NM0055", "ST8000NM0055"));
+        assert!(!m("ST???NM0055", "ST8000NM0055"));
+        assert!(m("AFF-A*", "AFF A400"));
+        assert!(m("*", "FAS8300"));
+        // A CSAF 2.0 document may use two stars; each is any run, also an empty one.
+        assert!(m("*A4*", "AFF A400"));
+        assert!(m("FAS*8300*", "FAS8300"));
+        // `\*` is a star in the model number itself, not a wildcard.
+        assert!(!m("FAS\\*", "FAS8300"));
+        assert!(m("FAS\\*", "FAS*"));
+        assert!(!m("", "FAS8300"));
+        assert!(!m("-", "FAS8300"));
     }
 
     #[test]

@@ -509,3 +509,42 @@ fn a_single_version_written_as_a_range_is_rejected_in_2_1() {
     let range = doc.replace("vers:intdot/2.3", "vers:intdot/>=2.0|<2.4");
     parse_bytes(range.as_bytes(), "range").unwrap();
 }
+
+#[test]
+fn several_unescaped_stars_in_a_model_number_or_sku_are_rejected_one_is_a_wildcard() {
+    let with_helper = |helper: &str| {
+        csaf_21("csaf_security_advisory", "known_affected", "2.3").replace(
+            r#""product_id": "P1"}"#,
+            &format!(r#""product_id": "P1", "product_identification_helper": {helper}}}"#),
+        )
+    };
+    for (helper, rule, key) in [
+        (r#"{"model_numbers": ["ES*-*"]}"#, "6.1.43", "model_numbers"),
+        (r#"{"skus": ["ok", "*ES-*"]}"#, "6.1.61", "skus[1]"),
+    ] {
+        let doc = with_helper(helper);
+        assert!(doc.contains(helper), "the helper is in the document");
+        let err = parse_bytes(doc.as_bytes(), rule).unwrap_err();
+        assert!(
+            matches!(&err, FormatError::CsafRule { rule: r, .. } if *r == rule),
+            "{rule}: {err}"
+        );
+        assert!(err.to_string().contains(key), "{err}");
+    }
+    // One unescaped star beside an escaped one is a pattern the matcher reads: the star is any
+    // run of characters, the escaped one the model's own `*` (dropped when comparing, like `-`).
+    let a = parse_bytes(
+        with_helper(r#"{"model_numbers": ["ES-48\\*0*"]}"#).as_bytes(),
+        "one",
+    )
+    .unwrap();
+    assert_eq!(a.affected[0].models, vec!["ES-48\\*0*".to_string()]);
+    use firmwatch::testkit::{run, Estate};
+    let e = Estate::new()
+        .system("a", "Example Company", "ES-48*0", Scheme::Intdot, "2.3")
+        .system("b", "Example Company", "ES-4801", Scheme::Intdot, "2.3")
+        .system("c", "Example Company", "ES-4900", Scheme::Intdot, "2.3");
+    let f = run(&e, &[a]);
+    let hit: Vec<&str> = f.iter().map(|f| f.system.as_str()).collect();
+    assert_eq!(hit, ["a", "b"], "{f:?}");
+}

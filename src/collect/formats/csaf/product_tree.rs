@@ -148,6 +148,7 @@ impl Walker<'_> {
                 }
             }
             if let Some(p) = &b.product {
+                self.one_star(p, &format!("{bpath}.product"))?;
                 let mut product = s
                     .name
                     .clone()
@@ -203,6 +204,29 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// Tests 6.1.43 and 6.1.61 (CSAF 2.1): a model number or SKU holds at most one unescaped `*`
+    /// (its one wildcard); with two, which models it names is not defined.
+    fn one_star(&self, p: &RawFpn, path: &str) -> Result<(), FormatError> {
+        if !self.is_21 {
+            return Ok(());
+        }
+        let Some(h) = &p.product_identification_helper else {
+            return Ok(());
+        };
+        for (rule, key, values) in [("6.1.43", "model_numbers", &h.model_numbers), ("6.1.61", "skus", &h.skus)] {
+            if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| unescaped_stars(v) > 1) {
+                return Err(FormatError::CsafRule {
+                    location: self.location.to_string(),
+                    rule,
+                    message: format!(
+                        "{key} `{v}` at {path}.product_identification_helper.{key}[{i}] has more than one unescaped `*`"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn check_range_name(&mut self, name: &str, path: &str) -> Result<(), FormatError> {
         if self.is_21 {
             if !is_vers_or_vls(name) {
@@ -253,6 +277,11 @@ impl Walker<'_> {
         }
         Ok(())
     }
+}
+
+/// `*` not preceded by a backslash (`\\*` is a literal star).
+fn unescaped_stars(s: &str) -> usize {
+    s.replace("\\*", "").matches('*').count()
 }
 
 fn helper_parts(h: Option<&RawHelper>) -> (Vec<String>, Vec<String>) {
@@ -394,6 +423,19 @@ pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree,
         },
     };
     walker.walk(&pt.branches, &Walk::default(), 1, "$.product_tree.branches")?;
+    for (i, p) in pt.full_product_names.iter().enumerate() {
+        walker.one_star(p, &format!("$.product_tree.full_product_names[{i}]"))?;
+    }
+    for (i, r) in pt.relationships.iter().enumerate() {
+        if let Some(p) = &r.full_product_name {
+            walker.one_star(p, &format!("$.product_tree.relationships[{i}].full_product_name"))?;
+        }
+    }
+    for (i, r) in pt.product_paths.iter().enumerate() {
+        if let Some(p) = &r.full_product_name {
+            walker.one_star(p, &format!("$.product_tree.product_paths[{i}].full_product_name"))?;
+        }
+    }
     let mut tree = walker.tree;
     for p in &pt.full_product_names {
         define(&mut tree, p, None, p.name.trim().to_string(), Ver::None);
