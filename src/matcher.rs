@@ -958,7 +958,7 @@ pub fn dedup_advisories(mut advisories: Vec<Advisory>) -> Vec<Advisory> {
         Nvd => 3,
         Osv => 4,
         Rss | Html => 5,
-        Kev => 6,
+        Kev | Epss => 6,
     };
     advisories.sort_by(|a, b| {
         a.id.cmp(&b.id)

@@ -356,6 +356,15 @@ pub enum SourceFormat {
     /// An entry of CISA's Known Exploited Vulnerabilities catalog: an exploitation signal for the
     /// advisories of the same id, not an advisory of its own.
     Kev,
+    /// A row of FIRST's EPSS scores: an exploitation signal like `Kev`.
+    Epss,
+}
+
+impl SourceFormat {
+    /// A record that signals exploitation for the advisories of its id and names no product.
+    pub fn is_signal(self) -> bool {
+        matches!(self, SourceFormat::Kev | SourceFormat::Epss)
+    }
 }
 
 /// Where an advisory was read from.
@@ -413,6 +422,9 @@ pub struct Advisory {
     /// Known exploitation in the wild (CISA's KEV catalog), joined in by advisory id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exploited: Option<Exploited>,
+    /// The chance of exploitation FIRST's EPSS gives, joined in by advisory id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<Epss>,
     /// Partner compatibility: what the versions in `affected` require of their partners. An
     /// advisory with requirements is a compatibility statement: it concerns a part only where a
     /// partner breaks a requirement (see `compat`).
@@ -432,6 +444,19 @@ pub struct Exploited {
     /// The catalog knows it to be used in ransomware campaigns.
     #[serde(default)]
     pub ransomware: bool,
+}
+
+/// FIRST's Exploit Prediction Scoring System: the probability that a CVE is exploited in the wild
+/// in the next 30 days, and where that stands among all scored CVEs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Epss {
+    /// 0..=1.
+    pub score: f64,
+    /// 0..=1: the share of scored CVEs with a lower score.
+    pub percentile: f64,
+    /// The day the scores were computed (the file's `score_date`), when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scored_on: Option<chrono::NaiveDate>,
 }
 
 /// Who a part's partner is, for a compatibility requirement.
@@ -534,6 +559,7 @@ impl Advisory {
             vendor_severity: None,
             tlp: None,
             exploited: None,
+            epss: None,
             requires: vec![],
             source,
         }

@@ -91,27 +91,35 @@ pub fn prepare(advisories: Vec<Advisory>, overrides: &Overrides) -> Vec<Advisory
     advisories
 }
 
-/// Exploitation signals (KEV entries: records of source format `kev`) joined into the advisories
-/// of the same id or alias, and dropped as records: they name no products, so alone they match
-/// nothing.
+/// Exploitation signals (KEV entries and EPSS rows: records of a signal format) joined into the
+/// advisories of the same id or alias, and dropped as records: they name no products, so alone
+/// they match nothing.
 fn join_exploitation(advisories: Vec<Advisory>) -> Vec<Advisory> {
-    use crate::model::SourceFormat;
     let (signals, mut rest): (Vec<Advisory>, Vec<Advisory>) = advisories
         .into_iter()
-        .partition(|a| a.source.format == SourceFormat::Kev);
+        .partition(|a| a.source.format.is_signal());
     if signals.is_empty() {
         return rest;
     }
-    let by_id: std::collections::HashMap<&str, &crate::model::Exploited> = signals
-        .iter()
-        .filter_map(|s| Some((s.id.as_str(), s.exploited.as_ref()?)))
-        .collect();
+    let mut kev = std::collections::HashMap::new();
+    let mut epss = std::collections::HashMap::new();
+    for s in &signals {
+        if let Some(e) = &s.exploited {
+            kev.insert(s.id.as_str(), e);
+        }
+        if let Some(e) = &s.epss {
+            epss.insert(s.id.as_str(), e);
+        }
+    }
     for a in &mut rest {
+        let ids = || std::iter::once(&a.id).chain(&a.aliases);
         if a.exploited.is_none() {
-            a.exploited = std::iter::once(&a.id)
-                .chain(&a.aliases)
-                .find_map(|id| by_id.get(id.as_str()))
+            a.exploited = ids()
+                .find_map(|id| kev.get(id.as_str()))
                 .map(|e| (*e).clone());
+        }
+        if a.epss.is_none() {
+            a.epss = ids().find_map(|id| epss.get(id.as_str())).map(|e| **e);
         }
     }
     rest

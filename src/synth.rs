@@ -600,6 +600,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
             vendor_severity: None,
             tlp: None,
             exploited: None,
+            epss: None,
             requires,
             source: source("synthetic", i),
         });

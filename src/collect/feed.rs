@@ -9,7 +9,7 @@
 //!
 //! ```toml
 //! id = "bundled-csaf"          # optional, defaults to the file stem
-//! kind = "csaf-dir"            # csaf-provider | csaf-dir | osv-dir | cve5-dir | nvd-dir | native-dir | nvd | kev | rss | atom | html
+//! kind = "csaf-dir"            # csaf-provider | csaf-dir | osv-dir | cve5-dir | nvd-dir | native-dir | nvd | kev | epss | rss | atom | html
 //! path = "csaf"                # a local directory, or `url = "https://…"` (exactly one of them)
 //! schedule = "6h"              # how often `sync` fetches it (m, h, d, w); default 6h
 //! vendor = "NetApp"            # default vendor for documents that do not name one
@@ -45,13 +45,15 @@ pub enum FeedKind {
     NativeDir,
     Nvd,
     Kev,
+    /// FIRST's EPSS scores, one CSV (or `.csv.gz`) at a URL or in a folder.
+    Epss,
     Rss,
     Atom,
     Html,
 }
 
 impl FeedKind {
-    const ALL: [(&'static str, FeedKind); 11] = [
+    const ALL: [(&'static str, FeedKind); 12] = [
         ("csaf-provider", FeedKind::CsafProvider),
         ("csaf-dir", FeedKind::CsafDir),
         ("osv-dir", FeedKind::OsvDir),
@@ -60,6 +62,7 @@ impl FeedKind {
         ("native-dir", FeedKind::NativeDir),
         ("nvd", FeedKind::Nvd),
         ("kev", FeedKind::Kev),
+        ("epss", FeedKind::Epss),
         ("rss", FeedKind::Rss),
         ("atom", FeedKind::Atom),
         ("html", FeedKind::Html),
@@ -428,6 +431,7 @@ fn validate(
                 | FeedKind::NvdDir
                 | FeedKind::NativeDir
                 | FeedKind::Kev
+                | FeedKind::Epss
         ) {
             problems.push(
                 Diagnostic::new(

@@ -309,6 +309,8 @@ pub fn is_document_file(kind: FeedKind, path: &Path) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
         Some("json") => !matches!(name, "provider-metadata.json" | "service.json"),
         Some("toml") => kind == FeedKind::NativeDir,
+        Some("csv") => kind == FeedKind::Epss,
+        Some("gz") => kind == FeedKind::Epss && name.ends_with(".csv.gz"),
         _ => false,
     }
 }

@@ -154,6 +154,7 @@ pub fn doc_format(kind: FeedKind) -> Option<DocFormat> {
         FeedKind::NativeDir => Some(DocFormat::Native),
         FeedKind::Nvd | FeedKind::NvdDir => Some(DocFormat::Nvd),
         FeedKind::Kev => Some(DocFormat::Kev),
+        FeedKind::Epss => Some(DocFormat::Epss),
         FeedKind::Rss | FeedKind::Atom | FeedKind::Html => None,
     }
 }
@@ -353,8 +354,8 @@ async fn collect(ctx: &CollectCtx<'_>) -> Result<Collected, FeedError> {
             FeedKind::OsvDir | FeedKind::Cve5Dir | FeedKind::NvdDir | FeedKind::NativeDir,
         ) => super::dir::collect_served(ctx, url).await,
         (FeedLocation::Url(url), FeedKind::Nvd) => super::nvd::collect_nvd(ctx, url).await,
-        // One document at a URL: a vendor's page, or the KEV catalog.
-        (FeedLocation::Url(url), FeedKind::Html | FeedKind::Kev) => {
+        // One document at a URL: a vendor's page, the KEV catalog, the EPSS scores.
+        (FeedLocation::Url(url), FeedKind::Html | FeedKind::Kev | FeedKind::Epss) => {
             super::pages::collect_html(ctx, url).await
         }
         (FeedLocation::Url(url), FeedKind::Rss | FeedKind::Atom) => {

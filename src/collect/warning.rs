@@ -157,9 +157,9 @@ impl SyncWarning {
 pub fn document_problems(document: &str, advisories: &[Advisory]) -> Vec<SyncWarning> {
     let mut out = Vec::new();
     for (i, a) in advisories.iter().enumerate() {
-        // A withdrawn advisory matches nothing on purpose; an exploitation signal (KEV) names
+        // A withdrawn advisory matches nothing on purpose; an exploitation signal (KEV, EPSS) names
         // no products by design.
-        if a.withdrawn.is_some() || a.source.format == SourceFormat::Kev {
+        if a.withdrawn.is_some() || a.source.format.is_signal() {
             continue;
         }
         let nvd = a.source.format == SourceFormat::Nvd;

@@ -134,7 +134,7 @@ pub(super) fn index_key(vendor: &str, adv_key: &str) -> Vec<u8> {
 /// The vendor keys an advisory is indexed under: its own vendor and every statement's vendor;
 /// an exploitation signal under [`crate::vendor::SIGNALS`] alone.
 pub(super) fn vendor_keys(a: &Advisory) -> BTreeSet<String> {
-    if a.source.format == crate::model::SourceFormat::Kev {
+    if a.source.format.is_signal() {
         return BTreeSet::from([crate::vendor::SIGNALS.to_string()]);
     }
     let mut keys: BTreeSet<String> = a.affected.iter().map(|p| vendor_key(&p.vendor)).collect();

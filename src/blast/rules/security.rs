@@ -5,6 +5,9 @@
 //! fault. Any other weakness is rated as a security consequence; either way it needs a condition
 //! (someone exploiting it), which the inventory cannot confirm — unless a catalog of known
 //! exploitation (CISA's KEV) names it: then it is triggering, and the reason says since when.
+//! A weakness that FIRST's EPSS gives at least a 10 % chance of exploitation within 30 days
+//! (`collect::formats::epss::KEEP_FROM`; lower scores are not kept) can fire at any time: the
+//! condition is one attackers are likely to bring.
 
 use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::inventory::System;
@@ -24,6 +27,20 @@ pub(super) fn security(adv: &Advisory, system: &System) -> Reading {
             } else {
                 ""
             }
+        ));
+    }
+    if let Some(e) = &adv.epss {
+        if reading.urgency == Urgency::NeedsCondition {
+            reading.urgency = Urgency::Anytime;
+        }
+        reading.reasons.push(format!(
+            "likely to be exploited: EPSS {:.0} % chance within 30 days (percentile {:.1}{}); \
+             attackers are likely to bring the condition",
+            e.score * 100.0,
+            e.percentile * 100.0,
+            e.scored_on
+                .map(|d| format!(", scored {d}"))
+                .unwrap_or_default()
         ));
     }
     reading
@@ -121,5 +138,31 @@ mod tests {
         let r = reading(None);
         assert_eq!(r.code, FindingCode::Security);
         assert_eq!(r.reasons, ["security weakness (no CVSS given)"]);
+    }
+
+    #[test]
+    fn a_likely_exploited_weakness_can_fire_any_time_and_known_exploited_stays_triggering() {
+        let (e, mut a) = weakness(Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"));
+        a.epss = Some(crate::model::Epss {
+            score: 0.4321,
+            percentile: 0.9712,
+            scored_on: Some("2026-12-05".parse().unwrap()),
+        });
+        let sys = e.0.systems.values().next().unwrap();
+        let r = security(&a, sys);
+        assert_eq!(r.urgency, Urgency::Anytime);
+        assert_eq!(
+            r.reasons.last().unwrap(),
+            "likely to be exploited: EPSS 43 % chance within 30 days (percentile 97.1, scored \
+             2026-12-05); attackers are likely to bring the condition"
+        );
+        a.exploited = Some(crate::model::Exploited {
+            source: "KEV".into(),
+            added: None,
+            ransomware: false,
+        });
+        let r = security(&a, sys);
+        assert_eq!(r.urgency, Urgency::Triggering, "KEV outranks EPSS");
+        assert_eq!(r.reasons.len(), 3, "{:?}", r.reasons);
     }
 }

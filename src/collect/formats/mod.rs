@@ -25,6 +25,7 @@
 
 mod csaf;
 mod cve5;
+mod epss;
 pub mod html;
 pub(crate) mod kev;
 mod native;
@@ -58,16 +59,18 @@ pub enum DocFormat {
     Nvd,
     Native,
     Kev,
+    Epss,
 }
 
 impl DocFormat {
-    pub const ALL: [DocFormat; 6] = [
+    pub const ALL: [DocFormat; 7] = [
         DocFormat::Csaf,
         DocFormat::Osv,
         DocFormat::Cve5,
         DocFormat::Nvd,
         DocFormat::Native,
         DocFormat::Kev,
+        DocFormat::Epss,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl DocFormat {
             DocFormat::Nvd => "nvd",
             DocFormat::Native => "native",
             DocFormat::Kev => "kev",
+            DocFormat::Epss => "epss",
         }
     }
 
@@ -89,6 +93,7 @@ impl DocFormat {
             DocFormat::Nvd => SourceFormat::Nvd,
             DocFormat::Native => SourceFormat::Native,
             DocFormat::Kev => SourceFormat::Kev,
+            DocFormat::Epss => SourceFormat::Epss,
         }
     }
 }
@@ -220,6 +225,7 @@ pub fn parse_document_warned(
         DocFormat::Nvd => nvd::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
         DocFormat::Native => native::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
         DocFormat::Kev => kev::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
+        DocFormat::Epss => epss::parse(bytes, ctx, source).map(|a| (a, Vec::new())),
     }
 }
 

@@ -334,6 +334,7 @@ fn convert(
         vendor_severity: None,
         tlp: None,
         exploited: None,
+        epss: None,
         requires: vec![],
         source: source.clone(),
     })

@@ -6,6 +6,7 @@
 //! store, and what providers publish (hash files, provider metadata).
 
 mod cli;
+mod epss;
 mod hostile;
 mod html;
 mod incremental;

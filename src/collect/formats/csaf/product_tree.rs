@@ -213,8 +213,15 @@ impl Walker<'_> {
         let Some(h) = &p.product_identification_helper else {
             return Ok(());
         };
-        for (rule, key, values) in [("6.1.43", "model_numbers", &h.model_numbers), ("6.1.61", "skus", &h.skus)] {
-            if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| unescaped_stars(v) > 1) {
+        for (rule, key, values) in [
+            ("6.1.43", "model_numbers", &h.model_numbers),
+            ("6.1.61", "skus", &h.skus),
+        ] {
+            if let Some((i, v)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| unescaped_stars(v) > 1)
+            {
                 return Err(FormatError::CsafRule {
                     location: self.location.to_string(),
                     rule,
@@ -428,12 +435,18 @@ pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree,
     }
     for (i, r) in pt.relationships.iter().enumerate() {
         if let Some(p) = &r.full_product_name {
-            walker.one_star(p, &format!("$.product_tree.relationships[{i}].full_product_name"))?;
+            walker.one_star(
+                p,
+                &format!("$.product_tree.relationships[{i}].full_product_name"),
+            )?;
         }
     }
     for (i, r) in pt.product_paths.iter().enumerate() {
         if let Some(p) = &r.full_product_name {
-            walker.one_star(p, &format!("$.product_tree.product_paths[{i}].full_product_name"))?;
+            walker.one_star(
+                p,
+                &format!("$.product_tree.product_paths[{i}].full_product_name"),
+            )?;
         }
     }
     let mut tree = walker.tree;
