@@ -62,3 +62,24 @@ fn rejected_items_are_withdrawn_and_non_responses_fail() {
     let err = parse(br#"{"feed": {}}"#).unwrap_err();
     assert!(err.to_string().contains("vulnerabilities"), "{err}");
 }
+
+/// A record that names its vendor only in its CPEs (`cpe:2.3:a:canonical:apparmor`) reaches a
+/// system whose vendor the inventory spells with its corporate suffix, and its version ranges
+/// decide which one is affected.
+#[test]
+fn a_cpe_only_vendor_reaches_the_inventory_under_its_full_name() {
+    use firmwatch::testkit::{run, Estate};
+    use firmwatch::version::Scheme;
+    let corpus = corpus_or_skip!();
+    let mut a = parse(&corpus.join("nvd/CVE-2016-1585.json"));
+    a.iter_mut().for_each(|a| {
+        firmwatch::classify::classify(a);
+    });
+    assert!(a[0].affected.iter().all(|s| s.vendor == "canonical"));
+    let estate = Estate::new()
+        .system("old", "Canonical Ltd.", "AppArmor", Scheme::Intdot, "3.0.4")
+        .system("new", "Canonical Ltd.", "AppArmor", Scheme::Intdot, "3.0.12");
+    let f = run(&estate, &a);
+    let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["CVE-2016-1585@old"], "{f:?}");
+}
