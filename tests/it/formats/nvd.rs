@@ -78,7 +78,13 @@ fn a_cpe_only_vendor_reaches_the_inventory_under_its_full_name() {
     assert!(a[0].affected.iter().all(|s| s.vendor == "canonical"));
     let estate = Estate::new()
         .system("old", "Canonical Ltd.", "AppArmor", Scheme::Intdot, "3.0.4")
-        .system("new", "Canonical Ltd.", "AppArmor", Scheme::Intdot, "3.0.12");
+        .system(
+            "new",
+            "Canonical Ltd.",
+            "AppArmor",
+            Scheme::Intdot,
+            "3.0.12",
+        );
     let f = run(&estate, &a);
     let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["CVE-2016-1585@old"], "{f:?}");

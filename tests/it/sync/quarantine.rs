@@ -359,3 +359,56 @@ fn a_listed_document_that_is_gone_is_rejected_alone() {
     assert_eq!(f["new"], 1, "{v:#}");
     assert!(rejected(f).is_empty(), "{v:#}");
 }
+
+/// Real CSAF documents from the corpus: one cut short beside two whole ones. The whole ones land
+/// with their problems listed per document (stable code and JSON path), the cut one is rejected
+/// naming it, and `sync` exits 5.
+#[test]
+fn a_truncated_real_document_beside_real_ones_is_rejected_alone() {
+    let corpus = corpus_or_skip!();
+    let fx = Fixture::new();
+    fx.feed("cisa", "kind = \"csaf-dir\"\npath = \"cisa\"\n");
+    let real = |name: &str| std::fs::read_to_string(corpus.join("csaf/cisa").join(name)).unwrap();
+    fx.file(
+        "feeds/cisa/icsa-17-117-01b.json",
+        real("icsa-17-117-01b.json"),
+    );
+    fx.file(
+        "feeds/cisa/icsa-18-079-02.json",
+        real("icsa-18-079-02.json"),
+    );
+    fx.file(
+        "feeds/cisa/icsa-19-211-01.json",
+        truncated(&real("icsa-19-211-01.json")),
+    );
+    let v = fx.fw().run_with(&["sync", "--json"]).expect(5).json();
+    let f = feed_of(&v, "cisa");
+    assert_eq!(
+        (&f["status"], &f["new"]),
+        (&"ok".into(), &2.into()),
+        "{v:#}"
+    );
+    assert_eq!(rejected(f), ["icsa-19-211-01.json"], "{v:#}");
+    // The problems of the documents that landed, each with its code and place.
+    let problems = f["warnings"].as_array().unwrap();
+    let of_first: Vec<(&str, &str)> = problems
+        .iter()
+        .filter(|w| w["document"] == "icsa-17-117-01b.json")
+        .map(|w| {
+            (
+                w["code"].as_str().unwrap(),
+                w["path"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        of_first.contains(&(
+            "csaf-vers-as-version",
+            "$.product_tree.branches[0].branches[0].branches[0].name"
+        )),
+        "{of_first:#?}"
+    );
+    assert!(problems
+        .iter()
+        .all(|w| w["code"].is_string() && w["document"] != "icsa-19-211-01.json"));
+}
