@@ -37,5 +37,6 @@ pub mod store;
 pub mod synth;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod triage;
 pub mod vendor;
 pub mod version;

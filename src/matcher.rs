@@ -845,7 +845,7 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
                         Some(when) => (
                             MatchState::Unknown,
                             format!(
-                                "the advisory was withdrawn by its source on {} ({evidence}); confirm with the vendor, then suppress it",
+                                "the advisory was withdrawn by its source on {} ({evidence}); confirm with the vendor, then triage it",
                                 when.date_naive()
                             ),
                         ),
@@ -929,7 +929,7 @@ fn doubtful(
             state: MatchState::Unknown,
             evidence: format!(
                 "product `{}` may be model `{model}`: {} is in {} if it is — review, then \
-                 annotate or suppress",
+                 annotate or triage",
                 st.product,
                 fw.raw(),
                 describe(st)
@@ -1046,7 +1046,7 @@ mod tests {
         assert_eq!(
             m[0].1,
             "product `ThinkSystem DE Series` may be model `ThinkSystem DE4000H`: 11.70.2 is in \
-             vers:intdot/<11.80 if it is — review, then annotate or suppress"
+             vers:intdot/<11.80 if it is — review, then annotate or triage"
         );
         let fas = advisory_for("B", "NetApp", "FAS", "vers:ontap/<9.13");
         let m = matched(&arrays(), fas);

@@ -194,7 +194,8 @@ pub fn exposure_report(
     today: NaiveDate,
 ) -> Report {
     let all = findings(inv, advisories, overrides, today);
-    Report::new(
+    let unused = unused_triage(overrides, &all);
+    let mut report = Report::new(
         now,
         today,
         InventorySummary {
@@ -206,5 +207,29 @@ pub fn exposure_report(
         advisories.len(),
         feeds,
         all,
-    )
+    );
+    report.warnings.extend(unused);
+    report
+}
+
+/// A warning per triage entry that names no finding (a mistyped id, a fixed finding): a decision
+/// about nothing.
+pub fn unused_triage(overrides: &Overrides, findings: &[Finding]) -> Vec<String> {
+    if overrides.triage.is_empty() {
+        return Vec::new();
+    }
+    let keys = findings
+        .iter()
+        .map(|f| (&*f.advisory, &*f.aliases, f.system.as_str()));
+    overrides
+        .triage
+        .unused(keys)
+        .into_iter()
+        .map(|e| {
+            format!(
+                "unused: the triage of `{}` ({} by {}) names no finding",
+                e.finding, e.state, e.by
+            )
+        })
+        .collect()
 }

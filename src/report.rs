@@ -15,11 +15,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
 use serde::{Deserialize, Serialize};
 
-use crate::blast::{Finding, Severity, Suppressed};
+use crate::blast::{Finding, Severity};
 use crate::matcher::MatchState;
 
 /// Version of the JSON report layout. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What the inventory held.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -127,19 +127,21 @@ pub struct Report {
     pub inventory: InventorySummary,
     pub advisories: usize,
     pub feeds: Vec<FeedFreshness>,
-    /// Things the reader must know (stale feeds, failed syncs, expired suppressions).
+    /// Things the reader must know (stale feeds, failed syncs, decisions that no longer hold,
+    /// triage entries that name no finding).
     pub warnings: Vec<String>,
     /// Findings by severity (shown ones only).
     pub counts: BTreeMap<Severity, usize>,
     pub unknown: usize,
     pub findings: Vec<Finding>,
-    /// Findings hidden by an active suppression, kept for audit.
-    pub suppressed: Vec<Finding>,
+    /// Findings closed by a triage decision (accepted risk, false positive, mitigated), kept for
+    /// audit.
+    pub triaged: Vec<Finding>,
 }
 
 impl Report {
-    /// Build a report: split suppressed findings off, count, and add a warning per expired
-    /// suppression and per stale or failing feed.
+    /// Build a report: split the findings closed by triage off, count, and add a warning per
+    /// closing decision that no longer holds and per stale or failing feed.
     pub fn new(
         generated_at: DateTime<Utc>,
         today: NaiveDate,
@@ -151,18 +153,12 @@ impl Report {
         let mut warnings = feed_warnings(&feeds);
         // In place: a large estate's findings are not copied into a second vector.
         let mut findings = all;
-        let suppressed: Vec<Finding> = findings
-            .extract_if(.., |f| matches!(f.suppressed, Suppressed::Yes { .. }))
-            .collect();
+        let triaged: Vec<Finding> = findings.extract_if(.., |f| f.triage.closed()).collect();
         for f in &findings {
-            if let Suppressed::Expired {
-                author, expired, ..
-            } = &f.suppressed
-            {
-                warnings.push(format!(
-                    "suppression of {} by {author} expired on {expired}: shown again",
-                    f.id
-                ));
+            if f.triage.reopened() {
+                if let Some(d) = f.triage.describe() {
+                    warnings.push(format!("{}: {}", f.id, d));
+                }
             }
         }
         let mut counts = BTreeMap::new();
@@ -184,14 +180,14 @@ impl Report {
             counts,
             unknown,
             findings,
-            suppressed,
+            triaged,
         }
     }
 
     /// Keep only findings matching the predicate (filters such as `--owner`), recounting.
     pub fn retain(&mut self, keep: impl Fn(&Finding) -> bool) {
         self.findings.retain(&keep);
-        self.suppressed.retain(&keep);
+        self.triaged.retain(&keep);
         self.counts.clear();
         for f in &self.findings {
             *self.counts.entry(f.rating.severity).or_insert(0) += 1;
@@ -209,18 +205,18 @@ impl Report {
         let before: Vec<String> = self
             .findings
             .iter()
-            .chain(&self.suppressed)
+            .chain(&self.triaged)
             .map(|f| f.id.clone())
             .collect();
         self.findings = self.findings.iter().filter_map(&view).collect();
-        self.suppressed = self.suppressed.iter().filter_map(&view).collect();
+        self.triaged = self.triaged.iter().filter_map(&view).collect();
         let kept: BTreeSet<&str> = self
             .findings
             .iter()
-            .chain(&self.suppressed)
+            .chain(&self.triaged)
             .map(|f| f.id.as_str())
             .collect();
-        // Warnings naming a finding that is no longer shown (an expired suppression) go too.
+        // Warnings naming a finding that is no longer shown (a decision that expired) go too.
         let gone: Vec<&String> = before
             .iter()
             .filter(|id| !kept.contains(id.as_str()))
@@ -305,7 +301,7 @@ fn summary_line(r: &Report) -> String {
     .filter_map(|s| r.counts.get(s).map(|n| format!("{n} {s}")))
     .collect();
     format!(
-        "{} finding{} ({}), {} unknown, {} suppressed\nchecked {} systems, {} components against {} advisories",
+        "{} finding{} ({}), {} unknown, {} closed by triage\nchecked {} systems, {} components against {} advisories",
         r.findings.len(),
         if r.findings.len() == 1 { "" } else { "s" },
         if counts.is_empty() {
@@ -314,7 +310,7 @@ fn summary_line(r: &Report) -> String {
             counts.join(", ")
         },
         r.unknown,
-        r.suppressed.len(),
+        r.triaged.len(),
         r.inventory.systems,
         r.inventory.components,
         r.advisories
@@ -586,30 +582,8 @@ pub fn render_explain(f: &Finding) -> String {
             plain(&f.fixed_in.join(", "))
         }
     );
-    match &f.suppressed {
-        Suppressed::No => {}
-        Suppressed::Yes {
-            reason,
-            author,
-            expires,
-        } => {
-            let _ = writeln!(
-                o,
-                "  suppressed:  by {} until {expires}: {}",
-                plain(author),
-                plain(reason)
-            );
-        }
-        Suppressed::Expired {
-            reason,
-            author,
-            expired,
-        } => {
-            let _ = writeln!(
-                o,
-                "  suppression EXPIRED on {expired} (by {author}: {reason})"
-            );
-        }
+    if let Some(t) = f.triage.describe() {
+        let _ = writeln!(o, "  triage:      {}", plain(&t));
     }
     let _ = writeln!(o, "  source:      {}", plain(&f.source));
     for r in f.references.iter() {
@@ -634,10 +608,10 @@ pub fn write_json(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
     let head = serde_json::to_string_pretty(&JsonHead::of(r))?;
-    // `{ …fields… \n}`: the findings and the suppressed ones go before the closing brace.
+    // `{ …fields… \n}`: the findings and the triaged ones go before the closing brace.
     let head = head.strip_suffix("\n}").unwrap_or(&head);
     w.write_all(head.as_bytes())?;
-    for (name, findings) in [("findings", &r.findings), ("suppressed", &r.suppressed)] {
+    for (name, findings) in [("findings", &r.findings), ("triaged", &r.triaged)] {
         write!(w, ",\n  \"{name}\": [")?;
         if findings.is_empty() {
             w.write_all(b"]")?;

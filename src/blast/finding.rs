@@ -1,5 +1,5 @@
-//! A finding: one advisory on one system, with its exposed parts, its rating and whether an
-//! operator suppressed it.
+//! A finding: one advisory on one system, with its exposed parts, its rating and what the team
+//! decided about it (its triage).
 //!
 //! The matcher's exposures of one advisory on one system (a *run*) become one finding, so a
 //! system with two exposed controllers and a drive set reads as one finding with three parts, not
@@ -8,16 +8,16 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::rating::{rate, Rating};
 use super::reach::Shared;
 use super::topology::{Context, Exp};
-use crate::classify::{Overrides, SuppressionState};
+use crate::classify::Overrides;
 use crate::inventory::{ComponentRef, OwnerId, SystemId};
 use crate::matcher::MatchState;
 use crate::model::{Advisory, ComponentKind, Effect};
+use crate::triage::Triage;
 
 /// One exposed part within a finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,23 +26,6 @@ pub struct Part {
     pub kind: ComponentKind,
     pub count: u32,
     pub firmware: Arc<str>,
-}
-
-/// Whether a finding is hidden by an operator suppression.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "kebab-case")]
-pub enum Suppressed {
-    No,
-    Yes {
-        reason: String,
-        author: String,
-        expires: NaiveDate,
-    },
-    Expired {
-        reason: String,
-        author: String,
-        expired: NaiveDate,
-    },
 }
 
 /// One advisory on one system, rated.
@@ -70,7 +53,8 @@ pub struct Finding {
     pub part_count: u64,
     pub fixed_in: Vec<String>,
     pub rating: Rating,
-    pub suppressed: Suppressed,
+    /// What the team decided about it ([`crate::triage`]); `new` without a decision.
+    pub triage: Triage,
     pub source: Arc<str>,
     pub references: Arc<[String]>,
 }
@@ -129,7 +113,9 @@ pub(super) fn finding(
         .find(|e| e.decision.state == state)
         .map_or_else(|| Arc::from(""), |e| e.decision.evidence.clone());
     let (rating, state) = rate(ctx, shared, adv_idx, sys_idx, exps, state, &evidence);
-    let suppressed = suppressed(overrides.suppression_for(adv, system.id.as_str(), ctx.today));
+    let triage = overrides
+        .triage
+        .for_finding(adv, system.id.as_str(), &system.settings, ctx.today);
     let texts = &ctx.texts[&(adv_idx as u32)];
     Finding {
         id: format!("{}@{}", adv.id, system.id),
@@ -157,25 +143,9 @@ pub(super) fn finding(
         part_count: exps.iter().map(|e| u64::from(e.count)).sum(),
         fixed_in: fixed_in(exps),
         rating,
-        suppressed,
+        triage,
         source: texts.source.clone(),
         references: texts.references.clone(),
-    }
-}
-
-fn suppressed(state: SuppressionState<'_>) -> Suppressed {
-    match state {
-        SuppressionState::None => Suppressed::No,
-        SuppressionState::Active(s) => Suppressed::Yes {
-            reason: s.reason.clone(),
-            author: s.author.clone(),
-            expires: s.expires,
-        },
-        SuppressionState::Expired(s) => Suppressed::Expired {
-            reason: s.reason.clone(),
-            author: s.author.clone(),
-            expired: s.expires,
-        },
     }
 }
 

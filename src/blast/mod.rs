@@ -57,7 +57,7 @@ mod topology;
 
 use std::ops::Range;
 
-pub use finding::{Finding, Part, Suppressed};
+pub use finding::{Finding, Part};
 pub use rating::{Consequence, FindingCode, Rating, Severity, Urgency, UNKNOWN_REASON};
 pub use reach::{thousands, Reach};
 pub use rules::time_bomb::{threshold_date, WINDOW_DAYS};

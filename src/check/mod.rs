@@ -57,7 +57,7 @@ use crate::matcher::Index;
 use crate::model::Advisory;
 
 /// Version of the JSON layout of [`CheckReport`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// go / caution / block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

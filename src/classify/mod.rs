@@ -5,8 +5,8 @@
 //! DU / DL, LUN offline, corruption, power-on hours, latency) and from the CVSS vector. The rules are
 //! deliberately plain keyword rules: an operator must be able to see *why* an advisory was read as
 //! "failover failure", and correct it with an **annotation** when the reading is wrong. Annotations
-//! (and suppressions, "not affected here" with a reason, an author and an expiry date) live in one
-//! operator file, `feeds/annotations.toml`; an annotation always wins over the derived reading.
+//! live in one operator file, `feeds/annotations.toml`, with the team's triage decisions
+//! ([`crate::triage`]); an annotation always wins over the derived reading.
 //!
 //! Everything here is pure: the CLI reads the file and passes its text.
 
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 mod effects;
 
 use crate::model::{Advisory, AdvisoryId, Effect, Trigger};
+use crate::triage::{Book, Entry, TriageState};
 use effects::has_any;
 
 /// Where a reading came from, so reports can say "effects from the vendor's wording".
@@ -127,18 +128,44 @@ pub struct Annotation {
     pub note: Option<String>,
 }
 
-/// "Not affected here": hides a finding until `expires`, with a reason and an author.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The older form of a false-positive decision: "not affected here" until `expires`, with a reason
+/// and an author. Read as a `false-positive` [`crate::triage::Entry`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Suppression {
-    pub advisory: AdvisoryId,
+struct Suppression {
+    advisory: AdvisoryId,
     /// Limit to one system; `None` means every system.
     #[serde(default)]
-    pub system: Option<String>,
-    pub reason: String,
-    pub author: String,
+    system: Option<String>,
+    reason: String,
+    author: String,
     #[serde(deserialize_with = "toml_date")]
-    pub expires: NaiveDate,
+    expires: NaiveDate,
+}
+
+impl Suppression {
+    fn into_entry(self) -> Entry {
+        Entry {
+            finding: match self.system {
+                Some(sys) => format!("{}@{sys}", self.advisory),
+                None => self.advisory.to_string(),
+            },
+            state: TriageState::FalsePositive,
+            reason: self.reason,
+            by: self.author,
+            on: None,
+            approver: None,
+            expires: Some(self.expires),
+            setting: None,
+        }
+    }
+}
+
+/// An optional [`toml_date`].
+pub(crate) fn opt_toml_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<NaiveDate>, D::Error> {
+    toml_date(d).map(Some)
 }
 
 /// A TOML local date (`2026-12-31`) or a string holding one.
@@ -163,14 +190,23 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Err
     text.parse().map_err(serde::de::Error::custom)
 }
 
-/// The operator file `feeds/annotations.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The operator file `feeds/annotations.toml`: annotations and triage decisions.
+#[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    #[serde(default, rename = "annotation")]
     pub annotations: Vec<Annotation>,
+    pub triage: Book,
+}
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverrides {
+    #[serde(default, rename = "annotation")]
+    annotations: Vec<Annotation>,
+    #[serde(default)]
+    triage: Vec<Entry>,
     #[serde(default, rename = "suppression")]
-    pub suppressions: Vec<Suppression>,
+    suppressions: Vec<Suppression>,
 }
 
 /// A problem in the overrides file.
@@ -183,67 +219,61 @@ pub struct OverridesError {
 
 impl Overrides {
     /// Parse the overrides file text; `file` names it in errors (toml errors carry line and column).
+    /// Every triage entry must carry what its state requires ([`Entry::check`]).
     pub fn parse(file: &str, text: &str) -> Result<Overrides, OverridesError> {
-        toml::from_str(text).map_err(|e| OverridesError {
+        let err = |message: String| OverridesError {
             file: file.to_string(),
-            message: e.to_string(),
+            message,
+        };
+        let raw: RawOverrides = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        for (i, e) in raw.triage.iter().enumerate() {
+            e.check()
+                .map_err(|m| err(format!("[[triage]] #{}: {m}", i + 1)))?;
+        }
+        let entries = raw
+            .suppressions
+            .into_iter()
+            .map(Suppression::into_entry)
+            .chain(raw.triage)
+            .collect();
+        Ok(Overrides {
+            annotations: raw.annotations,
+            triage: Book::new(entries),
         })
     }
 
     /// Apply annotations (they win over stated and derived readings). Returns how the advisory's
-    /// reading was obtained.
+    /// reading was obtained. The annotation and its note join the advisory's `effect_notes`, so
+    /// every rating (and `--explain`) says the operator set it; notes about the derived reading
+    /// go when the annotation replaces the effects.
     pub fn apply(&self, adv: &mut Advisory, derived: Basis) -> (Basis, Option<String>) {
         let ids: Vec<&AdvisoryId> = std::iter::once(&adv.id).chain(adv.aliases.iter()).collect();
         let Some(a) = self.annotations.iter().find(|a| ids.contains(&&a.advisory)) else {
             return (derived, None);
         };
+        let mut what = Vec::new();
         if let Some(e) = &a.effects {
             adv.effects = e.clone();
+            adv.effect_notes.clear();
+            let names: Vec<&str> = e.iter().map(|e| e.as_str()).collect();
+            what.push(format!("effects {}", names.join(", ")));
         }
         if let Some(t) = &a.triggers {
             adv.triggers = t.clone();
+            what.push(format!("{} trigger(s)", t.len()));
         }
+        let mut line = format!("annotated by the operator ({})", what.join("; "));
+        if let Some(n) = &a.note {
+            line.push_str(&format!(": {n}"));
+        }
+        adv.effect_notes.push(line);
         (Basis::Annotated, a.note.clone())
-    }
-
-    /// The suppression that applies to (advisory, system) on `today`, and expired ones that would
-    /// have applied (so the report can say "suppression expired on …").
-    pub fn suppression_for(
-        &self,
-        adv: &Advisory,
-        system: &str,
-        today: NaiveDate,
-    ) -> SuppressionState<'_> {
-        let mut expired = None;
-        for s in &self.suppressions {
-            let id_match = s.advisory == adv.id || adv.aliases.contains(&s.advisory);
-            let sys_match = s.system.as_deref().is_none_or(|x| x == system);
-            if !(id_match && sys_match) {
-                continue;
-            }
-            if s.expires >= today {
-                return SuppressionState::Active(s);
-            }
-            expired = Some(s);
-        }
-        match expired {
-            Some(s) => SuppressionState::Expired(s),
-            None => SuppressionState::None,
-        }
     }
 
     /// Annotations by advisory id, for listing.
     pub fn annotation_index(&self) -> BTreeMap<&AdvisoryId, &Annotation> {
         self.annotations.iter().map(|a| (&a.advisory, a)).collect()
     }
-}
-
-/// Whether a suppression hides a finding.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SuppressionState<'a> {
-    None,
-    Active(&'a Suppression),
-    Expired(&'a Suppression),
 }
 
 #[cfg(test)]
@@ -353,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn annotations_win_and_suppressions_expire() {
+    fn annotations_win_and_suppressions_are_false_positives_that_expire() {
         let o = Overrides::parse(
             "annotations.toml",
             r#"
@@ -377,19 +407,32 @@ expires = 2026-12-31
         assert_eq!(basis, Basis::Annotated);
         assert_eq!(note.as_deref(), Some("vendor KB 123: takeover hangs"));
         assert_eq!(a.effects, vec![Effect::FailoverFailure]);
+        assert_eq!(
+            a.effect_notes,
+            ["annotated by the operator (effects failover-failure; 1 trigger(s)): vendor KB 123: takeover hangs"]
+        );
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert!(matches!(
-            o.suppression_for(&a, "arr-1", d("2026-11-22")),
-            SuppressionState::Active(_)
-        ));
-        assert!(matches!(
-            o.suppression_for(&a, "arr-1", d("2027-01-01")),
-            SuppressionState::Expired(_)
-        ));
-        assert!(matches!(
-            o.suppression_for(&a, "arr-2", d("2026-11-22")),
-            SuppressionState::None
-        ));
+        // A suppression is a false positive until its date.
+        let none = BTreeMap::new();
+        let t = o.triage.for_finding(&a, "arr-1", &none, d("2026-11-22"));
+        assert_eq!(t.state, TriageState::FalsePositive);
+        assert!(t.closed());
+        let t = o.triage.for_finding(&a, "arr-1", &none, d("2027-01-01"));
+        assert_eq!(t.expired, Some(d("2026-12-31")));
+        assert!(!o
+            .triage
+            .for_finding(&a, "arr-2", &none, d("2026-11-22"))
+            .closed());
         assert!(Overrides::parse("f", "[[suppression]]\nadvisory='X'\n").is_err());
+        // A triage entry without what its state needs is refused, naming it.
+        let e = Overrides::parse(
+            "f",
+            "[[triage]]\nfinding='X-1@a'\nstate='accepted-risk'\nreason='r'\nby='k'\non=2026-11-01\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("[[triage]] #1") && e.to_string().contains("approver"),
+            "{e}"
+        );
     }
 }

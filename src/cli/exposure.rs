@@ -104,7 +104,7 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         let found: Vec<_> = report
             .findings
             .iter()
-            .chain(report.suppressed.iter())
+            .chain(report.triaged.iter())
             .filter(|f| &f.id == id || &*f.advisory == id.as_str())
             .collect();
         if found.is_empty() {

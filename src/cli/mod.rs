@@ -11,6 +11,7 @@ mod notify;
 mod run;
 mod store;
 mod sync;
+mod triage;
 mod versions;
 
 use std::io::{self, Write};
@@ -149,6 +150,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
     Sync(sync::SyncArgs),
+    /// Record a decision about a finding (acknowledged, in progress, accepted risk, false positive,
+    /// mitigated) in the operator file, with who and when.
+    Triage(triage::TriageArgs),
     /// Validate the inventory files and show what they describe.
     #[command(subcommand)]
     Inventory(inventory::InventoryCmd),
@@ -244,6 +248,7 @@ pub fn main() -> ExitCode {
         Command::Notify(args) => notify::run(args, &cli.global, &mut out),
         Command::Run(args) => run::run(args, &cli.global, &mut out),
         Command::Store(cmd) => store::run(cmd, &cli.global, &mut out),
+        Command::Triage(args) => triage::run(args, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),

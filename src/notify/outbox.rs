@@ -243,6 +243,7 @@ mod store_tests {
             effects: vec![],
             window: None,
             undecided: None,
+            triage: None,
         };
         let plan = DigestPlan {
             messages: vec![message("a")],

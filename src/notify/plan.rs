@@ -8,10 +8,14 @@
 //! other teams' services, users and tenants).
 //!
 //! Dedup: the state keeps, per (owner, finding id), what was last sent: severity, fixed versions,
-//! effects, whether the match was undecided, and the warning window of a time-triggered bug. A
-//! finding is sent again only when the severity rose above what was sent, the fixed versions or
-//! effects changed, the match turned unknown or confirmed, or a dated trigger entered a closer window ([`WARNING_WINDOWS`]). A state entry whose finding is gone (fixed,
-//! suppressed, inventory changed) is sent once as resolved and dropped.
+//! effects, whether the match was undecided, the warning window of a time-triggered bug, and the
+//! triage decision that closed it. A finding is sent again only when the severity rose above what
+//! was sent, the fixed versions or effects changed, the match turned unknown or confirmed, or a
+//! dated trigger entered a closer window ([`WARNING_WINDOWS`]). A finding the team closes by
+//! triage is sent once as what was decided (`accepted`, `false-positive`, `mitigated`) — never as
+//! resolved — and, when the decision stops holding (an accepted risk expires, a mitigation is
+//! contradicted by the inventory), once as `reopened`. A state entry whose finding is gone (fixed,
+//! inventory changed) is sent once as resolved and dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -20,9 +24,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::blast::{Finding, Severity, Suppressed, Urgency};
+use crate::blast::{Finding, Severity, Urgency};
 use crate::inventory::{Inventory, OwnerId};
 use crate::matcher::MatchState;
+use crate::triage::TriageState;
 
 /// Days before a time-triggered bug's date at which it is announced again (closest last).
 pub const WARNING_WINDOWS: [i64; 3] = [90, 30, 7];
@@ -43,6 +48,9 @@ pub struct Notified {
     /// was recorded (then a change is not announced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undecided: Option<bool>,
+    /// The triage decision that closed it, once announced; `None` while it is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<TriageState>,
 }
 
 /// The notified state: `(owner, finding id)` → what was sent.
@@ -54,13 +62,21 @@ pub type State = BTreeMap<(String, String), Notified>;
 pub enum EventKind {
     /// First time this owner hears of it.
     New,
+    /// It was closed by a triage decision that no longer holds.
+    Reopened,
     /// Its severity rose above what was sent.
     Escalated,
     /// The advisory changed materially: new fixed version or new effect.
     Changed,
     /// A dated trigger came within a closer warning window.
     Warning,
-    /// It is gone: fixed, suppressed or no longer in the inventory.
+    /// The team accepted the risk (until a date, approved by someone).
+    Accepted,
+    /// The team mitigated it (a setting, a workaround).
+    Mitigated,
+    /// The team found it does not apply here.
+    FalsePositive,
+    /// It is gone: fixed or no longer in the inventory.
     Resolved,
 }
 
@@ -68,9 +84,13 @@ impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::New => "new",
+            EventKind::Reopened => "reopened",
             EventKind::Escalated => "escalated",
             EventKind::Changed => "changed",
             EventKind::Warning => "warning",
+            EventKind::Accepted => "accepted",
+            EventKind::Mitigated => "mitigated",
+            EventKind::FalsePositive => "false-positive",
             EventKind::Resolved => "resolved",
         }
     }
@@ -108,6 +128,10 @@ pub struct Item {
     /// The rating's reasons; only for the system's own owner.
     pub reasons: Vec<String>,
     pub references: Vec<String>,
+    /// The team's decision, when there is one: in full for the system's owner, the state alone
+    /// for others (its reason may name other teams' affairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<String>,
 }
 
 /// One owner's digest of one run.
@@ -215,6 +239,11 @@ fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> 
             Vec::new()
         },
         references: f.references.to_vec(),
+        triage: match (&f.triage.entry, system_owner) {
+            (None, _) => None,
+            (Some(_), true) => f.triage.describe(),
+            (Some(_), false) => Some(f.triage.state.to_string()),
+        },
     }
 }
 
@@ -355,8 +384,8 @@ pub fn shrink_over_limit(gone: usize, known: usize) -> bool {
     known > 0 && gone as f64 > known as f64 * SHRINK_LIMIT
 }
 
-/// Plan one run. `findings` may include suppressed ones (they count as gone); `state` is what was
-/// sent before; `generation` identifies this run's plan.
+/// Plan one run. `findings` include those closed by triage (announced once as what was decided);
+/// `state` is what was sent before; `generation` identifies this run's plan.
 pub fn plan(
     findings: &[Finding],
     inv: &Inventory,
@@ -368,16 +397,35 @@ pub fn plan(
     let mut per_owner: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let mut live: BTreeSet<(String, String)> = BTreeSet::new();
 
-    for f in findings
-        .iter()
-        .filter(|f| !matches!(f.suppressed, Suppressed::Yes { .. }))
-    {
+    for f in findings {
         for owner in recipients(f, inv) {
             if !inv.owners.keys().any(|o| o.as_str() == owner) {
                 continue;
             }
             let key = (owner.clone(), f.id.clone());
             live.insert(key.clone());
+            if f.triage.closed() {
+                // Told once what was decided; never told of what it was never told of.
+                let Some(prev) = state.get(&key) else {
+                    continue;
+                };
+                if prev.triage == Some(f.triage.state) {
+                    continue;
+                }
+                let mut item = item_for(f, inv, &owner, today);
+                item.event = match f.triage.state {
+                    TriageState::AcceptedRisk => EventKind::Accepted,
+                    TriageState::Mitigated => EventKind::Mitigated,
+                    _ => EventKind::FalsePositive,
+                };
+                per_owner.entry(owner).or_default().push(item);
+                let told = Notified {
+                    triage: Some(f.triage.state),
+                    ..prev.clone()
+                };
+                out.upserts.push((key, told));
+                continue;
+            }
             let mut item = item_for(f, inv, &owner, today);
             let window = item.fires_on.and_then(|d| window_for(d, today));
             let now = Notified {
@@ -387,9 +435,11 @@ pub fn plan(
                 effects: item.effects.clone(),
                 window,
                 undecided: Some(item.undecided.is_some()),
+                triage: None,
             };
             let event = match state.get(&key) {
                 None => Some(EventKind::New),
+                Some(prev) if prev.triage.is_some() => Some(EventKind::Reopened),
                 Some(prev) if now.severity > prev.severity => {
                     item.previous_severity = Some(prev.severity);
                     Some(EventKind::Escalated)
@@ -455,6 +505,7 @@ pub fn plan(
             fixed_in: prev.fixed_in.clone(),
             reasons: Vec::new(),
             references: Vec::new(),
+            triage: None,
         });
     }
 
@@ -508,6 +559,7 @@ mod tests {
                     effects: vec![],
                     window: None,
                     undecided: None,
+                    triage: None,
                 },
             )
         };
@@ -561,6 +613,7 @@ mod tests {
             fixed_in: vec![],
             reasons: vec![],
             references: vec![],
+            triage: None,
         };
         let a = [
             item("A@x", EventKind::New),

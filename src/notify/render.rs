@@ -44,6 +44,7 @@ pub fn subject(m: &Message) -> String {
 fn headline(i: &Item) -> String {
     match i.event {
         EventKind::New => format!("NEW {}", i.severity),
+        EventKind::Reopened => format!("REOPENED {}", i.severity),
         EventKind::Escalated => format!(
             "ESCALATED {} (was {})",
             i.severity,
@@ -57,6 +58,9 @@ fn headline(i: &Item) -> String {
             i.severity,
             i.days_left.unwrap_or(0)
         ),
+        EventKind::Accepted => "ACCEPTED (risk accepted, not fixed)".to_string(),
+        EventKind::Mitigated => "MITIGATED (not fixed)".to_string(),
+        EventKind::FalsePositive => "FALSE-POSITIVE".to_string(),
         EventKind::Resolved => "RESOLVED".to_string(),
     }
 }
@@ -88,8 +92,11 @@ pub fn text(m: &Message) -> String {
         if !i.title.is_empty() {
             o.push_str(&format!("  {}\n", p(&i.title)));
         }
+        if let Some(t) = &i.triage {
+            o.push_str(&format!("  Triage: {}\n", p(t)));
+        }
         if i.event == EventKind::Resolved {
-            o.push_str("  No longer found (fixed, suppressed or removed from the inventory).\n");
+            o.push_str("  No longer found (fixed or removed from the inventory).\n");
             continue;
         }
         o.push_str(&format!(
@@ -144,8 +151,12 @@ pub fn html(m: &Message) -> String {
                 Some(why) => format!(" — match UNKNOWN (could not be decided): {}", e(why)),
                 None => String::new(),
             };
+            let triage = match &i.triage {
+                Some(t) => format!("<br>triage: {}", e(t)),
+                None => String::new(),
+            };
             format!(
-                "{} ({}), {}{unknown}",
+                "{} ({}), {}{unknown}{triage}",
                 e(&i.code),
                 i.severity,
                 e(&i.urgency)
@@ -241,6 +252,9 @@ pub fn slack_json(m: &Message) -> Result<String, serde_json::Error> {
             if !i.fixed_in.is_empty() {
                 t.push_str(&format!(" · fixed in {}", s(&i.fixed_in.join(", "))));
             }
+            if let Some(tr) = &i.triage {
+                t.push_str(&format!("\ntriage: {}", s(tr)));
+            }
         }
         blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": t}}));
     }
@@ -284,6 +298,7 @@ mod tests {
                 fixed_in: vec!["2 & up".into()],
                 reasons: vec![],
                 references: vec![],
+                triage: None,
             }],
         }
     }

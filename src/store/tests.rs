@@ -713,6 +713,7 @@ mod notifier {
             effects: vec![],
             window: None,
             undecided: None,
+            triage: None,
         }
     }
 

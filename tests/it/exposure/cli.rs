@@ -20,7 +20,7 @@ fn exposure_on_a_fresh_store_syncs_the_bundled_feeds_and_rates_the_incidents() {
     );
     out.expect(0);
     let v = out.json();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let findings = v["findings"].as_array().unwrap();
     let code = |id: &str| {
         findings
@@ -214,12 +214,13 @@ fn broken_inventory_is_an_error_not_an_empty_report() {
     assert!(out.stderr().contains("nothing was loaded"));
 }
 
-/// The annotations example in the README parses and does what it says.
+/// The annotations example in the README parses and does what it says: the accepted risk closes
+/// its finding (kept for audit with the decision) until it expires, then it is open with a warning.
 #[test]
-fn readme_annotations_example_and_suppressions_end_to_end() {
+fn readme_annotations_example_and_triage_end_to_end() {
     let readme = std::fs::read_to_string(project().join("README.md")).unwrap();
     let section = readme
-        .split("## Annotations and suppressions")
+        .split("## Annotations and triage")
         .nth(1)
         .expect("section");
     let example = section
@@ -231,7 +232,7 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
         .unwrap();
     let o = firmwatch::classify::Overrides::parse("README.md", example).unwrap();
     assert_eq!(o.annotations.len(), 1);
-    assert_eq!(o.suppressions.len(), 1);
+    assert_eq!(o.triage.entries().len(), 1);
 
     let dir = tempfile::tempdir().unwrap();
     let active = dir.path().join("active.toml");
@@ -256,8 +257,11 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
         .map(|f| f["id"].as_str().unwrap())
         .collect();
     assert!(!shown.contains(&"FWN-2026-0004@hosting-fas"), "{shown:?}");
-    assert_eq!(v["suppressed"][0]["id"], "FWN-2026-0004@hosting-fas");
-    assert_eq!(v["suppressed"][0]["suppressed"]["author"], "k.sato");
+    assert_eq!(v["triaged"][0]["id"], "FWN-2026-0004@hosting-fas");
+    let triage = &v["triaged"][0]["triage"];
+    assert_eq!(triage["state"], "accepted-risk");
+    assert_eq!(triage["entry"]["by"], "k.sato");
+    assert_eq!(triage["entry"]["approver"], "m.tanaka");
 
     // After the expiry date the finding is back, with a warning saying so.
     let out = firmwatch(
@@ -280,7 +284,7 @@ fn readme_annotations_example_and_suppressions_end_to_end() {
         .iter()
         .any(|f| f["id"] == "FWN-2026-0004@hosting-fas"));
     let warnings = v["warnings"].to_string();
-    assert!(warnings.contains("expired on 2027-01-31"), "{warnings}");
+    assert!(warnings.contains("EXPIRED on 2027-01-31"), "{warnings}");
 
     // A broken annotations file is an error naming the file and line.
     let bad = dir.path().join("bad.toml");

@@ -63,7 +63,7 @@ fn table_fits_100_columns_and_has_one_line_per_finding() {
 fn json_carries_schema_version_and_fields() {
     let r = sample("x");
     let v: serde_json::Value = serde_json::from_str(&report::render_json(&r).unwrap()).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let f = &v["findings"][0];
     for key in [
         "id",
@@ -76,7 +76,7 @@ fn json_carries_schema_version_and_fields() {
         "part_count",
         "fixed_in",
         "rating",
-        "suppressed",
+        "triage",
         "source",
     ] {
         assert!(f.get(key).is_some(), "missing {key}: {f}");
@@ -177,12 +177,12 @@ fn large(n: usize) -> Report {
 
 #[test]
 fn streamed_json_is_the_serialized_report() {
-    // Findings serialized in blocks on all cores, suppressed ones empty and not.
+    // Findings serialized in blocks on all cores, triaged ones empty and not.
     let mut r = large(1_200);
     r.warnings
         .push("a \"quoted\" warning\nover two lines".into());
     for r in [sample("x"), r.clone(), {
-        r.suppressed = r.findings.split_off(700);
+        r.triaged = r.findings.split_off(700);
         r
     }] {
         let mut out = Vec::new();
@@ -190,9 +190,9 @@ fn streamed_json_is_the_serialized_report() {
         let expected = report::render_json(&r).unwrap() + "\n";
         assert!(
             String::from_utf8(out).unwrap() == expected,
-            "write_json differs from render_json ({} findings, {} suppressed)",
+            "write_json differs from render_json ({} findings, {} triaged)",
             r.findings.len(),
-            r.suppressed.len()
+            r.triaged.len()
         );
     }
 }

@@ -5,6 +5,7 @@ mod hostile;
 mod kill;
 mod plan;
 mod run;
+mod triage;
 
 use crate::support::fixture::{Fixture, Inventory, Native};
 use crate::support::http::Server;

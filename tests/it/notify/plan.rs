@@ -2,12 +2,13 @@
 //! warning windows and resolved notices — on findings rated by the real pipeline.
 
 use chrono::Duration;
-use firmwatch::blast::{Finding, Severity, Suppressed, Urgency};
+use firmwatch::blast::{Finding, Severity, Urgency};
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
 use firmwatch::model::{Effect, Trigger};
 use firmwatch::notify::plan::{plan, DigestPlan, EventKind, State};
 use firmwatch::testkit::*;
+use firmwatch::triage::{Entry, Triage, TriageState};
 use firmwatch::version::Scheme;
 
 fn owner(e: &mut Estate, id: &str) {
@@ -166,28 +167,53 @@ fn sent_once_then_only_rises_changes_windows_and_resolutions() {
     }
     assert_eq!(seen, vec![80, 25, 5, -3]);
 
-    // Suppressed: resolved once for both recipients, then silence.
-    f[arr].suppressed = Suppressed::Yes {
-        reason: "accepted".into(),
-        author: "x".into(),
-        expires: today() + Duration::days(30),
+    // An accepted risk: announced once as ACCEPTED — never as resolved — to both recipients,
+    // the full decision to the system's owner and the state alone to the service's; then silence.
+    let entry = Entry {
+        finding: "FWN-1@arr".into(),
+        state: TriageState::AcceptedRisk,
+        reason: "replacement shelf on order".into(),
+        by: "kato".into(),
+        on: Some(today()),
+        approver: Some("tanaka".into()),
+        expires: Some(today() + Duration::days(30)),
+        setting: None,
+    };
+    f[arr].triage = Triage {
+        state: TriageState::AcceptedRisk,
+        entry: Some(std::sync::Arc::new(entry)),
+        expired: None,
+        contradicted: None,
     };
     let p = plan(&f, &e.0, &state, today(), "g6");
     assert_eq!(
         items(&p, "storage-team"),
-        vec![(EventKind::Resolved, "FWN-1@arr")]
+        vec![(EventKind::Accepted, "FWN-1@arr")]
     );
     assert_eq!(
         items(&p, "app-team"),
-        vec![(EventKind::Resolved, "FWN-1@arr")]
+        vec![(EventKind::Accepted, "FWN-1@arr")]
     );
-    let resolved = &p.messages[0].items[0];
-    assert_eq!(
-        resolved.title, "FWN-1 test advisory",
-        "a resolved notice names the advisory"
+    let of = |owner: &str| p.messages.iter().find(|m| m.owner == owner).unwrap().items[0].clone();
+    let told = of("storage-team").triage.unwrap();
+    assert!(
+        told.starts_with("accepted-risk by kato") && told.contains("approved by tanaka"),
+        "{told}"
     );
+    assert_eq!(of("app-team").triage.as_deref(), Some("accepted-risk"));
+    assert_eq!(of("storage-team").title, "FWN-1 test advisory");
     apply(&mut state, &p);
     assert!(plan(&f, &e.0, &state, today(), "g7").messages.is_empty());
+
+    // The acceptance expires: the finding is open again, announced once as REOPENED.
+    f[arr].triage.expired = Some(today());
+    let p = plan(&f, &e.0, &state, today(), "g7b");
+    assert_eq!(
+        items(&p, "storage-team"),
+        vec![(EventKind::Reopened, "FWN-1@arr")]
+    );
+    apply(&mut state, &p);
+    assert!(plan(&f, &e.0, &state, today(), "g7c").messages.is_empty());
 
     // Fixed (finding gone entirely): resolved.
     f.remove(other);
