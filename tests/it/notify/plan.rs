@@ -223,3 +223,61 @@ fn sent_once_then_only_rises_changes_windows_and_resolutions() {
         vec![(EventKind::Resolved, "FWN-1@other")]
     );
 }
+
+/// Each closing decision is its own event, told once to whoever was told of the finding; a
+/// decision about a finding nobody was told of is not news; a later open state reopens it.
+#[test]
+fn each_closing_decision_is_told_once_as_itself() {
+    let e = estate();
+    for (state, event) in [
+        (TriageState::AcceptedRisk, EventKind::Accepted),
+        (TriageState::FalsePositive, EventKind::FalsePositive),
+        (TriageState::Mitigated, EventKind::Mitigated),
+    ] {
+        let mut f = findings(&e);
+        let mut told = State::new();
+        // Never told: closing it is not news.
+        let other = f.iter().position(|x| x.id == "FWN-1@other").unwrap();
+        f[other].triage = Triage {
+            state,
+            entry: Some(std::sync::Arc::new(Entry {
+                finding: "FWN-1@other".into(),
+                state,
+                reason: "r".into(),
+                by: "kato".into(),
+                on: Some(today()),
+                approver: Some("tanaka".into()),
+                expires: Some(today() + Duration::days(30)),
+                setting: None,
+            })),
+            expired: None,
+            contradicted: None,
+        };
+        let p = plan(&f, &e.0, &told, today(), "g1");
+        assert!(items(&p, "other-team").is_empty(), "{state}");
+        apply(&mut told, &p);
+        // Told of it, then closed: once as the decision, then silence.
+        let closing = f[other].triage.clone();
+        f[other].triage = Triage::default();
+        let p = plan(&f, &e.0, &told, today(), "g2");
+        assert_eq!(items(&p, "other-team"), [(EventKind::New, "FWN-1@other")]);
+        apply(&mut told, &p);
+        f[other].triage = closing;
+        let p = plan(&f, &e.0, &told, today(), "g3");
+        assert_eq!(items(&p, "other-team"), [(event, "FWN-1@other")], "{state}");
+        apply(&mut told, &p);
+        assert!(plan(&f, &e.0, &told, today(), "g4").messages.is_empty());
+        // Someone sets it in progress again: reopened, once.
+        f[other].triage = Triage {
+            state: TriageState::InProgress,
+            ..Triage::default()
+        };
+        let p = plan(&f, &e.0, &told, today(), "g5");
+        assert_eq!(
+            items(&p, "other-team"),
+            [(EventKind::Reopened, "FWN-1@other")]
+        );
+        apply(&mut told, &p);
+        assert!(plan(&f, &e.0, &told, today(), "g6").messages.is_empty());
+    }
+}
