@@ -4,6 +4,7 @@
 
 mod check_update;
 mod diagnostics;
+mod discover;
 mod estate;
 mod exposure;
 mod inventory;
@@ -149,6 +150,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
     Sync(sync::SyncArgs),
+    /// Read firmware facts from the systems' Redfish / Swordfish services into
+    /// `<inventory>/discovered/` (exit 5 if any endpoint failed).
+    Discover(discover::DiscoverArgs),
     /// Validate the inventory files and show what they describe.
     #[command(subcommand)]
     Inventory(inventory::InventoryCmd),
@@ -239,6 +243,7 @@ pub fn main() -> ExitCode {
         Command::Versions(cmd) => versions::run(cmd, &mut out),
         Command::Inventory(cmd) => inventory::run(cmd, &cli.global, &mut out),
         Command::Sync(args) => sync::run(args, &cli.global, &mut out),
+        Command::Discover(args) => discover::run(args, &cli.global, &mut out),
         Command::Exposure(args) => exposure::run(args, &cli.global, &mut out),
         Command::CheckUpdate(args) => check_update::run(args, &cli.global, &mut out),
         Command::Notify(args) => notify::run(args, &cli.global, &mut out),
