@@ -16,17 +16,8 @@ use firmwatch::inventory::{DiscoverSource, SystemId};
 
 use super::{Exit, Global};
 
-/// Arguments of `firmwatch discover`.
-///
-/// Reads firmware facts (BMC, BIOS, power supplies, storage controllers, drives with power-on
-/// hours, firmware inventory, RAID groups) from the Redfish / Swordfish service named by each
-/// system's `[systems.discover]`, and writes them to `<inventory>/discovered/<system>.json`.
-/// Credentials come only from the environment variables the inventory names. Requests are GETs,
-/// plus the session login (POST) and logout (DELETE) with `auth = "session"`. An endpoint that
-/// fails keeps its last good file, marked stale; the others are still written. Exit 0 when every
-/// endpoint was read, 5 when any failed, 1 on an invalid inventory.
+/// Arguments of `firmwatch discover` (its help is the `Command::Discover` doc).
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
 pub struct DiscoverArgs {
     /// Only this system (repeatable); default: every system with a `discover` source.
     #[arg(long = "system", value_name = "ID")]

@@ -105,8 +105,8 @@ pub enum Reason {
     Unauthorized(u16),
     #[error("HTTP {0}")]
     Status(u16),
-    #[error("timed out after {0} s")]
-    Timeout(u64),
+    #[error("timed out after {0}")]
+    Timeout(String),
     #[error("{0}")]
     Transport(String),
     #[error("malformed JSON: {0}")]
@@ -294,9 +294,8 @@ impl Client {
             DiscoverTrust::CaFile(path) => {
                 let pem = std::fs::read(path)
                     .map_err(|e| setup(format!("cannot read CA file {}: {e}", path.display())))?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    setup(format!("CA file {} is not PEM: {e}", path.display()))
-                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| setup(format!("CA file {} is not PEM: {e}", path.display())))?;
                 if certs.is_empty() {
                     return Err(setup(format!(
                         "CA file {} holds no certificate",
@@ -368,7 +367,12 @@ impl Client {
     }
 
     /// One slot of this endpoint and one of the run, held while a request is in flight.
-    async fn slot(&self) -> (tokio::sync::SemaphorePermit<'_>, tokio::sync::OwnedSemaphorePermit) {
+    async fn slot(
+        &self,
+    ) -> (
+        tokio::sync::SemaphorePermit<'_>,
+        tokio::sync::OwnedSemaphorePermit,
+    ) {
         let mine = self.slots.acquire().await.expect("never closed");
         let all = self
             .overall
@@ -381,7 +385,7 @@ impl Client {
 
     fn classify(&self, e: &reqwest::Error) -> Reason {
         if e.is_timeout() {
-            Reason::Timeout(self.limits.request_timeout.as_secs().max(1))
+            Reason::Timeout(format!("{:?}", self.limits.request_timeout))
         } else {
             Reason::Transport(chain(e))
         }
@@ -507,7 +511,11 @@ impl Client {
         self.auth = Auth::Token(token);
         let url = location
             .and_then(|l: String| self.resolve(&l))
-            .ok_or_else(|| err(Reason::Setup("the login did not say where its session is".into())))?;
+            .ok_or_else(|| {
+                err(Reason::Setup(
+                    "the login did not say where its session is".into(),
+                ))
+            })?;
         Ok(Session { url })
     }
 
@@ -543,13 +551,18 @@ mod tests {
     fn credentials_never_show_in_debug() {
         let c = Credentials::new("root-user".into(), "hunter2".into());
         let shown = format!("{c:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("root-user"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("root-user"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn origins() {
         let a: reqwest::Url = "https://bmc.example/redfish/v1".parse().unwrap();
-        let b: reqwest::Url = "https://bmc.example:443/redfish/v1/Systems".parse().unwrap();
+        let b: reqwest::Url = "https://bmc.example:443/redfish/v1/Systems"
+            .parse()
+            .unwrap();
         let c: reqwest::Url = "https://other.example/redfish/v1".parse().unwrap();
         let d: reqwest::Url = "http://bmc.example/redfish/v1".parse().unwrap();
         assert!(same_origin(&a, &b));

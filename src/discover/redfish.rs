@@ -16,7 +16,9 @@
 //! | UpdateService | `FirmwareInventory` and `SoftwareInventory` entries (see below) |
 //! | Volume, StoragePool | a RAID group (`raid-<id>`) with `RAIDType` (a pool: its one `SupportedRAIDTypes`) and the drives of `Links.Drives` / `CapacitySources[].ProvidingDrives` |
 //!
-//! A part whose `Status.State` is `Absent` (an empty bay) is left out. Text is trimmed and an
+//! A part whose `Status.State` is `Absent` (an empty bay) is left out. A Storage served both under
+//! its system and at the service root (`/Systems/<id>/Storage/x` and `/Storage/x`, as Seagate
+//! does) is read once: its parts are kept at the service-level location. Text is trimmed and an
 //! empty string is no value (BMCs pad serials with spaces, or send `""`). A `LastResetTime` before
 //! 2000 or after the crawl (a BMC's unset clock says 1970) is no boot time.
 //!
@@ -95,8 +97,8 @@ pub enum DiscoverError {
     PageCap { url: String, limit: usize },
     #[error("{url}: the next page links back to a page already read (paging loops)")]
     PageLoop { url: String },
-    #[error("{url}: not finished within the endpoint's {secs} s deadline")]
-    Deadline { url: String, secs: u64 },
+    #[error("{url}: not finished within the endpoint's deadline ({limit})")]
+    Deadline { url: String, limit: String },
 }
 
 /// A finished walk.
@@ -126,7 +128,7 @@ pub async fn discover(
     let root = endpoint.root.clone();
     let over = |_| DiscoverError::Deadline {
         url: root.to_string(),
-        secs: limits.endpoint_deadline.as_secs(),
+        limit: format!("{:?}", limits.endpoint_deadline),
     };
     // The root answers without a login (the Redfish spec); it says where to log in.
     let first = tokio::time::timeout_at(deadline, client.get(&root))
@@ -135,8 +137,9 @@ pub async fn discover(
     let mut session = None;
     let first = if session_mode {
         let sessions = match &first {
-            Ok(Got::Json { value, .. }) => link(value, &["Links", "Sessions"])
-                .and_then(|l| client.resolve(l)),
+            Ok(Got::Json { value, .. }) => {
+                link(value, &["Links", "Sessions"]).and_then(|l| client.resolve(l))
+            }
             _ => None,
         }
         .or_else(|| {
@@ -149,7 +152,10 @@ pub async fn discover(
                 reason: Reason::Setup("no SessionService to log in to".into()),
             }));
         };
-        let creds = endpoint.credentials.as_ref().expect("session mode has credentials");
+        let creds = endpoint
+            .credentials
+            .as_ref()
+            .expect("session mode has credentials");
         let login = tokio::time::timeout_at(deadline, client.login(&sessions, creds))
             .await
             .map_err(over)?;
@@ -218,7 +224,11 @@ enum Res {
 enum Task {
     Resource(Res),
     /// A page (from 1) of a collection of `of`; `expand` when asked with `$expand`.
-    Collection { of: Res, page: usize, expand: bool },
+    Collection {
+        of: Res,
+        page: usize,
+        expand: bool,
+    },
 }
 
 /// A part as read, before its id is chosen.
@@ -266,8 +276,9 @@ struct SystemDraft {
     facts: SystemFacts,
 }
 
-type Pending<'a> =
-    Pin<Box<dyn Future<Output = (reqwest::Url, String, Task, Result<Got, FetchError>)> + Send + 'a>>;
+type Pending<'a> = Pin<
+    Box<dyn Future<Output = (reqwest::Url, String, Task, Result<Got, FetchError>)> + Send + 'a>,
+>;
 
 struct Walk<'a> {
     client: &'a Client,
@@ -316,7 +327,11 @@ fn links<'v>(v: &'v Value, keys: &[&str]) -> Vec<&'v str> {
             .iter()
             .filter_map(|i| i.get("@odata.id")?.as_str())
             .collect(),
-        Value::Object(_) => at.get("@odata.id").and_then(Value::as_str).into_iter().collect(),
+        Value::Object(_) => at
+            .get("@odata.id")
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -411,7 +426,10 @@ fn assign_ids(items: &[(&str, bool, &[String])]) -> Vec<String> {
             format!("{prefix}-{}", tail.join("-"))
         }
     };
-    let mut k: Vec<usize> = items.iter().map(|(_, bare, _)| usize::from(!bare)).collect();
+    let mut k: Vec<usize> = items
+        .iter()
+        .map(|(_, bare, _)| usize::from(!bare))
+        .collect();
     loop {
         let ids: Vec<String> = items
             .iter()
@@ -509,7 +527,13 @@ impl<'a> Walk<'a> {
             });
         }
         let mut task = task;
-        if let (Task::Collection { page: 1, expand, .. }, Some(q)) = (&mut task, self.expand) {
+        if let (
+            Task::Collection {
+                page: 1, expand, ..
+            },
+            Some(q),
+        ) = (&mut task, self.expand)
+        {
             if url.query().is_none() {
                 url.set_query(Some(q));
                 *expand = true;
@@ -551,7 +575,14 @@ impl<'a> Walk<'a> {
             ("Storage", Res::Storage),
         ] {
             if let Some(l) = link(&root, &[key]) {
-                self.follow(l, Task::Collection { of, page: 1, expand: false })?;
+                self.follow(
+                    l,
+                    Task::Collection {
+                        of,
+                        page: 1,
+                        expand: false,
+                    },
+                )?;
             }
         }
         if let Some(l) = link(&root, &["UpdateService"]) {
@@ -561,7 +592,8 @@ impl<'a> Walk<'a> {
             match got {
                 Ok(Got::Json { value, date }) => self.read(&key, task, &value, date)?,
                 Ok(Got::Missing(status)) => {
-                    self.dead.insert(format!("{} ({status})", key_of(&url, true)));
+                    self.dead
+                        .insert(format!("{} ({status})", key_of(&url, true)));
                 }
                 Err(FetchError {
                     reason: Reason::Status(400 | 501),
@@ -572,7 +604,15 @@ impl<'a> Walk<'a> {
                     let mut plain = url.clone();
                     plain.set_query(None);
                     if let Task::Collection { of, page, .. } = task {
-                        self.push(plain, key, Task::Collection { of, page, expand: false });
+                        self.push(
+                            plain,
+                            key,
+                            Task::Collection {
+                                of,
+                                page,
+                                expand: false,
+                            },
+                        );
                     }
                 }
                 Err(e) => return Err(e.into()),
@@ -605,8 +645,9 @@ impl<'a> Walk<'a> {
     ) -> Result<(), DiscoverError> {
         let Some(members) = v.get("Members").and_then(Value::as_array) else {
             if v.get("error").is_some() {
-                self.notes
-                    .push(format!("{path}: answered an error object instead of members"));
+                self.notes.push(format!(
+                    "{path}: answered an error object instead of members"
+                ));
             }
             return Ok(());
         };
@@ -631,7 +672,10 @@ impl<'a> Walk<'a> {
         if let Some(next) = v.get("Members@odata.nextLink").and_then(Value::as_str) {
             if page >= self.limits.max_pages {
                 return Err(DiscoverError::PageCap {
-                    url: self.client.resolve(next).map_or(next.to_string(), |u| u.to_string()),
+                    url: self
+                        .client
+                        .resolve(next)
+                        .map_or(next.to_string(), |u| u.to_string()),
                     limit: self.limits.max_pages,
                 });
             }
@@ -649,7 +693,14 @@ impl<'a> Walk<'a> {
 
     fn collection_link(&mut self, v: &Value, key: &str, of: Res) -> Result<(), DiscoverError> {
         if let Some(l) = link(v, &[key]) {
-            self.follow(l, Task::Collection { of, page: 1, expand: false })?;
+            self.follow(
+                l,
+                Task::Collection {
+                    of,
+                    page: 1,
+                    expand: false,
+                },
+            )?;
         }
         Ok(())
     }
@@ -813,8 +864,7 @@ impl<'a> Walk<'a> {
                         .collect();
                     self.firmware.push(FwEntry {
                         path: path.to_string(),
-                        id: text(v, "Id")
-                            .or_else(|| path.rsplit('/').next().map(str::to_string)),
+                        id: text(v, "Id").or_else(|| path.rsplit('/').next().map(str::to_string)),
                         segs: segs_of(path, None),
                         name: text(v, "Name"),
                         version: text(v, "Version"),
@@ -948,10 +998,33 @@ impl<'a> Walk<'a> {
     fn finish(mut self, system: &str) -> (Snapshot, Vec<String>) {
         // The legacy Power resource repeats the PowerSubsystem's supplies: keep the newer form.
         let modern = std::mem::take(&mut self.chassis_with_subsystem_psus);
-        self.parts.retain(|p| {
-            p.legacy_psu_of
-                .as_ref()
-                .is_none_or(|c| !modern.contains(c))
+        self.parts
+            .retain(|p| p.legacy_psu_of.as_ref().is_none_or(|c| !modern.contains(c)));
+        // One Storage at two URIs (Seagate serves it under its system and at the service root,
+        // as Swordfish allows): a part of the one is the part of the other, kept at the shorter
+        // location; the other location still names it.
+        let mut order: Vec<usize> = (0..self.parts.len()).collect();
+        order.sort_by_key(|&i| (self.parts[i].location.len(), self.parts[i].location.clone()));
+        let mut seen: HashMap<(ComponentKind, String), usize> = HashMap::new();
+        let mut drop = vec![false; self.parts.len()];
+        for i in order {
+            let p = &self.parts[i];
+            let key = (p.kind, service_level(&p.location));
+            match seen.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let kept = self.parts[*o.get()].location.clone();
+                    self.aliases.insert(p.location.clone(), kept);
+                    drop[i] = true;
+                }
+            }
+        }
+        let mut n = 0;
+        self.parts.retain(|_| {
+            n += 1;
+            !drop[n - 1]
         });
         let mut by_path: HashMap<String, usize> = HashMap::new();
         for (i, p) in self.parts.iter().enumerate() {
@@ -1014,11 +1087,12 @@ impl<'a> Walk<'a> {
         }
         // Power-on hours onto their drives.
         for (drive, hours) in std::mem::take(&mut self.metrics) {
-            match self.parts.iter_mut().find(|p| p.location == drive) {
+            let at = self.aliases.get(&drive).unwrap_or(&drive);
+            match self.parts.iter_mut().find(|p| p.location == *at) {
                 Some(p) => p.hours = Some(hours),
-                None => self
-                    .notes
-                    .push(format!("{drive}/Metrics: power-on hours of a drive not read")),
+                None => self.notes.push(format!(
+                    "{drive}/Metrics: power-on hours of a drive not read"
+                )),
             }
         }
         let keys: Vec<(&str, bool, &[String])> = self
@@ -1039,7 +1113,10 @@ impl<'a> Walk<'a> {
             let members: Vec<String> = r
                 .drives
                 .iter()
-                .filter_map(|d| id_at.get(d.as_str()).map(|s| s.to_string()))
+                .filter_map(|d| {
+                    let d = self.aliases.get(d).unwrap_or(d);
+                    id_at.get(d.as_str()).map(|s| s.to_string())
+                })
                 .collect();
             if members.len() < r.drives.len() {
                 self.notes.push(format!(
@@ -1116,6 +1193,17 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// A storage resource's location as the service root serves it: `/redfish/v1/Systems/<id>/Storage/…`
+/// is `/redfish/v1/Storage/…`; any other location is itself.
+fn service_level(location: &str) -> String {
+    if let Some(rest) = location.strip_prefix("/redfish/v1/Systems/") {
+        if let Some(at) = rest.find("/Storage/") {
+            return format!("/redfish/v1{}", &rest[at..]);
+        }
+    }
+    location.to_string()
+}
+
 /// A name that says only what kind of resource it is (BlueField names every entry `Software
 /// Inventory`): the entry's `Id` says more.
 fn generic_name(name: &str) -> bool {
@@ -1179,7 +1267,10 @@ mod tests {
     #[test]
     fn segments_leave_out_collection_words() {
         assert_eq!(
-            segs_of("/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/Bay1", None),
+            segs_of(
+                "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/Bay1",
+                None
+            ),
             ["1U", "Bay1"]
         );
         assert_eq!(
@@ -1190,8 +1281,21 @@ mod tests {
     }
 
     #[test]
+    fn storage_under_a_system_is_the_service_level_storage() {
+        assert_eq!(
+            service_level("/redfish/v1/Systems/S1/Storage/c_a#/StorageControllers/0"),
+            "/redfish/v1/Storage/c_a#/StorageControllers/0"
+        );
+        assert_eq!(
+            service_level("/redfish/v1/Managers/BMC"),
+            "/redfish/v1/Managers/BMC"
+        );
+    }
+
+    #[test]
     fn hpe_oem_firmware_objects_are_read() {
-        let v: Value = serde_json::json!({"FirmwareVersion": {"Current": {"VersionString": "HPDC"}}});
+        let v: Value =
+            serde_json::json!({"FirmwareVersion": {"Current": {"VersionString": "HPDC"}}});
         assert_eq!(firmware_of(&v).as_deref(), Some("HPDC"));
         let v: Value = serde_json::json!({"FirmwareVersion": "  "});
         assert_eq!(firmware_of(&v), None);

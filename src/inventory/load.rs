@@ -149,7 +149,12 @@ impl Parsed {
         }
         let dirs = files
             .iter()
-            .map(|f| Path::new(&f.name).parent().map(Path::to_path_buf).unwrap_or_default())
+            .map(|f| {
+                Path::new(&f.name)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+            })
             .collect();
         let checker = Checker {
             today,

@@ -89,19 +89,21 @@ pub(super) fn discover(
 ) -> Option<DiscoverSource> {
     let before = d.len();
     let invalid = |key: &str, message: String, label: &str| {
-        Diagnostic::new(InventoryCode::InvalidValue, Place::at(file, p.key(key)), message)
-            .label(label.to_string())
+        Diagnostic::new(
+            InventoryCode::InvalidValue,
+            Place::at(file, p.key(key)),
+            message,
+        )
+        .label(label.to_string())
     };
     let url = match url::Url::parse(&raw.redfish) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
         _ => {
-            d.push(
-                invalid(
-                    "redfish",
-                    format!("`{}` is not an http(s) URL", raw.redfish),
-                    "expected the service root, e.g. https://bmc1.example/redfish/v1",
-                ),
-            );
+            d.push(invalid(
+                "redfish",
+                format!("`{}` is not an http(s) URL", raw.redfish),
+                "expected the service root, e.g. https://bmc1.example/redfish/v1",
+            ));
             None
         }
     };
@@ -151,13 +153,11 @@ pub(super) fn discover(
     }
     if let Some(u) = &url {
         if credentials && u.scheme() == "http" && !loopback(u) {
-            d.push(
-                invalid(
-                    "redfish",
-                    "credentials would cross the network in clear over http".into(),
-                    "use https (with `ca_file` or `fingerprint` for a self-signed certificate)",
-                ),
-            );
+            d.push(invalid(
+                "redfish",
+                "credentials would cross the network in clear over http".into(),
+                "use https (with `ca_file` or `fingerprint` for a self-signed certificate)",
+            ));
         }
         if u.scheme() == "http" {
             for (key, set) in [
@@ -184,7 +184,11 @@ pub(super) fn discover(
             None
         }
         (Some(f), None) if f.trim().is_empty() => {
-            d.push(invalid("ca_file", "`ca_file` is empty".into(), "a PEM file"));
+            d.push(invalid(
+                "ca_file",
+                "`ca_file` is empty".into(),
+                "a PEM file",
+            ));
             None
         }
         (Some(f), None) => Some(DiscoverTrust::CaFile(dir.join(f))),
@@ -223,9 +227,15 @@ mod tests {
     #[test]
     fn fingerprints_parse_with_or_without_colons() {
         let hex = "ab".repeat(32);
-        assert_eq!(parse_fingerprint(&format!("sha256:{hex}")), Some([0xab; 32]));
+        assert_eq!(
+            parse_fingerprint(&format!("sha256:{hex}")),
+            Some([0xab; 32])
+        );
         let colons = vec!["AB"; 32].join(":");
-        assert_eq!(parse_fingerprint(&format!("sha256:{colons}")), Some([0xab; 32]));
+        assert_eq!(
+            parse_fingerprint(&format!("sha256:{colons}")),
+            Some([0xab; 32])
+        );
         assert_eq!(parse_fingerprint(&hex), None, "the algorithm is named");
         assert_eq!(parse_fingerprint("sha256:abcd"), None, "32 bytes");
         assert_eq!(parse_fingerprint(&format!("sha1:{hex}")), None);

@@ -17,6 +17,7 @@ mod bench_support {
     pub mod exposure_run;
     pub mod inventory_gen;
     pub mod mirror;
+    pub mod redfish_mock;
     pub mod sync_run;
 }
 use bench_support::{docs, inventory_gen, mirror};
@@ -25,6 +26,7 @@ mod bench_smoke;
 mod blast_part_two;
 mod check_update;
 mod codes;
+mod discover;
 mod exposure;
 mod formats;
 mod fuzz_regressions;
