@@ -13,6 +13,7 @@ mod support;
 /// root (`crate::docs`), as in the bench binaries, hence the imports below.
 #[path = "../../benches/support"]
 mod bench_support {
+    pub mod discover_run;
     pub mod docs;
     pub mod exposure_run;
     pub mod inventory_gen;
@@ -20,7 +21,7 @@ mod bench_support {
     pub mod redfish_mock;
     pub mod sync_run;
 }
-use bench_support::{docs, inventory_gen, mirror};
+use bench_support::{docs, inventory_gen, mirror, redfish_mock};
 
 mod bench_smoke;
 mod blast_part_two;
