@@ -15,7 +15,10 @@ mod discover_run;
 mod redfish_mock;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let endpoints = args
         .first()
         .and_then(|a| a.replace('_', "").parse().ok())
@@ -23,7 +26,9 @@ fn main() {
     let extra: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let corpus = std::env::var_os("FIRMWATCH_CORPUS")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+        });
     let tree = corpus.join("redfish/mockups/dmtf-public-localstorage");
     assert!(tree.is_dir(), "no corpus tree at {}", tree.display());
     let dir = tempfile::tempdir().expect("temp dir");

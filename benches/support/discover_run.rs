@@ -48,7 +48,11 @@ pub fn run(firmwatch: &Path, tree: &Path, endpoints: usize, args: &[&str], dir: 
     let rss_file = dir.join("rss.txt");
     let mut cmd = if gnu_time {
         let mut c = Command::new("/usr/bin/time");
-        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(firmwatch);
+        c.arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(firmwatch);
         c
     } else {
         Command::new(firmwatch)

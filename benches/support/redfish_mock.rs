@@ -175,6 +175,7 @@ impl RedfishMock {
                         let Ok((sock, _)) = listener.accept().await else {
                             continue;
                         };
+                        let _ = sock.set_nodelay(true);
                         let (setup, st, acceptor) = (setup.clone(), st.clone(), acceptor.clone());
                         tokio::spawn(async move {
                             match acceptor {
@@ -354,8 +355,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        s.write_all(head.as_bytes()).await?;
-        s.write_all(&reply.body).await?;
+        // One write: a head and a body written apart meet Nagle and delayed ACKs (40 ms a reply).
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(&reply.body);
+        s.write_all(&bytes).await?;
         s.flush().await?;
         if req
             .headers

@@ -227,11 +227,19 @@ fn write_table(report: &Report, out: &mut impl Write) -> Result<()> {
             (_, Some(_)) => "FAILED, previous file kept (stale)".to_string(),
             (_, None) => "FAILED, no file".to_string(),
         };
+        // A failed walk found nothing this time: its counts are not zeros.
+        let count = |n: usize| {
+            if e.status == "ok" {
+                n.to_string()
+            } else {
+                "-".to_string()
+            }
+        };
         t.add_row(vec![
             e.system.clone(),
             e.endpoint.clone(),
-            e.parts.to_string(),
-            e.raid_groups.to_string(),
+            count(e.parts),
+            count(e.raid_groups),
             status,
         ]);
         if let Some(err) = &e.error {

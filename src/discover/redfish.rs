@@ -135,6 +135,12 @@ pub async fn discover(
         .await
         .map_err(over)?;
     let mut session = None;
+    // Only a refusal is a reason to log in and ask again; any other failure of the root is the
+    // endpoint's failure.
+    let first = match first {
+        Err(e) if !matches!(e.reason, Reason::Unauthorized(_)) => return Err(e.into()),
+        other => other,
+    };
     let first = if session_mode {
         let sessions = match &first {
             Ok(Got::Json { value, .. }) => {

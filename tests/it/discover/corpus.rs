@@ -370,3 +370,37 @@ async fn drive_metrics_give_power_on_hours_read_at_the_response_date() {
     assert_eq!(hours.hours, 3);
     assert_eq!(hours.read_at, crawl.snapshot.read_at);
 }
+
+/// HPE iLO 5's OEM drive (a real fixture, `vendor-samples/hpe`) states its firmware as an object
+/// `{"Current": {"VersionString": "HPDC"}}` and no `Revision`, and `PowerOnHours: null`: served in
+/// place of one localstorage drive, it is read as firmware `HPDC` with no hours.
+#[tokio::test]
+async fn an_hpe_oem_drive_firmware_object_is_its_firmware() {
+    let (Some(dir), Some(hpe)) = (corpus_tree("dmtf-public-localstorage"), corpus_tree("hpe"))
+    else {
+        return;
+    };
+    let drive: Value = serde_json::from_slice(
+        &std::fs::read(hpe.join("ilo5-smartstorage-diskdrive.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(drive["PowerOnHours"], Value::Null);
+    let mock = RedfishMock::start(Setup::new(Tree::load(&dir)).route(
+        "/redfish/v1/Chassis/1U/Drives/35D38F11ACEF7BD3",
+        Route::Json(drive),
+    ));
+    let (snap, _) = discovered(&mock).await;
+    let part = snap["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "drive-35D38F11ACEF7BD3")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        part,
+        json!({"id": "drive-35D38F11ACEF7BD3", "kind": "drive", "model": "EG0600FBVFP",
+               "firmware": "HPDC", "serial": "KWGER73R",
+               "location": "/redfish/v1/Chassis/1U/Drives/35D38F11ACEF7BD3"})
+    );
+}
