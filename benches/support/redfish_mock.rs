@@ -86,6 +86,8 @@ pub enum Route {
     Slow(Duration),
     /// Computed from the query.
     Compute(Compute),
+    /// 302 to this URL.
+    Redirect(String),
 }
 
 /// One request as received.
@@ -113,6 +115,8 @@ pub struct Setup {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Keep a log of requests (off for the bench).
     pub log: bool,
+    /// The root too wants a login (some BMCs; the Redfish spec says it should not).
+    pub root_needs_login: bool,
 }
 
 impl Setup {
@@ -125,6 +129,7 @@ impl Setup {
             date: None,
             tls: None,
             log: true,
+            root_needs_login: false,
         }
     }
 
@@ -452,7 +457,8 @@ async fn answer(req: &Request, setup: &Setup, st: &State) -> Reply {
         }
     }
     // The root and `/redfish` answer without a login, as the Redfish spec says.
-    if path != "/redfish/v1" && path != "/redfish" && !authorised(req, setup, st) {
+    let open = (path == "/redfish/v1" && !setup.root_needs_login) || path == "/redfish";
+    if !open && !authorised(req, setup, st) {
         return Reply::json(401, error_body("Base.1.0.NoValidSession", "no valid login"));
     }
     let rewrite = |body: &[u8]| -> Vec<u8> {
@@ -472,6 +478,13 @@ async fn answer(req: &Request, setup: &Setup, st: &State) -> Reply {
         Some(Route::Compute(f)) => {
             let (status, body) = f(&query);
             return Reply::json(status, rewrite(&body));
+        }
+        Some(Route::Redirect(to)) => {
+            return Reply {
+                status: 302,
+                headers: vec![("location".into(), to.clone())],
+                body: Vec::new(),
+            }
         }
         Some(Route::Slow(d)) => tokio::time::sleep(*d).await,
         None => {}

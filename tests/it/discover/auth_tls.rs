@@ -103,6 +103,39 @@ async fn a_session_is_logged_out_after_a_failed_walk() {
 }
 
 #[tokio::test]
+async fn a_root_that_wants_a_login_is_asked_again_after_it() {
+    let Some(dir) = corpus_tree("dmtf-public-localstorage") else {
+        return;
+    };
+    let mut setup = Setup::new(Tree::load(&dir));
+    setup.login = session();
+    setup.root_needs_login = true;
+    let mock = RedfishMock::start(setup);
+    let crawl = walk(
+        &with_login(&mock.root(), DiscoverAuth::Session, USER, PASSWORD),
+        &quick(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(crawl.snapshot.components.len(), 8);
+    let first: Vec<String> = mock
+        .log()
+        .iter()
+        .take(3)
+        .map(|r| format!("{} {} {}", r.method, r.target, r.status))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "GET /redfish/v1 401",
+            // The root said nothing: the Sessions collection at its standard place.
+            "POST /redfish/v1/SessionService/Sessions 201",
+            "GET /redfish/v1 200"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn basic_auth_goes_on_every_request_and_nothing_else_is_sent() {
     let Some(mock) = localstorage(Login::Basic {
         user: USER.into(),

@@ -310,3 +310,55 @@ async fn expanded_members_are_read_inline() {
         "not fetched again"
     );
 }
+
+/// Credentials and tokens go only to the service's origin: a member linked on another host is not
+/// read, and a redirect to another origin is refused — the other server never hears from us.
+#[tokio::test]
+async fn links_and_redirects_off_the_service_are_not_followed() {
+    let Some(dir) = corpus_tree("dmtf-public-rackmount1") else {
+        return;
+    };
+    let elsewhere = RedfishMock::start(Setup::new(Tree::load(&dir)));
+    let off = format!("{}/redfish/v1/Managers/BMC", elsewhere.base);
+    let mock = RedfishMock::start(Setup::new(Tree::load(&dir)).route(
+        "/redfish/v1/Managers",
+        Route::Json(json!({"Members": [{"@odata.id": off}]})),
+    ));
+    let crawl = walk(
+        &super::with_login(
+            &mock.root(),
+            firmwatch::inventory::DiscoverAuth::Basic,
+            "u",
+            "p",
+        ),
+        &quick(),
+    )
+    .await;
+    // The service wants no login, but the client sends Basic on every request it makes.
+    let crawl = crawl.unwrap();
+    assert!(crawl.snapshot.components.iter().all(|c| c.id != "bmc"));
+    assert!(
+        crawl
+            .notes
+            .iter()
+            .any(|n| n.contains(&off) && n.contains("not followed")),
+        "{:?}",
+        crawl.notes
+    );
+    let redirecting =
+        RedfishMock::start(Setup::new(Tree::load(&dir)).route(BMC, Route::Redirect(off.clone())));
+    let err = walk(
+        &super::with_login(
+            &redirecting.root(),
+            firmwatch::inventory::DiscoverAuth::Basic,
+            "u",
+            "p",
+        ),
+        &quick(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("redirect off the service's origin"), "{err}");
+    assert!(elsewhere.log().is_empty(), "{:?}", elsewhere.log());
+}
