@@ -146,6 +146,8 @@ struct State {
     tokens: Mutex<HashSet<String>>,
     next_session: AtomicU64,
     requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
 }
 
 /// A running service; stops when dropped.
@@ -225,6 +227,11 @@ impl RedfishMock {
     /// Requests answered so far.
     pub fn requests(&self) -> u64 {
         self.state.requests.load(Ordering::Relaxed)
+    }
+
+    /// The most requests it was answering at once.
+    pub fn max_in_flight(&self) -> u64 {
+        self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Sessions logged in and not logged out.
@@ -335,7 +342,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut s, &mut buf).await? {
         st.requests.fetch_add(1, Ordering::Relaxed);
+        let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        st.max_in_flight.fetch_max(now, Ordering::SeqCst);
         let reply = answer(&req, setup, st).await;
+        st.in_flight.fetch_sub(1, Ordering::SeqCst);
         if setup.log {
             st.log.lock().expect("log").push(Logged {
                 method: req.method.clone(),

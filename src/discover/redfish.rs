@@ -41,6 +41,12 @@
 //! **RAID groups**: a volume or pool is a group only when every drive it names was read and
 //! there are at least two (one drive protects nothing); others are noted, not guessed.
 //!
+//! **Not read** (yet): `BootProgress` (its time is a boot stage's, and BlueField sends 1970 for
+//! "unknown"; `LastResetTime` says when it started), network adapters'
+//! `FirmwarePackageVersion`, fabric switches, processors' microcode, batteries, `TrustedModules`,
+//! the pre-2021 Swordfish `StorageServices` / `StorageSystems` model, and OEM sections beyond HPE's
+//! drive and controller firmware object.
+//!
 //! # Paging, expansion, limits
 //!
 //! `Members@odata.nextLink` pages are followed up to [`Limits::max_pages`]; a page that links back

@@ -603,7 +603,7 @@ impl Checker {
                 super::secrets::check_env_name(
                     file,
                     wp.key("secret_env"),
-                    "secret_env",
+                    ("secret_env", "token"),
                     env,
                     "FIRMWATCH_HOOK_TOKEN",
                     d,

@@ -32,10 +32,11 @@ pub(super) fn is_env_name(s: &str) -> bool {
 }
 
 /// `secret-inline` at `at` (the key `key`) unless `value` is an environment variable name.
+/// `what` names the secret in the note (`token`, `password`).
 pub(super) fn check_env_name(
     file: usize,
     at: DocPath,
-    key: &str,
+    (key, what): (&str, &str),
     value: &str,
     example: &str,
     d: &mut Vec<Diagnostic>,
@@ -49,7 +50,7 @@ pub(super) fn check_env_name(
             )
             .label("not an environment variable name")
             .note(format!(
-                "write e.g. `{key} = \"{example}\"` and export the value in that variable"
+                "write e.g. `{key} = \"{example}\"` and export the {what} in that variable"
             )),
         );
     }
@@ -120,12 +121,17 @@ pub(super) fn discover(
             );
         }
     }
-    for (key, value, example) in [
-        ("user_env", &raw.user_env, "BMC1_USER"),
-        ("password_env", &raw.password_env, "BMC1_PASSWORD"),
+    for (key, what, value, example) in [
+        ("user_env", "user name", &raw.user_env, "BMC1_USER"),
+        (
+            "password_env",
+            "password",
+            &raw.password_env,
+            "BMC1_PASSWORD",
+        ),
     ] {
         if let Some(v) = value {
-            check_env_name(file, p.key(key), key, v, example, d);
+            check_env_name(file, p.key(key), (key, what), v, example, d);
         }
     }
     let credentials = raw.user_env.is_some() || raw.password_env.is_some();

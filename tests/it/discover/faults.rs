@@ -362,3 +362,53 @@ async fn links_and_redirects_off_the_service_are_not_followed() {
     assert!(err.contains("redirect off the service's origin"), "{err}");
     assert!(elsewhere.log().is_empty(), "{:?}", elsewhere.log());
 }
+
+/// At most `per_endpoint` requests to one endpoint and `requests` in the whole run are in flight:
+/// the server counts how many it answers at once, with its members slowed so that they overlap.
+#[tokio::test]
+async fn requests_in_flight_are_bounded_per_endpoint_and_overall() {
+    use firmwatch::discover::{discover_all, RunOptions, Target};
+    let Some(dir) = corpus_tree("dmtf-public-rackmount1") else {
+        return;
+    };
+    let slow = Route::Slow(Duration::from_millis(300));
+    let setup = |prefixes| {
+        let mut s = [
+            "/redfish/v1/Systems",
+            "/redfish/v1/Chassis",
+            "/redfish/v1/Managers",
+            "/redfish/v1/UpdateService",
+        ]
+        .into_iter()
+        .fold(Setup::new(Tree::load(&dir)), |s, p| {
+            s.route(p, slow.clone())
+        });
+        s.prefixes = prefixes;
+        s
+    };
+    // One endpoint, two at a time: the root's four links wait in pairs.
+    let one = RedfishMock::start(setup(None));
+    let limits = Limits {
+        per_endpoint: 2,
+        ..quick()
+    };
+    walk(&endpoint(&one.root()), &limits).await.unwrap();
+    assert_eq!(one.max_in_flight(), 2);
+    // Two endpoints of two each, three in the run.
+    let two = RedfishMock::start(setup(Some(2)));
+    let targets = (1..=2)
+        .map(|n| Target {
+            system: format!("s{n}"),
+            endpoint: endpoint(&two.prefixed_root(n)),
+            unusable: None,
+        })
+        .collect();
+    let opts = RunOptions {
+        limits,
+        jobs: 2,
+        requests: 3,
+    };
+    let outcomes = discover_all(targets, &opts).await;
+    assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
+    assert_eq!(two.max_in_flight(), 3);
+}
