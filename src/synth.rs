@@ -332,6 +332,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                 settings,
                 tenants,
                 booted: None,
+                discover: None,
             },
         );
         let sid: ServiceId = format!("svc-{s:05}").parse().expect("valid id");

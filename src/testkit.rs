@@ -79,6 +79,7 @@ impl Estate {
             settings: BTreeMap::new(),
             tenants: vec![],
             booted: None,
+            discover: None,
         };
         self.0.systems.insert(s.id.clone(), s);
         self

@@ -4,6 +4,7 @@
 
 mod check_update;
 mod diagnostics;
+mod discover;
 mod estate;
 mod exposure;
 mod inventory;
@@ -153,6 +154,24 @@ pub enum Command {
     /// Record a decision about a finding (acknowledged, in progress, accepted risk, false positive,
     /// mitigated) in the operator file, with who and when.
     Triage(triage::TriageArgs),
+    /// Read firmware facts from the systems' Redfish / Swordfish services into
+    /// `<inventory>/discovered/` (exit 5 if any endpoint failed).
+    ///
+    /// For every system with a `[systems.discover]` source (or those named with --system), walk
+    /// its service — BMC and BIOS firmware, power supplies, storage controllers, drives with
+    /// their power-on hours, the firmware inventory, RAID volumes and pools — and write the facts
+    /// to `<inventory>/discovered/<system>.json`, whole or not at all.
+    ///
+    /// Credentials come only from the environment variables the source names (`user_env`,
+    /// `password_env`); they are never printed or logged. TLS is always verified (`ca_file` or a
+    /// pinned `fingerprint` for a self-signed BMC). Resources are only read (GET); `auth =
+    /// "session"` also logs in (POST) and out (DELETE) on the SessionService.
+    ///
+    /// An endpoint that fails (unreachable, login refused, an error status, malformed JSON, a
+    /// timeout, endless paging, a cap) keeps its last good file, marked stale with the URL and
+    /// the reason; the other endpoints are still written. Exit 0 when every endpoint was read, 5
+    /// when any failed, 1 on an invalid inventory.
+    Discover(discover::DiscoverArgs),
     /// Validate the inventory files and show what they describe.
     #[command(subcommand)]
     Inventory(inventory::InventoryCmd),
@@ -243,6 +262,7 @@ pub fn main() -> ExitCode {
         Command::Versions(cmd) => versions::run(cmd, &mut out),
         Command::Inventory(cmd) => inventory::run(cmd, &cli.global, &mut out),
         Command::Sync(args) => sync::run(args, &cli.global, &mut out),
+        Command::Discover(args) => discover::run(args, &cli.global, &mut out),
         Command::Exposure(args) => exposure::run(args, &cli.global, &mut out),
         Command::CheckUpdate(args) => check_update::run(args, &cli.global, &mut out),
         Command::Notify(args) => notify::run(args, &cli.global, &mut out),

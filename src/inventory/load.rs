@@ -147,8 +147,18 @@ impl Parsed {
             let files = files.into_iter().map(|f| f.name).collect();
             return Err(LoadError::NoSystems { files });
         }
+        let dirs = files
+            .iter()
+            .map(|f| {
+                Path::new(&f.name)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+            })
+            .collect();
         let checker = Checker {
             today,
+            dirs,
             ..Checker::default()
         };
         let inv = checker.run(docs, &mut diags);
@@ -357,6 +367,8 @@ struct Checker {
     inv: Inventory,
     /// Today (UTC) as the check runs: no reading may be dated after it (see [`not_in_future`]).
     today: NaiveDate,
+    /// The directory of each file, by file index (a relative `ca_file` is read from there).
+    dirs: Vec<PathBuf>,
 }
 
 /// Systems with at most this many components are searched linearly.
@@ -566,13 +578,7 @@ impl Checker {
             match url::Url::parse(&w.url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => {
                     // A password or token in the URL is a secret written into the file.
-                    let secret_query = u.query_pairs().any(|(k, _)| {
-                        let k = k.to_ascii_lowercase();
-                        ["token", "secret", "password", "key", "sig"]
-                            .iter()
-                            .any(|w| k.contains(w))
-                    });
-                    if u.password().is_some() || secret_query {
+                    if super::secrets::credential_in_url(&u) {
                         d.push(
                             Diagnostic::new(
                                 InventoryCode::SecretInline,
@@ -594,22 +600,14 @@ impl Checker {
                 ),
             }
             if let Some(env) = &w.secret_env {
-                let mut chars = env.chars();
-                let ok = chars
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !ok {
-                    d.push(
-                        Diagnostic::new(
-                            InventoryCode::SecretInline,
-                            Place::at(file, wp.key("secret_env")),
-                            "`secret_env` must name an environment variable, not hold the secret",
-                        )
-                        .label("not an environment variable name")
-                        .note("write e.g. `secret_env = \"FIRMWATCH_HOOK_TOKEN\"` and export the token in that variable"),
-                    );
-                }
+                super::secrets::check_env_name(
+                    file,
+                    wp.key("secret_env"),
+                    ("secret_env", "token"),
+                    env,
+                    "FIRMWATCH_HOOK_TOKEN",
+                    d,
+                );
             }
             webhook = Some(Webhook {
                 url: w.url,
@@ -810,6 +808,10 @@ impl Checker {
             .booted
             .as_ref()
             .and_then(|r| boot_date(file, &|| p.key("booted"), r, today, d));
+        let discover = s.discover.and_then(|raw| {
+            let dir = self.dirs.get(file).map_or(Path::new(""), PathBuf::as_path);
+            super::secrets::discover(file, dir, p.key("discover"), raw, d)
+        });
         let Some(id) = define(&mut self.system_defs, &p, file, &s.id, "system", d) else {
             return;
         };
@@ -835,6 +837,7 @@ impl Checker {
                 settings: s.settings,
                 tenants: s.tenants,
                 booted,
+                discover,
             },
         );
     }

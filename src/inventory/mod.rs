@@ -33,6 +33,9 @@ pub use load::{load_path, load_sources, parse_path, LoadError, Parsed};
 pub mod diag;
 mod load;
 pub mod raw;
+mod secrets;
+
+pub use secrets::parse_fingerprint;
 
 mod ids {
     use std::fmt;
@@ -270,6 +273,44 @@ pub struct System {
     pub tenants: Vec<String>,
     /// When the system last started (its uptime clock), as a UTC date.
     pub booted: Option<NaiveDate>,
+    /// Where `firmwatch discover` reads the system's firmware facts from, if anywhere.
+    pub discover: Option<DiscoverSource>,
+}
+
+/// How `firmwatch discover` logs in to a Redfish service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiscoverAuth {
+    /// A Redfish session: one login (POST to the SessionService), `X-Auth-Token` on every GET,
+    /// one logout (DELETE of the session) at the end. The default: a BMC checks the password
+    /// once, not on every request.
+    #[default]
+    Session,
+    /// HTTP Basic on every request.
+    Basic,
+}
+
+/// Which certificate an https service must present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscoverTrust {
+    /// A chain to the public web roots, naming the host.
+    WebRoots,
+    /// A chain to the certificates of this PEM file (and only those), naming the host.
+    CaFile(std::path::PathBuf),
+    /// Exactly this leaf certificate (SHA-256 of its DER), whatever its chain and names.
+    Fingerprint([u8; 32]),
+}
+
+/// A system's `[systems.discover]`, checked: an http(s) URL without credentials, environment
+/// variable *names* (never values), one trust rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoverSource {
+    /// The service root (`https://bmc1.example/redfish/v1`).
+    pub redfish: url::Url,
+    pub user_env: Option<String>,
+    pub password_env: Option<String>,
+    pub auth: DiscoverAuth,
+    pub trust: DiscoverTrust,
 }
 
 impl System {

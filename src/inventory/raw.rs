@@ -83,6 +83,26 @@ pub struct RawSystem {
     pub booted: Option<RawDate>,
     #[serde(default)]
     pub components: Vec<RawComponent>,
+    /// Where `firmwatch discover` reads this system's firmware facts from.
+    pub discover: Option<RawDiscover>,
+}
+
+/// `[systems.discover]`: a Redfish / Swordfish service and how to log in to it. Credentials are
+/// never in the file: only the *names* of the environment variables holding them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiscover {
+    /// The service root, `https://bmc1.example/redfish/v1`.
+    pub redfish: String,
+    pub user_env: Option<String>,
+    pub password_env: Option<String>,
+    /// `session` (default) or `basic`.
+    pub auth: Option<super::DiscoverAuth>,
+    /// PEM file of the CA (or the self-signed certificate) the service's certificate chains to;
+    /// relative to the inventory file's directory.
+    pub ca_file: Option<String>,
+    /// `sha256:<hex>` of the service's leaf certificate (DER): that certificate and no other.
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -139,3 +139,36 @@ fn load_estate_reads_what_load_advisories_reads() {
     assert!(!read.is_empty());
     assert_eq!(read, ids(pipeline::load_advisories(&store, &inv).unwrap()));
 }
+
+/// The discover bench at 5 endpoints: every prefix is its own service (links rewritten under
+/// it), each walked to the localstorage tree's 8 parts, one file each.
+#[test]
+fn the_discover_bench_walks_every_prefixed_endpoint() {
+    let Some(tree) = crate::discover::corpus_tree("dmtf-public-localstorage") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_firmwatch"));
+    let f = crate::bench_support::discover_run::run(bin, &tree, 5, &["--jobs", "2"], dir.path());
+    assert_eq!(
+        (f.ok, f.failed, f.parts, f.exit),
+        (5, 0, 40, Some(0)),
+        "{f:?}"
+    );
+    let files = std::fs::read_dir(dir.path().join("inventory/discovered"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 5);
+    let one: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("inventory/discovered/bmc0003.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(one["endpoint"]
+        .as_str()
+        .unwrap()
+        .ends_with("/e0003/redfish/v1"));
+    assert_eq!(
+        one["raid_groups"][0]["location"],
+        "/e0003/redfish/v1/Systems/437XR1138R2/Storage/1/Volumes/1"
+    );
+}

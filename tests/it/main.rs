@@ -13,18 +13,21 @@ mod support;
 /// root (`crate::docs`), as in the bench binaries, hence the imports below.
 #[path = "../../benches/support"]
 mod bench_support {
+    pub mod discover_run;
     pub mod docs;
     pub mod exposure_run;
     pub mod inventory_gen;
     pub mod mirror;
+    pub mod redfish_mock;
     pub mod sync_run;
 }
-use bench_support::{docs, inventory_gen, mirror};
+use bench_support::{docs, inventory_gen, mirror, redfish_mock};
 
 mod bench_smoke;
 mod blast_part_two;
 mod check_update;
 mod codes;
+mod discover;
 mod exposure;
 mod formats;
 mod fuzz_regressions;

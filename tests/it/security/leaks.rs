@@ -5,6 +5,9 @@
 //!    closed port), every command with `-vvv` and `FIRMWATCH_LOG=trace`/`RUST_LOG=trace`: the canary
 //!    (raw or base64) never appears on stdout, stderr, in any store file or report — while the
 //!    peers prove it was really used. `Debug` of the structs that carry secrets redacts them.
+//!    `discover` likewise: the canary as a BMC user and password, logged in by session and by
+//!    Basic auth, refused, every log on — never on stdout, stderr or in a discovered file, while
+//!    the service proves it got them.
 //! 2. Three owners: C's system and service never reach A (notifications as received by a live
 //!    SMTP server and webhook, and `exposure --owner` in every format); A, entitled to a system B
 //!    runs through A's service, sees that system but not C's service on it.
@@ -237,8 +240,9 @@ fn help_never_shows_environment_values() {
         .env("FIRMWATCH_STORE", format!("/var/{CANARY}/store"))
         .env("FIRMWATCH_FEEDS", format!("/etc/{CANARY}/feeds"))
         .env("FIRMWATCH_INVENTORY", format!("/etc/{CANARY}/inventory"));
-    let commands: [&[&str]; 12] = [
+    let commands: [&[&str]; 13] = [
         &[],
+        &["discover"],
         &["exposure"],
         &["check-update"],
         &["notify"],
@@ -481,4 +485,85 @@ fn b64(s: &str) -> String {
         }
     }
     o
+}
+
+/// `firmwatch discover` with the canary as the BMC credentials: a session login, Basic auth and
+/// a refused login, `-vvv` and every log on.
+#[test]
+fn discover_never_leaks_bmc_credentials() {
+    use crate::bench_support::redfish_mock::{base64, Login, RedfishMock, Setup, Tree};
+    let Some(tree) = crate::discover::corpus_tree("dmtf-public-localstorage") else {
+        return;
+    };
+    let user = format!("user-{CANARY}");
+    let serve = |login: Login| {
+        let mut setup = Setup::new(Tree::load(&tree));
+        setup.login = login;
+        RedfishMock::start(setup)
+    };
+    let session = serve(Login::Session {
+        user: user.clone(),
+        password: CANARY.into(),
+    });
+    let basic = serve(Login::Basic {
+        user: user.clone(),
+        password: CANARY.into(),
+    });
+    let refusing = serve(Login::Session {
+        user: "someone-else".into(),
+        password: "other".into(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let creds = "user_env = \"FW_BMC_USER\"\npassword_env = \"FW_BMC_PASS\"";
+    let mut text = String::from("[[owners]]\nid = \"ops\"\nemail = \"ops@example.net\"\n");
+    for (id, url, auth) in [
+        ("by-session", session.root(), "session"),
+        ("by-basic", basic.root(), "basic"),
+        ("refused", refusing.root(), "session"),
+    ] {
+        text.push_str(&format!(
+            "[[systems]]\nid = \"{id}\"\nvendor = \"V\"\nmodel = \"M\"\nowner = \"ops\"\nfirmware = \"1\"\n[systems.discover]\nredfish = \"{url}\"\nauth = \"{auth}\"\n{creds}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("estate.toml"), text).unwrap();
+    let fw = Fw::new()
+        .inventory(dir.path())
+        .env("FW_BMC_USER", &user)
+        .env("FW_BMC_PASS", CANARY)
+        .env("FIRMWATCH_LOG", "trace")
+        .env("RUST_LOG", "trace");
+    for args in [
+        vec!["discover", "-vvv"],
+        vec!["discover", "-vvv", "--json"],
+        vec!["discover", "--help"],
+    ] {
+        let out = fw.run_with(&args);
+        assert_clean(&format!("`firmwatch {}`", args.join(" ")), &out.all());
+        if args[1] == "-vvv" {
+            out.expect(5);
+            assert!(
+                out.all().contains("login refused: HTTP 401"),
+                "{}",
+                out.show()
+            );
+        }
+    }
+    scan_dir(dir.path());
+    // The runs were real: each service got the credentials where they belong.
+    let posted = session
+        .log()
+        .iter()
+        .any(|r| r.method == "POST" && r.body.contains(CANARY));
+    assert!(posted, "the session login carried the password");
+    assert_eq!(session.open_sessions(), 0, "and logged out");
+    let header = format!("Basic {}", base64(&format!("{user}:{CANARY}")));
+    assert!(basic
+        .log()
+        .iter()
+        .any(|r| r.authorization.as_deref() == Some(header.as_str())));
+    assert!(dir.path().join("discovered/by-session.json").is_file());
+    assert!(dir.path().join("discovered/by-basic.json").is_file());
+    // Debug of the credentials redacts them.
+    let c = firmwatch::discover::Credentials::new(user.clone(), CANARY.into());
+    assert_clean("Credentials Debug", &format!("{c:?}"));
 }
