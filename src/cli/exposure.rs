@@ -52,10 +52,10 @@ pub struct ExposureArgs {
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
     /// VEX formats: who issues the statements (CSAF `publisher.name`, OpenVEX `author`).
-    #[arg(long, value_name = "NAME", env = "FIRMWATCH_VEX_AUTHOR", default_value = report::vex::DEFAULT_AUTHOR)]
+    #[arg(long, value_name = "NAME", env = "FIRMWATCH_VEX_AUTHOR", hide_env_values = true, default_value = report::vex::DEFAULT_AUTHOR)]
     pub vex_author: String,
     /// csaf-vex: the publisher's namespace, a URI under the issuer's control.
-    #[arg(long, value_name = "URI", env = "FIRMWATCH_VEX_NAMESPACE", default_value = report::vex::DEFAULT_NAMESPACE)]
+    #[arg(long, value_name = "URI", env = "FIRMWATCH_VEX_NAMESPACE", hide_env_values = true, default_value = report::vex::DEFAULT_NAMESPACE)]
     pub vex_namespace: String,
     #[command(flatten)]
     pub estate: EstateArgs,
