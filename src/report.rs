@@ -1,4 +1,5 @@
-//! The exposure report and its renderers: table (people), JSON (tools), CSV, Markdown, HTML.
+//! The exposure report and its renderers: table (people), JSON (tools), CSV, Markdown, HTML, and
+//! the VEX documents of [`vex`] (CSAF VEX, OpenVEX).
 //!
 //! The JSON form is the serialized [`Report`] itself, with `schema_version` and a deterministic
 //! order (findings by score, then advisory id and system id). The table is meant for a 100-column terminal: one row per
@@ -17,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::blast::{Finding, Severity};
 use crate::matcher::MatchState;
+
+pub mod vex;
 
 /// Version of the JSON report layout. Bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;

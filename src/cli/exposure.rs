@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::{bail, Result};
-use chrono::Utc;
+use chrono::{Timelike, Utc};
 use clap::ValueEnum;
 
 use firmwatch::blast::Severity;
@@ -21,6 +21,10 @@ pub enum ExposureFormat {
     Csv,
     Markdown,
     Html,
+    /// A CSAF 2.0 VEX document (`csaf_vex`) of the findings and decisions.
+    CsafVex,
+    /// An OpenVEX 0.2.0 document of the findings and decisions.
+    Openvex,
 }
 
 /// Arguments of `firmwatch exposure`.
@@ -47,6 +51,12 @@ pub struct ExposureArgs {
     /// Exit with code 3 when a shown finding reaches this severity.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// VEX formats: who issues the statements (CSAF `publisher.name`, OpenVEX `author`).
+    #[arg(long, value_name = "NAME", env = "FIRMWATCH_VEX_AUTHOR", hide_env_values = true, default_value = report::vex::DEFAULT_AUTHOR)]
+    pub vex_author: String,
+    /// csaf-vex: the publisher's namespace, a URI under the issuer's control.
+    #[arg(long, value_name = "URI", env = "FIRMWATCH_VEX_NAMESPACE", hide_env_values = true, default_value = report::vex::DEFAULT_NAMESPACE)]
+    pub vex_namespace: String,
     #[command(flatten)]
     pub estate: EstateArgs,
 }
@@ -116,6 +126,35 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         return Ok(Exit::Ok);
     }
 
+    if matches!(
+        args.format,
+        ExposureFormat::CsafVex | ExposureFormat::Openvex
+    ) {
+        // Deterministic given --today: the issue time is that day at 00:00 UTC.
+        let issued = match args.estate.today {
+            Some(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
+            None => now.with_nanosecond(0).unwrap_or(now),
+        };
+        let scope = vex_scope(args, &inv);
+        let issuer = report::vex::Issuer {
+            author: args.vex_author.clone(),
+            namespace: args.vex_namespace.clone(),
+            issued,
+        };
+        for w in &report.warnings {
+            tracing::warn!("{w}");
+        }
+        let vex = report::vex::build(&report, &inv, &advisories, &scope, issuer);
+        let mut out = std::io::BufWriter::new(&mut *out);
+        if args.format == ExposureFormat::CsafVex {
+            report::vex::write_csaf(&vex, &mut out)?;
+        } else {
+            report::vex::write_openvex(&vex, &mut out)?;
+        }
+        out.flush()?;
+        return Ok(exit_for(&report, args));
+    }
+
     if args.format == ExposureFormat::Csv {
         // CSV has no place for them: stale or failing feeds go to stderr.
         for w in &report.warnings {
@@ -154,8 +193,34 @@ fn render(
         ExposureFormat::Csv => report::write_csv(report, &mut *out)?,
         ExposureFormat::Markdown => report::write_markdown(report, &mut *out)?,
         ExposureFormat::Html => report::write_html(report, &mut *out)?,
+        // Written by `run`, which has the inventory and advisories they need.
+        ExposureFormat::CsafVex | ExposureFormat::Openvex => {}
     }
     Ok(())
+}
+
+/// The systems whose vendor statements (fixed / not affected) a VEX covers: `--system`, the
+/// systems the `--owner`s own, else all; none under `--min-severity` (they have no severity).
+fn vex_scope(args: &ExposureArgs, inv: &firmwatch::inventory::Inventory) -> report::vex::Scope {
+    let mut systems: Option<std::collections::BTreeSet<String>> = None;
+    if !args.system.is_empty() {
+        systems = Some(args.system.iter().cloned().collect());
+    }
+    if !args.owner.is_empty() {
+        let owned = inv
+            .systems
+            .values()
+            .filter(|s| args.owner.iter().any(|o| o == s.owner.as_str()))
+            .map(|s| s.id.to_string());
+        systems = Some(match systems {
+            Some(sel) => owned.filter(|s| sel.contains(s)).collect(),
+            None => owned.collect(),
+        });
+    }
+    report::vex::Scope {
+        systems,
+        vendor_statements: args.min_severity.is_none(),
+    }
 }
 
 fn terminal_width() -> Option<u16> {
