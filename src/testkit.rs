@@ -115,6 +115,7 @@ impl Estate {
             power_on_hours: None,
             in_service: None,
             booted: None,
+            serial: None,
         });
         self
     }

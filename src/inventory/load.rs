@@ -791,6 +791,34 @@ impl Checker {
                 .booted
                 .as_ref()
                 .and_then(|r| boot_date(file, &|| cp().key("booted"), r, today, d));
+            let serial = c.serial.as_deref().and_then(|raw| {
+                let serial = raw.trim();
+                let problem = if serial.is_empty() {
+                    Some((
+                        "an empty serial number",
+                        "write the serial, or leave the key out",
+                    ))
+                } else if count > 1 {
+                    Some((
+                        "a serial number names one part, not a set",
+                        "give each part its own entry (count 1) to record serials",
+                    ))
+                } else {
+                    None
+                };
+                if let Some((message, label)) = problem {
+                    d.push(
+                        Diagnostic::new(
+                            InventoryCode::InvalidValue,
+                            Place::at(file, cp().key("serial")),
+                            message,
+                        )
+                        .label(label),
+                    );
+                    return None;
+                }
+                Some(Arc::from(serial))
+            });
             let Some(fw) = fw.or_else(placeholder) else {
                 continue;
             };
@@ -804,6 +832,7 @@ impl Checker {
                 power_on_hours,
                 in_service,
                 booted,
+                serial,
             });
         }
         let booted = s

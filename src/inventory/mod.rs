@@ -249,6 +249,8 @@ pub struct Component {
     pub in_service: Option<NaiveDate>,
     /// When the part last started (its uptime clock), as a UTC date; `None`: its system's.
     pub booted: Option<NaiveDate>,
+    /// The part's serial number (one part: never on a set), written or discovered.
+    pub serial: Option<Arc<str>>,
 }
 
 /// A storage array, server or appliance.

@@ -94,6 +94,8 @@ pub struct RawComponent {
     pub model: String,
     pub firmware: String,
     pub scheme: Option<String>,
+    /// The part's serial number: ties it to what discovery reports (one part, not a set).
+    pub serial: Option<String>,
     pub count: Option<u32>,
     pub power_on_hours: Option<RawHours>,
     pub in_service: Option<RawDate>,
