@@ -2,4 +2,5 @@
 //! services) or imported from where an operator already keeps them (CycloneDX, CSV), kept as
 //! machine-owned snapshot files beside the hand-written inventory ([`snapshot`]).
 
+pub mod merge;
 pub mod snapshot;

@@ -403,6 +403,9 @@ pub struct Inventory {
     pub domains: BTreeMap<DomainId, FailureDomain>,
     pub services: BTreeMap<ServiceId, Service>,
     pub backups: Vec<Backup>,
+    /// Systems with a discovered snapshot merged in: the snapshot and how it differed from the
+    /// hand-written files (`firmwatch inventory drift`).
+    pub discovered: BTreeMap<SystemId, crate::discover::merge::Discovered>,
 }
 
 impl Inventory {

@@ -85,7 +85,7 @@ pub struct RawSystem {
     pub components: Vec<RawComponent>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawComponent {
     pub id: String,
@@ -103,7 +103,7 @@ pub struct RawComponent {
     pub booted: Option<RawDate>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHours {
     pub hours: u64,
