@@ -451,14 +451,21 @@ pub fn merge(
         let mut diag = Diagnostic::new(
             InventoryCode::DiscoveredAmbiguous,
             Place::at(at.snapshot, part_path(first).key("firmware")),
-            format!(
-                "{} discovered {} of model `{}` in system `{}` run firmware the sets they could belong to do not record: {}",
-                conflicting.len(),
-                p.kind,
-                p.model.as_deref().unwrap_or_default(),
-                sys.id,
-                names.join(", ")
-            ),
+            {
+                let n = conflicting.len();
+                let (s, verb, they) = if n == 1 {
+                    ("", "runs", "it")
+                } else {
+                    ("s", "run", "they")
+                };
+                format!(
+                    "{n} discovered {}{s} of model `{}` in system `{}` {verb} firmware the sets {they} could belong to do not record: {}",
+                    p.kind,
+                    p.model.as_deref().unwrap_or_default(),
+                    sys.id,
+                    names.join(", ")
+                )
+            },
         )
         .label(format!(
             "`{}` runs {} ({})",

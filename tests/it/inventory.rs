@@ -1,6 +1,8 @@
 //! Inventory loading: the example estate, every diagnostic (rendered text snapshots), references
 //! across files and formats, all-or-nothing loading, and a 10,000-entry generated estate.
 
+mod discovered;
+
 use crate::inventory_gen;
 use crate::support::cmd::Fw;
 use crate::support::project;
@@ -489,6 +491,9 @@ fn every_code_has_a_snapshot_test() {
         InventoryCode::OwnerWithoutChannel,
         InventoryCode::SecretInline,
         InventoryCode::InvalidValue,
+        // In `discovered.rs`.
+        InventoryCode::DiscoveredUnknownSystem,
+        InventoryCode::DiscoveredAmbiguous,
     ];
     assert_eq!(covered.len(), InventoryCode::ALL.len());
     for c in InventoryCode::ALL {
