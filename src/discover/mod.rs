@@ -2,5 +2,6 @@
 //! services) or imported from where an operator already keeps them (CycloneDX, CSV), kept as
 //! machine-owned snapshot files beside the hand-written inventory ([`snapshot`]).
 
+pub mod import;
 pub mod merge;
 pub mod snapshot;
