@@ -609,9 +609,9 @@ pub fn cyclonedx(
     };
     if let Some(c) = subject.filter(|c| c.kind == "device") {
         walk.facts(&c, "metadata.component");
-        walk.children(&c.components, "metadata.component.components");
+        walk.children(&c.components, "metadata.component.components", true);
     }
-    walk.children(&bom.components, "components");
+    walk.children(&bom.components, "components", false);
     if problems.is_empty() {
         Ok(snap)
     } else {
@@ -662,18 +662,20 @@ impl Walk<'_> {
         };
     }
 
-    fn children(&mut self, list: &[Cdx], path: &str) {
+    /// The parts among `list`; `in_device`: the list is a device's own, whose firmware was read
+    /// with it.
+    fn children(&mut self, list: &[Cdx], path: &str, in_device: bool) {
         for (i, c) in list.iter().enumerate() {
             let here = format!("{path}[{i}]");
             match c.kind.as_str() {
                 "device" => {
                     self.device(c, &here);
-                    self.children(&c.components, &format!("{here}.components"));
+                    self.children(&c.components, &format!("{here}.components"), true);
                 }
-                // Firmware under a device was read with it; under anything else it is a part.
-                "firmware" => self.device(c, &here),
+                "firmware" if !in_device => self.device(c, &here),
+                "firmware" | "operating-system" if in_device => {}
                 // Software and the rest describe no part; their children may.
-                _ => self.children(&c.components, &format!("{here}.components")),
+                _ => self.children(&c.components, &format!("{here}.components"), false),
             }
         }
     }
@@ -798,6 +800,120 @@ arr,d4,drive
             "{lines:?}"
         );
         assert!(csv("x.csv", "system,id,kind\n", now()).is_err(), "no rows");
+    }
+
+    #[test]
+    fn a_cyclonedx_1_6_bom_gives_the_system_and_its_parts() {
+        let text = include_str!("../../tests/fixtures/cyclonedx/array-1.6.json");
+        let s = cyclonedx("arr-1.6.json", text, "arr", now()).unwrap();
+        assert_eq!(
+            (s.system.as_str(), s.source),
+            ("arr", SourceKind::Cyclonedx)
+        );
+        assert_eq!(
+            s.read_at,
+            "2026-11-28T09:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // metadata.component is the system: its OS child is the system firmware.
+        assert_eq!(s.facts.firmware.as_deref(), Some("5.1.2.0.5.009"));
+        assert_eq!(s.facts.vendor.as_deref(), Some("Dell EMC"));
+        assert_eq!(s.facts.serial.as_deref(), Some("CKM00190100001"));
+        assert!(s.facts.booted.is_some());
+        // Two devices; the library describes no part.
+        assert_eq!(s.components.len(), 2, "{:?}", s.components);
+        let spa = &s.components[0];
+        assert_eq!(
+            (
+                spa.id.as_str(),
+                spa.kind,
+                spa.firmware.as_deref(),
+                spa.serial.as_deref()
+            ),
+            (
+                "spa",
+                ComponentKind::Controller,
+                Some("5.1.2.0.5.009"),
+                Some("CKM-A")
+            )
+        );
+        let d = &s.components[1];
+        assert_eq!(
+            (d.kind, d.vendor.as_deref()),
+            (ComponentKind::Drive, Some("HPE"))
+        );
+        assert_eq!(
+            (d.model.as_deref(), d.firmware.as_deref()),
+            (Some("VO1920JFDGV"), Some("HPD7"))
+        );
+        assert_eq!(
+            d.power_on_hours.map(|h| (h.hours, h.read_at)),
+            Some((31000, s.read_at))
+        );
+        assert_eq!(d.location, "arr-1.6.json: components[1]");
+    }
+
+    #[test]
+    fn a_cyclonedx_1_5_bom_reads_suppliers_nested_devices_and_lone_firmware() {
+        let text = include_str!("../../tests/fixtures/cyclonedx/array-1.5.json");
+        let s = cyclonedx("fas-1.5.json", text, "fas", now()).unwrap();
+        assert_eq!(s.facts, SystemFacts::default(), "no metadata.component");
+        let by_id = |id: &str| s.components.iter().find(|p| p.id == id).unwrap();
+        let shelf = by_id("shelf-1");
+        assert_eq!(
+            (
+                shelf.kind,
+                shelf.vendor.as_deref(),
+                shelf.firmware.as_deref(),
+                shelf.serial.as_deref()
+            ),
+            (
+                ComponentKind::Enclosure,
+                Some("NetApp"),
+                Some("0230"),
+                Some("SHFMS1234")
+            )
+        );
+        let psu = by_id("shelf-1-psu-1");
+        assert_eq!(
+            (psu.kind, psu.firmware.as_deref()),
+            (ComponentKind::Psu, Some("1.05"))
+        );
+        let sp = by_id("sp");
+        assert_eq!(
+            (sp.kind, sp.firmware.as_deref()),
+            (ComponentKind::Bmc, Some("5.10"))
+        );
+        // A device's own version is a hardware revision, not firmware.
+        assert_eq!(by_id("fan-1").firmware, None);
+        assert_eq!(s.components.len(), 4);
+    }
+
+    #[test]
+    fn other_formats_and_versions_are_refused_naming_the_field() {
+        let doc = |format: &str, version: &str| {
+            format!(r#"{{"bomFormat": "{format}", "specVersion": "{version}", "components": []}}"#)
+        };
+        let e = cyclonedx("b.json", &doc("CycloneDX", "1.4"), "arr", now()).unwrap_err();
+        assert_eq!(
+            e.lines(),
+            ["b.json: specVersion: CycloneDX 1.4: this import reads 1.5 and 1.6"]
+        );
+        let e = cyclonedx("b.json", &doc("SPDX", "1.6"), "arr", now()).unwrap_err();
+        assert!(
+            e.lines()[0].starts_with("b.json: bomFormat:"),
+            "{:?}",
+            e.lines()
+        );
+        let e = cyclonedx("b.json", "{\n \"bomFormat\": 1", "arr", now()).unwrap_err();
+        assert!(
+            e.lines()[0].starts_with("b.json:2: not a CycloneDX JSON BOM"),
+            "{:?}",
+            e.lines()
+        );
+        assert!(cyclonedx("b.json", &doc("CycloneDX", "1.5"), "arr", now())
+            .unwrap()
+            .components
+            .is_empty());
     }
 
     #[test]
