@@ -189,6 +189,15 @@ enum Tie {
     New,
 }
 
+/// The source's name as the files write it (`redfish`, `cyclonedx`, `csv`).
+pub fn source_name(s: SourceKind) -> &'static str {
+    match s {
+        SourceKind::Redfish => "redfish",
+        SourceKind::Cyclonedx => "cyclonedx",
+        SourceKind::Csv => "csv",
+    }
+}
+
 /// Text compared ignoring case, spaces and punctuation (`VO1920 JFDGV` = `vo1920-jfdgv`).
 pub fn fold(s: &str) -> String {
     s.chars()
