@@ -7,6 +7,7 @@ use chrono::Utc;
 use clap::ValueEnum;
 
 use firmwatch::blast::Severity;
+use firmwatch::collect::feed::parse_schedule;
 use firmwatch::pipeline;
 use firmwatch::report::{self, Report};
 
@@ -47,6 +48,10 @@ pub struct ExposureArgs {
     /// Exit with code 3 when a shown finding reaches this severity.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// Warn when a system's discovered data (`<inventory>/discovered/`) is older than this
+    /// (`36h`, `7d`, `2w`), or its last refresh failed.
+    #[arg(long, value_name = "DURATION", value_parser = parse_schedule, default_value = "7d")]
+    pub max_discovered_age: std::time::Duration,
     #[command(flatten)]
     pub estate: EstateArgs,
 }
@@ -76,6 +81,12 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
     let statuses = pipeline::feed_statuses(&store, &feeds, now, args.estate.max_data_age)?;
     let mut report = pipeline::exposure_report(&inv, &advisories, &overrides, statuses, now, today);
     report.warnings.splice(0..0, warnings);
+    // After the feeds' warnings: the findings of these systems rest on facts of that age.
+    report.warnings.extend(firmwatch::discover::drift::warnings(
+        &inv,
+        now,
+        args.max_discovered_age,
+    ));
 
     if !args.system.is_empty() {
         for s in &args.system {
