@@ -708,9 +708,9 @@ impl Checker {
                 } else {
                     self.merge(file, i, &mut s, files, d)
                 };
-                let id = s.id.clone();
+                let id = merged.as_ref().map(|_| s.id.clone());
                 self.system(file, i, s, merged.as_ref().map(|m| &m.origins), d);
-                if let Some(m) = merged {
+                if let (Some(m), Some(id)) = (merged, id) {
                     if let Some((id, _)) = self.inv.systems.get_key_value(id.as_str()) {
                         self.inv.discovered.insert(id.clone(), m.discovered);
                     }
