@@ -29,7 +29,8 @@
 //! A part tied to nothing is **added** as a component of the system (id from the snapshot,
 //! made unique with `~2`, `~3` …; vendor from the snapshot, else the system's; no scheme
 //! override, so drives are `opaque`), so its firmware is matched and rated; one without firmware
-//! or model cannot be and is only listed (`unrated-part`). A hand-written component discovery did
+//! or model, or whose firmware does not parse under that scheme (HPE's BIOS `P79 v1.45
+//! (12/06/2017)` as `opaque`), cannot be and is only listed (`unrated-part`). A hand-written component discovery did
 //! not report is kept as written (a source may not see every part) and listed (`not-reported`).
 //!
 //! **Sets.** The parts attributed to a set say what its members run. When they all run one
@@ -64,6 +65,7 @@ use crate::diag::{DocPath, Place};
 use crate::inventory::raw::{RawComponent, RawDate, RawHours, RawSystem};
 use crate::inventory::{Diagnostic, InventoryCode};
 use crate::model::ComponentKind;
+use crate::version::{scheme_for, FwVersion, Scheme};
 
 crate::diag::codes! {
     /// Stable codes of the differences between the hand-written inventory and discovery.
@@ -517,6 +519,33 @@ pub fn merge(
             });
             continue;
         };
+        // Rated under the scheme the loader gives it (no override: drives `opaque`, other parts
+        // by vendor and model, else `opaque`); a firmware that does not parse there is a part
+        // that cannot be rated, listed — never a load that fails over a machine-read string.
+        let vendor = p.vendor.as_deref().unwrap_or(&sys.vendor);
+        let scheme = match p.kind {
+            ComponentKind::Drive => Scheme::Opaque,
+            _ => scheme_for(vendor, model).unwrap_or(Scheme::Opaque),
+        };
+        if let Err(e) = FwVersion::parse(scheme, firmware.trim()) {
+            drift.push(Drift {
+                code: DriftCode::UnratedPart,
+                component: None,
+                parts: vec![p.id.clone()],
+                written: None,
+                discovered: Some(firmware.clone()),
+                count: None,
+                location: Some(p.location.clone()),
+                message: format!(
+                    "discovered {} `{}` is not in the inventory and its firmware `{firmware}` does not \
+                     parse as `{}` ({e}): it cannot be rated; write it with a `scheme` to rate it",
+                    p.kind,
+                    p.id,
+                    scheme.as_str()
+                ),
+            });
+            continue;
+        }
         let id = ids.unique(&as_id(&p.id));
         let po = || origin(part_path(k), &p.location);
         drift.push(Drift {
@@ -1302,6 +1331,13 @@ count = 8
         psu.serial = Some("P1".into());
         let mut blind = part("fan/0", ComponentKind::Other, "FAN", "x");
         blind.firmware = None;
+        // HPE's BIOS string has spaces, which `opaque` does not take: listed, not a failed load.
+        let bios = part(
+            "bios",
+            ComponentKind::Other,
+            "ProLiant",
+            "P79 v1.45 (12/06/2017)",
+        );
         let (m, _) = run(
             &mut sys,
             &snap(vec![
@@ -1313,6 +1349,7 @@ count = 8
                 ),
                 psu,
                 blind,
+                bios,
             ]),
         );
         let iom = comp(&sys, "Enclosure-1-IOM-A");
@@ -1325,17 +1362,23 @@ count = 8
         // kind stays, the difference is reported), so nothing is added for it.
         assert_eq!(comp(&sys, "bmc").firmware, "1.2");
         assert!(codes(&m).contains(&(DriftCode::KindDiffers, Some("bmc"))));
-        let unrated = m
+        let unrated: Vec<&Drift> = m
             .discovered
             .drift
             .iter()
-            .find(|x| x.code == DriftCode::UnratedPart)
-            .unwrap();
-        assert_eq!(unrated.parts, ["fan/0"]);
+            .filter(|x| x.code == DriftCode::UnratedPart)
+            .collect();
+        assert_eq!(unrated[0].parts, ["fan/0"]);
         assert!(
-            unrated.message.contains("no firmware"),
+            unrated[0].message.contains("no firmware"),
             "{}",
-            unrated.message
+            unrated[0].message
+        );
+        assert_eq!(unrated[1].parts, ["bios"]);
+        assert!(
+            unrated[1].message.contains("does not parse as `opaque`"),
+            "{}",
+            unrated[1].message
         );
         assert_eq!(sys.components.len(), 5);
 
