@@ -262,6 +262,9 @@ fn write_drift(r: &DriftReport, out: &mut impl Write) -> Result<()> {
     writeln!(out, "{t}")?;
     if r.drift > 0 {
         let mut t = Table::new();
+        // The detail is a sentence: wrapped to a 120-column page, not one line per difference.
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(120);
         t.load_preset(UTF8_FULL_CONDENSED).set_header([
             "system",
             "component",

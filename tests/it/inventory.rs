@@ -614,7 +614,7 @@ fn cli_check_exit_codes() {
         .run()
         .expect(0)
         .stdout();
-    assert!(stdout.contains("valid: 11 systems"), "{stdout}");
+    assert!(stdout.contains("valid: 12 systems"), "{stdout}");
 
     let stderr = check.arg(fixture("broken")).run().expect(1).stderr();
     assert!(stderr.contains("error[unknown-reference]"), "{stderr}");
@@ -726,10 +726,7 @@ fn credentials_in_webhook_urls_are_rejected() {
 /// The example estate copied into a temporary directory, to break one file of it.
 fn example_estate_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(manifest().join("inventory")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
+    crate::support::copy_dir(&manifest().join("inventory"), dir.path());
     dir
 }
 
