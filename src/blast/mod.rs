@@ -59,8 +59,9 @@ use std::ops::Range;
 
 pub use finding::{Finding, Part};
 pub use rating::{Consequence, FindingCode, Rating, Severity, Urgency, UNKNOWN_REASON};
-pub use reach::{thousands, Reach};
-pub use rules::time_bomb::{threshold_date, WINDOW_DAYS};
+pub use reach::{pct, thousands, Reach};
+pub use rules::crash::survivor_load;
+pub use rules::time_bomb::{threshold_date, Dating, WINDOW_DAYS};
 pub use topology::{Context, Topology};
 
 use crate::classify::Overrides;

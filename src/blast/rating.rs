@@ -437,6 +437,7 @@ mod tests {
             users,
             tenants: (0..tenants).map(|i| format!("t{i}")).collect(),
             max_criticality,
+            systems: vec![],
         }
     }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::topology::Context;
-use crate::inventory::{ComponentRef, Criticality, ServiceId};
+use crate::inventory::{ComponentRef, Criticality, ServiceId, SystemId};
 
 /// Who is hit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -25,6 +25,11 @@ pub struct Reach {
     /// Sorted, without repeats.
     pub tenants: Vec<String>,
     pub max_criticality: Option<Criticality>,
+    /// The systems that go down when the bug fires, when that is not simply the finding's own
+    /// system: for a domain-down finding, every system its feed takes down (sorted). Empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub systems: Vec<SystemId>,
 }
 
 /// Services, users and tenants that depend on `system` (limited to `scope` components if given).
@@ -70,6 +75,12 @@ pub(super) fn reach_across(ctx: &Context<'_>, systems: &[u32]) -> Reach {
     r.services.sort_unstable();
     r.tenants.sort_unstable();
     r.tenants.dedup();
+    r.systems = systems
+        .iter()
+        .map(|&s| ctx.topo.systems[s as usize].id.clone())
+        .collect();
+    r.systems.sort_unstable();
+    r.systems.dedup();
     r
 }
 
@@ -163,7 +174,7 @@ pub fn thousands(n: u64) -> String {
 
 /// `x` as a whole percentage. The same text as `format!("{:.0} %", x * 100.0)` (which rounds
 /// the exact value, ties to even) without the float formatting machinery; a load is finite.
-pub(super) fn pct(x: f64) -> String {
+pub fn pct(x: f64) -> String {
     format!("{} %", (x * 100.0).round_ties_even() as i64)
 }
 
@@ -273,6 +284,7 @@ mod tests {
             users: 1,
             tenants: vec!["acme".into()],
             max_criticality: None,
+            systems: vec![],
         };
         assert_eq!(
             reach_line(&one).unwrap(),

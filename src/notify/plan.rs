@@ -319,6 +319,16 @@ pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding
         .filter_map(|s| inv.services.get(s))
         .map(|svc| svc.criticality)
         .max();
+    // The systems a domain-down finding takes down: only those their own services depend on.
+    let kept: Vec<&crate::inventory::Service> = reach
+        .services
+        .iter()
+        .filter_map(|s| inv.services.get(s))
+        .collect();
+    reach.systems.retain(|sys| {
+        kept.iter()
+            .any(|svc| svc.depends_on.iter().any(|d| &d.system == sys))
+    });
     let evidence = f
         .rating
         .reasons

@@ -253,8 +253,8 @@ fn exposed_members<'g>(
 }
 
 /// The load on each survivor when `crashed` goes down: its `load` share of `n` members moves to
-/// the `n - 1` others (`n` ≥ 2).
-fn survivor_load(load: f64, n: usize) -> f64 {
+/// the `n - 1` others (`n` ≥ 2). Public for the pictures, which draw the same figure.
+pub fn survivor_load(load: f64, n: usize) -> f64 {
     load * n as f64 / (n - 1) as f64
 }
 

@@ -17,7 +17,7 @@
 //! - `security`: a CVSS-rated weakness, an outage when an attacker can stop the system.
 //! - `plain`: what follows from the effect alone (performance, management plane, unclassified).
 
-mod crash;
+pub(super) mod crash;
 mod data_loss;
 mod failover;
 mod feed;
