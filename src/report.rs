@@ -1,5 +1,6 @@
-//! The exposure report and its renderers: table (people), JSON (tools), CSV, Markdown, HTML, and
-//! the VEX documents of [`vex`] (CSAF VEX, OpenVEX).
+//! The exposure report and its renderers: table (people), JSON (tools), CSV, Markdown, HTML, the
+//! VEX documents of [`vex`] (CSAF VEX, OpenVEX), and the pictures of [`svg`] (a finding's blast
+//! radius, the [`timeline`] of time bombs ahead).
 //!
 //! The JSON form is the serialized [`Report`] itself, with `schema_version` and a deterministic
 //! order (findings by score, then advisory id and system id). The table is meant for a 100-column terminal: one row per
@@ -19,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::blast::{Finding, Severity};
 use crate::matcher::MatchState;
 
+pub mod svg;
+pub mod timeline;
 pub mod vex;
 
 /// Version of the JSON report layout. Bumped on any incompatible change.

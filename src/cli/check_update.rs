@@ -169,7 +169,7 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
     })
 }
 
-fn emit_plan_diagnostics(
+pub(super) fn emit_plan_diagnostics(
     path: &Path,
     text: &str,
     diags: &[PlanDiagnostic],

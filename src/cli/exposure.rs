@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use chrono::{Timelike, Utc};
 use clap::ValueEnum;
 
@@ -26,6 +26,9 @@ pub enum ExposureFormat {
     CsafVex,
     /// An OpenVEX 0.2.0 document of the findings and decisions.
     Openvex,
+    /// A picture (SVG): with `--explain ADVISORY@system`, that finding's blast radius; with
+    /// `--timeline`, the dated triggers ahead.
+    Svg,
 }
 
 /// Arguments of `firmwatch exposure`.
@@ -43,9 +46,20 @@ pub struct ExposureArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ExposureFormat,
-    /// Print the full reasoning of one finding (`ADVISORY@system`, or an advisory id).
-    #[arg(long, value_name = "ID")]
+    /// Print the full reasoning of one finding (`ADVISORY@system`, or an advisory id); with
+    /// `--format svg`, draw its blast radius (one finding: `ADVISORY@system`).
+    #[arg(long, value_name = "ID", conflicts_with = "timeline")]
     pub explain: Option<String>,
+    /// The time bombs ahead: findings rated with a date (power-on hours, uptime clocks), by RAID
+    /// group, redundancy group or system (`--format table`, `json` or `svg`).
+    #[arg(long)]
+    pub timeline: bool,
+    /// `--timeline`: how many months ahead of today (1 to 120).
+    #[arg(long, value_name = "N", default_value_t = report::timeline::DEFAULT_MONTHS, requires = "timeline", value_parser = clap::value_parser!(u32).range(1..=i64::from(report::timeline::MAX_MONTHS)))]
+    pub months: u32,
+    /// `--timeline`: mark the steps of this rollout plan (the `check-update --plan` file).
+    #[arg(long, value_name = "FILE", requires = "timeline")]
+    pub plan: Option<std::path::PathBuf>,
     /// Table only: show the N highest-scored findings, then how many more there are (0: all).
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub rows: usize,
@@ -121,6 +135,16 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         report.retain(|f| f.rating.severity >= min);
     }
 
+    if args.timeline {
+        return timeline(args, global, &report, &inv, today, out);
+    }
+    if args.format == ExposureFormat::Svg && args.explain.is_none() {
+        bail!(
+            "`--format svg` draws one finding (`--explain ADVISORY@system`) or the time bombs \
+             ahead (`--timeline`)"
+        );
+    }
+
     if let Some(id) = &args.explain {
         let found: Vec<_> = report
             .findings
@@ -130,6 +154,33 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
             .collect();
         if found.is_empty() {
             bail!("no finding `{id}` (use ADVISORY@system as shown by `exposure`)");
+        }
+        if args.format == ExposureFormat::Svg {
+            let [f] = found[..] else {
+                bail!(
+                    "`{id}` is {} findings and a picture is of one: use one of {}",
+                    found.len(),
+                    found
+                        .iter()
+                        .map(|f| f.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            // A service owner's view is cut to their services; the picture draws the system's
+            // topology, backups and loads, which are for the system's owner.
+            if !args.owner.is_empty() && !args.owner.iter().any(|o| o == f.owner.as_str()) {
+                bail!(
+                    "the picture of {} shows the topology of {}, which is for its owner ({}); \
+                     `--explain` without `--format svg` shows what concerns you",
+                    f.id,
+                    f.system,
+                    f.owner
+                );
+            }
+            let advisory = advisories.iter().find(|a| *a.id.to_string() == *f.advisory);
+            out.write_all(report::svg::blast_radius(f, &inv, advisory).as_bytes())?;
+            return Ok(Exit::Ok);
         }
         for f in found {
             writeln!(out, "{}", report::render_explain(f))?;
@@ -205,7 +256,7 @@ fn render(
         ExposureFormat::Markdown => report::write_markdown(report, &mut *out)?,
         ExposureFormat::Html => report::write_html(report, &mut *out)?,
         // Written by `run`, which has the inventory and advisories they need.
-        ExposureFormat::CsafVex | ExposureFormat::Openvex => {}
+        ExposureFormat::CsafVex | ExposureFormat::Openvex | ExposureFormat::Svg => {}
     }
     Ok(())
 }
@@ -232,6 +283,51 @@ fn vex_scope(args: &ExposureArgs, inv: &firmwatch::inventory::Inventory) -> repo
         systems,
         vendor_statements: args.min_severity.is_none(),
     }
+}
+
+/// `--timeline`: the findings rated with a date, as text, JSON or a picture, with the steps of
+/// `--plan` marked.
+fn timeline(
+    args: &ExposureArgs,
+    global: &Global,
+    report: &Report,
+    inv: &firmwatch::inventory::Inventory,
+    today: chrono::NaiveDate,
+    out: &mut impl Write,
+) -> Result<Exit> {
+    let plan = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            match firmwatch::check::parse_plan(&text, inv) {
+                Ok(p) => Some(p),
+                Err(diags) => {
+                    super::check_update::emit_plan_diagnostics(path, &text, &diags, global)?;
+                    return Ok(Exit::Error);
+                }
+            }
+        }
+        None => None,
+    };
+    for w in &report.warnings {
+        tracing::warn!("{w}");
+    }
+    let t = report::timeline::build(&report.findings, inv, today, args.months, plan.as_ref());
+    match args.format {
+        ExposureFormat::Svg => out.write_all(report::svg::timeline_svg(&t).as_bytes())?,
+        ExposureFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &t)?;
+            out.write_all(b"\n")?;
+        }
+        ExposureFormat::Table => report::timeline::write_text(&t, out)?,
+        other => bail!(
+            "`--timeline` is drawn as `svg`, listed as `table` or `json`, not as `{}`",
+            other
+                .to_possible_value()
+                .map_or(String::new(), |v| v.get_name().to_string())
+        ),
+    }
+    Ok(exit_for(report, args))
 }
 
 fn terminal_width() -> Option<u16> {
