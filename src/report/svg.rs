@@ -30,8 +30,10 @@ use super::timeline::{self, RowKind, Timeline};
 use super::top_reason;
 use crate::blast::{pct, survivor_load, thousands, threshold_date, Dating, Finding, Severity};
 use crate::check::RolloutPlan;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
 use crate::inventory::{
-    ComponentRef, FailureDomain, GroupKind, Inventory, RedundancyGroup, System,
+    Component, ComponentRef, FailureDomain, GroupKind, Inventory, RedundancyGroup, System,
 };
 use crate::matcher::MatchState;
 use crate::model::{Advisory, ComponentKind, Effect, Trigger};
@@ -351,19 +353,25 @@ struct PartBox {
 /// Draw `entries` in one row of boxes from `x`, at most [`MAX_MEMBERS`]: when there are more,
 /// the last box says how many are left out and how many of those carry a marker. Returns the
 /// row's height.
-fn part_row(c: &mut Canvas, x: i64, y: i64, entries: Vec<PartBox>) -> i64 {
-    let total = entries.len();
+/// `draw` makes the box of an item (only for those drawn); `marked` says whether a left-out one
+/// would carry a marker.
+fn part_row<T>(
+    c: &mut Canvas,
+    x: i64,
+    y: i64,
+    items: &[T],
+    draw: impl Fn(&T) -> PartBox,
+    marked: impl Fn(&T) -> bool,
+) -> i64 {
+    let total = items.len();
     let shown = if total > MAX_MEMBERS {
         MAX_MEMBERS - 1
     } else {
         total
     };
-    let mut hidden_marked = 0usize;
-    for (i, b) in entries.into_iter().enumerate() {
-        if i >= shown {
-            hidden_marked += usize::from(b.marker.is_some());
-            continue;
-        }
+    let hidden_marked = items[shown..].iter().filter(|t| marked(t)).count();
+    for (i, item) in items[..shown].iter().enumerate() {
+        let b = draw(item);
         let bx = x + i as i64 * (BOX_W + BOX_GAP);
         c.group(&b.title);
         c.rect(
@@ -431,25 +439,63 @@ fn part_row(c: &mut Canvas, x: i64, y: i64, entries: Vec<PartBox>) -> i64 {
 
 /// What the finding exposes: its parts, and (a system-level part) the system's controllers, which
 /// run its OS — the rating's rule (`Context::member_exposed`).
+/// Parts are looked up by id through an index of the finding's system (a system may hold
+/// thousands of drives).
 struct Exposed<'a> {
     f: &'a Finding,
+    inv: &'a Inventory,
     system_level: bool,
+    subjects: HashSet<&'a ComponentRef>,
+    /// The finding's system's components by id.
+    comps: HashMap<&'a str, &'a Component>,
 }
 
 impl<'a> Exposed<'a> {
-    fn new(f: &'a Finding) -> Exposed<'a> {
+    fn new(f: &'a Finding, inv: &'a Inventory) -> Exposed<'a> {
         Exposed {
             f,
+            inv,
             system_level: f
                 .parts
                 .iter()
                 .any(|p| p.subject.system == f.system && p.subject.component.is_none()),
+            subjects: f.parts.iter().map(|p| &p.subject).collect(),
+            comps: inv
+                .systems
+                .get(&f.system)
+                .map_or_else(HashMap::default, |s| {
+                    s.components.iter().map(|c| (&*c.id, c)).collect()
+                }),
         }
     }
 
-    fn part(&self, r: &ComponentRef, kind: ComponentKind) -> bool {
-        self.f.parts.iter().any(|p| &p.subject == r)
-            || (self.system_level && r.system == self.f.system && kind == ComponentKind::Controller)
+    /// The system of `r` and its component (`None` for the system itself); `None` when either is
+    /// not in the inventory.
+    fn lookup(&self, r: &ComponentRef) -> Option<(&'a System, Option<&'a Component>)> {
+        let s = self.inv.systems.get(&r.system)?;
+        let Some(id) = r.component.as_deref() else {
+            return Some((s, None));
+        };
+        let c = if r.system == self.f.system {
+            self.comps.get(id).copied()
+        } else {
+            s.component(id)
+        };
+        c.map(|c| (s, Some(c)))
+    }
+
+    fn kind(&self, r: &ComponentRef) -> ComponentKind {
+        self.lookup(r)
+            .and_then(|(_, c)| c)
+            .map_or(ComponentKind::System, |c| c.kind)
+    }
+
+    /// Does the finding expose `r`: one of its parts, or a controller of its system when the
+    /// system's own firmware is exposed.
+    fn hit(&self, r: &ComponentRef) -> bool {
+        r.system == self.f.system
+            && (self.subjects.contains(r)
+                || (self.system_level && self.kind(r) == ComponentKind::Controller))
     }
 }
 
@@ -502,14 +548,13 @@ fn kind_words(kind: &GroupKind) -> String {
 
 /// The box of one group member (or of a part in no group).
 fn member_box(
-    inv: &Inventory,
     exposed: &Exposed<'_>,
     advisory: Option<&Advisory>,
     r: &ComponentRef,
     load: Option<f64>,
 ) -> PartBox {
     let other = r.system != exposed.f.system;
-    let Some(system) = inv.systems.get(&r.system) else {
+    let Some((system, comp)) = exposed.lookup(r) else {
         return PartBox {
             lines: vec![r.to_string(), "not in inventory".into()],
             marker: None,
@@ -517,7 +562,6 @@ fn member_box(
             title: format!("{r}: not in the inventory"),
         };
     };
-    let comp = r.component.as_deref().and_then(|c| system.component(c));
     let (name, kind, count, firmware) = match comp {
         Some(c) => (
             c.id.to_string(),
@@ -532,7 +576,7 @@ fn member_box(
             system.firmware.raw().to_string(),
         ),
     };
-    let is_exposed = !other && exposed.part(r, kind);
+    let is_exposed = exposed.hit(r);
     let mut lines = vec![
         name.clone(),
         if count > 1 {
@@ -579,26 +623,15 @@ fn member_box(
 
 /// What a crash of one member does to the group: the survivors' load, as the rating computes
 /// it. `None` for groups without a load figure that matters (RAID, paths, replicas).
-fn group_consequence(
-    g: &RedundancyGroup,
-    exposed: &Exposed<'_>,
-    inv: &Inventory,
-) -> Vec<(String, &'static str)> {
-    let kind_of = |m: &ComponentRef| {
-        inv.systems
-            .get(&m.system)
-            .and_then(|s| m.component.as_deref().and_then(|c| s.component(c)))
-            .map_or(ComponentKind::System, |c| c.kind)
-    };
-    let is_exposed = |m: &ComponentRef| m.system == exposed.f.system && exposed.part(m, kind_of(m));
+fn group_consequence(g: &RedundancyGroup, exposed: &Exposed<'_>) -> Vec<(String, &'static str)> {
+    let is_exposed = |m: &ComponentRef| exposed.hit(m);
     match g.kind {
         GroupKind::RaidGroup { tolerance } => {
             let (mut size, mut hit) = (0u64, 0u64);
             for m in &g.members {
-                let n = inv
-                    .systems
-                    .get(&m.system)
-                    .and_then(|s| m.component.as_deref().and_then(|c| s.component(c)))
+                let n = exposed
+                    .lookup(m)
+                    .and_then(|(_, c)| c)
                     .map_or(1, |c| u64::from(c.count));
                 size += n;
                 if is_exposed(m) {
@@ -701,7 +734,7 @@ fn short(r: &ComponentRef) -> &str {
 /// the exposed parts by its clock (power-on hours, uptime).
 pub fn blast_radius(f: &Finding, inv: &Inventory, advisory: Option<&Advisory>) -> String {
     let mut c = Canvas::new(dom_id("blast", &f.id));
-    let exposed = Exposed::new(f);
+    let exposed = Exposed::new(f, inv);
     let sev = severity_colour(f.rating.severity);
     let mut y = 28;
     c.group(&format!("Finding {}", f.id));
@@ -872,16 +905,7 @@ fn system_panel(
         .values()
         .filter(|g| g.members.iter().any(|m| m.system == system.id))
         .map(|g| {
-            let hit = g.members.iter().any(|m| {
-                m.system == system.id
-                    && exposed.part(
-                        m,
-                        m.component
-                            .as_deref()
-                            .and_then(|c| system.component(c))
-                            .map_or(ComponentKind::System, |c| c.kind),
-                    )
-            });
+            let hit = g.members.iter().any(|m| exposed.hit(m));
             (g, hit)
         })
         .collect();
@@ -898,7 +922,7 @@ fn system_panel(
                 pct(l)
             ))
         );
-        let consequence = group_consequence(g, exposed, inv);
+        let consequence = group_consequence(g, exposed);
         body.group(&format!(
             "{head}{}",
             consequence
@@ -908,12 +932,14 @@ fn system_panel(
         ));
         body.text(inner, y, BODY.bold(), &clip(&head, 130));
         y += 8;
-        let entries: Vec<PartBox> = g
-            .members
-            .iter()
-            .map(|m| member_box(inv, exposed, advisory, m, g.load))
-            .collect();
-        y += part_row(&mut body, inner, y, entries);
+        y += part_row(
+            &mut body,
+            inner,
+            y,
+            &g.members,
+            |m| member_box(exposed, advisory, m, g.load),
+            |m| exposed.hit(m),
+        );
         for (line, colour) in consequence {
             y += 16;
             body.text(inner, y, BODY.bold().fill(colour), &clip(&line, 118));
@@ -930,22 +956,20 @@ fn system_panel(
         );
     }
     // Parts in no group.
-    let loose: Vec<PartBox> = system
+    let grouped: std::collections::BTreeSet<&str> = inv
+        .groups
+        .values()
+        .flat_map(|g| &g.members)
+        .filter(|m| m.system == system.id)
+        .filter_map(|m| m.component.as_deref())
+        .collect();
+    let loose: Vec<ComponentRef> = system
         .components
         .iter()
-        .filter(|comp| {
-            !inv.groups.values().any(|g| {
-                g.members
-                    .iter()
-                    .any(|m| m.system == system.id && m.component.as_deref() == Some(&*comp.id))
-            })
-        })
-        .map(|comp| {
-            let r = ComponentRef {
-                system: system.id.clone(),
-                component: Some(comp.id.clone()),
-            };
-            member_box(inv, exposed, advisory, &r, None)
+        .filter(|comp| !grouped.contains(&*comp.id))
+        .map(|comp| ComponentRef {
+            system: system.id.clone(),
+            component: Some(comp.id.clone()),
         })
         .collect();
     if !loose.is_empty() {
@@ -962,7 +986,14 @@ fn system_panel(
             "in no redundancy group (nothing takes over)",
         );
         y += 8;
-        y += part_row(&mut body, inner, y, loose);
+        y += part_row(
+            &mut body,
+            inner,
+            y,
+            &loose,
+            |r| member_box(exposed, advisory, r, None),
+            |r| exposed.hit(r),
+        );
         body.end_group();
     }
     if groups.is_empty() && system.components.is_empty() {
@@ -1002,16 +1033,8 @@ fn domains_panel(
     exposed: &Exposed<'_>,
     domain_down: bool,
 ) -> i64 {
-    let feeds = |d: &FailureDomain| {
-        d.fed_by.iter().any(|r| {
-            let kind = inv
-                .systems
-                .get(&r.system)
-                .and_then(|s| r.component.as_deref().and_then(|c| s.component(c)))
-                .map_or(ComponentKind::System, |c| c.kind);
-            r.system == f.system && exposed.part(r, kind)
-        })
-    };
+    let feeds = |d: &FailureDomain| d.fed_by.iter().any(|r| exposed.hit(r));
+    let down = |s: &crate::inventory::SystemId| f.rating.reach.systems.binary_search(s).is_ok();
     let fed: Vec<&FailureDomain> = if domain_down {
         inv.domains.values().filter(|d| feeds(d)).collect()
     } else {
@@ -1038,79 +1061,83 @@ fn domains_panel(
             d.id,
             feeders.join(", ")
         );
-        let down: Vec<&str> = d
+        let gone: Vec<&str> = d
             .members
             .iter()
-            .filter(|m| f.rating.reach.systems.contains(&m.system))
+            .filter(|m| down(&m.system))
+            .take(20)
             .map(|m| m.system.as_str())
             .collect();
         c.group(&format!(
             "{head}. Down with it: {}",
-            if down.is_empty() {
+            if gone.is_empty() {
                 "none (every member keeps a second feed)".to_string()
             } else {
-                down.join(", ")
+                gone.join(", ")
             }
         ));
         c.text(MARGIN, y, BODY.bold().fill(RED), &clip(&head, 130));
         y += 8;
-        let entries: Vec<PartBox> = d
-            .members
-            .iter()
-            .map(|m| {
-                let is_down = f.rating.reach.systems.contains(&m.system);
-                let name = inv
-                    .systems
-                    .get(&m.system)
-                    .map_or(String::new(), |s| s.name.clone());
-                PartBox {
-                    lines: vec![
-                        short(m).to_string(),
-                        if m.component.is_some() {
-                            format!("on {}", m.system)
-                        } else {
-                            name.clone()
-                        },
-                        if is_down {
-                            String::new()
-                        } else {
-                            "second feed".into()
-                        },
-                    ],
-                    marker: is_down.then_some("DOWN"),
-                    other: false,
-                    title: format!(
-                        "{m} ({name}): {}",
-                        if is_down {
-                            "DOWN: goes down with the domain"
-                        } else {
-                            "keeps running on a second feed"
-                        }
-                    ),
-                }
-            })
-            .collect();
-        y += part_row(c, MARGIN, y, entries);
+        let draw = |m: &ComponentRef| {
+            let is_down = down(&m.system);
+            let name = inv
+                .systems
+                .get(&m.system)
+                .map_or(String::new(), |s| s.name.clone());
+            PartBox {
+                lines: vec![
+                    short(m).to_string(),
+                    if m.component.is_some() {
+                        format!("on {}", m.system)
+                    } else {
+                        name.clone()
+                    },
+                    if is_down {
+                        String::new()
+                    } else {
+                        "second feed".into()
+                    },
+                ],
+                marker: is_down.then_some("DOWN"),
+                other: false,
+                title: format!(
+                    "{m} ({name}): {}",
+                    if is_down {
+                        "DOWN: goes down with the domain"
+                    } else {
+                        "keeps running on a second feed"
+                    }
+                ),
+            }
+        };
+        y += part_row(c, MARGIN, y, &d.members, draw, |m| down(&m.system));
         c.end_group();
     }
     for d in member_of.iter().take(MAX_ITEMS) {
         y += 18;
-        let others: Vec<String> = d
-            .members
-            .iter()
-            .filter(|m| m.system != f.system)
-            .map(|m| m.to_string())
-            .collect();
+        let mut members: Vec<String> = d.members.iter().take(12).map(|m| m.to_string()).collect();
+        if d.members.len() > members.len() {
+            members.push(format!("+{} more", d.members.len() - members.len()));
+        }
         let line = format!(
-            "{} {}: {}",
+            "{} {}{}: {}",
             d.kind.as_str(),
             d.id,
-            if others.is_empty() {
-                "nothing else recorded in it".to_string()
+            if d.fed_by.is_empty() {
+                String::new()
             } else {
-                format!("shared with {}", others.join(", "))
-            }
+                format!(
+                    " (fed by {})",
+                    d.fed_by
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            members.join(", ")
         );
+        let line = clip(&line, 130);
         c.group(&line);
         c.text(MARGIN, y, BODY, &clip(&line, 130));
         c.end_group();
@@ -1293,7 +1320,7 @@ fn backups_panel(c: &mut Canvas, mut y: i64, f: &Finding, inv: &Inventory) -> i6
         let (status, colour, hatched) = match line {
             Some(l) if l.starts_with("recoverable from") => ("INDEPENDENT", GREEN, false),
             Some(_) => ("NOT INDEPENDENT", RED, true),
-            None if f.rating.backup.is_some() => ("not checked", MUTED, false),
+            None if f.rating.backup.is_some() => ("NOT COUNTED", MUTED, false),
             None => ("not rated", MUTED, false),
         };
         let to = inv.systems.get(&b.to);
@@ -1343,7 +1370,7 @@ fn backups_panel(c: &mut Canvas, mut y: i64, f: &Finding, inv: &Inventory) -> i6
             BODY.size(10),
             &clip(
                 line.unwrap_or(if f.rating.backup.is_some() {
-                    "not checked: the rating stopped at the first independent copy"
+                    "the rating counts another copy as the independent one and says nothing of this one"
                 } else {
                     "its independence matters for bugs that lose data"
                 }),
@@ -1762,4 +1789,491 @@ fn first_of_next_month(d: NaiveDate) -> Option<NaiveDate> {
         (d.year(), d.month() + 1)
     };
     NaiveDate::from_ymd_opt(y, m, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blast::Part;
+    use crate::check::{Step, Target};
+    use crate::inventory::{Criticality, DomainKind};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    const HOSTILE: &str = "</text><script>alert(1)</script> \"q\" 'a' & \u{1b}[31m\u{0}\r\nend";
+
+    /// The shared mail array of the CTY incident: two storage processors at 60 %, a crash bug on
+    /// both, a service with users and a tenant, a backup on another array.
+    fn cty() -> (Estate, Advisory) {
+        let e = Estate::new()
+            .unity_pair("arr", "Unity 480F", "5.1.2.0.5.007", 0.6)
+            .system("bk", "Dell EMC", "Data Domain", Scheme::Intdot, "7.10.1.0")
+            .service("mail", 50_511, &["catv"], Criticality::High, &["arr"])
+            .backup("arr", "bk");
+        let a = advisory_for(
+            "FWN-2",
+            "Dell",
+            "Unity",
+            "vers:intdot/>=5.1.0|<5.1.2.0.5.009",
+        )
+        .on(ComponentKind::Controller)
+        .effects(&[Effect::ComponentCrash]);
+        (e, a)
+    }
+
+    fn one(e: &Estate, a: &Advisory, id: &str) -> Finding {
+        run(e, std::slice::from_ref(a))
+            .into_iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("no finding {id}"))
+    }
+
+    fn parse(svg: &str) -> roxmltree::Document<'_> {
+        roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("not well-formed: {e}\n{svg}"))
+    }
+
+    fn texts(doc: &roxmltree::Document<'_>) -> Vec<String> {
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or("").to_string())
+            .collect()
+    }
+
+    /// Root `role="img"`, labelled by its own title and desc; a title first in every group; every
+    /// hatched box says in text why it is hatched.
+    fn assert_accessible(svg: &str) {
+        let doc = parse(svg);
+        let root = doc.root_element();
+        assert_eq!(root.attribute("role"), Some("img"));
+        let labels: Vec<&str> = root
+            .attribute("aria-labelledby")
+            .unwrap()
+            .split(' ')
+            .collect();
+        assert_eq!(labels.len(), 2);
+        let by_id = |id: &str| doc.descendants().find(|n| n.attribute("id") == Some(id));
+        assert!(by_id(labels[0]).unwrap().has_tag_name("title"));
+        assert!(by_id(labels[1]).unwrap().has_tag_name("desc"));
+        assert!(!by_id(labels[0])
+            .unwrap()
+            .text()
+            .unwrap_or("")
+            .trim()
+            .is_empty());
+        assert!(!by_id(labels[1])
+            .unwrap()
+            .text()
+            .unwrap_or("")
+            .trim()
+            .is_empty());
+        for g in doc.descendants().filter(|n| n.has_tag_name("g")) {
+            let first = g.children().find(|n| n.is_element()).unwrap();
+            assert!(first.has_tag_name("title"), "a group without a title");
+            assert!(!first.text().unwrap_or("").trim().is_empty());
+        }
+        let mut hatched = 0;
+        for rect in doc.descendants().filter(|n| {
+            n.has_tag_name("rect")
+                && n.attribute("fill").is_some_and(|f| f.starts_with("url(#"))
+                && n.parent().is_some_and(|p| p.has_tag_name("g"))
+        }) {
+            hatched += 1;
+            let g = rect.parent().unwrap();
+            let said: Vec<&str> = g
+                .children()
+                .filter(|n| n.has_tag_name("text"))
+                .filter_map(|n| n.text())
+                .collect();
+            assert!(
+                said.iter().any(|t| t.contains("EXPOSED")
+                    || t.contains("DOWN")
+                    || t.contains("NOT INDEPENDENT")
+                    || t.contains("not exposed")),
+                "a hatched box without a text marker: {said:?}"
+            );
+        }
+        // Nothing that runs, styles or fetches.
+        for n in doc.descendants().filter(|n| n.is_element()) {
+            let tag = n.tag_name().name();
+            assert!(
+                !["script", "style", "foreignObject", "image", "a", "use"].contains(&tag),
+                "<{tag}> in a picture"
+            );
+            for a in n.attributes() {
+                assert!(
+                    !a.name().starts_with("on"),
+                    "handler {} in a picture",
+                    a.name()
+                );
+                assert_ne!(a.name(), "style");
+                assert!(!a.value().contains("http") || a.name() == "xmlns");
+            }
+        }
+        let _ = hatched;
+    }
+
+    #[test]
+    fn the_survivors_load_is_the_ratings_and_over_100_percent_is_red() {
+        let (e, a) = cty();
+        let f = one(&e, &a, "FWN-2@arr");
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        let doc = parse(&svg);
+        let line = doc
+            .descendants()
+            .find(|n| n.text().is_some_and(|t| t.starts_with("if spa fails")))
+            .unwrap();
+        assert_eq!(
+            line.text().unwrap(),
+            "if spa fails, spb would carry 120 % of its capacity — over 100 %: an outage, not a slowdown"
+        );
+        assert_eq!(line.attribute("fill"), Some(RED));
+        // Both storage processors are exposed and say so.
+        let t = texts(&doc);
+        assert_eq!(t.iter().filter(|t| *t == "EXPOSED").count(), 2, "{t:?}");
+        assert!(t.iter().any(|t| t == "load 60 %"));
+        assert!(t
+            .iter()
+            .any(|t| t.contains("reaches 1 service, 50,511 users, 1 tenant")));
+
+        let e = Estate::new()
+            .unity_pair("arr", "Unity 480F", "5.1.2.0.5.007", 0.4)
+            .service("mail", 10, &[], Criticality::High, &["arr"]);
+        let f = one(&e, &a, "FWN-2@arr");
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        let doc = parse(&svg);
+        let line = doc
+            .descendants()
+            .find(|n| n.text().is_some_and(|t| t.starts_with("if spa fails")))
+            .unwrap();
+        assert!(line
+            .text()
+            .unwrap()
+            .contains("80 % of its capacity — degraded but running"));
+        assert_eq!(line.attribute("fill"), Some(GREEN));
+    }
+
+    #[test]
+    fn every_string_from_advisories_and_the_inventory_is_escaped() {
+        let (mut e, a) = cty();
+        e.sys("arr").name = HOSTILE.into();
+        e.sys("arr").tenants = vec![HOSTILE.into()];
+        let svc: crate::inventory::ServiceId = "mail".parse().unwrap();
+        e.0.services.get_mut(&svc).unwrap().name = HOSTILE.into();
+        let mut f = one(&e, &a, "FWN-2@arr");
+        f.id = format!("{HOSTILE}@arr");
+        f.advisory = HOSTILE.into();
+        f.title = HOSTILE.into();
+        f.system_name = HOSTILE.into();
+        f.evidence = HOSTILE.into();
+        f.fixed_in = vec![HOSTILE.into()];
+        f.rating.reasons.insert(1, HOSTILE.into());
+        f.parts.push(Part {
+            subject: r("arr/spa"),
+            kind: ComponentKind::Controller,
+            count: 1,
+            firmware: HOSTILE.into(),
+        });
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        let doc = parse(&svg);
+        assert!(!doc.descendants().any(|n| n.has_tag_name("script")));
+        assert!(!svg.contains("<script"), "unescaped");
+        assert!(!svg.contains('\u{1b}') && !svg.contains('\u{0}') && !svg.contains('\r'));
+        // The text survives, as text.
+        let t = texts(&doc);
+        assert!(
+            t.iter()
+                .any(|t| t.contains("</text><script>alert(1)</script> \"q\" 'a' &")),
+            "{t:?}"
+        );
+        let title = doc.descendants().find(|n| n.has_tag_name("title")).unwrap();
+        assert!(title.text().unwrap().contains("<script>alert(1)</script>"));
+        assert_accessible(&svg);
+
+        // The timeline too: advisory ids and titles, plan step names, row ids.
+        let mut f = f.clone();
+        f.rating.urgency = crate::blast::Urgency::ByDate("2027-03-01".parse().unwrap());
+        let plan = RolloutPlan {
+            steps: vec![Step {
+                name: HOSTILE.into(),
+                window: None,
+                date: Some("2027-01-10".parse().unwrap()),
+                targets: vec![Target {
+                    subject: r("arr"),
+                    to: HOSTILE.into(),
+                }],
+            }],
+        };
+        let svg = timeline(&[f], &e.0, today(), 24, Some(&plan));
+        let doc = parse(&svg);
+        assert!(!doc.descendants().any(|n| n.has_tag_name("script")));
+        assert!(texts(&doc).iter().any(|t| t.contains("<script>")));
+        assert_accessible(&svg);
+    }
+
+    #[test]
+    fn a_picture_is_the_same_bytes_every_time() {
+        let (e, a) = cty();
+        let draw = || blast_radius(&one(&e, &a, "FWN-2@arr"), &e.0, Some(&a));
+        let first = draw();
+        assert_eq!(first, draw());
+        let timeline_of = || {
+            let mut f = one(&e, &a, "FWN-2@arr");
+            f.rating.urgency = crate::blast::Urgency::ByDate("2027-03-01".parse().unwrap());
+            timeline(&[f], &e.0, today(), 24, None)
+        };
+        assert_eq!(timeline_of(), timeline_of());
+    }
+
+    #[test]
+    fn the_picture_is_accessible_and_marks_exposed_parts_in_text() {
+        let (e, a) = cty();
+        let f = one(&e, &a, "FWN-2@arr");
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        assert_accessible(&svg);
+        let doc = parse(&svg);
+        // Each exposed part's group names it exposed in its title and its text.
+        let exposed: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("g"))
+            .filter(|g| {
+                g.children()
+                    .any(|n| n.has_tag_name("text") && n.text() == Some("EXPOSED"))
+            })
+            .collect();
+        assert_eq!(exposed.len(), 2);
+        for g in exposed {
+            let title = g.children().find(|n| n.has_tag_name("title")).unwrap();
+            assert!(title
+                .text()
+                .unwrap()
+                .contains("EXPOSED: runs the affected firmware"));
+        }
+    }
+
+    #[test]
+    fn a_raid_group_of_240_drives_is_drawn_capped_with_the_rest_counted() {
+        let mut e = Estate::new().system("srv", "HPE", "ProLiant DL380", Scheme::Intdot, "2.90");
+        let mut members = Vec::new();
+        for i in 0..240 {
+            let id = format!("d{i:03}");
+            e = e.hpe_ssds("srv", &id, "HPD7", 1);
+            e = e.hours("srv", &id, 31_500, "2026-10-01");
+            members.push(format!("srv/{id}"));
+        }
+        let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+        let e = e.group(
+            "srv-raid",
+            GroupKind::RaidGroup { tolerance: 2 },
+            &refs,
+            None,
+        );
+        let mut a = advisory_for("FWN-32768", "HPE", "SAS SSD", "vers:opaque/HPD7")
+            .on(ComponentKind::Drive)
+            .effects(&[Effect::DataLoss])
+            .triggers(&[Trigger::PowerOnHours { hours: 32_768 }]);
+        a.affected[0].models = vec!["VO1920JFDGV".into()];
+        let f = one(&e, &a, "FWN-32768@srv");
+        assert_eq!(f.part_count, 240);
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        assert!(svg.len() < 20_000, "{} bytes", svg.len());
+        let doc = parse(&svg);
+        let t = texts(&doc);
+        assert!(t.iter().any(|t| t == "+233 more"), "{t:?}");
+        assert!(t.iter().any(|t| t == "233 EXPOSED"), "{t:?}");
+        assert_eq!(t.iter().filter(|t| *t == "EXPOSED").count(), 7);
+        assert!(t.iter().any(
+            |t| t.starts_with("240 of 240 drives run the affected firmware; the group tolerates 2")
+        ));
+        assert!(t.iter().any(|t| t == "fails 2026-11-22"), "{t:?}");
+        assert_accessible(&svg);
+    }
+
+    #[test]
+    fn a_domain_down_finding_marks_what_goes_down_and_what_keeps_a_second_feed() {
+        let psu = |e: Estate, sys: &str| {
+            e.component(
+                sys,
+                "psu-1",
+                ComponentKind::Psu,
+                "Dell",
+                "800W Platinum PSU",
+                Scheme::Opaque,
+                "00.1D.7D",
+                1,
+            )
+        };
+        let e = psu(
+            Estate::new().system("gw", "Dell", "PowerEdge R650", Scheme::Intdot, "2.19.1"),
+            "gw",
+        )
+        .system("mail", "Dell", "PowerEdge R640", Scheme::Intdot, "2.19.1")
+        .system("dual", "Dell", "PowerEdge R640", Scheme::Intdot, "2.19.1")
+        .fed_domain(
+            "breaker-2",
+            DomainKind::Breaker,
+            &["gw", "mail", "dual"],
+            &["gw/psu-1"],
+        )
+        .domain("breaker-3", DomainKind::Breaker, &["dual"])
+        .service("mail-svc", 120, &[], Criticality::Medium, &["mail"]);
+        let a = advisory_for("FWN-5", "Dell", "Platinum PSU", "vers:opaque/00.1D.7D")
+            .on(ComponentKind::Psu)
+            .effects(&[Effect::PowerLoss])
+            .triggers(&[Trigger::HardwareFault]);
+        let f = one(&e, &a, "FWN-5@gw");
+        assert_eq!(f.rating.code, crate::blast::FindingCode::DomainDown);
+        assert_eq!(
+            f.rating
+                .reach
+                .systems
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+            ["gw", "mail"]
+        );
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        assert_accessible(&svg);
+        let doc = parse(&svg);
+        let t = texts(&doc);
+        assert!(
+            t.iter()
+                .any(|t| t.starts_with("breaker breaker-2 — fed by gw/psu-1 (EXPOSED)")),
+            "{t:?}"
+        );
+        assert_eq!(t.iter().filter(|t| *t == "DOWN").count(), 2, "{t:?}");
+        assert!(
+            t.iter().any(|t| t == "second feed"),
+            "dual keeps breaker-3: {t:?}"
+        );
+    }
+
+    #[test]
+    fn backups_carry_the_ratings_verdict() {
+        // A backup target that shares the source's rack is not independent.
+        let e = Estate::new()
+            .system("src", "Dell EMC", "Unity 680F", Scheme::Intdot, "5.0.3")
+            .system("bk", "Dell EMC", "Data Domain", Scheme::Intdot, "7.10.1.0")
+            .system("far", "Dell EMC", "Data Domain", Scheme::Intdot, "7.10.1.0")
+            .domain("rack", DomainKind::Rack, &["src", "bk"])
+            .backup("src", "bk")
+            .replica("src", "far");
+        let a = advisory_for("FWN-3", "Dell", "Unity", "vers:intdot/>=5.0.0|<5.0.6")
+            .effects(&[Effect::DataLoss]);
+        let f = one(&e, &a, "FWN-3@src");
+        assert!(f
+            .rating
+            .backup
+            .as_deref()
+            .unwrap()
+            .contains("recoverable from replica on far"));
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        assert_accessible(&svg);
+        let doc = parse(&svg);
+        let t = texts(&doc);
+        // `far` is the copy the rating counts; of `bk` it states nothing once one is found.
+        assert!(t.iter().any(|t| t == "an independent copy exists"), "{t:?}");
+        assert!(t.iter().any(|t| t == "INDEPENDENT"), "{t:?}");
+        assert!(t.iter().any(|t| t == "NOT COUNTED"), "{t:?}");
+        assert!(!t.iter().any(|t| t == "NOT INDEPENDENT"), "{t:?}");
+
+        // Without `far`, the rating's reason against `bk` is drawn with it.
+        let mut e = e;
+        e.0.backups.retain(|b| b.to.as_str() == "bk");
+        let f = one(&e, &a, "FWN-3@src");
+        let svg = blast_radius(&f, &e.0, Some(&a));
+        assert_accessible(&svg);
+        let t = texts(&parse(&svg));
+        assert!(
+            t.iter()
+                .any(|t| t == "NO independent copy: the data can be lost"),
+            "{t:?}"
+        );
+        assert!(t.iter().any(|t| t == "NOT INDEPENDENT"), "{t:?}");
+        assert!(
+            t.iter()
+                .any(|t| t == "backup target bk shares failure domain rack with src"),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn ids_are_valid_names_and_differ_for_different_keys() {
+        let a = dom_id("blast", "FWN-1@a.b");
+        let b = dom_id("blast", "FWN-1@a_b");
+        assert_ne!(a, b);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)),
+            "{a}"
+        );
+        assert!(dom_id("x", HOSTILE)
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)));
+    }
+
+    #[test]
+    fn text_is_escaped_clipped_and_wrapped() {
+        assert_eq!(
+            xml_escape("<a href=\"x\">&'\u{7}\n"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;  "
+        );
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abc", 4), "abc");
+        assert_eq!(
+            wrap("one two three four", 9, 5),
+            ["one two", "three", "four"]
+        );
+        assert_eq!(wrap("one two three four", 9, 2), ["one two", "three …"]);
+        assert_eq!(wrap("abcdefghij", 4, 5), ["abcd", "efgh", "ij"]);
+    }
+
+    #[test]
+    fn the_timeline_marks_today_the_months_and_the_plan() {
+        let (e, a) = cty();
+        let mut f = one(&e, &a, "FWN-2@arr");
+        f.rating.urgency = crate::blast::Urgency::ByDate("2027-03-01".parse().unwrap());
+        let plan = RolloutPlan {
+            steps: vec![
+                Step {
+                    name: "first".into(),
+                    window: None,
+                    date: Some("2027-01-10".parse().unwrap()),
+                    targets: vec![Target {
+                        subject: r("arr"),
+                        to: "5.1.2.0.5.009".into(),
+                    }],
+                },
+                Step {
+                    name: "undated".into(),
+                    window: None,
+                    date: None,
+                    targets: vec![Target {
+                        subject: r("arr"),
+                        to: "5.1.2.0.5.009".into(),
+                    }],
+                },
+            ],
+        };
+        let svg = timeline(&[f], &e.0, today(), 24, Some(&plan));
+        assert_accessible(&svg);
+        let doc = parse(&svg);
+        let t = texts(&doc);
+        assert!(t.iter().any(|t| t == "today 2026-11-22"), "{t:?}");
+        assert!(t.iter().any(|t| t == "2027-01"), "{t:?}");
+        assert!(
+            t.iter().any(|t| t == "FWN-2 · 2 × controller · 2027-03-01"),
+            "{t:?}"
+        );
+        assert!(t.iter().any(|t| t == "update: first · 2027-01-10"), "{t:?}");
+        assert!(t.iter().any(|t| t == "step first · 2027-01-10"), "{t:?}");
+        assert!(
+            t.iter()
+                .any(|t| t == "plan steps without a date (not placed): undated"),
+            "{t:?}"
+        );
+        assert!(
+            t.iter().any(|t| t == "arr-sp"),
+            "the row is the controller pair: {t:?}"
+        );
+    }
 }

@@ -366,3 +366,170 @@ pub fn write_text(t: &Timeline, w: &mut impl std::io::Write) -> std::io::Result<
     }
     w.write_all(o.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Step, Target};
+    use crate::model::{ComponentKind, Effect, Trigger};
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A server with two drive sets in two RAID groups and one set in none, a power-on-hours bug
+    /// on all three, each set reaching the threshold on another day.
+    fn estate() -> Estate {
+        Estate::new()
+            .system("srv", "HPE", "ProLiant DL380", Scheme::Intdot, "2.90")
+            .hpe_ssds("srv", "data", "HPD7", 8)
+            .hpe_ssds("srv", "logs", "HPD7", 4)
+            .hpe_ssds("srv", "spare", "HPD7", 2)
+            .group(
+                "srv-data",
+                GroupKind::RaidGroup { tolerance: 1 },
+                &["srv/data"],
+                None,
+            )
+            .group(
+                "srv-logs",
+                GroupKind::RaidGroup { tolerance: 1 },
+                &["srv/logs"],
+                None,
+            )
+            .group("srv-paths", GroupKind::Multipath, &["srv/data"], None)
+    }
+
+    fn bug() -> crate::model::Advisory {
+        let mut a = advisory_for("FWN-32768", "HPE", "SAS SSD", "vers:opaque/HPD7")
+            .on(ComponentKind::Drive)
+            .effects(&[Effect::DataLoss])
+            .triggers(&[Trigger::PowerOnHours { hours: 32_768 }]);
+        a.affected[0].models = vec!["VO1920JFDGV".into()];
+        a
+    }
+
+    #[test]
+    fn a_finding_sits_in_the_rows_of_its_parts_on_the_ratings_date() {
+        let e = estate()
+            .hours("srv", "data", 32_000, "2026-11-01")
+            .hours("srv", "logs", 32_000, "2026-11-01")
+            .hours("srv", "spare", 32_000, "2026-11-01");
+        let findings = run(&e, &[bug()]);
+        let f = &findings[0];
+        let crate::blast::Urgency::ByDate(date) = f.rating.urgency else {
+            panic!("{:?}", f.rating.urgency);
+        };
+        let t = build(&findings, &e.0, today(), 24, None);
+        let rows: Vec<(RowKind, &str)> = t.rows.iter().map(|r| (r.kind, r.id.as_str())).collect();
+        // Multipath says nothing of where a drive fails: a RAID group is the row, and the set in
+        // no RAID group sits in its system's row.
+        assert_eq!(
+            rows,
+            [
+                (RowKind::RaidGroup, "srv-data"),
+                (RowKind::RaidGroup, "srv-logs"),
+                (RowKind::System, "srv")
+            ]
+        );
+        let parts: Vec<&str> = t.rows.iter().map(|r| r.marks[0].parts.as_str()).collect();
+        assert_eq!(parts, ["8 × drive", "4 × drive", "2 × drive"]);
+        assert!(t
+            .rows
+            .iter()
+            .all(|r| r.marks[0].date == date && !r.marks[0].past_due));
+        assert_eq!(t.later, 0);
+        assert_eq!(t.until, day("2028-11-22"));
+    }
+
+    #[test]
+    fn past_due_sits_on_today_and_beyond_the_span_is_counted() {
+        let e = estate().hours("srv", "data", 33_000, "2026-11-01");
+        let findings = run(&e, &[bug()]);
+        let t = build(&findings, &e.0, today(), 24, None);
+        // One finding, one date (the rating's, its earliest): every row of its parts shows it,
+        // the sets without a reading included.
+        assert_eq!(t.rows.len(), 3, "{t:?}");
+        for row in &t.rows {
+            assert!(row.marks[0].past_due);
+            assert_eq!(row.marks[0].date, today());
+        }
+
+        // 20,000 hours left: beyond 12 months, within 36.
+        let e = Estate::new()
+            .system("srv", "HPE", "ProLiant DL380", Scheme::Intdot, "2.90")
+            .hpe_ssds("srv", "data", "HPD7", 8)
+            .hours("srv", "data", 12_768, "2026-11-22");
+        let findings = run(&e, &[bug()]);
+        let short = build(&findings, &e.0, today(), 12, None);
+        assert!(short.rows.is_empty());
+        assert_eq!(short.later, 1);
+        let long = build(&findings, &e.0, today(), 36, None);
+        assert_eq!(long.rows.len(), 1);
+        // 20,000 hours: 833 days and 8 hours.
+        assert_eq!(long.rows[0].marks[0].date, day("2029-03-04"));
+        // The span is clamped: never empty, never beyond ten years.
+        assert_eq!(build(&findings, &e.0, today(), 0, None).months, 1);
+        assert_eq!(
+            build(&findings, &e.0, today(), 1_000, None).months,
+            MAX_MONTHS
+        );
+    }
+
+    #[test]
+    fn plan_steps_are_kept_in_order_and_marked_in_the_rows_they_update() {
+        let e = estate().hours("srv", "data", 32_000, "2026-11-01");
+        let findings = run(&e, &[bug()]);
+        let target = |s: &str| Target {
+            subject: r(s),
+            to: "HPD8".into(),
+        };
+        let step = |name: &str, date: Option<&str>, t: &str| Step {
+            name: name.into(),
+            window: None,
+            date: date.map(day),
+            targets: vec![target(t)],
+        };
+        let plan = RolloutPlan {
+            steps: vec![
+                step("drives", Some("2026-12-01"), "srv/data"),
+                step("later", None, "srv/logs"),
+                step("elsewhere", Some("2026-12-02"), "other"),
+            ],
+        };
+        let t = build(&findings, &e.0, today(), 24, Some(&plan));
+        let names: Vec<&str> = t
+            .steps
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, ["drives", "later", "elsewhere"]);
+        assert_eq!(
+            t.rows[0].updates,
+            [Update {
+                step: "drives".into(),
+                date: day("2026-12-01")
+            }]
+        );
+        assert_eq!(t.steps_in_span().count(), 2);
+        let mut text = Vec::new();
+        write_text(&t, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("  2026-12-01  update       plan step drives"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  (no date)  later: srv/logs → HPD8"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["schema_version"], TIMELINE_SCHEMA_VERSION);
+        assert_eq!(json["rows"][0]["kind"], "raid-group");
+        assert_eq!(json["rows"][0]["marks"][0]["code"], "raid-time-bomb");
+    }
+}
