@@ -1571,7 +1571,7 @@ pub fn timeline_svg(t: &Timeline) -> String {
                 mk.advisory,
                 mk.parts,
                 if mk.past_due {
-                    format!("PAST DUE since before {}", t.today)
+                    format!("PAST DUE: due on or before {}", t.today)
                 } else {
                     format!("fires {}", mk.date)
                 },

@@ -66,6 +66,14 @@ fn the_example_estate_shows_a_shared_breaker_an_uptime_clock_and_a_broken_partne
         serde_json::json!(["desktop-vpn", "office-email"])
     );
     assert_eq!(breaker["rating"]["reach"]["users"], 30_120);
+    // The systems that go down, as data (the blast-radius picture marks them DOWN).
+    assert_eq!(
+        breaker["rating"]["reach"]["systems"],
+        serde_json::json!(["office-mail", "office-router", "vpn-gw-1"])
+    );
+    // A finding that reaches only its own system carries no list.
+    let clock = finding(&j, "FWN-2026-0006@hosting-fas");
+    assert!(clock["rating"]["reach"].get("systems").is_none());
 
     // Both controllers booted on 2026-04-20: they reach 248 days together on 2026-12-24.
     let clock = finding(&j, "FWN-2026-0006@hosting-fas");
