@@ -156,6 +156,9 @@ pub fn dated(f: &Finding, today: NaiveDate) -> Option<(NaiveDate, bool)> {
     }
 }
 
+/// A row's kind and id.
+type RowKey = (RowKind, String);
+
 /// The timeline of `findings` from `today` over `months` (clamped to 1..=[`MAX_MONTHS`]), rows
 /// named from `inv`, with the steps of `plan` if given.
 pub fn build(
@@ -182,11 +185,10 @@ pub fn build(
     let rows_of = row_index(inv, dated.iter().flat_map(|(f, _, _)| &f.parts));
 
     // (kind, id) → row; BTreeMap for a stable order before the final sort.
-    let mut rows: BTreeMap<(RowKind, String), Row> = BTreeMap::new();
+    let mut rows: BTreeMap<RowKey, Row> = BTreeMap::new();
     for (f, date, past_due) in &dated {
         // The finding's parts by row, counted per kind.
-        let mut by_row: BTreeMap<(RowKind, String), (SystemId, BTreeMap<&str, u64>)> =
-            BTreeMap::new();
+        let mut by_row: BTreeMap<RowKey, (SystemId, BTreeMap<&str, u64>)> = BTreeMap::new();
         for p in &f.parts {
             let (kind, id) = rows_of
                 .get(&p.subject)
