@@ -362,6 +362,7 @@ fn part_row<T>(
     items: &[T],
     draw: impl Fn(&T) -> PartBox,
     marked: impl Fn(&T) -> bool,
+    word: &str,
 ) -> i64 {
     let total = items.len();
     let shown = if total > MAX_MEMBERS {
@@ -400,8 +401,7 @@ fn part_row<T>(
     if total > shown {
         let rest = total - shown;
         let bx = x + shown as i64 * (BOX_W + BOX_GAP);
-        let title =
-            format!("{rest} more not drawn, {hidden_marked} of them marked (exposed or down)");
+        let title = format!("{rest} more not drawn, {hidden_marked} of them {word}");
         c.group(&title);
         c.rect(
             bx,
@@ -425,7 +425,7 @@ fn part_row<T>(
                 bx + 6,
                 y + BOX_H - 6,
                 BODY.size(10).bold().fill(RED),
-                &format!("{hidden_marked} EXPOSED"),
+                &format!("{hidden_marked} {word}"),
             );
         }
         c.end_group();
@@ -939,6 +939,7 @@ fn system_panel(
             &g.members,
             |m| member_box(exposed, advisory, m, g.load),
             |m| exposed.hit(m),
+            "EXPOSED",
         );
         for (line, colour) in consequence {
             y += 16;
@@ -993,6 +994,7 @@ fn system_panel(
             &loose,
             |r| member_box(exposed, advisory, r, None),
             |r| exposed.hit(r),
+            "EXPOSED",
         );
         body.end_group();
     }
@@ -1110,7 +1112,7 @@ fn domains_panel(
                 ),
             }
         };
-        y += part_row(c, MARGIN, y, &d.members, draw, |m| down(&m.system));
+        y += part_row(c, MARGIN, y, &d.members, draw, |m| down(&m.system), "DOWN");
         c.end_group();
     }
     for d in member_of.iter().take(MAX_ITEMS) {
