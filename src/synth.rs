@@ -590,6 +590,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
                 versions,
                 fixed_in: vec![],
                 identifiers: vec![],
+                recommended: false,
             }],
             remediations: vec![],
             references: vec![],

@@ -117,6 +117,12 @@ pub fn check(
     }
 }
 
+/// An end-of-support finding whose date has not come yet.
+fn approaching_end_of_support(f: &crate::blast::Finding) -> bool {
+    f.rating.code == crate::blast::FindingCode::EndOfSupport
+        && f.rating.consequence == crate::blast::Consequence::Informational
+}
+
 /// The verdict and the reasons that decided it: every hazard above `go`, every introduced
 /// finding (blocking when high or critical), every finding undecidable after the move, and every
 /// high or critical finding the move leaves open.
@@ -130,7 +136,13 @@ fn verdict(hazards: &[Hazard], systems: &[SystemDiff]) -> (Verdict, Vec<String>)
         }
     }
     for d in systems {
-        for f in &d.introduced {
+        // A target line whose support ends some day is informative, not a reason for caution;
+        // one already out of support is (`unsupported`, rated like any introduced finding).
+        for f in d
+            .introduced
+            .iter()
+            .filter(|f| !approaching_end_of_support(f))
+        {
             let level = if f.rating.severity >= Severity::High {
                 Verdict::Block
             } else {

@@ -24,13 +24,18 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::blast::{Finding, Severity, Urgency};
+use crate::blast::{Finding, FindingCode, Severity, Urgency};
 use crate::inventory::{Inventory, OwnerId};
 use crate::matcher::MatchState;
 use crate::triage::TriageState;
 
 /// Days before a time-triggered bug's date at which it is announced again (closest last).
 pub const WARNING_WINDOWS: [i64; 3] = [90, 30, 7];
+
+/// Days before an end of support (`end-of-support` findings) at which it is announced again:
+/// moving a line takes longer than patching a bug, so the notices start earlier. Once the date
+/// has passed, the finding is in window 0 and told once more.
+pub const LIFECYCLE_WARNING_WINDOWS: [i64; 3] = [180, 90, 30];
 
 /// What the notifier last told one owner about one finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,11 +189,27 @@ pub fn idempotency_key(owner: &str, items: &[Item], generation: &str) -> String 
 /// The warning window a date falls in: the closest window containing it, 0 once passed, `None`
 /// when further away than the widest window.
 pub fn window_for(fires_on: NaiveDate, today: NaiveDate) -> Option<i64> {
+    window_in(&WARNING_WINDOWS, fires_on, today)
+}
+
+fn window_in(windows: &[i64], fires_on: NaiveDate, today: NaiveDate) -> Option<i64> {
     let days = (fires_on - today).num_days();
     if days < 0 {
         return Some(0);
     }
-    WARNING_WINDOWS.iter().rev().copied().find(|w| days <= *w)
+    windows.iter().rev().copied().find(|w| days <= *w)
+}
+
+/// The warning window of a finding: a dated bug by [`WARNING_WINDOWS`]; an end of support by
+/// [`LIFECYCLE_WARNING_WINDOWS`], and window 0 once all support has passed (`triggering`).
+pub fn finding_window(f: &Finding, today: NaiveDate) -> Option<i64> {
+    let lifecycle = f.rating.code == FindingCode::EndOfSupport;
+    match f.rating.urgency {
+        Urgency::ByDate(d) if lifecycle => window_in(&LIFECYCLE_WARNING_WINDOWS, d, today),
+        Urgency::ByDate(d) => window_in(&WARNING_WINDOWS, d, today),
+        Urgency::Triggering if lifecycle => Some(0),
+        _ => None,
+    }
 }
 
 fn effects_of(f: &Finding) -> Vec<String> {
@@ -427,7 +448,7 @@ pub fn plan(
                 continue;
             }
             let mut item = item_for(f, inv, &owner, today);
-            let window = item.fires_on.and_then(|d| window_for(d, today));
+            let window = finding_window(f, today);
             let now = Notified {
                 severity: item.severity,
                 title: item.title.clone(),

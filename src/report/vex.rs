@@ -992,6 +992,7 @@ mod tests {
             versions,
             fixed_in: vec![],
             identifiers: vec![],
+            recommended: false,
         }
     }
 
