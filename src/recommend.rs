@@ -757,3 +757,330 @@ impl Recommendation {
         o
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Effect, Lifecycle};
+    use crate::testkit::*;
+
+    fn bug(id: &str, product: &str, range: &str, fixed: &[&str]) -> Advisory {
+        let vendor = if range.starts_with("vers:ontap") {
+            "NetApp"
+        } else {
+            "Dell"
+        };
+        let mut a = advisory_for(id, vendor, product, range).effects(&[Effect::DataUnavailable]);
+        a.affected[0].fixed_in = fixed.iter().map(|s| s.to_string()).collect();
+        a
+    }
+
+    fn rec(
+        e: &Estate,
+        advisories: &[Advisory],
+        system: &str,
+        comp: Option<&str>,
+    ) -> Recommendation {
+        recommend(
+            &e.0,
+            advisories,
+            &Overrides::default(),
+            system,
+            comp,
+            today(),
+        )
+        .unwrap()
+    }
+
+    fn versions(r: &Recommendation) -> Vec<&str> {
+        r.candidates.iter().map(|c| c.version.as_str()).collect()
+    }
+
+    fn fas(fw: &str) -> Estate {
+        Estate::new().system("fas", "NetApp", "FAS8300", Scheme::Ontap, fw)
+    }
+
+    #[test]
+    fn ontap_p_releases_order_by_number_not_by_text() {
+        // "9.12.1P10" < "9.12.1P5" as text; as releases P5 < P10 < 9.13.1.
+        let advisories = [
+            bug(
+                "FWN-A",
+                "ONTAP",
+                "vers:ontap/>=9.12.1|<9.12.1P10",
+                &["9.12.1P10"],
+            ),
+            bug(
+                "FWN-B",
+                "ONTAP",
+                "vers:ontap/>=9.12.1|<9.12.1P5",
+                &["9.12.1P5"],
+            ),
+            bug(
+                "FWN-C",
+                "ONTAP",
+                "vers:ontap/>=9.13.1|<9.13.1P2",
+                &["9.13.1P2"],
+            ),
+        ];
+        let r = rec(&fas("9.12.1P2"), &advisories, "fas", None);
+        assert_eq!(
+            versions(&r),
+            ["9.12.1P5", "9.12.1P10", "9.13.1", "9.13.1P2"],
+            "9.12.1 is not newer than 9.12.1P2"
+        );
+        assert_eq!(r.outcome, Outcome::Recommended);
+        assert_eq!(r.release.as_deref(), Some("9.12.1P10"));
+        assert_eq!(r.candidates[0].leaves_open, ["FWN-A (high)"]);
+        assert!(r.candidates[2]
+            .introduces
+            .iter()
+            .any(|i| i.starts_with("FWN-C")));
+        assert!(
+            r.reason.contains("fixes all 2 open findings"),
+            "{}",
+            r.reason
+        );
+    }
+
+    #[test]
+    fn unity_six_part_releases_and_a_release_that_introduces_a_bug() {
+        let e = Estate::new().system(
+            "u",
+            "Dell EMC",
+            "Unity 480F",
+            Scheme::Intdot,
+            "5.1.2.0.5.007",
+        );
+        let advisories = [
+            bug(
+                "FWN-A",
+                "Unity",
+                "vers:intdot/<5.1.2.0.5.10",
+                &["5.1.2.0.5.10"],
+            ),
+            bug(
+                "FWN-B",
+                "Unity",
+                "vers:intdot/<5.1.2.0.5.009",
+                &["5.1.2.0.5.009"],
+            ),
+            bug(
+                "FWN-C",
+                "Unity",
+                "vers:intdot/>=5.1.2.0.5.10|<5.1.3",
+                &["5.1.3"],
+            ),
+        ];
+        let r = rec(&e, &advisories, "u", None);
+        // 009 < 10 numerically (leading zeros are insignificant).
+        assert_eq!(versions(&r), ["5.1.2.0.5.009", "5.1.2.0.5.10", "5.1.3"]);
+        assert_eq!(r.candidates[0].leaves_open, ["FWN-A (high)"]);
+        assert_eq!(r.candidates[1].introduces, ["FWN-C (high)"]);
+        assert_eq!(r.release.as_deref(), Some("5.1.3"));
+    }
+
+    #[test]
+    fn drive_firmware_cannot_be_ordered_so_no_release_is_recommended() {
+        let e = Estate::new()
+            .system("db", "HPE", "ProLiant DL380 Gen10", Scheme::Intdot, "2.90")
+            .hpe_ssds("db", "ssd", "HPD7", 8);
+        let mut a = advisory_for("FWN-SSD", "HPE", "SAS SSD", "vers:opaque/HPD5|HPD6|HPD7")
+            .on(ComponentKind::Drive)
+            .effects(&[Effect::DataLoss]);
+        a.affected[0].fixed_in = vec!["HPD8".into()];
+        a.affected[0].models = vec!["VO1920JFDGV".into()];
+        let r = rec(&e, &[a], "db", Some("ssd"));
+        assert_eq!(r.outcome, Outcome::Unorderable);
+        assert_eq!(r.release, None);
+        assert_eq!(versions(&r), ["HPD8"], "named only as affected: no way out");
+        assert!(r.reason.contains("opaque firmware id"), "{}", r.reason);
+        assert!(
+            r.reason.contains("HPD8 fixes every open finding"),
+            "{}",
+            r.reason
+        );
+    }
+
+    #[test]
+    fn no_fixed_version_names_the_blocking_finding() {
+        let advisories = [
+            bug("FWN-NOFIX", "ONTAP", "vers:ontap/>=9.8", &[]),
+            bug("FWN-B", "ONTAP", "vers:ontap/<9.9.1", &["9.9.1"]),
+        ];
+        let r = rec(&fas("9.8P3"), &advisories, "fas", None);
+        assert_eq!(r.outcome, Outcome::NoneFound);
+        assert_eq!(r.release, None);
+        assert!(
+            r.blocked_by
+                .iter()
+                .any(|b| b.starts_with("FWN-NOFIX: no fixed version is known")),
+            "{:?}",
+            r.blocked_by
+        );
+        assert_eq!(r.closest.as_deref(), Some("9.9.1"));
+    }
+
+    #[test]
+    fn every_fixing_release_introducing_a_bug_is_named() {
+        let advisories = [
+            bug("FWN-OLD", "ONTAP", "vers:ontap/<9.9.1", &["9.9.1"]),
+            bug("FWN-NEW", "ONTAP", "vers:ontap/>=9.9.1", &[]),
+        ];
+        let r = rec(&fas("9.8P3"), &advisories, "fas", None);
+        assert_eq!(r.outcome, Outcome::NoneFound);
+        assert_eq!(
+            r.blocked_by,
+            ["9.9.1 fixes every open finding but introduces FWN-NEW (high)"]
+        );
+    }
+
+    #[test]
+    fn nothing_open_is_current_with_the_evidence_and_nothing_named_is_none_found() {
+        let advisories = [bug("FWN-A", "ONTAP", "vers:ontap/<9.8P3", &["9.8P3"])];
+        let r = rec(&fas("9.8P3"), &advisories, "fas", None);
+        assert_eq!(r.outcome, Outcome::Current);
+        assert!(r.open.is_empty());
+        assert!(r.line().contains("stay on 9.8P3"), "{}", r.line());
+
+        // A bound is a named release: `<9.9` names 9.9, which is outside the range.
+        let r = rec(
+            &fas("9.8P3"),
+            &[bug("FWN-X", "ONTAP", "vers:ontap/<9.9", &[])],
+            "fas",
+            None,
+        );
+        assert_eq!(r.release.as_deref(), Some("9.9"));
+        // Nothing newer is named at all.
+        let r = rec(
+            &fas("9.8P3"),
+            &[bug("FWN-X", "ONTAP", "vers:ontap/>=9.8|<=9.8P3", &[])],
+            "fas",
+            None,
+        );
+        assert_eq!(r.outcome, Outcome::NoneFound);
+        assert!(r.candidates.is_empty());
+        assert!(
+            r.reason
+                .contains("no advisory names a ontap release newer than 9.8P3"),
+            "{}",
+            r.reason
+        );
+        assert_eq!(r.blocked_by, ["FWN-X: no fixed version is known"]);
+    }
+
+    #[test]
+    fn an_out_of_support_line_must_be_left_and_one_still_supported_is_a_note() {
+        let mut line = advisory_for("FWL-98", "NetApp", "ONTAP", "vers:ontap/>=9.8RC0|<9.9")
+            .effects(&[Effect::EndOfSupport]);
+        line.lifecycle = Some(Lifecycle {
+            line: "9.8".into(),
+            end_of_standard_support: "2025-01-01".parse().unwrap(),
+            end_of_extended_support: None,
+            source: "https://vendor.example".into(),
+            illustrative: false,
+        });
+        let mut next = advisory_for("FWL-991", "NetApp", "ONTAP", "vers:ontap/>=9.9.1RC0|<9.9.2")
+            .effects(&[Effect::EndOfSupport]);
+        next.lifecycle = Some(Lifecycle {
+            line: "9.9.1".into(),
+            end_of_standard_support: "2027-06-01".parse().unwrap(),
+            ..line.lifecycle.clone().unwrap()
+        });
+        let advisories = [
+            bug("FWN-A", "ONTAP", "vers:ontap/>=9.8|<9.8P6", &["9.8P6"]),
+            bug(
+                "FWN-B",
+                "ONTAP",
+                "vers:ontap/>=9.9.1|<9.9.1P1",
+                &["9.9.1P1"],
+            ),
+            line,
+            next,
+        ];
+        let r = rec(&fas("9.8P3"), &advisories, "fas", None);
+        assert!(
+            r.open.iter().any(|o| o.starts_with("FWL-98 ")),
+            "{:?}",
+            r.open
+        );
+        assert_eq!(r.candidates[0].version, "9.8P6");
+        assert!(r.candidates[0]
+            .leaves_open
+            .iter()
+            .any(|o| o.starts_with("FWL-98 ")));
+        assert_eq!(r.release.as_deref(), Some("9.9.1P1"));
+        let pick = r.candidates.iter().find(|c| c.passes).unwrap();
+        assert!(
+            pick.notes.iter().any(|n| n.starts_with("FWL-991: ")),
+            "{:?}",
+            pick.notes
+        );
+    }
+
+    #[test]
+    fn the_vendors_recommendation_is_shown_and_is_a_candidate() {
+        let mut a = bug(
+            "FWN-A",
+            "ONTAP",
+            "vers:ontap/>=9.12.1|<9.12.1P5",
+            &["9.12.1P5"],
+        );
+        let mut rec_st = a.affected[0].clone();
+        rec_st.status = ProductStatus::Fixed;
+        rec_st.versions = VersionSpec::Exact("9.12.1P10".into());
+        rec_st.fixed_in.clear();
+        rec_st.recommended = true;
+        a.affected.push(rec_st);
+        let r = rec(&fas("9.12.1P2"), &[a], "fas", None);
+        assert_eq!(r.release.as_deref(), Some("9.12.1P5"));
+        assert_eq!(
+            r.vendor_recommended,
+            [VendorRecommended {
+                version: "9.12.1P10".into(),
+                advisory: "FWN-A".into()
+            }]
+        );
+        assert!(r.reason.contains("the vendor recommends 9.12.1P10 (FWN-A)"));
+        assert_eq!(versions(&r), ["9.12.1P5", "9.12.1P10"]);
+    }
+
+    #[test]
+    fn rating_the_related_systems_only_gives_the_whole_estates_findings_of_the_system() {
+        // A replica pair with a partner requirement, a group and a backup across systems.
+        let e = Estate::new()
+            .system("src", "NetApp", "AFF A400", Scheme::Ontap, "9.8P6")
+            .system("dst", "NetApp", "AFF A400", Scheme::Ontap, "9.8P3")
+            .system("other", "NetApp", "AFF A400", Scheme::Ontap, "9.8P3")
+            .replica("src", "dst");
+        let advisories = [
+            bug("FWN-A", "ONTAP", "vers:ontap/>=9.8|<9.8P6", &["9.8P6"]),
+            advisory_for("FWN-R", "NetApp", "ONTAP", "vers:ontap/>=9.8P6").requires(
+                crate::model::Partner::ReplicaTarget,
+                "ONTAP",
+                "vers:ontap/>=9.8P6",
+            ),
+        ];
+        let index = Index::build(&advisories);
+        let all = run(&e, &advisories);
+        for sys in ["src", "dst", "other"] {
+            let id: SystemId = sys.parse().unwrap();
+            let keep = related(&e.0, &id);
+            let mine = rate_system(
+                &e.0,
+                &advisories,
+                &index,
+                &Overrides::default(),
+                &keep,
+                &id,
+                today(),
+            );
+            let whole: Vec<&Finding> = all.iter().filter(|f| f.system == id).collect();
+            assert_eq!(mine.iter().collect::<Vec<_>>(), whole, "{sys}");
+            assert!(!mine.is_empty(), "{sys} has findings to compare");
+        }
+        assert!(
+            !related(&e.0, &"src".parse().unwrap()).contains(&"other".parse::<SystemId>().unwrap())
+        );
+    }
+}

@@ -604,6 +604,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
             exploited: None,
             epss: None,
             requires,
+            lifecycle: None,
             source: source("synthetic", i),
         });
     }

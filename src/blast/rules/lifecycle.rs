@@ -257,3 +257,211 @@ pub(in crate::blast) fn annotate(ctx: &Context<'_>, slots: &mut [Option<Finding>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blast::Finding;
+    use crate::classify::Overrides;
+    use crate::matcher::{match_inventory, Index};
+    use crate::model::Effect;
+    use crate::testkit::*;
+    use crate::version::Scheme;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A lifecycle advisory for ONTAP `line` with these dates.
+    fn eos(id: &str, line: &str, std: &str, ext: Option<&str>) -> Advisory {
+        let range = crate::version::line_range(Scheme::Ontap, line).unwrap();
+        let mut a = advisory_for(id, "NetApp", "ONTAP", &range.to_string())
+            .effects(&[Effect::EndOfSupport]);
+        a.lifecycle = Some(Lifecycle {
+            line: line.into(),
+            end_of_standard_support: d(std),
+            end_of_extended_support: ext.map(d),
+            source: "https://vendor.example/lifecycle".into(),
+            illustrative: true,
+        });
+        a
+    }
+
+    fn reasons(f: &Finding) -> String {
+        f.rating.reasons.join("\n")
+    }
+
+    fn rate_on(e: &Estate, advisories: &[Advisory], today: NaiveDate) -> Vec<Finding> {
+        let index = Index::build(advisories);
+        let matches = match_inventory(&e.0, advisories, &index);
+        let ctx = Context::new(&e.0, advisories, &matches, today);
+        crate::blast::assess(&ctx, &Overrides::default())
+    }
+
+    fn aff(firmware: &str) -> Estate {
+        Estate::new()
+            .system("aff", "NetApp", "AFF A400", Scheme::Ontap, firmware)
+            .service(
+                "subscribers",
+                2_200_000,
+                &[],
+                crate::inventory::Criticality::Critical,
+                &["aff"],
+            )
+    }
+
+    #[test]
+    fn before_the_date_it_is_informational_dated_and_at_most_low() {
+        let f = rate_on(
+            &aff("9.8P3"),
+            &[eos("FWL-1", "9.8", "2027-03-01", Some("2028-03-01"))],
+            today(),
+        );
+        let r = &f[0].rating;
+        assert_eq!(r.code, FindingCode::EndOfSupport);
+        assert_eq!(r.consequence, Consequence::Informational);
+        assert_eq!(r.urgency, Urgency::ByDate(d("2027-03-01")));
+        assert!(r.score <= BEFORE_CAP, "{}", r.score);
+        let text = reasons(&f[0]);
+        assert!(
+            text.contains("standard support ends 2027-03-01 (in 99 days)"),
+            "{text}"
+        );
+        assert!(text.contains("illustrative data"), "{text}");
+        assert!(
+            text.contains("lifecycle source: https://vendor.example/lifecycle"),
+            "{text}"
+        );
+        // Not on the line: no finding at all.
+        assert!(rate_on(
+            &aff("9.12.1P2"),
+            &[eos("FWL-1", "9.8", "2027-03-01", None)],
+            today()
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn in_extended_support_it_is_unsupported_dated_by_the_extended_end_and_at_least_medium() {
+        let f = rate_on(
+            &aff("9.8P16"),
+            &[eos("FWL-1", "9.8", "2026-01-01", Some("2027-06-30"))],
+            today(),
+        );
+        let r = &f[0].rating;
+        assert_eq!(r.consequence, Consequence::Unsupported);
+        assert_eq!(r.urgency, Urgency::ByDate(d("2027-06-30")));
+        assert!(
+            r.score >= PAST_FLOOR && r.score < BLOCKED_FLOOR,
+            "{}",
+            r.score
+        );
+        assert!(reasons(&f[0]).contains("new fixes only under an extended-support contract"));
+    }
+
+    #[test]
+    fn past_all_support_it_is_triggering_and_on_the_end_date_it_is_past() {
+        let a = eos("FWL-1", "9.8", "2026-11-22", None);
+        let f = rate_on(&aff("9.8P3"), std::slice::from_ref(&a), today());
+        assert_eq!(
+            f[0].rating.urgency,
+            Urgency::Triggering,
+            "the end date itself is past"
+        );
+        assert!(reasons(&f[0]).contains("out of support since 2026-11-22"));
+        let f = rate_on(&aff("9.8P3"), &[a], d("2026-11-21"));
+        assert_eq!(f[0].rating.urgency, Urgency::ByDate(d("2026-11-22")));
+    }
+
+    #[test]
+    fn findings_on_an_out_of_support_line_cannot_be_fixed_by_waiting_and_raise_it_to_high() {
+        let bug = advisory_for("FWN-1", "NetApp", "ONTAP", "vers:ontap/<9.9")
+            .effects(&[Effect::DataUnavailable]);
+        let line = eos("FWL-1", "9.8", "2025-01-01", None);
+        let f = rate_on(&aff("9.8P3"), &[bug.clone(), line.clone()], today());
+        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-1").unwrap();
+        let eos_f = f.iter().find(|f| &*f.advisory == "FWL-1").unwrap();
+        assert!(bug_f.rating.severity >= Severity::High);
+        assert!(
+            reasons(bug_f).contains(
+                "cannot be fixed by waiting: ONTAP 9.8 is out of support since 2025-01-01 (FWL-1)"
+            ),
+            "{}",
+            reasons(bug_f)
+        );
+        assert!(eos_f.rating.severity >= Severity::High);
+        assert!(reasons(eos_f).contains(
+            "1 open high or critical finding on this line cannot be fixed by waiting (FWN-1"
+        ));
+
+        // The same bug on a line whose support is still ahead: nothing said, nothing raised.
+        let f = rate_on(
+            &aff("9.8P3"),
+            &[bug, eos("FWL-1", "9.8", "2027-06-01", None)],
+            today(),
+        );
+        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-1").unwrap();
+        assert!(!reasons(bug_f).contains("cannot be fixed by waiting"));
+        let eos_f = f.iter().find(|f| &*f.advisory == "FWL-1").unwrap();
+        assert!(eos_f.rating.severity <= Severity::Low);
+    }
+
+    #[test]
+    fn a_controller_running_the_out_of_support_os_is_on_the_line() {
+        let e = aff("9.8P3")
+            .component(
+                "aff",
+                "ctl-a",
+                ComponentKind::Controller,
+                "NetApp",
+                "AFF A400",
+                Scheme::Ontap,
+                "9.8P3",
+                1,
+            )
+            .component(
+                "aff",
+                "ctl-b",
+                ComponentKind::Controller,
+                "NetApp",
+                "AFF A400",
+                Scheme::Ontap,
+                "9.12.1P2",
+                1,
+            );
+        let bug = advisory_for("FWN-2", "NetApp", "ONTAP", "vers:ontap/<9.13")
+            .on(ComponentKind::Controller)
+            .effects(&[Effect::Performance]);
+        let f = rate_on(
+            &e,
+            &[
+                bug.clone(),
+                eos("FWL-1", "9.8", "2025-01-01", Some("2026-01-01")),
+            ],
+            today(),
+        );
+        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-2").unwrap();
+        assert!(
+            reasons(bug_f).contains("cannot be fixed by waiting"),
+            "ctl-a runs 9.8P3"
+        );
+        // Only ctl-b is exposed: it runs 9.12.1P2, not the system's line.
+        let e2 = aff("9.8P3").component(
+            "aff",
+            "ctl-b",
+            ComponentKind::Controller,
+            "NetApp",
+            "AFF A400",
+            Scheme::Ontap,
+            "9.12.1P2",
+            1,
+        );
+        let f = rate_on(
+            &e2,
+            &[bug, eos("FWL-1", "9.8", "2025-01-01", None)],
+            today(),
+        );
+        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-2").unwrap();
+        assert!(!reasons(bug_f).contains("cannot be fixed by waiting"));
+    }
+}
