@@ -612,6 +612,108 @@ mod tests {
         assert_eq!(window_for(d("2026-11-21"), today), Some(0));
     }
 
+    /// The ONTAP 9.8 line of `aff` ends standard support on `std` (extended support to `ext`),
+    /// rated on `today`.
+    fn eos_findings(std: &str, ext: Option<&str>, on: NaiveDate) -> Vec<Finding> {
+        use crate::model::{Effect, Lifecycle};
+        use crate::testkit::{advisory_for, BugExt, Estate};
+        let e = Estate::new().system(
+            "aff",
+            "NetApp",
+            "AFF A400",
+            crate::version::Scheme::Ontap,
+            "9.8P3",
+        );
+        let mut a = advisory_for("FWL-1", "NetApp", "ONTAP", "vers:ontap/>=9.8RC0|<9.9")
+            .effects(&[Effect::EndOfSupport]);
+        a.lifecycle = Some(Lifecycle {
+            line: "9.8".into(),
+            end_of_standard_support: d(std),
+            end_of_extended_support: ext.map(d),
+            source: "https://vendor.example".into(),
+            illustrative: false,
+        });
+        let advisories = [a];
+        let index = crate::matcher::Index::build(&advisories);
+        let m = crate::matcher::match_inventory(&e.0, &advisories, &index);
+        let ctx = crate::blast::Context::new(&e.0, &advisories, &m, on);
+        crate::blast::assess(&ctx, &crate::classify::Overrides::default())
+    }
+
+    #[test]
+    fn an_end_of_support_is_announced_at_180_90_and_30_days_and_once_past() {
+        let std = "2027-06-30";
+        let f = |today: &str| eos_findings(std, None, d(today));
+        assert_eq!(
+            finding_window(&f("2026-11-22")[0], d("2026-11-22")),
+            None,
+            "220 days"
+        );
+        assert_eq!(
+            finding_window(&f("2027-01-01")[0], d("2027-01-01")),
+            Some(180)
+        );
+        assert_eq!(
+            finding_window(&f("2027-04-01")[0], d("2027-04-01")),
+            Some(90)
+        );
+        assert_eq!(
+            finding_window(&f("2027-06-01")[0], d("2027-06-01")),
+            Some(30)
+        );
+        assert_eq!(
+            finding_window(&f("2027-06-30")[0], d("2027-06-30")),
+            Some(0)
+        );
+        // A time bomb's windows are still 90/30/7.
+        assert_eq!(window_for(d("2027-06-30"), d("2027-01-01")), None);
+
+        // The digests: new once, a warning on entering each window, told once more when passed.
+        let e = crate::testkit::Estate::new().system(
+            "aff",
+            "NetApp",
+            "AFF A400",
+            crate::version::Scheme::Ontap,
+            "9.8P3",
+        );
+        let mut state = State::new();
+        let mut told = Vec::new();
+        for today in [
+            "2026-11-22",
+            "2026-12-01",
+            "2027-01-01",
+            "2027-01-02",
+            "2027-04-01",
+            "2027-06-01",
+            "2027-06-30",
+            "2027-07-15",
+        ] {
+            let p = plan(&f(today), &e.0, &state, d(today), today);
+            for (k, v) in p.upserts {
+                state.insert(k, v);
+            }
+            let events: Vec<EventKind> = p
+                .messages
+                .iter()
+                .flat_map(|m| m.items.iter().map(|i| i.event))
+                .collect();
+            told.push((today, events));
+        }
+        assert_eq!(
+            told,
+            [
+                ("2026-11-22", vec![EventKind::New]),
+                ("2026-12-01", vec![]),
+                ("2027-01-01", vec![EventKind::Warning]),
+                ("2027-01-02", vec![]),
+                ("2027-04-01", vec![EventKind::Warning]),
+                ("2027-06-01", vec![EventKind::Warning]),
+                ("2027-06-30", vec![EventKind::Escalated]),
+                ("2027-07-15", vec![]),
+            ]
+        );
+    }
+
     #[test]
     fn idempotency_key_ignores_item_order_and_depends_on_generation() {
         let item = |f: &str, e| Item {

@@ -786,6 +786,147 @@ fixed_in = ["5.1.2"]
         assert!(e.contains("extra") && e.contains("column"), "{e}");
     }
 
+    const LIFECYCLE: &str = r#"
+[[lifecycle]]
+id = "FWL-1"
+vendor = "NetApp"
+product = "ONTAP"
+line = "9.8"
+end_of_standard_support = "2025-07-31"
+end_of_extended_support = "2027-07-31"
+source = "https://vendor.example/lifecycle"
+"#;
+
+    #[test]
+    fn a_lifecycle_document_is_an_end_of_support_advisory_of_its_line() {
+        let a = &parse_str(LIFECYCLE).unwrap()[0];
+        assert_eq!(a.effects, [Effect::EndOfSupport]);
+        assert_eq!(a.title, "ONTAP 9.8 end of support");
+        assert_eq!(a.affected[0].component, Some(ComponentKind::System));
+        assert_eq!(
+            a.affected[0].scheme,
+            Some(Scheme::Ontap),
+            "from the product table"
+        );
+        assert_eq!(
+            a.affected[0].versions.to_string(),
+            "vers:ontap/>=9.8RC0|<9.9"
+        );
+        let lc = a.lifecycle.as_ref().unwrap();
+        assert_eq!(lc.end_of_standard_support.to_string(), "2025-07-31");
+        assert_eq!(
+            lc.end_of_extended_support.map(|d| d.to_string()).as_deref(),
+            Some("2027-07-31")
+        );
+        assert!(!lc.illustrative);
+        assert_eq!(a.references, ["https://vendor.example/lifecycle"]);
+        // A vers range is a line too; advisories and lifecycle documents share a file.
+        let both = format!(
+            "{MINIMAL}\n{}",
+            LIFECYCLE.replace("line = \"9.8\"", "line = \"vers:ontap/>=9.8|<9.9\"")
+        );
+        let advs = parse_str(&both).unwrap();
+        assert_eq!(advs.len(), 2);
+        assert_eq!(
+            advs[1].affected[0].versions.to_string(),
+            "vers:ontap/>=9.8|<9.9"
+        );
+    }
+
+    #[test]
+    fn lifecycle_errors_name_the_file_and_the_key() {
+        let cases = [
+            (
+                LIFECYCLE.replace("2025-07-31", "2025-13-01"),
+                "lifecycle[0].end_of_standard_support",
+                "not a date",
+            ),
+            (
+                LIFECYCLE.replace("2027-07-31", "31.07.2027"),
+                "lifecycle[0].end_of_extended_support",
+                "not a date",
+            ),
+            (
+                LIFECYCLE.replace("2027-07-31", "2024-01-01"),
+                "lifecycle[0].end_of_extended_support",
+                "cannot end before",
+            ),
+            (
+                LIFECYCLE.replace("https://vendor.example/lifecycle", "the vendor said so"),
+                "lifecycle[0].source",
+                "not a URL",
+            ),
+            (
+                LIFECYCLE.replace("line = \"9.8\"", "line = \"9.8P3\""),
+                "lifecycle[0].line",
+                "release line",
+            ),
+            (
+                LIFECYCLE.replace(
+                    "product = \"ONTAP\"",
+                    "product = \"SAS SSD\"\nscheme = \"opaque\"",
+                ),
+                "lifecycle[0].line",
+                "write the line as a vers range",
+            ),
+        ];
+        for (text, key, why) in cases {
+            let e = parse_str(&text).unwrap_err().to_string();
+            assert!(
+                e.contains("test.toml") && e.contains(key) && e.contains(why),
+                "{key}: {e}"
+            );
+        }
+        // A missing key is named with its line (toml's error) in the file.
+        let e = parse_str(&LIFECYCLE.replace("end_of_standard_support = \"2025-07-31\"\n", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("test.toml") && e.contains("end_of_standard_support") && e.contains("line"),
+            "{e}"
+        );
+        let e =
+            parse_str(&LIFECYCLE.replace("source = \"https://vendor.example/lifecycle\"\n", ""))
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("missing field `source`"), "{e}");
+        // Illustrative data may say what it is instead of a URL.
+        let ill = LIFECYCLE.replace("https://vendor.example/lifecycle", "made up")
+            + "illustrative = true\n";
+        let a = &parse_str(&ill).unwrap()[0];
+        assert!(a.summary.contains("Illustrative data"), "{}", a.summary);
+        // end-of-support belongs to lifecycle documents only.
+        let e = parse_str(&MINIMAL.replace("component-crash", "end-of-support"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("advisory[0].effects") && e.contains("[[lifecycle]]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn recommended_is_for_fixed_statements_of_exact_releases() {
+        let text = format!(
+            "{MINIMAL}\n[[advisory.affected]]\nproduct = \"Unity\"\nstatus = \"fixed\"\n\
+             versions = \"5.1.2\"\nrecommended = true\n"
+        );
+        let a = &parse_str(&text).unwrap()[0];
+        assert!(a.affected[1].recommended);
+        assert!(!a.affected[0].recommended);
+        let ranged = text.replace(
+            "versions = \"5.1.2\"\nrecommended",
+            "versions = \"vers:intdot/>=5.1.2\"\nrecommended",
+        );
+        let e = parse_str(&ranged).unwrap_err().to_string();
+        assert!(e.contains("advisory[0].affected[1].recommended"), "{e}");
+        let affected = text.replace("status = \"fixed\"", "status = \"affected\"");
+        assert!(parse_str(&affected)
+            .unwrap_err()
+            .to_string()
+            .contains("recommended = true"));
+    }
+
     #[test]
     fn empty_and_duplicate_files_are_errors() {
         assert!(parse_str("").is_err());
