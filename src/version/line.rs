@@ -24,6 +24,13 @@ pub fn line_range(scheme: Scheme, line: &str) -> Result<VersRange, VersionError>
         raw: line.to_string(),
         why: why.to_string(),
     };
+    if !matches!(scheme, Scheme::Intdot | Scheme::Ontap | Scheme::Semver) {
+        return Err(bad(&format!(
+            "{scheme} versions have no numeric release line: write the line as a vers range \
+             (vers:{}/…)",
+            scheme.vers_type()
+        )));
+    }
     let nums: Vec<u64> = line
         .split('.')
         .map(|p| {
@@ -57,13 +64,7 @@ pub fn line_range(scheme: Scheme, line: &str) -> Result<VersRange, VersionError>
             };
             (pad(line, nums.len()), pad(&next, nums.len()))
         }
-        other => {
-            return Err(bad(&format!(
-                "{other} versions have no numeric release line: write the line as a vers range \
-                 (vers:{}/…)",
-                other.vers_type()
-            )))
-        }
+        _ => unreachable!("checked above"),
     };
     VersRange::parse(&format!("vers:{}/>={low}|<{high}", scheme.vers_type()))
         .map_err(|e| bad(&format!("not a {scheme} release line: {e}")))
