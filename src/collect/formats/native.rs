@@ -368,7 +368,8 @@ fn convert_lifecycle(
             "empty: say where the dates come from",
         ));
     }
-    if !raw.illustrative && !(src.starts_with("https://") || src.starts_with("http://")) {
+    let is_url = src.starts_with("https://") || src.starts_with("http://");
+    if !(raw.illustrative || is_url) {
         return Err(invalid(
             location,
             key("source"),
@@ -420,7 +421,7 @@ fn convert_lifecycle(
         .title
         .unwrap_or_else(|| format!("{} {line} end of support", raw.product));
     let mut references = Vec::new();
-    if src.starts_with("https://") || src.starts_with("http://") {
+    if is_url {
         references.push(src.to_string());
     }
     references.extend(raw.references);
