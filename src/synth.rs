@@ -219,6 +219,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                 power_on_hours: None,
                 in_service: None,
                 booted: None,
+                serial: None,
             });
         }
         let n = per_system
@@ -278,6 +279,7 @@ pub fn estate(seed: u64, components: usize) -> Inventory {
                 power_on_hours: poh,
                 in_service: None,
                 booted: None,
+                serial: None,
             });
         }
         for (gi, members) in raid_members.into_iter().enumerate() {

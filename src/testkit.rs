@@ -116,6 +116,7 @@ impl Estate {
             power_on_hours: None,
             in_service: None,
             booted: None,
+            serial: None,
         });
         self
     }

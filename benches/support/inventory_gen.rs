@@ -6,7 +6,8 @@
 //! controller pair and one RAID 6 group per 12 drives per system; a rack domain per 10 systems
 //! with two power feeds, each fed by its own PDU system (APC, one of two firmware versions), the
 //! last array of a rack on feed A alone; a boot date per system and, on odd systems, another for
-//! `spb`; a service per system (the first carries notifications); a backup from each system to
+//! `spb`; a serial number per controller (drives have none, so the scale figures stay comparable
+//! with earlier runs); a service per system (the first carries notifications); a backup from each system to
 //! the next, a replica on odd systems. Every array entry is a separate component, so
 //! `entries = systems * entries_per_system` (the PDUs have none).
 
@@ -74,7 +75,7 @@ pub fn generate(shape: &Shape) -> String {
             };
             let _ = write!(
                 s,
-                r#"{{"id":"{c}","kind":"controller","model":"Unity 480F","firmware":"{fw}"{booted}}},"#
+                r#"{{"id":"{c}","kind":"controller","model":"Unity 480F","firmware":"{fw}","serial":"CKM{n:06}{c}"{booted}}},"#
             );
         }
         for e in 0..8 {

@@ -5,10 +5,17 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
 use clap::{ColorChoice, Subcommand};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use firmwatch::collect::feed::parse_schedule;
+use firmwatch::discover::drift::{age_text, duration_text, DriftReport};
+use firmwatch::discover::merge::source_name;
+use firmwatch::discover::snapshot::Snapshot;
+use firmwatch::discover::{import, snapshot};
 use firmwatch::inventory::{load_path, Component, Inventory, LoadError, System, SystemId};
 
 use super::{Exit, Global};
@@ -24,6 +31,33 @@ pub enum InventoryCmd {
     Show {
         /// A system id.
         system: Option<String>,
+    },
+    /// Import firmware facts from a CycloneDX BOM or the documented CSV into
+    /// `<inventory>/discovered/` (nothing is written when anything is wrong).
+    Import {
+        /// A CycloneDX 1.5/1.6 JSON BOM describing one system (give it with --system).
+        #[arg(long, value_name = "FILE", conflicts_with = "csv", requires = "system")]
+        cyclonedx: Option<PathBuf>,
+        /// A CSV file, one row per component; its `system` column says whose.
+        #[arg(long, value_name = "FILE", required_unless_present = "cyclonedx")]
+        csv: Option<PathBuf>,
+        /// The hand-written system the CycloneDX BOM describes.
+        #[arg(long, value_name = "SYSTEM", conflicts_with = "csv")]
+        system: Option<String>,
+        /// When the facts were read (RFC 3339). Default: the BOM's `metadata.timestamp`, else the
+        /// file's modification time.
+        #[arg(long, value_name = "TIME")]
+        read_at: Option<DateTime<Utc>>,
+    },
+    /// Where discovery and the hand-written files differ, and how old each system's discovered
+    /// data is (exit 3 when anything differs or is stale or too old).
+    Drift {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Discovered data older than this is reported as too old (`36h`, `7d`, `2w`).
+        #[arg(long, value_name = "DURATION", value_parser = parse_schedule, default_value = "7d")]
+        max_age: Duration,
     },
 }
 
@@ -47,7 +81,45 @@ pub fn run(cmd: &InventoryCmd, global: &Global, out: &mut impl Write) -> Result<
                 inv.services.len(),
                 inv.owners.len()
             )?;
+            if !inv.discovered.is_empty() {
+                let drift: usize = inv.discovered.values().map(|d| d.drift.len()).sum();
+                writeln!(
+                    out,
+                    "discovered data merged for {} system(s), {drift} difference(s) from the files (`firmwatch inventory drift`)",
+                    inv.discovered.len()
+                )?;
+            }
             Ok(Exit::Ok)
+        }
+        InventoryCmd::Import {
+            cyclonedx,
+            csv,
+            system,
+            read_at,
+        } => run_import(
+            global,
+            cyclonedx.as_deref(),
+            csv.as_deref(),
+            system.as_deref(),
+            *read_at,
+            out,
+        ),
+        InventoryCmd::Drift { json, max_age } => {
+            let Some(inv) = load_or_report(&global.inventory, global.color)? else {
+                return Ok(Exit::Error);
+            };
+            let report = DriftReport::new(&inv, Utc::now(), *max_age);
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                writeln!(out)?;
+            } else {
+                write_drift(&report, out)?;
+            }
+            Ok(if report.clean() {
+                Exit::Ok
+            } else {
+                Exit::Findings
+            })
         }
         InventoryCmd::Show { system } => {
             let Some(inv) = load_or_report(&global.inventory, global.color)? else {
@@ -69,6 +141,168 @@ pub fn run(cmd: &InventoryCmd, global: &Global, out: &mut impl Write) -> Result<
             Ok(Exit::Ok)
         }
     }
+}
+
+/// `inventory import`: parse the file whole, check the inventory with the new snapshots merged,
+/// and only then write them.
+fn run_import(
+    global: &Global,
+    cyclonedx: Option<&Path>,
+    csv: Option<&Path>,
+    system: Option<&str>,
+    read_at: Option<DateTime<Utc>>,
+    out: &mut impl Write,
+) -> Result<Exit> {
+    let Some(file) = cyclonedx.or(csv) else {
+        bail!("give --cyclonedx FILE --system ID or --csv FILE");
+    };
+    let inventory = &global.inventory;
+    if !inventory.is_dir() {
+        bail!(
+            "`{}` is not an inventory directory: imported facts go to its `{}/` directory",
+            inventory.display(),
+            snapshot::DIR
+        );
+    }
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let read_at = match read_at {
+        Some(t) => t,
+        None => std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .map(DateTime::<Utc>::from)
+            .with_context(|| format!("cannot read the modification time of {}", file.display()))?,
+    };
+    let name = file.display().to_string();
+    let parsed = match (cyclonedx, system) {
+        (Some(_), Some(system)) => {
+            import::cyclonedx(&name, &text, system, read_at).map(|s| vec![s])
+        }
+        _ => import::csv(&name, &text, read_at),
+    };
+    let snaps = match parsed {
+        Ok(snaps) => snaps,
+        Err(e) => {
+            // Like a compiler: every problem on its own line, then the one `error:` of main.
+            for line in e.lines() {
+                eprintln!("error: {line}");
+            }
+            bail!(e);
+        }
+    };
+    // The inventory with the new snapshots merged must load: an import that would break it (a
+    // system no file defines, a firmware that does not parse) writes nothing.
+    let mut check = firmwatch::inventory::parse_path(inventory)?;
+    for snap in &snaps {
+        let path = Snapshot::path(inventory, &snap.system);
+        check = check.with_snapshot(&path.display().to_string(), snap.clone());
+    }
+    let Some(inv) = report_invalid(check.check(), global.color)? else {
+        eprintln!("error: nothing was imported from {name}");
+        return Ok(Exit::Error);
+    };
+    for snap in &snaps {
+        let path = Snapshot::path(inventory, &snap.system);
+        snap.write(&path)?;
+        let id: Option<SystemId> = snap.system.parse().ok();
+        let drift = id
+            .and_then(|id| inv.discovered.get(&id))
+            .map_or(0, |d| d.drift.len());
+        writeln!(
+            out,
+            "imported {} part(s) of system {} from {name} into {} ({drift} difference(s) from the files: `firmwatch inventory drift`)",
+            snap.components.len(),
+            snap.system,
+            path.display()
+        )?;
+    }
+    Ok(Exit::Ok)
+}
+
+/// The drift report for people: one table of the snapshots, one of the differences.
+fn write_drift(r: &DriftReport, out: &mut impl Write) -> Result<()> {
+    if r.systems.is_empty() {
+        writeln!(
+            out,
+            "no discovered data (`{}/*.json`) in the inventory",
+            snapshot::DIR
+        )?;
+        return Ok(());
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["system", "source", "endpoint", "read at", "age", "state"]);
+    for s in &r.systems {
+        let mut state = Vec::new();
+        if s.too_old {
+            state.push(format!(
+                "too old (over {})",
+                age_text(r.max_age_hours as i64)
+            ));
+        }
+        if let Some(st) = &s.stale {
+            state.push(format!(
+                "stale since {}: {}",
+                st.since.format("%Y-%m-%d %H:%M"),
+                st.error
+            ));
+        }
+        if state.is_empty() {
+            state.push("fresh".into());
+        }
+        t.add_row([
+            s.system.clone(),
+            source_name(s.source).to_string(),
+            s.endpoint.clone(),
+            s.read_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            age_text(s.age_hours),
+            state.join("; "),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if r.drift > 0 {
+        let mut t = Table::new();
+        // The detail is a sentence: wrapped to a 120-column page, not one line per difference.
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(120);
+        t.load_preset(UTF8_FULL_CONDENSED).set_header([
+            "system",
+            "component",
+            "drift",
+            "written",
+            "discovered",
+            "detail",
+        ]);
+        for s in &r.systems {
+            for d in &s.drift {
+                t.add_row([
+                    s.system.clone(),
+                    d.component.clone().unwrap_or_else(|| {
+                        if d.parts.is_empty() {
+                            "(system)".into()
+                        } else {
+                            d.parts.join(", ")
+                        }
+                    }),
+                    d.code.to_string(),
+                    d.written.clone().unwrap_or_default(),
+                    d.discovered.clone().unwrap_or_default(),
+                    d.message.clone(),
+                ]);
+            }
+        }
+        writeln!(out, "{t}")?;
+    }
+    writeln!(
+        out,
+        "{} system(s) with discovered data: {} difference(s), {} stale, {} older than {}",
+        r.systems.len(),
+        r.drift,
+        r.stale,
+        r.too_old,
+        duration_text(Duration::from_secs(r.max_age_hours * 3600))
+    )?;
+    Ok(())
 }
 
 /// Load; on invalid files print the diagnostics to stderr and return `None`.

@@ -36,6 +36,12 @@ crate::diag::codes! {
         /// A value of the right type but not acceptable: a malformed id, date, email or URL, a
         /// count of zero.
         InvalidValue = "invalid-value",
+        /// A discovered snapshot (`discovered/*.json`) naming a system no hand-written file
+        /// defines.
+        DiscoveredUnknownSystem = "discovered-unknown-system",
+        /// Discovered parts that could belong to several sets of one kind and model, running
+        /// firmware those sets do not record: which set holds them cannot be told.
+        DiscoveredAmbiguous = "discovered-ambiguous",
     }
 }
 

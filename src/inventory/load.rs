@@ -37,6 +37,8 @@ use super::{
     SiteId, System, SystemId, Webhook, WebhookFormat,
 };
 use crate::diag::{char_span_at, offset_of, DocPath, Place, SourceFile, Syntax};
+use crate::discover::merge::{self, Origin, Origins, PartOrigin};
+use crate::discover::snapshot::{self, Snapshot, SnapshotError};
 use crate::model::ComponentKind;
 use crate::version::{scheme_for, FwVersion, Scheme};
 
@@ -78,15 +80,27 @@ pub fn load_path(path: &Path) -> Result<Inventory, LoadError> {
 pub struct Parsed {
     files: Vec<SourceFile>,
     docs: Vec<(usize, RawDoc)>,
+    /// Discovered snapshots (`discovered/*.json`), by file.
+    snapshots: Vec<(usize, Snapshot)>,
     /// Syntax errors: when there are any, [`Parsed::check`] reports them alone.
     diags: Vec<Diagnostic>,
 }
 
 impl Parsed {
-    fn new(mut files: Vec<SourceFile>) -> Parsed {
+    /// Parse `files`, of which the last `snapshots` are discovered snapshots.
+    fn new(mut files: Vec<SourceFile>, snapshots: usize) -> Parsed {
         let mut diags = Vec::new();
-        let mut docs = Vec::with_capacity(files.len());
+        let written = files.len().saturating_sub(snapshots);
+        let mut docs = Vec::with_capacity(written);
+        let mut snaps = Vec::with_capacity(snapshots);
         for (i, f) in files.iter_mut().enumerate() {
+            if i >= written {
+                if let Some(snap) = parse_snapshot(i, f, &mut diags) {
+                    snaps.push((i, snap));
+                    f.text = String::new();
+                }
+                continue;
+            }
             if let Some(doc) = parse_file(i, f, &mut diags) {
                 docs.push((i, doc));
                 // Semantic problems in JSON are shown by path, never by span, so a parsed JSON
@@ -97,7 +111,27 @@ impl Parsed {
                 }
             }
         }
-        Parsed { files, docs, diags }
+        Parsed {
+            files,
+            docs,
+            snapshots: snaps,
+            diags,
+        }
+    }
+
+    /// Add (or replace, for the same system) a discovered snapshot not yet on disk, as the file
+    /// `name`: an import is checked against the inventory before it is written.
+    pub fn with_snapshot(mut self, name: &str, snap: Snapshot) -> Parsed {
+        self.snapshots.retain(|(_, s)| s.system != snap.system);
+        self.files.push(SourceFile::new(name, String::new()));
+        self.snapshots.push((self.files.len() - 1, snap));
+        self
+    }
+
+    /// The system ids the hand-written files define, as written.
+    pub fn system_ids(&self) -> Vec<&str> {
+        let systems = self.docs.iter().flat_map(|(_, doc)| &doc.systems);
+        systems.map(|s| s.id.as_str()).collect()
     }
 
     /// Every vendor the files name for a system or a component (a component without one has its
@@ -112,6 +146,15 @@ impl Parsed {
                     if let Some(v) = &c.vendor {
                         out.insert(v.as_str());
                     }
+                }
+            }
+        }
+        // Discovered parts the files lack are added with their own vendor (a superset: a vendor
+        // of a part tied to a written one reads advisories that cannot match).
+        for (_, snap) in &self.snapshots {
+            for p in &snap.components {
+                if let Some(v) = &p.vendor {
+                    out.insert(v.as_str());
                 }
             }
         }
@@ -137,6 +180,7 @@ impl Parsed {
         let Parsed {
             files,
             docs,
+            snapshots,
             mut diags,
         } = self;
         if !diags.is_empty() {
@@ -156,12 +200,15 @@ impl Parsed {
                     .unwrap_or_default()
             })
             .collect();
-        let checker = Checker {
+        let mut checker = Checker {
             today,
             dirs,
             ..Checker::default()
         };
-        let inv = checker.run(docs, &mut diags);
+        for (file, snap) in snapshots {
+            checker.snapshot(file, &files, snap, &mut diags);
+        }
+        let inv = checker.run(docs, &files, &mut diags);
         if diags.is_empty() {
             return Ok(inv);
         }
@@ -177,18 +224,16 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
     };
     let meta = fs::metadata(path).map_err(io_err(path))?;
     let mut paths = Vec::new();
+    let mut snapshots = Vec::new();
     if meta.is_dir() {
+        let mut discovered = None;
         for entry in fs::read_dir(path).map_err(io_err(path))? {
             let p = entry.map_err(io_err(path))?.path();
-            let ext = p
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase);
-            if matches!(ext.as_deref(), Some("toml" | "json")) {
-                // Followed through symbolic links: a dangling link or a loop is an error with
-                // its path, like any file that cannot be read.
-                let meta = fs::metadata(&p).map_err(io_err(&p))?;
-                regular_file(&p, &meta)?;
+            if p.file_name() == Some(std::ffi::OsStr::new(snapshot::DIR)) {
+                discovered = Some(p);
+                continue;
+            }
+            if let Some(p) = inventory_file(&p)? {
                 paths.push(p);
             }
         }
@@ -196,12 +241,32 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
         if paths.is_empty() {
             return Err(LoadError::NoFiles(path.to_path_buf()));
         }
+        // Found while listing the directory: an inventory without snapshots costs nothing more.
+        if let Some(dir) = discovered.filter(|d| d.is_dir()) {
+            for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+                let p = entry.map_err(io_err(&dir))?.path();
+                let json = p
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+                if json
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                {
+                    let meta = fs::metadata(&p).map_err(io_err(&p))?;
+                    regular_file(&p, &meta)?;
+                    snapshots.push(p);
+                }
+            }
+            snapshots.sort();
+        }
     } else {
         regular_file(path, &meta)?;
         paths.push(path.to_path_buf());
     }
-    let mut files = Vec::with_capacity(paths.len());
-    for p in paths {
+    let n_snapshots = snapshots.len();
+    let mut files = Vec::with_capacity(paths.len() + n_snapshots);
+    for p in paths.into_iter().chain(snapshots) {
         let text = fs::read_to_string(&p).map_err(io_err(&p))?;
         let name = p.display().to_string();
         files.push(SourceFile {
@@ -210,7 +275,27 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
             text,
         });
     }
-    Ok(Parsed::new(files))
+    Ok(Parsed::new(files, n_snapshots))
+}
+
+/// `p` if it is named as an inventory file (`*.toml`, `*.json`) and is a regular file; an error
+/// if it is named so but is not one.
+fn inventory_file(p: &Path) -> Result<Option<PathBuf>, LoadError> {
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("toml" | "json")) {
+        return Ok(None);
+    }
+    // Followed through symbolic links: a dangling link or a loop is an error with its path,
+    // like any file that cannot be read.
+    let meta = fs::metadata(p).map_err(|source| LoadError::Io {
+        path: p.to_path_buf(),
+        source,
+    })?;
+    regular_file(p, &meta)?;
+    Ok(Some(p.to_path_buf()))
 }
 
 /// `Ok` for a regular file; what it is instead, otherwise.
@@ -241,7 +326,47 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
             format: Syntax::of(n.as_ref()),
         })
         .collect();
-    Parsed::new(files).check()
+    Parsed::new(files, 0).check()
+}
+
+/// Parse a discovered snapshot file; a problem is a `parse-error` at its place.
+fn parse_snapshot(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Snapshot> {
+    let err = match Snapshot::parse(Path::new(&f.name), &f.text) {
+        Ok(snap) => return Some(snap),
+        Err(e) => e,
+    };
+    let diag = match &err {
+        SnapshotError::Parse { source, .. } => {
+            let at = offset_of(&f.text, source.line(), source.column());
+            let msg = source.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            Diagnostic::new(
+                InventoryCode::ParseError,
+                Place::at_span(file, char_span_at(&f.text, at)),
+                format!("not a discovered snapshot: {msg}"),
+            )
+            .label("here")
+        }
+        SnapshotError::Layout { found, .. } => Diagnostic::new(
+            InventoryCode::ParseError,
+            Place::at(file, DocPath::default().key("firmwatch_discovered")),
+            format!(
+                "snapshot layout {found}; this build reads layout {}",
+                snapshot::LAYOUT
+            ),
+        )
+        .label("written by another version of firmwatch")
+        .note("run the discovery or import again with this version to rewrite it"),
+        SnapshotError::Read { .. } | SnapshotError::Write { .. } => Diagnostic::new(
+            InventoryCode::ParseError,
+            Place::whole_file(file),
+            crate::error::chain(&err),
+        ),
+    };
+    diags.push(diag.note(
+        "discovered snapshots are written by `firmwatch discover` and `firmwatch inventory import`",
+    ));
+    None
 }
 
 fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<RawDoc> {
@@ -369,6 +494,10 @@ struct Checker {
     today: NaiveDate,
     /// The directory of each file, by file index (a relative `ca_file` is read from there).
     dirs: Vec<PathBuf>,
+    /// Discovered snapshots by the system they name, with their file, until merged.
+    snapshots: FxHashMap<Box<str>, (usize, Snapshot)>,
+    /// Sets split by the merge: `system/set` → the references of the entries added for it.
+    splits: FxHashMap<String, Vec<String>>,
 }
 
 /// Systems with at most this many components are searched linearly.
@@ -473,7 +602,100 @@ impl Checker {
         }
     }
 
-    fn run(mut self, docs: Vec<(usize, RawDoc)>, d: &mut Vec<Diagnostic>) -> Inventory {
+    /// Hold a snapshot until its system is checked; a second one for the same system is a
+    /// duplicate.
+    fn snapshot(
+        &mut self,
+        file: usize,
+        files: &[SourceFile],
+        snap: Snapshot,
+        d: &mut Vec<Diagnostic>,
+    ) {
+        match self.snapshots.entry(snap.system.as_str().into()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((file, snap));
+            }
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let name = files.get(first.get().0).map_or("?", |f| f.name.as_str());
+                d.push(
+                    Diagnostic::new(
+                        InventoryCode::DuplicateId,
+                        Place::at(file, DocPath::default().key("system")),
+                        format!(
+                            "a second snapshot of system `{}` (the first is {name})",
+                            snap.system
+                        ),
+                    )
+                    .label("one snapshot per system")
+                    .also(
+                        Place::at(first.get().0, DocPath::default().key("system")),
+                        "first snapshot",
+                    )
+                    .note(
+                        "a system's snapshot is `discovered/<system>.json`; remove the other file",
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Merge the snapshot of `s`, if there is one, into it before it is checked.
+    fn merge(
+        &mut self,
+        file: usize,
+        i: usize,
+        s: &mut RawSystem,
+        files: &[SourceFile],
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<merge::Merged> {
+        let (snap_file, snap) = self.snapshots.remove(s.id.as_str())?;
+        let system = root("systems", i);
+        let places = merge::Places {
+            snapshot: snap_file,
+            snapshot_name: files.get(snap_file).map_or("", |f| f.name.as_str()),
+            written: file,
+            system: &system,
+        };
+        let merged = merge::merge(s, &snap, &places, d);
+        for (set, added) in &merged.splits {
+            let refs = added.iter().map(|a| format!("{}/{a}", s.id)).collect();
+            self.splits.insert(format!("{}/{set}", s.id), refs);
+        }
+        Some(merged)
+    }
+
+    /// Every list of references naming a split set also names the entries split from it.
+    fn expand_splits(&self, doc: &mut RawDoc) {
+        let expand = |list: &mut Vec<String>| {
+            if !list.iter().any(|m| self.splits.contains_key(m)) {
+                return;
+            }
+            let mut out = Vec::with_capacity(list.len() + 1);
+            for m in list.drain(..) {
+                let extra = self.splits.get(&m).cloned();
+                out.push(m);
+                out.extend(extra.into_iter().flatten());
+            }
+            *list = out;
+        };
+        for g in &mut doc.groups {
+            expand(&mut g.members);
+        }
+        for dom in &mut doc.domains {
+            expand(&mut dom.members);
+            expand(&mut dom.fed_by);
+        }
+        for svc in &mut doc.services {
+            expand(&mut svc.depends_on);
+        }
+    }
+
+    fn run(
+        mut self,
+        docs: Vec<(usize, RawDoc)>,
+        files: &[SourceFile],
+        d: &mut Vec<Diagnostic>,
+    ) -> Inventory {
         // Owners and sites of every file first: systems and services anywhere may name them.
         let mut rest = Vec::with_capacity(docs.len());
         for (file, mut doc) in docs {
@@ -491,10 +713,28 @@ impl Checker {
         }
         let mut later = Vec::with_capacity(rest.len());
         for (file, mut doc) in rest {
-            for (i, s) in std::mem::take(&mut doc.systems).into_iter().enumerate() {
-                self.system(file, i, s, d);
+            for (i, mut s) in std::mem::take(&mut doc.systems).into_iter().enumerate() {
+                // One test per system when the inventory has no snapshots.
+                let merged = if self.snapshots.is_empty() {
+                    None
+                } else {
+                    self.merge(file, i, &mut s, files, d)
+                };
+                let id = merged.as_ref().map(|_| s.id.clone());
+                self.system(file, i, s, merged.as_ref().map(|m| &m.origins), d);
+                if let (Some(m), Some(id)) = (merged, id) {
+                    if let Some((id, _)) = self.inv.systems.get_key_value(id.as_str()) {
+                        self.inv.discovered.insert(id.clone(), m.discovered);
+                    }
+                }
             }
             later.push((file, doc));
+        }
+        self.unknown_snapshots(files, d);
+        if !self.splits.is_empty() {
+            for (_, doc) in &mut later {
+                self.expand_splits(doc);
+            }
         }
         for (file, doc) in later {
             for (i, g) in doc.groups.into_iter().enumerate() {
@@ -552,6 +792,37 @@ impl Checker {
             }
         }
         self.inv
+    }
+
+    /// Snapshots left after every system was checked name systems no file defines.
+    fn unknown_snapshots(&mut self, files: &[SourceFile], d: &mut Vec<Diagnostic>) {
+        let mut left: Vec<(usize, Snapshot)> = self.snapshots.drain().map(|(_, v)| v).collect();
+        left.sort_by_key(|(file, _)| *file);
+        for (file, snap) in left {
+            let same_but_case: Vec<&str> = self
+                .inv
+                .systems
+                .keys()
+                .map(SystemId::as_str)
+                .filter(|id| id.eq_ignore_ascii_case(&snap.system))
+                .collect();
+            let name = files.get(file).map_or("?", |f| f.name.as_str());
+            let mut diag = Diagnostic::new(
+                InventoryCode::DiscoveredUnknownSystem,
+                Place::at(file, DocPath::default().key("system")),
+                format!(
+                    "snapshot {name} is of system `{}`, which no hand-written inventory file defines",
+                    snap.system
+                ),
+            )
+            .label("discovered facts belong to a hand-written system");
+            if let Some(id) = same_but_case.first() {
+                diag = diag.note(format!("system ids are exact: did you mean `{id}`?"));
+            }
+            d.push(diag.note(
+                "write the system (its topology, owner and services) in an inventory file, or remove the snapshot",
+            ));
+        }
     }
 
     fn owner(&mut self, file: usize, i: usize, o: super::raw::RawOwner, d: &mut Vec<Diagnostic>) {
@@ -641,7 +912,16 @@ impl Checker {
         );
     }
 
-    fn system(&mut self, file: usize, i: usize, s: RawSystem, d: &mut Vec<Diagnostic>) {
+    /// Check one (merged) system; `origins` says which of its values came from a snapshot, so
+    /// their problems are shown there.
+    fn system(
+        &mut self,
+        file: usize,
+        i: usize,
+        s: RawSystem,
+        origins: Option<&Origins>,
+        d: &mut Vec<Diagnostic>,
+    ) {
         let p = root("systems", i);
         let owner = self.owner_ref(file, &p, &s.owner, d);
         let site = s.site.as_ref().and_then(|site| {
@@ -661,15 +941,18 @@ impl Checker {
             || scheme_for(&s.vendor, &s.model),
             d,
         );
+        let fo = origins.and_then(|o| o.firmware.as_ref());
+        let mark = d.len();
         let sys_fw = self.firmware(
-            file,
-            &|| p.clone(),
+            fo.map_or(file, |o| o.file),
+            &|| fo.map_or_else(|| p.clone(), |o| o.path.clone()),
             scheme,
             &s.firmware,
             &s.vendor,
             &s.model,
             d,
         );
+        discovered_note(&mut d[mark..], fo);
         // Paths are built only when a problem is reported: this loop runs a million times.
         let cpath = |j: usize| p.key("components").index(j);
         // Duplicate ids, also those differing only in case: sort positions by id ignoring case
@@ -730,7 +1013,10 @@ impl Checker {
             if skip[j] {
                 continue;
             }
-            let cp = || cpath(j);
+            let po: Option<&PartOrigin> = origins.and_then(|o| o.components.get(j));
+            // An entry split from a set is shown at the set it was written as.
+            let wj = po.and_then(|o| o.written).unwrap_or(j);
+            let cp = || cpath(wj);
             let vendor: &str = c.vendor.as_deref().unwrap_or(&s.vendor);
             let scheme = resolve_scheme(
                 file,
@@ -745,7 +1031,18 @@ impl Checker {
                 },
                 d,
             );
-            let fw = self.firmware(file, &cp, scheme, &c.firmware, vendor, &c.model, d);
+            let fo = po.and_then(|o| o.firmware.as_ref());
+            let mark = d.len();
+            let fw = self.firmware(
+                fo.map_or(file, |o| o.file),
+                &|| fo.map_or_else(cp, |o| o.path.clone()),
+                scheme,
+                &c.firmware,
+                vendor,
+                &c.model,
+                d,
+            );
+            discovered_note(&mut d[mark..], fo);
             let count = c.count.unwrap_or(1);
             if count == 0 {
                 d.push(
@@ -757,15 +1054,22 @@ impl Checker {
                     .label("zero"),
                 );
             }
+            let ho = po.and_then(|o| o.power_on_hours.as_ref());
+            let mark = d.len();
             let power_on_hours = c.power_on_hours.as_ref().and_then(|h| {
-                let at = || cp().key("power_on_hours").key("read_on");
-                let read_on = date(file, &at, &h.read_on, d)
-                    .and_then(|on| not_in_future(file, &at, on, today, Dated::Reading, d));
+                let hfile = ho.map_or(file, |o| o.file);
+                let at = || match ho {
+                    Some(o) => o.path.key("power_on_hours").key("read_at"),
+                    None => cp().key("power_on_hours").key("read_on"),
+                };
+                let read_on = date(hfile, &at, &h.read_on, d)
+                    .and_then(|on| not_in_future(hfile, &at, on, today, Dated::Reading, d));
                 if h.hours > MAX_POWER_ON_HOURS {
+                    let at = ho.map_or_else(cp, |o| o.path.clone());
                     d.push(
                         Diagnostic::new(
                             InventoryCode::InvalidValue,
-                            Place::at(file, cp().key("power_on_hours").key("hours")),
+                            Place::at(hfile, at.key("power_on_hours").key("hours")),
                             format!(
                                 "{} power-on hours is over {} years of operation",
                                 h.hours,
@@ -781,14 +1085,46 @@ impl Checker {
                     read_on: read_on?,
                 })
             });
+            discovered_note(&mut d[mark..], ho);
             let in_service = c
                 .in_service
                 .as_ref()
                 .and_then(|r| date(file, &|| cp().key("in_service"), r, d));
-            let booted = c
-                .booted
-                .as_ref()
-                .and_then(|r| boot_date(file, &|| cp().key("booted"), r, today, d));
+            let bo = po.and_then(|o| o.booted.as_ref());
+            let mark = d.len();
+            let booted = c.booted.as_ref().and_then(|r| {
+                let at = || bo.map_or_else(cp, |o| o.path.clone()).key("booted");
+                boot_date(bo.map_or(file, |o| o.file), &at, r, today, d)
+            });
+            discovered_note(&mut d[mark..], bo);
+            let serial = c.serial.as_deref().and_then(|raw| {
+                let serial = raw.trim();
+                let problem = if serial.is_empty() {
+                    Some((
+                        "an empty serial number",
+                        "write the serial, or leave the key out",
+                    ))
+                } else if count > 1 {
+                    Some((
+                        "a serial number names one part, not a set",
+                        "give each part its own entry (count 1) to record serials",
+                    ))
+                } else {
+                    None
+                };
+                if let Some((message, label)) = problem {
+                    d.push(
+                        Diagnostic::new(
+                            InventoryCode::InvalidValue,
+                            Place::at(file, cp().key("serial")),
+                            message,
+                        )
+                        .label(label),
+                    );
+                    return None;
+                }
+                Some(Arc::from(serial))
+            });
             let Some(fw) = fw.or_else(placeholder) else {
                 continue;
             };
@@ -802,12 +1138,19 @@ impl Checker {
                 power_on_hours,
                 in_service,
                 booted,
+                serial,
             });
         }
-        let booted = s
-            .booted
-            .as_ref()
-            .and_then(|r| boot_date(file, &|| p.key("booted"), r, today, d));
+        let bo = origins.and_then(|o| o.booted.as_ref());
+        let mark = d.len();
+        let booted = s.booted.as_ref().and_then(|r| {
+            let at = || {
+                bo.map_or_else(|| p.clone(), |o| o.path.clone())
+                    .key("booted")
+            };
+            boot_date(bo.map_or(file, |o| o.file), &at, r, today, d)
+        });
+        discovered_note(&mut d[mark..], bo);
         let discover = s.discover.and_then(|raw| {
             let dir = self.dirs.get(file).map_or(Path::new(""), PathBuf::as_path);
             super::secrets::discover(file, dir, p.key("discover"), raw, d)
@@ -1166,6 +1509,17 @@ impl Checker {
     }
 }
 
+/// Problems pushed about a value that came from a snapshot say so, and where the source said it.
+fn discovered_note(d: &mut [Diagnostic], origin: Option<&Origin>) {
+    let Some(o) = origin else { return };
+    for diag in d {
+        diag.notes.push(format!(
+            "this value was discovered (reported at {}), not written in the inventory: it replaces the written one",
+            o.location
+        ));
+    }
+}
+
 fn parse_id<K: FromStr<Err = crate::model::IdError>>(
     raw: &str,
     place: &Place,
@@ -1375,7 +1729,7 @@ mod tests {
         };
         let check = |read_on: &str| {
             let files = vec![SourceFile::new("inv.toml", doc(read_on))];
-            Parsed::new(files).check_on(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())
+            Parsed::new(files, 0).check_on(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())
         };
         assert!(check("2026-12-31").is_ok());
         assert!(check("2027-01-01").is_ok());

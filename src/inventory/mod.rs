@@ -252,6 +252,8 @@ pub struct Component {
     pub in_service: Option<NaiveDate>,
     /// When the part last started (its uptime clock), as a UTC date; `None`: its system's.
     pub booted: Option<NaiveDate>,
+    /// The part's serial number (one part: never on a set), written or discovered.
+    pub serial: Option<Arc<str>>,
 }
 
 /// A storage array, server or appliance.
@@ -442,6 +444,9 @@ pub struct Inventory {
     pub domains: BTreeMap<DomainId, FailureDomain>,
     pub services: BTreeMap<ServiceId, Service>,
     pub backups: Vec<Backup>,
+    /// Systems with a discovered snapshot merged in: the snapshot and how it differed from the
+    /// hand-written files (`firmwatch inventory drift`).
+    pub discovered: BTreeMap<SystemId, crate::discover::merge::Discovered>,
 }
 
 impl Inventory {

@@ -105,7 +105,7 @@ pub struct RawDiscover {
     pub fingerprint: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawComponent {
     pub id: String,
@@ -114,6 +114,8 @@ pub struct RawComponent {
     pub model: String,
     pub firmware: String,
     pub scheme: Option<String>,
+    /// The part's serial number: ties it to what discovery reports (one part, not a set).
+    pub serial: Option<String>,
     pub count: Option<u32>,
     pub power_on_hours: Option<RawHours>,
     pub in_service: Option<RawDate>,
@@ -121,7 +123,7 @@ pub struct RawComponent {
     pub booted: Option<RawDate>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHours {
     pub hours: u64,

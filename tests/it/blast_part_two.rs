@@ -95,11 +95,7 @@ fn the_example_estate_shows_a_shared_breaker_an_uptime_clock_and_a_broken_partne
 fn a_staggered_reboot_turns_the_outage_into_one_failure_at_a_time() {
     let fx = Fixture::new();
     let inv = fx.inventory();
-    std::fs::create_dir_all(&inv).unwrap();
-    for entry in std::fs::read_dir(crate::support::project().join("inventory")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, inv.join(path.file_name().unwrap())).unwrap();
-    }
+    crate::support::copy_dir(&crate::support::project().join("inventory"), &inv);
     let tokyo = inv.join("site-tokyo.toml");
     let text = std::fs::read_to_string(&tokyo).unwrap();
     // Reboot ctl-b two months later than ctl-a.

@@ -1,6 +1,6 @@
 //! Every stable code the crate writes — finding codes, rollout hazards, the diagnostics of every
-//! kind of file the operator writes (inventory, feed definitions, rollout plans), and the warnings
-//! of a sync — in one snapshot,
+//! kind of file the operator writes (inventory, feed definitions, rollout plans), the warnings
+//! of a sync and the differences `inventory drift` reports — in one snapshot,
 //! so adding, renaming or removing one is a reviewed change. Each is kebab-case. Finding and hazard
 //! codes are unique across everything, so a code in JSON or a notification means one thing; file
 //! diagnostics may share a code when it names the same problem in another kind of file
@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use firmwatch::blast::FindingCode;
 use firmwatch::check::{HazardCode, PlanCode};
 use firmwatch::collect::{FeedFileCode, SyncWarningCode};
+use firmwatch::discover::merge::DriftCode;
 use firmwatch::inventory::InventoryCode;
 
 /// The kinds of file diagnostics: a diagnostic code names a kind of problem, whichever file it is
@@ -25,6 +26,7 @@ fn all_codes() -> Vec<(&'static str, &'static str)> {
     all.extend(InventoryCode::ALL.map(|c| ("inventory", c.as_str())));
     all.extend(FeedFileCode::ALL.map(|c| ("feed-file", c.as_str())));
     all.extend(SyncWarningCode::ALL.map(|c| ("sync", c.as_str())));
+    all.extend(DriftCode::ALL.map(|c| ("drift", c.as_str())));
     all
 }
 

@@ -1,6 +1,8 @@
 //! Inventory loading: the example estate, every diagnostic (rendered text snapshots), references
 //! across files and formats, all-or-nothing loading, and a 10,000-entry generated estate.
 
+mod discovered;
+
 use crate::inventory_gen;
 use crate::support::cmd::Fw;
 use crate::support::project;
@@ -407,6 +409,36 @@ fn power_on_hours_beyond_a_lifetime_are_rejected_where_they_are_written() {
     load_ok(&[("owners.toml", OWNERS), ("estate.toml", &ok)]);
 }
 
+#[test]
+fn serial_numbers_load_on_single_parts_and_are_refused_on_sets_or_empty() {
+    let text = UNITY.replacen(
+        "id = \"spa\"",
+        "id = \"spa\"\nserial = \" CKM00190100123 \"",
+        1,
+    );
+    let inv = load_ok(&[("owners.toml", OWNERS), ("estate.toml", &text)]);
+    let arr = &inv.systems["arr"];
+    assert_eq!(
+        arr.component("spa").and_then(|c| c.serial.as_deref()),
+        Some("CKM00190100123"),
+        "kept trimmed"
+    );
+    assert_eq!(arr.component("spb").and_then(|c| c.serial.as_deref()), None);
+
+    let on_set = UNITY.replacen("count = 8", "count = 8\nserial = \"S1\"", 1);
+    let empty = UNITY.replacen("id = \"spb\"", "id = \"spb\"\nserial = \"  \"", 1);
+    for (text, words) in [
+        (on_set, "names one part, not a set"),
+        (empty, "an empty serial number"),
+    ] {
+        let r = report(&[("owners.toml", OWNERS), ("estate.toml", &text)]);
+        assert_eq!(codes(&r), ["invalid-value"], "{}", r.render_plain());
+        let shown = r.render_plain();
+        assert!(shown.contains(words), "{shown}");
+        assert!(shown.contains("estate.toml:"), "file and line: {shown}");
+    }
+}
+
 /// A path with an inventory file name that cannot be read as one is an error naming it — never
 /// skipped (the inventory would silently lose systems) and never read when it would block.
 #[test]
@@ -459,6 +491,9 @@ fn every_code_has_a_snapshot_test() {
         InventoryCode::OwnerWithoutChannel,
         InventoryCode::SecretInline,
         InventoryCode::InvalidValue,
+        // In `discovered.rs`.
+        InventoryCode::DiscoveredUnknownSystem,
+        InventoryCode::DiscoveredAmbiguous,
     ];
     assert_eq!(covered.len(), InventoryCode::ALL.len());
     for c in InventoryCode::ALL {
@@ -579,7 +614,7 @@ fn cli_check_exit_codes() {
         .run()
         .expect(0)
         .stdout();
-    assert!(stdout.contains("valid: 11 systems"), "{stdout}");
+    assert!(stdout.contains("valid: 12 systems"), "{stdout}");
 
     let stderr = check.arg(fixture("broken")).run().expect(1).stderr();
     assert!(stderr.contains("error[unknown-reference]"), "{stderr}");
@@ -691,10 +726,7 @@ fn credentials_in_webhook_urls_are_rejected() {
 /// The example estate copied into a temporary directory, to break one file of it.
 fn example_estate_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(manifest().join("inventory")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
+    crate::support::copy_dir(&manifest().join("inventory"), dir.path());
     dir
 }
 

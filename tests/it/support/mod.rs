@@ -25,6 +25,21 @@ pub fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Copy the directory `from` into `to` (created), subdirectories included: the example estate
+/// with its `discovered/` snapshots, to change one file of it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
+
 /// The real advisory corpus (`../shared/corpus`, or `FIRMWATCH_CORPUS`).
 ///
 /// Returns `None` (after printing a notice) when it is missing, so the suite passes on a clone
