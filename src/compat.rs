@@ -159,6 +159,7 @@ pub fn check<'a>(
             versions: req.versions.clone(),
             fixed_in: vec![],
             identifiers: vec![],
+            recommended: false,
         };
         let mut checked = |sys: &'a System, comp: Option<&'a Component>| {
             if !names_subject(&statement, &adv.vendor, sys, comp) {

@@ -5,7 +5,7 @@
 //! Data flows one way (see `README.md` and the module docs):
 //! feeds → `collect` → `store`; the estate or an import → `discover` → snapshot files; inventory
 //! files and snapshots → `inventory`; store + inventory → `matcher` →
-//! `blast` → `report` / `notify`; a planned update → `check`. Problems in the files an operator
+//! `blast` → `report` / `notify`; a planned update → `check`; the release to go to → `recommend`. Problems in the files an operator
 //! writes (inventory, feed definitions, plans) are `diag` diagnostics, all rendered the same way.
 //!
 //! The pure modules (`version`, `model`, `inventory`'s domain types, `classify`, `matcher`, `blast`,
@@ -30,6 +30,7 @@ pub mod matcher;
 pub mod model;
 pub mod notify;
 pub mod pipeline;
+pub mod recommend;
 pub mod report;
 pub mod store;
 /// Generators for scale benchmarks; see the `testkit` feature.

@@ -759,6 +759,20 @@ fn settings_signature(adv: &Advisory, system: &System) -> Option<u32> {
 
 /// Match every subject of the inventory against the indexed advisories.
 pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Matches {
+    match_systems(inv, advisories, index, |_| true)
+}
+
+/// Match the subjects of the systems whose positions (in the inventory's id order) `keep`
+/// accepts; positions in the result are still the whole inventory's, so the rating reads it
+/// with the whole topology. What one system's exposures are depends on that system (and, for
+/// compatibility statements, its partners' versions in `inv`) alone, so the exposures of a kept
+/// system are exactly those [`match_inventory`] finds for it.
+pub fn match_systems(
+    inv: &Inventory,
+    advisories: &[Advisory],
+    index: &Index,
+    keep: impl Fn(usize) -> bool,
+) -> Matches {
     // Per subject shape: its id, the statements that name it, and those that may (`resembles`).
     type Candidates = (u32, Vec<(u32, u32)>, Vec<(u32, u32, String)>);
     let mut memo: HashMap<SubjectKey<'_>, Candidates> = HashMap::default();
@@ -768,6 +782,9 @@ pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) 
     let mut out = Matches::default();
     let mut per_adv: Vec<(u32, Vec<&AffectedProduct>)> = Vec::new();
     for (si, system) in inv.systems.values().enumerate() {
+        if !keep(si) {
+            continue;
+        }
         let subjects = std::iter::once((
             Exposure::SYSTEM,
             Subject {

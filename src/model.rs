@@ -205,12 +205,20 @@ pub struct AffectedProduct {
     /// CPE or purl identifiers carried by the source, verbatim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identifiers: Vec<String>,
+    /// The vendor recommends the versions of this statement (CSAF `product_status.recommended`,
+    /// native `recommended = true`): the release to go to, shown by `recommend`. Only a statement
+    /// of exact versions carries it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recommended: bool,
 }
 
 /// What a bug does when it fires, ordered from least to most harmful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Effect {
+    /// The release line reaches (or has passed) the end of its vendor support: no fault by
+    /// itself, but no future fixes once passed. Only lifecycle documents ([`Lifecycle`]) state it.
+    EndOfSupport,
     /// Management plane only (GUI, API, BMC web UI); data path unaffected.
     ManagementPlane,
     /// A security weakness; its CVSS says which of C/I/A it threatens.
@@ -236,6 +244,7 @@ pub enum Effect {
 impl Effect {
     pub fn as_str(self) -> &'static str {
         match self {
+            Effect::EndOfSupport => "end-of-support",
             Effect::ManagementPlane => "management-plane",
             Effect::Security => "security",
             Effect::Performance => "performance",
@@ -430,7 +439,46 @@ pub struct Advisory {
     /// partner breaks a requirement (see `compat`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<PartnerRequirement>,
+    /// A lifecycle document (end of support of a release line) rather than a bug: its
+    /// statements are the line, its effect [`Effect::EndOfSupport`], and these its dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
     pub source: Source,
+}
+
+/// The support dates of one release line (a native `[[lifecycle]]` document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// The line as written (`9.8`, `5.1`, or a vers range); the statement holds it as a range.
+    pub line: String,
+    /// The day standard support ends: from it on, no regular fixes.
+    pub end_of_standard_support: chrono::NaiveDate,
+    /// The day extended (paid, limited) support ends, when the vendor offers one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_extended_support: Option<chrono::NaiveDate>,
+    /// Where the dates come from.
+    pub source: String,
+    /// Made-up dates for examples: every finding of it says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub illustrative: bool,
+}
+
+impl Lifecycle {
+    /// The day all support ends: extended if offered, else standard.
+    pub fn end_of_support(&self) -> chrono::NaiveDate {
+        self.end_of_extended_support
+            .unwrap_or(self.end_of_standard_support)
+    }
+
+    /// Standard support is over on `today` (on its end date or later).
+    pub fn past_standard(&self, today: chrono::NaiveDate) -> bool {
+        today >= self.end_of_standard_support
+    }
+
+    /// All support is over on `today`.
+    pub fn past_all(&self, today: chrono::NaiveDate) -> bool {
+        today >= self.end_of_support()
+    }
 }
 
 /// A weakness known to be exploited in the wild.
@@ -561,6 +609,7 @@ impl Advisory {
             exploited: None,
             epss: None,
             requires: vec![],
+            lifecycle: None,
             source,
         }
     }
@@ -638,6 +687,7 @@ mod tests {
 
     #[test]
     fn effects_order_by_harm() {
+        assert!(Effect::EndOfSupport < Effect::ManagementPlane);
         assert!(Effect::DataLoss > Effect::DataUnavailable);
         assert!(Effect::FailoverFailure > Effect::ComponentCrash);
         assert!(Effect::Performance > Effect::Security);

@@ -592,6 +592,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
                 versions,
                 fixed_in: vec![],
                 identifiers: vec![],
+                recommended: false,
             }],
             remediations: vec![],
             references: vec![],
@@ -605,6 +606,7 @@ pub fn advisories(seed: u64, n: usize) -> Vec<Advisory> {
             exploited: None,
             epss: None,
             requires,
+            lifecycle: None,
             source: source("synthetic", i),
         });
     }

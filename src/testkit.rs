@@ -354,6 +354,7 @@ pub fn advisory_for(id: &str, vendor: &str, product: &str, range: &str) -> Advis
             versions: VersionSpec::Range(VersRange::parse(range).unwrap()),
             fixed_in: vec![],
             identifiers: vec![],
+            recommended: false,
         }],
         ..Advisory::new(
             id.parse().unwrap(),

@@ -104,6 +104,15 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
             }
         });
     }
+    // Lifecycle findings and the findings on out-of-support lines read each other; checked per
+    // advisory with exposures, so an estate without lifecycle data pays nothing per finding.
+    if ctx
+        .texts
+        .keys()
+        .any(|&a| ctx.advisories[a as usize].lifecycle.is_some())
+    {
+        rules::lifecycle::annotate(ctx, &mut slots);
+    }
     sort_by_score(&mut slots);
     // `filter_map` (unlike `flatten`) collects in place: same size and alignment, no copy.
     #[allow(clippy::filter_map_identity)]

@@ -26,6 +26,8 @@ pub const UNKNOWN_REASON: &str =
 #[serde(rename_all = "kebab-case")]
 pub enum Consequence {
     Informational,
+    /// The release line is out of vendor support: no fault by itself, but no future fixes.
+    Unsupported,
     Performance,
     Security,
     RedundancyLost,
@@ -38,6 +40,7 @@ impl Consequence {
     pub fn as_str(self) -> &'static str {
         match self {
             Consequence::Informational => "informational",
+            Consequence::Unsupported => "unsupported",
             Consequence::Performance => "performance",
             Consequence::Security => "security",
             Consequence::RedundancyLost => "redundancy-lost",
@@ -50,6 +53,7 @@ impl Consequence {
     fn base_score(self) -> f64 {
         match self {
             Consequence::Informational => 5.0,
+            Consequence::Unsupported => 25.0,
             Consequence::Performance => 20.0,
             Consequence::Security => 15.0,
             Consequence::RedundancyLost => 40.0,
@@ -190,6 +194,9 @@ crate::diag::codes! {
         UnsupportedCombination = "unsupported-combination",
         /// The advisory does not say what the bug does.
         Unclassified = "unclassified",
+        /// The part's release line reaches, or is past, the end of its vendor support (a
+        /// lifecycle document): no future fixes once past.
+        EndOfSupport = "end-of-support",
     }
 }
 
@@ -312,7 +319,15 @@ pub(super) fn rate(
     if unknown {
         reasons.push(ctx.unknown_line.clone());
     }
-    match by_time(top.consequence, top.urgency, ctx.today) {
+    // An end of support is a date, not a fault: its own bounds (`rules::lifecycle`) replace
+    // severity-follows-time.
+    let eos = top.code == FindingCode::EndOfSupport;
+    let timed = if eos {
+        ByTime::Unchanged
+    } else {
+        by_time(top.consequence, top.urgency, ctx.today)
+    };
+    match timed {
         ByTime::Distant(days) => reasons.push(shared.line(format!(
             "it fires in {days} days, more than a year away: at most medium until it nears"
         ))),
@@ -321,7 +336,17 @@ pub(super) fn rate(
         }
         ByTime::Unchanged => {}
     }
-    let score = score(top.consequence, &reach, top.urgency, ctx.today, unknown);
+    let mut score = score_by(
+        top.consequence,
+        &reach,
+        top.urgency,
+        ctx.today,
+        unknown,
+        timed,
+    );
+    if eos {
+        score = rules::lifecycle::bound(score, top.consequence);
+    }
     let rating = Rating {
         code: top.code,
         consequence: top.consequence,
@@ -376,12 +401,26 @@ pub(super) fn by_time(consequence: Consequence, urgency: Urgency, today: NaiveDa
 /// The score (0–100): the consequence's base, plus reach (users on a log scale, tenants sharing
 /// the system, the most critical service), plus how soon the bug can fire. An undecided match
 /// keeps its consequence but is scaled to 70 %, and its reasons say why it is undecided.
+#[cfg(test)]
 pub(super) fn score(
     consequence: Consequence,
     reach: &Reach,
     urgency: Urgency,
     today: NaiveDate,
     unknown: bool,
+) -> u8 {
+    let timed = by_time(consequence, urgency, today);
+    score_by(consequence, reach, urgency, today, unknown, timed)
+}
+
+/// [`score`] with the move by time decided by the caller.
+fn score_by(
+    consequence: Consequence,
+    reach: &Reach,
+    urgency: Urgency,
+    today: NaiveDate,
+    unknown: bool,
+    timed: ByTime,
 ) -> u8 {
     let mut score = consequence.base_score();
     if reach.users > 0 {
@@ -412,7 +451,7 @@ pub(super) fn score(
         Urgency::NeedsFault => -3.0,
         Urgency::NeedsCondition => -5.0,
     };
-    match by_time(consequence, urgency, today) {
+    match timed {
         ByTime::Distant(_) => score = score.min(59.0),
         ByTime::Imminent(_) => score = score.max(80.0),
         ByTime::Unchanged => {}

@@ -198,7 +198,10 @@ fn covers(target: &ComponentRef, part: &ComponentRef) -> bool {
 /// without a date cannot be checked against it (caution, naming the date). A finding already
 /// past its date (`triggering`) fires before any step can land.
 fn too_late(before: &[Finding], step: &Step, today: NaiveDate, out: &mut Vec<Hazard>) {
-    for f in before.iter().filter(|f| f.state == MatchState::Confirmed) {
+    // An end of support is no deadline for an update: moving off the line is the remedy.
+    for f in before.iter().filter(|f| {
+        f.state == MatchState::Confirmed && f.rating.code != crate::blast::FindingCode::EndOfSupport
+    }) {
         let fires = match f.rating.urgency {
             Urgency::ByDate(d) => d,
             Urgency::Triggering => today,

@@ -33,6 +33,10 @@
 //! - `plan.rs`: plan files, parsed and validated ([`parse_plan`], [`RolloutPlan`], [`PlanCode`]).
 //! - `diff.rs`: the inventory after the move ([`apply`]) and what it changes per system.
 //! - `hazards.rs`: one function per rollout hazard ([`Hazard`], [`HazardCode`]).
+//!
+//! Each part the plan updates also gets the release [`crate::recommend`] recommends for it,
+//! beside the plan's target ([`PlanRecommendation`]). It informs and does not move the verdict:
+//! what the target itself leaves open or introduces is already in the diff and the verdict.
 
 mod diff;
 mod hazards;
@@ -55,9 +59,10 @@ use crate::classify::Overrides;
 use crate::inventory::Inventory;
 use crate::matcher::Index;
 use crate::model::Advisory;
+use crate::recommend::Recommendation;
 
-/// Version of the JSON layout of [`CheckReport`].
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version of the JSON layout of [`CheckReport`] (3: `recommendations[]`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// go / caution / block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -89,6 +94,33 @@ pub struct CheckReport {
     pub plan: RolloutPlan,
     pub systems: Vec<SystemDiff>,
     pub hazards: Vec<Hazard>,
+    /// For each part the plan updates: the recommended release ([`crate::recommend`]) beside
+    /// the plan's target. Informative: it does not move the verdict.
+    pub recommendations: Vec<PlanRecommendation>,
+}
+
+/// The recommended release of one part the plan updates, and how the plan's target compares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanRecommendation {
+    /// The plan's last target for the part.
+    pub target: String,
+    /// `same`, `below` (the target is lower than the recommended release), `above`,
+    /// `incomparable`, or `none` (no release is recommended).
+    pub target_is: TargetIs,
+    /// One line on what that means.
+    pub note: String,
+    pub recommendation: Recommendation,
+}
+
+/// How the plan's target compares with the recommended release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetIs {
+    Same,
+    Below,
+    Above,
+    Incomparable,
+    None,
 }
 
 /// Check a plan. `advisories` should already be classified and deduplicated.
@@ -106,6 +138,7 @@ pub fn check(
     let systems = diff::diffs(plan, &before, &after);
     let hazards = hazards::hazards(inv, advisories, &before, plan, today);
     let (verdict, decided_by) = verdict(&hazards, &systems);
+    let recommendations = recommendations(inv, advisories, &index, overrides, plan, today);
     CheckReport {
         schema_version: SCHEMA_VERSION,
         today,
@@ -114,7 +147,105 @@ pub fn check(
         plan: plan.clone(),
         systems,
         hazards,
+        recommendations,
     }
+}
+
+/// The recommendation for every part the plan updates (in plan order, each once), compared
+/// with the plan's last target for it.
+fn recommendations(
+    inv: &Inventory,
+    advisories: &[Advisory],
+    index: &Index,
+    overrides: &Overrides,
+    plan: &RolloutPlan,
+    today: NaiveDate,
+) -> Vec<PlanRecommendation> {
+    let mut targets: Vec<(&crate::inventory::ComponentRef, &str)> = Vec::new();
+    for t in plan.steps.iter().flat_map(|s| &s.targets) {
+        match targets.iter_mut().find(|(s, _)| *s == &t.subject) {
+            Some(slot) => slot.1 = &t.to,
+            None => targets.push((&t.subject, &t.to)),
+        }
+    }
+    let mut out = Vec::new();
+    for (subject, to) in targets {
+        // A plan's subjects are checked against the inventory when it is parsed; one that is
+        // not there has nothing to recommend.
+        let Ok(rec) = crate::recommend::recommend_with(
+            inv,
+            advisories,
+            index,
+            overrides,
+            subject.system.as_str(),
+            subject.component.as_deref(),
+            today,
+        ) else {
+            continue;
+        };
+        let (target_is, note) = compare_target(&rec, to);
+        out.push(PlanRecommendation {
+            target: to.to_string(),
+            target_is,
+            note,
+            recommendation: rec,
+        });
+    }
+    out
+}
+
+fn compare_target(rec: &Recommendation, to: &str) -> (TargetIs, String) {
+    let Some(release) = &rec.release else {
+        return (TargetIs::None, rec.line());
+    };
+    let parse = |v: &str| crate::version::FwVersion::parse(rec.scheme, v).ok();
+    let (Some(t), Some(r)) = (parse(to), parse(release)) else {
+        return (
+            TargetIs::Incomparable,
+            format!(
+                "the plan's target {to} cannot be read as a {} version",
+                rec.scheme
+            ),
+        );
+    };
+    let candidate = rec
+        .candidates
+        .iter()
+        .find(|c| parse(&c.version).is_some_and(|v| v.compare(&t) == crate::version::Cmp::Equal));
+    match t.compare(&r) {
+        crate::version::Cmp::Equal => (
+            TargetIs::Same,
+            format!("the plan's target {to} is the recommended release"),
+        ),
+        crate::version::Cmp::Less => (
+            TargetIs::Below,
+            match candidate {
+                Some(c) => format!(
+                    "the plan's target {to} is below the recommended {release}: it leaves open {}{}",
+                    if c.leaves_open.is_empty() { "none".to_string() } else { c.leaves_open.join(", ") },
+                    if c.introduces.is_empty() { String::new() } else { format!(" and introduces {}", c.introduces.join(", ")) }
+                ),
+                None => format!("the plan's target {to} is below the recommended {release}"),
+            },
+        ),
+        crate::version::Cmp::Greater => (
+            TargetIs::Above,
+            format!(
+                "the plan's target {to} is above the lowest clean release {release}: what it \
+                 changes is in the diff above"
+            ),
+        ),
+        crate::version::Cmp::Incomparable(why) => (
+            TargetIs::Incomparable,
+            format!("the plan's target {to} cannot be ordered against {release}: {why}"),
+        ),
+    }
+}
+
+/// An end-of-support finding whose date has not come yet.
+fn approaching_end_of_support(f: &crate::blast::Finding) -> bool {
+    f.rating.code == crate::blast::FindingCode::EndOfSupport
+        && f.rating.consequence == crate::blast::Consequence::Informational
 }
 
 /// The verdict and the reasons that decided it: every hazard above `go`, every introduced
@@ -130,7 +261,13 @@ fn verdict(hazards: &[Hazard], systems: &[SystemDiff]) -> (Verdict, Vec<String>)
         }
     }
     for d in systems {
-        for f in &d.introduced {
+        // A target line whose support ends some day is informative, not a reason for caution;
+        // one already out of support is (`unsupported`, rated like any introduced finding).
+        for f in d
+            .introduced
+            .iter()
+            .filter(|f| !approaching_end_of_support(f))
+        {
             let level = if f.rating.severity >= Severity::High {
                 Verdict::Block
             } else {

@@ -255,5 +255,14 @@ fn render_text(r: &CheckReport, md: bool) -> String {
             }
         }
     }
+    if !r.recommendations.is_empty() {
+        o.push_str(&h("recommended releases"));
+        for p in &r.recommendations {
+            let _ = writeln!(o, "{bullet}{}", p.recommendation.line());
+            if p.target_is != firmwatch::check::TargetIs::None {
+                let _ = writeln!(o, "{bullet}{}", p.note);
+            }
+        }
+    }
     o
 }

@@ -9,6 +9,7 @@ mod estate;
 mod exposure;
 mod inventory;
 mod notify;
+mod recommend;
 mod run;
 mod store;
 mod sync;
@@ -145,6 +146,9 @@ pub enum Command {
     Exposure(exposure::ExposureArgs),
     /// Check a planned firmware update before rollout: verdict go (0) / caution (3) / block (4).
     CheckUpdate(check_update::CheckArgs),
+    /// Which release to go to: the lowest known release that fixes every open finding of a
+    /// system (or one component) and introduces none known.
+    Recommend(recommend::RecommendArgs),
     /// Tell owners about new, worsened and resolved findings (exit 5 if a delivery must be retried).
     Notify(notify::NotifyArgs),
     /// Sync due feeds, then notify; once, or every DURATION until SIGINT/SIGTERM.
@@ -265,6 +269,7 @@ pub fn main() -> ExitCode {
         Command::Discover(args) => discover::run(args, &cli.global, &mut out),
         Command::Exposure(args) => exposure::run(args, &cli.global, &mut out),
         Command::CheckUpdate(args) => check_update::run(args, &cli.global, &mut out),
+        Command::Recommend(args) => recommend::run(args, &cli.global, &mut out),
         Command::Notify(args) => notify::run(args, &cli.global, &mut out),
         Command::Run(args) => run::run(args, &cli.global, &mut out),
         Command::Store(cmd) => store::run(cmd, &cli.global, &mut out),

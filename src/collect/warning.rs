@@ -378,6 +378,7 @@ mod tests {
             versions,
             fixed_in: vec![],
             identifiers: vec![],
+            recommended: false,
         }
     }
 

@@ -24,13 +24,18 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::blast::{Finding, Severity, Urgency};
+use crate::blast::{Finding, FindingCode, Severity, Urgency};
 use crate::inventory::{Inventory, OwnerId};
 use crate::matcher::MatchState;
 use crate::triage::TriageState;
 
 /// Days before a time-triggered bug's date at which it is announced again (closest last).
 pub const WARNING_WINDOWS: [i64; 3] = [90, 30, 7];
+
+/// Days before an end of support (`end-of-support` findings) at which it is announced again:
+/// moving a line takes longer than patching a bug, so the notices start earlier. Once the date
+/// has passed, the finding is in window 0 and told once more.
+pub const LIFECYCLE_WARNING_WINDOWS: [i64; 3] = [180, 90, 30];
 
 /// What the notifier last told one owner about one finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,11 +189,27 @@ pub fn idempotency_key(owner: &str, items: &[Item], generation: &str) -> String 
 /// The warning window a date falls in: the closest window containing it, 0 once passed, `None`
 /// when further away than the widest window.
 pub fn window_for(fires_on: NaiveDate, today: NaiveDate) -> Option<i64> {
+    window_in(&WARNING_WINDOWS, fires_on, today)
+}
+
+fn window_in(windows: &[i64], fires_on: NaiveDate, today: NaiveDate) -> Option<i64> {
     let days = (fires_on - today).num_days();
     if days < 0 {
         return Some(0);
     }
-    WARNING_WINDOWS.iter().rev().copied().find(|w| days <= *w)
+    windows.iter().rev().copied().find(|w| days <= *w)
+}
+
+/// The warning window of a finding: a dated bug by [`WARNING_WINDOWS`]; an end of support by
+/// [`LIFECYCLE_WARNING_WINDOWS`], and window 0 once all support has passed (`triggering`).
+pub fn finding_window(f: &Finding, today: NaiveDate) -> Option<i64> {
+    let lifecycle = f.rating.code == FindingCode::EndOfSupport;
+    match f.rating.urgency {
+        Urgency::ByDate(d) if lifecycle => window_in(&LIFECYCLE_WARNING_WINDOWS, d, today),
+        Urgency::ByDate(d) => window_in(&WARNING_WINDOWS, d, today),
+        Urgency::Triggering if lifecycle => Some(0),
+        _ => None,
+    }
 }
 
 fn effects_of(f: &Finding) -> Vec<String> {
@@ -437,7 +458,7 @@ pub fn plan(
                 continue;
             }
             let mut item = item_for(f, inv, &owner, today);
-            let window = item.fires_on.and_then(|d| window_for(d, today));
+            let window = finding_window(f, today);
             let now = Notified {
                 severity: item.severity,
                 title: item.title.clone(),
@@ -599,6 +620,108 @@ mod tests {
         assert_eq!(window_for(d("2026-11-29"), today), Some(7));
         assert_eq!(window_for(d("2026-11-22"), today), Some(7));
         assert_eq!(window_for(d("2026-11-21"), today), Some(0));
+    }
+
+    /// The ONTAP 9.8 line of `aff` ends standard support on `std` (extended support to `ext`),
+    /// rated on `today`.
+    fn eos_findings(std: &str, ext: Option<&str>, on: NaiveDate) -> Vec<Finding> {
+        use crate::model::{Effect, Lifecycle};
+        use crate::testkit::{advisory_for, BugExt, Estate};
+        let e = Estate::new().system(
+            "aff",
+            "NetApp",
+            "AFF A400",
+            crate::version::Scheme::Ontap,
+            "9.8P3",
+        );
+        let mut a = advisory_for("FWL-1", "NetApp", "ONTAP", "vers:ontap/>=9.8RC0|<9.9")
+            .effects(&[Effect::EndOfSupport]);
+        a.lifecycle = Some(Lifecycle {
+            line: "9.8".into(),
+            end_of_standard_support: d(std),
+            end_of_extended_support: ext.map(d),
+            source: "https://vendor.example".into(),
+            illustrative: false,
+        });
+        let advisories = [a];
+        let index = crate::matcher::Index::build(&advisories);
+        let m = crate::matcher::match_inventory(&e.0, &advisories, &index);
+        let ctx = crate::blast::Context::new(&e.0, &advisories, &m, on);
+        crate::blast::assess(&ctx, &crate::classify::Overrides::default())
+    }
+
+    #[test]
+    fn an_end_of_support_is_announced_at_180_90_and_30_days_and_once_past() {
+        let std = "2027-06-30";
+        let f = |today: &str| eos_findings(std, None, d(today));
+        assert_eq!(
+            finding_window(&f("2026-11-22")[0], d("2026-11-22")),
+            None,
+            "220 days"
+        );
+        assert_eq!(
+            finding_window(&f("2027-01-01")[0], d("2027-01-01")),
+            Some(180)
+        );
+        assert_eq!(
+            finding_window(&f("2027-04-01")[0], d("2027-04-01")),
+            Some(90)
+        );
+        assert_eq!(
+            finding_window(&f("2027-06-01")[0], d("2027-06-01")),
+            Some(30)
+        );
+        assert_eq!(
+            finding_window(&f("2027-06-30")[0], d("2027-06-30")),
+            Some(0)
+        );
+        // A time bomb's windows are still 90/30/7.
+        assert_eq!(window_for(d("2027-06-30"), d("2027-01-01")), None);
+
+        // The digests: new once, a warning on entering each window, told once more when passed.
+        let e = crate::testkit::Estate::new().system(
+            "aff",
+            "NetApp",
+            "AFF A400",
+            crate::version::Scheme::Ontap,
+            "9.8P3",
+        );
+        let mut state = State::new();
+        let mut told = Vec::new();
+        for today in [
+            "2026-11-22",
+            "2026-12-01",
+            "2027-01-01",
+            "2027-01-02",
+            "2027-04-01",
+            "2027-06-01",
+            "2027-06-30",
+            "2027-07-15",
+        ] {
+            let p = plan(&f(today), &e.0, &state, d(today), today);
+            for (k, v) in p.upserts {
+                state.insert(k, v);
+            }
+            let events: Vec<EventKind> = p
+                .messages
+                .iter()
+                .flat_map(|m| m.items.iter().map(|i| i.event))
+                .collect();
+            told.push((today, events));
+        }
+        assert_eq!(
+            told,
+            [
+                ("2026-11-22", vec![EventKind::New]),
+                ("2026-12-01", vec![]),
+                ("2027-01-01", vec![EventKind::Warning]),
+                ("2027-01-02", vec![]),
+                ("2027-04-01", vec![EventKind::Warning]),
+                ("2027-06-01", vec![EventKind::Warning]),
+                ("2027-06-30", vec![EventKind::Escalated]),
+                ("2027-07-15", vec![]),
+            ]
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! | `false-positive` (confirmed or unknown) | `not_affected` | `known_not_affected` | `impact_statement` / CSAF `threats` of category `impact`: the decision and its reason |
 //! | no finding; the vendor states the deployed version **fixed** | `fixed` | `fixed` | the advisory's statement |
 //! | no finding; the vendor states the deployed version **not affected** | `not_affected` | `known_not_affected` | impact statement: the vendor's statement |
+//! | an end-of-support finding (a lifecycle document: no vulnerability) | — | — | no statement |
 //! | anything else (an advisory that names nothing deployed, or whose affected ranges merely leave the deployed version out) | — | — | no statement |
 //!
 //! Why so:
@@ -312,6 +313,11 @@ pub fn build(
         let Some(adv) = by_id.get(&*f.advisory).copied() else {
             continue;
         };
+        // An end of support is no vulnerability: a VEX statement about it would tell consumers
+        // the product is affected by something with no exploit, fix or CVE.
+        if adv.lifecycle.is_some() {
+            continue;
+        }
         let mut ids = Vec::new();
         for p in &f.parts {
             let Some(product) = product_of(
@@ -992,6 +998,7 @@ mod tests {
             versions,
             fixed_in: vec![],
             identifiers: vec![],
+            recommended: false,
         }
     }
 

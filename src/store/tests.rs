@@ -18,6 +18,7 @@ pub(crate) fn advisory(feed: &str, id: &str, vendors: &[&str], title: &str) -> A
                 versions: VersionSpec::All,
                 fixed_in: vec![],
                 identifiers: vec![],
+                recommended: false,
             })
             .collect(),
         ..Advisory::new(

@@ -25,11 +25,13 @@
 //! documents (`All versions < V4.33`, `prior to 5.3.0.0.5.120`, `9.8 through 9.8P3`) into a canonical
 //! range, and rejects any text with a part it does not understand, so the caller keeps it unparsed.
 
+mod line;
 mod loose;
 mod range;
 mod scheme;
 mod vendor;
 
+pub use line::line_range;
 pub use loose::parse_loose;
 pub(crate) use range::percent_encode;
 pub use range::{Comparator, Constraint, Containment, VersRange};

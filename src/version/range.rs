@@ -324,6 +324,18 @@ impl VersRange {
         self.star
     }
 
+    /// The versions of a range that is a plain list (`vers:opaque/HPD5|HPD6`, only `=`
+    /// constraints), as written; `None` for anything with a bound, an exclusion or `*`.
+    pub fn exact_versions(&self) -> Option<Vec<&str>> {
+        (!self.star
+            && !self.constraints.is_empty()
+            && self
+                .constraints
+                .iter()
+                .all(|c| c.comparator == Comparator::Eq))
+        .then(|| self.constraints.iter().map(|c| c.raw.as_str()).collect())
+    }
+
     fn check_canonical(&self, raw: &str) -> Result<(), VersionError> {
         // Versions unique anywhere in the range, not only between neighbours: an unordered list
         // (opaque ids) can hold `=X` and, further on, `!=X`, and containment would answer

@@ -35,6 +35,7 @@ mod inventory;
 mod matching;
 mod no_silent_not_affected;
 mod notify;
+mod recommend;
 mod scenarios;
 mod security;
 mod store;

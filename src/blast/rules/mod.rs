@@ -15,12 +15,14 @@
 //! - `data_loss`: lost or corrupted data, and whether an independent backup exists.
 //! - `unavailable`: the exposed scope stops serving data (a whole system or one enclosure).
 //! - `security`: a CVSS-rated weakness, an outage when an attacker can stop the system.
+//! - `lifecycle`: a release line at or past its end of support (no future fixes).
 //! - `plain`: what follows from the effect alone (performance, management plane, unclassified).
 
 pub(super) mod crash;
 mod data_loss;
 mod failover;
 mod feed;
+pub(super) mod lifecycle;
 mod partner;
 mod plain;
 mod security;
@@ -93,6 +95,7 @@ pub(super) fn readings(
             Effect::Performance => readings.push(plain::performance(base_urgency)),
             Effect::Security => readings.push(security::security(adv, system)),
             Effect::ManagementPlane => readings.push(plain::management_plane(base_urgency)),
+            Effect::EndOfSupport => readings.push(lifecycle::end_of_support(ctx, adv, exps)),
         }
     }
     if has_time_trigger(adv) {

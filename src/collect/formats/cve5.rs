@@ -371,6 +371,7 @@ pub(super) fn parse(
                 versions,
                 fixed_in,
                 identifiers: p.cpes.clone(),
+                recommended: false,
             };
         for e in &p.versions {
             for (spec, status, fixed_in) in entry_statements(e, scheme) {

@@ -176,6 +176,7 @@ pub fn to_advisories(
                     versions,
                     fixed_in: vec![],
                     identifiers: vec![],
+                    recommended: false,
                 });
             }
         }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::util::{choose_scheme, invalid, parse_date, spec_from_list};
 use super::{DocContext, FormatError};
 use crate::model::{
-    Advisory, AdvisoryId, AffectedProduct, ComponentKind, Cvss, Effect, Partner,
+    Advisory, AdvisoryId, AffectedProduct, ComponentKind, Cvss, Effect, Lifecycle, Partner,
     PartnerRequirement, ProductStatus, Remediation, RemediationKind, Source, Trigger, VersionSpec,
 };
 use crate::version::{FwVersion, Scheme, VersRange};
@@ -26,7 +26,37 @@ use crate::version::{FwVersion, Scheme, VersRange};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    #[serde(default)]
     advisory: Vec<RawAdvisory>,
+    #[serde(default)]
+    lifecycle: Vec<RawLifecycle>,
+}
+
+/// `[[lifecycle]]`: the end of support of one release line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLifecycle {
+    id: AdvisoryId,
+    vendor: String,
+    product: String,
+    #[serde(default)]
+    models: Vec<String>,
+    /// Defaults to `system`: the OS of a system.
+    component: Option<ComponentKind>,
+    scheme: Option<Scheme>,
+    /// A release line (`9.8`) or a vers range.
+    line: String,
+    title: Option<String>,
+    #[serde(default)]
+    summary: String,
+    /// `YYYY-MM-DD`, checked with its key path in [`convert_lifecycle`].
+    end_of_standard_support: String,
+    end_of_extended_support: Option<String>,
+    source: String,
+    #[serde(default)]
+    illustrative: bool,
+    #[serde(default)]
+    references: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +127,9 @@ struct RawAffected {
     fixed_in: Vec<String>,
     #[serde(default)]
     identifiers: Vec<String>,
+    /// The vendor recommends these (exact) versions.
+    #[serde(default)]
+    recommended: bool,
 }
 
 fn default_status() -> ProductStatus {
@@ -256,22 +289,167 @@ pub(super) fn parse(
             message: e.to_string().trim_end().to_string(),
         })?
     };
-    if raw.advisory.is_empty() {
-        return Err(invalid(location, "advisory", "no [[advisory]] tables"));
+    if raw.advisory.is_empty() && raw.lifecycle.is_empty() {
+        return Err(invalid(
+            location,
+            "advisory",
+            "no [[advisory]] or [[lifecycle]] tables",
+        ));
     }
-    let mut out = Vec::with_capacity(raw.advisory.len());
+    let mut out = Vec::with_capacity(raw.advisory.len() + raw.lifecycle.len());
+    let duplicate = |out: &[Advisory], id: &AdvisoryId, path: &str| {
+        out.iter()
+            .any(|a| a.id == *id)
+            .then(|| invalid(location, path, format!("duplicate id `{id}`")))
+    };
     for (i, adv) in raw.advisory.into_iter().enumerate() {
         let path = format!("advisory[{i}]");
-        if out.iter().any(|a: &Advisory| a.id == adv.id) {
-            return Err(invalid(
-                location,
-                path,
-                format!("duplicate id `{}`", adv.id),
-            ));
+        if let Some(e) = duplicate(&out, &adv.id, &path) {
+            return Err(e);
         }
         out.push(convert(adv, ctx, &path, source.clone())?);
     }
+    for (i, lc) in raw.lifecycle.into_iter().enumerate() {
+        let path = format!("lifecycle[{i}]");
+        if let Some(e) = duplicate(&out, &lc.id, &path) {
+            return Err(e);
+        }
+        out.push(convert_lifecycle(lc, ctx, &path, source.clone())?);
+    }
     Ok(out)
+}
+
+/// A `YYYY-MM-DD` day of a lifecycle document.
+fn day(location: &str, path: String, raw: &str) -> Result<chrono::NaiveDate, FormatError> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        invalid(
+            location,
+            path,
+            format!("`{raw}` is not a date (use YYYY-MM-DD, quoted)"),
+        )
+    })
+}
+
+/// A lifecycle document becomes an advisory whose one statement is the line (as a range), whose
+/// effect is `end-of-support` and which carries the dates ([`Lifecycle`]): stored, indexed,
+/// matched and notified like any advisory, and rated by the lifecycle rule.
+fn convert_lifecycle(
+    raw: RawLifecycle,
+    ctx: &DocContext<'_>,
+    path: &str,
+    source: Source,
+) -> Result<Advisory, FormatError> {
+    let location = ctx.location;
+    let key = |k: &str| format!("{path}.{k}");
+    let standard = day(
+        location,
+        key("end_of_standard_support"),
+        &raw.end_of_standard_support,
+    )?;
+    let extended = raw
+        .end_of_extended_support
+        .as_deref()
+        .map(|d| day(location, key("end_of_extended_support"), d))
+        .transpose()?;
+    if let Some(ext) = extended {
+        if ext < standard {
+            return Err(invalid(
+                location,
+                key("end_of_extended_support"),
+                format!("extended support ({ext}) cannot end before standard support ({standard})"),
+            ));
+        }
+    }
+    let src = raw.source.trim();
+    if src.is_empty() {
+        return Err(invalid(
+            location,
+            key("source"),
+            "empty: say where the dates come from",
+        ));
+    }
+    let is_url = src.starts_with("https://") || src.starts_with("http://");
+    if !(raw.illustrative || is_url) {
+        return Err(invalid(
+            location,
+            key("source"),
+            format!("`{src}` is not a URL: give the vendor's lifecycle page (only illustrative = true data may name no URL)"),
+        ));
+    }
+    if raw.product.trim().is_empty() {
+        return Err(invalid(location, key("product"), "empty"));
+    }
+    let line = raw.line.trim();
+    let (scheme, range) = if line.starts_with("vers:") {
+        match versions_spec(
+            &RawVersions::One(line.to_string()),
+            raw.scheme,
+            &raw.vendor,
+            &raw.product,
+            ctx,
+        ) {
+            Ok((scheme, VersionSpec::Range(r))) => (scheme, r),
+            Ok(_) => unreachable!("a vers string is a range"),
+            Err(why) => return Err(invalid(location, key("line"), why)),
+        }
+    } else {
+        let scheme = raw
+            .scheme
+            .unwrap_or_else(|| choose_scheme(ctx.default_scheme, &raw.vendor, &raw.product, &[]));
+        let r = crate::version::line_range(scheme, line)
+            .map_err(|e| invalid(location, key("line"), e.to_string()))?;
+        (scheme, r)
+    };
+    let extended_text = match extended {
+        Some(e) => format!("extended support ends {e}"),
+        None => "no extended support is stated".to_string(),
+    };
+    let mut summary = raw.summary.trim().to_string();
+    if summary.is_empty() {
+        summary = format!(
+            "{} {line}: standard support ends {standard}; {extended_text}. After the end of \
+             support the vendor publishes no fixes for this line.",
+            raw.product
+        );
+    }
+    if raw.illustrative {
+        summary.push_str(
+            " Illustrative data: these dates are made up for the example estate, not the vendor's.",
+        );
+    }
+    let title = raw
+        .title
+        .unwrap_or_else(|| format!("{} {line} end of support", raw.product));
+    let mut references = Vec::new();
+    if is_url {
+        references.push(src.to_string());
+    }
+    references.extend(raw.references);
+    Ok(Advisory {
+        summary,
+        affected: vec![AffectedProduct {
+            vendor: raw.vendor.clone(),
+            product: raw.product,
+            models: raw.models,
+            component: Some(raw.component.unwrap_or(ComponentKind::System)),
+            scheme: Some(scheme),
+            status: ProductStatus::Affected,
+            versions: VersionSpec::Range(range),
+            fixed_in: vec![],
+            identifiers: vec![],
+            recommended: false,
+        }],
+        references,
+        effects: vec![Effect::EndOfSupport],
+        lifecycle: Some(Lifecycle {
+            line: line.to_string(),
+            end_of_standard_support: standard,
+            end_of_extended_support: extended,
+            source: src.to_string(),
+            illustrative: raw.illustrative,
+        }),
+        ..Advisory::new(raw.id, raw.vendor, title, source)
+    })
 }
 
 fn convert(
@@ -281,6 +459,13 @@ fn convert(
     source: Source,
 ) -> Result<Advisory, FormatError> {
     let location = ctx.location;
+    if raw.effects.contains(&Effect::EndOfSupport) {
+        return Err(invalid(
+            location,
+            format!("{path}.effects"),
+            "`end-of-support` is stated by a [[lifecycle]] document (with its dates), not by an advisory",
+        ));
+    }
     if raw.affected.is_empty() {
         return Err(invalid(
             location,
@@ -298,6 +483,21 @@ fn convert(
             FwVersion::parse(scheme, f)
                 .map_err(|e| invalid(location, format!("{apath}.fixed_in"), e.to_string()))?;
         }
+        if a.recommended {
+            let exact = match &versions {
+                VersionSpec::Exact(_) => true,
+                VersionSpec::Range(r) => r.exact_versions().is_some(),
+                _ => false,
+            };
+            if !exact || !matches!(a.status, ProductStatus::Fixed | ProductStatus::NotAffected) {
+                return Err(invalid(
+                    location,
+                    format!("{apath}.recommended"),
+                    "recommended = true is for a fixed or not_affected statement of exact releases \
+                     (versions = \"9.12.1P10\" or a list)",
+                ));
+            }
+        }
         affected.push(AffectedProduct {
             vendor,
             product: a.product,
@@ -308,6 +508,7 @@ fn convert(
             versions,
             fixed_in: a.fixed_in,
             identifiers: a.identifiers,
+            recommended: a.recommended,
         });
     }
     let mut requires = Vec::with_capacity(raw.requires.len());
@@ -584,6 +785,147 @@ fixed_in = ["5.1.2"]
             .unwrap_err()
             .to_string();
         assert!(e.contains("extra") && e.contains("column"), "{e}");
+    }
+
+    const LIFECYCLE: &str = r#"
+[[lifecycle]]
+id = "FWL-1"
+vendor = "NetApp"
+product = "ONTAP"
+line = "9.8"
+end_of_standard_support = "2025-07-31"
+end_of_extended_support = "2027-07-31"
+source = "https://vendor.example/lifecycle"
+"#;
+
+    #[test]
+    fn a_lifecycle_document_is_an_end_of_support_advisory_of_its_line() {
+        let a = &parse_str(LIFECYCLE).unwrap()[0];
+        assert_eq!(a.effects, [Effect::EndOfSupport]);
+        assert_eq!(a.title, "ONTAP 9.8 end of support");
+        assert_eq!(a.affected[0].component, Some(ComponentKind::System));
+        assert_eq!(
+            a.affected[0].scheme,
+            Some(Scheme::Ontap),
+            "from the product table"
+        );
+        assert_eq!(
+            a.affected[0].versions.to_string(),
+            "vers:ontap/>=9.8RC0|<9.9"
+        );
+        let lc = a.lifecycle.as_ref().unwrap();
+        assert_eq!(lc.end_of_standard_support.to_string(), "2025-07-31");
+        assert_eq!(
+            lc.end_of_extended_support.map(|d| d.to_string()).as_deref(),
+            Some("2027-07-31")
+        );
+        assert!(!lc.illustrative);
+        assert_eq!(a.references, ["https://vendor.example/lifecycle"]);
+        // A vers range is a line too; advisories and lifecycle documents share a file.
+        let both = format!(
+            "{MINIMAL}\n{}",
+            LIFECYCLE.replace("line = \"9.8\"", "line = \"vers:ontap/>=9.8|<9.9\"")
+        );
+        let advs = parse_str(&both).unwrap();
+        assert_eq!(advs.len(), 2);
+        assert_eq!(
+            advs[1].affected[0].versions.to_string(),
+            "vers:ontap/>=9.8|<9.9"
+        );
+    }
+
+    #[test]
+    fn lifecycle_errors_name_the_file_and_the_key() {
+        let cases = [
+            (
+                LIFECYCLE.replace("2025-07-31", "2025-13-01"),
+                "lifecycle[0].end_of_standard_support",
+                "not a date",
+            ),
+            (
+                LIFECYCLE.replace("2027-07-31", "31.07.2027"),
+                "lifecycle[0].end_of_extended_support",
+                "not a date",
+            ),
+            (
+                LIFECYCLE.replace("2027-07-31", "2024-01-01"),
+                "lifecycle[0].end_of_extended_support",
+                "cannot end before",
+            ),
+            (
+                LIFECYCLE.replace("https://vendor.example/lifecycle", "the vendor said so"),
+                "lifecycle[0].source",
+                "not a URL",
+            ),
+            (
+                LIFECYCLE.replace("line = \"9.8\"", "line = \"9.8P3\""),
+                "lifecycle[0].line",
+                "release line",
+            ),
+            (
+                LIFECYCLE.replace(
+                    "product = \"ONTAP\"",
+                    "product = \"SAS SSD\"\nscheme = \"opaque\"",
+                ),
+                "lifecycle[0].line",
+                "write the line as a vers range",
+            ),
+        ];
+        for (text, key, why) in cases {
+            let e = parse_str(&text).unwrap_err().to_string();
+            assert!(
+                e.contains("test.toml") && e.contains(key) && e.contains(why),
+                "{key}: {e}"
+            );
+        }
+        // A missing key is named with its line (toml's error) in the file.
+        let e = parse_str(&LIFECYCLE.replace("end_of_standard_support = \"2025-07-31\"\n", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("test.toml") && e.contains("end_of_standard_support") && e.contains("line"),
+            "{e}"
+        );
+        let e =
+            parse_str(&LIFECYCLE.replace("source = \"https://vendor.example/lifecycle\"\n", ""))
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("missing field `source`"), "{e}");
+        // Illustrative data may say what it is instead of a URL.
+        let ill = LIFECYCLE.replace("https://vendor.example/lifecycle", "made up")
+            + "illustrative = true\n";
+        let a = &parse_str(&ill).unwrap()[0];
+        assert!(a.summary.contains("Illustrative data"), "{}", a.summary);
+        // end-of-support belongs to lifecycle documents only.
+        let e = parse_str(&MINIMAL.replace("component-crash", "end-of-support"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("advisory[0].effects") && e.contains("[[lifecycle]]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn recommended_is_for_fixed_statements_of_exact_releases() {
+        let text = format!(
+            "{MINIMAL}\n[[advisory.affected]]\nproduct = \"Unity\"\nstatus = \"fixed\"\n\
+             versions = \"5.1.2\"\nrecommended = true\n"
+        );
+        let a = &parse_str(&text).unwrap()[0];
+        assert!(a.affected[1].recommended);
+        assert!(!a.affected[0].recommended);
+        let ranged = text.replace(
+            "versions = \"5.1.2\"\nrecommended",
+            "versions = \"vers:intdot/>=5.1.2\"\nrecommended",
+        );
+        let e = parse_str(&ranged).unwrap_err().to_string();
+        assert!(e.contains("advisory[0].affected[1].recommended"), "{e}");
+        let affected = text.replace("status = \"fixed\"", "status = \"affected\"");
+        assert!(parse_str(&affected)
+            .unwrap_err()
+            .to_string()
+            .contains("recommended = true"));
     }
 
     #[test]

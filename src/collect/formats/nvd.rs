@@ -221,6 +221,7 @@ fn statement(
         versions,
         fixed_in: m.version_end_excluding.iter().cloned().collect(),
         identifiers: vec![m.criteria.clone()],
+        recommended: false,
     }
 }
 
@@ -336,6 +337,7 @@ fn convert(
         exploited: None,
         epss: None,
         requires: vec![],
+        lifecycle: None,
         source: source.clone(),
     })
 }

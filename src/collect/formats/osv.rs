@@ -196,6 +196,7 @@ pub(super) fn parse(
                 versions,
                 fixed_in,
                 identifiers: identifiers.clone(),
+                recommended: false,
             };
         for r in &a.ranges {
             let fixed_in: Vec<String> = r.events.iter().filter_map(|e| e.fixed.clone()).collect();

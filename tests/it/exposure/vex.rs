@@ -293,6 +293,9 @@ fn openvex_of_the_example_estate_meets_the_specification() {
     let dir = tempfile::tempdir().unwrap();
     let (doc, _) = vex(dir.path(), "openvex");
     assert_eq!(doc["@context"], "https://openvex.dev/ns/v0.2.0");
+    // The example estate has end-of-support findings (illustrative lifecycle data): they are no
+    // vulnerability and get no statement.
+    assert!(!doc.to_string().contains("FWL-"), "{doc}");
     let id = doc["@id"].as_str().unwrap();
     assert!(
         id.starts_with("urn:firmwatch:vex:firmwatch-vex-2026-11-22-"),

@@ -47,6 +47,12 @@ fn bundled_advisories_match_the_estate_pairing() {
     assert_eq!(
         ids,
         [
+            "FWL-IDRAC9-6",
+            "FWL-ONTAP-9.12.1",
+            "FWL-ONTAP-9.13.1",
+            "FWL-ONTAP-9.8",
+            "FWL-UNITY-5.0",
+            "FWL-UNITY-5.1",
             "FWN-2019-0032768",
             "FWN-2020-0040000",
             "FWN-2026-0001",
@@ -59,6 +65,22 @@ fn bundled_advisories_match_the_estate_pairing() {
             "FWN-2026-0008",
         ]
     );
+
+    // The bundled lifecycle documents are illustrative, say so, and are of the estate's lines.
+    let lines: Vec<&Advisory> = advs.iter().filter(|a| a.lifecycle.is_some()).collect();
+    assert_eq!(lines.len(), 6);
+    for a in &lines {
+        let lc = a.lifecycle.as_ref().unwrap();
+        assert!(lc.illustrative, "{}", a.id);
+        assert!(a.summary.contains("Illustrative data"), "{}", a.id);
+        assert_eq!(a.effects, [Effect::EndOfSupport]);
+    }
+    let ontap98 = find(&advs, "FWL-ONTAP-9.8");
+    assert_eq!(contains(ontap98, "9.8P3"), Containment::Affected);
+    assert_eq!(contains(ontap98, "9.9.1"), Containment::NotAffected);
+    let unity50 = find(&advs, "FWL-UNITY-5.0");
+    assert_eq!(contains(unity50, "5.0.3.0.5.011"), Containment::Affected);
+    assert_eq!(contains(unity50, "5.1.2.0.5.007"), Containment::NotAffected);
 
     // SoftEther: a PSU that trips its breaker; a controller uptime clock; two partner requirements.
     let psu = find(&advs, "FWN-2026-0005");

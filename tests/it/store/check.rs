@@ -112,12 +112,12 @@ fn store_check_finds_every_planted_problem() {
             &format!("advisories `{removed_adv}`: missing from the vendor index"),
             "feeds `bundled-native`: document `ghost.toml` lists advisory `FWN-MISSING`, which is not stored",
             // The ghost document's advisory is not in the head's count.
-            "feeds `bundled-native`: the head counts 10 advisories, the document records name 11",
+            "feeds `bundled-native`: the head counts 16 advisories, the document records name 17",
             "feed_docs `bundled-native/lhttp://nowhere/changes.csv`: index of a listing that names no document",
             "outbox `20260101T000000.000000Z/storage-team/email`: stored value",
             "findings `no-separator`: malformed key",
             // Both damaged vendors' counts disagree with their entries now.
-            "meta `index_count/netapp`: counts 5 index entries for `netapp`, the index holds 6",
+            "meta `index_count/netapp`: counts 8 index entries for `netapp`, the index holds 9",
             "10 problem(s)",
         ] {
             assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
@@ -168,7 +168,7 @@ fn a_damaged_vendor_index_is_refused_by_exposure_and_rebuilt_by_repair() {
     };
     firmwatch(&store_dir, &["sync", "-q"]).expect(0);
     let before = exposure(&store_dir).expect(0).json()["findings"].clone();
-    assert_eq!(before.as_array().unwrap().len(), 12);
+    assert_eq!(before.as_array().unwrap().len(), 19);
 
     // What a half-written commit leaves: an advisory whose index entry is missing, and one
     // advisory lost while its document's record says it was read.
@@ -218,7 +218,7 @@ fn a_damaged_vendor_index_is_refused_by_exposure_and_rebuilt_by_repair() {
     // Answers again — without the lost advisory, until a forced sync reads its document again.
     let repaired = exposure(&store_dir).expect(0).json()["findings"].clone();
     assert!(
-        repaired.as_array().unwrap().len() < 12 && !repaired.to_string().contains(&lost[15..]),
+        repaired.as_array().unwrap().len() < 19 && !repaired.to_string().contains(&lost[15..]),
         "{repaired}"
     );
     firmwatch(&store_dir, &["sync", "-q", "--force"]).expect(0);

@@ -321,7 +321,7 @@ fn sync_commit(engine: Engine) {
     prepare();
     revision_a(&fx);
     let before = findings(&fx, &store, engine).unwrap();
-    assert_eq!(before.len(), 12, "the example estate's findings");
+    assert_eq!(before.len(), 19, "the example estate's findings");
     revision_b(&fx);
     fw(&fx, &store, engine).run_with(&["sync", "-q"]).expect(0);
     let after = findings(&fx, &store, engine).unwrap();

@@ -88,6 +88,7 @@ pub(super) fn affected(
             continue;
         };
         let (versions, scheme) = versions(p, naming.scheme_of(p));
+        let exact = matches!(versions, VersionSpec::Exact(_));
         let mut models = p.models.clone();
         models.extend(p.on.iter().cloned());
         let fixed_in = if status == ProductStatus::Affected {
@@ -110,6 +111,11 @@ pub(super) fn affected(
                 versions,
                 fixed_in,
                 identifiers: p.identifiers.clone(),
+                // A recommended product is a fixed statement of its exact version; it is also
+                // kept as the vendor's recommendation (`recommend`).
+                recommended: status == ProductStatus::Fixed
+                    && statements.recommended.contains(&pid)
+                    && exact,
             },
         );
     }
@@ -179,6 +185,7 @@ fn push_merged(out: &mut Vec<AffectedProduct>, st: AffectedProduct) {
             && a.scheme == st.scheme
             && a.fixed_in == st.fixed_in
             && a.identifiers == st.identifiers
+            && a.recommended == st.recommended
             && a.models.is_empty() == st.models.is_empty()
     };
     if let Some(existing) = out.iter_mut().find(|a| same(a)) {
@@ -214,6 +221,7 @@ mod tests {
             versions: VersionSpec::Exact("4.7.2".into()),
             fixed_in: vec![],
             identifiers: vec![],
+            recommended: false,
         }
     }
 
