@@ -129,7 +129,9 @@ fn the_timeline_as_text_and_json() {
     out.expect(0);
     let text = out.stdout();
     assert!(
-        text.starts_with("dated triggers from 2026-11-22 to 2027-11-22 (12 months): 3 in 3 rows\n"),
+        text.starts_with(
+            "dated triggers from 2026-11-22 to 2027-11-22 (12 months): 10 in 10 rows\n"
+        ),
         "{text}"
     );
     assert!(text.contains(
@@ -154,7 +156,15 @@ fn the_timeline_as_text_and_json() {
         [
             "subscriber-db-1-data",
             "subscriber-log-1-archive",
-            "hosting-fas-controllers"
+            // The illustrative lifecycle documents: end-of-support dates are dated triggers too.
+            "iaas-unity",
+            "iaas-unity-backup",
+            "hosting-fas-controllers",
+            "vpn-gw-1",
+            "hosting-fas",
+            "carrier-aff",
+            "carrier-aff-dr",
+            "mail-unity"
         ]
     );
     assert_eq!(j["rows"][0]["marks"][0]["past_due"], true);
