@@ -304,7 +304,8 @@ pub fn entitlement(f: &Finding, inv: &Inventory, owner: &str) -> Entitlement {
 /// The finding as the given owners (together) may see it: `None` when none is entitled; the
 /// whole finding when one owns the system; otherwise a copy cut to their services, with the
 /// rating's reasons reduced to the match evidence (the others name other teams' services, users
-/// and tenants) and other teams' tenants removed. Used by notifications and `exposure --owner`.
+/// and tenants), no backup reasoning (it names the backup targets) and other teams' tenants
+/// removed. Used by notifications and `exposure --owner`.
 pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding> {
     let ents: Vec<Entitlement> = owners.iter().map(|o| entitlement(f, inv, o)).collect();
     if ents.contains(&Entitlement::SystemOwner) {
@@ -356,6 +357,8 @@ pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding
         .first()
         .cloned()
         .unwrap_or_else(|| std::sync::Arc::from(""));
+    // The backup reasoning names the backup targets and what they share: the system owner's.
+    v.rating.backup = None;
     v.rating.reasons = vec![
         evidence,
         format!(

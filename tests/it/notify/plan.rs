@@ -6,7 +6,7 @@ use firmwatch::blast::{Finding, Severity, Urgency};
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
 use firmwatch::model::{Effect, Trigger};
-use firmwatch::notify::plan::{plan, DigestPlan, EventKind, State};
+use firmwatch::notify::plan::{plan, view_for, DigestPlan, EventKind, State};
 use firmwatch::testkit::*;
 use firmwatch::triage::{Entry, Triage, TriageState};
 use firmwatch::version::Scheme;
@@ -280,4 +280,22 @@ fn each_closing_decision_is_told_once_as_itself() {
         apply(&mut told, &p);
         assert!(plan(&f, &e.0, &told, today(), "g6").messages.is_empty());
     }
+}
+
+/// A service owner's view drops the backup reasoning: it names the system's backup targets and
+/// what they share, which are the system owner's affairs; the system owner keeps it.
+#[test]
+fn a_service_owner_does_not_see_the_backup_reasoning() {
+    let e = estate();
+    let mut f = findings(&e);
+    let arr = f.iter().position(|x| x.id == "FWN-1@arr").unwrap();
+    f[arr].rating.backup =
+        Some("backup target arr-vault shares failure domain rack-7 with arr".into());
+    let theirs = view_for(&f[arr], &e.0, &["app-team"]).expect("app-team depends on arr");
+    assert_eq!(theirs.rating.backup, None);
+    assert!(!serde_json::to_string(&theirs)
+        .unwrap()
+        .contains("arr-vault"));
+    let own = view_for(&f[arr], &e.0, &["storage-team"]).unwrap();
+    assert!(own.rating.backup.is_some());
 }
