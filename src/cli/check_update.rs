@@ -117,7 +117,12 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
     let today = args.estate.today.unwrap_or_else(|| now.date_naive());
     let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
     let statuses = pipeline::feed_statuses(&store, &feeds, now, args.estate.max_data_age)?;
-    let warnings = firmwatch::report::feed_warnings(&statuses);
+    let mut warnings = firmwatch::report::feed_warnings(&statuses);
+    warnings.extend(firmwatch::discover::drift::warnings(
+        &inv,
+        now,
+        args.estate.max_discovered_age,
+    ));
     let mut report = check(&inv, &advisories, &overrides, &plan, today);
     if args.estate.max_data_age.is_some() && statuses.iter().any(|f| f.stale) {
         // A check against old advisories cannot say `go`.

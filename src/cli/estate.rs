@@ -1,7 +1,7 @@
 //! What every command that rates the estate shares: the options that say which data to rate it on
-//! (`--no-sync`, `--annotations`, `--today`, `--max-data-age`), and loading the inventory, the feed
-//! definitions and the annotations, with their diagnostics printed the one way, and syncing the
-//! feeds that are due. `exposure`, `check-update`, `notify` and `run` use these, so they rate alike.
+//! (`--no-sync`, `--annotations`, `--today`, `--max-data-age`, `--max-discovered-age`), and
+//! loading the inventory, the feed definitions and the annotations, with their diagnostics printed
+//! the one way, and syncing the feeds that are due. `exposure`, `check-update`, `notify` and `run` use these, so they rate alike.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +32,10 @@ pub struct EstateArgs {
     /// delivering).
     #[arg(long, value_name = "DAYS")]
     pub max_data_age: Option<i64>,
+    /// Warn when a system's discovered data (`<inventory>/discovered/`) is older than this
+    /// (`36h`, `7d`, `2w`), or its last refresh failed.
+    #[arg(long, value_name = "DURATION", value_parser = firmwatch::collect::feed::parse_schedule, default_value = "7d")]
+    pub max_discovered_age: std::time::Duration,
 }
 
 /// Load the inventory, printing its diagnostics on failure.

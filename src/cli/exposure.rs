@@ -7,7 +7,6 @@ use chrono::{Timelike, Utc};
 use clap::ValueEnum;
 
 use firmwatch::blast::Severity;
-use firmwatch::collect::feed::parse_schedule;
 use firmwatch::pipeline;
 use firmwatch::report::{self, Report};
 
@@ -72,10 +71,6 @@ pub struct ExposureArgs {
     /// csaf-vex: the publisher's namespace, a URI under the issuer's control.
     #[arg(long, value_name = "URI", env = "FIRMWATCH_VEX_NAMESPACE", hide_env_values = true, default_value = report::vex::DEFAULT_NAMESPACE)]
     pub vex_namespace: String,
-    /// Warn when a system's discovered data (`<inventory>/discovered/`) is older than this
-    /// (`36h`, `7d`, `2w`), or its last refresh failed.
-    #[arg(long, value_name = "DURATION", value_parser = parse_schedule, default_value = "7d")]
-    pub max_discovered_age: std::time::Duration,
     #[command(flatten)]
     pub estate: EstateArgs,
 }
@@ -109,7 +104,7 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
     report.warnings.extend(firmwatch::discover::drift::warnings(
         &inv,
         now,
-        args.max_discovered_age,
+        args.estate.max_discovered_age,
     ));
 
     if !args.system.is_empty() {

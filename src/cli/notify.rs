@@ -163,6 +163,9 @@ where
     for w in firmwatch::report::feed_warnings(&statuses) {
         tracing::warn!("{w}");
     }
+    for w in firmwatch::discover::drift::warnings(&inv, now, args.estate.max_discovered_age) {
+        tracing::warn!("{w}");
+    }
     let stale = statuses.iter().any(|f| f.stale);
     let data_note = stale.then(|| {
         format!(

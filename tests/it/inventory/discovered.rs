@@ -591,7 +591,7 @@ fn a_finding_that_exists_only_because_of_the_discovered_firmware() {
 }
 
 #[test]
-fn exposure_warns_when_discovered_data_is_old_or_stale() {
+fn every_rating_command_warns_when_discovered_data_is_old_or_stale() {
     let fx = fixture();
     hpe_feed(&fx);
     let mut snap = snapshot((0..8).map(|k| drive(k, "HPD8")).collect());
@@ -615,6 +615,28 @@ fn exposure_warns_when_discovered_data_is_old_or_stale() {
         "{old:?}"
     );
     assert!(old[0].ends_with("older than 7d"), "{old:?}");
+    // check-update and notify rate on the same data and say so too.
+    let check = fx.fw().run_with(&[
+        "check-update",
+        "--no-sync",
+        "--system",
+        "arr",
+        "--to",
+        "9.9",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        check.all().contains("discovered data of system arr is "),
+        "{}",
+        check.show()
+    );
+    let notify = fx.fw().run_with(&["notify", "--no-sync", "--dry-run"]);
+    assert!(
+        notify.all().contains("discovered data of system arr is "),
+        "{}",
+        notify.show()
+    );
     // The table shows it where it shows stale feeds.
     let table = fx.fw().run_with(&["exposure", "--no-sync"]);
     assert!(
