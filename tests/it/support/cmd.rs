@@ -234,7 +234,16 @@ impl KillTrials {
 
     /// Start `fw`, send SIGKILL `after` later, and say how the run ended.
     pub fn kill(&mut self, fw: &Fw, after: Duration) -> Killed {
-        let mut child = fw.spawn();
+        // Its output goes to files, printed when a run that was not killed fails: that is the
+        // failure a test reports, and the output says why.
+        let out = tempfile::NamedTempFile::new().unwrap();
+        let err = tempfile::NamedTempFile::new().unwrap();
+        let mut child = fw
+            .command()
+            .stdout(out.reopen().unwrap())
+            .stderr(err.reopen().unwrap())
+            .spawn()
+            .expect("start firmwatch");
         std::thread::sleep(after);
         // A run that already exited is a zombie until waited for: the signal is harmless then.
         let _ = child.kill();
@@ -243,6 +252,15 @@ impl KillTrials {
             self.interrupted += 1;
             Killed::MidRun
         } else {
+            if status.code() != Some(0) {
+                let read = |f: &tempfile::NamedTempFile| std::fs::read_to_string(f.path()).unwrap();
+                eprintln!(
+                    "a run that was not killed exited {:?}\n--- stdout\n{}\n--- stderr\n{}",
+                    status.code(),
+                    read(&out),
+                    read(&err)
+                );
+            }
             Killed::Finished(status.code())
         }
     }
