@@ -818,6 +818,22 @@ pub fn write_markdown(r: &Report, w: impl std::io::Write) -> std::io::Result<()>
 /// newline and tab (white space to HTML) become spaces: an escape sequence or a NUL from advisory
 /// text has no business in a page or a mail.
 pub fn html_escape(s: &str) -> String {
+    escape_markup(s, Markup::Html)
+}
+
+/// Which markup [`escape_markup`] writes for.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Markup {
+    /// HTML: newlines and tabs are kept (white space).
+    Html,
+    /// SVG text, single lines: every control character and the XML non-characters U+FFFE and
+    /// U+FFFF become spaces.
+    Svg,
+}
+
+/// The one escape of advisory and inventory text for markup: `&`, `<`, `>`, both quotes, and
+/// control characters as spaces (see [`Markup`] for what each kind keeps).
+pub(crate) fn escape_markup(s: &str, markup: Markup) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -826,7 +842,8 @@ pub fn html_escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
-            '\n' | '\t' => o.push(c),
+            '\n' | '\t' if markup == Markup::Html => o.push(c),
+            '\u{FFFE}' | '\u{FFFF}' if markup == Markup::Svg => o.push(' '),
             c if c.is_control() => o.push(' '),
             c => o.push(c),
         }

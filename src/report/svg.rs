@@ -66,20 +66,7 @@ const BLUE: &str = "#0b5cad";
 /// does not allow (or which would only forge line breaks), become spaces — as [`super::html_escape`]
 /// does for HTML, without keeping newlines and tabs: a picture's text is single lines.
 pub fn xml_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            '\u{FFFE}' | '\u{FFFF}' => o.push(' '),
-            c if c.is_control() => o.push(' '),
-            c => o.push(c),
-        }
-    }
-    o
+    super::escape_markup(s, super::Markup::Svg)
 }
 
 /// At most `max` characters of `s`, the last one `…` when cut.
