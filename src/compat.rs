@@ -135,6 +135,26 @@ impl PartnerCheck<'_> {
     }
 }
 
+/// A requirement as a statement the matcher reads: the partner's product, models, scheme and
+/// required versions (a part kind of the same system as the statement's component).
+pub(crate) fn statement(req: &PartnerRequirement) -> AffectedProduct {
+    AffectedProduct {
+        vendor: req.vendor.clone(),
+        product: req.product.clone(),
+        models: req.models.clone(),
+        component: match req.partner {
+            Partner::Part(k) => Some(k),
+            _ => None,
+        },
+        scheme: req.scheme,
+        status: ProductStatus::Affected,
+        versions: req.versions.clone(),
+        fixed_in: vec![],
+        identifiers: vec![],
+        recommended: false,
+    }
+}
+
 /// Every requirement of `adv` checked against the partners of `system`'s firmware (or of its
 /// `component`) that the requirement's product names.
 pub fn check<'a>(
@@ -146,21 +166,7 @@ pub fn check<'a>(
 ) -> Vec<PartnerCheck<'a>> {
     let mut out = Vec::new();
     for req in &adv.requires {
-        let statement = AffectedProduct {
-            vendor: req.vendor.clone(),
-            product: req.product.clone(),
-            models: req.models.clone(),
-            component: match req.partner {
-                Partner::Part(k) => Some(k),
-                _ => None,
-            },
-            scheme: req.scheme,
-            status: ProductStatus::Affected,
-            versions: req.versions.clone(),
-            fixed_in: vec![],
-            identifiers: vec![],
-            recommended: false,
-        };
+        let statement = statement(req);
         let mut checked = |sys: &'a System, comp: Option<&'a Component>| {
             if !names_subject(&statement, &adv.vendor, sys, comp) {
                 return;

@@ -307,17 +307,10 @@ fn named_releases(
             }
         }
         for req in &adv.requires {
+            // Whatever part the requirement names, its bounds are releases of that product.
             let st = AffectedProduct {
-                vendor: req.vendor.clone(),
-                product: req.product.clone(),
-                models: req.models.clone(),
                 component: None,
-                scheme: req.scheme,
-                status: ProductStatus::Affected,
-                versions: req.versions.clone(),
-                fixed_in: vec![],
-                identifiers: vec![],
-                recommended: false,
+                ..crate::compat::statement(req)
             };
             if let (true, VersionSpec::Range(r)) = (names(&st, &adv.vendor), &req.versions) {
                 for c in r.constraints() {
