@@ -5,16 +5,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use chrono::Utc;
 use clap::ValueEnum;
 
 use firmwatch::blast::Finding;
 use firmwatch::check::{
     check, parse_plan, resolve_target, CheckReport, PlanDiagnostic, RolloutPlan, Step, Verdict,
 };
-use firmwatch::pipeline;
 
-use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
+use super::estate::{load_inventory, load_rated, EstateArgs, Rated};
 use super::{Exit, Global};
 
 /// Output formats of `check-update`.
@@ -101,22 +99,16 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
         }
         None => quick_plan(args, &inv)?,
     };
-    let Some(feeds) = load_feeds(global)? else {
+    let Some(Rated {
+        overrides,
+        advisories,
+        statuses,
+        now,
+        today,
+    }) = load_rated(global, &args.estate, &inv)?
+    else {
         return Ok(Exit::Error);
     };
-    let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
-    if !args.estate.no_sync {
-        // Held only while worked on, so a slow feed keeps no other command out.
-        let syncing = global.on_demand_store();
-        for w in super::runtime()?.block_on(sync_due(&syncing, &feeds)) {
-            tracing::warn!("{w}");
-        }
-    }
-    let store = global.open_store()?;
-    let now = Utc::now();
-    let today = args.estate.today.unwrap_or_else(|| now.date_naive());
-    let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
-    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.estate.max_data_age)?;
     let mut warnings = firmwatch::report::feed_warnings(&statuses);
     warnings.extend(firmwatch::discover::drift::warnings(
         &inv,

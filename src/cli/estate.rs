@@ -76,6 +76,48 @@ pub fn load_overrides(explicit: Option<&Path>, feeds_dir: &Path) -> Result<Overr
     }
 }
 
+/// What a rating command that is given its inventory rates on: the annotations, the advisories
+/// of the inventory's vendors (due feeds synced first unless `--no-sync`), prepared, and the
+/// feeds' freshness, as of `now` and the rating date `today`.
+pub struct Rated {
+    pub overrides: Overrides,
+    pub advisories: Vec<firmwatch::model::Advisory>,
+    pub statuses: Vec<firmwatch::report::FeedFreshness>,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub today: NaiveDate,
+}
+
+/// Load what [`Rated`] holds for `inv`; `None` when the feed definitions are invalid (their
+/// diagnostics printed).
+pub fn load_rated(global: &Global, estate: &EstateArgs, inv: &Inventory) -> Result<Option<Rated>> {
+    let Some(feeds) = load_feeds(global)? else {
+        return Ok(None);
+    };
+    let overrides = load_overrides(estate.annotations.as_deref(), &global.feeds)?;
+    if !estate.no_sync {
+        // Held only while worked on, so a slow feed keeps no other command out.
+        let syncing = global.on_demand_store();
+        for w in super::runtime()?.block_on(sync_due(&syncing, &feeds)) {
+            tracing::warn!("{w}");
+        }
+    }
+    let store = global.open_store()?;
+    let now = chrono::Utc::now();
+    let today = estate.today.unwrap_or_else(|| now.date_naive());
+    let advisories = firmwatch::pipeline::prepare(
+        firmwatch::pipeline::load_advisories(&store, inv)?,
+        &overrides,
+    );
+    let statuses = firmwatch::pipeline::feed_statuses(&store, &feeds, now, estate.max_data_age)?;
+    Ok(Some(Rated {
+        overrides,
+        advisories,
+        statuses,
+        now,
+        today,
+    }))
+}
+
 /// Sync the feeds that are due ([`FeedDef::is_due`](firmwatch::collect::FeedDef::is_due): a
 /// failing feed only after its retry wait, so a broken mirror is not asked on every command). A
 /// feed that fails is not an error here: its data age shows in the output; the returned lines say

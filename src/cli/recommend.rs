@@ -4,12 +4,10 @@
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::Utc;
 
-use firmwatch::pipeline;
 use firmwatch::recommend::{recommend, Outcome, Recommendation};
 
-use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
+use super::estate::{load_inventory, load_rated, EstateArgs, Rated};
 use super::{Exit, Global};
 
 /// Arguments of `firmwatch recommend`.
@@ -41,21 +39,16 @@ pub fn run(args: &RecommendArgs, global: &Global, out: &mut impl Write) -> Resul
     let Some(inv) = load_inventory(global)? else {
         return Ok(Exit::Error);
     };
-    let Some(feeds) = load_feeds(global)? else {
+    let Some(Rated {
+        overrides,
+        advisories,
+        statuses,
+        today,
+        ..
+    }) = load_rated(global, &args.estate, &inv)?
+    else {
         return Ok(Exit::Error);
     };
-    let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
-    if !args.estate.no_sync {
-        let syncing = global.on_demand_store();
-        for w in super::runtime()?.block_on(sync_due(&syncing, &feeds)) {
-            tracing::warn!("{w}");
-        }
-    }
-    let store = global.open_store()?;
-    let now = Utc::now();
-    let today = args.estate.today.unwrap_or_else(|| now.date_naive());
-    let advisories = pipeline::prepare(pipeline::load_advisories(&store, &inv)?, &overrides);
-    let statuses = pipeline::feed_statuses(&store, &feeds, now, args.estate.max_data_age)?;
     let warnings = firmwatch::report::feed_warnings(&statuses);
     let rec = recommend(
         &inv,
