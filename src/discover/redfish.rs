@@ -316,6 +316,27 @@ struct Walk<'a> {
     notes: Vec<String>,
 }
 
+/// The present members of the inline array `v[key]` (legacy `Power.PowerSupplies[]`, inline
+/// `StorageControllers[]`), each with its member id (`MemberId`, else its index) and location
+/// (its `@odata.id`, else `path#/key/index`).
+fn inline_members<'v>(v: &'v Value, key: &str, path: &str) -> Vec<(&'v Value, String, String)> {
+    let members = v.get(key).and_then(Value::as_array);
+    members
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, m)| !absent(m))
+        .map(|(n, m)| {
+            let member = text(m, "MemberId").unwrap_or_else(|| n.to_string());
+            let location = m
+                .get("@odata.id")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("{path}#/{key}/{n}"), str::to_string);
+            (m, member, location)
+        })
+        .collect()
+}
+
 /// The `@odata.id` of `v[k0][k1]…`.
 fn link<'v>(v: &'v Value, keys: &[&str]) -> Option<&'v str> {
     let mut at = v;
@@ -799,16 +820,7 @@ impl<'a> Walk<'a> {
             }
             Res::Power => {
                 let chassis = path.trim_end_matches("/Power").to_string();
-                let supplies = v.get("PowerSupplies").and_then(Value::as_array);
-                for (n, s) in supplies.into_iter().flatten().enumerate() {
-                    if absent(s) {
-                        continue;
-                    }
-                    let member = text(s, "MemberId").unwrap_or_else(|| n.to_string());
-                    let location = s
-                        .get("@odata.id")
-                        .and_then(Value::as_str)
-                        .map_or_else(|| format!("{path}#/PowerSupplies/{n}"), str::to_string);
+                for (s, member, location) in inline_members(v, "PowerSupplies", path) {
                     let i = self.part(
                         ComponentKind::Psu,
                         "psu",
@@ -886,16 +898,7 @@ impl<'a> Walk<'a> {
                 }
             }
             Res::Storage => {
-                let inline = v.get("StorageControllers").and_then(Value::as_array);
-                for (n, c) in inline.into_iter().flatten().enumerate() {
-                    if absent(c) {
-                        continue;
-                    }
-                    let member = text(c, "MemberId").unwrap_or_else(|| n.to_string());
-                    let location = c
-                        .get("@odata.id")
-                        .and_then(Value::as_str)
-                        .map_or_else(|| format!("{path}#/StorageControllers/{n}"), str::to_string);
+                for (c, member, location) in inline_members(v, "StorageControllers", path) {
                     let fw = firmware_of(c);
                     self.part(
                         ComponentKind::Controller,
