@@ -6,12 +6,15 @@
 //! - [`smtp`]: a loopback SMTP peer and the functions that read the mails it took;
 //! - [`cmd`]: the command builder for the `firmwatch` binary and what a run gave;
 //! - [`fixture`]: feed directories, native advisories and inventories on disk;
+//! - [`browser`]: headless Chromium looking at a page (`check_page`, `browser_or_skip!`);
 //! - here: the project root and the real advisory corpus (`corpus_or_skip!`).
 //!
 //! In-memory estates come from the crate itself (`firmwatch::testkit`). The peers run on their own
 //! thread and runtime, so a plain `#[test]` driving the binary uses them exactly as a
 //! `#[tokio::test]` driving the library does; each shuts down when its last handle is dropped.
 
+#[macro_use]
+pub mod browser;
 pub mod cmd;
 pub mod fixture;
 pub mod http;
