@@ -7,6 +7,8 @@
 //! - [`cmd`]: the command builder for the `firmwatch` binary and what a run gave;
 //! - [`fixture`]: feed directories, native advisories and inventories on disk;
 //! - [`browser`]: headless Chromium looking at a page (`check_page`, `browser_or_skip!`);
+//! - [`listen`]: a server process (`firmwatch serve --listen 127.0.0.1:0`) started and waited for
+//!   until it prints the address it bound;
 //! - here: the project root and the real advisory corpus (`corpus_or_skip!`).
 //!
 //! In-memory estates come from the crate itself (`firmwatch::testkit`). The peers run on their own
@@ -18,6 +20,7 @@ pub mod browser;
 pub mod cmd;
 pub mod fixture;
 pub mod http;
+pub mod listen;
 pub mod smtp;
 
 use std::future::Future;
