@@ -462,7 +462,34 @@ struct Gathered {
     console: Vec<ConsoleMessage>,
     /// Request URLs by request id, to name the ones that fail.
     requests: HashMap<String, String>,
-    failed: Vec<FailedRequest>,
+    /// Requests that failed, by request id or (with an HTTP status) by URL, with the reason.
+    /// Named only at the end: each event type has its own listener, so a failure can be
+    /// recorded before the request it names.
+    failed: Vec<(Failed, String)>,
+}
+
+enum Failed {
+    Id(String),
+    Url(String),
+}
+
+impl Gathered {
+    fn failed_requests(&self) -> Vec<FailedRequest> {
+        self.failed
+            .iter()
+            .map(|(which, reason)| FailedRequest {
+                url: match which {
+                    Failed::Url(url) => url.clone(),
+                    Failed::Id(id) => self
+                        .requests
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("request {id}")),
+                },
+                reason: reason.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Installed before the page's first script: keeps the page's CSP violations where
@@ -557,6 +584,7 @@ async fn inspect(
     driver.abort();
 
     let gathered = std::mem::take(&mut *gathered.lock().unwrap());
+    let failed_requests = gathered.failed_requests();
     Ok((
         PageCheck {
             url: url.to_string(),
@@ -564,7 +592,7 @@ async fn inspect(
             text: inspected.text,
             console: gathered.console,
             csp_violations: inspected.csp,
-            failed_requests: gathered.failed,
+            failed_requests,
             svgs: inspected.svgs,
             screenshot: PathBuf::new(),
         },
@@ -645,18 +673,15 @@ async fn listen(page: &Page, gathered: &Arc<Mutex<Gathered>>) -> Result<(), Fail
     let g = gathered.clone();
     tokio::spawn(async move {
         while let Some(e) = failed.next().await {
-            let mut g = g.lock().unwrap();
-            let url = g
-                .requests
-                .get(e.request_id.inner())
-                .cloned()
-                .unwrap_or_else(|| format!("request {}", e.request_id.inner()));
             let reason = match (&e.blocked_reason, e.error_text.is_empty()) {
                 (Some(why), true) => format!("blocked: {}", why.as_ref()),
                 (Some(why), false) => format!("{} (blocked: {})", e.error_text, why.as_ref()),
                 (None, _) => e.error_text.clone(),
             };
-            g.failed.push(FailedRequest { url, reason });
+            g.lock()
+                .unwrap()
+                .failed
+                .push((Failed::Id(e.request_id.inner().clone()), reason));
         }
     });
 
@@ -665,10 +690,10 @@ async fn listen(page: &Page, gathered: &Arc<Mutex<Gathered>>) -> Result<(), Fail
     tokio::spawn(async move {
         while let Some(e) = responses.next().await {
             if e.response.status >= 400 {
-                g.lock().unwrap().failed.push(FailedRequest {
-                    url: e.response.url.clone(),
-                    reason: format!("HTTP {}", e.response.status),
-                });
+                g.lock().unwrap().failed.push((
+                    Failed::Url(e.response.url.clone()),
+                    format!("HTTP {}", e.response.status),
+                ));
             }
         }
     });
