@@ -25,6 +25,7 @@ pub mod compat;
 pub mod diag;
 pub mod discover;
 pub mod error;
+pub mod history;
 pub mod inventory;
 pub mod matcher;
 pub mod model;

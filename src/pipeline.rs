@@ -9,11 +9,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::blast::{assess, Context, Finding, Topology};
 use crate::classify::{classify, Overrides};
 use crate::collect::FeedDef;
+use crate::history::{self, OutOfOrder};
 use crate::inventory::{Inventory, LoadError, Parsed};
 use crate::matcher::{dedup_advisories, match_inventory, Index};
 use crate::model::{vendor_key, Advisory};
 use crate::report::{FeedFreshness, InventorySummary, Report};
-use crate::store::{Store, StoreError};
+use crate::store::{HistoryStore, Store, StoreError};
 
 /// Vendor keys of everything in the inventory (systems and components).
 pub fn vendor_keys(inv: &Inventory) -> BTreeSet<String> {
@@ -145,6 +146,38 @@ pub fn findings(
     });
     let ctx = Context::with_topology(topo, advisories, &exposures, today);
     assess(&ctx, overrides)
+}
+
+/// What one observation wrote to the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub day: NaiveDate,
+    pub findings: usize,
+    /// Finding records that changed (found, changed, resolved).
+    pub changed: usize,
+}
+
+/// Fold `findings`, every finding of the estate rated as of `day`, into the store's history
+/// ([`crate::history`]) in one transaction. `Ok(Err(_))`: the history already has a later day,
+/// and nothing was written.
+pub fn record_history(
+    store: &impl HistoryStore,
+    inv: &Inventory,
+    findings: &[Finding],
+    day: NaiveDate,
+) -> Result<Result<Recorded, OutOfOrder>, StoreError> {
+    let history = store.history()?;
+    let commit = match history::observe(&history, findings, |s| inv.systems.contains_key(s), day) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    drop(history);
+    store.commit_history(&commit)?;
+    Ok(Ok(Recorded {
+        day,
+        findings: findings.len(),
+        changed: commit.records.len(),
+    }))
 }
 
 /// How fresh each feed's data is. A feed is stale when its last success is older than

@@ -7,6 +7,7 @@ mod diagnostics;
 mod discover;
 mod estate;
 mod exposure;
+mod history;
 mod inventory;
 mod notify;
 mod recommend;
@@ -158,6 +159,10 @@ pub enum Command {
     /// Record a decision about a finding (acknowledged, in progress, accepted risk, false positive,
     /// mitigated) in the operator file, with who and when.
     Triage(triage::TriageArgs),
+    /// The findings' history: open findings over time, exposure-days per severity, mean time to
+    /// resolve, per owner (`--record` first rates the estate and records today's observation;
+    /// `notify` and `run` record one on every cycle).
+    History(history::HistoryArgs),
     /// Read firmware facts from the systems' Redfish / Swordfish services into
     /// `<inventory>/discovered/` (exit 5 if any endpoint failed).
     ///
@@ -274,6 +279,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, &cli.global, &mut out),
         Command::Store(cmd) => store::run(cmd, &cli.global, &mut out),
         Command::Triage(args) => triage::run(args, &cli.global, &mut out),
+        Command::History(args) => history::run(args, &cli.global, &mut out),
     };
     match result {
         Ok(code) => code.into(),

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use firmwatch::notify::{self, email, outbox, DeliverOptions, Outbox, Status};
 use firmwatch::pipeline;
-use firmwatch::store::{NotifyStore, Store};
+use firmwatch::store::{HistoryStore, NotifyStore, Store};
 
 use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
 use super::{Exit, Global};
@@ -122,7 +122,7 @@ pub async fn step<S>(
     out: &mut impl Write,
 ) -> Result<Exit>
 where
-    S: Store + NotifyStore + Clone + Send + Sync + 'static,
+    S: Store + NotifyStore + HistoryStore + Clone + Send + Sync + 'static,
 {
     let Some(inv) = load_inventory(global)? else {
         return Ok(Exit::Error);
@@ -216,6 +216,16 @@ where
     }
 
     let plan = notify::plan_and_commit(store, &findings, &inv, today, now, data_note.as_deref())?;
+    // The history records what was rated, whatever the deliveries do; it never holds them up.
+    match pipeline::record_history(store, &inv, &findings, today) {
+        Ok(Ok(r)) => tracing::info!(
+            "history: recorded {}, {} record(s) changed",
+            r.day,
+            r.changed
+        ),
+        Ok(Err(e)) => tracing::warn!("history: {e}"),
+        Err(e) => tracing::error!("history: not recorded: {e}"),
+    }
     tracing::info!(
         "planned {} digest(s) from {} finding(s)",
         plan.messages.len(),

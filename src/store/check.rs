@@ -26,6 +26,7 @@ use super::layout::{
     count_key, decode, decode_count, listing_key, printable, vendor_keys, DocEntry, COUNT_PREFIX,
 };
 use super::{RawRecords, Store, StoreError, Tree, Validators};
+use crate::history::{Day, FindingRecord};
 use crate::model::{Advisory, FeedId};
 use crate::notify::outbox::{self, Delivery};
 use crate::notify::plan::Notified;
@@ -352,5 +353,37 @@ pub fn check<S: Store + RawRecords + ?Sized>(store: &S) -> Result<StoreHealth, S
         }
     }
     r.counts.insert(Tree::Outbox.name().into(), n);
+
+    // The findings' history: each record decodes under its kind of key.
+    let mut n = 0;
+    for kv in store.records(Tree::History)? {
+        let (k, v) = kv?;
+        n += 1;
+        let decoded = match k.get(..2) {
+            Some(b"f\0") => decode::<FindingRecord>(&printable(&k), &v).map(|rec| {
+                let ordered = rec.events.windows(2).all(|w| w[0].on <= w[1].on);
+                (rec.events.is_empty() || !ordered)
+                    .then(|| "its events are empty or out of date order".to_string())
+            }),
+            Some(b"d\0") => decode::<Day>(&printable(&k), &v).map(|d| {
+                (k[2..] != *d.day.to_string().as_bytes())
+                    .then(|| format!("holds the summary of {} under another key", d.day))
+            }),
+            _ => {
+                r.problem(
+                    Tree::History,
+                    &k,
+                    "malformed key (not an `f` or `d` record)",
+                );
+                continue;
+            }
+        };
+        match decoded {
+            Ok(None) => {}
+            Ok(Some(problem)) => r.problem(Tree::History, &k, problem),
+            Err(e) => r.problem(Tree::History, &k, e.to_string()),
+        }
+    }
+    r.counts.insert(Tree::History.name().into(), n);
     Ok(r)
 }

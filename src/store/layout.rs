@@ -14,9 +14,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DocState, EngineError, FeedState, ListingIndex, StateChanges, StoreError, Validators,
-    VALUE_VERSION,
+    DocState, EngineError, FeedState, ListingIndex, RawWrite, StateChanges, StoreError, Tree,
+    Validators, VALUE_VERSION,
 };
+use crate::history::{Commit as HistoryCommit, Day, FindingRecord, History};
 use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
 
 /// The key of the schema version in the `meta` tree.
@@ -399,6 +400,59 @@ pub(super) fn state_key(owner: &str, finding: &str) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(finding.as_bytes());
     k
+}
+
+/// `f \0`: the prefix of a finding's record in `history`.
+const HISTORY_FINDING: &[u8] = b"f\0";
+/// `d \0`: the prefix of an observation day's summary in `history` (ISO dates sort by date).
+const HISTORY_DAY: &[u8] = b"d\0";
+
+fn history_key(prefix: &[u8], name: &str) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// The `history` tree read whole: finding records and day summaries, in key (= date) order.
+pub(super) fn read_history(records: super::Records<'_>) -> Result<History, StoreError> {
+    let mut out = History::default();
+    for kv in records {
+        let (k, v) = kv?;
+        let key = printable(&k);
+        if let Some(id) = k.strip_prefix(HISTORY_FINDING) {
+            let rec: FindingRecord = decode(&key, &v)?;
+            out.findings
+                .insert(String::from_utf8_lossy(id).into_owned(), rec);
+        } else if k.starts_with(HISTORY_DAY) {
+            out.days.push(decode::<Day>(&key, &v)?);
+        } else {
+            return Err(StoreError::Decode {
+                key,
+                reason: "not a history key (`f\\0…` or `d\\0…`)".into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// An observation's writes: its changed finding records and its day summary.
+pub(super) fn history_writes(c: &HistoryCommit) -> Result<Vec<RawWrite>, StoreError> {
+    let mut writes = Vec::with_capacity(c.records.len() + 1);
+    for (id, rec) in &c.records {
+        let key = history_key(HISTORY_FINDING, id);
+        writes.push((
+            Tree::History,
+            key.clone(),
+            Some(encode(&printable(&key), rec)?),
+        ));
+    }
+    let key = history_key(HISTORY_DAY, &c.day.day.to_string());
+    writes.push((
+        Tree::History,
+        key.clone(),
+        Some(encode(&printable(&key), &c.day)?),
+    ));
+    Ok(writes)
 }
 
 /// The prefix of the vendor index's counts in `meta`.

@@ -33,6 +33,7 @@
 //! | `findings` | `owner \0 finding-id` | the notifier's state: what the owner was last told ([`Notified`](crate::notify::plan::Notified)) |
 //! | `outbox` | `generation \0 owner \0 channel` (the notifier's key) | one notification on one channel ([`Delivery`]) |
 //! | `stage` | `feed/advisory-id` | [`Advisory`] of a sync in progress, put aside in batches ([`Store::stage_advisories`]); read by no reader, moved into `advisories` by the feed's commit |
+//! | `history` | `f \0 finding-id` / `d \0 YYYY-MM-DD` | a finding's life ([`FindingRecord`](crate::history::FindingRecord)) / one observation day's counts ([`Day`](crate::history::Day)) — [`HistoryStore`] |
 //!
 //! Every value starts with one encoding-version byte ([`VALUE_VERSION`]) followed by serde_json,
 //! so a later encoding can be told apart. Raw documents are never stored in these hot trees.
@@ -78,6 +79,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use crate::history::{Commit as HistoryCommit, History};
 use crate::model::{Advisory, AdvisoryId, FeedId};
 use crate::notify::outbox::Delivery;
 use crate::notify::plan::State;
@@ -119,11 +121,12 @@ pub enum Tree {
     Findings,
     Outbox,
     Stage,
+    History,
 }
 
 impl Tree {
     /// Every tree, in the order a new store creates them.
-    pub const ALL: [Tree; 8] = [
+    pub const ALL: [Tree; 9] = [
         Tree::Meta,
         Tree::Advisories,
         Tree::IndexVendor,
@@ -132,6 +135,7 @@ impl Tree {
         Tree::Findings,
         Tree::Outbox,
         Tree::Stage,
+        Tree::History,
     ];
 
     /// The tree's name in the store.
@@ -145,6 +149,7 @@ impl Tree {
             Tree::Findings => "findings",
             Tree::Outbox => "outbox",
             Tree::Stage => "stage",
+            Tree::History => "history",
         }
     }
 }
@@ -328,6 +333,28 @@ pub trait NotifyStore {
     fn put_delivery(&self, key: &str, delivery: &Delivery) -> Result<(), StoreError>;
     /// Remove deliveries in one write, flushed; an empty `keys` writes nothing.
     fn remove_deliveries(&self, keys: &[String]) -> Result<(), StoreError>;
+}
+
+/// The findings' history ([`crate::history`]): every finding's record and every observation day.
+///
+/// An observation's record changes and its day summary are written in **one** transaction, then
+/// flushed ([`HistoryStore::commit_history`]): a crash leaves the history before the observation
+/// or after it. Implemented for every store that reads and writes raw records, the same way on
+/// every engine (the keys and values are the layout's).
+pub trait HistoryStore {
+    /// Every finding record and every observation day (in date order).
+    fn history(&self) -> Result<History, StoreError>;
+    /// One observation's writes, in one transaction, flushed.
+    fn commit_history(&self, commit: &HistoryCommit) -> Result<(), StoreError>;
+}
+
+impl<T: RawRecords> HistoryStore for T {
+    fn history(&self) -> Result<History, StoreError> {
+        layout::read_history(self.records(Tree::History)?)
+    }
+    fn commit_history(&self, commit: &HistoryCommit) -> Result<(), StoreError> {
+        self.rewrite(&layout::history_writes(commit)?)
+    }
 }
 
 /// One raw write: a record of a tree set (`Some`) or removed (`None`).

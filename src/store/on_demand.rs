@@ -19,9 +19,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::{
-    AnyStore, DateTime, Delivery, Engine, FeedCommit, FeedState, ListingIndex, LocationState,
-    NotifyCommit, NotifyStore, PutSummary, State, Store, StoreError, Utc,
+    AnyStore, DateTime, Delivery, Engine, FeedCommit, FeedState, HistoryStore, ListingIndex,
+    LocationState, NotifyCommit, NotifyStore, PutSummary, State, Store, StoreError, Utc,
 };
+use crate::history::{Commit as HistoryCommit, History};
 use crate::model::{Advisory, AdvisoryId, FeedId};
 
 /// How long the store stays open without an operation.
@@ -225,5 +226,14 @@ impl NotifyStore for OnDemandStore {
     }
     fn remove_deliveries(&self, keys: &[String]) -> Result<(), StoreError> {
         self.with(|s| s.remove_deliveries(keys))
+    }
+}
+
+impl HistoryStore for OnDemandStore {
+    fn history(&self) -> Result<History, StoreError> {
+        self.with(|s| s.history())
+    }
+    fn commit_history(&self, commit: &HistoryCommit) -> Result<(), StoreError> {
+        self.with(|s| s.commit_history(commit))
     }
 }

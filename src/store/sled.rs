@@ -85,6 +85,7 @@ pub struct SledStore {
     findings: ::sled::Tree,
     outbox: ::sled::Tree,
     stage: ::sled::Tree,
+    history: ::sled::Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -265,6 +266,7 @@ impl SledStore {
             findings: open_tree(Tree::Findings)?,
             outbox: open_tree(Tree::Outbox)?,
             stage: open_tree(Tree::Stage)?,
+            history: open_tree(Tree::History)?,
             meta,
             db: db.clone(),
             path: path.clone(),
@@ -322,6 +324,7 @@ impl SledStore {
             Tree::Findings => &self.findings,
             Tree::Outbox => &self.outbox,
             Tree::Stage => &self.stage,
+            Tree::History => &self.history,
         }
     }
 
@@ -822,19 +825,21 @@ impl RawRecords for SledStore {
     }
 
     fn rewrite(&self, writes: &[RawWrite]) -> Result<(), StoreError> {
-        const ALL: [Tree; 7] = [
-            Tree::Meta,
-            Tree::Advisories,
-            Tree::IndexVendor,
-            Tree::Feeds,
-            Tree::FeedDocs,
-            Tree::Findings,
-            Tree::Outbox,
-        ];
-        let trees: Vec<&::sled::Tree> = ALL.iter().map(|t| self.tree(*t)).collect();
+        // One transaction over the trees the writes touch.
+        let used: Vec<Tree> = Tree::ALL
+            .into_iter()
+            .filter(|t| writes.iter().any(|(w, _, _)| w == t))
+            .collect();
+        if used.is_empty() {
+            return Ok(());
+        }
+        let trees: Vec<&::sled::Tree> = used.iter().map(|t| self.tree(*t)).collect();
         let result = trees.as_slice().transaction(|views| {
             for (tree, key, value) in writes {
-                let view = &views[ALL.iter().position(|t| t == tree).unwrap_or(0)];
+                let Some(at) = used.iter().position(|t| t == tree) else {
+                    continue;
+                };
+                let view = &views[at];
                 match value {
                     Some(v) => view.insert(key.as_slice(), v.as_slice())?,
                     None => view.remove(key.as_slice())?,

@@ -31,6 +31,7 @@ mod discover;
 mod exposure;
 mod formats;
 mod fuzz_regressions;
+mod history;
 mod inventory;
 mod matching;
 mod no_silent_not_affected;
