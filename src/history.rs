@@ -206,11 +206,14 @@ pub fn observe(
         let triage = f.triage.state;
         let owner = f.owner.as_str();
         summary.estate.add(severity, triage);
-        summary
-            .owners
-            .entry(owner.to_string())
-            .or_default()
-            .add(severity, triage);
+        match summary.owners.get_mut(owner) {
+            Some(counts) => counts.add(severity, triage),
+            None => {
+                let mut counts = Counts::default();
+                counts.add(severity, triage);
+                summary.owners.insert(owner.to_string(), counts);
+            }
+        }
         let event = |kind| Event {
             on: day,
             kind,
@@ -224,22 +227,28 @@ pub fn observe(
                 events: vec![event(EventKind::Found)],
             }),
             Some(rec) => {
-                let mut rec = rec.clone();
-                let before = rec.clone();
-                match rec.last().copied() {
+                // Most findings do not change from one observation to the next: the record is
+                // copied only when it gets an event or a new system or owner.
+                let mut events = Vec::new();
+                match rec.last() {
                     Some(last) if !last.kind.ends() => {
                         if last.severity != severity {
-                            rec.events.push(event(EventKind::Severity));
+                            events.push(event(EventKind::Severity));
                         }
                         if last.triage != triage {
-                            rec.events.push(event(EventKind::Triage));
+                            events.push(event(EventKind::Triage));
                         }
                     }
-                    _ => rec.events.push(event(EventKind::Reappeared)),
+                    _ => events.push(event(EventKind::Reappeared)),
                 }
-                rec.owner = owner.to_string();
-                rec.system = f.system.to_string();
-                (rec != before).then_some(rec)
+                let moved = rec.owner != owner || rec.system != f.system.as_str();
+                (moved || !events.is_empty()).then(|| {
+                    let mut rec = rec.clone();
+                    rec.events.extend(events);
+                    rec.owner = owner.to_string();
+                    rec.system = f.system.to_string();
+                    rec
+                })
             }
         };
         if let Some(rec) = updated {

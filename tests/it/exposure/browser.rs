@@ -4,25 +4,13 @@
 //! blocked content, pictures that are drawn, and labels that name the systems, parts and dates.
 //! Screenshots land in `target/browser-artifacts/` (or `$FIRMWATCH_ARTIFACTS`).
 
+use super::{exposure, PLAN, TODAY};
 use crate::support::browser::{check_page, PageCheck};
-use crate::support::cmd::{Fw, Run};
 use crate::support::fixture::Fixture;
 use crate::support::http::{Reply, Server};
 
-const TODAY: &str = "2026-11-22";
-const PLAN: &str = "tests/fixtures/plans/iaas-staged.toml";
 /// What the dashboard will send with every page: nothing inline, nothing from elsewhere.
 const CSP: &str = "default-src 'self'";
-
-fn exposure(fx: &Fixture, args: &[&str]) -> Run {
-    Fw::new()
-        .in_project()
-        .store(fx.store())
-        .arg("exposure")
-        .args(["--today", TODAY])
-        .args(args)
-        .run()
-}
 
 /// `body` as a 200 of `content_type`, with the strict CSP when `csp`.
 fn page(content_type: &str, csp: bool, body: impl Into<Vec<u8>>) -> Vec<Reply> {

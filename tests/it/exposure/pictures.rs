@@ -2,22 +2,9 @@
 //! estate, through the binary, as of the README's day. The SVG text is snapshotted (it is
 //! deterministic given `--today`), parsed as XML, and held to the copies under `docs/pictures/`.
 
-use crate::support::cmd::{Fw, Run};
+use super::{exposure, PLAN};
 use crate::support::fixture::Fixture;
 use crate::support::project;
-
-const TODAY: &str = "2026-11-22";
-const PLAN: &str = "tests/fixtures/plans/iaas-staged.toml";
-
-fn exposure(fx: &Fixture, args: &[&str]) -> Run {
-    Fw::new()
-        .in_project()
-        .store(fx.store())
-        .arg("exposure")
-        .args(["--today", TODAY])
-        .args(args)
-        .run()
-}
 
 fn picture(fx: &Fixture, id: &str) -> String {
     let out = exposure(fx, &["--explain", id, "--format", "svg"]);
