@@ -33,6 +33,7 @@ pub mod notify;
 pub mod pipeline;
 pub mod recommend;
 pub mod report;
+pub mod serve;
 pub mod store;
 /// Generators for scale benchmarks; see the `testkit` feature.
 #[cfg(feature = "testkit")]

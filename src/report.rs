@@ -123,6 +123,19 @@ pub fn missing_data(feeds: &[FeedFreshness]) -> Option<String> {
     None
 }
 
+/// "feed-a (12 days old), feed-b (never synced)" for the stale feeds.
+pub fn stale_feeds(statuses: &[FeedFreshness]) -> String {
+    statuses
+        .iter()
+        .filter(|f| f.stale)
+        .map(|f| match f.age_days {
+            Some(d) => format!("{} ({d} days old)", f.feed),
+            None => format!("{} (never synced)", f.feed),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The exposure report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -208,28 +221,43 @@ impl Report {
     /// Replace each finding by what `view` makes of it, dropping those it returns `None` for
     /// (`--owner`: an owner's view of each finding), recounting.
     pub fn retain_map(&mut self, view: impl Fn(&Finding) -> Option<Finding>) {
-        let before: Vec<String> = self
+        *self = self.mapped(view);
+    }
+
+    /// A copy holding what `view` makes of each finding, as [`Report::retain_map`] leaves it,
+    /// without copying the findings `view` drops first (a dashboard's owner view of a large
+    /// estate).
+    pub fn mapped(&self, view: impl Fn(&Finding) -> Option<Finding>) -> Report {
+        let mut r = Report {
+            schema_version: self.schema_version,
+            generated_at: self.generated_at,
+            today: self.today,
+            inventory: self.inventory.clone(),
+            advisories: self.advisories,
+            feeds: self.feeds.clone(),
+            warnings: self.warnings.clone(),
+            counts: BTreeMap::new(),
+            unknown: 0,
+            findings: self.findings.iter().filter_map(&view).collect(),
+            triaged: self.triaged.iter().filter_map(&view).collect(),
+        };
+        let kept: BTreeSet<&str> = r
             .findings
             .iter()
-            .chain(&self.triaged)
-            .map(|f| f.id.clone())
+            .chain(&r.triaged)
+            .map(|f| f.id.as_str())
             .collect();
-        self.findings = self.findings.iter().filter_map(&view).collect();
-        self.triaged = self.triaged.iter().filter_map(&view).collect();
-        let kept: BTreeSet<&str> = self
+        let gone: Vec<&str> = self
             .findings
             .iter()
             .chain(&self.triaged)
             .map(|f| f.id.as_str())
+            .filter(|id| !kept.contains(id))
             .collect();
         // Warnings naming a finding that is no longer shown (a decision that expired) go too.
-        let gone: Vec<&String> = before
-            .iter()
-            .filter(|id| !kept.contains(id.as_str()))
-            .collect();
-        self.warnings
-            .retain(|w| !gone.iter().any(|id| w.contains(id.as_str())));
-        self.retain(|_| true);
+        r.warnings.retain(|w| !gone.iter().any(|id| w.contains(id)));
+        r.retain(|_| true);
+        r
     }
 
     /// The highest severity among shown findings.

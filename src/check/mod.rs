@@ -123,6 +123,35 @@ pub enum TargetIs {
     None,
 }
 
+/// A check against old or missing advisory data cannot say `go`: with `max_data_age` (days) and
+/// a feed older than that, or with no data for a feed at all, a `go` becomes `caution`, and
+/// `decided_by` says why.
+pub fn caution_on_data(
+    report: &mut CheckReport,
+    feeds: &[crate::report::FeedFreshness],
+    max_data_age: Option<i64>,
+) {
+    if let Some(days) = max_data_age {
+        if feeds.iter().any(|f| f.stale) {
+            if report.verdict == Verdict::Go {
+                report.verdict = Verdict::Caution;
+            }
+            report.decided_by.push(format!(
+                "advisory data older than --max-data-age ({days} days): {}",
+                crate::report::stale_feeds(feeds)
+            ));
+        }
+    }
+    if let Some(why) = crate::report::missing_data(feeds) {
+        if report.verdict == Verdict::Go {
+            report.verdict = Verdict::Caution;
+        }
+        report
+            .decided_by
+            .push(format!("advisory data missing: {why}"));
+    }
+}
+
 /// Check a plan. `advisories` should already be classified and deduplicated.
 pub fn check(
     inv: &Inventory,

@@ -116,26 +116,7 @@ pub fn run(args: &CheckArgs, global: &Global, out: &mut impl Write) -> Result<Ex
         args.estate.max_discovered_age,
     ));
     let mut report = check(&inv, &advisories, &overrides, &plan, today);
-    if args.estate.max_data_age.is_some() && statuses.iter().any(|f| f.stale) {
-        // A check against old advisories cannot say `go`.
-        if report.verdict == Verdict::Go {
-            report.verdict = Verdict::Caution;
-        }
-        report.decided_by.push(format!(
-            "advisory data older than --max-data-age ({} days): {}",
-            args.estate.max_data_age.unwrap_or_default(),
-            stale_feeds(&statuses)
-        ));
-    }
-    if let Some(why) = firmwatch::report::missing_data(&statuses) {
-        // A check against missing advisories cannot say `go` either.
-        if report.verdict == Verdict::Go {
-            report.verdict = Verdict::Caution;
-        }
-        report
-            .decided_by
-            .push(format!("advisory data missing: {why}"));
-    }
+    firmwatch::check::caution_on_data(&mut report, &statuses, args.estate.max_data_age);
     match args.format {
         CheckFormat::Json => writeln!(
             out,
@@ -176,19 +157,6 @@ pub(super) fn emit_plan_diagnostics(
     let summary = format!("{diags} in {}; nothing was checked", path.display());
     super::diagnostics::emit(&diags, global.color, summary)?;
     Ok(())
-}
-
-/// "feed-a (12 days old), feed-b (never synced)" for the stale feeds.
-pub fn stale_feeds(statuses: &[firmwatch::report::FeedFreshness]) -> String {
-    statuses
-        .iter()
-        .filter(|f| f.stale)
-        .map(|f| match f.age_days {
-            Some(d) => format!("{} ({d} days old)", f.feed),
-            None => format!("{} (never synced)", f.feed),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn line(f: &Finding) -> String {

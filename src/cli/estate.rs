@@ -118,6 +118,18 @@ pub fn load_rated(global: &Global, estate: &EstateArgs, inv: &Inventory) -> Resu
     }))
 }
 
+/// An estate rated: the inventory, the advisories and annotations it was rated on, every
+/// finding, and the feeds' freshness (what `serve` shows after a cycle).
+pub struct RatedEstate {
+    pub inv: Inventory,
+    pub advisories: Vec<firmwatch::model::Advisory>,
+    pub overrides: Overrides,
+    pub findings: Vec<firmwatch::blast::Finding>,
+    pub statuses: Vec<firmwatch::report::FeedFreshness>,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub today: NaiveDate,
+}
+
 /// Sync the feeds that are due ([`FeedDef::is_due`](firmwatch::collect::FeedDef::is_due): a
 /// failing feed only after its retry wait, so a broken mirror is not asked on every command). A
 /// feed that fails is not an error here: its data age shows in the output; the returned lines say

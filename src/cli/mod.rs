@@ -12,6 +12,7 @@ mod inventory;
 mod notify;
 mod recommend;
 mod run;
+mod serve;
 mod store;
 mod sync;
 mod triage;
@@ -60,7 +61,7 @@ pub struct Cli {
 }
 
 /// Options shared by every command.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Directory of the advisory store (created on first use).
@@ -154,6 +155,10 @@ pub enum Command {
     Notify(notify::NotifyArgs),
     /// Sync due feeds, then notify; once, or every DURATION until SIGINT/SIGTERM.
     Run(run::RunArgs),
+    /// The dashboard and REST API on 127.0.0.1:8080: overview, findings, each finding's blast
+    /// radius, the time bombs ahead, feeds, check a plan, notifications; `/api/v1/`, `/metrics`
+    /// (with --every, also runs the sync → exposure → notify cycle).
+    Serve(serve::ServeArgs),
     /// Fetch the feeds into the store and print a summary per feed (exit 5 if any feed failed).
     Sync(sync::SyncArgs),
     /// Record a decision about a finding (acknowledged, in progress, accepted risk, false positive,
@@ -277,6 +282,7 @@ pub fn main() -> ExitCode {
         Command::Recommend(args) => recommend::run(args, &cli.global, &mut out),
         Command::Notify(args) => notify::run(args, &cli.global, &mut out),
         Command::Run(args) => run::run(args, &cli.global, &mut out),
+        Command::Serve(args) => serve::run(args, &cli.global, &mut out),
         Command::Store(cmd) => store::run(cmd, &cli.global, &mut out),
         Command::Triage(args) => triage::run(args, &cli.global, &mut out),
         Command::History(args) => history::run(args, &cli.global, &mut out),

@@ -11,7 +11,9 @@ use firmwatch::notify::{self, email, outbox, DeliverOptions, Outbox, Status};
 use firmwatch::pipeline;
 use firmwatch::store::{HistoryStore, NotifyStore, Store};
 
-use super::estate::{load_feeds, load_inventory, load_overrides, sync_due, EstateArgs};
+use super::estate::{
+    load_feeds, load_inventory, load_overrides, sync_due, EstateArgs, RatedEstate,
+};
 use super::{Exit, Global};
 
 /// TLS mode of the SMTP connection.
@@ -112,6 +114,21 @@ pub fn run(args: &NotifyArgs, global: &Global, out: &mut impl Write) -> Result<E
     }
     // Held only while worked on: a slow feed, mail server or webhook keeps no other command out.
     rt.block_on(step(args, global, &global.on_demand_store(), out))
+        .map(|s| s.exit)
+}
+
+/// How a notify step ended, and what it rated (for `serve` to show).
+pub struct Stepped {
+    pub exit: Exit,
+    /// `None` when the step stopped before rating (an invalid inventory, a shrink refused) or
+    /// was a dry run.
+    pub rated: Option<RatedEstate>,
+}
+
+impl From<Exit> for Stepped {
+    fn from(exit: Exit) -> Stepped {
+        Stepped { exit, rated: None }
+    }
 }
 
 /// One notify step: (sync) → findings → plan → commit → deliver → summary.
@@ -120,15 +137,15 @@ pub async fn step<S>(
     global: &Global,
     store: &S,
     out: &mut impl Write,
-) -> Result<Exit>
+) -> Result<Stepped>
 where
     S: Store + NotifyStore + HistoryStore + Clone + Send + Sync + 'static,
 {
     let Some(inv) = load_inventory(global)? else {
-        return Ok(Exit::Error);
+        return Ok(Exit::Error.into());
     };
     let Some(feeds) = load_feeds(global)? else {
-        return Ok(Exit::Error);
+        return Ok(Exit::Error.into());
     };
     let overrides = load_overrides(args.estate.annotations.as_deref(), &global.feeds)?;
     let smtp = args.smtp.config()?;
@@ -152,7 +169,7 @@ where
                  --accept-inventory-shrink; otherwise check the inventory at {}",
                 global.inventory.display()
             );
-            return Ok(Exit::Error);
+            return Ok(Exit::Error.into());
         }
     }
     let now = Utc::now();
@@ -170,7 +187,7 @@ where
     let data_note = stale.then(|| {
         format!(
             "the advisory data behind this digest is stale: {}; findings may be missing",
-            super::check_update::stale_feeds(&statuses)
+            firmwatch::report::stale_feeds(&statuses)
         )
     });
     // With --max-data-age, stale data fails the run (exit 3) — after the digests went out, and
@@ -212,7 +229,8 @@ where
             Exit::Findings
         } else {
             Exit::Ok
-        });
+        }
+        .into());
     }
 
     let plan = notify::plan_and_commit(store, &findings, &inv, today, now, data_note.as_deref())?;
@@ -270,12 +288,24 @@ where
     if let Some(note) = &data_note {
         writeln!(out, "warning: {note}")?;
     }
-    Ok(if stale_fails {
+    let exit = if stale_fails {
         Exit::Findings
     } else if summary.failed() > 0 || summary.waiting > 0 {
         Exit::PartialSync
     } else {
         Exit::Ok
+    };
+    Ok(Stepped {
+        exit,
+        rated: Some(RatedEstate {
+            inv,
+            advisories,
+            overrides,
+            findings,
+            statuses,
+            now,
+            today,
+        }),
     })
 }
 

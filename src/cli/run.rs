@@ -30,7 +30,7 @@ pub struct RunArgs {
 }
 
 /// Resolve when SIGINT or SIGTERM arrives.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -71,7 +71,9 @@ pub fn run(args: &RunArgs, global: &Global, out: &mut impl Write) -> Result<Exit
             tracing::warn!("cycle {cycle}: sync due feeds → exposure → notify");
             // The store is held only while a cycle works on it (not while it waits on a feed,
             // a mail server or the next cycle), so other commands can use it meanwhile.
-            let result = notify::step(&step_args, global, &global.on_demand_store(), out).await;
+            let result = notify::step(&step_args, global, &global.on_demand_store(), out)
+                .await
+                .map(|s| s.exit);
             let exit = match result {
                 Ok(e) => e,
                 Err(e) => {
