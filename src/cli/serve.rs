@@ -34,9 +34,9 @@ pub struct ServeArgs {
     /// (`FIRMWATCH_SERVE_TOKEN` or --token-file).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Run the sync → exposure → notify cycle every DURATION (`30m`, `6h`, `1d`), as `run
-    /// --every` does; without it, rate once at start and serve that (nothing is sent).
-    #[arg(long, value_name = "DURATION", value_parser = parse_schedule)]
+    /// Run the sync → exposure → notify cycle every DURATION (`90s`, `30m`, `6h`, `1d`), as
+    /// `run --every` does; without it, rate once at start and serve that (nothing is sent).
+    #[arg(long, value_name = "DURATION", value_parser = parse_every)]
     pub every: Option<Duration>,
     /// Tokens, each for the whole estate or one owner (TOML; must not be readable by group or
     /// others). Tokens are never taken from the command line.
@@ -49,6 +49,15 @@ pub struct ServeArgs {
     pub estate: EstateArgs,
     #[command(flatten)]
     pub smtp: SmtpArgs,
+}
+
+/// `--every`: a schedule as feeds have (`30m`, `6h`, `1d`), or seconds (`90s`).
+fn parse_every(s: &str) -> Result<Duration, String> {
+    match s.trim().strip_suffix('s').map(str::parse::<u64>) {
+        Some(Ok(0)) => Err("an interval of zero would cycle continuously".into()),
+        Some(Ok(n)) => Ok(Duration::from_secs(n)),
+        _ => parse_schedule(s),
+    }
 }
 
 fn tokens(args: &ServeArgs) -> Result<Tokens> {

@@ -777,7 +777,10 @@ async fn check_page(
                 let name = field.name().unwrap_or_default().to_string();
                 let text = match field.text().await {
                     Ok(t) => t,
-                    Err(e) => return bad_request(format!("reading the form: {e}")),
+                    // 413 past the size limit, 400 for a malformed form.
+                    Err(e) => {
+                        return (e.status(), format!("reading the form: {e}\n")).into_response()
+                    }
                 };
                 match name.as_str() {
                     "plan" => pasted = text,

@@ -30,13 +30,13 @@ fn http_peer(status: u16) -> Server {
     peer
 }
 
-const HOSTILE_TITLE: &str = "=cmd|' /C calc'!A0 <script>alert(1)</script> \"q\" [x](javascript:alert(1)) \u{1b}[31mred\r\nBcc: victim@evil.example";
+pub(crate) const HOSTILE_TITLE: &str = "=cmd|' /C calc'!A0 <script>alert(1)</script> \"q\" [x](javascript:alert(1)) \u{1b}[31mred\r\nBcc: victim@evil.example";
 
 /// Feeds: one native advisory with a hostile title, summary and product name, hitting every
 /// NetApp AFF in the estate; optionally an NVD feed on `nvd`. Owners A (e-mail and a generic
 /// webhook with a bearer token), B (Slack) and C (e-mail) on `hook`; A's service depends on the
 /// array B runs, and so does C's.
-fn setup(hook: &Server, nvd: Option<&Server>) -> Fixture {
+pub(crate) fn setup(hook: &Server, nvd: Option<&Server>) -> Fixture {
     let fx = Fixture::new();
     fx.native_feed(
         "n",
@@ -304,7 +304,7 @@ fn exposure(fx: &Fixture, args: &[&str]) -> String {
 }
 
 /// What C's systems and services are called anywhere.
-const OF_C: [&str; 5] = [
+pub(crate) const OF_C: [&str; 5] = [
     "arr-c",
     "Array C of team C",
     "svc-c-secretive",

@@ -3,5 +3,5 @@
 
 mod extreme_numbers;
 mod hostile_input;
-mod leaks;
+pub(crate) mod leaks;
 mod url_policy;
