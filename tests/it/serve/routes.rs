@@ -218,6 +218,15 @@ fn every_page_and_api_route_answers_on_the_example_estate() {
         page.body
     );
 
+    // Every route of the API list (which the OpenAPI file is checked against) is served.
+    for (method, path) in firmwatch::serve::web::API_ROUTES {
+        let path = path.replace("{id}", SHELF);
+        let plan = std::fs::read(crate::support::project().join(PLAN)).unwrap();
+        let body: &[u8] = if *method == "POST" { &plan } else { b"" };
+        let a = request(&server, method, &path, &[], body);
+        assert_eq!(a.status, 200, "{method} {path}: {a:#?}");
+    }
+
     // Health and metrics.
     let health = get(&server, "/healthz").expect(200).json();
     assert_eq!(health["status"], "ok");
@@ -313,4 +322,30 @@ fn hostile_advisory_text_is_escaped_in_every_page_and_picture() {
     let doc = roxmltree::Document::parse(&svg).expect("well-formed despite the title");
     assert!(doc.descendants().all(|n| n.tag_name().name() != "script"));
     assert!(svg.contains("&lt;script&gt;"), "{svg}");
+}
+
+/// `docs/openapi.json` documents exactly the API the router serves.
+#[test]
+fn the_openapi_file_lists_exactly_the_served_api() {
+    let text =
+        std::fs::read_to_string(crate::support::project().join("docs/openapi.json")).unwrap();
+    let spec: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut documented: Vec<(String, String)> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    let mut served: Vec<(String, String)> = firmwatch::serve::web::API_ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    served.sort();
+    assert_eq!(documented, served);
 }
