@@ -719,9 +719,17 @@ struct CheckView {
     verdict_class: &'static str,
     decided_by: Vec<String>,
     hazards: Vec<(String, String, String, String)>,
-    systems: Vec<(String, Vec<String>, Vec<(&'static str, Vec<Row>)>)>,
+    systems: Vec<SystemView>,
     recommendations: Vec<String>,
     timeline_svg: String,
+}
+
+/// One system of a check: its moves, then its findings by how the plan leaves them (`fixed`,
+/// `still open`, `introduced`, `unknown`).
+struct SystemView {
+    system: String,
+    moves: Vec<String>,
+    lists: Vec<(&'static str, Vec<Row>)>,
 }
 
 /// Check `text` as a plan against the snapshot: the report, or the plan's diagnostics as text.
@@ -865,17 +873,15 @@ async fn check_page(
         systems: report
             .systems
             .iter()
-            .map(|d| {
-                (
-                    d.system.to_string(),
-                    d.moves.clone(),
-                    vec![
-                        ("fixed", d.fixed.iter().map(row).collect()),
-                        ("still open", d.still_open.iter().map(row).collect()),
-                        ("introduced", d.introduced.iter().map(row).collect()),
-                        ("unknown", d.unknown.iter().map(row).collect()),
-                    ],
-                )
+            .map(|d| SystemView {
+                system: d.system.to_string(),
+                moves: d.moves.clone(),
+                lists: vec![
+                    ("fixed", d.fixed.iter().map(row).collect()),
+                    ("still open", d.still_open.iter().map(row).collect()),
+                    ("introduced", d.introduced.iter().map(row).collect()),
+                    ("unknown", d.unknown.iter().map(row).collect()),
+                ],
             })
             .collect(),
         recommendations: report
