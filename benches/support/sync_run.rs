@@ -16,9 +16,18 @@
 //! Then it runs `collect::sync` into a fresh `AnyStore` — full sync, re-sync with nothing
 //! changed, and `rounds` incremental rounds that each change `changed` documents (new revision:
 //! title and dates change, listings get the new time) — and reports time, requests and memory.
+//!
+//! The mirror runs either in this process ([`run`]), so its documents count in this process's
+//! resident memory, or in a child process ([`run_apart`], [`MirrorChild`]): the same bench binary
+//! started with [`SERVE_MIRROR`] generates and serves the corpus, prints `listening on
+//! http://ADDR`, and answers one-line commands on stdin ([`answer`]): reset and read its request
+//! counters, change a round of documents, report its own peak memory. Then this process holds only
+//! the client, and its peak is the client's alone.
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use firmwatch::collect::{self, FeedDef, SyncOptions, SyncReport};
@@ -293,32 +302,32 @@ impl Corpus {
         }
         self.put_listings(m);
     }
+}
 
-    pub fn feeds(&self, m: &Mirror, dir: &std::path::Path) -> Vec<FeedDef> {
-        let base = &m.base;
-        [
-            (
-                "prov-rolie",
-                "csaf-provider",
-                format!("{base}/rolie/provider-metadata.json"),
-            ),
-            (
-                "prov-dir",
-                "csaf-provider",
-                format!("{base}/dirprov/provider-metadata.json"),
-            ),
-            ("mirror-native", "native-dir", format!("{base}/native/")),
-            ("mirror-osv", "osv-dir", format!("{base}/osv/")),
-            ("mirror-cve5", "cve5-dir", format!("{base}/cve5/")),
-        ]
-        .into_iter()
-        .map(|(id, kind, url)| {
-            let text = format!("id = \"{id}\"\nkind = \"{kind}\"\nurl = \"{url}\"\n");
-            let file = dir.join(format!("{id}.toml"));
-            collect::feed::parse_feed(&text, &file, dir).expect("feed definition")
-        })
-        .collect()
-    }
+/// The five feed definitions naming the mirror at `base` (`http://ADDR`).
+pub fn feeds(base: &str, dir: &std::path::Path) -> Vec<FeedDef> {
+    [
+        (
+            "prov-rolie",
+            "csaf-provider",
+            format!("{base}/rolie/provider-metadata.json"),
+        ),
+        (
+            "prov-dir",
+            "csaf-provider",
+            format!("{base}/dirprov/provider-metadata.json"),
+        ),
+        ("mirror-native", "native-dir", format!("{base}/native/")),
+        ("mirror-osv", "osv-dir", format!("{base}/osv/")),
+        ("mirror-cve5", "cve5-dir", format!("{base}/cve5/")),
+    ]
+    .into_iter()
+    .map(|(id, kind, url)| {
+        let text = format!("id = \"{id}\"\nkind = \"{kind}\"\nurl = \"{url}\"\n");
+        let file = dir.join(format!("{id}.toml"));
+        collect::feed::parse_feed(&text, &file, dir).expect("feed definition")
+    })
+    .collect()
 }
 
 /// Peak resident memory of this process (VmHWM), MiB.
@@ -365,11 +374,245 @@ pub struct Phase {
 pub struct Figures {
     pub docs: usize,
     pub published_mib: f64,
+    /// Generating and publishing the corpus (in the child: from its start to its `listening` line).
     pub generate: Duration,
     pub phases: Vec<Phase>,
+    /// The mirror process's own peak resident memory (VmHWM), MiB, when it ran apart.
+    pub mirror_peak_mib: Option<f64>,
 }
 
-async fn phase(name: &str, store: &AnyStore, feeds: &[FeedDef], m: &Mirror) -> (Phase, SyncReport) {
+/// The mirror the client syncs from, and what changes its documents between rounds.
+pub enum Served {
+    /// In this process: its documents count in this process's memory.
+    Here {
+        corpus: Corpus,
+        mirror: Mirror,
+        rng: Rng,
+    },
+    /// In a child process.
+    Apart(MirrorChild),
+}
+
+impl Served {
+    fn base(&self) -> &str {
+        match self {
+            Served::Here { mirror, .. } => &mirror.base,
+            Served::Apart(c) => &c.base,
+        }
+    }
+
+    fn reset_counts(&mut self) {
+        match self {
+            Served::Here { mirror, .. } => mirror.reset_counts(),
+            Served::Apart(c) => c.expect_ok("reset"),
+        }
+    }
+
+    fn counts(&mut self) -> Counts {
+        match self {
+            Served::Here { mirror, .. } => mirror.counts(),
+            Served::Apart(c) => c.counts(),
+        }
+    }
+
+    /// Give `k` documents a new revision in change round `round`.
+    fn change(&mut self, k: usize, round: u32) {
+        match self {
+            Served::Here {
+                corpus,
+                mirror,
+                rng,
+            } => corpus.change(mirror, rng, k, round),
+            Served::Apart(c) => c.expect_ok(&format!("change {k} {round}")),
+        }
+    }
+}
+
+/// The argument that makes the sync bench binary serve a mirror instead of measuring:
+/// `<bench> --serve-mirror SEED DOCS timed|index-only`.
+pub const SERVE_MIRROR: &str = "--serve-mirror";
+
+/// The line a mirror process prints once it serves every document, before its address.
+pub const READY: &str = "listening on ";
+
+/// Change rounds draw their documents from this seed (mixed with the corpus seed), wherever the
+/// mirror runs, so both placements change the same documents.
+const CHANGE_SEED: u64 = 0xC4A5;
+
+/// A mirror in a child process (`exe` started with [`SERVE_MIRROR`]), killed when dropped.
+pub struct MirrorChild {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// `http://ADDR` as the child printed it.
+    pub base: String,
+    /// Bytes of every published body.
+    pub published_bytes: u64,
+}
+
+impl MirrorChild {
+    /// Start `exe --serve-mirror …` and wait for its `listening on` line (it comes once the
+    /// corpus is generated and published, so it may take a while for a large one).
+    pub fn start(exe: &std::path::Path, seed: u64, n: usize, listing: Listing) -> MirrorChild {
+        let listing = match listing {
+            Listing::Timed => "timed",
+            Listing::IndexOnly => "index-only",
+        };
+        let mut child = Command::new(exe)
+            .args([SERVE_MIRROR, &seed.to_string(), &n.to_string(), listing])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the mirror process {}: {e}", exe.display()));
+        let stdin = child.stdin.take().expect("child stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("child stdout"));
+        let mut c = MirrorChild {
+            child,
+            stdin,
+            stdout,
+            base: String::new(),
+            published_bytes: 0,
+        };
+        let line = c.line();
+        c.base = line
+            .strip_prefix(READY)
+            .unwrap_or_else(|| panic!("the mirror process printed `{line}`, not its address"))
+            .to_string();
+        c.published_bytes = c
+            .line()
+            .strip_prefix("published ")
+            .and_then(|b| b.parse().ok())
+            .expect("the mirror process's `published BYTES` line");
+        c
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut line)
+            .expect("read the mirror process");
+        assert!(n > 0, "the mirror process ended");
+        line.trim_end().to_string()
+    }
+
+    /// Send one command, return its one-line answer.
+    fn ask(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").expect("write to the mirror process");
+        self.stdin.flush().expect("write to the mirror process");
+        self.line()
+    }
+
+    fn expect_ok(&mut self, command: &str) {
+        let answer = self.ask(command);
+        assert_eq!(answer, "ok", "the mirror process's answer to `{command}`");
+    }
+
+    fn counts(&mut self) -> Counts {
+        let answer = self.ask("counts");
+        let v: Vec<u64> = answer
+            .split_whitespace()
+            .skip(1)
+            .map(|n| n.parse().expect("a count"))
+            .collect();
+        assert_eq!(v.len(), 5, "the mirror process's counts: `{answer}`");
+        Counts {
+            requests: v[0],
+            ok: v[1],
+            not_modified: v[2],
+            not_found: v[3],
+            document_downloads: v[4],
+        }
+    }
+
+    /// The mirror process's own peak resident memory, MiB.
+    pub fn peak_rss_mib(&mut self) -> f64 {
+        let answer = self.ask("peak");
+        answer
+            .strip_prefix("peak ")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+impl Drop for MirrorChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The mirror process: generate the corpus, serve it on 127.0.0.1, print `listening on
+/// http://ADDR` and `published BYTES`, then answer commands from stdin until it closes.
+pub fn serve_mirror(seed: u64, n: usize, listing: Listing) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // The accept loop and the connections run on the runtime's workers; this thread answers.
+    let mirror = rt.block_on(Mirror::start());
+    let corpus = Corpus::generate(seed, n, listing);
+    corpus.publish(&mirror);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{READY}{}", mirror.base).expect("stdout");
+    writeln!(out, "published {}", mirror.published_bytes()).expect("stdout");
+    out.flush().expect("stdout");
+    let rng = Rng::new(seed ^ CHANGE_SEED);
+    answer(corpus, &mirror, rng, std::io::stdin().lock(), out);
+}
+
+/// Answer a mirror process's commands, one a line, until `input` ends: `reset` (the request
+/// counters) and `change K ROUND` answer `ok`; `counts` answers `counts REQUESTS OK NOT_MODIFIED
+/// NOT_FOUND DOCUMENT_DOWNLOADS`; `peak` answers `peak MIB` (this process's VmHWM).
+pub fn answer(
+    mut corpus: Corpus,
+    mirror: &Mirror,
+    mut rng: Rng,
+    input: impl BufRead,
+    mut output: impl Write,
+) {
+    for line in input.lines() {
+        let Ok(line) = line else { break };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let reply = match words.as_slice() {
+            ["reset"] => {
+                mirror.reset_counts();
+                "ok".to_string()
+            }
+            ["counts"] => {
+                let c = mirror.counts();
+                format!(
+                    "counts {} {} {} {} {}",
+                    c.requests, c.ok, c.not_modified, c.not_found, c.document_downloads
+                )
+            }
+            ["change", k, round] => match (k.parse(), round.parse()) {
+                (Ok(k), Ok(round)) => {
+                    corpus.change(mirror, &mut rng, k, round);
+                    "ok".to_string()
+                }
+                _ => format!("error: `{line}`"),
+            },
+            ["peak"] => format!("peak {:.1}", peak_rss_mib()),
+            _ => format!("error: unknown command `{line}`"),
+        };
+        if writeln!(output, "{reply}")
+            .and_then(|()| output.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+async fn phase(
+    name: &str,
+    store: &AnyStore,
+    feeds: &[FeedDef],
+    served: &mut Served,
+) -> (Phase, SyncReport) {
     let opts = SyncOptions::default();
     // For profiling: an idle gap before each phase makes the phases easy to tell apart in a
     // `perf record` timeline (`perf report --time`). Not part of the timed phase.
@@ -380,16 +623,17 @@ async fn phase(name: &str, store: &AnyStore, feeds: &[FeedDef], m: &Mirror) -> (
         eprintln!("phase `{name}` starts after a {ms} ms gap");
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    m.reset_counts();
+    served.reset_counts();
     let rss_before_mib = rss_mib();
     reset_peak_rss();
     let t = Instant::now();
     let r = collect::sync(store, feeds, &opts).await;
     let elapsed = t.elapsed();
+    let peak_rss_mib = peak_rss_mib();
     let p = Phase {
         name: name.to_string(),
         elapsed,
-        counts: m.counts(),
+        counts: served.counts(),
         new: r.feeds.iter().map(|f| f.new).sum(),
         updated: r.feeds.iter().map(|f| f.updated).sum(),
         unchanged: r.feeds.iter().map(|f| f.unchanged).sum(),
@@ -400,13 +644,14 @@ async fn phase(name: &str, store: &AnyStore, feeds: &[FeedDef], m: &Mirror) -> (
             .filter_map(|f| f.error.as_ref().map(|e| format!("{}: {e}", f.feed)))
             .collect(),
         rss_before_mib,
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib,
         store_bytes: store.size_on_disk().unwrap_or(0),
     };
     (p, r)
 }
 
-/// Run the whole scenario. `on_phase` sees each phase as it finishes (for live printing).
+/// Run the whole scenario with the mirror in this process. `on_phase` sees each phase as it
+/// finishes (for live printing).
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     seed: u64,
@@ -415,42 +660,91 @@ pub async fn run(
     rounds: usize,
     listing: Listing,
     store_dir: &std::path::Path,
-    mut on_phase: impl FnMut(&Phase),
+    on_phase: impl FnMut(&Phase),
 ) -> Figures {
     let t = Instant::now();
-    let mut corpus = Corpus::generate(seed, n, listing);
-    let m = Mirror::start().await;
-    corpus.publish(&m);
+    let corpus = Corpus::generate(seed, n, listing);
+    let mirror = Mirror::start().await;
+    corpus.publish(&mirror);
     let generate = t.elapsed();
-    let published_mib = m.published_bytes() as f64 / (1024.0 * 1024.0);
-    let feeds = corpus.feeds(&m, store_dir);
-    let store = AnyStore::open(store_dir.join("store"), engine()).expect("open store");
-    let mut phases = Vec::new();
-    let (p, _) = phase("full sync", &store, &feeds, &m).await;
-    on_phase(&p);
-    phases.push(p);
-    let (p, _) = phase("re-sync, nothing changed", &store, &feeds, &m).await;
-    on_phase(&p);
-    phases.push(p);
-    let mut rng = Rng::new(seed ^ 0xC4A5);
-    for round in 1..=rounds {
-        corpus.change(&m, &mut rng, changed, round as u32);
-        let (p, _) = phase(
-            &format!("incremental round {round}: {changed} changed"),
-            &store,
-            &feeds,
-            &m,
-        )
-        .await;
-        on_phase(&p);
-        phases.push(p);
-    }
+    let published_mib = mirror.published_bytes() as f64 / (1024.0 * 1024.0);
+    let mut served = Served::Here {
+        corpus,
+        mirror,
+        rng: Rng::new(seed ^ CHANGE_SEED),
+    };
+    let phases = run_phases(&mut served, changed, rounds, store_dir, on_phase).await;
     Figures {
         docs: n,
         published_mib,
         generate,
         phases,
+        mirror_peak_mib: None,
     }
+}
+
+/// Run the whole scenario with the mirror in a child process (`exe` is this bench binary), so
+/// this process holds only the client: its phases' peaks are the client's alone.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_apart(
+    exe: &std::path::Path,
+    seed: u64,
+    n: usize,
+    changed: usize,
+    rounds: usize,
+    listing: Listing,
+    store_dir: &std::path::Path,
+    on_phase: impl FnMut(&Phase),
+) -> Figures {
+    let t = Instant::now();
+    // Blocks until the child has published the corpus; nothing else runs meanwhile.
+    let child = MirrorChild::start(exe, seed, n, listing);
+    let generate = t.elapsed();
+    let published_mib = child.published_bytes as f64 / (1024.0 * 1024.0);
+    let mut served = Served::Apart(child);
+    let phases = run_phases(&mut served, changed, rounds, store_dir, on_phase).await;
+    let mirror_peak_mib = match &mut served {
+        Served::Apart(c) => Some(c.peak_rss_mib()),
+        Served::Here { .. } => None,
+    };
+    Figures {
+        docs: n,
+        published_mib,
+        generate,
+        phases,
+        mirror_peak_mib,
+    }
+}
+
+async fn run_phases(
+    served: &mut Served,
+    changed: usize,
+    rounds: usize,
+    store_dir: &std::path::Path,
+    mut on_phase: impl FnMut(&Phase),
+) -> Vec<Phase> {
+    let feeds = feeds(served.base(), store_dir);
+    let store = AnyStore::open(store_dir.join("store"), engine()).expect("open store");
+    let mut phases = Vec::new();
+    let (p, _) = phase("full sync", &store, &feeds, served).await;
+    on_phase(&p);
+    phases.push(p);
+    let (p, _) = phase("re-sync, nothing changed", &store, &feeds, served).await;
+    on_phase(&p);
+    phases.push(p);
+    for round in 1..=rounds {
+        served.change(changed, round as u32);
+        let (p, _) = phase(
+            &format!("incremental round {round}: {changed} changed"),
+            &store,
+            &feeds,
+            served,
+        )
+        .await;
+        on_phase(&p);
+        phases.push(p);
+    }
+    phases
 }
 
 /// The engine of the bench's new store: `FIRMWATCH_STORE_ENGINE` (`redb` or `sled`), or the

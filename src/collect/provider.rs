@@ -15,12 +15,13 @@
 //! (a document can be rewritten in place without the listing changing).
 //!
 //! Concurrency: the documents one listing wants are fetched up to
-//! [`SyncOptions::fetch_concurrency`] at a time (`buffer_unordered`); a document's hash and
-//! signature files follow it in the same slot. Before the first request, every URL any of them may
-//! request is checked against the URL policy ([`super::policy`]), so a hostile listing fails the
-//! feed before anything it names is fetched. Outcomes are put back in listing order before they
-//! are recorded, so the result does not depend on which response arrived first; the first failure
-//! drops the requests still in flight and fails the feed as before. A document's `.sha512` /
+//! [`SyncOptions::fetch_concurrency`] at a time (`buffered`); a document's hash and signature files
+//! follow it in the same slot. Before the first request, every URL any of them may request is
+//! checked against the URL policy ([`super::policy`]), so a hostile listing fails the feed before
+//! anything it names is fetched. Outcomes are recorded in listing order as they come, so the
+//! result does not depend on which response arrived first and no more than the requests in flight
+//! wait in memory; the first failure drops the requests still in flight and fails the feed as
+//! before. A document's `.sha512` /
 //! `.sha256` is checked before it is parsed. When the feed names a `key_file`, every document's
 //! detached `.asc` signature (ROLIE `signature` link, else `<document>.asc`) must verify with that
 //! key or one of its subkeys. A document that does not match its hash (or whose listed hash file
@@ -306,13 +307,18 @@ async fn verify(
 }
 
 /// Fetch the wanted documents of one listing, up to [`SyncOptions::fetch_concurrency`] at a time,
-/// and record the outcomes in listing order (so what is parsed and committed does not depend on
-/// which response came first).
+/// and record each outcome as its turn in listing order comes (so what is parsed and committed
+/// does not depend on which response came first).
+///
+/// The requests run concurrently, but their outcomes are taken in listing order (`buffered`, not
+/// `buffer_unordered`) and recorded at once, so at most `fetch_concurrency` parsed documents wait
+/// here: a listing's documents are never all in memory together, and what is recorded goes on to
+/// the store's stage in batches ([`Collected::add_parsed`]).
 ///
 /// Every URL any of them may request is checked against the URL policy first, so a hostile
 /// listing fails the feed before anything it names is fetched. A document whose bytes do not
-/// verify or parse is rejected alone; the first other failure ends the feed's collection:
-/// requests still in flight are dropped, and nothing of this sync is written.
+/// verify or parse is rejected alone; the first other failure (in listing order) ends the feed's
+/// collection: requests still in flight are dropped, and nothing of this sync is written.
 ///
 /// [`SyncOptions::fetch_concurrency`]: super::ctx::SyncOptions::fetch_concurrency
 pub(crate) async fn fetch_all(
@@ -327,17 +333,11 @@ pub(crate) async fn fetch_all(
             super::policy::follow(ctx, u.as_str())?;
         }
     }
-    let mut results: Vec<(usize, DocOutcome)> = Vec::with_capacity(wanted.len());
-    let mut pending = stream::iter(wanted.into_iter().enumerate())
-        .map(|(i, w)| async move { (i, fetch_document(ctx, w, tlp, listing).await) })
-        .buffer_unordered(ctx.opts.fetch_concurrency.max(1));
-    while let Some((i, r)) = pending.next().await {
-        results.push((i, r?));
-    }
-    drop(pending);
-    results.sort_unstable_by_key(|(i, _)| *i);
-    for (_, r) in results {
-        match r {
+    let mut outcomes = stream::iter(wanted)
+        .map(|w| fetch_document(ctx, w, tlp, listing))
+        .buffered(ctx.opts.fetch_concurrency.max(1));
+    while let Some(r) = outcomes.next().await {
+        match r? {
             DocOutcome::Kept {
                 url,
                 validators,

@@ -49,6 +49,44 @@ async fn sync_harness_full_unchanged_and_incremental() {
     }
 }
 
+/// The mirror process's commands (`benches/sync.rs -- … mirror-apart`): counters reset and read,
+/// a change round republishes documents and listings, unknown commands are answered, not fatal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_process_answers_its_commands() {
+    let corpus = sync_run::Corpus::generate(5, 50, sync_run::Listing::Timed);
+    let mirror = crate::mirror::Mirror::start().await;
+    corpus.publish(&mirror);
+    // One request the counters must show.
+    {
+        use std::io::{Read, Write};
+        let addr = mirror.base.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"GET /native/index.txt HTTP/1.1\r\nhost: x\r\n\r\n")
+            .unwrap();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut chunk).unwrap();
+            assert!(n > 0);
+            got.extend_from_slice(&chunk[..n]);
+        }
+        assert!(got.starts_with(b"HTTP/1.1 200"));
+    }
+    let input = "counts\nchange 5 1\nreset\ncounts\npeak\nbogus\n";
+    let mut output = Vec::new();
+    let rng = firmwatch::synth::Rng::new(1);
+    sync_run::answer(corpus, &mirror, rng, input.as_bytes(), &mut output);
+    let output = String::from_utf8(output).unwrap();
+    let lines: Vec<&str> = output.lines().collect();
+    assert_eq!(lines.len(), 6, "{output}");
+    assert_eq!(lines[0], "counts 1 1 0 0 0");
+    assert_eq!(lines[1], "ok");
+    assert_eq!(lines[2], "ok");
+    assert_eq!(lines[3], "counts 0 0 0 0 0");
+    assert!(lines[4].starts_with("peak "), "{output}");
+    assert!(lines[5].starts_with("error: "), "{output}");
+}
+
 fn check_sync_phases(f: &sync_run::Figures, listing: sync_run::Listing) {
     assert_eq!(f.phases.len(), 4);
     let full = &f.phases[0];
