@@ -24,8 +24,11 @@ const MAX_RUNS: usize = 100;
 
 /// Planned digests in the outbox: idempotency key → owner, the keys marked sent, and how many
 /// deliveries are not.
-fn outbox(fx: &Fixture) -> (BTreeMap<String, String>, BTreeSet<String>, usize) {
-    let store = AnyStore::open(fx.store(), None).expect("the store opens after kill -9");
+///
+/// Opened with the engine under test: a run killed before it created the store leaves none, and
+/// opening with the default engine would create a store of the other engine.
+fn outbox(fx: &Fixture, engine: Engine) -> (BTreeMap<String, String>, BTreeSet<String>, usize) {
+    let store = AnyStore::open(fx.store(), Some(engine)).expect("the store opens after kill -9");
     let problems = firmwatch::store::check::check(&store).unwrap().problems;
     assert!(
         problems.is_empty(),
@@ -65,11 +68,12 @@ fn received(hook: &Server) -> Vec<(String, String)> {
 /// and the runs interrupted so far.
 fn check_after_run(
     fx: &Fixture,
+    engine: Engine,
     hook: &Server,
     before: &BTreeMap<String, String>,
     interrupted: usize,
 ) -> BTreeMap<String, String> {
-    let (planned, sent, _) = outbox(fx);
+    let (planned, sent, _) = outbox(fx, engine);
     // Nothing planned is lost, and one digest per owner is planned over all runs (a run killed
     // before its commit planned nothing).
     for (key, owner) in before {
@@ -129,7 +133,7 @@ fn kill_9_during_delivery(engine: Engine) {
         if let Killed::Finished(code) = trials.kill(&notify, at) {
             assert_eq!(code, Some(0), "a run that was not killed failed");
         }
-        planned = check_after_run(&fx, &hook, &planned, trials.interrupted());
+        planned = check_after_run(&fx, engine, &hook, &planned, trials.interrupted());
     }
     let received_while_killing = hook.delivered().len();
     eprintln!(
@@ -146,14 +150,14 @@ fn kill_9_during_delivery(engine: Engine) {
         engine,
         "the runs made a store of the engine asked for"
     );
-    let (planned, sent, unsent) = outbox(&fx);
+    let (planned, sent, unsent) = outbox(&fx, engine);
     assert_eq!(planned.len(), OWNERS);
     assert_eq!(
         (sent.len(), unsent),
         (OWNERS, 0),
         "every planned delivery is marked sent"
     );
-    let planned = check_after_run(&fx, &hook, &planned, KILLS);
+    let planned = check_after_run(&fx, engine, &hook, &planned, KILLS);
     let mut per_owner: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (owner, key) in received(&hook) {
         per_owner.entry(owner).or_default().insert(key);
