@@ -150,7 +150,7 @@ pub fn collect_local(
     }
     let canonical_root = root.canonicalize().map_err(io(root))?;
     let listing = if kind == FeedKind::CsafDir {
-        csaf_listing(root, &canonical_root, ctx.http.config().max_body)?
+        csaf_listing(root, &canonical_root, ctx.http.config().max_listing_body)?
     } else {
         None
     };

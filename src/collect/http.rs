@@ -21,8 +21,14 @@ pub struct HttpConfig {
     pub connect_timeout: Duration,
     /// Whole request, body included.
     pub total_timeout: Duration,
-    /// Largest accepted body after decoding, in bytes.
+    /// Largest accepted body after decoding, in bytes (documents, hash and signature files,
+    /// metadata, pages).
     pub max_body: u64,
+    /// Largest accepted listing after decoding, in bytes: a ROLIE feed, a `changes.csv` or
+    /// `index.txt`, an NVD API page. A large provider's listing legitimately passes the document
+    /// cap (a ROLIE feed of 400,000 entries is about 60 MB; an NVD page of 2,000 real CVE records
+    /// tens of MB); it is read once per sync and dropped after it is parsed.
+    pub max_listing_body: u64,
     pub max_redirects: usize,
     /// Retries after the first attempt on 5xx / 429 / connection failure.
     pub retries: u32,
@@ -39,6 +45,7 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(10),
             total_timeout: Duration::from_secs(60),
             max_body: 32 * 1024 * 1024,
+            max_listing_body: 256 * 1024 * 1024,
             max_redirects: 5,
             retries: 3,
             backoff: Duration::from_millis(500),
@@ -239,6 +246,28 @@ impl HttpClient {
         saved: Option<&Validators>,
         extra: &[(&str, &str)],
     ) -> Result<Fetched, HttpError> {
+        self.fetch(url, saved, extra, self.config.max_body).await
+    }
+
+    /// [`HttpClient::get_with`] for a listing: its body may be up to
+    /// [`HttpConfig::max_listing_body`].
+    pub async fn get_listing(
+        &self,
+        url: &str,
+        saved: Option<&Validators>,
+        extra: &[(&str, &str)],
+    ) -> Result<Fetched, HttpError> {
+        self.fetch(url, saved, extra, self.config.max_listing_body)
+            .await
+    }
+
+    async fn fetch(
+        &self,
+        url: &str,
+        saved: Option<&Validators>,
+        extra: &[(&str, &str)],
+        limit: u64,
+    ) -> Result<Fetched, HttpError> {
         let err = |kind| HttpError {
             url: url.to_string(),
             kind,
@@ -257,7 +286,7 @@ impl HttpClient {
             for (h, v) in extra {
                 req = req.header(*h, *v);
             }
-            let result = self.once(req).await;
+            let result = self.once(req, limit).await;
             let (asked, last_err) = match result {
                 Ok((status, headers, body)) => {
                     let ra = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
@@ -293,10 +322,11 @@ impl HttpClient {
         }
     }
 
-    /// One request: status, headers and (for 2xx) the capped body.
+    /// One request: status, headers and (for 2xx) the body, at most `limit` bytes.
     async fn once(
         &self,
         req: reqwest::RequestBuilder,
+        limit: u64,
     ) -> Result<(u16, HeaderMap, Option<Vec<u8>>), HttpErrorKind> {
         let mut resp = req.send().await.map_err(classify_error)?;
         let status = resp.status().as_u16();
@@ -304,7 +334,6 @@ impl HttpClient {
         if !(200..300).contains(&status) {
             return Ok((status, headers, None));
         }
-        let limit = self.config.max_body;
         // A declared length over the cap fails before reading (only meaningful without gzip).
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(HttpErrorKind::TooLarge { limit });

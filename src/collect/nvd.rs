@@ -117,7 +117,7 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
                 .map(|k| ("apiKey", k))
                 .into_iter()
                 .collect();
-            let bytes = match ctx.http.get_with(&url, None, &key).await? {
+            let bytes = match ctx.http.get_listing(&url, None, &key).await? {
                 Fetched::Body { bytes, .. } => bytes,
                 Fetched::NotModified => Vec::new(),
             };

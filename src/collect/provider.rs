@@ -60,7 +60,7 @@ async fn fetch_listing(
     } else {
         None
     };
-    match ctx.http.get(url, saved).await? {
+    match ctx.http.get_listing(url, saved, &[]).await? {
         Fetched::NotModified if may_skip => Ok(None),
         Fetched::NotModified => Err(FeedError::Listing {
             url: url.to_string(),

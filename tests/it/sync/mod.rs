@@ -81,6 +81,7 @@ pub fn fast_options() -> SyncOptions {
     o.http.backoff = Duration::from_millis(20);
     o.http.max_retry_wait = Duration::from_secs(2);
     o.http.max_body = 1024 * 1024;
+    o.http.max_listing_body = 2 * 1024 * 1024;
     o
 }
 

@@ -148,6 +148,47 @@ async fn cisa_it_rolie_first_second_and_changed() {
     assert_eq!(a.title, "Retitled by the provider");
 }
 
+/// A listing may pass the document cap up to its own (`max_listing_body`): a large provider's
+/// ROLIE feed is bigger than any of its documents. Past that cap the feed fails, naming it.
+#[tokio::test]
+async fn a_listing_may_pass_the_document_cap_up_to_its_own() {
+    let corpus = corpus_or_skip!();
+    let server = Server::start();
+    serve_cisa(&server, &corpus);
+    let (_dirs, defs, store, opts) = prepare(&[(
+        "cisa-it",
+        url_feed("csaf-provider", &server.url("/cisa-it/rolie-metadata.json")),
+    )]);
+    let feed_path = "/cisa-it/white/cisa-csaf-it-feed-tlp-white.json";
+    let feed_text = std::fs::read_to_string(
+        corpus.join("csaf/provider/cisa-it/white/cisa-csaf-it-feed-tlp-white.json"),
+    )
+    .unwrap()
+    .replace(CISA_RAW, &server.url("/cisa-it/white/"));
+    let padded = |bytes: usize| {
+        let mut feed: serde_json::Value = serde_json::from_str(&feed_text).unwrap();
+        feed["feed"]["x-padding"] = "x".repeat(bytes).into();
+        feed.to_string()
+    };
+    // 1.5 MiB: over the 1 MiB document cap of these options, under the 2 MiB listing cap.
+    assert!(opts.http.max_body < 1536 * 1024 && 1536 * 1024 < opts.http.max_listing_body);
+    server.set_ok(feed_path, padded(1536 * 1024));
+    let r = collect::sync(&store, &defs, &opts).await;
+    let f = report_of(&r, "cisa-it");
+    assert_eq!((f.status.clone(), f.new), (SyncStatus::Ok, 4), "{f:?}");
+
+    server.set_ok(feed_path, padded(3 * 1024 * 1024));
+    let r = collect::sync(&store, &defs, &opts).await;
+    let f = report_of(&r, "cisa-it");
+    assert!(matches!(f.status, SyncStatus::Failed), "{f:?}");
+    let error = f.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains(feed_path) && error.contains("body larger than the 2097152-byte cap"),
+        "{error}"
+    );
+    assert_eq!(store.all_advisories().unwrap().len(), 4, "nothing lost");
+}
+
 #[tokio::test]
 async fn cisa_it_directory_with_repo_root_changes_csv() {
     let corpus = corpus_or_skip!();
