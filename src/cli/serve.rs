@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// others). Tokens are never taken from the command line.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Mark the steps of this rollout plan (the `check-update --plan` file) on the timeline; read
+    /// again on every cycle.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     /// As `notify --accept-inventory-shrink`, for every cycle.
     #[arg(long)]
     pub accept_inventory_shrink: bool,
@@ -216,6 +220,7 @@ fn cycle(args: &ServeArgs, global: &Global, number: u64) -> Result<Snapshot, Cyc
     let history = (!history.days.is_empty()).then(|| summarise(&history, &Query::default()));
     drop(store);
 
+    let mut warnings = Vec::new();
     let RatedEstate {
         inv,
         advisories,
@@ -225,6 +230,18 @@ fn cycle(args: &ServeArgs, global: &Global, number: u64) -> Result<Snapshot, Cyc
         now,
         today,
     } = rated;
+    let plan = match &args.plan {
+        Some(path) => match plan_of(path, &inv) {
+            Ok(p) => Some(p),
+            Err(why) => {
+                // A plan being edited does not stop the cycle: the timeline shows no plan.
+                tracing::warn!("{why}");
+                warnings.push(why);
+                None
+            }
+        },
+        None => None,
+    };
     let mut report = firmwatch::report::Report::new(
         now,
         today,
@@ -238,6 +255,7 @@ fn cycle(args: &ServeArgs, global: &Global, number: u64) -> Result<Snapshot, Cyc
         statuses,
         findings,
     );
+    report.warnings.extend(warnings);
     let unused = firmwatch::pipeline::unused_triage(&overrides, &report.findings);
     report.warnings.extend(unused);
     report.warnings.extend(firmwatch::discover::drift::warnings(
@@ -253,6 +271,7 @@ fn cycle(args: &ServeArgs, global: &Global, number: u64) -> Result<Snapshot, Cyc
         outbox,
         rejected,
         history,
+        plan,
         cycle: Cycle {
             number,
             finished: Utc::now(),
@@ -260,6 +279,23 @@ fn cycle(args: &ServeArgs, global: &Global, number: u64) -> Result<Snapshot, Cyc
             notify: said,
         },
     }))
+}
+
+/// The plan in `path`, checked against `inv`; the problems as one line otherwise.
+fn plan_of(
+    path: &std::path::Path,
+    inv: &firmwatch::inventory::Inventory,
+) -> Result<firmwatch::check::RolloutPlan, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("the plan {} cannot be read: {e}", path.display()))?;
+    firmwatch::check::parse_plan(&text, inv).map_err(|diags| {
+        let d = firmwatch::check::plan_diagnostics(&path.display().to_string(), &text, &diags);
+        format!(
+            "the plan {} does not check, the timeline shows no plan: {}",
+            path.display(),
+            d.render_plain().lines().next().unwrap_or_default()
+        )
+    })
 }
 
 /// Rate the estate as `exposure` does (due feeds synced first unless `--no-sync`).

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::blast::{Finding, Severity};
+use crate::check::RolloutPlan;
 use crate::classify::Overrides;
 use crate::history::Summary;
 use crate::inventory::Inventory;
@@ -54,6 +55,8 @@ pub struct Snapshot {
     pub rejected: BTreeMap<String, Vec<(String, Rejected)>>,
     /// The history's totals (`firmwatch history`), if any observation is recorded.
     pub history: Option<Summary>,
+    /// The rollout plan whose steps the timeline marks (`serve --plan`).
+    pub plan: Option<RolloutPlan>,
     /// How the cycle that built it went.
     pub cycle: Cycle,
     /// Finding id → (closed by triage, index in `report.triaged` or `report.findings`).
@@ -84,6 +87,7 @@ pub struct Parts {
     pub outbox: Vec<(String, Delivery)>,
     pub rejected: BTreeMap<String, Vec<(String, Rejected)>>,
     pub history: Option<Summary>,
+    pub plan: Option<RolloutPlan>,
     pub cycle: Cycle,
 }
 
@@ -133,7 +137,13 @@ pub struct Trigger {
 }
 
 impl View {
-    fn build(report: Option<Report>, whole: &Report, inv: &Inventory, today: NaiveDate) -> View {
+    fn build(
+        report: Option<Report>,
+        whole: &Report,
+        inv: &Inventory,
+        plan: Option<&RolloutPlan>,
+        today: NaiveDate,
+    ) -> View {
         let r = report.as_ref().unwrap_or(whole);
         let mut by_owner: BTreeMap<String, Counts> = BTreeMap::new();
         let mut by_site: BTreeMap<String, Counts> = BTreeMap::new();
@@ -165,7 +175,7 @@ impl View {
         }
         triggers.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.finding.cmp(&b.finding)));
         triggers.truncate(10);
-        let timeline = timeline::build(&r.findings, inv, today, HORIZON_MONTHS, None);
+        let timeline = timeline::build(&r.findings, inv, today, HORIZON_MONTHS, plan);
         View {
             scoped: report,
             by_owner: by_owner.into_iter().collect(),
@@ -196,7 +206,7 @@ impl Snapshot {
             .enumerate()
             .map(|(i, a)| (a.id.to_string(), i))
             .collect();
-        let estate_view = View::build(None, &p.report, &p.inv, p.report.today);
+        let estate_view = View::build(None, &p.report, &p.inv, p.plan.as_ref(), p.report.today);
         Snapshot {
             report: p.report,
             inv: p.inv,
@@ -205,6 +215,7 @@ impl Snapshot {
             outbox: p.outbox,
             rejected: p.rejected,
             history: p.history,
+            plan: p.plan,
             cycle: p.cycle,
             ids,
             advisory_ids,
@@ -230,7 +241,13 @@ impl Snapshot {
                 let r = self
                     .report
                     .mapped(|f| crate::notify::plan::view_for(f, &self.inv, &[owner]));
-                Arc::new(View::build(Some(r), &self.report, &self.inv, self.today()))
+                Arc::new(View::build(
+                    Some(r),
+                    &self.report,
+                    &self.inv,
+                    self.plan.as_ref(),
+                    self.today(),
+                ))
             })
             .clone()
     }

@@ -349,3 +349,38 @@ fn the_openapi_file_lists_exactly_the_served_api() {
     served.sort();
     assert_eq!(documented, served);
 }
+
+/// `--plan`: the timeline marks the plan's steps; a plan that does not check is a warning on the
+/// pages, and the rest is served.
+#[test]
+fn the_timeline_marks_the_steps_of_the_plan_given() {
+    let fx = Fixture::new();
+    let server = start(Fw::new().in_project().store(fx.store()), &["--plan", PLAN]);
+    let t = get(&server, "/api/v1/timeline").expect(200).json();
+    let steps: Vec<&str> = t["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["primary", "backup, one week later"], "{t}");
+    let page = get(&server, "/timeline").expect(200).body;
+    assert!(page.contains("step primary · 2026-12-05"), "{page}");
+    drop(server);
+
+    let broken = fx.file(
+        "broken-plan.toml",
+        "[[step]]\nname = \"s\"\nupdate = [\"no-such-system\"]\nto = \"1\"\n",
+    );
+    let server = start(
+        Fw::new().in_project().store(fx.store()),
+        &["--plan", broken.to_str().unwrap()],
+    );
+    let page = get(&server, "/").expect(200).body;
+    assert!(
+        page.contains("does not check, the timeline shows no plan"),
+        "{page}"
+    );
+    let t = get(&server, "/api/v1/timeline").expect(200).json();
+    assert!(t.get("steps").is_none(), "{t}");
+}
