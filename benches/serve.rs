@@ -6,8 +6,10 @@
 //! keeps and reuses the generated files. The parent writes the files (not timed), starts the
 //! release binary (`firmwatch serve --no-sync --listen 127.0.0.1:0`), times the first snapshot (the
 //! rating the cycle does before the server listens), then asks each page over loopback HTTP, one
-//! request at a time: the first answer (cold) and the median of the next ones. The server's peak
-//! RSS is read from `/proc/<pid>/status` (VmHWM) at the end. Targets (issue #23): overview and a
+//! request at a time: the first answer (cold) and the median of the next ones. The server has a
+//! token file: the pages are asked with the whole estate's token, then three with an owner's
+//! (`team-7`), whose first request builds that owner's view. The server's peak RSS is read from
+//! `/proc/<pid>/status` (VmHWM) at the end. Targets (issue #23): overview and a
 //! findings page ≤ 300 ms, a finding page ≤ 100 ms, RSS ≤ 1.5 GB.
 
 #[path = "support/exposure_run.rs"]
@@ -20,13 +22,17 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// One GET over a fresh connection: (status, body length, body, time).
-fn get(addr: &str, path: &str) -> (u16, String, Duration) {
+/// The whole estate's token and an owner's (`team-7`), from the token file the server is given.
+const ESTATE_TOKEN: &str = "bench-estate-token-0123456789";
+const OWNER_TOKEN: &str = "bench-owner-token-0123456789";
+
+/// One GET over a fresh connection with `token`: (status, body, time).
+fn get_as(addr: &str, path: &str, token: &str) -> (u16, String, Duration) {
     let t = Instant::now();
     let mut s = TcpStream::connect(addr).expect("connect");
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
     )
     .expect("send");
     let mut raw = Vec::new();
@@ -45,13 +51,22 @@ fn get(addr: &str, path: &str) -> (u16, String, Duration) {
     (status, body, took)
 }
 
-/// First answer and the median of `n` more.
-fn time(addr: &str, path: &str, n: usize) -> (Duration, Duration, usize) {
-    let (status, body, first) = get(addr, path);
+/// One GET with the whole estate's token.
+fn get(addr: &str, path: &str) -> (u16, String, Duration) {
+    get_as(addr, path, ESTATE_TOKEN)
+}
+
+/// First answer and the median of `n` more, with `token`.
+fn time_as(addr: &str, path: &str, n: usize, token: &str) -> (Duration, Duration, usize) {
+    let (status, body, first) = get_as(addr, path, token);
     assert_eq!(status, 200, "{path}: {body}");
-    let mut rest: Vec<Duration> = (0..n).map(|_| get(addr, path).2).collect();
+    let mut rest: Vec<Duration> = (0..n).map(|_| get_as(addr, path, token).2).collect();
     rest.sort();
     (first, rest[rest.len() / 2], body.len())
+}
+
+fn time(addr: &str, path: &str, n: usize) -> (Duration, Duration, usize) {
+    time_as(addr, path, n, ESTATE_TOKEN)
 }
 
 fn vm(pid: u32, field: &str) -> f64 {
@@ -87,6 +102,19 @@ fn main() {
     }
     let feeds = dir.join("no-feeds");
     std::fs::create_dir_all(&feeds).expect("feeds dir");
+    let tokens = tmp.path().join("tokens.toml");
+    std::fs::write(
+        &tokens,
+        format!(
+            "[[token]]\nname = \"estate\"\ntoken = \"{ESTATE_TOKEN}\"\n\n\
+             [[token]]\nname = \"team-7\"\ntoken = \"{OWNER_TOKEN}\"\nowner = \"team-7\"\n"
+        ),
+    )
+    .expect("token file");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_firmwatch"))
         .arg("--inventory")
@@ -102,7 +130,9 @@ fn main() {
             "2026-11-22",
             "--listen",
             "127.0.0.1:0",
+            "--token-file",
         ])
+        .arg(&tokens)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -162,6 +192,14 @@ fn main() {
         rows.push((
             format!("/findings/{id}"),
             time(&addr, &format!("/findings/{id}"), 9),
+        ));
+    }
+    // An owner's token: the first request builds the owner's view (their cut of every finding),
+    // kept with the snapshot for the next ones.
+    for path in ["/", "/findings", "/timeline"] {
+        rows.push((
+            format!("{path} (owner team-7)"),
+            time_as(&addr, path, 9, OWNER_TOKEN),
         ));
     }
     for (path, (first, median, bytes)) in &rows {

@@ -124,7 +124,8 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
         // One rule with the notifications: an owner sees the findings on their systems in full,
         // and those on systems their services depend on cut to what is theirs.
         let owners: Vec<&str> = args.owner.iter().map(String::as_str).collect();
-        report.retain_map(|f| firmwatch::notify::plan::view_for(f, &inv, &owners));
+        let audience = firmwatch::notify::plan::Audience::new(&inv);
+        report.retain_map(|f| audience.view_for(f, &owners));
     }
     if let Some(min) = args.min_severity {
         report.retain(|f| f.rating.severity >= min);

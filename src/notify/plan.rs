@@ -17,7 +17,7 @@
 //! contradicted by the inventory), once as `reopened`. A state entry whose finding is gone (fixed,
 //! inventory changed) is sent once as resolved and dropped.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::blast::{Finding, FindingCode, Severity, Urgency};
-use crate::inventory::{Inventory, OwnerId};
+use crate::inventory::{Inventory, OwnerId, Service, SystemId};
 use crate::matcher::MatchState;
 use crate::triage::TriageState;
 
@@ -219,10 +219,11 @@ fn effects_of(f: &Finding) -> Vec<String> {
     e
 }
 
-fn item_for(f: &Finding, inv: &Inventory, recipient: &str, today: NaiveDate) -> Item {
+fn item_for(f: &Finding, audience: &Audience<'_>, recipient: &str, today: NaiveDate) -> Item {
     let system_owner = f.owner.as_str() == recipient;
     // Not entitled → no services at all (`plan` only calls this for entitled recipients).
-    let services: Vec<String> = view_for(f, inv, &[recipient])
+    let services: Vec<String> = audience
+        .view_for(f, &[recipient])
         .map(|v| {
             v.rating
                 .reach
@@ -282,84 +283,132 @@ pub enum Entitlement {
     ServiceOwner,
 }
 
-/// Decide what `owner` may see of `f`.
-pub fn entitlement(f: &Finding, inv: &Inventory, owner: &str) -> Entitlement {
-    if f.owner.as_str() == owner {
-        return Entitlement::SystemOwner;
-    }
-    let owns = |svc: &crate::inventory::Service| svc.owner.as_str() == owner;
-    let via_reach = f
-        .rating
-        .reach
-        .services
-        .iter()
-        .any(|s| inv.services.get(s).is_some_and(owns));
-    if via_reach || inv.services_of(&f.system).any(owns) {
-        Entitlement::ServiceOwner
-    } else {
-        Entitlement::None
-    }
+/// The one rule of who sees what ([`Entitlement`]) over one inventory, with the services that
+/// depend on each system indexed once: asking the inventory which services depend on a system
+/// scans every service, and a large estate asks that for each of hundreds of thousands of
+/// findings.
+pub struct Audience<'a> {
+    inv: &'a Inventory,
+    dependents: HashMap<&'a SystemId, Vec<&'a Service>>,
 }
 
-/// The finding as the given owners (together) may see it: `None` when none is entitled; the
-/// whole finding when one owns the system; otherwise a copy cut to their services, with the
-/// rating's reasons reduced to the match evidence (the others name other teams' services, users
-/// and tenants), no backup reasoning (it names the backup targets) and other teams' tenants
-/// removed. Used by notifications and `exposure --owner`.
-pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding> {
-    let ents: Vec<Entitlement> = owners.iter().map(|o| entitlement(f, inv, o)).collect();
-    if ents.contains(&Entitlement::SystemOwner) {
-        return Some(f.clone());
+impl<'a> Audience<'a> {
+    pub fn new(inv: &'a Inventory) -> Audience<'a> {
+        let mut dependents: HashMap<&SystemId, Vec<&Service>> = HashMap::new();
+        for svc in inv.services.values() {
+            for d in &svc.depends_on {
+                let list = dependents.entry(&d.system).or_default();
+                // Once per service, however many parts of the system it depends on.
+                if !list.last().is_some_and(|last| last.id == svc.id) {
+                    list.push(svc);
+                }
+            }
+        }
+        Audience { inv, dependents }
     }
-    if !ents.contains(&Entitlement::ServiceOwner) {
-        return None;
+
+    /// The services that depend on `system` or any of its parts, in id order
+    /// ([`Inventory::services_of`]).
+    fn services_of(&self, system: &SystemId) -> impl Iterator<Item = &'a Service> + '_ {
+        self.dependents.get(system).into_iter().flatten().copied()
     }
-    let mine = |s: &crate::inventory::ServiceId| {
-        inv.services
-            .get(s)
-            .is_some_and(|svc| owners.contains(&svc.owner.as_str()))
-    };
-    let mut v = f.clone();
-    let reach = Arc::make_mut(&mut v.rating.reach);
-    reach.services.retain(mine);
-    let own_tenants: BTreeSet<String> = reach
-        .services
-        .iter()
-        .filter_map(|s| inv.services.get(s))
-        .flat_map(|svc| svc.tenants.iter().cloned())
-        .collect();
-    reach.tenants.retain(|t| own_tenants.contains(t));
-    reach.users = reach
-        .services
-        .iter()
-        .filter_map(|s| inv.services.get(s))
-        .map(|svc| svc.users)
-        .sum();
-    reach.max_criticality = reach
-        .services
-        .iter()
-        .filter_map(|s| inv.services.get(s))
-        .map(|svc| svc.criticality)
-        .max();
-    // The systems a domain-down finding takes down: only those their own services depend on.
-    let kept: Vec<&crate::inventory::Service> = reach
-        .services
-        .iter()
-        .filter_map(|s| inv.services.get(s))
-        .collect();
-    reach.systems.retain(|sys| {
-        kept.iter()
-            .any(|svc| svc.depends_on.iter().any(|d| &d.system == sys))
-    });
-    let evidence = f
-        .rating
-        .reasons
-        .first()
-        .cloned()
-        .unwrap_or_else(|| std::sync::Arc::from(""));
-    // The backup reasoning names the backup targets and what they share: the system owner's.
-    v.rating.backup = None;
-    v.rating.reasons = vec![
+
+    /// Decide what `owner` may see of `f`.
+    pub fn entitlement(&self, f: &Finding, owner: &str) -> Entitlement {
+        if f.owner.as_str() == owner {
+            return Entitlement::SystemOwner;
+        }
+        let owns = |svc: &Service| svc.owner.as_str() == owner;
+        let via_reach = f
+            .rating
+            .reach
+            .services
+            .iter()
+            .any(|s| self.inv.services.get(s).is_some_and(owns));
+        if via_reach || self.services_of(&f.system).any(owns) {
+            Entitlement::ServiceOwner
+        } else {
+            Entitlement::None
+        }
+    }
+
+    /// Who must hear of a finding: everyone [`Audience::entitlement`] lets see it — the system's
+    /// owner and the owners of services depending on it.
+    pub fn recipients(&self, f: &Finding) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        out.insert(f.owner.to_string());
+        for s in &f.rating.reach.services {
+            if let Some(svc) = self.inv.services.get(s) {
+                out.insert(svc.owner.to_string());
+            }
+        }
+        for svc in self.services_of(&f.system) {
+            out.insert(svc.owner.to_string());
+        }
+        out.retain(|o| self.entitlement(f, o) != Entitlement::None);
+        out
+    }
+
+    /// The finding as the given owners (together) may see it: `None` when none is entitled; the
+    /// whole finding when one owns the system; otherwise a copy cut to their services, with the
+    /// rating's reasons reduced to the match evidence (the others name other teams' services, users
+    /// and tenants), no backup reasoning (it names the backup targets) and other teams' tenants
+    /// removed. Used by notifications and `exposure --owner`.
+    pub fn view_for(&self, f: &Finding, owners: &[&str]) -> Option<Finding> {
+        let inv = self.inv;
+        let ents: Vec<Entitlement> = owners.iter().map(|o| self.entitlement(f, o)).collect();
+        if ents.contains(&Entitlement::SystemOwner) {
+            return Some(f.clone());
+        }
+        if !ents.contains(&Entitlement::ServiceOwner) {
+            return None;
+        }
+        let mine = |s: &crate::inventory::ServiceId| {
+            inv.services
+                .get(s)
+                .is_some_and(|svc| owners.contains(&svc.owner.as_str()))
+        };
+        let mut v = f.clone();
+        let reach = Arc::make_mut(&mut v.rating.reach);
+        reach.services.retain(mine);
+        let own_tenants: BTreeSet<String> = reach
+            .services
+            .iter()
+            .filter_map(|s| inv.services.get(s))
+            .flat_map(|svc| svc.tenants.iter().cloned())
+            .collect();
+        reach.tenants.retain(|t| own_tenants.contains(t));
+        reach.users = reach
+            .services
+            .iter()
+            .filter_map(|s| inv.services.get(s))
+            .map(|svc| svc.users)
+            .sum();
+        reach.max_criticality = reach
+            .services
+            .iter()
+            .filter_map(|s| inv.services.get(s))
+            .map(|svc| svc.criticality)
+            .max();
+        // The systems a domain-down finding takes down: only those their own services depend on.
+        let kept: Vec<&crate::inventory::Service> = reach
+            .services
+            .iter()
+            .filter_map(|s| inv.services.get(s))
+            .collect();
+        reach.systems.retain(|sys| {
+            kept.iter()
+                .any(|svc| svc.depends_on.iter().any(|d| &d.system == sys))
+        });
+        let evidence = f
+            .rating
+            .reasons
+            .first()
+            .cloned()
+            .unwrap_or_else(|| std::sync::Arc::from(""));
+        // The backup reasoning names the backup targets and what they share: the system owner's.
+        v.rating.backup = None;
+        v.rating.reasons = vec![
         evidence,
         format!(
             "system {} is owned by {}; shown because your services depend on it (the full reasoning is for its owner)",
@@ -367,27 +416,11 @@ pub fn view_for(f: &Finding, inv: &Inventory, owners: &[&str]) -> Option<Finding
         )
         .into(),
     ];
-    if f.state == MatchState::Unknown {
-        v.rating.reasons.push(crate::blast::UNKNOWN_REASON.into());
-    }
-    Some(v)
-}
-
-/// Who must hear of a finding: everyone [`entitlement`] lets see it — the system's owner and the
-/// owners of services depending on it.
-pub fn recipients(f: &Finding, inv: &Inventory) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    out.insert(f.owner.to_string());
-    for s in &f.rating.reach.services {
-        if let Some(svc) = inv.services.get(s) {
-            out.insert(svc.owner.to_string());
+        if f.state == MatchState::Unknown {
+            v.rating.reasons.push(crate::blast::UNKNOWN_REASON.into());
         }
+        Some(v)
     }
-    for svc in inv.services_of(&f.system) {
-        out.insert(svc.owner.to_string());
-    }
-    out.retain(|o| entitlement(f, inv, o) != Entitlement::None);
-    out
 }
 
 /// Systems the owners were told about (in the notified `state`) that the inventory no longer holds,
@@ -431,8 +464,9 @@ pub fn plan(
     let mut per_owner: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let mut live: BTreeSet<(String, String)> = BTreeSet::new();
 
+    let audience = Audience::new(inv);
     for f in findings {
-        for owner in recipients(f, inv) {
+        for owner in audience.recipients(f) {
             if !inv.owners.keys().any(|o| o.as_str() == owner) {
                 continue;
             }
@@ -446,7 +480,7 @@ pub fn plan(
                 if prev.triage == Some(f.triage.state) {
                     continue;
                 }
-                let mut item = item_for(f, inv, &owner, today);
+                let mut item = item_for(f, &audience, &owner, today);
                 item.event = match f.triage.state {
                     TriageState::AcceptedRisk => EventKind::Accepted,
                     TriageState::Mitigated => EventKind::Mitigated,
@@ -460,7 +494,7 @@ pub fn plan(
                 out.upserts.push((key, told));
                 continue;
             }
-            let mut item = item_for(f, inv, &owner, today);
+            let mut item = item_for(f, &audience, &owner, today);
             let window = finding_window(f, today);
             let now = Notified {
                 severity: item.severity,

@@ -11,7 +11,7 @@
 //! - [`web`]: the routes, the pages (askama templates under `templates/serve/`) and the API;
 //! - [`metrics`]: `/metrics` in the Prometheus text format.
 //!
-//! An owner's token sees exactly what `exposure --owner` shows ([`crate::notify::plan::view_for`]:
+//! An owner's token sees exactly what `exposure --owner` shows ([`crate::notify::plan::Audience::view_for`]:
 //! the findings on their systems in full, those on systems their services depend on cut to what
 //! is theirs); the blast-radius picture, which draws a system's topology, is for the system's
 //! owner only, as on the command line.
@@ -32,6 +32,7 @@ use crate::history::Summary;
 use crate::inventory::Inventory;
 use crate::model::Advisory;
 use crate::notify::outbox::Delivery;
+use crate::notify::plan::Audience;
 use crate::report::timeline::{self, Timeline};
 use crate::report::Report;
 use crate::store::Rejected;
@@ -238,9 +239,8 @@ impl Snapshot {
         views
             .entry(owner.to_string())
             .or_insert_with(|| {
-                let r = self
-                    .report
-                    .mapped(|f| crate::notify::plan::view_for(f, &self.inv, &[owner]));
+                let audience = Audience::new(&self.inv);
+                let r = self.report.mapped(|f| audience.view_for(f, &[owner]));
                 Arc::new(View::build(
                     Some(r),
                     &self.report,
@@ -270,9 +270,9 @@ impl Snapshot {
         };
         match scope {
             Scope::Estate => Some((f.clone(), closed)),
-            Scope::Owner(o) => {
-                crate::notify::plan::view_for(f, &self.inv, &[o.as_str()]).map(|f| (f, closed))
-            }
+            Scope::Owner(o) => Audience::new(&self.inv)
+                .view_for(f, &[o.as_str()])
+                .map(|f| (f, closed)),
         }
     }
 

@@ -6,7 +6,7 @@ use firmwatch::blast::{Finding, Severity, Urgency};
 use firmwatch::inventory::{Criticality, Owner};
 use firmwatch::matcher::MatchState;
 use firmwatch::model::{Effect, Trigger};
-use firmwatch::notify::plan::{plan, view_for, DigestPlan, EventKind, State};
+use firmwatch::notify::plan::{plan, Audience, DigestPlan, EventKind, State};
 use firmwatch::testkit::*;
 use firmwatch::triage::{Entry, Triage, TriageState};
 use firmwatch::version::Scheme;
@@ -291,11 +291,14 @@ fn a_service_owner_does_not_see_the_backup_reasoning() {
     let arr = f.iter().position(|x| x.id == "FWN-1@arr").unwrap();
     f[arr].rating.backup =
         Some("backup target arr-vault shares failure domain rack-7 with arr".into());
-    let theirs = view_for(&f[arr], &e.0, &["app-team"]).expect("app-team depends on arr");
+    let audience = Audience::new(&e.0);
+    let theirs = audience
+        .view_for(&f[arr], &["app-team"])
+        .expect("app-team depends on arr");
     assert_eq!(theirs.rating.backup, None);
     assert!(!serde_json::to_string(&theirs)
         .unwrap()
         .contains("arr-vault"));
-    let own = view_for(&f[arr], &e.0, &["storage-team"]).unwrap();
+    let own = audience.view_for(&f[arr], &["storage-team"]).unwrap();
     assert!(own.rating.backup.is_some());
 }
