@@ -149,8 +149,9 @@ fn cycles(
             Ok(s) => shared.replace(s),
             Err(e) => {
                 let why = match e {
-                    CycleError::Reported => "the inventory or the feed definitions are invalid \
-                                             (the problems are in the log)"
+                    CycleError::Reported => "the cycle stopped before rating: the inventory or \
+                                             the feed definitions are invalid, or an inventory \
+                                             shrink was refused (the log says which)"
                         .to_string(),
                     CycleError::Other(e) => firmwatch::error::chain(e.as_ref()),
                 };
@@ -162,7 +163,8 @@ fn cycles(
 }
 
 enum CycleError {
-    /// The problems are printed (an invalid inventory or feed definitions).
+    /// The problems are printed (an invalid inventory or feed definitions, a refused inventory
+    /// shrink).
     Reported,
     Other(anyhow::Error),
 }
