@@ -299,7 +299,7 @@ impl<'a> Audience<'a> {
             for d in &svc.depends_on {
                 let list = dependents.entry(&d.system).or_default();
                 // Once per service, however many parts of the system it depends on.
-                if !list.last().is_some_and(|last| last.id == svc.id) {
+                if list.last().is_none_or(|last| last.id != svc.id) {
                     list.push(svc);
                 }
             }
