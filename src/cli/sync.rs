@@ -117,7 +117,7 @@ fn reasons(f: &FeedReport) -> Vec<String> {
         )),
     }
     v.extend(
-        summarize(&f.warnings)
+        summarize(&f.warnings, &f.warnings_not_listed)
             .iter()
             .map(|s| format!("warning: {s}")),
     );
@@ -317,6 +317,7 @@ mod tests {
             last_success: None,
             data_age_secs: None,
             warnings,
+            warnings_not_listed: Default::default(),
             rejected: Vec::new(),
         }
     }

@@ -111,8 +111,9 @@ pub struct Parsed {
     pub(super) docs: Vec<(String, DocState)>,
     /// Validators the documents were fetched with.
     pub(super) doc_validators: Vec<(String, Validators)>,
-    /// The documents' warnings, in the order the documents were added.
-    pub(super) warnings: Vec<SyncWarning>,
+    /// The documents' warnings, in the order the documents were added (past
+    /// [`super::warning::LISTED_DOCUMENTS_PER_CODE`] documents of a code, counted).
+    pub(super) warnings: super::warning::DocumentWarnings,
 }
 
 impl Parsed {
@@ -130,7 +131,7 @@ impl Parsed {
         } = parsed;
         self.documents += 1;
         self.held_bytes += len;
-        self.warnings.extend(warnings);
+        self.warnings.add(warnings);
         let mut ids = Vec::new();
         for mut a in advisories {
             if a.tlp.is_none() {

@@ -42,7 +42,7 @@ use super::ctx::{
 use super::feed::{FeedDef, FeedKind, FeedLocation};
 use super::formats::{parse_document_warned, DocContext, DocFormat};
 use super::http::HttpClient;
-use super::warning::{document_problems, summarize, SyncWarning, SyncWarningCode};
+use super::warning::{document_problems, summarize, NotListed, SyncWarning, SyncWarningCode};
 use crate::error::chain;
 use crate::model::FeedId;
 use crate::store::{FeedState, Rejected, Store};
@@ -88,10 +88,15 @@ pub struct FeedReport {
     /// Seconds since `last_success` — how old the feed's data is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_age_secs: Option<i64>,
-    /// Every warning, each with its document: one per document and problem (a person reads
-    /// them per code, [`summarize`]).
+    /// The warnings, each with its document: one per document and problem (a person reads
+    /// them per code, [`summarize`]), listed for the first
+    /// [`LISTED_DOCUMENTS_PER_CODE`](super::warning::LISTED_DOCUMENTS_PER_CODE) documents of each
+    /// code.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<SyncWarning>,
+    /// Per code, the documents past those, whose warnings were counted and not listed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub warnings_not_listed: BTreeMap<SyncWarningCode, NotListed>,
     /// Documents the source lists that did not parse or verify, by location: those this sync
     /// rejected, or — when the feed was not synced (failed, not due) — those the last successful
     /// sync rejected. Each is retried by the next sync.
@@ -246,6 +251,7 @@ fn empty_report(feed: &FeedDef, status: SyncStatus, state: Option<&FeedState>) -
         last_success,
         data_age_secs: last_success.map(|t| (Utc::now() - t).num_seconds()),
         warnings: Vec::new(),
+        warnings_not_listed: BTreeMap::new(),
         rejected,
     }
 }
@@ -318,7 +324,7 @@ async fn run_feed<S: Store + Sync>(
     };
     // One line per kind of warning, however many documents it concerns; each document's
     // warning was logged at info level as it was found.
-    for s in summarize(&report.warnings) {
+    for s in summarize(&report.warnings, &report.warnings_not_listed) {
         tracing::warn!("feed {}: {s}", feed.id);
     }
     if let Some(first) = report.rejected.first() {
@@ -375,9 +381,9 @@ fn commit<S: Store>(
     let head = ctx.state;
     let mut report = empty_report(feed, SyncStatus::Ok, Some(head));
     report.warnings = std::mem::take(&mut collected.warnings);
-    report
-        .warnings
-        .append(&mut std::mem::take(&mut collected.parsed.warnings));
+    let parsed_warnings = std::mem::take(&mut collected.parsed.warnings);
+    report.warnings.extend(parsed_warnings.listed);
+    report.warnings_not_listed = parsed_warnings.not_listed;
     let rejections = std::mem::take(&mut collected.rejected);
     report.documents_fetched = collected.parsed.documents + rejections.len();
     let mut plan = if commit::all_kept(head, &collected) && rejections.is_empty() {

@@ -264,8 +264,57 @@ impl fmt::Display for WarningSummary {
     }
 }
 
-/// One summary per code, in code order; documents counted once per code, the first one kept.
-pub fn summarize(warnings: &[SyncWarning]) -> Vec<WarningSummary> {
+/// How many documents' warnings of one code a feed's report lists in full; the documents past
+/// that are counted ([`NotListed`]). A real CSAF document carries several warnings of a few
+/// kilobytes each: a provider of 100,000 documents would otherwise hold hundreds of megabytes of
+/// them through the sync, and a report of that many lines is read per code anyway.
+pub const LISTED_DOCUMENTS_PER_CODE: usize = 100;
+
+/// The warnings of one code past [`LISTED_DOCUMENTS_PER_CODE`] documents: counted, not kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NotListed {
+    pub documents: usize,
+    pub warnings: usize,
+}
+
+/// The warnings of a sync's documents as they are parsed: each document's warnings of a code are
+/// kept while fewer than [`LISTED_DOCUMENTS_PER_CODE`] documents have that code, and counted after.
+#[derive(Debug, Default)]
+pub struct DocumentWarnings {
+    pub listed: Vec<SyncWarning>,
+    listed_documents: BTreeMap<SyncWarningCode, usize>,
+    pub not_listed: BTreeMap<SyncWarningCode, NotListed>,
+}
+
+impl DocumentWarnings {
+    /// Add the warnings of one document.
+    pub fn add(&mut self, warnings: Vec<SyncWarning>) {
+        let mut codes: Vec<SyncWarningCode> = warnings.iter().map(|w| w.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut counted = Vec::new();
+        for code in codes {
+            let listed = self.listed_documents.entry(code).or_default();
+            if *listed < LISTED_DOCUMENTS_PER_CODE {
+                *listed += 1;
+            } else {
+                let over = self.not_listed.entry(code).or_default();
+                over.documents += 1;
+                over.warnings += warnings.iter().filter(|w| w.code == code).count();
+                counted.push(code);
+            }
+        }
+        self.listed
+            .extend(warnings.into_iter().filter(|w| !counted.contains(&w.code)));
+    }
+}
+
+/// One summary per code, in code order; documents counted once per code, the first one kept,
+/// with the documents whose warnings were counted and not listed ([`NotListed`]).
+pub fn summarize(
+    warnings: &[SyncWarning],
+    not_listed: &BTreeMap<SyncWarningCode, NotListed>,
+) -> Vec<WarningSummary> {
     let mut by: BTreeMap<SyncWarningCode, (WarningSummary, std::collections::HashSet<&str>)> =
         BTreeMap::new();
     for w in warnings {
@@ -294,6 +343,11 @@ pub fn summarize(warnings: &[SyncWarning]) -> Vec<WarningSummary> {
                     s.message = Some(w.message.clone());
                 }
             }
+        }
+    }
+    for (code, n) in not_listed {
+        if let Some((s, _)) = by.get_mut(code) {
+            s.documents += n.documents;
         }
     }
     by.into_values().map(|(s, _)| s).collect()
@@ -326,7 +380,10 @@ mod tests {
             SyncWarningCode::FailureNotRecorded,
             "could not record the failure: disk full",
         ));
-        let s: Vec<String> = summarize(&w).iter().map(ToString::to_string).collect();
+        let s: Vec<String> = summarize(&w, &BTreeMap::new())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             s,
             [
@@ -345,7 +402,7 @@ mod tests {
             "x",
         )];
         assert_eq!(
-            summarize(&w)[0].to_string(),
+            summarize(&w, &BTreeMap::new())[0].to_string(),
             "1 document with a product_version_range without upper bound (CSAF 6.2.49) (first: a.json)"
         );
     }
@@ -456,5 +513,47 @@ mod tests {
             SyncWarningCode::of_csaf_rule("6.9.99"),
             SyncWarningCode::CsafWarning
         );
+    }
+
+    #[test]
+    fn past_the_listed_documents_of_a_code_warnings_are_counted_not_kept() {
+        let mut kept = DocumentWarnings::default();
+        for i in 0..LISTED_DOCUMENTS_PER_CODE + 50 {
+            let doc = format!("https://x/{i}.json");
+            let mut w = vec![
+                SyncWarning::document(SyncWarningCode::CsafRangeNotVers, &doc, "p1"),
+                SyncWarning::document(SyncWarningCode::CsafRangeNotVers, &doc, "p2"),
+            ];
+            // A rarer code on every tenth document stays listed in full.
+            if i % 10 == 0 {
+                w.push(SyncWarning::document(
+                    SyncWarningCode::NoHashFile,
+                    &doc,
+                    "no hash",
+                ));
+            }
+            kept.add(w);
+        }
+        let listed = |code| kept.listed.iter().filter(|w| w.code == code).count();
+        assert_eq!(
+            listed(SyncWarningCode::CsafRangeNotVers),
+            2 * LISTED_DOCUMENTS_PER_CODE
+        );
+        assert_eq!(listed(SyncWarningCode::NoHashFile), 15);
+        assert_eq!(
+            kept.not_listed[&SyncWarningCode::CsafRangeNotVers],
+            NotListed {
+                documents: 50,
+                warnings: 100
+            }
+        );
+        assert!(!kept.not_listed.contains_key(&SyncWarningCode::NoHashFile));
+        let s = summarize(&kept.listed, &kept.not_listed);
+        let range = s
+            .iter()
+            .find(|s| s.code == SyncWarningCode::CsafRangeNotVers)
+            .unwrap();
+        assert_eq!(range.documents, LISTED_DOCUMENTS_PER_CODE + 50);
+        assert_eq!(range.first.as_deref(), Some("https://x/0.json"));
     }
 }
