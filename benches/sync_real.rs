@@ -1,7 +1,8 @@
 //! A real-sized full sync, the client's memory measured alone (issue #25).
 //!
-//! `cargo bench --bench sync_real [-- SCALE]` (default 1.0: 400,000 NVD CVE records and 100,000
-//! CSAF documents, each × SCALE). The documents are made from the corpus's real NVD records and
+//! `cargo bench --bench sync_real [-- SCALE [nvd-only|csaf-only]]` (default 1.0: 400,000 NVD CVE
+//! records and 100,000 CSAF documents, each × SCALE; `nvd-only` / `csaf-only` sync that feed alone,
+//! to tell the feeds' memory apart). The documents are made from the corpus's real NVD records and
 //! CSAF documents (`benches/support/real_sync.rs` says how) and served by a child process (this
 //! binary again, with the hidden `--serve-real` argument): an NVD API 2.0 endpoint paging 2,000
 //! records at a time, and a CSAF provider with a ROLIE feed and `.sha256` files. This process runs
@@ -75,7 +76,14 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let run = rt.block_on(real_sync::sync_client(&feeds, dir.path()));
+    let only = args
+        .iter()
+        .find_map(|a| a.strip_suffix("-only"))
+        .map(str::to_string);
+    if let Some(feed) = &only {
+        println!("only the `{feed}` feed is synced (the other is served, not asked for)");
+    }
+    let run = rt.block_on(real_sync::sync_client(&feeds, dir.path(), only.as_deref()));
     let served = child.served();
     let mirror_peak = child.peak_rss_mib();
     drop(child);

@@ -733,10 +733,16 @@ pub struct ClientRun {
 
 /// The timed client: `collect::sync` of `feeds` into a fresh store in `dir` (default options but
 /// no pause between NVD pages: the real service's 6 s would be 20 minutes of sleep at 1×).
-pub async fn sync_client(feeds: &[FeedDef], dir: &Path) -> ClientRun {
+///
+/// `only` names one feed to sync alone (`nvd` or `csaf`), to tell their memory apart.
+pub async fn sync_client(feeds: &[FeedDef], dir: &Path, only: Option<&str>) -> ClientRun {
     let store = AnyStore::open(dir.join("store"), None).expect("open store");
     let opts = SyncOptions {
         nvd_delay: Duration::ZERO,
+        only: only
+            .map(|f| f.parse().expect("a feed id"))
+            .into_iter()
+            .collect(),
         ..SyncOptions::default()
     };
     let rss_before_mib = sync_run::rss_mib();

@@ -241,7 +241,7 @@ async fn the_real_sized_sync_harness_serves_and_stores_every_document() {
     }
     let dir = tempfile::tempdir().unwrap();
     let feeds = real_sync::feeds(&mirror.base, dir.path());
-    let run = real_sync::sync_client(&feeds, dir.path()).await;
+    let run = real_sync::sync_client(&feeds, dir.path(), None).await;
     let by_feed: Vec<(&str, usize, Option<&str>)> = run
         .feeds
         .iter()
