@@ -37,10 +37,7 @@ fn main() {
         real_sync::serve_process(arg(1) as u64, arg(2), arg(3));
         return;
     }
-    let scale: f64 = args
-        .iter()
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(1.0);
+    let scale: f64 = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1.0);
     if real_sync::corpus_dir().is_none() {
         println!(
             "sync_real: no corpus (set FIRMWATCH_CORPUS or put it at ../shared/corpus); skipped"
@@ -65,10 +62,7 @@ fn main() {
     );
     println!("served NVD records: {}", p.nvd);
     println!("served CSAF documents: {}", p.csaf);
-    println!(
-        "ROLIE feed {:.1} MiB",
-        p.rolie_bytes as f64 / 1048576.0
-    );
+    println!("ROLIE feed {:.1} MiB", p.rolie_bytes as f64 / 1048576.0);
     let dir = tempfile::tempdir().expect("temp dir");
     let feeds = real_sync::feeds(&child.base, dir.path());
     let rt = tokio::runtime::Builder::new_multi_thread()

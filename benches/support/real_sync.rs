@@ -174,22 +174,26 @@ fn mark(v: &mut Value, path: &mut Vec<String>, holes: &mut Vec<(Hole, String)>) 
             for (k, child) in map.iter_mut() {
                 let hole = match (path.last().map(String::as_str), k.as_str()) {
                     // NVD: the record (`cve`) and its cpeMatch entries.
-                    (None, "id") if path.is_empty() && child.as_str().is_some_and(|s| s.starts_with("CVE-")) => {
+                    (None, "id")
+                        if path.is_empty()
+                            && child.as_str().is_some_and(|s| s.starts_with("CVE-")) =>
+                    {
                         Some(Hole::Id)
                     }
                     (None, "published" | "lastModified") => Some(Hole::Date),
                     (Some("cpeMatch"), "criteria") => Some(Hole::Cpe),
                     (
                         Some("cpeMatch"),
-                        "versionStartIncluding" | "versionStartExcluding" | "versionEndIncluding"
+                        "versionStartIncluding"
+                        | "versionStartExcluding"
+                        | "versionEndIncluding"
                         | "versionEndExcluding",
                     ) => Some(Hole::Version),
                     // CSAF.
                     (Some("tracking"), "id") => Some(Hole::Id),
-                    (
-                        Some("tracking"),
-                        "initial_release_date" | "current_release_date",
-                    ) => Some(Hole::Date),
+                    (Some("tracking"), "initial_release_date" | "current_release_date") => {
+                        Some(Hole::Date)
+                    }
                     (Some("revision_history"), "date") => Some(Hole::Date),
                     (Some("vulnerabilities"), "discovery_date" | "release_date") => {
                         Some(Hole::Date)
@@ -330,11 +334,7 @@ impl Generator {
             if v["document"]["csaf_version"].as_str().is_none() {
                 continue;
             }
-            let name = f
-                .strip_prefix(corpus)
-                .unwrap_or(&f)
-                .display()
-                .to_string();
+            let name = f.strip_prefix(corpus).unwrap_or(&f).display().to_string();
             csaf.push(Template::new(name, v, true, bytes.len()));
         }
         let mut g = Generator {
@@ -399,7 +399,11 @@ impl Generator {
 
     pub fn nvd_id(&self, i: usize) -> String {
         let p = self.nvd_params(i);
-        format!("CVE-{}-{}", self.nvd[p.template].year - p.shift, 100_000 + i)
+        format!(
+            "CVE-{}-{}",
+            self.nvd[p.template].year - p.shift,
+            100_000 + i
+        )
     }
 
     /// NVD record `i` (the `cve` object), appended to `out`.
@@ -858,7 +862,10 @@ pub struct ServedCounts {
 
 /// The mirror process's `published …` line (as [`serve_process`] prints it).
 fn parse_published(line: &str) -> Option<Published> {
-    let w: Vec<&str> = line.strip_prefix("published ")?.split_whitespace().collect();
+    let w: Vec<&str> = line
+        .strip_prefix("published ")?
+        .split_whitespace()
+        .collect();
     if w.len() != 16 {
         return None;
     }

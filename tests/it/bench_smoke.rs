@@ -232,12 +232,12 @@ async fn the_real_sized_sync_harness_serves_and_stores_every_document() {
     assert!(g.nvd_id(0).starts_with("CVE-") && g.nvd_id(0).len() == "CVE-2020-100000".len());
     let mirror = crate::mirror::Mirror::start().await;
     let (published, served) = real_sync::serve(g.clone(), &mirror);
-    assert_eq!(
-        (published.nvd.count, published.csaf.count),
-        (n_nvd, n_csaf)
-    );
+    assert_eq!((published.nvd.count, published.csaf.count), (n_nvd, n_csaf));
     for s in [published.nvd, published.csaf] {
-        assert!(s.min <= s.median && s.median <= s.max && s.min > 500, "{s:?}");
+        assert!(
+            s.min <= s.median && s.median <= s.max && s.min > 500,
+            "{s:?}"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let feeds = real_sync::feeds(&mirror.base, dir.path());
