@@ -6,12 +6,17 @@
 //! 200s, 304s and 404s, and 200s of *documents* (paths the harness registered as documents), which
 //! is what "zero document downloads" is measured on. Serving from a `HashMap` behind a `RwLock`
 //! keeps the server far cheaper than the client, so the figures are the client's.
+//!
+//! A path no body was published for may be answered by a [`Dynamic`] handler (set once with
+//! [`Mirror::set_dynamic`]), which sees the path and the query and makes the body on request: the
+//! real-sized sync bench serves its hundreds of thousands of documents that way instead of holding
+//! them. Such answers carry no ETag.
 
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -43,11 +48,16 @@ struct Counters {
     document_downloads: AtomicU64,
 }
 
+/// Makes the body of a path nothing was published for: `(path, query)` → `(body, is a
+/// document)`, or `None` for a 404.
+pub type Dynamic = Arc<dyn Fn(&str, &str) -> Option<(Vec<u8>, bool)> + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Mirror {
     pub base: String,
     files: Arc<RwLock<Files>>,
     counters: Arc<Counters>,
+    dynamic: Arc<OnceLock<Dynamic>>,
 }
 
 impl Mirror {
@@ -59,6 +69,7 @@ impl Mirror {
             base,
             files: Arc::default(),
             counters: Arc::default(),
+            dynamic: Arc::default(),
         };
         let srv = m.clone();
         tokio::spawn(async move {
@@ -81,6 +92,11 @@ impl Mirror {
         if document {
             f.documents.insert(path.to_string());
         }
+    }
+
+    /// Answer the paths nothing was published for with `handler` (once; later calls are ignored).
+    pub fn set_dynamic(&self, handler: Dynamic) {
+        let _ = self.dynamic.set(handler);
     }
 
     pub fn counts(&self) -> Counts {
@@ -132,14 +148,12 @@ impl Mirror {
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();
             buf.drain(..end);
             let mut lines = head.split("\r\n");
-            let path = lines
+            let target = lines
                 .next()
                 .and_then(|l| l.split(' ').nth(1))
-                .unwrap_or("/")
-                .split('?')
-                .next()
-                .unwrap_or("/")
-                .to_string();
+                .unwrap_or("/");
+            let (path, query) = target.split_once('?').unwrap_or((target, ""));
+            let (path, query) = (path.to_string(), query.to_string());
             let inm = lines.find_map(|l| {
                 let (k, v) = l.split_once(':')?;
                 k.eq_ignore_ascii_case("if-none-match")
@@ -152,13 +166,17 @@ impl Mirror {
                     .get(&path)
                     .map(|(b, t)| (b.clone(), t.clone(), f.documents.contains(&path)))
             };
+            let found = found.or_else(|| {
+                let (body, doc) = (self.dynamic.get()?)(&path, &query)?;
+                Some((Arc::new(body), String::new(), doc))
+            });
             match found {
                 None => {
                     self.counters.not_found.fetch_add(1, Ordering::Relaxed);
                     sock.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
                         .await?;
                 }
-                Some((_, tag, _)) if inm.as_deref() == Some(tag.as_str()) => {
+                Some((_, tag, _)) if !tag.is_empty() && inm.as_deref() == Some(tag.as_str()) => {
                     self.counters.not_modified.fetch_add(1, Ordering::Relaxed);
                     let h = format!("HTTP/1.1 304 Not Modified\r\netag: {tag}\r\n\r\n");
                     sock.write_all(h.as_bytes()).await?;
@@ -170,8 +188,13 @@ impl Mirror {
                             .document_downloads
                             .fetch_add(1, Ordering::Relaxed);
                     }
+                    let etag = if tag.is_empty() {
+                        String::new()
+                    } else {
+                        format!("etag: {tag}\r\n")
+                    };
                     let h = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\netag: {tag}\r\ncontent-length: {}\r\n\r\n",
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n{etag}content-length: {}\r\n\r\n",
                         body.len()
                     );
                     let mut out = Vec::with_capacity(h.len() + body.len());

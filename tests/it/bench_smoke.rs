@@ -210,3 +210,52 @@ fn the_discover_bench_walks_every_prefixed_endpoint() {
         "/e0003/redfish/v1/Systems/437XR1138R2/Storage/1/Volumes/1"
     );
 }
+
+/// The real-sized sync bench (`benches/sync_real.rs`) at a tiny size, mirror in this process:
+/// documents made from the corpus's real NVD records and CSAF documents are served as NVD API
+/// pages and a ROLIE provider, and the client stores every one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_sized_sync_harness_serves_and_stores_every_document() {
+    use crate::bench_support::real_sync;
+    use std::sync::atomic::Ordering;
+    let Some(corpus) = real_sync::corpus_dir() else {
+        eprintln!("no corpus (FIRMWATCH_CORPUS or ../shared/corpus): skipped");
+        return;
+    };
+    // Two NVD pages (the second short) and 150 CSAF documents.
+    let (n_nvd, n_csaf) = (real_sync::PAGE + 300, 150);
+    let g = std::sync::Arc::new(real_sync::Generator::load(&corpus, 7, n_nvd, n_csaf));
+    assert!(g.nvd.len() >= 5 && g.csaf.len() >= 10, "templates kept");
+    // Ids are distinct and in the shapes the brief names.
+    let ids: std::collections::HashSet<String> = (0..n_nvd).map(|i| g.nvd_id(i)).collect();
+    assert_eq!(ids.len(), n_nvd);
+    assert!(g.nvd_id(0).starts_with("CVE-") && g.nvd_id(0).len() == "CVE-2020-100000".len());
+    let mirror = crate::mirror::Mirror::start().await;
+    let (published, served) = real_sync::serve(g.clone(), &mirror);
+    assert_eq!((published.nvd.count, published.csaf.count), (n_nvd, n_csaf));
+    for s in [published.nvd, published.csaf] {
+        assert!(
+            s.min <= s.median && s.median <= s.max && s.min > 500,
+            "{s:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = real_sync::feeds(&mirror.base, dir.path());
+    let run = real_sync::sync_client(&feeds, dir.path(), None).await;
+    let by_feed: Vec<(&str, usize, Option<&str>)> = run
+        .feeds
+        .iter()
+        .map(|(f, new, _, e)| (f.as_str(), *new, e.as_deref()))
+        .collect();
+    assert!(
+        by_feed.contains(&("nvd", n_nvd, None)) && by_feed.contains(&("csaf", n_csaf, None)),
+        "{by_feed:?}"
+    );
+    assert_eq!(served.nvd_pages.load(Ordering::Relaxed), 2);
+    assert_eq!(served.csaf_docs.load(Ordering::Relaxed) as usize, n_csaf);
+    assert_eq!(
+        served.csaf_bytes.load(Ordering::Relaxed),
+        published.csaf.total
+    );
+    assert!(run.store_bytes > 0 && run.peak_rss_mib > 0.0, "{run:?}");
+}

@@ -18,10 +18,11 @@ mod bench_support {
     pub mod exposure_run;
     pub mod inventory_gen;
     pub mod mirror;
+    pub mod real_sync;
     pub mod redfish_mock;
     pub mod sync_run;
 }
-use bench_support::{docs, inventory_gen, mirror, redfish_mock};
+use bench_support::{docs, inventory_gen, mirror, redfish_mock, sync_run};
 
 mod bench_smoke;
 mod blast_part_two;
