@@ -45,26 +45,11 @@ fn main() {
         child(Path::new(&dir));
         return;
     }
-    let nums: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
-    let components = nums.first().copied().unwrap_or(1_000_000);
-    let advisories = nums.get(1).copied().unwrap_or(300_000);
     // `FIRMWATCH_BENCH_DIR=<dir>` keeps the generated files there (and reuses them when present),
     // so the measured child can be re-run under a profiler:
     // `FIRMWATCH_BENCH_E2E=<dir> perf record --call-graph dwarf <bench binary>`.
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = std::env::var_os("FIRMWATCH_BENCH_DIR")
-        .map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
-    if dir.join("inventory.json").is_file() {
-        println!("reusing the files in {}", dir.display());
-    } else {
-        std::fs::create_dir_all(&dir).expect("create dir");
-        let t = Instant::now();
-        let (c, a) = exposure_run::prepare_files(&dir, components, advisories);
-        println!("wrote {c} component entries as JSON and {a} advisories into a store in {:.2?} (not timed)", t.elapsed());
-    }
+    let dir = exposure_run::bench_files(tmp.path());
     let exe = std::env::current_exe().expect("current exe");
     let status = Command::new(exe)
         .env("FIRMWATCH_BENCH_E2E", &dir)

@@ -70,36 +70,12 @@ fn time(addr: &str, path: &str, n: usize) -> (Duration, Duration, usize) {
 }
 
 fn vm(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    exposure_run::proc_status_mib_of(&pid.to_string(), field)
 }
 
 fn main() {
-    let nums: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
-    let components = nums.first().copied().unwrap_or(1_000_000);
-    let advisories = nums.get(1).copied().unwrap_or(300_000);
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = std::env::var_os("FIRMWATCH_BENCH_DIR")
-        .map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
-    if dir.join("inventory.json").is_file() {
-        println!("reusing the files in {}", dir.display());
-    } else {
-        std::fs::create_dir_all(&dir).expect("create dir");
-        let t = Instant::now();
-        let (c, a) = exposure_run::prepare_files(&dir, components, advisories);
-        println!(
-            "wrote {c} component entries and {a} advisories in {:.2?} (not timed)",
-            t.elapsed()
-        );
-    }
+    let dir = exposure_run::bench_files(tmp.path());
     let feeds = dir.join("no-feeds");
     std::fs::create_dir_all(&feeds).expect("feeds dir");
     let tokens = tmp.path().join("tokens.toml");

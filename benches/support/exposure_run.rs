@@ -43,6 +43,29 @@ pub fn prepare_files(dir: &Path, components: usize, advisories: usize) -> (usize
     (shape.entries(), all.len())
 }
 
+/// The files of a bench run on this estate: `-- COMPONENTS ADVISORIES` from the command line
+/// (defaults 1,000,000 and 300,000), in `FIRMWATCH_BENCH_DIR` (kept and reused when present, so
+/// A/B runs and profilers see the same data) or else in `tmp`; written when missing (not timed).
+pub fn bench_files(tmp: &Path) -> std::path::PathBuf {
+    let nums: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect();
+    let components = nums.first().copied().unwrap_or(1_000_000);
+    let advisories = nums.get(1).copied().unwrap_or(300_000);
+    let dir = std::env::var_os("FIRMWATCH_BENCH_DIR")
+        .map_or_else(|| tmp.to_path_buf(), std::path::PathBuf::from);
+    if dir.join("inventory.json").is_file() {
+        println!("reusing the files in {}", dir.display());
+    } else {
+        std::fs::create_dir_all(&dir).expect("create dir");
+        let t = Instant::now();
+        let (c, a) = prepare_files(&dir, components, advisories);
+        println!("wrote {c} component entries as JSON and {a} advisories into a store in {:.2?} (not timed)", t.elapsed());
+    }
+    dir
+}
+
 #[derive(Debug, Default)]
 pub struct Measured {
     pub open_store: Duration,
@@ -64,7 +87,12 @@ pub struct Measured {
 
 /// VmRSS or VmHWM of this process in MiB.
 pub fn proc_status_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    proc_status_mib_of("self", field)
+}
+
+/// VmRSS or VmHWM of process `pid` (`self`: this one) in MiB.
+pub fn proc_status_mib_of(pid: &str, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

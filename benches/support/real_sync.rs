@@ -30,9 +30,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -879,11 +878,9 @@ fn parse_published(line: &str) -> Option<Published> {
     })
 }
 
-/// The mirror in a child process, killed when dropped.
+/// The mirror in a child process ([`sync_run::ChildServer`]), killed when dropped.
 pub struct MirrorProcess {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    process: sync_run::ChildServer,
     pub base: String,
     pub published: Published,
 }
@@ -891,56 +888,27 @@ pub struct MirrorProcess {
 impl MirrorProcess {
     /// Start `exe --serve-real …` and wait until it serves (the documents are made once first).
     pub fn start(exe: &Path, seed: u64, n_nvd: usize, n_csaf: usize) -> MirrorProcess {
-        let mut child = Command::new(exe)
-            .args([
+        let mut process = sync_run::ChildServer::start(
+            exe,
+            &[
                 SERVE_REAL,
                 &seed.to_string(),
                 &n_nvd.to_string(),
                 &n_csaf.to_string(),
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the mirror process {}: {e}", exe.display()));
-        let stdin = child.stdin.take().expect("child stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("child stdout"));
-        let mut m = MirrorProcess {
-            child,
-            stdin,
-            stdout,
-            base: String::new(),
-            published: Published::default(),
-        };
-        let line = m.line();
-        m.base = line
-            .strip_prefix(sync_run::READY)
-            .unwrap_or_else(|| panic!("the mirror process printed `{line}`, not its address"))
-            .to_string();
-        let line = m.line();
-        m.published = parse_published(&line)
+            ],
+        );
+        let line = process.line();
+        let published = parse_published(&line)
             .unwrap_or_else(|| panic!("the mirror process's `published` line: `{line}`"));
-        m
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        let n = self
-            .stdout
-            .read_line(&mut line)
-            .expect("read the mirror process");
-        assert!(n > 0, "the mirror process ended");
-        line.trim_end().to_string()
-    }
-
-    fn ask(&mut self, command: &str) -> String {
-        writeln!(self.stdin, "{command}").expect("write to the mirror process");
-        self.stdin.flush().expect("write to the mirror process");
-        self.line()
+        MirrorProcess {
+            base: process.base.clone(),
+            process,
+            published,
+        }
     }
 
     pub fn served(&mut self) -> ServedCounts {
-        let answer = self.ask("served");
+        let answer = self.process.ask("served");
         let v: Vec<u64> = answer
             .split_whitespace()
             .skip(1)
@@ -958,17 +926,7 @@ impl MirrorProcess {
     }
 
     pub fn peak_rss_mib(&mut self) -> f64 {
-        self.ask("peak")
-            .strip_prefix("peak ")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(f64::NAN)
-    }
-}
-
-impl Drop for MirrorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.peak_rss_mib()
     }
 }
 

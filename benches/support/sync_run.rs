@@ -439,11 +439,81 @@ pub const READY: &str = "listening on ";
 /// mirror runs, so both placements change the same documents.
 const CHANGE_SEED: u64 = 0xC4A5;
 
-/// A mirror in a child process (`exe` started with [`SERVE_MIRROR`]), killed when dropped.
-pub struct MirrorChild {
+/// A bench's server in a child process (the bench binary started with a hidden argument): it
+/// prints `listening on http://ADDR` once it serves, then answers one-line commands on its stdin
+/// (`peak`: its own VmHWM, and each mirror's own); killed when dropped.
+pub struct ChildServer {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// `http://ADDR` as the child printed it.
+    pub base: String,
+}
+
+impl ChildServer {
+    /// Start `exe ARGS` and wait for its `listening on` line (it may first generate a large
+    /// corpus).
+    pub fn start(exe: &std::path::Path, args: &[&str]) -> ChildServer {
+        let mut child = Command::new(exe)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the mirror process {}: {e}", exe.display()));
+        let stdin = child.stdin.take().expect("child stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("child stdout"));
+        let mut c = ChildServer {
+            child,
+            stdin,
+            stdout,
+            base: String::new(),
+        };
+        let line = c.line();
+        c.base = line
+            .strip_prefix(READY)
+            .unwrap_or_else(|| panic!("the mirror process printed `{line}`, not its address"))
+            .to_string();
+        c
+    }
+
+    /// The next line the child prints.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut line)
+            .expect("read the mirror process");
+        assert!(n > 0, "the mirror process ended");
+        line.trim_end().to_string()
+    }
+
+    /// Send one command, return its one-line answer.
+    pub fn ask(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").expect("write to the mirror process");
+        self.stdin.flush().expect("write to the mirror process");
+        self.line()
+    }
+
+    /// The child's own peak resident memory, MiB.
+    pub fn peak_rss_mib(&mut self) -> f64 {
+        self.ask("peak")
+            .strip_prefix("peak ")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A mirror in a child process (`exe` started with [`SERVE_MIRROR`]).
+pub struct MirrorChild {
+    process: ChildServer,
     /// `http://ADDR` as the child printed it.
     pub base: String,
     /// Bytes of every published body.
@@ -458,50 +528,24 @@ impl MirrorChild {
             Listing::Timed => "timed",
             Listing::IndexOnly => "index-only",
         };
-        let mut child = Command::new(exe)
-            .args([SERVE_MIRROR, &seed.to_string(), &n.to_string(), listing])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the mirror process {}: {e}", exe.display()));
-        let stdin = child.stdin.take().expect("child stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("child stdout"));
-        let mut c = MirrorChild {
-            child,
-            stdin,
-            stdout,
-            base: String::new(),
-            published_bytes: 0,
-        };
-        let line = c.line();
-        c.base = line
-            .strip_prefix(READY)
-            .unwrap_or_else(|| panic!("the mirror process printed `{line}`, not its address"))
-            .to_string();
-        c.published_bytes = c
+        let mut process = ChildServer::start(
+            exe,
+            &[SERVE_MIRROR, &seed.to_string(), &n.to_string(), listing],
+        );
+        let published_bytes = process
             .line()
             .strip_prefix("published ")
             .and_then(|b| b.parse().ok())
             .expect("the mirror process's `published BYTES` line");
-        c
+        MirrorChild {
+            base: process.base.clone(),
+            process,
+            published_bytes,
+        }
     }
 
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        let n = self
-            .stdout
-            .read_line(&mut line)
-            .expect("read the mirror process");
-        assert!(n > 0, "the mirror process ended");
-        line.trim_end().to_string()
-    }
-
-    /// Send one command, return its one-line answer.
     fn ask(&mut self, command: &str) -> String {
-        writeln!(self.stdin, "{command}").expect("write to the mirror process");
-        self.stdin.flush().expect("write to the mirror process");
-        self.line()
+        self.process.ask(command)
     }
 
     fn expect_ok(&mut self, command: &str) {
@@ -528,18 +572,7 @@ impl MirrorChild {
 
     /// The mirror process's own peak resident memory, MiB.
     pub fn peak_rss_mib(&mut self) -> f64 {
-        let answer = self.ask("peak");
-        answer
-            .strip_prefix("peak ")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(f64::NAN)
-    }
-}
-
-impl Drop for MirrorChild {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.peak_rss_mib()
     }
 }
 
