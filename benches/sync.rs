@@ -71,9 +71,10 @@ fn main() {
     let exe = std::env::current_exe().expect("this bench's path");
     let print_phase = |p: &sync_run::Phase| {
         println!(
-            "{:<34} {:>9.2?}  req {:>7} (200 {:>7}, 304 {:>7}, 404 {:>5}; documents downloaded {:>7})  new {:>7} upd {:>5}  RSS {:>5.0}→peak {:>5.0} MiB  store {:>6.1} MiB{}",
+            "{:<34} {:>9.2?} (CPU {:>8.2?})  req {:>7} (200 {:>7}, 304 {:>7}, 404 {:>5}; documents downloaded {:>7})  new {:>7} upd {:>5}  RSS {:>5.0}→peak {:>5.0} MiB  store {:>6.1} MiB{}",
             p.name,
             p.elapsed,
+            p.cpu,
             p.counts.requests,
             p.counts.ok,
             p.counts.not_modified,

@@ -77,7 +77,9 @@ fn main() {
     if let Some(feed) = &only {
         println!("only the `{feed}` feed is synced (the other is served, not asked for)");
     }
+    let mirror_cpu = child.cpu_time();
     let run = rt.block_on(real_sync::sync_client(&feeds, dir.path(), only.as_deref()));
+    let mirror_cpu = child.cpu_time().saturating_sub(mirror_cpu);
     let served = child.served();
     let mirror_peak = child.peak_rss_mib();
     drop(child);
@@ -135,7 +137,9 @@ fn main() {
         "client RSS by tenth of the sync (MiB, largest 100 ms sample): {}",
         tenths.join(" ")
     );
-    println!("mirror process peak RSS {mirror_peak:.0} MiB (not the client's)");
+    println!(
+        "mirror process peak RSS {mirror_peak:.0} MiB, CPU in the sync {mirror_cpu:.2?} (not the client's)"
+    );
 }
 
 /// Measured with the allocator of the `firmwatch` command (`src/main.rs` says why).

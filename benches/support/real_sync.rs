@@ -704,22 +704,6 @@ pub fn feeds(base: &str, dir: &Path) -> Vec<FeedDef> {
     .collect()
 }
 
-/// CPU time of this process (user + system, every thread, as `getrusage(RUSAGE_SELF)` counts it),
-/// from `/proc/self/stat` (`utime` + `stime`, in clock ticks of 1/100 s): the crate forbids
-/// `unsafe`, so the bench reads the kernel's same counters through procfs.
-pub fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|w| w.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 /// The client's figures.
 #[derive(Debug, Clone, Default)]
 pub struct ClientRun {
@@ -766,11 +750,11 @@ pub async fn sync_client(feeds: &[FeedDef], dir: &Path, only: Option<&str>) -> C
             }
         })
     };
-    let cpu = cpu_time();
+    let cpu = sync_run::cpu_time();
     let t = Instant::now();
     let report = collect::sync(&store, feeds, &opts).await;
     let wall = t.elapsed();
-    let cpu = cpu_time().saturating_sub(cpu);
+    let cpu = sync_run::cpu_time().saturating_sub(cpu);
     let peak_rss_mib = sync_run::peak_rss_mib();
     done.store(true, Ordering::Relaxed);
     let _ = sampler.join();
@@ -840,6 +824,7 @@ pub fn serve_process(seed: u64, n_nvd: usize, n_csaf: usize) {
                 )
             }
             "peak" => format!("peak {:.1}", sync_run::peak_rss_mib()),
+            "cpu" => format!("cpu {:.2}", sync_run::cpu_time().as_secs_f64()),
             other => format!("error: unknown command `{other}`"),
         };
         if writeln!(out, "{reply}").and_then(|()| out.flush()).is_err() {
@@ -927,6 +912,16 @@ impl MirrorProcess {
 
     pub fn peak_rss_mib(&mut self) -> f64 {
         self.process.peak_rss_mib()
+    }
+
+    /// The mirror process's CPU time so far (every thread, user + system).
+    pub fn cpu_time(&mut self) -> std::time::Duration {
+        let answer = self.process.ask("cpu");
+        let secs: f64 = answer
+            .strip_prefix("cpu ")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("the mirror process's `cpu`: `{answer}`"));
+        std::time::Duration::from_secs_f64(secs)
     }
 }
 
