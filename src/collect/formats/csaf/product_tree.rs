@@ -83,6 +83,25 @@ struct Walk {
     seen: Vec<String>,
 }
 
+/// A JSON path into the product tree, written out only when a message needs it (walking a large
+/// tree would otherwise format a path for every branch).
+#[derive(Clone, Copy)]
+enum At<'p> {
+    Root(&'static str),
+    Index(&'p At<'p>, usize),
+    Field(&'p At<'p>, &'static str),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root(s) => f.write_str(s),
+            At::Index(parent, i) => write!(f, "{parent}[{i}]"),
+            At::Field(parent, name) => write!(f, "{parent}.{name}"),
+        }
+    }
+}
+
 struct Walker<'a> {
     location: &'a str,
     is_21: bool,
@@ -95,7 +114,7 @@ impl Walker<'_> {
         branches: &[RawBranch],
         state: &Walk,
         depth: usize,
-        path: &str,
+        path: &At<'_>,
     ) -> Result<(), FormatError> {
         if depth > MAX_BRANCH_DEPTH {
             return Err(FormatError::TooDeep {
@@ -105,7 +124,7 @@ impl Walker<'_> {
             });
         }
         for (i, b) in branches.iter().enumerate() {
-            let bpath = format!("{path}[{i}]");
+            let bpath = At::Index(path, i);
             let name = b.name.trim().to_string();
             let mut s = state.clone();
             self.one_category_per_path(&s, &b.category, &bpath)?;
@@ -118,7 +137,7 @@ impl Walker<'_> {
                     if name.starts_with("vers:") {
                         self.tree.warnings.push(CsafWarning {
                             rule: "6.1.31",
-                            path: format!("{bpath}.name"),
+                            path: At::Field(&bpath, "name").to_string(),
                             message: format!(
                                 "product_version `{name}` is a vers range; read as product_version_range"
                             ),
@@ -137,7 +156,7 @@ impl Walker<'_> {
                     }
                 }
                 "product_version_range" => {
-                    self.check_range_name(&name, &format!("{bpath}.name"))?;
+                    self.check_range_name(&name, &At::Field(&bpath, "name"))?;
                     s.range = Some(name);
                 }
                 "service_pack" | "patch_level" if s.version.is_some() => s.version = Some(name),
@@ -148,7 +167,7 @@ impl Walker<'_> {
                 }
             }
             if let Some(p) = &b.product {
-                self.one_star(p, &format!("{bpath}.product"))?;
+                self.one_star(p, &At::Field(&bpath, "product"))?;
                 let mut product = s
                     .name
                     .clone()
@@ -165,7 +184,7 @@ impl Walker<'_> {
                 };
                 define(&mut self.tree, p, s.vendor.clone(), product, version);
             }
-            self.walk(&b.branches, &s, depth + 1, &format!("{bpath}.branches"))?;
+            self.walk(&b.branches, &s, depth + 1, &At::Field(&bpath, "branches"))?;
         }
         Ok(())
     }
@@ -177,7 +196,7 @@ impl Walker<'_> {
         &self,
         s: &Walk,
         category: &str,
-        path: &str,
+        path: &At<'_>,
     ) -> Result<(), FormatError> {
         let rule = |rule: &'static str, message: String| FormatError::CsafRule {
             location: self.location.to_string(),
@@ -206,7 +225,7 @@ impl Walker<'_> {
 
     /// Tests 6.1.43 and 6.1.61 (CSAF 2.1): a model number or SKU holds at most one unescaped `*`
     /// (its one wildcard); with two, which models it names is not defined.
-    fn one_star(&self, p: &RawFpn, path: &str) -> Result<(), FormatError> {
+    fn one_star(&self, p: &RawFpn, path: &At<'_>) -> Result<(), FormatError> {
         if !self.is_21 {
             return Ok(());
         }
@@ -234,7 +253,7 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn check_range_name(&mut self, name: &str, path: &str) -> Result<(), FormatError> {
+    fn check_range_name(&mut self, name: &str, path: &At<'_>) -> Result<(), FormatError> {
         if self.is_21 {
             if !is_vers_or_vls(name) {
                 return Err(FormatError::CsafRule {
@@ -361,6 +380,27 @@ struct Combination<'a> {
 /// definition would otherwise replace the first silently ("last one wins"), and what the first
 /// named could no longer be matched.
 fn unique_ids(pt: &RawTree, location: &str) -> Result<(), FormatError> {
+    // Nearly every tree passes: check without the paths first, write them only to say where.
+    fn branch_ids<'a>(bs: &'a [RawBranch], out: &mut Vec<&'a str>) {
+        for b in bs {
+            if let Some(fpn) = &b.product {
+                out.push(&fpn.product_id);
+            }
+            branch_ids(&b.branches, out);
+        }
+    }
+    let mut ids: Vec<&str> = Vec::new();
+    branch_ids(&pt.branches, &mut ids);
+    ids.extend(pt.full_product_names.iter().map(|f| f.product_id.as_str()));
+    let fpns = pt.relationships.iter().map(|r| &r.full_product_name);
+    let fpns = fpns.chain(pt.product_paths.iter().map(|p| &p.full_product_name));
+    ids.extend(fpns.flatten().map(|f| f.product_id.as_str()));
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    let groups = pt.product_groups.iter().map(|g| g.group_id.as_str());
+    let mut gseen = std::collections::HashSet::new();
+    if ids.into_iter().all(|id| seen.insert(id)) && groups.into_iter().all(|g| gseen.insert(g)) {
+        return Ok(());
+    }
     fn branches<'a>(bs: &'a [RawBranch], path: &str, out: &mut Vec<(&'a str, String)>) {
         for (i, b) in bs.iter().enumerate() {
             let p = format!("{path}[{i}]");
@@ -429,24 +469,29 @@ pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree,
             warnings: Vec::new(),
         },
     };
-    walker.walk(&pt.branches, &Walk::default(), 1, "$.product_tree.branches")?;
+    let root = At::Root("$.product_tree");
+    walker.walk(
+        &pt.branches,
+        &Walk::default(),
+        1,
+        &At::Field(&root, "branches"),
+    )?;
+    let names = At::Field(&root, "full_product_names");
     for (i, p) in pt.full_product_names.iter().enumerate() {
-        walker.one_star(p, &format!("$.product_tree.full_product_names[{i}]"))?;
+        walker.one_star(p, &At::Index(&names, i))?;
     }
+    let relationships = At::Field(&root, "relationships");
     for (i, r) in pt.relationships.iter().enumerate() {
         if let Some(p) = &r.full_product_name {
-            walker.one_star(
-                p,
-                &format!("$.product_tree.relationships[{i}].full_product_name"),
-            )?;
+            let at = At::Index(&relationships, i);
+            walker.one_star(p, &At::Field(&at, "full_product_name"))?;
         }
     }
+    let paths = At::Field(&root, "product_paths");
     for (i, r) in pt.product_paths.iter().enumerate() {
         if let Some(p) = &r.full_product_name {
-            walker.one_star(
-                p,
-                &format!("$.product_tree.product_paths[{i}].full_product_name"),
-            )?;
+            let at = At::Index(&paths, i);
+            walker.one_star(p, &At::Field(&at, "full_product_name"))?;
         }
     }
     let mut tree = walker.tree;
@@ -572,6 +617,39 @@ mod tests {
         assert_eq!(p0.version, Ver::Range("vers:intdot/<5.3".into()));
         assert_eq!(p0.models, ["A1"]);
         assert!(t.warnings.is_empty());
+    }
+
+    #[test]
+    fn messages_name_the_json_path_of_what_they_are_about() {
+        let nested = r#"{"branches": [{"category": "vendor", "name": "ACME", "branches": [
+            {"category": "product_name", "name": "A",
+             "product": {"product_id": "P1", "name": "A"}},
+            {"category": "product_name", "name": "B", "branches": [
+                {"category": "product_name", "name": "C",
+                 "product": {"product_id": "P2", "name": "C"}}]}]}],
+            "full_product_names": [{"product_id": "P1", "name": "again"}]}"#;
+        let err = tree(nested).err().unwrap().to_string();
+        assert!(
+            err.contains("`P1` is defined at $.product_tree.branches[0].branches[0].product.product_id and again at $.product_tree.full_product_names[0].product_id"),
+            "{err}"
+        );
+        let err = tree(&nested.replace(
+            r#""product_id": "P1", "name": "again""#,
+            r#""product_id": "P3", "name": "x""#,
+        ))
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("`product_name` at $.product_tree.branches[0].branches[1].branches[0] is already used"),
+            "{err}"
+        );
+        let t = tree(
+            r#"{"branches": [{"category": "product_version_range", "name": "<5",
+            "product": {"product_id": "P1", "name": "x"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(t.warnings[0].path, "$.product_tree.branches[0].name");
     }
 
     #[test]
