@@ -197,7 +197,8 @@ pub(super) fn encode_advisories(
         .collect()
 }
 
-/// The prefix of a feed's records in `stage` (their keys are those of `advisories`).
+/// The prefix of a feed's records in the `stage` tree of older stores (their keys are those of
+/// `advisories`).
 pub(super) fn stage_prefix(feed: &FeedId) -> String {
     format!("{}/", feed.as_str())
 }

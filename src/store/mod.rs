@@ -32,7 +32,7 @@
 //! | `feed_docs` | `feed \0 d location` / `feed \0 v url` / `feed \0 l listing` | one document's record ([`DocState`] and its URL's validators) / validators of a listing or page / what a listing named ([`ListingIndex`]) |
 //! | `findings` | `owner \0 finding-id` | the notifier's state: what the owner was last told ([`Notified`](crate::notify::plan::Notified)) |
 //! | `outbox` | `generation \0 owner \0 channel` (the notifier's key) | one notification on one channel ([`Delivery`]) |
-//! | `stage` | `feed/advisory-id` | [`Advisory`] of a sync in progress, put aside in batches ([`Store::stage_advisories`]); read by no reader, moved into `advisories` by the feed's commit |
+//! | `stage` | `feed/advisory-id` | no longer written: a sync's staged advisories are in a file of their own (`stage.rs`); a feed's commit drops what an earlier firmwatch left here |
 //! | `history` | `f \0 finding-id` / `d \0 YYYY-MM-DD` | a finding's life ([`FindingRecord`](crate::history::FindingRecord)) / one observation day's counts ([`Day`](crate::history::Day)) — [`HistoryStore`] |
 //!
 //! Every value starts with one encoding-version byte ([`VALUE_VERSION`]) followed by serde_json,
@@ -92,6 +92,7 @@ mod on_demand;
 mod redb;
 pub mod repair;
 mod sled;
+mod stage;
 mod state;
 
 pub use self::engine::{migrate_engine, AnyStore, Engine, EngineMigration};
@@ -302,11 +303,13 @@ pub trait Store {
     }
     /// Make every write so far durable.
     fn flush(&self) -> Result<(), StoreError>;
-    /// Put advisories of a feed's sync in progress aside, in a transaction of their own: no
+    /// Put advisories of a feed's sync in progress aside, outside the database (`stage.rs`): no
     /// reader sees them, and the feed's [`Store::commit_feed`] with [`FeedCommit::staged`] moves
     /// them into `advisories` (before its own `advisories`, which win over a staged one with the
-    /// same id). A sync stages batch by batch so that a large feed's advisories are never all in
-    /// memory; the first batch of a sync clears what an earlier, unfinished sync of the feed left.
+    /// same id; a later staged one wins over an earlier). A sync stages batch by batch so that a
+    /// large feed's advisories are never all in memory; the first batch of a sync clears what an
+    /// earlier, unfinished sync of the feed left. The stage lives as long as this handle's store
+    /// is open: the sync that stages commits through the same store.
     fn stage_advisories(
         &self,
         feed: &FeedId,

@@ -38,6 +38,7 @@ use super::layout::{
     withdrawn_value, CountDeltas, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY,
     VAL_TAG,
 };
+use super::stage::Stages;
 use super::{
     DocState, EngineError, FeedCommit, FeedState, ListingIndex, LocationState, NotifyCommit,
     NotifyStore, PutSummary, RawRecords, RawWrite, Records, StateChanges, Store, StoreError, Tree,
@@ -74,6 +75,7 @@ fn table(tree: Tree) -> Table {
 pub struct RedbStore {
     path: PathBuf,
     db: Arc<Database>,
+    stages: Arc<Stages>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -145,6 +147,7 @@ impl RedbStore {
         let store = RedbStore {
             path: path.clone(),
             db: Arc::new(db),
+            stages: Arc::new(Stages::new(path.clone())),
         };
         // A store that has its tables and the current schema is only read here: opening for
         // a read writes nothing.
@@ -458,6 +461,20 @@ fn write_advisories(
     Ok(summary)
 }
 
+/// Remove what an unfinished sync of an earlier firmwatch staged for the feed in the `stage`
+/// tree (usually nothing: one range lookup).
+fn drop_old_stage(tx: &WriteTransaction, feed: &FeedId) -> Result<(), ::redb::Error> {
+    let mut stage = tx.open_table(table(Tree::Stage))?;
+    let old: Vec<Vec<u8>> = scan_in(&stage, stage_prefix(feed).as_bytes())?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for k in old {
+        stage.remove(k.as_slice())?;
+    }
+    Ok(())
+}
+
 /// Move the vendor index's counts in `meta` by `deltas`, in the transaction that wrote the
 /// entries.
 fn write_counts(tx: &WriteTransaction, deltas: &CountDeltas) -> Result<(), StoreError> {
@@ -526,50 +543,18 @@ impl Store for RedbStore {
         // (redb spills the transaction's dirty pages to the file, uncommitted, as it grows).
         let mut deltas = CountDeltas::new();
         let mut summary = PutSummary::default();
+        // The staged advisories first (the commit's own win over them), a batch at a time.
         if c.staged {
-            // The staged advisories first (the commit's own win over them), a batch at a time,
-            // each batch removed from the stage as it is moved.
-            let prefix = stage_prefix(feed);
+            let mut staged = self.stages.take(feed)?;
             loop {
-                let batch = {
-                    let stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
-                    let mut batch: Kvs = Vec::new();
-                    let mut bytes = 0;
-                    for kv in stage
-                        .range::<&[u8]>(prefix.as_bytes()..)
-                        .map_err(io(&what))?
-                    {
-                        let (k, v) = kv.map_err(io(&what))?;
-                        if !k.value().starts_with(prefix.as_bytes())
-                            || batch.len() == ENCODE_BATCH
-                            || bytes >= MOVE_BYTES
-                        {
-                            break;
-                        }
-                        bytes += v.value().len();
-                        batch.push((k.value().to_vec(), v.value().to_vec()));
-                    }
-                    batch
-                };
-                if batch.is_empty() {
+                let items = staged.next_batch(ENCODE_BATCH, MOVE_BYTES)?;
+                if items.is_empty() {
                     break;
                 }
-                let mut items = Vec::with_capacity(batch.len());
-                let mut keys = Vec::with_capacity(batch.len());
-                for (k, v) in batch {
-                    let key = String::from_utf8_lossy(&k).into_owned();
-                    let vendors = vendor_keys(&decode::<Advisory>(&key, &v)?);
-                    items.push((key, v, vendors));
-                    keys.push(k);
-                }
                 summary.add(write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?);
-                drop(items);
-                let mut stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
-                for k in &keys {
-                    stage.remove(k.as_slice()).map_err(io(&what))?;
-                }
             }
         }
+        drop_old_stage(&tx, feed).map_err(io(&what))?;
         for batch in c.advisories.chunks(ENCODE_BATCH) {
             let items = encode_advisories(feed, batch)?;
             summary.add(write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?);
@@ -774,38 +759,14 @@ impl Store for RedbStore {
         Ok(())
     }
 
-    /// Committed without waiting for the disk: the stage is scratch, made durable by the feed's
-    /// commit (a crash before it loses only what the next sync stages again).
     fn stage_advisories(
         &self,
         feed: &FeedId,
         advisories: &[Advisory],
         first: bool,
     ) -> Result<(), StoreError> {
-        let what = format!("staged advisories of feed {feed}");
-        let items = encode_advisories(feed, advisories)?;
-        let mut tx = self.write(&what)?;
-        tx.set_durability(::redb::Durability::None);
-        {
-            let mut stage = tx.open_table(table(Tree::Stage)).map_err(io(&what))?;
-            if first {
-                let prefix = stage_prefix(feed);
-                let old: Vec<Vec<u8>> = scan_in(&stage, prefix.as_bytes())
-                    .map_err(io(&what))?
-                    .into_iter()
-                    .map(|(k, _)| k)
-                    .collect();
-                for k in old {
-                    stage.remove(k.as_slice()).map_err(io(&what))?;
-                }
-            }
-            for (key, value, _) in &items {
-                stage
-                    .insert(key.as_bytes(), value.as_slice())
-                    .map_err(io(&what))?;
-            }
-        }
-        commit(tx, what)
+        self.stages
+            .put(feed, &encode_advisories(feed, advisories)?, first)
     }
 }
 

@@ -11,6 +11,7 @@
 //! sled's own errors become [`EngineError`]s here, with the key or operation they concern.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ::sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use ::sled::Transactional;
@@ -24,6 +25,7 @@ use super::layout::{
     VAL_TAG,
 };
 use super::migrate::{self, Migration};
+use super::stage::Stages;
 use super::{
     DocState, EngineError, FeedCommit, FeedState, ListingIndex, LocationState, NotifyCommit,
     NotifyStore, PutSummary, RawRecords, RawWrite, Records, StateChanges, Store, StoreError, Tree,
@@ -86,6 +88,7 @@ pub struct SledStore {
     outbox: ::sled::Tree,
     stage: ::sled::Tree,
     history: ::sled::Tree,
+    stages: Arc<Stages>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -270,6 +273,7 @@ impl SledStore {
             meta,
             db: db.clone(),
             path: path.clone(),
+            stages: Arc::new(Stages::new(path.clone())),
         };
         if let Some(found) = older {
             store.migrate(found).map_err(|e| match e {
@@ -429,17 +433,24 @@ impl Store for SledStore {
     /// their writes in memory anyway): memory bounded by batches is the redb engine's.
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
         let feed = commit.feed;
-        let mut staged_keys = Vec::new();
         let mut items = Vec::new();
         if commit.staged {
-            for kv in self.stage.scan_prefix(stage_prefix(feed)) {
-                let (k, v) = kv.map_err(io(Tree::Stage.name()))?;
-                let key = String::from_utf8_lossy(&k).into_owned();
-                let a: Advisory = decode(&key, &v)?;
-                items.push((key, v.to_vec(), vendor_keys(&a)));
-                staged_keys.push(k);
+            let mut staged = self.stages.take(feed)?;
+            loop {
+                let batch = staged.next_batch(usize::MAX, usize::MAX)?;
+                if batch.is_empty() {
+                    break;
+                }
+                items.extend(batch);
             }
         }
+        // What an unfinished sync of an earlier firmwatch left in the `stage` tree.
+        let staged_keys: Vec<::sled::IVec> = self
+            .stage
+            .scan_prefix(stage_prefix(feed))
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(io(Tree::Stage.name()))?;
         items.extend(encode_advisories(feed, commit.advisories)?);
         let doc_writes = store_changes(
             |k| self.docs.get(k).map_err(EngineError::new),
@@ -717,18 +728,8 @@ impl Store for SledStore {
         advisories: &[Advisory],
         first: bool,
     ) -> Result<(), StoreError> {
-        let mut batch = ::sled::Batch::default();
-        if first {
-            for k in self.stage.scan_prefix(stage_prefix(feed)).keys() {
-                batch.remove(k.map_err(io(Tree::Stage.name()))?);
-            }
-        }
-        for (key, value, _) in encode_advisories(feed, advisories)? {
-            batch.insert(key.as_bytes(), value);
-        }
-        self.stage
-            .apply_batch(batch)
-            .map_err(io(format!("staged advisories of feed {feed}")))
+        self.stages
+            .put(feed, &encode_advisories(feed, advisories)?, first)
     }
 }
 

@@ -56,6 +56,7 @@ macro_rules! conformance {
 
 conformance!(
     staged_advisories_are_invisible_until_the_feeds_commit_moves_them,
+    what_an_earlier_firmwatch_staged_in_the_tree_is_dropped_by_the_commit,
     put_counts_new_updated_unchanged_by_content,
     index_by_vendor_key_follows_updates,
     withdrawn_is_marked_not_removed,
@@ -915,14 +916,82 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
     assert_eq!(store.advisories_for_vendor("netapp").unwrap().len(), 1);
     assert_eq!(put.new + put.updated, 3, "{put:?}");
-    // The feed's stage is empty; f2's waits for its own commit.
-    let staged: Vec<Vec<u8>> = store
+    assert!(check::check(&store).unwrap().problems.is_empty());
+    // f2's stage waited for its own commit; nothing was staged in the database.
+    assert_eq!(store.records(Tree::Stage).unwrap().count(), 0);
+    store
+        .commit_feed(&FeedCommit {
+            feed: &feed("f2"),
+            advisories: &[],
+            withdrawn: &[],
+            when: Utc::now(),
+            state: &FeedState::default(),
+            changes: &StateChanges::default(),
+            staged: true,
+        })
+        .unwrap();
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+}
+
+fn what_an_earlier_firmwatch_staged_in_the_tree_is_dropped_by_the_commit(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(engine, dir.path());
+    let f = feed("f1");
+    // An unfinished sync of an earlier firmwatch staged into the `stage` tree.
+    let old = advisory("f1", "A-2", &["NetApp"], "left over");
+    let value = encode("f1/A-2", &old).unwrap();
+    store
+        .put_raw_for_tests(Tree::Stage, b"f1/A-2", Some(&value))
+        .unwrap();
+    store
+        .put_raw_for_tests(Tree::Stage, b"f2/B-1", Some(&value))
+        .unwrap();
+    store
+        .stage_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "staged")], true)
+        .unwrap();
+    store
+        .commit_feed(&FeedCommit {
+            feed: &f,
+            advisories: &[],
+            withdrawn: &[],
+            when: Utc::now(),
+            state: &FeedState::default(),
+            changes: &StateChanges::default(),
+            staged: true,
+        })
+        .unwrap();
+    let titles: Vec<String> = store
+        .all_advisories()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.title)
+        .collect();
+    assert_eq!(titles, ["staged"]);
+    assert!(store.advisories_for_vendor("netapp").unwrap().is_empty());
+    let left: Vec<Vec<u8>> = store
         .records(Tree::Stage)
         .unwrap()
         .map(|kv| kv.unwrap().0)
         .collect();
-    assert_eq!(staged, [b"f2/B-1".to_vec()]);
-    assert!(check::check(&store).unwrap().problems.is_empty());
+    assert_eq!(
+        left,
+        [b"f2/B-1".to_vec()],
+        "only the feed's own are dropped"
+    );
+    // A commit that says it staged, when nothing was: an error, and nothing is written.
+    let err = store
+        .commit_feed(&FeedCommit {
+            feed: &f,
+            advisories: &[],
+            withdrawn: &[],
+            when: Utc::now(),
+            state: &FeedState::default(),
+            changes: &StateChanges::default(),
+            staged: true,
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("none were staged"), "{err}");
+    assert_eq!(store.all_advisories().unwrap().len(), 1);
 }
 
 #[test]
