@@ -73,8 +73,14 @@ pub struct ParsedDoc {
 
 impl ParsedDoc {
     /// The parse of `doc` (its `advisories`), keeping the SHA-256 of its bytes and dropping them.
-    pub fn new(mut doc: Doc, advisories: Vec<Advisory>) -> ParsedDoc {
-        let sha256 = sha256_hex(&doc.bytes);
+    #[cfg(test)]
+    pub fn new(doc: Doc, advisories: Vec<Advisory>) -> ParsedDoc {
+        let sha256 = doc.sha256();
+        ParsedDoc::hashed(doc, sha256, advisories)
+    }
+
+    /// The same, with the bytes' hex SHA-256 already computed.
+    pub fn hashed(mut doc: Doc, sha256: String, advisories: Vec<Advisory>) -> ParsedDoc {
         let len = doc.bytes.len();
         doc.bytes = Vec::new();
         ParsedDoc {
@@ -149,7 +155,7 @@ impl Parsed {
                 self.docs.push((
                     id.to_string(),
                     DocState {
-                        sha256: sha256_hex(&serde_json::to_vec(a).unwrap_or_default()),
+                        sha256: json_sha256_hex(a),
                         updated: a.modified,
                         advisories: vec![id.clone()],
                         listing: None,
@@ -167,6 +173,16 @@ impl Parsed {
                 listing: doc.listing,
             },
         ));
+    }
+}
+
+/// The hex SHA-256 of an advisory's JSON, hashed as it is written (of nothing if it cannot be).
+fn json_sha256_hex(a: &Advisory) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    match serde_json::to_writer(&mut h, a) {
+        Ok(()) => hex::encode(h.finalize()),
+        Err(_) => sha256_hex(b""),
     }
 }
 
@@ -986,6 +1002,7 @@ mod tests {
             validators: Some(Validators::default()),
             listing: None,
             per_advisory: true,
+            sha256: None,
         };
         p.add(ParsedDoc::new(page.clone(), vec![a, b]));
         assert_eq!(
@@ -1007,6 +1024,7 @@ mod tests {
         let doc = Doc {
             location: loc("x.json"),
             per_advisory: false,
+            sha256: None,
             listing: Some(L.into()),
             ..page
         };

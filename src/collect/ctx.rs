@@ -214,6 +214,18 @@ pub struct Doc {
     pub listing: Option<String>,
     /// Keep one document record per advisory instead of one per location (NVD pages).
     pub per_advisory: bool,
+    /// The hex SHA-256 of `bytes` when the collector computed it already (to compare with the
+    /// saved record or a hash file); else [`Doc::sha256`] computes it.
+    pub sha256: Option<String>,
+}
+
+impl Doc {
+    /// The hex SHA-256 of the bytes, computed once per document.
+    pub fn sha256(&self) -> String {
+        self.sha256
+            .clone()
+            .unwrap_or_else(|| super::http::sha256_hex(&self.bytes))
+    }
 }
 
 /// What a collector found.
@@ -253,9 +265,9 @@ pub struct RejectedDoc {
 
 /// Advisories held in memory before they are staged in the store (a batch of
 /// [`Store::stage_advisories`]), or the bytes of the documents they came from, whichever is
-/// reached first.
+/// reached first. A batch is appended to a file, so small batches cost little.
 const STAGE_BATCH: usize = 2_000;
-const STAGE_BYTES: usize = 32 * 1024 * 1024;
+const STAGE_BYTES: usize = 8 * 1024 * 1024;
 
 impl Collected {
     /// A new or changed document: parsed now, its advisories and record kept, its bytes dropped
@@ -525,6 +537,47 @@ pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
             tokio::task::block_in_place(f)
         }
         _ => f(),
+    }
+}
+
+/// Documents up to this size are parsed on the task that fetched them (a few tens of
+/// microseconds); larger ones on the blocking pool ([`parse_apart`]).
+const PARSE_HERE_BYTES: usize = 16 * 1024;
+
+/// Parse a fetched document. A large one is parsed on tokio's blocking pool, so the documents a
+/// feed has in flight parse side by side on every core while the feed's task goes on with its
+/// requests and the store; a small one is parsed here, where handing it over would cost more
+/// than the parse.
+pub(super) async fn parse_apart(
+    feed: &FeedDef,
+    doc: Doc,
+) -> Result<super::commit::ParsedDoc, FeedError> {
+    if doc.bytes.len() <= PARSE_HERE_BYTES {
+        return super::sync::parse(feed, doc);
+    }
+    start_parse(feed, doc).await
+}
+
+/// Start parsing `doc` on tokio's blocking pool now; the future returned waits for the parse.
+/// A panic in the parse is raised again where the future is awaited.
+pub(super) fn start_parse(
+    feed: &FeedDef,
+    doc: Doc,
+) -> impl std::future::Future<Output = Result<super::commit::ParsedDoc, FeedError>> {
+    let location = doc.location.clone();
+    let feed = feed.clone();
+    let parse = tokio::task::spawn_blocking(move || super::sync::parse(&feed, doc));
+    async move {
+        match parse.await {
+            Ok(parsed) => parsed,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => Err(FeedError::Listing {
+                    url: location,
+                    reason: format!("its parse did not finish: {e}"),
+                }),
+            },
+        }
     }
 }
 

@@ -191,7 +191,9 @@ pub fn collect_local(
                     reason,
                 })?;
                 let text = std::fs::read_to_string(&hp).map_err(io(&hp))?;
-                if let Err(e) = verify_hash_text(&path.display().to_string(), &text, &bytes) {
+                if let Err(e) =
+                    verify_hash_text(&path.display().to_string(), &text, &bytes, Some(&sha))
+                {
                     out.reject(ctx, loc, None, e)?;
                     continue;
                 }
@@ -207,6 +209,7 @@ pub fn collect_local(
                 validators: None,
                 listing: None,
                 per_advisory: false,
+                sha256: Some(sha),
             },
         )?;
     }

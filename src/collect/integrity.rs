@@ -14,14 +14,23 @@ use sha2::{Digest, Sha256, Sha512};
 use super::ctx::FeedError;
 
 /// Check `bytes` against a `.sha256` / `.sha512` file's text (`<hex>[  <name>]`, quirk 22).
-pub fn verify_hash_text(url: &str, text: &str, bytes: &[u8]) -> Result<(), FeedError> {
+/// `sha256` is the bytes' hex SHA-256 when the caller has it already.
+pub fn verify_hash_text(
+    url: &str,
+    text: &str,
+    bytes: &[u8],
+    sha256: Option<&str>,
+) -> Result<(), FeedError> {
     let expected = text
         .split_whitespace()
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
     let (algo, actual) = match expected.len() {
-        64 => ("sha256", hex::encode(Sha256::digest(bytes))),
+        64 => (
+            "sha256",
+            sha256.map_or_else(|| hex::encode(Sha256::digest(bytes)), str::to_string),
+        ),
         128 => ("sha512", hex::encode(Sha512::digest(bytes))),
         _ => {
             return Err(FeedError::HashFile {
@@ -78,15 +87,16 @@ mod tests {
         let body = b"hello";
         let h256 = hex::encode(Sha256::digest(body));
         let h512 = hex::encode(Sha512::digest(body));
-        verify_hash_text("u", &format!("{h256}  x.json\n"), body).unwrap();
-        verify_hash_text("u", &h512.to_uppercase(), body).unwrap();
-        let err = verify_hash_text("http://h/x.json", &h256, b"other").unwrap_err();
+        verify_hash_text("u", &format!("{h256}  x.json\n"), body, None).unwrap();
+        verify_hash_text("u", &h256, body, Some(&h256)).unwrap();
+        verify_hash_text("u", &h512.to_uppercase(), body, Some(&h256)).unwrap();
+        let err = verify_hash_text("http://h/x.json", &h256, b"other", None).unwrap_err();
         assert!(
             err.to_string().contains("http://h/x.json: sha256 mismatch"),
             "{err}"
         );
         assert!(matches!(
-            verify_hash_text("u", "zz", body),
+            verify_hash_text("u", "zz", body, None),
             Err(FeedError::HashFile { .. })
         ));
         assert!(err.rejects_document());

@@ -15,7 +15,6 @@
 //! [`SyncOptions::nvd_delay`]: super::ctx::SyncOptions::nvd_delay
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
 use url::Url;
 
 use super::ctx::{CollectCtx, Collected, Doc, FeedError};
@@ -63,26 +62,33 @@ pub fn page_url(
     u
 }
 
-/// A page's `totalResults`, `resultsPerPage` and number of `vulnerabilities`. The page's tree is
-/// dropped before the page is parsed: holding both would double the memory a page of 2,000 CVEs
-/// takes (the parser reads the bytes again).
+/// A page's `totalResults`, `resultsPerPage` and number of `vulnerabilities`, read without
+/// building the page's tree (the parser reads the bytes again).
 fn page_counts(url: &str, bytes: &[u8]) -> Result<(u64, u64, u64), FeedError> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| FeedError::Listing {
+    /// Only the counts: each vulnerability is skipped, not built.
+    #[derive(serde::Deserialize)]
+    struct Counts {
+        #[serde(rename = "totalResults")]
+        total: Option<u64>,
+        #[serde(rename = "resultsPerPage")]
+        per_page: Option<u64>,
+        vulnerabilities: Option<Vec<serde::de::IgnoredAny>>,
+    }
+    let c: Counts = serde_json::from_slice(bytes).map_err(|e| FeedError::Listing {
         url: url.to_string(),
         reason: format!("not an NVD API response: {e}"),
     })?;
-    let num = |k: &str| v.get(k).and_then(Value::as_u64);
-    let (Some(total), Some(per_page)) = (num("totalResults"), num("resultsPerPage")) else {
+    let (Some(total), Some(per_page)) = (c.total, c.per_page) else {
         return Err(FeedError::Listing {
             url: url.to_string(),
             reason: "no totalResults/resultsPerPage".into(),
         });
     };
-    let count = v
-        .get("vulnerabilities")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len) as u64;
-    Ok((total, per_page, count))
+    Ok((
+        total,
+        per_page,
+        c.vulnerabilities.map_or(0, |v| v.len()) as u64,
+    ))
 }
 
 /// Collect an NVD feed.
@@ -101,6 +107,8 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
         _ => vec![None],
     };
     let mut first = true;
+    // The previous page's parse, running while the next page is fetched.
+    let mut parsing = None;
     for win in wins {
         let mut start = 0u64;
         loop {
@@ -133,14 +141,21 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
                     validators: None,
                     listing: None,
                     per_advisory: true,
+                    sha256: None,
                 };
-                out.add_parsed(ctx, super::sync::parse(ctx.feed, page)?)?;
+                if let Some(previous) = parsing.take() {
+                    out.add_parsed(ctx, previous.await?)?;
+                }
+                parsing = Some(super::ctx::start_parse(ctx.feed, page));
             }
             start += per_page.max(count);
             if count == 0 || start >= total {
                 break;
             }
         }
+    }
+    if let Some(last) = parsing {
+        out.add_parsed(ctx, last.await?)?;
     }
     out.checkpoint = Some(now);
     Ok(out)

@@ -25,7 +25,8 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
     if let Fetched::Body { bytes, validators } =
         ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await?
     {
-        if !ctx.known_unchanged(&u, &sha256_hex(&bytes))? {
+        let sha = sha256_hex(&bytes);
+        if !ctx.known_unchanged(&u, &sha)? {
             out.add_document(
                 ctx,
                 Doc {
@@ -36,6 +37,7 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
                     validators: Some(validators),
                     listing: None,
                     per_advisory: false,
+                    sha256: Some(sha),
                 },
             )?;
         } else {
@@ -92,6 +94,7 @@ pub async fn collect_syndication(
                     validators: Some(validators),
                     listing: Some(u.clone()),
                     per_advisory: false,
+                    sha256: None,
                 },
             )?;
         }

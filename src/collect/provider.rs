@@ -210,7 +210,10 @@ async fn fetch_document(
         },
         Fetched::Body { bytes, validators } => (bytes, validators),
     };
-    let sha = sha256_hex(&bytes);
+    let sha = validators
+        .sha256
+        .clone()
+        .unwrap_or_else(|| sha256_hex(&bytes));
     if touched.is_none() && ctx.known_unchanged(&url, &sha)? {
         return Ok(DocOutcome::Kept {
             url,
@@ -218,7 +221,7 @@ async fn fetch_document(
             touched: None,
         });
     }
-    let warning = match verify(ctx, &w, &url, &bytes).await {
+    let warning = match verify(ctx, &w, &url, &bytes, &sha).await {
         Ok(warning) => warning,
         Err(error) if error.rejects_document() => return Ok(DocOutcome::Rejected { url, error }),
         Err(e) => return Err(e),
@@ -231,9 +234,9 @@ async fn fetch_document(
         validators: Some(validators),
         listing: Some(listing.to_string()),
         per_advisory: false,
+        sha256: Some(sha),
     };
-    // Parsing is CPU work: off the runtime's worker, which other feeds' requests need.
-    match super::ctx::blocking(|| super::sync::parse(ctx.feed, doc)) {
+    match super::ctx::parse_apart(ctx.feed, doc).await {
         Ok(doc) => Ok(DocOutcome::Changed {
             doc: doc.with_warnings(warning),
         }),
@@ -254,13 +257,14 @@ async fn verify(
     w: &Wanted,
     url: &str,
     bytes: &[u8],
+    sha256: &str,
 ) -> Result<Option<SyncWarning>, FeedError> {
     let not_found = |e: &super::http::HttpError| matches!(e.kind, HttpErrorKind::Status(404));
     let mut verified = false;
     for h in &w.hashes {
         match ctx.http.get(h.as_str(), None).await {
             Ok(Fetched::Body { bytes: text, .. }) => {
-                verify_hash_text(url, &String::from_utf8_lossy(&text), bytes)?;
+                verify_hash_text(url, &String::from_utf8_lossy(&text), bytes, Some(sha256))?;
                 verified = true;
                 break;
             }
@@ -487,6 +491,7 @@ pub(crate) async fn collect_directory_into(
             expect_hash: hash_files == HashFiles::Probe,
         });
     }
+    drop(body);
     fetch_all(ctx, wanted, tlp, &listing_url, out).await?;
     Ok(true)
 }
@@ -550,6 +555,10 @@ async fn collect_rolie(
             expect_hash: true,
         });
     }
+    // The feed's text and entries are not needed while its documents are fetched (a large
+    // provider's ROLIE feed is tens of megabytes).
+    drop(entries);
+    drop(body);
     fetch_all(ctx, wanted, tlp, &listing, out).await
 }
 

@@ -40,7 +40,7 @@ use super::ctx::{
     blocking, CollectCtx, Collected, Doc, FeedError, ProgressEvent, SyncOptions, WITHDRAW_LIMIT,
 };
 use super::feed::{FeedDef, FeedKind, FeedLocation};
-use super::formats::{parse_document_warned, DocContext, DocFormat};
+use super::formats::{parse_document_hashed, DocContext, DocFormat};
 use super::http::HttpClient;
 use super::warning::{document_problems, summarize, NotListed, SyncWarning, SyncWarningCode};
 use crate::error::chain;
@@ -416,8 +416,9 @@ pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
         default_vendor: feed.vendor.as_deref(),
         default_scheme: feed.scheme,
     };
+    let sha256 = doc.sha256();
     let (advisories, warnings) = match doc_format(feed.kind) {
-        Some(format) => parse_document_warned(format, &doc.bytes, &ctx)?,
+        Some(format) => parse_document_hashed(format, &doc.bytes, sha256.clone(), &ctx)?,
         None => (
             super::formats::html::parse_page(feed, &doc.location, &doc.bytes)
                 .map_err(FeedError::Page)?,
@@ -433,7 +434,7 @@ pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
         tracing::info!(feed = %feed.id, "{p}");
     }
     warnings.extend(problems);
-    Ok(ParsedDoc::new(doc, advisories).with_warnings(warnings))
+    Ok(ParsedDoc::hashed(doc, sha256, advisories).with_warnings(warnings))
 }
 
 /// Write one feed's plan in one transaction ([`Store::commit_feed`]) and complete its report.

@@ -195,14 +195,17 @@ pub fn parse_document(
     bytes: &[u8],
     ctx: &DocContext<'_>,
 ) -> Result<Vec<Advisory>, FormatError> {
-    parse_document_warned(format, bytes, ctx).map(|(advisories, _)| advisories)
+    parse_document_hashed(format, bytes, util::sha256_hex(bytes), ctx)
+        .map(|(advisories, _)| advisories)
 }
 
-/// [`parse_document`], with the warnings of the CSAF tests that only warn (none for the other
-/// formats): what a sync counts per feed.
-pub fn parse_document_warned(
+/// [`parse_document`], given the bytes' hex SHA-256 (the advisories' `source.sha256`), and with
+/// the warnings of the CSAF tests that only warn (none for the other formats): what a sync
+/// counts per feed.
+pub fn parse_document_hashed(
     format: DocFormat,
     bytes: &[u8],
+    sha256: String,
     ctx: &DocContext<'_>,
 ) -> Result<(Vec<Advisory>, Vec<CsafWarning>), FormatError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
@@ -216,7 +219,7 @@ pub fn parse_document_warned(
         feed: ctx.feed.clone(),
         format: format.source_format(),
         location: ctx.location.to_string(),
-        sha256: util::sha256_hex(bytes),
+        sha256,
     };
     match format {
         DocFormat::Csaf => csaf::parse(bytes, ctx, source).map(|(a, w)| (vec![a], w)),
