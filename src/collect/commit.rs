@@ -67,6 +67,9 @@ pub struct ParsedDoc {
     len: usize,
     sha256: String,
     advisories: Vec<Advisory>,
+    /// Of a per-advisory document (an NVD page): the hex SHA-256 of each advisory's JSON, its
+    /// record's hash, computed with the parse (off the feed's task).
+    advisory_sha256: Vec<String>,
     /// What fetching or parsing it warned about.
     warnings: Vec<SyncWarning>,
 }
@@ -79,15 +82,24 @@ impl ParsedDoc {
         ParsedDoc::hashed(doc, sha256, advisories)
     }
 
-    /// The same, with the bytes' hex SHA-256 already computed.
-    pub fn hashed(mut doc: Doc, sha256: String, advisories: Vec<Advisory>) -> ParsedDoc {
+    /// The same, with the bytes' hex SHA-256 already computed. An advisory without a TLP label
+    /// takes the document's (the ROLIE feed's).
+    pub fn hashed(mut doc: Doc, sha256: String, mut advisories: Vec<Advisory>) -> ParsedDoc {
         let len = doc.bytes.len();
         doc.bytes = Vec::new();
+        for a in advisories.iter_mut().filter(|a| a.tlp.is_none()) {
+            a.tlp.clone_from(&doc.tlp);
+        }
+        let advisory_sha256 = match doc.per_advisory {
+            true => advisories.iter().map(json_sha256_hex).collect(),
+            false => Vec::new(),
+        };
         ParsedDoc {
             doc,
             len,
             sha256,
             advisories,
+            advisory_sha256,
             warnings: Vec::new(),
         }
     }
@@ -123,9 +135,8 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// Add one document's advisories and its record. An advisory without a TLP label takes the
-    /// document's (the ROLIE feed's). A per-advisory document (an NVD page) gets one record per
-    /// advisory, keyed by id and hashed over the advisory, so a CVE seen again on a later page
+    /// Add one document's advisories and its record. A per-advisory document (an NVD page) gets
+    /// one record per advisory, keyed by id and hashed over the advisory, so a CVE seen again on a later page
     /// replaces its earlier record instead of adding one.
     pub(super) fn add(&mut self, parsed: ParsedDoc) {
         let ParsedDoc {
@@ -133,16 +144,14 @@ impl Parsed {
             len,
             sha256,
             advisories,
+            mut advisory_sha256,
             warnings,
         } = parsed;
         self.documents += 1;
         self.held_bytes += len;
         self.warnings.add(warnings);
         let mut ids = Vec::new();
-        for mut a in advisories {
-            if a.tlp.is_none() {
-                a.tlp.clone_from(&doc.tlp);
-            }
+        for a in advisories {
             ids.push(a.id.clone());
             self.advisories.insert(a.id.clone(), a);
         }
@@ -150,12 +159,17 @@ impl Parsed {
             self.doc_validators.push((doc.location.clone(), v.clone()));
         }
         if doc.per_advisory {
+            // An id twice on one page: each record is of the advisory that won (the last).
+            if ids.iter().collect::<HashSet<_>>().len() < ids.len() {
+                advisory_sha256.clear();
+            }
+            let mut hashes = advisory_sha256.into_iter();
             for id in ids {
                 let a = &self.advisories[&id];
                 self.docs.push((
                     id.to_string(),
                     DocState {
-                        sha256: json_sha256_hex(a),
+                        sha256: hashes.next().unwrap_or_else(|| json_sha256_hex(a)),
                         updated: a.modified,
                         advisories: vec![id.clone()],
                         listing: None,
@@ -1026,7 +1040,7 @@ mod tests {
             per_advisory: false,
             sha256: None,
             listing: Some(L.into()),
-            ..page
+            ..page.clone()
         };
         p.add(ParsedDoc::new(doc, vec![advisory("X-1")]));
         let (l, d) = p.docs.last().unwrap();
@@ -1034,5 +1048,18 @@ mod tests {
         assert_eq!(d.sha256, sha256_hex(b"{}"));
         assert_eq!(d.listing.as_deref(), Some(L));
         assert_eq!(d.advisories, [id("X-1")]);
+        // One CVE twice on a page: both records are of the advisory that won, the last.
+        let mut first = advisory("CVE-2024-0003");
+        first.title = "first".into();
+        let mut last = first.clone();
+        last.title = "last".into();
+        p.add(ParsedDoc::new(page, vec![first, last]));
+        let won = sha256_hex(&serde_json::to_vec(&p.advisories[&id("CVE-2024-0003")]).unwrap());
+        assert_eq!(p.advisories[&id("CVE-2024-0003")].title, "last");
+        let records: Vec<&str> = p.docs[p.docs.len() - 2..]
+            .iter()
+            .map(|(_, d)| d.sha256.as_str())
+            .collect();
+        assert_eq!(records, [won.as_str(), won.as_str()]);
     }
 }
