@@ -14,8 +14,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use super::redb::{RedbStore, FILE as REDB_FILE};
 use super::sled::SledStore;
+use super::stage::Stages;
 use super::{
     check, Advisory, AdvisoryId, DateTime, Delivery, FeedCommit, FeedId, FeedState, ListingIndex,
     LocationState, NotifyCommit, NotifyStore, PutSummary, RawRecords, RawWrite, Records, State,
@@ -88,6 +91,15 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
+    /// Keep the syncs' staged advisories in `stages` (shared by every opening of one
+    /// [`OnDemandStore`](super::on_demand::OnDemandStore)) instead of this opening's own.
+    pub(super) fn share_stages(&mut self, stages: Arc<Stages>) {
+        match self {
+            AnyStore::Redb(s) => s.stages = stages,
+            AnyStore::Sled(s) => s.stages = stages,
+        }
+    }
+
     /// Open the store in `dir` with the engine that wrote it; a new store gets `wanted` (or
     /// [`Engine::DEFAULT`]). `wanted` naming the other engine than an existing store's is
     /// refused.

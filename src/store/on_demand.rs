@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use super::stage::Stages;
 use super::{
     AnyStore, DateTime, Delivery, Engine, FeedCommit, FeedState, HistoryStore, ListingIndex,
     LocationState, NotifyCommit, NotifyStore, PutSummary, State, Store, StoreError, Utc,
@@ -69,6 +70,9 @@ struct Inner {
     engine: Option<Engine>,
     wait: Duration,
     slot: Mutex<Slot>,
+    /// The syncs' staged advisories: they outlive each opening of the store, since a sync stages
+    /// while the store is closed between its batches and commits after reopening it.
+    stages: Arc<Stages>,
 }
 
 #[derive(Default)]
@@ -96,6 +100,7 @@ impl OnDemandStore {
             engine,
             wait,
             slot: Mutex::default(),
+            stages: Arc::new(Stages::new(dir.as_ref().to_path_buf())),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::spawn(move || close_when_idle(weak));
@@ -118,7 +123,9 @@ impl OnDemandStore {
             let mut slot = self.slot();
             if slot.store.is_none() {
                 let i = &self.inner;
-                slot.store = Some(open_waiting(&i.dir, i.engine, i.wait)?);
+                let mut store = open_waiting(&i.dir, i.engine, i.wait)?;
+                store.share_stages(i.stages.clone());
+                slot.store = Some(store);
             }
             slot.busy += 1;
             slot.store.clone().expect("opened above")

@@ -75,7 +75,7 @@ fn table(tree: Tree) -> Table {
 pub struct RedbStore {
     path: PathBuf,
     db: Arc<Database>,
-    stages: Arc<Stages>,
+    pub(super) stages: Arc<Stages>,
 }
 
 impl std::fmt::Debug for RedbStore {

@@ -88,7 +88,7 @@ pub struct SledStore {
     outbox: ::sled::Tree,
     stage: ::sled::Tree,
     history: ::sled::Tree,
-    stages: Arc<Stages>,
+    pub(super) stages: Arc<Stages>,
 }
 
 impl std::fmt::Debug for SledStore {

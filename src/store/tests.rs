@@ -56,6 +56,7 @@ macro_rules! conformance {
 
 conformance!(
     staged_advisories_are_invisible_until_the_feeds_commit_moves_them,
+    a_sync_stages_across_reopenings_of_an_on_demand_store,
     what_an_earlier_firmwatch_staged_in_the_tree_is_dropped_by_the_commit,
     put_counts_new_updated_unchanged_by_content,
     index_by_vendor_key_follows_updates,
@@ -922,6 +923,41 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     store
         .commit_feed(&FeedCommit {
             feed: &feed("f2"),
+            advisories: &[],
+            withdrawn: &[],
+            when: Utc::now(),
+            state: &FeedState::default(),
+            changes: &StateChanges::default(),
+            staged: true,
+        })
+        .unwrap();
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+}
+
+fn a_sync_stages_across_reopenings_of_an_on_demand_store(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let wait = std::time::Duration::from_secs(5);
+    let store = on_demand::OnDemandStore::new(dir.path(), Some(engine), wait);
+    let closed = || {
+        let start = std::time::Instant::now();
+        while store.is_open() {
+            assert!(start.elapsed() < wait, "the idle store was not closed");
+            std::thread::sleep(on_demand::IDLE / 4);
+        }
+    };
+    let f = feed("f1");
+    store
+        .stage_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "one")], true)
+        .unwrap();
+    // The store closes while the sync waits on the network, and opens again for the next batch.
+    closed();
+    store
+        .stage_advisories(&f, &[advisory("f1", "A-2", &["Dell"], "two")], false)
+        .unwrap();
+    closed();
+    store
+        .commit_feed(&FeedCommit {
+            feed: &f,
             advisories: &[],
             withdrawn: &[],
             when: Utc::now(),
