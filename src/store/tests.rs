@@ -920,18 +920,21 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     assert!(check::check(&store).unwrap().problems.is_empty());
     // f2's stage waited for its own commit; nothing was staged in the database.
     assert_eq!(store.records(Tree::Stage).unwrap().count(), 0);
-    store
-        .commit_feed(&FeedCommit {
-            feed: &feed("f2"),
-            advisories: &[],
-            withdrawn: &[],
-            when: Utc::now(),
-            state: &FeedState::default(),
-            changes: &StateChanges::default(),
-            staged: true,
-        })
-        .unwrap();
+    commit_staged(&store, &feed("f2")).unwrap();
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+}
+
+/// A feed's commit of what it staged, and nothing else.
+fn commit_staged(store: &impl Store, feed: &FeedId) -> Result<PutSummary, StoreError> {
+    store.commit_feed(&FeedCommit {
+        feed,
+        advisories: &[],
+        withdrawn: &[],
+        when: Utc::now(),
+        state: &FeedState::default(),
+        changes: &StateChanges::default(),
+        staged: true,
+    })
 }
 
 fn a_sync_stages_across_reopenings_of_an_on_demand_store(engine: Engine) {
@@ -955,17 +958,7 @@ fn a_sync_stages_across_reopenings_of_an_on_demand_store(engine: Engine) {
         .stage_advisories(&f, &[advisory("f1", "A-2", &["Dell"], "two")], false)
         .unwrap();
     closed();
-    store
-        .commit_feed(&FeedCommit {
-            feed: &f,
-            advisories: &[],
-            withdrawn: &[],
-            when: Utc::now(),
-            state: &FeedState::default(),
-            changes: &StateChanges::default(),
-            staged: true,
-        })
-        .unwrap();
+    commit_staged(&store, &f).unwrap();
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
 }
 
@@ -985,17 +978,7 @@ fn what_an_earlier_firmwatch_staged_in_the_tree_is_dropped_by_the_commit(engine:
     store
         .stage_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "staged")], true)
         .unwrap();
-    store
-        .commit_feed(&FeedCommit {
-            feed: &f,
-            advisories: &[],
-            withdrawn: &[],
-            when: Utc::now(),
-            state: &FeedState::default(),
-            changes: &StateChanges::default(),
-            staged: true,
-        })
-        .unwrap();
+    commit_staged(&store, &f).unwrap();
     let titles: Vec<String> = store
         .all_advisories()
         .unwrap()
@@ -1015,17 +998,7 @@ fn what_an_earlier_firmwatch_staged_in_the_tree_is_dropped_by_the_commit(engine:
         "only the feed's own are dropped"
     );
     // A commit that says it staged, when nothing was: an error, and nothing is written.
-    let err = store
-        .commit_feed(&FeedCommit {
-            feed: &f,
-            advisories: &[],
-            withdrawn: &[],
-            when: Utc::now(),
-            state: &FeedState::default(),
-            changes: &StateChanges::default(),
-            staged: true,
-        })
-        .unwrap_err();
+    let err = commit_staged(&store, &f).unwrap_err();
     assert!(err.to_string().contains("none were staged"), "{err}");
     assert_eq!(store.all_advisories().unwrap().len(), 1);
 }
