@@ -312,6 +312,7 @@ async fn run_feed<S: Store + Sync>(
             let msg = chain(&e);
             tracing::warn!(feed = %feed.id, "sync failed: {msg}");
             // Keep data and checkpoint; remember only the failure.
+            store.discard_staged(&feed.id);
             let mut r = failed_report(feed, Some(&state), msg.clone());
             if let Err(e) = store.record_failure(&feed.id, &msg, now) {
                 r.warnings.push(SyncWarning::feed(

@@ -251,6 +251,9 @@ impl Store for AnyStore {
     ) -> Result<(), StoreError> {
         each!(self, s => s.stage_advisories(feed, advisories, first))
     }
+    fn discard_staged(&self, feed: &FeedId) {
+        each!(self, s => s.discard_staged(feed))
+    }
 }
 
 impl NotifyStore for AnyStore {

@@ -316,6 +316,9 @@ pub trait Store {
         advisories: &[Advisory],
         first: bool,
     ) -> Result<(), StoreError>;
+    /// Drop what the feed's failed sync staged (its file's space is freed now, not when the
+    /// process ends or the feed next stages).
+    fn discard_staged(&self, feed: &FeedId);
 }
 
 /// The notifier's persistence: its notified state (`findings`) and its outbox (`outbox`).

@@ -216,6 +216,10 @@ impl Store for OnDemandStore {
     ) -> Result<(), StoreError> {
         self.with(|s| s.stage_advisories(feed, advisories, first))
     }
+    /// Needs no opening of the store: the stages are this handle's.
+    fn discard_staged(&self, feed: &FeedId) {
+        self.inner.stages.discard(feed);
+    }
 }
 
 impl NotifyStore for OnDemandStore {

@@ -768,6 +768,10 @@ impl Store for RedbStore {
         self.stages
             .put(feed, &encode_advisories(feed, advisories)?, first)
     }
+
+    fn discard_staged(&self, feed: &FeedId) {
+        self.stages.discard(feed);
+    }
 }
 
 impl NotifyStore for RedbStore {

@@ -731,6 +731,10 @@ impl Store for SledStore {
         self.stages
             .put(feed, &encode_advisories(feed, advisories)?, first)
     }
+
+    fn discard_staged(&self, feed: &FeedId) {
+        self.stages.discard(feed);
+    }
 }
 
 impl NotifyStore for SledStore {

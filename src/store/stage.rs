@@ -7,8 +7,9 @@
 //! order instead of ranging over a tree and deleting each record from it; and staging writes
 //! nothing into the database file, which keeps no free pages from it. The file is created with
 //! [`tempfile::tempfile_in`]: it has no name, so it is gone however the process ends — a crash
-//! before the commit loses only what the next sync stages again, as before. A full disk fails the
-//! staging write, which fails the feed's sync; the store is untouched.
+//! before the commit loses only what the next sync stages again, as before. A sync that fails drops
+//! its stage at once ([`Store::discard_staged`](super::Store::discard_staged)). A full disk fails
+//! the staging write, which fails the feed's sync; the store is untouched.
 //!
 //! Records, in the order staged: the key's length (u32 LE) and the key, the number of vendor keys
 //! (u32 LE) and each as its length and bytes, then the value's length and the value, encoded as
@@ -100,6 +101,11 @@ impl Stages {
             what,
             reader: BufReader::new(file),
         })
+    }
+
+    /// Drop the feed's stage (a sync that failed before its commit).
+    pub(super) fn discard(&self, feed: &FeedId) {
+        self.lock().remove(feed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<FeedId, File>> {
@@ -243,6 +249,12 @@ mod tests {
             stages.take(&g).unwrap().next_batch(10, 10).unwrap().len(),
             1
         );
+        // A failed sync's stage is dropped.
+        stages
+            .put(&g, &vec![item("f2/Y", b"z", &[])], true)
+            .unwrap();
+        stages.discard(&g);
+        assert!(stages.take(&g).is_err());
         // The files have no names: nothing is left in the store directory.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }

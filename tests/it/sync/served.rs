@@ -520,6 +520,9 @@ impl firmwatch::store::Store for Counting {
     ) -> Result<(), firmwatch::store::StoreError> {
         self.inner.stage_advisories(feed, advisories, first)
     }
+    fn discard_staged(&self, feed: &firmwatch::model::FeedId) {
+        self.inner.discard_staged(feed)
+    }
 }
 
 /// An unchanged timed listing finishes from the feed's head alone (no per-document record is
