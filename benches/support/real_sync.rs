@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use firmwatch::collect::formats::{parse_document, DocContext, DocFormat};
 use firmwatch::collect::{self, FeedDef, SyncOptions};
 use firmwatch::store::AnyStore;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::mirror::{Dynamic, Mirror};
@@ -585,15 +585,7 @@ pub fn serve(g: Arc<Generator>, mirror: &Mirror) -> (Published, Arc<Served>) {
     let base = &mirror.base;
     mirror.put(
         "/csaf/provider-metadata.json",
-        serde_json::to_vec(&json!({
-            "canonical_url": format!("{base}/csaf/provider-metadata.json"),
-            "distributions": [{"rolie": {"feeds": [{"summary": "WHITE advisories", "tlp_label": "WHITE", "url": format!("{base}/csaf/white-feed.json")}]}}],
-            "metadata_version": "2.0",
-            "list_on_CSAF_aggregators": true,
-            "publisher": {"category": "vendor", "name": "Mirror", "namespace": "https://mirror.example"},
-            "role": "csaf_provider"
-        }))
-        .expect("json"),
+        sync_run::rolie_provider_metadata(base, "csaf"),
         false,
     );
     let entries: Vec<Value> = (0..g.n_csaf)
@@ -603,25 +595,11 @@ pub fn serve(g: Arc<Generator>, mirror: &Mirror) -> (Published, Arc<Served>) {
             let updated = chrono::DateTime::parse_from_rfc3339("2023-01-01T00:00:00Z")
                 .expect("time")
                 + chrono::Duration::minutes((i as i64 * 7) % (3 * 365 * 24 * 60));
-            json!({
-                "id": id,
-                "title": id,
-                "updated": updated.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                "published": "2023-01-01T00:00:00Z",
-                "link": [{"rel": "self", "href": url}, {"rel": "hash", "href": format!("{url}.sha256")}],
-                "format": {"schema": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json", "version": "2.0"},
-                "content": {"type": "application/json", "src": url}
-            })
+            let updated = updated.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            sync_run::rolie_entry(&id, &updated, "2023-01-01T00:00:00Z", &url)
         })
         .collect();
-    let feed = serde_json::to_vec(&json!({"feed": {
-        "id": "mirror-white", "title": "Mirror WHITE advisories",
-        "link": [{"rel": "self", "href": format!("{base}/csaf/white-feed.json")}],
-        "category": [{"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}],
-        "updated": "2026-01-01T00:00:00Z",
-        "entry": entries
-    }}))
-    .expect("json");
+    let feed = sync_run::rolie_feed(base, "csaf", entries);
     let rolie_bytes = feed.len();
     mirror.put("/csaf/white-feed.json", feed, false);
     // Document paths → index, and their hashes.

@@ -183,15 +183,7 @@ impl Corpus {
         let base = &m.base;
         m.put(
             "/rolie/provider-metadata.json",
-            serde_json::to_vec(&serde_json::json!({
-                "canonical_url": format!("{base}/rolie/provider-metadata.json"),
-                "distributions": [{"rolie": {"feeds": [{"summary": "WHITE advisories", "tlp_label": "WHITE", "url": format!("{base}/rolie/white-feed.json")}]}}],
-                "metadata_version": "2.0",
-                "list_on_CSAF_aggregators": true,
-                "publisher": {"category": "vendor", "name": "Mirror", "namespace": "https://mirror.example"},
-                "role": "csaf_provider"
-            }))
-            .expect("json"),
+            rolie_provider_metadata(base, "rolie"),
             false,
         );
         m.put(
@@ -218,15 +210,13 @@ impl Corpus {
             match d.slot {
                 Slot::Rolie => {
                     let url = format!("{base}{}", self.path(d));
-                    entries.push(serde_json::json!({
-                        "id": a.id.to_string(),
-                        "title": a.id.to_string(),
-                        "updated": self.time(d),
-                        "published": "2026-01-01T00:00:00Z",
-                        "link": [{"rel": "self", "href": url}, {"rel": "hash", "href": format!("{url}.sha256")}],
-                        "format": {"schema": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json", "version": "2.0"},
-                        "content": {"type": "application/json", "src": url}
-                    }));
+                    let id = a.id.to_string();
+                    entries.push(rolie_entry(
+                        &id,
+                        &self.time(d),
+                        "2026-01-01T00:00:00Z",
+                        &url,
+                    ));
                 }
                 Slot::Dir => {
                     changes.push_str(&format!("\"2026/{name}\",\"{}\"\n", self.time(d)));
@@ -250,14 +240,7 @@ impl Corpus {
         }
         m.put(
             "/rolie/white-feed.json",
-            serde_json::to_vec(&serde_json::json!({"feed": {
-                "id": "mirror-white", "title": "Mirror WHITE advisories",
-                "link": [{"rel": "self", "href": format!("{base}/rolie/white-feed.json")}],
-                "category": [{"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}],
-                "updated": "2026-01-01T00:00:00Z",
-                "entry": entries
-            }}))
-            .expect("json"),
+            rolie_feed(base, "rolie", entries),
             false,
         );
         m.put("/dirprov/white/changes.csv", changes.into_bytes(), false);
@@ -302,6 +285,45 @@ impl Corpus {
         }
         self.put_listings(m);
     }
+}
+
+/// A CSAF provider's `provider-metadata.json` at `{base}/{dir}/`, naming one ROLIE feed of TLP
+/// WHITE there (`white-feed.json`).
+pub fn rolie_provider_metadata(base: &str, dir: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "canonical_url": format!("{base}/{dir}/provider-metadata.json"),
+        "distributions": [{"rolie": {"feeds": [{"summary": "WHITE advisories", "tlp_label": "WHITE", "url": format!("{base}/{dir}/white-feed.json")}]}}],
+        "metadata_version": "2.0",
+        "list_on_CSAF_aggregators": true,
+        "publisher": {"category": "vendor", "name": "Mirror", "namespace": "https://mirror.example"},
+        "role": "csaf_provider"
+    }))
+    .expect("json")
+}
+
+/// A ROLIE entry for the CSAF document `id` at `url`, with its `.sha256` file.
+pub fn rolie_entry(id: &str, updated: &str, published: &str, url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "title": id,
+        "updated": updated,
+        "published": published,
+        "link": [{"rel": "self", "href": url}, {"rel": "hash", "href": format!("{url}.sha256")}],
+        "format": {"schema": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json", "version": "2.0"},
+        "content": {"type": "application/json", "src": url}
+    })
+}
+
+/// The ROLIE feed `{base}/{dir}/white-feed.json` of `entries`.
+pub fn rolie_feed(base: &str, dir: &str, entries: Vec<serde_json::Value>) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"feed": {
+        "id": "mirror-white", "title": "Mirror WHITE advisories",
+        "link": [{"rel": "self", "href": format!("{base}/{dir}/white-feed.json")}],
+        "category": [{"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}],
+        "updated": "2026-01-01T00:00:00Z",
+        "entry": entries
+    }}))
+    .expect("json")
 }
 
 /// The five feed definitions naming the mirror at `base` (`http://ADDR`).

@@ -180,7 +180,9 @@ pub(super) fn decode<T: for<'de> Deserialize<'de>>(
 }
 
 /// Advisories encoded for a write: store key, value bytes, vendor keys.
-pub(super) type Encoded = Vec<(String, Vec<u8>, BTreeSet<String>)>;
+/// An advisory's key, encoded value and vendor keys.
+pub(super) type EncodedAdvisory = (String, Vec<u8>, BTreeSet<String>);
+pub(super) type Encoded = Vec<EncodedAdvisory>;
 
 /// Encode outside the transaction (its closure may be retried and must stay cheap).
 pub(super) fn encode_advisories(

@@ -25,7 +25,7 @@ use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
-use super::layout::Encoded;
+use super::layout::{Encoded, EncodedAdvisory};
 use super::{EngineError, StoreError};
 use crate::model::FeedId;
 
@@ -177,31 +177,31 @@ fn read_len(r: &mut impl Read) -> std::io::Result<Option<usize>> {
     Ok(Some(u32::from_le_bytes(b) as usize))
 }
 
-fn read_bytes(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
-    let len = read_len(r)?.ok_or(std::io::ErrorKind::UnexpectedEof)?;
+/// A u32 LE that must be there.
+fn read_count(r: &mut impl Read) -> std::io::Result<usize> {
+    read_len(r)?.ok_or_else(|| std::io::ErrorKind::UnexpectedEof.into())
+}
+
+/// `len` bytes.
+fn read_n(r: &mut impl Read, len: usize) -> std::io::Result<Vec<u8>> {
     let mut b = vec![0u8; len];
     r.read_exact(&mut b)?;
     Ok(b)
 }
 
-fn read_string(r: &mut impl Read) -> std::io::Result<String> {
-    String::from_utf8(read_bytes(r)?).map_err(std::io::Error::other)
+fn utf8(b: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(b).map_err(std::io::Error::other)
 }
 
-type Item = (String, Vec<u8>, BTreeSet<String>);
-
-fn read_record(r: &mut impl Read) -> std::io::Result<Option<Item>> {
+fn read_record(r: &mut impl Read) -> std::io::Result<Option<EncodedAdvisory>> {
     let Some(len) = read_len(r)? else {
         return Ok(None);
     };
-    let mut key = vec![0u8; len];
-    r.read_exact(&mut key)?;
-    let key = String::from_utf8(key).map_err(std::io::Error::other)?;
-    let n = read_len(r)?.ok_or(std::io::ErrorKind::UnexpectedEof)?;
-    let vendors = (0..n)
-        .map(|_| read_string(r))
+    let key = utf8(read_n(r, len)?)?;
+    let vendors = (0..read_count(r)?)
+        .map(|_| read_count(r).and_then(|n| read_n(r, n)).and_then(utf8))
         .collect::<std::io::Result<BTreeSet<String>>>()?;
-    let value = read_bytes(r)?;
+    let value = read_count(r).and_then(|n| read_n(r, n))?;
     Ok(Some((key, value, vendors)))
 }
 
@@ -209,7 +209,7 @@ fn read_record(r: &mut impl Read) -> std::io::Result<Option<Item>> {
 mod tests {
     use super::*;
 
-    fn item(key: &str, value: &[u8], vendors: &[&str]) -> Item {
+    fn item(key: &str, value: &[u8], vendors: &[&str]) -> EncodedAdvisory {
         (
             key.to_string(),
             value.to_vec(),
