@@ -871,13 +871,7 @@ impl MirrorProcess {
     }
 
     pub fn served(&mut self) -> ServedCounts {
-        let answer = self.process.ask("served");
-        let v: Vec<u64> = answer
-            .split_whitespace()
-            .skip(1)
-            .map(|n| n.parse().expect("a count"))
-            .collect();
-        assert_eq!(v.len(), 6, "the mirror process's `served`: `{answer}`");
+        let v = self.process.ask_counts("served", 6);
         ServedCounts {
             nvd_pages: v[0],
             nvd_bytes: v[1],

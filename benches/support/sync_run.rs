@@ -535,6 +535,18 @@ impl ChildServer {
         self.line()
     }
 
+    /// Send `command` and read the `n` counts of its answer (the words after the first).
+    pub fn ask_counts(&mut self, command: &str, n: usize) -> Vec<u64> {
+        let answer = self.ask(command);
+        let v: Vec<u64> = answer
+            .split_whitespace()
+            .skip(1)
+            .map(|n| n.parse().expect("a count"))
+            .collect();
+        assert_eq!(v.len(), n, "the child's answer to `{command}`: `{answer}`");
+        v
+    }
+
     /// The child's own peak resident memory, MiB.
     pub fn peak_rss_mib(&mut self) -> f64 {
         self.ask("peak")
@@ -594,13 +606,7 @@ impl MirrorChild {
     }
 
     fn counts(&mut self) -> Counts {
-        let answer = self.ask("counts");
-        let v: Vec<u64> = answer
-            .split_whitespace()
-            .skip(1)
-            .map(|n| n.parse().expect("a count"))
-            .collect();
-        assert_eq!(v.len(), 5, "the mirror process's counts: `{answer}`");
+        let v = self.process.ask_counts("counts", 5);
         Counts {
             requests: v[0],
             ok: v[1],
