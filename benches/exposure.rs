@@ -25,6 +25,7 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn main() {
+    firmwatch::allocator::configure();
     // `cargo bench` passes `--bench`; positional numbers override the sizes.
     let nums: Vec<usize> = std::env::args()
         .skip(1)

@@ -41,6 +41,7 @@ fn child(dir: &Path) {
 }
 
 fn main() {
+    firmwatch::allocator::configure();
     if let Some(dir) = std::env::var_os("FIRMWATCH_BENCH_E2E") {
         child(Path::new(&dir));
         return;

@@ -53,6 +53,7 @@ fn child(path: &Path) {
 }
 
 fn main() {
+    firmwatch::allocator::configure();
     if let Some(path) = std::env::var_os("FIRMWATCH_BENCH_LOAD") {
         child(Path::new(&path));
         return;

@@ -24,6 +24,7 @@ mod mirror;
 mod sync_run;
 
 fn main() {
+    firmwatch::allocator::configure();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(sync_run::SERVE_MIRROR) {
         let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();

@@ -27,6 +27,7 @@ mod sync_run;
 const SEED: u64 = 42;
 
 fn main() {
+    firmwatch::allocator::configure();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(real_sync::SERVE_REAL) {
         let arg = |i: usize| -> usize {

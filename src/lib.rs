@@ -17,6 +17,7 @@
     warn(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)
 )]
 
+pub mod allocator;
 pub mod blast;
 pub mod check;
 pub mod classify;

@@ -10,10 +10,12 @@ use std::process::ExitCode;
 /// with `no_thp`: mimalloc does not ask for transparent huge pages, so on a host whose THP
 /// setting is `madvise` (the common default) a run does not stall compacting memory into 2 MiB
 /// pages when few are free (over a second of a 1,000,000-component exposure run) and peaks ~50 MiB
-/// lower. See `BENCHMARKS.md` for the measured differences.
+/// lower. How soon it returns freed memory is set by `firmwatch::allocator::configure`. See
+/// `BENCHMARKS.md` for the measured differences.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    firmwatch::allocator::configure();
     cli::main()
 }
