@@ -126,9 +126,11 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
                 .map(|k| ("apiKey", k))
                 .into_iter()
                 .collect();
-            let bytes = match ctx.http.get_listing(&url, None, &key).await? {
-                Fetched::Body { bytes, .. } => bytes,
-                Fetched::NotModified => Vec::new(),
+            // The body's SHA-256 was computed as it arrived (its validators): the page's record
+            // reuses it instead of hashing the page again.
+            let (bytes, sha256) = match ctx.http.get_listing(&url, None, &key).await? {
+                Fetched::Body { bytes, validators } => (bytes, validators.sha256),
+                Fetched::NotModified => (Vec::new(), None),
             };
             let (total, per_page, count) = page_counts(&url, &bytes)?;
             if count > 0 {
@@ -142,7 +144,7 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
                     validators: None,
                     listing: None,
                     per_advisory: true,
-                    sha256: None,
+                    sha256,
                 };
                 if let Some(previous) = parsing.take() {
                     out.add_parsed(ctx, previous.await?)?;

@@ -283,13 +283,34 @@ pub(super) type DocWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 ///
 /// `get` reads one record of `feed_docs` from the engine.
 pub(super) fn store_changes<B: AsRef<[u8]>>(
-    mut get: impl FnMut(&[u8]) -> Result<Option<B>, EngineError>,
+    get: impl FnMut(&[u8]) -> Result<Option<B>, EngineError>,
     feed: &FeedId,
     changes: &StateChanges,
 ) -> Result<DocWrites, StoreError> {
+    let mut out = Vec::new();
+    apply_changes(
+        get,
+        |key, value| {
+            out.push((key, value));
+            Ok(())
+        },
+        feed,
+        changes,
+    )?;
+    Ok(out)
+}
+
+/// The same writes, each handed to `put` as it is decided — so an engine that reads and writes
+/// in one transaction never holds them all (a first sync of a large NVD feed changes hundreds of
+/// thousands of records). Each key is read before it is written, and never again.
+pub(super) fn apply_changes<B: AsRef<[u8]>>(
+    mut get: impl FnMut(&[u8]) -> Result<Option<B>, EngineError>,
+    mut put: impl FnMut(Vec<u8>, Option<Vec<u8>>) -> Result<(), StoreError>,
+    feed: &FeedId,
+    changes: &StateChanges,
+) -> Result<(), StoreError> {
     let mut locs: BTreeSet<&str> = changes.documents.keys().map(String::as_str).collect();
     locs.extend(changes.validators.keys().map(String::as_str));
-    let mut out = Vec::new();
     let mut listed: BTreeMap<String, Vec<IndexEdit<'_>>> = Default::default();
     for loc in locs {
         let what = || format!("{feed}/{loc}");
@@ -336,7 +357,7 @@ pub(super) fn store_changes<B: AsRef<[u8]>>(
         };
         for (key, old, new) in [(dk, old_d, new_d), (vk, old_v, new_v)] {
             if old.as_ref().map(AsRef::as_ref) != new.as_deref() {
-                out.push((key, new));
+                put(key, new)?;
             }
         }
     }
@@ -353,14 +374,14 @@ pub(super) fn store_changes<B: AsRef<[u8]>>(
                 None => index.remove(loc),
             };
         }
-        out.push((
+        put(
             key,
             (!index.is_empty())
                 .then(|| encode_index(&what(), &index))
                 .transpose()?,
-        ));
+        )?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A listing index as stored: `[[location, [seconds, nanoseconds] | null], …]` in location

@@ -22,6 +22,7 @@
 // each trait method; boxing it in between would only add an allocation to every call.
 #![allow(clippy::result_large_err)]
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,10 +33,10 @@ use ::redb::{
 use chrono::{DateTime, Utc};
 
 use super::layout::{
-    advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
-    encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
-    read_doc_records, seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys,
-    withdrawn_value, CountDeltas, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY,
+    advisory_key, apply_changes, check_count, count_key, decode, decode_count, decode_index,
+    doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key, listing_key,
+    moved_count, printable, read_doc_records, seen_key, stage_prefix, state_key, val_key,
+    vendor_keys, withdrawn_value, CountDeltas, DocEntry, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY,
     VAL_TAG,
 };
 use super::stage::Stages;
@@ -493,15 +494,33 @@ fn write_counts(tx: &WriteTransaction, deltas: &CountDeltas) -> Result<(), Store
     Ok(())
 }
 
-fn write_docs(tx: &WriteTransaction, writes: &DocWrites) -> Result<(), ::redb::Error> {
-    let mut docs = tx.open_table(table(Tree::FeedDocs))?;
-    for (k, v) in writes {
-        match v {
-            Some(v) => docs.insert(k.as_slice(), v.as_slice())?,
-            None => docs.remove(k.as_slice())?,
-        };
-    }
+fn write_doc(
+    docs: &mut ::redb::Table<'_, &'static [u8], &'static [u8]>,
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> Result<(), ::redb::Error> {
+    match value {
+        Some(v) => docs.insert(key, v)?,
+        None => docs.remove(key)?,
+    };
     Ok(())
+}
+
+/// Apply a feed's record changes in `tx`: each stored record is read, merged and rewritten in
+/// turn ([`apply_changes`]), none of the new records held beyond its write.
+fn write_changes(
+    tx: &WriteTransaction,
+    feed: &FeedId,
+    changes: &StateChanges,
+    what: &str,
+) -> Result<(), StoreError> {
+    let docs = RefCell::new(tx.open_table(table(Tree::FeedDocs)).map_err(io(what))?);
+    apply_changes(
+        |k| get_in(&*docs.borrow(), k).map_err(EngineError::new),
+        |k, v| write_doc(&mut docs.borrow_mut(), &k, v.as_deref()).map_err(io(what)),
+        feed,
+        changes,
+    )
 }
 
 /// Commit `tx`; a failed commit leaves the previous one in place.
@@ -530,15 +549,6 @@ impl Store for RedbStore {
         let what = format!("advisories of feed {feed}");
         let (bulk, seen) = encode_feed_state(feed, c.state)?;
         let tx = self.write(&what)?;
-        // The stored records the changes merge into are read in the same transaction.
-        let doc_writes = {
-            let docs = tx.open_table(table(Tree::FeedDocs)).map_err(io(&what))?;
-            store_changes(
-                |k| get_in(&docs, k).map_err(EngineError::new),
-                feed,
-                c.changes,
-            )?
-        };
         // Encoded a batch at a time, so the encoded copy of a large feed is never whole in memory
         // (redb spills the transaction's dirty pages to the file, uncommitted, as it grows).
         let mut deltas = CountDeltas::new();
@@ -565,7 +575,9 @@ impl Store for RedbStore {
             write_withdrawals(&mut adv, feed, c.withdrawn, c.when)?;
         }
         write_head(&tx, feed, &bulk, &seen).map_err(io(&what))?;
-        write_docs(&tx, &doc_writes).map_err(io(&what))?;
+        // The stored records the changes merge into are read in the same transaction, and each
+        // new record is written as it is decided.
+        write_changes(&tx, feed, c.changes, &what)?;
         commit(tx, what)?;
         Ok(summary)
     }
@@ -709,16 +721,8 @@ impl Store for RedbStore {
         let (bulk, seen) = encode_feed_state(feed, &head)?;
         let stored = self.feed_state(feed)?.unwrap_or_default();
         let tx = self.write(&what)?;
-        let doc_writes = {
-            let docs = tx.open_table(table(Tree::FeedDocs)).map_err(io(&what))?;
-            store_changes(
-                |k| get_in(&docs, k).map_err(EngineError::new),
-                feed,
-                &StateChanges::between(&stored, state),
-            )?
-        };
         write_head(&tx, feed, &bulk, &seen).map_err(io(&what))?;
-        write_docs(&tx, &doc_writes).map_err(io(&what))?;
+        write_changes(&tx, feed, &StateChanges::between(&stored, state), &what)?;
         commit(tx, what)
     }
 
