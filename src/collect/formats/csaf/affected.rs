@@ -27,6 +27,10 @@ pub(super) struct Naming {
     default_scheme: Option<Scheme>,
     /// Every version string the tree gives each (vendor, product), normalized names as key.
     product_versions: HashMap<(String, String), Vec<String>>,
+    /// The scheme of each (vendor, product) of the tree as spelled there, chosen once: a
+    /// product family's statements are many and its versions too, so choosing per statement
+    /// parsed every version of the family again for each.
+    schemes: HashMap<(String, String), Scheme>,
 }
 
 impl Naming {
@@ -39,6 +43,7 @@ impl Naming {
             fallback_vendor,
             default_scheme,
             product_versions: HashMap::new(),
+            schemes: HashMap::new(),
         };
         for p in tree.products.values() {
             let key = (
@@ -52,6 +57,13 @@ impl Naming {
                 Ver::None => {}
             }
         }
+        for p in tree.products.values() {
+            let key = (naming.vendor_of(p), p.product.clone());
+            if !naming.schemes.contains_key(&key) {
+                let scheme = naming.choose_scheme(&key.0, &key.1);
+                naming.schemes.insert(key, scheme);
+            }
+        }
         naming
     }
 
@@ -63,13 +75,21 @@ impl Naming {
 
     pub(super) fn scheme_of(&self, p: &Product) -> Scheme {
         let vendor = self.vendor_of(p);
-        let key = (normalize_name(&vendor), normalize_name(&p.product));
+        match self.schemes.get(&(vendor, p.product.clone())) {
+            Some(&scheme) => scheme,
+            None => self.choose_scheme(&self.vendor_of(p), &p.product),
+        }
+    }
+
+    /// The scheme of a (vendor, product) from every version the tree gives it.
+    fn choose_scheme(&self, vendor: &str, product: &str) -> Scheme {
+        let key = (normalize_name(vendor), normalize_name(product));
         let versions: Vec<&str> = self
             .product_versions
             .get(&key)
             .map(|v| v.iter().map(String::as_str).collect())
             .unwrap_or_default();
-        choose_scheme(self.default_scheme, &vendor, &p.product, &versions)
+        choose_scheme(self.default_scheme, vendor, product, &versions)
     }
 }
 
