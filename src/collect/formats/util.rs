@@ -83,12 +83,17 @@ pub fn choose_scheme(
     product: &str,
     versions: &[&str],
 ) -> Scheme {
-    if let Some(s) = default {
-        return s;
-    }
-    if let Some(s) = scheme_for(vendor, product) {
-        return s;
-    }
+    named_scheme(default, vendor, product).unwrap_or_else(|| versions_scheme(versions))
+}
+
+/// The first two steps of [`choose_scheme`]: the feed's default, else the vendor's scheme for
+/// the product.
+pub(crate) fn named_scheme(default: Option<Scheme>, vendor: &str, product: &str) -> Option<Scheme> {
+    default.or_else(|| scheme_for(vendor, product))
+}
+
+/// The last step of [`choose_scheme`]: intdot when every version reads as one, else opaque.
+pub(crate) fn versions_scheme(versions: &[&str]) -> Scheme {
     let all_intdot = !versions.is_empty()
         && versions
             .iter()

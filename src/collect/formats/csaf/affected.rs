@@ -14,7 +14,9 @@ use std::collections::HashMap;
 
 use super::product_tree::{Product, Tree, Ver};
 use super::status::Statements;
-use crate::collect::formats::util::{normalize_version, versions_in_text};
+use crate::collect::formats::util::{
+    named_scheme, normalize_version, versions_in_text, versions_scheme,
+};
 use crate::collect::formats::{choose_scheme, spec_from_text};
 use crate::model::{normalize_name, AffectedProduct, ProductStatus, VersionSpec};
 use crate::version::Scheme;
@@ -57,13 +59,29 @@ impl Naming {
                 Ver::None => {}
             }
         }
+        // What the versions of each family say, read once per family.
+        let by_versions: HashMap<&(String, String), Scheme> = naming
+            .product_versions
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    versions_scheme(&v.iter().map(String::as_str).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        let mut schemes = HashMap::new();
         for p in tree.products.values() {
             let key = (naming.vendor_of(p), p.product.clone());
-            if !naming.schemes.contains_key(&key) {
-                let scheme = naming.choose_scheme(&key.0, &key.1);
-                naming.schemes.insert(key, scheme);
+            if !schemes.contains_key(&key) {
+                let family = (normalize_name(&key.0), normalize_name(&key.1));
+                let scheme = named_scheme(default_scheme, &key.0, &key.1)
+                    .or_else(|| by_versions.get(&family).copied())
+                    .unwrap_or_else(|| naming.choose_scheme(&key.0, &key.1));
+                schemes.insert(key, scheme);
             }
         }
+        naming.schemes = schemes;
         naming
     }
 
