@@ -10,6 +10,7 @@
 //! scheme reads them, so they compare with installed versions. Identical statements that differ
 //! only in models are merged, so Mobotix' 644 "firmware on camera" ids become a handful.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::product_tree::{Product, Tree, Ver};
@@ -72,13 +73,13 @@ impl Naming {
             .collect();
         let mut schemes = HashMap::new();
         for p in tree.products.values() {
-            let key = (naming.vendor_of(p), p.product.clone());
-            if !schemes.contains_key(&key) {
-                let family = (normalize_name(&key.0), normalize_name(&key.1));
-                let scheme = named_scheme(default_scheme, &key.0, &key.1)
+            if let Entry::Vacant(e) = schemes.entry((naming.vendor_of(p), p.product.clone())) {
+                let (vendor, product) = e.key();
+                let family = (normalize_name(vendor), normalize_name(product));
+                let scheme = named_scheme(default_scheme, vendor, product)
                     .or_else(|| by_versions.get(&family).copied())
-                    .unwrap_or_else(|| naming.choose_scheme(&key.0, &key.1));
-                schemes.insert(key, scheme);
+                    .unwrap_or_else(|| naming.choose_scheme(vendor, product));
+                e.insert(scheme);
             }
         }
         naming.schemes = schemes;
