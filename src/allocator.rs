@@ -6,10 +6,12 @@
 //! advisories), each freed within milliseconds; mimalloc keeps what is freed for the delay
 //! before returning it, so with the default a full sync of real-sized feeds held about a
 //! second's worth of that churn — a third of its resident memory — on top of what it uses. At
-//! 250 ms the real-sized sync at half scale peaked 340–355 MiB instead of 439–472 MiB at the
-//! same CPU time; at 0 ms it peaked 279–285 MiB but took 10–25 % more CPU re-faulting the pages
-//! it keeps reusing (`BENCHMARKS.md`). The environment variable `MIMALLOC_PURGE_DELAY` still
-//! overrides it.
+//! 250 ms the real-sized sync at half scale peaked 340–355 MiB instead of 439–472 MiB, and at
+//! full scale 457–481 MiB against 556 MiB with the default, for about 5 % more CPU (re-faulting
+//! pages it uses again); at 0 ms it peaked 279–285 MiB at half scale but took 10–25 % more CPU
+//! (`BENCHMARKS.md`). A process that allocates a large buffer per request pays more (the sync
+//! bench's mirror: up to a third more CPU). The environment variable `MIMALLOC_PURGE_DELAY` still
+//! overrides it (1000 for mimalloc's default).
 
 #![allow(unsafe_code)] // the crate's only unsafe: the allocator's option API, below
 
