@@ -380,73 +380,22 @@ struct Combination<'a> {
 /// definition would otherwise replace the first silently ("last one wins"), and what the first
 /// named could no longer be matched.
 fn unique_ids(pt: &RawTree, location: &str) -> Result<(), FormatError> {
-    // Nearly every tree passes: check without the paths first, write them only to say where.
-    fn branch_ids<'a>(bs: &'a [RawBranch], out: &mut Vec<&'a str>) {
-        for b in bs {
-            if let Some(fpn) = &b.product {
-                out.push(&fpn.product_id);
-            }
-            branch_ids(&b.branches, out);
-        }
-    }
-    let mut ids: Vec<&str> = Vec::new();
-    branch_ids(&pt.branches, &mut ids);
-    ids.extend(pt.full_product_names.iter().map(|f| f.product_id.as_str()));
-    let fpns = pt.relationships.iter().map(|r| &r.full_product_name);
-    let fpns = fpns.chain(pt.product_paths.iter().map(|p| &p.full_product_name));
-    ids.extend(fpns.flatten().map(|f| f.product_id.as_str()));
-    let mut seen = std::collections::HashSet::with_capacity(ids.len());
-    let groups = pt.product_groups.iter().map(|g| g.group_id.as_str());
-    let mut gseen = std::collections::HashSet::new();
-    if ids.into_iter().all(|id| seen.insert(id)) && groups.into_iter().all(|g| gseen.insert(g)) {
+    // Nearly every tree passes: checked without the paths first, written only to say where.
+    let unique = |list: Ids<'_>| {
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        list.into_iter().all(|(id, _)| seen.insert(id))
+    };
+    if unique(product_ids(pt, false)) && unique(group_ids(pt, false)) {
         return Ok(());
     }
-    fn branches<'a>(bs: &'a [RawBranch], path: &str, out: &mut Vec<(&'a str, String)>) {
-        for (i, b) in bs.iter().enumerate() {
-            let p = format!("{path}[{i}]");
-            if let Some(fpn) = &b.product {
-                out.push((fpn.product_id.as_str(), format!("{p}.product.product_id")));
-            }
-            branches(&b.branches, &format!("{p}.branches"), out);
-        }
-    }
-    let mut ids: Vec<(&str, String)> = Vec::new();
-    branches(&pt.branches, "$.product_tree.branches", &mut ids);
-    for (i, f) in pt.full_product_names.iter().enumerate() {
-        ids.push((
-            &f.product_id,
-            format!("$.product_tree.full_product_names[{i}].product_id"),
-        ));
-    }
-    for (i, r) in pt.relationships.iter().enumerate() {
-        if let Some(f) = &r.full_product_name {
-            ids.push((
-                &f.product_id,
-                format!("$.product_tree.relationships[{i}].full_product_name.product_id"),
-            ));
-        }
-    }
-    for (i, p) in pt.product_paths.iter().enumerate() {
-        if let Some(f) = &p.full_product_name {
-            ids.push((
-                &f.product_id,
-                format!("$.product_tree.product_paths[{i}].full_product_name.product_id"),
-            ));
-        }
-    }
-    let groups = pt.product_groups.iter().enumerate().map(|(i, g)| {
-        (
-            g.group_id.as_str(),
-            format!("$.product_tree.product_groups[{i}].group_id"),
-        )
-    });
     for (rule, what, list) in [
-        ("6.1.2", "product id", ids),
-        ("6.1.5", "product group id", groups.collect()),
+        ("6.1.2", "product id", product_ids(pt, true)),
+        ("6.1.5", "product group id", group_ids(pt, true)),
     ] {
-        let mut first: HashMap<&str, &String> = HashMap::new();
-        for (id, path) in &list {
-            if let Some(earlier) = first.insert(id, path) {
+        let mut first: HashMap<&str, Option<String>> = HashMap::new();
+        for (id, path) in list {
+            if let Some(earlier) = first.insert(id, path.clone()) {
+                let (earlier, path) = (earlier.unwrap_or_default(), path.unwrap_or_default());
                 return Err(FormatError::CsafRule {
                     location: location.to_string(),
                     rule,
@@ -456,6 +405,57 @@ fn unique_ids(pt: &RawTree, location: &str) -> Result<(), FormatError> {
         }
     }
     Ok(())
+}
+
+/// Ids the tree defines, in document order, each with its JSON path when asked for.
+type Ids<'a> = Vec<(&'a str, Option<String>)>;
+
+/// Every product id the tree defines: in its branches, full product names, relationships and
+/// product paths.
+fn product_ids(pt: &RawTree, paths: bool) -> Ids<'_> {
+    fn branches<'a>(bs: &'a [RawBranch], path: Option<&str>, out: &mut Ids<'a>) {
+        for (i, b) in bs.iter().enumerate() {
+            let p = path.map(|path| format!("{path}[{i}]"));
+            if let Some(fpn) = &b.product {
+                let at = p.as_ref().map(|p| format!("{p}.product.product_id"));
+                out.push((&fpn.product_id, at));
+            }
+            let below = p.map(|p| format!("{p}.branches"));
+            branches(&b.branches, below.as_deref(), out);
+        }
+    }
+    let root = paths.then_some("$.product_tree.branches");
+    let mut ids = Vec::new();
+    branches(&pt.branches, root, &mut ids);
+    for (i, f) in pt.full_product_names.iter().enumerate() {
+        let at = paths.then(|| format!("$.product_tree.full_product_names[{i}].product_id"));
+        ids.push((f.product_id.as_str(), at));
+    }
+    let combined = |list: &str, i: usize| {
+        paths.then(|| format!("$.product_tree.{list}[{i}].full_product_name.product_id"))
+    };
+    for (i, r) in pt.relationships.iter().enumerate() {
+        if let Some(f) = &r.full_product_name {
+            ids.push((f.product_id.as_str(), combined("relationships", i)));
+        }
+    }
+    for (i, p) in pt.product_paths.iter().enumerate() {
+        if let Some(f) = &p.full_product_name {
+            ids.push((f.product_id.as_str(), combined("product_paths", i)));
+        }
+    }
+    ids
+}
+
+/// Every product group id the tree defines.
+fn group_ids(pt: &RawTree, paths: bool) -> Ids<'_> {
+    let groups = pt.product_groups.iter().enumerate();
+    groups
+        .map(|(i, g)| {
+            let at = paths.then(|| format!("$.product_tree.product_groups[{i}].group_id"));
+            (g.group_id.as_str(), at)
+        })
+        .collect()
 }
 
 pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree, FormatError> {
