@@ -214,17 +214,20 @@ pub struct Doc {
     pub listing: Option<String>,
     /// Keep one document record per advisory instead of one per location (NVD pages).
     pub per_advisory: bool,
-    /// The hex SHA-256 of `bytes` when the collector computed it already (to compare with the
-    /// saved record or a hash file); else [`Doc::sha256`] computes it.
+    /// The hex SHA-256 of `bytes` when the collector has it already (to compare with the saved
+    /// record or a hash file); else [`Doc::sha256`] takes the one `validators` hold or computes it.
     pub sha256: Option<String>,
 }
 
 impl Doc {
-    /// The hex SHA-256 of the bytes, computed once per document.
+    /// The hex SHA-256 of the bytes, computed once per document: the collector's, else the one
+    /// the fetch's validators hold, else computed now.
     pub fn sha256(&self) -> String {
-        self.sha256
-            .clone()
-            .unwrap_or_else(|| super::http::sha256_hex(&self.bytes))
+        match (&self.sha256, &self.validators) {
+            (Some(sha), _) => sha.clone(),
+            (None, Some(v)) => super::http::body_sha256(v, &self.bytes),
+            (None, None) => super::http::sha256_hex(&self.bytes),
+        }
     }
 }
 

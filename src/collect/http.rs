@@ -165,6 +165,15 @@ pub fn validators_from(headers: &HeaderMap, body: &[u8]) -> Validators {
     }
 }
 
+/// The hex SHA-256 of a fetched body: the one its validators hold (computed as it arrived,
+/// [`validators_from`]), else computed now.
+pub fn body_sha256(validators: &Validators, bytes: &[u8]) -> String {
+    validators
+        .sha256
+        .clone()
+        .unwrap_or_else(|| sha256_hex(bytes))
+}
+
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

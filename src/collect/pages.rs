@@ -15,7 +15,7 @@
 
 use super::ctx::{CollectCtx, Collected, Doc, FeedError};
 use super::formats::rss::{parse_listing, ListingItem};
-use super::http::{sha256_hex, Fetched};
+use super::http::{body_sha256, Fetched};
 
 /// An `html` feed: one page.
 pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collected, FeedError> {
@@ -25,7 +25,7 @@ pub async fn collect_html(ctx: &CollectCtx<'_>, url: &url::Url) -> Result<Collec
     if let Fetched::Body { bytes, validators } =
         ctx.http.get(&u, ctx.validators(&u)?.as_ref()).await?
     {
-        let sha = sha256_hex(&bytes);
+        let sha = body_sha256(&validators, &bytes);
         if !ctx.known_unchanged(&u, &sha)? {
             out.add_document(
                 ctx,

@@ -36,7 +36,7 @@ use futures_util::stream::{self, StreamExt};
 use url::Url;
 
 use super::ctx::{CollectCtx, Collected, Doc, FeedError};
-use super::http::{sha256_hex, Fetched, HttpErrorKind};
+use super::http::{body_sha256, Fetched, HttpErrorKind};
 use super::integrity::{verify_hash_text, verify_signature};
 use super::listing::{
     confine_entry, dir_name, dir_url, has_times, hash_probes, inside_dir, join, join_entry,
@@ -210,10 +210,7 @@ async fn fetch_document(
         },
         Fetched::Body { bytes, validators } => (bytes, validators),
     };
-    let sha = validators
-        .sha256
-        .clone()
-        .unwrap_or_else(|| sha256_hex(&bytes));
+    let sha = body_sha256(&validators, &bytes);
     if touched.is_none() && ctx.known_unchanged(&url, &sha)? {
         return Ok(DocOutcome::Kept {
             url,
