@@ -72,38 +72,9 @@ use topology::Exp;
 /// Rate every exposure, grouped into findings per (advisory, system), sorted by score, then by
 /// advisory id and system id.
 pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
-    let all = &ctx.matches.exposures;
-    let runs = runs(all);
-    // Each finding is rated on its own from shared read-only data, so the runs are split over
-    // the available cores, each filling its own part of one vector (no second copy of a few
-    // hundred thousand findings); the sort below makes the order independent of the split.
-    let rate_into = |runs: &[Range<usize>], slots: &mut [Option<Finding>]| {
-        let mut shared = Shared::default();
-        for (run, slot) in runs.iter().zip(slots) {
-            let exps: Vec<Exp<'_>> = all[run.clone()].iter().map(|e| ctx.exp(e)).collect();
-            let first = &all[run.start];
-            *slot = Some(finding::finding(
-                ctx,
-                &mut shared,
-                overrides,
-                first.advisory as usize,
-                first.system,
-                &exps,
-            ));
-        }
-    };
-    let mut slots: Vec<Option<Finding>> = (0..runs.len()).map(|_| None).collect();
+    let runs = runs(&ctx.matches.exposures);
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if threads < 2 || runs.len() < 2_000 {
-        rate_into(&runs, &mut slots);
-    } else {
-        let per = runs.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            for (r, sl) in runs.chunks(per).zip(slots.chunks_mut(per)) {
-                scope.spawn(move || rate_into(r, sl));
-            }
-        });
-    }
+    let mut slots = rate_runs(ctx, overrides, &runs, threads);
     // Lifecycle findings and the findings on out-of-support lines read each other; checked per
     // advisory with exposures, so an estate without lifecycle data pays nothing per finding.
     if ctx
@@ -117,6 +88,63 @@ pub fn assess(ctx: &Context<'_>, overrides: &Overrides) -> Vec<Finding> {
     // `filter_map` (unlike `flatten`) collects in place: same size and alignment, no copy.
     #[allow(clippy::filter_map_identity)]
     slots.into_iter().filter_map(|f| f).collect()
+}
+
+/// Runs rated as one piece of work by one thread ([`rate_runs`]).
+const RATE_BLOCK: usize = 1024;
+
+/// The finding of each run, in the runs' order, rated on up to `threads` threads.
+///
+/// Each finding is rated on its own from shared read-only data, each into its own slot of one
+/// vector (no second copy of a few hundred thousand findings). Findings cost unevenly (a feeder's
+/// finding walks the domains it feeds, a common-mode pair dates both clocks), so the runs are
+/// handed out in blocks: a thread that drew cheap ones takes the next block instead of waiting
+/// for the other at the end. Each thread keeps its own [`Shared`] lines.
+fn rate_runs(
+    ctx: &Context<'_>,
+    overrides: &Overrides,
+    runs: &[Range<usize>],
+    threads: usize,
+) -> Vec<Option<Finding>> {
+    let all = &ctx.matches.exposures;
+    let rate_into = |shared: &mut Shared, runs: &[Range<usize>], slots: &mut [Option<Finding>]| {
+        for (run, slot) in runs.iter().zip(slots) {
+            let exps: Vec<Exp<'_>> = all[run.clone()].iter().map(|e| ctx.exp(e)).collect();
+            let first = &all[run.start];
+            *slot = Some(finding::finding(
+                ctx,
+                shared,
+                overrides,
+                first.advisory as usize,
+                first.system,
+                &exps,
+            ));
+        }
+    };
+    let mut slots: Vec<Option<Finding>> = (0..runs.len()).map(|_| None).collect();
+    if threads < 2 || runs.len() < 2 * RATE_BLOCK {
+        rate_into(&mut Shared::default(), runs, &mut slots);
+        return slots;
+    }
+    let blocks = std::sync::Mutex::new(runs.chunks(RATE_BLOCK).zip(slots.chunks_mut(RATE_BLOCK)));
+    let next = || {
+        blocks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next()
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut shared = Shared::default();
+                while let Some((runs, slots)) = next() {
+                    rate_into(&mut shared, runs, slots);
+                }
+            });
+        }
+    });
+    drop(blocks);
+    slots
 }
 
 /// The exposures are sorted by (advisory, system): each run of one pair is one finding.
@@ -215,6 +243,37 @@ mod tests {
             ["FWN-2@a-arr", "FWN-2@b-arr", "FWN-1@a-arr", "FWN-1@b-arr"]
         );
         assert!(f[1].rating.score > f[2].rating.score);
+    }
+
+    #[test]
+    fn findings_rated_on_several_threads_are_those_rated_on_one() {
+        // More runs than four blocks, rated by two rules (crash, data loss).
+        let mut e = Estate::new();
+        for i in 0..2 * RATE_BLOCK + 300 {
+            e = e.system(
+                &format!("arr-{i:05}"),
+                "Dell EMC",
+                "Unity 680F",
+                Scheme::Intdot,
+                "5.0.3",
+            );
+        }
+        let advisories = [
+            advisory_for("FWN-1", "Dell", "Unity", "vers:intdot/<5.0.6")
+                .effects(&[Effect::ComponentCrash]),
+            advisory_for("FWN-2", "Dell", "Unity", "vers:intdot/<5.0.6")
+                .effects(&[Effect::DataLoss]),
+        ];
+        let index = Index::build(&advisories);
+        let matches = match_inventory(&e.0, &advisories, &index);
+        let ctx = Context::new(&e.0, &advisories, &matches, today());
+        let runs = runs(&matches.exposures);
+        assert!(runs.len() > 4 * RATE_BLOCK, "{}", runs.len());
+        let one = rate_runs(&ctx, &Overrides::default(), &runs, 1);
+        for threads in [2, 3] {
+            assert_eq!(rate_runs(&ctx, &Overrides::default(), &runs, threads), one);
+        }
+        assert!(one.iter().all(Option::is_some));
     }
 
     #[test]

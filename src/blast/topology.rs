@@ -275,6 +275,36 @@ impl fmt::Display for SubjectRef<'_> {
     }
 }
 
+/// The failure domains one advisory loses, indexed for its findings: each finding on a feeder
+/// asks which of them its system feeds, and which of another system's domains are lost — each
+/// answered without walking every lost domain of the estate.
+#[derive(Default)]
+pub(super) struct LostDomains<'a> {
+    /// Ids of the lost domains.
+    pub(super) ids: rustc_hash::FxHashSet<&'a str>,
+    /// By system position: the lost domains (positions in `topo.fed`, ascending) with a feeder
+    /// on that system.
+    pub(super) by_feeder_system: HashMap<u32, Vec<u32>>,
+}
+
+impl<'a> LostDomains<'a> {
+    /// `lost`: positions in `topo.fed`, ascending.
+    fn new(topo: &Topology<'a>, lost: impl Iterator<Item = u32>) -> LostDomains<'a> {
+        let mut out = LostDomains::default();
+        for d in lost {
+            let (domain, feeders) = &topo.fed[d as usize];
+            out.ids.insert(domain.id.as_str());
+            for &(s, _) in feeders {
+                let on = out.by_feeder_system.entry(s).or_default();
+                if on.last() != Some(&d) {
+                    on.push(d);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// An exposure as the rating reads it: the matcher's positions resolved against the inventory.
 pub(super) struct Exp<'a> {
     pub(super) pos: Pos,
@@ -293,9 +323,9 @@ pub struct Context<'a> {
     pub(super) topo: Topology<'a>,
     /// Shared texts of each advisory with exposures (by advisory index).
     pub(super) texts: HashMap<u32, AdvisoryTexts>,
-    /// For each advisory that drops power or paths: the domains (positions in `topo.fed`) a
-    /// feeder of which it reaches anywhere in the estate.
-    pub(super) lost_domains: HashMap<u32, Vec<u32>>,
+    /// For each advisory that drops power or paths: the domains a feeder of which it reaches
+    /// anywhere in the estate.
+    pub(super) lost_domains: HashMap<u32, LostDomains<'a>>,
     /// The reason line every unknown finding ends with.
     pub(super) unknown_line: Arc<str>,
 }
@@ -333,15 +363,13 @@ impl<'a> Context<'a> {
                 {
                     continue;
                 }
-                let lost: Vec<u32> = (0..topo.fed.len() as u32)
-                    .filter(|&d| {
-                        topo.fed[d as usize]
-                            .1
-                            .iter()
-                            .any(|&pos| feeder_exposed(&topo, matches, adv, pos))
-                    })
-                    .collect();
-                lost_domains.insert(adv, lost);
+                let lost = (0..topo.fed.len() as u32).filter(|&d| {
+                    topo.fed[d as usize]
+                        .1
+                        .iter()
+                        .any(|&pos| feeder_exposed(&topo, matches, adv, pos))
+                });
+                lost_domains.insert(adv, LostDomains::new(&topo, lost));
             }
         }
         Context {

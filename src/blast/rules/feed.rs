@@ -22,7 +22,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::reach::and_list;
-use crate::blast::topology::{Context, Exp, Pos};
+use crate::blast::topology::{Context, Exp, LostDomains, Pos};
 use crate::inventory::FailureDomain;
 use crate::matcher::Exposure;
 use crate::model::Effect;
@@ -41,10 +41,13 @@ pub(super) fn feed_loss(
         _ => "its power",
     };
     // The domains this finding's parts feed, and every domain the bug reaches a feeder of.
-    let no_loss = Vec::new();
-    let lost_at = ctx.lost_domains.get(&(adv_idx as u32)).unwrap_or(&no_loss);
-    let mine: Vec<&FailureDomain> = lost_at
-        .iter()
+    let no_loss = LostDomains::default();
+    let lost = ctx.lost_domains.get(&(adv_idx as u32)).unwrap_or(&no_loss);
+    let mine: Vec<&FailureDomain> = lost
+        .by_feeder_system
+        .get(&sys_idx)
+        .into_iter()
+        .flatten()
         .map(|&d| &ctx.topo.fed[d as usize])
         .filter(|(_, feeders)| {
             feeders
@@ -66,11 +69,6 @@ pub(super) fn feed_loss(
             ),
         );
     }
-    let lost: HashSet<&str> = lost_at
-        .iter()
-        .map(|&d| ctx.topo.fed[d as usize].0.id.as_str())
-        .collect();
-
     let feeders = exps
         .iter()
         .map(|e| e.subject.to_string())
@@ -102,7 +100,7 @@ pub(super) fn feed_loss(
                 .copied()
                 .filter(|x| x.kind == d.kind)
                 .collect();
-            match supplies.iter().find(|x| !lost.contains(x.id.as_str())) {
+            match supplies.iter().find(|x| !lost.ids.contains(x.id.as_str())) {
                 Some(spare) => second.push(format!("{} (on {})", sys.id, spare.id)),
                 None => {
                     down.push(s);
