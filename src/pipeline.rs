@@ -253,7 +253,7 @@ pub fn unused_triage(overrides: &Overrides, findings: &[Finding]) -> Vec<String>
     }
     let keys = findings
         .iter()
-        .map(|f| (&*f.advisory, &*f.aliases, f.system.as_str()));
+        .map(|f| (&*f.advisory.id, &*f.advisory.aliases, f.system.as_str()));
     overrides
         .triage
         .unused(keys)

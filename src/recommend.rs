@@ -209,7 +209,7 @@ fn rate_system(
 }
 
 fn label(f: &Finding) -> String {
-    format!("{} ({})", f.advisory, f.rating.severity)
+    format!("{} ({})", f.advisory.id, f.rating.severity)
 }
 
 /// An end of support still ahead: informative only.
@@ -480,11 +480,12 @@ pub fn recommend_with(
             if approaching_eos(f) {
                 c.notes.push(format!(
                     "{}: {}",
-                    f.advisory,
+                    f.advisory.id,
                     f.rating.reasons.get(1).map_or("", |r| &**r)
                 ));
             } else if f.state == MatchState::Unknown {
-                c.undecided.push(format!("{}: {}", f.advisory, f.evidence));
+                c.undecided
+                    .push(format!("{}: {}", f.advisory.id, f.evidence));
             } else {
                 c.introduces.push(label(f));
             }
@@ -589,10 +590,10 @@ fn decide(rec: &mut Recommendation, open: &[&Finding]) {
         );
         for f in open {
             rec.blocked_by.push(match f.fixed_in.as_slice() {
-                [] => format!("{}: no fixed version is known", f.advisory),
+                [] => format!("{}: no fixed version is known", f.advisory.id),
                 fixed => format!(
                     "{}: its fixed versions ({}) are not newer releases of {}",
-                    f.advisory,
+                    f.advisory.id,
                     fixed.join(", "),
                     rec.installed
                 ),
@@ -613,19 +614,19 @@ fn decide(rec: &mut Recommendation, open: &[&Finding]) {
                     format!(
                     "{}: the line is out of support, and no advisory names a release of a later \
                      line that leaves it ({})",
-                    f.advisory,
+                    f.advisory.id,
                     crate::report::top_reason(f)
                 )
                 } else if f.fixed_in.is_empty() {
                     format!(
                     "{}: no fixed version is known, and it stays open at every known release ({})",
-                    f.advisory,
+                    f.advisory.id,
                     crate::report::top_reason(f)
                 )
                 } else {
                     format!(
                         "{}: stays open at every known release (fixed in {}: {})",
-                        f.advisory,
+                        f.advisory.id,
                         f.fixed_in.join(", "),
                         crate::report::top_reason(f)
                     )

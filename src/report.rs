@@ -479,7 +479,12 @@ fn table_block(block: &[Finding], first: bool, blocked: bool, width: u16) -> Str
                 f.rating.score,
                 state_label(f)
             ),
-            format!("{}\n{}\n{}", plain(&f.advisory), f.system, plain(&f.title)),
+            format!(
+                "{}\n{}\n{}",
+                plain(&f.advisory.id),
+                f.system,
+                plain(&f.advisory.title)
+            ),
             parts_label(f),
             why_cell(f),
         ]);
@@ -524,18 +529,18 @@ fn why_cell(f: &Finding) -> String {
 /// The full reasoning of one finding.
 pub fn render_explain(f: &Finding) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{} — {}", plain(&f.id), plain(&f.title));
+    let _ = writeln!(o, "{} — {}", plain(&f.id), plain(&f.advisory.title));
     let _ = writeln!(
         o,
         "  advisory:    {}{}",
-        plain(&f.advisory),
-        if f.aliases.is_empty() {
+        plain(&f.advisory.id),
+        if f.advisory.aliases.is_empty() {
             String::new()
         } else {
-            format!(" (aliases: {})", plain(&f.aliases.join(", ")))
+            format!(" (aliases: {})", plain(&f.advisory.aliases.join(", ")))
         }
     );
-    let _ = writeln!(o, "  vendor:      {}", plain(&f.vendor));
+    let _ = writeln!(o, "  vendor:      {}", plain(&f.advisory.vendor));
     let _ = writeln!(
         o,
         "  system:      {} ({}), owner {}",
@@ -558,7 +563,8 @@ pub fn render_explain(f: &Finding) -> String {
     let _ = writeln!(
         o,
         "  effects:     {}",
-        f.effects
+        f.advisory
+            .effects
             .iter()
             .map(|e| e.as_str())
             .collect::<Vec<_>>()
@@ -569,7 +575,7 @@ pub fn render_explain(f: &Finding) -> String {
         "  rating:      {} (score {}), {} · {} [{}]",
         f.rating.severity, f.rating.score, f.rating.consequence, f.rating.urgency, f.rating.code
     );
-    if let Some(vs) = &f.vendor_severity {
+    if let Some(vs) = &f.advisory.vendor_severity {
         let _ = writeln!(o, "  vendor says: {}", plain(vs));
     }
     if let Some(c) = f.cvss {
@@ -619,8 +625,8 @@ pub fn render_explain(f: &Finding) -> String {
     if let Some(t) = f.triage.describe() {
         let _ = writeln!(o, "  triage:      {}", plain(&t));
     }
-    let _ = writeln!(o, "  source:      {}", plain(&f.source));
-    for r in f.references.iter() {
+    let _ = writeln!(o, "  source:      {}", plain(&f.advisory.source));
+    for r in f.advisory.references.iter() {
         let _ = writeln!(o, "  reference:   {}", plain(r));
     }
     o
@@ -752,7 +758,7 @@ pub fn write_csv(r: &Report, w: impl std::io::Write) -> Result<(), csv::Error> {
                 "unknown"
             }
             .to_string(),
-            f.advisory.to_string(),
+            f.advisory.id.to_string(),
             f.system.to_string(),
             f.owner.to_string(),
             parts_label(f),
@@ -763,7 +769,7 @@ pub fn write_csv(r: &Report, w: impl std::io::Write) -> Result<(), csv::Error> {
             f.rating.reach.tenants.len().to_string(),
             f.fixed_in.join(" "),
             top_reason(f),
-            f.title.to_string(),
+            f.advisory.title.to_string(),
         ];
         w.write_record(cells.iter().map(|c| csv_cell(c)))?;
     }
@@ -823,7 +829,7 @@ pub fn write_markdown(r: &Report, w: impl std::io::Write) -> std::io::Result<()>
             f.rating.severity,
             state_label(f),
             f.rating.score,
-            md_escape(&f.advisory),
+            md_escape(&f.advisory.id),
             md_escape(f.system.as_str()),
             md_escape(&parts_label(f)),
             f.rating.consequence,
@@ -831,7 +837,12 @@ pub fn write_markdown(r: &Report, w: impl std::io::Write) -> std::io::Result<()>
         )?;
     }
     for f in &r.findings {
-        writeln!(o, "\n## {} — {}\n", md_escape(&f.id), md_escape(&f.title))?;
+        writeln!(
+            o,
+            "\n## {} — {}\n",
+            md_escape(&f.id),
+            md_escape(&f.advisory.title)
+        )?;
         for reason in &f.rating.reasons {
             writeln!(o, "- {}", md_escape(reason))?;
         }
@@ -917,8 +928,8 @@ pub fn write_html(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
             f.rating.severity,
             e(state_label(f)),
             f.rating.score,
-            e(&f.advisory),
-            e(&f.title),
+            e(&f.advisory.id),
+            e(&f.advisory.title),
             e(f.system.as_str()),
             e(&parts_label(f)),
             f.rating.consequence,

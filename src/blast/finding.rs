@@ -3,8 +3,8 @@
 //!
 //! The matcher's exposures of one advisory on one system (a *run*) become one finding, so a
 //! system with two exposed controllers and a drive set reads as one finding with three parts, not
-//! three findings. Findings carry the advisory's texts as shared strings made once per advisory:
-//! an estate with 400,000 findings holds each title once.
+//! three findings. Findings carry the advisory's id and texts as one shared value made once per
+//! advisory ([`AdvisoryTexts`]): an estate with 400,000 findings holds each title once.
 
 use std::sync::Arc;
 
@@ -29,19 +29,19 @@ pub struct Part {
 }
 
 /// One advisory on one system, rated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Serialized flat, the advisory's texts beside the finding's own fields (`advisory` is the
+/// advisory's id): reports, the dashboard and notifications read the same shape whatever the
+/// finding holds in memory.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "FlatFinding")]
 pub struct Finding {
     /// `ADVISORY@system`, stable across runs.
     pub id: String,
-    // Texts of the advisory and the match are shared by every finding of that advisory
-    // (`Arc<str>`): an estate with 400,000 findings holds each title once.
-    pub advisory: Arc<str>,
-    pub aliases: Arc<[String]>,
-    pub title: Arc<str>,
-    pub vendor: Arc<str>,
-    pub vendor_severity: Option<Arc<str>>,
+    /// The advisory's id and texts, one value shared by every finding of that advisory: an
+    /// estate with 400,000 findings holds each title once, and each finding one pointer to it.
+    pub advisory: Arc<AdvisoryTexts>,
     pub cvss: Option<f64>,
-    pub effects: Arc<[Effect]>,
     pub system: SystemId,
     pub system_name: Arc<str>,
     pub owner: OwnerId,
@@ -55,20 +55,20 @@ pub struct Finding {
     pub rating: Rating,
     /// What the team decided about it ([`crate::triage`]); `new` without a decision.
     pub triage: Triage,
-    pub source: Arc<str>,
-    pub references: Arc<[String]>,
 }
 
-/// An advisory's texts as findings carry them, made once per advisory.
-pub(super) struct AdvisoryTexts {
-    id: Arc<str>,
-    aliases: Arc<[String]>,
-    title: Arc<str>,
-    vendor: Arc<str>,
-    vendor_severity: Option<Arc<str>>,
-    effects: Arc<[Effect]>,
-    source: Arc<str>,
-    references: Arc<[String]>,
+/// An advisory as its findings carry it, made once per advisory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdvisoryTexts {
+    pub id: Arc<str>,
+    pub aliases: Arc<[String]>,
+    pub title: Arc<str>,
+    pub vendor: Arc<str>,
+    pub vendor_severity: Option<Arc<str>>,
+    pub effects: Arc<[Effect]>,
+    /// Where the advisory was read (its document's URL or path).
+    pub source: Arc<str>,
+    pub references: Arc<[String]>,
 }
 
 impl AdvisoryTexts {
@@ -82,6 +82,89 @@ impl AdvisoryTexts {
             effects: a.effects.as_slice().into(),
             source: a.source.location.as_str().into(),
             references: a.references.as_slice().into(),
+        }
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let a = &*self.advisory;
+        let mut s = serializer.serialize_struct("Finding", 20)?;
+        s.serialize_field("id", &self.id)?;
+        s.serialize_field("advisory", &a.id)?;
+        s.serialize_field("aliases", &a.aliases)?;
+        s.serialize_field("title", &a.title)?;
+        s.serialize_field("vendor", &a.vendor)?;
+        s.serialize_field("vendor_severity", &a.vendor_severity)?;
+        s.serialize_field("cvss", &self.cvss)?;
+        s.serialize_field("effects", &a.effects)?;
+        s.serialize_field("system", &self.system)?;
+        s.serialize_field("system_name", &self.system_name)?;
+        s.serialize_field("owner", &self.owner)?;
+        s.serialize_field("state", &self.state)?;
+        s.serialize_field("evidence", &self.evidence)?;
+        s.serialize_field("parts", &self.parts)?;
+        s.serialize_field("part_count", &self.part_count)?;
+        s.serialize_field("fixed_in", &self.fixed_in)?;
+        s.serialize_field("rating", &self.rating)?;
+        s.serialize_field("triage", &self.triage)?;
+        s.serialize_field("source", &a.source)?;
+        s.serialize_field("references", &a.references)?;
+        s.end()
+    }
+}
+
+/// A finding as it is written ([`Finding`]'s `Serialize`), read back.
+#[derive(Deserialize)]
+struct FlatFinding {
+    id: String,
+    advisory: Arc<str>,
+    aliases: Arc<[String]>,
+    title: Arc<str>,
+    vendor: Arc<str>,
+    vendor_severity: Option<Arc<str>>,
+    cvss: Option<f64>,
+    effects: Arc<[Effect]>,
+    system: SystemId,
+    system_name: Arc<str>,
+    owner: OwnerId,
+    state: MatchState,
+    evidence: Arc<str>,
+    parts: Vec<Part>,
+    part_count: u64,
+    fixed_in: Vec<String>,
+    rating: Rating,
+    triage: Triage,
+    source: Arc<str>,
+    references: Arc<[String]>,
+}
+
+impl From<FlatFinding> for Finding {
+    fn from(f: FlatFinding) -> Finding {
+        Finding {
+            id: f.id,
+            advisory: Arc::new(AdvisoryTexts {
+                id: f.advisory,
+                aliases: f.aliases,
+                title: f.title,
+                vendor: f.vendor,
+                vendor_severity: f.vendor_severity,
+                effects: f.effects,
+                source: f.source,
+                references: f.references,
+            }),
+            cvss: f.cvss,
+            system: f.system,
+            system_name: f.system_name,
+            owner: f.owner,
+            state: f.state,
+            evidence: f.evidence,
+            parts: f.parts,
+            part_count: f.part_count,
+            fixed_in: f.fixed_in,
+            rating: f.rating,
+            triage: f.triage,
         }
     }
 }
@@ -116,16 +199,10 @@ pub(super) fn finding(
     let triage = overrides
         .triage
         .for_finding(adv, system.id.as_str(), &system.settings, ctx.today);
-    let texts = &ctx.texts[&(adv_idx as u32)];
     Finding {
         id: format!("{}@{}", adv.id, system.id),
-        advisory: texts.id.clone(),
-        aliases: texts.aliases.clone(),
-        title: texts.title.clone(),
-        vendor: texts.vendor.clone(),
-        vendor_severity: texts.vendor_severity.clone(),
+        advisory: ctx.texts[&(adv_idx as u32)].clone(),
         cvss: adv.cvss.as_ref().map(|c| c.base_score),
-        effects: texts.effects.clone(),
         system: system.id.clone(),
         system_name: ctx.topo.names[sys_idx as usize].clone(),
         owner: system.owner.clone(),
@@ -144,8 +221,6 @@ pub(super) fn finding(
         fixed_in: fixed_in(exps),
         rating,
         triage,
-        source: texts.source.clone(),
-        references: texts.references.clone(),
     }
 }
 

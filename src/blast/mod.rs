@@ -57,7 +57,7 @@ mod topology;
 
 use std::ops::Range;
 
-pub use finding::{Finding, Part};
+pub use finding::{AdvisoryTexts, Finding, Part};
 pub use rating::{Consequence, FindingCode, Rating, Severity, Urgency, UNKNOWN_REASON};
 pub use reach::{pct, thousands, Reach};
 pub use rules::crash::survivor_load;
@@ -298,7 +298,7 @@ mod tests {
         let matches = match_inventory(&e.0, &advisories, &index);
         let ctx = Context::new(&e.0, &advisories, &matches, today());
         let f = assess(&ctx, &Overrides::default());
-        let ids: Vec<&str> = f.iter().map(|f| f.advisory.as_ref()).collect();
+        let ids: Vec<&str> = f.iter().map(|f| f.advisory.id.as_ref()).collect();
         assert_eq!(ids, ["FWN-1", "FWN-3", "FWN-0", "FWN-4", "FWN-2"]);
         assert!(f.windows(2).all(|w| w[0].rating.score >= w[1].rating.score));
     }

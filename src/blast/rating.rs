@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::reach::{Reach, Shared};
 use super::rules;
@@ -289,7 +290,9 @@ pub(super) fn rate(
     readings.sort_by_key(|r| std::cmp::Reverse(r.consequence));
     let mut top = readings.remove(0);
     let backup = top.backup.take().map(|l| shared.line(l));
-    let mut reasons: Vec<Arc<str>> = vec![evidence.clone()];
+    // Gathered on the stack, then moved into a vector of exactly their number: a few hundred
+    // thousand findings keep no spare capacity.
+    let mut reasons: SmallVec<[Arc<str>; 12]> = smallvec::smallvec![evidence.clone()];
     reasons.extend(
         std::mem::take(&mut top.reasons)
             .into_iter()
@@ -354,7 +357,7 @@ pub(super) fn rate(
         reach,
         score,
         severity: Severity::from_score(score),
-        reasons,
+        reasons: reasons.into_vec(),
         backup,
     };
     let state = if unknown {

@@ -322,7 +322,7 @@ pub struct Context<'a> {
     pub today: NaiveDate,
     pub(super) topo: Topology<'a>,
     /// Shared texts of each advisory with exposures (by advisory index).
-    pub(super) texts: HashMap<u32, AdvisoryTexts>,
+    pub(super) texts: HashMap<u32, Arc<AdvisoryTexts>>,
     /// For each advisory that drops power or paths: the domains a feeder of which it reaches
     /// anywhere in the estate.
     pub(super) lost_domains: HashMap<u32, LostDomains<'a>>,
@@ -351,7 +351,7 @@ impl<'a> Context<'a> {
         for e in &matches.exposures {
             texts
                 .entry(e.advisory)
-                .or_insert_with(|| AdvisoryTexts::of(&advisories[e.advisory as usize]));
+                .or_insert_with(|| Arc::new(AdvisoryTexts::of(&advisories[e.advisory as usize])));
         }
         let mut lost_domains = HashMap::default();
         if !topo.fed.is_empty() {

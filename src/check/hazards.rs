@@ -216,7 +216,12 @@ fn too_late(before: &[Finding], step: &Step, today: NaiveDate, out: &mut Vec<Haz
         if parts.is_empty() {
             continue;
         }
-        let what = format!("{} ({}) on {}", f.advisory, f.title, parts.join(", "));
+        let what = format!(
+            "{} ({}) on {}",
+            f.advisory.id,
+            f.advisory.title,
+            parts.join(", ")
+        );
         let Some(date) = step.date else {
             out.push(hazard(HazardCode::TooLate, Verdict::Caution, &step.name, format!(
                 "the plan gives no date for this step, and {what} fires on {fires}: date the step before then")));
@@ -375,11 +380,11 @@ fn failover_bug_exercised(
     for f in before.iter().filter(|f| {
         f.system == sys.id
             && f.state == MatchState::Confirmed
-            && f.effects.contains(&Effect::FailoverFailure)
+            && f.advisory.effects.contains(&Effect::FailoverFailure)
     }) {
         out.push(hazard(HazardCode::FailoverBugExercised, Verdict::Block, &step.name, format!(
             "the running version has failover-path bug {} ({}); the update itself triggers failover (takeover/giveback) on {}, so the bug is certain to be exercised — fix it first by another path or with the vendor",
-            f.advisory, f.title, g.id)));
+            f.advisory.id, f.advisory.title, g.id)));
     }
 }
 

@@ -304,14 +304,14 @@ fn verdict(hazards: &[Hazard], systems: &[SystemDiff]) -> (Verdict, Vec<String>)
             };
             decided_by.push(format!(
                 "{level}: the target introduces {} on {} ({}, {}: {})",
-                f.advisory, d.system, f.rating.severity, f.rating.consequence, f.title
+                f.advisory.id, d.system, f.rating.severity, f.rating.consequence, f.advisory.title
             ));
             verdict = verdict.max(level);
         }
         for f in &d.unknown {
             decided_by.push(format!(
                 "caution: {} on {} cannot be decided after the move: {}",
-                f.advisory, d.system, f.evidence
+                f.advisory.id, d.system, f.evidence
             ));
             verdict = verdict.max(Verdict::Caution);
         }
@@ -322,7 +322,7 @@ fn verdict(hazards: &[Hazard], systems: &[SystemDiff]) -> (Verdict, Vec<String>)
         {
             decided_by.push(format!(
                 "caution: {} ({}) stays open on {} after the move",
-                f.advisory, f.rating.severity, d.system
+                f.advisory.id, f.rating.severity, d.system
             ));
             verdict = verdict.max(Verdict::Caution);
         }

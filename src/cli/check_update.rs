@@ -163,8 +163,8 @@ fn line(f: &Finding) -> String {
     let plain = firmwatch::report::plain;
     format!(
         "{} {} ({} {}): {}",
-        plain(&f.advisory),
-        plain(&f.title),
+        plain(&f.advisory.id),
+        plain(&f.advisory.title),
         f.rating.severity,
         f.rating.score,
         plain(&firmwatch::report::top_reason(f))

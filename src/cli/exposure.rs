@@ -146,7 +146,7 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
             .findings
             .iter()
             .chain(report.triaged.iter())
-            .filter(|f| &f.id == id || &*f.advisory == id.as_str())
+            .filter(|f| &f.id == id || &*f.advisory.id == id.as_str())
             .collect();
         if found.is_empty() {
             bail!("no finding `{id}` (use ADVISORY@system as shown by `exposure`)");
@@ -174,7 +174,9 @@ pub fn run(args: &ExposureArgs, global: &Global, out: &mut impl Write) -> Result
                     f.owner
                 );
             }
-            let advisory = advisories.iter().find(|a| *a.id.to_string() == *f.advisory);
+            let advisory = advisories
+                .iter()
+                .find(|a| *a.id.to_string() == *f.advisory.id);
             out.write_all(report::svg::blast_radius(f, &inv, advisory).as_bytes())?;
             return Ok(Exit::Ok);
         }

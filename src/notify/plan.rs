@@ -213,7 +213,12 @@ pub fn finding_window(f: &Finding, today: NaiveDate) -> Option<i64> {
 }
 
 fn effects_of(f: &Finding) -> Vec<String> {
-    let mut e: Vec<String> = f.effects.iter().map(|e| e.as_str().to_string()).collect();
+    let mut e: Vec<String> = f
+        .advisory
+        .effects
+        .iter()
+        .map(|e| e.as_str().to_string())
+        .collect();
     e.sort();
     e.dedup();
     e
@@ -240,9 +245,9 @@ fn item_for(f: &Finding, audience: &Audience<'_>, recipient: &str, today: NaiveD
     Item {
         event: EventKind::New,
         finding: f.id.clone(),
-        advisory: f.advisory.to_string(),
-        title: f.title.to_string(),
-        vendor: f.vendor.to_string(),
+        advisory: f.advisory.id.to_string(),
+        title: f.advisory.title.to_string(),
+        vendor: f.advisory.vendor.to_string(),
         severity: f.rating.severity,
         previous_severity: None,
         code: f.rating.code.as_str().to_owned(),
@@ -260,7 +265,7 @@ fn item_for(f: &Finding, audience: &Audience<'_>, recipient: &str, today: NaiveD
         } else {
             Vec::new()
         },
-        references: f.references.to_vec(),
+        references: f.advisory.references.to_vec(),
         triage: match (&f.triage.entry, system_owner) {
             (None, _) => None,
             (Some(_), true) => f.triage.describe(),

@@ -730,12 +730,12 @@ pub fn blast_radius(f: &Finding, inv: &Inventory, advisory: Option<&Advisory>) -
         y,
         BODY.size(16).bold(),
         &clip(
-            &format!("{} on {} ({})", f.advisory, f.system, f.system_name),
+            &format!("{} on {} ({})", f.advisory.id, f.system, f.system_name),
             100,
         ),
     );
     y += 20;
-    c.text(MARGIN, y, BODY.size(12), &clip(&f.title, 130));
+    c.text(MARGIN, y, BODY.size(12), &clip(&f.advisory.title, 130));
     y += 20;
     let state = if f.state == MatchState::Unknown {
         " · UNKNOWN match: review it"
@@ -762,6 +762,7 @@ pub fn blast_radius(f: &Finding, inv: &Inventory, advisory: Option<&Advisory>) -
     c.end_group();
     y += 26;
     let domain_down = f
+        .advisory
         .effects
         .iter()
         .any(|e| matches!(e, Effect::PowerLoss | Effect::PathLoss));
@@ -826,10 +827,10 @@ pub fn blast_radius(f: &Finding, inv: &Inventory, advisory: Option<&Advisory>) -
     );
     let mut desc = format!(
         "{} on {} ({}): {}. Rated {} (score {}), {}, {}, code {}.",
-        f.advisory,
+        f.advisory.id,
         f.system,
         f.system_name,
-        f.title,
+        f.advisory.title,
         f.rating.severity,
         f.rating.score,
         f.rating.consequence,
@@ -1947,8 +1948,8 @@ mod tests {
         e.0.services.get_mut(&svc).unwrap().name = HOSTILE.into();
         let mut f = one(&e, &a, "FWN-2@arr");
         f.id = format!("{HOSTILE}@arr");
-        f.advisory = HOSTILE.into();
-        f.title = HOSTILE.into();
+        std::sync::Arc::make_mut(&mut f.advisory).id = HOSTILE.into();
+        std::sync::Arc::make_mut(&mut f.advisory).title = HOSTILE.into();
         f.system_name = HOSTILE.into();
         f.evidence = HOSTILE.into();
         f.fixed_in = vec![HOSTILE.into()];

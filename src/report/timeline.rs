@@ -209,8 +209,8 @@ pub fn build(
             });
             row.marks.push(Mark {
                 finding: f.id.clone(),
-                advisory: f.advisory.to_string(),
-                title: f.title.to_string(),
+                advisory: f.advisory.id.to_string(),
+                title: f.advisory.title.to_string(),
                 date: *date,
                 past_due: *past_due,
                 parts: kinds

@@ -310,7 +310,7 @@ pub fn build(
     let mut stated: BTreeSet<(String, String)> = BTreeSet::new();
 
     for f in report.findings.iter().chain(&report.triaged) {
-        let Some(adv) = by_id.get(&*f.advisory).copied() else {
+        let Some(adv) = by_id.get(&*f.advisory.id).copied() else {
             continue;
         };
         // An end of support is no vulnerability: a VEX statement about it would tell consumers

@@ -169,7 +169,7 @@ impl View {
                         finding: f.id.clone(),
                         system: f.system.to_string(),
                         severity: f.rating.severity,
-                        title: f.title.to_string(),
+                        title: f.advisory.title.to_string(),
                     });
                 }
             }

@@ -422,7 +422,7 @@ fn row(f: &Finding) -> Row {
         id: f.id.clone(),
         severity: f.rating.severity.as_str(),
         score: u32::from(f.rating.score),
-        title: f.title.to_string(),
+        title: f.advisory.title.to_string(),
         owner: f.owner.to_string(),
         parts: f.part_count,
         reason: report::plain(&report::top_reason(f)),
@@ -556,10 +556,10 @@ async fn finding(
         return not_found(&format!("no finding `{id}`"));
     };
     let drawn = snap.may_draw(&scope, &f);
-    let svg = drawn.then(|| svg::blast_radius(&f, &snap.inv, snap.advisory(&f.advisory)));
+    let svg = drawn.then(|| svg::blast_radius(&f, &snap.inv, snap.advisory(&f.advisory.id)));
     page(&FindingPage {
         frame: Frame::new(&app, &snap, &scope, f.id.clone()),
-        title: f.title.to_string(),
+        title: f.advisory.title.to_string(),
         severity: f.rating.severity.as_str(),
         score: u32::from(f.rating.score),
         closed,
@@ -572,7 +572,7 @@ async fn finding(
                 f.system, f.owner
             )
         }),
-        references: f.references.to_vec(),
+        references: f.advisory.references.to_vec(),
     })
 }
 
@@ -588,7 +588,11 @@ async fn finding_svg(
     if !snap.may_draw(&scope, &f) {
         return forbidden("the picture draws a system's topology, which is for its owner");
     }
-    svg_response(svg::blast_radius(&f, &snap.inv, snap.advisory(&f.advisory)))
+    svg_response(svg::blast_radius(
+        &f,
+        &snap.inv,
+        snap.advisory(&f.advisory.id),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

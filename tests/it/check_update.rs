@@ -163,11 +163,11 @@ fn target_that_fixes_two_but_introduces_a_du_bug_is_not_go() {
         &one_step("canary", &["arr-1"]),
     );
     let d = &r.systems[0];
-    let mut fixed: Vec<&str> = d.fixed.iter().map(|f| &*f.advisory).collect();
+    let mut fixed: Vec<&str> = d.fixed.iter().map(|f| &*f.advisory.id).collect();
     fixed.sort();
     assert_eq!(fixed, vec!["FWN-A", "FWN-B"]);
     assert_eq!(d.introduced.len(), 1);
-    assert_eq!(&*d.introduced[0].advisory, "FWN-C");
+    assert_eq!(&*d.introduced[0].advisory.id, "FWN-C");
     assert_ne!(r.verdict, Verdict::Go, "{}", decided(&r));
     assert!(decided(&r).contains("introduces FWN-C"), "{}", decided(&r));
 }

@@ -174,7 +174,7 @@ pub(in crate::blast) fn annotate(ctx: &Context<'_>, slots: &mut [Option<Finding>
         {
             continue;
         }
-        let Some(adv) = lifecycles.get(&*f.advisory) else {
+        let Some(adv) = lifecycles.get(&*f.advisory.id) else {
             continue;
         };
         let Some(lc) = &adv.lifecycle else { continue };
@@ -230,7 +230,7 @@ pub(in crate::blast) fn annotate(ctx: &Context<'_>, slots: &mut [Option<Finding>
                 && f.rating.severity >= Severity::High
             {
                 oos.blocked
-                    .push(format!("{} {}", f.advisory, f.rating.severity));
+                    .push(format!("{} {}", f.advisory.id, f.rating.severity));
             }
         }
     }
@@ -379,8 +379,8 @@ mod tests {
             .effects(&[Effect::DataUnavailable]);
         let line = eos("FWL-1", "9.8", "2025-01-01", None);
         let f = rate_on(&aff("9.8P3"), &[bug.clone(), line.clone()], today());
-        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-1").unwrap();
-        let eos_f = f.iter().find(|f| &*f.advisory == "FWL-1").unwrap();
+        let bug_f = f.iter().find(|f| &*f.advisory.id == "FWN-1").unwrap();
+        let eos_f = f.iter().find(|f| &*f.advisory.id == "FWL-1").unwrap();
         assert!(bug_f.rating.severity >= Severity::High);
         assert!(
             reasons(bug_f).contains(
@@ -400,9 +400,9 @@ mod tests {
             &[bug, eos("FWL-1", "9.8", "2027-06-01", None)],
             today(),
         );
-        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-1").unwrap();
+        let bug_f = f.iter().find(|f| &*f.advisory.id == "FWN-1").unwrap();
         assert!(!reasons(bug_f).contains("cannot be fixed by waiting"));
-        let eos_f = f.iter().find(|f| &*f.advisory == "FWL-1").unwrap();
+        let eos_f = f.iter().find(|f| &*f.advisory.id == "FWL-1").unwrap();
         assert!(eos_f.rating.severity <= Severity::Low);
     }
 
@@ -440,7 +440,7 @@ mod tests {
             ],
             today(),
         );
-        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-2").unwrap();
+        let bug_f = f.iter().find(|f| &*f.advisory.id == "FWN-2").unwrap();
         assert!(
             reasons(bug_f).contains("cannot be fixed by waiting"),
             "ctl-a runs 9.8P3"
@@ -461,7 +461,7 @@ mod tests {
             &[bug, eos("FWL-1", "9.8", "2025-01-01", None)],
             today(),
         );
-        let bug_f = f.iter().find(|f| &*f.advisory == "FWN-2").unwrap();
+        let bug_f = f.iter().find(|f| &*f.advisory.id == "FWN-2").unwrap();
         assert!(!reasons(bug_f).contains("cannot be fixed by waiting"));
     }
 }

@@ -162,7 +162,7 @@ fn large(n: usize) -> Report {
     for i in 0..n {
         let mut f = one.clone();
         f.id = format!("FWN-{i:04}@arr-1");
-        f.advisory = format!("FWN-{i:04}").into();
+        std::sync::Arc::make_mut(&mut f.advisory).id = format!("FWN-{i:04}").into();
         all.push(f);
     }
     Report::new(
