@@ -20,9 +20,16 @@ macro_rules! string_id {
     };
     ($(#[$doc:meta])* $name:ident, $what:literal, $allowed:expr, $rule:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
+
+        /// Written as its text, without a copy.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
 
         impl $name {
             pub fn as_str(&self) -> &str {
@@ -508,8 +515,8 @@ pub struct Epss {
 }
 
 /// Who a part's partner is, for a compatibility requirement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Partner {
     /// The systems it replicates to or from (`backups` of kind `replica`, `replica-pair` groups).
     Replica,
@@ -557,6 +564,13 @@ impl TryFrom<String> for Partner {
                 )
             }),
         }
+    }
+}
+
+/// Written as its text ([`fmt::Display`]), straight into the output.
+impl Serialize for Partner {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

@@ -52,9 +52,16 @@ mod ids {
             ///
             /// Shared text (`Arc<str>`): the loader hands every reference the defining id, so a
             /// million group members and findings naming a system hold one copy of its id.
-            #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-            #[serde(try_from = "String", into = "String")]
+            #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+            #[serde(try_from = "String")]
             pub struct $name(Arc<str>);
+
+            /// Written as its text, without a copy (a report names ids millions of times).
+            impl Serialize for $name {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_str(&self.0)
+                }
+            }
 
             impl $name {
                 pub fn as_str(&self) -> &str {
@@ -120,8 +127,8 @@ mod ids {
         DomainId, "failure domain id");
 
     /// `system` or `system/component`: what redundancy groups, failure domains and services point at.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(try_from = "String", into = "String")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+    #[serde(try_from = "String")]
     pub struct ComponentRef {
         pub system: SystemId,
         /// `None`: the system as a whole. Shared with the component's own id (see [`SystemId`]).
@@ -149,6 +156,16 @@ mod ids {
                         component: Some(Arc::from(comp)),
                     })
                 }
+            }
+        }
+    }
+
+    /// Written as `system` or `system/component`, straight into the output (`collect_str`).
+    impl Serialize for ComponentRef {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match &self.component {
+                None => s.serialize_str(self.system.as_str()),
+                Some(_) => s.collect_str(self),
             }
         }
     }

@@ -10,8 +10,8 @@ use smallvec::SmallVec;
 use super::vendor;
 
 /// A firmware versioning scheme. Each has a strict grammar; see the module docs of [`crate::version`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Scheme {
     /// Strict SemVer 2.0 through the `semver` crate (Pure Purity, software that really is semver).
     Semver,
@@ -95,6 +95,13 @@ impl TryFrom<String> for Scheme {
     type Error = VersionError;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()
+    }
+}
+
+/// Written as its name ([`Scheme::as_str`]), without a copy.
+impl Serialize for Scheme {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -66,6 +66,8 @@ pub(super) fn time_bomb(
     };
     let mut out = Vec::new();
     let mut seen_groups = HashSet::default();
+    // Whether the system's data survives does not depend on the group: asked once.
+    let mut backup = None;
     for e in exps {
         let raid = ctx
             .topo
@@ -76,7 +78,12 @@ pub(super) fn time_bomb(
                 if !seen_groups.insert(&info.group.id) {
                     continue;
                 }
-                out.extend(raid_group(ctx, adv_idx, sys_idx, e, info, exps, hours));
+                let backup = || {
+                    backup
+                        .get_or_insert_with(|| backup_verdict(ctx, adv_idx, sys_idx))
+                        .clone()
+                };
+                out.extend(raid_group(ctx, e, info, exps, hours, adv_idx, backup));
             }
             None => out.extend(outside_raid(ctx, adv_idx, sys_idx, e, hours)),
         }
@@ -85,15 +92,16 @@ pub(super) fn time_bomb(
 }
 
 /// The exposed drive sets of a RAID group against its tolerance. `e` is the exposure that led
-/// to the group (its firmware is named).
+/// to the group (its firmware is named); `backup` tells whether the system's data survives
+/// ([`backup_verdict`]), asked only when the group loses data.
 fn raid_group(
     ctx: &Context<'_>,
-    adv_idx: usize,
-    sys_idx: u32,
     e: &Exp<'_>,
     info: &GroupInfo<'_>,
     exps: &[Exp<'_>],
     hours: u64,
+    adv_idx: usize,
+    backup: impl FnOnce() -> (Consequence, Vec<String>),
 ) -> Option<Reading> {
     let g = info.group;
     let GroupKind::RaidGroup { tolerance } = g.kind else {
@@ -126,7 +134,7 @@ fn raid_group(
     let urgency = urgency(first, ctx.today);
     let uncounted = !drives.undated.is_empty() || undecided.is_some();
     let mut reading = if worst > tolerance || (uncounted && first.is_none()) {
-        let (consequence, more) = backup_verdict(ctx, adv_idx, sys_idx);
+        let (consequence, more) = backup();
         let backup = more.join("; ");
         reasons.extend(more);
         let mut r = Reading::with_reasons(FindingCode::RaidTimeBomb, consequence, urgency, reasons);
