@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::finding::AdvisoryTexts;
 use super::rating::UNKNOWN_REASON;
@@ -281,7 +281,7 @@ impl fmt::Display for SubjectRef<'_> {
 #[derive(Default)]
 pub(super) struct LostDomains<'a> {
     /// Ids of the lost domains.
-    pub(super) ids: rustc_hash::FxHashSet<&'a str>,
+    pub(super) ids: HashSet<&'a str>,
     /// By system position: the lost domains (positions in `topo.fed`, ascending) with a feeder
     /// on that system.
     pub(super) by_feeder_system: HashMap<u32, Vec<u32>>,

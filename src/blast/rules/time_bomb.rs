@@ -83,7 +83,7 @@ pub(super) fn time_bomb(
                         .get_or_insert_with(|| backup_verdict(ctx, adv_idx, sys_idx))
                         .clone()
                 };
-                out.extend(raid_group(ctx, e, info, exps, hours, adv_idx, backup));
+                out.extend(raid_group(ctx, adv_idx, e, info, exps, hours, backup));
             }
             None => out.extend(outside_raid(ctx, adv_idx, sys_idx, e, hours)),
         }
@@ -96,11 +96,11 @@ pub(super) fn time_bomb(
 /// ([`backup_verdict`]), asked only when the group loses data.
 fn raid_group(
     ctx: &Context<'_>,
+    adv_idx: usize,
     e: &Exp<'_>,
     info: &GroupInfo<'_>,
     exps: &[Exp<'_>],
     hours: u64,
-    adv_idx: usize,
     backup: impl FnOnce() -> (Consequence, Vec<String>),
 ) -> Option<Reading> {
     let g = info.group;
