@@ -143,7 +143,6 @@ fn rate_runs(
             });
         }
     });
-    drop(blocks);
     slots
 }
 
