@@ -67,7 +67,7 @@ pub(super) fn time_bomb(
     let mut out = Vec::new();
     let mut seen_groups = HashSet::default();
     // Whether the system's data survives does not depend on the group: asked once.
-    let mut backup = None;
+    let mut verdict = None;
     for e in exps {
         let raid = ctx
             .topo
@@ -79,7 +79,7 @@ pub(super) fn time_bomb(
                     continue;
                 }
                 let backup = || {
-                    backup
+                    verdict
                         .get_or_insert_with(|| backup_verdict(ctx, adv_idx, sys_idx))
                         .clone()
                 };

@@ -60,25 +60,18 @@ impl Naming {
                 Ver::None => {}
             }
         }
-        // What the versions of each family say, read once per family.
-        let by_versions: HashMap<&(String, String), Scheme> = naming
-            .product_versions
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k,
-                    versions_scheme(&v.iter().map(String::as_str).collect::<Vec<_>>()),
-                )
-            })
-            .collect();
+        // A family's versions are read only when no name decides its scheme, once per family.
+        let mut by_versions: HashMap<(String, String), Scheme> = HashMap::new();
         let mut schemes = HashMap::new();
         for p in tree.products.values() {
             if let Entry::Vacant(e) = schemes.entry((naming.vendor_of(p), p.product.clone())) {
                 let (vendor, product) = e.key();
-                let family = (normalize_name(vendor), normalize_name(product));
-                let scheme = named_scheme(default_scheme, vendor, product)
-                    .or_else(|| by_versions.get(&family).copied())
-                    .unwrap_or_else(|| naming.choose_scheme(vendor, product));
+                let scheme = named_scheme(default_scheme, vendor, product).unwrap_or_else(|| {
+                    let family = (normalize_name(vendor), normalize_name(product));
+                    *by_versions
+                        .entry(family)
+                        .or_insert_with_key(|f| versions_scheme(&naming.versions_of(f)))
+                });
                 e.insert(scheme);
             }
         }
@@ -93,22 +86,28 @@ impl Naming {
     }
 
     pub(super) fn scheme_of(&self, p: &Product) -> Scheme {
-        let vendor = self.vendor_of(p);
-        match self.schemes.get(&(vendor, p.product.clone())) {
-            Some(&scheme) => scheme,
-            None => self.choose_scheme(&self.vendor_of(p), &p.product),
+        let key = (self.vendor_of(p), p.product.clone());
+        if let Some(&scheme) = self.schemes.get(&key) {
+            return scheme;
         }
+        // Every product of the tree was given its scheme in `new`; one from elsewhere is chosen
+        // the same way.
+        let (vendor, product) = key;
+        let family = (normalize_name(&vendor), normalize_name(&product));
+        choose_scheme(
+            self.default_scheme,
+            &vendor,
+            &product,
+            &self.versions_of(&family),
+        )
     }
 
-    /// The scheme of a (vendor, product) from every version the tree gives it.
-    fn choose_scheme(&self, vendor: &str, product: &str) -> Scheme {
-        let key = (normalize_name(vendor), normalize_name(product));
-        let versions: Vec<&str> = self
-            .product_versions
-            .get(&key)
+    /// Every version string the tree gives a (vendor, product) family, names normalized.
+    fn versions_of(&self, family: &(String, String)) -> Vec<&str> {
+        self.product_versions
+            .get(family)
             .map(|v| v.iter().map(String::as_str).collect())
-            .unwrap_or_default();
-        choose_scheme(self.default_scheme, vendor, product, &versions)
+            .unwrap_or_default()
     }
 }
 
