@@ -544,10 +544,10 @@ pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Documents up to this size are parsed on the task that fetched them (a few tens of
-/// microseconds); larger ones on the blocking pool ([`parse_apart`]).
+/// microseconds); larger ones on the parse threads ([`parse_apart`]).
 const PARSE_HERE_BYTES: usize = 16 * 1024;
 
-/// Parse a fetched document. A large one is parsed on tokio's blocking pool, so the documents a
+/// Parse a fetched document. A large one is parsed on the parse threads, so the documents a
 /// feed has in flight parse side by side on every core while the feed's task goes on with its
 /// requests and the store; a small one is parsed here, where handing it over would cost more
 /// than the parse.
@@ -561,7 +561,7 @@ pub(super) async fn parse_apart(
     start_parse(feed, doc).await
 }
 
-/// Start parsing `doc` on tokio's blocking pool now; the future returned waits for the parse.
+/// Start parsing `doc` on the parse threads now; the future returned waits for the parse.
 /// A panic in the parse is raised again where the future is awaited.
 pub(super) fn start_parse(
     feed: &FeedDef,
@@ -569,18 +569,64 @@ pub(super) fn start_parse(
 ) -> impl std::future::Future<Output = Result<super::commit::ParsedDoc, FeedError>> {
     let location = doc.location.clone();
     let feed = feed.clone();
-    let parse = tokio::task::spawn_blocking(move || super::sync::parse(&feed, doc));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    parse_threads::run(Box::new(move || {
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            super::sync::parse(&feed, doc)
+        }));
+        let _ = tx.send(parsed);
+    }));
     async move {
-        match parse.await {
-            Ok(parsed) => parsed,
-            Err(e) => match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(e) => Err(FeedError::Listing {
-                    url: location,
-                    reason: format!("its parse did not finish: {e}"),
-                }),
-            },
+        match rx.await {
+            Ok(Ok(parsed)) => parsed,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(e) => Err(FeedError::Listing {
+                url: location,
+                reason: format!("its parse did not finish: {e}"),
+            }),
         }
+    }
+}
+
+/// The threads large documents are parsed on: one per core, started on first use and kept for
+/// the life of the process, taking parses in the order they come.
+///
+/// Not tokio's blocking pool: that pool starts a thread for every parse that finds none idle
+/// (a sync kept a dozen busy) and wakes any of them, and each thread's allocator heap holds the
+/// memory of its last parse. A parse then allocated its strings in memory that was no longer in
+/// the core's cache. On the same threads every time, the real-sized sync at half scale took 55–56
+/// s of CPU instead of 66–67 s and peaked 60 MiB lower (`BENCHMARKS.md`).
+mod parse_threads {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    pub(super) type Job = Box<dyn FnOnce() + Send>;
+
+    /// Queue `job` for the next free parse thread.
+    pub(super) fn run(job: Job) {
+        static JOBS: OnceLock<Sender<Job>> = OnceLock::new();
+        let jobs = JOBS.get_or_init(|| {
+            let (tx, rx) = channel::<Job>();
+            let rx = Arc::new(Mutex::new(rx));
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            for i in 0..threads {
+                let rx = Arc::clone(&rx);
+                std::thread::Builder::new()
+                    .name(format!("firmwatch-parse-{i}"))
+                    .spawn(move || loop {
+                        // The lock is held while waiting, and released before the job runs.
+                        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match next {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    })
+                    .expect("the OS starts a parse thread");
+            }
+            tx
+        });
+        // The receiver lives in the threads, which never end while the sender (static) exists.
+        jobs.send(job).expect("the parse threads are running");
     }
 }
 

@@ -7,7 +7,7 @@
 //! with `startIndex` until `totalResults`. Requests are spaced by [`SyncOptions::nvd_delay`]
 //! (NVD allows about 5 requests in 30 s without an API key, 50 with one) and carry the `apiKey`
 //! header when one is configured. Every page is a document for the NVD parser (a page is parsed on
-//! the blocking pool while the next one is fetched); the store keeps one
+//! the parse threads while the next one is fetched); the store keeps one
 //! document record per CVE, so a CVE seen again in a later window replaces its earlier record and
 //! nothing is withdrawn by absence (NVD withdraws by `vulnStatus: Rejected`, which the parser maps).
 //! A page that does not parse fails the feed (it is not a document that can be rejected alone and
