@@ -2,7 +2,9 @@
 //! conversion of version text / version lists into a [`VersionSpec`].
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 use super::FormatError;
@@ -15,14 +17,91 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Deserialize a whole JSON document. `serde_json` rejects trailing garbage after the value
 /// (gocsaf's `trailing-garbage-data` fixture), reports line and column, and caps nesting at 128.
-pub(crate) fn parse_json<T: DeserializeOwned>(
-    bytes: &[u8],
+pub(crate) fn parse_json<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
     location: &str,
 ) -> Result<T, FormatError> {
     serde_json::from_slice(bytes).map_err(|e| FormatError::Json {
         location: location.to_string(),
         message: e.to_string(),
     })
+}
+
+/// A JSON string of the document being parsed: borrowed from the document's bytes, or owned
+/// when the JSON wrote it with escapes. A format whose documents are large reads its strings as
+/// these, so its raw structs do not allocate every id, name and list entry they pass.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Text<'a>(Cow<'a, str>);
+
+impl Text<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq<str> for Text<'_> {
+    fn eq(&self, other: &str) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+#[cfg(test)]
+impl From<&'static str> for Text<'static> {
+    fn from(s: &'static str) -> Text<'static> {
+        Text(Cow::Borrowed(s))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
 }
 
 pub(crate) fn invalid(

@@ -81,7 +81,7 @@ pub fn validate(bytes: &[u8], location: &str) -> Result<Vec<CsafWarning>, Format
 /// The product tree resolved and every mandatory test run: what both [`parse`] and [`validate`]
 /// need. Warnings are logged here at info level (`-v`), once per document; a sync counts them per
 /// feed and warns once per kind.
-fn resolve(raw: &RawCsaf, location: &str) -> Result<Tree, FormatError> {
+fn resolve<'a>(raw: &'a RawCsaf<'a>, location: &str) -> Result<Tree<'a>, FormatError> {
     let doc = raw
         .document
         .as_ref()
@@ -113,7 +113,7 @@ pub(super) fn parse(
         .default_vendor
         .map(str::to_string)
         .or_else(|| publisher_vendor.clone())
-        .unwrap_or_else(|| header.doc.publisher.name.clone());
+        .unwrap_or_else(|| header.doc.publisher.name.to_string());
     let naming = Naming::new(&tree, fallback_vendor, ctx.default_scheme);
     let fixes = remediation::remediations(&raw.vulnerabilities, &tree);
     let statements = status::statements(&raw.vulnerabilities);
@@ -177,13 +177,13 @@ pub(super) fn parse(
 
 /// The document's header: its `document` member, its tracking and the advisory id.
 struct Header<'a> {
-    doc: &'a RawDocument,
-    tracking: &'a RawTracking,
+    doc: &'a RawDocument<'a>,
+    tracking: &'a RawTracking<'a>,
     id: AdvisoryId,
 }
 
 impl<'a> Header<'a> {
-    fn read(raw: &'a RawCsaf, location: &str) -> Result<Header<'a>, FormatError> {
+    fn read(raw: &'a RawCsaf<'a>, location: &str) -> Result<Header<'a>, FormatError> {
         let Some(doc) = raw.document.as_ref() else {
             return Err(invalid(location, "$.document", "missing `document`"));
         };
@@ -200,13 +200,13 @@ impl<'a> Header<'a> {
     /// The publisher, when it publishes as the vendor.
     fn publisher_vendor(&self) -> Option<String> {
         let p = &self.doc.publisher;
-        (p.category == "vendor" && !p.name.is_empty()).then(|| p.name.clone())
+        (p.category == "vendor" && !p.name.is_empty()).then(|| p.name.to_string())
     }
 }
 
 /// The document's summary notes and every vulnerability's summary / description notes, each
 /// once; the document's description notes only when there are none of those.
-fn summary(doc: &RawDocument, vulnerabilities: &[RawVuln]) -> String {
+fn summary(doc: &RawDocument<'_>, vulnerabilities: &[RawVuln<'_>]) -> String {
     let mut parts: Vec<String> = Vec::new();
     let push_note = |parts: &mut Vec<String>, t: &str| {
         let t = t.trim();
@@ -237,8 +237,8 @@ fn summary(doc: &RawDocument, vulnerabilities: &[RawVuln]) -> String {
 /// The tracking aliases and the vulnerabilities' CVE ids that are valid ids, each once, without
 /// the advisory's own id.
 fn aliases(
-    tracking: &RawTracking,
-    vulnerabilities: &[RawVuln],
+    tracking: &RawTracking<'_>,
+    vulnerabilities: &[RawVuln<'_>],
     id: &AdvisoryId,
 ) -> Vec<AdvisoryId> {
     let mut aliases: Vec<AdvisoryId> = Vec::new();
@@ -257,7 +257,7 @@ fn aliases(
 }
 
 /// The document's and the vulnerabilities' reference URLs, each once.
-fn references(doc: &RawDocument, vulnerabilities: &[RawVuln]) -> Vec<String> {
+fn references(doc: &RawDocument<'_>, vulnerabilities: &[RawVuln<'_>]) -> Vec<String> {
     let mut references: Vec<String> = Vec::new();
     for r in doc
         .references
@@ -273,7 +273,7 @@ fn references(doc: &RawDocument, vulnerabilities: &[RawVuln]) -> Vec<String> {
 }
 
 /// Every CVSS score of every vulnerability: 2.0 `scores` and 2.1 `metrics`.
-fn scores(vulnerabilities: &[RawVuln]) -> Vec<Cvss> {
+fn scores(vulnerabilities: &[RawVuln<'_>]) -> Vec<Cvss> {
     let mut scores: Vec<Cvss> = Vec::new();
     for v in vulnerabilities {
         for s in &v.scores {
@@ -289,12 +289,13 @@ fn scores(vulnerabilities: &[RawVuln]) -> Vec<Cvss> {
     scores
 }
 
-fn cvss_from(raw: &RawCvss, default_version: &str) -> Option<Cvss> {
-    let vector = raw.vector_string.clone()?;
+fn cvss_from(raw: &RawCvss<'_>, default_version: &str) -> Option<Cvss> {
+    let vector = raw.vector_string.as_deref()?.to_string();
     let version = raw
         .version
-        .clone()
-        .unwrap_or_else(|| default_version.to_string());
+        .as_deref()
+        .unwrap_or(default_version)
+        .to_string();
     Some(Cvss {
         version,
         vector,

@@ -36,9 +36,9 @@ pub(super) struct Product {
 
 /// The product tree resolved: every product id, every group, and the warnings of the tests
 /// that do not reject a document.
-pub(super) struct Tree {
-    pub(super) products: HashMap<String, Product>,
-    pub(super) groups: HashMap<String, Vec<String>>,
+pub(super) struct Tree<'a> {
+    pub(super) products: HashMap<&'a str, Product>,
+    pub(super) groups: HashMap<&'a str, Vec<&'a str>>,
     pub(super) warnings: Vec<CsafWarning>,
 }
 
@@ -71,16 +71,17 @@ fn is_vers_or_vls(name: &str) -> bool {
         })
 }
 
+/// What the branches above a point of the tree said, borrowed from the document.
 #[derive(Clone, Default)]
-struct Walk {
-    vendor: Option<String>,
-    family: Option<String>,
-    name: Option<String>,
-    extras: Vec<String>,
-    version: Option<String>,
-    range: Option<String>,
+struct Walk<'a> {
+    vendor: Option<&'a str>,
+    family: Option<&'a str>,
+    name: Option<&'a str>,
+    extras: Vec<&'a str>,
+    version: Option<&'a str>,
+    range: Option<&'a str>,
     /// The branch categories on the path so far (tests 6.1.57, 6.1.58).
-    seen: Vec<String>,
+    seen: Vec<&'a str>,
 }
 
 /// A JSON path into the product tree, written out only when a message needs it (walking a large
@@ -102,17 +103,17 @@ impl std::fmt::Display for At<'_> {
     }
 }
 
-struct Walker<'a> {
-    location: &'a str,
+struct Walker<'l, 'a> {
+    location: &'l str,
     is_21: bool,
-    tree: Tree,
+    tree: Tree<'a>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'_, 'a> {
     fn walk(
         &mut self,
-        branches: &[RawBranch],
-        state: &Walk,
+        branches: &'a [RawBranch<'a>],
+        state: &Walk<'a>,
         depth: usize,
         path: &At<'_>,
     ) -> Result<(), FormatError> {
@@ -125,10 +126,10 @@ impl Walker<'_> {
         }
         for (i, b) in branches.iter().enumerate() {
             let bpath = At::Index(path, i);
-            let name = b.name.trim().to_string();
+            let name = b.name.trim();
             let mut s = state.clone();
             self.one_category_per_path(&s, &b.category, &bpath)?;
-            s.seen.push(b.category.clone());
+            s.seen.push(b.category.as_str());
             match b.category.as_str() {
                 "vendor" => s.vendor = Some(name),
                 "product_family" => s.family = Some(name),
@@ -156,7 +157,7 @@ impl Walker<'_> {
                     }
                 }
                 "product_version_range" => {
-                    self.check_range_name(&name, &At::Field(&bpath, "name"))?;
+                    self.check_range_name(name, &At::Field(&bpath, "name"))?;
                     s.range = Some(name);
                 }
                 "service_pack" | "patch_level" if s.version.is_some() => s.version = Some(name),
@@ -170,19 +171,25 @@ impl Walker<'_> {
                 self.one_star(p, &At::Field(&bpath, "product"))?;
                 let mut product = s
                     .name
-                    .clone()
-                    .or_else(|| s.family.clone())
-                    .unwrap_or_else(|| p.name.trim().to_string());
+                    .or(s.family)
+                    .unwrap_or_else(|| p.name.trim())
+                    .to_string();
                 for e in &s.extras {
                     product.push(' ');
                     product.push_str(e);
                 }
-                let version = match (&s.version, &s.range) {
-                    (Some(v), _) => Ver::Version(v.clone()),
-                    (None, Some(r)) => Ver::Range(r.clone()),
+                let version = match (s.version, s.range) {
+                    (Some(v), _) => Ver::Version(v.to_string()),
+                    (None, Some(r)) => Ver::Range(r.to_string()),
                     (None, None) => Ver::None,
                 };
-                define(&mut self.tree, p, s.vendor.clone(), product, version);
+                define(
+                    &mut self.tree,
+                    p,
+                    s.vendor.map(str::to_string),
+                    product,
+                    version,
+                );
             }
             self.walk(&b.branches, &s, depth + 1, &At::Field(&bpath, "branches"))?;
         }
@@ -194,7 +201,7 @@ impl Walker<'_> {
     /// product has would be decided by whichever came last.
     fn one_category_per_path(
         &self,
-        s: &Walk,
+        s: &Walk<'_>,
         category: &str,
         path: &At<'_>,
     ) -> Result<(), FormatError> {
@@ -203,7 +210,7 @@ impl Walker<'_> {
             rule,
             message,
         };
-        if category != "product_family" && s.seen.iter().any(|c| c == category) {
+        if category != "product_family" && s.seen.contains(&category) {
             return Err(rule(
                 "6.1.57",
                 format!("branch category `{category}` at {path} is already used on its path"),
@@ -214,7 +221,7 @@ impl Walker<'_> {
             "product_version_range" => "product_version",
             _ => return Ok(()),
         };
-        if s.seen.iter().any(|c| c == other) {
+        if s.seen.contains(&other) {
             return Err(rule(
                 "6.1.58",
                 format!("{category} at {path} follows a {other} on the same path"),
@@ -225,7 +232,7 @@ impl Walker<'_> {
 
     /// Tests 6.1.43 and 6.1.61 (CSAF 2.1): a model number or SKU holds at most one unescaped `*`
     /// (its one wildcard); with two, which models it names is not defined.
-    fn one_star(&self, p: &RawFpn, path: &At<'_>) -> Result<(), FormatError> {
+    fn one_star(&self, p: &RawFpn<'_>, path: &At<'_>) -> Result<(), FormatError> {
         if !self.is_21 {
             return Ok(());
         }
@@ -310,7 +317,7 @@ fn unescaped_stars(s: &str) -> usize {
     s.replace("\\*", "").matches('*').count()
 }
 
-fn helper_parts(h: Option<&RawHelper>) -> (Vec<String>, Vec<String>) {
+fn helper_parts(h: Option<&RawHelper<'_>>) -> (Vec<String>, Vec<String>) {
     let Some(h) = h else {
         return (Vec::new(), Vec::new());
     };
@@ -332,10 +339,16 @@ fn helper_parts(h: Option<&RawHelper>) -> (Vec<String>, Vec<String>) {
     (models, identifiers)
 }
 
-fn define(tree: &mut Tree, p: &RawFpn, vendor: Option<String>, product: String, version: Ver) {
+fn define<'a>(
+    tree: &mut Tree<'a>,
+    p: &'a RawFpn<'a>,
+    vendor: Option<String>,
+    product: String,
+    version: Ver,
+) {
     let (models, identifiers) = helper_parts(p.product_identification_helper.as_ref());
     tree.products.insert(
-        p.product_id.clone(),
+        p.product_id.as_str(),
         Product {
             vendor,
             product,
@@ -369,7 +382,7 @@ pub(super) fn rule_611(location: &str, id: &str, path: &str) -> FormatError {
 struct Combination<'a> {
     component: &'a str,
     hosts: Vec<&'a str>,
-    fpn: &'a RawFpn,
+    fpn: &'a RawFpn<'a>,
     path: String,
 }
 
@@ -379,7 +392,7 @@ struct Combination<'a> {
 /// Tests 6.1.2 and 6.1.5: every product id and every product group id is defined once. A second
 /// definition would otherwise replace the first silently ("last one wins"), and what the first
 /// named could no longer be matched.
-fn unique_ids(pt: &RawTree, location: &str) -> Result<(), FormatError> {
+fn unique_ids(pt: &RawTree<'_>, location: &str) -> Result<(), FormatError> {
     // Nearly every tree passes: checked without the paths first, written only to say where.
     let unique = |list: Ids<'_>| {
         let mut seen = std::collections::HashSet::with_capacity(list.len());
@@ -412,8 +425,8 @@ type Ids<'a> = Vec<(&'a str, Option<String>)>;
 
 /// Every product id the tree defines: in its branches, full product names, relationships and
 /// product paths.
-fn product_ids(pt: &RawTree, paths: bool) -> Ids<'_> {
-    fn branches<'a>(bs: &'a [RawBranch], path: Option<&str>, out: &mut Ids<'a>) {
+fn product_ids<'a>(pt: &'a RawTree<'_>, paths: bool) -> Ids<'a> {
+    fn branches<'a>(bs: &'a [RawBranch<'_>], path: Option<&str>, out: &mut Ids<'a>) {
         for (i, b) in bs.iter().enumerate() {
             let p = path.map(|path| format!("{path}[{i}]"));
             if let Some(fpn) = &b.product {
@@ -448,7 +461,7 @@ fn product_ids(pt: &RawTree, paths: bool) -> Ids<'_> {
 }
 
 /// Every product group id the tree defines.
-fn group_ids(pt: &RawTree, paths: bool) -> Ids<'_> {
+fn group_ids<'a>(pt: &'a RawTree<'_>, paths: bool) -> Ids<'a> {
     let groups = pt.product_groups.iter().enumerate();
     groups
         .map(|(i, g)| {
@@ -458,7 +471,11 @@ fn group_ids(pt: &RawTree, paths: bool) -> Ids<'_> {
         .collect()
 }
 
-pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree, FormatError> {
+pub(super) fn resolve<'a>(
+    pt: &'a RawTree<'a>,
+    is_21: bool,
+    location: &str,
+) -> Result<Tree<'a>, FormatError> {
     unique_ids(pt, location)?;
     let mut walker = Walker {
         location,
@@ -545,7 +562,7 @@ pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree,
             let (models, identifiers) = helper_parts(c.fpn.product_identification_helper.as_ref());
             combined.on.extend(models);
             combined.identifiers.extend(identifiers);
-            tree.products.insert(c.fpn.product_id.clone(), combined);
+            tree.products.insert(c.fpn.product_id.as_str(), combined);
         }
         if rest.len() == before {
             let c = &rest[0];
@@ -560,7 +577,7 @@ pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree,
     }
     for (i, g) in pt.product_groups.iter().enumerate() {
         for id in &g.product_ids {
-            if !tree.products.contains_key(id) {
+            if !tree.products.contains_key(id.as_str()) {
                 return Err(rule_611(
                     location,
                     id,
@@ -568,8 +585,8 @@ pub(super) fn resolve(pt: &RawTree, is_21: bool, location: &str) -> Result<Tree,
                 ));
             }
         }
-        tree.groups
-            .insert(g.group_id.clone(), g.product_ids.clone());
+        let ids = g.product_ids.iter().map(|id| id.as_str()).collect();
+        tree.groups.insert(g.group_id.as_str(), ids);
     }
     Ok(tree)
 }
@@ -591,9 +608,11 @@ mod tests {
         assert!(!is_vers_or_vls("vers:all/<V7.0.3"));
     }
 
-    fn tree(json: &str) -> Result<Tree, FormatError> {
-        let raw: RawTree = serde_json::from_str(json).unwrap();
-        resolve(&raw, false, "t.json")
+    fn tree(json: &str) -> Result<Tree<'static>, FormatError> {
+        let raw: &'static RawTree<'static> = Box::leak(Box::new(
+            serde_json::from_str(json.to_string().leak()).unwrap(),
+        ));
+        resolve(raw, false, "t.json")
     }
 
     #[test]

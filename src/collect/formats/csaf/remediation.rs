@@ -18,7 +18,7 @@ pub(super) struct Fixes<'a> {
 }
 
 /// Read every vulnerability's remediations. A category firmwatch does not know is skipped.
-pub(super) fn remediations<'a>(vulnerabilities: &'a [RawVuln], tree: &'a Tree) -> Fixes<'a> {
+pub(super) fn remediations<'a>(vulnerabilities: &'a [RawVuln<'a>], tree: &Tree<'a>) -> Fixes<'a> {
     let mut fix_for: HashMap<&str, Vec<String>> = HashMap::new();
     let mut remediations: Vec<Remediation> = Vec::new();
     for v in vulnerabilities {
@@ -33,10 +33,11 @@ pub(super) fn remediations<'a>(vulnerabilities: &'a [RawVuln], tree: &'a Tree) -
                 let grouped = r
                     .group_ids
                     .iter()
-                    .filter_map(|g| tree.groups.get(g))
-                    .flatten();
-                for pid in r.product_ids.iter().chain(grouped) {
-                    let e = fix_for.entry(pid.as_str()).or_default();
+                    .filter_map(|g| tree.groups.get(g.as_str()))
+                    .flatten()
+                    .copied();
+                for pid in r.product_ids.iter().map(|id| id.as_str()).chain(grouped) {
+                    let e = fix_for.entry(pid).or_default();
                     if !e.contains(ver) {
                         e.push(ver.clone());
                     }
@@ -46,7 +47,7 @@ pub(super) fn remediations<'a>(vulnerabilities: &'a [RawVuln], tree: &'a Tree) -
                 kind,
                 version,
                 details: r.details.trim().to_string(),
-                url: r.url.clone(),
+                url: r.url.as_deref().map(str::to_string),
             };
             if !remediations.contains(&rem) {
                 remediations.push(rem);

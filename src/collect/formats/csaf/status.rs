@@ -12,11 +12,12 @@ use std::collections::{HashMap, HashSet};
 
 use super::product_tree::{rule_611, Tree};
 use super::raw::{RawStatus, RawVuln};
+use crate::collect::formats::util::Text;
 use crate::collect::formats::FormatError;
 use crate::model::ProductStatus;
 
 /// A vulnerability's product ids by status group, as test 6.1.6 groups them (2.1 adds unknown).
-fn status_groups(s: &RawStatus) -> [(&'static str, Vec<&String>); 5] {
+fn status_groups<'a>(s: &'a RawStatus<'_>) -> [(&'static str, Vec<&'a str>); 5] {
     [
         (
             "affected",
@@ -24,28 +25,39 @@ fn status_groups(s: &RawStatus) -> [(&'static str, Vec<&String>); 5] {
                 .iter()
                 .chain(&s.known_affected)
                 .chain(&s.last_affected)
+                .map(Text::as_str)
                 .collect(),
         ),
-        ("not affected", s.known_not_affected.iter().collect()),
-        ("fixed", s.first_fixed.iter().chain(&s.fixed).collect()),
+        (
+            "not affected",
+            s.known_not_affected.iter().map(Text::as_str).collect(),
+        ),
+        (
+            "fixed",
+            s.first_fixed
+                .iter()
+                .chain(&s.fixed)
+                .map(Text::as_str)
+                .collect(),
+        ),
         (
             "under investigation",
-            s.under_investigation.iter().collect(),
+            s.under_investigation.iter().map(Text::as_str).collect(),
         ),
-        ("unknown", s.unknown.iter().collect()),
+        ("unknown", s.unknown.iter().map(Text::as_str).collect()),
     ]
 }
 
 /// Test 6.1.1 for every product id a vulnerability references, and 6.1.6: the four status groups
 /// of a vulnerability are disjoint.
 pub(super) fn check_vulnerability(
-    v: &RawVuln,
+    v: &RawVuln<'_>,
     i: usize,
     location: &str,
-    tree: &Tree,
+    tree: &Tree<'_>,
 ) -> Result<(), FormatError> {
     let path = format!("$.vulnerabilities[{i}]");
-    let known = |id: &String, what: &str| -> Result<(), FormatError> {
+    let known = |id: &str, what: &str| -> Result<(), FormatError> {
         if tree.products.contains_key(id) {
             Ok(())
         } else {
@@ -82,7 +94,7 @@ pub(super) fn check_vulnerability(
         }
     }
     // 6.1.6: the four status groups are disjoint per vulnerability.
-    let mut seen: HashMap<&String, &'static str> = HashMap::new();
+    let mut seen: HashMap<&str, &'static str> = HashMap::new();
     for (group, ids) in status_groups(s) {
         for id in ids {
             if let Some(other) = seen.get(id).filter(|other| **other != group) {
@@ -110,14 +122,14 @@ pub(super) struct Statements<'a> {
 }
 
 /// Merge the statuses of every vulnerability into the advisory's statements.
-pub(super) fn statements(vulnerabilities: &[RawVuln]) -> Statements<'_> {
+pub(super) fn statements<'a>(vulnerabilities: &'a [RawVuln<'a>]) -> Statements<'a> {
     // De-duplicated by (product id, status) across vulnerabilities.
     let mut seen: HashSet<(&str, ProductStatus)> = HashSet::new();
     let mut statements: Vec<(&str, ProductStatus)> = Vec::new();
     let mut recommended: Vec<&str> = Vec::new();
     for v in vulnerabilities {
         let s = &v.product_status;
-        let lists: [(&Vec<String>, ProductStatus); 9] = [
+        let lists: [(&Vec<Text<'_>>, ProductStatus); 9] = [
             (&s.known_affected, ProductStatus::Affected),
             (&s.first_affected, ProductStatus::Affected),
             (&s.last_affected, ProductStatus::Affected),
@@ -135,7 +147,7 @@ pub(super) fn statements(vulnerabilities: &[RawVuln]) -> Statements<'_> {
                 }
             }
         }
-        recommended.extend(s.recommended.iter().map(String::as_str));
+        recommended.extend(s.recommended.iter().map(Text::as_str));
     }
     // Per product id only the most severe status survives (Affected > UnderInvestigation >
     // Fixed / NotAffected).
@@ -160,15 +172,15 @@ pub(super) fn statements(vulnerabilities: &[RawVuln]) -> Statements<'_> {
 mod tests {
     use super::*;
 
-    fn vuln(status: RawStatus) -> RawVuln {
+    fn vuln(status: RawStatus<'static>) -> RawVuln<'static> {
         RawVuln {
             product_status: status,
             ..RawVuln::default()
         }
     }
 
-    fn ids(s: &[&str]) -> Vec<String> {
-        s.iter().map(|s| s.to_string()).collect()
+    fn ids(s: &[&'static str]) -> Vec<Text<'static>> {
+        s.iter().map(|&s| Text::from(s)).collect()
     }
 
     #[test]
