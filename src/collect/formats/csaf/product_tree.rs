@@ -144,7 +144,7 @@ impl<'a> Walker<'_, 'a> {
                             ),
                         });
                         s.range = Some(name);
-                    } else if looks_like_range(&name) {
+                    } else if looks_like_range(name) {
                         return Err(FormatError::CsafRule {
                             location: self.location.to_string(),
                             rule: "6.1.31",
