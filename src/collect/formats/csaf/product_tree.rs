@@ -608,6 +608,8 @@ mod tests {
         assert!(!is_vers_or_vls("vers:all/<V7.0.3"));
     }
 
+    /// The document and its raw tree are leaked: the resolved tree borrows them (a few hundred
+    /// bytes per test).
     fn tree(json: &str) -> Result<Tree<'static>, FormatError> {
         let raw: &'static RawTree<'static> = Box::leak(Box::new(
             serde_json::from_str(json.to_string().leak()).unwrap(),
