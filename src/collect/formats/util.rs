@@ -1,9 +1,9 @@
 //! Helpers shared by the format parsers: hashing, JSON entry, dates, scheme choice and the
 //! conversion of version text / version lists into a [`VersionSpec`].
 
-use chrono::{DateTime, NaiveDate, Utc};
 use std::borrow::Cow;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
@@ -28,8 +28,8 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(
 }
 
 /// A JSON string of the document being parsed: borrowed from the document's bytes, or owned
-/// when the JSON wrote it with escapes. A format whose documents are large reads its strings as
-/// these, so its raw structs do not allocate every id, name and list entry they pass.
+/// when the JSON wrote it with escapes. The CSAF raw structs hold their strings as these, so
+/// reading a large product tree does not allocate every id, name and list entry it passes.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Text<'a>(Cow<'a, str>);
 
@@ -56,12 +56,6 @@ impl std::fmt::Debug for Text<'_> {
 impl std::fmt::Display for Text<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self)
-    }
-}
-
-impl PartialEq<str> for Text<'_> {
-    fn eq(&self, other: &str) -> bool {
-        **self == *other
     }
 }
 
