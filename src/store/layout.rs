@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     DocState, EngineError, FeedState, ListingIndex, RawWrite, StateChanges, StoreError, Tree,
-    Validators, VALUE_VERSION,
+    Validators, VALUE_LZ4, VALUE_VERSION,
 };
 use crate::history::{Commit as HistoryCommit, Day, FindingRecord, History};
 use crate::model::{vendor_key, Advisory, AdvisoryId, FeedId};
@@ -146,14 +146,33 @@ pub(super) fn vendor_keys(a: &Advisory) -> BTreeSet<String> {
     keys
 }
 
-/// Encode a value: version byte + serde_json.
+/// JSON of at least this many bytes is stored compressed ([`VALUE_LZ4`]); smaller values stay
+/// plain JSON ([`VALUE_VERSION`]), where compression would gain a few bytes for its header.
+const COMPRESS_FROM: usize = 512;
+
+/// Encode a value: version byte + serde_json, compressed with LZ4 from [`COMPRESS_FROM`] bytes
+/// (version byte, the JSON's length as `u32` LE, the LZ4 block; a value too long for that
+/// length stays plain).
 pub(super) fn encode<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![VALUE_VERSION];
     serde_json::to_writer(&mut out, value).map_err(|source| StoreError::Encode {
         key: key.to_string(),
         source,
     })?;
-    Ok(out)
+    let json = &out[1..];
+    let Ok(len) = u32::try_from(json.len()) else {
+        return Ok(out);
+    };
+    if json.len() < COMPRESS_FROM {
+        return Ok(out);
+    }
+    let mut z = vec![0; 5 + lz4_flex::block::get_maximum_output_size(json.len())];
+    z[0] = VALUE_LZ4;
+    z[1..5].copy_from_slice(&len.to_le_bytes());
+    let n =
+        lz4_flex::block::compress_into(json, &mut z[5..]).expect("the buffer holds the worst case");
+    z.truncate(5 + n);
+    Ok(z)
 }
 
 /// Decode a value written by [`encode`]; `key` names it in the error.
@@ -161,22 +180,48 @@ pub(super) fn decode<T: for<'de> Deserialize<'de>>(
     key: &str,
     bytes: &[u8],
 ) -> Result<T, StoreError> {
+    let err = |reason: String| StoreError::Decode {
+        key: key.to_string(),
+        reason,
+    };
+    let json = |bytes: &[u8]| serde_json::from_slice(bytes).map_err(|e| err(e.to_string()));
     match bytes.split_first() {
-        Some((&VALUE_VERSION, rest)) => {
-            serde_json::from_slice(rest).map_err(|e| StoreError::Decode {
-                key: key.to_string(),
-                reason: e.to_string(),
-            })
-        }
-        Some((v, _)) => Err(StoreError::Decode {
-            key: key.to_string(),
-            reason: format!("unknown value encoding version {v}"),
-        }),
-        None => Err(StoreError::Decode {
-            key: key.to_string(),
-            reason: "empty value".into(),
-        }),
+        Some((&VALUE_VERSION, rest)) => json(rest),
+        Some((&VALUE_LZ4, rest)) => json(&decompress(rest).map_err(err)?),
+        Some((v, _)) => Err(err(format!("unknown value encoding version {v}"))),
+        None => Err(err("empty value".into())),
     }
+}
+
+/// Whether two encoded values hold the same JSON, however each is encoded: a plain value of an
+/// earlier firmwatch is the same as its compressed encoding now. Equal bytes are the same
+/// without decoding; a value that does not decode is the same as nothing.
+pub(super) fn same_value(a: &[u8], b: &[u8]) -> bool {
+    fn json(v: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        match v.split_first()? {
+            (&VALUE_VERSION, rest) => Some(rest.into()),
+            (&VALUE_LZ4, rest) => decompress(rest).ok().map(Into::into),
+            _ => None,
+        }
+    }
+    a == b || matches!((json(a), json(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// The JSON of a [`VALUE_LZ4`] value (after its version byte). The length it claims is checked
+/// against LZ4's largest ratio before anything is allocated, so a damaged record fails instead
+/// of asking for gigabytes.
+fn decompress(rest: &[u8]) -> Result<Vec<u8>, String> {
+    let (len, block) = rest
+        .split_first_chunk::<4>()
+        .ok_or("compressed value shorter than its header")?;
+    let len = u32::from_le_bytes(*len) as usize;
+    if len > block.len().saturating_mul(255) + 16 {
+        return Err(format!(
+            "compressed value of {} bytes claims {len} bytes of JSON",
+            block.len()
+        ));
+    }
+    lz4_flex::block::decompress(block, len).map_err(|e| format!("compressed value: {e}"))
 }
 
 /// Advisories encoded for a write: store key, value bytes, vendor keys.

@@ -16,6 +16,11 @@
 //!   entries recorded in `meta` ([`repair::vendor_index`](super::repair::vendor_index), what
 //!   `store check --repair` runs), so a store whose index lost entries on a full disk under
 //!   sled comes out whole.
+//! - Schema 4 → 5: values of 512 bytes or more are written compressed ([`VALUE_LZ4`]). Nothing
+//!   is rewritten: a plain value still reads, counts as unchanged beside the same advisory
+//!   compressed, and is compressed when its record next changes. The version
+//!   goes up so that an earlier firmwatch refuses the store as newer, instead of reading every
+//!   compressed value as damaged (which `store check --repair` would then remove).
 //!
 //! A record that does not decode is left as it is: `store check` and the next sync of its feed
 //! report it, and a migration that refused to open the store would leave nothing to repair it with.
@@ -25,6 +30,8 @@ use std::collections::BTreeMap;
 use super::layout::{
     decode, encode_feed_state, encode_index, io, store_changes, DocEntry, DOC_TAG, LIST_TAG,
 };
+#[cfg(doc)]
+use super::VALUE_LZ4;
 use super::{EngineError, FeedState, ListingIndex, RawWrite, StateChanges, StoreError, Tree};
 use crate::model::FeedId;
 

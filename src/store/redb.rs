@@ -35,9 +35,9 @@ use chrono::{DateTime, Utc};
 use super::layout::{
     advisory_key, apply_changes, check_count, count_key, decode, decode_count, decode_index,
     doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key, listing_key,
-    moved_count, printable, read_doc_records, seen_key, stage_prefix, state_key, val_key,
-    vendor_keys, withdrawn_value, CountDeltas, DocEntry, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY,
-    VAL_TAG,
+    moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix, state_key,
+    val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, Encoded, FeedSeen, DOC_TAG,
+    SCHEMA_KEY, VAL_TAG,
 };
 use super::stage::Stages;
 use super::{
@@ -164,10 +164,12 @@ impl RedbStore {
             }
             Some(found) if found < 3 => Err(StoreError::BadSchemaRecord { path }),
             Some(found) => {
-                // Schema 3 → 4: the vendor index and its counts (redb stores start at 4; this is
-                // the one migration that can apply).
+                // Schema 3 → 4: the vendor index and its counts (redb stores start at 4). 4 → 5
+                // rewrites nothing (`migrate.rs`).
                 let mut writes = Vec::new();
-                super::repair::vendor_index(&store, &mut writes, &mut Default::default())?;
+                if found < 4 {
+                    super::repair::vendor_index(&store, &mut writes, &mut Default::default())?;
+                }
                 writes.push((
                     Tree::Meta,
                     SCHEMA_KEY.to_vec(),
@@ -429,7 +431,7 @@ fn write_advisories(
     for (key, value, vendors) in items {
         let old = get_in(&adv, key.as_bytes())?;
         match &old {
-            Some(o) if o == value => {
+            Some(o) if same_value(o, value) => {
                 summary.unchanged += 1;
                 for v in vendors {
                     let k = index_key(v, key);

@@ -20,9 +20,9 @@ use chrono::{DateTime, Utc};
 use super::layout::{
     advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
     encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
-    read_doc_records, seen_key, stage_prefix, state_key, store_changes, val_key, vendor_keys,
-    withdrawn_value, CountDeltas, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG, SCHEMA_KEY,
-    VAL_TAG,
+    read_doc_records, same_value, seen_key, stage_prefix, state_key, store_changes, val_key,
+    vendor_keys, withdrawn_value, CountDeltas, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG,
+    SCHEMA_KEY, VAL_TAG,
 };
 use super::migrate::{self, Migration};
 use super::stage::Stages;
@@ -124,7 +124,7 @@ fn write_advisories(
     for (key, value, vendors) in items {
         let old = adv.get(key.as_bytes())?;
         match &old {
-            Some(o) if o.as_ref() == value.as_slice() => {
+            Some(o) if same_value(o, value) => {
                 summary.unchanged += 1;
                 for v in vendors {
                     let k = index_key(v, key);
@@ -297,8 +297,11 @@ impl SledStore {
         } else {
             Migration::default()
         };
-        // Schema 3 → 4 (and every older one on its way): the vendor index and its counts.
-        super::repair::vendor_index(self, &mut m.writes, &mut Default::default())?;
+        // Schema 3 → 4 (and every older one on its way): the vendor index and its counts. 4 → 5
+        // rewrites nothing (`migrate.rs`).
+        if found < 4 {
+            super::repair::vendor_index(self, &mut m.writes, &mut Default::default())?;
+        }
         m.writes.push((
             Tree::Meta,
             SCHEMA_KEY.to_vec(),

@@ -68,6 +68,7 @@ conformance!(
     commit_feed_writes_advisories_withdrawals_and_state_together,
     a_vendor_index_that_disagrees_with_its_count_is_refused_not_answered_from,
     rejected_documents_are_kept_in_the_head_until_a_commit_drops_them,
+    a_schema_4_store_keeps_its_plain_values_and_compresses_what_it_writes_next,
 );
 
 fn feed(s: &str) -> FeedId {
@@ -155,6 +156,88 @@ fn corrupt_record_is_reported_with_its_key(engine: Engine) {
     let err = store.all_advisories().unwrap_err();
     assert!(err.to_string().contains("f1/A-9"), "{err}");
     assert!(err.to_string().contains("encoding version 7"), "{err}");
+}
+
+/// An advisory with a long summary, so that its JSON is compressed.
+fn large_advisory(feed: &str, id: &str) -> Advisory {
+    Advisory {
+        summary: "A controller failover defect. ".repeat(40),
+        ..advisory(feed, id, &["Dell"], "large")
+    }
+}
+
+#[test]
+fn large_values_are_compressed_small_ones_stay_plain_and_both_decode() {
+    let small = advisory("f1", "A-1", &["Dell"], "one");
+    let large = large_advisory("f1", "A-2");
+    let (s, l) = (encode("k", &small).unwrap(), encode("k", &large).unwrap());
+    assert_eq!(s[0], VALUE_VERSION);
+    assert_eq!(s[1..], serde_json::to_vec(&small).unwrap());
+    assert_eq!(l[0], VALUE_LZ4);
+    let json = serde_json::to_vec(&large).unwrap();
+    assert_eq!(l[1..5], (json.len() as u32).to_le_bytes());
+    assert!(l.len() < json.len() / 4, "{} of {}", l.len(), json.len());
+    assert_eq!(decode::<Advisory>("k", &s).unwrap(), small);
+    assert_eq!(decode::<Advisory>("k", &l).unwrap(), large);
+    // The same advisory written plainly, as an earlier firmwatch did, reads the same.
+    let plain = [&[VALUE_VERSION][..], &json].concat();
+    assert_eq!(decode::<Advisory>("k", &plain).unwrap(), large);
+}
+
+#[test]
+fn a_damaged_compressed_value_is_an_error_naming_its_key() {
+    let l = encode("k", &large_advisory("f1", "A-2")).unwrap();
+    let damaged = |bytes: Vec<u8>, expect: &str| {
+        let err = decode::<Advisory>("f1/A-2", &bytes).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("f1/A-2") && msg.contains(expect), "{msg}");
+    };
+    // Cut short; its header only; a length no LZ4 block of that size can hold; a wrong length.
+    damaged(l[..l.len() / 2].to_vec(), "compressed value");
+    damaged(vec![VALUE_LZ4, 1, 0], "shorter than its header");
+    let mut huge = l.clone();
+    huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+    damaged(huge, "claims 4294967295 bytes");
+    let mut short = l;
+    short[1..5].copy_from_slice(&10u32.to_le_bytes());
+    damaged(short, "compressed value");
+}
+
+fn a_schema_4_store_keeps_its_plain_values_and_compresses_what_it_writes_next(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = feed("f1");
+    let (a1, a2) = (large_advisory("f1", "A-1"), large_advisory("f1", "A-2"));
+    {
+        let store = open(engine, dir.path());
+        store.put_advisories(&f, std::slice::from_ref(&a1)).unwrap();
+        // Schema 4 wrote every value as plain JSON.
+        let plain = [&[VALUE_VERSION][..], &serde_json::to_vec(&a1).unwrap()].concat();
+        store
+            .put_raw_for_tests(Tree::Advisories, b"f1/A-1", Some(&plain))
+            .unwrap();
+        store.set_schema_version_for_tests(4).unwrap();
+    }
+    let store = open(engine, dir.path());
+    assert_eq!(
+        store.raw_get(Tree::Meta, SCHEMA_KEY).unwrap(),
+        SCHEMA_VERSION.to_be_bytes()
+    );
+    // Nothing was rewritten: the plain value is still there and reads.
+    assert_eq!(
+        store.raw_get(Tree::Advisories, b"f1/A-1").unwrap()[0],
+        VALUE_VERSION
+    );
+    assert_eq!(store.advisory(&f, &a1.id).unwrap(), Some(a1.clone()));
+    // The same advisory synced again is unchanged, not an update.
+    let summary = store.put_advisories(&f, &[a1, a2.clone()]).unwrap();
+    assert_eq!((summary.new, summary.updated, summary.unchanged), (1, 0, 1));
+    assert_eq!(
+        store.raw_get(Tree::Advisories, b"f1/A-2").unwrap()[0],
+        VALUE_LZ4
+    );
+    assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+    let report = check::check(&store).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
 
 fn put_is_one_transaction_across_advisories_and_index(engine: Engine) {
@@ -816,11 +899,11 @@ mod notifier {
         let err = store.notified().unwrap_err();
         assert!(err.to_string().contains("a/X@s1"), "{err}");
         store
-            .put_raw_for_tests(Tree::Outbox, b"g1\0a\0email", Some(b"\x02{}"))
+            .put_raw_for_tests(Tree::Outbox, b"g1\0a\0email", Some(b"\x09{}"))
             .unwrap();
         let err = store.deliveries().unwrap_err();
         assert!(err.to_string().contains("g1/a/email"), "{err}");
-        assert!(err.to_string().contains("encoding version 2"), "{err}");
+        assert!(err.to_string().contains("encoding version 9"), "{err}");
     }
 
     fn store_check_reads_the_notifier_trees_against_their_keys(engine: Engine) {
