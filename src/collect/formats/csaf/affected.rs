@@ -10,8 +10,10 @@
 //! scheme reads them, so they compare with installed versions. Identical statements that differ
 //! only in models are merged, so Mobotix' 644 "firmware on camera" ids become a handful.
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::product_tree::{Product, Tree, Ver};
 use super::status::Statements;
@@ -22,93 +24,101 @@ use crate::collect::formats::{choose_scheme, spec_from_text};
 use crate::model::{normalize_name, AffectedProduct, ProductStatus, VersionSpec};
 use crate::version::Scheme;
 
+/// A product's (vendor, product) as the tree spells them; no vendor: the fallback vendor.
+type Spelled<'t> = (Option<&'t str>, &'t str);
+
 /// Who makes a product and which version scheme reads it.
-pub(super) struct Naming {
+pub(super) struct Naming<'t> {
     /// The vendor of a product no vendor branch names: the feed's default, else a vendor
     /// publisher, else the publisher.
     pub(super) fallback_vendor: String,
     default_scheme: Option<Scheme>,
-    /// Every version string the tree gives each (vendor, product), normalized names as key.
-    product_versions: HashMap<(String, String), Vec<String>>,
+    /// Every version string the tree gives each (vendor, product) family, normalized names as key.
+    product_versions: FxHashMap<(String, String), Vec<&'t str>>,
     /// The scheme of each (vendor, product) of the tree as spelled there, chosen once: a
     /// product family's statements are many and its versions too, so choosing per statement
-    /// parsed every version of the family again for each.
-    schemes: HashMap<(String, String), Scheme>,
+    /// parsed every version of the family again for each. Looked up with the product's own
+    /// strings, so a statement's lookup allocates nothing.
+    schemes: FxHashMap<Spelled<'t>, Scheme>,
 }
 
-impl Naming {
+impl<'t> Naming<'t> {
     pub(super) fn new(
-        tree: &Tree,
+        tree: &'t Tree<'_>,
         fallback_vendor: String,
         default_scheme: Option<Scheme>,
-    ) -> Naming {
-        let mut naming = Naming {
-            fallback_vendor,
-            default_scheme,
-            product_versions: HashMap::new(),
-            schemes: HashMap::new(),
-        };
+    ) -> Naming<'t> {
+        // Each spelling's family (its names normalized, worked out once per spelling), and
+        // every version string the tree gives each family.
+        let mut family_of: FxHashMap<Spelled<'t>, usize> = FxHashMap::default();
+        let mut families: FxHashMap<(String, String), usize> = FxHashMap::default();
+        let mut versions: Vec<Vec<&'t str>> = Vec::new();
         for p in tree.products.values() {
-            let key = (
-                normalize_name(&naming.vendor_of(p)),
-                normalize_name(&p.product),
-            );
-            let entry = naming.product_versions.entry(key).or_default();
+            let i = *family_of.entry(spelled(p)).or_insert_with(|| {
+                let vendor = p.vendor.as_deref().unwrap_or(&fallback_vendor);
+                let family = (normalize_name(vendor), normalize_name(&p.product));
+                *families.entry(family).or_insert_with(|| {
+                    versions.push(Vec::new());
+                    versions.len() - 1
+                })
+            });
             match &p.version {
-                Ver::Version(v) => entry.push(v.clone()),
-                Ver::Range(r) => entry.extend(versions_in_text(r).into_iter().map(str::to_string)),
+                Ver::Version(v) => versions[i].push(v),
+                Ver::Range(r) => versions[i].extend(versions_in_text(r)),
                 Ver::None => {}
             }
         }
         // A family's versions are read only when no name decides its scheme, once per family.
-        let mut by_versions: HashMap<(String, String), Scheme> = HashMap::new();
-        let mut schemes = HashMap::new();
-        for p in tree.products.values() {
-            if let Entry::Vacant(e) = schemes.entry((naming.vendor_of(p), p.product.clone())) {
-                let (vendor, product) = e.key();
-                let scheme = named_scheme(default_scheme, vendor, product).unwrap_or_else(|| {
-                    let family = (normalize_name(vendor), normalize_name(product));
-                    *by_versions
-                        .entry(family)
-                        .or_insert_with_key(|f| versions_scheme(&naming.versions_of(f)))
+        let mut by_versions: Vec<Option<Scheme>> = vec![None; versions.len()];
+        let schemes = family_of
+            .into_iter()
+            .map(|(key, i)| {
+                let vendor = key.0.unwrap_or(&fallback_vendor);
+                let scheme = named_scheme(default_scheme, vendor, key.1).unwrap_or_else(|| {
+                    *by_versions[i].get_or_insert_with(|| versions_scheme(&versions[i]))
                 });
-                e.insert(scheme);
-            }
+                (key, scheme)
+            })
+            .collect();
+        let product_versions = families
+            .into_iter()
+            .map(|(family, i)| (family, std::mem::take(&mut versions[i])))
+            .collect();
+        Naming {
+            fallback_vendor,
+            default_scheme,
+            product_versions,
+            schemes,
         }
-        naming.schemes = schemes;
-        naming
     }
 
     pub(super) fn vendor_of(&self, p: &Product) -> String {
-        p.vendor
-            .clone()
-            .unwrap_or_else(|| self.fallback_vendor.clone())
+        self.vendor_str(p).to_string()
+    }
+
+    fn vendor_str<'p>(&'p self, p: &'p Product) -> &'p str {
+        p.vendor.as_deref().unwrap_or(&self.fallback_vendor)
     }
 
     pub(super) fn scheme_of(&self, p: &Product) -> Scheme {
-        let key = (self.vendor_of(p), p.product.clone());
-        if let Some(&scheme) = self.schemes.get(&key) {
+        if let Some(&scheme) = self.schemes.get(&spelled(p)) {
             return scheme;
         }
         // Every product of the tree was given its scheme in `new`; one from elsewhere is chosen
         // the same way.
-        let (vendor, product) = key;
-        let family = (normalize_name(&vendor), normalize_name(&product));
-        choose_scheme(
-            self.default_scheme,
-            &vendor,
-            &product,
-            &self.versions_of(&family),
-        )
+        let (vendor, product) = (self.vendor_str(p), p.product.as_str());
+        let family = (normalize_name(vendor), normalize_name(product));
+        let versions = self
+            .product_versions
+            .get(&family)
+            .map_or(&[][..], Vec::as_slice);
+        choose_scheme(self.default_scheme, vendor, product, versions)
     }
+}
 
-    /// Every version string the tree gives a (vendor, product) family, names normalized.
-    fn versions_of(&self, family: &(String, String)) -> Vec<&str> {
-        self.product_versions
-            .get(family)
-            .map(|v| v.iter().map(String::as_str).collect())
-            .unwrap_or_default()
-    }
+/// A product's (vendor, product) as spelled.
+fn spelled(p: &Product) -> Spelled<'_> {
+    (p.vendor.as_deref(), &p.product)
 }
 
 /// The affected products of the advisory: one per statement (merged where only models differ),
@@ -119,7 +129,7 @@ pub(super) fn affected(
     statements: &Statements<'_>,
     fix_for: &HashMap<&str, Vec<String>>,
 ) -> Vec<AffectedProduct> {
-    let mut affected: Vec<AffectedProduct> = Vec::new();
+    let mut affected = Merged::default();
     for &(pid, status) in &statements.list {
         // Every id was checked by `resolve` (6.1.1); `get` only avoids an index panic.
         let Some(p) = tree.products.get(pid) else {
@@ -137,26 +147,24 @@ pub(super) fn affected(
         } else {
             Vec::new()
         };
-        push_merged(
-            &mut affected,
-            AffectedProduct {
-                vendor: naming.vendor_of(p),
-                product: p.product.clone(),
-                models,
-                component: None,
-                scheme: Some(scheme),
-                status,
-                versions,
-                fixed_in,
-                identifiers: p.identifiers.clone(),
-                // A recommended product is a fixed statement of its exact version; it is also
-                // kept as the vendor's recommendation (`recommend`).
-                recommended: status == ProductStatus::Fixed
-                    && statements.recommended.contains(&pid)
-                    && exact,
-            },
-        );
+        affected.push(AffectedProduct {
+            vendor: naming.vendor_of(p),
+            product: p.product.clone(),
+            models,
+            component: None,
+            scheme: Some(scheme),
+            status,
+            versions,
+            fixed_in,
+            identifiers: p.identifiers.clone(),
+            // A recommended product is a fixed statement of its exact version; it is also
+            // kept as the vendor's recommendation (`recommend`).
+            recommended: status == ProductStatus::Fixed
+                && statements.recommended.contains(&pid)
+                && exact,
+        });
     }
+    let mut affected = affected.list;
     add_recommended(&mut affected, tree, naming, &statements.recommended);
     affected
 }
@@ -194,7 +202,7 @@ fn add_recommended(
         };
         let v = &normalize_version(naming.scheme_of(p), raw);
         let (vk, pk) = (
-            normalize_name(&naming.vendor_of(p)),
+            normalize_name(naming.vendor_str(p)),
             normalize_name(&p.product),
         );
         for st in affected.iter_mut().filter(|s| {
@@ -213,27 +221,58 @@ fn wildcard_version(v: &str) -> bool {
     v.contains('*') || v.split('.').any(|seg| seg.eq_ignore_ascii_case("x"))
 }
 
-/// Add a statement, or merge its models into an identical one (same everything but models).
-fn push_merged(out: &mut Vec<AffectedProduct>, st: AffectedProduct) {
-    let same = |a: &AffectedProduct| {
-        a.vendor == st.vendor
-            && a.product == st.product
-            && a.status == st.status
-            && a.versions == st.versions
-            && a.scheme == st.scheme
-            && a.fixed_in == st.fixed_in
-            && a.identifiers == st.identifiers
-            && a.recommended == st.recommended
-            && a.models.is_empty() == st.models.is_empty()
-    };
-    if let Some(existing) = out.iter_mut().find(|a| same(a)) {
-        for m in st.models {
-            if !existing.models.contains(&m) {
-                existing.models.push(m);
+/// An advisory's statements, a statement that differs from an earlier one only in models merged
+/// into it.
+#[derive(Default)]
+struct Merged {
+    list: Vec<AffectedProduct>,
+    /// Indexes into `list` by a hash of what must be the same (but a range's versions): a
+    /// statement is compared with those alone (a tree of a thousand products, or of one product
+    /// in a thousand versions, made this quadratic).
+    by_key: FxHashMap<u64, Vec<usize>>,
+}
+
+impl Merged {
+    /// Add a statement, or merge its models into an identical one (same everything but models).
+    fn push(&mut self, st: AffectedProduct) {
+        // The versions first: the rest is (nearly always) the same within a slot.
+        let same = |a: &AffectedProduct| {
+            a.versions == st.versions
+                && a.vendor == st.vendor
+                && a.product == st.product
+                && a.status == st.status
+                && a.scheme == st.scheme
+                && a.fixed_in == st.fixed_in
+                && a.identifiers == st.identifiers
+                && a.recommended == st.recommended
+                && a.models.is_empty() == st.models.is_empty()
+        };
+        // A range is left out of the key (it is compared in the slot), an exact version is not.
+        let version = match &st.versions {
+            VersionSpec::Exact(v) | VersionSpec::Unparsed(v) => Some(v),
+            VersionSpec::Range(_) | VersionSpec::All => None,
+        };
+        let key = (
+            (&st.vendor, &st.product, st.status, st.scheme),
+            (std::mem::discriminant(&st.versions), version),
+            (&st.fixed_in, &st.identifiers, st.recommended),
+            st.models.is_empty(),
+        );
+        let slot = self.by_key.entry(FxBuildHasher.hash_one(key)).or_default();
+        match slot.iter().find(|&&i| same(&self.list[i])) {
+            Some(&i) => {
+                let existing = &mut self.list[i];
+                for m in st.models {
+                    if !existing.models.contains(&m) {
+                        existing.models.push(m);
+                    }
+                }
+            }
+            None => {
+                slot.push(self.list.len());
+                self.list.push(st);
             }
         }
-    } else {
-        out.push(st);
     }
 }
 
@@ -265,16 +304,17 @@ mod tests {
 
     #[test]
     fn statements_that_differ_only_in_models_merge() {
-        let mut out = Vec::new();
-        push_merged(&mut out, statement("fw", &["M16"], ProductStatus::Affected));
-        push_merged(
-            &mut out,
-            statement("fw", &["M26", "M16"], ProductStatus::Affected),
-        );
-        push_merged(&mut out, statement("fw", &["M16"], ProductStatus::Fixed));
+        let mut merged = Merged::default();
+        merged.push(statement("fw", &["M16"], ProductStatus::Affected));
+        merged.push(statement("other", &["M16"], ProductStatus::Affected));
+        merged.push(statement("fw", &["M26", "M16"], ProductStatus::Affected));
+        merged.push(statement("fw", &["M16"], ProductStatus::Fixed));
         // A statement without models (every model) stays apart from one with models.
-        push_merged(&mut out, statement("fw", &[], ProductStatus::Affected));
-        assert_eq!(out.len(), 3);
+        merged.push(statement("fw", &[], ProductStatus::Affected));
+        let out = merged.list;
+        assert_eq!(out.len(), 4);
+        assert_eq!(out[1].product, "other");
+        let out: Vec<_> = out.into_iter().filter(|s| s.product == "fw").collect();
         assert_eq!(out[0].models, ["M16", "M26"]);
         assert_eq!(out[1].status, ProductStatus::Fixed);
         assert!(out[2].models.is_empty());
