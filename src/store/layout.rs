@@ -138,7 +138,11 @@ pub(super) fn vendor_keys(a: &Advisory) -> BTreeSet<String> {
     if a.source.format.is_signal() {
         return BTreeSet::from([crate::vendor::SIGNALS.to_string()]);
     }
-    let mut keys: BTreeSet<String> = a.affected.iter().map(|p| vendor_key(&p.vendor)).collect();
+    // A statement's vendor is usually the one before it: each spelling is keyed once.
+    let mut names: Vec<&str> = a.affected.iter().map(|p| p.vendor.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut keys: BTreeSet<String> = names.into_iter().map(vendor_key).collect();
     if keys.is_empty() {
         keys.insert(vendor_key(&a.vendor));
     }
@@ -154,25 +158,35 @@ const COMPRESS_FROM: usize = 512;
 /// (version byte, the JSON's length as `u32` LE, the LZ4 block; a value too long for that
 /// length stays plain).
 pub(super) fn encode<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![VALUE_VERSION];
-    serde_json::to_writer(&mut out, value).map_err(|source| StoreError::Encode {
-        key: key.to_string(),
-        source,
-    })?;
-    let json = &out[1..];
-    let Ok(len) = u32::try_from(json.len()) else {
-        return Ok(out);
-    };
-    if json.len() < COMPRESS_FROM {
-        return Ok(out);
+    // The JSON is written into this thread's buffer, which keeps its size from value to value,
+    // and copied out once (compressed, or as it is).
+    thread_local! {
+        static JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let mut z = vec![0; 5 + lz4_flex::block::get_maximum_output_size(json.len())];
-    z[0] = VALUE_LZ4;
-    z[1..5].copy_from_slice(&len.to_le_bytes());
-    let n =
-        lz4_flex::block::compress_into(json, &mut z[5..]).expect("the buffer holds the worst case");
-    z.truncate(5 + n);
-    Ok(z)
+    JSON.with_borrow_mut(|json| {
+        json.clear();
+        serde_json::to_writer(&mut *json, value).map_err(|source| StoreError::Encode {
+            key: key.to_string(),
+            source,
+        })?;
+        let out = match u32::try_from(json.len()) {
+            Ok(len) if json.len() >= COMPRESS_FROM => {
+                let mut z = vec![0; 5 + lz4_flex::block::get_maximum_output_size(json.len())];
+                z[0] = VALUE_LZ4;
+                z[1..5].copy_from_slice(&len.to_le_bytes());
+                let n = lz4_flex::block::compress_into(json, &mut z[5..])
+                    .expect("the buffer holds the worst case");
+                z.truncate(5 + n);
+                z
+            }
+            _ => [&[VALUE_VERSION][..], json].concat(),
+        };
+        // A value of megabytes does not keep its buffer.
+        if json.capacity() > 1 << 20 {
+            *json = Vec::new();
+        }
+        Ok(out)
+    })
 }
 
 /// Decode a value written by [`encode`]; `key` names it in the error.
