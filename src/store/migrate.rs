@@ -18,9 +18,9 @@
 //!   sled comes out whole.
 //! - Schema 4 → 5: values of 512 bytes or more are written compressed ([`VALUE_LZ4`]). Nothing
 //!   is rewritten: a plain value still reads, counts as unchanged beside the same advisory
-//!   compressed, and is compressed when its record next changes. The version
-//!   goes up so that an earlier firmwatch refuses the store as newer, instead of reading every
-//!   compressed value as damaged (which `store check --repair` would then remove).
+//!   compressed, and is compressed when its record next changes. The version goes up so that
+//!   an earlier firmwatch refuses the store as newer, instead of reading every compressed value
+//!   as damaged (which `store check --repair` would then remove).
 //!
 //! A record that does not decode is left as it is: `store check` and the next sync of its feed
 //! report it, and a migration that refused to open the store would leave nothing to repair it with.

@@ -113,7 +113,7 @@ pub use self::state::{
 /// index per listing (`l` records). 4: plus the vendor index's per-vendor counts (`meta`). 5:
 /// values of 512 bytes or more compressed ([`VALUE_LZ4`]).
 pub const SCHEMA_VERSION: u32 = 5;
-/// First byte of every stored value: the value encoding (1 = serde_json).
+/// First byte of a value stored plain: serde_json follows.
 pub const VALUE_VERSION: u8 = 1;
 /// First byte of a value stored compressed: serde_json in an LZ4 block (`layout::encode`).
 pub const VALUE_LZ4: u8 = 2;
