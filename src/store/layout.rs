@@ -198,27 +198,24 @@ pub(super) fn decode<T: for<'de> Deserialize<'de>>(
         key: key.to_string(),
         reason,
     };
-    let json = |bytes: &[u8]| serde_json::from_slice(bytes).map_err(|e| err(e.to_string()));
-    match bytes.split_first() {
-        Some((&VALUE_VERSION, rest)) => json(rest),
-        Some((&VALUE_LZ4, rest)) => json(&decompress(rest).map_err(err)?),
-        Some((v, _)) => Err(err(format!("unknown value encoding version {v}"))),
-        None => Err(err("empty value".into())),
-    }
+    serde_json::from_slice(&json_of(bytes).map_err(err)?).map_err(|e| err(e.to_string()))
 }
 
 /// Whether two encoded values hold the same JSON, however each is encoded: a plain value of an
 /// earlier firmwatch is the same as its compressed encoding now. Equal bytes are the same
 /// without decoding; a value that does not decode is the same as nothing.
 pub(super) fn same_value(a: &[u8], b: &[u8]) -> bool {
-    fn json(v: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
-        match v.split_first()? {
-            (&VALUE_VERSION, rest) => Some(rest.into()),
-            (&VALUE_LZ4, rest) => decompress(rest).ok().map(Into::into),
-            _ => None,
-        }
+    a == b || matches!((json_of(a), json_of(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// The JSON a value holds, after its encoding-version byte: as stored, or decompressed.
+fn json_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    match bytes.split_first() {
+        Some((&VALUE_VERSION, rest)) => Ok(rest.into()),
+        Some((&VALUE_LZ4, rest)) => decompress(rest).map(Into::into),
+        Some((v, _)) => Err(format!("unknown value encoding version {v}")),
+        None => Err("empty value".into()),
     }
-    a == b || matches!((json(a), json(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The JSON of a [`VALUE_LZ4`] value (after its version byte). The length it claims is checked
