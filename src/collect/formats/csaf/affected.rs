@@ -55,14 +55,14 @@ impl<'t> Naming<'t> {
         let mut versions: Vec<Vec<&'t str>> = Vec::new();
         for p in tree.products.values() {
             let i = *family_of.entry(spelled(p)).or_insert_with(|| {
-                let vendor = p.vendor.as_deref().unwrap_or(&fallback_vendor);
+                let vendor = p.vendor.unwrap_or(&fallback_vendor);
                 let family = (normalize_name(vendor), normalize_name(&p.product));
                 *families.entry(family).or_insert_with(|| {
                     versions.push(Vec::new());
                     versions.len() - 1
                 })
             });
-            match &p.version {
+            match p.version {
                 Ver::Version(v) => versions[i].push(v),
                 Ver::Range(r) => versions[i].extend(versions_in_text(r)),
                 Ver::None => {}
@@ -97,7 +97,7 @@ impl<'t> Naming<'t> {
     }
 
     fn vendor_str<'p>(&'p self, p: &'p Product) -> &'p str {
-        p.vendor.as_deref().unwrap_or(&self.fallback_vendor)
+        p.vendor.unwrap_or(&self.fallback_vendor)
     }
 
     pub(super) fn scheme_of(&self, p: &Product) -> Scheme {
@@ -106,7 +106,7 @@ impl<'t> Naming<'t> {
         }
         // Every product of the tree was given its scheme in `new`; one from elsewhere is chosen
         // the same way.
-        let (vendor, product) = (self.vendor_str(p), p.product.as_str());
+        let (vendor, product) = (self.vendor_str(p), &*p.product);
         let family = (normalize_name(vendor), normalize_name(product));
         let versions = self
             .product_versions
@@ -117,8 +117,8 @@ impl<'t> Naming<'t> {
 }
 
 /// A product's (vendor, product) as spelled.
-fn spelled(p: &Product) -> Spelled<'_> {
-    (p.vendor.as_deref(), &p.product)
+fn spelled<'t>(p: &'t Product) -> Spelled<'t> {
+    (p.vendor, &p.product)
 }
 
 /// The affected products of the advisory: one per statement (merged where only models differ),
@@ -137,8 +137,8 @@ pub(super) fn affected(
         };
         let (versions, scheme) = versions(p, naming.scheme_of(p));
         let exact = matches!(versions, VersionSpec::Exact(_));
-        let mut models = p.models.clone();
-        models.extend(p.on.iter().cloned());
+        let mut models: Vec<String> = p.models.iter().map(|m| m.to_string()).collect();
+        models.extend(p.on.iter().map(|m| m.to_string()));
         let fixed_in = if status == ProductStatus::Affected {
             fix_for
                 .get(pid)
@@ -149,14 +149,14 @@ pub(super) fn affected(
         };
         affected.push(AffectedProduct {
             vendor: naming.vendor_of(p),
-            product: p.product.clone(),
+            product: p.product.to_string(),
             models,
             component: None,
             scheme: Some(scheme),
             status,
             versions,
             fixed_in,
-            identifiers: p.identifiers.clone(),
+            identifiers: p.identifiers.iter().map(|i| i.to_string()).collect(),
             // A recommended product is a fixed statement of its exact version; it is also
             // kept as the vendor's recommendation (`recommend`).
             recommended: status == ProductStatus::Fixed
@@ -174,7 +174,7 @@ pub(super) fn affected(
 fn versions(p: &Product, scheme: Scheme) -> (VersionSpec, Scheme) {
     let versions = match &p.version {
         Ver::None => VersionSpec::All,
-        Ver::Version(v) if wildcard_version(v) => VersionSpec::Unparsed(v.clone()),
+        Ver::Version(v) if wildcard_version(v) => VersionSpec::Unparsed(v.to_string()),
         Ver::Version(v) => VersionSpec::Exact(normalize_version(scheme, v)),
         Ver::Range(r) => spec_from_text(r, scheme),
     };
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_vers_range_names_the_scheme_of_its_statement() {
-        let product = |version: Ver| Product {
+        let product = |version: Ver<'static>| Product {
             vendor: None,
             product: "p".into(),
             version,

@@ -7,7 +7,10 @@
 //! tree alone run here: 6.1.1 for the tree's own references, 6.1.31 and 6.1.50 (rejecting) and
 //! 6.2.18 / 6.2.49 (warnings) for version names.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::raw::{RawBranch, RawFpn, RawHelper, RawTree};
 use super::CsafWarning;
@@ -16,29 +19,30 @@ use crate::version::{Comparator, VersRange};
 
 /// What the tree says about a product's version.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Ver {
+pub(super) enum Ver<'a> {
     None,
-    Version(String),
-    Range(String),
+    Version(&'a str),
+    Range(&'a str),
 }
 
-/// One product id of the tree, flattened: everything the branches above it said.
+/// One product id of the tree, flattened: everything the branches above it said, borrowed from
+/// the document (a product name with extra branch names is the one string written out).
 #[derive(Debug, Clone)]
-pub(super) struct Product {
-    pub(super) vendor: Option<String>,
-    pub(super) product: String,
-    pub(super) version: Ver,
-    pub(super) models: Vec<String>,
-    pub(super) identifiers: Vec<String>,
+pub(super) struct Product<'a> {
+    pub(super) vendor: Option<&'a str>,
+    pub(super) product: Cow<'a, str>,
+    pub(super) version: Ver<'a>,
+    pub(super) models: Vec<&'a str>,
+    pub(super) identifiers: Vec<&'a str>,
     /// Models (or names) of the hardware this product is installed on / a component of.
-    pub(super) on: Vec<String>,
+    pub(super) on: Vec<Cow<'a, str>>,
 }
 
 /// The product tree resolved: every product id, every group, and the warnings of the tests
 /// that do not reject a document.
 pub(super) struct Tree<'a> {
-    pub(super) products: HashMap<&'a str, Product>,
-    pub(super) groups: HashMap<&'a str, Vec<&'a str>>,
+    pub(super) products: FxHashMap<&'a str, Product<'a>>,
+    pub(super) groups: FxHashMap<&'a str, Vec<&'a str>>,
     pub(super) warnings: Vec<CsafWarning>,
 }
 
@@ -169,27 +173,22 @@ impl<'a> Walker<'_, 'a> {
             }
             if let Some(p) = &b.product {
                 self.one_star(p, &At::Field(&bpath, "product"))?;
-                let mut product = s
-                    .name
-                    .or(s.family)
-                    .unwrap_or_else(|| p.name.trim())
-                    .to_string();
-                for e in &s.extras {
-                    product.push(' ');
-                    product.push_str(e);
-                }
+                let name = s.name.or(s.family).unwrap_or_else(|| p.name.trim());
+                let product = match s.extras.is_empty() {
+                    true => Cow::Borrowed(name),
+                    false => Cow::Owned(
+                        std::iter::once(name)
+                            .chain(s.extras.iter().copied())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                };
                 let version = match (s.version, s.range) {
-                    (Some(v), _) => Ver::Version(v.to_string()),
-                    (None, Some(r)) => Ver::Range(r.to_string()),
+                    (Some(v), _) => Ver::Version(v),
+                    (None, Some(r)) => Ver::Range(r),
                     (None, None) => Ver::None,
                 };
-                define(
-                    &mut self.tree,
-                    p,
-                    s.vendor.map(str::to_string),
-                    product,
-                    version,
-                );
+                define(&mut self.tree, p, s.vendor, product, version);
             }
             self.walk(&b.branches, &s, depth + 1, &At::Field(&bpath, "branches"))?;
         }
@@ -317,7 +316,7 @@ fn unescaped_stars(s: &str) -> usize {
     s.replace("\\*", "").matches('*').count()
 }
 
-fn helper_parts(h: Option<&RawHelper<'_>>) -> (Vec<String>, Vec<String>) {
+fn helper_parts<'a>(h: Option<&'a RawHelper<'a>>) -> (Vec<&'a str>, Vec<&'a str>) {
     let Some(h) = h else {
         return (Vec::new(), Vec::new());
     };
@@ -325,7 +324,7 @@ fn helper_parts(h: Option<&RawHelper<'_>>) -> (Vec<String>, Vec<String>) {
         .model_numbers
         .iter()
         .chain(&h.skus)
-        .map(|m| m.trim().to_string())
+        .map(|m| m.trim())
         .filter(|m| !m.is_empty())
         .collect();
     let identifiers = h
@@ -333,7 +332,7 @@ fn helper_parts(h: Option<&RawHelper<'_>>) -> (Vec<String>, Vec<String>) {
         .iter()
         .chain(&h.purl)
         .chain(&h.purls)
-        .map(|s| s.trim().to_string())
+        .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
     (models, identifiers)
@@ -342,9 +341,9 @@ fn helper_parts(h: Option<&RawHelper<'_>>) -> (Vec<String>, Vec<String>) {
 fn define<'a>(
     tree: &mut Tree<'a>,
     p: &'a RawFpn<'a>,
-    vendor: Option<String>,
-    product: String,
-    version: Ver,
+    vendor: Option<&'a str>,
+    product: Cow<'a, str>,
+    version: Ver<'a>,
 ) {
     let (models, identifiers) = helper_parts(p.product_identification_helper.as_ref());
     tree.products.insert(
@@ -360,9 +359,9 @@ fn define<'a>(
     );
 }
 
-fn hardware_models(p: &Product) -> Vec<String> {
+fn hardware_models<'a>(p: &Product<'a>) -> Vec<Cow<'a, str>> {
     if !p.models.is_empty() {
-        p.models.clone()
+        p.models.iter().map(|&m| Cow::Borrowed(m)).collect()
     } else {
         vec![p.product.clone()]
     }
@@ -391,15 +390,17 @@ struct Combination<'a> {
 /// reference to an id the tree does not define fails test 6.1.1.
 /// Tests 6.1.2 and 6.1.5: every product id and every product group id is defined once. A second
 /// definition would otherwise replace the first silently ("last one wins"), and what the first
-/// named could no longer be matched.
-fn unique_ids(pt: &RawTree<'_>, location: &str) -> Result<(), FormatError> {
+/// named could no longer be matched. Returns how many product ids the tree defines.
+fn unique_ids(pt: &RawTree<'_>, location: &str) -> Result<usize, FormatError> {
     // Nearly every tree passes: checked without the paths first, written only to say where.
     let unique = |list: Ids<'_>| {
-        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        let mut seen = FxHashSet::with_capacity_and_hasher(list.len(), Default::default());
         list.into_iter().all(|(id, _)| seen.insert(id))
     };
-    if unique(product_ids(pt, false)) && unique(group_ids(pt, false)) {
-        return Ok(());
+    let products = product_ids(pt, false);
+    let n = products.len();
+    if unique(products) && unique(group_ids(pt, false)) {
+        return Ok(n);
     }
     for (rule, what, list) in [
         ("6.1.2", "product id", product_ids(pt, true)),
@@ -417,7 +418,7 @@ fn unique_ids(pt: &RawTree<'_>, location: &str) -> Result<(), FormatError> {
             }
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 /// Ids the tree defines, in document order, each with its JSON path when asked for.
@@ -476,13 +477,16 @@ pub(super) fn resolve<'a>(
     is_21: bool,
     location: &str,
 ) -> Result<Tree<'a>, FormatError> {
-    unique_ids(pt, location)?;
+    let n = unique_ids(pt, location)?;
     let mut walker = Walker {
         location,
         is_21,
         tree: Tree {
-            products: HashMap::new(),
-            groups: HashMap::new(),
+            products: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            groups: FxHashMap::with_capacity_and_hasher(
+                pt.product_groups.len(),
+                Default::default(),
+            ),
             warnings: Vec::new(),
         },
     };
@@ -513,7 +517,7 @@ pub(super) fn resolve<'a>(
     }
     let mut tree = walker.tree;
     for p in &pt.full_product_names {
-        define(&mut tree, p, None, p.name.trim().to_string(), Ver::None);
+        define(&mut tree, p, None, Cow::Borrowed(p.name.trim()), Ver::None);
     }
     // Relationships and product paths may reference each other: resolve until no progress.
     let mut pending: Vec<Combination<'_>> = Vec::new();
@@ -560,7 +564,7 @@ pub(super) fn resolve<'a>(
                 }
             }
             let (models, identifiers) = helper_parts(c.fpn.product_identification_helper.as_ref());
-            combined.on.extend(models);
+            combined.on.extend(models.into_iter().map(Cow::Borrowed));
             combined.identifiers.extend(identifiers);
             tree.products.insert(c.fpn.product_id.as_str(), combined);
         }
