@@ -13,6 +13,7 @@
 //! statements so the match is reported as unknown instead of dropped. `vulnStatus: Rejected` sets
 //! `withdrawn` (at `lastModified`). NVD has no title: the description's first sentence is used.
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use super::csaf::best_cvss;
@@ -235,6 +236,9 @@ fn convert(
         invalid(ctx.location, format!("{path}.id"), e.to_string())
     })?;
     let mut affected: Vec<AffectedProduct> = Vec::new();
+    // A statement names its `cpeMatch` criteria (its one identifier), so equal statements have
+    // equal criteria: a new one is compared only with the earlier ones of its criteria.
+    let mut by_criteria: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for cfg in &cve.configurations {
         let and = cfg
             .operator
@@ -260,7 +264,9 @@ fn convert(
                     continue;
                 };
                 let st = statement(m, &cpe, &models, cfg.negate || node.negate, ctx);
-                if !affected.contains(&st) {
+                let same = by_criteria.entry(&m.criteria).or_default();
+                if !same.iter().any(|&i| affected[i] == st) {
+                    same.push(affected.len());
                     affected.push(st);
                 }
             }
