@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::formats::CsafWarning;
 use crate::diag::codes;
-use crate::model::{normalize_name, Advisory, ProductStatus, SourceFormat, VersionSpec};
+use crate::model::{Advisory, ProductStatus, SourceFormat, VersionSpec};
 
 codes! {
     /// The kinds of sync warning, each with its stable kebab-case text.
@@ -188,8 +188,9 @@ pub fn document_problems(document: &str, advisories: &[Advisory]) -> Vec<SyncWar
             continue;
         }
         for p in &a.affected {
-            let product = format!("{} {}", p.vendor, p.product);
-            let problem = if normalize_name(&p.product).is_empty() && p.models.is_empty() {
+            // Worded only for a statement with a problem: most have none.
+            let product = || format!("{} {}", p.vendor, p.product);
+            let problem = if !names_something(&p.product) && p.models.is_empty() {
                 Some((
                     SyncWarningCode::NoProduct,
                     format!("{}: a statement of {} names no product", a.id, p.vendor),
@@ -199,16 +200,18 @@ pub fn document_problems(document: &str, advisories: &[Advisory]) -> Vec<SyncWar
                     VersionSpec::Unparsed(text) => Some((
                         SyncWarningCode::RangeAsText,
                         format!(
-                            "{}: {product}: versions kept as text: \"{}\"",
+                            "{}: {}: versions kept as text: \"{}\"",
                             a.id,
+                            product(),
                             text.trim()
                         ),
                     )),
                     VersionSpec::All if p.status == ProductStatus::Affected => Some((
                         SyncWarningCode::ProductWithoutVersions,
                         format!(
-                            "{}: {product}: no version bound, every version matches",
-                            a.id
+                            "{}: {}: no version bound, every version matches",
+                            a.id,
+                            product()
                         ),
                     )),
                     _ => None,
@@ -223,6 +226,12 @@ pub fn document_problems(document: &str, advisories: &[Advisory]) -> Vec<SyncWar
         }
     }
     out
+}
+
+/// Whether a product name names anything: [`crate::model::normalize_name`] would keep a
+/// character of it.
+fn names_something(name: &str) -> bool {
+    name.chars().any(char::is_alphanumeric)
 }
 
 impl fmt::Display for SyncWarning {
