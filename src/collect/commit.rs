@@ -25,17 +25,17 @@
 //! Way 2 is an optimisation of way 3: where it answers, it answers the same (a unit test holds
 //! the two to that).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::ctx::{Collected, Doc, FeedError, RejectedDoc};
-use super::http::sha256_hex;
 use super::warning::SyncWarning;
 use crate::model::{Advisory, AdvisoryId, FeedId};
 use crate::store::{
-    DocState, FeedCommit, FeedState, ListingCount, ListingIndex, Rejected, StateChanges, Validators,
+    DocState, EncodedAdvisory, FeedCommit, FeedState, ListingCount, ListingIndex, Rejected,
+    StateChanges, StoreError, Validators,
 };
 
 /// What the commit may read of the feed's saved records besides its head — each record only
@@ -57,8 +57,9 @@ pub(super) trait SavedRecords {
     fn advisory_known(&self, id: &AdvisoryId) -> Result<bool, FeedError>;
 }
 
-/// A fetched document, parsed as it arrived: its advisories and what its record needs. The bytes
-/// are gone — a feed's documents are never all in memory at once, only their advisories.
+/// A fetched document, parsed as it arrived: its advisories, encoded for the store, and what its
+/// record needs. The bytes are gone — a feed's documents are never all in memory at once, only
+/// their advisories.
 #[derive(Debug)]
 pub struct ParsedDoc {
     /// The document as delivered, its bytes emptied.
@@ -66,42 +67,67 @@ pub struct ParsedDoc {
     /// How many bytes it had.
     len: usize,
     sha256: String,
-    advisories: Vec<Advisory>,
-    /// Of a per-advisory document (an NVD page): the hex SHA-256 of each advisory's JSON, its
-    /// record's hash, computed with the parse (off the feed's task).
-    advisory_sha256: Vec<String>,
+    advisories: Vec<ParsedAdvisory>,
     /// What fetching or parsing it warned about.
     warnings: Vec<SyncWarning>,
 }
 
+/// One advisory of a parsed document: encoded where it was parsed (off the feed's task), and
+/// what a per-advisory record needs of it.
+#[derive(Debug)]
+struct ParsedAdvisory {
+    id: AdvisoryId,
+    modified: Option<DateTime<Utc>>,
+    encoded: EncodedAdvisory,
+    /// Of a per-advisory document (an NVD page): the hex SHA-256 of the advisory's JSON, its
+    /// record's hash, from the serialization that encoded it.
+    json_sha256: Option<String>,
+}
+
 impl ParsedDoc {
-    /// The parse of `doc` (its `advisories`), keeping the SHA-256 of its bytes and dropping them.
+    /// The parse of `doc` (its `advisories`) for `feed`, keeping the SHA-256 of its bytes and
+    /// dropping them.
     #[cfg(test)]
-    pub fn new(doc: Doc, advisories: Vec<Advisory>) -> ParsedDoc {
+    pub fn new(feed: &FeedId, doc: Doc, advisories: Vec<Advisory>) -> ParsedDoc {
         let sha256 = doc.sha256();
-        ParsedDoc::hashed(doc, sha256, advisories)
+        ParsedDoc::hashed(feed, doc, sha256, advisories).expect("advisories encode")
     }
 
     /// The same, with the bytes' hex SHA-256 already computed. An advisory without a TLP label
     /// takes the document's (the ROLIE feed's).
-    pub fn hashed(mut doc: Doc, sha256: String, mut advisories: Vec<Advisory>) -> ParsedDoc {
+    pub fn hashed(
+        feed: &FeedId,
+        mut doc: Doc,
+        sha256: String,
+        advisories: Vec<Advisory>,
+    ) -> Result<ParsedDoc, StoreError> {
         let len = doc.bytes.len();
         doc.bytes = Vec::new();
-        for a in advisories.iter_mut().filter(|a| a.tlp.is_none()) {
-            a.tlp.clone_from(&doc.tlp);
-        }
-        let advisory_sha256 = match doc.per_advisory {
-            true => advisories.iter().map(json_sha256_hex).collect(),
-            false => Vec::new(),
-        };
-        ParsedDoc {
+        let advisories = advisories
+            .into_iter()
+            .map(|mut a| {
+                if a.tlp.is_none() {
+                    a.tlp.clone_from(&doc.tlp);
+                }
+                let (encoded, json_sha256) = match doc.per_advisory {
+                    true => EncodedAdvisory::hashed(feed, &a).map(|(e, h)| (e, Some(h)))?,
+                    false => (EncodedAdvisory::new(feed, &a)?, None),
+                };
+                Ok(ParsedAdvisory {
+                    id: a.id,
+                    modified: a.modified,
+                    encoded,
+                    json_sha256,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(ParsedDoc {
             doc,
             len,
             sha256,
             advisories,
-            advisory_sha256,
             warnings: Vec::new(),
-        }
+        })
     }
 
     /// The same, with warnings about the document (kept in the feed's report).
@@ -122,9 +148,9 @@ pub struct Parsed {
     pub(super) staged: bool,
     /// Bytes of the documents whose advisories are in `advisories` (a measure of their size).
     pub(super) held_bytes: usize,
-    /// By id: a later document's advisory replaces an earlier one's (also a staged one: the
-    /// commit writes the stage first).
-    pub(super) advisories: BTreeMap<AdvisoryId, Advisory>,
+    /// By id, encoded: a later document's advisory replaces an earlier one's (also a staged
+    /// one: the commit writes the stage first).
+    pub(super) advisories: BTreeMap<AdvisoryId, EncodedAdvisory>,
     /// The new record of each parsed document (of each advisory, for per-advisory documents).
     pub(super) docs: Vec<(String, DocState)>,
     /// Validators the documents were fetched with.
@@ -144,39 +170,48 @@ impl Parsed {
             len,
             sha256,
             advisories,
-            mut advisory_sha256,
             warnings,
         } = parsed;
         self.documents += 1;
         self.held_bytes += len;
         self.warnings.add(warnings);
-        let mut ids = Vec::new();
-        for a in advisories {
-            ids.push(a.id.clone());
-            self.advisories.insert(a.id.clone(), a);
-        }
         if let Some(v) = &doc.validators {
             self.doc_validators.push((doc.location.clone(), v.clone()));
         }
         if doc.per_advisory {
             // An id twice on one page: each record is of the advisory that won (the last).
-            if ids.iter().collect::<HashSet<_>>().len() < ids.len() {
-                advisory_sha256.clear();
+            let mut records: Vec<(AdvisoryId, DocState)> = Vec::with_capacity(advisories.len());
+            let mut winner: HashMap<AdvisoryId, usize> = HashMap::new();
+            let twice = advisories
+                .iter()
+                .map(|a| &a.id)
+                .collect::<HashSet<_>>()
+                .len()
+                < advisories.len();
+            for a in advisories {
+                let record = DocState {
+                    sha256: a.json_sha256.unwrap_or_default(),
+                    updated: a.modified,
+                    advisories: vec![a.id.clone()],
+                    listing: None,
+                };
+                if twice {
+                    winner.insert(a.id.clone(), records.len());
+                }
+                records.push((a.id.clone(), record));
+                self.advisories.insert(a.id, a.encoded);
             }
-            let mut hashes = advisory_sha256.into_iter();
-            for id in ids {
-                let a = &self.advisories[&id];
-                self.docs.push((
-                    id.to_string(),
-                    DocState {
-                        sha256: hashes.next().unwrap_or_else(|| json_sha256_hex(a)),
-                        updated: a.modified,
-                        advisories: vec![id.clone()],
-                        listing: None,
-                    },
-                ));
+            for i in 0..records.len() {
+                let won = winner.get(&records[i].0).map_or(i, |&w| w);
+                let record = records[won].1.clone();
+                self.docs.push((records[i].0.to_string(), record));
             }
             return;
+        }
+        let mut ids = Vec::with_capacity(advisories.len());
+        for a in advisories {
+            ids.push(a.id.clone());
+            self.advisories.insert(a.id, a.encoded);
         }
         self.docs.push((
             doc.location,
@@ -190,23 +225,13 @@ impl Parsed {
     }
 }
 
-/// The hex SHA-256 of an advisory's JSON, hashed as it is written (of nothing if it cannot be).
-fn json_sha256_hex(a: &Advisory) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    match serde_json::to_writer(&mut h, a) {
-        Ok(()) => hex::encode(h.finalize()),
-        Err(_) => sha256_hex(b""),
-    }
-}
-
 /// Everything one feed's commit writes.
 #[derive(Debug)]
 pub(super) struct CommitPlan {
     /// The new head: checkpoint, advisory count, per-listing counts, this success.
     pub(super) state: FeedState,
     /// Advisories of the parsed documents, to put (those not staged).
-    pub(super) advisories: Vec<Advisory>,
+    pub(super) advisories: Vec<EncodedAdvisory>,
     /// Advisories of this sync wait in the store's stage, to be moved in by the commit.
     pub(super) staged: bool,
     /// Advisories the feed no longer provides, sorted.
@@ -576,6 +601,7 @@ fn count_listed(listed_by: &mut BTreeMap<String, ListingCount>, d: &DocState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::http::sha256_hex;
     use crate::model::{Source, SourceFormat};
 
     const L: &str = "https://v.example/white/changes.csv";
@@ -601,6 +627,10 @@ mod tests {
                 sha256: String::new(),
             },
         )
+    }
+
+    fn feed() -> FeedId {
+        "f".parse().unwrap()
     }
 
     fn loc(name: &str) -> String {
@@ -727,7 +757,8 @@ mod tests {
             let mut d = record(sha, L, "2024-02-01T00:00:00Z", ids);
             d.updated = Some(t("2024-02-01T00:00:00Z"));
             for i in &d.advisories {
-                p.advisories.insert(i.clone(), advisory(i.as_str()));
+                let a = EncodedAdvisory::new(&feed(), &advisory(i.as_str())).unwrap();
+                p.advisories.insert(i.clone(), a);
             }
             p.docs.push((loc(name), d));
         }
@@ -1018,22 +1049,23 @@ mod tests {
             per_advisory: true,
             sha256: None,
         };
-        p.add(ParsedDoc::new(page.clone(), vec![a, b]));
+        p.add(ParsedDoc::new(&feed(), page.clone(), vec![a, b]));
         assert_eq!(
             p.docs.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
             ["CVE-2024-0001", "CVE-2024-0002"]
         );
         assert_eq!(p.docs[0].1.updated, Some(t("2024-02-01T00:00:00Z")));
         assert_eq!(p.docs[0].1.advisories, [id("CVE-2024-0001")]);
+        let held = |i: &str| p.advisories[&id(i)].decode().unwrap();
         assert_eq!(
             p.docs[0].1.sha256,
-            sha256_hex(&serde_json::to_vec(&p.advisories[&id("CVE-2024-0001")]).unwrap())
+            sha256_hex(&serde_json::to_vec(&held("CVE-2024-0001")).unwrap())
         );
         // The document's TLP label goes to advisories without one.
         assert!(p
             .advisories
             .values()
-            .all(|a| a.tlp.as_deref() == Some("WHITE")));
+            .all(|a| a.decode().unwrap().tlp.as_deref() == Some("WHITE")));
         assert_eq!(p.doc_validators.len(), 1);
         let doc = Doc {
             location: loc("x.json"),
@@ -1042,7 +1074,7 @@ mod tests {
             listing: Some(L.into()),
             ..page.clone()
         };
-        p.add(ParsedDoc::new(doc, vec![advisory("X-1")]));
+        p.add(ParsedDoc::new(&feed(), doc, vec![advisory("X-1")]));
         let (l, d) = p.docs.last().unwrap();
         assert_eq!(l, &loc("x.json"));
         assert_eq!(d.sha256, sha256_hex(b"{}"));
@@ -1053,9 +1085,10 @@ mod tests {
         first.title = "first".into();
         let mut last = first.clone();
         last.title = "last".into();
-        p.add(ParsedDoc::new(page, vec![first, last]));
-        let won = sha256_hex(&serde_json::to_vec(&p.advisories[&id("CVE-2024-0003")]).unwrap());
-        assert_eq!(p.advisories[&id("CVE-2024-0003")].title, "last");
+        p.add(ParsedDoc::new(&feed(), page, vec![first, last]));
+        let won = p.advisories[&id("CVE-2024-0003")].decode().unwrap();
+        assert_eq!(won.title, "last");
+        let won = sha256_hex(&serde_json::to_vec(&won).unwrap());
         let records: Vec<&str> = p.docs[p.docs.len() - 2..]
             .iter()
             .map(|(_, d)| d.sha256.as_str())

@@ -409,7 +409,8 @@ fn commit<S: Store>(
 }
 
 /// The parse step, for one changed document as it arrives: through its format's parser (a page
-/// of an html, rss or atom feed through the feed's selectors).
+/// of an html, rss or atom feed through the feed's selectors), its advisories then encoded for
+/// the store ([`ParsedDoc::hashed`]).
 pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
     let ctx = DocContext {
         feed: &feed.id,
@@ -435,7 +436,7 @@ pub(super) fn parse(feed: &FeedDef, doc: Doc) -> Result<ParsedDoc, FeedError> {
         tracing::info!(feed = %feed.id, "{p}");
     }
     warnings.extend(problems);
-    Ok(ParsedDoc::hashed(doc, sha256, advisories).with_warnings(warnings))
+    Ok(ParsedDoc::hashed(&feed.id, doc, sha256, advisories)?.with_warnings(warnings))
 }
 
 /// Write one feed's plan in one transaction ([`Store::commit_feed`]) and complete its report.

@@ -20,9 +20,9 @@ use super::redb::{RedbStore, FILE as REDB_FILE};
 use super::sled::SledStore;
 use super::stage::Stages;
 use super::{
-    check, Advisory, AdvisoryId, DateTime, Delivery, FeedCommit, FeedId, FeedState, ListingIndex,
-    LocationState, NotifyCommit, NotifyStore, PutSummary, RawRecords, RawWrite, Records, State,
-    Store, StoreError, Tree, Utc,
+    check, Advisory, AdvisoryId, DateTime, Delivery, EncodedAdvisory, FeedCommit, FeedId,
+    FeedState, ListingIndex, LocationState, NotifyCommit, NotifyStore, PutSummary, RawRecords,
+    RawWrite, Records, State, Store, StoreError, Tree, Utc,
 };
 
 /// A storage engine.
@@ -246,7 +246,7 @@ impl Store for AnyStore {
     fn stage_advisories(
         &self,
         feed: &FeedId,
-        advisories: &[Advisory],
+        advisories: &[EncodedAdvisory],
         first: bool,
     ) -> Result<(), StoreError> {
         each!(self, s => s.stage_advisories(feed, advisories, first))

@@ -158,6 +158,15 @@ const COMPRESS_FROM: usize = 512;
 /// (version byte, the JSON's length as `u32` LE, the LZ4 block; a value too long for that
 /// length stays plain).
 pub(super) fn encode<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
+    encode_seen(key, value, |_| ())
+}
+
+/// [`encode`], handing the value's JSON to `seen` before it is compressed.
+fn encode_seen<T: Serialize>(
+    key: &str,
+    value: &T,
+    seen: impl FnOnce(&[u8]),
+) -> Result<Vec<u8>, StoreError> {
     // The JSON is written into this thread's buffer, which keeps its size from value to value,
     // and copied out once (compressed, or as it is).
     thread_local! {
@@ -169,6 +178,7 @@ pub(super) fn encode<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, Stor
             key: key.to_string(),
             source,
         })?;
+        seen(json);
         let out = match u32::try_from(json.len()) {
             Ok(len) if json.len() >= COMPRESS_FROM => {
                 let mut z = vec![0; 5 + lz4_flex::block::get_maximum_output_size(json.len())];
@@ -235,23 +245,79 @@ fn decompress(rest: &[u8]) -> Result<Vec<u8>, String> {
     lz4_flex::block::decompress(block, len).map_err(|e| format!("compressed value: {e}"))
 }
 
-/// Advisories encoded for a write: store key, value bytes, vendor keys.
-/// An advisory's key, encoded value and vendor keys.
-pub(super) type EncodedAdvisory = (String, Vec<u8>, BTreeSet<String>);
+/// An advisory as a feed's `advisories` keep it: its key, its value ([`encode`]) and the vendor
+/// keys it is indexed under. A sync encodes each advisory where it parses it, on the parse
+/// threads, so that staging and committing it only write bytes ([`Store::stage_advisories`],
+/// [`FeedCommit::advisories`]).
+///
+/// [`Store::stage_advisories`]: super::Store::stage_advisories
+/// [`FeedCommit::advisories`]: super::FeedCommit::advisories
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedAdvisory {
+    pub(super) key: String,
+    pub(super) value: Vec<u8>,
+    pub(super) vendors: BTreeSet<String>,
+}
+
+impl EncodedAdvisory {
+    /// Advisory `a` of feed `feed`, encoded (outside any transaction: a transaction's closure may
+    /// be retried and must stay cheap).
+    pub fn new(feed: &FeedId, a: &Advisory) -> Result<EncodedAdvisory, StoreError> {
+        Self::seen(feed, a, |_| ())
+    }
+
+    /// The same, and the hex SHA-256 of the advisory's JSON, hashed from the one serialization
+    /// (the record of an advisory that is its own document, an NVD record).
+    pub fn hashed(feed: &FeedId, a: &Advisory) -> Result<(EncodedAdvisory, String), StoreError> {
+        use sha2::{Digest, Sha256};
+        let mut sha256 = String::new();
+        let encoded = Self::seen(feed, a, |json| sha256 = hex::encode(Sha256::digest(json)))?;
+        Ok((encoded, sha256))
+    }
+
+    fn seen(
+        feed: &FeedId,
+        a: &Advisory,
+        seen: impl FnOnce(&[u8]),
+    ) -> Result<EncodedAdvisory, StoreError> {
+        let key = advisory_key(feed, &a.id);
+        let value = encode_seen(&key, a, seen)?;
+        Ok(EncodedAdvisory {
+            key,
+            value,
+            vendors: vendor_keys(a),
+        })
+    }
+
+    /// The bytes its value takes.
+    pub fn value_len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// The advisory it holds, decoded again.
+    pub fn decode(&self) -> Result<Advisory, StoreError> {
+        decode(&self.key, &self.value)
+    }
+
+    /// Whether it is an advisory of `feed` (its key is `feed/id`).
+    pub(super) fn is_of(&self, feed: &FeedId) -> bool {
+        self.key
+            .strip_prefix(feed.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// Advisories encoded for a write.
 pub(super) type Encoded = Vec<EncodedAdvisory>;
 
-/// Encode outside the transaction (its closure may be retried and must stay cheap).
+/// Encode advisories outside the transaction.
 pub(super) fn encode_advisories(
     feed: &FeedId,
     advisories: &[Advisory],
 ) -> Result<Encoded, StoreError> {
     advisories
         .iter()
-        .map(|a| {
-            let key = advisory_key(feed, &a.id);
-            let value = encode(&key, a)?;
-            Ok((key, value, vendor_keys(a)))
-        })
+        .map(|a| EncodedAdvisory::new(feed, a))
         .collect()
 }
 

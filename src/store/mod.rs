@@ -100,6 +100,7 @@ mod stage;
 mod state;
 
 pub use self::engine::{migrate_engine, AnyStore, Engine, EngineMigration};
+pub use self::layout::EncodedAdvisory;
 pub use self::on_demand::{lock_wait, open_waiting, OnDemandStore};
 pub use self::redb::RedbStore;
 pub use self::sled::SledStore;
@@ -320,7 +321,7 @@ pub trait Store {
     fn stage_advisories(
         &self,
         feed: &FeedId,
-        advisories: &[Advisory],
+        advisories: &[EncodedAdvisory],
         first: bool,
     ) -> Result<(), StoreError>;
     /// Drop what the feed's failed sync staged (its file's space is freed now, not when the

@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use super::stage::Stages;
 use super::{
-    AnyStore, DateTime, Delivery, Engine, FeedCommit, FeedState, HistoryStore, ListingIndex,
-    LocationState, NotifyCommit, NotifyStore, PutSummary, State, Store, StoreError, Utc,
+    AnyStore, DateTime, Delivery, EncodedAdvisory, Engine, FeedCommit, FeedState, HistoryStore,
+    ListingIndex, LocationState, NotifyCommit, NotifyStore, PutSummary, State, Store, StoreError,
+    Utc,
 };
 use crate::history::{Commit as HistoryCommit, History};
 use crate::model::{Advisory, AdvisoryId, FeedId};
@@ -211,7 +212,7 @@ impl Store for OnDemandStore {
     fn stage_advisories(
         &self,
         feed: &FeedId,
-        advisories: &[Advisory],
+        advisories: &[EncodedAdvisory],
         first: bool,
     ) -> Result<(), StoreError> {
         self.with(|s| s.stage_advisories(feed, advisories, first))

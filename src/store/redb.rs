@@ -36,8 +36,8 @@ use super::layout::{
     advisory_key, apply_changes, check_count, count_key, decode, decode_count, decode_index,
     doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key, listing_key,
     moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix, state_key,
-    val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, Encoded, FeedSeen, DOC_TAG,
-    SCHEMA_KEY, VAL_TAG,
+    val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, EncodedAdvisory, FeedSeen,
+    DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::stage::Stages;
 use super::{
@@ -422,13 +422,18 @@ fn write_head(
 /// index entry it lacks back, uncounted (as under sled: `sync --force` mends a lost entry).
 fn write_advisories(
     tx: &WriteTransaction,
-    items: &Encoded,
+    items: &[EncodedAdvisory],
     deltas: &mut CountDeltas,
 ) -> Result<PutSummary, ::redb::Error> {
     let mut adv = tx.open_table(table(Tree::Advisories))?;
     let mut idx = tx.open_table(table(Tree::IndexVendor))?;
     let mut summary = PutSummary::default();
-    for (key, value, vendors) in items {
+    for EncodedAdvisory {
+        key,
+        value,
+        vendors,
+    } in items
+    {
         let old = get_in(&adv, key.as_bytes())?;
         match &old {
             Some(o) if same_value(o, value) => {
@@ -567,10 +572,7 @@ impl Store for RedbStore {
             }
         }
         drop_old_stage(&tx, feed).map_err(io(&what))?;
-        for batch in c.advisories.chunks(ENCODE_BATCH) {
-            let items = encode_advisories(feed, batch)?;
-            summary.add(write_advisories(&tx, &items, &mut deltas).map_err(io(&what))?);
-        }
+        summary.add(write_advisories(&tx, c.advisories, &mut deltas).map_err(io(&what))?);
         write_counts(&tx, &deltas)?;
         {
             let mut adv = tx.open_table(table(Tree::Advisories)).map_err(io(&what))?;
@@ -768,11 +770,10 @@ impl Store for RedbStore {
     fn stage_advisories(
         &self,
         feed: &FeedId,
-        advisories: &[Advisory],
+        advisories: &[EncodedAdvisory],
         first: bool,
     ) -> Result<(), StoreError> {
-        self.stages
-            .put(feed, &encode_advisories(feed, advisories)?, first)
+        self.stages.put(feed, advisories, first)
     }
 
     fn discard_staged(&self, feed: &FeedId) {

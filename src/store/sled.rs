@@ -21,8 +21,8 @@ use super::layout::{
     advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
     encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
     read_doc_records, same_value, seen_key, stage_prefix, state_key, store_changes, val_key,
-    vendor_keys, withdrawn_value, CountDeltas, DocEntry, DocWrites, Encoded, FeedSeen, DOC_TAG,
-    SCHEMA_KEY, VAL_TAG,
+    vendor_keys, withdrawn_value, CountDeltas, DocEntry, DocWrites, EncodedAdvisory, FeedSeen,
+    DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::migrate::{self, Migration};
 use super::stage::Stages;
@@ -117,11 +117,16 @@ type TxError = ConflictableTransactionError<StoreError>;
 fn write_advisories(
     adv: &TransactionalTree,
     idx: &TransactionalTree,
-    items: &Encoded,
+    items: &[EncodedAdvisory],
     deltas: &mut CountDeltas,
 ) -> Result<PutSummary, TxError> {
     let mut summary = PutSummary::default();
-    for (key, value, vendors) in items {
+    for EncodedAdvisory {
+        key,
+        value,
+        vendors,
+    } in items
+    {
         let old = adv.get(key.as_bytes())?;
         match &old {
             Some(o) if same_value(o, value) => {
@@ -454,7 +459,7 @@ impl Store for SledStore {
             .keys()
             .collect::<Result<_, _>>()
             .map_err(io(Tree::Stage.name()))?;
-        items.extend(encode_advisories(feed, commit.advisories)?);
+        items.extend(commit.advisories.iter().cloned());
         let doc_writes = store_changes(
             |k| self.docs.get(k).map_err(EngineError::new),
             feed,
@@ -728,11 +733,10 @@ impl Store for SledStore {
     fn stage_advisories(
         &self,
         feed: &FeedId,
-        advisories: &[Advisory],
+        advisories: &[EncodedAdvisory],
         first: bool,
     ) -> Result<(), StoreError> {
-        self.stages
-            .put(feed, &encode_advisories(feed, advisories)?, first)
+        self.stages.put(feed, advisories, first)
     }
 
     fn discard_staged(&self, feed: &FeedId) {

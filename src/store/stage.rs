@@ -57,10 +57,19 @@ impl Stages {
     pub(super) fn put(
         &self,
         feed: &FeedId,
-        items: &Encoded,
+        items: &[EncodedAdvisory],
         first: bool,
     ) -> Result<(), StoreError> {
         let what = format!("staged advisories of feed {feed}");
+        if let Some(other) = items.iter().find(|i| !i.is_of(feed)) {
+            return Err(StoreError::Io {
+                what,
+                source: EngineError::new(std::io::Error::other(format!(
+                    "advisory `{}` is not of this feed",
+                    other.key
+                ))),
+            });
+        }
         let held = self.lock().remove(feed);
         let mut file = match (held, first) {
             (Some(file), false) => file,
@@ -76,8 +85,8 @@ impl Stages {
         };
         // Not put back when a write fails: the sync fails with it, and the next one starts afresh.
         let mut w = BufWriter::new(&mut file);
-        for (key, value, vendors) in items {
-            write_record(&mut w, key, value, vendors).map_err(io(&what))?;
+        for item in items {
+            write_record(&mut w, item).map_err(io(&what))?;
         }
         w.flush().map_err(io(&what))?;
         drop(w);
@@ -132,7 +141,7 @@ impl Staged {
         while batch.len() < max_items && bytes < max_bytes {
             match read_record(&mut self.reader).map_err(io(&self.what))? {
                 Some(item) => {
-                    bytes += item.1.len();
+                    bytes += item.value.len();
                     batch.push(item);
                 }
                 None => break,
@@ -148,19 +157,14 @@ fn write_bytes(w: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
     w.write_all(b)
 }
 
-fn write_record(
-    w: &mut impl Write,
-    key: &str,
-    value: &[u8],
-    vendors: &BTreeSet<String>,
-) -> std::io::Result<()> {
-    write_bytes(w, key.as_bytes())?;
-    let n = u32::try_from(vendors.len()).map_err(std::io::Error::other)?;
+fn write_record(w: &mut impl Write, item: &EncodedAdvisory) -> std::io::Result<()> {
+    write_bytes(w, item.key.as_bytes())?;
+    let n = u32::try_from(item.vendors.len()).map_err(std::io::Error::other)?;
     w.write_all(&n.to_le_bytes())?;
-    for v in vendors {
+    for v in &item.vendors {
         write_bytes(w, v.as_bytes())?;
     }
-    write_bytes(w, value)
+    write_bytes(w, &item.value)
 }
 
 /// A u32 LE; `None` at a clean end of the file.
@@ -202,7 +206,11 @@ fn read_record(r: &mut impl Read) -> std::io::Result<Option<EncodedAdvisory>> {
         .map(|_| read_count(r).and_then(|n| read_n(r, n)).and_then(utf8))
         .collect::<std::io::Result<BTreeSet<String>>>()?;
     let value = read_count(r).and_then(|n| read_n(r, n))?;
-    Ok(Some((key, value, vendors)))
+    Ok(Some(EncodedAdvisory {
+        key,
+        value,
+        vendors,
+    }))
 }
 
 #[cfg(test)]
@@ -210,11 +218,11 @@ mod tests {
     use super::*;
 
     fn item(key: &str, value: &[u8], vendors: &[&str]) -> EncodedAdvisory {
-        (
-            key.to_string(),
-            value.to_vec(),
-            vendors.iter().map(|v| v.to_string()).collect(),
-        )
+        EncodedAdvisory {
+            key: key.to_string(),
+            value: value.to_vec(),
+            vendors: vendors.iter().map(|v| v.to_string()).collect(),
+        }
     }
 
     #[test]
@@ -260,15 +268,22 @@ mod tests {
     }
 
     #[test]
+    fn an_advisory_of_another_feed_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let stages = Stages::new(dir.path().to_path_buf());
+        let f: FeedId = "f1".parse().unwrap();
+        for key in ["f2/X", "f10/X", "f1"] {
+            let err = stages.put(&f, &[item(key, b"y", &[])], true).unwrap_err();
+            assert!(err.to_string().contains(&format!("`{key}`")), "{err}");
+        }
+        stages.put(&f, &[item("f1/X", b"y", &[])], true).unwrap();
+        assert_eq!(stages.take(&f).unwrap().next_batch(9, 99).unwrap().len(), 1);
+    }
+
+    #[test]
     fn a_record_cut_short_is_an_error() {
         let mut bytes = Vec::new();
-        write_record(
-            &mut bytes,
-            "f1/A",
-            b"value",
-            &BTreeSet::from(["dell".into()]),
-        )
-        .unwrap();
+        write_record(&mut bytes, &item("f1/A", b"value", &["dell"])).unwrap();
         for cut in 1..bytes.len() {
             let r = read_record(&mut &bytes[..cut]);
             assert!(r.is_err(), "cut at {cut}: {r:?}");

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Advisory, AdvisoryId, FeedId};
+use super::EncodedAdvisory;
+use crate::model::{AdvisoryId, FeedId};
 use crate::notify::outbox::Delivery;
 use crate::notify::plan::Notified;
 
@@ -176,7 +177,8 @@ pub struct LocationState {
 #[derive(Debug, Clone, Copy)]
 pub struct FeedCommit<'a> {
     pub feed: &'a FeedId,
-    pub advisories: &'a [Advisory],
+    /// Advisories of the feed to put, encoded ([`EncodedAdvisory::new`]).
+    pub advisories: &'a [EncodedAdvisory],
     /// Advisories of this feed to mark withdrawn at `when` (unknown ids are skipped).
     pub withdrawn: &'a [AdvisoryId],
     pub when: DateTime<Utc>,

@@ -4,6 +4,11 @@ use super::layout::{self, decode, encode, listing_key, seen_key, FeedSeen, SCHEM
 use super::*;
 use crate::model::{AffectedProduct, ProductStatus, Source, SourceFormat, VersionSpec};
 
+/// An advisory encoded for a commit or a stage of its feed.
+fn encoded(a: Advisory) -> EncodedAdvisory {
+    EncodedAdvisory::new(&a.source.feed, &a).unwrap()
+}
+
 pub(crate) fn advisory(feed: &str, id: &str, vendors: &[&str], title: &str) -> Advisory {
     Advisory {
         affected: vendors
@@ -343,7 +348,7 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together(engine: Engine) 
         let put = store
             .commit_feed(&FeedCommit {
                 feed: &f,
-                advisories: std::slice::from_ref(&a),
+                advisories: &[encoded(a.clone())],
                 withdrawn: &[b.id.clone(), "NOT-THERE".parse().unwrap()],
                 when,
                 state: &st,
@@ -394,7 +399,7 @@ fn rejected_documents_are_kept_in_the_head_until_a_commit_drops_them(engine: Eng
     store
         .commit_feed(&FeedCommit {
             feed: &f,
-            advisories: std::slice::from_ref(&a),
+            advisories: &[encoded(a.clone())],
             withdrawn: &[],
             when,
             state: &st,
@@ -954,17 +959,33 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     let f = feed("f1");
     // What an earlier sync staged and never committed, then this sync's two batches.
     store
-        .stage_advisories(&f, &[advisory("f1", "OLD-1", &["Dell"], "left over")], true)
+        .stage_advisories(
+            &f,
+            &[encoded(advisory("f1", "OLD-1", &["Dell"], "left over"))],
+            true,
+        )
         .unwrap();
     store
-        .stage_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "staged")], true)
+        .stage_advisories(
+            &f,
+            &[encoded(advisory("f1", "A-1", &["Dell"], "staged"))],
+            true,
+        )
         .unwrap();
     store
-        .stage_advisories(&f, &[advisory("f1", "A-2", &["NetApp"], "staged")], false)
+        .stage_advisories(
+            &f,
+            &[encoded(advisory("f1", "A-2", &["NetApp"], "staged"))],
+            false,
+        )
         .unwrap();
     // Another feed's stage is its own.
     store
-        .stage_advisories(&feed("f2"), &[advisory("f2", "B-1", &["Dell"], "b")], true)
+        .stage_advisories(
+            &feed("f2"),
+            &[encoded(advisory("f2", "B-1", &["Dell"], "b"))],
+            true,
+        )
         .unwrap();
     assert!(
         store.all_advisories().unwrap().is_empty(),
@@ -972,7 +993,7 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     );
     assert!(store.advisories_for_vendor("dell").unwrap().is_empty());
     // The commit's own advisories win over a staged one with the same id.
-    let own = [advisory("f1", "A-2", &["NetApp"], "parsed last")];
+    let own = [encoded(advisory("f1", "A-2", &["NetApp"], "parsed last"))];
     let put = store
         .commit_feed(&FeedCommit {
             feed: &f,
@@ -1033,12 +1054,20 @@ fn a_sync_stages_across_reopenings_of_an_on_demand_store(engine: Engine) {
     };
     let f = feed("f1");
     store
-        .stage_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "one")], true)
+        .stage_advisories(
+            &f,
+            &[encoded(advisory("f1", "A-1", &["Dell"], "one"))],
+            true,
+        )
         .unwrap();
     // The store closes while the sync waits on the network, and opens again for the next batch.
     closed();
     store
-        .stage_advisories(&f, &[advisory("f1", "A-2", &["Dell"], "two")], false)
+        .stage_advisories(
+            &f,
+            &[encoded(advisory("f1", "A-2", &["Dell"], "two"))],
+            false,
+        )
         .unwrap();
     closed();
     commit_staged(&store, &f).unwrap();
@@ -1059,7 +1088,11 @@ fn what_an_earlier_firmwatch_staged_in_the_tree_is_dropped_by_the_commit(engine:
         .put_raw_for_tests(Tree::Stage, b"f2/B-1", Some(&value))
         .unwrap();
     store
-        .stage_advisories(&f, &[advisory("f1", "A-1", &["Dell"], "staged")], true)
+        .stage_advisories(
+            &f,
+            &[encoded(advisory("f1", "A-1", &["Dell"], "staged"))],
+            true,
+        )
         .unwrap();
     commit_staged(&store, &f).unwrap();
     let titles: Vec<String> = store

@@ -515,7 +515,7 @@ impl firmwatch::store::Store for Counting {
     fn stage_advisories(
         &self,
         feed: &firmwatch::model::FeedId,
-        advisories: &[Advisory],
+        advisories: &[firmwatch::store::EncodedAdvisory],
         first: bool,
     ) -> Result<(), firmwatch::store::StoreError> {
         self.inner.stage_advisories(feed, advisories, first)
