@@ -14,6 +14,7 @@
 //!
 //! Targets (issue #25): ≤ 60 s wall, client peak RSS ≤ 512 MiB, store ≤ 1.5× the JSON it keeps.
 //! The corpus is `FIRMWATCH_CORPUS` or `../shared/corpus`; without it the bench says so and stops.
+//! `FIRMWATCH_BENCH_KEEP=<dir>` keeps the synced store in `<dir>`.
 
 #[path = "support/docs.rs"]
 mod docs;
@@ -64,8 +65,15 @@ fn main() {
     println!("served NVD records: {}", p.nvd);
     println!("served CSAF documents: {}", p.csaf);
     println!("ROLIE feed {:.1} MiB", p.rolie_bytes as f64 / 1048576.0);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let feeds = real_sync::feeds(&child.base, dir.path());
+    // `FIRMWATCH_BENCH_KEEP=<dir>`: the store is synced into <dir> and kept there (to compare
+    // the stores two builds sync from the same documents); otherwise into a temporary directory.
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = match std::env::var_os("FIRMWATCH_BENCH_KEEP") {
+        Some(keep) => std::path::PathBuf::from(keep),
+        None => temp.path().to_path_buf(),
+    };
+    std::fs::create_dir_all(&dir).expect("store directory");
+    let feeds = real_sync::feeds(&child.base, &dir);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -79,7 +87,7 @@ fn main() {
         println!("only the `{feed}` feed is synced (the other is served, not asked for)");
     }
     let mirror_cpu = child.cpu_time();
-    let run = rt.block_on(real_sync::sync_client(&feeds, dir.path(), only.as_deref()));
+    let run = rt.block_on(real_sync::sync_client(&feeds, &dir, only.as_deref()));
     let mirror_cpu = child.cpu_time().saturating_sub(mirror_cpu);
     let served = child.served();
     let mirror_peak = child.peak_rss_mib();
