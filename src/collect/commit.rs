@@ -94,7 +94,8 @@ impl ParsedDoc {
     }
 
     /// The same, with the bytes' hex SHA-256 already computed. An advisory without a TLP label
-    /// takes the document's (the ROLIE feed's).
+    /// takes the document's (the ROLIE feed's); each is then encoded for the store (an error
+    /// only if one does not serialize).
     pub fn hashed(
         feed: &FeedId,
         mut doc: Doc,
@@ -180,31 +181,22 @@ impl Parsed {
         }
         if doc.per_advisory {
             // An id twice on one page: each record is of the advisory that won (the last).
-            let mut records: Vec<(AdvisoryId, DocState)> = Vec::with_capacity(advisories.len());
-            let mut winner: HashMap<AdvisoryId, usize> = HashMap::new();
-            let twice = advisories
-                .iter()
-                .map(|a| &a.id)
-                .collect::<HashSet<_>>()
-                .len()
-                < advisories.len();
-            for a in advisories {
-                let record = DocState {
-                    sha256: a.json_sha256.unwrap_or_default(),
-                    updated: a.modified,
-                    advisories: vec![a.id.clone()],
-                    listing: None,
-                };
-                if twice {
-                    winner.insert(a.id.clone(), records.len());
-                }
-                records.push((a.id.clone(), record));
-                self.advisories.insert(a.id, a.encoded);
+            let won: HashMap<&AdvisoryId, &ParsedAdvisory> =
+                advisories.iter().map(|a| (&a.id, a)).collect();
+            for a in &advisories {
+                let w = won[&a.id];
+                self.docs.push((
+                    a.id.to_string(),
+                    DocState {
+                        sha256: w.json_sha256.clone().unwrap_or_default(),
+                        updated: w.modified,
+                        advisories: vec![a.id.clone()],
+                        listing: None,
+                    },
+                ));
             }
-            for i in 0..records.len() {
-                let won = winner.get(&records[i].0).map_or(i, |&w| w);
-                let record = records[won].1.clone();
-                self.docs.push((records[i].0.to_string(), record));
+            for a in advisories {
+                self.advisories.insert(a.id, a.encoded);
             }
             return;
         }

@@ -289,11 +289,6 @@ impl EncodedAdvisory {
         })
     }
 
-    /// The bytes its value takes.
-    pub fn value_len(&self) -> usize {
-        self.value.len()
-    }
-
     /// The advisory it holds, decoded again.
     pub fn decode(&self) -> Result<Advisory, StoreError> {
         decode(&self.key, &self.value)

@@ -52,8 +52,8 @@ use crate::notify::plan::{Notified, State};
 /// The database file in the store directory.
 pub const FILE: &str = "store.redb";
 
-/// Advisories encoded at a time in a feed's commit.
-const ENCODE_BATCH: usize = 1_000;
+/// Staged advisories moved at a time in a feed's commit.
+const MOVE_BATCH: usize = 1_000;
 
 /// Bytes of staged advisories moved at a time in a feed's commit (large advisories: a thousand
 /// of 200 KiB would be 200 MB).
@@ -556,15 +556,15 @@ impl Store for RedbStore {
         let what = format!("advisories of feed {feed}");
         let (bulk, seen) = encode_feed_state(feed, c.state)?;
         let tx = self.write(&what)?;
-        // Encoded a batch at a time, so the encoded copy of a large feed is never whole in memory
-        // (redb spills the transaction's dirty pages to the file, uncommitted, as it grows).
+        // The stage is read a batch at a time, so a large feed's advisories are never whole in
+        // memory (redb spills the transaction's dirty pages to the file, uncommitted, as it grows).
         let mut deltas = CountDeltas::new();
         let mut summary = PutSummary::default();
         // The staged advisories first (the commit's own win over them), a batch at a time.
         if c.staged {
             let mut staged = self.stages.take(feed)?;
             loop {
-                let items = staged.next_batch(ENCODE_BATCH, MOVE_BYTES)?;
+                let items = staged.next_batch(MOVE_BATCH, MOVE_BYTES)?;
                 if items.is_empty() {
                     break;
                 }

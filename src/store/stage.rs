@@ -231,17 +231,13 @@ mod tests {
         let stages = Stages::new(dir.path().to_path_buf());
         let f: FeedId = "f1".parse().unwrap();
         let g: FeedId = "f2".parse().unwrap();
-        stages
-            .put(&f, &vec![item("f1/OLD", b"x", &[])], true)
-            .unwrap();
+        stages.put(&f, &[item("f1/OLD", b"x", &[])], true).unwrap();
         let a = item("f1/A", b"{\"a\":1}", &["dell", "netapp"]);
         let b = item("f1/B", &[7u8; 100_000], &["hpe"]);
         let c = item("f1/A", b"{\"a\":2}", &[]);
-        stages.put(&f, &vec![a.clone()], true).unwrap();
-        stages
-            .put(&g, &vec![item("f2/X", b"y", &[])], true)
-            .unwrap();
-        stages.put(&f, &vec![b.clone(), c.clone()], false).unwrap();
+        stages.put(&f, std::slice::from_ref(&a), true).unwrap();
+        stages.put(&g, &[item("f2/X", b"y", &[])], true).unwrap();
+        stages.put(&f, &[b.clone(), c.clone()], false).unwrap();
         let mut staged = stages.take(&f).unwrap();
         // Batches end at the item count or once the byte budget is reached.
         assert_eq!(staged.next_batch(1, usize::MAX).unwrap(), vec![a]);
@@ -251,16 +247,14 @@ mod tests {
         // Taken: a commit that expects a stage and finds none is an error, not an empty stage.
         let err = stages.take(&f).err().unwrap();
         assert!(err.to_string().contains("feed f1"), "{err}");
-        let err = stages.put(&f, &vec![], false).unwrap_err();
+        let err = stages.put(&f, &[], false).unwrap_err();
         assert!(err.to_string().contains("gone"), "{err}");
         assert_eq!(
             stages.take(&g).unwrap().next_batch(10, 10).unwrap().len(),
             1
         );
         // A failed sync's stage is dropped.
-        stages
-            .put(&g, &vec![item("f2/Y", b"z", &[])], true)
-            .unwrap();
+        stages.put(&g, &[item("f2/Y", b"z", &[])], true).unwrap();
         stages.discard(&g);
         assert!(stages.take(&g).is_err());
         // The files have no names: nothing is left in the store directory.

@@ -330,13 +330,10 @@ mod tests {
             identifiers: vec![],
             on: vec![],
         };
-        let (spec, scheme) = versions(
-            &product(Ver::Range("vers:semver/<2.0.0".into())),
-            Scheme::Intdot,
-        );
+        let (spec, scheme) = versions(&product(Ver::Range("vers:semver/<2.0.0")), Scheme::Intdot);
         assert!(matches!(spec, VersionSpec::Range(_)), "{spec:?}");
         assert_eq!(scheme, Scheme::Semver);
-        let (spec, scheme) = versions(&product(Ver::Version("5.x".into())), Scheme::Intdot);
+        let (spec, scheme) = versions(&product(Ver::Version("5.x")), Scheme::Intdot);
         assert_eq!(spec, VersionSpec::Unparsed("5.x".into()));
         assert_eq!(scheme, Scheme::Intdot);
         let (spec, _) = versions(&product(Ver::None), Scheme::Intdot);

@@ -635,11 +635,11 @@ mod tests {
         )
         .unwrap();
         let p1 = &t.products["P1"];
-        assert_eq!(p1.vendor.as_deref(), Some("ACME"));
+        assert_eq!(p1.vendor, Some("ACME"));
         assert_eq!(p1.product, "Array");
-        assert_eq!(p1.version, Ver::Version("5.3P1".into()));
+        assert_eq!(p1.version, Ver::Version("5.3P1"));
         let p0 = &t.products["P0"];
-        assert_eq!(p0.version, Ver::Range("vers:intdot/<5.3".into()));
+        assert_eq!(p0.version, Ver::Range("vers:intdot/<5.3"));
         assert_eq!(p0.models, ["A1"]);
         assert!(t.warnings.is_empty());
     }
