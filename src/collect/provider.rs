@@ -186,7 +186,19 @@ async fn fetch_document(
         .as_ref()
         .filter(|d| d.updated != w.updated)
         .map(|_| w.updated);
-    let first = match ctx.http.get(&url, ctx.validators(&url)?.as_ref()).await {
+    // A document not known before will be verified: its (first) listed hash file is asked for
+    // beside it, so a new document costs one round trip, not two. A known one may come back
+    // unchanged, and then its hash file is not needed.
+    let validators = ctx.validators(&url)?;
+    let document = ctx.http.get(&url, validators.as_ref());
+    let (first, mut hash) = match w.hashes.first().filter(|_| known.is_none() && !w.probe) {
+        Some(h) => {
+            let (document, hash) = tokio::join!(document, ctx.http.get(h.as_str(), None));
+            (document, Some(hash))
+        }
+        None => (document.await, None),
+    };
+    let first = match first {
         Ok(f) => f,
         Err(e) if super::ctx::document_gone(&e) => {
             return Ok(DocOutcome::Rejected {
@@ -225,7 +237,7 @@ async fn fetch_document(
             touched: None,
         });
     }
-    let warning = match verify(ctx, &w, &url, &bytes, &sha).await {
+    let warning = match verify(ctx, &w, &url, &bytes, &sha, hash.take()).await {
         Ok(warning) => warning,
         Err(error) if error.rejects_document() => return Ok(DocOutcome::Rejected { url, error }),
         Err(e) => return Err(e),
@@ -256,18 +268,25 @@ async fn fetch_document(
 /// Check a fetched document's bytes against its hash file and, when the feed has a key, its
 /// signature. A mismatch, a listed hash file or a signature that is not there (404) is the
 /// document's fault ([`FeedError::rejects_document`]); any other failure to fetch them is a
-/// transport error of the feed. Returns the warning for a document without a hash file.
+/// transport error of the feed. `first_hash` is the answer for the first listed hash file when it
+/// was asked for beside the document. Returns the warning for a document without a hash file.
 async fn verify(
     ctx: &CollectCtx<'_>,
     w: &Wanted,
     url: &str,
     bytes: &[u8],
     sha256: &str,
+    mut first_hash: Option<Result<Fetched, super::http::HttpError>>,
 ) -> Result<Option<SyncWarning>, FeedError> {
     let not_found = |e: &super::http::HttpError| matches!(e.kind, HttpErrorKind::Status(404));
     let mut verified = false;
     for h in &w.hashes {
-        match ctx.http.get(h.as_str(), None).await {
+        // The first hash file's answer, when it was asked for beside the document.
+        let answer = match first_hash.take() {
+            Some(answer) => answer,
+            None => ctx.http.get(h.as_str(), None).await,
+        };
+        match answer {
             Ok(Fetched::Body { bytes: text, .. }) => {
                 verify_hash_text(url, &String::from_utf8_lossy(&text), bytes, Some(sha256))?;
                 verified = true;
