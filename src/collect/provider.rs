@@ -16,7 +16,9 @@
 //!
 //! Concurrency: a listing's documents are requested up to [`SyncOptions::fetch_concurrency`] at a
 //! time; a document's hash and signature files follow it under the same permit, which it gives
-//! back before it is parsed. Up to [`DOCS_PER_REQUEST`] times as many documents are in progress
+//! back before it is parsed (a document the feed did not know has its first listed hash file
+//! requested beside it, under that permit: it will be verified, so it costs one round trip, not
+//! two). Up to [`DOCS_PER_REQUEST`] times as many documents are in progress
 //! (`buffered`): requested, parsed, or waiting for those listed before them. Before the first
 //! request, every URL any of them may request is checked against the URL policy
 //! ([`super::policy`]), so a hostile listing fails the feed before anything it names is fetched.
