@@ -193,7 +193,7 @@ async fn fetch_document(
     // unchanged, and then its hash file is not needed.
     let validators = ctx.validators(&url)?;
     let document = ctx.http.get(&url, validators.as_ref());
-    let (first, mut hash) = match w.hashes.first().filter(|_| known.is_none() && !w.probe) {
+    let (first, hash) = match w.hashes.first().filter(|_| known.is_none() && !w.probe) {
         Some(h) => {
             let (document, hash) = tokio::join!(document, ctx.http.get(h.as_str(), None));
             (document, Some(hash))
@@ -239,7 +239,7 @@ async fn fetch_document(
             touched: None,
         });
     }
-    let warning = match verify(ctx, &w, &url, &bytes, &sha, hash.take()).await {
+    let warning = match verify(ctx, &w, &url, &bytes, &sha, hash).await {
         Ok(warning) => warning,
         Err(error) if error.rejects_document() => return Ok(DocOutcome::Rejected { url, error }),
         Err(e) => return Err(e),
