@@ -31,6 +31,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::ctx::{Collected, Doc, FeedError, RejectedDoc};
+use super::http::sha256_hex;
 use super::warning::SyncWarning;
 use crate::model::{Advisory, AdvisoryId, FeedId};
 use crate::store::{
@@ -110,10 +111,12 @@ impl ParsedDoc {
                 if a.tlp.is_none() {
                     a.tlp.clone_from(&doc.tlp);
                 }
-                let (encoded, json_sha256) = match doc.per_advisory {
-                    true => EncodedAdvisory::hashed(feed, &a).map(|(e, h)| (e, Some(h)))?,
-                    false => (EncodedAdvisory::new(feed, &a)?, None),
-                };
+                let mut json_sha256 = None;
+                let encoded = EncodedAdvisory::with_json(feed, &a, |json| {
+                    if doc.per_advisory {
+                        json_sha256 = Some(sha256_hex(json));
+                    }
+                })?;
                 Ok(ParsedAdvisory {
                     id: a.id,
                     modified: a.modified,
@@ -593,7 +596,6 @@ fn count_listed(listed_by: &mut BTreeMap<String, ListingCount>, d: &DocState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::http::sha256_hex;
     use crate::model::{Source, SourceFormat};
 
     const L: &str = "https://v.example/white/changes.csv";

@@ -263,25 +263,18 @@ impl EncodedAdvisory {
     /// Advisory `a` of feed `feed`, encoded (outside any transaction: a transaction's closure may
     /// be retried and must stay cheap).
     pub fn new(feed: &FeedId, a: &Advisory) -> Result<EncodedAdvisory, StoreError> {
-        Self::seen(feed, a, |_| ())
+        Self::with_json(feed, a, |_| ())
     }
 
-    /// The same, and the hex SHA-256 of the advisory's JSON, hashed from the one serialization
-    /// (the record of an advisory that is its own document, an NVD record).
-    pub fn hashed(feed: &FeedId, a: &Advisory) -> Result<(EncodedAdvisory, String), StoreError> {
-        use sha2::{Digest, Sha256};
-        let mut sha256 = String::new();
-        let encoded = Self::seen(feed, a, |json| sha256 = hex::encode(Sha256::digest(json)))?;
-        Ok((encoded, sha256))
-    }
-
-    fn seen(
+    /// The same, handing the advisory's JSON to `json` before it is compressed, so what else
+    /// needs that JSON (an NVD record's hash) does not serialize the advisory again.
+    pub fn with_json(
         feed: &FeedId,
         a: &Advisory,
-        seen: impl FnOnce(&[u8]),
+        json: impl FnOnce(&[u8]),
     ) -> Result<EncodedAdvisory, StoreError> {
         let key = advisory_key(feed, &a.id);
-        let value = encode_seen(&key, a, seen)?;
+        let value = encode_seen(&key, a, json)?;
         Ok(EncodedAdvisory {
             key,
             value,
@@ -295,10 +288,30 @@ impl EncodedAdvisory {
     }
 
     /// Whether it is an advisory of `feed` (its key is `feed/id`).
-    pub(super) fn is_of(&self, feed: &FeedId) -> bool {
+    fn is_of(&self, feed: &FeedId) -> bool {
         self.key
             .strip_prefix(feed.as_str())
             .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// Encoded advisories handed in for `feed` (staged or committed) must be keyed for it: one of
+/// another feed would be written under that feed's key and counted for this one. `what` names
+/// the write in the error.
+pub(super) fn check_of_feed(
+    feed: &FeedId,
+    items: &[EncodedAdvisory],
+    what: &str,
+) -> Result<(), StoreError> {
+    match items.iter().find(|i| !i.is_of(feed)) {
+        None => Ok(()),
+        Some(other) => Err(StoreError::Io {
+            what: what.to_string(),
+            source: EngineError::new(std::io::Error::other(format!(
+                "advisory `{}` is not of feed {feed}",
+                other.key
+            ))),
+        }),
     }
 }
 

@@ -33,11 +33,11 @@ use ::redb::{
 use chrono::{DateTime, Utc};
 
 use super::layout::{
-    advisory_key, apply_changes, check_count, count_key, decode, decode_count, decode_index,
-    doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key, listing_key,
-    moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix, state_key,
-    val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, EncodedAdvisory, FeedSeen,
-    DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    advisory_key, apply_changes, check_count, check_of_feed, count_key, decode, decode_count,
+    decode_index, doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key,
+    listing_key, moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix,
+    state_key, val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, EncodedAdvisory,
+    FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::stage::Stages;
 use super::{
@@ -555,6 +555,7 @@ impl Store for RedbStore {
         let feed = c.feed;
         let what = format!("advisories of feed {feed}");
         let (bulk, seen) = encode_feed_state(feed, c.state)?;
+        check_of_feed(feed, c.advisories, &what)?;
         let tx = self.write(&what)?;
         // The stage is read a batch at a time, so a large feed's advisories are never whole in
         // memory (redb spills the transaction's dirty pages to the file, uncommitted, as it grows).

@@ -18,11 +18,11 @@ use ::sled::Transactional;
 use chrono::{DateTime, Utc};
 
 use super::layout::{
-    advisory_key, check_count, count_key, decode, decode_count, decode_index, doc_key, docs_prefix,
-    encode, encode_advisories, encode_feed_state, index_key, listing_key, moved_count, printable,
-    read_doc_records, same_value, seen_key, stage_prefix, state_key, store_changes, val_key,
-    vendor_keys, withdrawn_value, CountDeltas, DocEntry, DocWrites, EncodedAdvisory, FeedSeen,
-    DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    advisory_key, check_count, check_of_feed, count_key, decode, decode_count, decode_index,
+    doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key, listing_key,
+    moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix, state_key,
+    store_changes, val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, DocWrites,
+    EncodedAdvisory, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::migrate::{self, Migration};
 use super::stage::Stages;
@@ -441,6 +441,11 @@ impl Store for SledStore {
     /// their writes in memory anyway): memory bounded by batches is the redb engine's.
     fn commit_feed(&self, commit: &FeedCommit<'_>) -> Result<PutSummary, StoreError> {
         let feed = commit.feed;
+        check_of_feed(
+            feed,
+            commit.advisories,
+            &format!("advisories of feed {feed}"),
+        )?;
         let mut items = Vec::new();
         if commit.staged {
             let mut staged = self.stages.take(feed)?;

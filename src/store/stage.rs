@@ -25,7 +25,7 @@ use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
-use super::layout::{Encoded, EncodedAdvisory};
+use super::layout::{check_of_feed, Encoded, EncodedAdvisory};
 use super::{EngineError, StoreError};
 use crate::model::FeedId;
 
@@ -61,15 +61,7 @@ impl Stages {
         first: bool,
     ) -> Result<(), StoreError> {
         let what = format!("staged advisories of feed {feed}");
-        if let Some(other) = items.iter().find(|i| !i.is_of(feed)) {
-            return Err(StoreError::Io {
-                what,
-                source: EngineError::new(std::io::Error::other(format!(
-                    "advisory `{}` is not of this feed",
-                    other.key
-                ))),
-            });
-        }
+        check_of_feed(feed, items, &what)?;
         let held = self.lock().remove(feed);
         let mut file = match (held, first) {
             (Some(file), false) => file,

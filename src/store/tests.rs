@@ -61,6 +61,7 @@ macro_rules! conformance {
 
 conformance!(
     staged_advisories_are_invisible_until_the_feeds_commit_moves_them,
+    advisories_encoded_for_another_feed_are_refused,
     a_sync_stages_across_reopenings_of_an_on_demand_store,
     what_an_earlier_firmwatch_staged_in_the_tree_is_dropped_by_the_commit,
     put_counts_new_updated_unchanged_by_content,
@@ -1026,6 +1027,28 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     assert_eq!(store.records(Tree::Stage).unwrap().count(), 0);
     commit_staged(&store, &feed("f2")).unwrap();
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+}
+
+fn advisories_encoded_for_another_feed_are_refused(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(engine, dir.path());
+    let f = feed("f1");
+    let other = [encoded(advisory("f2", "B-1", &["Dell"], "b"))];
+    let err = store.stage_advisories(&f, &other, true).unwrap_err();
+    assert!(err.to_string().contains("`f2/B-1`"), "{err}");
+    let err = store
+        .commit_feed(&FeedCommit {
+            feed: &f,
+            advisories: &other,
+            withdrawn: &[],
+            when: Utc::now(),
+            state: &FeedState::default(),
+            changes: &StateChanges::default(),
+            staged: false,
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("`f2/B-1`"), "{err}");
+    assert!(store.all_advisories().unwrap().is_empty());
 }
 
 /// A feed's commit of what it staged, and nothing else.
