@@ -995,17 +995,7 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     assert!(store.advisories_for_vendor("dell").unwrap().is_empty());
     // The commit's own advisories win over a staged one with the same id.
     let own = [encoded(advisory("f1", "A-2", &["NetApp"], "parsed last"))];
-    let put = store
-        .commit_feed(&FeedCommit {
-            feed: &f,
-            advisories: &own,
-            withdrawn: &[],
-            when: Utc::now(),
-            state: &FeedState::default(),
-            changes: &StateChanges::default(),
-            staged: true,
-        })
-        .unwrap();
+    let put = commit_advisories(&store, &f, &own, true).unwrap();
     let titles: Vec<(String, String)> = store
         .all_advisories()
         .unwrap()
@@ -1036,31 +1026,31 @@ fn advisories_encoded_for_another_feed_are_refused(engine: Engine) {
     let other = [encoded(advisory("f2", "B-1", &["Dell"], "b"))];
     let err = store.stage_advisories(&f, &other, true).unwrap_err();
     assert!(err.to_string().contains("`f2/B-1`"), "{err}");
-    let err = store
-        .commit_feed(&FeedCommit {
-            feed: &f,
-            advisories: &other,
-            withdrawn: &[],
-            when: Utc::now(),
-            state: &FeedState::default(),
-            changes: &StateChanges::default(),
-            staged: false,
-        })
-        .unwrap_err();
+    let err = commit_advisories(&store, &f, &other, false).unwrap_err();
     assert!(err.to_string().contains("`f2/B-1`"), "{err}");
     assert!(store.all_advisories().unwrap().is_empty());
 }
 
 /// A feed's commit of what it staged, and nothing else.
 fn commit_staged(store: &impl Store, feed: &FeedId) -> Result<PutSummary, StoreError> {
+    commit_advisories(store, feed, &[], true)
+}
+
+/// A feed's commit of `advisories` (after what it staged, if `staged`), and nothing else.
+fn commit_advisories(
+    store: &impl Store,
+    feed: &FeedId,
+    advisories: &[EncodedAdvisory],
+    staged: bool,
+) -> Result<PutSummary, StoreError> {
     store.commit_feed(&FeedCommit {
         feed,
-        advisories: &[],
+        advisories,
         withdrawn: &[],
         when: Utc::now(),
         state: &FeedState::default(),
         changes: &StateChanges::default(),
-        staged: true,
+        staged,
     })
 }
 
