@@ -26,11 +26,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde_json::value::RawValue;
 
 use chrono::NaiveDate;
 
 use super::diag::{Diagnostic, Diagnostics, InventoryCode};
-use super::raw::{RawDate, RawDoc, RawGroupKind, RawSystem};
+use super::raw::{RawDate, RawDoc, RawGroup, RawGroupKind, RawSystem};
 use super::{
     Backup, BackupKind, Component, ComponentRef, DomainId, FailureDomain, Firmware, GroupId,
     GroupKind, Inventory, Owner, OwnerId, PowerOnHours, RedundancyGroup, Service, ServiceId, Site,
@@ -381,15 +382,9 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
                 Some(char_span_at(&f.text, at)),
                 "expected `{\"systems\": [...], ...}`",
             ),
-            None => match serde_json::from_str::<RawDoc>(&f.text) {
+            None => match parse_json(&f.text) {
                 Ok(doc) => return Some(doc),
-                Err(e) => {
-                    let at = offset_of(&f.text, e.line(), e.column());
-                    // serde_json appends " at line L column C"; the label shows that already.
-                    let msg = e.to_string();
-                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    (msg, Some(char_span_at(&f.text, at)), "here")
-                }
+                Err((msg, at)) => (msg, Some(char_span_at(&f.text, at)), "here"),
             },
         },
     };
@@ -400,6 +395,123 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
     };
     diags.push(Diagnostic::new(InventoryCode::ParseError, place, message).label(label));
     None
+}
+
+/// A JSON inventory file: read whole once, with its systems and groups kept as their text
+/// (this pass checks the whole file's syntax and parses the other, small sections), then those
+/// parsed on all cores ([`parse_raws`]). The result is the one parsing the file in one pass gives;
+/// the error (its message and its byte offset in `text`) is the first in the file among those
+/// each part's parse found (a syntax error anywhere is the first pass's).
+fn parse_json(text: &str) -> Result<RawDoc, (String, usize)> {
+    let at = |e: serde_json::Error, part: &str| {
+        let from = part.as_ptr() as usize - text.as_ptr() as usize;
+        let offset = from + offset_of(part, e.line(), e.column());
+        // serde_json appends " at line L column C" (in `part`); the offset says where.
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        (msg, offset)
+    };
+    let doc: RawDoc<&RawValue, &RawValue> = serde_json::from_str(text).map_err(|e| at(e, text))?;
+    let systems = parse_raws(&doc.systems).map_err(|(k, e)| at(e, doc.systems[k].get()));
+    let groups = parse_raws(&doc.groups).map_err(|(k, e)| at(e, doc.groups[k].get()));
+    match (systems, groups) {
+        (Ok(systems), Ok(groups)) => Ok(RawDoc {
+            owners: doc.owners,
+            sites: doc.sites,
+            systems,
+            groups,
+            domains: doc.domains,
+            services: doc.services,
+            backups: doc.backups,
+        }),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+        (Err(s), Err(g)) => Err(if s.1 <= g.1 { s } else { g }),
+    }
+}
+
+/// Bytes of JSON below which a part is parsed on the calling thread alone: a thread is worth
+/// starting for a large estate's sections, not for a hand-written file's.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Raw JSON values parsed as `T`, in order, on up to all cores. The error is that of the first
+/// value (in order) that does not parse, with its index.
+fn parse_raws<T: serde::de::DeserializeOwned + Send>(
+    raws: &[&RawValue],
+) -> Result<Vec<T>, (usize, serde_json::Error)> {
+    let parsed = map_in_blocks(
+        raws.to_vec(),
+        |r| r.get().len(),
+        PARALLEL_MIN_BYTES,
+        |_, r| serde_json::from_str::<T>(r.get()),
+    );
+    let parsed = parsed.into_iter().enumerate();
+    parsed.map(|(k, r)| r.map_err(|e| (k, e))).collect()
+}
+
+/// `f(position, item)` of each item, in order, on up to all cores. The items are cut into blocks
+/// of about equal total `weight`, a few per core, and each thread takes the next block when it is
+/// done with one, so a thread that drew cheap items does not wait for the others at the end.
+/// Below `apart` of weight in all (or on one core) everything runs on the calling thread.
+fn map_in_blocks<T: Send, R: Send>(
+    items: Vec<T>,
+    weight: impl Fn(&T) -> usize,
+    apart: usize,
+    f: impl Fn(usize, T) -> R + Sync,
+) -> Vec<R> {
+    const BLOCKS_PER_THREAD: usize = 8;
+    let total: usize = items.iter().map(&weight).sum();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores.min(total / apart.max(1));
+    if threads < 2 {
+        return items
+            .into_iter()
+            .enumerate()
+            .map(|(k, t)| f(k, t))
+            .collect();
+    }
+    let per_block = total.div_ceil(threads * BLOCKS_PER_THREAD);
+    let n = items.len();
+    let mut blocks: Vec<(usize, Vec<T>)> = Vec::new();
+    let (mut block, mut from, mut held) = (Vec::new(), 0, 0);
+    for (k, item) in items.into_iter().enumerate() {
+        held += weight(&item);
+        block.push(item);
+        if held >= per_block {
+            blocks.push((from, std::mem::take(&mut block)));
+            (from, held) = (k + 1, 0);
+        }
+    }
+    blocks.push((from, block));
+    let work = std::sync::Mutex::new(blocks.into_iter().enumerate());
+    let next = || {
+        work.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next()
+    };
+    let work = || {
+        let mut done = Vec::new();
+        while let Some((b, (from, block))) = next() {
+            let block = block.into_iter().enumerate();
+            done.push((b, block.map(|(k, t)| f(from + k, t)).collect::<Vec<R>>()));
+        }
+        done
+    };
+    // The calling thread works too: what it makes is freed later on its own heap, which is
+    // cheaper than freeing what a finished thread allocated.
+    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
+        for t in others {
+            done.extend(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(b, _)| *b);
+    let mut out = Vec::with_capacity(n);
+    for (_, rs) in done {
+        out.extend(rs);
+    }
+    out
 }
 
 /// What a JSON file holds at the top level when it is not an object, and where it starts. serde
@@ -502,6 +614,9 @@ struct Checker {
 
 /// Systems with at most this many components are searched linearly.
 const SCAN_LIMIT: usize = 16;
+
+/// Group members below which a file's groups are checked on the calling thread alone.
+const GROUPS_APART: usize = 20_000;
 
 /// Find a component of `sys` by id, through its sorted index when it has one.
 fn find<'a>(sys: &'a System, index: Option<&Vec<u32>>, id: &str) -> Option<&'a Component> {
@@ -737,9 +852,7 @@ impl Checker {
             }
         }
         for (file, doc) in later {
-            for (i, g) in doc.groups.into_iter().enumerate() {
-                self.group(file, i, g, d);
-            }
+            self.groups(file, doc.groups, d);
             for (i, dom) in doc.domains.into_iter().enumerate() {
                 let p = root("domains", i);
                 let members = self.refs(file, &p.key("members"), &dom.members, d);
@@ -1344,7 +1457,50 @@ impl Checker {
         near.as_mut()
     }
 
-    fn group(&mut self, file: usize, i: usize, g: super::raw::RawGroup, d: &mut Vec<Diagnostic>) {
+    /// Check and define one file's groups. Each group's own checks read only the systems, so they
+    /// run on all cores ([`map_in_blocks`]); the groups are then defined in order (a duplicate id
+    /// is found there), each after its own diagnostics, as checking them one by one gives.
+    fn groups(&mut self, file: usize, groups: Vec<RawGroup>, d: &mut Vec<Diagnostic>) {
+        let checked = map_in_blocks(
+            groups,
+            |g| g.members.len() + 1,
+            GROUPS_APART,
+            |i, g| {
+                let mut d = Vec::new();
+                let parts = self.group(file, i, &g, &mut d);
+                (g.id, g.load, parts, d)
+            },
+        );
+        for (i, (id, load, parts, diags)) in checked.into_iter().enumerate() {
+            d.extend(diags);
+            let Some((kind, members)) = parts else {
+                continue;
+            };
+            let p = root("groups", i);
+            if let Some(id) = define(&mut self.group_defs, &p, file, &id, "group", d) {
+                self.inv.groups.insert(
+                    id.clone(),
+                    RedundancyGroup {
+                        id,
+                        kind,
+                        members,
+                        load,
+                    },
+                );
+            }
+        }
+    }
+
+    /// One group's checks: its members, their duplicates, its load, and its kind (a RAID group's
+    /// tolerance against its drives). `None` for a group not to define (a RAID group without a
+    /// tolerance).
+    fn group(
+        &self,
+        file: usize,
+        i: usize,
+        g: &RawGroup,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<(GroupKind, Vec<ComponentRef>)> {
         let p = root("groups", i);
         let members = self.refs(file, &p.key("members"), &g.members, d);
         let mut ok = members.len() == g.members.len();
@@ -1400,7 +1556,7 @@ impl Checker {
                         )
                         .label("say how many drives may fail (RAID 5: 1, RAID 6: 2)"),
                     );
-                    return;
+                    return None;
                 };
                 let mut size: u64 = 0;
                 let mut near = None;
@@ -1465,17 +1621,7 @@ impl Checker {
                 kind
             }
         };
-        if let Some(id) = define(&mut self.group_defs, &p, file, &g.id, "group", d) {
-            self.inv.groups.insert(
-                id.clone(),
-                RedundancyGroup {
-                    id,
-                    kind,
-                    members,
-                    load: g.load,
-                },
-            );
-        }
+        Some((kind, members))
     }
 
     fn service(
@@ -1760,5 +1906,145 @@ mod tests {
             }
             other => panic!("expected diagnostics, got {other:?}"),
         }
+    }
+
+    /// A JSON estate large enough that its systems and groups are parsed and checked on all
+    /// cores: `systems` systems of ten components each and `groups` controller pairs, with the
+    /// groups' section first when `groups_first`. `extra` adds a field to system or group `k`.
+    fn large_json(
+        systems: usize,
+        groups: usize,
+        groups_first: bool,
+        extra: &dyn Fn(&str, usize) -> &'static str,
+    ) -> String {
+        let system = |k: usize| {
+            let comps: Vec<String> = (0..10)
+                .map(|c| {
+                    format!(
+                        r#"{{"id":"c{c}","kind":"controller","model":"M","firmware":"1.{c}.{k}","serial":"SN-{k}-{c}"}}"#
+                    )
+                })
+                .collect();
+            format!(
+                r#"{{"id":"s{k}","vendor":"V","model":"M","owner":"a","firmware":"1.0"{},"components":[{}]}}"#,
+                extra("system", k),
+                comps.join(",")
+            )
+        };
+        let group = |k: usize| {
+            let s = k % systems;
+            format!(
+                r#"{{"id":"g{k}","kind":"controller-pair","members":["s{s}/c{}","s{s}/c{}"]{}}}"#,
+                k % 5,
+                k % 5 + 5,
+                extra("group", k)
+            )
+        };
+        let systems: Vec<String> = (0..systems).map(system).collect();
+        let groups: Vec<String> = (0..groups).map(group).collect();
+        let (systems, groups) = (systems.join(",\n"), groups.join(",\n"));
+        let owners = r#""owners":[{"id":"a","email":"a@example.net"}]"#;
+        if groups_first {
+            format!("{{{owners},\n\"groups\":[{groups}],\n\"systems\":[{systems}]}}")
+        } else {
+            format!("{{{owners},\n\"systems\":[{systems}],\n\"groups\":[{groups}]}}")
+        }
+    }
+
+    /// What parsing the file in one pass gives: the document, or the error's message (without
+    /// its position) and offset.
+    fn one_pass(text: &str) -> Result<RawDoc, (String, usize)> {
+        serde_json::from_str::<RawDoc>(text).map_err(|e| {
+            let at = offset_of(text, e.line(), e.column());
+            let msg = e.to_string();
+            (msg.split(" at line ").next().unwrap().to_string(), at)
+        })
+    }
+
+    #[test]
+    fn a_large_json_file_parses_on_all_cores_as_in_one_pass() {
+        let none = |_: &str, _: usize| "";
+        let text = large_json(3_000, 30_000, false, &none);
+        assert!(text.len() > 4 * PARALLEL_MIN_BYTES, "{} bytes", text.len());
+        let doc = parse_json(&text).unwrap();
+        let whole = one_pass(&text).unwrap();
+        assert_eq!((doc.systems.len(), doc.groups.len()), (3_000, 30_000));
+        assert_eq!(format!("{doc:?}"), format!("{whole:?}"));
+    }
+
+    #[test]
+    fn a_large_json_file_reports_its_first_error_where_one_pass_does() {
+        // An unknown field late in the systems and early in the groups, each section first.
+        let bad = |what: &str, k: usize| match (what, k) {
+            ("system", 2_700) | ("group", 40) => r#","colour":"red""#,
+            _ => "",
+        };
+        for groups_first in [false, true] {
+            let text = large_json(3_000, 30_000, groups_first, &bad);
+            let (message, at) = parse_json(&text).map(|_| ()).unwrap_err();
+            let whole = one_pass(&text).map(|_| ()).unwrap_err();
+            assert_eq!((&message, at), (&whole.0, whole.1), "{groups_first}");
+            assert!(message.contains("unknown field `colour`"), "{message}");
+            let expected = if groups_first { "\"g40\"" } else { "\"s2700\"" };
+            let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+            assert!(text[line_start..at].contains(expected), "{groups_first}");
+        }
+        // A syntax error: the whole file's first pass finds it. (Where a file has a semantic
+        // error before a syntax error, that pass reports the syntax error, one pass the other.)
+        let text = large_json(3_000, 100, false, &|what, k| {
+            if (what, k) == ("system", 2_900) {
+                r#","settings":{"x":tru}"#
+            } else {
+                ""
+            }
+        });
+        let (message, at) = parse_json(&text).map(|_| ()).unwrap_err();
+        assert_eq!((message, at), one_pass(&text).map(|_| ()).unwrap_err());
+    }
+
+    #[test]
+    fn groups_checked_on_all_cores_keep_their_order_and_duplicates() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let load = |text: String| Parsed::new(vec![SourceFile::new("inv.json", text)], 0);
+        let none = |_: &str, _: usize| "";
+        let groups = 3 * GROUPS_APART;
+        let inv = load(large_json(1_000, groups, false, &none))
+            .check_on(today)
+            .unwrap();
+        assert_eq!(inv.groups.len(), groups);
+        let g = inv.groups.get("g12345").unwrap();
+        let members: Vec<String> = g.members.iter().map(|m| m.to_string()).collect();
+        assert_eq!(members, ["s345/c0", "s345/c5"]);
+        // Group 3 names an unknown component, group 500 a member twice, group 59,000 repeats
+        // the id of group 7.
+        let text = large_json(1_000, groups, false, &none)
+            .replacen(r#""s3/c3","s3/c8""#, r#""s3/c3","s3/nope""#, 1)
+            .replacen(r#""s500/c0","s500/c5""#, r#""s500/c0","s500/c0""#, 1)
+            .replacen(r#""id":"g59000""#, r#""id":"g7""#, 1);
+        let Err(LoadError::Invalid(r)) = load(text).check_on(today) else {
+            panic!("expected diagnostics");
+        };
+        let seen: Vec<(InventoryCode, String)> = r
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let path = d.primary.path.as_ref().map(|p| p.to_string());
+                (d.code, path.unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    InventoryCode::UnknownReference,
+                    "groups[3].members[1]".into()
+                ),
+                (
+                    InventoryCode::BadGroupMember,
+                    "groups[500].members[1]".into()
+                ),
+                (InventoryCode::DuplicateId, "groups[59000].id".into()),
+            ]
+        );
     }
 }

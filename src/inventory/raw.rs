@@ -18,17 +18,22 @@ use serde::{Deserialize, Deserializer};
 use crate::model::ComponentKind;
 
 /// One inventory file. Every section is optional; sections of all files are merged.
-#[derive(Debug, Default, Deserialize)]
+///
+/// `S` and `G` are how a system and a group are read: as [`RawSystem`] and [`RawGroup`], or, in
+/// a JSON file's first pass, as their raw text, which `load` then parses on all cores (the
+/// systems and groups are nearly all of a large estate's bytes).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawDoc {
+#[serde(bound(deserialize = "S: Deserialize<'de>, G: Deserialize<'de>"))]
+pub struct RawDoc<S = RawSystem, G = RawGroup> {
     #[serde(default)]
     pub owners: Vec<RawOwner>,
     #[serde(default)]
     pub sites: Vec<RawSite>,
     #[serde(default)]
-    pub systems: Vec<RawSystem>,
+    pub systems: Vec<S>,
     #[serde(default)]
-    pub groups: Vec<RawGroup>,
+    pub groups: Vec<G>,
     #[serde(default)]
     pub domains: Vec<RawDomain>,
     #[serde(default)]
