@@ -72,7 +72,7 @@ impl fmt::Display for Consequence {
 }
 
 /// When the bug can fire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "date", rename_all = "kebab-case")]
 pub enum Urgency {
     /// Already past its trigger (a threshold date has passed) or firing now.
@@ -220,13 +220,56 @@ pub struct Rating {
     pub backup: Option<Arc<str>>,
 }
 
+/// A reason line of a [`Reading`]: worded for this finding, or already one of the rating
+/// thread's shared lines ([`Shared::line`]), as a rule hands on a reading it keeps
+/// (`crash`'s group readings), so the line is neither worded nor looked up again.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Line {
+    Worded(String),
+    Shared(Arc<str>),
+}
+
+impl std::ops::Deref for Line {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Line::Worded(s) => s,
+            Line::Shared(a) => a,
+        }
+    }
+}
+
+impl From<String> for Line {
+    fn from(s: String) -> Line {
+        Line::Worded(s)
+    }
+}
+
+impl PartialEq<&str> for Line {
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<str> for Line {
+    fn eq(&self, other: &str) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialEq<String> for Line {
+    fn eq(&self, other: &String) -> bool {
+        **self == **other
+    }
+}
+
 /// One candidate reading of the consequence; the worst one decides.
 #[derive(Debug)]
 pub(super) struct Reading {
     pub(super) code: FindingCode,
     pub(super) consequence: Consequence,
     pub(super) urgency: Urgency,
-    pub(super) reasons: Vec<String>,
+    pub(super) reasons: Vec<Line>,
     /// Limit reach to services placed on these components (an enclosure); `None` = whole system.
     pub(super) scope: Option<Vec<ComponentRef>>,
     /// Why the rule could not decide (a figure that gives no date): the finding is then
@@ -247,7 +290,7 @@ impl Reading {
         urgency: Urgency,
         reason: String,
     ) -> Self {
-        Reading::with_reasons(code, consequence, urgency, vec![reason])
+        Reading::with_lines(code, consequence, urgency, vec![reason.into()])
     }
 
     /// A reading of the whole system with its reason lines.
@@ -256,6 +299,17 @@ impl Reading {
         consequence: Consequence,
         urgency: Urgency,
         reasons: Vec<String>,
+    ) -> Self {
+        let lines = reasons.into_iter().map(Line::Worded).collect();
+        Reading::with_lines(code, consequence, urgency, lines)
+    }
+
+    /// A reading of the whole system with its reason lines, worded or shared.
+    pub(super) fn with_lines(
+        code: FindingCode,
+        consequence: Consequence,
+        urgency: Urgency,
+        reasons: Vec<Line>,
     ) -> Self {
         Reading {
             code,
@@ -283,7 +337,7 @@ pub(super) fn rate(
     evidence: &Arc<str>,
 ) -> (Rating, MatchState) {
     let adv = &ctx.advisories[adv_idx];
-    let mut readings = rules::readings(ctx, adv_idx, sys_idx, exps);
+    let mut readings = rules::readings(ctx, shared, adv_idx, sys_idx, exps);
     let undecided = readings.iter().any(|r| r.undecided.is_some());
 
     // The worst reading decides; the others add their reasons.
@@ -296,12 +350,12 @@ pub(super) fn rate(
     reasons.extend(
         std::mem::take(&mut top.reasons)
             .into_iter()
-            .map(|l| shared.line(l)),
+            .map(|l| shared.keep(l)),
     );
     for r in readings {
         for line in r.reasons {
             if !reasons.iter().any(|x| **x == *line) {
-                reasons.push(shared.line(line));
+                reasons.push(shared.keep(line));
             }
         }
     }

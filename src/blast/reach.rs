@@ -14,6 +14,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::rating::Line;
 use super::topology::Context;
 use crate::inventory::{ComponentRef, Criticality, ServiceId, SystemId};
 
@@ -114,9 +115,19 @@ pub(super) struct Shared {
     lines: HashSet<Arc<str>>,
     /// By system index: the reach of the whole system and its reason line.
     reach: HashMap<u32, (Arc<Reach>, Option<Arc<str>>)>,
+    /// Group crash readings already worded.
+    pub(super) crashes: super::rules::crash::Kept,
 }
 
 impl Shared {
+    /// A reading's line as a shared line: looked up (and kept) when it was worded.
+    pub(super) fn keep(&mut self, line: Line) -> Arc<str> {
+        match line {
+            Line::Worded(text) => self.line(text),
+            Line::Shared(a) => a,
+        }
+    }
+
     pub(super) fn line(&mut self, text: String) -> Arc<str> {
         if let Some(a) = self.lines.get(text.as_str()) {
             return a.clone();

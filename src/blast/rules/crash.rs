@@ -11,18 +11,21 @@
 //! Drives are the exception: their redundancy is the RAID group's tolerance, told against how many
 //! of its drives run the firmware; drives with a time trigger are dated by `time_bomb` instead.
 
-use rustc_hash::FxHashSet as HashSet;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::uptime::{self, uptime_days, Together};
 use super::{groups_for, has_time_trigger};
-use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
-use crate::blast::reach::{names, pct};
+use crate::blast::rating::{Consequence, FindingCode, Line, Reading, Urgency};
+use crate::blast::reach::{names, pct, Shared};
 use crate::blast::topology::{Context, Exp, GroupInfo, Pos};
 use crate::inventory::{ComponentRef, GroupId, GroupKind, System};
 use crate::model::ComponentKind;
 
 pub(super) fn crash(
     ctx: &Context<'_>,
+    shared: &mut Shared,
     adv_idx: usize,
     system: &System,
     exps: &[Exp<'_>],
@@ -43,6 +46,7 @@ pub(super) fn crash(
             if seen.insert(&info.group.id) {
                 out.push(group_crash(
                     ctx,
+                    shared,
                     adv_idx,
                     info,
                     exps,
@@ -161,18 +165,79 @@ fn raid_exposure<'a>(
 
 /// A crash of one exposed member of the group in `info`: common mode, the only member, or the
 /// load the survivors must carry. `firmware` is the crashing part's.
+/// Group crash readings a rating thread has worded, kept by what they depend on: the group, its
+/// first exposed member and how many are exposed, the firmware, the uptime trigger and the
+/// urgency. A group reads the same for every advisory that meets it so, and one group meets many
+/// (every crash bug of its firmware), so each is worded once and handed on as shared lines.
+#[derive(Default)]
+pub(in crate::blast) struct Kept(HashMap<KeptKey, KeptReading>);
+
+/// The group and its first exposed member by address (the topology outlives the rating).
+type KeptKey = (usize, usize, usize, Arc<str>, Option<u64>, Urgency);
+
+struct KeptReading {
+    code: FindingCode,
+    consequence: Consequence,
+    urgency: Urgency,
+    lines: Box<[Arc<str>]>,
+}
+
+impl KeptReading {
+    fn reading(&self) -> Reading {
+        let lines = self.lines.iter().cloned().map(Line::Shared).collect();
+        Reading::with_lines(self.code, self.consequence, self.urgency, lines)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn group_crash(
     ctx: &Context<'_>,
+    shared: &mut Shared,
     adv_idx: usize,
     info: &GroupInfo<'_>,
     exps: &[Exp<'_>],
+    firmware: &Arc<str>,
+    uptime: Option<u64>,
+    base: Urgency,
+) -> Reading {
+    let (first_exposed, n_exposed) = exposed_members(ctx, adv_idx, info, exps);
+    let key = (
+        std::ptr::from_ref(info) as usize,
+        first_exposed.map_or(0, |m| std::ptr::from_ref(m) as usize),
+        n_exposed,
+        firmware.clone(),
+        uptime,
+        base,
+    );
+    if let Some(kept) = shared.crashes.0.get(&key) {
+        return kept.reading();
+    }
+    let r = word_group_crash(ctx, info, first_exposed, n_exposed, firmware, uptime, base);
+    debug_assert!(r.scope.is_none() && r.across.is_none() && r.backup.is_none());
+    debug_assert!(r.undecided.is_none());
+    let kept = KeptReading {
+        code: r.code,
+        consequence: r.consequence,
+        urgency: r.urgency,
+        lines: r.reasons.into_iter().map(|l| shared.keep(l)).collect(),
+    };
+    let out = kept.reading();
+    shared.crashes.0.insert(key, kept);
+    out
+}
+
+/// What a crash of the group's `first_exposed` member (of `n_exposed`) means for the group.
+fn word_group_crash(
+    ctx: &Context<'_>,
+    info: &GroupInfo<'_>,
+    first_exposed: Option<&ComponentRef>,
+    n_exposed: usize,
     firmware: &str,
     uptime: Option<u64>,
     base: Urgency,
 ) -> Reading {
     let g = info.group;
     let members = &g.members;
-    let (first_exposed, n_exposed) = exposed_members(ctx, adv_idx, info, exps);
     let n = members.len();
     let all = n_exposed == n;
     let mut reasons = Vec::new();
@@ -325,12 +390,66 @@ mod tests {
 
     fn crash_of(e: &Estate, a: Advisory, system: &str) -> Vec<Reading> {
         on_run(e, &[a], system, |ctx, a, s, exps| {
-            crash(ctx, a, ctx.topo.systems[s as usize], exps, Urgency::Anytime)
+            crash(
+                ctx,
+                &mut Shared::default(),
+                a,
+                ctx.topo.systems[s as usize],
+                exps,
+                Urgency::Anytime,
+            )
         })
     }
 
     fn pair(load: f64) -> Estate {
         Estate::new().unity_pair("arr", "Unity 480F", "5.1.2.0.5.007", load)
+    }
+
+    /// The crash readings of each advisory on each system, in that order, rated by one thread
+    /// (one [`Shared`]), as `assess` rates runs.
+    fn crashes_in_turn(e: &Estate, advisories: &[Advisory], systems: &[&str]) -> Vec<Vec<Reading>> {
+        let index = crate::matcher::Index::build(advisories);
+        let matches = crate::matcher::match_inventory(&e.0, advisories, &index);
+        let ctx = Context::new(&e.0, advisories, &matches, today());
+        let mut shared = Shared::default();
+        let mut out = Vec::new();
+        for a in 0..advisories.len() {
+            for name in systems {
+                let sys = ctx.topo.systems.iter().position(|s| s.id.as_str() == *name);
+                let sys = sys.unwrap() as u32;
+                let exps: Vec<Exp<'_>> = (matches.exposures.iter())
+                    .filter(|x| x.advisory == a as u32 && x.system == sys)
+                    .map(|x| ctx.exp(x))
+                    .collect();
+                let system = ctx.topo.systems[sys as usize];
+                out.push(crash(&ctx, &mut shared, a, system, &exps, Urgency::Anytime));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_group_worded_once_reads_the_same_for_the_next_advisory() {
+        let e = pair(0.6).unity_pair("arr2", "Unity 480F", "5.1.2.0.5.007", 0.4);
+        let mut other = controller_bug(&[]);
+        other.id = "FWN-3".parse().unwrap();
+        let advisories = [controller_bug(&[]), other];
+        let r = crashes_in_turn(&e, &advisories, &["arr", "arr2"]);
+        // Each group is worded for its own load: kept readings are not handed to another group.
+        assert!(r[0][0].reasons[0].contains("would carry 120 % of its capacity"));
+        assert!(r[1][0].reasons[0].contains("would carry 80 % of its capacity"));
+        // The second advisory meets both groups so and is handed the kept lines themselves.
+        for (first, again) in [(&r[0][0], &r[2][0]), (&r[1][0], &r[3][0])] {
+            assert_eq!((first.code, first.urgency), (again.code, again.urgency));
+            assert_eq!(first.reasons, again.reasons);
+            let (Line::Shared(a), Line::Shared(b)) = (&first.reasons[0], &again.reasons[0]) else {
+                panic!("kept lines are shared lines");
+            };
+            assert!(Arc::ptr_eq(a, b));
+        }
+        // A fresh thread words the same reading.
+        let fresh = crash_of(&e, advisories[1].clone(), "arr");
+        assert_eq!(fresh[0].reasons, r[2][0].reasons);
     }
 
     #[test]

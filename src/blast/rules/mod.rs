@@ -33,6 +33,7 @@ pub(super) mod uptime;
 use smallvec::SmallVec;
 
 use super::rating::{Consequence, FindingCode, Reading, Urgency};
+use super::reach::Shared;
 use super::topology::{Context, Exp, GroupInfo, Pos};
 use crate::inventory::GroupKind;
 use crate::matcher::Exposure;
@@ -42,6 +43,7 @@ use crate::model::{Advisory, Effect, Trigger};
 /// least one (an advisory that does not say what the bug does is `unclassified`).
 pub(super) fn readings(
     ctx: &Context<'_>,
+    shared: &mut Shared,
     adv_idx: usize,
     sys_idx: u32,
     exps: &[Exp<'_>],
@@ -62,7 +64,14 @@ pub(super) fn readings(
                 readings.push(failover::failover(ctx, exps, base_urgency));
             }
             Effect::ComponentCrash => {
-                readings.extend(crash::crash(ctx, adv_idx, system, exps, base_urgency));
+                readings.extend(crash::crash(
+                    ctx,
+                    shared,
+                    adv_idx,
+                    system,
+                    exps,
+                    base_urgency,
+                ));
             }
             // A security weakness rated by CVSS is an outage only as an attacker can cause
             // it: the security rule reads availability with the attack vector.
@@ -238,7 +247,10 @@ mod tests {
         let a = advisory_for("A", "Dell", "Unity", "vers:intdot/<9")
             .effects(&[Effect::Performance, Effect::ManagementPlane]);
         let codes: Vec<_> = on_run(&e, &[a], "arr", |ctx, a, s, exps| {
-            readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
+            readings(ctx, &mut Shared::default(), a, s, exps)
+                .iter()
+                .map(|r| r.code)
+                .collect()
         });
         assert_eq!(
             codes,
@@ -247,7 +259,10 @@ mod tests {
 
         let bare = advisory_for("B", "Dell", "Unity", "vers:intdot/<9").any_part();
         let codes: Vec<_> = on_run(&e, &[bare], "arr", |ctx, a, s, exps| {
-            readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
+            readings(ctx, &mut Shared::default(), a, s, exps)
+                .iter()
+                .map(|r| r.code)
+                .collect()
         });
         assert_eq!(codes, [FindingCode::Unclassified]);
     }
@@ -272,7 +287,10 @@ mod tests {
             .effects(&[Effect::DataLoss])
             .triggers(&[Trigger::PowerOnHours { hours: 32_768 }]);
         let codes: Vec<_> = on_run(&e, &[a], "srv", |ctx, a, s, exps| {
-            readings(ctx, a, s, exps).iter().map(|r| r.code).collect()
+            readings(ctx, &mut Shared::default(), a, s, exps)
+                .iter()
+                .map(|r| r.code)
+                .collect()
         });
         assert_eq!(codes, [FindingCode::TimeBomb]);
     }

@@ -18,30 +18,36 @@ pub(super) fn security(adv: &Advisory, system: &System) -> Reading {
     // Known exploited: attackers use it now — no longer a condition to wait for.
     if let Some(e) = &adv.exploited {
         reading.urgency = Urgency::Triggering;
-        reading.reasons.push(format!(
-            "known exploited ({}{}{}): attackers use it now",
-            e.source,
-            e.added.map(|d| format!(", added {d}")).unwrap_or_default(),
-            if e.ransomware {
-                ", used in ransomware campaigns"
-            } else {
-                ""
-            }
-        ));
+        reading.reasons.push(
+            format!(
+                "known exploited ({}{}{}): attackers use it now",
+                e.source,
+                e.added.map(|d| format!(", added {d}")).unwrap_or_default(),
+                if e.ransomware {
+                    ", used in ransomware campaigns"
+                } else {
+                    ""
+                }
+            )
+            .into(),
+        );
     }
     if let Some(e) = &adv.epss {
         if reading.urgency == Urgency::NeedsCondition {
             reading.urgency = Urgency::Anytime;
         }
-        reading.reasons.push(format!(
-            "likely to be exploited: EPSS {:.0} % chance within 30 days (percentile {:.1}{}); \
+        reading.reasons.push(
+            format!(
+                "likely to be exploited: EPSS {:.0} % chance within 30 days (percentile {:.1}{}); \
              attackers are likely to bring the condition",
-            e.score * 100.0,
-            e.percentile * 100.0,
-            e.scored_on
-                .map(|d| format!(", scored {d}"))
-                .unwrap_or_default()
-        ));
+                e.score * 100.0,
+                e.percentile * 100.0,
+                e.scored_on
+                    .map(|d| format!(", scored {d}"))
+                    .unwrap_or_default()
+            )
+            .into(),
+        );
     }
     reading
 }
