@@ -20,12 +20,17 @@ fn vm_hwm_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// CPU time of this (single-threaded) process in seconds, from `/proc/self/schedstat` (ns). On a
-/// shared machine wall time includes waiting for a core; this does not.
+/// CPU time of this process, all its threads (a large JSON file is parsed on all cores), in
+/// seconds: user + system time from `/proc/self/stat`, in clock ticks of 1/100 s (Linux's
+/// `USER_HZ`). On a shared machine wall time includes waiting for a core; this does not.
 fn cpu_secs() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/schedstat").ok()?;
-    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(ns / 1e9)
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 fn child(path: &Path) {
