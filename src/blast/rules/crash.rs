@@ -165,14 +165,15 @@ fn raid_exposure<'a>(
 
 /// A crash of one exposed member of the group in `info`: common mode, the only member, or the
 /// load the survivors must carry. `firmware` is the crashing part's.
-/// Group crash readings a rating thread has worded, kept by what they depend on: the group, its
+/// Group crash readings a rating thread has worded, kept by all they depend on: the group, its
 /// first exposed member and how many are exposed, the firmware, the uptime trigger and the
-/// urgency. A group reads the same for every advisory that meets it so, and one group meets many
-/// (every crash bug of its firmware), so each is worded once and handed on as shared lines.
+/// urgency. Every crash bug of a group's firmware meets the group, and those that meet it the same
+/// way read the same, so each reading is worded once and handed on as shared lines.
 #[derive(Default)]
 pub(in crate::blast) struct Kept(HashMap<KeptKey, KeptReading>);
 
-/// The group and its first exposed member by address (the topology outlives the rating).
+/// The group and its first exposed member by address (the topology outlives the rating), the
+/// number exposed, the firmware, the uptime trigger in days and the urgency.
 type KeptKey = (usize, usize, usize, Arc<str>, Option<u64>, Urgency);
 
 struct KeptReading {
