@@ -773,40 +773,12 @@ pub fn match_systems(
     index: &Index,
     keep: impl Fn(usize) -> bool,
 ) -> Matches {
-    // Per subject shape, by its id: the statements that name it, and those that may
-    // (`resembles`). `memo` gives a shape's id; the parts of a system come mostly in runs of one
-    // shape (a system's drives), so the last shape is compared before any is hashed.
-    type Candidates = (Vec<(u32, u32)>, Vec<(u32, u32, String)>);
-    let mut shapes: Vec<Candidates> = Vec::new();
-    let mut memo: HashMap<SubjectKey<'_>, u32> = HashMap::default();
-    let mut last: Option<(SubjectKey<'_>, u32)> = None;
-    let shape = |key: &SubjectKey<'_>| -> Candidates {
-        let names = subject_names(key);
-        let mut c = Vec::new();
-        let mut d = Vec::new();
-        for s in index
-            .by_vendor
-            .get(&vendor_key(key.vendor))
-            .into_iter()
-            .flatten()
-        {
-            let st = &advisories[s.advisory as usize].affected[s.index as usize];
-            if statement_applies(s, st, key, &names) {
-                c.push((s.advisory, s.index));
-            } else if st.component.is_none_or(|k| k == key.kind) {
-                if let Some(model) = resembles(s, key, &names) {
-                    d.push((s.advisory, s.index, model));
-                }
-            }
-        }
-        (c, d)
-    };
-    // (subject shape, advisory, trigger settings, firmware) → decision. A decision depends on
-    // nothing else, so a million drives of a few models and versions cost a few decisions. The
-    // firmware is told by its parsed version's address: the inventory parses each (scheme,
-    // firmware string) once and shares it, so equal firmware is nearly always one address, and
-    // two addresses of one string only decide it twice. No string is hashed or compared here.
-    let mut decided: HashMap<(u32, u32, u32, usize), Option<u32>> = HashMap::default();
+    // Per subject shape: its id, the statements that name it, and those that may (`resembles`).
+    type Candidates = (u32, Vec<(u32, u32)>, Vec<(u32, u32, String)>);
+    let mut memo: HashMap<SubjectKey<'_>, Candidates> = HashMap::default();
+    // (subject shape, advisory, trigger settings, firmware string) → decision. A decision depends
+    // on nothing else, so a million drives of a few models and versions cost a few decisions.
+    let mut decided: HashMap<(u32, u32, u32, &str), Option<u32>> = HashMap::default();
     let mut out = Matches::default();
     let mut per_adv: Vec<(u32, Vec<&AffectedProduct>)> = Vec::new();
     for (si, system) in inv.systems.values().enumerate() {
@@ -831,18 +803,28 @@ pub fn match_systems(
         }));
         for (ci, subject) in subjects {
             let key = subject.key();
-            let key_id = match &last {
-                Some((k, id)) if *k == key => *id,
-                _ => {
-                    let id = *memo.entry(key.clone()).or_insert_with_key(|key| {
-                        shapes.push(shape(key));
-                        shapes.len() as u32 - 1
-                    });
-                    last = Some((key, id));
-                    id
+            let next_id = memo.len() as u32;
+            let (key_id, candidates, doubts) = memo.entry(key).or_insert_with_key(|key| {
+                let names = subject_names(key);
+                let mut c = Vec::new();
+                let mut d = Vec::new();
+                for s in index
+                    .by_vendor
+                    .get(&vendor_key(key.vendor))
+                    .into_iter()
+                    .flatten()
+                {
+                    let st = &advisories[s.advisory as usize].affected[s.index as usize];
+                    if statement_applies(s, st, key, &names) {
+                        c.push((s.advisory, s.index));
+                    } else if st.component.is_none_or(|k| k == key.kind) {
+                        if let Some(model) = resembles(s, key, &names) {
+                            d.push((s.advisory, s.index, model));
+                        }
+                    }
                 }
-            };
-            let (candidates, doubts) = &shapes[key_id as usize];
+                (next_id, c, d)
+            });
             if !doubts.is_empty() {
                 doubtful(
                     &mut out,
@@ -903,7 +885,7 @@ pub fn match_systems(
                 };
                 let decision = match settings_signature(adv, system) {
                     Some(sig) => *decided
-                        .entry((key_id, *a, sig, std::ptr::from_ref(fw) as usize))
+                        .entry((*key_id, *a, sig, fw.raw()))
                         .or_insert_with(decide_now),
                     None => decide_now(),
                 };
