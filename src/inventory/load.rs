@@ -438,36 +438,36 @@ const PARALLEL_MIN_BYTES: usize = 1 << 20;
 fn parse_raws<T: serde::de::DeserializeOwned + Send>(
     raws: &[&RawValue],
 ) -> Result<Vec<T>, (usize, serde_json::Error)> {
-    let parsed = map_in_blocks(
+    let (parsed, _): (_, Vec<()>) = map_in_blocks(
         raws.to_vec(),
         |r| r.get().len(),
         PARALLEL_MIN_BYTES,
-        |_, r| serde_json::from_str::<T>(r.get()),
+        |_, _, r| serde_json::from_str::<T>(r.get()),
     );
     let parsed = parsed.into_iter().enumerate();
     parsed.map(|(k, r)| r.map_err(|e| (k, e))).collect()
 }
 
-/// `f(position, item)` of each item, in order, on up to all cores. The items are cut into blocks
-/// of about equal total `weight`, a few per core, and each thread takes the next block when it is
-/// done with one, so a thread that drew cheap items does not wait for the others at the end.
-/// Below `apart` of weight in all (or on one core) everything runs on the calling thread.
-fn map_in_blocks<T: Send, R: Send>(
+/// `f(state, position, item)` of each item, in order, on up to all cores, with the state of each
+/// thread that worked (`S::default()` first). The items are cut into blocks of about equal total
+/// `weight`, a few per core, and each thread takes the next block when it is done with one, so a
+/// thread that drew cheap items does not wait for the others at the end. Below `apart` of weight
+/// in all (or on one core) everything runs on the calling thread.
+fn map_in_blocks<T: Send, R: Send, S: Default + Send>(
     items: Vec<T>,
     weight: impl Fn(&T) -> usize,
     apart: usize,
-    f: impl Fn(usize, T) -> R + Sync,
-) -> Vec<R> {
+    f: impl Fn(&mut S, usize, T) -> R + Sync,
+) -> (Vec<R>, Vec<S>) {
     const BLOCKS_PER_THREAD: usize = 8;
     let total: usize = items.iter().map(&weight).sum();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let threads = cores.min(total / apart.max(1));
     if threads < 2 {
-        return items
-            .into_iter()
-            .enumerate()
-            .map(|(k, t)| f(k, t))
-            .collect();
+        let mut state = S::default();
+        let out = items.into_iter().enumerate();
+        let out = out.map(|(k, t)| f(&mut state, k, t)).collect();
+        return (out, vec![state]);
     }
     let per_block = total.div_ceil(threads * BLOCKS_PER_THREAD);
     let n = items.len();
@@ -489,29 +489,34 @@ fn map_in_blocks<T: Send, R: Send>(
             .next()
     };
     let work = || {
+        let mut state = S::default();
         let mut done = Vec::new();
         while let Some((b, (from, block))) = next() {
             let block = block.into_iter().enumerate();
-            done.push((b, block.map(|(k, t)| f(from + k, t)).collect::<Vec<R>>()));
+            let rs = block.map(|(k, t)| f(&mut state, from + k, t));
+            done.push((b, rs.collect::<Vec<R>>()));
         }
-        done
+        (done, state)
     };
     // The calling thread works too: what it makes is freed later on its own heap, which is
     // cheaper than freeing what a finished thread allocated.
-    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+    let (mut done, states) = std::thread::scope(|scope| {
         let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut done = work();
+        let (mut done, state) = work();
+        let mut states = vec![state];
         for t in others {
-            done.extend(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let (more, state) = t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            done.extend(more);
+            states.push(state);
         }
-        done
+        (done, states)
     });
     done.sort_unstable_by_key(|(b, _)| *b);
     let mut out = Vec::with_capacity(n);
     for (_, rs) in done {
         out.extend(rs);
     }
-    out
+    (out, states)
 }
 
 /// What a JSON file holds at the top level when it is not an object, and where it starts. serde
@@ -597,10 +602,8 @@ struct Checker {
     service_defs: Defs<ServiceId>,
     /// Per large system: component positions sorted by id, for reference lookups.
     index: FxHashMap<SystemId, Vec<u32>>,
-    /// One shared copy of each component id, vendor and model text.
-    strings: FxHashSet<Arc<str>>,
-    /// Each distinct (scheme, firmware string) parsed once.
-    versions: FxHashMap<Scheme, FxHashMap<Box<str>, Arc<FwVersion>>>,
+    /// Shared texts and parsed versions.
+    interned: Interned,
     inv: Inventory,
     /// Today (UTC) as the check runs: no reading may be dated after it (see [`not_in_future`]).
     today: NaiveDate,
@@ -612,8 +615,33 @@ struct Checker {
     splits: FxHashMap<String, Vec<String>>,
 }
 
+/// A system as [`Checker::check_system`] leaves it, to be defined.
+struct CheckedSystem {
+    /// As written.
+    id: String,
+    name: Option<String>,
+    vendor: String,
+    model: String,
+    site: Option<SiteId>,
+    owner: Option<OwnerId>,
+    firmware: Option<Firmware>,
+    /// Those that checked.
+    components: Vec<Component>,
+    /// How many were written.
+    written: usize,
+    /// Component positions sorted by id ignoring case: the lookup index of a large system.
+    order: Vec<u32>,
+    settings: std::collections::BTreeMap<String, bool>,
+    tenants: Vec<String>,
+    booted: Option<NaiveDate>,
+    discover: Option<super::DiscoverSource>,
+}
+
 /// Systems with at most this many components are searched linearly.
 const SCAN_LIMIT: usize = 16;
+
+/// Components below which a file's systems are checked on the calling thread alone.
+const SYSTEMS_APART: usize = 20_000;
 
 /// Group members below which a file's groups are checked on the calling thread alone.
 const GROUPS_APART: usize = 20_000;
@@ -665,7 +693,16 @@ fn root(section: &str, i: usize) -> DocPath {
     DocPath::default().key(section).index(i)
 }
 
-impl Checker {
+/// One shared copy of each component id, vendor and model text, and each distinct (scheme,
+/// firmware string) parsed once. The systems checked on another core have their own (each core
+/// shares within what it checked), absorbed into the checker's afterwards.
+#[derive(Default)]
+struct Interned {
+    strings: FxHashSet<Arc<str>>,
+    versions: FxHashMap<Scheme, FxHashMap<Box<str>, Arc<FwVersion>>>,
+}
+
+impl Interned {
     fn intern(&mut self, s: &str) -> Arc<str> {
         if let Some(a) = self.strings.get(s) {
             return a.clone();
@@ -673,6 +710,21 @@ impl Checker {
         let a: Arc<str> = Arc::from(s);
         self.strings.insert(a.clone());
         a
+    }
+
+    /// What `other` holds that this does not: later checks share it.
+    fn absorb(&mut self, other: Interned) {
+        for s in other.strings {
+            if !self.strings.contains(&s) {
+                self.strings.insert(s);
+            }
+        }
+        for (scheme, versions) in other.versions {
+            let mine = self.versions.entry(scheme).or_default();
+            for (raw, v) in versions {
+                mine.entry(raw).or_insert(v);
+            }
+        }
     }
 
     /// Parse a firmware string, or reuse the parse of the same string under the same scheme.
@@ -716,7 +768,9 @@ impl Checker {
             }
         }
     }
+}
 
+impl Checker {
     /// Hold a snapshot until its system is checked; a second one for the same system is a
     /// duplicate.
     fn snapshot(
@@ -828,13 +882,16 @@ impl Checker {
         }
         let mut later = Vec::with_capacity(rest.len());
         for (file, mut doc) in rest {
-            for (i, mut s) in std::mem::take(&mut doc.systems).into_iter().enumerate() {
-                // One test per system when the inventory has no snapshots.
-                let merged = if self.snapshots.is_empty() {
-                    None
-                } else {
-                    self.merge(file, i, &mut s, files, d)
-                };
+            let systems = std::mem::take(&mut doc.systems);
+            // Without snapshots left to merge, a file's systems are checked on all cores; else
+            // one by one, each merged with its snapshot first.
+            if self.snapshots.is_empty() {
+                self.systems(file, systems, d);
+                later.push((file, doc));
+                continue;
+            }
+            for (i, mut s) in systems.into_iter().enumerate() {
+                let merged = self.merge(file, i, &mut s, files, d);
                 let id = merged.as_ref().map(|_| s.id.clone());
                 self.system(file, i, s, merged.as_ref().map(|m| &m.origins), d);
                 if let (Some(m), Some(id)) = (merged, id) {
@@ -1027,6 +1084,7 @@ impl Checker {
 
     /// Check one (merged) system; `origins` says which of its values came from a snapshot, so
     /// their problems are shown there.
+    /// Check system `i` of `file` and define it, on this thread.
     fn system(
         &mut self,
         file: usize,
@@ -1035,6 +1093,79 @@ impl Checker {
         origins: Option<&Origins>,
         d: &mut Vec<Diagnostic>,
     ) {
+        let mut interned = std::mem::take(&mut self.interned);
+        let checked = self.check_system(&mut interned, file, i, s, origins, d);
+        self.interned = interned;
+        self.add_system(file, i, checked, d);
+    }
+
+    /// Check and define one file's systems (none of them with a snapshot to merge). Each
+    /// system's own checks read only the owners and sites, so they run on all cores
+    /// ([`map_in_blocks`]), each core with its own [`Interned`]; the systems are then defined in
+    /// order (a duplicate id is found there), each after its own diagnostics, as checking them one
+    /// by one gives.
+    fn systems(&mut self, file: usize, systems: Vec<RawSystem>, d: &mut Vec<Diagnostic>) {
+        let weight = |s: &RawSystem| s.components.len() + 1;
+        let (checked, interned) =
+            map_in_blocks(systems, weight, SYSTEMS_APART, |interned, i, s| {
+                let mut d = Vec::new();
+                let checked = self.check_system(interned, file, i, s, None, &mut d);
+                (checked, d)
+            });
+        for other in interned {
+            self.interned.absorb(other);
+        }
+        for (i, (checked, diags)) in checked.into_iter().enumerate() {
+            d.extend(diags);
+            self.add_system(file, i, checked, d);
+        }
+    }
+
+    /// Define a checked system (its id must be new) and add it to the inventory, unless its
+    /// owner or firmware did not check.
+    fn add_system(&mut self, file: usize, i: usize, c: CheckedSystem, d: &mut Vec<Diagnostic>) {
+        let p = root("systems", i);
+        let Some(id) = define(&mut self.system_defs, &p, file, &c.id, "system", d) else {
+            return;
+        };
+        // The index is valid only if no component was left out (always so on a clean load).
+        if c.components.len() > SCAN_LIMIT && c.components.len() == c.written {
+            self.index.insert(id.clone(), c.order);
+        }
+        let (Some(owner), Some(firmware)) = (c.owner, c.firmware.or_else(placeholder)) else {
+            return;
+        };
+        let name = c.name.unwrap_or_else(|| id.to_string());
+        self.inv.systems.insert(
+            id.clone(),
+            System {
+                id,
+                name,
+                vendor: c.vendor,
+                model: c.model,
+                site: c.site,
+                owner,
+                firmware,
+                components: c.components,
+                settings: c.settings,
+                tenants: c.tenants,
+                booted: c.booted,
+                discover: c.discover,
+            },
+        );
+    }
+
+    /// One system's checks: its owner, site, firmware, components (their ids, firmware,
+    /// readings and dates), boot date and discovery settings.
+    fn check_system(
+        &self,
+        interned: &mut Interned,
+        file: usize,
+        i: usize,
+        s: RawSystem,
+        origins: Option<&Origins>,
+        d: &mut Vec<Diagnostic>,
+    ) -> CheckedSystem {
         let p = root("systems", i);
         let owner = self.owner_ref(file, &p, &s.owner, d);
         let site = s.site.as_ref().and_then(|site| {
@@ -1056,7 +1187,7 @@ impl Checker {
         );
         let fo = origins.and_then(|o| o.firmware.as_ref());
         let mark = d.len();
-        let sys_fw = self.firmware(
+        let sys_fw = interned.firmware(
             fo.map_or(file, |o| o.file),
             &|| fo.map_or_else(|| p.clone(), |o| o.path.clone()),
             scheme,
@@ -1146,7 +1277,7 @@ impl Checker {
             );
             let fo = po.and_then(|o| o.firmware.as_ref());
             let mark = d.len();
-            let fw = self.firmware(
+            let fw = interned.firmware(
                 fo.map_or(file, |o| o.file),
                 &|| fo.map_or_else(cp, |o| o.path.clone()),
                 scheme,
@@ -1242,10 +1373,10 @@ impl Checker {
                 continue;
             };
             components.push(Component {
-                id: self.intern(&c.id),
+                id: interned.intern(&c.id),
                 kind: c.kind,
-                vendor: self.intern(vendor),
-                model: self.intern(&c.model),
+                vendor: interned.intern(vendor),
+                model: interned.intern(&c.model),
                 firmware: fw,
                 count,
                 power_on_hours,
@@ -1268,34 +1399,22 @@ impl Checker {
             let dir = self.dirs.get(file).map_or(Path::new(""), PathBuf::as_path);
             super::secrets::discover(file, dir, p.key("discover"), raw, d)
         });
-        let Some(id) = define(&mut self.system_defs, &p, file, &s.id, "system", d) else {
-            return;
-        };
-        // The index is valid only if no component was left out (always so on a clean load).
-        if components.len() > SCAN_LIMIT && components.len() == n {
-            self.index.insert(id.clone(), order);
+        CheckedSystem {
+            id: s.id,
+            name: s.name,
+            vendor: s.vendor,
+            model: s.model,
+            site,
+            owner,
+            firmware: sys_fw,
+            components,
+            written: n,
+            order,
+            settings: s.settings,
+            tenants: s.tenants,
+            booted,
+            discover,
         }
-        let (Some(owner), Some(firmware)) = (owner, sys_fw.or_else(placeholder)) else {
-            return;
-        };
-        let name = s.name.unwrap_or_else(|| id.to_string());
-        self.inv.systems.insert(
-            id.clone(),
-            System {
-                id,
-                name,
-                vendor: s.vendor,
-                model: s.model,
-                site,
-                owner,
-                firmware,
-                components,
-                settings: s.settings,
-                tenants: s.tenants,
-                booted,
-                discover,
-            },
-        );
     }
 
     /// The `owner` of the item at `p`: an owner that must be defined.
@@ -1461,11 +1580,11 @@ impl Checker {
     /// run on all cores ([`map_in_blocks`]); the groups are then defined in order (a duplicate id
     /// is found there), each after its own diagnostics, as checking them one by one gives.
     fn groups(&mut self, file: usize, groups: Vec<RawGroup>, d: &mut Vec<Diagnostic>) {
-        let checked = map_in_blocks(
+        let (checked, _): (_, Vec<()>) = map_in_blocks(
             groups,
             |g| g.members.len() + 1,
             GROUPS_APART,
-            |i, g| {
+            |_, i, g| {
                 let mut d = Vec::new();
                 let parts = self.group(file, i, &g, &mut d);
                 (g.id, g.load, parts, d)
@@ -2000,6 +2119,61 @@ mod tests {
         });
         let (message, at) = parse_json(&text).map(|_| ()).unwrap_err();
         assert_eq!((message, at), one_pass(&text).map(|_| ()).unwrap_err());
+    }
+
+    #[test]
+    fn systems_checked_on_all_cores_keep_their_order_and_duplicates() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let load = |text: String| Parsed::new(vec![SourceFile::new("inv.json", text)], 0);
+        let none = |_: &str, _: usize| "";
+        let systems = 3 * SYSTEMS_APART / 11;
+        let inv = load(large_json(systems, 0, false, &none))
+            .check_on(today)
+            .unwrap();
+        assert_eq!(inv.systems.len(), systems);
+        let s = inv.systems.get("s4321").unwrap();
+        let firmware: Vec<&str> = s.components.iter().map(|c| c.firmware.raw()).collect();
+        assert_eq!(firmware[..3], ["1.0.4321", "1.1.4321", "1.2.4321"]);
+        // Systems checked on different cores share what they name all the same.
+        let models = |id: &str| inv.systems.get(id).unwrap().components[0].model.clone();
+        assert_eq!(models("s0"), models(&format!("s{}", systems - 1)));
+        // System 5 names an unknown owner, system 3,000 a component twice, the last one repeats
+        // the id of system 7.
+        let text = large_json(systems, 0, false, &none)
+            .replacen(
+                r#""id":"s5","vendor":"V","model":"M","owner":"a""#,
+                r#""id":"s5","vendor":"V","model":"M","owner":"nobody""#,
+                1,
+            )
+            .replacen(
+                r#""id":"c1","kind":"controller","model":"M","firmware":"1.1.3000""#,
+                r#""id":"c0","kind":"controller","model":"M","firmware":"1.1.3000""#,
+                1,
+            )
+            .replacen(&format!(r#""id":"s{}","#, systems - 1), r#""id":"s7","#, 1);
+        let Err(LoadError::Invalid(r)) = load(text).check_on(today) else {
+            panic!("expected diagnostics");
+        };
+        let seen: Vec<(InventoryCode, String)> = r
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let path = d.primary.path.as_ref().map(|p| p.to_string());
+                (d.code, path.unwrap_or_default())
+            })
+            .collect();
+        let last = systems - 1;
+        assert_eq!(
+            seen,
+            [
+                (InventoryCode::UnknownReference, "systems[5].owner".into()),
+                (
+                    InventoryCode::DuplicateId,
+                    "systems[3000].components[1].id".into()
+                ),
+                (InventoryCode::DuplicateId, format!("systems[{last}].id")),
+            ]
+        );
     }
 
     #[test]
