@@ -714,11 +714,8 @@ impl Interned {
 
     /// What `other` holds that this does not: later checks share it.
     fn absorb(&mut self, other: Interned) {
-        for s in other.strings {
-            if !self.strings.contains(&s) {
-                self.strings.insert(s);
-            }
-        }
+        // A set keeps the value it holds when an equal one is inserted.
+        self.strings.extend(other.strings);
         for (scheme, versions) in other.versions {
             let mine = self.versions.entry(scheme).or_default();
             for (raw, v) in versions {
