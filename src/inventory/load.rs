@@ -2118,15 +2118,30 @@ mod tests {
         assert_eq!((message, at), one_pass(&text).map(|_| ()).unwrap_err());
     }
 
+    /// `text` loaded as the inventory file `inv.json`.
+    fn load_json(text: &str) -> Result<Inventory, LoadError> {
+        let files = vec![SourceFile::new("inv.json", text)];
+        Parsed::new(files, 0).check_on(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap())
+    }
+
+    /// The code and the path of each problem `text` has, in the order they are reported.
+    fn problems(text: &str) -> Vec<(InventoryCode, String)> {
+        let Err(LoadError::Invalid(r)) = load_json(text) else {
+            panic!("expected diagnostics");
+        };
+        let at = |d: &Diagnostic| d.primary.path.as_ref().map(|p| p.to_string());
+        let seen = r
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, at(d).unwrap_or_default()));
+        seen.collect()
+    }
+
     #[test]
     fn systems_checked_on_all_cores_keep_their_order_and_duplicates() {
-        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        let load = |text: String| Parsed::new(vec![SourceFile::new("inv.json", text)], 0);
         let none = |_: &str, _: usize| "";
         let systems = 3 * SYSTEMS_APART / 11;
-        let inv = load(large_json(systems, 0, false, &none))
-            .check_on(today)
-            .unwrap();
+        let inv = load_json(&large_json(systems, 0, false, &none)).unwrap();
         assert_eq!(inv.systems.len(), systems);
         let s = inv.systems.get("s4321").unwrap();
         let firmware: Vec<&str> = s.components.iter().map(|c| c.firmware.raw()).collect();
@@ -2148,17 +2163,7 @@ mod tests {
                 1,
             )
             .replacen(&format!(r#""id":"s{}","#, systems - 1), r#""id":"s7","#, 1);
-        let Err(LoadError::Invalid(r)) = load(text).check_on(today) else {
-            panic!("expected diagnostics");
-        };
-        let seen: Vec<(InventoryCode, String)> = r
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let path = d.primary.path.as_ref().map(|p| p.to_string());
-                (d.code, path.unwrap_or_default())
-            })
-            .collect();
+        let seen = problems(&text);
         let last = systems - 1;
         assert_eq!(
             seen,
@@ -2175,13 +2180,9 @@ mod tests {
 
     #[test]
     fn groups_checked_on_all_cores_keep_their_order_and_duplicates() {
-        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        let load = |text: String| Parsed::new(vec![SourceFile::new("inv.json", text)], 0);
         let none = |_: &str, _: usize| "";
         let groups = 3 * GROUPS_APART;
-        let inv = load(large_json(1_000, groups, false, &none))
-            .check_on(today)
-            .unwrap();
+        let inv = load_json(&large_json(1_000, groups, false, &none)).unwrap();
         assert_eq!(inv.groups.len(), groups);
         let g = inv.groups.get("g12345").unwrap();
         let members: Vec<String> = g.members.iter().map(|m| m.to_string()).collect();
@@ -2192,17 +2193,7 @@ mod tests {
             .replacen(r#""s3/c3","s3/c8""#, r#""s3/c3","s3/nope""#, 1)
             .replacen(r#""s500/c0","s500/c5""#, r#""s500/c0","s500/c0""#, 1)
             .replacen(r#""id":"g59000""#, r#""id":"g7""#, 1);
-        let Err(LoadError::Invalid(r)) = load(text).check_on(today) else {
-            panic!("expected diagnostics");
-        };
-        let seen: Vec<(InventoryCode, String)> = r
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let path = d.primary.path.as_ref().map(|p| p.to_string());
-                (d.code, path.unwrap_or_default())
-            })
-            .collect();
+        let seen = problems(&text);
         assert_eq!(
             seen,
             [
