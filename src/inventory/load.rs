@@ -438,25 +438,28 @@ const PARALLEL_MIN_BYTES: usize = 1 << 20;
 fn parse_raws<T: serde::de::DeserializeOwned + Send>(
     raws: &[&RawValue],
 ) -> Result<Vec<T>, (usize, serde_json::Error)> {
-    let (parsed, _): (_, Vec<()>) = map_in_blocks(
+    let (parsed, _) = map_in_blocks(
         raws.to_vec(),
         |r| r.get().len(),
         PARALLEL_MIN_BYTES,
+        (),
         |_, _, r| serde_json::from_str::<T>(r.get()),
     );
     let parsed = parsed.into_iter().enumerate();
     parsed.map(|(k, r)| r.map_err(|e| (k, e))).collect()
 }
 
-/// `f(state, position, item)` of each item, in order, on up to all cores, with the state of each
-/// thread that worked (`S::default()` first). The items are cut into blocks of about equal total
-/// `weight`, a few per core, and each thread takes the next block when it is done with one, so a
-/// thread that drew cheap items does not wait for the others at the end. Below `apart` of weight
-/// in all (or on one core) everything runs on the calling thread.
+/// `f(state, position, item)` of each item, in order, on up to all cores, with the state each
+/// thread ended with: the calling thread's, which starts as `first`, then the others', which
+/// start as `S::default()`. The items are cut into blocks of about equal total `weight`, a few
+/// per core, and each thread takes the next block when it is done with one, so a thread that
+/// drew cheap items does not wait for the others at the end. Below `apart` of weight in all (or
+/// on one core) everything runs on the calling thread.
 fn map_in_blocks<T: Send, R: Send, S: Default + Send>(
     items: Vec<T>,
     weight: impl Fn(&T) -> usize,
     apart: usize,
+    first: S,
     f: impl Fn(&mut S, usize, T) -> R + Sync,
 ) -> (Vec<R>, Vec<S>) {
     const BLOCKS_PER_THREAD: usize = 8;
@@ -464,7 +467,7 @@ fn map_in_blocks<T: Send, R: Send, S: Default + Send>(
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let threads = cores.min(total / apart.max(1));
     if threads < 2 {
-        let mut state = S::default();
+        let mut state = first;
         let out = items.into_iter().enumerate();
         let out = out.map(|(k, t)| f(&mut state, k, t)).collect();
         return (out, vec![state]);
@@ -488,8 +491,7 @@ fn map_in_blocks<T: Send, R: Send, S: Default + Send>(
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .next()
     };
-    let work = || {
-        let mut state = S::default();
+    let work = |mut state: S| {
         let mut done = Vec::new();
         while let Some((b, (from, block))) = next() {
             let block = block.into_iter().enumerate();
@@ -501,8 +503,10 @@ fn map_in_blocks<T: Send, R: Send, S: Default + Send>(
     // The calling thread works too: what it makes is freed later on its own heap, which is
     // cheaper than freeing what a finished thread allocated.
     let (mut done, states) = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let (mut done, state) = work();
+        let others: Vec<_> = (1..threads)
+            .map(|_| scope.spawn(|| work(S::default())))
+            .collect();
+        let (mut done, state) = work(first);
         let mut states = vec![state];
         for t in others {
             let (more, state) = t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -694,8 +698,8 @@ fn root(section: &str, i: usize) -> DocPath {
 }
 
 /// One shared copy of each component id, vendor and model text, and each distinct (scheme,
-/// firmware string) parsed once. The systems checked on another core have their own (each core
-/// shares within what it checked), absorbed into the checker's afterwards.
+/// firmware string) parsed once. The systems a large file has checked on another core have
+/// their own (each core shares within what it checked), absorbed into the checker's afterwards.
 #[derive(Default)]
 struct Interned {
     strings: FxHashSet<Arc<str>>,
@@ -1079,9 +1083,8 @@ impl Checker {
         );
     }
 
-    /// Check one (merged) system; `origins` says which of its values came from a snapshot, so
-    /// their problems are shown there.
-    /// Check system `i` of `file` and define it, on this thread.
+    /// Check one (merged) system and define it, on this thread; `origins` says which of its
+    /// values came from a snapshot, so their problems are shown there.
     fn system(
         &mut self,
         file: usize,
@@ -1098,17 +1101,21 @@ impl Checker {
 
     /// Check and define one file's systems (none of them with a snapshot to merge). Each
     /// system's own checks read only the owners and sites, so they run on all cores
-    /// ([`map_in_blocks`]), each core with its own [`Interned`]; the systems are then defined in
-    /// order (a duplicate id is found there), each after its own diagnostics, as checking them one
-    /// by one gives.
+    /// ([`map_in_blocks`]): the calling thread with the checker's [`Interned`], each other core
+    /// with its own, absorbed into it afterwards. The systems are then defined in order (a
+    /// duplicate id is found there), each after its own diagnostics, as checking them one by one
+    /// gives.
     fn systems(&mut self, file: usize, systems: Vec<RawSystem>, d: &mut Vec<Diagnostic>) {
         let weight = |s: &RawSystem| s.components.len() + 1;
+        let mine = std::mem::take(&mut self.interned);
         let (checked, interned) =
-            map_in_blocks(systems, weight, SYSTEMS_APART, |interned, i, s| {
+            map_in_blocks(systems, weight, SYSTEMS_APART, mine, |interned, i, s| {
                 let mut d = Vec::new();
                 let checked = self.check_system(interned, file, i, s, None, &mut d);
                 (checked, d)
             });
+        let mut interned = interned.into_iter();
+        self.interned = interned.next().unwrap_or_default();
         for other in interned {
             self.interned.absorb(other);
         }
@@ -1577,10 +1584,11 @@ impl Checker {
     /// run on all cores ([`map_in_blocks`]); the groups are then defined in order (a duplicate id
     /// is found there), each after its own diagnostics, as checking them one by one gives.
     fn groups(&mut self, file: usize, groups: Vec<RawGroup>, d: &mut Vec<Diagnostic>) {
-        let (checked, _): (_, Vec<()>) = map_in_blocks(
+        let (checked, _) = map_in_blocks(
             groups,
             |g| g.members.len() + 1,
             GROUPS_APART,
+            (),
             |_, i, g| {
                 let mut d = Vec::new();
                 let parts = self.group(file, i, &g, &mut d);
