@@ -107,14 +107,18 @@ pub(super) fn reach_line(reach: &Reach) -> Option<String> {
     ))
 }
 
-/// What the findings rated by one thread share: each distinct reason line once, and each
-/// system's reach. A system's lines (its backups, its reach, a crash of its controller pair …)
-/// recur in the finding of every advisory on it, so each is held once, not once per finding.
+/// What the findings rated by one thread share: each distinct reason line once, each system's
+/// reach, and the reach of each set of systems a failure domain takes down. A system's lines
+/// (its backups, its reach, a crash of its controller pair …) recur in the finding of every
+/// advisory on it, so each is held once, not once per finding.
 #[derive(Default)]
 pub(super) struct Shared {
     lines: HashSet<Arc<str>>,
     /// By system index: the reach of the whole system and its reason line.
     reach: HashMap<u32, (Arc<Reach>, Option<Arc<str>>)>,
+    /// By the systems a domain takes down (sorted): their reach together and its line. Every
+    /// advisory on a feeder takes down the same systems.
+    across: HashMap<Box<[u32]>, (Arc<Reach>, Option<Arc<str>>)>,
     /// Group crash readings already worded.
     pub(super) crashes: super::rules::crash::Kept,
 }
@@ -137,15 +141,20 @@ impl Shared {
         a
     }
 
-    /// The reach of every system in `systems` together (not kept: few findings have one).
+    /// The reach of every system in `systems` together, computed once per set of systems.
     pub(super) fn reach_across(
         &mut self,
         ctx: &Context<'_>,
         systems: &[u32],
     ) -> (Arc<Reach>, Option<Arc<str>>) {
+        if let Some(r) = self.across.get(systems) {
+            return r.clone();
+        }
         let r = reach_across(ctx, systems);
         let line = reach_line(&r).map(|l| self.line(l));
-        (Arc::new(r), line)
+        let out = (Arc::new(r), line);
+        self.across.insert(systems.into(), out.clone());
+        out
     }
 
     /// The reach of `sys_idx` limited to `scope` (`None`: the whole system, computed once).
@@ -285,6 +294,28 @@ mod tests {
         assert_eq!(shelf.users, 166_813);
         // The system's own tenants share every part of it.
         assert_eq!(shelf.tenants, ["isp-b", "tenant-001", "tenant-002"]);
+    }
+
+    #[test]
+    fn the_reach_of_systems_down_together_is_computed_once_per_set_of_systems() {
+        let a = advisory_for("FWN-4", "NetApp", "ONTAP", "vers:ontap/<9.13")
+            .effects(&[Effect::PowerLoss]);
+        on_run(&fas(), &[a], "fas", |ctx, _, s, _| {
+            let mut shared = Shared::default();
+            let (first, line) = shared.reach_across(ctx, &[s]);
+            let (again, line_again) = shared.reach_across(ctx, &[s]);
+            assert!(Arc::ptr_eq(&first, &again), "kept, not computed again");
+            assert!(Arc::ptr_eq(
+                line.as_ref().unwrap(),
+                line_again.as_ref().unwrap()
+            ));
+            assert_eq!(*first, reach_across(ctx, &[s]));
+            assert_eq!(first.users, 167_813);
+            assert_eq!(first.systems, ["fas".parse::<SystemId>().unwrap()]);
+            let (nothing, no_line) = shared.reach_across(ctx, &[]);
+            assert_eq!(*nothing, Reach::default(), "another set is its own");
+            assert_eq!(no_line, None);
+        });
     }
 
     #[test]
