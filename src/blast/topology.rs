@@ -36,6 +36,7 @@ pub(super) struct GroupInfo<'a> {
 /// inventory alone, so it can be built while the estate is matched ([`Context::with_topology`]).
 pub struct Topology<'a> {
     pub(super) inventory: &'a Inventory,
+    /// In id order (the inventory's map): positions order as the systems' ids.
     pub(super) systems: Vec<&'a System>,
     /// Each system's display name, shared by its findings.
     pub(super) names: Vec<Arc<str>>,

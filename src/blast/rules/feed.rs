@@ -122,11 +122,12 @@ pub(super) fn feed_loss(
         }
     }
     // The first line says it all (the table shows it): what drops, and what goes down with it.
-    let mut names: Vec<&str> = down
+    // Positions follow the systems' id order, so sorted positions name them sorted.
+    down.sort_unstable();
+    let names: Vec<&str> = down
         .iter()
         .map(|&s| ctx.topo.systems[s as usize].id.as_str())
         .collect();
-    names.sort_unstable();
     reasons.insert(
         0,
         if names.is_empty() {
@@ -186,7 +187,6 @@ pub(super) fn feed_loss(
             reasons,
         )
     };
-    down.sort_unstable();
     r.across = Some(down);
     r
 }
