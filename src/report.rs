@@ -417,9 +417,13 @@ pub fn write_table_rows(
     w.flush()
 }
 
-/// Render `items` in blocks of `block` on all cores, a few blocks at a time, and write the
-/// blocks' texts to `w` in order: the output is what rendering them one after the other gives.
-/// `render` gets the block's number (0 for the first) and its items; its first error is returned.
+/// Render `items` in blocks of `block` on all cores and write the blocks' texts to `w` in
+/// order: the output is what rendering them one after the other gives. `render` gets the block's
+/// number (0 for the first) and its items; the first error in block order is returned.
+///
+/// Each core's thread renders every n-th block for the whole output and hands each to the writer
+/// (the calling thread) through its own channel of [`BLOCKS_AHEAD`], so the cores never wait for
+/// the writer or for each other between blocks, and at most a few blocks per core are held.
 fn write_in_blocks<T: Sync, B: AsRef<[u8]> + Send>(
     items: &[T],
     block: usize,
@@ -427,27 +431,44 @@ fn write_in_blocks<T: Sync, B: AsRef<[u8]> + Send>(
     w: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     let blocks: Vec<&[T]> = items.chunks(block).collect();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let render = &render;
-    for (b, batch) in blocks.chunks(threads).enumerate() {
-        let first = b * threads;
-        let texts: Vec<std::io::Result<B>> = std::thread::scope(|scope| {
-            let drawing: Vec<_> = batch
-                .iter()
-                .enumerate()
-                .map(|(k, items)| scope.spawn(move || render(first + k, items)))
-                .collect();
-            drawing
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        for text in texts {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores.min(blocks.len());
+    if threads < 2 {
+        for (b, items) in blocks.iter().enumerate() {
+            w.write_all(render(b, items)?.as_ref())?;
+        }
+        return Ok(());
+    }
+    let (render, blocks) = (&render, &blocks);
+    std::thread::scope(|scope| {
+        let rendered: Vec<std::sync::mpsc::Receiver<std::io::Result<B>>> = (0..threads)
+            .map(|t| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(BLOCKS_AHEAD);
+                scope.spawn(move || {
+                    for b in (t..blocks.len()).step_by(threads) {
+                        // The writer stopped (an error): nothing more is wanted.
+                        if tx.send(render(b, blocks[b])).is_err() {
+                            break;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for b in 0..blocks.len() {
+            // A closed channel is a thread that panicked: the scope raises its panic.
+            let Ok(text) = rendered[b % threads].recv() else {
+                break;
+            };
             w.write_all(text?.as_ref())?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
+
+/// Blocks a rendering thread of [`write_in_blocks`] may hold rendered before the writer takes
+/// them.
+const BLOCKS_AHEAD: usize = 2;
 
 /// The bytes of a buffer from an offset on: what is written of a rendered block (a table block
 /// without its top border, a [`json_block`] without its wrapping).
@@ -962,6 +983,73 @@ mod tests {
             failing,
             rejected: 0,
         }
+    }
+
+    /// Blocks of 7 numbers, each written as `b:n,n,…;`.
+    fn numbered(b: usize, items: &[u32]) -> std::io::Result<String> {
+        let nums: Vec<String> = items.iter().map(u32::to_string).collect();
+        Ok(format!("{b}:{};", nums.join(",")))
+    }
+
+    #[test]
+    fn blocks_rendered_on_all_cores_are_written_in_order() {
+        let items: Vec<u32> = (0..1_000).collect();
+        let mut out = Vec::new();
+        write_in_blocks(&items, 7, numbered, &mut out).unwrap();
+        let expected: String = items
+            .chunks(7)
+            .enumerate()
+            .map(|(b, c)| numbered(b, c).unwrap())
+            .collect();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn the_first_failing_block_stops_the_output_with_its_error() {
+        let items: Vec<u32> = (0..1_000).collect();
+        let mut out = Vec::new();
+        let err = write_in_blocks(
+            &items,
+            7,
+            |b, c| match b {
+                40 | 41 | 90 => Err(std::io::Error::other(format!("block {b}"))),
+                _ => numbered(b, c),
+            },
+            &mut out,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "block 40");
+        let expected: String = items
+            .chunks(7)
+            .take(40)
+            .enumerate()
+            .map(|(b, c)| numbered(b, c).unwrap())
+            .collect();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            expected,
+            "blocks 0–39 only"
+        );
+    }
+
+    #[test]
+    fn a_writer_that_fails_stops_the_rendering_threads() {
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= 1;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let items: Vec<u32> = (0..100_000).collect();
+        let err = write_in_blocks(&items, 7, numbered, &mut Full(3)).unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
     }
 
     #[test]
