@@ -107,6 +107,9 @@ pub(super) fn reach_line(reach: &Reach) -> Option<String> {
     ))
 }
 
+/// A reach and its reason line, if it reaches anything.
+type ReachAndLine = (Arc<Reach>, Option<Arc<str>>);
+
 /// What the findings rated by one thread share: each distinct reason line once, each system's
 /// reach, and the reach of each set of systems a failure domain takes down. A system's lines
 /// (its backups, its reach, a crash of its controller pair …) recur in the finding of every
@@ -115,10 +118,10 @@ pub(super) fn reach_line(reach: &Reach) -> Option<String> {
 pub(super) struct Shared {
     lines: HashSet<Arc<str>>,
     /// By system index: the reach of the whole system and its reason line.
-    reach: HashMap<u32, (Arc<Reach>, Option<Arc<str>>)>,
+    reach: HashMap<u32, ReachAndLine>,
     /// By the systems a domain takes down (sorted): their reach together and its line. Every
     /// advisory on a feeder takes down the same systems.
-    across: HashMap<Box<[u32]>, (Arc<Reach>, Option<Arc<str>>)>,
+    across: HashMap<Box<[u32]>, ReachAndLine>,
     /// Group crash readings already worded.
     pub(super) crashes: super::rules::crash::Kept,
 }
@@ -142,11 +145,7 @@ impl Shared {
     }
 
     /// The reach of every system in `systems` together, computed once per set of systems.
-    pub(super) fn reach_across(
-        &mut self,
-        ctx: &Context<'_>,
-        systems: &[u32],
-    ) -> (Arc<Reach>, Option<Arc<str>>) {
+    pub(super) fn reach_across(&mut self, ctx: &Context<'_>, systems: &[u32]) -> ReachAndLine {
         if let Some(r) = self.across.get(systems) {
             return r.clone();
         }
@@ -163,7 +162,7 @@ impl Shared {
         ctx: &Context<'_>,
         sys_idx: u32,
         scope: Option<&[ComponentRef]>,
-    ) -> (Arc<Reach>, Option<Arc<str>>) {
+    ) -> ReachAndLine {
         if scope.is_none() {
             if let Some(r) = self.reach.get(&sys_idx) {
                 return r.clone();
