@@ -28,9 +28,11 @@
 //! A bug that needs a setting is confirmed only when the inventory records the setting at the
 //! triggering value; not affected when recorded otherwise; unknown when not recorded.
 //!
-//! Speed: statements are indexed by vendor; candidate lists are memoized per distinct (vendor,
-//! model, host model, kind), so a million components with a few thousand distinct models cost a few
-//! thousand product comparisons, and each subject then only pays for version checks.
+//! Speed: statements are indexed by vendor; candidate lists, grouped by advisory, are memoized per
+//! distinct (vendor, model, host model, kind), so a million components with a few thousand distinct
+//! models cost a few thousand product comparisons. Decisions are memoized per (shape, firmware)
+//! (and the system's settings, for an advisory whose triggers name some), so a subject like one
+//! before it costs two lookups.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
@@ -757,6 +759,64 @@ fn settings_signature(adv: &Advisory, system: &System) -> Option<u32> {
     Some(sig)
 }
 
+/// What the matcher knows of one subject shape ([`SubjectKey`]), found once for every subject
+/// of that shape.
+struct Shape<'x> {
+    /// Numbered in the order shapes are met.
+    id: u32,
+    /// The statements that name the shape, as (advisory, statement) in advisory order.
+    named: Vec<(u32, u32)>,
+    /// The same statements by advisory, in advisory order: the advisory, its statements, and
+    /// whether its triggers name settings (then the system's settings take part in the decision).
+    advisories: Vec<(u32, Vec<&'x AffectedProduct>, bool)>,
+    /// Statements that may name it (`resembles`): advisory, statement and the model it may be.
+    doubts: Vec<(u32, u32, String)>,
+}
+
+impl<'x> Shape<'x> {
+    fn new(id: u32, key: &SubjectKey<'_>, advisories: &'x [Advisory], index: &Index) -> Self {
+        let names = subject_names(key);
+        let mut named = Vec::new();
+        let mut doubts = Vec::new();
+        for s in index
+            .by_vendor
+            .get(&vendor_key(key.vendor))
+            .into_iter()
+            .flatten()
+        {
+            let st = &advisories[s.advisory as usize].affected[s.index as usize];
+            if statement_applies(s, st, key, &names) {
+                named.push((s.advisory, s.index));
+            } else if st.component.is_none_or(|k| k == key.kind) {
+                if let Some(model) = resembles(s, key, &names) {
+                    doubts.push((s.advisory, s.index, model));
+                }
+            }
+        }
+        let mut by_advisory: Vec<(u32, Vec<&'x AffectedProduct>, bool)> = Vec::new();
+        for &(a, s) in &named {
+            let adv = &advisories[a as usize];
+            let st = &adv.affected[s as usize];
+            match by_advisory.last_mut() {
+                Some((last, v, _)) if *last == a => v.push(st),
+                _ => {
+                    let by_setting = adv
+                        .triggers
+                        .iter()
+                        .any(|t| matches!(t, Trigger::Setting { .. }));
+                    by_advisory.push((a, vec![st], by_setting));
+                }
+            }
+        }
+        Shape {
+            id,
+            named,
+            advisories: by_advisory,
+            doubts,
+        }
+    }
+}
+
 /// Match every subject of the inventory against the indexed advisories.
 pub fn match_inventory(inv: &Inventory, advisories: &[Advisory], index: &Index) -> Matches {
     match_systems(inv, advisories, index, |_| true)
@@ -773,14 +833,16 @@ pub fn match_systems(
     index: &Index,
     keep: impl Fn(usize) -> bool,
 ) -> Matches {
-    // Per subject shape: its id, the statements that name it, and those that may (`resembles`).
-    type Candidates = (u32, Vec<(u32, u32)>, Vec<(u32, u32, String)>);
-    let mut memo: HashMap<SubjectKey<'_>, Candidates> = HashMap::default();
-    // (subject shape, advisory, trigger settings, firmware string) → decision. A decision depends
-    // on nothing else, so a million drives of a few models and versions cost a few decisions.
+    let mut memo: HashMap<SubjectKey<'_>, Shape<'_>> = HashMap::default();
+    // Per (subject shape, firmware string): the decision of each of the shape's advisories that
+    // no setting decides, by its place in `Shape::advisories`, as it is made. A decision depends
+    // on nothing else, so a million drives of a few models and versions cost a few decisions,
+    // and a subject like one before it costs one lookup.
+    let mut by_firmware: HashMap<(u32, &str), Vec<Option<Option<u32>>>> = HashMap::default();
+    // (subject shape, advisory, trigger settings, firmware string) → decision, for advisories
+    // whose triggers name settings.
     let mut decided: HashMap<(u32, u32, u32, &str), Option<u32>> = HashMap::default();
     let mut out = Matches::default();
-    let mut per_adv: Vec<(u32, Vec<&AffectedProduct>)> = Vec::new();
     for (si, system) in inv.systems.values().enumerate() {
         if !keep(si) {
             continue;
@@ -804,51 +866,27 @@ pub fn match_systems(
         for (ci, subject) in subjects {
             let key = subject.key();
             let next_id = memo.len() as u32;
-            let (key_id, candidates, doubts) = memo.entry(key).or_insert_with_key(|key| {
-                let names = subject_names(key);
-                let mut c = Vec::new();
-                let mut d = Vec::new();
-                for s in index
-                    .by_vendor
-                    .get(&vendor_key(key.vendor))
-                    .into_iter()
-                    .flatten()
-                {
-                    let st = &advisories[s.advisory as usize].affected[s.index as usize];
-                    if statement_applies(s, st, key, &names) {
-                        c.push((s.advisory, s.index));
-                    } else if st.component.is_none_or(|k| k == key.kind) {
-                        if let Some(model) = resembles(s, key, &names) {
-                            d.push((s.advisory, s.index, model));
-                        }
-                    }
-                }
-                (next_id, c, d)
-            });
-            if !doubts.is_empty() {
+            let shape = memo
+                .entry(key)
+                .or_insert_with_key(|key| Shape::new(next_id, key, advisories, index));
+            if !shape.doubts.is_empty() {
                 doubtful(
                     &mut out,
                     advisories,
-                    candidates,
-                    doubts,
+                    &shape.named,
+                    &shape.doubts,
                     subject.firmware(),
                     (si as u32, ci),
                 );
             }
-            if candidates.is_empty() {
+            if shape.advisories.is_empty() {
                 continue;
             }
-            // Group the candidate statements by advisory (they are in advisory order).
-            per_adv.clear();
-            for &(a, s) in candidates.iter() {
-                let st = &advisories[a as usize].affected[s as usize];
-                match per_adv.last_mut() {
-                    Some((last, v)) if *last == a => v.push(st),
-                    _ => per_adv.push((a, vec![st])),
-                }
-            }
             let fw = subject.firmware();
-            for (a, stmts) in &per_adv {
+            let known = by_firmware
+                .entry((shape.id, fw.raw()))
+                .or_insert_with(|| vec![None; shape.advisories.len()]);
+            for (k, (a, stmts, by_setting)) in shape.advisories.iter().enumerate() {
                 let adv = &advisories[*a as usize];
                 let mut decide_now = || -> Option<u32> {
                     let (state, evidence) = match decide(adv, stmts, fw, system) {
@@ -883,11 +921,15 @@ pub fn match_systems(
                     });
                     Some(out.decisions.len() as u32 - 1)
                 };
-                let decision = match settings_signature(adv, system) {
-                    Some(sig) => *decided
-                        .entry((*key_id, *a, sig, fw.raw()))
-                        .or_insert_with(decide_now),
-                    None => decide_now(),
+                let decision = if !by_setting {
+                    *known[k].get_or_insert_with(decide_now)
+                } else {
+                    match settings_signature(adv, system) {
+                        Some(sig) => *decided
+                            .entry((shape.id, *a, sig, fw.raw()))
+                            .or_insert_with(decide_now),
+                        None => decide_now(),
+                    }
                 };
                 let Some(decision) = decision else { continue };
                 out.exposures.push(Exposure {
@@ -1017,6 +1059,65 @@ mod tests {
             .system("fas", "NetApp", "FAS8300", Scheme::Ontap, "9.12.1P2")
             .system("unity", "Dell EMC", "Unity 480F", Scheme::Intdot, "5.1.2")
             .system("aff", "NetApp", "AFF A400", Scheme::Ontap, "9.12.1P2")
+    }
+
+    #[test]
+    fn subjects_of_one_shape_and_firmware_share_decisions_and_settings_still_decide() {
+        // Four Unity arrays of one model: three on 5.1.2 (one with dedup on, one off, one
+        // unrecorded), one on 5.3.0.
+        let mut e = Estate::new();
+        for (id, fw) in [
+            ("u1", "5.1.2"),
+            ("u2", "5.1.2"),
+            ("u3", "5.1.2"),
+            ("u4", "5.3.0"),
+        ] {
+            e = e.system(id, "Dell EMC", "Unity 480F", Scheme::Intdot, fw);
+        }
+        let e = e.setting("u1", "dedup", true).setting("u2", "dedup", false);
+        let plain = advisory_for("A-PLAIN", "Dell", "Unity 480F", "vers:intdot/<5.2");
+        let dedup = advisory_for("A-DEDUP", "Dell", "Unity 480F", "vers:intdot/<5.2").triggers(&[
+            Trigger::Setting {
+                name: "dedup".into(),
+                value: true,
+            },
+        ]);
+        let newer = advisory_for("A-NEWER", "Dell", "Unity 480F", "vers:intdot/<5.4");
+        let advisories = [plain, dedup, newer];
+        let index = Index::build(&advisories);
+        let m = match_inventory(&e.0, &advisories, &index);
+        let of = |a: u32| -> Vec<(u32, MatchState, u32)> {
+            m.exposures
+                .iter()
+                .filter(|x| x.advisory == a)
+                .map(|x| (x.system, m.decision(x).state, x.decision))
+                .collect()
+        };
+        // One decision for every 5.1.2 array; 5.3.0 is outside the range.
+        let plain = of(0);
+        assert_eq!(plain.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2]);
+        assert!(plain
+            .iter()
+            .all(|p| p.1 == MatchState::Confirmed && p.2 == plain[0].2));
+        // The setting decides: on is confirmed, off is not affected, unrecorded is unknown.
+        let dedup = of(1);
+        assert_eq!(
+            dedup.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+            [(0, MatchState::Confirmed), (2, MatchState::Unknown)]
+        );
+        // Another firmware is its own decision.
+        let newer = of(2);
+        assert_eq!(newer.len(), 4);
+        assert_eq!(newer[0].2, newer[2].2);
+        assert_ne!(newer[0].2, newer[3].2);
+        assert_eq!(
+            m.decision(&m.exposures[m.exposures.len() - 1])
+                .firmware
+                .as_ref(),
+            "5.3.0"
+        );
+        // Made once each: plain, dedup on u1 and u3, newer on 5.1.2 and on 5.3.0.
+        assert_eq!(m.decisions.len(), 5);
     }
 
     #[test]
