@@ -133,7 +133,8 @@ pub struct Decision {
     pub state: MatchState,
     /// Why: the range that contains the version, or why it could not be decided.
     pub evidence: Arc<str>,
-    /// The installed version, verbatim.
+    /// The installed version, verbatim: one text per firmware string across the decisions of
+    /// one [`Matches`], so equal addresses are equal strings.
     pub firmware: Arc<str>,
     /// Versions the vendor names as fixing it.
     pub fixed_in: Arc<[String]>,
@@ -842,6 +843,8 @@ pub fn match_systems(
     // (subject shape, advisory, trigger settings, firmware string) → decision, for advisories
     // whose triggers name settings.
     let mut decided: HashMap<(u32, u32, u32, &str), Option<u32>> = HashMap::default();
+    // One text per firmware string, shared by every decision on it ([`Decision::firmware`]).
+    let mut firmware_texts: HashMap<&str, Arc<str>> = HashMap::default();
     let mut out = Matches::default();
     for (si, system) in inv.systems.values().enumerate() {
         if !keep(si) {
@@ -872,6 +875,7 @@ pub fn match_systems(
             if !shape.doubts.is_empty() {
                 doubtful(
                     &mut out,
+                    &mut firmware_texts,
                     advisories,
                     &shape.named,
                     &shape.doubts,
@@ -916,7 +920,7 @@ pub fn match_systems(
                     out.decisions.push(Decision {
                         state,
                         evidence: evidence.into(),
-                        firmware: fw.raw().into(),
+                        firmware: firmware_text(&mut firmware_texts, fw.raw()),
                         fixed_in: fixed_in.into(),
                     });
                     Some(out.decisions.len() as u32 - 1)
@@ -958,16 +962,22 @@ pub fn match_systems(
     out
 }
 
+/// The shared text of the firmware string `raw` ([`Decision::firmware`]).
+fn firmware_text<'i>(texts: &mut HashMap<&'i str, Arc<str>>, raw: &'i str) -> Arc<str> {
+    texts.entry(raw).or_insert_with(|| raw.into()).clone()
+}
+
 /// The statements that may name the subject (`resembles`) but do not: where one would affect
 /// the installed version and no statement of its advisory names the subject, the subject is
 /// listed UNKNOWN ("product `FAS` may be model `FAS8300`") — a doubtful product is never a
 /// silent "not affected". A version outside the statement is not affected either way.
-fn doubtful(
+fn doubtful<'i>(
     out: &mut Matches,
+    firmware_texts: &mut HashMap<&'i str, Arc<str>>,
     advisories: &[Advisory],
     named: &[(u32, u32)],
     doubts: &[(u32, u32, String)],
-    fw: &FwVersion,
+    fw: &'i FwVersion,
     (system, component): (u32, u32),
 ) {
     let mut last = None;
@@ -994,7 +1004,7 @@ fn doubtful(
                 describe(st)
             )
             .into(),
-            firmware: fw.raw().into(),
+            firmware: firmware_text(firmware_texts, fw.raw()),
             fixed_in: st.fixed_in.clone().into(),
         });
         out.exposures.push(Exposure {

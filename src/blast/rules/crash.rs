@@ -163,8 +163,6 @@ fn raid_exposure<'a>(
     }))
 }
 
-/// A crash of one exposed member of the group in `info`: common mode, the only member, or the
-/// load the survivors must carry. `firmware` is the crashing part's.
 /// Group crash readings a rating thread has worded, kept by all they depend on: the group, its
 /// first exposed member and how many are exposed, the firmware, the uptime trigger and the
 /// urgency. Every crash bug of a group's firmware meets the group, and those that meet it the same
@@ -173,8 +171,10 @@ fn raid_exposure<'a>(
 pub(in crate::blast) struct Kept(HashMap<KeptKey, KeptReading>);
 
 /// The group and its first exposed member by address (the topology outlives the rating), the
-/// number exposed, the firmware, the uptime trigger in days and the urgency.
-type KeptKey = (usize, usize, usize, Arc<str>, Option<u64>, Urgency);
+/// number exposed, the firmware by its text's address (one text per firmware string in a match,
+/// [`Decision::firmware`](crate::matcher::Decision::firmware), and the decisions outlive the
+/// rating), the uptime trigger in days and the urgency.
+type KeptKey = (usize, usize, usize, usize, Option<u64>, Urgency);
 
 struct KeptReading {
     code: FindingCode,
@@ -190,6 +190,8 @@ impl KeptReading {
     }
 }
 
+/// A crash of one exposed member of the group in `info`: common mode, the only member, or the
+/// load the survivors must carry. `firmware` is the crashing part's.
 #[allow(clippy::too_many_arguments)]
 fn group_crash(
     ctx: &Context<'_>,
@@ -206,7 +208,7 @@ fn group_crash(
         std::ptr::from_ref(info) as usize,
         first_exposed.map_or(0, |m| std::ptr::from_ref(m) as usize),
         n_exposed,
-        firmware.clone(),
+        firmware.as_ptr() as usize,
         uptime,
         base,
     );
