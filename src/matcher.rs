@@ -1128,6 +1128,10 @@ mod tests {
         );
         // Made once each: plain, dedup on u1 and u3, newer on 5.1.2 and on 5.3.0.
         assert_eq!(m.decisions.len(), 5);
+        // One firmware text per firmware string.
+        let texts = |d: u32| m.decisions[d as usize].firmware.clone();
+        assert!(Arc::ptr_eq(&texts(plain[0].2), &texts(newer[0].2)));
+        assert!(!Arc::ptr_eq(&texts(newer[0].2), &texts(newer[3].2)));
     }
 
     #[test]
