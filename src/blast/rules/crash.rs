@@ -13,14 +13,15 @@
 
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 use super::uptime::{self, uptime_days, Together};
 use super::{groups_for, has_time_trigger};
 use crate::blast::rating::{Consequence, FindingCode, Line, Reading, Urgency};
 use crate::blast::reach::{names, pct, Shared};
 use crate::blast::topology::{Context, Exp, GroupInfo, Pos};
-use crate::inventory::{ComponentRef, GroupId, GroupKind, System};
+use crate::inventory::{ComponentRef, GroupKind, System};
 use crate::model::ComponentKind;
 
 pub(super) fn crash(
@@ -34,16 +35,16 @@ pub(super) fn crash(
     let uptime = uptime_days(&ctx.advisories[adv_idx]);
     let mut out = Vec::new();
     // Each group is told once, however many of its members are exposed.
-    let mut seen = HashSet::default();
+    let mut told = Told::default();
     for e in exps {
-        let mut groups = groups_for(ctx, e);
-        groups.retain(|g| !matches!(g.group.kind, GroupKind::RaidGroup { .. }));
-        if groups.is_empty() {
-            out.extend(ungrouped(ctx, adv_idx, system, e, exps, base, &mut seen));
-            continue;
-        }
-        for info in groups {
-            if seen.insert(&info.group.id) {
+        let groups = groups_for(ctx, e);
+        let mut covered = false;
+        for info in groups
+            .into_iter()
+            .filter(|g| !matches!(g.group.kind, GroupKind::RaidGroup { .. }))
+        {
+            covered = true;
+            if told.first(info) {
                 out.push(group_crash(
                     ctx,
                     shared,
@@ -56,26 +57,45 @@ pub(super) fn crash(
                 ));
             }
         }
+        if !covered {
+            out.extend(ungrouped(ctx, adv_idx, system, e, exps, base, &mut told));
+        }
     }
     out
 }
 
+/// The groups a finding has told of, by their address in the topology: a finding meets a few.
+#[derive(Default)]
+struct Told(SmallVec<[usize; 4]>);
+
+impl Told {
+    /// Whether `g` is told of for the first time (and is now told).
+    fn first(&mut self, g: &GroupInfo<'_>) -> bool {
+        let at = std::ptr::from_ref(g) as usize;
+        if self.0.contains(&at) {
+            return false;
+        }
+        self.0.push(at);
+        true
+    }
+}
+
 /// A crash of a part no controller, path or replica group covers: drives by their RAID group, the
 /// rest by what stops.
-fn ungrouped<'c>(
-    ctx: &'c Context<'_>,
+fn ungrouped(
+    ctx: &Context<'_>,
     adv_idx: usize,
     system: &System,
     e: &Exp<'_>,
     exps: &[Exp<'_>],
     base: Urgency,
-    seen: &mut HashSet<&'c GroupId>,
+    told: &mut Told,
 ) -> Option<Reading> {
     if e.kind == ComponentKind::Drive {
         if has_time_trigger(&ctx.advisories[adv_idx]) {
             return None; // dated by time_bomb
         }
-        if let Some(line) = raid_exposure(ctx, adv_idx, e, exps, seen) {
+        if let Some(line) = raid_exposure(ctx, adv_idx, e, exps, told) {
             return line.map(|line| {
                 Reading::new(
                     FindingCode::RedundancyLost,
@@ -120,12 +140,12 @@ fn ungrouped<'c>(
 /// How a drive crash bug meets the RAID group holding `e`: `None` when `e` is in no RAID group,
 /// `Some(None)` when that group was described already, else the line naming how many of its
 /// drives run the firmware against what the group tolerates.
-fn raid_exposure<'a>(
-    ctx: &'a Context<'_>,
+fn raid_exposure(
+    ctx: &Context<'_>,
     adv_idx: usize,
     e: &Exp<'_>,
     exps: &[Exp<'_>],
-    seen: &mut HashSet<&'a GroupId>,
+    told: &mut Told,
 ) -> Option<Option<String>> {
     let info = ctx
         .topo
@@ -135,7 +155,7 @@ fn raid_exposure<'a>(
     let GroupKind::RaidGroup { tolerance } = g.kind else {
         return None;
     };
-    if !seen.insert(&g.id) {
+    if !told.first(info) {
         return Some(None);
     }
     let (mut size, mut exposed) = (0u32, 0u32);
