@@ -14,10 +14,9 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
-use smallvec::SmallVec;
 
 use super::uptime::{self, uptime_days, Together};
-use super::{groups_for, has_time_trigger};
+use super::{groups_for, has_time_trigger, Told};
 use crate::blast::rating::{Consequence, FindingCode, Line, Reading, Urgency};
 use crate::blast::reach::{names, pct, Shared};
 use crate::blast::topology::{Context, Exp, GroupInfo, Pos};
@@ -62,22 +61,6 @@ pub(super) fn crash(
         }
     }
     out
-}
-
-/// The groups a finding has told of, by their address in the topology: a finding meets a few.
-#[derive(Default)]
-struct Told(SmallVec<[usize; 4]>);
-
-impl Told {
-    /// Whether `g` is told of for the first time (and is now told).
-    fn first(&mut self, g: &GroupInfo<'_>) -> bool {
-        let at = std::ptr::from_ref(g) as usize;
-        if self.0.contains(&at) {
-            return false;
-        }
-        self.0.push(at);
-        true
-    }
 }
 
 /// A crash of a part no controller, path or replica group covers: drives by their RAID group, the

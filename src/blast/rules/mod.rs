@@ -193,6 +193,22 @@ fn trigger_urgency(adv: &Advisory) -> Urgency {
     u
 }
 
+/// The groups a finding has told of, by their address in the topology: a finding meets a few.
+#[derive(Default)]
+pub(super) struct Told(SmallVec<[usize; 4]>);
+
+impl Told {
+    /// Whether `g` is told of for the first time (and is now told).
+    pub(super) fn first(&mut self, g: &GroupInfo<'_>) -> bool {
+        let at = std::ptr::from_ref(g) as usize;
+        if self.0.contains(&at) {
+            return false;
+        }
+        self.0.push(at);
+        true
+    }
+}
+
 /// Redundancy groups relevant to an exposed subject: groups it is in; for a system-level exposure,
 /// controller groups with members in that system.
 fn groups_for<'c, 'a>(ctx: &'c Context<'a>, e: &Exp<'_>) -> SmallVec<[&'c GroupInfo<'a>; 4]> {

@@ -8,9 +8,9 @@
 //! none dated is rated as if they failed together, since nothing says they will not.
 
 use chrono::{Duration, NaiveDate};
-use rustc_hash::FxHashSet as HashSet;
 
 use super::data_loss::backup_verdict;
+use super::Told;
 use crate::blast::rating::{Consequence, FindingCode, Reading, Urgency};
 use crate::blast::reach::thousands;
 use crate::blast::topology::{Context, Exp, GroupInfo};
@@ -65,7 +65,7 @@ pub(super) fn time_bomb(
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut seen_groups = HashSet::default();
+    let mut told = Told::default();
     // Whether the system's data survives does not depend on the group: asked once.
     let mut verdict = None;
     for e in exps {
@@ -75,7 +75,7 @@ pub(super) fn time_bomb(
             .find(|g| matches!(g.group.kind, GroupKind::RaidGroup { .. }));
         match raid {
             Some(info) => {
-                if !seen_groups.insert(&info.group.id) {
+                if !told.first(info) {
                     continue;
                 }
                 let backup = || {
