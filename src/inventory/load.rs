@@ -268,7 +268,7 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
     let n_snapshots = snapshots.len();
     let mut files = Vec::with_capacity(paths.len() + n_snapshots);
     for p in paths.into_iter().chain(snapshots) {
-        let text = fs::read_to_string(&p).map_err(io_err(&p))?;
+        let text = read_text(&p).map_err(io_err(&p))?;
         let name = p.display().to_string();
         files.push(SourceFile {
             format: Syntax::of(&name),
@@ -277,6 +277,46 @@ pub fn parse_path(path: &Path) -> Result<Parsed, LoadError> {
         });
     }
     Ok(Parsed::new(files, n_snapshots))
+}
+
+/// A file's text. A large file (a generated estate) is read on all cores, each core reading
+/// its own stretch of the file into its own stretch of the buffer: the kernel's copy and the
+/// faulting-in of the buffer's fresh pages are most of the read. A file that grows while it is
+/// read is read again whole; one that shrinks is an error.
+#[cfg(unix)]
+fn read_text(p: &Path) -> io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let file = fs::File::open(p)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if len < PARALLEL_MIN_BYTES || cores < 2 {
+        return fs::read_to_string(p);
+    }
+    let mut bytes = vec![0u8; len];
+    let stretch = len.div_ceil(cores);
+    std::thread::scope(|scope| {
+        let reads: Vec<_> = bytes
+            .chunks_mut(stretch)
+            .enumerate()
+            .map(|(i, part)| {
+                let file = &file;
+                scope.spawn(move || file.read_exact_at(part, (i * stretch) as u64))
+            })
+            .collect();
+        reads
+            .into_iter()
+            .try_for_each(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })?;
+    if file.read_at(&mut [0u8], len as u64)? > 0 {
+        return fs::read_to_string(p);
+    }
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// A file's text.
+#[cfg(not(unix))]
+fn read_text(p: &Path) -> io::Result<String> {
+    fs::read_to_string(p)
 }
 
 /// `p` if it is named as an inventory file (`*.toml`, `*.json`) and is a regular file; an error
@@ -429,8 +469,8 @@ fn parse_json(text: &str) -> Result<RawDoc, (String, usize)> {
     }
 }
 
-/// Bytes of JSON below which a part is parsed on the calling thread alone: a thread is worth
-/// starting for a large estate's sections, not for a hand-written file's.
+/// Bytes below which a file is read, or a part of its JSON parsed, on the calling thread alone:
+/// a thread is worth starting for a large estate's file, not for a hand-written one.
 const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 /// Raw JSON values parsed as `T`, in order, on up to all cores. The error is that of the first
@@ -2083,6 +2123,22 @@ mod tests {
             let msg = e.to_string();
             (msg.split(" at line ").next().unwrap().to_string(), at)
         })
+    }
+
+    #[test]
+    fn a_large_file_read_on_all_cores_is_the_file_and_bad_utf8_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("estate.json");
+        // Multi-byte characters everywhere, so the cores' stretches start inside them.
+        let text: String = (0..200_000).map(|i| format!("é{i}ü→")).collect();
+        assert!(text.len() > 2 * PARALLEL_MIN_BYTES, "{} bytes", text.len());
+        fs::write(&path, &text).unwrap();
+        assert!(read_text(&path).unwrap() == text);
+        let mut bytes = text.into_bytes();
+        bytes[1_500_001] = 0xff;
+        fs::write(&path, &bytes).unwrap();
+        let err = read_text(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
     }
 
     #[test]
