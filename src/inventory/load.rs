@@ -306,6 +306,12 @@ fn read_text(p: &Path) -> io::Result<String> {
         reads
             .into_iter()
             .try_for_each(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+    .map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => {
+            io::Error::new(e.kind(), "the file became shorter while it was read")
+        }
+        _ => e,
     })?;
     if file.read_at(&mut [0u8], len as u64)? > 0 {
         return fs::read_to_string(p);
