@@ -765,10 +765,9 @@ fn settings_signature(adv: &Advisory, system: &System) -> Option<u32> {
 struct Shape<'x> {
     /// Numbered in the order shapes are met.
     id: u32,
-    /// The statements that name the shape, as (advisory, statement) in advisory order.
-    named: Vec<(u32, u32)>,
-    /// The same statements by advisory, in advisory order: the advisory, its statements, and
-    /// whether its triggers name settings (then the system's settings take part in the decision).
+    /// The statements that name the shape, by advisory, in advisory order: the advisory, its
+    /// statements, and whether its triggers name settings (then the system's settings take part
+    /// in the decision).
     advisories: Vec<(u32, Vec<&'x AffectedProduct>, bool)>,
     /// Statements that may name it (`resembles`): advisory, statement and the model it may be.
     doubts: Vec<(u32, u32, String)>,
@@ -777,7 +776,7 @@ struct Shape<'x> {
 impl<'x> Shape<'x> {
     fn new(id: u32, key: &SubjectKey<'_>, advisories: &'x [Advisory], index: &Index) -> Self {
         let names = subject_names(key);
-        let mut named = Vec::new();
+        let mut by_advisory: Vec<(u32, Vec<&'x AffectedProduct>, bool)> = Vec::new();
         let mut doubts = Vec::new();
         for s in index
             .by_vendor
@@ -785,33 +784,28 @@ impl<'x> Shape<'x> {
             .into_iter()
             .flatten()
         {
-            let st = &advisories[s.advisory as usize].affected[s.index as usize];
+            let adv = &advisories[s.advisory as usize];
+            let st = &adv.affected[s.index as usize];
             if statement_applies(s, st, key, &names) {
-                named.push((s.advisory, s.index));
+                // The index lists statements in advisory order.
+                match by_advisory.last_mut() {
+                    Some((last, v, _)) if *last == s.advisory => v.push(st),
+                    _ => {
+                        let by_setting = adv
+                            .triggers
+                            .iter()
+                            .any(|t| matches!(t, Trigger::Setting { .. }));
+                        by_advisory.push((s.advisory, vec![st], by_setting));
+                    }
+                }
             } else if st.component.is_none_or(|k| k == key.kind) {
                 if let Some(model) = resembles(s, key, &names) {
                     doubts.push((s.advisory, s.index, model));
                 }
             }
         }
-        let mut by_advisory: Vec<(u32, Vec<&'x AffectedProduct>, bool)> = Vec::new();
-        for &(a, s) in &named {
-            let adv = &advisories[a as usize];
-            let st = &adv.affected[s as usize];
-            match by_advisory.last_mut() {
-                Some((last, v, _)) if *last == a => v.push(st),
-                _ => {
-                    let by_setting = adv
-                        .triggers
-                        .iter()
-                        .any(|t| matches!(t, Trigger::Setting { .. }));
-                    by_advisory.push((a, vec![st], by_setting));
-                }
-            }
-        }
         Shape {
             id,
-            named,
             advisories: by_advisory,
             doubts,
         }
@@ -877,7 +871,7 @@ pub fn match_systems(
                     &mut out,
                     &mut firmware_texts,
                     advisories,
-                    &shape.named,
+                    &shape.advisories,
                     &shape.doubts,
                     subject.firmware(),
                     (si as u32, ci),
@@ -975,14 +969,14 @@ fn doubtful<'i>(
     out: &mut Matches,
     firmware_texts: &mut HashMap<&'i str, Arc<str>>,
     advisories: &[Advisory],
-    named: &[(u32, u32)],
+    named: &[(u32, Vec<&AffectedProduct>, bool)],
     doubts: &[(u32, u32, String)],
     fw: &'i FwVersion,
     (system, component): (u32, u32),
 ) {
     let mut last = None;
     for (a, s, model) in doubts {
-        if last == Some(*a) || named.iter().any(|(x, _)| x == a) {
+        if last == Some(*a) || named.iter().any(|(x, ..)| x == a) {
             continue;
         }
         let adv = &advisories[*a as usize];
