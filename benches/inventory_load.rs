@@ -7,6 +7,8 @@
 
 #[path = "support/inventory_gen.rs"]
 mod inventory_gen;
+#[path = "support/proc_stat.rs"]
+mod proc_stat;
 
 use std::path::Path;
 use std::process::Command;
@@ -20,21 +22,8 @@ fn vm_hwm_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// CPU time of this process, all its threads (a large JSON file is parsed on all cores), in
-/// seconds: user + system time from `/proc/self/stat`, in clock ticks of 1/100 s (Linux's
-/// `USER_HZ`). On a shared machine wall time includes waiting for a core; this does not.
-fn cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: f64 = fields.next()?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
 fn child(path: &Path) {
-    let cpu0 = cpu_secs().unwrap_or(0.0);
+    let cpu0 = proc_stat::cpu_time();
     let start = Instant::now();
     let inv = match firmwatch::inventory::load_path(path) {
         Ok(inv) => inv,
@@ -45,7 +34,7 @@ fn child(path: &Path) {
         Err(e) => panic!("{e}"),
     };
     let elapsed = start.elapsed();
-    let cpu = cpu_secs().unwrap_or(0.0) - cpu0;
+    let cpu = proc_stat::cpu_time().saturating_sub(cpu0).as_secs_f64();
     let entries: usize = inv.systems.values().map(|s| s.components.len()).sum();
     println!(
         "loaded {} systems, {entries} component entries ({} components), {} groups in {:.2} s wall, {cpu:.2} s CPU; peak RSS {:.0} MiB",

@@ -36,6 +36,10 @@ use firmwatch::store::AnyStore;
 use firmwatch::synth::{self, Rng};
 use sha2::{Digest, Sha256, Sha512};
 
+#[path = "proc_stat.rs"]
+mod proc_stat;
+pub use proc_stat::cpu_time;
+
 use crate::docs;
 use crate::mirror::{Counts, Mirror};
 
@@ -374,22 +378,6 @@ fn proc_status_kib(key: &str) -> f64 {
 }
 
 /// Reset VmHWM to the current RSS (Linux `clear_refs` value 5), so a phase's peak can be read.
-/// CPU time of this process (user + system, every thread, as `getrusage(RUSAGE_SELF)` counts it),
-/// from `/proc/self/stat` (`utime` + `stime`, in clock ticks of 1/100 s): the crate forbids
-/// `unsafe`, so the bench reads the kernel's same counters through procfs.
-pub fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|w| w.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
