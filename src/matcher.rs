@@ -832,7 +832,7 @@ pub fn match_systems(
     // Per (subject shape, firmware string): the decision of each of the shape's advisories that
     // no setting decides, by its place in `Shape::advisories`, as it is made. A decision depends
     // on nothing else, so a million drives of a few models and versions cost a few decisions,
-    // and a subject like one before it costs one lookup.
+    // and a subject like one before it costs one lookup here (after its shape's).
     let mut by_firmware: HashMap<(u32, &str), Vec<Option<Option<u32>>>> = HashMap::default();
     // (subject shape, advisory, trigger settings, firmware string) → decision, for advisories
     // whose triggers name settings.
