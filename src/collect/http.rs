@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, ETAG, LAST_MODIFIED, RETRY_AFTER};
 use sha2::{Digest, Sha256};
+use url::Url;
 
 use crate::store::Validators;
 
@@ -248,6 +249,16 @@ impl HttpClient {
         self.get_with(url, saved, &[]).await
     }
 
+    /// [`HttpClient::get`] of a URL already parsed.
+    pub async fn get_url(
+        &self,
+        url: &Url,
+        saved: Option<&Validators>,
+    ) -> Result<Fetched, HttpError> {
+        self.fetch_parsed(url.as_str(), url, saved, &[], self.config.max_body)
+            .await
+    }
+
     /// [`HttpClient::get`] with extra request headers (an API key).
     pub async fn get_with(
         &self,
@@ -277,12 +288,26 @@ impl HttpClient {
         extra: &[(&str, &str)],
         limit: u64,
     ) -> Result<Fetched, HttpError> {
+        let parsed = Url::parse(url).map_err(|e| HttpError {
+            url: url.to_string(),
+            kind: HttpErrorKind::Transport(e.to_string()),
+        })?;
+        self.fetch_parsed(url, &parsed, saved, extra, limit).await
+    }
+
+    /// [`HttpClient::fetch`] of `parsed`; errors name it as `url`.
+    async fn fetch_parsed(
+        &self,
+        url: &str,
+        parsed: &Url,
+        saved: Option<&Validators>,
+        extra: &[(&str, &str)],
+        limit: u64,
+    ) -> Result<Fetched, HttpError> {
         let err = |kind| HttpError {
             url: url.to_string(),
             kind,
         };
-        let parsed =
-            url::Url::parse(url).map_err(|e| err(HttpErrorKind::Transport(e.to_string())))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(err(HttpErrorKind::Scheme));
         }

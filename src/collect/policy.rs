@@ -46,31 +46,35 @@ pub fn check_follow(
     allow_hosts: &[String],
     target: &Url,
 ) -> Result<(), UrlRefused> {
-    let url = target.to_string();
+    // Checked for every document a feed fetches: nothing is allocated unless it is refused.
+    let url = || target.to_string();
     if !matches!(target.scheme(), "http" | "https") {
         return Err(UrlRefused::Scheme {
-            url,
+            url: url(),
             scheme: target.scheme().to_string(),
         });
     }
     if feed_url.scheme() == "https" && target.scheme() != "https" {
-        return Err(UrlRefused::Downgrade { url });
+        return Err(UrlRefused::Downgrade { url: url() });
     }
-    let host = target.host_str().unwrap_or_default().to_ascii_lowercase();
-    let feed_host = feed_url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let same_origin =
-        host == feed_host && target.port_or_known_default() == feed_url.port_or_known_default();
-    let allowed = allow_hosts.iter().any(|a| match a.strip_prefix("*.") {
-        Some(domain) => host.ends_with(&format!(".{domain}")),
-        None => *a == host,
-    });
-    if same_origin || allowed {
+    let host = target.host_str().unwrap_or_default();
+    let feed_host = feed_url.host_str().unwrap_or_default();
+    let same_origin = host.eq_ignore_ascii_case(feed_host)
+        && target.port_or_known_default() == feed_url.port_or_known_default();
+    let allowed = || {
+        let host = host.to_ascii_lowercase();
+        allow_hosts.iter().any(|a| match a.strip_prefix("*.") {
+            Some(domain) => host.ends_with(&format!(".{domain}")),
+            None => *a == host,
+        })
+    };
+    if same_origin || allowed() {
         Ok(())
     } else {
         Err(UrlRefused::OtherHost {
-            url,
-            host,
-            feed_host,
+            url: url(),
+            host: host.to_ascii_lowercase(),
+            feed_host: feed_host.to_ascii_lowercase(),
         })
     }
 }
@@ -96,6 +100,19 @@ pub fn follow(ctx: &super::ctx::CollectCtx<'_>, url: &str) -> Result<(), super::
     match &ctx.feed.location {
         super::feed::FeedLocation::Url(feed_url) => {
             Ok(check_follow_str(feed_url, &ctx.feed.allow_hosts, url)?)
+        }
+        super::feed::FeedLocation::Path(_) => Ok(()),
+    }
+}
+
+/// [`follow`] for a URL already parsed.
+pub fn follow_url(
+    ctx: &super::ctx::CollectCtx<'_>,
+    url: &Url,
+) -> Result<(), super::ctx::FeedError> {
+    match &ctx.feed.location {
+        super::feed::FeedLocation::Url(feed_url) => {
+            Ok(check_follow(feed_url, &ctx.feed.allow_hosts, url)?)
         }
         super::feed::FeedLocation::Path(_) => Ok(()),
     }

@@ -192,10 +192,10 @@ async fn fetch_document(
     // beside it, so a new document costs one round trip, not two. A known one may come back
     // unchanged, and then its hash file is not needed.
     let validators = ctx.validators(&url)?;
-    let document = ctx.http.get(&url, validators.as_ref());
+    let document = ctx.http.get_url(&w.url, validators.as_ref());
     let (first, hash) = match w.hashes.first().filter(|_| known.is_none() && !w.probe) {
         Some(h) => {
-            let (document, hash) = tokio::join!(document, ctx.http.get(h.as_str(), None));
+            let (document, hash) = tokio::join!(document, ctx.http.get_url(h, None));
             (document, Some(hash))
         }
         None => (document.await, None),
@@ -367,7 +367,7 @@ pub(crate) async fn fetch_all(
 ) -> Result<(), FeedError> {
     for w in &wanted {
         for u in w.urls()? {
-            super::policy::follow(ctx, u.as_str())?;
+            super::policy::follow_url(ctx, &u)?;
         }
     }
     let concurrency = ctx.opts.fetch_concurrency.max(1);
@@ -502,7 +502,7 @@ pub(crate) async fn collect_directory_into(
         // Outside the directory only as a link to another host that the URL policy lets the
         // feed follow (the operator listed it in `allow_hosts`); its error names the host.
         if !inside_dir(&base, &url) {
-            super::policy::follow(ctx, url.as_str())?;
+            super::policy::follow_url(ctx, &url)?;
             if url.origin() == base.origin() {
                 return Err(refused(format!(
                     "entry `{entry}` resolves to {url}, outside the directory {base}"
