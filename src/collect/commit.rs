@@ -512,8 +512,10 @@ fn compare_listed<R: SavedRecords>(
     let mut changes = StateChanges::default();
     let mut listed_by = head.listed_by.clone();
     let mut unchanged: usize = head.listed_by.values().map(|c| c.advisories).sum();
-    let mut new_ids: HashSet<&AdvisoryId> = HashSet::new();
-    let mut seen: HashSet<&str> = HashSet::new();
+    // Sized once for every collected document: a feed's first sync puts tens of thousands of
+    // them here, just before its commit, and each growth would hash them all again.
+    let mut new_ids: HashSet<&AdvisoryId> = HashSet::with_capacity(parsed_docs.len());
+    let mut seen: HashSet<&str> = HashSet::with_capacity(parsed_docs.len());
     for (loc, d) in parsed_docs {
         if d.listing.is_none() || !seen.insert(loc) {
             return Ok(None);

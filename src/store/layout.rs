@@ -638,6 +638,16 @@ pub(super) fn decode_count(key: &[u8], bytes: &[u8]) -> Result<u64, StoreError> 
 /// Index entries added (+1) and removed (−1) per vendor by one write.
 pub(super) type CountDeltas = BTreeMap<String, i64>;
 
+/// Move `vendor`'s delta by `by` (its key is copied only the first time).
+pub(super) fn count_delta(deltas: &mut CountDeltas, vendor: &str, by: i64) {
+    match deltas.get_mut(vendor) {
+        Some(d) => *d += by,
+        None => {
+            deltas.insert(vendor.to_string(), by);
+        }
+    }
+}
+
 /// A count moved by `delta`; `None` when it falls to zero (the record is removed).
 pub(super) fn moved_count(
     key: &[u8],

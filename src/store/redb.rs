@@ -33,11 +33,11 @@ use ::redb::{
 use chrono::{DateTime, Utc};
 
 use super::layout::{
-    advisory_key, apply_changes, check_count, check_of_feed, count_key, decode, decode_count,
-    decode_index, doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key,
-    listing_key, moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix,
-    state_key, val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, EncodedAdvisory,
-    FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    advisory_key, apply_changes, check_count, check_of_feed, count_delta, count_key, decode,
+    decode_count, decode_index, doc_key, docs_prefix, encode, encode_advisories, encode_feed_state,
+    index_key, listing_key, moved_count, printable, read_doc_records, same_value, seen_key,
+    stage_prefix, state_key, val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry,
+    EncodedAdvisory, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::stage::Stages;
 use super::{
@@ -452,7 +452,7 @@ fn write_advisories(
                 if let Ok(prev) = decode::<Advisory>(key, o) {
                     for v in vendor_keys(&prev).difference(vendors) {
                         if idx.remove(index_key(v, key).as_slice())?.is_some() {
-                            *deltas.entry(v.clone()).or_default() -= 1;
+                            count_delta(deltas, v, -1);
                         }
                     }
                 }
@@ -462,7 +462,7 @@ fn write_advisories(
         adv.insert(key.as_bytes(), value.as_slice())?;
         for v in vendors {
             if idx.insert(index_key(v, key).as_slice(), &[][..])?.is_none() {
-                *deltas.entry(v.clone()).or_default() += 1;
+                count_delta(deltas, v, 1);
             }
         }
     }

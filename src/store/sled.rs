@@ -18,11 +18,11 @@ use ::sled::Transactional;
 use chrono::{DateTime, Utc};
 
 use super::layout::{
-    advisory_key, check_count, check_of_feed, count_key, decode, decode_count, decode_index,
-    doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key, listing_key,
-    moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix, state_key,
-    store_changes, val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry, DocWrites,
-    EncodedAdvisory, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
+    advisory_key, check_count, check_of_feed, count_delta, count_key, decode, decode_count,
+    decode_index, doc_key, docs_prefix, encode, encode_advisories, encode_feed_state, index_key,
+    listing_key, moved_count, printable, read_doc_records, same_value, seen_key, stage_prefix,
+    state_key, store_changes, val_key, vendor_keys, withdrawn_value, CountDeltas, DocEntry,
+    DocWrites, EncodedAdvisory, FeedSeen, DOC_TAG, SCHEMA_KEY, VAL_TAG,
 };
 use super::migrate::{self, Migration};
 use super::stage::Stages;
@@ -145,7 +145,7 @@ fn write_advisories(
                 if let Ok(prev) = SledStore::decode_advisory(key.as_bytes(), o) {
                     for v in vendor_keys(&prev).difference(vendors) {
                         if idx.remove(index_key(v, key))?.is_some() {
-                            *deltas.entry(v.clone()).or_default() -= 1;
+                            count_delta(deltas, v, -1);
                         }
                     }
                 }
@@ -155,7 +155,7 @@ fn write_advisories(
         adv.insert(key.as_bytes(), value.as_slice())?;
         for v in vendors {
             if idx.insert(index_key(v, key), &[] as &[u8])?.is_none() {
-                *deltas.entry(v.clone()).or_default() += 1;
+                count_delta(deltas, v, 1);
             }
         }
     }
