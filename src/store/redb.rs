@@ -109,6 +109,17 @@ fn get_in(
     Ok(t.get(key)?.map(|v| v.value().to_vec()))
 }
 
+/// Whether `t` holds a record whose key starts with `prefix`.
+fn any_with_prefix(
+    t: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    prefix: &[u8],
+) -> Result<bool, ::redb::Error> {
+    match t.range::<&[u8]>(prefix..)?.next() {
+        Some(kv) => Ok(kv?.0.value().starts_with(prefix)),
+        None => Ok(false),
+    }
+}
+
 /// Every record of `t` whose key starts with `prefix`, in key order.
 fn scan_in(
     t: &impl ReadableTable<&'static [u8], &'static [u8]>,
@@ -522,8 +533,18 @@ fn write_changes(
     what: &str,
 ) -> Result<(), StoreError> {
     let docs = RefCell::new(tx.open_table(table(Tree::FeedDocs)).map_err(io(what))?);
+    // A feed without records (its first sync) has nothing to merge into: one range lookup, not
+    // two lookups a location. Only this function writes a feed's records, and it reads each key
+    // before it writes it, so none is there to read.
+    let none_stored = !any_with_prefix(&*docs.borrow(), &docs_prefix(feed)).map_err(io(what))?;
     apply_changes(
-        |k| get_in(&*docs.borrow(), k).map_err(EngineError::new),
+        |k| {
+            if none_stored {
+                Ok(None)
+            } else {
+                get_in(&*docs.borrow(), k).map_err(EngineError::new)
+            }
+        },
         |k, v| write_doc(&mut docs.borrow_mut(), &k, v.as_deref()).map_err(io(what)),
         feed,
         changes,

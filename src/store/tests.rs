@@ -75,6 +75,7 @@ conformance!(
     a_vendor_index_that_disagrees_with_its_count_is_refused_not_answered_from,
     rejected_documents_are_kept_in_the_head_until_a_commit_drops_them,
     a_schema_4_store_keeps_its_plain_values_and_compresses_what_it_writes_next,
+    a_feeds_first_commit_writes_its_records_and_the_next_merges_into_them,
 );
 
 fn feed(s: &str) -> FeedId {
@@ -370,6 +371,73 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together(engine: Engine) 
     assert_eq!(st.last_success, Some(when));
     assert_eq!(st.documents["a.json"].advisories, vec![a.id.clone()]);
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 1);
+}
+
+/// A feed's first commit (no record of it stored yet) and its next one, beside a feed whose name
+/// starts with its own: the first writes every record, the next merges its changes into them
+/// (one changed, one gone, one new, one location's validators changed), and the other feed's
+/// records are neither read as the first's nor touched.
+fn a_feeds_first_commit_writes_its_records_and_the_next_merges_into_them(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(engine, dir.path());
+    let when = Utc::now();
+    let commit = |f: &FeedId, state: &FeedState, previous: &FeedState| {
+        store
+            .commit_feed(&FeedCommit {
+                feed: f,
+                advisories: &[],
+                withdrawn: &[],
+                when,
+                state,
+                changes: &StateChanges::between(previous, state),
+                staged: false,
+            })
+            .unwrap();
+    };
+    let state = |n: usize, sha: &str| {
+        let mut st = FeedState {
+            checkpoint: Some(when),
+            last_success: Some(when),
+            ..FeedState::default()
+        };
+        for i in 0..n {
+            let loc = format!("http://h/d{i:03}.json");
+            st.documents
+                .insert(loc.clone(), doc(sha, &format!("A-{i}")));
+            st.validators.insert(loc, validators("\"1\""));
+        }
+        st
+    };
+    // "f1" first, so that "f"'s keys sort just before records of another feed.
+    let (f, f1) = (feed("f"), feed("f1"));
+    let other = state(3, "11");
+    commit(&f1, &other, &FeedState::default());
+    let first = state(50, "aa");
+    commit(&f, &first, &FeedState::default());
+    assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&first));
+    assert_eq!(
+        store
+            .listing_index(&f, "http://h/changes.csv")
+            .unwrap()
+            .len(),
+        50
+    );
+
+    let mut next = first.clone();
+    next.documents
+        .insert("http://h/d001.json".into(), doc("bb", "A-1"));
+    next.documents.remove("http://h/d002.json");
+    next.validators.remove("http://h/d002.json");
+    next.validators
+        .insert("http://h/d003.json".into(), validators("\"2\""));
+    next.documents
+        .insert("http://h/new.json".into(), doc("cc", "A-NEW"));
+    commit(&f, &next, &first);
+    assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&next));
+    let index = store.listing_index(&f, "http://h/changes.csv").unwrap();
+    assert!(index.contains_key("http://h/new.json") && !index.contains_key("http://h/d002.json"));
+    assert_eq!(index.len(), 50);
+    assert_eq!(store.feed_state(&f1).unwrap().as_ref(), Some(&other));
 }
 
 /// The documents a sync rejected travel with the feed's head: written by its commit, read by
