@@ -381,39 +381,12 @@ fn a_feeds_first_commit_writes_its_records_and_the_next_merges_into_them(engine:
     let dir = tempfile::tempdir().unwrap();
     let store = open(engine, dir.path());
     let when = Utc::now();
-    let commit = |f: &FeedId, state: &FeedState, previous: &FeedState| {
-        store
-            .commit_feed(&FeedCommit {
-                feed: f,
-                advisories: &[],
-                withdrawn: &[],
-                when,
-                state,
-                changes: &StateChanges::between(previous, state),
-                staged: false,
-            })
-            .unwrap();
-    };
-    let state = |n: usize, sha: &str| {
-        let mut st = FeedState {
-            checkpoint: Some(when),
-            last_success: Some(when),
-            ..FeedState::default()
-        };
-        for i in 0..n {
-            let loc = format!("http://h/d{i:03}.json");
-            st.documents
-                .insert(loc.clone(), doc(sha, &format!("A-{i}")));
-            st.validators.insert(loc, validators("\"1\""));
-        }
-        st
-    };
     // "f1" first, so that "f"'s keys sort just before records of another feed.
     let (f, f1) = (feed("f"), feed("f1"));
-    let other = state(3, "11");
-    commit(&f1, &other, &FeedState::default());
-    let first = state(50, "aa");
-    commit(&f, &first, &FeedState::default());
+    let other = listed_state(3, "11", when);
+    commit_state(&store, &f1, &other, &FeedState::default());
+    let first = listed_state(50, "aa", when);
+    commit_state(&store, &f, &first, &FeedState::default());
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&first));
     assert_eq!(
         store
@@ -423,16 +396,8 @@ fn a_feeds_first_commit_writes_its_records_and_the_next_merges_into_them(engine:
         50
     );
 
-    let mut next = first.clone();
-    next.documents
-        .insert("http://h/d001.json".into(), doc("bb", "A-1"));
-    next.documents.remove("http://h/d002.json");
-    next.validators.remove("http://h/d002.json");
-    next.validators
-        .insert("http://h/d003.json".into(), validators("\"2\""));
-    next.documents
-        .insert("http://h/new.json".into(), doc("cc", "A-NEW"));
-    commit(&f, &next, &first);
+    let next = four_changes(&first);
+    commit_state(&store, &f, &next, &first);
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&next));
     let index = store.listing_index(&f, "http://h/changes.csv").unwrap();
     assert!(index.contains_key("http://h/new.json") && !index.contains_key("http://h/d002.json"));
@@ -546,38 +511,64 @@ fn validators(tag: &str) -> Validators {
     }
 }
 
+/// A successful sync's state of `n` documents (`http://h/dNNN.json`, listed by
+/// `http://h/changes.csv`), each with its validators.
+fn listed_state(n: usize, sha: &str, when: DateTime<Utc>) -> FeedState {
+    let mut st = FeedState {
+        checkpoint: Some(when),
+        last_success: Some(when),
+        ..FeedState::default()
+    };
+    for i in 0..n {
+        let loc = format!("http://h/d{i:03}.json");
+        st.documents
+            .insert(loc.clone(), doc(sha, &format!("A-{i}")));
+        st.validators.insert(loc, validators("\"1\""));
+    }
+    st
+}
+
+/// `st` with one document changed (`d001`), one gone with its validators (`d002`), one
+/// location's validators changed (`d003`) and one new document.
+fn four_changes(st: &FeedState) -> FeedState {
+    let mut next = st.clone();
+    next.documents
+        .insert("http://h/d001.json".into(), doc("bb", "A-1"));
+    next.documents.remove("http://h/d002.json");
+    next.validators.remove("http://h/d002.json");
+    next.validators
+        .insert("http://h/d003.json".into(), validators("\"2\""));
+    next.documents
+        .insert("http://h/new.json".into(), doc("cc", "A-NEW"));
+    next
+}
+
+/// Commit feed `f`'s `state` (no advisories) as its changes from `previous`.
+fn commit_state(store: &impl Store, f: &FeedId, state: &FeedState, previous: &FeedState) {
+    store
+        .commit_feed(&FeedCommit {
+            feed: f,
+            advisories: &[],
+            withdrawn: &[],
+            when: state.last_success.unwrap(),
+            state,
+            changes: &StateChanges::between(previous, state),
+            staged: false,
+        })
+        .unwrap();
+}
+
 #[test]
 fn per_document_records_are_rewritten_only_when_they_change() {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
     let f = feed("f1");
     let when = Utc::now();
-    let mut st = FeedState {
-        checkpoint: Some(when),
-        last_success: Some(when),
-        ..FeedState::default()
-    };
-    for i in 0..100 {
-        let loc = format!("http://h/d{i:03}.json");
-        st.documents
-            .insert(loc.clone(), doc("aa", &format!("A-{i}")));
-        st.validators.insert(loc, validators("\"1\""));
-    }
+    let mut st = listed_state(100, "aa", when);
     st.validators
         .insert("http://h/changes.csv".into(), validators("\"l1\""));
-    let commit = |state: &FeedState, previous: &FeedState| {
-        store
-            .commit_feed(&FeedCommit {
-                feed: &f,
-                advisories: &[],
-                withdrawn: &[],
-                when,
-                state,
-                changes: &StateChanges::between(previous, state),
-                staged: false,
-            })
-            .unwrap();
-    };
+    let commit =
+        |state: &FeedState, previous: &FeedState| commit_state(&store, &f, state, previous);
     commit(&st, &FeedState::default());
     assert_eq!(store.feed_state(&f).unwrap().as_ref(), Some(&st));
     // 100 documents, the listing's validators, the listing's index.
@@ -596,15 +587,7 @@ fn per_document_records_are_rewritten_only_when_they_change() {
     // One document changed, one removed, one location's validators changed, one new: exactly
     // four records are written, and the listing's index (a document left it, one joined); the
     // other 97 are not touched.
-    let mut next = st.clone();
-    next.documents
-        .insert("http://h/d001.json".into(), doc("bb", "A-1"));
-    next.documents.remove("http://h/d002.json");
-    next.validators.remove("http://h/d002.json");
-    next.validators
-        .insert("http://h/d003.json".into(), validators("\"2\""));
-    next.documents
-        .insert("http://h/new.json".into(), doc("cc", "A-NEW"));
+    let next = four_changes(&st);
     let mut events = store.watch_docs(&f);
     commit(&next, &st);
     let mut seen: Vec<String> = events
