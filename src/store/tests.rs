@@ -376,7 +376,7 @@ fn commit_feed_writes_advisories_withdrawals_and_state_together(engine: Engine) 
 /// A feed's first commit (no record of it stored yet) and its next one, beside a feed whose name
 /// starts with its own: the first writes every record, the next merges its changes into them
 /// (one changed, one gone, one new, one location's validators changed), and the other feed's
-/// records are neither read as the first's nor touched.
+/// records stay as they were.
 fn a_feeds_first_commit_writes_its_records_and_the_next_merges_into_them(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let store = open(engine, dir.path());
