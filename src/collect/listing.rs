@@ -284,10 +284,11 @@ pub fn dir_name(base: &Url) -> &str {
         .unwrap_or("")
 }
 
-/// The file next to a document that is named after it (`x.json` → `x.json.sha512`, `.asc`).
+/// The file next to a document that is named after it (`x.json` → `x.json.sha512`, `.asc`):
+/// the same scheme, host and port. Joined as `./name`, so a name with a colon stays a path.
 pub fn sibling(document: &Url, suffix: &str) -> Result<Url, FeedError> {
     let file = document.path().rsplit('/').next().unwrap_or("");
-    join(document, &format!("{file}{suffix}"))
+    join(document, &format!("./{file}{suffix}"))
 }
 
 /// The hash files to probe for a document listed without any (`changes.csv`, `index.txt`):
@@ -783,6 +784,11 @@ mod tests {
         assert_eq!(
             sibling(&doc, ".asc").unwrap().as_str(),
             "https://h.example/white/2024/x.json.asc"
+        );
+        let colon = Url::parse("https://h.example/white/2024/x:1.json").unwrap();
+        assert_eq!(
+            sibling(&colon, ".asc").unwrap().as_str(),
+            "https://h.example/white/2024/x:1.json.asc"
         );
     }
 
