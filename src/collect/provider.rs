@@ -138,12 +138,13 @@ pub(crate) struct Wanted {
 }
 
 impl Wanted {
-    /// Every URL this document's fetch may request: the document, its hash files, its signature.
-    fn urls(&self) -> Result<Vec<Url>, FeedError> {
-        let mut v = vec![self.url.clone()];
-        v.extend(self.hashes.iter().cloned());
-        v.push(self.signature_url()?);
-        Ok(v)
+    /// Every URL this document's fetch may request that the policy must pass: the document, its
+    /// hash files and a linked signature. A signature without a link of its own is the document's
+    /// sibling (the same scheme, host and port), so the document's own check answers for it.
+    fn checked_urls(&self) -> impl Iterator<Item = &Url> {
+        std::iter::once(&self.url)
+            .chain(&self.hashes)
+            .chain(&self.signature)
     }
 
     fn signature_url(&self) -> Result<Url, FeedError> {
@@ -366,8 +367,8 @@ pub(crate) async fn fetch_all(
     out: &mut Collected,
 ) -> Result<(), FeedError> {
     for w in &wanted {
-        for u in w.urls()? {
-            super::policy::follow_url(ctx, &u)?;
+        for u in w.checked_urls() {
+            super::policy::follow_url(ctx, u)?;
         }
     }
     let concurrency = ctx.opts.fetch_concurrency.max(1);
