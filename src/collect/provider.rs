@@ -287,7 +287,7 @@ async fn verify(
         // The first hash file's answer, when it was asked for beside the document.
         let answer = match first_hash.take() {
             Some(answer) => answer,
-            None => ctx.http.get(h.as_str(), None).await,
+            None => ctx.http.get_url(h, None).await,
         };
         match answer {
             Ok(Fetched::Body { bytes: text, .. }) => {
@@ -316,7 +316,7 @@ async fn verify(
     });
     if let Some(key) = ctx.key {
         let sig_url = w.signature_url()?;
-        let sig = match ctx.http.get(sig_url.as_str(), None).await {
+        let sig = match ctx.http.get_url(&sig_url, None).await {
             Ok(Fetched::Body { bytes, .. }) => bytes,
             Ok(Fetched::NotModified) => Vec::new(),
             Err(e) if not_found(&e) => {
