@@ -521,11 +521,13 @@ impl<'a> CollectCtx<'a> {
         Ok(!self.opts.force && self.document(location)?.is_some_and(|d| d.sha256 == sha256))
     }
 
-    pub fn step(&self, message: impl Into<String>) {
+    /// Report a step to the progress display, if there is one (the message is made only then:
+    /// a step is reported for every document).
+    pub fn step(&self, message: impl FnOnce() -> String) {
         if let Some(p) = &self.opts.progress {
             p(ProgressEvent::Step {
                 feed: self.feed.id.clone(),
-                message: message.into(),
+                message: message(),
             });
         }
     }

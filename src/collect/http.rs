@@ -364,7 +364,8 @@ impl HttpClient {
     ) -> Result<(u16, HeaderMap, Option<Vec<u8>>), HttpErrorKind> {
         let mut resp = req.send().await.map_err(classify_error)?;
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
+        // Taken, not copied: the body is read through the response's own body, not its headers.
+        let headers = std::mem::take(resp.headers_mut());
         if !(200..300).contains(&status) {
             return Ok((status, headers, None));
         }

@@ -118,7 +118,7 @@ pub async fn collect_nvd(ctx: &CollectCtx<'_>, base: &Url) -> Result<Collected, 
             }
             first = false;
             let url = page_url(base, win, start, RESULTS_PER_PAGE).to_string();
-            ctx.step(format!("GET {url}"));
+            ctx.step(|| format!("GET {url}"));
             let key: Vec<(&str, &str)> = ctx
                 .opts
                 .nvd_api_key

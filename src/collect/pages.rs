@@ -80,7 +80,7 @@ pub async fn collect_syndication(
         if !ctx.opts.force && same && !ctx.was_rejected(&page) {
             continue;
         }
-        ctx.step(format!("GET {page}"));
+        ctx.step(|| format!("GET {page}"));
         if let Fetched::Body { bytes, validators } =
             ctx.http.get(&page, ctx.validators(&page)?.as_ref()).await?
         {

@@ -183,7 +183,7 @@ async fn fetch_document(
         .await
         .expect("the semaphore is never closed");
     let url = w.url.to_string();
-    ctx.step(format!("GET {url}"));
+    ctx.step(|| format!("GET {url}"));
     let known = ctx.document(&url)?;
     let touched = known
         .as_ref()
