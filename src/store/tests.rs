@@ -76,6 +76,7 @@ conformance!(
     rejected_documents_are_kept_in_the_head_until_a_commit_drops_them,
     a_schema_4_store_keeps_its_plain_values_and_compresses_what_it_writes_next,
     a_feeds_first_commit_writes_its_records_and_the_next_merges_into_them,
+    a_first_commit_that_writes_an_advisory_twice_counts_and_indexes_it_once,
 );
 
 fn feed(s: &str) -> FeedId {
@@ -1068,6 +1069,42 @@ fn staged_advisories_are_invisible_until_the_feeds_commit_moves_them(engine: Eng
     assert_eq!(store.records(Tree::Stage).unwrap().count(), 0);
     commit_staged(&store, &feed("f2")).unwrap();
     assert_eq!(store.advisories_for_vendor("dell").unwrap().len(), 2);
+}
+
+/// A feed's first commit finds none of its advisories stored, but one it writes twice (staged,
+/// then its own; or staged twice) is found the second time: updated or unchanged, indexed and
+/// counted under its last vendors only.
+fn a_first_commit_that_writes_an_advisory_twice_counts_and_indexes_it_once(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(engine, dir.path());
+    let f = feed("f1");
+    let staged = [
+        encoded(advisory("f1", "A-1", &["Dell"], "staged")),
+        encoded(advisory("f1", "A-2", &["Dell"], "staged")),
+        encoded(advisory("f1", "A-3", &["Hitachi"], "staged twice")),
+    ];
+    store.stage_advisories(&f, &staged, true).unwrap();
+    store.stage_advisories(&f, &staged[2..], false).unwrap();
+    let own = [encoded(advisory("f1", "A-1", &["NetApp"], "parsed last"))];
+    let put = commit_advisories(&store, &f, &own, true).unwrap();
+    assert_eq!((put.new, put.updated, put.unchanged), (3, 1, 1), "{put:?}");
+    let ids = |vendor: &str| -> Vec<String> {
+        let mut ids: Vec<String> = store
+            .advisories_for_vendor(vendor)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id.to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids("dell"), ["A-2"]);
+    assert_eq!(ids("netapp"), ["A-1"]);
+    assert_eq!(ids("hitachi"), ["A-3"]);
+    assert!(check::check(&store).unwrap().problems.is_empty());
+    // The next commit finds them stored.
+    let put = commit_advisories(&store, &f, &own, false).unwrap();
+    assert_eq!((put.new, put.updated, put.unchanged), (0, 0, 1), "{put:?}");
 }
 
 fn advisories_encoded_for_another_feed_are_refused(engine: Engine) {
