@@ -340,7 +340,7 @@ pub fn merge(
     }
     let mut by_id: HashMap<String, usize> = HashMap::with_capacity(n);
     for (j, c) in sys.components.iter().enumerate() {
-        by_id.entry(c.id.to_ascii_lowercase()).or_insert(j);
+        by_id.entry(c.id.as_str().to_ascii_lowercase()).or_insert(j);
     }
     for (k, p) in parts.iter().enumerate() {
         if ties[k].is_some() {
@@ -395,7 +395,7 @@ pub fn merge(
     let mut ids = Ids(sys
         .components
         .iter()
-        .map(|c| c.id.to_ascii_lowercase())
+        .map(|c| c.id.as_str().to_ascii_lowercase())
         .collect());
     let mut per_set: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut ambiguous: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
@@ -562,13 +562,13 @@ pub fn merge(
             ),
         });
         sys.components.push(RawComponent {
-            id,
+            id: id.into(),
             kind: p.kind,
-            vendor: p.vendor.clone(),
-            model: model.clone(),
-            firmware: firmware.trim().to_string(),
+            vendor: p.vendor.as_deref().map(Into::into),
+            model: model.as_str().into(),
+            firmware: firmware.trim().into(),
             scheme: None,
-            serial: serial_of(p).map(str::to_string),
+            serial: serial_of(p).map(Into::into),
             count: None,
             power_on_hours: p.power_on_hours.map(|h| RawHours {
                 hours: h.hours,
@@ -594,9 +594,9 @@ pub fn merge(
         let n = count(c);
         drift.push(Drift {
             code: DriftCode::NotReported,
-            component: Some(c.id.clone()),
+            component: Some(c.id.to_string()),
             parts: Vec::new(),
-            written: Some(c.firmware.clone()),
+            written: Some(c.firmware.to_string()),
             discovered: None,
             count: Some(n),
             location: None,
@@ -667,9 +667,9 @@ fn apply(
         if fw.trim() != c.firmware.trim() {
             drift.push(Drift {
                 code: DriftCode::FirmwareDiffers,
-                component: Some(c.id.clone()),
+                component: Some(c.id.to_string()),
                 parts: parts(),
-                written: Some(c.firmware.clone()),
+                written: Some(c.firmware.to_string()),
                 discovered: Some(fw.clone()),
                 count: Some(1),
                 location: Some(p.location.clone()),
@@ -679,14 +679,14 @@ fn apply(
                 ),
             });
         }
-        c.firmware = fw.trim().to_string();
+        c.firmware = fw.trim().into();
         o.firmware = Some(origin());
     }
     if let Some(serial) = serial_of(p) {
         if let Some(written) = c.serial.as_deref().filter(|w| !same_serial(w, serial)) {
             drift.push(Drift {
                 code: DriftCode::SerialDiffers,
-                component: Some(c.id.clone()),
+                component: Some(c.id.to_string()),
                 parts: parts(),
                 written: Some(written.to_string()),
                 discovered: Some(serial.to_string()),
@@ -698,7 +698,7 @@ fn apply(
                 ),
             });
         }
-        c.serial = Some(serial.to_string());
+        c.serial = Some(serial.into());
     }
     if let Some(h) = &p.power_on_hours {
         c.power_on_hours = Some(RawHours {
@@ -715,7 +715,7 @@ fn apply(
         if fold(model) != fold(&c.model) {
             drift.push(spelling(
                 DriftCode::ModelDiffers,
-                Some(c.id.clone()),
+                Some(c.id.to_string()),
                 parts(),
                 &c.model,
                 model,
@@ -726,7 +726,7 @@ fn apply(
     if p.kind != c.kind {
         drift.push(spelling(
             DriftCode::KindDiffers,
-            Some(c.id.clone()),
+            Some(c.id.to_string()),
             parts(),
             c.kind.as_str(),
             p.kind.as_str(),
@@ -812,7 +812,7 @@ fn merge_set(
     if seen > written {
         drift.push(Drift {
             code: DriftCode::CountDiffers,
-            component: Some(set.id.clone()),
+            component: Some(set.id.to_string()),
             parts: part_ids(ks),
             written: Some(written.to_string()),
             discovered: Some(seen.to_string()),
@@ -826,9 +826,9 @@ fn merge_set(
     } else if seen < written {
         drift.push(Drift {
             code: DriftCode::NotReported,
-            component: Some(set.id.clone()),
+            component: Some(set.id.to_string()),
             parts: Vec::new(),
-            written: Some(set.firmware.clone()),
+            written: Some(set.firmware.to_string()),
             discovered: None,
             count: Some(written - seen),
             location: None,
@@ -844,7 +844,7 @@ fn merge_set(
         if fold(model) != fold(&set.model) {
             drift.push(spelling(
                 DriftCode::ModelDiffers,
-                Some(set.id.clone()),
+                Some(set.id.to_string()),
                 part_ids(ks),
                 &set.model,
                 model,
@@ -857,7 +857,7 @@ fn merge_set(
     let mut added = Vec::new();
     for (e_no, e) in entries.iter().enumerate() {
         let id = if e_no == 0 {
-            set.id.clone()
+            set.id.to_string()
         } else {
             ids.unique(&format!("{}~{}", set.id, as_id(&e.firmware)))
         };
@@ -867,7 +867,7 @@ fn merge_set(
                 code: DriftCode::FirmwareDiffers,
                 component: Some(id.clone()),
                 parts: part_ids(&e.parts),
-                written: Some(set.firmware.clone()),
+                written: Some(set.firmware.to_string()),
                 discovered: Some(e.firmware.clone()),
                 count: Some(e.count),
                 location: loc,
@@ -902,14 +902,14 @@ fn merge_set(
         };
         if e_no == 0 {
             let c = &mut sys.components[j];
-            c.firmware = e.firmware.clone();
+            c.firmware = e.firmware.as_str().into();
             c.count = Some(e.count);
             c.power_on_hours = power_on_hours;
             origins.components[j] = entry_origin;
         } else {
             sys.components.push(RawComponent {
-                id: id.clone(),
-                firmware: e.firmware.clone(),
+                id: id.as_str().into(),
+                firmware: e.firmware.as_str().into(),
                 count: Some(e.count),
                 power_on_hours,
                 serial: None,
@@ -924,7 +924,7 @@ fn merge_set(
     }
     drift.push(Drift {
         code: DriftCode::SetSplit,
-        component: Some(set.id.clone()),
+        component: Some(set.id.to_string()),
         parts: part_ids(ks),
         written: Some(format!("{written} × {}", set.firmware)),
         discovered: Some(
@@ -943,7 +943,7 @@ fn merge_set(
             names.join(", ")
         ),
     });
-    Some((set.id, added))
+    Some((set.id.into(), added))
 }
 
 #[cfg(test)]

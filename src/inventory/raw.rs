@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use compact_str::CompactString;
+
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
@@ -110,17 +112,20 @@ pub struct RawDiscover {
     pub fingerprint: Option<String>,
 }
 
+/// A component as written. Its texts are read by the loader (interned, parsed) and dropped with
+/// it: a million-component estate's ids, models and firmware strings are short, and
+/// `CompactString` keeps up to 24 bytes inline instead of allocating each and freeing it again.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawComponent {
-    pub id: String,
+    pub id: CompactString,
     pub kind: ComponentKind,
-    pub vendor: Option<String>,
-    pub model: String,
-    pub firmware: String,
-    pub scheme: Option<String>,
+    pub vendor: Option<CompactString>,
+    pub model: CompactString,
+    pub firmware: CompactString,
+    pub scheme: Option<CompactString>,
     /// The part's serial number: ties it to what discovery reports (one part, not a set).
-    pub serial: Option<String>,
+    pub serial: Option<CompactString>,
     pub count: Option<u32>,
     pub power_on_hours: Option<RawHours>,
     pub in_service: Option<RawDate>,
