@@ -882,27 +882,30 @@ impl Checker {
 
     /// Every list of references naming a split set also names the entries split from it.
     fn expand_splits(&self, doc: &mut RawDoc) {
-        let expand = |list: &mut Vec<String>| {
-            if !list.iter().any(|m| self.splits.contains_key(m)) {
+        fn expand<S: AsRef<str> + From<String>>(
+            splits: &FxHashMap<String, Vec<String>>,
+            list: &mut Vec<S>,
+        ) {
+            if !list.iter().any(|m| splits.contains_key(m.as_ref())) {
                 return;
             }
             let mut out = Vec::with_capacity(list.len() + 1);
             for m in list.drain(..) {
-                let extra = self.splits.get(&m).cloned();
+                let extra = splits.get(m.as_ref()).cloned();
                 out.push(m);
-                out.extend(extra.into_iter().flatten());
+                out.extend(extra.into_iter().flatten().map(S::from));
             }
             *list = out;
-        };
+        }
         for g in &mut doc.groups {
-            expand(&mut g.members);
+            expand(&self.splits, &mut g.members);
         }
         for dom in &mut doc.domains {
-            expand(&mut dom.members);
-            expand(&mut dom.fed_by);
+            expand(&self.splits, &mut dom.members);
+            expand(&self.splits, &mut dom.fed_by);
         }
         for svc in &mut doc.services {
-            expand(&mut svc.depends_on);
+            expand(&self.splits, &mut svc.depends_on);
         }
     }
 
@@ -1534,12 +1537,12 @@ impl Checker {
         &self,
         file: usize,
         at: &DocPath,
-        raws: &[String],
+        raws: &[impl AsRef<str>],
         d: &mut Vec<Diagnostic>,
     ) -> Vec<ComponentRef> {
         let mut out = Vec::with_capacity(raws.len());
         let mut near = None;
-        for (k, raw) in raws.iter().enumerate() {
+        for (k, raw) in raws.iter().map(AsRef::as_ref).enumerate() {
             // The usual case, without parsing into new ids: a known system (and component) gets
             // the defining ids, shared. Anything else takes the path below, which says what is wrong.
             if let Some(r) = self.resolve(raw, &mut near) {

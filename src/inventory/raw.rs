@@ -155,11 +155,13 @@ pub enum RawGroupKind {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
-    pub id: String,
+    pub id: CompactString,
     pub kind: RawGroupKind,
     /// RAID groups only: how many drives may fail without data loss.
     pub tolerance: Option<u32>,
-    pub members: Vec<String>,
+    /// References as written, read once by the loader (inline up to 24 bytes, as
+    /// [`RawComponent`]'s texts).
+    pub members: Vec<CompactString>,
     pub load: Option<f64>,
 }
 
