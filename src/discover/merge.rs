@@ -253,11 +253,11 @@ impl Ids {
 }
 
 fn date_of(t: &DateTime<Utc>) -> RawDate {
-    RawDate(t.date_naive().format("%Y-%m-%d").to_string())
+    RawDate(t.date_naive().format("%Y-%m-%d").to_string().into())
 }
 
 fn time_of(t: &DateTime<Utc>) -> RawDate {
-    RawDate(t.to_rfc3339())
+    RawDate(t.to_rfc3339().into())
 }
 
 /// Lay `snap` over `sys` (see the module doc). Problems that stop the load (a part that could

@@ -204,9 +204,10 @@ pub struct RawBackup {
 }
 
 /// A calendar date: a TOML date literal (`2026-10-01`) or a string (`"2026-10-01"`, JSON).
-/// Checked by the loader, so a bad date is a diagnostic with a place, not a parse failure.
+/// Checked by the loader, so a bad date is a diagnostic with a place, not a parse failure. Kept
+/// inline, as [`RawComponent`]'s texts: most drives of a large estate carry a dated reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawDate(pub String);
+pub struct RawDate(pub CompactString);
 
 impl<'de> Deserialize<'de> for RawDate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -217,11 +218,11 @@ impl<'de> Deserialize<'de> for RawDate {
                 f.write_str("a date such as 2026-10-01")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<RawDate, E> {
-                Ok(RawDate(s.to_string()))
+                Ok(RawDate(s.into()))
             }
             // TOML date literals arrive as a one-entry map holding their text.
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDate, A::Error> {
-                let Some((_, text)) = map.next_entry::<String, String>()? else {
+                let Some((_, text)) = map.next_entry::<String, CompactString>()? else {
                     return Err(de::Error::custom("empty date"));
                 };
                 Ok(RawDate(text))
