@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use compact_str::CompactString;
-
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
