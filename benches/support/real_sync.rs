@@ -888,12 +888,7 @@ impl MirrorProcess {
 
     /// The mirror process's CPU time so far (every thread, user + system).
     pub fn cpu_time(&mut self) -> std::time::Duration {
-        let answer = self.process.ask("cpu");
-        let secs: f64 = answer
-            .strip_prefix("cpu ")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("the mirror process's `cpu`: `{answer}`"));
-        std::time::Duration::from_secs_f64(secs)
+        self.process.cpu_time()
     }
 }
 

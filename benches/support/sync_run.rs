@@ -388,6 +388,9 @@ pub struct Phase {
     pub elapsed: Duration,
     /// CPU time of this process in the phase (the client's alone when the mirror runs apart).
     pub cpu: Duration,
+    /// The mirror process's CPU time in the phase, when it runs apart: with the client's, what
+    /// the phase took of the machine's cores.
+    pub mirror_cpu: Option<Duration>,
     pub counts: Counts,
     pub new: usize,
     pub updated: usize,
@@ -440,6 +443,15 @@ impl Served {
         match self {
             Served::Here { mirror, .. } => mirror.counts(),
             Served::Apart(c) => c.counts(),
+        }
+    }
+
+    /// The mirror process's CPU time so far; `None` in this process (not told apart from the
+    /// client's).
+    fn cpu_time(&mut self) -> Option<Duration> {
+        match self {
+            Served::Here { .. } => None,
+            Served::Apart(c) => Some(c.process.cpu_time()),
         }
     }
 
@@ -541,6 +553,16 @@ impl ChildServer {
             .strip_prefix("peak ")
             .and_then(|m| m.parse().ok())
             .unwrap_or(f64::NAN)
+    }
+
+    /// The child's CPU time so far (every thread, user + system).
+    pub fn cpu_time(&mut self) -> Duration {
+        let answer = self.ask("cpu");
+        let secs: f64 = answer
+            .strip_prefix("cpu ")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("the mirror process's `cpu`: `{answer}`"));
+        Duration::from_secs_f64(secs)
     }
 }
 
@@ -663,6 +685,7 @@ pub fn answer(
                 _ => format!("error: `{line}`"),
             },
             ["peak"] => format!("peak {:.1}", peak_rss_mib()),
+            ["cpu"] => format!("cpu {:.2}", cpu_time().as_secs_f64()),
             _ => format!("error: unknown command `{line}`"),
         };
         if writeln!(output, "{reply}")
@@ -691,6 +714,7 @@ async fn phase(
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     served.reset_counts();
+    let mirror_cpu = served.cpu_time();
     let rss_before_mib = rss_mib();
     reset_peak_rss();
     let t = Instant::now();
@@ -698,11 +722,15 @@ async fn phase(
     let r = collect::sync(store, feeds, &opts).await;
     let elapsed = t.elapsed();
     let cpu = cpu_time().saturating_sub(cpu);
+    let mirror_cpu = mirror_cpu
+        .zip(served.cpu_time())
+        .map(|(before, after)| after.saturating_sub(before));
     let peak_rss_mib = peak_rss_mib();
     let p = Phase {
         name: name.to_string(),
         elapsed,
         cpu,
+        mirror_cpu,
         counts: served.counts(),
         new: r.feeds.iter().map(|f| f.new).sum(),
         updated: r.feeds.iter().map(|f| f.updated).sum(),

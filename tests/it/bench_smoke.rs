@@ -72,23 +72,27 @@ async fn mirror_process_answers_its_commands() {
         }
         assert!(got.starts_with(b"HTTP/1.1 200"));
     }
-    let input = "counts\nchange 5 1\nreset\ncounts\npeak\nbogus\n";
+    let input = "counts\nchange 5 1\nreset\ncounts\npeak\ncpu\nbogus\n";
     let mut output = Vec::new();
     let rng = firmwatch::synth::Rng::new(1);
     sync_run::answer(corpus, &mirror, rng, input.as_bytes(), &mut output);
     let output = String::from_utf8(output).unwrap();
     let lines: Vec<&str> = output.lines().collect();
-    assert_eq!(lines.len(), 6, "{output}");
+    assert_eq!(lines.len(), 7, "{output}");
     assert_eq!(lines[0], "counts 1 1 0 0 0");
     assert_eq!(lines[1], "ok");
     assert_eq!(lines[2], "ok");
     assert_eq!(lines[3], "counts 0 0 0 0 0");
     assert!(lines[4].starts_with("peak "), "{output}");
-    assert!(lines[5].starts_with("error: "), "{output}");
+    let cpu = lines[5].strip_prefix("cpu ").map(str::parse::<f64>);
+    assert!(matches!(cpu, Some(Ok(s)) if s >= 0.0), "{output}");
+    assert!(lines[6].starts_with("error: "), "{output}");
 }
 
 fn check_sync_phases(f: &sync_run::Figures, listing: sync_run::Listing) {
     assert_eq!(f.phases.len(), 4);
+    // The mirror runs in this process: its CPU time is not told apart from the client's.
+    assert!(f.phases.iter().all(|p| p.mirror_cpu.is_none()));
     let full = &f.phases[0];
     assert!(full.failed.is_empty(), "{:?}", full.failed);
     assert_eq!(full.new, 300);
