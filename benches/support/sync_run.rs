@@ -481,7 +481,7 @@ const CHANGE_SEED: u64 = 0xC4A5;
 
 /// A bench's server in a child process (the bench binary started with a hidden argument): it
 /// prints `listening on http://ADDR` once it serves, then answers one-line commands on its stdin
-/// (`peak`: its own VmHWM, and each mirror's own); killed when dropped.
+/// (`peak`: its own VmHWM, `cpu`: its CPU time so far, and each mirror's own); killed when dropped.
 pub struct ChildServer {
     child: Child,
     stdin: ChildStdin,
@@ -654,7 +654,8 @@ pub fn serve_mirror(seed: u64, n: usize, listing: Listing) {
 
 /// Answer a mirror process's commands, one a line, until `input` ends: `reset` (the request
 /// counters) and `change K ROUND` answer `ok`; `counts` answers `counts REQUESTS OK NOT_MODIFIED
-/// NOT_FOUND DOCUMENT_DOWNLOADS`; `peak` answers `peak MIB` (this process's VmHWM).
+/// NOT_FOUND DOCUMENT_DOWNLOADS`; `peak` answers `peak MIB` (this process's VmHWM); `cpu`
+/// answers `cpu SECONDS` (this process's CPU time so far).
 pub fn answer(
     mut corpus: Corpus,
     mirror: &Mirror,
