@@ -462,7 +462,8 @@ pub(super) fn apply_changes<B: AsRef<[u8]>>(
     locs.extend(changes.validators.keys().map(String::as_str));
     let mut listed: BTreeMap<String, Vec<IndexEdit<'_>>> = Default::default();
     for loc in locs {
-        // Named only in an error: a first sync writes a record for each of its documents.
+        // Named for an error, or to decode a stored record: a feed's first sync, which has none,
+        // writes a record for each of its documents without naming one.
         let what = || format!("{feed}/{loc}");
         let (dk, vk) = (doc_key(feed, loc), val_key(feed, loc));
         let old_d = get(&dk).map_err(|e| io(what())(e))?;
