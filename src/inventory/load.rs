@@ -31,6 +31,7 @@ use serde_json::value::RawValue;
 use chrono::NaiveDate;
 
 use super::diag::{Diagnostic, Diagnostics, InventoryCode};
+use super::handoff::{self, Handed};
 use super::raw::{RawDate, RawDoc, RawGroup, RawGroupKind, RawSystem};
 use super::{
     Backup, BackupKind, Component, ComponentRef, DomainId, FailureDomain, Firmware, GroupId,
@@ -444,10 +445,11 @@ fn parse_file(file: usize, f: &SourceFile, diags: &mut Vec<Diagnostic>) -> Optio
 }
 
 /// A JSON inventory file: read whole once, with its systems and groups kept as their text
-/// (this pass checks the whole file's syntax and parses the other, small sections), then those
-/// parsed on all cores ([`parse_raws`]). The result is the one parsing the file in one pass gives;
-/// the error (its message and its byte offset in `text`) is the first in the file among those
-/// each part's parse found (a syntax error anywhere is the first pass's).
+/// (this pass checks the whole file's syntax and parses the other, small sections); the systems
+/// parsed on the other cores as the pass reads them ([`handoff`]), the groups on all cores after
+/// it ([`parse_raws`]). The result is the one parsing the file in one pass gives; the error (its
+/// message and its byte offset in `text`) is the first in the file among those each part's parse
+/// found (a syntax error anywhere is the first pass's).
 fn parse_json(text: &str) -> Result<RawDoc, (String, usize)> {
     let at = |e: serde_json::Error, part: &str| {
         let from = part.as_ptr() as usize - text.as_ptr() as usize;
@@ -457,8 +459,16 @@ fn parse_json(text: &str) -> Result<RawDoc, (String, usize)> {
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         (msg, offset)
     };
-    let doc: RawDoc<&RawValue, &RawValue> = serde_json::from_str(text).map_err(|e| at(e, text))?;
-    let systems = parse_raws(&doc.systems).map_err(|(k, e)| at(e, doc.systems[k].get()));
+    let threads = if text.len() < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    };
+    let (doc, systems) = handoff::parse_systems(text, threads, || {
+        serde_json::from_str::<RawDoc<Handed, &RawValue>>(text)
+    })
+    .map_err(|e| at(e, text))?;
+    let systems = systems.map_err(|(e, (from, to))| at(e, &text[from..to]));
     let groups = parse_raws(&doc.groups).map_err(|(k, e)| at(e, doc.groups[k].get()));
     match (systems, groups) {
         (Ok(systems), Ok(groups)) => Ok(RawDoc {

@@ -31,6 +31,7 @@ pub use ids::{ComponentRef, DomainId, GroupId, OwnerId, ServiceId, SiteId, Syste
 pub use load::{load_path, load_sources, parse_path, LoadError, Parsed};
 
 pub mod diag;
+mod handoff;
 mod load;
 pub mod raw;
 mod secrets;
