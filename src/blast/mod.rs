@@ -65,7 +65,7 @@ pub use rules::time_bomb::{threshold_date, Dating, WINDOW_DAYS};
 pub use topology::{Context, Topology};
 
 use crate::classify::Overrides;
-use crate::matcher::Exposure;
+use crate::matcher::{counting_order, Exposure};
 use reach::Shared;
 use topology::Exp;
 
@@ -163,7 +163,7 @@ fn runs(all: &[Exposure]) -> Vec<Range<usize>> {
 
 /// Highest score first; equal scores keep the runs' order: advisory, then system (the
 /// inventory's systems are in id order, and so are prepared advisories, `pipeline::prepare`).
-/// A stable sort of positions by a score gathered beforehand (no finding is visited at random
+/// A stable counting sort of positions by a score gathered beforehand (no finding is visited at random
 /// during the sort), then each finding moved once into place along the permutation's cycles,
 /// reusing the vector.
 fn sort_by_score(slots: &mut [Option<Finding>]) {
@@ -171,8 +171,8 @@ fn sort_by_score(slots: &mut [Option<Finding>]) {
         .iter()
         .map(|f| f.as_ref().map_or(0, |f| f.rating.score))
         .collect();
-    let mut order: Vec<usize> = (0..slots.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(scores[i]));
+    let top = usize::from(u8::MAX);
+    let mut order = counting_order(scores.len(), top + 1, |i| top - usize::from(scores[i]));
     for start in 0..order.len() {
         if order[start] == start {
             continue;
