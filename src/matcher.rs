@@ -828,22 +828,168 @@ pub fn match_systems(
     index: &Index,
     keep: impl Fn(usize) -> bool,
 ) -> Matches {
-    let mut memo: HashMap<SubjectKey<'_>, Shape<'_>> = HashMap::default();
-    // Per (subject shape, firmware string): the decision of each of the shape's advisories that
-    // no setting decides, by its place in `Shape::advisories`, as it is made. A decision depends
-    // on nothing else, so a million drives of a few models and versions cost a few decisions,
-    // and a subject like one before it costs one lookup here (after its shape's).
-    let mut by_firmware: HashMap<(u32, &str), Vec<Option<Option<u32>>>> = HashMap::default();
-    // (subject shape, advisory, trigger settings, firmware string) → decision, for advisories
-    // whose triggers name settings.
-    let mut decided: HashMap<(u32, u32, u32, &str), Option<u32>> = HashMap::default();
-    // One text per firmware string, shared by every decision on it ([`Decision::firmware`]).
-    let mut firmware_texts: HashMap<&str, Arc<str>> = HashMap::default();
-    let mut out = Matches::default();
+    let mut m = Matcher::new(advisories, index);
     for (si, system) in inv.systems.values().enumerate() {
-        if !keep(si) {
-            continue;
+        if keep(si) {
+            m.system(si, system);
         }
+    }
+    finish(inv, advisories, m.out)
+}
+
+/// Systems matched as one piece of work by [`match_beside`].
+const MATCH_BLOCK: usize = 32;
+
+/// [`match_inventory`], with `beside` run on a second thread that then matches too: the systems
+/// are taken in blocks by both threads, each with its own memo, and their exposures put back in
+/// the order of the systems. `beside` is work the caller needs next to the match (the rating's
+/// topology), so the second core has work from the start and shares the match once it is done.
+/// The result holds the same exposures and decisions as [`match_inventory`]'s; the decisions
+/// are numbered in another order, and a decision the two threads both met is held twice.
+pub fn match_beside<T: Send>(
+    inv: &Inventory,
+    advisories: &[Advisory],
+    index: &Index,
+    beside: impl FnOnce() -> T + Send,
+) -> (Matches, T) {
+    let systems: Vec<&System> = inv.systems.values().collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || systems.len() < 2 * MATCH_BLOCK {
+        let matches = match_inventory(inv, advisories, index);
+        return (matches, beside());
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Blocks taken in turn until none is left: each block's number and its exposures' range in
+    // the thread's own list.
+    let run = || {
+        let mut m = Matcher::new(advisories, index);
+        let mut blocks = Vec::new();
+        loop {
+            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let from = b * MATCH_BLOCK;
+            if from >= systems.len() {
+                break;
+            }
+            let start = m.out.exposures.len();
+            let to = (from + MATCH_BLOCK).min(systems.len());
+            for (si, system) in systems.iter().enumerate().take(to).skip(from) {
+                m.system(si, system);
+            }
+            blocks.push((b, start..m.out.exposures.len()));
+        }
+        (m.out, blocks)
+    };
+    let ((mine, my_blocks), (theirs, their_blocks), t) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            let t = beside();
+            (run(), t)
+        });
+        let mine = run();
+        let (theirs, t) = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (mine, theirs, t)
+    });
+    // The other thread's decisions follow this one's.
+    let offset = mine.decisions.len() as u32;
+    let mut blocks: Vec<(usize, bool, std::ops::Range<usize>)> = my_blocks
+        .into_iter()
+        .map(|(b, r)| (b, false, r))
+        .chain(their_blocks.into_iter().map(|(b, r)| (b, true, r)))
+        .collect();
+    blocks.sort_unstable_by_key(|(b, ..)| *b);
+    let mut exposures = Vec::with_capacity(mine.exposures.len() + theirs.exposures.len());
+    for (_, other, range) in blocks {
+        if other {
+            exposures.extend(theirs.exposures[range].iter().map(|e| Exposure {
+                decision: e.decision + offset,
+                ..*e
+            }));
+        } else {
+            exposures.extend_from_slice(&mine.exposures[range]);
+        }
+    }
+    let mut decisions = mine.decisions;
+    decisions.extend(theirs.decisions);
+    (
+        finish(
+            inv,
+            advisories,
+            Matches {
+                exposures,
+                decisions,
+            },
+        ),
+        t,
+    )
+}
+
+/// The exposures of subjects visited in (system, component) order put in the order of
+/// [`Matches`], and those of compatibility statements no partner breaks dropped.
+fn finish(inv: &Inventory, advisories: &[Advisory], mut out: Matches) -> Matches {
+    // A stable sort by advisory keeps the rest of the order.
+    let order = counting_order(out.exposures.len(), advisories.len(), |i| {
+        out.exposures[i].advisory as usize
+    });
+    out.exposures = order.into_iter().map(|i| out.exposures[i]).collect();
+    // A compatibility statement concerns a part only where a partner breaks it.
+    if advisories.iter().any(|a| !a.requires.is_empty()) {
+        let relations = crate::compat::Relations::new(inv);
+        let systems: Vec<&System> = inv.systems.values().collect();
+        out.exposures.retain(|e| {
+            let adv = &advisories[e.advisory as usize];
+            let system = systems[e.system as usize];
+            let component = system.components.get(e.component as usize);
+            crate::compat::keeps(inv, &relations, adv, system, component)
+        });
+    }
+    out
+}
+
+/// What one matching thread knows: each subject shape met, the decisions made, and the
+/// exposures found so far.
+struct Matcher<'i> {
+    advisories: &'i [Advisory],
+    index: &'i Index,
+    memo: HashMap<SubjectKey<'i>, Shape<'i>>,
+    /// Per (subject shape, firmware string): the decision of each of the shape's advisories that
+    /// no setting decides, by its place in `Shape::advisories`, as it is made. A decision
+    /// depends on nothing else, so a million drives of a few models and versions cost a few
+    /// decisions, and a subject like one before it costs one lookup here (after its shape's).
+    by_firmware: HashMap<(u32, &'i str), Vec<Option<Option<u32>>>>,
+    /// (subject shape, advisory, trigger settings, firmware string) → decision, for advisories
+    /// whose triggers name settings.
+    decided: HashMap<(u32, u32, u32, &'i str), Option<u32>>,
+    /// One text per firmware string, shared by every decision on it ([`Decision::firmware`]).
+    firmware_texts: HashMap<&'i str, Arc<str>>,
+    out: Matches,
+}
+
+impl<'i> Matcher<'i> {
+    fn new(advisories: &'i [Advisory], index: &'i Index) -> Self {
+        Matcher {
+            advisories,
+            index,
+            memo: HashMap::default(),
+            by_firmware: HashMap::default(),
+            decided: HashMap::default(),
+            firmware_texts: HashMap::default(),
+            out: Matches::default(),
+        }
+    }
+
+    /// Match the system at position `si` and its components.
+    fn system(&mut self, si: usize, system: &'i System) {
+        let Matcher {
+            advisories,
+            index,
+            memo,
+            by_firmware,
+            decided,
+            firmware_texts,
+            out,
+        } = self;
+        let (advisories, index) = (*advisories, *index);
         let subjects = std::iter::once((
             Exposure::SYSTEM,
             Subject {
@@ -868,8 +1014,8 @@ pub fn match_systems(
                 .or_insert_with_key(|key| Shape::new(next_id, key, advisories, index));
             if !shape.doubts.is_empty() {
                 doubtful(
-                    &mut out,
-                    &mut firmware_texts,
+                    out,
+                    firmware_texts,
                     advisories,
                     &shape.advisories,
                     &shape.doubts,
@@ -914,7 +1060,7 @@ pub fn match_systems(
                     out.decisions.push(Decision {
                         state,
                         evidence: evidence.into(),
-                        firmware: firmware_text(&mut firmware_texts, fw.raw()),
+                        firmware: firmware_text(firmware_texts, fw.raw()),
                         fixed_in: fixed_in.into(),
                     });
                     Some(out.decisions.len() as u32 - 1)
@@ -939,24 +1085,6 @@ pub fn match_systems(
             }
         }
     }
-    // Subjects were visited in (system, component) order, so a stable sort by advisory keeps the
-    // rest of the order.
-    let order = counting_order(out.exposures.len(), advisories.len(), |i| {
-        out.exposures[i].advisory as usize
-    });
-    out.exposures = order.into_iter().map(|i| out.exposures[i]).collect();
-    // A compatibility statement concerns a part only where a partner breaks it.
-    if advisories.iter().any(|a| !a.requires.is_empty()) {
-        let relations = crate::compat::Relations::new(inv);
-        let systems: Vec<&System> = inv.systems.values().collect();
-        out.exposures.retain(|e| {
-            let adv = &advisories[e.advisory as usize];
-            let system = systems[e.system as usize];
-            let component = system.components.get(e.component as usize);
-            crate::compat::keeps(inv, &relations, adv, system, component)
-        });
-    }
-    out
 }
 
 /// The positions `0..n` in the order of their `key` (below `keys`), equal keys in position order:

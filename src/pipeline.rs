@@ -11,7 +11,7 @@ use crate::classify::{classify, Overrides};
 use crate::collect::FeedDef;
 use crate::history::{self, OutOfOrder};
 use crate::inventory::{Inventory, LoadError, Parsed};
-use crate::matcher::{dedup_advisories, match_inventory, Index};
+use crate::matcher::{dedup_advisories, match_beside, Index};
 use crate::model::{vendor_key, Advisory};
 use crate::report::{FeedFreshness, InventorySummary, Report};
 use crate::store::{HistoryStore, Store, StoreError};
@@ -134,16 +134,9 @@ pub fn findings(
     today: NaiveDate,
 ) -> Vec<Finding> {
     // The topology needs only the inventory: it is built on another core while the estate is
-    // matched.
-    let (exposures, topo) = std::thread::scope(|scope| {
-        let topo = scope.spawn(|| Topology::new(inv));
-        let index = Index::build(advisories);
-        let exposures = match_inventory(inv, advisories, &index);
-        let topo = topo
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (exposures, topo)
-    });
+    // matched, and that core then matches too.
+    let index = Index::build(advisories);
+    let (exposures, topo) = match_beside(inv, advisories, &index, || Topology::new(inv));
     let ctx = Context::with_topology(topo, advisories, &exposures, today);
     assess(&ctx, overrides)
 }

@@ -637,4 +637,29 @@ mod tests {
         let exp = crate::matcher::match_inventory(&inv, &adv, &idx);
         assert!(exp.len() < 3 * 30_000, "{}", exp.len());
     }
+
+    #[test]
+    fn matching_beside_other_work_finds_what_matching_alone_does() {
+        use crate::matcher::{match_beside, match_inventory, Index, Matches};
+        let inv = estate(11, 60_000);
+        assert!(
+            inv.systems.len() > 150,
+            "{} systems: many blocks",
+            inv.systems.len()
+        );
+        let adv = advisories(11, 30_000);
+        let idx = Index::build(&adv);
+        let alone = match_inventory(&inv, &adv, &idx);
+        assert!(alone.len() > 1_000, "{}", alone.len());
+        let (beside, other) = match_beside(&inv, &adv, &idx, || "topology");
+        assert_eq!(other, "topology");
+        // The same exposures in the same order, each with the same decision (numbered apart).
+        let resolved = |m: &Matches| -> Vec<_> {
+            m.exposures
+                .iter()
+                .map(|e| (e.advisory, e.system, e.component, m.decision(e).clone()))
+                .collect()
+        };
+        assert!(resolved(&alone) == resolved(&beside));
+    }
 }
