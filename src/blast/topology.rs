@@ -348,11 +348,17 @@ impl<'a> Context<'a> {
         matches: &'a Matches,
         today: NaiveDate,
     ) -> Context<'a> {
+        // The exposures are sorted by advisory: each advisory's texts made at its first.
         let mut texts = HashMap::default();
+        let mut last = None;
         for e in &matches.exposures {
-            texts
-                .entry(e.advisory)
-                .or_insert_with(|| Arc::new(AdvisoryTexts::of(&advisories[e.advisory as usize])));
+            if last != Some(e.advisory) {
+                last = Some(e.advisory);
+                texts.insert(
+                    e.advisory,
+                    Arc::new(AdvisoryTexts::of(&advisories[e.advisory as usize])),
+                );
+            }
         }
         let mut lost_domains = HashMap::default();
         if !topo.fed.is_empty() {
