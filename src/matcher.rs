@@ -133,8 +133,9 @@ pub struct Decision {
     pub state: MatchState,
     /// Why: the range that contains the version, or why it could not be decided.
     pub evidence: Arc<str>,
-    /// The installed version, verbatim: one text per firmware string across the decisions of
-    /// one [`Matches`], so equal addresses are equal strings.
+    /// The installed version, verbatim: one text per firmware string across the decisions one
+    /// matching thread made (at most two texts of a string in one [`Matches`],
+    /// [`match_beside`]), so equal addresses are equal strings.
     pub firmware: Arc<str>,
     /// Versions the vendor names as fixing it.
     pub fixed_in: Arc<[String]>,

@@ -174,9 +174,10 @@ fn raid_exposure(
 pub(in crate::blast) struct Kept(HashMap<KeptKey, KeptReading>);
 
 /// The group and its first exposed member by address (the topology outlives the rating), the
-/// number exposed, the firmware by its text's address (one text per firmware string in a match,
-/// [`Decision::firmware`](crate::matcher::Decision::firmware), and the decisions outlive the
-/// rating), the uptime trigger in days and the urgency.
+/// number exposed, the firmware by its text's address (equal addresses are equal strings,
+/// [`Decision::firmware`](crate::matcher::Decision::firmware): a string with two texts is worded
+/// twice, the same way; the decisions outlive the rating), the uptime trigger in days and the
+/// urgency.
 type KeptKey = (usize, usize, usize, usize, Option<u64>, Urgency);
 
 struct KeptReading {
