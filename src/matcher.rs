@@ -912,17 +912,11 @@ pub fn match_beside<T: Send>(
     }
     let mut decisions = mine.decisions;
     decisions.extend(theirs.decisions);
-    (
-        finish(
-            inv,
-            advisories,
-            Matches {
-                exposures,
-                decisions,
-            },
-        ),
-        t,
-    )
+    let matches = Matches {
+        exposures,
+        decisions,
+    };
+    (finish(inv, advisories, matches), t)
 }
 
 /// The exposures of subjects visited in (system, component) order put in the order of

@@ -163,9 +163,9 @@ fn runs(all: &[Exposure]) -> Vec<Range<usize>> {
 
 /// Highest score first; equal scores keep the runs' order: advisory, then system (the
 /// inventory's systems are in id order, and so are prepared advisories, `pipeline::prepare`).
-/// A stable counting sort of positions by a score gathered beforehand (no finding is visited at random
-/// during the sort), then each finding moved once into place along the permutation's cycles,
-/// reusing the vector.
+/// A stable counting sort of positions by a score gathered beforehand (no finding is visited at
+/// random during the sort), then each finding moved once into place along the permutation's
+/// cycles, reusing the vector.
 fn sort_by_score(slots: &mut [Option<Finding>]) {
     let scores: Vec<u8> = slots
         .iter()
