@@ -144,9 +144,12 @@ impl Parsed {
         for (_, doc) in &self.docs {
             for s in &doc.systems {
                 out.insert(s.vendor.as_str());
-                for c in &s.components {
-                    if let Some(v) = &c.vendor {
-                        out.insert(v.as_str());
+                // A system's parts mostly name one vendor after another: each run looked up once.
+                let mut last = None;
+                for v in s.components.iter().filter_map(|c| c.vendor.as_deref()) {
+                    if last != Some(v) {
+                        out.insert(v);
+                        last = Some(v);
                     }
                 }
             }
