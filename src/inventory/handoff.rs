@@ -56,6 +56,12 @@ impl Queue {
         self.ready.notify_all();
     }
 
+    /// Nothing more is parsed: the batches still queued are dropped.
+    fn abandon(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0.clear();
+    }
+
     /// The next batch, waiting for one while the first pass runs; `None` once it has ended and
     /// every batch is taken.
     fn take(&self) -> Option<Batch> {
@@ -84,8 +90,6 @@ struct Hand {
     batch: Vec<Span>,
     first: usize,
     bytes: usize,
-    /// Systems handed so far.
-    handed: usize,
 }
 
 impl Hand {
@@ -93,7 +97,6 @@ impl Hand {
         let from = system.as_ptr() as usize - self.base;
         self.batch.push((from, from + system.len()));
         self.bytes += system.len();
-        self.handed += 1;
         if self.bytes >= BATCH_BYTES {
             self.flush();
         }
@@ -104,11 +107,9 @@ impl Hand {
             return;
         }
         let spans = std::mem::take(&mut self.batch);
-        self.queue.push(Batch {
-            first: self.first,
-            spans,
-        });
-        (self.first, self.bytes) = (self.handed, 0);
+        let first = self.first;
+        (self.first, self.bytes) = (first + spans.len(), 0);
+        self.queue.push(Batch { first, spans });
     }
 }
 
@@ -168,9 +169,7 @@ pub(super) fn parse_systems<T, E>(
         let mut done = match &result {
             Ok(_) => parse(&queue),
             Err(_) => {
-                // Nothing is kept: the batches still queued are dropped.
-                let mut state = queue.state.lock().unwrap_or_else(PoisonError::into_inner);
-                state.0.clear();
+                queue.abandon();
                 Vec::new()
             }
         };
@@ -196,7 +195,6 @@ impl Installed {
             batch: Vec::new(),
             first: 0,
             bytes: 0,
-            handed: 0,
         }));
         Installed(queue)
     }
