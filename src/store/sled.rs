@@ -73,6 +73,39 @@ fn preflight(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Remove the snapshot a kill left unfinished, holding sled's own lock on the store's `db` file
+/// meanwhile (a store held by another process is reported as sled reports it: locked).
+///
+/// sled 0.34.7 writes a snapshot on every open that finds something logged since the last one:
+/// to `snap.<lsn>.generating`, synced, then renamed to `snap.<lsn>`, and only then are the older
+/// ones removed. But when it reads, it takes the greatest `snap.` name, `.generating` included
+/// (spacejam/sled#1527), so a kill before the rename leaves a half-written file that keeps the
+/// store shut for good ("Read corrupted data at file offset None"). Snapshots are written nowhere
+/// else, and by then the open has written only what recovery redoes; so without the unfinished
+/// file sled recovers from the last finished snapshot and the log, as after a kill a moment
+/// earlier.
+fn drop_unfinished_snapshots(path: &Path) -> std::io::Result<()> {
+    use fs2::FileExt;
+    let db = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path.join("db"))
+    {
+        Ok(db) => db,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()), // a new store
+        Err(e) => return Err(e),
+    };
+    db.try_lock_exclusive()?;
+    for entry in std::fs::read_dir(path)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(path.join(&*name))?;
+        }
+    }
+    Ok(()) // the lock goes with `db`, before sled takes it
+}
+
 /// The sled-backed store. A clone is another handle on the same open database (sled's
 /// handles are shared), which is how concurrent feed syncs each hold one.
 #[derive(Clone)]
@@ -229,7 +262,10 @@ impl SledStore {
             .cache_capacity(CACHE_CAPACITY);
         let mut wait = std::time::Duration::from_millis(5);
         let db = loop {
-            match config.open() {
+            match drop_unfinished_snapshots(&path)
+                .map_err(::sled::Error::Io)
+                .and_then(|()| config.open())
+            {
                 Ok(db) => break db,
                 Err(e) if locked(&e) && wait < std::time::Duration::from_millis(700) => {
                     std::thread::sleep(wait);
@@ -908,7 +944,39 @@ impl DocsWatch {
 
 #[cfg(test)]
 mod tests {
-    use super::{EngineError, StoreError};
+    use super::{EngineError, SledStore, Store, StoreError, Tree};
+
+    /// A kill while sled writes its snapshot (it does on every open) leaves a half-written
+    /// `snap.<lsn>.generating` file, which sled 0.34.7 would read as the newest snapshot and refuse
+    /// the store over ("Read corrupted data at file offset None", spacejam/sled#1527). The store
+    /// opens with everything it held, and the file is gone.
+    #[test]
+    fn a_snapshot_half_written_by_a_kill_does_not_keep_the_store_shut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let store = SledStore::open(&path).unwrap();
+        store
+            .put_raw_for_tests(Tree::Findings, b"kept", Some(b"value"))
+            .unwrap();
+        store.flush().unwrap();
+        drop(store);
+        // sled writes a snapshot when it opens a store with something logged since the last one.
+        drop(SledStore::open(&path).unwrap());
+        let snapshots: Vec<String> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("snap."))
+            .collect();
+        let newest = snapshots.iter().max().expect("sled wrote a snapshot");
+        let lsn = u64::from_str_radix(newest.trim_start_matches("snap."), 16).unwrap();
+        let complete = std::fs::read(path.join(newest)).unwrap();
+        let half = path.join(format!("snap.{:016X}.generating", lsn + 1));
+        std::fs::write(&half, &complete[..complete.len() / 2]).unwrap();
+
+        let store = SledStore::open(&path).expect("the store opens");
+        assert_eq!(store.tree_len(Tree::Findings), 1, "the record is kept");
+        assert!(!half.exists(), "the half-written snapshot is removed");
+    }
 
     /// sled's corruption error ends with the backtrace it captured, `()` in a normal build;
     /// printed through the store's error and the chain printer, the message appears once and
